@@ -1,0 +1,442 @@
+/* bosunctl — the admin CLI.  Talks to bosund over the control socket. */
+#include "config.h"
+
+#include "ctl_client.h"
+#include "ctl_output.h"
+#include "daemon_config.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bosun/bosun.h>
+
+/* sysexits(3) */
+#define EX_USAGE_       64
+#define EX_UNAVAILABLE_ 69
+#define EX_NOPERM_      77
+#define EX_CONFIG_      78
+
+typedef struct opts {
+    const char *socket;
+    const char *config;
+    int json;
+    double timeout;
+    long count;
+} opts;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = 1;
+}
+
+static void usage(FILE *out)
+{
+    fputs("Usage: bosunctl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARGS]\n"
+          "\n"
+          "Commands:\n"
+          "  status                         daemon version, pid, uptime, machine, plugins\n"
+          "  plugins                        loaded plugins\n"
+          "  reload                         re-read the configuration (like SIGHUP)\n"
+          "  pub SUBJECT JSON               publish a message on the bus\n"
+          "  request SUBJECT JSON [--timeout S]   send a request, print the reply\n"
+          "  sub PATTERN [--count N]        print messages until interrupted or N received\n"
+          "\n"
+          "Options:\n"
+          "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
+          "  -c, --config FILE   configuration to find the socket in\n"
+          "      --json          machine-readable output\n"
+          "  -h, --help          this help;  -V, --version  the version\n"
+          "\nSee bosunctl(1).\n",
+          out);
+}
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bosunctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+/* ------------------------------------------------------------ connection */
+
+static int socket_from_config(const char *path, int explicit_config, char **out)
+{
+    cfg_diag d;
+    cfg_diag_init(&d);
+    cfg_node *root = cfg_load_file(path, &d);
+    daemon_config cfg;
+    int rc = 0;
+    if (root && daemon_config_parse(root, false, &cfg, &d)) {
+        *out = xstrdup(cfg.control_socket);
+        daemon_config_free(&cfg);
+    } else if (explicit_config) {
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "%s\n", d.msgs[i]);
+        rc = die(EX_CONFIG_, "cannot find the control socket in %s", path);
+    } else {
+        /* No usable config: the daemon's own default. */
+        *out = xstrdup(DAEMON_DEFAULT_RUNTIME "/" DAEMON_SOCKET_NAME);
+    }
+    cfg_free(root);
+    cfg_diag_free(&d);
+    return rc;
+}
+
+static int connect_daemon(const opts *o, ctl_conn **conn)
+{
+    char *path = NULL;
+    const char *env = getenv("BOSUN_SOCKET");
+    if (o->socket)
+        path = xstrdup(o->socket);
+    else if (env && *env)
+        path = xstrdup(env);
+    else {
+        int explicit_config = o->config || getenv("BOSUN_CONFIG");
+        int rc = socket_from_config(daemon_config_path(o->config), explicit_config, &path);
+        if (rc)
+            return rc;
+    }
+    enum ctl_connect_error why;
+    char err[512];
+    *conn = ctl_connect(path, &why, err, sizeof err);
+    free(path);
+    if (*conn)
+        return 0;
+    if (why == CTL_CONNECT_NOT_RUNNING)
+        return die(EX_UNAVAILABLE_, "bosund is not running (%s)", err);
+    if (why == CTL_CONNECT_DENIED)
+        return die(EX_NOPERM_, "permission denied (%s); are you in the socket's group?", err);
+    return die(EX_UNAVAILABLE_, "%s", err);
+}
+
+/* Sends one request and returns its result, or NULL after printing the error
+ * (and setting *rc). */
+static json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
+{
+    char err[512];
+    json_t *resp = ctl_call(conn, req, timeout, err, sizeof err);
+    json_decref(req);
+    if (!resp) {
+        *rc = die(EX_UNAVAILABLE_, "%s", err);
+        return NULL;
+    }
+    if (json_is_true(json_object_get(resp, "ok"))) {
+        json_t *result = json_incref(json_object_get(resp, "result"));
+        json_decref(resp);
+        return result;
+    }
+    json_t *e = json_object_get(resp, "error");
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    json_t *details = json_object_get(e, "details");
+    size_t i;
+    json_t *v;
+    json_array_foreach(details, i, v) fprintf(stderr, "%s\n", json_string_value(v));
+    *rc = die(1, "%s (%s)", msg ? msg : "request failed", code ? code : "error");
+    json_decref(resp);
+    return NULL;
+}
+
+static void print_json(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (s)
+        puts(s);
+    free(s);
+}
+
+/* ------------------------------------------------------------ commands */
+
+static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    int rc = 0;
+    json_t *r = call(conn, json_pack("{s:s}", "op", "status"), 10, &rc);
+    if (!r)
+        return rc;
+    if (o->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    char up[64];
+    format_duration(json_number_value(json_object_get(r, "uptime")), up, sizeof up);
+    printf("bosund %s, pid %" JSON_INTEGER_FORMAT ", up %s\n",
+           json_string_value(json_object_get(r, "version")),
+           json_integer_value(json_object_get(r, "pid")), up);
+    printf("machine:        %s\n", json_string_value(json_object_get(r, "machine_id")));
+    printf("config:         %s\n", json_string_value(json_object_get(r, "config")));
+    printf("state dir:      %s\n", json_string_value(json_object_get(r, "state_dir")));
+    printf("runtime dir:    %s\n", json_string_value(json_object_get(r, "runtime_dir")));
+    printf("log level:      %s\n", json_string_value(json_object_get(r, "log_level")));
+    printf("plugins:       ");
+    size_t i;
+    json_t *v;
+    json_t *plugins = json_object_get(r, "plugins");
+    json_array_foreach(plugins, i, v) printf(" %s", json_string_value(v));
+    printf("%s\n", json_array_size(plugins) ? "" : " (none)");
+    printf("subscriptions:  %" JSON_INTEGER_FORMAT "\n",
+           json_integer_value(json_object_get(r, "subscriptions")));
+    printf("clients:        %" JSON_INTEGER_FORMAT "\n",
+           json_integer_value(json_object_get(r, "control_clients")));
+    printf("reloads:        %" JSON_INTEGER_FORMAT "\n",
+           json_integer_value(json_object_get(r, "reloads")));
+    json_decref(r);
+    return 0;
+}
+
+static int cmd_plugins(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    int rc = 0;
+    json_t *r = call(conn, json_pack("{s:s}", "op", "plugins"), 10, &rc);
+    if (!r)
+        return rc;
+    if (o->json) {
+        print_json(r);
+        json_decref(r);
+        return 0;
+    }
+    static const char *const headers[] = {"NAME", "KIND", "VERSION", "STATE", "PATH",
+                                          "DESCRIPTION", NULL};
+    table *t = table_new(headers);
+    size_t i;
+    json_t *p;
+    json_array_foreach(r, i, p)
+    {
+        const char *row[] = {
+            json_string_value(json_object_get(p, "name")),
+            json_string_value(json_object_get(p, "kind")),
+            json_string_value(json_object_get(p, "version")),
+            json_is_true(json_object_get(p, "started")) ? "running" : "loaded",
+            json_string_value(json_object_get(p, "path")),
+            json_string_value(json_object_get(p, "description")),
+        };
+        table_add_row(t, row);
+    }
+    table_print(t, stdout);
+    table_free(t);
+    json_decref(r);
+    return 0;
+}
+
+static int cmd_reload(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    int rc = 0;
+    json_t *r = call(conn, json_pack("{s:s}", "op", "reload"), 60, &rc);
+    if (!r)
+        return rc;
+    if (o->json)
+        print_json(r);
+    else
+        puts("configuration reloaded");
+    json_decref(r);
+    return 0;
+}
+
+static json_t *parse_data(const char *text, int *rc)
+{
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    if (!v)
+        *rc = die(EX_USAGE_, "invalid JSON data at column %d: %s", je.column, je.text);
+    return v;
+}
+
+static int cmd_pub(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 2)
+        return die(EX_USAGE_, "usage: bosunctl pub SUBJECT JSON");
+    if (bus_subject_check(argv[0]) != 0)
+        return die(EX_USAGE_, "invalid subject '%s'", argv[0]);
+    int rc = 0;
+    json_t *data = parse_data(argv[1], &rc);
+    if (!data)
+        return rc;
+    json_t *r = call(conn, json_pack("{s:s,s:s,s:o}", "op", "pub", "subject", argv[0], "data", data),
+                     10, &rc);
+    if (!r)
+        return rc;
+    if (o->json)
+        print_json(json_pack("{s:b,s:s}", "published", 1, "subject", argv[0]));
+    json_decref(r);
+    return 0;
+}
+
+static int cmd_request(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 2)
+        return die(EX_USAGE_, "usage: bosunctl request SUBJECT JSON [--timeout S]");
+    if (bus_subject_check(argv[0]) != 0)
+        return die(EX_USAGE_, "invalid subject '%s'", argv[0]);
+    int rc = 0;
+    json_t *data = parse_data(argv[1], &rc);
+    if (!data)
+        return rc;
+    json_t *req = json_pack("{s:s,s:s,s:o,s:f}", "op", "request", "subject", argv[0], "data", data,
+                            "timeout", o->timeout);
+    json_t *r = call(conn, req, o->timeout + 10, &rc);
+    if (!r)
+        return rc;
+    if (o->json) {
+        print_json(r);
+    } else {
+        char *s = json_dumps(json_object_get(r, "data"), JSON_INDENT(2) | JSON_ENCODE_ANY);
+        puts(s ? s : "null");
+        free(s);
+    }
+    json_decref(r);
+    return 0;
+}
+
+static void print_stream_message(json_t *msg, const opts *o)
+{
+    if (o->json) {
+        print_json(msg);
+    } else {
+        char *data = json_dumps(json_object_get(msg, "data"), JSON_COMPACT | JSON_ENCODE_ANY);
+        const char *reply = json_string_value(json_object_get(msg, "reply"));
+        printf("%s%s%s %s\n", json_string_value(json_object_get(msg, "subject")),
+               reply ? " reply=" : "", reply ? reply : "", data ? data : "null");
+        free(data);
+    }
+    fflush(stdout);
+}
+
+static int cmd_sub(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 1)
+        return die(EX_USAGE_, "usage: bosunctl sub PATTERN [--count N]");
+    if (bus_pattern_check(argv[0]) != 0)
+        return die(EX_USAGE_, "invalid pattern '%s'", argv[0]);
+    int rc = 0;
+    json_t *r = call(conn, json_pack("{s:s,s:s}", "op", "sub", "pattern", argv[0]), 10, &rc);
+    if (!r)
+        return rc;
+    json_int_t sid = json_integer_value(json_object_get(r, "sid"));
+    json_decref(r);
+    long seen = 0;
+    while (!interrupted && (o->count <= 0 || seen < o->count)) {
+        int timed_out;
+        char err[512];
+        json_t *m = ctl_read(conn, -1, &timed_out, err, sizeof err);
+        if (!m) {
+            if (interrupted)
+                break;
+            return die(EX_UNAVAILABLE_, "%s", err);
+        }
+        json_t *s = json_object_get(m, "sub");
+        if (json_is_integer(s) && json_integer_value(s) == sid) {
+            print_stream_message(json_object_get(m, "msg"), o);
+            seen++;
+        }
+        json_decref(m);
+    }
+    return 0;
+}
+
+static const struct command {
+    const char *name;
+    int (*run)(ctl_conn *conn, const opts *o, int argc, char **argv);
+} commands[] = {
+    {"status", cmd_status}, {"plugins", cmd_plugins}, {"reload", cmd_reload},
+    {"pub", cmd_pub},       {"request", cmd_request}, {"sub", cmd_sub},
+};
+
+/* ------------------------------------------------------------ options */
+
+enum { OPT_JSON = 1000, OPT_TIMEOUT, OPT_COUNT };
+
+static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
+{
+    static const struct option long_opts[] = {
+        {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, OPT_JSON},    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"count", required_argument, NULL, OPT_COUNT}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hV", long_opts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 's':
+            o->socket = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_TIMEOUT:
+            o->timeout = strtod(optarg, &end);
+            if (*end || !(o->timeout > 0 && o->timeout <= 3600))
+                return die(EX_USAGE_, "--timeout: '%s' is not a number of seconds in (0, 3600]",
+                           optarg);
+            break;
+        case OPT_COUNT:
+            o->count = strtol(optarg, &end, 10);
+            if (*end || o->count <= 0)
+                return die(EX_USAGE_, "--count: '%s' is not a positive integer", optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("bosunctl %s\n", bosun_version());
+            exit(0);
+        default:
+            usage(stderr);
+            return EX_USAGE_;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {.timeout = 5.0};
+    int rc = parse_options(argc, argv, &o, 1);
+    if (rc)
+        return rc;
+    if (optind >= argc) {
+        usage(stderr);
+        return EX_USAGE_;
+    }
+    const char *name = argv[optind];
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            cmd = &commands[i];
+    if (!cmd)
+        return die(EX_USAGE_, "unknown command '%s' (see bosunctl --help)", name);
+    /* Command options may follow the command: "sub x.> --count 3 --json". */
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    optind = 0; /* glibc: re-initialise getopt */
+    rc = parse_options(sub_argc, sub_argv, &o, 0);
+    if (rc)
+        return rc;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ctl_conn *conn = NULL;
+    rc = connect_daemon(&o, &conn);
+    if (rc)
+        return rc;
+    rc = cmd->run(conn, &o, sub_argc - optind, sub_argv + optind);
+    ctl_close(conn);
+    return rc;
+}

@@ -1,0 +1,153 @@
+#include "config.h"
+
+#include "ctl_client.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct ctl_conn {
+    int fd;
+    char *buf;
+    size_t len, cap;
+    json_int_t next_id;
+};
+
+ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, size_t err_size)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        *why = CTL_CONNECT_OTHER;
+        snprintf(err, err_size, "socket path too long: %s", path);
+        return NULL;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        *why = (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) ? CTL_CONNECT_NOT_RUNNING
+               : (e == EACCES || e == EPERM)                     ? CTL_CONNECT_DENIED
+                                                                 : CTL_CONNECT_OTHER;
+        snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(e));
+        return NULL;
+    }
+    ctl_conn *c = xcalloc(1, sizeof *c);
+    c->fd = fd;
+    *why = CTL_CONNECT_OK;
+    return c;
+}
+
+void ctl_close(ctl_conn *c)
+{
+    if (!c)
+        return;
+    close(c->fd);
+    free(c->buf);
+    free(c);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
+{
+    char *nl = memchr(c->buf, '\n', c->len);
+    if (!nl)
+        return NULL;
+    size_t n = (size_t)(nl - c->buf);
+    json_error_t je;
+    json_t *obj = json_loadb(c->buf, n, 0, &je);
+    memmove(c->buf, nl + 1, c->len - n - 1);
+    c->len -= n + 1;
+    if (!obj) {
+        *bad = 1;
+        snprintf(err, err_size, "the daemon sent invalid JSON: %s", je.text);
+    }
+    return obj;
+}
+
+json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
+{
+    *timed_out = 0;
+    double deadline = timeout >= 0 ? util_monotonic() + timeout : 0;
+    for (;;) {
+        int bad = 0;
+        json_t *obj = take_line(c, err, err_size, &bad);
+        if (obj || bad)
+            return obj;
+        int wait_ms = -1;
+        if (timeout >= 0) {
+            double left = deadline - util_monotonic();
+            if (left <= 0) {
+                *timed_out = 1;
+                snprintf(err, err_size, "no answer from the daemon in %.1f s", timeout);
+                return NULL;
+            }
+            wait_ms = (int)(left * 1000) + 1;
+        }
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        int r = poll(&p, 1, wait_ms);
+        if (r < 0 && errno == EINTR)
+            return NULL; /* interrupted: the caller checks its signal flag */
+        if (r <= 0)
+            continue;
+        if (c->cap - c->len < 65536) {
+            c->cap = c->cap ? c->cap * 2 : 131072;
+            c->buf = xrealloc(c->buf, c->cap);
+        }
+        ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+        if (n < 0 && errno == EINTR)
+            return NULL;
+        if (n <= 0) {
+            snprintf(err, err_size, "the daemon closed the connection");
+            return NULL;
+        }
+        c->len += (size_t)n;
+    }
+}
+
+json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size)
+{
+    json_int_t id = ++c->next_id;
+    json_object_set_new(req, "id", json_integer(id));
+    char *line = json_dumps(req, JSON_COMPACT);
+    if (!line) {
+        snprintf(err, err_size, "cannot encode the request");
+        return NULL;
+    }
+    int rc = write_all(c->fd, line, strlen(line));
+    free(line);
+    if (rc < 0 || write_all(c->fd, "\n", 1) < 0) {
+        snprintf(err, err_size, "cannot send to the daemon: %s", strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        int timed_out;
+        json_t *obj = ctl_read(c, timeout, &timed_out, err, err_size);
+        if (!obj)
+            return NULL;
+        json_t *rid = json_object_get(obj, "id");
+        if (json_is_integer(rid) && json_integer_value(rid) == id)
+            return obj;
+        json_decref(obj); /* a stream message or another reply */
+    }
+}

@@ -1,0 +1,30 @@
+/* bosunctl's side of the control socket: blocking, one connection. */
+#ifndef BOSUN_CTL_CLIENT_H
+#define BOSUN_CTL_CLIENT_H
+
+#include <jansson.h>
+
+typedef struct ctl_conn ctl_conn;
+
+enum ctl_connect_error {
+    CTL_CONNECT_OK = 0,
+    CTL_CONNECT_NOT_RUNNING, /* no socket, or nobody listening */
+    CTL_CONNECT_DENIED,      /* permissions */
+    CTL_CONNECT_OTHER,
+};
+
+/* Connects to path.  On failure returns NULL, sets *why and writes a
+ * readable reason into err. */
+ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, size_t err_size);
+void ctl_close(ctl_conn *c);
+
+/* Sends req (borrowed) with a fresh "id" and returns the response object
+ * with that id, skipping stream messages; NULL on a broken connection (err
+ * filled).  timeout < 0 waits forever. */
+json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size);
+
+/* Reads the next JSON line.  Returns NULL at end of stream, on error or
+ * after timeout seconds (timeout < 0: wait forever); *timed_out tells which. */
+json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size);
+
+#endif

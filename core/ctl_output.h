@@ -1,0 +1,19 @@
+/* Readable tables for bosunctl's default output. */
+#ifndef BOSUN_CTL_OUTPUT_H
+#define BOSUN_CTL_OUTPUT_H
+
+#include <stdio.h>
+
+typedef struct table table;
+
+/* headers: NULL-terminated column titles. */
+table *table_new(const char *const *headers);
+/* values: one string per column (NULL prints "-"); copied. */
+void table_add_row(table *t, const char *const *values);
+void table_print(const table *t, FILE *out);
+void table_free(table *t);
+
+/* Seconds as "3d4h", "2h5m", "4m10s", "12s". */
+void format_duration(double seconds, char *buf, size_t size);
+
+#endif

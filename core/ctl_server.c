@@ -1,0 +1,570 @@
+#include "config.h"
+
+#include "ctl_server.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <bosun/log.h>
+
+typedef struct ctl_client ctl_client;
+
+/* A subscription or a pending request owned by a client, so that both are
+ * undone when the client goes away. */
+typedef struct client_sub {
+    struct client_sub *next;
+    ctl_client *client;
+    json_int_t sid;
+    bus_sub *sub;
+} client_sub;
+
+typedef struct client_request {
+    struct client_request *next;
+    ctl_client *client;
+    uint64_t bus_id;
+    json_t *id;
+} client_request;
+
+struct ctl_client {
+    ctl_client *next;
+    ctl_server *srv;
+    int fd;
+    ev_io rio, wio;
+    char *in;
+    size_t in_len, in_cap;
+    char *out;
+    size_t out_off, out_len, out_cap;
+    bool read_closed;
+    bool dead; /* closed; freed from the loop once no caller can hold it */
+    uid_t uid;
+    pid_t pid;
+    unsigned serial; /* for log lines */
+    client_sub *subs;
+    client_request *requests;
+    json_int_t next_sid;
+};
+
+struct ctl_server {
+    struct ev_loop *loop;
+    bus_t *bus;
+    char *path;
+    int fd;
+    ev_io accept_io;
+    ctl_hooks hooks;
+    ctl_client *clients;
+    ctl_client *graveyard;
+    ev_idle reaper;
+    size_t n_clients;
+    unsigned serial;
+};
+
+static void client_close(ctl_client *c);
+
+/* ------------------------------------------------------------ output */
+
+static void client_flush(ctl_client *c)
+{
+    if (c->dead)
+        return;
+    while (c->out_off < c->out_len) {
+        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            ev_io_start(c->srv->loop, &c->wio);
+            return;
+        }
+        if (n < 0) {
+            log_info("control client #%u (uid %d): write failed: %s", c->serial, (int)c->uid,
+                     strerror(errno));
+            client_close(c);
+            return;
+        }
+        c->out_off += (size_t)n;
+    }
+    c->out_off = c->out_len = 0;
+    ev_io_stop(c->srv->loop, &c->wio);
+    if (c->read_closed && !c->requests)
+        client_close(c);
+}
+
+/* Queues one JSON line (stealing obj).  Returns false if the client was
+ * closed because its output backlog is over the limit: a stuck reader must
+ * not grow the daemon without bound, and it is told so in the log rather
+ * than losing messages silently. */
+static bool client_send(ctl_client *c, json_t *obj)
+{
+    if (c->dead) {
+        json_decref(obj);
+        return false;
+    }
+    char *line = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(obj);
+    if (!line)
+        return true;
+    size_t len = strlen(line);
+    if (c->out_len - c->out_off + len + 1 > CTL_OUTPUT_MAX) {
+        log_warning("control client #%u (uid %d): %zu bytes of output not read; disconnecting it",
+                    c->serial, (int)c->uid, c->out_len - c->out_off);
+        free(line);
+        client_close(c);
+        return false;
+    }
+    if (c->out_off > 0 && c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    if (c->out_len + len + 1 > c->out_cap) {
+        c->out_cap = (c->out_len + len + 1) * 2;
+        c->out = xrealloc(c->out, c->out_cap);
+    }
+    memcpy(c->out + c->out_len, line, len);
+    c->out[c->out_len + len] = '\n';
+    c->out_len += len + 1;
+    free(line);
+    client_flush(c);
+    return true;
+}
+
+static void send_result(ctl_client *c, json_t *id, json_t *result)
+{
+    client_send(c, json_pack("{s:O?,s:b,s:o}", "id", id, "ok", 1, "result",
+                             result ? result : json_object()));
+}
+
+static void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    client_send(c, json_pack("{s:O?,s:b,s:{s:s,s:s}}", "id", id, "ok", 0, "error", "code", code,
+                             "message", msg));
+}
+
+static json_t *msg_to_json(const bus_msg *m)
+{
+    json_t *o = json_pack("{s:s,s:O,s:f}", "subject", m->subject, "data", m->data, "time",
+                          m->time);
+    if (m->reply)
+        json_object_set_new(o, "reply", json_string(m->reply));
+    return o;
+}
+
+/* ------------------------------------------------------------ operations */
+
+static void on_sub_message(bus_t *bus, const bus_msg *m, void *arg)
+{
+    client_sub *s = arg;
+    client_send(s->client, json_pack("{s:I,s:o}", "sub", (json_int_t)s->sid, "msg",
+                                     msg_to_json(m)));
+}
+
+static void op_sub(ctl_client *c, json_t *id, json_t *req)
+{
+    const char *pattern = json_string_value(json_object_get(req, "pattern"));
+    if (!pattern)
+        return send_error(c, id, "bad_request", "'pattern' (a string) is required");
+    client_sub *s = xcalloc(1, sizeof *s);
+    s->client = c;
+    s->sid = ++c->next_sid;
+    s->sub = bus_subscribe(c->srv->bus, pattern, on_sub_message, s);
+    if (!s->sub) {
+        free(s);
+        return send_error(c, id, "invalid_subject", "invalid subscription pattern '%s'", pattern);
+    }
+    s->next = c->subs;
+    c->subs = s;
+    send_result(c, id, json_pack("{s:I,s:s}", "sid", (json_int_t)s->sid, "pattern", pattern));
+}
+
+static void op_unsub(ctl_client *c, json_t *id, json_t *req)
+{
+    json_t *sid = json_object_get(req, "sid");
+    if (!json_is_integer(sid))
+        return send_error(c, id, "bad_request", "'sid' (an integer) is required");
+    for (client_sub **pp = &c->subs; *pp; pp = &(*pp)->next) {
+        client_sub *s = *pp;
+        if (s->sid != json_integer_value(sid))
+            continue;
+        *pp = s->next;
+        bus_unsubscribe(c->srv->bus, s->sub);
+        free(s);
+        return send_result(c, id, NULL);
+    }
+    send_error(c, id, "not_found", "no subscription %" JSON_INTEGER_FORMAT,
+               json_integer_value(sid));
+}
+
+static bool get_subject_and_data(ctl_client *c, json_t *id, json_t *req, const char **subject,
+                                 json_t **data)
+{
+    *subject = json_string_value(json_object_get(req, "subject"));
+    *data = json_object_get(req, "data");
+    if (!*subject) {
+        send_error(c, id, "bad_request", "'subject' (a string) is required");
+        return false;
+    }
+    if (bus_subject_check(*subject) != 0) {
+        send_error(c, id, "invalid_subject", "invalid subject '%s'", *subject);
+        return false;
+    }
+    return true;
+}
+
+static void op_pub(ctl_client *c, json_t *id, json_t *req)
+{
+    const char *subject, *reply = json_string_value(json_object_get(req, "reply"));
+    json_t *data;
+    if (!get_subject_and_data(c, id, req, &subject, &data))
+        return;
+    if (bus_publish(c->srv->bus, subject, reply, data) != 0)
+        return send_error(c, id, "invalid_subject", "invalid reply subject '%s'",
+                          reply ? reply : "");
+    send_result(c, id, NULL);
+}
+
+static void detach_request(ctl_client *c, client_request *r)
+{
+    for (client_request **pp = &c->requests; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    json_decref(r->id);
+    free(r);
+}
+
+static void on_request_reply(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    client_request *r = arg;
+    ctl_client *c = r->client;
+    json_t *id = json_incref(r->id);
+    detach_request(c, r);
+    switch (st) {
+    case BUS_REPLY_OK:
+        send_result(c, id, msg_to_json(m));
+        break;
+    case BUS_REPLY_TIMEOUT:
+        send_error(c, id, "timeout", "no reply before the timeout");
+        break;
+    case BUS_REPLY_NO_RESPONDERS:
+        send_error(c, id, "no_responders", "nothing answers on that subject");
+        break;
+    case BUS_REPLY_CANCELLED:
+        send_error(c, id, "cancelled", "the daemon is shutting down");
+        break;
+    }
+    json_decref(id);
+    if (c->read_closed && !c->requests && c->out_len == c->out_off)
+        client_close(c);
+}
+
+static void op_request(ctl_client *c, json_t *id, json_t *req)
+{
+    const char *subject;
+    json_t *data;
+    if (!get_subject_and_data(c, id, req, &subject, &data))
+        return;
+    json_t *t = json_object_get(req, "timeout");
+    double timeout = t ? json_number_value(t) : 5.0;
+    if ((t && !json_is_number(t)) || !(timeout > 0 && timeout <= 3600))
+        return send_error(c, id, "bad_request", "'timeout' must be a number of seconds in (0, 3600]");
+    client_request *r = xcalloc(1, sizeof *r);
+    r->client = c;
+    r->id = json_incref(id);
+    r->bus_id = bus_request(c->srv->bus, subject, data, timeout, on_request_reply, r);
+    if (!r->bus_id) {
+        json_decref(r->id);
+        free(r);
+        return send_error(c, id, "internal", "cannot send the request: %s", strerror(errno));
+    }
+    r->next = c->requests;
+    c->requests = r;
+}
+
+static void op_reload(ctl_client *c, json_t *id)
+{
+    json_t *errors = c->srv->hooks.reload(c->srv->hooks.arg);
+    if (!errors)
+        return send_result(c, id, json_pack("{s:b}", "reloaded", 1));
+    client_send(c, json_pack("{s:O?,s:b,s:{s:s,s:s,s:o}}", "id", id, "ok", 0, "error", "code",
+                             "invalid_config", "message",
+                             "the new configuration was refused; the old one keeps running",
+                             "details", errors));
+}
+
+static void dispatch(ctl_client *c, json_t *req)
+{
+    json_t *id = json_object_get(req, "id");
+    const char *op = json_string_value(json_object_get(req, "op"));
+    if (!op)
+        return send_error(c, id, "bad_request", "'op' (a string) is required");
+    log_debug("control client #%u: op %s", c->serial, op);
+    if (strcmp(op, "ping") == 0)
+        return send_result(c, id, json_pack("{s:b}", "pong", 1));
+    if (strcmp(op, "status") == 0)
+        return send_result(c, id, c->srv->hooks.status(c->srv->hooks.arg));
+    if (strcmp(op, "plugins") == 0)
+        return send_result(c, id, c->srv->hooks.plugins(c->srv->hooks.arg));
+    if (strcmp(op, "reload") == 0)
+        return op_reload(c, id);
+    if (strcmp(op, "pub") == 0)
+        return op_pub(c, id, req);
+    if (strcmp(op, "request") == 0)
+        return op_request(c, id, req);
+    if (strcmp(op, "sub") == 0)
+        return op_sub(c, id, req);
+    if (strcmp(op, "unsub") == 0)
+        return op_unsub(c, id, req);
+    send_error(c, id, "unknown_op", "unknown op '%.64s'", op);
+}
+
+static void handle_line(ctl_client *c, const char *line, size_t len)
+{
+    if (len == 0)
+        return;
+    json_error_t err;
+    json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+    if (!req)
+        return send_error(c, NULL, "bad_json", "invalid JSON at column %d: %s", err.column,
+                          err.text);
+    if (!json_is_object(req))
+        send_error(c, NULL, "bad_request", "a request must be a JSON object");
+    else
+        dispatch(c, req);
+    json_decref(req);
+}
+
+/* ------------------------------------------------------------ input */
+
+static void process_input(ctl_client *c)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < c->in_len; i++) {
+        if (c->in[i] != '\n')
+            continue;
+        handle_line(c, c->in + start, i - start);
+        start = i + 1;
+        if (c->dead)
+            return;
+    }
+    memmove(c->in, c->in + start, c->in_len - start);
+    c->in_len -= start;
+    if (c->in_len > CTL_LINE_MAX) {
+        send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
+        log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting it",
+                    c->serial, (int)c->uid, CTL_LINE_MAX);
+        client_close(c);
+    }
+}
+
+static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+    ctl_client *c = w->data;
+    if (c->in_cap - c->in_len < 65536) {
+        c->in_cap = c->in_cap ? c->in_cap * 2 : 65536 * 2;
+        c->in = xrealloc(c->in, c->in_cap);
+    }
+    ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n <= 0) {
+        /* The client is done sending; answer what it asked, then close. */
+        ev_io_stop(loop, &c->rio);
+        c->read_closed = true;
+        if (!c->requests && c->out_off == c->out_len)
+            client_close(c);
+        return;
+    }
+    c->in_len += (size_t)n;
+    process_input(c);
+}
+
+static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+    client_flush(w->data);
+}
+
+static void client_close(ctl_client *c)
+{
+    if (c->dead)
+        return;
+    c->dead = true;
+    ctl_server *srv = c->srv;
+    for (ctl_client **pp = &srv->clients; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    srv->n_clients--;
+    ev_io_stop(srv->loop, &c->rio);
+    ev_io_stop(srv->loop, &c->wio);
+    while (c->subs) {
+        client_sub *s = c->subs;
+        c->subs = s->next;
+        bus_unsubscribe(srv->bus, s->sub);
+        free(s);
+    }
+    while (c->requests) {
+        client_request *r = c->requests;
+        c->requests = r->next;
+        bus_request_cancel(srv->bus, r->bus_id);
+        json_decref(r->id);
+        free(r);
+    }
+    close(c->fd);
+    log_debug("control client #%u disconnected", c->serial);
+    c->next = srv->graveyard;
+    srv->graveyard = c;
+    ev_idle_start(srv->loop, &srv->reaper);
+}
+
+static void free_graveyard(ctl_server *srv)
+{
+    while (srv->graveyard) {
+        ctl_client *c = srv->graveyard;
+        srv->graveyard = c->next;
+        free(c->in);
+        free(c->out);
+        free(c);
+    }
+}
+
+static void on_reap(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    ev_idle_stop(loop, w);
+    free_graveyard(w->data);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    ctl_server *srv = w->data;
+    int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            log_warning("control socket: accept failed: %s", strerror(errno));
+        return;
+    }
+    struct ucred cred = {0};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        log_warning("control socket: cannot read peer credentials: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    ctl_client *c = xcalloc(1, sizeof *c);
+    c->srv = srv;
+    c->fd = fd;
+    c->uid = cred.uid;
+    c->pid = cred.pid;
+    c->serial = ++srv->serial;
+    ev_io_init(&c->rio, on_client_read, fd, EV_READ);
+    ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
+    c->rio.data = c->wio.data = c;
+    ev_io_start(loop, &c->rio);
+    c->next = srv->clients;
+    srv->clients = c;
+    srv->n_clients++;
+    log_info("control client #%u connected (uid %d, pid %d)", c->serial, (int)cred.uid,
+             (int)cred.pid);
+}
+
+/* ------------------------------------------------------------ server */
+
+static int apply_group(const char *path, const char *group)
+{
+    if (!group)
+        return 0;
+    struct group *g = getgrnam(group);
+    if (!g) {
+        log_error("control socket: unknown group '%s' (daemon.control_socket_group)", group);
+        return -1;
+    }
+    if (chown(path, (uid_t)-1, g->gr_gid) < 0) {
+        log_error("control socket: cannot give %s to group '%s': %s", path, group,
+                  strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int bind_socket(const char *path, unsigned mode, const char *group)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        log_error("control socket: path '%s' is too long for a Unix socket", path);
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        log_error("control socket: socket(): %s", strerror(errno));
+        return -1;
+    }
+    /* The state-dir lock is held, so a socket file left here belongs to a
+     * dead daemon. */
+    unlink(path);
+    mode_t old = umask(0777 & ~mode);
+    int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+    umask(old);
+    if (rc < 0 || chmod(path, mode) < 0 || apply_group(path, group) < 0 || listen(fd, 64) < 0) {
+        if (rc < 0)
+            log_error("control socket: cannot bind %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, unsigned mode,
+                           const char *group, const ctl_hooks *hooks)
+{
+    int fd = bind_socket(path, mode, group);
+    if (fd < 0)
+        return NULL;
+    ctl_server *srv = xcalloc(1, sizeof *srv);
+    srv->loop = loop;
+    srv->bus = bus;
+    srv->path = xstrdup(path);
+    srv->fd = fd;
+    srv->hooks = *hooks;
+    ev_io_init(&srv->accept_io, on_accept, fd, EV_READ);
+    srv->accept_io.data = srv;
+    ev_io_start(loop, &srv->accept_io);
+    ev_idle_init(&srv->reaper, on_reap);
+    srv->reaper.data = srv;
+    log_info("control socket listening on %s (mode %04o)", path, mode);
+    return srv;
+}
+
+void ctl_server_free(ctl_server *srv)
+{
+    if (!srv)
+        return;
+    while (srv->clients)
+        client_close(srv->clients);
+    ev_idle_stop(srv->loop, &srv->reaper);
+    free_graveyard(srv);
+    ev_io_stop(srv->loop, &srv->accept_io);
+    close(srv->fd);
+    unlink(srv->path);
+    free(srv->path);
+    free(srv);
+}
+
+size_t ctl_server_client_count(const ctl_server *srv)
+{
+    return srv->n_clients;
+}

@@ -1,0 +1,42 @@
+/* The control socket: a Unix stream socket in runtime_dir speaking
+ * newline-delimited JSON, for bosunctl and local tools.
+ *
+ * Request:  {"id": ANY, "op": "status"|"plugins"|"reload"|"pub"|"request"|
+ *                              "sub"|"unsub"|"ping", ...arguments}
+ * Response: {"id": ANY, "ok": true, "result": ...}
+ *           {"id": ANY, "ok": false, "error": {"code": "...", "message": "..."}}
+ * Stream:   {"sub": SID, "msg": {"subject", "reply"?, "data", "time"}}
+ *
+ * The protocol is documented for users in bosunctl(1). */
+#ifndef BOSUN_CTL_SERVER_H
+#define BOSUN_CTL_SERVER_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <bosun/bus.h>
+
+struct ev_loop;
+
+#define CTL_LINE_MAX   (1024 * 1024)      /* one request */
+#define CTL_OUTPUT_MAX (16 * 1024 * 1024) /* queued output before a client counts as stuck */
+
+typedef struct ctl_hooks {
+    json_t *(*status)(void *arg);
+    json_t *(*plugins)(void *arg);
+    /* Returns NULL when the new configuration was applied, else a JSON array
+     * of error messages (the old configuration keeps running). */
+    json_t *(*reload)(void *arg);
+    void *arg;
+} ctl_hooks;
+
+typedef struct ctl_server ctl_server;
+
+/* Binds path (replacing a stale socket file), applies mode and group, and
+ * starts accepting.  Returns NULL with the reason logged. */
+ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, unsigned mode,
+                           const char *group, const ctl_hooks *hooks);
+/* Closes every client and removes the socket file. */
+void ctl_server_free(ctl_server *srv);
+size_t ctl_server_client_count(const ctl_server *srv);
+
+#endif

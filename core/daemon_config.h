@@ -1,0 +1,39 @@
+/* The "daemon:" section of bosun.yaml, and the checks of the top level. */
+#ifndef BOSUN_DAEMON_CONFIG_H
+#define BOSUN_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <bosun/cfg.h>
+#include <bosun/log.h>
+
+#define DAEMON_DEFAULT_CONFIG   SYSCONFDIR "/bosun/bosun.yaml"
+#define DAEMON_DEFAULT_STATE    LOCALSTATEDIR "/lib/bosun"
+#define DAEMON_DEFAULT_RUNTIME  RUNSTATEDIR "/bosun"
+#define DAEMON_SOCKET_NAME      "bosund.sock"
+#define DAEMON_LOCK_NAME        "bosund.lock"
+#define DAEMON_MACHINE_ID_MAX   64
+
+typedef struct daemon_config {
+    char *machine_id;
+    char *state_dir;
+    char *runtime_dir;
+    enum log_level log_level;
+    char **plugin_path; /* NULL-terminated */
+    char **plugins;     /* NULL-terminated, load order */
+    char *control_socket;
+    unsigned control_socket_mode;
+    char *control_socket_group; /* NULL: the daemon's group */
+} daemon_config;
+
+/* Reads the daemon section of root into out (zeroed first) and applies
+ * defaults.  With check_sections, also refuses top-level sections that are
+ * neither "daemon" nor a listed plugin.  Returns false with messages in d. */
+bool daemon_config_parse(const cfg_node *root, bool check_sections, daemon_config *out,
+                         cfg_diag *d);
+void daemon_config_free(daemon_config *c);
+
+/* The config file to use: -c argument, else $BOSUN_CONFIG, else the
+ * installed default. */
+const char *daemon_config_path(const char *arg);
+
+#endif

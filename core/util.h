@@ -1,0 +1,33 @@
+/* Small helpers shared by the core: allocation that aborts on exhaustion,
+ * clocks, and string utilities.  Internal to libbosun and its programs. */
+#ifndef BOSUN_UTIL_H
+#define BOSUN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Allocation failure is not recoverable for a daemon this small: these log
+ * and abort() rather than let every caller grow an error path that cannot be
+ * tested. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Wall clock and monotonic clock, in seconds. */
+double util_now(void);
+double util_monotonic(void);
+
+/* Creates a directory and its parents with mode (like mkdir -p).  Returns 0
+ * or -1 with errno. */
+int util_mkdir_p(const char *path, unsigned mode);
+
+/* Sets O_NONBLOCK and FD_CLOEXEC. Returns 0 or -1 with errno. */
+int util_fd_nonblock_cloexec(int fd);
+
+/* Fills buf with n random bytes from getrandom(2). Returns 0 or -1. */
+int util_random_bytes(void *buf, size_t n);
+
+#endif

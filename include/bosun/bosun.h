@@ -1,0 +1,11 @@
+/* bosun — everything a plugin needs. */
+#ifndef BOSUN_H
+#define BOSUN_H
+
+#include <bosun/version.h>
+#include <bosun/log.h>
+#include <bosun/cfg.h>
+#include <bosun/bus.h>
+#include <bosun/plugin.h>
+
+#endif

@@ -1,0 +1,110 @@
+# Shared helpers for the integration tests: TAP output, a temporary
+# configuration and state directory per test, and a real bosund.
+#
+# Tests source this file, call plan N, then ok/fail/is/like; start_daemon
+# writes $T/bosun.yaml (from the caller's $CONFIG text) and starts bosund.
+
+set -u
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+BOSUND="$top_builddir/bosund"
+BOSUNCTL="$top_builddir/bosunctl"
+# The libtool wrappers live at the top of the build tree.
+[ -x "$BOSUND" ] || BOSUND="$top_builddir/core/bosund"
+[ -x "$BOSUNCTL" ] || BOSUNCTL="$top_builddir/core/bosunctl"
+HEARTBEAT_DIR="$top_builddir/plugins/heartbeat"
+TEST_PLUGIN_DIR="$top_builddir/tests/plugins"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/bosun-test.XXXXXX")
+DAEMON_PID=
+_n=0
+_failed=0
+
+cleanup() {
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _i in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+    fi
+    if [ "$_failed" -eq 0 ]; then rm -rf "$T"; else echo "# kept $T for inspection"; fi
+}
+trap cleanup EXIT
+
+plan() { echo "1..$1"; }
+ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+fail() {
+    _n=$((_n + 1)); _failed=$((_failed + 1))
+    echo "not ok $_n - $1"
+    shift
+    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
+}
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() { _d=$1; shift; if "$@"; then ok "$_d"; else fail "$_d" "command failed: $*"; fi; }
+# is DESCRIPTION GOT EXPECTED
+is() {
+    if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "got:      '$2'" "expected: '$3'"; fi
+}
+# like DESCRIPTION TEXT REGEX (grep -E)
+like() {
+    if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else fail "$1" "text:  '$2'" "regex: '$3'"; fi
+}
+unlike() {
+    if printf '%s\n' "$2" | grep -Eq -- "$3"; then fail "$1" "text:  '$2'" "should not match: '$3'"; else ok "$1"; fi
+}
+
+# wait_for SECONDS COMMAND...: polls until the command succeeds.
+wait_for() {
+    _limit=$1; shift
+    _tries=$(awk "BEGIN { print int($_limit * 20) }")
+    for _i in $(seq 1 "$_tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+    return 1
+}
+
+# write_config: $T/bosun.yaml with a daemon section using the temp dirs,
+# followed by whatever the test passes on stdin.
+write_config() {
+    mkdir -p "$T/state" "$T/run"
+    {
+        echo "daemon:"
+        echo "  machine_id: test-machine"
+        echo "  state_dir: $T/state"
+        echo "  runtime_dir: $T/run"
+        echo "  log_level: ${LOG_LEVEL:-info}"
+        echo "  plugin_path: [$HEARTBEAT_DIR, $TEST_PLUGIN_DIR]"
+        cat
+    } > "$T/bosun.yaml"
+}
+
+SOCK() { echo "$T/run/bosund.sock"; }
+ctl() { "$BOSUNCTL" -s "$T/run/bosund.sock" "$@"; }
+
+# start_daemon: bosund in the background, stderr to $T/bosund.log; waits
+# until the control socket answers.
+start_daemon() {
+    "$BOSUND" -c "$T/bosun.yaml" 2>>"$T/bosund.log" &
+    DAEMON_PID=$!
+    if ! wait_for 20 ctl status; then
+        echo "# bosund did not come up; its log:"
+        sed 's/^/#   /' "$T/bosund.log"
+        return 1
+    fi
+}
+
+# stop_daemon: SIGTERM and wait; prints the exit status.
+stop_daemon() {
+    kill -TERM "$DAEMON_PID"
+    wait "$DAEMON_PID"
+    _st=$?
+    DAEMON_PID=
+    echo "$_st"
+}
+
+done_testing() {
+    [ "$_failed" -eq 0 ]
+}
+
+# Number of live bus subscriptions, from status.
+sub_count() { ctl status --json | sed -n 's/.*"subscriptions":\([0-9]*\).*/\1/p'; }
+# wait_subs N: until at least N subscriptions exist (a subscriber is ready).
+wait_subs() { wait_for 10 sh -c "[ \"\$(\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" status --json | sed -n 's/.*\"subscriptions\":\([0-9]*\).*/\1/p')\" -ge $1 ]"; }
