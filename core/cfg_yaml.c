@@ -541,6 +541,10 @@ static void parse(struct builder *b)
 
 cfg_node *cfg_load_string(const char *text, size_t len, const char *name, cfg_diag *d)
 {
+    if (!text) { /* libyaml asserts on a NULL input, even an empty one */
+        text = "";
+        len = 0;
+    }
     struct builder b = {.d = d, .text = text, .len = len};
     b.root = new_root(name ? name : "<string>");
     if (len > CFG_MAX_BYTES)

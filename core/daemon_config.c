@@ -162,7 +162,11 @@ static bool check_sections(const cfg_node *root, const daemon_config *c, cfg_dia
         const cfg_node *sec = root->items[i];
         if (strcmp(sec->key, "daemon") == 0 || is_listed_plugin(c, sec->key))
             continue;
-        ok = cfg_error(d, sec,
+        /* Point at the key, not at the section's value. */
+        cfg_node at = *sec;
+        at.line = sec->key_line;
+        at.col = sec->key_col;
+        ok = cfg_error(d, &at,
                        "unknown section '%s': top-level keys are 'daemon' and the names listed "
                        "in daemon.plugins",
                        sec->key);

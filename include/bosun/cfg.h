@@ -68,8 +68,9 @@ cfg_node *cfg_load_file(const char *path, cfg_diag *d);
 cfg_node *cfg_load_string(const char *text, size_t len, const char *name, cfg_diag *d);
 void cfg_free(cfg_node *root);
 
-/* Dotted path of a node for messages, e.g. "daemon.plugin_path[2]".  The
- * string is written to buf and returned. */
+/* Dotted path of a node for messages, e.g. "daemon.plugin_path[2]"; "" for
+ * the root; a key containing '.', '[', ']', '"' or nothing is written as
+ * ["key"].  The string is written to buf (truncated to size) and returned. */
 const char *cfg_path(const cfg_node *node, char *buf, size_t size);
 
 /* Lookup: the child of a map by key, or NULL (also when map is not a map). */
@@ -93,7 +94,10 @@ bool cfg_check_keys(const cfg_node *map, const char *const *allowed, cfg_diag *d
  *           of 1024), within [min, max].
  * strlist:  a sequence of scalars, or one scalar taken as a one-item list;
  *           *out is a NULL-terminated array of pointers into the tree
- *           (free the array only, with free()). */
+ *           (free the array only, with free()); NULL when the key is absent
+ *           or null, and on error.
+ *
+ * Quoting does not change how a value is read: "8080" is an integer too. */
 bool cfg_get_string(const cfg_node *map, const char *key, const char *def, const char **out,
                     cfg_diag *d);
 bool cfg_get_bool(const cfg_node *map, const char *key, bool def, bool *out, cfg_diag *d);
@@ -106,7 +110,8 @@ bool cfg_get_size(const cfg_node *map, const char *key, unsigned long long def,
                   cfg_diag *d);
 bool cfg_get_strlist(const cfg_node *map, const char *key, const char ***out, cfg_diag *d);
 
-/* The same conversions on a scalar node itself (for list items, map values). */
+/* The same conversions on a scalar node itself (for list items, map values).
+ * On failure *out is left unchanged. */
 bool cfg_as_bool(const cfg_node *node, bool *out, cfg_diag *d);
 bool cfg_as_int(const cfg_node *node, long long min, long long max, long long *out, cfg_diag *d);
 bool cfg_as_duration(const cfg_node *node, double min, double max, double *out, cfg_diag *d);

@@ -5,6 +5,8 @@
  *
  *   notify_listen PATH SECONDS
  */
+#include "config.h"
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,8 @@
  *
  *   unix_send PATH [SECONDS]
  */
+#include "config.h"
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,7 +25,7 @@ write_config <<'EOF2'
 EOF2
 out=$(checkcfg); st=$?
 is "unknown daemon key exits 1" "$st" 1
-like "unknown key named with file:line:col" "$out" "bosun.yaml:7:3: .*unknown key 'colour'"
+like "unknown key named with file:line:col" "$out" "bosun.yaml:8:3: .*unknown key 'colour'"
 
 write_config <<'EOF2'
   plugins: [heartbeat]
@@ -58,7 +58,7 @@ like "wrong type is named" "$out" "bosun.yaml:9:13: .*heartbeat.interval.*(scala
 sed -i 's/log_level: .*/log_level: loud/' "$T/bosun.yaml"
 out=$(checkcfg); st=$?
 is "unknown log level exits 1" "$st" 1
-like "log level error names the key" "$out" "bosun.yaml:6:14: .*daemon.log_level.*loud"
+like "log level error names the key" "$out" "bosun.yaml:5:14: .*daemon.log_level.*loud"
 
 write_config <<'EOF2'
   plugins: [heartbeat]

@@ -2,7 +2,7 @@
 # bosunctl against a real daemon: status, pub/sub, request/reply, errors,
 # socket discovery, and the raw protocol surviving bad input.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 33
+plan 34
 
 out=$("$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
 is "no daemon: exit 69" "$st" 69
@@ -85,5 +85,5 @@ like "unknown op: unknown_op with the request id" "$out" '"id":7,"ok":false,"err
 like "invalid subject: invalid_subject" "$out" '"id":8,"ok":false,"error":\{"code":"invalid_subject"'
 like "the same connection still answers afterwards" "$out" '"id":9,"ok":true,"result":\{"pong":true\}'
 
-stop_daemon >/dev/null
+stop_daemon
 done_testing

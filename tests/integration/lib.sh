@@ -91,13 +91,13 @@ start_daemon() {
     fi
 }
 
-# stop_daemon: SIGTERM and wait; prints the exit status.
+# stop_daemon: SIGTERM and wait; the exit status is left in DAEMON_STATUS.
+# (Not in a $(...) subshell: only this shell can wait for its child.)
 stop_daemon() {
     kill -TERM "$DAEMON_PID"
     wait "$DAEMON_PID"
-    _st=$?
+    DAEMON_STATUS=$?
     DAEMON_PID=
-    echo "$_st"
 }
 
 done_testing() {

@@ -22,7 +22,7 @@ is "every log line starts with a syslog priority" "$bad" ""
 like "start-up notice at priority 5" "$(cat "$T/bosund.log")" "^<5>bosund .* started: machine test-machine"
 like "plugins start in listed order" "$(grep -E 'order_[ab]: start' "$T/bosund.log" | tr '\n' ' ')" "order_a: start .*order_b: start"
 
-st=$(stop_daemon)
+stop_daemon; st=$DAEMON_STATUS
 is "SIGTERM: exit 0" "$st" 0
 like "plugins stop in reverse order" "$(grep -E 'order_[ab]: stop' "$T/bosund.log" | tr '\n' ' ')" "order_b: stop .*order_a: stop"
 is "control socket removed at exit" "$(ls "$T/run")" ""
@@ -38,5 +38,5 @@ check "a killed daemon leaves its socket file" test -S "$T/run/bosund.sock"
 start_daemon
 check "a new daemon starts over the stale lock and socket" kill -0 "$DAEMON_PID"
 like "and answers" "$(ctl status --json)" "\"pid\":$DAEMON_PID"
-stop_daemon >/dev/null
+stop_daemon
 done_testing

@@ -22,7 +22,7 @@ sleep 1
 n=$(grep -c 'WATCHDOG=1' "$T/notify.out")
 check "WATCHDOG=1 sent repeatedly at half of WATCHDOG_USEC (saw $n in ~1 s)" test "$n" -ge 3
 like "the watchdog interval is logged" "$(cat "$T/bosund.log")" "pinging every 0.100 s"
-st=$(stop_daemon)
+stop_daemon; st=$DAEMON_STATUS
 wait $LPID
 is "daemon exits 0" "$st" 0
 like "STOPPING=1 at shutdown" "$(tail -1 "$T/notify.out")" "STOPPING=1"
@@ -33,7 +33,7 @@ LPID=$!
 wait_for 5 test -S "$T/notify2.sock"
 NOTIFY_SOCKET="$T/notify2.sock" WATCHDOG_USEC=100000 WATCHDOG_PID=1 start_daemon || exit 1
 sleep 0.5
-st=$(stop_daemon)
+stop_daemon; st=$DAEMON_STATUS
 wait $LPID
 is "second daemon exits 0" "$st" 0
 like "it still notified READY" "$(cat "$T/notify2.out")" "READY=1"

@@ -39,6 +39,6 @@ out=$(ctl request oot.echo '{"hello":"world"}' --json)
 like "it answers requests on its configured subject" "$out" '"data":\{"echo":\{"hello":"world"\},"plugin":"echo"\}'
 out=$(ctl request echo '{}' 2>&1); st=$?
 is "and not on its default subject" "$st" 1
-st=$(stop_daemon)
+stop_daemon; st=$DAEMON_STATUS
 is "daemon stops cleanly" "$st" 0
 done_testing

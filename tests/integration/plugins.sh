@@ -41,6 +41,6 @@ like "plugins table lists heartbeat" "$out" "^heartbeat +integration"
 like "plugins table has a header" "$out" "^NAME +KIND +VERSION +STATE +PATH"
 json=$(ctl plugins --json)
 like "plugins --json gives name, kind, path, started" "$json" '"name":"order_a","kind":"integration".*"path":"[^"]*order_a[^"]*".*"started":true'
-st=$(stop_daemon)
+stop_daemon; st=$DAEMON_STATUS
 is "daemon stops with 0" "$st" 0
 done_testing

@@ -53,5 +53,5 @@ like "added plugin started with its settings" "$(cat "$T/bosund.log")" "order_b:
 json=$(ctl plugins --json)
 like "plugins now: heartbeat and order_b" "$json" '"name":"heartbeat".*"name":"order_b"'
 unlike "order_a no longer listed" "$json" '"name":"order_a"'
-stop_daemon >/dev/null
+stop_daemon
 done_testing

@@ -2,6 +2,7 @@
  * installed headers with `pkg-config --cflags --libs bosun`.  It answers
  * requests on "<subject>" (config key, default "echo") with the request's
  * data wrapped as {"echo": DATA, "plugin": NAME}. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 

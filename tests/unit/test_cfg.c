@@ -630,7 +630,7 @@ static void test_get_duration(void **state)
                 {"g", 300}, {"h", 1.5}, {"i", 0.5},  {"j", 0},    {"k", 3661.001}};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         assert_true(cfg_get_duration(root, good[i].key, -1, 0, INFINITY, &v, &d));
-        if (fabs(v - good[i].want) > 1e-9)
+        if (v - good[i].want > 1e-9 || good[i].want - v > 1e-9)
             fail_msg("%s: %g != %g", good[i].key, v, good[i].want);
     }
     assert_true(cfg_get_duration(root, "absent", 2.5, 0, 10, &v, &d));
