@@ -49,6 +49,7 @@ static void on_request(bus_t *bus, const bus_msg *msg, void *arg)
 
 static int echo_start(void *state, cfg_diag *d)
 {
+    (void)d;
     echo *e = state;
     e->sub = bus_subscribe(e->ctx->bus, e->subject, on_request, e);
     return e->sub ? 0 : -1;
