@@ -40,12 +40,11 @@
 #define SMALL_SORT 32
 
 struct bus_sub {
-    bus_t *bus;
     bus_handler handler;
     void *arg;
-    uint64_t seq;  /* subscription order = delivery order among matches */
-    bool dead;     /* unsubscribed during a dispatch, not yet freed */
-    bool internal; /* the request inbox: not counted by bus_sub_count */
+    uint64_t seq;                /* subscription order = delivery order among matches */
+    bool dead;                   /* unsubscribed during a dispatch, not yet freed */
+    bool internal;               /* the request inbox: not counted by bus_sub_count */
     struct bus_sub *prev, *next; /* bus->subs, or bus->dead (next only) */
     char pattern[];
 };
@@ -198,7 +197,7 @@ static bus_sub *sub_add(bus_t *bus, const char *pattern, bus_handler handler, vo
 {
     size_t len = strlen(pattern);
     bus_sub *s = xmalloc(sizeof *s + len + 1);
-    *s = (bus_sub){.bus = bus, .handler = handler, .arg = arg, .internal = internal};
+    *s = (bus_sub){.handler = handler, .arg = arg, .internal = internal};
     memcpy(s->pattern, pattern, len + 1);
     if (bus_trie_insert(bus->trie, s->pattern, s) < 0) {
         int saved = errno;
@@ -500,8 +499,8 @@ static int inbox_ensure(bus_t *bus)
     return bus->inbox_sub ? 0 : -1;
 }
 
-uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeout,
-                     bus_reply_cb cb, void *arg)
+uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeout, bus_reply_cb cb,
+                     void *arg)
 {
     if (!bus || !cb || bus_subject_check(subject) < 0 || !(timeout > 0) || !isfinite(timeout)) {
         errno = EINVAL;

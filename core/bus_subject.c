@@ -10,8 +10,8 @@
 /* Spelled out rather than isalnum(): the locale must not widen the syntax. */
 static bool token_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 /* Walks s token by token, never reading past BUS_SUBJECT_MAX + 1 bytes, so a

@@ -354,6 +354,13 @@ static void process_input(ctl_client *c)
     for (size_t i = 0; i < c->in_len; i++) {
         if (c->in[i] != '\n')
             continue;
+        if (i - start > CTL_LINE_MAX) {
+            send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
+            log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting",
+                        c->serial, (int)c->uid, CTL_LINE_MAX);
+            client_close(c);
+            return;
+        }
         handle_line(c, c->in + start, i - start);
         start = i + 1;
         if (c->dead)

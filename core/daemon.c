@@ -199,9 +199,13 @@ static void warn_restart_only(const daemon_config *old, const daemon_config *new
         {"state_dir", old->state_dir, new->state_dir},
         {"runtime_dir", old->runtime_dir, new->runtime_dir},
         {"control_socket", old->control_socket, new->control_socket},
+        {"control_socket_group", old->control_socket_group, new->control_socket_group},
     };
+    if (old->control_socket_mode != new->control_socket_mode)
+        log_notice("reload: daemon.control_socket_mode changed; the new value takes effect at "
+                   "the next start");
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (strcmp(keys[i].a, keys[i].b) != 0)
+        if (strcmp(keys[i].a ? keys[i].a : "", keys[i].b ? keys[i].b : "") != 0)
             log_notice("reload: daemon.%s changed; the new value takes effect at the next start",
                        keys[i].key);
 }

@@ -125,12 +125,12 @@ static struct hkey u64_key(uint64_t k)
 
 void hmap_init(hmap *m)
 {
-    *m = (hmap)HMAP_INIT;
+    *m = (hmap){.u64_keys = false};
 }
 
 void hmap_init_u64(hmap *m)
 {
-    *m = (hmap)HMAP_INIT_U64;
+    *m = (hmap){.u64_keys = true};
 }
 
 void hmap_destroy(hmap *m)

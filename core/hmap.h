@@ -5,8 +5,9 @@
  * key may be a slice of a longer string) or uint64_t keys, chosen at init.
  * Values are non-NULL pointers owned by the caller: NULL means "absent".
  *
- * The struct is public so that it can be embedded; a zeroed struct is an
- * empty string-keyed map and allocates nothing until the first insert.
+ * The struct is public so that it can be embedded; a zeroed struct (or
+ * hmap_init) is an empty string-keyed map, hmap_init_u64 makes an integer-keyed
+ * one, and neither allocates anything until the first insert.
  *
  * String keys are hashed with SipHash-1-3 under a per-process random key
  * because they can come from the network (subject tokens), where a fixed hash
@@ -28,9 +29,6 @@ typedef struct hmap {
     size_t count;
     bool u64_keys;
 } hmap;
-
-#define HMAP_INIT {NULL, 0, 0, false}
-#define HMAP_INIT_U64 {NULL, 0, 0, true}
 
 void hmap_init(hmap *m);
 void hmap_init_u64(hmap *m);

@@ -7,9 +7,10 @@
  *
  * Publishing never calls a handler directly: messages are queued and
  * delivered from the event loop, in publish order, so a handler can publish
- * without re-entering its publisher.  Matching walks a subject trie, so its
- * cost depends on the subject's depth and the wildcards on its path, not on
- * the number of unrelated subscriptions.
+ * without re-entering its publisher.  The handlers matched by one message
+ * run in the order their subscriptions were made, each once.  Matching walks
+ * a subject trie, so its cost depends on the subject's depth and the
+ * wildcards on its path, not on the number of unrelated subscriptions.
  *
  * Request/reply: bus_request() publishes with a unique "_INBOX.…" reply
  * subject and calls its callback exactly once, with the first reply, a
@@ -57,7 +58,8 @@ typedef void (*bus_reply_cb)(bus_t *bus, enum bus_reply_status status, const bus
 
 bus_t *bus_new(struct ev_loop *loop);
 /* Drops queued messages, cancels pending requests (their callbacks run with
- * BUS_REPLY_CANCELLED) and frees every subscription. */
+ * BUS_REPLY_CANCELLED) and frees every subscription.  Not to be called from
+ * a handler or a reply callback run by the same bus (it aborts). */
 void bus_free(bus_t *bus);
 
 /* 0 if subject is a valid concrete subject (no wildcards), else -1. */
@@ -94,14 +96,16 @@ uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeo
 /* Cancels a pending request: its callback will not be called. */
 void bus_request_cancel(bus_t *bus, uint64_t id);
 
-/* Number of live subscriptions and of messages waiting for delivery. */
+/* Number of live subscriptions made with bus_subscribe, and of messages
+ * waiting for delivery. */
 size_t bus_sub_count(const bus_t *bus);
 size_t bus_queue_length(const bus_t *bus);
 
 /* Delivers every queued message now, including messages published by the
  * handlers while doing so, up to max_rounds passes (0 = until the queue is
  * empty).  The loop does this by itself; tests and benchmarks call it to
- * drain without running the loop. */
+ * drain without running the loop.  From inside a handler it does nothing,
+ * since delivering there would reorder messages. */
 void bus_flush(bus_t *bus, unsigned max_rounds);
 
 #ifdef __cplusplus

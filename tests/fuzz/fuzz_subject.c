@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LINES 16
+#define MAX_LINES    16
 #define LINE_MAX_LEN (BUS_SUBJECT_MAX + 8)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,12 +31,12 @@ struct corpus {
     bool inserted[MAX_LINES];
 };
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_subject: check failed: %s (line %d)\n", #cond, __LINE__);      \
-            abort();                                                                              \
-        }                                                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_subject: check failed: %s (line %d)\n", #cond, __LINE__);        \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static void split_lines(struct corpus *c, const uint8_t *data, size_t size)

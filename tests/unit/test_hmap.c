@@ -16,7 +16,7 @@ static char values[4096];
 
 static void test_empty(void **state)
 {
-    hmap m = HMAP_INIT;
+    hmap m = {0};
     size_t pos = 0;
     assert_int_equal(hmap_count(&m), 0);
     assert_null(hmap_get(&m, "a"));
@@ -59,10 +59,10 @@ static void test_put_get_replace_del(void **state)
 
 static void test_slices_and_key_copy(void **state)
 {
-    hmap m = HMAP_INIT;
+    hmap m = {0};
     char buf[] = "evt.run.start";
     assert_int_equal(hmap_putn(&m, buf + 4, 3, VAL(1)), 0); /* "run" */
-    buf[4] = 'X'; /* the map must hold its own copy */
+    buf[4] = 'X';                                           /* the map must hold its own copy */
     assert_ptr_equal(hmap_get(&m, "run"), VAL(1));
     assert_ptr_equal(hmap_getn(&m, "running", 3), VAL(1));
     assert_null(hmap_getn(&m, "running", 4));
@@ -77,12 +77,13 @@ static void test_slices_and_key_copy(void **state)
 
 static void test_null_value_refused(void **state)
 {
-    hmap m = HMAP_INIT;
+    hmap m = {0};
     errno = 0;
     assert_int_equal(hmap_put(&m, "a", NULL), -1);
     assert_int_equal(errno, EINVAL);
     assert_int_equal(hmap_count(&m), 0);
-    hmap u = HMAP_INIT_U64;
+    hmap u;
+    hmap_init_u64(&u);
     errno = 0;
     assert_int_equal(hmap_put_u64(&u, 1, NULL), -1);
     assert_int_equal(errno, EINVAL);
@@ -95,7 +96,7 @@ static void test_null_value_refused(void **state)
 #define KEYS 1000
 static void test_random_against_reference_str(void **state)
 {
-    hmap m = HMAP_INIT;
+    hmap m = {0};
     void *ref[KEYS] = {0};
     size_t live = 0;
     srand(12345);
@@ -125,7 +126,8 @@ static void test_random_against_reference_str(void **state)
 
 static void test_random_against_reference_u64(void **state)
 {
-    hmap m = HMAP_INIT_U64;
+    hmap m;
+    hmap_init_u64(&m);
     void *ref[KEYS] = {0};
     size_t live = 0;
     srand(54321);
@@ -152,7 +154,7 @@ static void test_random_against_reference_u64(void **state)
 
 static void test_iteration_visits_each_once(void **state)
 {
-    hmap m = HMAP_INIT;
+    hmap m = {0};
     int seen[500] = {0};
     for (int i = 0; i < 500; i++) {
         char key[16];
@@ -173,7 +175,8 @@ static void test_iteration_visits_each_once(void **state)
         assert_int_equal(seen[i], 1);
     hmap_destroy(&m);
 
-    hmap u = HMAP_INIT_U64;
+    hmap u;
+    hmap_init_u64(&u);
     for (uint64_t i = 0; i < 100; i++)
         assert_int_equal(hmap_put_u64(&u, i * 3, VAL(i)), 0);
     uint64_t sum = 0, k;
@@ -191,7 +194,7 @@ static void test_iteration_visits_each_once(void **state)
 /* Emptying a map gives its table back: tries prune through this. */
 static void test_shrinks_when_emptied(void **state)
 {
-    hmap m = HMAP_INIT;
+    hmap m = {0};
     for (int i = 0; i < 1000; i++) {
         char key[16];
         snprintf(key, sizeof key, "x%d", i);

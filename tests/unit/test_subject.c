@@ -16,8 +16,7 @@
 static void test_subject_valid(void **state)
 {
     static const char *const ok[] = {
-        "a",           "a.b.c", "evt.run.start", "_INBOX.0123abcd.17", "A-z_0.9",
-        "x-y.Z_9.___", "-",     "0.1.2",
+        "a", "a.b.c", "evt.run.start", "_INBOX.0123abcd.17", "A-z_0.9", "x-y.Z_9.___", "-", "0.1.2",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         if (bus_subject_check(ok[i]) != 0)
@@ -30,9 +29,8 @@ static void test_subject_valid(void **state)
 static void test_subject_invalid(void **state)
 {
     static const char *const bad[] = {
-        "",    ".",   "..",  "a.",  ".a",  "a..b", "a...b", "a b", "a\tb",  "a/b", "a,b",
-        "a*",  "*",   ">",   "a.*", "a.>", "*.a",  "a.b*",  "é",   "a.\xc3\xa9", "a:b",
-        "a.b.", "a$", "a\n",
+        "",  ".", "..",  "a.",  ".a",  "a..b", "a...b", "a b",        "a\tb", "a/b",  "a,b", "a*",
+        "*", ">", "a.*", "a.>", "*.a", "a.b*", "é",     "a.\xc3\xa9", "a:b",  "a.b.", "a$",  "a\n",
     };
     assert_int_equal(bus_subject_check(NULL), -1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -53,9 +51,8 @@ static void test_pattern_valid(void **state)
 static void test_pattern_invalid(void **state)
 {
     static const char *const bad[] = {
-        "",     "a*",  "a>",  "*a",  ">a",   "**",    ">>",   "*>",  ">.a", "a.>.b",
-        ">.>",  "a.b>", "a.*b", "a..*", ".>",  "a.>.", "*.",  ".*",  "a. *", "a.* ",
-        "a.#",  "a.?",
+        "",     "a*",   "a>",   "*a", ">a",   "**", ">>", "*>",   ">.a",  "a.>.b", ">.>",
+        "a.b>", "a.*b", "a..*", ".>", "a.>.", "*.", ".*", "a. *", "a.* ", "a.#",   "a.?",
     };
     assert_int_equal(bus_pattern_check(NULL), -1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -109,33 +106,20 @@ static void test_reference_matcher(void **state)
         const char *pattern, *subject;
         bool match;
     } cases[] = {
-        {"a", "a", true},
-        {"a", "b", false},
-        {"a", "ab", false},
-        {"ab", "a", false},
-        {"a.b", "a.b", true},
-        {"a.b", "a", false},
-        {"a", "a.b", false},
-        {"*", "a", true},
-        {"*", "a.b", false},
-        {"a.*", "a.b", true},
-        {"a.*", "a", false},
-        {"a.*", "a.b.c", false},
-        {"*.b", "a.b", true},
-        {"*.b", "a.c", false},
-        {"a.*.c", "a.b.c", true},
-        {"a.*.c", "a.b.d", false},
-        {">", "a", true},
-        {">", "a.b.c", true},
+        {"a", "a", true},         {"a", "b", false},
+        {"a", "ab", false},       {"ab", "a", false},
+        {"a.b", "a.b", true},     {"a.b", "a", false},
+        {"a", "a.b", false},      {"*", "a", true},
+        {"*", "a.b", false},      {"a.*", "a.b", true},
+        {"a.*", "a", false},      {"a.*", "a.b.c", false},
+        {"*.b", "a.b", true},     {"*.b", "a.c", false},
+        {"a.*.c", "a.b.c", true}, {"a.*.c", "a.b.d", false},
+        {">", "a", true},         {">", "a.b.c", true},
         {"a.>", "a", false}, /* ">" needs at least one token */
-        {"a.>", "a.b", true},
-        {"a.>", "a.b.c", true},
-        {"a.>", "b.c", false},
-        {"*.>", "a", false},
-        {"*.>", "a.b", true},
-        {"*.*", "a.b", true},
-        {"*.*", "a.b.c", false},
-        {"_INBOX.p.*", "_INBOX.p.12", true},
+        {"a.>", "a.b", true},     {"a.>", "a.b.c", true},
+        {"a.>", "b.c", false},    {"*.>", "a", false},
+        {"*.>", "a.b", true},     {"*.*", "a.b", true},
+        {"*.*", "a.b.c", false},  {"_INBOX.p.*", "_INBOX.p.12", true},
         {"a.b", "a.b.", false}, /* invalid subject */
         {"a*", "a", false},     /* invalid pattern */
         {"a.>", "a.*", false},  /* wildcards are not subjects */
