@@ -1,6 +1,7 @@
 /* bosunctl — the admin CLI.  Talks to bosund over the control socket. */
 #include "config.h"
 
+#include "bosunctl.h"
 #include "ctl_client.h"
 #include "ctl_output.h"
 #include "daemon_config.h"
@@ -14,21 +15,10 @@
 
 #include <bosun/bosun.h>
 
-/* sysexits(3) */
-#define EX_USAGE_       64
-#define EX_UNAVAILABLE_ 69
-#define EX_NOPERM_      77
-#define EX_CONFIG_      78
 
-typedef struct opts {
-    const char *socket;
-    const char *config;
-    int json;
-    double timeout;
-    long count;
-} opts;
 
-static volatile sig_atomic_t interrupted;
+
+volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
@@ -46,6 +36,13 @@ static void usage(FILE *out)
           "  pub SUBJECT JSON               publish a message on the bus\n"
           "  request SUBJECT JSON [--timeout S]   send a request, print the reply\n"
           "  sub PATTERN [--count N]        print messages until interrupted or N received\n"
+          "  ps                             agents and their runs\n"
+          "  start AGENT [--task ID] [--prompt TEXT | --prompt-file FILE]\n"
+          "                                 start a run of a configured agent, print its id\n"
+          "  stop RUN|AGENT                 stop a run, or every run of an agent\n"
+          "  restart RUN|AGENT              restart a run, or every run of an agent\n"
+          "  logs RUN [-f] [--tail N]       a run's output\n"
+          "  events [--since SEQ] [--subject PATTERN] [-f]   stored events, then live ones\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -56,9 +53,7 @@ static void usage(FILE *out)
           out);
 }
 
-static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int die(int code, const char *fmt, ...)
+int die(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -123,7 +118,7 @@ static int connect_daemon(const opts *o, ctl_conn **conn)
 
 /* Sends one request and returns its result, or NULL after printing the error
  * (and setting *rc). */
-static json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
+json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
 {
     char err[512];
     json_t *resp = ctl_call(conn, req, timeout, err, sizeof err);
@@ -149,7 +144,7 @@ static json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
     return NULL;
 }
 
-static void print_json(json_t *v)
+void print_json(json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (s)
@@ -351,11 +346,23 @@ static const struct command {
 } commands[] = {
     {"status", cmd_status}, {"plugins", cmd_plugins}, {"reload", cmd_reload},
     {"pub", cmd_pub},       {"request", cmd_request}, {"sub", cmd_sub},
+    {"ps", cmd_ps},         {"start", cmd_start},     {"stop", cmd_stop},
+    {"restart", cmd_restart}, {"logs", cmd_logs},     {"events", cmd_events},
 };
 
 /* ------------------------------------------------------------ options */
 
-enum { OPT_JSON = 1000, OPT_TIMEOUT, OPT_COUNT };
+enum {
+    OPT_JSON = 1000,
+    OPT_TIMEOUT,
+    OPT_COUNT,
+    OPT_TASK,
+    OPT_PROMPT,
+    OPT_PROMPT_FILE,
+    OPT_TAIL,
+    OPT_SINCE,
+    OPT_SUBJECT
+};
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
 {
@@ -363,11 +370,15 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, OPT_JSON},    {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"count", required_argument, NULL, OPT_COUNT}, {"help", no_argument, NULL, 'h'},
+        {"task", required_argument, NULL, OPT_TASK},   {"prompt", required_argument, NULL, OPT_PROMPT},
+        {"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},
+        {"tail", required_argument, NULL, OPT_TAIL},   {"follow", no_argument, NULL, 'f'},
+        {"since", required_argument, NULL, OPT_SINCE}, {"subject", required_argument, NULL, OPT_SUBJECT},
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hV", long_opts, NULL)) !=
+    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hVf", long_opts, NULL)) !=
            -1) {
         switch (c) {
         case 's':
@@ -384,6 +395,34 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             if (*end || !(o->timeout > 0 && o->timeout <= 3600))
                 return die(EX_USAGE_, "--timeout: '%s' is not a number of seconds in (0, 3600]",
                            optarg);
+            o->timeout_set = 1;
+            break;
+        case OPT_TASK:
+            o->task = optarg;
+            break;
+        case OPT_PROMPT:
+            o->prompt = optarg;
+            break;
+        case OPT_PROMPT_FILE:
+            o->prompt_file = optarg;
+            break;
+        case 'f':
+            o->follow = 1;
+            break;
+        case OPT_TAIL:
+            o->tail = strtol(optarg, &end, 10);
+            if (*end || o->tail <= 0 || o->tail > 10000)
+                return die(EX_USAGE_, "--tail: '%s' is not a number from 1 to 10000", optarg);
+            break;
+        case OPT_SINCE:
+            o->since = strtoll(optarg, &end, 10);
+            if (*end || o->since < 0)
+                return die(EX_USAGE_, "--since: '%s' is not a sequence number", optarg);
+            break;
+        case OPT_SUBJECT:
+            o->subject = optarg;
+            if (bus_pattern_check(optarg) != 0)
+                return die(EX_USAGE_, "--subject: invalid pattern '%s'", optarg);
             break;
         case OPT_COUNT:
             o->count = strtol(optarg, &end, 10);

@@ -14,6 +14,7 @@
 
 struct ctl_conn {
     int fd;
+    json_t *pending; /* stream messages read while waiting for a response */
     char *buf;
     size_t len, cap;
     json_int_t next_id;
@@ -41,6 +42,7 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
     }
     ctl_conn *c = xcalloc(1, sizeof *c);
     c->fd = fd;
+    c->pending = json_array();
     *why = CTL_CONNECT_OK;
     return c;
 }
@@ -50,6 +52,7 @@ void ctl_close(ctl_conn *c)
     if (!c)
         return;
     close(c->fd);
+    json_decref(c->pending);
     free(c->buf);
     free(c);
 }
@@ -85,7 +88,22 @@ static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
     return obj;
 }
 
+static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
+                         size_t err_size);
+
 json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
+{
+    *timed_out = 0;
+    if (json_array_size(c->pending) > 0) {
+        json_t *m = json_incref(json_array_get(c->pending, 0));
+        json_array_remove(c->pending, 0);
+        return m;
+    }
+    return read_line(c, timeout, timed_out, err, err_size);
+}
+
+static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
+                         size_t err_size)
 {
     *timed_out = 0;
     double deadline = timeout >= 0 ? util_monotonic() + timeout : 0;
@@ -142,12 +160,15 @@ json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err
     }
     for (;;) {
         int timed_out;
-        json_t *obj = ctl_read(c, timeout, &timed_out, err, err_size);
+        json_t *obj = read_line(c, timeout, &timed_out, err, err_size);
         if (!obj)
             return NULL;
         json_t *rid = json_object_get(obj, "id");
         if (json_is_integer(rid) && json_integer_value(rid) == id)
             return obj;
-        json_decref(obj); /* a stream message or another reply */
+        if (json_object_get(obj, "sub"))
+            json_array_append_new(c->pending, obj); /* for ctl_read, in order */
+        else
+            json_decref(obj);
     }
 }

@@ -19,8 +19,9 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
 void ctl_close(ctl_conn *c);
 
 /* Sends req (borrowed) with a fresh "id" and returns the response object
- * with that id, skipping stream messages; NULL on a broken connection (err
- * filled).  timeout < 0 waits forever. */
+ * with that id; stream messages that arrive meanwhile are kept for
+ * ctl_read, in order.  NULL on a broken connection (err filled).  timeout
+ * < 0 waits forever. */
 json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size);
 
 /* Reads the next JSON line.  Returns NULL at end of stream, on error or

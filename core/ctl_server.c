@@ -295,13 +295,17 @@ static void op_request(ctl_client *c, json_t *id, json_t *req)
 
 static void op_reload(ctl_client *c, json_t *id)
 {
-    json_t *errors = c->srv->hooks.reload(c->srv->hooks.arg);
-    if (!errors)
+    json_t *r = c->srv->hooks.reload(c->srv->hooks.arg);
+    if (!r)
         return send_result(c, id, json_pack("{s:b}", "reloaded", 1));
-    client_send(c, json_pack("{s:O?,s:b,s:{s:s,s:s,s:o}}", "id", id, "ok", 0, "error", "code",
-                             "invalid_config", "message",
-                             "the new configuration was refused; the old one keeps running",
-                             "details", errors));
+    bool applied = json_is_true(json_object_get(r, "applied"));
+    client_send(c, json_pack("{s:O?,s:b,s:{s:s,s:s,s:O}}", "id", id, "ok", 0, "error", "code",
+                             applied ? "reload_partial" : "invalid_config", "message",
+                             applied ? "the new configuration was applied, with problems"
+                                     : "the new configuration was refused; the old one keeps "
+                                       "running",
+                             "details", json_object_get(r, "errors")));
+    json_decref(r);
 }
 
 static void dispatch(ctl_client *c, json_t *req)

@@ -4,7 +4,9 @@
 #include "ctl_server.h"
 #include "daemon_config.h"
 #include "lockfile.h"
+#include "agent_config.h"
 #include "plugin_registry.h"
+#include "proc.h"
 #include "sdnotify.h"
 #include "util.h"
 
@@ -29,6 +31,8 @@ typedef struct bosund {
     int lock_fd;
     char *lock_path;
     ctl_server *ctl;
+    proc *proc;
+    bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
     double start_time;
@@ -137,6 +141,47 @@ static int start_plugins(bosund *dm, cfg_diag *d)
     return 0;
 }
 
+/* ------------------------------------------------------------ agents */
+
+/* The plugin modules agent types are looked up in: during a reload check,
+ * the running ones plus those about to be added. */
+typedef struct module_set {
+    plugin_module **a;
+    size_t na;
+    plugin_module **b;
+    size_t nb;
+} module_set;
+
+static const struct bosun_agent_ops *find_in_modules(plugin_module **mods, size_t n,
+                                                     const char *type, void **state)
+{
+    for (size_t i = 0; i < n; i++) {
+        plugin_module *m = mods[i];
+        if (m && strcmp(m->name, type) == 0 && m->desc->kind == BOSUN_PLUGIN_AGENT) {
+            *state = m->state;
+            return m->desc->ops;
+        }
+    }
+    return NULL;
+}
+
+static const struct bosun_agent_ops *lookup_agent_type(const char *type, void **state, void *arg)
+{
+    const module_set *set = arg;
+    const struct bosun_agent_ops *ops = find_in_modules(set->a, set->na, type, state);
+    return ops ? ops : find_in_modules(set->b, set->nb, type, state);
+}
+
+static agent_config **parse_agents(const cfg_node *root, plugin_module **a, size_t na,
+                                   plugin_module **b, size_t nb, cfg_diag *d)
+{
+    module_set set = {a, na, b, nb};
+    agent_config **agents = NULL;
+    if (!agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d))
+        return NULL;
+    return agents;
+}
+
 /* ------------------------------------------------------------ status */
 
 static json_t *plugins_json(void *arg)
@@ -242,6 +287,11 @@ static bool reload_prepare(bosund *dm, cfg_node **root, daemon_config *cfg,
         if (!m->desc->check(cfg_get(*root, name), d))
             ok = false;
     }
+    if (ok) {
+        agent_config **agents = parse_agents(*root, dm->plugins, dm->n_plugins, *added, *n_added, d);
+        ok = agents != NULL;
+        agent_config_free_all(agents);
+    }
     if (!ok) {
         for (size_t i = 0; i < *n_added; i++)
             plugin_unload((*added)[i]);
@@ -313,7 +363,8 @@ static void keep_restart_only(daemon_config *next, daemon_config *running)
 #undef SWAP_FIELD
 }
 
-/* Returns NULL on success, else a JSON array of the reasons. */
+/* Returns NULL on success, else {"applied": bool, "errors": [...]}: refused
+ * (nothing changed) or applied with problems. */
 static json_t *daemon_reload(void *arg)
 {
     bosund *dm = arg;
@@ -329,27 +380,42 @@ static json_t *daemon_reload(void *arg)
         log_diag(&d, LOG_LEVEL_ERR);
         log_error("reload refused: %s is invalid; the running configuration is kept",
                   dm->config_path);
-        json_t *errors = diag_to_json(&d);
+        json_t *result = json_pack("{s:b,s:o}", "applied", 0, "errors", diag_to_json(&d));
         cfg_diag_free(&d);
         sdnotify_send("READY=1\nSTATUS=running (last reload refused: invalid configuration)");
-        return errors;
+        return result;
     }
     warn_restart_only(&dm->cfg, &cfg);
     log_set_level(cfg.log_level);
     reload_apply_plugins(dm, root, &cfg, added, n_added, &d);
-    log_diag(&d, LOG_LEVEL_ERR);
-    cfg_diag_free(&d);
     free(added);
+    if (dm->proc) {
+        agent_config **agents = parse_agents(root, dm->plugins, dm->n_plugins, NULL, 0, &d);
+        if (agents)
+            proc_set_agents(dm->proc, agents);
+        else
+            cfg_error(&d, NULL, "reload: the agents could not be applied; the old ones keep "
+                                "running");
+    }
     keep_restart_only(&cfg, &dm->cfg);
     daemon_config_free(&dm->cfg);
     dm->cfg = cfg;
     cfg_free(dm->root);
     dm->root = root;
     dm->reloads++;
-    log_notice("configuration reloaded (%zu plugins running)", dm->n_plugins);
+    json_t *result = NULL;
+    if (d.n > 0) {
+        /* Applied, but some plugin or agent did not take it: say so. */
+        log_diag(&d, LOG_LEVEL_ERR);
+        log_error("configuration reloaded with %zu problems", d.n);
+        result = json_pack("{s:b,s:o}", "applied", 1, "errors", diag_to_json(&d));
+    } else {
+        log_notice("configuration reloaded (%zu plugins running)", dm->n_plugins);
+    }
+    cfg_diag_free(&d);
     sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins, %u reloads", dm->n_plugins,
                    dm->reloads);
-    return NULL;
+    return result;
 }
 
 /* ------------------------------------------------------------ signals */
@@ -360,10 +426,27 @@ static void on_sighup(struct ev_loop *loop, ev_signal *w, int revents)
     json_decref(errors);
 }
 
+static void on_runs_stopped(void *arg)
+{
+    bosund *dm = arg;
+    ev_break(dm->loop, EVBREAK_ALL);
+}
+
+/* The first SIGTERM stops the runs gracefully (stop_signal, then SIGKILL
+ * after stop_timeout) and exits when they are gone; a second one kills
+ * their process groups at once. */
 static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
+    bosund *dm = w->data;
+    if (dm->stopping) {
+        log_notice("received %s again: killing all runs", strsignal(w->signum));
+        proc_kill_all(dm->proc);
+        return;
+    }
+    dm->stopping = true;
     log_notice("received %s, stopping", strsignal(w->signum));
-    ev_break(loop, EVBREAK_ALL);
+    sdnotify_send("STOPPING=1\nSTATUS=stopping runs");
+    proc_shutdown(dm->proc, on_runs_stopped, dm);
 }
 
 static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
@@ -442,6 +525,11 @@ static void daemon_teardown(bosund *dm)
         stop_signals(dm);
     ctl_server_free(dm->ctl);
     dm->ctl = NULL;
+    proc_free(dm->proc);
+    dm->proc = NULL;
+    /* Events published while stopping reach the store before it stops. */
+    if (dm->bus)
+        bus_flush(dm->bus, 0);
     stop_plugins(dm);
     if (dm->bus)
         bus_free(dm->bus);
@@ -478,6 +566,16 @@ static int daemon_start(bosund *dm)
         log_error("not starting: a plugin could not be loaded or started");
         goto out;
     }
+    agent_config **agents = parse_agents(dm->root, dm->plugins, dm->n_plugins, NULL, 0, &d);
+    if (!agents) {
+        log_diag(&d, LOG_LEVEL_ERR);
+        log_error("not starting: invalid agents");
+        goto out;
+    }
+    proc_options po = {.loop = dm->loop, .bus = dm->bus, .machine_id = dm->cfg.machine_id,
+                       .state_dir = dm->cfg.state_dir, .adopt_orphans = dm->cfg.adopt_orphans};
+    dm->proc = proc_new(&po);
+    proc_set_agents(dm->proc, agents);
     ctl_hooks hooks = {.status = status_json, .plugins = plugins_json,
                        .reload = daemon_reload, .arg = dm};
     dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket,
@@ -500,6 +598,7 @@ int daemon_run(const char *path)
     int status = 1;
     if (daemon_start(&dm) == 0) {
         start_signals(&dm);
+        proc_begin(dm.proc);
         log_notice("bosund %s started: machine %s, pid %ld, %zu plugins, config %s",
                    bosun_version(), dm.cfg.machine_id, (long)getpid(), dm.n_plugins, path);
         sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins\nMAINPID=%ld", dm.n_plugins,
@@ -527,6 +626,9 @@ int daemon_check_config(const char *path)
     if (ok && plugin_system_init() == 0) {
         mods = load_and_check(root, &cfg, &n, &d);
         ok = mods != NULL;
+        agent_config **agents = ok ? parse_agents(root, mods, n, NULL, 0, &d) : NULL;
+        ok = ok && agents != NULL;
+        agent_config_free_all(agents);
         for (size_t i = 0; i < n; i++)
             plugin_unload(mods[i]);
         free(mods);

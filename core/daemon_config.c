@@ -14,7 +14,7 @@
 
 static const char *const daemon_keys[] = {
     "machine_id", "state_dir",           "runtime_dir",          "log_level", "plugin_path",
-    "plugins",    "control_socket",      "control_socket_mode", "control_socket_group", NULL};
+    "plugins",    "control_socket",      "control_socket_mode", "control_socket_group", "adopt_orphans", NULL};
 
 static char **strv_copy(const char **v)
 {
@@ -160,15 +160,16 @@ static bool check_sections(const cfg_node *root, const daemon_config *c, cfg_dia
     bool ok = true;
     for (size_t i = 0; i < root->n_items; i++) {
         const cfg_node *sec = root->items[i];
-        if (strcmp(sec->key, "daemon") == 0 || is_listed_plugin(c, sec->key))
+        if (strcmp(sec->key, "daemon") == 0 || strcmp(sec->key, "agents") == 0 ||
+            is_listed_plugin(c, sec->key))
             continue;
         /* Point at the key, not at the section's value. */
         cfg_node at = *sec;
         at.line = sec->key_line;
         at.col = sec->key_col;
         ok = cfg_error(d, &at,
-                       "unknown section '%s': top-level keys are 'daemon' and the names listed "
-                       "in daemon.plugins",
+                       "unknown section '%s': top-level keys are 'daemon', 'agents' and the "
+                       "names listed in daemon.plugins",
                        sec->key);
     }
     return ok;
@@ -195,6 +196,7 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
          ok;
     ok = parse_log_level(sec, out, d) && ok;
     ok = parse_plugins(sec, out, d) && ok;
+    ok = cfg_get_bool(sec, "adopt_orphans", false, &out->adopt_orphans, d) && ok;
     if (out->runtime_dir)
         ok = parse_socket(sec, out, d) && ok;
     if (ok && check_secs)

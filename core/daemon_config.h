@@ -23,6 +23,7 @@ typedef struct daemon_config {
     char *control_socket;
     unsigned control_socket_mode;
     char *control_socket_group; /* NULL: the daemon's group */
+    bool adopt_orphans;         /* watch runs that survived a daemon crash */
 } daemon_config;
 
 /* Reads the daemon section of root into out (zeroed first) and applies

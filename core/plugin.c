@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bosun/agent.h>
 #include <bosun/log.h>
 #include <bosun/version.h>
 
@@ -127,6 +128,16 @@ static bool descriptor_valid(const char *name, const struct bosun_plugin *desc, 
     if (missing)
         return cfg_error(d, NULL, "plugin '%s': descriptor lacks the mandatory '%s' callback", name,
                          missing);
+    if (desc->kind == BOSUN_PLUGIN_AGENT) {
+        const struct bosun_agent_ops *ops = desc->ops;
+        if (!ops || !ops->build_launch)
+            return cfg_error(d, NULL, "plugin '%s': an agent type needs an ops table with "
+                                      "build_launch",
+                             name);
+        if (ops->abi != BOSUN_AGENT_ABI)
+            return cfg_error(d, NULL, "plugin '%s': agent ABI version %u, this bosund needs %u",
+                             name, ops->abi, (unsigned)BOSUN_AGENT_ABI);
+    }
     return true;
 }
 

@@ -7,5 +7,7 @@
 #include <bosun/cfg.h>
 #include <bosun/bus.h>
 #include <bosun/plugin.h>
+#include <bosun/agent.h>
+#include <bosun/store.h>
 
 #endif

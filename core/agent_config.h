@@ -1,0 +1,68 @@
+/* The "agents:" section of bosun.yaml: one map per agent name with the
+ * settings supervisord admins know, plus keys of the agent's type. */
+#ifndef BOSUN_AGENT_CONFIG_H
+#define BOSUN_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <bosun/agent.h>
+#include <bosun/cfg.h>
+#include <jansson.h>
+
+#define AGENT_NAME_MAX 64
+
+enum restart_policy {
+    RESTART_NEVER,
+    RESTART_ON_FAILURE,
+    RESTART_ALWAYS,
+};
+
+typedef struct agent_config {
+    char *name;
+    char *type;
+    const struct bosun_agent_ops *ops; /* the type's table */
+    void *type_state;                  /* the type plugin's state */
+    const cfg_node *node;              /* this agent's section, in the tree in force */
+    char **command;                    /* NULL-terminated, or NULL */
+    char *workdir;
+    char **env; /* "NAME=value", NULL-terminated */
+    char *user;
+    char *group;
+    bool autostart;
+    enum restart_policy restart;
+    double start_secs;
+    long long max_restarts; /* -1: never give up */
+    double restart_reset;
+    double backoff_base;
+    double backoff_max;
+    int stop_signal;
+    double stop_timeout;
+    unsigned instances;
+    unsigned long long log_max_bytes;
+    unsigned log_keep;
+    size_t line_max;
+} agent_config;
+
+/* Finds a loaded agent-type plugin by name: its ops and state, or NULL. */
+typedef const struct bosun_agent_ops *(*agent_type_lookup)(const char *type, void **state,
+                                                           void *arg);
+
+/* Parses the whole section (NULL or null: no agents).  Returns false with
+ * messages in d; on success *out is a NULL-terminated array. */
+bool agent_config_parse(const cfg_node *section, agent_type_lookup lookup, void *lookup_arg,
+                        agent_config ***out, cfg_diag *d);
+void agent_config_free(agent_config *a);
+void agent_config_free_all(agent_config **list);
+
+/* Whether a change between a and b needs running processes restarted: any
+ * key other than the supervision policy (restart, back-off, stop, logs,
+ * autostart, instances) differs. */
+bool agent_config_launch_changed(const agent_config *a, const agent_config *b);
+
+const char *restart_policy_name(enum restart_policy p);
+
+/* The agent's settings as JSON for events, with environment values whose
+ * names look secret (TOKEN, KEY, PASSWORD, ...) redacted. */
+json_t *agent_config_to_json(const agent_config *a);
+
+#endif

@@ -1,0 +1,51 @@
+/* bosunctl's command modules share these. */
+#ifndef BOSUN_BOSUNCTL_H
+#define BOSUN_BOSUNCTL_H
+
+#include <jansson.h>
+#include <signal.h>
+
+#include "ctl_client.h"
+
+/* sysexits(3) */
+#define EX_USAGE_       64
+#define EX_UNAVAILABLE_ 69
+#define EX_NOPERM_      77
+#define EX_CONFIG_      78
+
+typedef struct opts {
+    const char *socket;
+    const char *config;
+    int json;
+    double timeout;
+    int timeout_set;
+    long count;
+    const char *task;
+    const char *prompt;
+    const char *prompt_file;
+    long tail;
+    int follow;
+    long long since;
+    const char *subject;
+} opts;
+
+extern volatile sig_atomic_t interrupted;
+
+/* Prints "bosunctl: message" to stderr and returns code. */
+int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends req (stolen) and returns the response's result, or NULL after
+ * printing the error (*rc set). */
+json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc);
+/* Sends a bus request; returns the reply data, or NULL after printing the
+ * error (*rc set) -- also when the reply carries {"error": ...}. */
+json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeout, int *rc);
+void print_json(json_t *v);
+
+int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_logs(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,374 @@
+/* bosunctl commands about agents and runs (ps, start, stop, restart) and
+ * about stored events (logs, events). */
+#include "config.h"
+
+#include "bosunctl.h"
+#include "ctl_output.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bosun/bus.h>
+#include <bosun/store.h>
+
+#define PROMPT_MAX (1024 * 1024)
+
+json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeout, int *rc)
+{
+    json_t *req = json_pack("{s:s,s:s,s:o,s:f}", "op", "request", "subject", subject, "data", data,
+                            "timeout", timeout);
+    json_t *r = call(conn, req, timeout + 10, rc);
+    if (!r)
+        return NULL;
+    json_t *d = json_incref(json_object_get(r, "data"));
+    json_decref(r);
+    json_t *e = json_object_get(d, "error");
+    if (e) {
+        *rc = die(1, "%s (%s)", json_string_value(json_object_get(e, "message")),
+                  json_string_value(json_object_get(e, "code")));
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* ------------------------------------------------------------ ps */
+
+static void format_exit(json_t *row, char *buf, size_t size)
+{
+    json_t *code = json_object_get(row, "exit_code"), *sig = json_object_get(row, "exit_signal");
+    if (json_is_integer(sig))
+        snprintf(buf, size, "signal %" JSON_INTEGER_FORMAT, json_integer_value(sig));
+    else if (json_is_integer(code))
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+    else
+        snprintf(buf, size, "-");
+}
+
+int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 0)
+        return die(EX_USAGE_, "usage: bosunctl ps");
+    int rc = 0;
+    json_t *d = bus_call(conn, "cmd.proc.ps", json_object(), 10, &rc);
+    if (!d)
+        return rc;
+    json_t *rows = json_object_get(d, "rows");
+    if (o->json) {
+        print_json(rows);
+        json_decref(d);
+        return 0;
+    }
+    static const char *const headers[] = {"AGENT", "RUN", "STATE", "PID", "UPTIME", "RESTARTS",
+                                          "EXIT", "REASON", NULL};
+    table *t = table_new(headers);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        char agent[96], pid[24], up[32], restarts[24], ex[48];
+        const char *name = json_string_value(json_object_get(row, "agent"));
+        long long inst = json_integer_value(json_object_get(row, "instance"));
+        if (inst > 0)
+            snprintf(agent, sizeof agent, "%s:%lld", name, inst);
+        else
+            snprintf(agent, sizeof agent, "%s", name);
+        const char *state = json_string_value(json_object_get(row, "state"));
+        long long p = json_integer_value(json_object_get(row, "pid"));
+        bool live = state && (strcmp(state, "RUNNING") == 0 || strcmp(state, "STARTING") == 0 ||
+                              strcmp(state, "STOPPING") == 0);
+        snprintf(pid, sizeof pid, live && p > 0 ? "%lld" : "-", p);
+        double uptime = json_number_value(json_object_get(row, "uptime"));
+        if (uptime > 0)
+            format_duration(uptime, up, sizeof up);
+        else
+            snprintf(up, sizeof up, "-");
+        snprintf(restarts, sizeof restarts, "%lld",
+                 json_integer_value(json_object_get(row, "restarts")));
+        format_exit(row, ex, sizeof ex);
+        const char *cells[] = {agent,
+                               json_string_value(json_object_get(row, "run")),
+                               state,
+                               pid,
+                               up,
+                               restarts,
+                               ex,
+                               json_string_value(json_object_get(row, "reason")),
+                               NULL};
+        table_add_row(t, cells);
+    }
+    table_print(t, stdout);
+    table_free(t);
+    json_decref(d);
+    return 0;
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+static char *read_prompt_file(const char *path, int *rc)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        *rc = die(EX_USAGE_, "--prompt-file: cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = xmalloc(PROMPT_MAX + 2);
+    size_t n = fread(buf, 1, PROMPT_MAX + 1, f);
+    if (f != stdin)
+        fclose(f);
+    if (n > PROMPT_MAX) {
+        free(buf);
+        *rc = die(EX_USAGE_, "--prompt-file: %s is over %d bytes", path, PROMPT_MAX);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        free(buf);
+        *rc = die(EX_USAGE_, "--prompt-file: %s contains NUL bytes", path);
+        return NULL;
+    }
+    return buf;
+}
+
+int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 1)
+        return die(EX_USAGE_, "usage: bosunctl start AGENT [--task ID] [--prompt TEXT | "
+                              "--prompt-file FILE]");
+    if (o->prompt && o->prompt_file)
+        return die(EX_USAGE_, "--prompt and --prompt-file exclude each other");
+    int rc = 0;
+    char *prompt = o->prompt_file ? read_prompt_file(o->prompt_file, &rc) : NULL;
+    if (o->prompt_file && !prompt)
+        return rc;
+    json_t *req = json_pack("{s:s}", "agent", argv[0]);
+    if (o->task)
+        json_object_set_new(req, "task", json_string(o->task));
+    if (o->prompt || prompt) {
+        json_t *p = json_string(prompt ? prompt : o->prompt);
+        free(prompt);
+        if (!p) {
+            json_decref(req);
+            return die(EX_USAGE_, "the prompt is not valid UTF-8");
+        }
+        json_object_set_new(req, "prompt", p);
+    }
+    json_t *d = bus_call(conn, "cmd.proc.start", req, o->timeout_set ? o->timeout : 30, &rc);
+    if (!d)
+        return rc;
+    if (o->json)
+        print_json(d);
+    else
+        puts(json_string_value(json_object_get(d, "run")));
+    json_decref(d);
+    return 0;
+}
+
+static int stop_like(ctl_conn *conn, const opts *o, int argc, char **argv, const char *subject,
+                     const char *verb)
+{
+    if (argc != 1)
+        return die(EX_USAGE_, "usage: bosunctl %s RUN|AGENT", strcmp(verb, "stopped") ? "restart" : "stop");
+    int rc = 0;
+    json_t *d = bus_call(conn, subject, json_pack("{s:s}", "target", argv[0]),
+                         o->timeout_set ? o->timeout : 600, &rc);
+    if (!d)
+        return rc;
+    if (o->json) {
+        print_json(d);
+    } else {
+        size_t i;
+        json_t *id;
+        json_t *ids = json_object_get(d, verb);
+        if (json_object_get(d, "run")) /* a restart that started a new run */
+            printf("started %s\n", json_string_value(json_object_get(d, "run")));
+        json_array_foreach(ids, i, id) printf("%s %s\n", verb, json_string_value(id));
+        if (json_is_array(ids) && json_array_size(ids) == 0)
+            printf("nothing was running\n");
+    }
+    json_decref(d);
+    return 0;
+}
+
+int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    return stop_like(conn, o, argc, argv, "cmd.proc.stop", "stopped");
+}
+
+int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    return stop_like(conn, o, argc, argv, "cmd.proc.restart", "restarted");
+}
+
+/* ------------------------------------------------------------ events */
+
+typedef void (*event_printer)(json_t *ev, const opts *o);
+
+/* Replays stored events, then (with -f) follows live ones from the
+ * "stored." feed.  The subscription is made before the replay, and live
+ * events at or below the last replayed sequence are dropped: no gap, no
+ * duplicate.  stop_when(ev) may end the follow (e.g. a run has ended). */
+static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const char *pattern,
+                             event_printer print, bool (*stop_when)(json_t *ev))
+{
+    int rc = 0;
+    json_int_t sid = 0;
+    if (o->follow) {
+        char live[BUS_SUBJECT_MAX + 16];
+        snprintf(live, sizeof live, "%s%s", BOSUN_STORED_PREFIX, pattern);
+        json_t *r = call(conn, json_pack("{s:s,s:s}", "op", "sub", "pattern", live), 10, &rc);
+        if (!r) {
+            json_decref(query);
+            return rc;
+        }
+        sid = json_integer_value(json_object_get(r, "sid"));
+        json_decref(r);
+    }
+    json_int_t last = json_integer_value(json_object_get(query, "since"));
+    bool tail = json_object_get(query, "tail") != NULL;
+    bool ended = false;
+    for (;;) {
+        json_object_set_new(query, "since", json_integer(last));
+        json_t *d = bus_call(conn, BOSUN_STORE_EVENTS, json_incref(query), 30, &rc);
+        if (!d) {
+            json_decref(query);
+            return rc;
+        }
+        size_t i;
+        json_t *ev;
+        json_array_foreach(json_object_get(d, "events"), i, ev)
+        {
+            print(ev, o);
+            last = json_integer_value(json_object_get(ev, "seq"));
+            ended = ended || (stop_when && stop_when(ev));
+        }
+        bool more = json_is_true(json_object_get(d, "more")) && !tail;
+        if (!more) {
+            json_int_t store_last = json_integer_value(json_object_get(d, "last_seq"));
+            if (store_last > last)
+                last = store_last;
+        }
+        json_decref(d);
+        if (!more)
+            break;
+    }
+    json_decref(query);
+    while (o->follow && !ended && !interrupted) {
+        int timed_out;
+        char err[512];
+        json_t *m = ctl_read(conn, -1, &timed_out, err, sizeof err);
+        if (!m) {
+            if (interrupted)
+                break;
+            return die(EX_UNAVAILABLE_, "%s", err);
+        }
+        json_t *s = json_object_get(m, "sub");
+        json_t *ev = json_object_get(json_object_get(m, "msg"), "data");
+        json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
+        if (json_is_integer(s) && json_integer_value(s) == sid && seq > last) {
+            print(ev, o);
+            last = seq;
+            ended = stop_when && stop_when(ev);
+        }
+        json_decref(m);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static void print_event(json_t *ev, const opts *o)
+{
+    if (o->json) {
+        print_json(ev);
+        return;
+    }
+    char when[32];
+    time_t t = (time_t)json_number_value(json_object_get(ev, "time"));
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
+    char *data = json_dumps(json_object_get(ev, "data"), JSON_COMPACT | JSON_ENCODE_ANY);
+    printf("%" JSON_INTEGER_FORMAT " %s %s %s\n", json_integer_value(json_object_get(ev, "seq")),
+           when, json_string_value(json_object_get(ev, "subject")), data ? data : "null");
+    free(data);
+}
+
+int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 0)
+        return die(EX_USAGE_, "usage: bosunctl events [--since SEQ] [--subject PATTERN] [-f]");
+    const char *pattern = o->subject ? o->subject : "evt.>";
+    json_t *q = json_pack("{s:I,s:s,s:i}", "since", (json_int_t)o->since, "subject", pattern,
+                          "limit", 1000);
+    if (o->tail)
+        json_object_set_new(q, "tail", json_integer(o->tail));
+    return replay_and_follow(conn, o, q, pattern, print_event, NULL);
+}
+
+/* ------------------------------------------------------------ logs */
+
+static void print_log_line(json_t *ev, const opts *o)
+{
+    json_t *d = json_object_get(ev, "data");
+    const char *kind = strrchr(json_string_value(json_object_get(ev, "subject")), '.');
+    if (!kind || strcmp(kind, ".output") != 0)
+        return;
+    if (o->json) {
+        print_json(ev);
+        return;
+    }
+    FILE *out = strcmp(json_string_value(json_object_get(d, "stream")), "stderr") == 0 ? stderr
+                                                                                        : stdout;
+    const char *text = json_string_value(json_object_get(d, "text"));
+    if (text) {
+        fputs(text, out);
+    } else {
+        size_t n = 0;
+        unsigned char *raw =
+            util_base64_decode(json_string_value(json_object_get(d, "base64")) ?: "", &n);
+        if (raw)
+            fwrite(raw, 1, n, out);
+        free(raw);
+    }
+    if (!json_is_true(json_object_get(d, "cut")))
+        fputc('\n', out);
+    fflush(out);
+}
+
+static bool run_ended(json_t *ev)
+{
+    const char *subject = json_string_value(json_object_get(ev, "subject"));
+    const char *kind = subject ? strrchr(subject, '.') : NULL;
+    if (!kind || strcmp(kind, ".state") != 0)
+        return false;
+    const char *state = json_string_value(json_object_get(json_object_get(ev, "data"), "state"));
+    static const char *const terminal[] = {BOSUN_RUN_TERMINAL_STATES};
+    for (size_t i = 0; state && i < sizeof terminal / sizeof terminal[0]; i++)
+        if (strcmp(state, terminal[i]) == 0)
+            return true;
+    return false;
+}
+
+int cmd_logs(ctl_conn *conn, const opts *o, int argc, char **argv)
+{
+    if (argc != 1)
+        return die(EX_USAGE_, "usage: bosunctl logs RUN [-f] [--tail N]");
+    const char *id = argv[0];
+    if (bus_subject_check(id) != 0 || strchr(id, '.'))
+        return die(EX_USAGE_, "'%s' is not a run id", id);
+    char pattern[BUS_SUBJECT_MAX];
+    /* Output lines, plus state changes so that -f ends with the run. */
+    snprintf(pattern, sizeof pattern, "evt.run.*.%s.%s", id, o->follow ? "*" : "output");
+    json_t *q = json_pack("{s:I,s:s,s:s,s:i}", "since", (json_int_t)0, "subject", pattern, "run",
+                          id, "limit", 1000);
+    if (o->tail) {
+        json_object_set_new(q, "tail", json_integer(o->tail));
+        char out_only[BUS_SUBJECT_MAX];
+        snprintf(out_only, sizeof out_only, "evt.run.*.%s.output", id);
+        json_object_set_new(q, "subject", json_string(out_only));
+    }
+    return replay_and_follow(conn, o, q, pattern, print_log_line, run_ended);
+}

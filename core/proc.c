@@ -1,0 +1,575 @@
+/* The supervisor: agents from the configuration, their runs, requests on
+ * cmd.proc.*, crash recovery, back-pressure and shutdown. */
+#include "config.h"
+
+#include "proc_internal.h"
+#include "proc_spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <bosun/log.h>
+#include <bosun/store.h>
+
+/* Output reading pauses while this many messages wait on the bus, and
+ * resumes below the low mark: the consumers (store, clients) set the pace. */
+#define PRESSURE_HIGH 200000
+#define PRESSURE_LOW  20000
+#define PROMPT_MAX    (1024 * 1024)
+
+static void reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *d = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    bus_reply(bus, m, d);
+    json_decref(d);
+}
+
+static agent_config *find_agent(proc *p, const char *name)
+{
+    for (size_t i = 0; p->agents && p->agents[i]; i++)
+        if (strcmp(p->agents[i]->name, name) == 0)
+            return p->agents[i];
+    return NULL;
+}
+
+/* The run that holds (agent, instance): the active one, else the latest. */
+static run *slot_run(proc *p, const char *agent, unsigned instance)
+{
+    run *latest = NULL;
+    for (run *r = p->runs; r; r = r->next) {
+        if (r->instance != instance || strcmp(r->agent_name, agent) != 0)
+            continue;
+        if (run_active(r))
+            return r;
+        if (!latest || strcmp(r->id, latest->id) > 0)
+            latest = r;
+    }
+    return latest;
+}
+
+static void unlink_run(proc *p, run *r)
+{
+    for (run **pp = &p->runs; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    hmap_del(&p->by_id, r->id);
+}
+
+/* Keeps memory bounded: a slot remembers only its latest finished run. */
+static void forget_older_runs(proc *p, const run *keep)
+{
+    for (run *r = p->runs, *next; r; r = next) {
+        next = r->next;
+        if (r != keep && !run_active(r) && r->instance == keep->instance &&
+            strcmp(r->agent_name, keep->agent_name) == 0 && r->n_waiters == 0) {
+            unlink_run(p, r);
+            run_free(r);
+        }
+    }
+}
+
+static run *start_run(proc *p, agent_config *a, unsigned instance, const char *task,
+                      const char *prompt, char *err, size_t err_size)
+{
+    run *r = run_new(p, a, instance, task, prompt, err, err_size);
+    if (!r)
+        return NULL;
+    r->next = p->runs;
+    p->runs = r;
+    hmap_put(&p->by_id, r->id, r);
+    forget_older_runs(p, r);
+    log_info("run %s: starting agent %s (instance %u%s%s)", r->id, a->name, instance,
+             task ? ", task " : "", task ? task : "");
+    run_spawn(r);
+    return r;
+}
+
+/* ------------------------------------------------------------ shutdown */
+
+static void check_shutdown_done(proc *p)
+{
+    if (p->shutting_down && p->shutdown_done && proc_active_count(p) == 0)
+        ev_idle_start(p->loop, &p->shutdown_idle);
+}
+
+static void on_shutdown_idle(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    proc *p = w->data;
+    ev_idle_stop(loop, w);
+    void (*done)(void *) = p->shutdown_done;
+    p->shutdown_done = NULL;
+    if (done)
+        done(p->shutdown_arg);
+}
+
+void proc_run_settled(proc *p, run *r)
+{
+    check_shutdown_done(p);
+}
+
+size_t proc_active_count(const proc *p)
+{
+    size_t n = 0;
+    for (const run *r = p->runs; r; r = r->next)
+        n += run_active(r);
+    return n;
+}
+
+void proc_shutdown(proc *p, void (*done)(void *arg), void *arg)
+{
+    p->shutting_down = true;
+    p->shutdown_done = done;
+    p->shutdown_arg = arg;
+    size_t n = proc_active_count(p);
+    if (n)
+        log_notice("stopping %zu runs", n);
+    for (run *r = p->runs; r; r = r->next)
+        if (run_active(r))
+            run_stop(r, "bosund is stopping");
+    check_shutdown_done(p);
+}
+
+void proc_kill_all(proc *p)
+{
+    for (run *r = p->runs; r; r = r->next)
+        if (run_active(r) && r->pid > 0)
+            kill(-r->pid, SIGKILL);
+}
+
+/* ------------------------------------------------------------ waiters */
+
+void waiter_done(proc *p, run_waiter *w, run *r)
+{
+    if (--w->pending > 0)
+        return;
+    json_t *d = json_pack("{s:O}", w->verb, w->runs);
+    bus_publish_new(p->bus, w->reply, NULL, d);
+    json_decref(w->runs);
+    free(w->reply);
+    free(w);
+}
+
+/* ------------------------------------------------------------ requests */
+
+static bool valid_token(const char *s, size_t max)
+{
+    return s && *s && strlen(s) <= max && !strchr(s, '.') && bus_subject_check(s) == 0;
+}
+
+static void on_start(bus_t *bus, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    if (!m->reply)
+        return;
+    const char *name = json_string_value(json_object_get(m->data, "agent"));
+    json_t *task_j = json_object_get(m->data, "task"), *prompt_j = json_object_get(m->data, "prompt");
+    const char *task = json_string_value(task_j), *prompt = json_string_value(prompt_j);
+    if (!name)
+        return reply_error(bus, m, "bad_request", "'agent' (a string) is required");
+    if ((task_j && !json_is_null(task_j) && !valid_token(task, 64)))
+        return reply_error(bus, m, "bad_request",
+                           "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
+    if (prompt_j && !json_is_null(prompt_j) && (!prompt || strlen(prompt) > PROMPT_MAX))
+        return reply_error(bus, m, "bad_request", "'prompt' must be a string of at most %d bytes",
+                           PROMPT_MAX);
+    if (p->shutting_down)
+        return reply_error(bus, m, "shutting_down", "bosund is stopping");
+    agent_config *a = find_agent(p, name);
+    if (!a)
+        return reply_error(bus, m, "unknown_agent",
+                           "no agent named '%.64s' in the configuration; only configured agents "
+                           "can be started",
+                           name);
+    for (unsigned i = 0; i < a->instances; i++) {
+        run *cur = slot_run(p, a->name, i);
+        if (cur && run_active(cur))
+            continue;
+        char err[512];
+        run *r = start_run(p, a, i, task, prompt, err, sizeof err);
+        if (!r)
+            return reply_error(bus, m, "spawn_failed", "%s", err);
+        json_t *d = json_pack("{s:s,s:s,s:i,s:s}", "run", r->id, "agent", a->name, "instance",
+                              (int)i, "state", run_state_name(r->state));
+        bus_reply(bus, m, d);
+        json_decref(d);
+        return;
+    }
+    reply_error(bus, m, "busy", "all %u instances of agent '%s' are running", a->instances,
+                a->name);
+}
+
+/* Runs named by target: a run id, or every active run of an agent. */
+static size_t select_runs(proc *p, const char *target, run ***out, bool active_only)
+{
+    size_t n = 0;
+    *out = NULL;
+    run *byid = hmap_get(&p->by_id, target);
+    if (byid) {
+        *out = xmalloc(sizeof **out);
+        (*out)[n++] = byid;
+        return n;
+    }
+    for (run *r = p->runs; r; r = r->next)
+        if (strcmp(r->agent_name, target) == 0 && (!active_only || run_active(r))) {
+            *out = xrealloc(*out, (n + 1) * sizeof **out);
+            (*out)[n++] = r;
+        }
+    return n;
+}
+
+static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
+{
+    const char *target = json_string_value(json_object_get(m->data, "target"));
+    if (!target)
+        return reply_error(p->bus, m, "bad_request", "'target' (a run id or agent name) is required");
+    run **list;
+    size_t n = select_runs(p, target, &list, true);
+    if (n == 0 && restart) {
+        agent_config *a = find_agent(p, target);
+        free(list);
+        if (!a && !hmap_get(&p->by_id, target))
+            return reply_error(p->bus, m, "not_found", "no run or agent named '%.64s'", target);
+        /* Restarting an agent with nothing running starts it. */
+        return on_start(p->bus, m, p);
+    }
+    if (n == 0) {
+        free(list);
+        if (!find_agent(p, target))
+            return reply_error(p->bus, m, "not_found", "no run or agent named '%.64s'", target);
+        json_t *d = json_pack("{s:[]}", "stopped");
+        bus_reply(p->bus, m, d);
+        json_decref(d);
+        return;
+    }
+    run_waiter *w = xcalloc(1, sizeof *w);
+    w->reply = xstrdup(m->reply);
+    w->runs = json_array();
+    w->verb = restart ? "restarted" : "stopped";
+    w->pending = (unsigned)n + 1; /* +1 until every run has been asked */
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(w->runs, json_string(list[i]->id));
+        run_add_waiter(list[i], w);
+        if (restart && !run_active(list[i]))
+            waiter_done(p, w, list[i]); /* finished runs are not restarted in place */
+        else if (restart)
+            run_restart(list[i]);
+        else
+            run_stop(list[i], "stopped on request");
+    }
+    free(list);
+    waiter_done(p, w, NULL);
+}
+
+static void on_stop(bus_t *bus, const bus_msg *m, void *arg)
+{
+    if (m->reply)
+        stop_or_restart(arg, m, false);
+}
+
+static void on_restart(bus_t *bus, const bus_msg *m, void *arg)
+{
+    if (m->reply)
+        stop_or_restart(arg, m, true);
+}
+
+static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
+{
+    if (!r)
+        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n}", "agent", a->name, "instance",
+                         (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts", 0,
+                         "task");
+    json_t *o = run_to_json(r);
+    double up = run_active(r) && r->started_at > 0 ? util_now() - r->started_at : 0;
+    json_object_set_new(o, "uptime", json_real(up));
+    return o;
+}
+
+static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    if (!m->reply)
+        return;
+    json_t *rows = json_array();
+    for (size_t i = 0; p->agents && p->agents[i]; i++) {
+        agent_config *a = p->agents[i];
+        for (unsigned k = 0; k < a->instances; k++)
+            json_array_append_new(rows, ps_row(slot_run(p, a->name, k), a, k));
+    }
+    /* Runs of agents no longer configured, while they still run. */
+    for (run *r = p->runs; r; r = r->next)
+        if (!r->agent && run_active(r))
+            json_array_append_new(rows, ps_row(r, NULL, r->instance));
+    json_t *d = json_pack("{s:o}", "rows", rows);
+    bus_reply(bus, m, d);
+    json_decref(d);
+}
+
+/* ------------------------------------------------------------ children */
+
+static void on_child(struct ev_loop *loop, ev_child *w, int revents)
+{
+    proc *p = w->data;
+    run *r = hmap_del_u64(&p->by_pid, (uint64_t)w->rpid);
+    if (!r)
+        return; /* e.g. a vfork child that failed to exec */
+    run_child_exited(r, w->rstatus);
+}
+
+static void on_pressure_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+    proc *p = w->data;
+    size_t q = bus_queue_length(p->bus);
+    bool pause = p->paused ? q > PRESSURE_LOW : q > PRESSURE_HIGH;
+    if (pause == p->paused)
+        return;
+    p->paused = pause;
+    log_debug("output reading %s (%zu messages queued on the bus)", pause ? "paused" : "resumed",
+              q);
+    for (run *r = p->runs; r; r = r->next)
+        run_pause_output(r, pause);
+}
+
+/* ------------------------------------------------------------ agents */
+
+static void publish_agent(proc *p, const agent_config *a, bool removed)
+{
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "evt.agent.%s.%s", a->name, removed ? "removed" : "configured");
+    json_t *d = removed ? json_pack("{s:s,s:s}", "agent", a->name, "machine", p->machine_id)
+                        : json_pack("{s:s,s:s,s:s,s:o}", "agent", a->name, "type", a->type,
+                                    "machine", p->machine_id, "config",
+                                    agent_config_to_json(a));
+    bus_publish_new(p->bus, subject, NULL, d);
+}
+
+static void autostart(proc *p, agent_config *a, unsigned from)
+{
+    if (!a->autostart || p->shutting_down)
+        return;
+    for (unsigned i = from; i < a->instances; i++) {
+        run *cur = slot_run(p, a->name, i);
+        if (cur && run_active(cur))
+            continue;
+        char err[512];
+        if (!start_run(p, a, i, NULL, NULL, err, sizeof err))
+            log_error("agent %s: cannot start: %s", a->name, err);
+    }
+}
+
+static void apply_changed(proc *p, agent_config *old, agent_config *a)
+{
+    bool relaunch = agent_config_launch_changed(old, a);
+    for (run *r = p->runs; r; r = r->next) {
+        if (strcmp(r->agent_name, a->name) != 0)
+            continue;
+        r->agent = a;
+        if (!run_active(r))
+            continue;
+        if (r->instance >= a->instances)
+            run_stop(r, "instance removed from the configuration");
+        else if (relaunch)
+            run_restart(r);
+    }
+    if (relaunch)
+        log_info("agent %s: launch settings changed; its runs restart", a->name);
+    if (a->instances > old->instances && p->began)
+        autostart(p, a, old->instances);
+}
+
+static agent_config *find_in(agent_config **list, const char *name)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(list[i]->name, name) == 0)
+            return list[i];
+    return NULL;
+}
+
+static void remove_agent(proc *p, agent_config *old)
+{
+    log_info("agent %s removed from the configuration; stopping its runs", old->name);
+    for (run *r = p->runs; r; r = r->next) {
+        if (r->agent != old)
+            continue;
+        if (run_active(r))
+            run_stop(r, "agent removed from the configuration");
+        r->agent = NULL; /* never restarted again */
+    }
+    publish_agent(p, old, true);
+}
+
+void proc_set_agents(proc *p, agent_config **agents)
+{
+    agent_config **old = p->agents;
+    p->agents = agents;
+    for (size_t i = 0; old && old[i]; i++) {
+        agent_config *a = find_agent(p, old[i]->name);
+        if (!a) {
+            remove_agent(p, old[i]);
+            continue;
+        }
+        if (!cfg_equal(old[i]->node, a->node))
+            publish_agent(p, a, false);
+        apply_changed(p, old[i], a);
+    }
+    for (size_t i = 0; agents && agents[i]; i++) {
+        if (find_in(old, agents[i]->name))
+            continue;
+        publish_agent(p, agents[i], false);
+        if (p->began)
+            autostart(p, agents[i], 0);
+    }
+    /* No run refers to the old configs any more. */
+    agent_config_free_all(old);
+}
+
+/* ------------------------------------------------------------ recovery */
+
+static void settle_orphan(proc *p, json_t *stored)
+{
+    const char *id = json_string_value(json_object_get(stored, "run"));
+    const char *agent = json_string_value(json_object_get(stored, "agent"));
+    const char *state = json_string_value(json_object_get(stored, "state"));
+    pid_t pid = (pid_t)json_integer_value(json_object_get(stored, "pid"));
+    unsigned long long start = (unsigned long long)json_integer_value(json_object_get(stored, "pid_start"));
+    if (!id || !agent || hmap_get(&p->by_id, id) || !ulid_valid(id))
+        return;
+    agent_config *a = find_agent(p, agent);
+    bool alive = pid > 0 && start > 0 && proc_start_time(pid) == start;
+    if (alive && a) {
+        char err[256];
+        run *r = run_new(p, a, (unsigned)json_integer_value(json_object_get(stored, "instance")),
+                         json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
+        if (r) {
+            memcpy(r->id, id, ULID_LEN + 1);
+            r->pid = pid;
+            r->pid_start = start;
+            r->restarts = (unsigned)json_integer_value(json_object_get(stored, "restarts"));
+            r->started_at = json_number_value(json_object_get(stored, "started_at"));
+            r->created_at = json_number_value(json_object_get(stored, "created_at"));
+            r->started_mono = util_monotonic();
+            r->next = p->runs;
+            p->runs = r;
+            hmap_put(&p->by_id, r->id, r);
+            log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent,
+                       (int)pid, p->adopt_orphans ? "adopting it" : "stopping it");
+            run_emit(r, p->adopt_orphans ? "adopted" : "orphan_stopping",
+                     json_pack("{s:i,s:s}", "pid", (int)pid, "previous_state", state ? state : ""));
+            run_adopt(r, !p->adopt_orphans);
+            return;
+        }
+        log_error("run %s: cannot take over pid %d: %s", id, (int)pid, err);
+    }
+    if (alive && !a) {
+        /* Its agent is gone from the config: nobody may keep it running. */
+        kill(-pid, SIGTERM);
+    }
+    char reason[256];
+    snprintf(reason, sizeof reason,
+             "bosund stopped while the run was %s; its process (pid %d) %s", state ? state : "?",
+             (int)pid, alive ? "was sent SIGTERM (agent no longer configured)" : "is gone");
+    json_t *o = json_deep_copy(stored);
+    json_object_set_new(o, "state", json_string("LOST"));
+    json_object_set_new(o, "reason", json_string(reason));
+    json_object_set_new(o, "ended_at", json_real(util_now()));
+    json_object_set_new(o, "updated_at", json_real(util_now()));
+    json_object_set_new(o, "machine", json_string(p->machine_id));
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "evt.run.%s.%s.state", agent, id);
+    log_notice("run %s (%s): %s", id, agent, reason);
+    bus_publish_new(p->bus, subject, NULL, o);
+}
+
+static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    if (st == BUS_REPLY_CANCELLED)
+        return;
+    if (st != BUS_REPLY_OK || !json_is_array(json_object_get(m->data, "runs"))) {
+        log_notice("no store answered %s: runs left active by an earlier bosund are not "
+                   "recovered",
+                   BOSUN_STORE_RUNS);
+    } else {
+        size_t i;
+        json_t *row;
+        json_array_foreach(json_object_get(m->data, "runs"), i, row) settle_orphan(p, row);
+    }
+    p->began = true;
+    for (size_t i = 0; p->agents && p->agents[i]; i++)
+        autostart(p, p->agents[i], 0);
+}
+
+void proc_begin(proc *p)
+{
+    json_t *q = json_pack("{s:b,s:i}", "active", 1, "limit", 100000);
+    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_unfinished, p))
+        on_unfinished(p->bus, BUS_REPLY_NO_RESPONDERS, NULL, p);
+    json_decref(q);
+}
+
+/* ------------------------------------------------------------ object */
+
+proc *proc_new(const proc_options *o)
+{
+    proc *p = xcalloc(1, sizeof *p);
+    p->loop = o->loop;
+    p->bus = o->bus;
+    p->machine_id = xstrdup(o->machine_id);
+    p->state_dir = xstrdup(o->state_dir);
+    p->adopt_orphans = o->adopt_orphans;
+    hmap_init(&p->by_id);
+    hmap_init_u64(&p->by_pid);
+    ev_child_init(&p->child_watcher, on_child, 0, 0);
+    p->child_watcher.data = p;
+    ev_child_start(p->loop, &p->child_watcher);
+    ev_check_init(&p->pressure_check, on_pressure_check);
+    p->pressure_check.data = p;
+    ev_check_start(p->loop, &p->pressure_check);
+    ev_idle_init(&p->shutdown_idle, on_shutdown_idle);
+    p->shutdown_idle.data = p;
+    p->subs[0] = bus_subscribe(p->bus, PROC_CMD_PS, on_ps, p);
+    p->subs[1] = bus_subscribe(p->bus, PROC_CMD_START, on_start, p);
+    p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
+    p->subs[3] = bus_subscribe(p->bus, PROC_CMD_RESTART, on_restart, p);
+    return p;
+}
+
+void proc_free(proc *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < 4; i++)
+        if (p->subs[i])
+            bus_unsubscribe(p->bus, p->subs[i]);
+    ev_child_stop(p->loop, &p->child_watcher);
+    ev_check_stop(p->loop, &p->pressure_check);
+    ev_idle_stop(p->loop, &p->shutdown_idle);
+    while (p->runs) {
+        run *r = p->runs;
+        p->runs = r->next;
+        for (size_t i = 0; i < r->n_waiters; i++)
+            waiter_done(p, r->waiters[i], r);
+        r->n_waiters = 0;
+        run_free(r);
+    }
+    hmap_destroy(&p->by_id);
+    hmap_destroy(&p->by_pid);
+    agent_config_free_all(p->agents);
+    free(p->machine_id);
+    free(p->state_dir);
+    free(p);
+}

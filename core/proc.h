@@ -1,0 +1,55 @@
+/* Process supervision: agents from bosun.yaml run as supervised processes
+ * ("runs") with supervisord's states, restart policies, exponential
+ * back-off, process-group stop with SIGKILL escalation, output capture, and
+ * every step published as events.  Requests on cmd.proc.* start, stop,
+ * restart and list them.  See bosund(8) and bosun.yaml(5). */
+#ifndef BOSUN_PROC_H
+#define BOSUN_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <bosun/bus.h>
+
+#include "agent_config.h"
+
+struct ev_loop;
+
+typedef struct proc proc;
+
+typedef struct proc_options {
+    struct ev_loop *loop; /* must be the default loop: child watchers need it */
+    bus_t *bus;
+    const char *machine_id;
+    const char *state_dir;
+    bool adopt_orphans;
+} proc_options;
+
+proc *proc_new(const proc_options *opts);
+/* Frees everything; runs still active are left to themselves (call
+ * proc_shutdown first to stop them). */
+void proc_free(proc *p);
+
+/* Installs the agents (taking the list): at start, autostart agents start;
+ * at reload, new agents appear, removed ones stop, and agents whose launch
+ * settings changed restart their runs.  Configs must stay valid until the
+ * next call (they point into the config tree in force). */
+void proc_set_agents(proc *p, agent_config **agents);
+
+/* Asks the store for runs a previous daemon left active and settles them
+ * (stopped, adopted, or marked LOST); then autostarts. */
+void proc_begin(proc *p);
+
+/* Stops every run; done(arg) is called from the loop once none is left. */
+void proc_shutdown(proc *p, void (*done)(void *arg), void *arg);
+/* Sends SIGKILL to every run's process group now. */
+void proc_kill_all(proc *p);
+
+size_t proc_active_count(const proc *p);
+
+/* Requests served on the bus (see bosun-bus(7)). */
+#define PROC_CMD_PS      "cmd.proc.ps"
+#define PROC_CMD_START   "cmd.proc.start"
+#define PROC_CMD_STOP    "cmd.proc.stop"
+#define PROC_CMD_RESTART "cmd.proc.restart"
+
+#endif

@@ -1,0 +1,118 @@
+/* Shared between proc.c (agents, requests, recovery) and proc_run.c (one
+ * run's life).  Internal to libbosun. */
+#ifndef BOSUN_PROC_INTERNAL_H
+#define BOSUN_PROC_INTERNAL_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "agent_config.h"
+#include "hmap.h"
+#include "proc.h"
+#include "proc_output.h"
+#include "ulid.h"
+
+/* supervisord's states, plus LOST: the daemon died while the run was
+ * active and its process was gone when the daemon came back. */
+enum run_state {
+    RS_STOPPED,
+    RS_STARTING,
+    RS_RUNNING,
+    RS_BACKOFF,
+    RS_STOPPING,
+    RS_EXITED,
+    RS_FATAL,
+    RS_LOST,
+};
+
+/* A request waiting for runs to reach a state (stop, restart). */
+typedef struct run_waiter {
+    char *reply;
+    json_t *runs; /* ids, for the answer */
+    unsigned pending;
+    const char *verb; /* "stopped" or "restarted" */
+} run_waiter;
+
+typedef struct run {
+    struct run *next;
+    proc *p;
+    char id[ULID_LEN + 1];
+    char *agent_name;
+    agent_config *agent; /* NULL once the agent is removed from the config */
+    unsigned instance;
+    char *task;
+    char *prompt;
+    char *prompt_file;
+    char *run_dir;
+    enum run_state state;
+    pid_t pid;
+    unsigned long long pid_start;
+    bool has_exit;
+    int exit_code;   /* valid when has_exit and exit_signal == 0 */
+    int exit_signal; /* 0 when it exited normally */
+    double created_at, started_at, ended_at, updated_at;
+    double started_mono; /* of the current process */
+    unsigned restarts;   /* processes started after the first */
+    unsigned failures;   /* consecutive, for back-off and max_restarts */
+    char *reason;
+    ev_timer timer; /* start_secs, back-off, stop escalation, retry */
+    output_capture *out;
+    output_log log;
+    char *logbuf; /* lines not yet written to the log file */
+    size_t logbuf_len, logbuf_cap;
+    unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
+    bool stop_requested;
+    bool restart_requested;
+    bool adopted; /* not our child: watched through a pidfd */
+    int pidfd;
+    ev_io pidfd_io;
+    ev_timer pid_poll; /* when pidfd_open is unavailable */
+    run_waiter **waiters;
+    size_t n_waiters;
+} run;
+
+struct proc {
+    struct ev_loop *loop;
+    bus_t *bus;
+    char *machine_id;
+    char *state_dir;
+    bool adopt_orphans;
+    agent_config **agents;
+    run *runs;   /* active runs and the last run of each slot */
+    hmap by_id;  /* run id -> run */
+    hmap by_pid; /* pid -> run (our children only) */
+    ev_child child_watcher;
+    ev_check pressure_check;
+    bool paused; /* output reading paused for back-pressure */
+    bus_sub *subs[4];
+    bool shutting_down;
+    void (*shutdown_done)(void *);
+    void *shutdown_arg;
+    ev_idle shutdown_idle;
+    bool began;
+};
+
+/* proc_run.c */
+const char *run_state_name(enum run_state s);
+bool run_active(const run *r);
+run *run_new(proc *p, agent_config *a, unsigned instance, const char *task, const char *prompt,
+             char *err, size_t err_size);
+void run_free(run *r);
+void run_spawn(run *r);
+void run_stop(run *r, const char *reason);
+void run_restart(run *r);
+void run_child_exited(run *r, int status);
+void run_add_waiter(run *r, run_waiter *w);
+json_t *run_to_json(const run *r);
+void run_emit(run *r, const char *kind, json_t *data);
+void run_publish_state(run *r);
+void run_adopt(run *r, bool stop_it);
+void run_pause_output(run *r, bool pause);
+
+/* proc.c */
+void proc_run_settled(proc *p, run *r);
+void waiter_done(proc *p, run_waiter *w, run *r);
+
+#endif

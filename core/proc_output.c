@@ -1,0 +1,293 @@
+#include "config.h"
+
+#include "proc_output.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bosun/log.h>
+
+#define READ_CHUNK 65536
+
+typedef struct output_pipe {
+    output_capture *oc;
+    enum bosun_stream stream;
+    int fd;
+    ev_io io;
+    char *buf; /* the start of a line not yet ended */
+    size_t len, cap;
+} output_pipe;
+
+struct output_capture {
+    struct ev_loop *loop;
+    size_t line_max;
+    output_line_cb cb;
+    void *arg;
+    output_pipe pipes[2];
+    bool paused;
+    bool started;
+};
+
+bool utf8_text(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        size_t n;
+        unsigned min;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0)
+            n = 1, min = 0x80, c &= 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            n = 2, min = 0x800, c &= 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            n = 3, min = 0x10000, c &= 0x07;
+        else
+            return false;
+        if ((size_t)(end - p) <= n)
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            c = (c << 6) | (p[i] & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/* Hands over every complete line; cuts the pending partial line when it
+ * reaches line_max, preferring not to split a UTF-8 sequence. */
+static void split_lines(output_pipe *p, bool at_eof)
+{
+    output_capture *oc = p->oc;
+    size_t start = 0;
+    for (;;) {
+        char *nl = memchr(p->buf + start, '\n', p->len - start);
+        size_t avail = (nl ? (size_t)(nl - (p->buf + start)) : p->len - start);
+        if (avail >= oc->line_max) {
+            size_t cut = oc->line_max;
+            for (size_t back = 0; back < 3 && cut > 1; back++) {
+                unsigned char ch = (unsigned char)p->buf[start + cut];
+                if ((ch & 0xc0) != 0x80)
+                    break;
+                cut--;
+            }
+            oc->cb(oc->arg, p->stream, p->buf + start, cut, true);
+            start += cut;
+            continue;
+        }
+        if (!nl)
+            break;
+        size_t len = avail;
+        if (len > 0 && p->buf[start + len - 1] == '\r')
+            len--;
+        oc->cb(oc->arg, p->stream, p->buf + start, len, false);
+        start += avail + 1;
+    }
+    if (at_eof && start < p->len) {
+        oc->cb(oc->arg, p->stream, p->buf + start, p->len - start, false);
+        start = p->len;
+    }
+    memmove(p->buf, p->buf + start, p->len - start);
+    p->len -= start;
+}
+
+enum read_result { READ_DATA, READ_AGAIN, READ_EOF };
+
+/* READ_EOF also stands for a read error: either way the pipe is done. */
+static enum read_result read_once(output_pipe *p)
+{
+    if (p->cap - p->len < READ_CHUNK) {
+        p->cap = p->len + READ_CHUNK * 2;
+        p->buf = xrealloc(p->buf, p->cap);
+    }
+    ssize_t n = read(p->fd, p->buf + p->len, READ_CHUNK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return READ_AGAIN;
+    if (n <= 0)
+        return READ_EOF;
+    p->len += (size_t)n;
+    split_lines(p, false);
+    return READ_DATA;
+}
+
+static void close_pipe(output_pipe *p)
+{
+    if (p->fd < 0)
+        return;
+    ev_io_stop(p->oc->loop, &p->io);
+    split_lines(p, true);
+    close(p->fd);
+    p->fd = -1;
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    output_pipe *p = w->data;
+    if (read_once(p) == READ_EOF)
+        close_pipe(p);
+}
+
+output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb cb, void *arg,
+                           int *child_out, int *child_err)
+{
+    int fds[2][2];
+    if (pipe2(fds[0], O_CLOEXEC) < 0)
+        return NULL;
+    if (pipe2(fds[1], O_CLOEXEC) < 0) {
+        int saved = errno;
+        close(fds[0][0]);
+        close(fds[0][1]);
+        errno = saved;
+        return NULL;
+    }
+    output_capture *oc = xcalloc(1, sizeof *oc);
+    oc->loop = loop;
+    oc->line_max = line_max;
+    oc->cb = cb;
+    oc->arg = arg;
+    for (int i = 0; i < 2; i++) {
+        output_pipe *p = &oc->pipes[i];
+        p->oc = oc;
+        p->stream = i == 0 ? BOSUN_STREAM_STDOUT : BOSUN_STREAM_STDERR;
+        p->fd = fds[i][0];
+        util_fd_nonblock_cloexec(p->fd);
+        ev_io_init(&p->io, on_readable, p->fd, EV_READ);
+        p->io.data = p;
+    }
+    *child_out = fds[0][1];
+    *child_err = fds[1][1];
+    return oc;
+}
+
+void output_start(output_capture *oc)
+{
+    oc->started = true;
+    for (int i = 0; i < 2; i++)
+        if (oc->pipes[i].fd >= 0 && !oc->paused)
+            ev_io_start(oc->loop, &oc->pipes[i].io);
+}
+
+void output_finish(output_capture *oc)
+{
+    for (int i = 0; i < 2; i++) {
+        output_pipe *p = &oc->pipes[i];
+        /* Bounded: a grandchild still writing must not keep us here. */
+        for (int rounds = 0; p->fd >= 0 && rounds < 64; rounds++)
+            if (read_once(p) != READ_DATA)
+                break;
+        close_pipe(p);
+    }
+}
+
+void output_free(output_capture *oc)
+{
+    if (!oc)
+        return;
+    for (int i = 0; i < 2; i++) {
+        output_pipe *p = &oc->pipes[i];
+        if (p->fd >= 0) {
+            ev_io_stop(oc->loop, &p->io);
+            close(p->fd);
+        }
+        free(p->buf);
+    }
+    free(oc);
+}
+
+void output_pause(output_capture *oc)
+{
+    oc->paused = true;
+    for (int i = 0; i < 2; i++)
+        ev_io_stop(oc->loop, &oc->pipes[i].io);
+}
+
+void output_resume(output_capture *oc)
+{
+    oc->paused = false;
+    if (oc->started)
+        output_start(oc);
+}
+
+bool output_paused(const output_capture *oc)
+{
+    return oc->paused;
+}
+
+/* ------------------------------------------------------------ log files */
+
+int output_log_open(output_log *log, const char *path, unsigned long long max_bytes,
+                    unsigned keep)
+{
+    memset(log, 0, sizeof *log);
+    log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (log->fd < 0)
+        return -1;
+    off_t end = lseek(log->fd, 0, SEEK_END);
+    log->size = end > 0 ? (unsigned long long)end : 0;
+    log->path = xstrdup(path);
+    log->max_bytes = max_bytes;
+    log->keep = keep;
+    return 0;
+}
+
+static void rotate(output_log *log)
+{
+    close(log->fd);
+    for (unsigned i = log->keep; i > 0; i--) {
+        char *from = i == 1 ? xstrdup(log->path) : xasprintf("%s.%u", log->path, i - 1);
+        char *to = xasprintf("%s.%u", log->path, i);
+        rename(from, to);
+        free(from);
+        free(to);
+    }
+    if (log->keep == 0)
+        unlink(log->path);
+    log->fd = open(log->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+    log->size = 0;
+    if (log->fd < 0)
+        log_error("cannot reopen log %s after rotation: %s", log->path, strerror(errno));
+}
+
+void output_log_write(output_log *log, const char *data, size_t len)
+{
+    if (log->fd < 0 || len == 0)
+        return;
+    if (log->size > 0 && log->size + len > log->max_bytes)
+        rotate(log);
+    while (log->fd >= 0 && len > 0) {
+        ssize_t n = write(log->fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            log_error("cannot write log %s: %s", log->path, strerror(errno));
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+        log->size += (unsigned long long)n;
+    }
+}
+
+void output_log_close(output_log *log)
+{
+    if (log->fd >= 0)
+        close(log->fd);
+    log->fd = -1;
+    free(log->path);
+    log->path = NULL;
+}

@@ -1,0 +1,53 @@
+/* Capturing a child's stdout and stderr: non-blocking reads from pipes,
+ * split into lines (an over-long line is cut into pieces marked as cut),
+ * handed to a callback, and appended to a per-run log file with size-based
+ * rotation.  Nothing is dropped: when the consumer falls behind the reader
+ * is paused and the pipe fills, which blocks the writer (back-pressure). */
+#ifndef BOSUN_PROC_OUTPUT_H
+#define BOSUN_PROC_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <bosun/agent.h>
+
+struct ev_loop;
+
+typedef void (*output_line_cb)(void *arg, enum bosun_stream stream, const char *line, size_t len,
+                               bool cut);
+
+typedef struct output_log {
+    int fd;
+    char *path;
+    unsigned long long size;
+    unsigned long long max_bytes;
+    unsigned keep;
+} output_log;
+
+typedef struct output_capture output_capture;
+
+/* Creates both pipes.  *child_out and *child_err receive the write ends for
+ * the child (the caller closes them after spawning).  Returns NULL with
+ * errno on failure. */
+output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb cb, void *arg,
+                           int *child_out, int *child_err);
+void output_start(output_capture *oc);
+/* Reads what is already in the pipes without waiting (the child has
+ * exited), flushes partial lines and closes the pipes. */
+void output_finish(output_capture *oc);
+void output_free(output_capture *oc);
+/* Pauses/resumes reading (back-pressure). */
+void output_pause(output_capture *oc);
+void output_resume(output_capture *oc);
+bool output_paused(const output_capture *oc);
+
+/* Log files: path, path.1 … path.<keep>.  Returns 0 or -1 with errno. */
+int output_log_open(output_log *log, const char *path, unsigned long long max_bytes,
+                    unsigned keep);
+/* Appends bytes, rotating first when they would pass max_bytes. */
+void output_log_write(output_log *log, const char *data, size_t len);
+void output_log_close(output_log *log);
+
+/* Whether bytes are valid UTF-8 without NUL (safe as a JSON string). */
+bool utf8_text(const char *s, size_t len);
+
+#endif

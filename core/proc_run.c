@@ -1,0 +1,738 @@
+/* One run's life: spawn, states, output, exit, restart with back-off, stop
+ * with escalation to SIGKILL, and the events that tell all of it. */
+#include "config.h"
+
+#include "proc_internal.h"
+#include "proc_spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bosun/log.h>
+
+extern char **environ;
+
+/* Prompts larger than this reach the agent only as BOSUN_PROMPT_FILE: one
+ * environment string may not exceed 128 KiB (MAX_ARG_STRLEN). */
+#define PROMPT_ENV_MAX (64 * 1024)
+#define LOGBUF_FLUSH   (64 * 1024)
+
+static const char *const state_names[] = {"STOPPED",  "STARTING", "RUNNING", "BACKOFF",
+                                          "STOPPING", "EXITED",   "FATAL",   "LOST"};
+
+const char *run_state_name(enum run_state s)
+{
+    return state_names[s];
+}
+
+bool run_active(const run *r)
+{
+    return r->state == RS_STARTING || r->state == RS_RUNNING || r->state == RS_BACKOFF ||
+           r->state == RS_STOPPING;
+}
+
+static void set_reason(run *r, const char *reason)
+{
+    if (reason == r->reason)
+        return;
+    free(r->reason);
+    r->reason = reason ? xstrdup(reason) : NULL;
+}
+
+/* ------------------------------------------------------------ events */
+
+void run_emit(run *r, const char *kind, json_t *data)
+{
+    if (!data)
+        data = json_object();
+    json_object_set_new(data, "run", json_string(r->id));
+    json_object_set_new(data, "agent", json_string(r->agent_name));
+    json_object_set_new(data, "task", r->task ? json_string(r->task) : json_null());
+    json_object_set_new(data, "machine", json_string(r->p->machine_id));
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "evt.run.%s.%s.%s", r->agent_name, r->id, kind);
+    if (bus_publish_new(r->p->bus, subject, NULL, data) != 0)
+        log_error("cannot publish %s: invalid subject", subject);
+}
+
+static json_t *opt_int(bool present, int v)
+{
+    return present ? json_integer(v) : json_null();
+}
+
+static json_t *opt_str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *opt_time(double t)
+{
+    return t > 0 ? json_real(t) : json_null();
+}
+
+json_t *run_to_json(const run *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "run", json_string(r->id));
+    json_object_set_new(o, "agent", json_string(r->agent_name));
+    json_object_set_new(o, "instance", json_integer(r->instance));
+    json_object_set_new(o, "task", opt_str(r->task));
+    json_object_set_new(o, "machine", json_string(r->p->machine_id));
+    json_object_set_new(o, "state", json_string(run_state_name(r->state)));
+    json_object_set_new(o, "pid", json_integer(r->pid));
+    json_object_set_new(o, "pid_start", json_integer((json_int_t)r->pid_start));
+    json_object_set_new(o, "exit_code", opt_int(r->has_exit && !r->exit_signal, r->exit_code));
+    json_object_set_new(o, "exit_signal", opt_int(r->has_exit && r->exit_signal, r->exit_signal));
+    json_object_set_new(o, "created_at", json_real(r->created_at));
+    json_object_set_new(o, "started_at", opt_time(r->started_at));
+    json_object_set_new(o, "ended_at", opt_time(r->ended_at));
+    json_object_set_new(o, "restarts", json_integer(r->restarts));
+    json_object_set_new(o, "reason", opt_str(r->reason));
+    json_object_set_new(o, "resumed_from", json_null());
+    json_object_set_new(o, "updated_at", json_real(r->updated_at));
+    json_object_set_new(o, "adopted", json_boolean(r->adopted));
+    return o;
+}
+
+void run_publish_state(run *r)
+{
+    r->updated_at = util_now();
+    run_emit(r, "state", run_to_json(r));
+}
+
+static void set_state(run *r, enum run_state s, const char *reason)
+{
+    if (reason)
+        set_reason(r, reason);
+    r->state = s;
+    if (!run_active(r) && r->ended_at == 0)
+        r->ended_at = util_now();
+    log_debug("run %s (%s): %s%s%s", r->id, r->agent_name, run_state_name(s), r->reason ? ": " : "",
+              r->reason ? r->reason : "");
+    run_publish_state(r);
+    if (!run_active(r))
+        proc_run_settled(r->p, r);
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static int write_prompt(run *r, char *err, size_t err_size)
+{
+    r->prompt_file = xasprintf("%s/prompt", r->run_dir);
+    int fd = open(r->prompt_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(r->prompt);
+    if (fd < 0 || write(fd, r->prompt, len) != (ssize_t)len) {
+        snprintf(err, err_size, "cannot write %s: %s", r->prompt_file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+run *run_new(proc *p, agent_config *a, unsigned instance, const char *task, const char *prompt,
+             char *err, size_t err_size)
+{
+    run *r = xcalloc(1, sizeof *r);
+    r->p = p;
+    ulid_new(r->id);
+    r->agent = a;
+    r->agent_name = xstrdup(a->name);
+    r->instance = instance;
+    r->task = task ? xstrdup(task) : NULL;
+    r->prompt = prompt ? xstrdup(prompt) : NULL;
+    r->created_at = r->updated_at = util_now();
+    r->pidfd = -1;
+    r->log.fd = -1;
+    r->run_dir = xasprintf("%s/runs/%s", p->state_dir, r->id);
+    if (util_mkdir_p(r->run_dir, 0700) < 0) {
+        snprintf(err, err_size, "cannot create %s: %s", r->run_dir, strerror(errno));
+        run_free(r);
+        return NULL;
+    }
+    if (r->prompt && write_prompt(r, err, err_size) < 0) {
+        run_free(r);
+        return NULL;
+    }
+    char *log_path = xasprintf("%s/output.log", r->run_dir);
+    if (output_log_open(&r->log, log_path, a->log_max_bytes, a->log_keep) < 0)
+        log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id, log_path,
+                  strerror(errno));
+    free(log_path);
+    ev_init(&r->timer, NULL);
+    r->timer.data = r;
+    return r;
+}
+
+static void flush_log(run *r)
+{
+    output_log_write(&r->log, r->logbuf, r->logbuf_len);
+    r->logbuf_len = 0;
+}
+
+void run_free(run *r)
+{
+    if (!r)
+        return;
+    ev_timer_stop(r->p->loop, &r->timer);
+    ev_timer_stop(r->p->loop, &r->pid_poll);
+    if (r->pidfd >= 0) {
+        ev_io_stop(r->p->loop, &r->pidfd_io);
+        close(r->pidfd);
+    }
+    output_free(r->out);
+    flush_log(r);
+    output_log_close(&r->log);
+    free(r->logbuf);
+    free(r->agent_name);
+    free(r->task);
+    free(r->prompt);
+    free(r->prompt_file);
+    free(r->run_dir);
+    free(r->reason);
+    free(r->waiters);
+    free(r);
+}
+
+/* ------------------------------------------------------------ output */
+
+static void append_log(run *r, const char *line, size_t len)
+{
+    if (r->logbuf_len + len + 1 > r->logbuf_cap) {
+        r->logbuf_cap = (r->logbuf_len + len + 1) * 2;
+        r->logbuf = xrealloc(r->logbuf, r->logbuf_cap);
+    }
+    memcpy(r->logbuf + r->logbuf_len, line, len);
+    r->logbuf[r->logbuf_len + len] = '\n';
+    r->logbuf_len += len + 1;
+    if (r->logbuf_len >= LOGBUF_FLUSH)
+        flush_log(r);
+}
+
+static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line, size_t len)
+{
+    agent_config *a = r->agent;
+    if (!a || !a->ops->parse_line)
+        return false;
+    json_t *events = json_array();
+    bosun_run_info info = {.run_id = r->id, .agent = r->agent_name, .instance = r->instance,
+                           .task_id = r->task, .machine_id = r->p->machine_id,
+                           .run_dir = r->run_dir, .config = a->node, .restarts = r->restarts};
+    int rc = a->ops->parse_line(a->type_state, &info, stream, line, len, events);
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        const char *kind = json_string_value(json_object_get(ev, "kind"));
+        if (kind && bus_subject_check(kind) == 0 && !strchr(kind, '.'))
+            run_emit(r, kind, json_incref(ev));
+        else
+            log_warning("run %s: agent type %s produced an event without a valid kind", r->id,
+                        a->type);
+    }
+    json_decref(events);
+    return rc == 1;
+}
+
+/* Output lines become "output" events: text when the bytes are UTF-8, else
+ * base64, so binary output is kept exactly and never breaks JSON. */
+static void on_line(void *arg, enum bosun_stream stream, const char *line, size_t len, bool cut)
+{
+    run *r = arg;
+    append_log(r, line, len);
+    r->lines[stream]++;
+    if (type_parsed_line(r, stream, line, len))
+        return;
+    json_t *d = json_object();
+    json_object_set_new(d, "stream", json_string(stream == BOSUN_STREAM_STDOUT ? "stdout" : "stderr"));
+    json_object_set_new(d, "n", json_integer((json_int_t)r->lines[stream]));
+    if (utf8_text(line, len)) {
+        json_object_set_new(d, "text", json_stringn_nocheck(line, len));
+    } else {
+        char *b64 = util_base64_encode(line, len);
+        json_object_set_new(d, "base64", json_string(b64));
+        free(b64);
+    }
+    if (cut)
+        json_object_set_new(d, "cut", json_true());
+    run_emit(r, "output", d);
+}
+
+void run_pause_output(run *r, bool pause)
+{
+    if (!r->out)
+        return;
+    if (pause)
+        output_pause(r->out);
+    else
+        output_resume(r->out);
+}
+
+/* ------------------------------------------------------------ spawn */
+
+/* Sets NAME=value in a NULL-terminated list, replacing an earlier NAME. */
+static void env_set(char ***env, size_t *n, const char *entry)
+{
+    size_t name_len = strcspn(entry, "=");
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp((*env)[i], entry, name_len) == 0 && (*env)[i][name_len] == '=') {
+            free((*env)[i]);
+            (*env)[i] = xstrdup(entry);
+            return;
+        }
+    *env = xrealloc(*env, (*n + 2) * sizeof **env);
+    (*env)[(*n)++] = xstrdup(entry);
+    (*env)[*n] = NULL;
+}
+
+static void env_setf(char ***env, size_t *n, const char *name, const char *value)
+{
+    char *e = xasprintf("%s=%s", name, value ? value : "");
+    env_set(env, n, e);
+    free(e);
+}
+
+/* The daemon's environment, then the type's additions, the agent's env:,
+ * and the BOSUN_* variables, later ones winning. */
+static char **build_env(run *r, const bosun_launch *l)
+{
+    char **env = xcalloc(1, sizeof *env);
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        env_set(&env, &n, *e);
+    for (char **e = l->env; e && *e; e++)
+        env_set(&env, &n, *e);
+    for (char **e = r->agent->env; e && *e; e++)
+        env_set(&env, &n, *e);
+    env_setf(&env, &n, "BOSUN_RUN_ID", r->id);
+    env_setf(&env, &n, "BOSUN_AGENT", r->agent_name);
+    env_setf(&env, &n, "BOSUN_MACHINE_ID", r->p->machine_id);
+    env_setf(&env, &n, "BOSUN_TASK_ID", r->task ? r->task : "");
+    char inst[16];
+    snprintf(inst, sizeof inst, "%u", r->instance);
+    env_setf(&env, &n, "BOSUN_INSTANCE", inst);
+    if (r->prompt) {
+        env_setf(&env, &n, "BOSUN_PROMPT_FILE", r->prompt_file);
+        if (strlen(r->prompt) <= PROMPT_ENV_MAX)
+            env_setf(&env, &n, "BOSUN_PROMPT", r->prompt);
+    }
+    return env;
+}
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+void bosun_launch_clear(bosun_launch *l)
+{
+    strv_free(l->argv);
+    strv_free(l->env);
+    free(l->workdir);
+    l->argv = l->env = NULL;
+    l->workdir = NULL;
+}
+
+static void schedule_retry(run *r, const char *reason);
+
+static void on_start_secs(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (r->state == RS_STARTING)
+        set_state(r, RS_RUNNING, NULL);
+}
+
+static void spawn_failed(run *r, const char *reason)
+{
+    run_emit(r, "spawn_failed", json_pack("{s:s,s:I}", "reason", reason, "restarts",
+                                          (json_int_t)r->restarts));
+    log_warning("run %s (%s): %s", r->id, r->agent_name, reason);
+    schedule_retry(r, reason);
+}
+
+static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
+{
+    agent_config *a = r->agent;
+    spawn_request req = {.argv = l->argv, .workdir = l->workdir ? l->workdir : a->workdir};
+    int child_out = -1, child_err = -1;
+    r->out = output_new(r->p->loop, a->line_max, on_line, r, &child_out, &child_err);
+    if (!r->out) {
+        snprintf(err, err_size, "cannot create pipes: %s", strerror(errno));
+        return -1;
+    }
+    req.stdout_fd = child_out;
+    req.stderr_fd = child_err;
+    gid_t *groups = NULL;
+    if (a->user) {
+        size_t ng = 0;
+        if (spawn_resolve_user(a->user, a->group, &req.uid, &req.gid, &groups, &ng, err,
+                               err_size) != 0) {
+            close(child_out);
+            close(child_err);
+            return -1;
+        }
+        req.switch_user = true;
+        req.groups = groups;
+        req.n_groups = ng;
+    }
+    char **env = build_env(r, l);
+    req.envp = env;
+    pid_t pid = 0;
+    int rc = spawn_process(&req, &pid, err, err_size);
+    close(child_out);
+    close(child_err);
+    strv_free(env);
+    free(groups);
+    if (rc != 0)
+        return -1;
+    r->pid = pid;
+    r->pid_start = proc_start_time(pid);
+    hmap_put_u64(&r->p->by_pid, (uint64_t)pid, r);
+    return 0;
+}
+
+void run_spawn(run *r)
+{
+    agent_config *a = r->agent;
+    char err[512] = "";
+    run_emit(r, "spawn_requested", json_pack("{s:I}", "restarts", (json_int_t)r->restarts));
+    bosun_run_info info = {.run_id = r->id,
+                           .agent = r->agent_name,
+                           .instance = r->instance,
+                           .task_id = r->task,
+                           .prompt = r->prompt,
+                           .prompt_file = r->prompt_file,
+                           .machine_id = r->p->machine_id,
+                           .run_dir = r->run_dir,
+                           .config = a->node,
+                           .restarts = r->restarts};
+    bosun_launch l = {0};
+    char *type_err = NULL;
+    if (a->ops->build_launch(a->type_state, &info, &l, &type_err) != 0 || !l.argv || !l.argv[0]) {
+        snprintf(err, sizeof err, "agent type %s could not build the command: %s", a->type,
+                 type_err ? type_err : "no argv");
+        free(type_err);
+        bosun_launch_clear(&l);
+        return spawn_failed(r, err);
+    }
+    int rc = launch_process(r, &l, err, sizeof err);
+    json_t *argv = json_array();
+    for (char **v = l.argv; *v; v++)
+        json_array_append_new(argv, json_string(*v));
+    bosun_launch_clear(&l);
+    if (rc != 0) {
+        json_decref(argv);
+        output_free(r->out);
+        r->out = NULL;
+        return spawn_failed(r, err);
+    }
+    r->started_at = util_now();
+    r->started_mono = util_monotonic();
+    r->has_exit = false;
+    r->ended_at = 0;
+    set_reason(r, NULL);
+    if (r->p->paused)
+        output_pause(r->out);
+    output_start(r->out);
+    run_emit(r, "spawn_started", json_pack("{s:i,s:o,s:I}", "pid", (int)r->pid, "argv", argv,
+                                           "restarts", (json_int_t)r->restarts));
+    if (a->start_secs <= 0) {
+        set_state(r, RS_RUNNING, NULL);
+        return;
+    }
+    set_state(r, RS_STARTING, NULL);
+    ev_timer_stop(r->p->loop, &r->timer);
+    ev_timer_init(&r->timer, on_start_secs, a->start_secs, 0);
+    r->timer.data = r;
+    ev_timer_start(r->p->loop, &r->timer);
+}
+
+/* ------------------------------------------------------------ restarts */
+
+static double backoff_delay(const agent_config *a, unsigned failures)
+{
+    if (a->backoff_base <= 0 || failures == 0)
+        return 0;
+    double d = a->backoff_base * pow(2.0, (double)(failures - 1));
+    return d > a->backoff_max ? a->backoff_max : d;
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (r->state != RS_BACKOFF)
+        return;
+    r->restarts++;
+    run_spawn(r);
+}
+
+static void schedule_retry(run *r, const char *reason)
+{
+    agent_config *a = r->agent;
+    if (!a || r->p->shutting_down) {
+        set_state(r, RS_EXITED, reason);
+        return;
+    }
+    r->failures++;
+    if (a->max_restarts >= 0 && r->failures > (unsigned long long)a->max_restarts) {
+        char why[600];
+        snprintf(why, sizeof why, "gave up after %u consecutive failures: %s", r->failures - 1,
+                 reason);
+        set_state(r, RS_FATAL, why);
+        return;
+    }
+    double delay = backoff_delay(a, r->failures);
+    /* Even without back-off the next spawn waits for the next loop turn, so
+     * that a command that cannot start never recurses. */
+    set_state(r, RS_BACKOFF, reason);
+    ev_timer_stop(r->p->loop, &r->timer);
+    ev_timer_init(&r->timer, on_retry, delay, 0);
+    r->timer.data = r;
+    ev_timer_start(r->p->loop, &r->timer);
+}
+
+/* ------------------------------------------------------------ exit */
+
+static void describe_exit(int status, char *buf, size_t size)
+{
+    if (WIFSIGNALED(status)) {
+        const char *n = signal_to_name(WTERMSIG(status));
+        if (n)
+            snprintf(buf, size, "killed by signal %d (SIG%s)", WTERMSIG(status), n);
+        else
+            snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
+    } else {
+        snprintf(buf, size, "exited with code %d", WEXITSTATUS(status));
+    }
+}
+
+static enum bosun_exit_class classify(run *r, int status)
+{
+    agent_config *a = r->agent;
+    if (a && a->ops->classify_exit) {
+        bosun_run_info info = {.run_id = r->id, .agent = r->agent_name, .task_id = r->task,
+                               .machine_id = r->p->machine_id, .run_dir = r->run_dir,
+                               .config = a->node, .restarts = r->restarts};
+        return a->ops->classify_exit(a->type_state, &info, status);
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? BOSUN_EXIT_DONE : BOSUN_EXIT_FAILED;
+}
+
+static void notify_waiters(run *r)
+{
+    size_t n = r->n_waiters;
+    run_waiter **ws = r->waiters;
+    r->waiters = NULL;
+    r->n_waiters = 0;
+    for (size_t i = 0; i < n; i++)
+        waiter_done(r->p, ws[i], r);
+    free(ws);
+}
+
+void run_add_waiter(run *r, run_waiter *w)
+{
+    r->waiters = xrealloc(r->waiters, (r->n_waiters + 1) * sizeof *r->waiters);
+    r->waiters[r->n_waiters++] = w;
+}
+
+static void finish_stopping(run *r)
+{
+    /* killasgroup: whatever the agent left in its group goes too. */
+    if (r->pid > 0)
+        kill(-r->pid, SIGKILL);
+    if (r->restart_requested && r->agent && !r->p->shutting_down) {
+        r->restart_requested = false;
+        r->stop_requested = false;
+        r->failures = 0;
+        r->restarts++;
+        run_spawn(r);
+        notify_waiters(r);
+        return;
+    }
+    set_state(r, RS_STOPPED, r->reason ? r->reason : "stopped");
+    notify_waiters(r);
+}
+
+static void after_exit(run *r, int status, const char *how)
+{
+    if (r->state == RS_STOPPING) {
+        finish_stopping(r);
+        return;
+    }
+    if (r->state == RS_STARTING) {
+        char why[300];
+        snprintf(why, sizeof why, "%s within start_secs (%.3g s)", how, r->agent->start_secs);
+        run_emit(r, "spawn_failed", json_pack("{s:s}", "reason", why));
+        schedule_retry(r, why);
+        return;
+    }
+    enum bosun_exit_class cls = classify(r, status);
+    if (cls == BOSUN_EXIT_DONE)
+        run_emit(r, "spawn_completed", json_pack("{s:s}", "reason", how));
+    else
+        run_emit(r, "spawn_failed", json_pack("{s:s}", "reason", how));
+    agent_config *a = r->agent;
+    bool restart = a && !r->p->shutting_down &&
+                   (a->restart == RESTART_ALWAYS ||
+                    (a->restart == RESTART_ON_FAILURE && cls == BOSUN_EXIT_FAILED));
+    if (cls == BOSUN_EXIT_NEEDS_INPUT || cls == BOSUN_EXIT_BUDGET)
+        restart = false;
+    if (!restart) {
+        set_state(r, RS_EXITED, cls == BOSUN_EXIT_NEEDS_INPUT ? "waiting for input" : how);
+        return;
+    }
+    if (util_monotonic() - r->started_mono >= a->restart_reset)
+        r->failures = 0;
+    schedule_retry(r, how);
+}
+
+void run_child_exited(run *r, int status)
+{
+    ev_timer_stop(r->p->loop, &r->timer);
+    if (r->out) {
+        /* Output written before the exit is published before it. */
+        output_finish(r->out);
+        output_free(r->out);
+        r->out = NULL;
+    }
+    flush_log(r);
+    r->has_exit = true;
+    r->exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    char how[128];
+    describe_exit(status, how, sizeof how);
+    run_emit(r, "exited", json_pack("{s:i,s:o,s:o,s:f,s:I,s:I}", "pid", (int)r->pid, "exit_code",
+                                    opt_int(!r->exit_signal, r->exit_code), "exit_signal",
+                                    opt_int(r->exit_signal != 0, r->exit_signal), "duration",
+                                    util_monotonic() - r->started_mono, "stdout_lines",
+                                    (json_int_t)r->lines[BOSUN_STREAM_STDOUT], "stderr_lines",
+                                    (json_int_t)r->lines[BOSUN_STREAM_STDERR]));
+    after_exit(r, status, how);
+    /* The pid stays in the record (last process) but is no longer ours. */
+}
+
+/* ------------------------------------------------------------ stop */
+
+static void on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (r->state != RS_STOPPING || r->pid <= 0)
+        return;
+    log_warning("run %s (%s): still running %.3g s after SIG%s; sending SIGKILL to its process "
+                "group",
+                r->id, r->agent_name, r->agent ? r->agent->stop_timeout : 0.0,
+                signal_to_name(r->agent ? r->agent->stop_signal : SIGTERM));
+    run_emit(r, "stop_escalated", json_pack("{s:i}", "pid", (int)r->pid));
+    kill(-r->pid, SIGKILL);
+}
+
+void run_stop(run *r, const char *reason)
+{
+    switch (r->state) {
+    case RS_BACKOFF:
+        ev_timer_stop(r->p->loop, &r->timer);
+        r->stop_requested = true;
+        if (r->restart_requested && r->agent && !r->p->shutting_down) {
+            finish_stopping(r);
+            return;
+        }
+        set_state(r, RS_STOPPED, reason);
+        notify_waiters(r);
+        return;
+    case RS_STARTING:
+    case RS_RUNNING: {
+        int sig = r->agent ? r->agent->stop_signal : SIGTERM;
+        double timeout = r->agent ? r->agent->stop_timeout : 10;
+        r->stop_requested = true;
+        set_state(r, RS_STOPPING, reason);
+        if (kill(-r->pid, sig) < 0 && errno == ESRCH)
+            kill(r->pid, sig);
+        ev_timer_stop(r->p->loop, &r->timer);
+        ev_timer_init(&r->timer, on_stop_timeout, timeout, 0);
+        r->timer.data = r;
+        ev_timer_start(r->p->loop, &r->timer);
+        return;
+    }
+    case RS_STOPPING:
+        return;
+    default:
+        notify_waiters(r);
+        return;
+    }
+}
+
+void run_restart(run *r)
+{
+    r->restart_requested = true;
+    set_reason(r, "restart requested");
+    run_stop(r, "restart requested");
+}
+
+/* ------------------------------------------------------------ orphans */
+
+static void orphan_gone(run *r)
+{
+    if (r->pidfd >= 0) {
+        ev_io_stop(r->p->loop, &r->pidfd_io);
+        close(r->pidfd);
+        r->pidfd = -1;
+    }
+    ev_timer_stop(r->p->loop, &r->pid_poll);
+    ev_timer_stop(r->p->loop, &r->timer);
+    /* Not our child: its exit status cannot be collected. */
+    run_emit(r, "exited", json_pack("{s:i,s:s}", "pid", (int)r->pid, "note",
+                                    "adopted process; exit status unknown"));
+    if (r->state == RS_STOPPING) {
+        kill(-r->pid, SIGKILL);
+        set_state(r, RS_STOPPED, r->reason);
+    } else {
+        set_state(r, RS_EXITED, "adopted process exited (exit status unknown)");
+    }
+    notify_waiters(r);
+}
+
+static void on_pidfd(struct ev_loop *loop, ev_io *w, int revents)
+{
+    orphan_gone(w->data);
+}
+
+static void on_pid_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (proc_start_time(r->pid) != r->pid_start)
+        orphan_gone(r);
+}
+
+void run_adopt(run *r, bool stop_it)
+{
+    r->adopted = true;
+#ifdef SYS_pidfd_open
+    r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+#endif
+    if (r->pidfd >= 0) {
+        ev_io_init(&r->pidfd_io, on_pidfd, r->pidfd, EV_READ);
+        r->pidfd_io.data = r;
+        ev_io_start(r->p->loop, &r->pidfd_io);
+    } else {
+        ev_timer_init(&r->pid_poll, on_pid_poll, 0.2, 0.2);
+        r->pid_poll.data = r;
+        ev_timer_start(r->p->loop, &r->pid_poll);
+    }
+    if (stop_it)
+        run_stop(r, "stopping a process left running by an earlier bosund");
+    else
+        set_state(r, RS_RUNNING, "adopted after a daemon restart");
+}

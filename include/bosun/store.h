@@ -1,0 +1,73 @@
+/* bosun — the store contract.
+ *
+ * A store is a plugin of kind BOSUN_PLUGIN_STORE.  Like every plugin it
+ * talks only over the bus, so this header is the whole interface: the
+ * subjects a store consumes, answers and publishes, and the shape of their
+ * data.  The embedded default is `sqlite`; a PostgreSQL store for a hub
+ * implements the same contract.
+ *
+ * Events.  Every message on an "evt.>" subject is an event and is persisted
+ * in arrival order with a sequence number that only grows, never repeats
+ * and never goes backwards, also across restarts (gaps are allowed).  The
+ * data of an event is a JSON object; the store reads from it the columns
+ *   run     data.run   (string, optional)
+ *   task    data.task  (string, optional)
+ *   machine data.machine, else the local machine id
+ * Writes are batched: everything that arrived during one loop turn is
+ * committed in one transaction before the loop sleeps again.
+ *
+ * After a batch is committed the store publishes each of its events on
+ * BOSUN_STORED_PREFIX + subject (so "evt.run.a.b.output" is re-published as
+ * "stored.evt.run.a.b.output") with the stored form
+ *   {"seq": N, "time": T, "subject": S, "machine": M, "run": R|null,
+ *    "task": K|null, "data": {...}}
+ * A client that subscribes to "stored.<pattern>" and then asks for
+ * BOSUN_STORE_EVENTS since some seq gets every event exactly once if it
+ * drops live ones with seq <= the last replayed seq: no gap, no duplicate.
+ *
+ * Projections kept up to date from events:
+ *   runs   from "evt.run.<agent>.<run>.state" whose data is a run object
+ *          (BOSUN_RUN_FIELDS below)
+ *   agents from "evt.agent.<name>.configured" {"agent","type","config"} and
+ *          "evt.agent.<name>.removed"
+ *   tasks  from "evt.task.<id>.updated" {"task","title","prompt","status",
+ *          "agent","owner"} (missing fields keep their values)
+ *
+ * Requests (reply data; on bad arguments the reply is
+ * {"error": {"code": "bad_request", "message": "..."}}):
+ *
+ *   cmd.store.events  {"since": N (exclusive, default 0),
+ *                      "subject": PATTERN (bus wildcards, default "evt.>"),
+ *                      "run": ID, "task": ID, "limit": N (1..10000,
+ *                      default 1000), "tail": N (the last N matching,
+ *                      still in ascending order; excludes "since")}
+ *                  -> {"events": [stored form...], "last_seq": highest seq
+ *                      committed at the time of the query, "more": bool}
+ *   cmd.store.runs    {"run": ID, "agent": NAME, "active": bool (only runs
+ *                      whose state is not terminal), "limit": N}
+ *                  -> {"runs": [run objects, newest first]}
+ *   cmd.store.tasks   {"task": ID, "limit": N}
+ *                  -> {"tasks": [task objects, last updated first]}
+ *   cmd.store.status  {} -> {"backend", "path", "events", "last_seq",
+ *                      "schema_version", "pending"}
+ */
+#ifndef BOSUN_STORE_H
+#define BOSUN_STORE_H
+
+#define BOSUN_STORED_PREFIX  "stored."
+#define BOSUN_STORE_EVENTS   "cmd.store.events"
+#define BOSUN_STORE_RUNS     "cmd.store.runs"
+#define BOSUN_STORE_TASKS    "cmd.store.tasks"
+#define BOSUN_STORE_STATUS   "cmd.store.status"
+
+/* A run object, as published in evt.run.<agent>.<run>.state:
+ *   run, agent, instance, task (or null), machine, state, pid (0 when none),
+ *   pid_start (the process start time from /proc/<pid>/stat, clock ticks
+ *   since boot; 0 when none), exit_code (or null), exit_signal (or null),
+ *   created_at, started_at, ended_at (or null), restarts, reason (or null),
+ *   resumed_from (or null), updated_at.  Times are seconds since the epoch.
+ * Terminal states: STOPPED, EXITED, FATAL (and LOST: the daemon died and
+ * the process was gone when it came back). */
+#define BOSUN_RUN_TERMINAL_STATES "STOPPED", "EXITED", "FATAL", "LOST"
+
+#endif

@@ -1,0 +1,215 @@
+/* sqlite — the embedded store (see <bosun/store.h> for the contract).
+ *
+ * Configuration, section "sqlite:":
+ *   path         database file; relative to daemon.state_dir
+ *                (default <state_dir>/bosun.db).  Changing it needs a restart.
+ *   synchronous  normal | full (default normal).  The database runs in WAL
+ *                mode.  With NORMAL a commit is not fsync'ed, the WAL is
+ *                synced at checkpoints: a process crash (kill -9, abort)
+ *                loses nothing committed, but a power loss or kernel crash
+ *                may lose the last commits (never corrupting the file).
+ *                FULL syncs the WAL at every commit, so committed events also
+ *                survive a power loss, at the price of one fsync per batch.
+ *   batch_max    events per transaction before committing at once, even in
+ *                the middle of a loop turn (default 10000, 1..1000000).
+ *
+ * Reload applies synchronous and batch_max; a new path is only noted. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sqlite_store.h"
+
+#define SQLSTORE_DEFAULT_FILE      "bosun.db"
+#define SQLSTORE_BATCH_MAX_DEFAULT 10000
+#define SQLSTORE_BATCH_MAX_LIMIT   1000000
+
+typedef struct sqlstore_config {
+    char *path; /* resolved against state_dir; NULL when only checking */
+    bool sync_full;
+    long long batch_max;
+} sqlstore_config;
+
+static const char *const sqlstore_keys[] = {"path", "synchronous", "batch_max", NULL};
+
+static char *sqlstore_resolve(const char *state_dir, const char *path)
+{
+    size_t n = strlen(state_dir) + strlen(path) + 2;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    if (path[0] == '/')
+        snprintf(out, n, "%s", path);
+    else
+        snprintf(out, n, "%s/%s", state_dir, path);
+    return out;
+}
+
+static bool sqlstore_read_sync(const cfg_node *config, bool *full, cfg_diag *d)
+{
+    const char *v;
+    if (!cfg_get_string(config, "synchronous", "normal", &v, d))
+        return false;
+    if (strcasecmp(v, "normal") == 0 || strcasecmp(v, "full") == 0) {
+        *full = strcasecmp(v, "full") == 0;
+        return true;
+    }
+    char where[128];
+    const cfg_node *node = cfg_get(config, "synchronous");
+    return cfg_error(d, node, "'%s': must be normal or full, got '%s'",
+                     cfg_path(node, where, sizeof where), v);
+}
+
+static bool sqlstore_read_path(const cfg_node *config, const char **path, cfg_diag *d)
+{
+    if (!cfg_get_string(config, "path", SQLSTORE_DEFAULT_FILE, path, d))
+        return false;
+    if (**path)
+        return true;
+    char where[128];
+    const cfg_node *node = cfg_get(config, "path");
+    return cfg_error(d, node, "'%s': must not be empty", cfg_path(node, where, sizeof where));
+}
+
+/* Validates config; with a state_dir also resolves the path into c->path. */
+static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, sqlstore_config *c,
+                                 cfg_diag *d)
+{
+    const char *path = NULL;
+    *c = (sqlstore_config){0};
+    bool ok = cfg_check_keys(config, sqlstore_keys, d);
+    ok = sqlstore_read_path(config, &path, d) && ok;
+    ok = sqlstore_read_sync(config, &c->sync_full, d) && ok;
+    ok = cfg_get_int(config, "batch_max", SQLSTORE_BATCH_MAX_DEFAULT, 1, SQLSTORE_BATCH_MAX_LIMIT,
+                     &c->batch_max, d) &&
+         ok;
+    if (!ok || !state_dir)
+        return ok;
+    c->path = sqlstore_resolve(state_dir, path);
+    if (!c->path)
+        return cfg_error(d, NULL, "sqlite: out of memory");
+    return true;
+}
+
+static bool sqlstore_plugin_check(const cfg_node *config, cfg_diag *d)
+{
+    sqlstore_config c;
+    return sqlstore_read_config(config, NULL, &c, d);
+}
+
+/* The highest seq ever handed out (sqlite_sequence also remembers deleted
+ * rows) and the number of rows, kept in memory from now on so that queries
+ * and status need not scan the table. */
+static int sqlstore_load_counters(sqlstore *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT seq FROM sqlite_sequence WHERE name = 'events'", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        s->last_seq = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM events", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        s->n_events = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static void sqlstore_free(sqlstore *s)
+{
+    sqlstore_close(s);
+    free(s->path);
+    free(s);
+}
+
+static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
+                                void **state)
+{
+    sqlstore_config c;
+    if (!sqlstore_read_config(config, ctx->state_dir, &c, d))
+        return -1;
+    sqlstore *s = calloc(1, sizeof *s);
+    if (!s) {
+        free(c.path);
+        cfg_error(d, NULL, "sqlite: out of memory");
+        return -1;
+    }
+    *s = (sqlstore){.ctx = ctx, .path = c.path, .sync_full = c.sync_full, .batch_max = c.batch_max};
+    sqlstore_events_init(s);
+    char err[768];
+    if (sqlstore_open(s, err, sizeof err) != 0) {
+        cfg_error(d, NULL, "sqlite: %s", err);
+        sqlstore_free(s);
+        return -1;
+    }
+    if (sqlstore_load_counters(s) != 0) {
+        cfg_error(d, NULL, "sqlite: %s: cannot read the event counters: %s", s->path,
+                  sqlite3_errmsg(s->db));
+        sqlstore_free(s);
+        return -1;
+    }
+    log_info("sqlite: %s open: schema version %d, %lld events, last seq %lld, synchronous %s",
+             s->path, s->schema_version, (long long)s->n_events, (long long)s->last_seq,
+             s->sync_full ? "full" : "normal");
+    *state = s;
+    return 0;
+}
+
+static int sqlstore_plugin_start(void *state, cfg_diag *d)
+{
+    sqlstore *s = state;
+    if (sqlstore_events_start(s, d) != 0 || sqlstore_query_start(s, d) != 0)
+        return -1;
+    return 0;
+}
+
+static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag *d)
+{
+    sqlstore *s = state;
+    sqlstore_config c;
+    if (!sqlstore_read_config(config, s->ctx->state_dir, &c, d))
+        return -1;
+    if (c.sync_full != s->sync_full) {
+        s->sync_full = c.sync_full;
+        /* Never inside a transaction here: batches commit within a turn. */
+        if (sqlstore_apply_synchronous(s) != SQLITE_OK) {
+            s->sync_full = !c.sync_full;
+            cfg_error(d, NULL, "sqlite: %s: cannot change synchronous: %s", s->path,
+                      sqlite3_errmsg(s->db));
+            free(c.path);
+            return -1;
+        }
+    }
+    s->batch_max = c.batch_max;
+    if (strcmp(c.path, s->path) != 0)
+        log_notice("sqlite: path changed to %s; %s stays in use until bosund restarts", c.path,
+                   s->path);
+    free(c.path);
+    return 0;
+}
+
+static void sqlstore_plugin_stop(void *state)
+{
+    sqlstore *s = state;
+    sqlstore_query_stop(s);
+    sqlstore_events_stop(s);
+    log_info("sqlite: %s closed at seq %lld", s->path, (long long)s->last_seq);
+    sqlstore_free(s);
+}
+
+BOSUN_PLUGIN_EXPORT const struct bosun_plugin bosun_plugin = {
+    .abi = BOSUN_PLUGIN_ABI,
+    .name = "sqlite",
+    .kind = BOSUN_PLUGIN_STORE,
+    .description = "stores evt.> events in SQLite (WAL) and answers cmd.store.*",
+    .version = BOSUN_VERSION,
+    .check = sqlstore_plugin_check,
+    .init = sqlstore_plugin_init,
+    .start = sqlstore_plugin_start,
+    .reload = sqlstore_plugin_reload,
+    .stop = sqlstore_plugin_stop,
+};

@@ -1,0 +1,526 @@
+/* sqlite store — persisting events with group commit.
+ *
+ * Every "evt.>" message is appended to an in-memory batch.  An ev_prepare
+ * watcher, which libev runs each loop iteration just before it would block,
+ * writes the whole batch in one transaction: a burst of events costs one
+ * commit, and nothing that arrived in a turn waits past that turn.  A batch
+ * that reaches batch_max is committed at once so that one turn's work stays
+ * bounded.
+ *
+ * Only after COMMIT is each event re-published on "stored.<subject>" with
+ * its seq, so a subscriber to the stored feed only ever sees durable events,
+ * and queries (which read the database) never see pending ones: that is what
+ * makes the replay-then-follow switch of store.h exact.
+ *
+ * A failed commit (disk full, I/O error, a lock held too long) rolls back,
+ * keeps the batch and retries; the error is logged at most once a second. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sqlite_store.h"
+
+/* While failing, wait this long between attempts: rewriting a growing batch
+ * on every loop turn would burn the CPU and stall the loop for nothing. */
+#define SQLSTORE_RETRY_INTERVAL     0.25
+#define SQLSTORE_ERROR_LOG_INTERVAL 1.0
+/* A batch array grown past this by a burst is given back after commit. */
+#define SQLSTORE_BATCH_KEEP 4096
+
+static double sqlstore_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------ statements */
+
+static const char sqlstore_insert_event_sql[] =
+    "INSERT INTO events(time, subject, machine, task, run, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/* The run fields in the order of parameters ?2.. of sqlstore_upsert_run_sql
+ * (?1 is the id, ?18 the whole object). */
+static const char *const sqlstore_run_fields[] = {
+    "agent",     "instance",  "task",         "machine",    "state",      "pid",
+    "pid_start", "exit_code", "exit_signal",  "created_at", "started_at", "ended_at",
+    "restarts",  "reason",    "resumed_from", "updated_at", NULL,
+};
+
+/* An upsert rather than INSERT OR REPLACE: REPLACE deletes the row and gives
+ * it a new rowid, which the runs query uses to order runs created in the same
+ * second. */
+static const char sqlstore_upsert_run_sql[] =
+    "INSERT INTO runs(id, agent, instance, task, machine, state, pid, pid_start, exit_code,"
+    " exit_signal, created_at, started_at, ended_at, restarts, reason, resumed_from,"
+    " updated_at, data)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    " ON CONFLICT(id) DO UPDATE SET agent = excluded.agent, instance = excluded.instance,"
+    " task = excluded.task, machine = excluded.machine, state = excluded.state,"
+    " pid = excluded.pid, pid_start = excluded.pid_start, exit_code = excluded.exit_code,"
+    " exit_signal = excluded.exit_signal, created_at = excluded.created_at,"
+    " started_at = excluded.started_at, ended_at = excluded.ended_at,"
+    " restarts = excluded.restarts, reason = excluded.reason,"
+    " resumed_from = excluded.resumed_from, updated_at = excluded.updated_at,"
+    " data = excluded.data";
+
+static const char sqlstore_upsert_agent_sql[] =
+    "INSERT INTO agents(name, type, config, updated_at, removed) VALUES (?1, ?2, ?3, ?4, 0)"
+    " ON CONFLICT(name) DO UPDATE SET type = excluded.type, config = excluded.config,"
+    " updated_at = excluded.updated_at, removed = 0";
+
+static const char sqlstore_remove_agent_sql[] =
+    "INSERT INTO agents(name, updated_at, removed) VALUES (?1, ?2, 1)"
+    " ON CONFLICT(name) DO UPDATE SET updated_at = excluded.updated_at, removed = 1";
+
+/* Task fields missing from an update keep their values: each value ?N comes
+ * with a flag ?N+1 saying whether the event carried it. */
+static const char *const sqlstore_task_fields[] = {"title", "prompt", "status",
+                                                   "agent", "owner",  NULL};
+
+static const char sqlstore_upsert_task_sql[] =
+    "INSERT INTO tasks(id, title, prompt, status, agent, owner, created_at, updated_at)"
+    " VALUES (?1, ?2, ?4, ?6, ?8, ?10, ?12, ?12)"
+    " ON CONFLICT(id) DO UPDATE SET"
+    " title = CASE WHEN ?3 THEN excluded.title ELSE title END,"
+    " prompt = CASE WHEN ?5 THEN excluded.prompt ELSE prompt END,"
+    " status = CASE WHEN ?7 THEN excluded.status ELSE status END,"
+    " agent = CASE WHEN ?9 THEN excluded.agent ELSE agent END,"
+    " owner = CASE WHEN ?11 THEN excluded.owner ELSE owner END,"
+    " updated_at = excluded.updated_at";
+
+static int sqlstore_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
+static int sqlstore_prepare_writer(sqlstore *s)
+{
+    sqlstore_writer *w = &s->w;
+    int rc = sqlstore_prepare(s->db, sqlstore_insert_event_sql, &w->insert_event);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_upsert_run_sql, &w->upsert_run);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_upsert_agent_sql, &w->upsert_agent);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_remove_agent_sql, &w->remove_agent);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_upsert_task_sql, &w->upsert_task);
+    return rc;
+}
+
+static void sqlstore_finalize_writer(sqlstore *s)
+{
+    sqlstore_writer *w = &s->w;
+    sqlite3_finalize(w->insert_event);
+    sqlite3_finalize(w->upsert_run);
+    sqlite3_finalize(w->upsert_agent);
+    sqlite3_finalize(w->remove_agent);
+    sqlite3_finalize(w->upsert_task);
+    memset(w, 0, sizeof *w);
+}
+
+/* Runs a fully bound statement once and makes it ready for the next use.
+ * The bindings are cleared because strings are bound without a copy. */
+static int sqlstore_run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Runs st if binding went well (rc), else only drops what was bound. */
+static int sqlstore_finish(sqlite3_stmt *st, int rc)
+{
+    if (rc == SQLITE_OK)
+        return sqlstore_run(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------ binding */
+
+/* The string member key of data, or NULL. */
+static const char *sqlstore_str(const json_t *data, const char *key)
+{
+    return json_string_value(json_object_get(data, key));
+}
+
+/* Token idx (0-based) of a subject, copied into buf; "" when absent. */
+static const char *sqlstore_token(const char *subject, int idx, char *buf, size_t size)
+{
+    const char *p = subject;
+    for (int i = 0; i < idx && p; i++) {
+        p = strchr(p, '.');
+        if (p)
+            p++;
+    }
+    size_t n = p ? strcspn(p, ".") : 0;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, p ? p : "", n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int sqlstore_bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    return text ? sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* Objects and arrays are kept as JSON text; scalars as SQLite values. */
+static int sqlstore_bind_json(sqlite3_stmt *st, int i, const json_t *v)
+{
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_STRING:
+        return sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
+                                 SQLITE_STATIC);
+    case JSON_INTEGER:
+        return sqlite3_bind_int64(st, i, json_integer_value(v));
+    case JSON_REAL:
+        return sqlite3_bind_double(st, i, json_real_value(v));
+    case JSON_TRUE:
+        return sqlite3_bind_int(st, i, 1);
+    case JSON_FALSE:
+        return sqlite3_bind_int(st, i, 0);
+    case JSON_OBJECT:
+    case JSON_ARRAY: {
+        char *text = json_dumps(v, JSON_COMPACT);
+        return text ? sqlite3_bind_text(st, i, text, -1, free) : SQLITE_NOMEM;
+    }
+    default:
+        return sqlite3_bind_null(st, i);
+    }
+}
+
+/* Any value as JSON text (a string becomes "\"...\""), for JSON columns. */
+static int sqlstore_bind_json_text(sqlite3_stmt *st, int i, const json_t *v)
+{
+    if (!v)
+        return sqlite3_bind_null(st, i);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    return text ? sqlite3_bind_text(st, i, text, -1, free) : SQLITE_NOMEM;
+}
+
+/* ------------------------------------------------------------ projections */
+
+static int sqlstore_project_run(sqlstore *s, const sqlstore_event *e)
+{
+    sqlite3_stmt *st = s->w.upsert_run;
+    char agent[BUS_SUBJECT_MAX], run[BUS_SUBJECT_MAX];
+    const char *id = sqlstore_str(e->data, "run");
+    int rc = sqlstore_bind_text(st, 1, id ? id : sqlstore_token(e->subject, 3, run, sizeof run));
+    for (int i = 0; rc == SQLITE_OK && sqlstore_run_fields[i]; i++)
+        rc = sqlstore_bind_json(st, i + 2, json_object_get(e->data, sqlstore_run_fields[i]));
+    if (rc == SQLITE_OK && !sqlstore_str(e->data, "agent"))
+        rc = sqlstore_bind_text(st, 2, sqlstore_token(e->subject, 2, agent, sizeof agent));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_json_text(st, 18, e->data);
+    return sqlstore_finish(st, rc);
+}
+
+static int sqlstore_project_agent(sqlstore *s, const sqlstore_event *e, bool removed)
+{
+    sqlite3_stmt *st = removed ? s->w.remove_agent : s->w.upsert_agent;
+    char buf[BUS_SUBJECT_MAX];
+    const char *name = sqlstore_str(e->data, "agent");
+    int rc =
+        sqlstore_bind_text(st, 1, name ? name : sqlstore_token(e->subject, 2, buf, sizeof buf));
+    if (removed) {
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 2, e->time);
+    } else {
+        if (rc == SQLITE_OK)
+            rc = sqlstore_bind_json(st, 2, json_object_get(e->data, "type"));
+        if (rc == SQLITE_OK)
+            rc = sqlstore_bind_json_text(st, 3, json_object_get(e->data, "config"));
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 4, e->time);
+    }
+    return sqlstore_finish(st, rc);
+}
+
+static int sqlstore_project_task(sqlstore *s, const sqlstore_event *e)
+{
+    sqlite3_stmt *st = s->w.upsert_task;
+    char buf[BUS_SUBJECT_MAX];
+    const char *id = sqlstore_str(e->data, "task");
+    int rc = sqlstore_bind_text(st, 1, id ? id : sqlstore_token(e->subject, 2, buf, sizeof buf));
+    for (int i = 0; rc == SQLITE_OK && sqlstore_task_fields[i]; i++) {
+        json_t *v = json_object_get(e->data, sqlstore_task_fields[i]);
+        rc = sqlstore_bind_json(st, 2 + 2 * i, v);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int(st, 3 + 2 * i, v != NULL);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 12, e->time);
+    return sqlstore_finish(st, rc);
+}
+
+/* Errors that come from one odd event rather than from the database: the
+ * event is still stored, only its projection is skipped, so one bad event
+ * cannot block the store. */
+static bool sqlstore_event_fault(int rc)
+{
+    int primary = rc & 0xff;
+    return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
+           primary == SQLITE_RANGE;
+}
+
+static int sqlstore_project(sqlstore *s, const sqlstore_event *e)
+{
+    if (!json_is_object(e->data) || strncmp(e->subject, "evt.", 4) != 0)
+        return SQLITE_OK;
+    int rc = SQLITE_OK;
+    if (bus_pattern_matches("evt.run.*.*.state", e->subject))
+        rc = sqlstore_project_run(s, e);
+    else if (bus_pattern_matches("evt.agent.*.configured", e->subject))
+        rc = sqlstore_project_agent(s, e, false);
+    else if (bus_pattern_matches("evt.agent.*.removed", e->subject))
+        rc = sqlstore_project_agent(s, e, true);
+    else if (bus_pattern_matches("evt.task.*.updated", e->subject))
+        rc = sqlstore_project_task(s, e);
+    if (rc != SQLITE_OK && sqlstore_event_fault(rc)) {
+        log_warning("sqlite: event %lld (%s) stored but not projected: %s", (long long)e->seq,
+                    e->subject, sqlite3_errstr(rc));
+        rc = SQLITE_OK;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static int sqlstore_insert_event(sqlstore *s, sqlstore_event *e)
+{
+    sqlite3_stmt *st = s->w.insert_event;
+    const char *machine = sqlstore_str(e->data, "machine");
+    int rc = sqlite3_bind_double(st, 1, e->time);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 2, e->subject);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 3, machine ? machine : s->ctx->machine_id);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 4, sqlstore_str(e->data, "task"));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 5, sqlstore_str(e->data, "run"));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_json_text(st, 6, e->data);
+    rc = sqlstore_finish(st, rc);
+    if (rc == SQLITE_OK)
+        e->seq = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+/* One transaction for the whole batch.  On failure the transaction is rolled
+ * back (so seqs handed out in it are handed out again next time: none of
+ * them was published) and the SQLite message is kept in s->errmsg. */
+static int sqlstore_write_batch(sqlstore *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlstore_exec(s->db, "ROLLBACK");
+    int rc = sqlstore_exec(s->db, "BEGIN IMMEDIATE");
+    for (size_t i = 0; rc == SQLITE_OK && i < s->n_batch; i++) {
+        rc = sqlstore_insert_event(s, &s->batch[i]);
+        if (rc == SQLITE_OK)
+            rc = sqlstore_project(s, &s->batch[i]);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlstore_exec(s->db, "COMMIT");
+    if (rc == SQLITE_OK)
+        return 0;
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
+    if (!sqlite3_get_autocommit(s->db))
+        sqlstore_exec(s->db, "ROLLBACK");
+    return -1;
+}
+
+json_t *sqlstore_stored_form(int64_t seq, double time, const char *subject, const char *machine,
+                             const char *run, const char *task, json_t *data)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+    json_object_set_new(o, "time", json_real(time));
+    json_object_set_new(o, "subject", json_string(subject));
+    json_object_set_new(o, "machine", machine ? json_string(machine) : json_null());
+    json_object_set_new(o, "run", run ? json_string(run) : json_null());
+    json_object_set_new(o, "task", task ? json_string(task) : json_null());
+    json_object_set(o, "data", data ? data : json_null());
+    return o;
+}
+
+static void sqlstore_publish_stored(sqlstore *s, const sqlstore_event *e)
+{
+    char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
+    const char *machine = sqlstore_str(e->data, "machine");
+    snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX, e->subject);
+    json_t *form =
+        sqlstore_stored_form(e->seq, e->time, e->subject, machine ? machine : s->ctx->machine_id,
+                             sqlstore_str(e->data, "run"), sqlstore_str(e->data, "task"), e->data);
+    /* Only a subject near the length limit fails here; the event is stored
+     * and can be queried, it just has no live copy. */
+    if (bus_publish_new(s->ctx->bus, subject, NULL, form) != 0)
+        log_warning("sqlite: event %lld stored, but %s cannot be published", (long long)e->seq,
+                    subject);
+}
+
+static void sqlstore_event_free(sqlstore_event *e)
+{
+    free(e->subject);
+    json_decref(e->data);
+}
+
+static void sqlstore_batch_clear(sqlstore *s)
+{
+    for (size_t i = 0; i < s->n_batch; i++)
+        sqlstore_event_free(&s->batch[i]);
+    s->n_batch = 0;
+    if (s->cap_batch > SQLSTORE_BATCH_KEEP) {
+        free(s->batch);
+        s->batch = NULL;
+        s->cap_batch = 0;
+    }
+}
+
+static void sqlstore_commit_done(sqlstore *s)
+{
+    if (s->failing)
+        log_notice("sqlite: writing to %s works again after %lu failed attempts; %zu events "
+                   "stored",
+                   s->path, s->failures, s->n_batch);
+    s->failing = false;
+    s->failures = 0;
+    ev_timer_stop(s->ctx->loop, &s->retry);
+    s->last_seq = s->batch[s->n_batch - 1].seq;
+    s->n_events += (int64_t)s->n_batch;
+    for (size_t i = 0; i < s->n_batch; i++)
+        sqlstore_publish_stored(s, &s->batch[i]);
+    sqlstore_batch_clear(s);
+}
+
+static void sqlstore_commit_failed(sqlstore *s)
+{
+    double now = sqlstore_monotonic();
+    s->failures++;
+    if (!s->failing || now - s->last_error_log >= SQLSTORE_ERROR_LOG_INTERVAL) {
+        log_error("sqlite: cannot commit %zu events to %s: %s; keeping them and retrying "
+                  "(%lu failed attempts)",
+                  s->n_batch, s->path, s->errmsg, s->failures);
+        s->last_error_log = now;
+    }
+    s->failing = true;
+    s->retry_after = now + SQLSTORE_RETRY_INTERVAL;
+    /* The loop may have nothing else to do: make sure it wakes up to retry. */
+    ev_timer_again(s->ctx->loop, &s->retry);
+}
+
+int sqlstore_commit(sqlstore *s)
+{
+    if (s->n_batch == 0)
+        return 0;
+    if (sqlstore_write_batch(s) != 0) {
+        sqlstore_commit_failed(s);
+        return -1;
+    }
+    sqlstore_commit_done(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------ loop glue */
+
+static void sqlstore_commit_if_due(sqlstore *s)
+{
+    if (s->n_batch == 0)
+        return;
+    if (s->failing && sqlstore_monotonic() < s->retry_after)
+        return;
+    sqlstore_commit(s);
+}
+
+static void sqlstore_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    sqlstore_commit_if_due(w->data);
+}
+
+static void sqlstore_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sqlstore_commit_if_due(w->data);
+}
+
+static int sqlstore_batch_push(sqlstore *s, const bus_msg *msg)
+{
+    if (s->n_batch == s->cap_batch) {
+        size_t cap = s->cap_batch ? 2 * s->cap_batch : 64;
+        sqlstore_event *b = realloc(s->batch, cap * sizeof *b);
+        if (!b)
+            return -1;
+        s->batch = b;
+        s->cap_batch = cap;
+    }
+    char *subject = strdup(msg->subject);
+    if (!subject)
+        return -1;
+    s->batch[s->n_batch++] = (sqlstore_event){
+        .subject = subject, .time = msg->time, .data = json_incref(msg->data), .seq = 0};
+    return 0;
+}
+
+static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    sqlstore *s = arg;
+    if (sqlstore_batch_push(s, msg) != 0) {
+        log_error("sqlite: out of memory, event %s not stored", msg->subject);
+        return;
+    }
+    /* While failing, only the retry schedule writes: retrying the whole
+     * batch for every new event would make matters worse. */
+    if ((long long)s->n_batch >= s->batch_max && !s->failing)
+        sqlstore_commit(s);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void sqlstore_events_init(sqlstore *s)
+{
+    ev_prepare_init(&s->prepare, sqlstore_on_prepare);
+    s->prepare.data = s;
+    ev_init(&s->retry, sqlstore_on_retry);
+    s->retry.repeat = SQLSTORE_RETRY_INTERVAL;
+    s->retry.data = s;
+}
+
+int sqlstore_events_start(sqlstore *s, cfg_diag *d)
+{
+    if (sqlstore_prepare_writer(s) != SQLITE_OK) {
+        cfg_error(d, NULL, "sqlite: %s: cannot prepare statements: %s", s->path,
+                  sqlite3_errmsg(s->db));
+        return -1;
+    }
+    s->events_sub = bus_subscribe(s->ctx->bus, "evt.>", sqlstore_on_event, s);
+    if (!s->events_sub) {
+        cfg_error(d, NULL, "sqlite: cannot subscribe to evt.>");
+        return -1;
+    }
+    ev_prepare_start(s->ctx->loop, &s->prepare);
+    return 0;
+}
+
+void sqlstore_events_stop(sqlstore *s)
+{
+    if (s->events_sub)
+        bus_unsubscribe(s->ctx->bus, s->events_sub);
+    s->events_sub = NULL;
+    ev_prepare_stop(s->ctx->loop, &s->prepare);
+    if (s->n_batch > 0 && s->db && sqlstore_commit(s) != 0) {
+        log_error("sqlite: %zu events could not be stored in %s before stopping: %s", s->n_batch,
+                  s->path, s->errmsg);
+        sqlstore_batch_clear(s);
+    }
+    ev_timer_stop(s->ctx->loop, &s->retry);
+    sqlstore_finalize_writer(s);
+    free(s->batch);
+    s->batch = NULL;
+    s->cap_batch = 0;
+}

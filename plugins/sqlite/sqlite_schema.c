@@ -1,0 +1,231 @@
+/* sqlite store — opening the database and keeping its schema current.
+ *
+ * The schema version lives in PRAGMA user_version.  Each entry of
+ * sqlstore_migrations takes the database from version i to i + 1 and runs in
+ * its own transaction together with the version bump, so a crash or an error
+ * mid-way leaves the file at the last complete version.  A later schema is
+ * one more function appended to the array.
+ *
+ * A file whose version is newer than the array knows was written by a newer
+ * bosun; it is refused rather than guessed at. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_store.h"
+
+typedef int (*sqlstore_migration)(sqlite3 *db);
+
+/* AUTOINCREMENT (rather than a plain rowid) keeps seq from ever being reused,
+ * even after the newest rows were deleted: sqlite_sequence remembers the
+ * highest seq handed out.  The run and task indexes only cover events that
+ * carry a run or a task, which most machine events do not. */
+static const char sqlstore_v1_sql[] =
+    "CREATE TABLE events ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " time REAL NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " machine TEXT,"
+    " task TEXT,"
+    " run TEXT,"
+    " data TEXT);"
+    "CREATE INDEX events_run_seq ON events(run, seq) WHERE run IS NOT NULL;"
+    "CREATE INDEX events_task_seq ON events(task, seq) WHERE task IS NOT NULL;"
+    "CREATE TABLE runs ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " agent TEXT, instance INTEGER, task TEXT, machine TEXT, state TEXT,"
+    " pid INTEGER, pid_start INTEGER, exit_code INTEGER, exit_signal INTEGER,"
+    " created_at REAL, started_at REAL, ended_at REAL, restarts INTEGER,"
+    " reason TEXT, resumed_from TEXT, updated_at REAL,"
+    " data TEXT);"
+    "CREATE INDEX runs_agent ON runs(agent);"
+    "CREATE TABLE tasks ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " title TEXT, prompt TEXT, status TEXT, agent TEXT, owner TEXT,"
+    " created_at REAL, updated_at REAL);"
+    "CREATE TABLE agents ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " type TEXT, config TEXT, updated_at REAL,"
+    " removed INTEGER NOT NULL DEFAULT 0);";
+
+static int sqlstore_migrate_v1(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v1_sql);
+}
+
+/* Index i migrates from version i to version i + 1. */
+static const sqlstore_migration sqlstore_migrations[] = {
+    sqlstore_migrate_v1,
+};
+
+int sqlstore_schema_latest(void)
+{
+    return (int)(sizeof sqlstore_migrations / sizeof sqlstore_migrations[0]);
+}
+
+int sqlstore_exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int sqlstore_user_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sqlstore_migrate_step(sqlite3 *db, int from)
+{
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d", from + 1);
+    int rc = sqlstore_exec(db, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlstore_migrations[from](db);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_exec(db, bump);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_exec(db, "COMMIT");
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int sqlstore_migrate(sqlstore *s, int version, char *err, size_t errlen)
+{
+    int latest = sqlstore_schema_latest();
+    for (int v = version; v < latest; v++) {
+        if (sqlstore_migrate_step(s->db, v) != SQLITE_OK) {
+            /* The ROLLBACK replaced the error message, so ask again. */
+            snprintf(err, errlen, "%s: schema migration from version %d to %d failed: %s", s->path,
+                     v, v + 1, sqlite3_errmsg(s->db));
+            return -1;
+        }
+        if (v > 0)
+            log_notice("sqlite: %s migrated from schema version %d to %d", s->path, v, v + 1);
+    }
+    s->schema_version = latest;
+    return 0;
+}
+
+/* WAL lets readers run beside the writer and turns a commit into one
+ * sequential append (one fsync with synchronous=FULL, none with NORMAL). */
+static int sqlstore_set_wal(sqlstore *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        if (!mode || strcmp(mode, "wal") != 0)
+            log_warning("sqlite: %s: journal mode is %s, not wal", s->path, mode ? mode : "?");
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_errcode(s->db);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        snprintf(err, errlen, "%s: cannot enable WAL: %s", s->path, sqlite3_errmsg(s->db));
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+int sqlstore_apply_synchronous(sqlstore *s)
+{
+    return sqlstore_exec(s->db, s->sync_full ? "PRAGMA synchronous = FULL"
+                                             : "PRAGMA synchronous = NORMAL");
+}
+
+static int sqlstore_pragmas(sqlstore *s, char *err, size_t errlen)
+{
+    if (sqlstore_set_wal(s, err, errlen) != 0)
+        return -1;
+    /* After a checkpoint a WAL grown by a large batch is cut back to this
+     * size instead of keeping its high-water mark on disk. */
+    int rc = sqlstore_exec(s->db, "PRAGMA foreign_keys = ON");
+    if (rc == SQLITE_OK)
+        rc = sqlstore_exec(s->db, "PRAGMA journal_size_limit = 67108864");
+    if (rc == SQLITE_OK)
+        rc = sqlstore_apply_synchronous(s);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot set pragmas: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the version first, so that a file from a newer bosun is refused
+ * before anything (even the journal mode) is changed in it. */
+static int sqlstore_check_version(sqlstore *s, int *version, char *err, size_t errlen)
+{
+    if (sqlstore_user_version(s->db, version) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot read the schema version: %s", s->path,
+                 sqlite3_errmsg(s->db));
+        return -1;
+    }
+    if (*version > sqlstore_schema_latest()) {
+        snprintf(err, errlen,
+                 "%s: schema version %d is newer than this bosun knows (%d); refusing to use it "
+                 "(upgrade bosun or point sqlite.path elsewhere)",
+                 s->path, *version, sqlstore_schema_latest());
+        return -1;
+    }
+    if (*version < 0) {
+        snprintf(err, errlen, "%s: invalid schema version %d", s->path, *version);
+        return -1;
+    }
+    return 0;
+}
+
+static int sqlstore_connect(sqlstore *s, char *err, size_t errlen)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", s->path,
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        return -1;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* Only bosund writes (its lock file keeps it single), but an admin's
+     * sqlite3 shell may hold a lock for a moment; never wait long, since
+     * waiting stalls the loop. */
+    sqlite3_busy_timeout(s->db, SQLSTORE_BUSY_TIMEOUT_MS);
+    return 0;
+}
+
+int sqlstore_open(sqlstore *s, char *err, size_t errlen)
+{
+    int version = 0;
+    if (sqlstore_connect(s, err, errlen) != 0 ||
+        sqlstore_check_version(s, &version, err, errlen) != 0 ||
+        sqlstore_pragmas(s, err, errlen) != 0 || sqlstore_migrate(s, version, err, errlen) != 0)
+        goto fail;
+    if (sqlstore_register_functions(s->db) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot register SQL functions: %s", s->path,
+                 sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite3_close(s->db);
+    s->db = NULL;
+    return -1;
+}
+
+void sqlstore_close(sqlstore *s)
+{
+    if (!s->db)
+        return;
+    if (sqlite3_close(s->db) != SQLITE_OK)
+        log_warning("sqlite: closing %s: %s", s->path, sqlite3_errmsg(s->db));
+    s->db = NULL;
+}
