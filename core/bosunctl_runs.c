@@ -232,7 +232,10 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
     bool tail = json_object_get(query, "tail") != NULL;
     bool ended = false;
     for (;;) {
-        json_object_set_new(query, "since", json_integer(last));
+        if (tail)
+            json_object_del(query, "since"), json_object_del(query, "limit"); /* or tail */
+        else
+            json_object_set_new(query, "since", json_integer(last));
         json_t *d = bus_call(conn, BOSUN_STORE_EVENTS, json_incref(query), 30, &rc);
         if (!d) {
             json_decref(query);

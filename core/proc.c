@@ -117,9 +117,23 @@ static void on_shutdown_idle(struct ev_loop *loop, ev_idle *w, int revents)
         done(p->shutdown_arg);
 }
 
+static void autostart(proc *p, agent_config *a, unsigned from);
+
+static void on_autostart_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    proc *p = w->data;
+    for (size_t i = 0; p->agents && p->agents[i]; i++)
+        autostart(p, p->agents[i], 0);
+}
+
 void proc_run_settled(proc *p, run *r)
 {
     check_shutdown_done(p);
+    /* The slot an orphan held is free now: bring the service back. */
+    if (r->orphan_stop && r->agent && r->agent->autostart && p->began && !p->shutting_down) {
+        ev_timer_set(&p->autostart_timer, 0, 0);
+        ev_timer_start(p->loop, &p->autostart_timer);
+    }
 }
 
 size_t proc_active_count(const proc *p)
@@ -449,7 +463,7 @@ static void settle_orphan(proc *p, json_t *stored)
     if (!id || !agent || hmap_get(&p->by_id, id) || !ulid_valid(id))
         return;
     agent_config *a = find_agent(p, agent);
-    bool alive = pid > 0 && start > 0 && proc_start_time(pid) == start;
+    bool alive = proc_alive(pid, start);
     if (alive && a) {
         char err[256];
         run *r = run_new(p, a, (unsigned)json_integer_value(json_object_get(stored, "instance")),
@@ -462,6 +476,7 @@ static void settle_orphan(proc *p, json_t *stored)
             r->started_at = json_number_value(json_object_get(stored, "started_at"));
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->started_mono = util_monotonic();
+            r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
             r->next = p->runs;
             p->runs = r;
             hmap_put(&p->by_id, r->id, r);
@@ -541,6 +556,8 @@ proc *proc_new(const proc_options *o)
     ev_check_start(p->loop, &p->pressure_check);
     ev_idle_init(&p->shutdown_idle, on_shutdown_idle);
     p->shutdown_idle.data = p;
+    ev_timer_init(&p->autostart_timer, on_autostart_timer, 0, 0);
+    p->autostart_timer.data = p;
     p->subs[0] = bus_subscribe(p->bus, PROC_CMD_PS, on_ps, p);
     p->subs[1] = bus_subscribe(p->bus, PROC_CMD_START, on_start, p);
     p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
@@ -558,6 +575,7 @@ void proc_free(proc *p)
     ev_child_stop(p->loop, &p->child_watcher);
     ev_check_stop(p->loop, &p->pressure_check);
     ev_idle_stop(p->loop, &p->shutdown_idle);
+    ev_timer_stop(p->loop, &p->autostart_timer);
     while (p->runs) {
         run *r = p->runs;
         p->runs = r->next;

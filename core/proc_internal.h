@@ -65,7 +65,8 @@ typedef struct run {
     unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
     bool stop_requested;
     bool restart_requested;
-    bool adopted; /* not our child: watched through a pidfd */
+    bool adopted;     /* not our child: watched through a pidfd */
+    bool orphan_stop; /* an orphan stopped at start-up: its slot autostarts after */
     int pidfd;
     ev_io pidfd_io;
     ev_timer pid_poll; /* when pidfd_open is unavailable */
@@ -91,6 +92,7 @@ struct proc {
     void (*shutdown_done)(void *);
     void *shutdown_arg;
     ev_idle shutdown_idle;
+    ev_timer autostart_timer; /* deferred autostart, outside any run's call chain */
     bool began;
 };
 

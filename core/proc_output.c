@@ -263,12 +263,8 @@ static void rotate(output_log *log)
         log_error("cannot reopen log %s after rotation: %s", log->path, strerror(errno));
 }
 
-void output_log_write(output_log *log, const char *data, size_t len)
+static void write_all(output_log *log, const char *data, size_t len)
 {
-    if (log->fd < 0 || len == 0)
-        return;
-    if (log->size > 0 && log->size + len > log->max_bytes)
-        rotate(log);
     while (log->fd >= 0 && len > 0) {
         ssize_t n = write(log->fd, data, len);
         if (n < 0 && errno == EINTR)
@@ -280,6 +276,34 @@ void output_log_write(output_log *log, const char *data, size_t len)
         data += n;
         len -= (size_t)n;
         log->size += (unsigned long long)n;
+    }
+}
+
+/* Rotates at line boundaries so that no file passes max_bytes, except a
+ * file holding one line longer than that. */
+void output_log_write(output_log *log, const char *data, size_t len)
+{
+    while (log->fd >= 0 && len > 0) {
+        unsigned long long room = log->size < log->max_bytes ? log->max_bytes - log->size : 0;
+        if (len <= room) {
+            write_all(log, data, len);
+            return;
+        }
+        size_t take = 0;
+        for (size_t i = (size_t)room; i > 0; i--)
+            if (data[i - 1] == '\n') {
+                take = i;
+                break;
+            }
+        if (take == 0 && log->size == 0) {
+            const char *nl = memchr(data, '\n', len);
+            take = nl ? (size_t)(nl - data) + 1 : len;
+        }
+        write_all(log, data, take);
+        data += take;
+        len -= take;
+        if (len > 0)
+            rotate(log);
     }
 }
 

@@ -712,7 +712,7 @@ static void on_pidfd(struct ev_loop *loop, ev_io *w, int revents)
 static void on_pid_poll(struct ev_loop *loop, ev_timer *w, int revents)
 {
     run *r = w->data;
-    if (proc_start_time(r->pid) != r->pid_start)
+    if (!proc_alive(r->pid, r->pid_start))
         orphan_gone(r);
 }
 
@@ -731,8 +731,10 @@ void run_adopt(run *r, bool stop_it)
         r->pid_poll.data = r;
         ev_timer_start(r->p->loop, &r->pid_poll);
     }
-    if (stop_it)
+    if (stop_it) {
+        r->orphan_stop = true;
         run_stop(r, "stopping a process left running by an earlier bosund");
+    }
     else
         set_state(r, RS_RUNNING, "adopted after a daemon restart");
 }

@@ -38,6 +38,8 @@ static int spawn_with_posix_spawn(const spawn_request *r, pid_t *pid)
     posix_spawn_file_actions_adddup2(&fa, r->stderr_fd, 2);
     if (r->workdir)
         posix_spawn_file_actions_addchdir_np(&fa, r->workdir);
+    /* Only 0, 1 and 2: no descriptor the daemon inherited leaks on. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     int rc = posix_spawnp(pid, r->argv[0], &fa, &attr, r->argv, r->envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
@@ -56,6 +58,7 @@ static void vfork_child(const spawn_request *r, volatile int *child_errno)
         goto fail;
     if (r->workdir && chdir(r->workdir) < 0)
         goto fail;
+    close_range(3, ~0U, 0);
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             signal(s, SIG_DFL);
@@ -100,25 +103,46 @@ int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size
     return rc;
 }
 
-unsigned long long proc_start_time(pid_t pid)
+/* Reads field 3 (state) and field 22 (start time) of /proc/<pid>/stat. */
+static bool read_stat(pid_t pid, char *state, unsigned long long *start)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return 0;
+        return false;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
     /* comm (field 2) may hold spaces and parentheses: fields after the
      * last ')' are plain. */
     char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
+    if (!p || p[1] != ' ' || !p[2])
+        return false;
+    *state = p[2];
     p++;
     for (int field = 3; field < 22 && p; field++)
         p = strchr(p + 1, ' ');
-    return p ? strtoull(p + 1, NULL, 10) : 0;
+    *start = p ? strtoull(p + 1, NULL, 10) : 0;
+    return p != NULL;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+    char state;
+    unsigned long long start;
+    return read_stat(pid, &state, &start) ? start : 0;
+}
+
+bool proc_alive(pid_t pid, unsigned long long start)
+{
+    char state;
+    unsigned long long now_start;
+    if (pid <= 0 || start == 0 || !read_stat(pid, &state, &now_start))
+        return false;
+    /* A zombie keeps its pid and start time but is already dead (with no
+     * init reaping it, one can stay around for good). */
+    return now_start == start && state != 'Z' && state != 'X' && state != 'x';
 }
 
 int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid,

@@ -30,6 +30,9 @@ int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size
  * 22), or 0 when there is no such process.  Together with the pid it names
  * one process for good: a reused pid has another start time. */
 unsigned long long proc_start_time(pid_t pid);
+/* Whether pid is still the process that had this start time, and not a
+ * zombie. */
+bool proc_alive(pid_t pid, unsigned long long start);
 
 /* Resolves a user (name or number) and optional group for spawn_request.
  * Returns 0, or -1 with a reason in err. */

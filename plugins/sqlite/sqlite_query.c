@@ -158,9 +158,12 @@ static json_t *sqlstore_column_json(sqlite3_stmt *st, int i)
         return json_integer((json_int_t)sqlite3_column_int64(st, i));
     case SQLITE_FLOAT:
         return json_real(sqlite3_column_double(st, i));
-    case SQLITE_TEXT:
-        return json_stringn((const char *)sqlite3_column_text(st, i),
-                            (size_t)sqlite3_column_bytes(st, i));
+    case SQLITE_TEXT: {
+        /* Text not valid as UTF-8 (written by something else) reads as null. */
+        json_t *v = json_stringn((const char *)sqlite3_column_text(st, i),
+                                 (size_t)sqlite3_column_bytes(st, i));
+        return v ? v : json_null();
+    }
     default:
         return json_null();
     }
@@ -188,7 +191,6 @@ typedef struct sqlstore_events_args {
     const char *task;
     json_int_t limit;
     json_int_t tail; /* 0: no tail */
-    bool has_limit;
 } sqlstore_events_args;
 
 static const char *const sqlstore_events_keys[] = {"since", "subject", "run", "task",

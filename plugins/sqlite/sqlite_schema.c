@@ -15,6 +15,8 @@
 
 #include "sqlite_store.h"
 
+#define SQLSTORE_BUSY_TIMEOUT_MS 1000
+
 typedef int (*sqlstore_migration)(sqlite3 *db);
 
 /* AUTOINCREMENT (rather than a plain rowid) keeps seq from ever being reused,
@@ -148,9 +150,9 @@ static int sqlstore_pragmas(sqlstore *s, char *err, size_t errlen)
 {
     if (sqlstore_set_wal(s, err, errlen) != 0)
         return -1;
+    int rc = sqlstore_exec(s->db, "PRAGMA foreign_keys = ON");
     /* After a checkpoint a WAL grown by a large batch is cut back to this
      * size instead of keeping its high-water mark on disk. */
-    int rc = sqlstore_exec(s->db, "PRAGMA foreign_keys = ON");
     if (rc == SQLITE_OK)
         rc = sqlstore_exec(s->db, "PRAGMA journal_size_limit = 67108864");
     if (rc == SQLITE_OK)

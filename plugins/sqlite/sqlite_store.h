@@ -63,7 +63,6 @@ typedef struct sqlstore {
     double retry_after;    /* monotonic seconds */
     char errmsg[256];
 
-    bool started;
     ev_prepare prepare;
     ev_timer retry;
     bus_sub *events_sub;
@@ -72,7 +71,6 @@ typedef struct sqlstore {
 } sqlstore;
 
 /* sqlite_schema.c */
-#define SQLSTORE_BUSY_TIMEOUT_MS 1000
 /* Opens s->path, sets the pragmas, migrates the schema, registers the SQL
  * functions.  Returns 0, or -1 with a message in err (s->db left NULL). */
 int sqlstore_open(sqlstore *s, char *err, size_t errlen);

@@ -108,3 +108,35 @@ done_testing() {
 sub_count() { ctl status --json | sed -n 's/.*"subscriptions":\([0-9]*\).*/\1/p'; }
 # wait_subs N: until at least N subscriptions exist (a subscriber is ready).
 wait_subs() { wait_for 10 sh -c "[ \"\$(\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" status --json | sed -n 's/.*\"subscriptions\":\([0-9]*\).*/\1/p')\" -ge $1 ]"; }
+
+# --- supervision helpers (need jq)
+BOSUN_PLUGIN_PATH="$top_builddir/plugins/sqlite:$top_builddir/plugins/exec"
+export BOSUN_PLUGIN_PATH
+
+# slot AGENT FIELD [INSTANCE]: a field of the agent's row in `ps --json`.
+slot() {
+    ctl ps --json | jq -r --arg a "$1" --argjson i "${3:-0}" \
+        ".[] | select(.agent == \$a and .instance == \$i) | .$2"
+}
+# runf RUN FIELD: a field of a live run, from `ps --json`.
+runf() { ctl ps --json | jq -r --arg r "$1" ".[] | select(.run == \$r) | .$2"; }
+# stored_run RUN FIELD: a field of a run as the store has it.
+stored_run() {
+    ctl request cmd.store.runs "{\"run\":\"$1\"}" --json | jq -r ".data.runs[0].$2"
+}
+# state_is AGENT STATE: for wait_for.
+state_is() { [ "$(slot "$1" state)" = "$2" ]; }
+run_state_is() { [ "$(runf "$1" state)" = "$2" ]; }
+stored_state_is() { [ "$(stored_run "$1" state)" = "$2" ]; }
+# events RUN KIND: the stored events of a run of that kind, as a JSON array.
+events() {
+    ctl request cmd.store.events "{\"subject\":\"evt.run.*.$1.$2\",\"limit\":10000}" --json |
+        jq -c '.data.events'
+}
+# pid_alive PID: running, not a zombie (a reparented child may stay a
+# zombie when nothing reaps it in a container).
+pid_alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+pid_dead() { ! pid_alive "$1"; }

@@ -3,7 +3,7 @@
 # queries and their filters, the stored.* feed, projections, reload, clean
 # and kill -9 restarts, WAL mode, and a database from a newer bosun refused.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 58
+plan 62
 
 # bosund searches $BOSUN_PLUGIN_PATH before daemon.plugin_path.
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/sqlite"
