@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,6 +60,7 @@ struct ctl_server {
     int fd;
     ev_io accept_io;
     ctl_hooks hooks;
+    gid_t sock_gid; /* members of the socket's group may connect */
     ctl_client *clients;
     ctl_client *graveyard;
     ev_idle reaper;
@@ -458,6 +460,26 @@ static void on_reap(struct ev_loop *loop, ev_idle *w, int revents)
     free_graveyard(w->data);
 }
 
+/* The socket's mode already keeps others out; this checks again with the
+ * kernel's word for who is calling (a socket file's permissions can be
+ * changed behind our back). */
+static bool peer_allowed(const ctl_server *srv, const struct ucred *cred)
+{
+    if (cred->uid == 0 || cred->uid == geteuid() || cred->gid == srv->sock_gid)
+        return true;
+    struct passwd *pw = getpwuid(cred->uid);
+    if (!pw)
+        return false;
+    int n = 64;
+    gid_t groups[64];
+    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (groups[i] == srv->sock_gid)
+            return true;
+    return false;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_server *srv = w->data;
@@ -471,6 +493,13 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
         log_warning("control socket: cannot read peer credentials: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    if (!peer_allowed(srv, &cred)) {
+        log_warning("control socket: refused uid %d (pid %d): not root, not the daemon's user, "
+                    "not in the socket's group",
+                    (int)cred.uid, (int)cred.pid);
         close(fd);
         return;
     }
@@ -551,6 +580,8 @@ ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, u
     srv->path = xstrdup(path);
     srv->fd = fd;
     srv->hooks = *hooks;
+    struct stat st;
+    srv->sock_gid = stat(path, &st) == 0 ? st.st_gid : getegid();
     ev_io_init(&srv->accept_io, on_accept, fd, EV_READ);
     srv->accept_io.data = srv;
     ev_io_start(loop, &srv->accept_io);

@@ -2,7 +2,7 @@
 # bosunctl against a real daemon: status, pub/sub, request/reply, errors,
 # socket discovery, and the raw protocol surviving bad input.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 34
+plan 38
 
 out=$("$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
 is "no daemon: exit 69" "$st" 69
@@ -85,5 +85,22 @@ like "unknown op: unknown_op with the request id" "$out" '"id":7,"ok":false,"err
 like "invalid subject: invalid_subject" "$out" '"id":8,"ok":false,"error":\{"code":"invalid_subject"'
 like "the same connection still answers afterwards" "$out" '"id":9,"ok":true,"result":\{"pong":true\}'
 
+# --- who may connect: the socket mode, then the kernel's peer credentials
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    chmod 755 "$T" "$T/run"
+    as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+    out=$(as_nobody "$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
+    is "another user, mode 0660: exit 77" "$st" 77
+    like "another user: told plainly" "$out" "permission denied"
+    stop_daemon
+    sed -i 's/^daemon:$/daemon:\n  control_socket_mode: "0666"/' "$T/bosun.yaml"
+    start_daemon || exit 1
+    chmod 755 "$T/run"
+    out=$(as_nobody "$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
+    check "another user, mode 0666: still refused (exit $st)" test "$st" -ne 0
+    like "refusal logged with the uid" "$(cat "$T/bosund.log")" "refused uid $(id -u nobody)"
+else
+    for i in 1 2 3 4; do _n=$((_n + 1)); echo "ok $_n # SKIP needs root and setpriv"; done
+fi
 stop_daemon
 done_testing
