@@ -306,6 +306,10 @@ int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv)
     const char *pattern = o->subject ? o->subject : "evt.>";
     json_t *q = json_pack("{s:I,s:s,s:i}", "since", (json_int_t)o->since, "subject", pattern,
                           "limit", 1000);
+    if (o->tail && o->since) {
+        json_decref(q);
+        return die(EX_USAGE_, "--tail and --since exclude each other");
+    }
     if (o->tail)
         json_object_set_new(q, "tail", json_integer(o->tail));
     return replay_and_follow(conn, o, q, pattern, print_event, NULL);
@@ -355,6 +359,19 @@ static bool run_ended(json_t *ev)
     return false;
 }
 
+static bool stored_run_ended(ctl_conn *conn, const char *id)
+{
+    int rc = 0;
+    json_t *d = bus_call(conn, BOSUN_STORE_RUNS, json_pack("{s:s}", "run", id), 10, &rc);
+    json_t *row = json_array_get(json_object_get(d, "runs"), 0);
+    json_t *ev = json_pack("{s:s,s:{s:O?}}", "subject", "evt.run.x.x.state", "data", "state",
+                           json_object_get(row, "state"));
+    bool ended = row && run_ended(ev);
+    json_decref(ev);
+    json_decref(d);
+    return ended;
+}
+
 int cmd_logs(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 1)
@@ -372,6 +389,12 @@ int cmd_logs(ctl_conn *conn, const opts *o, int argc, char **argv)
         char out_only[BUS_SUBJECT_MAX];
         snprintf(out_only, sizeof out_only, "evt.run.*.%s.output", id);
         json_object_set_new(q, "subject", json_string(out_only));
+        if (o->follow && stored_run_ended(conn, id)) {
+            /* Nothing more will come: show the tail and stop. */
+            opts once = *o;
+            once.follow = 0;
+            return replay_and_follow(conn, &once, q, pattern, print_log_line, NULL);
+        }
     }
     return replay_and_follow(conn, o, q, pattern, print_log_line, run_ended);
 }

@@ -73,7 +73,7 @@ static int write_all(int fd, const char *p, size_t n)
 
 static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
 {
-    char *nl = memchr(c->buf, '\n', c->len);
+    char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
     if (!nl)
         return NULL;
     size_t n = (size_t)(nl - c->buf);

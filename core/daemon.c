@@ -288,7 +288,14 @@ static bool reload_prepare(bosund *dm, cfg_node **root, daemon_config *cfg,
             ok = false;
     }
     if (ok) {
-        agent_config **agents = parse_agents(*root, dm->plugins, dm->n_plugins, *added, *n_added, d);
+        /* Agent types are looked up among the plugins of the new list only. */
+        plugin_module **kept = xcalloc(dm->n_plugins + 1, sizeof *kept);
+        size_t n_kept = 0;
+        for (size_t i = 0; i < dm->n_plugins; i++)
+            if (listed(cfg->plugins, dm->plugins[i]->name))
+                kept[n_kept++] = dm->plugins[i];
+        agent_config **agents = parse_agents(*root, kept, n_kept, *added, *n_added, d);
+        free(kept);
         ok = agents != NULL;
         agent_config_free_all(agents);
     }

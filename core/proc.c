@@ -86,7 +86,7 @@ static void forget_older_runs(proc *p, const run *keep)
 static run *start_run(proc *p, agent_config *a, unsigned instance, const char *task,
                       const char *prompt, char *err, size_t err_size)
 {
-    run *r = run_new(p, a, instance, task, prompt, err, err_size);
+    run *r = run_new(p, a, NULL, instance, task, prompt, err, err_size);
     if (!r)
         return NULL;
     r->next = p->runs;
@@ -185,6 +185,36 @@ static bool valid_token(const char *s, size_t max)
     return s && *s && strlen(s) <= max && !strchr(s, '.') && bus_subject_check(s) == 0;
 }
 
+/* Starts a run in the first free instance of agent `name` and answers m. */
+static void start_and_reply(proc *p, const bus_msg *m, const char *name, const char *task,
+                            const char *prompt)
+{
+    if (p->shutting_down)
+        return reply_error(p->bus, m, "shutting_down", "bosund is stopping");
+    agent_config *a = find_agent(p, name);
+    if (!a)
+        return reply_error(p->bus, m, "unknown_agent",
+                           "no agent named '%.64s' in the configuration; only configured agents "
+                           "can be started",
+                           name);
+    for (unsigned i = 0; i < a->instances; i++) {
+        run *cur = slot_run(p, a->name, i);
+        if (cur && run_active(cur))
+            continue;
+        char err[512];
+        run *r = start_run(p, a, i, task, prompt, err, sizeof err);
+        if (!r)
+            return reply_error(p->bus, m, "spawn_failed", "%s", err);
+        json_t *d = json_pack("{s:s,s:s,s:i,s:s}", "run", r->id, "agent", a->name, "instance",
+                              (int)i, "state", run_state_name(r->state));
+        bus_reply(p->bus, m, d);
+        json_decref(d);
+        return;
+    }
+    reply_error(p->bus, m, "busy", "all %u instance(s) of agent '%s' are running", a->instances,
+                a->name);
+}
+
 static void on_start(bus_t *bus, const bus_msg *m, void *arg)
 {
     proc *p = arg;
@@ -201,30 +231,7 @@ static void on_start(bus_t *bus, const bus_msg *m, void *arg)
     if (prompt_j && !json_is_null(prompt_j) && (!prompt || strlen(prompt) > PROMPT_MAX))
         return reply_error(bus, m, "bad_request", "'prompt' must be a string of at most %d bytes",
                            PROMPT_MAX);
-    if (p->shutting_down)
-        return reply_error(bus, m, "shutting_down", "bosund is stopping");
-    agent_config *a = find_agent(p, name);
-    if (!a)
-        return reply_error(bus, m, "unknown_agent",
-                           "no agent named '%.64s' in the configuration; only configured agents "
-                           "can be started",
-                           name);
-    for (unsigned i = 0; i < a->instances; i++) {
-        run *cur = slot_run(p, a->name, i);
-        if (cur && run_active(cur))
-            continue;
-        char err[512];
-        run *r = start_run(p, a, i, task, prompt, err, sizeof err);
-        if (!r)
-            return reply_error(bus, m, "spawn_failed", "%s", err);
-        json_t *d = json_pack("{s:s,s:s,s:i,s:s}", "run", r->id, "agent", a->name, "instance",
-                              (int)i, "state", run_state_name(r->state));
-        bus_reply(bus, m, d);
-        json_decref(d);
-        return;
-    }
-    reply_error(bus, m, "busy", "all %u instances of agent '%s' are running", a->instances,
-                a->name);
+    start_and_reply(p, m, name, task, prompt);
 }
 
 /* Runs named by target: a run id, or every active run of an agent. */
@@ -253,18 +260,18 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
         return reply_error(p->bus, m, "bad_request", "'target' (a run id or agent name) is required");
     run **list;
     size_t n = select_runs(p, target, &list, true);
-    if (n == 0 && restart) {
-        agent_config *a = find_agent(p, target);
-        free(list);
-        if (!a && !hmap_get(&p->by_id, target))
-            return reply_error(p->bus, m, "not_found", "no run or agent named '%.64s'", target);
-        /* Restarting an agent with nothing running starts it. */
-        return on_start(p->bus, m, p);
-    }
     if (n == 0) {
         free(list);
-        if (!find_agent(p, target))
+        run *ended = hmap_get(&p->by_id, target);
+        agent_config *a = find_agent(p, target);
+        if (!a && !ended)
             return reply_error(p->bus, m, "not_found", "no run or agent named '%.64s'", target);
+        if (ended && restart)
+            return reply_error(p->bus, m, "not_running",
+                               "run %s has ended (%s); start its agent again", ended->id,
+                               run_state_name(ended->state));
+        if (restart) /* an agent with nothing running: restarting it starts it */
+            return start_and_reply(p, m, a->name, NULL, NULL);
         json_t *d = json_pack("{s:[]}", "stopped");
         bus_reply(p->bus, m, d);
         json_decref(d);
@@ -278,9 +285,7 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(w->runs, json_string(list[i]->id));
         run_add_waiter(list[i], w);
-        if (restart && !run_active(list[i]))
-            waiter_done(p, w, list[i]); /* finished runs are not restarted in place */
-        else if (restart)
+        if (restart)
             run_restart(list[i]);
         else
             run_stop(list[i], "stopped on request");
@@ -304,9 +309,10 @@ static void on_restart(bus_t *bus, const bus_msg *m, void *arg)
 static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
 {
     if (!r)
-        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n}", "agent", a->name, "instance",
-                         (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts", 0,
-                         "task");
+        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f}", "agent", a->name,
+                         "instance", (int)instance, "run", "state", "STOPPED", "pid", 0,
+                         "restarts", 0, "task", "exit_code", "exit_signal", "reason", "uptime",
+                         0.0);
     json_t *o = run_to_json(r);
     double up = run_active(r) && r->started_at > 0 ? util_now() - r->started_at : 0;
     json_object_set_new(o, "uptime", json_real(up));
@@ -466,10 +472,9 @@ static void settle_orphan(proc *p, json_t *stored)
     bool alive = proc_alive(pid, start);
     if (alive && a) {
         char err[256];
-        run *r = run_new(p, a, (unsigned)json_integer_value(json_object_get(stored, "instance")),
+        run *r = run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
                          json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
         if (r) {
-            memcpy(r->id, id, ULID_LEN + 1);
             r->pid = pid;
             r->pid_start = start;
             r->restarts = (unsigned)json_integer_value(json_object_get(stored, "restarts"));
@@ -489,14 +494,16 @@ static void settle_orphan(proc *p, json_t *stored)
         }
         log_error("run %s: cannot take over pid %d: %s", id, (int)pid, err);
     }
-    if (alive && !a) {
-        /* Its agent is gone from the config: nobody may keep it running. */
+    if (alive) {
+        /* Nobody can supervise it (its agent is gone from the config, or it
+         * could not be taken over): it must not keep running unwatched. */
         kill(-pid, SIGTERM);
     }
     char reason[256];
     snprintf(reason, sizeof reason,
              "bosund stopped while the run was %s; its process (pid %d) %s", state ? state : "?",
-             (int)pid, alive ? "was sent SIGTERM (agent no longer configured)" : "is gone");
+             (int)pid, !alive ? "is gone" : a ? "could not be taken over and was sent SIGTERM"
+                                              : "was sent SIGTERM (agent no longer configured)");
     json_t *o = json_deep_copy(stored);
     json_object_set_new(o, "state", json_string("LOST"));
     json_object_set_new(o, "reason", json_string(reason));

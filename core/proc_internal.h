@@ -99,8 +99,9 @@ struct proc {
 /* proc_run.c */
 const char *run_state_name(enum run_state s);
 bool run_active(const run *r);
-run *run_new(proc *p, agent_config *a, unsigned instance, const char *task, const char *prompt,
-             char *err, size_t err_size);
+/* id: an existing run's id (recovery), or NULL for a new one. */
+run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const char *task,
+             const char *prompt, char *err, size_t err_size);
 void run_free(run *r);
 void run_spawn(run *r);
 void run_stop(run *r, const char *reason);

@@ -28,6 +28,7 @@ struct output_capture {
     struct ev_loop *loop;
     size_t line_max;
     output_line_cb cb;
+    void (*flush)(void *arg);
     void *arg;
     output_pipe pipes[2];
     bool paused;
@@ -73,6 +74,8 @@ bool utf8_text(const char *s, size_t len)
  * reaches line_max, preferring not to split a UTF-8 sequence. */
 static void split_lines(output_pipe *p, bool at_eof)
 {
+    if (p->len == 0)
+        return;
     output_capture *oc = p->oc;
     size_t start = 0;
     for (;;) {
@@ -122,6 +125,8 @@ static enum read_result read_once(output_pipe *p)
         return READ_EOF;
     p->len += (size_t)n;
     split_lines(p, false);
+    if (p->oc->flush)
+        p->oc->flush(p->oc->arg);
     return READ_DATA;
 }
 
@@ -142,8 +147,8 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
         close_pipe(p);
 }
 
-output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb cb, void *arg,
-                           int *child_out, int *child_err)
+output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb cb,
+                           void (*flush)(void *arg), void *arg, int *child_out, int *child_err)
 {
     int fds[2][2];
     if (pipe2(fds[0], O_CLOEXEC) < 0)
@@ -159,6 +164,7 @@ output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb
     oc->loop = loop;
     oc->line_max = line_max;
     oc->cb = cb;
+    oc->flush = flush;
     oc->arg = arg;
     for (int i = 0; i < 2; i++) {
         output_pipe *p = &oc->pipes[i];

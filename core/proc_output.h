@@ -28,8 +28,10 @@ typedef struct output_capture output_capture;
 /* Creates both pipes.  *child_out and *child_err receive the write ends for
  * the child (the caller closes them after spawning).  Returns NULL with
  * errno on failure. */
-output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb cb, void *arg,
-                           int *child_out, int *child_err);
+/* flush(arg), when not NULL, runs after the lines of each read are handed
+ * over (to write them to the log file in one go). */
+output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb cb,
+                           void (*flush)(void *arg), void *arg, int *child_out, int *child_err);
 void output_start(output_capture *oc);
 /* Reads what is already in the pipes without waiting (the child has
  * exited), flushes partial lines and closes the pipes. */

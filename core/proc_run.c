@@ -25,7 +25,7 @@ extern char **environ;
 /* Prompts larger than this reach the agent only as BOSUN_PROMPT_FILE: one
  * environment string may not exceed 128 KiB (MAX_ARG_STRLEN). */
 #define PROMPT_ENV_MAX (64 * 1024)
-#define LOGBUF_FLUSH   (64 * 1024)
+#define LOGBUF_FLUSH   (256 * 1024) /* also flushed after every read */
 
 static const char *const state_names[] = {"STOPPED",  "STARTING", "RUNNING", "BACKOFF",
                                           "STOPPING", "EXITED",   "FATAL",   "LOST"};
@@ -141,12 +141,15 @@ static int write_prompt(run *r, char *err, size_t err_size)
     return 0;
 }
 
-run *run_new(proc *p, agent_config *a, unsigned instance, const char *task, const char *prompt,
-             char *err, size_t err_size)
+run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const char *task,
+             const char *prompt, char *err, size_t err_size)
 {
     run *r = xcalloc(1, sizeof *r);
     r->p = p;
-    ulid_new(r->id);
+    if (id)
+        snprintf(r->id, sizeof r->id, "%s", id);
+    else
+        ulid_new(r->id);
     r->agent = a;
     r->agent_name = xstrdup(a->name);
     r->instance = instance;
@@ -175,10 +178,17 @@ run *run_new(proc *p, agent_config *a, unsigned instance, const char *task, cons
     return r;
 }
 
+static void flush_log_cb(void *arg);
+
 static void flush_log(run *r)
 {
     output_log_write(&r->log, r->logbuf, r->logbuf_len);
     r->logbuf_len = 0;
+}
+
+static void flush_log_cb(void *arg)
+{
+    flush_log(arg);
 }
 
 void run_free(run *r)
@@ -296,6 +306,20 @@ static void env_set(char ***env, size_t *n, const char *entry)
     (*env)[*n] = NULL;
 }
 
+/* Removes NAME, which may come from the daemon's environment or env:, so a
+ * run never sees a prompt that is not its own. */
+static void env_unset(char **env, size_t *n, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp(env[i], name, len) == 0 && env[i][len] == '=') {
+            free(env[i]);
+            memmove(env + i, env + i + 1, (*n - i) * sizeof *env);
+            (*n)--;
+            return;
+        }
+}
+
 static void env_setf(char ***env, size_t *n, const char *name, const char *value)
 {
     char *e = xasprintf("%s=%s", name, value ? value : "");
@@ -322,6 +346,8 @@ static char **build_env(run *r, const bosun_launch *l)
     char inst[16];
     snprintf(inst, sizeof inst, "%u", r->instance);
     env_setf(&env, &n, "BOSUN_INSTANCE", inst);
+    env_unset(env, &n, "BOSUN_PROMPT_FILE");
+    env_unset(env, &n, "BOSUN_PROMPT");
     if (r->prompt) {
         env_setf(&env, &n, "BOSUN_PROMPT_FILE", r->prompt_file);
         if (strlen(r->prompt) <= PROMPT_ENV_MAX)
@@ -368,7 +394,8 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     agent_config *a = r->agent;
     spawn_request req = {.argv = l->argv, .workdir = l->workdir ? l->workdir : a->workdir};
     int child_out = -1, child_err = -1;
-    r->out = output_new(r->p->loop, a->line_max, on_line, r, &child_out, &child_err);
+    r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &child_out,
+                        &child_err);
     if (!r->out) {
         snprintf(err, err_size, "cannot create pipes: %s", strerror(errno));
         return -1;
@@ -489,8 +516,8 @@ static void schedule_retry(run *r, const char *reason)
     r->failures++;
     if (a->max_restarts >= 0 && r->failures > (unsigned long long)a->max_restarts) {
         char why[600];
-        snprintf(why, sizeof why, "gave up after %u consecutive failures: %s", r->failures - 1,
-                 reason);
+        snprintf(why, sizeof why, "gave up after %u consecutive failures (max_restarts %lld): %s",
+                 r->failures, a->max_restarts, reason);
         set_state(r, RS_FATAL, why);
         return;
     }
@@ -594,7 +621,9 @@ static void after_exit(run *r, int status, const char *how)
         set_state(r, RS_EXITED, cls == BOSUN_EXIT_NEEDS_INPUT ? "waiting for input" : how);
         return;
     }
-    if (util_monotonic() - r->started_mono >= a->restart_reset)
+    /* A clean exit, or a run that stayed up restart_reset, ends a streak of
+     * failures: back-off and max_restarts count consecutive failures only. */
+    if (cls == BOSUN_EXIT_DONE || util_monotonic() - r->started_mono >= a->restart_reset)
         r->failures = 0;
     schedule_retry(r, how);
 }
@@ -696,11 +725,12 @@ static void orphan_gone(run *r)
     run_emit(r, "exited", json_pack("{s:i,s:s}", "pid", (int)r->pid, "note",
                                     "adopted process; exit status unknown"));
     if (r->state == RS_STOPPING) {
-        kill(-r->pid, SIGKILL);
-        set_state(r, RS_STOPPED, r->reason);
-    } else {
-        set_state(r, RS_EXITED, "adopted process exited (exit status unknown)");
+        /* From here on it is an ordinary run: a restart spawns our own child. */
+        r->adopted = false;
+        finish_stopping(r);
+        return;
     }
+    set_state(r, RS_EXITED, "adopted process exited (exit status unknown)");
     notify_waiters(r);
 }
 

@@ -43,10 +43,11 @@ typedef struct bosun_run_info {
     void *reserved[8];
 } bosun_run_info;
 
-/* A launch built by the agent type.  The core adds the common environment
- * (BOSUN_RUN_ID, BOSUN_TASK_ID, BOSUN_AGENT, BOSUN_MACHINE_ID, BOSUN_PROMPT,
- * BOSUN_PROMPT_FILE) and the agent's `env:` map after `env`, and uses the
- * agent's `workdir` unless the type sets one. */
+/* A launch built by the agent type.  The core adds the agent's `env:` map
+ * after `env`, then the common environment (BOSUN_RUN_ID, BOSUN_TASK_ID,
+ * BOSUN_AGENT, BOSUN_MACHINE_ID, BOSUN_INSTANCE, BOSUN_PROMPT up to 64 KiB,
+ * BOSUN_PROMPT_FILE), and uses the agent's `workdir` unless the type sets
+ * one. */
 typedef struct bosun_launch {
     char **argv;   /* NULL-terminated, malloc'ed strings; argv[0] is the program */
     char **env;    /* NULL-terminated "NAME=value" additions, or NULL */
@@ -85,9 +86,8 @@ struct bosun_agent_ops {
     /* Optional: one output line (without its newline; may not be valid
      * UTF-8; len bytes) into zero or more events, appended to `events` as
      * objects {"kind": "...", ...}.  Each is published as
-     * evt.run.<agent>.<run>.<kind>.  Without it, or when it appends
-     * nothing and returns 0, the core publishes the line as an "output"
-     * event.  Return 1 to suppress the default output event. */
+     * evt.run.<agent>.<run>.<kind>.  The core also publishes the line itself
+     * as an "output" event unless this returns 1. */
     int (*parse_line)(void *state, const bosun_run_info *run, enum bosun_stream stream,
                       const char *line, size_t len, json_t *events);
 

@@ -2,7 +2,7 @@
 # Man pages: mandoc finds nothing above style level, and every command,
 # option and config key that exists is documented.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 9
+plan 12
 
 M="$top_srcdir/man"
 if [ -z "${MANDOC:-}" ]; then MANDOC=$(command -v mandoc); fi
@@ -13,19 +13,23 @@ else
     is "mandoc -Tlint -Wwarning reports nothing" "$out" ""
 fi
 missing=
-for cmd in status plugins reload pub request sub; do
-    grep -q "^\.It Cm $cmd" "$M/bosunctl.1" || missing="$missing $cmd"
+for cmd in status plugins reload pub request sub ps start stop restart logs events; do
+    grep -Eq "^\.It Cm $cmd( |\$)" "$M/bosunctl.1" || missing="$missing $cmd"
 done
 is "bosunctl(1) documents every command" "$missing" ""
 missing=
-for opt in json timeout count socket config; do
+for opt in json timeout count socket config task prompt prompt-file follow tail since subject; do
     grep -q "$opt" "$M/bosunctl.1" || missing="$missing $opt"
 done
 is "bosunctl(1) documents every option" "$missing" ""
 missing=
 for key in machine_id state_dir runtime_dir log_level plugin_path plugins control_socket \
-           control_socket_mode control_socket_group interval; do
-    grep -q "^\.It Cm $key" "$M/bosun.yaml.5" || missing="$missing $key"
+           control_socket_mode control_socket_group adopt_orphans interval \
+           type command workdir env user group autostart restart start_secs max_restarts \
+           restart_reset backoff_base backoff_max stop_signal stop_timeout instances \
+           log_max_bytes log_keep line_max \
+           path synchronous batch_max; do
+    grep -Eq "^\.It Cm $key( |\$)" "$M/bosun.yaml.5" || missing="$missing $key"
 done
 is "bosun.yaml(5) documents every key" "$missing" ""
 missing=
@@ -35,10 +39,33 @@ done
 is "bosund(8) documents options, environment and signals" "$missing" ""
 like "bosund(8) says how to run it under systemd" "$(cat "$M/bosund.8")" "systemctl"
 missing=
+for word in '^\.Sh SUPERVISION' '^\.Sh CRASH SAFETY' STOPPED STARTING RUNNING BACKOFF STOPPING \
+            EXITED FATAL LOST adopt_orphans stop_timeout SIGKILL BOSUN_RUN_ID BOSUN_AGENT \
+            BOSUN_MACHINE_ID BOSUN_TASK_ID BOSUN_INSTANCE BOSUN_PROMPT BOSUN_PROMPT_FILE \
+            output.log base64 pidfd; do
+    grep -q -- "$word" "$M/bosund.8" || missing="$missing $word"
+done
+is "bosund(8) documents supervision, the agents' environment and crash safety" "$missing" ""
+missing=
 for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config; do
     grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
 done
 is "bosun-plugin(7) covers the descriptor, lifecycle and building" "$missing" ""
+missing=
+for word in BOSUN_AGENT_ABI bosun_agent_ops bosun_run_info bosun_launch build_launch parse_line \
+            classify_exit BOSUN_EXIT_DONE BOSUN_EXIT_FAILED BOSUN_EXIT_NEEDS_INPUT BOSUN_EXIT_BUDGET \
+            BOSUN_STORED_PREFIX cmd.store.events cmd.store.runs; do
+    grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
+done
+is "bosun-plugin(7) covers agent types and the store contract" "$missing" ""
 like "bosun-bus(7) documents wildcards" "$(cat "$M/bosun-bus.7")" "wildcard"
+missing=
+for word in evt.run evt.agent stored. spawn_requested spawn_started spawn_completed spawn_failed \
+            '\.state' '\.output' exited stop_escalated adopted orphan_stopping configured removed \
+            cmd.proc.ps cmd.proc.start cmd.proc.stop cmd.proc.restart \
+            cmd.store.events cmd.store.runs cmd.store.tasks cmd.store.status last_seq; do
+    grep -q -- "$word" "$M/bosun-bus.7" || missing="$missing $word"
+done
+is "bosun-bus(7) documents the subject namespace, requests and replies" "$missing" ""
 like "bosun-bus(7) documents _INBOX replies" "$(cat "$M/bosun-bus.7")" "_INBOX"
 done_testing

@@ -53,7 +53,7 @@ wait_for 15 run_state_is "$run" FATAL
 is "crasher ends FATAL after max_restarts" "$(runf "$run" state)" FATAL
 is "it was started 1 + 3 times" "$(wc -l < "$T/crasher.count" | tr -d ' ')" 4
 is "ps counts 3 restarts" "$(runf "$run" restarts)" 3
-like "reason says it gave up" "$(runf "$run" reason)" "gave up after 3 consecutive failures: exited with code 1"
+like "reason says it gave up" "$(runf "$run" reason)" "gave up after 4 consecutive failures \\(max_restarts 3\\): exited with code 1"
 gaps=$(events "$run" spawn_started | jq -r '[.[].time] | [range(1; length) as $i | (.[$i] - .[$i-1])] | map(. * 1000 | floor) | @tsv')
 set -- $gaps
 check "back-off 1: >= 200 ms (got ${1:-?} ms)" test "${1:-0}" -ge 195
