@@ -240,6 +240,8 @@ static size_t select_runs(proc *p, const char *target, run ***out, bool active_o
     size_t n = 0;
     *out = NULL;
     run *byid = hmap_get(&p->by_id, target);
+    if (byid && active_only && !run_active(byid))
+        return 0;
     if (byid) {
         *out = xmalloc(sizeof **out);
         (*out)[n++] = byid;

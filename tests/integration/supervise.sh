@@ -3,7 +3,7 @@
 # back-off timing, FATAL after max_restarts, exits within start_secs, the
 # run environment, and only configured agents can be started.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 38
+plan 44
 
 write_config <<EOF2
   plugins: [sqlite, exec]
@@ -115,6 +115,22 @@ like "BOSUN_PROMPT_FILE in the run's directory" "$out" "^BOSUN_PROMPT_FILE=$T/st
 like "agent env: applied" "$out" "^FOO=bar$"
 like "prompt file holds the prompt" "$out" "^hello prompt"
 is "prompt file is private (0600)" "$(stat -c %a "$T/state/runs/$run/prompt")" 600
+
+# --- restart
+out=$(ctl restart "$run" 2>&1); st=$?
+is "restart of an ended run: exit 1" "$st" 1
+like "restart of an ended run: said" "$out" "has ended \\(EXITED\\)"
+out=$(ctl restart never); st=$?
+like "restart of an agent with nothing running starts it" "$st:$out" "^0:started [0-9A-Z]{26}$"
+run=$(ctl start always)
+wait_for 5 run_state_is "$run" RUNNING
+r0=$(runf "$run" restarts)
+out=$(ctl restart "$run")
+is "restart of a running run: answered" "$out" "restarted $run"
+check "restart counted (was $r0)" test "$(runf "$run" restarts)" -gt "$r0"
+ctl stop always >/dev/null
+out=$(timeout 10 "$BOSUNCTL" -s "$T/run/bosund.sock" logs "$(slot envdump run)" --tail 1 -f); st=$?
+is "logs --tail -f of an ended run returns" "$st" 0
 
 # --- only configured agents
 out=$(ctl start nosuch 2>&1); st=$?
