@@ -579,8 +579,14 @@ static int daemon_start(bosund *dm)
         log_error("not starting: invalid agents");
         goto out;
     }
-    proc_options po = {.loop = dm->loop, .bus = dm->bus, .machine_id = dm->cfg.machine_id,
-                       .state_dir = dm->cfg.state_dir, .adopt_orphans = dm->cfg.adopt_orphans};
+    proc_options po = {.loop = dm->loop,
+                       .bus = dm->bus,
+                       .machine_id = dm->cfg.machine_id,
+                       .state_dir = dm->cfg.state_dir,
+                       .control_socket = dm->cfg.control_socket,
+                       .mcp_command = dm->cfg.mcp_command,
+                       .token_ttl = dm->cfg.agent_token_ttl,
+                       .adopt_orphans = dm->cfg.adopt_orphans};
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
     ctl_hooks hooks = {.status = status_json, .plugins = plugins_json,

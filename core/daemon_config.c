@@ -14,7 +14,8 @@
 
 static const char *const daemon_keys[] = {
     "machine_id", "state_dir",           "runtime_dir",          "log_level", "plugin_path",
-    "plugins",    "control_socket",      "control_socket_mode", "control_socket_group", "adopt_orphans", NULL};
+    "plugins",    "control_socket",      "control_socket_mode", "control_socket_group", "adopt_orphans",
+    "agent_token_ttl", "mcp_command", NULL};
 
 static char **strv_copy(const char **v)
 {
@@ -197,6 +198,14 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
     ok = parse_log_level(sec, out, d) && ok;
     ok = parse_plugins(sec, out, d) && ok;
     ok = cfg_get_bool(sec, "adopt_orphans", false, &out->adopt_orphans, d) && ok;
+    ok = cfg_get_duration(sec, "agent_token_ttl", 86400, 60, 30 * 86400, &out->agent_token_ttl, d) &&
+         ok;
+    const char *mcp_command = NULL;
+    ok = cfg_get_string(sec, "mcp_command", BINDIR "/bosunctl", &mcp_command, d) && ok;
+    if (mcp_command && mcp_command[0] != '/')
+        ok = cfg_error(d, cfg_get(sec, "mcp_command"), "'daemon.mcp_command': must be an absolute "
+                                                       "path");
+    out->mcp_command = mcp_command ? xstrdup(mcp_command) : NULL;
     if (out->runtime_dir)
         ok = parse_socket(sec, out, d) && ok;
     if (ok && check_secs)
@@ -215,6 +224,7 @@ void daemon_config_free(daemon_config *c)
     strv_free(c->plugins);
     free(c->control_socket);
     free(c->control_socket_group);
+    free(c->mcp_command);
     memset(c, 0, sizeof *c);
 }
 

@@ -24,6 +24,8 @@ typedef struct daemon_config {
     unsigned control_socket_mode;
     char *control_socket_group; /* NULL: the daemon's group */
     bool adopt_orphans;         /* watch runs that survived a daemon crash */
+    double agent_token_ttl;     /* seconds */
+    char *mcp_command;          /* what agents run as their bosun MCP server */
 } daemon_config;
 
 /* Reads the daemon section of root into out (zeroed first) and applies

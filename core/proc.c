@@ -554,6 +554,9 @@ proc *proc_new(const proc_options *o)
     p->bus = o->bus;
     p->machine_id = xstrdup(o->machine_id);
     p->state_dir = xstrdup(o->state_dir);
+    p->control_socket = xstrdup(o->control_socket ? o->control_socket : "");
+    p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosunctl");
+    p->token_ttl = o->token_ttl > 0 ? o->token_ttl : 86400;
     p->adopt_orphans = o->adopt_orphans;
     hmap_init(&p->by_id);
     hmap_init_u64(&p->by_pid);
@@ -598,5 +601,7 @@ void proc_free(proc *p)
     agent_config_free_all(p->agents);
     free(p->machine_id);
     free(p->state_dir);
+    free(p->control_socket);
+    free(p->mcp_command);
     free(p);
 }

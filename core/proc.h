@@ -21,6 +21,9 @@ typedef struct proc_options {
     bus_t *bus;
     const char *machine_id;
     const char *state_dir;
+    const char *control_socket; /* given to agents for `bosunctl mcp` */
+    const char *mcp_command;    /* the bosunctl program agents run as MCP server */
+    double token_ttl;           /* seconds an agent token stays valid */
     bool adopt_orphans;
 } proc_options;
 

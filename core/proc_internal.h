@@ -12,6 +12,7 @@
 #include "hmap.h"
 #include "proc.h"
 #include "proc_output.h"
+#include "token.h"
 #include "ulid.h"
 
 /* supervisord's states, plus LOST: the daemon died while the run was
@@ -46,6 +47,10 @@ typedef struct run {
     char *prompt;
     char *prompt_file;
     char *run_dir;
+    char token[TOKEN_LEN + 1]; /* secret: only ever in the run's env and token file */
+    char token_hash[TOKEN_HASH_LEN + 1];
+    char *token_file;
+    char *mcp_config;
     enum run_state state;
     pid_t pid;
     unsigned long long pid_start;
@@ -79,6 +84,9 @@ struct proc {
     bus_t *bus;
     char *machine_id;
     char *state_dir;
+    char *control_socket;
+    char *mcp_command;
+    double token_ttl;
     bool adopt_orphans;
     agent_config **agents;
     run *runs;   /* active runs and the last run of each slot */

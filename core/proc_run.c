@@ -4,6 +4,7 @@
 
 #include "proc_internal.h"
 #include "proc_spawn.h"
+#include "token.h"
 #include "util.h"
 
 #include <errno.h>
@@ -126,18 +127,75 @@ static void set_state(run *r, enum run_state s, const char *reason)
 
 /* ------------------------------------------------------------ set-up */
 
-static int write_prompt(run *r, char *err, size_t err_size)
+/* Files of the run directory are the agent's to read: 0600, and owned by
+ * the agent's user when it runs as another one. */
+static char *write_private(run *r, const char *name, const char *content, char *err,
+                           size_t err_size)
 {
-    r->prompt_file = xasprintf("%s/prompt", r->run_dir);
-    int fd = open(r->prompt_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t len = strlen(r->prompt);
-    if (fd < 0 || write(fd, r->prompt, len) != (ssize_t)len) {
-        snprintf(err, err_size, "cannot write %s: %s", r->prompt_file, strerror(errno));
+    char *path = xasprintf("%s/%s", r->run_dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(content);
+    if (fd < 0 || write(fd, content, len) != (ssize_t)len) {
+        snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
-        return -1;
+        free(path);
+        return NULL;
     }
     close(fd);
+    return path;
+}
+
+static int give_to_agent_user(run *r, char *err, size_t err_size)
+{
+    agent_config *a = r->agent;
+    if (!a->user)
+        return 0;
+    uid_t uid;
+    gid_t gid, *groups = NULL;
+    size_t ng;
+    if (spawn_resolve_user(a->user, a->group, &uid, &gid, &groups, &ng, err, err_size) != 0)
+        return -1;
+    free(groups);
+    const char *files[] = {"", "/prompt", "/token", "/mcp.json", "/output.log"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *path = xasprintf("%s%s", r->run_dir, files[i]);
+        if (chown(path, uid, gid) < 0 && errno != ENOENT) {
+            snprintf(err, err_size, "cannot give %s to %s: %s", path, a->user, strerror(errno));
+            free(path);
+            return -1;
+        }
+        free(path);
+    }
+    return 0;
+}
+
+/* The run's agent token (shown to the run only; elsewhere its hash) and
+ * the MCP configuration agents such as Claude Code take with
+ * --mcp-config: `bosunctl mcp` with the socket and the token file. */
+static int issue_token(run *r, char *err, size_t err_size)
+{
+    proc *p = r->p;
+    if (token_new(r->token) != 0) {
+        snprintf(err, err_size, "no randomness for the agent token");
+        return -1;
+    }
+    token_hash(r->token, r->token_hash);
+    r->token_file = write_private(r, "token", r->token, err, err_size);
+    if (!r->token_file)
+        return -1;
+    json_t *cfg = json_pack("{s:{s:{s:s,s:[s,s,s],s:{s:s,s:s}}}}", "mcpServers", "bosun",
+                            "command", p->mcp_command, "args", "mcp", "--token-file",
+                            r->token_file, "env", "BOSUN_SOCKET", p->control_socket,
+                            "BOSUN_RUN_ID", r->id);
+    char *text = json_dumps(cfg, JSON_INDENT(2));
+    json_decref(cfg);
+    r->mcp_config = write_private(r, "mcp.json", text, err, err_size);
+    free(text);
+    if (!r->mcp_config)
+        return -1;
+    run_emit(r, "token_issued", json_pack("{s:s,s:f}", "hash", r->token_hash, "expires_at",
+                                          util_now() + p->token_ttl));
     return 0;
 }
 
@@ -164,7 +222,11 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         run_free(r);
         return NULL;
     }
-    if (r->prompt && write_prompt(r, err, err_size) < 0) {
+    if (r->prompt && !(r->prompt_file = write_private(r, "prompt", r->prompt, err, err_size))) {
+        run_free(r);
+        return NULL;
+    }
+    if (!id && issue_token(r, err, err_size) < 0) {
         run_free(r);
         return NULL;
     }
@@ -173,6 +235,10 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id, log_path,
                   strerror(errno));
     free(log_path);
+    if (give_to_agent_user(r, err, err_size) < 0) {
+        run_free(r);
+        return NULL;
+    }
     ev_init(&r->timer, NULL);
     r->timer.data = r;
     return r;
@@ -209,6 +275,9 @@ void run_free(run *r)
     free(r->task);
     free(r->prompt);
     free(r->prompt_file);
+    free(r->token_file);
+    free(r->mcp_config);
+    explicit_bzero(r->token, sizeof r->token);
     free(r->run_dir);
     free(r->reason);
     free(r->waiters);
@@ -348,6 +417,13 @@ static char **build_env(run *r, const bosun_launch *l)
     env_setf(&env, &n, "BOSUN_INSTANCE", inst);
     env_unset(env, &n, "BOSUN_PROMPT_FILE");
     env_unset(env, &n, "BOSUN_PROMPT");
+    env_unset(env, &n, "BOSUN_AGENT_TOKEN");
+    env_unset(env, &n, "BOSUN_MCP_CONFIG");
+    env_setf(&env, &n, "BOSUN_SOCKET", r->p->control_socket);
+    if (r->token[0]) {
+        env_setf(&env, &n, "BOSUN_AGENT_TOKEN", r->token);
+        env_setf(&env, &n, "BOSUN_MCP_CONFIG", r->mcp_config);
+    }
     if (r->prompt) {
         env_setf(&env, &n, "BOSUN_PROMPT_FILE", r->prompt_file);
         if (strlen(r->prompt) <= PROMPT_ENV_MAX)

@@ -25,7 +25,7 @@ write_config <<'EOF2'
 EOF2
 out=$(checkcfg); st=$?
 is "unknown daemon key exits 1" "$st" 1
-like "unknown key named with file:line:col" "$out" "bosun.yaml:8:3: .*unknown key 'colour'"
+like "unknown key named with file:line:col" "$out" "bosun.yaml:9:3: .*unknown key 'colour'"
 
 write_config <<'EOF2'
   plugins: [heartbeat]
@@ -35,7 +35,7 @@ heartbeat:
 EOF2
 out=$(checkcfg); st=$?
 is "unknown plugin key exits 1" "$st" 1
-like "plugin's own validation names file:line:col and key" "$out" "bosun.yaml:10:3: .*unknown key 'color'"
+like "plugin's own validation names file:line:col and key" "$out" "bosun.yaml:11:3: .*unknown key 'color'"
 
 write_config <<'EOF2'
   plugins: [heartbeat]
@@ -44,7 +44,7 @@ heartbeat:
 EOF2
 out=$(checkcfg); st=$?
 is "bad duration exits 1" "$st" 1
-like "bad value names position and key" "$out" "bosun.yaml:9:13: .*heartbeat.interval"
+like "bad value names position and key" "$out" "bosun.yaml:10:13: .*heartbeat.interval"
 
 write_config <<'EOF2'
   plugins: [heartbeat]
@@ -53,7 +53,7 @@ heartbeat:
 EOF2
 out=$(checkcfg); st=$?
 is "wrong type exits 1" "$st" 1
-like "wrong type is named" "$out" "bosun.yaml:9:13: .*heartbeat.interval.*(scalar|sequence)"
+like "wrong type is named" "$out" "bosun.yaml:10:13: .*heartbeat.interval.*(scalar|sequence)"
 
 sed -i 's/log_level: .*/log_level: loud/' "$T/bosun.yaml"
 out=$(checkcfg); st=$?
@@ -67,7 +67,7 @@ weather:
 EOF2
 out=$(checkcfg); st=$?
 is "unknown top-level section exits 1" "$st" 1
-like "unknown section is named" "$out" "bosun.yaml:8:1: .*unknown section 'weather'"
+like "unknown section is named" "$out" "bosun.yaml:9:1: .*unknown section 'weather'"
 
 write_config <<'EOF2'
   plugins: [heartbeat]
@@ -76,7 +76,7 @@ heartbeat:
 EOF2
 out=$(env -u BOSUN_TEST_UNDEFINED_VAR "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1); st=$?
 is "undefined \${VAR} exits 1" "$st" 1
-like "undefined variable is named with its key" "$out" "bosun.yaml:9:13: .*BOSUN_TEST_UNDEFINED_VAR.*heartbeat.interval"
+like "undefined variable is named with its key" "$out" "bosun.yaml:10:13: .*BOSUN_TEST_UNDEFINED_VAR.*heartbeat.interval"
 out=$(BOSUN_TEST_UNDEFINED_VAR=5s "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1); st=$?
 is "defined \${VAR} expands and validates" "$st" 0
 

@@ -72,6 +72,7 @@ write_config() {
         echo "  runtime_dir: $T/run"
         echo "  log_level: ${LOG_LEVEL:-info}"
         echo "  plugin_path: [$HEARTBEAT_DIR, $TEST_PLUGIN_DIR]"
+        echo "  mcp_command: $BOSUNCTL"
         cat
     } > "$T/bosun.yaml"
 }

@@ -29,7 +29,7 @@ cp "$T/bosun.yaml" "$T/good.yaml"
 sed -i 's/tag: second/tag: third\n  bogus: 1/' "$T/bosun.yaml"
 out=$(ctl reload 2>&1); st=$?
 is "invalid config: reload exits 1" "$st" 1
-like "invalid config: error with file:line:col" "$out" "bosun.yaml:12:3: .*unknown key 'bogus'"
+like "invalid config: error with file:line:col" "$out" "bosun.yaml:13:3: .*unknown key 'bogus'"
 like "invalid config: old one kept, said" "$out" "old one keeps running"
 unlike "invalid config: plugin not reloaded" "$(cat "$T/bosund.log")" "tag=third"
 like "invalid config: refusal logged at error priority" "$(cat "$T/bosund.log")" "^<3>reload refused"

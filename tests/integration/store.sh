@@ -54,9 +54,10 @@ EOF2
 start_daemon || exit 1
 like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 1"
 
-# --- the stored feed: subscribe first, then publish
+# --- the stored feed: subscribe first, then publish (under timeout, so that
+# a lost message fails the test instead of hanging it)
 base=$(sub_count)
-ctl sub 'stored.evt.test.>' --count 3 --json > "$T/stored.out" &
+timeout 20 "$BOSUNCTL" -s "$(SOCK)" sub 'stored.evt.test.>' --count 3 --json > "$T/stored.out" &
 SUBPID=$!
 wait_subs $((base + 1))
 ctl pub evt.test.x '{"run":"r1","n":1}'
@@ -168,7 +169,7 @@ check "a new event's seq continues above the old ones" \
 
 # --- kill -9 after the events were committed (seen on the stored feed)
 base=$(sub_count)
-ctl sub 'stored.evt.crash.>' --count 5 --json > "$T/crash.out" &
+timeout 20 "$BOSUNCTL" -s "$(SOCK)" sub 'stored.evt.crash.>' --count 5 --json > "$T/crash.out" &
 SUBPID=$!
 wait_subs $((base + 1))
 for n in 1 2 3 4 5; do ctl pub evt.crash.x "{\"n\":$n}"; done

@@ -1,0 +1,48 @@
+#include "config.h"
+
+#include "token.h"
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+int token_new(char out[TOKEN_LEN + 1])
+{
+    static const char b64url[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[33] = {0};
+    if (util_random_bytes(raw, 32) != 0)
+        return -1;
+    memcpy(out, TOKEN_PREFIX, 4);
+    char *o = out + 4;
+    /* 32 bytes = 10 groups of 3 + 2 left: 43 characters without padding. */
+    for (size_t i = 0; i < 33; i += 3) {
+        unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
+        *o++ = b64url[v >> 18];
+        *o++ = b64url[(v >> 12) & 63];
+        *o++ = b64url[(v >> 6) & 63];
+        if (i + 3 < 33)
+            *o++ = b64url[v & 63];
+    }
+    out[TOKEN_LEN] = '\0';
+    return 0;
+}
+
+void token_hash(const char *text, char hex[TOKEN_HASH_LEN + 1])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    hex[TOKEN_HASH_LEN] = '\0';
+}
+
+bool token_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
