@@ -9,5 +9,6 @@
 #include <bosun/plugin.h>
 #include <bosun/agent.h>
 #include <bosun/store.h>
+#include <bosun/task.h>
 
 #endif

@@ -33,6 +33,20 @@
  *   tasks  from "evt.task.<id>.updated" {"task","title","prompt","status",
  *          "agent","owner"} (missing fields keep their values)
  *
+ *   inputs from "evt.input.<id>.requested" {"input","run","task","agent",
+ *          "question","choices" (array of strings or null),"blocking"}
+ *          (status "pending"), "evt.input.<id>.answered" {"input","answer",
+ *          "choice" (index or null),"answered_by"} (status "answered") and
+ *          "evt.input.<id>.cancelled" {"input","reason"} (status "cancelled")
+ *   prs    from "evt.pr.<task>.linked" {"task","run","url","owner","repo",
+ *          "number"} (one row per task and url)
+ *   tokens from "evt.run.<agent>.<run>.token_issued" {"run","task","agent",
+ *          "machine","hash","expires_at"}: hashes only, never a token
+ *   runs   also from "evt.run.<agent>.<run>.status" {"state","message"}:
+ *          the agent's own report, kept as status / status_message
+ *   tasks  updated_at also moves with every stored event whose data.task
+ *          names the task
+ *
  * Requests (reply data; on bad arguments the reply is
  * {"error": {"code": "bad_request", "message": "..."}}):
  *
@@ -43,11 +57,36 @@
  *                      still in ascending order; excludes "since")}
  *                  -> {"events": [stored form...], "last_seq": highest seq
  *                      committed at the time of the query, "more": bool}
- *   cmd.store.runs    {"run": ID, "agent": NAME, "active": bool (only runs
- *                      whose state is not terminal), "limit": N}
- *                  -> {"runs": [run objects, newest first]}
- *   cmd.store.tasks   {"task": ID, "limit": N}
- *                  -> {"tasks": [task objects, last updated first]}
+ *   cmd.store.runs    {"run": ID, "agent": NAME, "task": ID, "active": bool
+ *                      (only runs whose state is not terminal), "limit": N}
+ *                  -> {"runs": [run objects (+ "status", "status_message"),
+ *                      newest first]}
+ *   cmd.store.tasks   {"task": ID, "status": S, "limit": N}
+ *                  -> {"tasks": [task objects with "pending_inputs" (count),
+ *                      last updated first]}
+ *   cmd.store.inputs  {"input": ID, "task": ID, "run": ID, "status":
+ *                      "pending"|"answered"|"cancelled", "limit": N}
+ *                  -> {"inputs": [{"input","task","run","agent","question",
+ *                      "choices","blocking","status","answer","choice",
+ *                      "answered_by","created_at","answered_at"}, newest first]}
+ *   cmd.store.prs     {"task": ID} -> {"prs": [{"task","run","url","owner",
+ *                      "repo","number","linked_at"}]}
+ *   cmd.store.tokens  {"hash": HEX} -> {"tokens": [{"hash","run","task",
+ *                      "agent","machine","created_at","expires_at"}]}
+ *   cmd.store.artifacts.put {"task","run","name","mime_type", "text" | "base64"}
+ *                  -> {"task","name","version","size","mime_type","sha256",
+ *                      "created_at"} once committed (durable), then
+ *                      "evt.artifact.<task>.added" is published with the same
+ *                      fields and "run" (never the content).  Every put is a
+ *                      new version (1, 2, ...) of (task, name).  Content over
+ *                      the store's artifact_max_bytes is refused (code
+ *                      "too_large").
+ *   cmd.store.artifacts {"task": ID, "name": N, "version": V, "content": bool}
+ *                  -> without name: {"artifacts": [latest version of each
+ *                      name, with "versions" (count)]}; with name: every
+ *                      version, newest first; with "content": true one
+ *                      version (the given one, else the latest) as
+ *                      {"artifact": {..., "text" | "base64"}}
  *   cmd.store.status  {} -> {"backend", "path", "events", "last_seq",
  *                      "schema_version", "pending"}
  */
@@ -59,6 +98,11 @@
 #define BOSUN_STORE_RUNS     "cmd.store.runs"
 #define BOSUN_STORE_TASKS    "cmd.store.tasks"
 #define BOSUN_STORE_STATUS   "cmd.store.status"
+#define BOSUN_STORE_INPUTS   "cmd.store.inputs"
+#define BOSUN_STORE_PRS      "cmd.store.prs"
+#define BOSUN_STORE_TOKENS   "cmd.store.tokens"
+#define BOSUN_STORE_ARTIFACTS     "cmd.store.artifacts"
+#define BOSUN_STORE_ARTIFACTS_PUT "cmd.store.artifacts.put"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:
  *   run, agent, instance, task (or null), machine, state, pid (0 when none),
