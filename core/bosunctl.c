@@ -43,6 +43,12 @@ static void usage(FILE *out)
           "  restart RUN|AGENT              restart a run, or every run of an agent\n"
           "  logs RUN [-f] [--tail N]       a run's output\n"
           "  events [--since SEQ] [--subject PATTERN] [-f]   stored events, then live ones\n"
+          "  task create --title T [--prompt P | --prompt-file F] [--agent A]\n"
+          "  task list | task show ID       tasks, with runs, questions, artifacts, PRs\n"
+          "  input list [--pending]         questions agents asked\n"
+          "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
+          "  artifact list TASK | artifact get TASK NAME [--version N]\n"
+          "  mcp [--token-file F]           MCP server on stdin/stdout, for agents\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -348,6 +354,8 @@ static const struct command {
     {"pub", cmd_pub},       {"request", cmd_request}, {"sub", cmd_sub},
     {"ps", cmd_ps},         {"start", cmd_start},     {"stop", cmd_stop},
     {"restart", cmd_restart}, {"logs", cmd_logs},     {"events", cmd_events},
+    {"mcp", cmd_mcp},       {"task", cmd_task},       {"input", cmd_input},
+    {"artifact", cmd_artifact},
 };
 
 /* ------------------------------------------------------------ options */
@@ -361,21 +369,37 @@ enum {
     OPT_PROMPT_FILE,
     OPT_TAIL,
     OPT_SINCE,
-    OPT_SUBJECT
+    OPT_SUBJECT,
+    OPT_TOKEN_FILE,
+    OPT_TITLE,
+    OPT_AGENT,
+    OPT_CHOICE,
+    OPT_VERSION,
+    OPT_PENDING
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
 {
-    static const struct option long_opts[] = {
-        {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, OPT_JSON},    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"count", required_argument, NULL, OPT_COUNT}, {"help", no_argument, NULL, 'h'},
-        {"task", required_argument, NULL, OPT_TASK},   {"prompt", required_argument, NULL, OPT_PROMPT},
-        {"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},
-        {"tail", required_argument, NULL, OPT_TAIL},   {"follow", no_argument, NULL, 'f'},
-        {"since", required_argument, NULL, OPT_SINCE}, {"subject", required_argument, NULL, OPT_SUBJECT},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-    };
+    /* Before the command, --version prints bosunctl's; after it (artifact
+     * get), it takes a number. */
+#define COMMON_OPTS                                                                               \
+    {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},           \
+        {"json", no_argument, NULL, OPT_JSON}, {"timeout", required_argument, NULL, OPT_TIMEOUT}, \
+        {"count", required_argument, NULL, OPT_COUNT}, {"help", no_argument, NULL, 'h'},          \
+        {"task", required_argument, NULL, OPT_TASK}, {"prompt", required_argument, NULL, OPT_PROMPT}, \
+        {"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},                               \
+        {"tail", required_argument, NULL, OPT_TAIL}, {"follow", no_argument, NULL, 'f'},          \
+        {"since", required_argument, NULL, OPT_SINCE},                                           \
+        {"subject", required_argument, NULL, OPT_SUBJECT},                                       \
+        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},                                 \
+        {"title", required_argument, NULL, OPT_TITLE}, {"agent", required_argument, NULL, OPT_AGENT}, \
+        {"choice", required_argument, NULL, OPT_CHOICE}, {"pending", no_argument, NULL, OPT_PENDING}
+    static const struct option global_opts[] = {
+        COMMON_OPTS, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    static const struct option command_opts[] = {
+        COMMON_OPTS, {"version", required_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+#undef COMMON_OPTS
+    const struct option *long_opts = stop_at_command ? global_opts : command_opts;
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hVf", long_opts, NULL)) !=
@@ -419,6 +443,30 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             if (*end || o->since < 0)
                 return die(EX_USAGE_, "--since: '%s' is not a sequence number", optarg);
             break;
+        case OPT_TOKEN_FILE:
+            o->token_file = optarg;
+            break;
+        case OPT_TITLE:
+            o->title = optarg;
+            break;
+        case OPT_AGENT:
+            o->agent = optarg;
+            break;
+        case OPT_PENDING:
+            o->pending = 1;
+            break;
+        case OPT_CHOICE:
+        case OPT_VERSION: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v <= 0)
+                return die(EX_USAGE_, "--%s: '%s' is not a positive number",
+                           c == OPT_CHOICE ? "choice" : "version", optarg);
+            if (c == OPT_CHOICE)
+                o->choice = v;
+            else
+                o->version = v;
+            break;
+        }
         case OPT_SUBJECT:
             o->subject = optarg;
             if (bus_pattern_check(optarg) != 0)
@@ -473,6 +521,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     ctl_conn *conn = NULL;
     rc = connect_daemon(&o, &conn);
+    if (rc && cmd->run == cmd_mcp) {
+        /* An MCP client still gets JSON-RPC answers, with the reason. */
+        mcp_refuse_all("bosund is not running or cannot be reached");
+        return rc;
+    }
     if (rc)
         return rc;
     rc = cmd->run(conn, &o, sub_argc - optind, sub_argv + optind);

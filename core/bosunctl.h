@@ -27,6 +27,12 @@ typedef struct opts {
     int follow;
     long long since;
     const char *subject;
+    const char *token_file;
+    const char *title;
+    const char *agent;
+    long choice;
+    long version;
+    int pending;
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -47,5 +53,11 @@ int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_logs(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_mcp(ctl_conn *conn, const opts *o, int argc, char **argv);
+/* Answers every JSON-RPC request on stdin with an error giving reason. */
+int mcp_refuse_all(const char *reason);
+int cmd_task(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_input(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
 
 #endif

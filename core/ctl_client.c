@@ -47,6 +47,11 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
     return c;
 }
 
+int ctl_fd(const ctl_conn *c)
+{
+    return c->fd;
+}
+
 void ctl_close(ctl_conn *c)
 {
     if (!c)

@@ -17,6 +17,8 @@ enum ctl_connect_error {
  * readable reason into err. */
 ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, size_t err_size);
 void ctl_close(ctl_conn *c);
+/* The socket, for a caller that relays raw lines (bosunctl mcp). */
+int ctl_fd(const ctl_conn *c);
 
 /* Sends req (borrowed) with a fresh "id" and returns the response object
  * with that id; stream messages that arrive meanwhile are kept for

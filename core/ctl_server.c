@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include <bosun/log.h>
+#include <bosun/task.h>
+
+#include "proc_output.h"
 
 typedef struct ctl_client ctl_client;
 
@@ -51,6 +54,9 @@ struct ctl_client {
     client_sub *subs;
     client_request *requests;
     json_int_t next_sid;
+    char *mcp_session; /* set once the connection speaks MCP */
+    bus_sub *mcp_out;
+    bool mcp_opening;
 };
 
 struct ctl_server {
@@ -310,6 +316,135 @@ static void op_reload(ctl_client *c, json_t *id)
     json_decref(r);
 }
 
+/* ------------------------------------------------------------ mcp */
+
+/* Lines are relayed as they are; the plugin answers bad JSON with -32700.
+ * Bytes that are not UTF-8 cannot travel in a JSON string and become
+ * U+FFFD. */
+static json_t *line_json(const char *line, size_t len)
+{
+    json_t *s = json_stringn(line, len);
+    if (s)
+        return s;
+    char *clean = xmalloc(len * 3 + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = 1;
+        while (k <= 4 && i + k <= len && !utf8_text(line + i, k))
+            k++;
+        if (k <= 4 && i + k <= len) {
+            memcpy(clean + n, line + i, k);
+            n += k;
+            i += k;
+        } else {
+            memcpy(clean + n, "\xef\xbf\xbd", 3);
+            n += 3;
+            i++;
+        }
+    }
+    s = json_stringn(clean, n);
+    free(clean);
+    return s ? s : json_string("");
+}
+
+static void on_mcp_out(bus_t *bus, const bus_msg *m, void *arg)
+{
+    ctl_client *c = arg;
+    const char *line = json_string_value(json_object_get(m->data, "line"));
+    if (!line || c->dead)
+        return;
+    size_t len = strlen(line);
+    /* Already a JSON text: queue it as it is. */
+    if (c->out_len + len + 1 - c->out_off > CTL_OUTPUT_MAX) {
+        log_warning("control client #%u: MCP output not read; disconnecting it", c->serial);
+        client_close(c);
+        return;
+    }
+    if (c->out_len + len + 1 > c->out_cap) {
+        c->out_cap = (c->out_len + len + 1) * 2;
+        c->out = xrealloc(c->out, c->out_cap);
+    }
+    memcpy(c->out + c->out_len, line, len);
+    c->out[c->out_len + len] = '\n';
+    c->out_len += len + 1;
+    client_flush(c);
+}
+
+static void mcp_relay_line(ctl_client *c, const char *line, size_t len)
+{
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.in", BOSUN_MCP_SESSION, c->mcp_session);
+    bus_publish_new(c->srv->bus, subject, NULL, json_pack("{s:o}", "line", line_json(line, len)));
+}
+
+static void mcp_close(ctl_client *c)
+{
+    if (!c->mcp_session)
+        return;
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.closed", BOSUN_MCP_SESSION, c->mcp_session);
+    bus_publish_new(c->srv->bus, subject, NULL, json_object());
+    if (c->mcp_out)
+        bus_unsubscribe(c->srv->bus, c->mcp_out);
+    c->mcp_out = NULL;
+    free(c->mcp_session);
+    c->mcp_session = NULL;
+}
+
+static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    client_request *r = arg;
+    ctl_client *c = r->client;
+    json_t *id = json_incref(r->id);
+    detach_request(c, r);
+    c->mcp_opening = false;
+    const char *session = st == BUS_REPLY_OK
+                              ? json_string_value(json_object_get(m->data, "session"))
+                              : NULL;
+    if (!session || bus_subject_check(session) != 0 || strchr(session, '.')) {
+        json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
+                   msg ? msg
+                   : st == BUS_REPLY_NO_RESPONDERS ? "no mcp plugin is loaded"
+                                                   : "the mcp plugin did not answer");
+        json_decref(id);
+        return;
+    }
+    c->mcp_session = xstrdup(session);
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.out", BOSUN_MCP_SESSION, session);
+    c->mcp_out = bus_subscribe(c->srv->bus, subject, on_mcp_out, c);
+    log_info("control client #%u (uid %d): MCP session %s for run %s", c->serial, (int)c->uid,
+             session, json_string_value(json_object_get(m->data, "run")) ?: "?");
+    send_result(c, id, json_deep_copy(m->data));
+    json_decref(id);
+}
+
+static void op_mcp(ctl_client *c, json_t *id, json_t *req)
+{
+    const char *token = json_string_value(json_object_get(req, "token"));
+    json_t *run = json_object_get(req, "run");
+    if (!token)
+        return send_error(c, id, "unauthorized", "an agent token is required");
+    if (c->mcp_session || c->mcp_opening)
+        return send_error(c, id, "bad_request", "this connection is already an MCP session");
+    client_request *r = xcalloc(1, sizeof *r);
+    r->client = c;
+    r->id = json_incref(id);
+    json_t *q = json_pack("{s:s,s:O?}", "token", token, "run", json_is_string(run) ? run : NULL);
+    r->bus_id = bus_request(c->srv->bus, BOSUN_MCP_OPEN, q, 10, on_mcp_opened, r);
+    json_decref(q);
+    if (!r->bus_id) {
+        json_decref(r->id);
+        free(r);
+        return send_error(c, id, "internal", "cannot open the session");
+    }
+    c->mcp_opening = true;
+    r->next = c->requests;
+    c->requests = r;
+}
+
 static void dispatch(ctl_client *c, json_t *req)
 {
     json_t *id = json_object_get(req, "id");
@@ -333,11 +468,15 @@ static void dispatch(ctl_client *c, json_t *req)
         return op_sub(c, id, req);
     if (strcmp(op, "unsub") == 0)
         return op_unsub(c, id, req);
+    if (strcmp(op, "mcp") == 0)
+        return op_mcp(c, id, req);
     send_error(c, id, "unknown_op", "unknown op '%.64s'", op);
 }
 
 static void handle_line(ctl_client *c, const char *line, size_t len)
 {
+    if (c->mcp_session)
+        return mcp_relay_line(c, line, len);
     if (len == 0)
         return;
     json_error_t err;
@@ -415,6 +554,7 @@ static void client_close(ctl_client *c)
         return;
     c->dead = true;
     ctl_server *srv = c->srv;
+    mcp_close(c);
     for (ctl_client **pp = &srv->clients; *pp; pp = &(*pp)->next)
         if (*pp == c) {
             *pp = c->next;

@@ -7,6 +7,10 @@
  *           {"id": ANY, "ok": false, "error": {"code": "...", "message": "..."}}
  * Stream:   {"sub": SID, "msg": {"subject", "reply"?, "data", "time"}}
  *
+ * {"op": "mcp", "token": T, "run": R?} turns the connection into an MCP
+ * session (see <bosun/task.h>): after the ok response every line in either
+ * direction is one JSON-RPC message, relayed to and from the mcp plugin.
+ *
  * The protocol is documented for users in bosunctl(1). */
 #ifndef BOSUN_CTL_SERVER_H
 #define BOSUN_CTL_SERVER_H
@@ -17,7 +21,7 @@
 
 struct ev_loop;
 
-#define CTL_LINE_MAX   (1024 * 1024)      /* one request */
+#define CTL_LINE_MAX   (8 * 1024 * 1024)  /* one request; MCP messages have their own limit */
 #define CTL_OUTPUT_MAX (16 * 1024 * 1024) /* queued output before a client counts as stuck */
 
 typedef struct ctl_hooks {

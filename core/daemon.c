@@ -8,6 +8,7 @@
 #include "plugin_registry.h"
 #include "proc.h"
 #include "sdnotify.h"
+#include "task.h"
 #include "util.h"
 
 #include <errno.h>
@@ -32,6 +33,7 @@ typedef struct bosund {
     char *lock_path;
     ctl_server *ctl;
     proc *proc;
+    task_service *tasks;
     bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
@@ -532,6 +534,8 @@ static void daemon_teardown(bosund *dm)
         stop_signals(dm);
     ctl_server_free(dm->ctl);
     dm->ctl = NULL;
+    task_service_free(dm->tasks);
+    dm->tasks = NULL;
     proc_free(dm->proc);
     dm->proc = NULL;
     /* Events published while stopping reach the store before it stops. */
@@ -589,6 +593,7 @@ static int daemon_start(bosund *dm)
                        .adopt_orphans = dm->cfg.adopt_orphans};
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
+    dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
     ctl_hooks hooks = {.status = status_json, .plugins = plugins_json,
                        .reload = daemon_reload, .arg = dm};
     dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket,

@@ -472,6 +472,23 @@ static void settle_orphan(proc *p, json_t *stored)
         return;
     agent_config *a = find_agent(p, agent);
     bool alive = proc_alive(pid, start);
+    const char *waiting = json_string_value(json_object_get(stored, "waiting_input"));
+    if (!alive && a && state && strcmp(state, "WAITING_INPUT") == 0 && waiting) {
+        /* Its process had exited waiting for a human: still resumable. */
+        char err[256];
+        run *r = run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
+                         json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
+        if (r) {
+            r->state = RS_WAITING_INPUT;
+            r->waiting_input = xstrdup(waiting);
+            r->created_at = json_number_value(json_object_get(stored, "created_at"));
+            r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
+            r->next = p->runs;
+            p->runs = r;
+            hmap_put(&p->by_id, r->id, r);
+            return;
+        }
+    }
     if (alive && a) {
         char err[256];
         run *r = run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
@@ -545,6 +562,157 @@ void proc_begin(proc *p)
     json_decref(q);
 }
 
+/* ------------------------------------------------------------ input */
+
+bool proc_has_agent(proc *p, const char *agent)
+{
+    return find_agent(p, agent) != NULL;
+}
+
+static unsigned free_instance(proc *p, agent_config *a, unsigned preferred, bool *found)
+{
+    *found = true;
+    run *cur = preferred < a->instances ? slot_run(p, a->name, preferred) : NULL;
+    if (preferred < a->instances && !(cur && run_active(cur)))
+        return preferred;
+    for (unsigned i = 0; i < a->instances; i++) {
+        cur = slot_run(p, a->name, i);
+        if (!(cur && run_active(cur)))
+            return i;
+    }
+    *found = false;
+    return 0;
+}
+
+int proc_start(proc *p, const char *agent, const char *task, const char *prompt, char *run_id,
+               char *err, size_t err_size)
+{
+    agent_config *a = find_agent(p, agent);
+    if (!a) {
+        snprintf(err, err_size, "no agent named '%.64s' in the configuration", agent);
+        return -1;
+    }
+    bool found;
+    unsigned i = free_instance(p, a, 0, &found);
+    if (!found) {
+        snprintf(err, err_size, "all %u instance(s) of agent '%s' are running", a->instances,
+                 a->name);
+        return -1;
+    }
+    run *r = start_run(p, a, i, task, prompt, err, err_size);
+    if (!r)
+        return -1;
+    snprintf(run_id, ULID_LEN + 1, "%s", r->id);
+    return 0;
+}
+
+bool proc_run_lookup(proc *p, const char *run_id, const char **agent, const char **task)
+{
+    run *r = hmap_get(&p->by_id, run_id);
+    if (!r)
+        return false;
+    *agent = r->agent_name;
+    *task = r->task;
+    return true;
+}
+
+void proc_set_waiting(proc *p, const char *run_id, const char *input_id)
+{
+    run *r = hmap_get(&p->by_id, run_id);
+    if (r)
+        run_wait_for_input(r, input_id);
+}
+
+/* A new run of the same agent and task that carries on with the answer. */
+static run *resume_run(proc *p, run *old, char *err, size_t err_size)
+{
+    agent_config *a = old->agent;
+    if (!a) {
+        snprintf(err, err_size, "agent %s is no longer configured", old->agent_name);
+        return NULL;
+    }
+    bool found;
+    unsigned i = free_instance(p, a, old->instance, &found);
+    if (!found) {
+        snprintf(err, err_size, "all instances of agent %s are busy", a->name);
+        return NULL;
+    }
+    run *r = run_new(p, a, NULL, i, old->task, old->prompt, err, err_size);
+    if (!r)
+        return NULL;
+    r->resumed_from = xstrdup(old->id);
+    r->resume_input = xstrdup(old->waiting_input);
+    r->resume_answer = xstrdup(old->pending_answer ? old->pending_answer : "");
+    char *answer_file = xasprintf("%s/answer", r->run_dir);
+    FILE *f = fopen(answer_file, "we");
+    if (f) {
+        fputs(r->resume_answer, f);
+        fclose(f);
+    }
+    free(answer_file);
+    char why[128];
+    snprintf(why, sizeof why, "input %s answered; resumed as run %s", old->waiting_input, r->id);
+    free(old->waiting_input);
+    old->waiting_input = NULL;
+    old->state = RS_EXITED;
+    free(old->reason);
+    old->reason = xstrdup(why);
+    run_publish_state(old);
+    r->next = p->runs;
+    p->runs = r;
+    hmap_put(&p->by_id, r->id, r);
+    log_info("run %s: resuming run %s of agent %s with the answer to %s", r->id, old->id,
+             a->name, r->resume_input);
+    run_spawn(r);
+    return r;
+}
+
+static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    proc *p = w->data;
+    for (run *r = p->runs; r; r = r->next)
+        if (r->state == RS_WAITING_INPUT && !r->alive && r->pending_answer && r->waiting_input) {
+            char err[256];
+            if (!resume_run(p, r, err, sizeof err))
+                log_error("run %s: cannot resume: %s", r->id, err);
+            return on_resume_timer(loop, w, revents); /* the list changed */
+        }
+}
+
+void proc_resume_later(proc *p, run *r)
+{
+    ev_timer_set(&p->resume_timer, 0, 0);
+    ev_timer_start(p->loop, &p->resume_timer);
+}
+
+void proc_input_answered(proc *p, const char *run_id, const char *input_id, const char *answer,
+                         char *resumed, size_t resumed_size)
+{
+    resumed[0] = '\0';
+    run *r = hmap_get(&p->by_id, run_id);
+    if (!r || !r->waiting_input || strcmp(r->waiting_input, input_id) != 0)
+        return;
+    free(r->pending_answer);
+    r->pending_answer = xstrdup(answer);
+    if (r->alive) {
+        /* Still running: it can read the answer with check_input; if it
+         * exits waiting after all, it is resumed with the answer. */
+        if (r->state == RS_WAITING_INPUT) {
+            r->state = RS_RUNNING;
+            free(r->reason);
+            r->reason = xstrdup("input answered");
+            run_publish_state(r);
+        }
+        return;
+    }
+    char err[256];
+    run *n = resume_run(p, r, err, sizeof err);
+    if (n)
+        snprintf(resumed, resumed_size, "%s", n->id);
+    else
+        log_error("run %s: cannot resume: %s", r->id, err);
+}
+
 /* ------------------------------------------------------------ object */
 
 proc *proc_new(const proc_options *o)
@@ -570,6 +738,8 @@ proc *proc_new(const proc_options *o)
     p->shutdown_idle.data = p;
     ev_timer_init(&p->autostart_timer, on_autostart_timer, 0, 0);
     p->autostart_timer.data = p;
+    ev_timer_init(&p->resume_timer, on_resume_timer, 0, 0);
+    p->resume_timer.data = p;
     p->subs[0] = bus_subscribe(p->bus, PROC_CMD_PS, on_ps, p);
     p->subs[1] = bus_subscribe(p->bus, PROC_CMD_START, on_start, p);
     p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
@@ -588,6 +758,7 @@ void proc_free(proc *p)
     ev_check_stop(p->loop, &p->pressure_check);
     ev_idle_stop(p->loop, &p->shutdown_idle);
     ev_timer_stop(p->loop, &p->autostart_timer);
+    ev_timer_stop(p->loop, &p->resume_timer);
     while (p->runs) {
         run *r = p->runs;
         p->runs = r->next;

@@ -49,6 +49,21 @@ void proc_kill_all(proc *p);
 
 size_t proc_active_count(const proc *p);
 
+/* For tasks and input requests (core/task.c). */
+bool proc_has_agent(proc *p, const char *agent);
+/* Starts a run of a configured agent; returns 0 with its id in run_id
+ * (ULID_LEN + 1 bytes), or -1 with a reason. */
+int proc_start(proc *p, const char *agent, const char *task, const char *prompt, char *run_id,
+               char *err, size_t err_size);
+/* The agent and task of a run this daemon knows; false if unknown. */
+bool proc_run_lookup(proc *p, const char *run_id, const char **agent, const char **task);
+/* A blocking input request: the run waits (and may exit) until answered. */
+void proc_set_waiting(proc *p, const char *run_id, const char *input_id);
+/* An input request was answered.  Resumes the run if it exited waiting on
+ * it (the new run's id goes to resumed, else resumed is ""). */
+void proc_input_answered(proc *p, const char *run_id, const char *input_id, const char *answer,
+                         char *resumed, size_t resumed_size);
+
 /* Requests served on the bus (see bosun-bus(7)). */
 #define PROC_CMD_PS      "cmd.proc.ps"
 #define PROC_CMD_START   "cmd.proc.start"

@@ -26,6 +26,7 @@ enum run_state {
     RS_EXITED,
     RS_FATAL,
     RS_LOST,
+    RS_WAITING_INPUT, /* asked a human (blocking); resumed when answered */
 };
 
 /* A request waiting for runs to reach a state (stop, restart). */
@@ -70,6 +71,12 @@ typedef struct run {
     unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
     bool stop_requested;
     bool restart_requested;
+    bool alive;       /* a process of this run is running */
+    char *waiting_input;  /* the blocking input request it waits on */
+    char *pending_answer; /* answer that came while the process still ran */
+    char *resumed_from;   /* the run this one continues */
+    char *resume_input;   /* for a resumed run: the request and its answer */
+    char *resume_answer;
     bool adopted;     /* not our child: watched through a pidfd */
     bool orphan_stop; /* an orphan stopped at start-up: its slot autostarts after */
     int pidfd;
@@ -101,6 +108,7 @@ struct proc {
     void *shutdown_arg;
     ev_idle shutdown_idle;
     ev_timer autostart_timer; /* deferred autostart, outside any run's call chain */
+    ev_timer resume_timer;    /* deferred resumes of runs answered while exiting */
     bool began;
 };
 
@@ -122,8 +130,12 @@ void run_publish_state(run *r);
 void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
+void run_wait_for_input(run *r, const char *input_id);
+
 /* proc.c */
 void proc_run_settled(proc *p, run *r);
+/* The run exited waiting for input that is already answered. */
+void proc_resume_later(proc *p, run *r);
 void waiter_done(proc *p, run_waiter *w, run *r);
 
 #endif

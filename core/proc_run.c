@@ -28,8 +28,8 @@ extern char **environ;
 #define PROMPT_ENV_MAX (64 * 1024)
 #define LOGBUF_FLUSH   (256 * 1024) /* also flushed after every read */
 
-static const char *const state_names[] = {"STOPPED",  "STARTING", "RUNNING", "BACKOFF",
-                                          "STOPPING", "EXITED",   "FATAL",   "LOST"};
+static const char *const state_names[] = {"STOPPED", "STARTING", "RUNNING", "BACKOFF",      "STOPPING",
+                                          "EXITED",  "FATAL",    "LOST",    "WAITING_INPUT"};
 
 const char *run_state_name(enum run_state s)
 {
@@ -39,7 +39,7 @@ const char *run_state_name(enum run_state s)
 bool run_active(const run *r)
 {
     return r->state == RS_STARTING || r->state == RS_RUNNING || r->state == RS_BACKOFF ||
-           r->state == RS_STOPPING;
+           r->state == RS_STOPPING || (r->state == RS_WAITING_INPUT && r->alive);
 }
 
 static void set_reason(run *r, const char *reason)
@@ -99,7 +99,8 @@ json_t *run_to_json(const run *r)
     json_object_set_new(o, "ended_at", opt_time(r->ended_at));
     json_object_set_new(o, "restarts", json_integer(r->restarts));
     json_object_set_new(o, "reason", opt_str(r->reason));
-    json_object_set_new(o, "resumed_from", json_null());
+    json_object_set_new(o, "resumed_from", opt_str(r->resumed_from));
+    json_object_set_new(o, "waiting_input", opt_str(r->waiting_input));
     json_object_set_new(o, "updated_at", json_real(r->updated_at));
     json_object_set_new(o, "adopted", json_boolean(r->adopted));
     return o;
@@ -281,6 +282,11 @@ void run_free(run *r)
     free(r->run_dir);
     free(r->reason);
     free(r->waiters);
+    free(r->waiting_input);
+    free(r->pending_answer);
+    free(r->resumed_from);
+    free(r->resume_input);
+    free(r->resume_answer);
     free(r);
 }
 
@@ -420,6 +426,20 @@ static char **build_env(run *r, const bosun_launch *l)
     env_unset(env, &n, "BOSUN_AGENT_TOKEN");
     env_unset(env, &n, "BOSUN_MCP_CONFIG");
     env_setf(&env, &n, "BOSUN_SOCKET", r->p->control_socket);
+    static const char *const resume_vars[] = {"BOSUN_RESUME", "BOSUN_INPUT_REQUEST_ID",
+                                              "BOSUN_INPUT_ANSWER", "BOSUN_INPUT_ANSWER_FILE"};
+    for (size_t i = 0; i < sizeof resume_vars / sizeof resume_vars[0]; i++)
+        env_unset(env, &n, resume_vars[i]);
+    if (r->resume_input) {
+        env_setf(&env, &n, "BOSUN_RESUME", "1");
+        env_setf(&env, &n, "BOSUN_RESUMED_FROM", r->resumed_from);
+        env_setf(&env, &n, "BOSUN_INPUT_REQUEST_ID", r->resume_input);
+        char *file = xasprintf("%s/answer", r->run_dir);
+        env_setf(&env, &n, "BOSUN_INPUT_ANSWER_FILE", file);
+        free(file);
+        if (strlen(r->resume_answer) <= PROMPT_ENV_MAX)
+            env_setf(&env, &n, "BOSUN_INPUT_ANSWER", r->resume_answer);
+    }
     if (r->token[0]) {
         env_setf(&env, &n, "BOSUN_AGENT_TOKEN", r->token);
         env_setf(&env, &n, "BOSUN_MCP_CONFIG", r->mcp_config);
@@ -524,7 +544,10 @@ void run_spawn(run *r)
                            .restarts = r->restarts};
     bosun_launch l = {0};
     char *type_err = NULL;
-    if (a->ops->build_launch(a->type_state, &info, &l, &type_err) != 0 || !l.argv || !l.argv[0]) {
+    info.resume_input = r->resume_answer;
+    int (*build)(void *, const bosun_run_info *, bosun_launch *, char **) =
+        r->resume_input && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
+    if (build(a->type_state, &info, &l, &type_err) != 0 || !l.argv || !l.argv[0]) {
         snprintf(err, sizeof err, "agent type %s could not build the command: %s", a->type,
                  type_err ? type_err : "no argv");
         free(type_err);
@@ -544,6 +567,7 @@ void run_spawn(run *r)
     }
     r->started_at = util_now();
     r->started_mono = util_monotonic();
+    r->alive = true;
     r->has_exit = false;
     r->ended_at = 0;
     set_reason(r, NULL);
@@ -665,6 +689,8 @@ static void finish_stopping(run *r)
         notify_waiters(r);
         return;
     }
+    free(r->waiting_input);
+    r->waiting_input = NULL;
     set_state(r, RS_STOPPED, r->reason ? r->reason : "stopped");
     notify_waiters(r);
 }
@@ -673,6 +699,18 @@ static void after_exit(run *r, int status, const char *how)
 {
     if (r->state == RS_STOPPING) {
         finish_stopping(r);
+        return;
+    }
+    if (r->waiting_input) {
+        /* It asked a human and may exit meanwhile: not a failure, never
+         * restarted; the answer resumes it. */
+        run_emit(r, "spawn_completed", json_pack("{s:s,s:s}", "reason", how, "waiting_input",
+                                                 r->waiting_input));
+        char why[128];
+        snprintf(why, sizeof why, "waiting for input %s", r->waiting_input);
+        set_state(r, RS_WAITING_INPUT, why);
+        if (r->pending_answer)
+            proc_resume_later(r->p, r);
         return;
     }
     if (r->state == RS_STARTING) {
@@ -714,6 +752,7 @@ void run_child_exited(run *r, int status)
         r->out = NULL;
     }
     flush_log(r);
+    r->alive = false;
     r->has_exit = true;
     r->exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
@@ -757,6 +796,15 @@ void run_stop(run *r, const char *reason)
         set_state(r, RS_STOPPED, reason);
         notify_waiters(r);
         return;
+    case RS_WAITING_INPUT:
+        if (!r->alive) {
+            free(r->waiting_input);
+            r->waiting_input = NULL;
+            set_state(r, RS_STOPPED, reason);
+            notify_waiters(r);
+            return;
+        }
+        __attribute__((fallthrough)); /* its process still runs */
     case RS_STARTING:
     case RS_RUNNING: {
         int sig = r->agent ? r->agent->stop_signal : SIGTERM;
@@ -779,6 +827,20 @@ void run_stop(run *r, const char *reason)
     }
 }
 
+void run_wait_for_input(run *r, const char *input_id)
+{
+    free(r->waiting_input);
+    r->waiting_input = xstrdup(input_id);
+    free(r->pending_answer);
+    r->pending_answer = NULL;
+    if (r->alive && (r->state == RS_RUNNING || r->state == RS_STARTING)) {
+        char why[128];
+        snprintf(why, sizeof why, "waiting for input %s", input_id);
+        ev_timer_stop(r->p->loop, &r->timer); /* start_secs no longer matters */
+        set_state(r, RS_WAITING_INPUT, why);
+    }
+}
+
 void run_restart(run *r)
 {
     r->restart_requested = true;
@@ -790,6 +852,7 @@ void run_restart(run *r)
 
 static void orphan_gone(run *r)
 {
+    r->alive = false;
     if (r->pidfd >= 0) {
         ev_io_stop(r->p->loop, &r->pidfd_io);
         close(r->pidfd);
@@ -825,6 +888,7 @@ static void on_pid_poll(struct ev_loop *loop, ev_timer *w, int revents)
 void run_adopt(run *r, bool stop_it)
 {
     r->adopted = true;
+    r->alive = true;
 #ifdef SYS_pidfd_open
     r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
 #endif
