@@ -198,7 +198,7 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
     ok = parse_log_level(sec, out, d) && ok;
     ok = parse_plugins(sec, out, d) && ok;
     ok = cfg_get_bool(sec, "adopt_orphans", false, &out->adopt_orphans, d) && ok;
-    ok = cfg_get_duration(sec, "agent_token_ttl", 86400, 60, 30 * 86400, &out->agent_token_ttl, d) &&
+    ok = cfg_get_duration(sec, "agent_token_ttl", 86400, 1, 30 * 86400, &out->agent_token_ttl, d) &&
          ok;
     const char *mcp_command = NULL;
     ok = cfg_get_string(sec, "mcp_command", BINDIR "/bosunctl", &mcp_command, d) && ok;
