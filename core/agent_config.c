@@ -44,24 +44,6 @@ static bool in_list(const char *const *list, const char *s)
     return false;
 }
 
-static char **strv_dup(const char **v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    char **out = xcalloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = xstrdup(v[i]);
-    return out;
-}
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 static bool valid_agent_name(const char *name)
 {
     return strlen(name) <= AGENT_NAME_MAX && !strchr(name, '.') && bus_subject_check(name) == 0;
@@ -237,7 +219,7 @@ static agent_config *parse_one(const cfg_node *node, agent_type_lookup lookup, v
     bool ok = parse_strings(node, a, d);
     const char **command = NULL;
     ok = cfg_get_strlist(node, "command", &command, d) && ok;
-    a->command = command ? strv_dup(command) : NULL;
+    a->command = command ? util_strv_dup(command) : NULL;
     free(command);
     ok = parse_env(node, a, d) && ok;
     ok = parse_numbers(node, a, d) && ok;
@@ -293,9 +275,9 @@ void agent_config_free(agent_config *a)
         return;
     free(a->name);
     free(a->type);
-    strv_free(a->command);
+    util_strv_free(a->command);
     free(a->workdir);
-    strv_free(a->env);
+    util_strv_free(a->env);
     free(a->user);
     free(a->group);
     free(a);

@@ -46,6 +46,9 @@ json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc);
  * error (*rc set) -- also when the reply carries {"error": ...}. */
 json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeout, int *rc);
 void print_json(json_t *v);
+/* A prompt from a file ("-": stdin): at most 1 MiB, no NUL; NULL after
+ * printing why (*rc set). */
+char *read_prompt_file(const char *path, int *rc);
 
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);

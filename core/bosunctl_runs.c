@@ -109,7 +109,7 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
 
 /* ------------------------------------------------------------ start/stop */
 
-static char *read_prompt_file(const char *path, int *rc)
+char *read_prompt_file(const char *path, int *rc)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f) {

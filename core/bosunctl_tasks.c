@@ -13,7 +13,6 @@
 #include <bosun/store.h>
 #include <bosun/task.h>
 
-#define PROMPT_MAX (1024 * 1024)
 
 static const char *str(json_t *o, const char *key)
 {
@@ -31,27 +30,6 @@ static void format_time(json_t *v, char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
 }
 
-/* Reads --prompt-file (or "-" for stdin), at most 1 MiB. */
-static char *read_file_text(const char *path, int *rc)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        *rc = die(EX_USAGE_, "cannot open %s", path);
-        return NULL;
-    }
-    char *buf = xmalloc(PROMPT_MAX + 2);
-    size_t n = fread(buf, 1, PROMPT_MAX + 1, f);
-    if (f != stdin)
-        fclose(f);
-    buf[n] = '\0';
-    if (n > PROMPT_MAX || strlen(buf) != n) {
-        free(buf);
-        *rc = die(EX_USAGE_, "%s is over %d bytes or holds NUL bytes", path, PROMPT_MAX);
-        return NULL;
-    }
-    return buf;
-}
-
 /* ------------------------------------------------------------ task */
 
 static int task_create(ctl_conn *conn, const opts *o, int argc, char **argv)
@@ -62,7 +40,7 @@ static int task_create(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (o->prompt && o->prompt_file)
         return die(EX_USAGE_, "--prompt and --prompt-file exclude each other");
     int rc = 0;
-    char *prompt = o->prompt_file ? read_file_text(o->prompt_file, &rc) : NULL;
+    char *prompt = o->prompt_file ? read_prompt_file(o->prompt_file, &rc) : NULL;
     if (o->prompt_file && !prompt)
         return rc;
     json_t *req = json_pack("{s:s}", "title", o->title);

@@ -17,24 +17,6 @@ static const char *const daemon_keys[] = {
     "plugins",    "control_socket",      "control_socket_mode", "control_socket_group", "adopt_orphans",
     "agent_token_ttl", "mcp_command", NULL};
 
-static char **strv_copy(const char **v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    char **out = xcalloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = xstrdup(v[i]);
-    return out;
-}
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* systemd's /etc/machine-id is 32 hex digits, a valid subject token; fall
  * back to the host name with anything outside the token alphabet replaced. */
 static char *default_machine_id(void)
@@ -116,8 +98,8 @@ static bool parse_plugins(const cfg_node *sec, daemon_config *out, cfg_diag *d)
                 ok = cfg_error(d, item, "'daemon.plugins': '%s' is listed twice", names[i]);
     }
     if (ok) {
-        out->plugin_path = strv_copy(path);
-        out->plugins = strv_copy(names);
+        out->plugin_path = util_strv_dup(path);
+        out->plugins = util_strv_dup(names);
     }
     free(path);
     free(names);
@@ -220,8 +202,8 @@ void daemon_config_free(daemon_config *c)
     free(c->machine_id);
     free(c->state_dir);
     free(c->runtime_dir);
-    strv_free(c->plugin_path);
-    strv_free(c->plugins);
+    util_strv_free(c->plugin_path);
+    util_strv_free(c->plugins);
     free(c->control_socket);
     free(c->control_socket_group);
     free(c->mcp_command);

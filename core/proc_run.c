@@ -452,17 +452,10 @@ static char **build_env(run *r, const bosun_launch *l)
     return env;
 }
 
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 void bosun_launch_clear(bosun_launch *l)
 {
-    strv_free(l->argv);
-    strv_free(l->env);
+    util_strv_free(l->argv);
+    util_strv_free(l->env);
     free(l->workdir);
     l->argv = l->env = NULL;
     l->workdir = NULL;
@@ -517,7 +510,7 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     int rc = spawn_process(&req, &pid, err, err_size);
     close(child_out);
     close(child_err);
-    strv_free(env);
+    util_strv_free(env);
     free(groups);
     if (rc != 0)
         return -1;

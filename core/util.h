@@ -16,6 +16,11 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* NULL-terminated string arrays: a deep copy (NULL gives an empty array),
+ * and freeing one with its strings. */
+char **util_strv_dup(const char *const *v);
+void util_strv_free(char **v);
+
 /* Wall clock and monotonic clock, in seconds. */
 double util_now(void);
 double util_monotonic(void);
