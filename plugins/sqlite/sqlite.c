@@ -12,8 +12,17 @@
  *                survive a power loss, at the price of one fsync per batch.
  *   batch_max    events per transaction before committing at once, even in
  *                the middle of a loop turn (default 10000, 1..1000000).
+ *   artifact_max_bytes
+ *                the largest artifact content cmd.store.artifacts.put
+ *                accepts, in bytes after base64 decoding; a size with an
+ *                optional unit (K, M, G: powers of 1024), default 10M,
+ *                1K..1G.  A larger put is refused with code "too_large".
+ *                SQLite itself caps one value at its SQLITE_MAX_LENGTH
+ *                (usually 1000000000 bytes), so near 1G that cap may refuse
+ *                first, with the same code.
  *
- * Reload applies synchronous and batch_max; a new path is only noted. */
+ * Reload applies synchronous, batch_max and artifact_max_bytes; a new path
+ * is only noted. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +34,19 @@
 #define SQLSTORE_DEFAULT_FILE      "bosun.db"
 #define SQLSTORE_BATCH_MAX_DEFAULT 10000
 #define SQLSTORE_BATCH_MAX_LIMIT   1000000
+#define SQLSTORE_ARTIFACT_DEFAULT  (10ULL << 20)
+#define SQLSTORE_ARTIFACT_MIN      (1ULL << 10)
+#define SQLSTORE_ARTIFACT_LIMIT    (1ULL << 30)
 
 typedef struct sqlstore_config {
     char *path; /* resolved against state_dir; NULL when only checking */
     bool sync_full;
     long long batch_max;
+    unsigned long long artifact_max;
 } sqlstore_config;
 
-static const char *const sqlstore_keys[] = {"path", "synchronous", "batch_max", NULL};
+static const char *const sqlstore_keys[] = {"path", "synchronous", "batch_max",
+                                            "artifact_max_bytes", NULL};
 
 static char *sqlstore_resolve(const char *state_dir, const char *path)
 {
@@ -84,6 +98,9 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
     ok = sqlstore_read_sync(config, &c->sync_full, d) && ok;
     ok = cfg_get_int(config, "batch_max", SQLSTORE_BATCH_MAX_DEFAULT, 1, SQLSTORE_BATCH_MAX_LIMIT,
                      &c->batch_max, d) &&
+         ok;
+    ok = cfg_get_size(config, "artifact_max_bytes", SQLSTORE_ARTIFACT_DEFAULT,
+                      SQLSTORE_ARTIFACT_MIN, SQLSTORE_ARTIFACT_LIMIT, &c->artifact_max, d) &&
          ok;
     if (!ok || !state_dir)
         return ok;
@@ -138,7 +155,11 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
         cfg_error(d, NULL, "sqlite: out of memory");
         return -1;
     }
-    *s = (sqlstore){.ctx = ctx, .path = c.path, .sync_full = c.sync_full, .batch_max = c.batch_max};
+    *s = (sqlstore){.ctx = ctx,
+                    .path = c.path,
+                    .sync_full = c.sync_full,
+                    .batch_max = c.batch_max,
+                    .artifact_max = c.artifact_max};
     sqlstore_events_init(s);
     char err[768];
     if (sqlstore_open(s, err, sizeof err) != 0) {
@@ -162,7 +183,8 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
 static int sqlstore_plugin_start(void *state, cfg_diag *d)
 {
     sqlstore *s = state;
-    if (sqlstore_events_start(s, d) != 0 || sqlstore_query_start(s, d) != 0)
+    if (sqlstore_events_start(s, d) != 0 || sqlstore_query_start(s, d) != 0 ||
+        sqlstore_artifacts_start(s, d) != 0)
         return -1;
     return 0;
 }
@@ -185,6 +207,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
         }
     }
     s->batch_max = c.batch_max;
+    s->artifact_max = c.artifact_max;
     if (strcmp(c.path, s->path) != 0)
         log_notice("sqlite: path changed to %s; %s stays in use until bosund restarts", c.path,
                    s->path);
@@ -195,6 +218,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
 static void sqlstore_plugin_stop(void *state)
 {
     sqlstore *s = state;
+    sqlstore_artifacts_stop(s);
     sqlstore_query_stop(s);
     sqlstore_events_stop(s);
     log_info("sqlite: %s closed at seq %lld", s->path, (long long)s->last_seq);

@@ -91,6 +91,43 @@ static const char sqlstore_upsert_task_sql[] =
     " owner = CASE WHEN ?11 THEN excluded.owner ELSE owner END,"
     " updated_at = excluded.updated_at";
 
+/* Every event that names a task moves the task's updated_at (never back). */
+static const char sqlstore_touch_task_sql[] =
+    "UPDATE tasks SET updated_at = ?2 WHERE id = ?1 AND (updated_at IS NULL OR updated_at < ?2)";
+
+/* The agent's own report; the run object itself stays as the core sent it. */
+static const char sqlstore_run_status_sql[] =
+    "UPDATE runs SET status = ?2, status_message = ?3 WHERE id = ?1";
+
+/* A request seen again (a replay) updates what it asks, not its answer. */
+static const char sqlstore_request_input_sql[] =
+    "INSERT INTO inputs(id, run, task, agent, question, choices, blocking, status, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)"
+    " ON CONFLICT(id) DO UPDATE SET run = excluded.run, task = excluded.task,"
+    " agent = excluded.agent, question = excluded.question, choices = excluded.choices,"
+    " blocking = excluded.blocking";
+
+static const char sqlstore_answer_input_sql[] =
+    "UPDATE inputs SET status = 'answered', answer = ?2, choice = ?3, answered_by = ?4,"
+    " answered_at = ?5 WHERE id = ?1";
+
+static const char sqlstore_cancel_input_sql[] =
+    "UPDATE inputs SET status = 'cancelled', reason = ?2 WHERE id = ?1";
+
+/* One row per task and url: linking again keeps the first linked_at. */
+static const char sqlstore_link_pr_sql[] =
+    "INSERT INTO prs(task, url, run, owner, repo, number, linked_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    " ON CONFLICT(task, url) DO UPDATE SET run = excluded.run, owner = excluded.owner,"
+    " repo = excluded.repo, number = excluded.number";
+
+static const char sqlstore_issue_token_sql[] =
+    "INSERT INTO tokens(hash, run, task, agent, machine, created_at, expires_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    " ON CONFLICT(hash) DO UPDATE SET run = excluded.run, task = excluded.task,"
+    " agent = excluded.agent, machine = excluded.machine, created_at = excluded.created_at,"
+    " expires_at = excluded.expires_at";
+
 static int sqlstore_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 {
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
@@ -108,6 +145,20 @@ static int sqlstore_prepare_writer(sqlstore *s)
         rc = sqlstore_prepare(s->db, sqlstore_remove_agent_sql, &w->remove_agent);
     if (rc == SQLITE_OK)
         rc = sqlstore_prepare(s->db, sqlstore_upsert_task_sql, &w->upsert_task);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_touch_task_sql, &w->touch_task);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_run_status_sql, &w->run_status);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_request_input_sql, &w->request_input);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_answer_input_sql, &w->answer_input);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_cancel_input_sql, &w->cancel_input);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_link_pr_sql, &w->link_pr);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->db, sqlstore_issue_token_sql, &w->issue_token);
     return rc;
 }
 
@@ -119,6 +170,13 @@ static void sqlstore_finalize_writer(sqlstore *s)
     sqlite3_finalize(w->upsert_agent);
     sqlite3_finalize(w->remove_agent);
     sqlite3_finalize(w->upsert_task);
+    sqlite3_finalize(w->touch_task);
+    sqlite3_finalize(w->run_status);
+    sqlite3_finalize(w->request_input);
+    sqlite3_finalize(w->answer_input);
+    sqlite3_finalize(w->cancel_input);
+    sqlite3_finalize(w->link_pr);
+    sqlite3_finalize(w->issue_token);
     memset(w, 0, sizeof *w);
 }
 
@@ -243,6 +301,16 @@ static int sqlstore_project_agent(sqlstore *s, const sqlstore_event *e, bool rem
     return sqlstore_finish(st, rc);
 }
 
+static int sqlstore_project_agent_configured(sqlstore *s, const sqlstore_event *e)
+{
+    return sqlstore_project_agent(s, e, false);
+}
+
+static int sqlstore_project_agent_removed(sqlstore *s, const sqlstore_event *e)
+{
+    return sqlstore_project_agent(s, e, true);
+}
+
 static int sqlstore_project_task(sqlstore *s, const sqlstore_event *e)
 {
     sqlite3_stmt *st = s->w.upsert_task;
@@ -260,6 +328,156 @@ static int sqlstore_project_task(sqlstore *s, const sqlstore_event *e)
     return sqlstore_finish(st, rc);
 }
 
+/* data.<key> if it is a string, else token idx of the subject. */
+static const char *sqlstore_id(const sqlstore_event *e, const char *key, int idx, char *buf,
+                               size_t size)
+{
+    const char *id = sqlstore_str(e->data, key);
+    return id ? id : sqlstore_token(e->subject, idx, buf, size);
+}
+
+/* Binds data.<keys[i]> to parameter first + i, for each key. */
+static int sqlstore_bind_fields(sqlite3_stmt *st, int first, const json_t *data,
+                                const char *const *keys)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; rc == SQLITE_OK && keys[i]; i++)
+        rc = sqlstore_bind_json(st, first + i, json_object_get(data, keys[i]));
+    return rc;
+}
+
+/* evt.run.<agent>.<run>.status {"state","message"} */
+static int sqlstore_project_run_status(sqlstore *s, const sqlstore_event *e)
+{
+    static const char *const fields[] = {"state", "message", NULL};
+    sqlite3_stmt *st = s->w.run_status;
+    char buf[BUS_SUBJECT_MAX];
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "run", 3, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    return sqlstore_finish(st, rc);
+}
+
+/* Choices are kept as JSON text when they are a list, else as NULL. */
+static int sqlstore_bind_choices(sqlite3_stmt *st, int i, const json_t *choices)
+{
+    return json_is_array(choices) ? sqlstore_bind_json(st, i, choices) : sqlite3_bind_null(st, i);
+}
+
+/* evt.input.<id>.requested {"input","run","task","agent","question",
+ * "choices","blocking"} */
+static int sqlstore_project_input_requested(sqlstore *s, const sqlstore_event *e)
+{
+    static const char *const fields[] = {"run", "task", "agent", "question", NULL};
+    sqlite3_stmt *st = s->w.request_input;
+    char buf[BUS_SUBJECT_MAX];
+    const json_t *blocking = json_object_get(e->data, "blocking");
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "input", 2, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_choices(st, 6, json_object_get(e->data, "choices"));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 7, json_is_true(blocking));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 8, e->time);
+    return sqlstore_finish(st, rc);
+}
+
+/* evt.input.<id>.answered {"input","answer","choice","answered_by"} */
+static int sqlstore_project_input_answered(sqlstore *s, const sqlstore_event *e)
+{
+    static const char *const fields[] = {"answer", "choice", "answered_by", NULL};
+    sqlite3_stmt *st = s->w.answer_input;
+    char buf[BUS_SUBJECT_MAX];
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "input", 2, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 5, e->time);
+    return sqlstore_finish(st, rc);
+}
+
+/* evt.input.<id>.cancelled {"input","reason"} */
+static int sqlstore_project_input_cancelled(sqlstore *s, const sqlstore_event *e)
+{
+    sqlite3_stmt *st = s->w.cancel_input;
+    char buf[BUS_SUBJECT_MAX];
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "input", 2, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_json(st, 2, json_object_get(e->data, "reason"));
+    return sqlstore_finish(st, rc);
+}
+
+/* evt.pr.<task>.linked {"task","run","url","owner","repo","number"} */
+static int sqlstore_project_pr(sqlstore *s, const sqlstore_event *e)
+{
+    static const char *const fields[] = {"url", "run", "owner", "repo", "number", NULL};
+    sqlite3_stmt *st = s->w.link_pr;
+    char buf[BUS_SUBJECT_MAX];
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "task", 2, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 7, e->time);
+    return sqlstore_finish(st, rc);
+}
+
+/* evt.run.<agent>.<run>.token_issued {"run","task","agent","machine","hash",
+ * "expires_at"}: the hash only, the token itself is never on the bus. */
+static int sqlstore_project_token(sqlstore *s, const sqlstore_event *e)
+{
+    sqlite3_stmt *st = s->w.issue_token;
+    char run[BUS_SUBJECT_MAX], agent[BUS_SUBJECT_MAX];
+    const char *machine = sqlstore_str(e->data, "machine");
+    int rc = sqlstore_bind_json(st, 1, json_object_get(e->data, "hash"));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 2, sqlstore_id(e, "run", 3, run, sizeof run));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_json(st, 3, json_object_get(e->data, "task"));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 4, sqlstore_id(e, "agent", 2, agent, sizeof agent));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 5, machine ? machine : s->ctx->machine_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 6, e->time);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_json(st, 7, json_object_get(e->data, "expires_at"));
+    return sqlstore_finish(st, rc);
+}
+
+/* Any event whose data.task names a task moves that task's updated_at. */
+static int sqlstore_touch_task(sqlstore *s, const sqlstore_event *e)
+{
+    const char *task = sqlstore_str(e->data, "task");
+    if (!task)
+        return SQLITE_OK;
+    sqlite3_stmt *st = s->w.touch_task;
+    int rc = sqlstore_bind_text(st, 1, task);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 2, e->time);
+    return sqlstore_finish(st, rc);
+}
+
+typedef int (*sqlstore_projection)(sqlstore *s, const sqlstore_event *e);
+
+/* Which projection an event subject feeds. */
+static const struct {
+    const char *pattern;
+    sqlstore_projection fn;
+} sqlstore_projections[] = {
+    {"evt.run.*.*.state", sqlstore_project_run},
+    {"evt.run.*.*.status", sqlstore_project_run_status},
+    {"evt.run.*.*.token_issued", sqlstore_project_token},
+    {"evt.agent.*.configured", sqlstore_project_agent_configured},
+    {"evt.agent.*.removed", sqlstore_project_agent_removed},
+    {"evt.task.*.updated", sqlstore_project_task},
+    {"evt.input.*.requested", sqlstore_project_input_requested},
+    {"evt.input.*.answered", sqlstore_project_input_answered},
+    {"evt.input.*.cancelled", sqlstore_project_input_cancelled},
+    {"evt.pr.*.linked", sqlstore_project_pr},
+};
+
 /* Errors that come from one odd event rather than from the database: the
  * event is still stored, only its projection is skipped, so one bad event
  * cannot block the store. */
@@ -270,24 +488,33 @@ static bool sqlstore_event_fault(int rc)
            primary == SQLITE_RANGE;
 }
 
+static int sqlstore_project_one(sqlstore *s, const sqlstore_event *e)
+{
+    size_t n = sizeof sqlstore_projections / sizeof sqlstore_projections[0];
+    for (size_t i = 0; i < n; i++)
+        if (bus_pattern_matches(sqlstore_projections[i].pattern, e->subject))
+            return sqlstore_projections[i].fn(s, e);
+    return SQLITE_OK;
+}
+
+/* A fault of the event itself is logged and forgiven; anything else fails
+ * the batch. */
+static int sqlstore_forgive(const sqlstore_event *e, int rc)
+{
+    if (rc == SQLITE_OK || !sqlstore_event_fault(rc))
+        return rc;
+    log_warning("sqlite: event %lld (%s) stored but not projected: %s", (long long)e->seq,
+                e->subject, sqlite3_errstr(rc));
+    return SQLITE_OK;
+}
+
 static int sqlstore_project(sqlstore *s, const sqlstore_event *e)
 {
     if (!json_is_object(e->data) || strncmp(e->subject, "evt.", 4) != 0)
         return SQLITE_OK;
-    int rc = SQLITE_OK;
-    if (bus_pattern_matches("evt.run.*.*.state", e->subject))
-        rc = sqlstore_project_run(s, e);
-    else if (bus_pattern_matches("evt.agent.*.configured", e->subject))
-        rc = sqlstore_project_agent(s, e, false);
-    else if (bus_pattern_matches("evt.agent.*.removed", e->subject))
-        rc = sqlstore_project_agent(s, e, true);
-    else if (bus_pattern_matches("evt.task.*.updated", e->subject))
-        rc = sqlstore_project_task(s, e);
-    if (rc != SQLITE_OK && sqlstore_event_fault(rc)) {
-        log_warning("sqlite: event %lld (%s) stored but not projected: %s", (long long)e->seq,
-                    e->subject, sqlite3_errstr(rc));
-        rc = SQLITE_OK;
-    }
+    int rc = sqlstore_forgive(e, sqlstore_project_one(s, e));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_forgive(e, sqlstore_touch_task(s, e));
     return rc;
 }
 

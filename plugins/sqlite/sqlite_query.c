@@ -21,10 +21,7 @@
 /* Runs and tasks are one row per object, not a log: a caller may ask for all
  * of them at once (the core asks for every active run at start). */
 #define SQLSTORE_OBJECTS_LIMIT_MAX 1000000
-
-typedef struct sqlstore_err {
-    char msg[300];
-} sqlstore_err;
+#define SQLSTORE_HASH_HEX_LEN      64
 
 /* ------------------------------------------------------------ SQL function */
 
@@ -45,11 +42,7 @@ int sqlstore_register_functions(sqlite3 *db)
 
 /* ------------------------------------------------------------ arguments */
 
-static bool sqlstore_bad(sqlstore_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Fills e and returns false, so that checks can "return sqlstore_bad(...)". */
-static bool sqlstore_bad(sqlstore_err *e, const char *fmt, ...)
+bool sqlstore_bad(sqlstore_err *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -59,7 +52,7 @@ static bool sqlstore_bad(sqlstore_err *e, const char *fmt, ...)
 }
 
 /* Arguments are an object; null (or nothing) means {}. */
-static bool sqlstore_check_args(const json_t *args, const char *const *allowed, sqlstore_err *e)
+bool sqlstore_check_args(const json_t *args, const char *const *allowed, sqlstore_err *e)
 {
     if (json_is_null(args))
         return true;
@@ -79,14 +72,14 @@ static bool sqlstore_check_args(const json_t *args, const char *const *allowed, 
 }
 
 /* A member that is absent or null keeps the default already in *out. */
-static const json_t *sqlstore_arg(const json_t *args, const char *key)
+const json_t *sqlstore_arg(const json_t *args, const char *key)
 {
     const json_t *v = json_object_get(args, key);
     return json_is_null(v) ? NULL : v;
 }
 
-static bool sqlstore_arg_int(const json_t *args, const char *key, json_int_t min, json_int_t max,
-                             json_int_t *out, sqlstore_err *e)
+bool sqlstore_arg_int(const json_t *args, const char *key, json_int_t min, json_int_t max,
+                      json_int_t *out, sqlstore_err *e)
 {
     const json_t *v = sqlstore_arg(args, key);
     if (!v)
@@ -102,7 +95,7 @@ static bool sqlstore_arg_int(const json_t *args, const char *key, json_int_t min
                         (long long)max);
 }
 
-static bool sqlstore_arg_str(const json_t *args, const char *key, const char **out, sqlstore_err *e)
+bool sqlstore_arg_str(const json_t *args, const char *key, const char **out, sqlstore_err *e)
 {
     const json_t *v = sqlstore_arg(args, key);
     if (!v)
@@ -113,7 +106,7 @@ static bool sqlstore_arg_str(const json_t *args, const char *key, const char **o
     return true;
 }
 
-static bool sqlstore_arg_bool(const json_t *args, const char *key, int *out, sqlstore_err *e)
+bool sqlstore_arg_bool(const json_t *args, const char *key, int *out, sqlstore_err *e)
 {
     const json_t *v = sqlstore_arg(args, key);
     if (!v)
@@ -137,12 +130,12 @@ static bool sqlstore_arg_objects_limit(const json_t *args, json_int_t *out, sqls
 
 /* ------------------------------------------------------------ replies */
 
-static json_t *sqlstore_error_reply(const char *code, const char *message)
+json_t *sqlstore_error_reply(const char *code, const char *message)
 {
     return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
 }
 
-static json_t *sqlstore_db_error(sqlstore *s)
+json_t *sqlstore_db_error(sqlstore *s)
 {
     char msg[300];
     snprintf(msg, sizeof msg, "%s: %s", s->path, sqlite3_errmsg(s->db));
@@ -151,7 +144,7 @@ static json_t *sqlstore_db_error(sqlstore *s)
 }
 
 /* A column as JSON: numbers stay numbers, text stays text. */
-static json_t *sqlstore_column_json(sqlite3_stmt *st, int i)
+json_t *sqlstore_column_json(sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER:
@@ -170,14 +163,14 @@ static json_t *sqlstore_column_json(sqlite3_stmt *st, int i)
 }
 
 /* A JSON text column parsed back; null when absent or unreadable. */
-static json_t *sqlstore_column_parsed(sqlite3_stmt *st, int i)
+json_t *sqlstore_column_parsed(sqlite3_stmt *st, int i)
 {
     const char *text = (const char *)sqlite3_column_text(st, i);
     json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
     return v ? v : json_null();
 }
 
-static const char *sqlstore_column_str(sqlite3_stmt *st, int i)
+const char *sqlstore_column_str(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
 }
@@ -316,121 +309,322 @@ static json_t *sqlstore_events_query(sqlstore *s, const json_t *args)
     return sqlstore_events_run(s, &a);
 }
 
-/* ------------------------------------------------------------ runs */
+/* ------------------------------------------------------------ rows */
 
-static const char *const sqlstore_runs_keys[] = {"run", "agent", "active", "limit", NULL};
-
-/* Parameters: ?1 run, ?2 agent, ?3 limit. */
-static char *sqlstore_runs_sql(const sqlstore *s, const char *run, const char *agent, int active)
+json_t *sqlstore_row_object(sqlite3_stmt *st, const char *const *names)
 {
-    const char *state = "";
-    if (active == 1)
-        state = " AND IFNULL(state, '') NOT IN ";
-    else if (active == 0)
-        state = " AND state IN ";
-    return sqlite3_mprintf("SELECT data FROM runs WHERE 1%s%s%s%s"
-                           " ORDER BY COALESCE(created_at, updated_at) DESC, rowid DESC LIMIT ?3",
-                           run ? " AND id = ?1" : "", agent ? " AND agent = ?2" : "", state,
-                           active >= 0 ? s->terminal_sql : "");
+    json_t *o = json_object();
+    for (int i = 0; names[i]; i++)
+        json_object_set_new(o, names[i], sqlstore_column_json(st, i));
+    return o;
 }
 
-static json_t *sqlstore_runs_run(sqlstore *s, const char *run, const char *agent, int active,
-                                 json_int_t limit)
+json_t *sqlstore_collect(sqlstore *s, sqlite3_stmt *st, int rc, const char *key,
+                         sqlstore_row_fn row)
 {
-    char *sql = sqlstore_runs_sql(s, run, agent, active);
-    sqlite3_stmt *st = NULL;
-    int rc = sql ? sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-    sqlite3_free(sql);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, limit);
-    json_t *runs = json_array();
+    json_t *rows = json_array();
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *o = sqlstore_column_parsed(st, 0);
-        if (json_is_object(o))
-            json_array_append_new(runs, o);
-        else
-            json_decref(o);
+        json_t *o = row(st);
+        if (o)
+            json_array_append_new(rows, o);
         rc = SQLITE_OK;
     }
+    json_t *reply = rc == SQLITE_DONE ? json_pack("{s:o}", key, rows) : sqlstore_db_error(s);
+    if (rc != SQLITE_DONE)
+        json_decref(rows);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(runs);
-        return sqlstore_db_error(s);
+    return reply;
+}
+
+/* Prepares sql (from sqlite3_mprintf, freed here; NULL when out of memory). */
+static int sqlstore_prepare_query(sqlstore *s, char *sql, sqlite3_stmt **st)
+{
+    *st = NULL;
+    int rc = sql ? sqlite3_prepare_v2(s->db, sql, -1, st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    return rc;
+}
+
+/* Binds text (or NULL) to parameter i if the statement was made so far. */
+static int sqlstore_bind_arg(sqlite3_stmt *st, int rc, int i, const char *text)
+{
+    return rc == SQLITE_OK ? sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) : rc;
+}
+
+static int sqlstore_bind_limit(sqlite3_stmt *st, int rc, int i, json_int_t limit)
+{
+    return rc == SQLITE_OK ? sqlite3_bind_int64(st, i, limit) : rc;
+}
+
+/* " AND <clause>" when the filter is given, else "". */
+static const char *sqlstore_filter(const char *value, const char *clause)
+{
+    return value ? clause : "";
+}
+
+/* ------------------------------------------------------------ runs */
+
+static const char *const sqlstore_runs_keys[] = {"run", "agent", "task", "active", "limit", NULL};
+
+typedef struct sqlstore_runs_args {
+    const char *run, *agent, *task;
+    int active; /* -1: any state */
+    json_int_t limit;
+} sqlstore_runs_args;
+
+/* Parameters: ?1 run, ?2 agent, ?3 task, ?4 limit. */
+static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
+{
+    const char *state = "";
+    if (a->active == 1)
+        state = " AND IFNULL(state, '') NOT IN ";
+    else if (a->active == 0)
+        state = " AND state IN ";
+    return sqlite3_mprintf(
+        "SELECT data, status, status_message FROM runs WHERE 1%s%s%s%s%s"
+        " ORDER BY COALESCE(created_at, updated_at) DESC, rowid DESC LIMIT ?4",
+        sqlstore_filter(a->run, " AND id = ?1"), sqlstore_filter(a->agent, " AND agent = ?2"),
+        sqlstore_filter(a->task, " AND task = ?3"), state, a->active >= 0 ? s->terminal_sql : "");
+}
+
+/* The run object as the core published it, with the agent's own status. */
+static json_t *sqlstore_run_row(sqlite3_stmt *st)
+{
+    json_t *o = sqlstore_column_parsed(st, 0);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return NULL;
     }
-    return json_pack("{s:o}", "runs", runs);
+    json_object_set_new(o, "status", sqlstore_column_json(st, 1));
+    json_object_set_new(o, "status_message", sqlstore_column_json(st, 2));
+    return o;
+}
+
+static json_t *sqlstore_runs_run(sqlstore *s, const sqlstore_runs_args *a)
+{
+    sqlite3_stmt *st;
+    int rc = sqlstore_prepare_query(s, sqlstore_runs_sql(s, a), &st);
+    rc = sqlstore_bind_arg(st, rc, 1, a->run);
+    rc = sqlstore_bind_arg(st, rc, 2, a->agent);
+    rc = sqlstore_bind_arg(st, rc, 3, a->task);
+    rc = sqlstore_bind_limit(st, rc, 4, a->limit);
+    return sqlstore_collect(s, st, rc, "runs", sqlstore_run_row);
 }
 
 static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
 {
-    const char *run = NULL, *agent = NULL;
-    int active = -1; /* -1: any state */
-    json_int_t limit = SQLSTORE_LIMIT_DEFAULT;
+    sqlstore_runs_args a = {.active = -1, .limit = SQLSTORE_LIMIT_DEFAULT};
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_runs_keys, &e) ||
-        !sqlstore_arg_str(args, "run", &run, &e) || !sqlstore_arg_str(args, "agent", &agent, &e) ||
-        !sqlstore_arg_bool(args, "active", &active, &e) ||
-        !sqlstore_arg_objects_limit(args, &limit, &e))
+        !sqlstore_arg_str(args, "run", &a.run, &e) ||
+        !sqlstore_arg_str(args, "agent", &a.agent, &e) ||
+        !sqlstore_arg_str(args, "task", &a.task, &e) ||
+        !sqlstore_arg_bool(args, "active", &a.active, &e) ||
+        !sqlstore_arg_objects_limit(args, &a.limit, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    return sqlstore_runs_run(s, run, agent, active, limit);
+    return sqlstore_runs_run(s, &a);
 }
 
 /* ------------------------------------------------------------ tasks */
 
-static const char *const sqlstore_tasks_keys[] = {"task", "limit", NULL};
+static const char *const sqlstore_tasks_keys[] = {"task", "status", "limit", NULL};
 
 /* Column names, in SELECT order, as the keys of a task object. */
 static const char *const sqlstore_task_columns[] = {
-    "task", "title", "prompt", "status", "agent", "owner", "created_at", "updated_at", NULL,
+    "task",  "title",      "prompt",     "status",         "agent",
+    "owner", "created_at", "updated_at", "pending_inputs", NULL,
 };
 
 static json_t *sqlstore_task_row(sqlite3_stmt *st)
 {
-    json_t *o = json_object();
-    for (int i = 0; sqlstore_task_columns[i]; i++)
-        json_object_set_new(o, sqlstore_task_columns[i], sqlstore_column_json(st, i));
-    return o;
+    return sqlstore_row_object(st, sqlstore_task_columns);
 }
 
-static json_t *sqlstore_tasks_run(sqlstore *s, const char *task, json_int_t limit)
+/* Parameters: ?1 task, ?2 status, ?3 limit. */
+static char *sqlstore_tasks_sql(const char *task, const char *status)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                task ? "SELECT id, title, prompt, status, agent, owner, created_at,"
-                                       " updated_at FROM tasks WHERE id = ?1 LIMIT ?2"
-                                     : "SELECT id, title, prompt, status, agent, owner, created_at,"
-                                       " updated_at FROM tasks"
-                                       " ORDER BY updated_at DESC, rowid DESC LIMIT ?2",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, task, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 2, limit);
-    json_t *tasks = json_array();
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_array_append_new(tasks, sqlstore_task_row(st));
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(tasks);
-        return sqlstore_db_error(s);
-    }
-    return json_pack("{s:o}", "tasks", tasks);
+    return sqlite3_mprintf(
+        "SELECT id, title, prompt, status, agent, owner, created_at, updated_at,"
+        " (SELECT count(*) FROM inputs WHERE inputs.task = tasks.id AND inputs.status = 'pending')"
+        " FROM tasks WHERE 1%s%s ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
+        sqlstore_filter(task, " AND id = ?1"), sqlstore_filter(status, " AND status = ?2"));
+}
+
+static json_t *sqlstore_tasks_run(sqlstore *s, const char *task, const char *status,
+                                  json_int_t limit)
+{
+    sqlite3_stmt *st;
+    int rc = sqlstore_prepare_query(s, sqlstore_tasks_sql(task, status), &st);
+    rc = sqlstore_bind_arg(st, rc, 1, task);
+    rc = sqlstore_bind_arg(st, rc, 2, status);
+    rc = sqlstore_bind_limit(st, rc, 3, limit);
+    return sqlstore_collect(s, st, rc, "tasks", sqlstore_task_row);
 }
 
 static json_t *sqlstore_tasks_query(sqlstore *s, const json_t *args)
 {
-    const char *task = NULL;
+    const char *task = NULL, *status = NULL;
     json_int_t limit = SQLSTORE_LIMIT_DEFAULT;
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_tasks_keys, &e) ||
-        !sqlstore_arg_str(args, "task", &task, &e) || !sqlstore_arg_objects_limit(args, &limit, &e))
+        !sqlstore_arg_str(args, "task", &task, &e) ||
+        !sqlstore_arg_str(args, "status", &status, &e) ||
+        !sqlstore_arg_objects_limit(args, &limit, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    return sqlstore_tasks_run(s, task, limit);
+    return sqlstore_tasks_run(s, task, status, limit);
+}
+
+/* ------------------------------------------------------------ inputs */
+
+static const char *const sqlstore_inputs_keys[] = {"input", "task", "run", "status", "limit", NULL};
+
+static const char *const sqlstore_input_statuses[] = {"pending", "answered", "cancelled", NULL};
+
+/* Column names, in SELECT order, as the keys of an input object. */
+static const char *const sqlstore_input_columns[] = {
+    "input",  "task",   "run",         "agent",  "question",   "choices",     "blocking", "status",
+    "answer", "choice", "answered_by", "reason", "created_at", "answered_at", NULL,
+};
+#define SQLSTORE_INPUT_CHOICES  5
+#define SQLSTORE_INPUT_BLOCKING 6
+
+typedef struct sqlstore_inputs_args {
+    const char *input, *task, *run, *status;
+    json_int_t limit;
+} sqlstore_inputs_args;
+
+static bool sqlstore_arg_input_status(const json_t *args, const char **out, sqlstore_err *e)
+{
+    if (!sqlstore_arg_str(args, "status", out, e))
+        return false;
+    if (!*out)
+        return true;
+    for (int i = 0; sqlstore_input_statuses[i]; i++)
+        if (strcmp(*out, sqlstore_input_statuses[i]) == 0)
+            return true;
+    return sqlstore_bad(e, "'status' must be pending, answered or cancelled, got '%s'", *out);
+}
+
+static bool sqlstore_inputs_parse(const json_t *args, sqlstore_inputs_args *a, sqlstore_err *e)
+{
+    *a = (sqlstore_inputs_args){.limit = SQLSTORE_LIMIT_DEFAULT};
+    return sqlstore_check_args(args, sqlstore_inputs_keys, e) &&
+           sqlstore_arg_str(args, "input", &a->input, e) &&
+           sqlstore_arg_str(args, "task", &a->task, e) &&
+           sqlstore_arg_str(args, "run", &a->run, e) &&
+           sqlstore_arg_input_status(args, &a->status, e) &&
+           sqlstore_arg_objects_limit(args, &a->limit, e);
+}
+
+/* choices come back as the list they were, blocking as a boolean. */
+static json_t *sqlstore_input_row(sqlite3_stmt *st)
+{
+    json_t *o = sqlstore_row_object(st, sqlstore_input_columns);
+    json_object_set_new(o, "choices", sqlstore_column_parsed(st, SQLSTORE_INPUT_CHOICES));
+    json_object_set_new(o, "blocking",
+                        json_boolean(sqlite3_column_int(st, SQLSTORE_INPUT_BLOCKING) != 0));
+    return o;
+}
+
+/* Parameters: ?1 input, ?2 task, ?3 run, ?4 status, ?5 limit. */
+static char *sqlstore_inputs_sql(const sqlstore_inputs_args *a)
+{
+    return sqlite3_mprintf(
+        "SELECT id, task, run, agent, question, choices, blocking, status,"
+        " answer, choice, answered_by, reason, created_at, answered_at"
+        " FROM inputs WHERE 1%s%s%s%s"
+        " ORDER BY created_at DESC, rowid DESC LIMIT ?5",
+        sqlstore_filter(a->input, " AND id = ?1"), sqlstore_filter(a->task, " AND task = ?2"),
+        sqlstore_filter(a->run, " AND run = ?3"), sqlstore_filter(a->status, " AND status = ?4"));
+}
+
+static json_t *sqlstore_inputs_query(sqlstore *s, const json_t *args)
+{
+    sqlstore_inputs_args a;
+    sqlstore_err e;
+    if (!sqlstore_inputs_parse(args, &a, &e))
+        return sqlstore_error_reply("bad_request", e.msg);
+    sqlite3_stmt *st;
+    int rc = sqlstore_prepare_query(s, sqlstore_inputs_sql(&a), &st);
+    rc = sqlstore_bind_arg(st, rc, 1, a.input);
+    rc = sqlstore_bind_arg(st, rc, 2, a.task);
+    rc = sqlstore_bind_arg(st, rc, 3, a.run);
+    rc = sqlstore_bind_arg(st, rc, 4, a.status);
+    rc = sqlstore_bind_limit(st, rc, 5, a.limit);
+    return sqlstore_collect(s, st, rc, "inputs", sqlstore_input_row);
+}
+
+/* ------------------------------------------------------------ prs */
+
+static const char *const sqlstore_prs_keys[] = {"task", NULL};
+
+static const char *const sqlstore_pr_columns[] = {
+    "task", "run", "url", "owner", "repo", "number", "linked_at", NULL,
+};
+
+static json_t *sqlstore_pr_row(sqlite3_stmt *st)
+{
+    return sqlstore_row_object(st, sqlstore_pr_columns);
+}
+
+/* Without a task, the pull requests of every task, in the order linked. */
+static json_t *sqlstore_prs_query(sqlstore *s, const json_t *args)
+{
+    const char *task = NULL;
+    sqlstore_err e;
+    if (!sqlstore_check_args(args, sqlstore_prs_keys, &e) ||
+        !sqlstore_arg_str(args, "task", &task, &e))
+        return sqlstore_error_reply("bad_request", e.msg);
+    sqlite3_stmt *st;
+    int rc = sqlstore_prepare_query(
+        s,
+        sqlite3_mprintf("SELECT task, run, url, owner, repo, number, linked_at FROM prs"
+                        " WHERE 1%s ORDER BY linked_at, rowid",
+                        sqlstore_filter(task, " AND task = ?1")),
+        &st);
+    if (task)
+        rc = sqlstore_bind_arg(st, rc, 1, task);
+    return sqlstore_collect(s, st, rc, "prs", sqlstore_pr_row);
+}
+
+/* ------------------------------------------------------------ tokens */
+
+static const char *const sqlstore_tokens_keys[] = {"hash", NULL};
+
+static const char *const sqlstore_token_columns[] = {
+    "hash", "run", "task", "agent", "machine", "created_at", "expires_at", NULL,
+};
+
+/* A token hash is a SHA-256 in lowercase hex. */
+static bool sqlstore_is_hash(const char *hash)
+{
+    size_t n = strspn(hash, "0123456789abcdef");
+    return n == SQLSTORE_HASH_HEX_LEN && hash[n] == '\0';
+}
+
+static json_t *sqlstore_token_row(sqlite3_stmt *st)
+{
+    return sqlstore_row_object(st, sqlstore_token_columns);
+}
+
+static json_t *sqlstore_tokens_query(sqlstore *s, const json_t *args)
+{
+    const char *hash = NULL;
+    sqlstore_err e;
+    if (!sqlstore_check_args(args, sqlstore_tokens_keys, &e) ||
+        !sqlstore_arg_str(args, "hash", &hash, &e))
+        return sqlstore_error_reply("bad_request", e.msg);
+    if (!hash || !sqlstore_is_hash(hash))
+        return sqlstore_error_reply("bad_request",
+                                    "'hash' must be a SHA-256 as 64 lowercase hex digits");
+    sqlite3_stmt *st;
+    int rc = sqlstore_prepare_query(
+        s,
+        sqlite3_mprintf("SELECT hash, run, task, agent, machine, created_at, expires_at"
+                        " FROM tokens WHERE hash = ?1"),
+        &st);
+    rc = sqlstore_bind_arg(st, rc, 1, hash);
+    return sqlstore_collect(s, st, rc, "tokens", sqlstore_token_row);
 }
 
 /* ------------------------------------------------------------ status */
@@ -442,18 +636,17 @@ static json_t *sqlstore_status_query(sqlstore *s, const json_t *args)
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_no_keys, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:I,s:s,s:I,s:b}", "backend", "sqlite", "path", s->path,
-                     "events", (json_int_t)s->n_events, "last_seq", (json_int_t)s->last_seq,
-                     "schema_version", s->schema_version, "pending", (json_int_t)s->n_batch,
-                     "synchronous", s->sync_full ? "full" : "normal", "batch_max",
-                     (json_int_t)s->batch_max, "failing", s->failing);
+    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:I,s:s,s:I,s:b,s:I}", "backend", "sqlite", "path",
+                     s->path, "events", (json_int_t)s->n_events, "last_seq",
+                     (json_int_t)s->last_seq, "schema_version", s->schema_version, "pending",
+                     (json_int_t)s->n_batch, "synchronous", s->sync_full ? "full" : "normal",
+                     "batch_max", (json_int_t)s->batch_max, "failing", s->failing,
+                     "artifact_max_bytes", (json_int_t)s->artifact_max);
 }
 
 /* ------------------------------------------------------------ handlers */
 
-typedef json_t *(*sqlstore_query_fn)(sqlstore *s, const json_t *args);
-
-static void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query_fn fn)
+void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query_fn fn)
 {
     /* A published message nobody waits for would be answered into the void. */
     if (!msg->reply)
@@ -485,6 +678,21 @@ static void sqlstore_on_status(bus_t *bus, const bus_msg *msg, void *arg)
     sqlstore_answer(bus, msg, arg, sqlstore_status_query);
 }
 
+static void sqlstore_on_inputs(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    sqlstore_answer(bus, msg, arg, sqlstore_inputs_query);
+}
+
+static void sqlstore_on_prs(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    sqlstore_answer(bus, msg, arg, sqlstore_prs_query);
+}
+
+static void sqlstore_on_tokens(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    sqlstore_answer(bus, msg, arg, sqlstore_tokens_query);
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 /* "('STOPPED','EXITED',...)" from the list in <bosun/store.h>. */
@@ -502,7 +710,7 @@ static char *sqlstore_terminal_sql(void)
     return done;
 }
 
-static bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d)
+bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d)
 {
     bus_sub *sub = bus_subscribe(s->ctx->bus, subject, fn, s);
     if (!sub)
@@ -521,10 +729,16 @@ int sqlstore_query_start(sqlstore *s, cfg_diag *d)
     s->q_runs = sqlstore_sub(s, BOSUN_STORE_RUNS, sqlstore_on_runs, d);
     s->q_tasks = sqlstore_sub(s, BOSUN_STORE_TASKS, sqlstore_on_tasks, d);
     s->q_status = sqlstore_sub(s, BOSUN_STORE_STATUS, sqlstore_on_status, d);
-    return s->q_events && s->q_runs && s->q_tasks && s->q_status ? 0 : -1;
+    s->q_inputs = sqlstore_sub(s, BOSUN_STORE_INPUTS, sqlstore_on_inputs, d);
+    s->q_prs = sqlstore_sub(s, BOSUN_STORE_PRS, sqlstore_on_prs, d);
+    s->q_tokens = sqlstore_sub(s, BOSUN_STORE_TOKENS, sqlstore_on_tokens, d);
+    return s->q_events && s->q_runs && s->q_tasks && s->q_status && s->q_inputs && s->q_prs &&
+                   s->q_tokens
+               ? 0
+               : -1;
 }
 
-static void sqlstore_unsub(sqlstore *s, bus_sub **sub)
+void sqlstore_unsub(sqlstore *s, bus_sub **sub)
 {
     if (*sub)
         bus_unsubscribe(s->ctx->bus, *sub);
@@ -537,6 +751,9 @@ void sqlstore_query_stop(sqlstore *s)
     sqlstore_unsub(s, &s->q_runs);
     sqlstore_unsub(s, &s->q_tasks);
     sqlstore_unsub(s, &s->q_status);
+    sqlstore_unsub(s, &s->q_inputs);
+    sqlstore_unsub(s, &s->q_prs);
+    sqlstore_unsub(s, &s->q_tokens);
     sqlite3_free(s->terminal_sql);
     s->terminal_sql = NULL;
 }

@@ -56,9 +56,47 @@ static int sqlstore_migrate_v1(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v1_sql);
 }
 
+/* Version 2: input requests, pull requests, agent token hashes, artifacts,
+ * and the agent's own status report on runs.
+ *
+ * An artifact's content is its row's last column: SQLite reads a row's
+ * columns in order, so metadata placed after a large BLOB would cost a walk
+ * through the BLOB's overflow pages on every listing.  Artifacts keep a
+ * rowid (no WITHOUT ROWID), which suits rows that large. */
+static const char sqlstore_v2_sql[] =
+    "ALTER TABLE runs ADD COLUMN status TEXT;"
+    "ALTER TABLE runs ADD COLUMN status_message TEXT;"
+    "CREATE INDEX runs_task ON runs(task) WHERE task IS NOT NULL;"
+    "CREATE TABLE inputs ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " run TEXT, task TEXT, agent TEXT, question TEXT, choices TEXT, blocking INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'pending',"
+    " answer TEXT, choice INTEGER, answered_by TEXT, reason TEXT,"
+    " created_at REAL, answered_at REAL);"
+    "CREATE INDEX inputs_task_status ON inputs(task, status);"
+    "CREATE INDEX inputs_run ON inputs(run);"
+    "CREATE TABLE prs ("
+    " task TEXT NOT NULL, url TEXT NOT NULL,"
+    " run TEXT, owner TEXT, repo TEXT, number INTEGER, linked_at REAL,"
+    " PRIMARY KEY(task, url));"
+    "CREATE TABLE tokens ("
+    " hash TEXT PRIMARY KEY NOT NULL,"
+    " run TEXT, task TEXT, agent TEXT, machine TEXT, created_at REAL, expires_at REAL);"
+    "CREATE TABLE artifacts ("
+    " task TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, run TEXT,"
+    " mime_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+    " created_at REAL NOT NULL, content BLOB NOT NULL,"
+    " PRIMARY KEY(task, name, version));";
+
+static int sqlstore_migrate_v2(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v2_sql);
+}
+
 /* Index i migrates from version i to version i + 1. */
 static const sqlstore_migration sqlstore_migrations[] = {
     sqlstore_migrate_v1,
+    sqlstore_migrate_v2,
 };
 
 int sqlstore_schema_latest(void)
@@ -113,7 +151,8 @@ static int sqlstore_migrate(sqlstore *s, int version, char *err, size_t errlen)
                      v, v + 1, sqlite3_errmsg(s->db));
             return -1;
         }
-        if (v > 0)
+        /* A new file is created, not migrated: only say so for old ones. */
+        if (version > 0)
             log_notice("sqlite: %s migrated from schema version %d to %d", s->path, v, v + 1);
     }
     s->schema_version = latest;

@@ -4,7 +4,9 @@
  * sqlite_schema.c  opening the file, pragmas, versioned migrations
  * sqlite_events.c  the evt.> subscription, group commit, projections,
  *                  the stored.* feed
- * sqlite_query.c   cmd.store.* requests
+ * sqlite_query.c   cmd.store.* queries, and the argument and reply helpers
+ *                  shared with sqlite_artifacts.c
+ * sqlite_artifacts.c  cmd.store.artifacts.put and cmd.store.artifacts
  *
  * Everything runs on the daemon's loop thread, so the state needs no lock. */
 #ifndef BOSUN_SQLITE_STORE_H
@@ -34,6 +36,13 @@ typedef struct sqlstore_writer {
     sqlite3_stmt *upsert_agent;
     sqlite3_stmt *remove_agent;
     sqlite3_stmt *upsert_task;
+    sqlite3_stmt *touch_task; /* updated_at of the task an event names */
+    sqlite3_stmt *run_status;
+    sqlite3_stmt *request_input;
+    sqlite3_stmt *answer_input;
+    sqlite3_stmt *cancel_input;
+    sqlite3_stmt *link_pr;
+    sqlite3_stmt *issue_token;
 } sqlstore_writer;
 
 typedef struct sqlstore {
@@ -43,6 +52,7 @@ typedef struct sqlstore {
     char *path;     /* the configured path, resolved against state_dir */
     bool sync_full; /* synchronous = FULL instead of NORMAL */
     long long batch_max;
+    unsigned long long artifact_max; /* bytes of one artifact's content */
 
     sqlite3 *db;
     int schema_version;
@@ -66,7 +76,8 @@ typedef struct sqlstore {
     ev_prepare prepare;
     ev_timer retry;
     bus_sub *events_sub;
-    bus_sub *q_events, *q_runs, *q_tasks, *q_status;
+    bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
+    bus_sub *q_artifacts, *q_artifacts_put;
     char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
 } sqlstore;
 
@@ -99,5 +110,51 @@ int sqlstore_query_start(sqlstore *s, cfg_diag *d);
 void sqlstore_query_stop(sqlstore *s);
 /* Registers bosun_match(pattern, subject) on db. */
 int sqlstore_register_functions(sqlite3 *db);
+
+/* Request helpers (sqlite_query.c), for every cmd.store.* handler. */
+typedef struct sqlstore_err {
+    char msg[300];
+} sqlstore_err;
+
+/* Fills e and returns false, so that checks can "return sqlstore_bad(...)". */
+bool sqlstore_bad(sqlstore_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Arguments are an object with only the allowed keys; null means {}. */
+bool sqlstore_check_args(const json_t *args, const char *const *allowed, sqlstore_err *e);
+/* The member key of args, or NULL when absent or null. */
+const json_t *sqlstore_arg(const json_t *args, const char *key);
+/* Typed members: absent or null keeps the default already in *out. */
+bool sqlstore_arg_int(const json_t *args, const char *key, json_int_t min, json_int_t max,
+                      json_int_t *out, sqlstore_err *e);
+bool sqlstore_arg_str(const json_t *args, const char *key, const char **out, sqlstore_err *e);
+bool sqlstore_arg_bool(const json_t *args, const char *key, int *out, sqlstore_err *e);
+/* {"error": {"code", "message"}} */
+json_t *sqlstore_error_reply(const char *code, const char *message);
+/* A store_error reply with SQLite's last message on s->db (logged). */
+json_t *sqlstore_db_error(sqlstore *s);
+/* A column as JSON (numbers, text, null), a JSON text column parsed back
+ * (null when absent or unreadable), a text column as a C string. */
+json_t *sqlstore_column_json(sqlite3_stmt *st, int i);
+json_t *sqlstore_column_parsed(sqlite3_stmt *st, int i);
+const char *sqlstore_column_str(sqlite3_stmt *st, int i);
+/* Builds one reply object from the current row of st. */
+typedef json_t *(*sqlstore_row_fn)(sqlite3_stmt *st);
+/* {names[i]: column i} for each name. */
+json_t *sqlstore_row_object(sqlite3_stmt *st, const char *const *names);
+/* Steps st (prepared and bound when rc is SQLITE_OK) to its end and
+ * returns {key: [row(st) for each row, NULL results skipped]}, or a
+ * store_error; finalizes st either way. */
+json_t *sqlstore_collect(sqlstore *s, sqlite3_stmt *st, int rc, const char *key,
+                         sqlstore_row_fn row);
+/* Answers a request with fn(s, its arguments); a request without a reply
+ * subject is ignored. */
+typedef json_t *(*sqlstore_query_fn)(sqlstore *s, const json_t *args);
+void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query_fn fn);
+/* Subscribes fn with s as its argument; on failure says so in d. */
+bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d);
+void sqlstore_unsub(sqlstore *s, bus_sub **sub);
+
+/* sqlite_artifacts.c */
+int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d);
+void sqlstore_artifacts_stop(sqlstore *s);
 
 #endif
