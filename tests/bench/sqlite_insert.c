@@ -16,6 +16,7 @@
  *     text is the 99-character line print_lines wrote as line n).  All of
  *     them equal to the number of lines written (min_n 1) means no line was
  *     lost, duplicated or garbled. */
+#define _POSIX_C_SOURCE 200809L
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 # Man pages: mandoc finds nothing above style level, and every command,
 # option and config key that exists is documented.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 12
+plan 15
 
 M="$top_srcdir/man"
 if [ -z "${MANDOC:-}" ]; then MANDOC=$(command -v mandoc); fi
@@ -13,12 +13,18 @@ else
     is "mandoc -Tlint -Wwarning reports nothing" "$out" ""
 fi
 missing=
-for cmd in status plugins reload pub request sub ps start stop restart logs events; do
-    grep -Eq "^\.It Cm $cmd( |\$)" "$M/bosunctl.1" || missing="$missing $cmd"
+# Multi-word commands are written with '_' here: "task_create" is the item
+# ".It Cm task create ...".
+for cmd in status plugins reload pub request sub ps start stop restart logs events \
+           task_create task_list task_show input_list input_answer artifact_list \
+           artifact_get mcp; do
+    words=$(printf '%s' "$cmd" | tr _ ' ')
+    grep -Eq "^\.It Cm $words( |\$)" "$M/bosunctl.1" || missing="$missing $cmd"
 done
 is "bosunctl(1) documents every command" "$missing" ""
 missing=
-for opt in json timeout count socket config task prompt prompt-file follow tail since subject; do
+for opt in json timeout count socket config task prompt prompt-file follow tail since subject \
+           title agent choice version pending token-file; do
     grep -q "$opt" "$M/bosunctl.1" || missing="$missing $opt"
 done
 is "bosunctl(1) documents every option" "$missing" ""
@@ -28,7 +34,8 @@ for key in machine_id state_dir runtime_dir log_level plugin_path plugins contro
            type command workdir env user group autostart restart start_secs max_restarts \
            restart_reset backoff_base backoff_max stop_signal stop_timeout instances \
            log_max_bytes log_keep line_max \
-           path synchronous batch_max; do
+           agent_token_ttl mcp_command \
+           path synchronous batch_max artifact_max_bytes; do
     grep -Eq "^\.It Cm $key( |\$)" "$M/bosun.yaml.5" || missing="$missing $key"
 done
 is "bosun.yaml(5) documents every key" "$missing" ""
@@ -46,6 +53,14 @@ for word in '^\.Sh SUPERVISION' '^\.Sh CRASH SAFETY' STOPPED STARTING RUNNING BA
     grep -q -- "$word" "$M/bosund.8" || missing="$missing $word"
 done
 is "bosund(8) documents supervision, the agents' environment and crash safety" "$missing" ""
+missing=
+for word in WAITING_INPUT '^\.Ss Waiting for input' '^\.Ss Agent tokens and MCP' BOSUN_SOCKET \
+            BOSUN_AGENT_TOKEN BOSUN_MCP_CONFIG BOSUN_RESUME BOSUN_RESUMED_FROM \
+            BOSUN_INPUT_REQUEST_ID BOSUN_INPUT_ANSWER BOSUN_INPUT_ANSWER_FILE mcp.json \
+            token_issued agent_token_ttl mcp_command resumed_from; do
+    grep -q -- "$word" "$M/bosund.8" || missing="$missing $word"
+done
+is "bosund(8) documents waiting for input, resuming, agent tokens and the MCP config" "$missing" ""
 missing=
 for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config; do
     grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
@@ -68,4 +83,19 @@ for word in evt.run evt.agent stored. spawn_requested spawn_started spawn_comple
 done
 is "bosun-bus(7) documents the subject namespace, requests and replies" "$missing" ""
 like "bosun-bus(7) documents _INBOX replies" "$(cat "$M/bosun-bus.7")" "_INBOX"
+missing=
+for word in cmd.task.create cmd.input.create cmd.input.answer cmd.auth.agent_token \
+            cmd.mcp.open 'mcp\.session\.' '\.in$' '\.out$' '\.closed$' \
+            evt.task evt.input evt.pr evt.artifact requested answered cancelled linked added \
+            WAITING_INPUT waiting_input token_issued tool_call 'Li status$' 'Li log$' \
+            cmd.store.inputs cmd.store.prs cmd.store.tokens cmd.store.artifacts.put \
+            'cmd\.store\.artifacts$' pending_inputs status_message too_large; do
+    grep -q -- "$word" "$M/bosun-bus.7" || missing="$missing $word"
+done
+is "bosun-bus(7) documents tasks, questions, artifacts, PRs, tokens and MCP sessions" "$missing" ""
+missing=
+for page in bosunctl.1 bosund.8 bosun.yaml.5 bosun-bus.7; do
+    grep -q '^\.Xr bosun-mcp 7' "$M/$page" || missing="$missing $page"
+done
+is "the pages about agents' MCP access refer to bosun-mcp(7)" "$missing" ""
 done_testing

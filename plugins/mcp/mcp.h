@@ -1,0 +1,205 @@
+/* mcp — what the plugin's files share (not an installed header).
+ *
+ *   mcp.c          descriptor, configuration, lifecycle, cmd.mcp.open
+ *   mcp_session.c  sessions: JSON-RPC framing, lifecycle, dispatch
+ *   mcp_call.c     one tools/call in flight: bus requests, result, event
+ *   mcp_table.c    the tool table: names, descriptions, schemas
+ *   mcp_tools.c    the tools themselves
+ *   mcp_schema.c   the JSON Schema subset the tools use, and redaction
+ */
+#ifndef BOSUN_MCP_INTERNAL_H
+#define BOSUN_MCP_INTERNAL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bosun/bosun.h>
+
+#define MCP_PROTOCOL_LATEST "2025-11-25"
+#define MCP_SID_LEN         32
+/* Bus requests to the core and the store; below the 10 s the control
+ * socket gives cmd.mcp.open, so its client hears our own error. */
+#define MCP_BUS_TIMEOUT   5.0
+#define MCP_STORE_TIMEOUT 30.0
+/* Tool calls one session may have in flight. */
+#define MCP_MAX_CALLS 64
+
+/* JSON-RPC 2.0 error codes (the only ones this server uses). */
+enum mcp_error_code {
+    MCP_PARSE_ERROR = -32700,
+    MCP_INVALID_REQUEST = -32600,
+    MCP_METHOD_NOT_FOUND = -32601,
+    MCP_INVALID_PARAMS = -32602,
+    MCP_INTERNAL_ERROR = -32603,
+};
+
+/* The tools, in the order tools/list shows them. */
+enum mcp_tool_id {
+    MCP_TOOL_GET_TASK,
+    MCP_TOOL_REPORT_STATUS,
+    MCP_TOOL_REQUEST_INPUT,
+    MCP_TOOL_CHECK_INPUT,
+    MCP_TOOL_ADD_ARTIFACT,
+    MCP_TOOL_LINK_PR,
+    MCP_TOOL_LOG_EVENT,
+    MCP_TOOL_COUNT
+};
+#define MCP_TOOLS_ALL ((1u << MCP_TOOL_COUNT) - 1)
+
+typedef struct mcp_config {
+    size_t max_message_bytes;
+    double max_wait_seconds;
+    long long page_size;
+    double progress_interval;
+    uint32_t tools; /* bit 1 << mcp_tool_id per enabled tool */
+} mcp_config;
+
+typedef struct mcp_open mcp_open;
+typedef struct mcp_session mcp_session;
+typedef struct mcp_call mcp_call;
+typedef struct mcp_tool mcp_tool;
+
+typedef struct mcp_plugin {
+    const bosun_ctx *ctx;
+    mcp_config cfg;
+    uint32_t tools_gen; /* changes with the tool set; cursors carry it */
+    bus_sub *open_sub;
+    mcp_open *opens; /* cmd.mcp.open requests waiting for the token check */
+    mcp_session *sessions;
+} mcp_plugin;
+
+/* What cmd.auth.agent_token said about the session's token. */
+typedef struct mcp_identity {
+    const char *run, *task, *agent; /* task NULL when the run has none */
+    double expires_at;              /* 0 when not given */
+} mcp_identity;
+
+struct mcp_session {
+    mcp_session *next, *prev;
+    mcp_plugin *mp;
+    char sid[MCP_SID_LEN + 1];
+    char *run, *task, *agent;
+    double expires_at;
+    bus_sub *in_sub, *closed_sub;
+    bool initialized; /* initialize answered */
+    bool ready;       /* notifications/initialized seen: notifications may flow */
+    mcp_call *calls;
+    size_t n_calls;
+    char out_subject[BUS_SUBJECT_MAX];
+};
+
+/* A bus request a call waits for; a call has at most MCP_CALL_SLOTS at once. */
+#define MCP_CALL_SLOTS 3
+typedef void (*mcp_reply_fn)(mcp_call *c, int slot, json_t *reply, const char *error);
+typedef struct mcp_slot {
+    mcp_call *call;
+    uint64_t id; /* pending bus request, 0 when none */
+    const char *subject;
+    mcp_reply_fn done;
+} mcp_slot;
+
+struct mcp_call {
+    mcp_call *next, *prev;
+    mcp_session *s;
+    const mcp_tool *tool; /* NULL when the name is unknown */
+    char *tool_name;      /* as the client sent it (shortened) */
+    json_t *id;           /* JSON-RPC request id */
+    json_t *args;         /* the arguments, an object */
+    json_t *progress_token;
+    double started; /* ev_now() */
+    mcp_slot slots[MCP_CALL_SLOTS];
+    json_t *parts[MCP_CALL_SLOTS]; /* replies gathered by tools that ask several */
+    /* request_input waiting for an answer */
+    bus_sub *sub;
+    char *input_id;
+    double wait;
+    ev_timer wait_timer, progress_timer;
+    unsigned progress_sent;
+    bool waiting; /* the timers are initialised */
+};
+
+struct mcp_tool {
+    enum mcp_tool_id id;
+    const char *name;
+    const char *title;
+    const char *description;
+    bool read_only;            /* annotations.readOnlyHint */
+    const char *input_schema;  /* JSON text */
+    const char *output_schema; /* JSON text */
+    /* Checks beyond the schema (NULL: none): false with a message makes
+     * the call an isError result. */
+    bool (*check)(const json_t *args, char *err, size_t size);
+    void (*run)(mcp_call *c);
+};
+
+/* mcp.c */
+bool mcp_tool_enabled(const mcp_plugin *mp, const mcp_tool *t);
+
+/* mcp_session.c */
+mcp_session *mcp_session_new(mcp_plugin *mp, const mcp_identity *who);
+void mcp_session_free(mcp_session *s);
+void mcp_session_send(mcp_session *s, json_t *msg);                 /* steals msg */
+void mcp_session_reply(mcp_session *s, json_t *id, json_t *result); /* steals result */
+void mcp_session_error(mcp_session *s, json_t *id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void mcp_session_notify(mcp_session *s, const char *method, json_t *params); /* steals */
+/* Publishes evt.run.<agent>.<run>.<kind>, adding run, task and agent. */
+void mcp_session_event(mcp_session *s, const char *kind, json_t *data); /* steals */
+void mcp_sessions_tools_changed(mcp_plugin *mp);
+
+/* mcp_call.c */
+mcp_call *mcp_call_new(mcp_session *s, json_t *id, const char *tool_name);
+mcp_call *mcp_call_find(mcp_session *s, const json_t *id);
+void mcp_call_start(mcp_call *c);
+/* Ends a call: a result (text NULL: the structured content as JSON), a
+ * tool error (isError), or a protocol error.  Each sends the response,
+ * publishes the tool_call event and frees the call. */
+void mcp_call_result(mcp_call *c, const char *text, json_t *structured); /* steals */
+void mcp_call_fail(mcp_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mcp_call_error(mcp_call *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Ends a call without a response (notifications/cancelled, closed session). */
+void mcp_call_cancel(mcp_call *c, const char *reason);
+/* A bus request for the call; done runs once with the reply data, or with
+ * error set (timeout, no responders, or the reply's error.message). */
+bool mcp_call_request(mcp_call *c, int slot, const char *subject, json_t *data, double timeout,
+                      mcp_reply_fn done); /* steals data */
+bool mcp_call_pending(const mcp_call *c);
+
+/* mcp_table.c */
+const mcp_tool *mcp_tool_get(enum mcp_tool_id id);
+const mcp_tool *mcp_tool_find(const char *name);
+json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t);
+/* Whether the arguments fit the tool's input schema; else a message in err. */
+bool mcp_tool_check_args(const mcp_tool *t, json_t *args, char *err, size_t size);
+
+/* mcp_tools.c */
+void mcp_tool_get_task(mcp_call *c);
+void mcp_tool_report_status(mcp_call *c);
+void mcp_tool_request_input(mcp_call *c);
+void mcp_tool_check_input(mcp_call *c);
+void mcp_tool_add_artifact(mcp_call *c);
+bool mcp_tool_check_artifact(const json_t *args, char *err, size_t size);
+void mcp_tool_link_pr(mcp_call *c);
+bool mcp_tool_check_pr(const json_t *args, char *err, size_t size);
+void mcp_tool_log_event(mcp_call *c);
+/* Stops what a call's tool left running (waits, subscriptions). */
+void mcp_tool_release(mcp_call *c);
+
+/* mcp_schema.c */
+bool mcp_schema_check(const json_t *schema, const json_t *value, const char *name, char *err,
+                      size_t size);
+/* A deep copy with the values of secret-looking keys replaced and, when
+ * max_string is not 0, strings longer than that shortened: fit for an event. */
+json_t *mcp_redact(const json_t *value, size_t max_string);
+bool mcp_key_is_secret(const char *key);
+/* Length in code points of valid UTF-8 (jansson's strings are). */
+size_t mcp_utf8_length(const char *s, size_t bytes);
+/* Drops a character that a truncating snprintf cut in two, so that the
+ * text is valid UTF-8 again: jansson refuses anything else, and a message
+ * it refuses would never reach the client. */
+void mcp_utf8_trim(char *s);
+
+#endif

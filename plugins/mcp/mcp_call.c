@@ -1,0 +1,217 @@
+/* mcp — one tools/call in flight.
+ *
+ * A call lives from tools/call until its response (or its cancellation):
+ * it owns the bus requests its tool made, so that ending the call early
+ * (notifications/cancelled, a closed session, plugin stop) cancels them
+ * and no late reply finds a freed call.  Every call ends with one
+ * evt.run.<agent>.<run>.tool_call event, published before the response so
+ * that whoever sees the response can already find the event. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcp.h"
+
+/* Longest string value of the arguments kept in a tool_call event: the
+ * event is for the record, artifact contents are stored elsewhere. */
+#define MCP_EVENT_STRING_MAX 1024
+#define MCP_TOOL_NAME_MAX    128
+
+mcp_call *mcp_call_new(mcp_session *s, json_t *id, const char *tool_name)
+{
+    mcp_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->tool_name = strndup(tool_name ? tool_name : "", MCP_TOOL_NAME_MAX);
+    if (!c->tool_name) {
+        free(c);
+        return NULL;
+    }
+    mcp_utf8_trim(c->tool_name);
+    c->s = s;
+    c->id = json_incref(id);
+    c->started = ev_time();
+    c->next = s->calls;
+    if (s->calls)
+        s->calls->prev = c;
+    s->calls = c;
+    s->n_calls++;
+    return c;
+}
+
+mcp_call *mcp_call_find(mcp_session *s, const json_t *id)
+{
+    if (!id)
+        return NULL;
+    for (mcp_call *c = s->calls; c; c = c->next)
+        if (json_equal(c->id, (json_t *)id))
+            return c;
+    return NULL;
+}
+
+void mcp_call_start(mcp_call *c)
+{
+    char err[256];
+    if (c->tool->check && !c->tool->check(c->args, err, sizeof err))
+        return mcp_call_fail(c, "%s", err);
+    c->tool->run(c);
+}
+
+bool mcp_call_pending(const mcp_call *c)
+{
+    for (int i = 0; i < MCP_CALL_SLOTS; i++)
+        if (c->slots[i].id)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ ending */
+
+static void mcp_call_free(mcp_call *c)
+{
+    mcp_session *s = c->s;
+    bus_t *bus = s->mp->ctx->bus;
+    for (int i = 0; i < MCP_CALL_SLOTS; i++) {
+        if (c->slots[i].id)
+            bus_request_cancel(bus, c->slots[i].id);
+        json_decref(c->parts[i]);
+    }
+    mcp_tool_release(c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_calls--;
+    json_decref(c->id);
+    json_decref(c->args);
+    json_decref(c->progress_token);
+    free(c->tool_name);
+    free(c);
+}
+
+/* The tool_call event; error is the protocol error or the cancel reason. */
+static void mcp_call_event(mcp_call *c, const char *outcome, bool is_error, json_t *error)
+{
+    double ms = (ev_time() - c->started) * 1000.0;
+    json_t *data = json_pack("{s:s,s:o,s:s,s:b,s:I,s:O}", "tool", c->tool_name, "arguments",
+                             c->args ? mcp_redact(c->args, MCP_EVENT_STRING_MAX) : json_null(),
+                             "outcome", outcome, "is_error", is_error, "duration_ms",
+                             (json_int_t)(ms + 0.5), "request_id", c->id);
+    if (data && error)
+        json_object_set(data, "error", error);
+    mcp_session_event(c->s, "tool_call", data);
+}
+
+static json_t *mcp_text_content(const char *text)
+{
+    return json_pack("[{s:s,s:s}]", "type", "text", "text", text);
+}
+
+void mcp_call_result(mcp_call *c, const char *text, json_t *structured)
+{
+    char *dumped = NULL;
+    if (!text && structured)
+        text = dumped = json_dumps(structured, JSON_COMPACT);
+    json_t *result =
+        json_pack("{s:o,s:b}", "content", mcp_text_content(text ? text : ""), "isError", 0);
+    free(dumped);
+    if (!result) {
+        json_decref(structured);
+        return mcp_call_error(c, MCP_INTERNAL_ERROR, "out of memory");
+    }
+    if (structured)
+        json_object_set_new(result, "structuredContent", structured);
+    mcp_call_event(c, "ok", false, NULL);
+    mcp_session_reply(c->s, c->id, result);
+    mcp_call_free(c);
+}
+
+void mcp_call_fail(mcp_call *c, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    mcp_utf8_trim(text);
+    json_t *message = json_string(text);
+    mcp_call_event(c, "error", true, message);
+    json_decref(message);
+    mcp_session_reply(c->s, c->id,
+                      json_pack("{s:o,s:b}", "content", mcp_text_content(text), "isError", 1));
+    mcp_call_free(c);
+}
+
+void mcp_call_error(mcp_call *c, int code, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    mcp_utf8_trim(text);
+    json_t *error = json_pack("{s:i,s:s}", "code", code, "message", text);
+    mcp_call_event(c, "error", false, error);
+    json_decref(error);
+    mcp_session_error(c->s, c->id, code, "%s", text);
+    mcp_call_free(c);
+}
+
+void mcp_call_cancel(mcp_call *c, const char *reason)
+{
+    json_t *full = json_string(reason);
+    json_t *why = full ? mcp_redact(full, MCP_EVENT_STRING_MAX) : NULL; /* shortened */
+    json_decref(full);
+    mcp_call_event(c, "cancelled", false, why);
+    json_decref(why);
+    log_debug("mcp: session %s: call of %s cancelled: %s", c->s->sid, c->tool_name, reason);
+    mcp_call_free(c);
+}
+
+/* ------------------------------------------------------------ bus requests */
+
+static void mcp_on_reply(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, void *arg)
+{
+    mcp_slot *slot = arg;
+    mcp_call *c = slot->call;
+    slot->id = 0;
+    if (st == BUS_REPLY_CANCELLED)
+        return; /* the bus is going away; the plugin's stop frees the call */
+    char err[512];
+    const char *error = NULL;
+    json_t *data = st == BUS_REPLY_OK ? msg->data : NULL;
+    json_t *e = json_object_get(data, "error");
+    if (st == BUS_REPLY_TIMEOUT) {
+        snprintf(err, sizeof err, "%s did not answer in time", slot->subject);
+        error = err;
+    } else if (st == BUS_REPLY_NO_RESPONDERS) {
+        snprintf(err, sizeof err, "nobody answers %s", slot->subject);
+        error = err;
+    } else if (e) {
+        const char *m = json_string_value(json_object_get(e, "message"));
+        const char *code = json_string_value(json_object_get(e, "code"));
+        snprintf(err, sizeof err, "%s", m ? m : code ? code : "failed");
+        mcp_utf8_trim(err);
+        error = err;
+    } else if (!json_is_object(data)) {
+        snprintf(err, sizeof err, "%s gave no object", slot->subject);
+        error = err;
+    }
+    slot->done(c, (int)(slot - c->slots), data, error);
+}
+
+bool mcp_call_request(mcp_call *c, int slot, const char *subject, json_t *data, double timeout,
+                      mcp_reply_fn done)
+{
+    mcp_slot *sl = &c->slots[slot];
+    sl->call = c;
+    sl->subject = subject;
+    sl->done = done;
+    sl->id = data ? bus_request(c->s->mp->ctx->bus, subject, data, timeout, mcp_on_reply, sl) : 0;
+    json_decref(data);
+    return sl->id != 0;
+}
