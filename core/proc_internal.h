@@ -50,8 +50,8 @@ typedef struct run {
     char *run_dir;
     char token[TOKEN_LEN + 1]; /* secret: only ever in the run's env and token file */
     char token_hash[TOKEN_HASH_LEN + 1];
-    char *token_file;
     char *mcp_config;
+    bool log_failed; /* the log file could not be made: events only */
     enum run_state state;
     pid_t pid;
     unsigned long long pid_start;

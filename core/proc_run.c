@@ -158,7 +158,7 @@ static int give_to_agent_user(run *r, char *err, size_t err_size)
     if (spawn_resolve_user(a->user, a->group, &uid, &gid, &groups, &ng, err, err_size) != 0)
         return -1;
     free(groups);
-    const char *files[] = {"", "/prompt", "/token", "/mcp.json", "/output.log"};
+    const char *files[] = {"", "/prompt", "/mcp.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char *path = xasprintf("%s%s", r->run_dir, files[i]);
         if (chown(path, uid, gid) < 0 && errno != ENOENT) {
@@ -173,7 +173,8 @@ static int give_to_agent_user(run *r, char *err, size_t err_size)
 
 /* The run's agent token (shown to the run only; elsewhere its hash) and
  * the MCP configuration agents such as Claude Code take with
- * --mcp-config: `bosunctl mcp` with the socket and the token file. */
+ * --mcp-config: `bosunctl mcp` with the socket and the token in its
+ * environment, in one 0600 file. */
 static int issue_token(run *r, char *err, size_t err_size)
 {
     proc *p = r->p;
@@ -182,16 +183,14 @@ static int issue_token(run *r, char *err, size_t err_size)
         return -1;
     }
     token_hash(r->token, r->token_hash);
-    r->token_file = write_private(r, "token", r->token, err, err_size);
-    if (!r->token_file)
-        return -1;
-    json_t *cfg = json_pack("{s:{s:{s:s,s:[s,s,s],s:{s:s,s:s}}}}", "mcpServers", "bosun",
-                            "command", p->mcp_command, "args", "mcp", "--token-file",
-                            r->token_file, "env", "BOSUN_SOCKET", p->control_socket,
-                            "BOSUN_RUN_ID", r->id);
+    json_t *cfg = json_pack("{s:{s:{s:s,s:[s],s:{s:s,s:s,s:s}}}}", "mcpServers", "bosun",
+                            "command", p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET",
+                            p->control_socket, "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN",
+                            r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
     r->mcp_config = write_private(r, "mcp.json", text, err, err_size);
+    explicit_bzero(text, strlen(text));
     free(text);
     if (!r->mcp_config)
         return -1;
@@ -231,11 +230,6 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         run_free(r);
         return NULL;
     }
-    char *log_path = xasprintf("%s/output.log", r->run_dir);
-    if (output_log_open(&r->log, log_path, a->log_max_bytes, a->log_keep) < 0)
-        log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id, log_path,
-                  strerror(errno));
-    free(log_path);
     if (give_to_agent_user(r, err, err_size) < 0) {
         run_free(r);
         return NULL;
@@ -247,8 +241,22 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
 
 static void flush_log_cb(void *arg);
 
+/* The log file is made at the first output: most service agents print
+ * little, and a file fewer per run makes starting hundreds of them faster. */
 static void flush_log(run *r)
 {
+    if (r->logbuf_len == 0)
+        return;
+    if (r->log.fd < 0 && !r->log_failed) {
+        char *path = xasprintf("%s/output.log", r->run_dir);
+        unsigned long long max = r->agent ? r->agent->log_max_bytes : 10ull << 20;
+        if (output_log_open(&r->log, path, max, r->agent ? r->agent->log_keep : 5) < 0) {
+            log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id,
+                      path, strerror(errno));
+            r->log_failed = true;
+        }
+        free(path);
+    }
     output_log_write(&r->log, r->logbuf, r->logbuf_len);
     r->logbuf_len = 0;
 }
@@ -276,7 +284,6 @@ void run_free(run *r)
     free(r->task);
     free(r->prompt);
     free(r->prompt_file);
-    free(r->token_file);
     free(r->mcp_config);
     explicit_bzero(r->token, sizeof r->token);
     free(r->run_dir);

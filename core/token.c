@@ -3,7 +3,7 @@
 #include "token.h"
 #include "util.h"
 
-#include <openssl/evp.h>
+#include <bosun/codec.h>
 #include <string.h>
 
 int token_new(char out[TOKEN_LEN + 1])
@@ -30,12 +30,7 @@ int token_new(char out[TOKEN_LEN + 1])
 
 void token_hash(const char *text, char hex[TOKEN_HASH_LEN + 1])
 {
-    unsigned char md[32];
-    unsigned int len = 0;
-    EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    hex[TOKEN_HASH_LEN] = '\0';
+    bosun_sha256_hex(text, strlen(text), hex);
 }
 
 bool token_equal(const char *a, const char *b)

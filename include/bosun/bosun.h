@@ -10,5 +10,6 @@
 #include <bosun/agent.h>
 #include <bosun/store.h>
 #include <bosun/task.h>
+#include <bosun/codec.h>
 
 #endif

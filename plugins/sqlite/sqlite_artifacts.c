@@ -22,9 +22,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include "sqlite_store.h"
+
+#include <bosun/codec.h>
 
 #define SQLSTORE_ID_MAX      64
 #define SQLSTORE_NAME_MAX    255
@@ -208,11 +209,8 @@ static json_t *sqlstore_b64_encode(const unsigned char *p, size_t n)
 {
     if (n > (size_t)INT_MAX / 4 * 3)
         return NULL;
-    char *out = malloc((n + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
-    int len = EVP_EncodeBlock((unsigned char *)out, n ? p : (const unsigned char *)"", (int)n);
-    json_t *v = len >= 0 ? json_stringn(out, (size_t)len) : NULL;
+    char *out = bosun_base64_encode(p, n);
+    json_t *v = json_string(out);
     free(out);
     return v;
 }
@@ -320,13 +318,7 @@ static json_t *sqlstore_too_large(const sqlstore *s, size_t size)
 
 static bool sqlstore_sha256_hex(const unsigned char *p, size_t n, char *hex)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(n ? p : (const unsigned char *)"", n, md, &len, EVP_sha256(), NULL) != 1 ||
-        len != SQLSTORE_SHA256_SIZE)
-        return false;
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    bosun_sha256_hex(p, n, hex);
     return true;
 }
 

@@ -56,9 +56,9 @@ j=$(task_new "Other task" idle); taskB=$(echo "$j" | jq -r .task); runB=$(echo "
 other=$(ctl request cmd.input.create "{\"run\":\"$runB\",\"question\":\"for task B\"}" --json | jq -r .data.input)
 cfgA="$T/state/runs/$runA/mcp.json"; cfgB="$T/state/runs/$runB/mcp.json"
 check "bosund wrote the run's MCP config" test -s "$cfgA"
-is "MCP config and token file are private" "$(stat -c %a "$cfgA") $(stat -c %a "$T/state/runs/$runA/token")" "600 600"
-like "the config names bosunctl mcp with a token file" "$(jq -c .mcpServers.bosun "$cfgA")" '"args":\["mcp","--token-file","[^"]+/token"\]'
-tok=$(cat "$T/state/runs/$runA/token")
+is "the MCP config is private (0600)" "$(stat -c %a "$cfgA")" 600
+like "the config runs bosunctl mcp with the socket and the token" "$(jq -c .mcpServers.bosun "$cfgA")" '"args":\["mcp"\],"env":\{"BOSUN_SOCKET":"[^"]+","BOSUN_RUN_ID":"[0-9A-Z]{26}","BOSUN_AGENT_TOKEN":"bat_[A-Za-z0-9_-]{43}"\}'
+tok=$(jq -r .mcpServers.bosun.env.BOSUN_AGENT_TOKEN "$cfgA")
 unlike "the token is in no stored event" "$(ctl events --json)" "$tok"
 like "only its hash is" "$(ctl events --subject "evt.run.idle.$runA.token_issued" --json)" '"hash":"[0-9a-f]{64}"'
 
@@ -136,7 +136,7 @@ start_daemon || exit 1
 runE=$(task_new "expiring" idle | jq -r .run)
 sleep 2
 out=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' |
-      BOSUN_SOCKET="$T/run/bosund.sock" "$BOSUNCTL" mcp --token-file "$T/state/runs/$runE/token" 2>/dev/null)
+      BOSUN_SOCKET="$T/run/bosund.sock" BOSUN_AGENT_TOKEN=$(jq -r .mcpServers.bosun.env.BOSUN_AGENT_TOKEN "$T/state/runs/$runE/mcp.json") "$BOSUNCTL" mcp 2>/dev/null)
 like "an expired token: JSON-RPC error, nothing done" "$out" '"id":1,"error":\{"code":-32001,"message":"unauthorized: the agent token has expired"'
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0

@@ -20,8 +20,10 @@ lines.on('line', (l) => {
 });
 const next = (ms = 5000) => new Promise((resolve) => {
   if (queue.length) return resolve(queue.shift());
-  const t = setTimeout(() => resolve({ timeout: true }), ms);
-  waiters.push((m) => { clearTimeout(t); resolve(m); });
+  // A waiter that timed out must not swallow a later line.
+  const w = (m) => { clearTimeout(t); resolve(m); };
+  const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); resolve({ timeout: true }); }, ms);
+  waiters.push(w);
 });
 const send = (obj) => child.stdin.write((typeof obj === 'string' ? obj : JSON.stringify(obj)) + '\n');
 

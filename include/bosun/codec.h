@@ -1,0 +1,28 @@
+/* bosun — small codecs plugins share: SHA-256 (FIPS 180-4) and base64
+ * (RFC 4648, padded).  libbosun carries them so that neither the core nor a
+ * plugin needs a crypto library for hashing tokens and artifacts. */
+#ifndef BOSUN_CODEC_H
+#define BOSUN_CODEC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BOSUN_SHA256_SIZE 32
+
+void bosun_sha256(const void *data, size_t len, unsigned char out[BOSUN_SHA256_SIZE]);
+/* Lowercase hex, 64 characters and a NUL. */
+void bosun_sha256_hex(const void *data, size_t len, char out[2 * BOSUN_SHA256_SIZE + 1]);
+
+/* Padded base64 of len bytes: malloc'ed, NUL-terminated. */
+char *bosun_base64_encode(const void *data, size_t len);
+/* Decodes padded base64; malloc'ed (*out_len bytes), or NULL when text is
+ * not base64. */
+unsigned char *bosun_base64_decode(const char *text, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
