@@ -310,6 +310,17 @@ int bus_reply(bus_t *bus, const bus_msg *msg, json_t *data)
     return bus_publish(bus, msg->reply, NULL, data);
 }
 
+static void count_entry(void *entry, void *arg)
+{
+    (*(size_t *)arg)++;
+}
+
+bool bus_has_subscribers(bus_t *bus, const char *subject)
+{
+    size_t n = 0;
+    return bus_trie_match(bus->trie, subject, count_entry, &n) > 0 && n > 0;
+}
+
 size_t bus_queue_length(const bus_t *bus)
 {
     return bus->queued;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ typedef struct bosund {
     bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
+    ev_timer trim;
     double start_time;
     double start_mono;
     unsigned reloads;
@@ -463,6 +465,18 @@ static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
     sdnotify_send("WATCHDOG=1");
 }
 
+/* Bursts (hundreds of agents starting, an output flood) leave freed memory
+ * that glibc keeps; give it back once things are quiet so the daemon's
+ * resident size reflects what it holds, not its busiest moment. */
+static void on_trim(struct ev_loop *loop, ev_timer *w, int revents)
+{
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks > 1024 * 1024)
+        malloc_trim(0);
+#endif
+}
+
 static void start_signals(bosund *dm)
 {
     ev_signal_init(&dm->sighup, on_sighup, SIGHUP);
@@ -474,6 +488,8 @@ static void start_signals(bosund *dm)
     ev_signal_start(dm->loop, &dm->sigint);
     /* Agents' and clients' pipes closing must not kill the daemon. */
     signal(SIGPIPE, SIG_IGN);
+    ev_timer_init(&dm->trim, on_trim, 1.0, 1.0);
+    ev_timer_start(dm->loop, &dm->trim);
     uint64_t usec = sdnotify_watchdog_usec();
     unsetenv("WATCHDOG_USEC");
     unsetenv("WATCHDOG_PID");
@@ -491,6 +507,7 @@ static void stop_signals(bosund *dm)
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
     ev_timer_stop(dm->loop, &dm->watchdog);
+    ev_timer_stop(dm->loop, &dm->trim);
 }
 
 /* ------------------------------------------------------------ start/stop */
@@ -538,6 +555,11 @@ static void daemon_teardown(bosund *dm)
     dm->tasks = NULL;
     proc_free(dm->proc);
     dm->proc = NULL;
+    if (dm->cfg.runtime_dir) {
+        char *runs = xasprintf("%s/runs", dm->cfg.runtime_dir);
+        rmdir(runs); /* empty once every run's files are gone */
+        free(runs);
+    }
     /* Events published while stopping reach the store before it stops. */
     if (dm->bus)
         bus_flush(dm->bus, 0);
@@ -587,6 +609,7 @@ static int daemon_start(bosund *dm)
                        .bus = dm->bus,
                        .machine_id = dm->cfg.machine_id,
                        .state_dir = dm->cfg.state_dir,
+                       .runtime_dir = dm->cfg.runtime_dir,
                        .control_socket = dm->cfg.control_socket,
                        .mcp_command = dm->cfg.mcp_command,
                        .token_ttl = dm->cfg.agent_token_ttl,

@@ -18,8 +18,8 @@
 
 /* Output reading pauses while this many messages wait on the bus, and
  * resumes below the low mark: the consumers (store, clients) set the pace. */
-#define PRESSURE_HIGH 200000
-#define PRESSURE_LOW  20000
+#define PRESSURE_HIGH 20000
+#define PRESSURE_LOW  5000
 #define PROMPT_MAX    (1024 * 1024)
 
 static void reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
@@ -75,7 +75,8 @@ static void forget_older_runs(proc *p, const run *keep)
 {
     for (run *r = p->runs, *next; r; r = next) {
         next = r->next;
-        if (r != keep && !run_active(r) && r->instance == keep->instance &&
+        /* A run waiting for an answer stays: answering must find it. */
+        if (r != keep && !run_active(r) && !r->waiting_input && r->instance == keep->instance &&
             strcmp(r->agent_name, keep->agent_name) == 0 && r->n_waiters == 0) {
             unlink_run(p, r);
             run_free(r);
@@ -461,6 +462,26 @@ void proc_set_agents(proc *p, agent_config **agents)
 
 /* ------------------------------------------------------------ recovery */
 
+/* A recovered run's prompt, from the file it was given in. */
+static char *read_prompt(run *r)
+{
+    char *path = xasprintf("%s/prompt", r->run_dir);
+    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    if (f) {
+        size_t cap = 1024 * 1024 + 1, n;
+        text = xmalloc(cap);
+        n = fread(text, 1, cap - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        r->prompt_file = path;
+        r->state_dir_made = true;
+    } else {
+        free(path);
+    }
+    return text;
+}
+
 static void settle_orphan(proc *p, json_t *stored)
 {
     const char *id = json_string_value(json_object_get(stored, "run"));
@@ -481,6 +502,7 @@ static void settle_orphan(proc *p, json_t *stored)
         if (r) {
             r->state = RS_WAITING_INPUT;
             r->waiting_input = xstrdup(waiting);
+            r->prompt = read_prompt(r);
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
             r->next = p->runs;
@@ -606,6 +628,12 @@ int proc_start(proc *p, const char *agent, const char *task, const char *prompt,
     return 0;
 }
 
+bool proc_run_accepts_token(proc *p, const char *run_id)
+{
+    run *r = hmap_get(&p->by_id, run_id);
+    return r && (run_active(r) || r->state == RS_WAITING_INPUT);
+}
+
 bool proc_run_lookup(proc *p, const char *run_id, const char **agent, const char **task)
 {
     run *r = hmap_get(&p->by_id, run_id);
@@ -643,12 +671,9 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     r->resumed_from = xstrdup(old->id);
     r->resume_input = xstrdup(old->waiting_input);
     r->resume_answer = xstrdup(old->pending_answer ? old->pending_answer : "");
-    char *answer_file = xasprintf("%s/answer", r->run_dir);
-    FILE *f = fopen(answer_file, "we");
-    if (f) {
-        fputs(r->resume_answer, f);
-        fclose(f);
-    }
+    char *answer_file = run_write_state_file(r, "answer", r->resume_answer, err, err_size);
+    if (!answer_file)
+        log_error("run %s: %s (the answer is still in BOSUN_INPUT_ANSWER)", r->id, err);
     free(answer_file);
     char why[128];
     snprintf(why, sizeof why, "input %s answered; resumed as run %s", old->waiting_input, r->id);
@@ -695,8 +720,10 @@ void proc_input_answered(proc *p, const char *run_id, const char *input_id, cons
     free(r->pending_answer);
     r->pending_answer = xstrdup(answer);
     if (r->alive) {
-        /* Still running: it can read the answer with check_input; if it
-         * exits waiting after all, it is resumed with the answer. */
+        /* Still running: it reads the answer with check_input, and its exit
+         * from now on is an ordinary one (no resume). */
+        free(r->waiting_input);
+        r->waiting_input = NULL;
         if (r->state == RS_WAITING_INPUT) {
             r->state = RS_RUNNING;
             free(r->reason);
@@ -722,6 +749,7 @@ proc *proc_new(const proc_options *o)
     p->bus = o->bus;
     p->machine_id = xstrdup(o->machine_id);
     p->state_dir = xstrdup(o->state_dir);
+    p->runtime_dir = xstrdup(o->runtime_dir);
     p->control_socket = xstrdup(o->control_socket ? o->control_socket : "");
     p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosunctl");
     p->token_ttl = o->token_ttl > 0 ? o->token_ttl : 86400;
@@ -772,6 +800,7 @@ void proc_free(proc *p)
     agent_config_free_all(p->agents);
     free(p->machine_id);
     free(p->state_dir);
+    free(p->runtime_dir);
     free(p->control_socket);
     free(p->mcp_command);
     free(p);

@@ -21,6 +21,7 @@ typedef struct proc_options {
     bus_t *bus;
     const char *machine_id;
     const char *state_dir;
+    const char *runtime_dir;    /* per-run secrets (mcp.json with the token) */
     const char *control_socket; /* given to agents for `bosunctl mcp` */
     const char *mcp_command;    /* the bosunctl program agents run as MCP server */
     double token_ttl;           /* seconds an agent token stays valid */
@@ -57,6 +58,9 @@ int proc_start(proc *p, const char *agent, const char *task, const char *prompt,
                char *err, size_t err_size);
 /* The agent and task of a run this daemon knows; false if unknown. */
 bool proc_run_lookup(proc *p, const char *run_id, const char **agent, const char **task);
+/* Whether the run's agent token may be used now: the run is running, or
+ * waiting for an answer (a token dies with its run). */
+bool proc_run_accepts_token(proc *p, const char *run_id);
 /* A blocking input request: the run waits (and may exit) until answered. */
 void proc_set_waiting(proc *p, const char *run_id, const char *input_id);
 /* An input request was answered.  Resumes the run if it exited waiting on

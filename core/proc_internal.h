@@ -47,7 +47,9 @@ typedef struct run {
     char *task;
     char *prompt;
     char *prompt_file;
-    char *run_dir;
+    char *run_dir; /* <state_dir>/runs/<id>, made at its first file */
+    char *rt_dir;  /* <runtime_dir>/runs/<id>: mcp.json, the type's files */
+    bool state_dir_made;
     char token[TOKEN_LEN + 1]; /* secret: only ever in the run's env and token file */
     char token_hash[TOKEN_HASH_LEN + 1];
     char *mcp_config;
@@ -91,6 +93,7 @@ struct proc {
     bus_t *bus;
     char *machine_id;
     char *state_dir;
+    char *runtime_dir;
     char *control_socket;
     char *mcp_command;
     double token_ttl;
@@ -131,6 +134,10 @@ void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
 void run_wait_for_input(run *r, const char *input_id);
+/* Writes a 0600 file (owned by the agent's user) in the run's state
+ * directory; returns its path, or NULL with a reason. */
+char *run_write_state_file(run *r, const char *name, const char *content, char *err,
+                           size_t err_size);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);

@@ -52,6 +52,20 @@ static void set_reason(run *r, const char *reason)
 
 /* ------------------------------------------------------------ events */
 
+/* Output lines are the bulk of all events: they carry only what the store
+ * needs for its columns (the agent is in the subject, the machine is the
+ * store's own). */
+static void emit_lean(run *r, const char *kind, json_t *data)
+{
+    json_object_set_new(data, "run", json_string(r->id));
+    if (r->task)
+        json_object_set_new(data, "task", json_string(r->task));
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "evt.run.%s.%s.%s", r->agent_name, r->id, kind);
+    if (bus_publish_new(r->p->bus, subject, NULL, data) != 0)
+        log_error("cannot publish %s: invalid subject", subject);
+}
+
 void run_emit(run *r, const char *kind, json_t *data)
 {
     if (!data)
@@ -112,6 +126,8 @@ void run_publish_state(run *r)
     run_emit(r, "state", run_to_json(r));
 }
 
+static void remove_runtime_files(run *r);
+
 static void set_state(run *r, enum run_state s, const char *reason)
 {
     if (reason)
@@ -122,18 +138,50 @@ static void set_state(run *r, enum run_state s, const char *reason)
     log_debug("run %s (%s): %s%s%s", r->id, r->agent_name, run_state_name(s), r->reason ? ": " : "",
               r->reason ? r->reason : "");
     run_publish_state(r);
+    if (!run_active(r) && s != RS_WAITING_INPUT)
+        remove_runtime_files(r); /* the token's file goes with the run */
     if (!run_active(r))
         proc_run_settled(r->p, r);
 }
 
 /* ------------------------------------------------------------ set-up */
 
-/* Files of the run directory are the agent's to read: 0600, and owned by
- * the agent's user when it runs as another one. */
-static char *write_private(run *r, const char *name, const char *content, char *err,
-                           size_t err_size)
+/* A run has two directories: <state_dir>/runs/<id> for what outlives it
+ * (prompt, answer, output.log), made at its first file; and
+ * <runtime_dir>/runs/<id> for what is secret or passing (mcp.json with the
+ * token, the agent type's files), removed when the run ends.  Under systemd
+ * the runtime one is on tmpfs: the token never reaches a disk. */
+static int ensure_state_dir(run *r, char *err, size_t err_size)
 {
-    char *path = xasprintf("%s/%s", r->run_dir, name);
+    if (r->state_dir_made)
+        return 0;
+    if (util_mkdir_p(r->run_dir, 0700) < 0) {
+        snprintf(err, err_size, "cannot create %s: %s", r->run_dir, strerror(errno));
+        return -1;
+    }
+    r->state_dir_made = true;
+    return 0;
+}
+
+static int agent_owner(run *r, uid_t *uid, gid_t *gid, char *err, size_t err_size)
+{
+    agent_config *a = r->agent;
+    if (!a || !a->user)
+        return 0;
+    gid_t *groups = NULL;
+    size_t ng;
+    if (spawn_resolve_user(a->user, a->group, uid, gid, &groups, &ng, err, err_size) != 0)
+        return -1;
+    free(groups);
+    return 1;
+}
+
+/* Files of a run are the agent's to read: 0600, and owned by the agent's
+ * user when it runs as another one (with their directory). */
+static char *write_private(run *r, const char *dir, const char *name, const char *content,
+                           char *err, size_t err_size)
+{
+    char *path = xasprintf("%s/%s", dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     size_t len = strlen(content);
     if (fd < 0 || write(fd, content, len) != (ssize_t)len) {
@@ -144,31 +192,37 @@ static char *write_private(run *r, const char *name, const char *content, char *
         return NULL;
     }
     close(fd);
+    uid_t uid;
+    gid_t gid;
+    int owned = agent_owner(r, &uid, &gid, err, err_size);
+    if (owned > 0 && (chown(path, uid, gid) < 0 || chown(dir, uid, gid) < 0)) {
+        snprintf(err, err_size, "cannot give %s to %s: %s", path, r->agent->user,
+                 strerror(errno));
+        owned = -1;
+    }
+    if (owned < 0) {
+        free(path);
+        return NULL;
+    }
     return path;
 }
 
-static int give_to_agent_user(run *r, char *err, size_t err_size)
+char *run_write_state_file(run *r, const char *name, const char *content, char *err,
+                           size_t err_size)
 {
-    agent_config *a = r->agent;
-    if (!a->user)
-        return 0;
-    uid_t uid;
-    gid_t gid, *groups = NULL;
-    size_t ng;
-    if (spawn_resolve_user(a->user, a->group, &uid, &gid, &groups, &ng, err, err_size) != 0)
-        return -1;
-    free(groups);
-    const char *files[] = {"", "/prompt", "/mcp.json"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char *path = xasprintf("%s%s", r->run_dir, files[i]);
-        if (chown(path, uid, gid) < 0 && errno != ENOENT) {
-            snprintf(err, err_size, "cannot give %s to %s: %s", path, a->user, strerror(errno));
-            free(path);
-            return -1;
-        }
-        free(path);
-    }
-    return 0;
+    if (ensure_state_dir(r, err, err_size) < 0)
+        return NULL;
+    return write_private(r, r->run_dir, name, content, err, err_size);
+}
+
+static void remove_runtime_files(run *r)
+{
+    if (!r->rt_dir)
+        return;
+    char *path = xasprintf("%s/mcp.json", r->rt_dir);
+    unlink(path);
+    free(path);
+    rmdir(r->rt_dir); /* only when the agent type left nothing there */
 }
 
 /* The run's agent token (shown to the run only; elsewhere its hash) and
@@ -189,7 +243,7 @@ static int issue_token(run *r, char *err, size_t err_size)
                             r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
-    r->mcp_config = write_private(r, "mcp.json", text, err, err_size);
+    r->mcp_config = write_private(r, r->rt_dir, "mcp.json", text, err, err_size);
     explicit_bzero(text, strlen(text));
     free(text);
     if (!r->mcp_config)
@@ -217,20 +271,18 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
     r->pidfd = -1;
     r->log.fd = -1;
     r->run_dir = xasprintf("%s/runs/%s", p->state_dir, r->id);
-    if (util_mkdir_p(r->run_dir, 0700) < 0) {
-        snprintf(err, err_size, "cannot create %s: %s", r->run_dir, strerror(errno));
+    r->rt_dir = xasprintf("%s/runs/%s", p->runtime_dir, r->id);
+    if (util_mkdir_p(r->rt_dir, 0700) < 0) {
+        snprintf(err, err_size, "cannot create %s: %s", r->rt_dir, strerror(errno));
         run_free(r);
         return NULL;
     }
-    if (r->prompt && !(r->prompt_file = write_private(r, "prompt", r->prompt, err, err_size))) {
+    if (r->prompt && !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err,
+                                                             err_size))) {
         run_free(r);
         return NULL;
     }
     if (!id && issue_token(r, err, err_size) < 0) {
-        run_free(r);
-        return NULL;
-    }
-    if (give_to_agent_user(r, err, err_size) < 0) {
         run_free(r);
         return NULL;
     }
@@ -247,6 +299,11 @@ static void flush_log(run *r)
 {
     if (r->logbuf_len == 0)
         return;
+    char dir_err[256];
+    if (r->log.fd < 0 && !r->log_failed && ensure_state_dir(r, dir_err, sizeof dir_err) < 0) {
+        log_error("run %s: %s (output is still kept as events)", r->id, dir_err);
+        r->log_failed = true;
+    }
     if (r->log.fd < 0 && !r->log_failed) {
         char *path = xasprintf("%s/output.log", r->run_dir);
         unsigned long long max = r->agent ? r->agent->log_max_bytes : 10ull << 20;
@@ -286,7 +343,9 @@ void run_free(run *r)
     free(r->prompt_file);
     free(r->mcp_config);
     explicit_bzero(r->token, sizeof r->token);
+    remove_runtime_files(r);
     free(r->run_dir);
+    free(r->rt_dir);
     free(r->reason);
     free(r->waiters);
     free(r->waiting_input);
@@ -320,7 +379,7 @@ static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line,
     json_t *events = json_array();
     bosun_run_info info = {.run_id = r->id, .agent = r->agent_name, .instance = r->instance,
                            .task_id = r->task, .machine_id = r->p->machine_id,
-                           .run_dir = r->run_dir, .config = a->node, .restarts = r->restarts};
+                           .run_dir = r->rt_dir, .config = a->node, .restarts = r->restarts};
     int rc = a->ops->parse_line(a->type_state, &info, stream, line, len, events);
     size_t i;
     json_t *ev;
@@ -358,7 +417,7 @@ static void on_line(void *arg, enum bosun_stream stream, const char *line, size_
     }
     if (cut)
         json_object_set_new(d, "cut", json_true());
-    run_emit(r, "output", d);
+    emit_lean(r, "output", d);
 }
 
 void run_pause_output(run *r, bool pause)
@@ -433,8 +492,9 @@ static char **build_env(run *r, const bosun_launch *l)
     env_unset(env, &n, "BOSUN_AGENT_TOKEN");
     env_unset(env, &n, "BOSUN_MCP_CONFIG");
     env_setf(&env, &n, "BOSUN_SOCKET", r->p->control_socket);
-    static const char *const resume_vars[] = {"BOSUN_RESUME", "BOSUN_INPUT_REQUEST_ID",
-                                              "BOSUN_INPUT_ANSWER", "BOSUN_INPUT_ANSWER_FILE"};
+    static const char *const resume_vars[] = {"BOSUN_RESUME", "BOSUN_RESUMED_FROM",
+                                              "BOSUN_INPUT_REQUEST_ID", "BOSUN_INPUT_ANSWER",
+                                              "BOSUN_INPUT_ANSWER_FILE"};
     for (size_t i = 0; i < sizeof resume_vars / sizeof resume_vars[0]; i++)
         env_unset(env, &n, resume_vars[i]);
     if (r->resume_input) {
@@ -539,7 +599,7 @@ void run_spawn(run *r)
                            .prompt = r->prompt,
                            .prompt_file = r->prompt_file,
                            .machine_id = r->p->machine_id,
-                           .run_dir = r->run_dir,
+                           .run_dir = r->rt_dir,
                            .config = a->node,
                            .restarts = r->restarts};
     bosun_launch l = {0};
@@ -651,7 +711,7 @@ static enum bosun_exit_class classify(run *r, int status)
     agent_config *a = r->agent;
     if (a && a->ops->classify_exit) {
         bosun_run_info info = {.run_id = r->id, .agent = r->agent_name, .task_id = r->task,
-                               .machine_id = r->p->machine_id, .run_dir = r->run_dir,
+                               .machine_id = r->p->machine_id, .run_dir = r->rt_dir,
                                .config = a->node, .restarts = r->restarts};
         return a->ops->classify_exit(a->type_state, &info, status);
     }

@@ -19,9 +19,9 @@
 #include <bosun/task.h>
 
 #define TITLE_MAX    200
-#define QUESTION_MAX 4096
-#define CHOICES_MAX  20
-#define CHOICE_MAX   200
+#define QUESTION_MAX 8192 /* the same limits as the MCP tool's schema */
+#define CHOICES_MAX  50
+#define CHOICE_MAX   512
 #define ANSWER_MAX   (64 * 1024)
 #define PROMPT_MAX   (1024 * 1024)
 
@@ -320,6 +320,8 @@ static void on_token_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     else if (!machine || strcmp(machine, pd->t->machine_id) != 0)
         reply_to(bus, pd->reply, error_json("unauthorized", "the agent token is for another "
                                                             "machine"));
+    else if (!proc_run_accepts_token(pd->t->p, json_string_value(json_object_get(row, "run"))))
+        reply_to(bus, pd->reply, error_json("unauthorized", "the agent token's run has ended"));
     else
         reply_to(bus, pd->reply,
                  json_pack("{s:O,s:O,s:O,s:s,s:f}", "run", json_object_get(row, "run"), "task",

@@ -36,7 +36,8 @@ typedef struct bosun_run_info {
     const char *prompt;       /* NULL when none */
     const char *prompt_file;  /* path of a 0600 file holding the prompt, or NULL */
     const char *machine_id;
-    const char *run_dir;      /* per-run directory under state_dir, for the type's files */
+    const char *run_dir;      /* per-run directory under runtime_dir for the type's files
+                                 (0700; removed with the run once the type empties it) */
     const cfg_node *config;   /* the agent's section in bosun.yaml */
     unsigned restarts;        /* how many times this run's process was restarted */
     const char *resume_input; /* answer to resume with (input requests), else NULL */

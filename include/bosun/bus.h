@@ -96,6 +96,11 @@ uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeo
 /* Cancels a pending request: its callback will not be called. */
 void bus_request_cancel(bus_t *bus, uint64_t id);
 
+/* Whether a message on subject would reach any subscription now (false for
+ * an invalid subject).  Lets a publisher skip building messages nobody
+ * reads. */
+bool bus_has_subscribers(bus_t *bus, const char *subject);
+
 /* Number of live subscriptions made with bus_subscribe, and of messages
  * waiting for delivery. */
 size_t bus_sub_count(const bus_t *bus);

@@ -583,6 +583,10 @@ static void sqlstore_publish_stored(sqlstore *s, const sqlstore_event *e)
     char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
     const char *machine = sqlstore_str(e->data, "machine");
     snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX, e->subject);
+    /* Nobody follows it: the event is committed and a later subscriber
+     * replays it, so building the copy would only cost time. */
+    if (!bus_has_subscribers(s->ctx->bus, subject))
+        return;
     json_t *form =
         sqlstore_stored_form(e->seq, e->time, e->subject, machine ? machine : s->ctx->machine_id,
                              sqlstore_str(e->data, "run"), sqlstore_str(e->data, "task"), e->data);

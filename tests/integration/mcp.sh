@@ -54,7 +54,7 @@ task_new() { ctl task create --title "$1" --agent "$2" --json; }
 j=$(task_new "MCP test task" idle); taskA=$(echo "$j" | jq -r .task); runA=$(echo "$j" | jq -r .run)
 j=$(task_new "Other task" idle); taskB=$(echo "$j" | jq -r .task); runB=$(echo "$j" | jq -r .run)
 other=$(ctl request cmd.input.create "{\"run\":\"$runB\",\"question\":\"for task B\"}" --json | jq -r .data.input)
-cfgA="$T/state/runs/$runA/mcp.json"; cfgB="$T/state/runs/$runB/mcp.json"
+cfgA="$T/run/runs/$runA/mcp.json"; cfgB="$T/run/runs/$runB/mcp.json"
 check "bosund wrote the run's MCP config" test -s "$cfgA"
 is "the MCP config is private (0600)" "$(stat -c %a "$cfgA")" 600
 like "the config runs bosunctl mcp with the socket and the token" "$(jq -c .mcpServers.bosun "$cfgA")" '"args":\["mcp"\],"env":\{"BOSUN_SOCKET":"[^"]+","BOSUN_RUN_ID":"[0-9A-Z]{26}","BOSUN_AGENT_TOKEN":"bat_[A-Za-z0-9_-]{43}"\}'
@@ -136,7 +136,7 @@ start_daemon || exit 1
 runE=$(task_new "expiring" idle | jq -r .run)
 sleep 2
 out=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' |
-      BOSUN_SOCKET="$T/run/bosund.sock" BOSUN_AGENT_TOKEN=$(jq -r .mcpServers.bosun.env.BOSUN_AGENT_TOKEN "$T/state/runs/$runE/mcp.json") "$BOSUNCTL" mcp 2>/dev/null)
+      BOSUN_SOCKET="$T/run/bosund.sock" BOSUN_AGENT_TOKEN=$(jq -r .mcpServers.bosun.env.BOSUN_AGENT_TOKEN "$T/run/runs/$runE/mcp.json") "$BOSUNCTL" mcp 2>/dev/null)
 like "an expired token: JSON-RPC error, nothing done" "$out" '"id":1,"error":\{"code":-32001,"message":"unauthorized: the agent token has expired"'
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
