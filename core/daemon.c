@@ -472,7 +472,7 @@ static void on_trim(struct ev_loop *loop, ev_timer *w, int revents)
 {
 #ifdef __GLIBC__
     struct mallinfo2 mi = mallinfo2();
-    if (mi.fordblks > 1024 * 1024)
+    if (mi.fordblks > 256 * 1024)
         malloc_trim(0);
 #endif
 }
@@ -488,7 +488,11 @@ static void start_signals(bosund *dm)
     ev_signal_start(dm->loop, &dm->sigint);
     /* Agents' and clients' pipes closing must not kill the daemon. */
     signal(SIGPIPE, SIG_IGN);
-    ev_timer_init(&dm->trim, on_trim, 1.0, 1.0);
+#ifdef __GLIBC__
+    /* Give the top of the heap back on free() sooner than glibc's default. */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+#endif
+    ev_timer_init(&dm->trim, on_trim, 0.5, 0.5);
     ev_timer_start(dm->loop, &dm->trim);
     uint64_t usec = sdnotify_watchdog_usec();
     unsetenv("WATCHDOG_USEC");

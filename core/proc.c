@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,6 +575,10 @@ static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m
     p->began = true;
     for (size_t i = 0; p->agents && p->agents[i]; i++)
         autostart(p, p->agents[i], 0);
+    /* Starting many agents at once leaves much freed memory behind once
+     * their events are stored: give it back right after, not at the next
+     * periodic trim. */
+    ev_timer_start(p->loop, &p->trim_timer);
 }
 
 void proc_begin(proc *p)
@@ -740,6 +745,13 @@ void proc_input_answered(proc *p, const char *run_id, const char *input_id, cons
         log_error("run %s: cannot resume: %s", r->id, err);
 }
 
+static void on_trim_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 /* ------------------------------------------------------------ object */
 
 proc *proc_new(const proc_options *o)
@@ -768,6 +780,7 @@ proc *proc_new(const proc_options *o)
     p->autostart_timer.data = p;
     ev_timer_init(&p->resume_timer, on_resume_timer, 0, 0);
     p->resume_timer.data = p;
+    ev_timer_init(&p->trim_timer, on_trim_timer, 0.05, 0);
     p->subs[0] = bus_subscribe(p->bus, PROC_CMD_PS, on_ps, p);
     p->subs[1] = bus_subscribe(p->bus, PROC_CMD_START, on_start, p);
     p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
@@ -787,6 +800,7 @@ void proc_free(proc *p)
     ev_idle_stop(p->loop, &p->shutdown_idle);
     ev_timer_stop(p->loop, &p->autostart_timer);
     ev_timer_stop(p->loop, &p->resume_timer);
+    ev_timer_stop(p->loop, &p->trim_timer);
     while (p->runs) {
         run *r = p->runs;
         p->runs = r->next;

@@ -112,6 +112,7 @@ struct proc {
     ev_idle shutdown_idle;
     ev_timer autostart_timer; /* deferred autostart, outside any run's call chain */
     ev_timer resume_timer;    /* deferred resumes of runs answered while exiting */
+    ev_timer trim_timer;      /* returns memory once an autostart burst is stored */
     bool began;
 };
 

@@ -43,10 +43,11 @@ typedef struct sqlstore_config {
     bool sync_full;
     long long batch_max;
     unsigned long long artifact_max;
+    unsigned long long cache_bytes;
 } sqlstore_config;
 
 static const char *const sqlstore_keys[] = {"path", "synchronous", "batch_max",
-                                            "artifact_max_bytes", NULL};
+                                            "artifact_max_bytes", "cache_size", NULL};
 
 static char *sqlstore_resolve(const char *state_dir, const char *path)
 {
@@ -101,6 +102,10 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
          ok;
     ok = cfg_get_size(config, "artifact_max_bytes", SQLSTORE_ARTIFACT_DEFAULT,
                       SQLSTORE_ARTIFACT_MIN, SQLSTORE_ARTIFACT_LIMIT, &c->artifact_max, d) &&
+         ok;
+    /* SQLite's page cache is the store's largest use of memory; the writes
+     * are appends and the queries mostly recent, so a small one does. */
+    ok = cfg_get_size(config, "cache_size", 512 * 1024, 64 * 1024, 1ull << 30, &c->cache_bytes, d) &&
          ok;
     if (!ok || !state_dir)
         return ok;
@@ -159,7 +164,8 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
                     .path = c.path,
                     .sync_full = c.sync_full,
                     .batch_max = c.batch_max,
-                    .artifact_max = c.artifact_max};
+                    .artifact_max = c.artifact_max,
+                    .cache_bytes = c.cache_bytes};
     sqlstore_events_init(s);
     char err[768];
     if (sqlstore_open(s, err, sizeof err) != 0) {
@@ -208,6 +214,8 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     }
     s->batch_max = c.batch_max;
     s->artifact_max = c.artifact_max;
+    s->cache_bytes = c.cache_bytes;
+    sqlstore_apply_cache_size(s);
     if (strcmp(c.path, s->path) != 0)
         log_notice("sqlite: path changed to %s; %s stays in use until bosund restarts", c.path,
                    s->path);

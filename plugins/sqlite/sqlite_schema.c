@@ -179,6 +179,13 @@ static int sqlstore_set_wal(sqlstore *s, char *err, size_t errlen)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+int sqlstore_apply_cache_size(sqlstore *s)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%llu", s->cache_bytes / 1024);
+    return sqlstore_exec(s->db, sql);
+}
+
 int sqlstore_apply_synchronous(sqlstore *s)
 {
     return sqlstore_exec(s->db, s->sync_full ? "PRAGMA synchronous = FULL"
@@ -196,6 +203,8 @@ static int sqlstore_pragmas(sqlstore *s, char *err, size_t errlen)
         rc = sqlstore_exec(s->db, "PRAGMA journal_size_limit = 67108864");
     if (rc == SQLITE_OK)
         rc = sqlstore_apply_synchronous(s);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_apply_cache_size(s);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot set pragmas: %s", s->path, sqlite3_errmsg(s->db));
         return -1;

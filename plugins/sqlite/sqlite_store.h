@@ -53,6 +53,7 @@ typedef struct sqlstore {
     bool sync_full; /* synchronous = FULL instead of NORMAL */
     long long batch_max;
     unsigned long long artifact_max; /* bytes of one artifact's content */
+    unsigned long long cache_bytes;  /* SQLite page cache */
 
     sqlite3 *db;
     int schema_version;
@@ -87,6 +88,7 @@ typedef struct sqlstore {
 int sqlstore_open(sqlstore *s, char *err, size_t errlen);
 void sqlstore_close(sqlstore *s);
 int sqlstore_apply_synchronous(sqlstore *s);
+int sqlstore_apply_cache_size(sqlstore *s);
 /* Runs SQL without results; returns 0 or the SQLite result code. */
 int sqlstore_exec(sqlite3 *db, const char *sql);
 /* The schema version this code writes. */

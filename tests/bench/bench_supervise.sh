@@ -87,6 +87,7 @@ cleanup() {
     trap - EXIT INT TERM
     for p in "${DAEMON_PIDS[@]}"; do stop_pid "$p" 10; done
     for p in $(stray_pids); do kill -KILL "$p" 2>/dev/null; done
+    case "${BOS_RUN:-}" in /dev/shm/bosun-bench-run.*) rm -rf "$BOS_RUN" ;; esac
     if [ "${BENCH_KEEP:-0}" = 1 ]; then log "bench: kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -250,18 +251,26 @@ sup_log_time() {
 # ------------------------------------------------------------------- bosund
 
 BOS_DIR="$T/b"
+# bosund keeps per-run secrets (mcp.json with the agent token) in its
+# runtime_dir, which under systemd (RuntimeDirectory=) is on tmpfs; give it
+# tmpfs here too when the machine has /dev/shm, as /run would be.
+BOS_RUN="$BOS_DIR/run"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    BOS_RUN=$(mktemp -d /dev/shm/bosun-bench-run.XXXXXX)
+fi
 BOS_PID=
-bctl() { timeout 60 "$BOSUNCTL" -s "$BOS_DIR/run/bosund.sock" "$@"; }
+bctl() { timeout 60 "$BOSUNCTL" -s "$BOS_RUN/bosund.sock" "$@"; }
 
 bos_config() { # then the agents section on stdin
     rm -rf "$BOS_DIR"
-    mkdir -p "$BOS_DIR/state" "$BOS_DIR/run"
+    [ "$BOS_RUN" = "$BOS_DIR/run" ] || rm -rf "${BOS_RUN:?}"/*
+    mkdir -p "$BOS_DIR/state" "$BOS_RUN"
     {
         cat <<EOF
 daemon:
   machine_id: bench
   state_dir: $BOS_DIR/state
-  runtime_dir: $BOS_DIR/run
+  runtime_dir: $BOS_RUN
   plugins: [sqlite, exec]
 agents:
 EOF
