@@ -71,6 +71,8 @@ typedef struct run {
     char *logbuf; /* lines not yet written to the log file */
     size_t logbuf_len, logbuf_cap;
     unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
+    char *output_subject;        /* made once: output lines are most events */
+    json_t *id_json, *task_json;
     bool stop_requested;
     bool restart_requested;
     bool alive;       /* a process of this run is running */

@@ -13,7 +13,7 @@
 
 #include <bosun/log.h>
 
-#define READ_CHUNK 65536
+#define READ_CHUNK (256 * 1024) /* more lines per read: fewer, larger commits */
 
 typedef struct output_pipe {
     output_capture *oc;

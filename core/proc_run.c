@@ -55,15 +55,18 @@ static void set_reason(run *r, const char *reason)
 /* Output lines are the bulk of all events: they carry only what the store
  * needs for its columns (the agent is in the subject, the machine is the
  * store's own). */
-static void emit_lean(run *r, const char *kind, json_t *data)
+static void emit_output(run *r, json_t *data)
 {
-    json_object_set_new(data, "run", json_string(r->id));
-    if (r->task)
-        json_object_set_new(data, "task", json_string(r->task));
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "evt.run.%s.%s.%s", r->agent_name, r->id, kind);
-    if (bus_publish_new(r->p->bus, subject, NULL, data) != 0)
-        log_error("cannot publish %s: invalid subject", subject);
+    if (!r->output_subject) {
+        r->output_subject = xasprintf("evt.run.%s.%s.output", r->agent_name, r->id);
+        r->id_json = json_string(r->id);
+        r->task_json = r->task ? json_string(r->task) : NULL;
+    }
+    json_object_set(data, "run", r->id_json);
+    if (r->task_json)
+        json_object_set(data, "task", r->task_json);
+    if (bus_publish_new(r->p->bus, r->output_subject, NULL, data) != 0)
+        log_error("cannot publish %s: invalid subject", r->output_subject);
 }
 
 void run_emit(run *r, const char *kind, json_t *data)
@@ -346,6 +349,9 @@ void run_free(run *r)
     remove_runtime_files(r);
     free(r->run_dir);
     free(r->rt_dir);
+    free(r->output_subject);
+    json_decref(r->id_json);
+    json_decref(r->task_json);
     free(r->reason);
     free(r->waiters);
     free(r->waiting_input);
@@ -405,8 +411,13 @@ static void on_line(void *arg, enum bosun_stream stream, const char *line, size_
     r->lines[stream]++;
     if (type_parsed_line(r, stream, line, len))
         return;
+    static json_t *names[3];
+    if (!names[BOSUN_STREAM_STDOUT]) {
+        names[BOSUN_STREAM_STDOUT] = json_string("stdout");
+        names[BOSUN_STREAM_STDERR] = json_string("stderr");
+    }
     json_t *d = json_object();
-    json_object_set_new(d, "stream", json_string(stream == BOSUN_STREAM_STDOUT ? "stdout" : "stderr"));
+    json_object_set(d, "stream", names[stream]);
     json_object_set_new(d, "n", json_integer((json_int_t)r->lines[stream]));
     if (utf8_text(line, len)) {
         json_object_set_new(d, "text", json_stringn_nocheck(line, len));
@@ -417,7 +428,7 @@ static void on_line(void *arg, enum bosun_stream stream, const char *line, size_
     }
     if (cut)
         json_object_set_new(d, "cut", json_true());
-    emit_lean(r, "output", d);
+    emit_output(r, d);
 }
 
 void run_pause_output(run *r, bool pause)

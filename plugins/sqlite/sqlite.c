@@ -145,6 +145,7 @@ static void sqlstore_free(sqlstore *s)
 {
     sqlstore_close(s);
     free(s->path);
+    free(s->dump_buf);
     free(s);
 }
 

@@ -47,6 +47,8 @@ typedef struct sqlstore_writer {
 
 typedef struct sqlstore {
     const bosun_ctx *ctx;
+    char *dump_buf; /* an event's data as JSON text, reused for every insert */
+    size_t dump_cap;
 
     /* settings */
     char *path;     /* the configured path, resolved against state_dir */
