@@ -35,7 +35,7 @@ for key in machine_id state_dir runtime_dir log_level plugin_path plugins contro
            restart_reset backoff_base backoff_max stop_signal stop_timeout instances \
            log_max_bytes log_keep line_max \
            agent_token_ttl mcp_command \
-           path synchronous batch_max artifact_max_bytes; do
+           path synchronous batch_max artifact_max_bytes cache_size; do
     grep -Eq "^\.It Cm $key( |\$)" "$M/bosun.yaml.5" || missing="$missing $key"
 done
 is "bosun.yaml(5) documents every key" "$missing" ""
@@ -62,14 +62,14 @@ for word in WAITING_INPUT '^\.Ss Waiting for input' '^\.Ss Agent tokens and MCP'
 done
 is "bosund(8) documents waiting for input, resuming, agent tokens and the MCP config" "$missing" ""
 missing=
-for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config; do
+for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config bosun/codec.h bosun_sha256; do
     grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
 done
 is "bosun-plugin(7) covers the descriptor, lifecycle and building" "$missing" ""
 missing=
 for word in BOSUN_AGENT_ABI bosun_agent_ops bosun_run_info bosun_launch build_launch parse_line \
             classify_exit BOSUN_EXIT_DONE BOSUN_EXIT_FAILED BOSUN_EXIT_NEEDS_INPUT BOSUN_EXIT_BUDGET \
-            BOSUN_STORED_PREFIX cmd.store.events cmd.store.runs; do
+            BOSUN_STORED_PREFIX cmd.store.events cmd.store.runs bus_has_subscribers; do
     grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
 done
 is "bosun-plugin(7) covers agent types and the store contract" "$missing" ""
