@@ -135,9 +135,40 @@ static json_t *inline_artifact_path(json_t *msg, json_t **error_result)
     return copy;
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* One message and its newline in one write, so the other side reads it
+ * whole. */
+static int write_line(int fd, const char *line, size_t len)
+{
+    char small[4096];
+    if (len < sizeof small) {
+        memcpy(small, line, len);
+        small[len] = '\n';
+        return write_all(fd, small, len + 1);
+    }
+    return write_all(fd, line, len) < 0 ? -1 : write_all(fd, "\n", 1);
+}
+
 /* One line from the agent to the daemon. */
 static int forward(int fd, const char *line, size_t len)
 {
+    /* Only add_artifact calls are ever rewritten: spare every other message
+     * a parse on the way through. */
+    if (!memmem(line, len, "add_artifact", 12))
+        return write_line(fd, line, len);
     json_t *msg = json_loadb(line, len, 0, NULL);
     json_t *err_result = NULL;
     json_t *rewritten = json_is_object(msg) ? inline_artifact_path(msg, &err_result) : NULL;
@@ -148,43 +179,22 @@ static int forward(int fd, const char *line, size_t len)
     }
     char *text = rewritten ? json_dumps(rewritten, JSON_COMPACT) : NULL;
     json_decref(rewritten);
-    const char *out = text ? text : line;
-    size_t out_len = text ? strlen(text) : len;
-    int rc = 0;
-    struct iovec_like {
-        const char *p;
-        size_t n;
-    } parts[2] = {{out, out_len}, {"\n", 1}};
-    for (int i = 0; i < 2 && rc == 0; i++) {
-        const char *p = parts[i].p;
-        size_t n = parts[i].n;
-        while (n > 0) {
-            ssize_t w = write(fd, p, n);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                rc = -1;
-                break;
-            }
-            p += w;
-            n -= (size_t)w;
-        }
-    }
+    int rc = text ? write_line(fd, text, strlen(text)) : write_line(fd, line, len);
     free(text);
     return rc;
 }
 
-/* Copies complete lines of buf to out (stdout), keeps the rest. */
-static void drain_lines(char *buf, size_t *len, FILE *out)
+/* Copies the complete lines of buf to stdout in one write, keeps the rest. */
+static void drain_lines(char *buf, size_t *len)
 {
-    size_t start = 0;
-    for (char *nl; (nl = memchr(buf + start, '\n', *len - start));) {
-        fwrite(buf + start, 1, (size_t)(nl - (buf + start)) + 1, out);
-        start = (size_t)(nl - buf) + 1;
-    }
-    fflush(out);
-    memmove(buf, buf + start, *len - start);
-    *len -= start;
+    char *last = memrchr(buf, '\n', *len);
+    if (!last)
+        return;
+    size_t n = (size_t)(last - buf) + 1;
+    if (write_all(1, buf, n) < 0)
+        fprintf(stderr, "bosunctl mcp: cannot write to stdout: %s\n", strerror(errno));
+    memmove(buf, buf + n, *len - n);
+    *len -= n;
 }
 
 static int relay(int sock)
@@ -211,7 +221,7 @@ static int relay(int sock)
                 break;
             }
             from_len += (size_t)n;
-            drain_lines(from, &from_len, stdout);
+            drain_lines(from, &from_len);
         }
         if (stdin_open && fds[1].revents) {
             if (in_cap - in_len < 65536)

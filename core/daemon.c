@@ -528,7 +528,9 @@ static int load_config(bosund *dm, cfg_diag *d)
 
 static int prepare_dirs_and_lock(bosund *dm)
 {
-    if (util_mkdir_p(dm->cfg.state_dir, 0750) < 0) {
+    /* 0711: agents running as other users reach their own run directory
+     * below it; nobody can list it. */
+    if (util_mkdir_p(dm->cfg.state_dir, 0711) < 0) {
         log_error("cannot create state_dir %s: %s", dm->cfg.state_dir, strerror(errno));
         return -1;
     }

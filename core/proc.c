@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <bosun/log.h>
@@ -754,6 +755,19 @@ static void on_trim_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ------------------------------------------------------------ object */
 
+/* <dir>/runs may be passed through but not listed (0711): an agent running
+ * as another user reaches its own run directory (0700, its own) and
+ * learns nothing about the others. */
+static void prepare_runs_dir(const char *dir)
+{
+    if (!dir)
+        return;
+    char *runs = xasprintf("%s/runs", dir);
+    if (util_mkdir_p(runs, 0711) < 0 || chmod(runs, 0711) < 0)
+        log_warning("cannot prepare %s: %s", runs, strerror(errno));
+    free(runs);
+}
+
 proc *proc_new(const proc_options *o)
 {
     proc *p = xcalloc(1, sizeof *p);
@@ -765,6 +779,8 @@ proc *proc_new(const proc_options *o)
     p->control_socket = xstrdup(o->control_socket ? o->control_socket : "");
     p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosunctl");
     p->token_ttl = o->token_ttl > 0 ? o->token_ttl : 86400;
+    prepare_runs_dir(p->state_dir);
+    prepare_runs_dir(p->runtime_dir);
     p->adopt_orphans = o->adopt_orphans;
     hmap_init(&p->by_id);
     hmap_init_u64(&p->by_pid);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Agents run as another user and group when bosund runs as root.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 5
+plan 8
 
 if [ "$(id -u)" -ne 0 ]; then
     for i in 1 2 3 4 5; do echo "ok $i # SKIP bosund must run as root to switch users"; done
@@ -12,7 +12,7 @@ write_config <<EOF2
   plugins: [sqlite, exec]
 agents:
   unprivileged:
-    command: [sh, -c, 'id -un; id -gn; pwd; touch ./written']
+    command: [sh, -c, 'id -un; id -gn; pwd; touch ./written; cat "\$\$BOSUN_PROMPT_FILE"; echo; test -r "\$\$BOSUN_MCP_CONFIG" && echo mcp-readable']
     user: nobody
     group: nogroup
     workdir: $T/work
@@ -20,13 +20,16 @@ agents:
     restart: never
 EOF2
 start_daemon || exit 1
-run=$(ctl start unprivileged)
+run=$(ctl start unprivileged --prompt "secret plan")
 wait_for 10 run_state_is "$run" EXITED
 out=$(ctl logs "$run")
 is "runs as the configured user" "$(echo "$out" | sed -n 1p)" nobody
 is "with the configured group" "$(echo "$out" | sed -n 2p)" nogroup
 is "in its workdir" "$(echo "$out" | sed -n 3p)" "$T/work"
 is "files it writes are the user's" "$(stat -c %U "$T/work/written")" nobody
+is "it can read its prompt file" "$(echo "$out" | sed -n 4p)" "secret plan"
+is "and its MCP config" "$(echo "$out" | sed -n 5p)" mcp-readable
+is "other users cannot list the runs" "$(stat -c %a "$T/state/runs") $(stat -c %a "$T/run/runs")" "711 711"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing
