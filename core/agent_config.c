@@ -12,16 +12,16 @@
 
 /* Keys every agent may have, whatever its type. */
 static const char *const common_keys[] = {
-    "type",         "command",     "workdir",       "env",          "user",
-    "group",        "autostart",   "restart",       "start_secs",   "max_restarts",
-    "restart_reset", "backoff_base", "backoff_max",  "stop_signal",  "stop_timeout",
-    "instances",    "log_max_bytes", "log_keep",     "line_max",     NULL};
+    "type",          "command",       "workdir",     "env",         "user",
+    "group",         "autostart",     "restart",     "start_secs",  "max_restarts",
+    "restart_reset", "backoff_base",  "backoff_max", "stop_signal", "stop_timeout",
+    "instances",     "log_max_bytes", "log_keep",    "line_max",    NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
-    "autostart",   "restart",      "start_secs",    "max_restarts", "restart_reset",
-    "backoff_base", "backoff_max", "stop_signal",  "stop_timeout", "instances",
-    "log_max_bytes", "log_keep",   "line_max",      NULL};
+    "autostart",   "restart",     "start_secs",   "max_restarts", "restart_reset", "backoff_base",
+    "backoff_max", "stop_signal", "stop_timeout", "instances",    "log_max_bytes", "log_keep",
+    "line_max",    NULL};
 
 const char *restart_policy_name(enum restart_policy p)
 {
@@ -313,8 +313,8 @@ bool agent_config_launch_changed(const agent_config *a, const agent_config *b)
 /* Environment values whose names suggest a secret never leave the daemon. */
 static bool looks_secret(const char *name)
 {
-    static const char *const words[] = {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY",
-                                        "CREDENTIAL", "AUTH", NULL};
+    static const char *const words[] = {"TOKEN", "SECRET",     "PASSWORD", "PASSWD",
+                                        "KEY",   "CREDENTIAL", "AUTH",     NULL};
     for (size_t i = 0; words[i]; i++) {
         const char *w = words[i];
         for (const char *p = name; *p; p++) {

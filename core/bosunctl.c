@@ -15,9 +15,6 @@
 
 #include <bosun/bosun.h>
 
-
-
-
 volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -208,8 +205,8 @@ static int cmd_plugins(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(r);
         return 0;
     }
-    static const char *const headers[] = {"NAME", "KIND", "VERSION", "STATE", "PATH",
-                                          "DESCRIPTION", NULL};
+    static const char *const headers[] = {"NAME", "KIND",        "VERSION", "STATE",
+                                          "PATH", "DESCRIPTION", NULL};
     table *t = table_new(headers);
     size_t i;
     json_t *p;
@@ -264,8 +261,8 @@ static int cmd_pub(ctl_conn *conn, const opts *o, int argc, char **argv)
     json_t *data = parse_data(argv[1], &rc);
     if (!data)
         return rc;
-    json_t *r = call(conn, json_pack("{s:s,s:s,s:o}", "op", "pub", "subject", argv[0], "data", data),
-                     10, &rc);
+    json_t *r = call(
+        conn, json_pack("{s:s,s:s,s:o}", "op", "pub", "subject", argv[0], "data", data), 10, &rc);
     if (!r)
         return rc;
     if (o->json)
@@ -350,12 +347,14 @@ static const struct command {
     const char *name;
     int (*run)(ctl_conn *conn, const opts *o, int argc, char **argv);
 } commands[] = {
-    {"status", cmd_status}, {"plugins", cmd_plugins}, {"reload", cmd_reload},
-    {"pub", cmd_pub},       {"request", cmd_request}, {"sub", cmd_sub},
-    {"ps", cmd_ps},         {"start", cmd_start},     {"stop", cmd_stop},
-    {"restart", cmd_restart}, {"logs", cmd_logs},     {"events", cmd_events},
-    {"mcp", cmd_mcp},       {"task", cmd_task},       {"input", cmd_input},
-    {"artifact", cmd_artifact},
+    {"status", cmd_status},   {"plugins", cmd_plugins},
+    {"reload", cmd_reload},   {"pub", cmd_pub},
+    {"request", cmd_request}, {"sub", cmd_sub},
+    {"ps", cmd_ps},           {"start", cmd_start},
+    {"stop", cmd_stop},       {"restart", cmd_restart},
+    {"logs", cmd_logs},       {"events", cmd_events},
+    {"mcp", cmd_mcp},         {"task", cmd_task},
+    {"input", cmd_input},     {"artifact", cmd_artifact},
 };
 
 /* ------------------------------------------------------------ options */
@@ -382,18 +381,23 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
 {
     /* Before the command, --version prints bosunctl's; after it (artifact
      * get), it takes a number. */
-#define COMMON_OPTS                                                                               \
-    {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},           \
-        {"json", no_argument, NULL, OPT_JSON}, {"timeout", required_argument, NULL, OPT_TIMEOUT}, \
-        {"count", required_argument, NULL, OPT_COUNT}, {"help", no_argument, NULL, 'h'},          \
-        {"task", required_argument, NULL, OPT_TASK}, {"prompt", required_argument, NULL, OPT_PROMPT}, \
-        {"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},                               \
-        {"tail", required_argument, NULL, OPT_TAIL}, {"follow", no_argument, NULL, 'f'},          \
-        {"since", required_argument, NULL, OPT_SINCE},                                           \
-        {"subject", required_argument, NULL, OPT_SUBJECT},                                       \
-        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},                                 \
-        {"title", required_argument, NULL, OPT_TITLE}, {"agent", required_argument, NULL, OPT_AGENT}, \
-        {"choice", required_argument, NULL, OPT_CHOICE}, {"pending", no_argument, NULL, OPT_PENDING}
+#define COMMON_OPTS                                                                                \
+    {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},            \
+        {"json", no_argument, NULL, OPT_JSON}, {"timeout", required_argument, NULL, OPT_TIMEOUT},  \
+        {"count", required_argument, NULL, OPT_COUNT}, {"help", no_argument, NULL, 'h'},           \
+        {"task", required_argument, NULL, OPT_TASK},                                               \
+        {"prompt", required_argument, NULL, OPT_PROMPT},                                           \
+        {"prompt-file", required_argument, NULL, OPT_PROMPT_FILE},                                 \
+        {"tail", required_argument, NULL, OPT_TAIL}, {"follow", no_argument, NULL, 'f'},           \
+        {"since", required_argument, NULL, OPT_SINCE},                                             \
+        {"subject", required_argument, NULL, OPT_SUBJECT},                                         \
+        {"token-file", required_argument, NULL, OPT_TOKEN_FILE},                                   \
+        {"title", required_argument, NULL, OPT_TITLE},                                             \
+        {"agent", required_argument, NULL, OPT_AGENT},                                             \
+        {"choice", required_argument, NULL, OPT_CHOICE},                                           \
+    {                                                                                              \
+        "pending", no_argument, NULL, OPT_PENDING                                                  \
+    }
     static const struct option global_opts[] = {
         COMMON_OPTS, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     static const struct option command_opts[] = {
@@ -402,8 +406,8 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
     const struct option *long_opts = stop_at_command ? global_opts : command_opts;
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hVf", long_opts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hVf", long_opts,
+                            NULL)) != -1) {
         switch (c) {
         case 's':
             o->socket = optarg;

@@ -76,8 +76,8 @@ int mcp_refuse_all(const char *reason)
             emit(json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id, "error", "code",
                            MCP_UNAUTHORIZED, "message", reason));
         else if (!json_is_object(msg) && n > 1)
-            emit(json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", "error", "code",
-                           -32700, "message", "Parse error"));
+            emit(json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", "error", "code", -32700,
+                           "message", "Parse error"));
         json_decref(msg);
     }
     free(line);
@@ -110,7 +110,8 @@ static json_t *inline_artifact_path(json_t *msg, json_t **error_result)
     if (!reason[0]) {
         data = xmalloc((size_t)st.st_size + 1);
         ssize_t got;
-        while (len < (size_t)st.st_size && (got = read(fd, data + len, (size_t)st.st_size - len)) > 0)
+        while (len < (size_t)st.st_size &&
+               (got = read(fd, data + len, (size_t)st.st_size - len)) > 0)
             len += (size_t)got;
     }
     if (fd >= 0)

@@ -63,8 +63,8 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(d);
         return 0;
     }
-    static const char *const headers[] = {"AGENT", "RUN", "STATE", "PID", "UPTIME", "RESTARTS",
-                                          "EXIT", "REASON", NULL};
+    static const char *const headers[] = {"AGENT",    "RUN",  "STATE",  "PID", "UPTIME",
+                                          "RESTARTS", "EXIT", "REASON", NULL};
     table *t = table_new(headers);
     size_t i;
     json_t *row;
@@ -90,15 +90,9 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
         snprintf(restarts, sizeof restarts, "%lld",
                  json_integer_value(json_object_get(row, "restarts")));
         format_exit(row, ex, sizeof ex);
-        const char *cells[] = {agent,
-                               json_string_value(json_object_get(row, "run")),
-                               state,
-                               pid,
-                               up,
-                               restarts,
-                               ex,
-                               json_string_value(json_object_get(row, "reason")),
-                               NULL};
+        const char *cells[] = {
+            agent, json_string_value(json_object_get(row, "run")),    state, pid, up, restarts,
+            ex,    json_string_value(json_object_get(row, "reason")), NULL};
         table_add_row(t, cells);
     }
     table_print(t, stdout);
@@ -172,7 +166,8 @@ static int stop_like(ctl_conn *conn, const opts *o, int argc, char **argv, const
                      const char *verb)
 {
     if (argc != 1)
-        return die(EX_USAGE_, "usage: bosunctl %s RUN|AGENT", strcmp(verb, "stopped") ? "restart" : "stop");
+        return die(EX_USAGE_, "usage: bosunctl %s RUN|AGENT",
+                   strcmp(verb, "stopped") ? "restart" : "stop");
     int rc = 0;
     json_t *d = bus_call(conn, subject, json_pack("{s:s}", "target", argv[0]),
                          o->timeout_set ? o->timeout : 600, &rc);
@@ -327,8 +322,8 @@ static void print_log_line(json_t *ev, const opts *o)
         print_json(ev);
         return;
     }
-    FILE *out = strcmp(json_string_value(json_object_get(d, "stream")), "stderr") == 0 ? stderr
-                                                                                        : stdout;
+    FILE *out =
+        strcmp(json_string_value(json_object_get(d, "stream")), "stderr") == 0 ? stderr : stdout;
     const char *text = json_string_value(json_object_get(d, "text"));
     if (text) {
         fputs(text, out);

@@ -13,7 +13,6 @@
 #include <bosun/store.h>
 #include <bosun/task.h>
 
-
 static const char *str(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
@@ -84,17 +83,17 @@ static int task_list(ctl_conn *conn, const opts *o, int argc, char **argv)
     json_array_foreach(tasks, i, t)
     {
         json_object_set(t, "id", json_object_get(t, "task"));
-        json_object_set_new(t, "has_pending_requests",
-                            json_boolean(json_integer_value(json_object_get(t, "pending_inputs")) >
-                                         0));
+        json_object_set_new(
+            t, "has_pending_requests",
+            json_boolean(json_integer_value(json_object_get(t, "pending_inputs")) > 0));
     }
     if (o->json) {
         print_json(tasks);
         json_decref(d);
         return 0;
     }
-    static const char *const headers[] = {"ID", "TITLE", "STATUS", "OWNER", "PENDING", "UPDATED",
-                                          NULL};
+    static const char *const headers[] = {"ID",      "TITLE",   "STATUS", "OWNER",
+                                          "PENDING", "UPDATED", NULL};
     table *tb = table_new(headers);
     json_array_foreach(tasks, i, t)
     {
@@ -102,8 +101,13 @@ static int task_list(ctl_conn *conn, const opts *o, int argc, char **argv)
         snprintf(pending, sizeof pending, "%lld",
                  (long long)json_integer_value(json_object_get(t, "pending_inputs")));
         format_time(json_object_get(t, "updated_at"), updated, sizeof updated);
-        const char *row[] = {str(t, "task"), str(t, "title"), str(t, "status"), str(t, "owner"),
-                             pending,        updated,         NULL};
+        const char *row[] = {str(t, "task"),
+                             str(t, "title"),
+                             str(t, "status"),
+                             str(t, "owner"),
+                             pending,
+                             updated,
+                             NULL};
         table_add_row(tb, row);
     }
     table_print(tb, stdout);
@@ -134,10 +138,10 @@ static void show_task_text(json_t *t, json_t *runs, json_t *inputs, json_t *arts
     size_t i;
     json_t *v;
     printf("\nruns:\n");
-    json_array_foreach(runs, i, v) printf("  %s  %-13s %s%s%s\n", str(v, "run"), str(v, "state"),
-                                          str(v, "resumed_from") ? "resumed from " : "",
-                                          str(v, "resumed_from") ?: "",
-                                          str(v, "status_message") ? "" : "");
+    json_array_foreach(runs, i, v)
+        printf("  %s  %-13s %s%s%s\n", str(v, "run"), str(v, "state"),
+               str(v, "resumed_from") ? "resumed from " : "", str(v, "resumed_from") ?: "",
+               str(v, "status_message") ? "" : "");
     printf("\nquestions:\n");
     json_array_foreach(inputs, i, v)
     {
@@ -146,10 +150,10 @@ static void show_task_text(json_t *t, json_t *runs, json_t *inputs, json_t *arts
             printf("      answer: %s\n", str(v, "answer"));
     }
     printf("\nartifacts:\n");
-    json_array_foreach(arts, i, v) printf("  %s  v%lld  %lld bytes  %s\n", str(v, "name"),
-                                          (long long)json_integer_value(json_object_get(v, "version")),
-                                          (long long)json_integer_value(json_object_get(v, "size")),
-                                          str(v, "mime_type") ?: "");
+    json_array_foreach(arts, i, v) printf(
+        "  %s  v%lld  %lld bytes  %s\n", str(v, "name"),
+        (long long)json_integer_value(json_object_get(v, "version")),
+        (long long)json_integer_value(json_object_get(v, "size")), str(v, "mime_type") ?: "");
     printf("\npull requests:\n");
     json_array_foreach(prs, i, v) printf("  %s\n", str(v, "url"));
 }
@@ -159,8 +163,8 @@ static int task_show(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (argc != 1)
         return die(EX_USAGE_, "usage: bosunctl task show ID");
     int rc = 0;
-    json_t *tasks = query(conn, BOSUN_STORE_TASKS, json_pack("{s:s}", "task", argv[0]), "tasks",
-                          &rc);
+    json_t *tasks =
+        query(conn, BOSUN_STORE_TASKS, json_pack("{s:s}", "task", argv[0]), "tasks", &rc);
     if (!tasks)
         return rc;
     json_t *t = json_incref(json_array_get(tasks, 0));
@@ -175,8 +179,8 @@ static int task_show(ctl_conn *conn, const opts *o, int argc, char **argv)
     json_t *prs = query(conn, BOSUN_STORE_PRS, json_pack("{s:s}", "task", argv[0]), "prs", &rc);
     if (runs && inputs && arts && prs) {
         if (o->json)
-            print_json(json_pack("{s:O,s:O,s:O,s:O,s:O}", "task", t, "runs", runs, "inputs",
-                                 inputs, "artifacts", arts, "prs", prs));
+            print_json(json_pack("{s:O,s:O,s:O,s:O,s:O}", "task", t, "runs", runs, "inputs", inputs,
+                                 "artifacts", arts, "prs", prs));
         else
             show_task_text(t, runs, inputs, arts, prs);
     }
@@ -243,8 +247,8 @@ static int input_list(ctl_conn *conn, const opts *o, int argc, char **argv)
             if (len + 2 < sizeof question)
                 strcat(question, "]");
         }
-        const char *row[] = {str(v, "input"), str(v, "task"), str(v, "run"), str(v, "status"),
-                             question,        NULL};
+        const char *row[] = {str(v, "input"),  str(v, "task"), str(v, "run"),
+                             str(v, "status"), question,       NULL};
         table_add_row(tb, row);
     }
     table_print(tb, stdout);
@@ -311,18 +315,20 @@ static int artifact_list(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(arts);
         return 0;
     }
-    static const char *const headers[] = {"NAME", "VERSION", "VERSIONS", "SIZE", "TYPE",
-                                          "CREATED", NULL};
+    static const char *const headers[] = {"NAME", "VERSION", "VERSIONS", "SIZE",
+                                          "TYPE", "CREATED", NULL};
     table *tb = table_new(headers);
     size_t i;
     json_t *v;
     json_array_foreach(arts, i, v)
     {
         char ver[24], vers[24], size[24], created[32];
-        snprintf(ver, sizeof ver, "%lld", (long long)json_integer_value(json_object_get(v, "version")));
+        snprintf(ver, sizeof ver, "%lld",
+                 (long long)json_integer_value(json_object_get(v, "version")));
         snprintf(vers, sizeof vers, "%lld",
                  (long long)json_integer_value(json_object_get(v, "versions")));
-        snprintf(size, sizeof size, "%lld", (long long)json_integer_value(json_object_get(v, "size")));
+        snprintf(size, sizeof size, "%lld",
+                 (long long)json_integer_value(json_object_get(v, "size")));
         format_time(json_object_get(v, "created_at"), created, sizeof created);
         const char *row[] = {str(v, "name"), ver, vers, size, str(v, "mime_type"), created, NULL};
         table_add_row(tb, row);

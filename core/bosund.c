@@ -12,24 +12,27 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: bosund [-c FILE] [--check-config]\n"
-                 "\n"
-                 "Runs the bosun daemon in the foreground (systemd supervises it).\n"
-                 "\n"
-                 "  -c, --config FILE   configuration file (default: $BOSUN_CONFIG or %s)\n"
-                 "  -t, --check-config  validate the configuration and exit (0 valid, 1 not)\n"
-                 "  -V, --version       print the version and exit\n"
-                 "  -h, --help          print this help and exit\n"
-                 "\n"
-                 "See bosund(8) and bosun.yaml(5).\n",
-                 DAEMON_DEFAULT_CONFIG);
+    fprintf(out,
+            "Usage: bosund [-c FILE] [--check-config]\n"
+            "\n"
+            "Runs the bosun daemon in the foreground (systemd supervises it).\n"
+            "\n"
+            "  -c, --config FILE   configuration file (default: $BOSUN_CONFIG or %s)\n"
+            "  -t, --check-config  validate the configuration and exit (0 valid, 1 not)\n"
+            "  -V, --version       print the version and exit\n"
+            "  -h, --help          print this help and exit\n"
+            "\n"
+            "See bosund(8) and bosun.yaml(5).\n",
+            DAEMON_DEFAULT_CONFIG);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 't'},
-        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;

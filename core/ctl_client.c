@@ -35,8 +35,8 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
         if (fd >= 0)
             close(fd);
         *why = (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) ? CTL_CONNECT_NOT_RUNNING
-               : (e == EACCES || e == EPERM)                     ? CTL_CONNECT_DENIED
-                                                                 : CTL_CONNECT_OTHER;
+               : (e == EACCES || e == EPERM)                      ? CTL_CONNECT_DENIED
+                                                                  : CTL_CONNECT_OTHER;
         snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(e));
         return NULL;
     }
@@ -93,8 +93,7 @@ static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
     return obj;
 }
 
-static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
-                         size_t err_size);
+static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size);
 
 json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
 {
@@ -107,8 +106,7 @@ json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t 
     return read_line(c, timeout, timed_out, err, err_size);
 }
 
-static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
-                         size_t err_size)
+static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
 {
     *timed_out = 0;
     double deadline = timeout >= 0 ? util_monotonic() + timeout : 0;

@@ -162,8 +162,7 @@ static void send_error(ctl_client *c, json_t *id, const char *code, const char *
 
 static json_t *msg_to_json(const bus_msg *m)
 {
-    json_t *o = json_pack("{s:s,s:O,s:f}", "subject", m->subject, "data", m->data, "time",
-                          m->time);
+    json_t *o = json_pack("{s:s,s:O,s:f}", "subject", m->subject, "data", m->data, "time", m->time);
     if (m->reply)
         json_object_set_new(o, "reply", json_string(m->reply));
     return o;
@@ -174,8 +173,8 @@ static json_t *msg_to_json(const bus_msg *m)
 static void on_sub_message(bus_t *bus, const bus_msg *m, void *arg)
 {
     client_sub *s = arg;
-    client_send(s->client, json_pack("{s:I,s:o}", "sub", (json_int_t)s->sid, "msg",
-                                     msg_to_json(m)));
+    client_send(s->client,
+                json_pack("{s:I,s:o}", "sub", (json_int_t)s->sid, "msg", msg_to_json(m)));
 }
 
 static void op_sub(ctl_client *c, json_t *id, json_t *req)
@@ -287,7 +286,8 @@ static void op_request(ctl_client *c, json_t *id, json_t *req)
     json_t *t = json_object_get(req, "timeout");
     double timeout = t ? json_number_value(t) : 5.0;
     if ((t && !json_is_number(t)) || !(timeout > 0 && timeout <= 3600))
-        return send_error(c, id, "bad_request", "'timeout' must be a number of seconds in (0, 3600]");
+        return send_error(c, id, "bad_request",
+                          "'timeout' must be a number of seconds in (0, 3600]");
     client_request *r = xcalloc(1, sizeof *r);
     r->client = c;
     r->id = json_incref(id);
@@ -398,14 +398,13 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
     json_t *id = json_incref(r->id);
     detach_request(c, r);
     c->mcp_opening = false;
-    const char *session = st == BUS_REPLY_OK
-                              ? json_string_value(json_object_get(m->data, "session"))
-                              : NULL;
+    const char *session =
+        st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "session")) : NULL;
     if (!session || bus_subject_check(session) != 0 || strchr(session, '.')) {
         json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
         const char *msg = json_string_value(json_object_get(e, "message"));
         send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
-                   msg ? msg
+                   msg                             ? msg
                    : st == BUS_REPLY_NO_RESPONDERS ? "no mcp plugin is loaded"
                                                    : "the mcp plugin did not answer");
         json_decref(id);
@@ -672,8 +671,7 @@ static int apply_group(const char *path, const char *group)
         return -1;
     }
     if (chown(path, (uid_t)-1, g->gr_gid) < 0) {
-        log_error("control socket: cannot give %s to group '%s': %s", path, group,
-                  strerror(errno));
+        log_error("control socket: cannot give %s to group '%s': %s", path, group, strerror(errno));
         return -1;
     }
     return 0;

@@ -119,8 +119,7 @@ static int plugin_bring_up(bosund *dm, plugin_module *m, const cfg_node *root, c
         return -1;
     }
     m->started = true;
-    log_info("plugin %s started (%s, %s)", m->name, bosun_plugin_kind_name(m->desc->kind),
-             m->path);
+    log_info("plugin %s started (%s, %s)", m->name, bosun_plugin_kind_name(m->desc->kind), m->path);
     return 0;
 }
 
@@ -194,12 +193,12 @@ static json_t *plugins_json(void *arg)
     json_t *a = json_array();
     for (size_t i = 0; i < dm->n_plugins; i++) {
         const plugin_module *m = dm->plugins[i];
-        json_array_append_new(
-            a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:b}", "name", m->name, "kind",
-                         bosun_plugin_kind_name(m->desc->kind), "description",
-                         m->desc->description ? m->desc->description : "", "version",
-                         m->desc->version ? m->desc->version : "", "path", m->path, "abi",
-                         (int)m->desc->abi, "started", m->started));
+        json_array_append_new(a,
+                              json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:b}", "name", m->name, "kind",
+                                        bosun_plugin_kind_name(m->desc->kind), "description",
+                                        m->desc->description ? m->desc->description : "", "version",
+                                        m->desc->version ? m->desc->version : "", "path", m->path,
+                                        "abi", (int)m->desc->abi, "started", m->started));
     }
     return a;
 }
@@ -212,9 +211,9 @@ static json_t *status_json(void *arg)
         json_array_append_new(names, json_string(dm->plugins[i]->name));
     return json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "version",
                      bosun_version(), "pid", (json_int_t)getpid(), "uptime",
-                     util_monotonic() - dm->start_mono, "start_time", dm->start_time,
-                     "machine_id", dm->cfg.machine_id, "config", dm->config_path, "state_dir",
-                     dm->cfg.state_dir, "runtime_dir", dm->cfg.runtime_dir, "log_level",
+                     util_monotonic() - dm->start_mono, "start_time", dm->start_time, "machine_id",
+                     dm->cfg.machine_id, "config", dm->config_path, "state_dir", dm->cfg.state_dir,
+                     "runtime_dir", dm->cfg.runtime_dir, "log_level",
                      log_level_name(log_get_level()), "plugins", names, "control_clients",
                      (json_int_t)ctl_server_client_count(dm->ctl), "subscriptions",
                      (json_int_t)bus_sub_count(dm->bus), "queued",
@@ -261,8 +260,8 @@ static void warn_restart_only(const daemon_config *old, const daemon_config *new
 
 /* Checks everything first (parse, daemon section, every plugin's check,
  * modules of new plugins loadable), so that a bad file changes nothing. */
-static bool reload_prepare(bosund *dm, cfg_node **root, daemon_config *cfg,
-                           plugin_module ***added, size_t *n_added, cfg_diag *d)
+static bool reload_prepare(bosund *dm, cfg_node **root, daemon_config *cfg, plugin_module ***added,
+                           size_t *n_added, cfg_diag *d)
 {
     *root = cfg_load_file(dm->config_path, d);
     if (!*root)
@@ -340,8 +339,7 @@ static void reload_apply_plugins(bosund *dm, const cfg_node *root, const daemon_
                        "them",
                        m->name);
         else if (m->desc->reload(m->state, new_sec, d) != 0)
-            log_error("reload: plugin %s refused its new settings and keeps the old ones",
-                      m->name);
+            log_error("reload: plugin %s refused its new settings and keeps the old ones", m->name);
         else
             log_info("reload: plugin %s applied new settings", m->name);
     }
@@ -359,11 +357,11 @@ static void reload_apply_plugins(bosund *dm, const cfg_node *root, const daemon_
  * strings move over, so pointers handed to plugins (ctx) stay valid. */
 static void keep_restart_only(daemon_config *next, daemon_config *running)
 {
-#define SWAP_FIELD(f)                                                                             \
-    do {                                                                                          \
-        __typeof__(next->f) tmp_ = next->f;                                                       \
-        next->f = running->f;                                                                     \
-        running->f = tmp_;                                                                        \
+#define SWAP_FIELD(f)                                                                              \
+    do {                                                                                           \
+        __typeof__(next->f) tmp_ = next->f;                                                        \
+        next->f = running->f;                                                                      \
+        running->f = tmp_;                                                                         \
     } while (0)
     SWAP_FIELD(machine_id);
     SWAP_FIELD(state_dir);
@@ -405,8 +403,9 @@ static json_t *daemon_reload(void *arg)
         if (agents)
             proc_set_agents(dm->proc, agents);
         else
-            cfg_error(&d, NULL, "reload: the agents could not be applied; the old ones keep "
-                                "running");
+            cfg_error(&d, NULL,
+                      "reload: the agents could not be applied; the old ones keep "
+                      "running");
     }
     keep_restart_only(&cfg, &dm->cfg);
     daemon_config_free(&dm->cfg);
@@ -424,8 +423,7 @@ static json_t *daemon_reload(void *arg)
         log_notice("configuration reloaded (%zu plugins running)", dm->n_plugins);
     }
     cfg_diag_free(&d);
-    sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins, %u reloads", dm->n_plugins,
-                   dm->reloads);
+    sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins, %u reloads", dm->n_plugins, dm->reloads);
     return result;
 }
 
@@ -623,10 +621,10 @@ static int daemon_start(bosund *dm)
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
-    ctl_hooks hooks = {.status = status_json, .plugins = plugins_json,
-                       .reload = daemon_reload, .arg = dm};
-    dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket,
-                             dm->cfg.control_socket_mode, dm->cfg.control_socket_group, &hooks);
+    ctl_hooks hooks = {
+        .status = status_json, .plugins = plugins_json, .reload = daemon_reload, .arg = dm};
+    dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket, dm->cfg.control_socket_mode,
+                             dm->cfg.control_socket_group, &hooks);
     if (!dm->ctl)
         goto out;
     rc = 0;

@@ -12,10 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const daemon_keys[] = {
-    "machine_id", "state_dir",           "runtime_dir",          "log_level", "plugin_path",
-    "plugins",    "control_socket",      "control_socket_mode", "control_socket_group", "adopt_orphans",
-    "agent_token_ttl", "mcp_command", NULL};
+static const char *const daemon_keys[] = {"machine_id",
+                                          "state_dir",
+                                          "runtime_dir",
+                                          "log_level",
+                                          "plugin_path",
+                                          "plugins",
+                                          "control_socket",
+                                          "control_socket_mode",
+                                          "control_socket_group",
+                                          "adopt_orphans",
+                                          "agent_token_ttl",
+                                          "mcp_command",
+                                          NULL};
 
 /* systemd's /etc/machine-id is 32 hex digits, a valid subject token; fall
  * back to the host name with anything outside the token alphabet replaced. */
@@ -121,10 +130,9 @@ static bool parse_socket(const cfg_node *sec, daemon_config *out, cfg_diag *d)
     unsigned long m = strtoul(mode, &end, 8);
     if (!*mode || *end || m > 0777)
         return cfg_error(d, cfg_get(sec, "control_socket_mode"),
-                         "'daemon.control_socket_mode': '%s' is not an octal mode like 0660",
-                         mode);
-    out->control_socket = sock ? xstrdup(sock)
-                               : xasprintf("%s/%s", out->runtime_dir, DAEMON_SOCKET_NAME);
+                         "'daemon.control_socket_mode': '%s' is not an octal mode like 0660", mode);
+    out->control_socket =
+        sock ? xstrdup(sock) : xasprintf("%s/%s", out->runtime_dir, DAEMON_SOCKET_NAME);
     out->control_socket_mode = (unsigned)m;
     out->control_socket_group = group ? xstrdup(group) : NULL;
     return true;
@@ -185,8 +193,9 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
     const char *mcp_command = NULL;
     ok = cfg_get_string(sec, "mcp_command", BINDIR "/bosunctl", &mcp_command, d) && ok;
     if (mcp_command && mcp_command[0] != '/')
-        ok = cfg_error(d, cfg_get(sec, "mcp_command"), "'daemon.mcp_command': must be an absolute "
-                                                       "path");
+        ok = cfg_error(d, cfg_get(sec, "mcp_command"),
+                       "'daemon.mcp_command': must be an absolute "
+                       "path");
     out->mcp_command = mcp_command ? xstrdup(mcp_command) : NULL;
     if (out->runtime_dir)
         ok = parse_socket(sec, out, d) && ok;

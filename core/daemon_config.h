@@ -6,12 +6,12 @@
 #include <bosun/cfg.h>
 #include <bosun/log.h>
 
-#define DAEMON_DEFAULT_CONFIG   SYSCONFDIR "/bosun/bosun.yaml"
-#define DAEMON_DEFAULT_STATE    LOCALSTATEDIR "/lib/bosun"
-#define DAEMON_DEFAULT_RUNTIME  RUNSTATEDIR "/bosun"
-#define DAEMON_SOCKET_NAME      "bosund.sock"
-#define DAEMON_LOCK_NAME        "bosund.lock"
-#define DAEMON_MACHINE_ID_MAX   64
+#define DAEMON_DEFAULT_CONFIG  SYSCONFDIR "/bosun/bosun.yaml"
+#define DAEMON_DEFAULT_STATE   LOCALSTATEDIR "/lib/bosun"
+#define DAEMON_DEFAULT_RUNTIME RUNSTATEDIR "/bosun"
+#define DAEMON_SOCKET_NAME     "bosund.sock"
+#define DAEMON_LOCK_NAME       "bosund.lock"
+#define DAEMON_MACHINE_ID_MAX  64
 
 typedef struct daemon_config {
     char *machine_id;

@@ -23,7 +23,7 @@ static const struct {
     const char *name;
     enum log_level level;
 } level_names[] = {
-    {"error", LOG_LEVEL_ERR},    {"err", LOG_LEVEL_ERR},   {"warning", LOG_LEVEL_WARNING},
+    {"error", LOG_LEVEL_ERR},    {"err", LOG_LEVEL_ERR},       {"warning", LOG_LEVEL_WARNING},
     {"warn", LOG_LEVEL_WARNING}, {"notice", LOG_LEVEL_NOTICE}, {"info", LOG_LEVEL_INFO},
     {"debug", LOG_LEVEL_DEBUG},
 };

@@ -56,8 +56,8 @@ bool plugin_name_valid(const char *name)
         return strlen(name) < 4096;
     size_t len = 0;
     for (const char *p = name; *p; p++, len++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                  *p == '_' || *p == '-';
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
         if (!ok)
             return false;
     }
@@ -115,13 +115,14 @@ static char *find_module(const char *name, const char *const *search_path, char 
 static bool descriptor_valid(const char *name, const struct bosun_plugin *desc, cfg_diag *d)
 {
     if (desc->abi != BOSUN_PLUGIN_ABI)
-        return cfg_error(d, NULL, "plugin '%s': ABI version %u, this bosund needs %u (rebuild it "
-                                  "against bosun %s)",
+        return cfg_error(d, NULL,
+                         "plugin '%s': ABI version %u, this bosund needs %u (rebuild it "
+                         "against bosun %s)",
                          name, (unsigned)desc->abi, (unsigned)BOSUN_PLUGIN_ABI, BOSUN_VERSION);
     if (!desc->name || !bosun_plugin_kind_name(desc->kind))
         return cfg_error(d, NULL, "plugin '%s': descriptor has no name or an unknown kind", name);
-    const char *missing = !desc->check ? "check"
-                          : !desc->init ? "init"
+    const char *missing = !desc->check   ? "check"
+                          : !desc->init  ? "init"
                           : !desc->start ? "start"
                           : !desc->stop  ? "stop"
                                          : NULL;
@@ -131,8 +132,9 @@ static bool descriptor_valid(const char *name, const struct bosun_plugin *desc, 
     if (desc->kind == BOSUN_PLUGIN_AGENT) {
         const struct bosun_agent_ops *ops = desc->ops;
         if (!ops || !ops->build_launch)
-            return cfg_error(d, NULL, "plugin '%s': an agent type needs an ops table with "
-                                      "build_launch",
+            return cfg_error(d, NULL,
+                             "plugin '%s': an agent type needs an ops table with "
+                             "build_launch",
                              name);
         if (ops->abi != BOSUN_AGENT_ABI)
             return cfg_error(d, NULL, "plugin '%s': agent ABI version %u, this bosund needs %u",

@@ -11,8 +11,8 @@ typedef struct plugin_module {
     char *path; /* the file that was opened */
     void *handle;
     const struct bosun_plugin *desc;
-    void *state;    /* set by init */
-    bosun_ctx ctx;  /* handed to init; lives as long as the module */
+    void *state;   /* set by init */
+    bosun_ctx ctx; /* handed to init; lives as long as the module */
     bool inited;
     bool started;
 } plugin_module;

@@ -224,7 +224,8 @@ static void on_start(bus_t *bus, const bus_msg *m, void *arg)
     if (!m->reply)
         return;
     const char *name = json_string_value(json_object_get(m->data, "agent"));
-    json_t *task_j = json_object_get(m->data, "task"), *prompt_j = json_object_get(m->data, "prompt");
+    json_t *task_j = json_object_get(m->data, "task"),
+           *prompt_j = json_object_get(m->data, "prompt");
     const char *task = json_string_value(task_j), *prompt = json_string_value(prompt_j);
     if (!name)
         return reply_error(bus, m, "bad_request", "'agent' (a string) is required");
@@ -262,7 +263,8 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
 {
     const char *target = json_string_value(json_object_get(m->data, "target"));
     if (!target)
-        return reply_error(p->bus, m, "bad_request", "'target' (a run id or agent name) is required");
+        return reply_error(p->bus, m, "bad_request",
+                           "'target' (a run id or agent name) is required");
     run **list;
     size_t n = select_runs(p, target, &list, true);
     if (n == 0) {
@@ -315,9 +317,8 @@ static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
 {
     if (!r)
         return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f}", "agent", a->name,
-                         "instance", (int)instance, "run", "state", "STOPPED", "pid", 0,
-                         "restarts", 0, "task", "exit_code", "exit_signal", "reason", "uptime",
-                         0.0);
+                         "instance", (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts",
+                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0);
     json_t *o = run_to_json(r);
     double up = run_active(r) && r->started_at > 0 ? util_now() - r->started_at : 0;
     json_object_set_new(o, "uptime", json_real(up));
@@ -374,11 +375,11 @@ static void on_pressure_check(struct ev_loop *loop, ev_check *w, int revents)
 static void publish_agent(proc *p, const agent_config *a, bool removed)
 {
     char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "evt.agent.%s.%s", a->name, removed ? "removed" : "configured");
+    snprintf(subject, sizeof subject, "evt.agent.%s.%s", a->name,
+             removed ? "removed" : "configured");
     json_t *d = removed ? json_pack("{s:s,s:s}", "agent", a->name, "machine", p->machine_id)
                         : json_pack("{s:s,s:s,s:s,s:o}", "agent", a->name, "type", a->type,
-                                    "machine", p->machine_id, "config",
-                                    agent_config_to_json(a));
+                                    "machine", p->machine_id, "config", agent_config_to_json(a));
     bus_publish_new(p->bus, subject, NULL, d);
 }
 
@@ -490,7 +491,8 @@ static void settle_orphan(proc *p, json_t *stored)
     const char *agent = json_string_value(json_object_get(stored, "agent"));
     const char *state = json_string_value(json_object_get(stored, "state"));
     pid_t pid = (pid_t)json_integer_value(json_object_get(stored, "pid"));
-    unsigned long long start = (unsigned long long)json_integer_value(json_object_get(stored, "pid_start"));
+    unsigned long long start =
+        (unsigned long long)json_integer_value(json_object_get(stored, "pid_start"));
     if (!id || !agent || hmap_get(&p->by_id, id) || !ulid_valid(id))
         return;
     agent_config *a = find_agent(p, agent);
@@ -499,8 +501,9 @@ static void settle_orphan(proc *p, json_t *stored)
     if (!alive && a && state && strcmp(state, "WAITING_INPUT") == 0 && waiting) {
         /* Its process had exited waiting for a human: still resumable. */
         char err[256];
-        run *r = run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
-                         json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
+        run *r =
+            run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
+                    json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
         if (r) {
             r->state = RS_WAITING_INPUT;
             r->waiting_input = xstrdup(waiting);
@@ -515,8 +518,9 @@ static void settle_orphan(proc *p, json_t *stored)
     }
     if (alive && a) {
         char err[256];
-        run *r = run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
-                         json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
+        run *r =
+            run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
+                    json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
         if (r) {
             r->pid = pid;
             r->pid_start = start;
@@ -528,8 +532,8 @@ static void settle_orphan(proc *p, json_t *stored)
             r->next = p->runs;
             p->runs = r;
             hmap_put(&p->by_id, r->id, r);
-            log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent,
-                       (int)pid, p->adopt_orphans ? "adopting it" : "stopping it");
+            log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent, (int)pid,
+                       p->adopt_orphans ? "adopting it" : "stopping it");
             run_emit(r, p->adopt_orphans ? "adopted" : "orphan_stopping",
                      json_pack("{s:i,s:s}", "pid", (int)pid, "previous_state", state ? state : ""));
             run_adopt(r, !p->adopt_orphans);
@@ -543,10 +547,11 @@ static void settle_orphan(proc *p, json_t *stored)
         kill(-pid, SIGTERM);
     }
     char reason[256];
-    snprintf(reason, sizeof reason,
-             "bosund stopped while the run was %s; its process (pid %d) %s", state ? state : "?",
-             (int)pid, !alive ? "is gone" : a ? "could not be taken over and was sent SIGTERM"
-                                              : "was sent SIGTERM (agent no longer configured)");
+    snprintf(reason, sizeof reason, "bosund stopped while the run was %s; its process (pid %d) %s",
+             state ? state : "?", (int)pid,
+             !alive ? "is gone"
+             : a    ? "could not be taken over and was sent SIGTERM"
+                    : "was sent SIGTERM (agent no longer configured)");
     json_t *o = json_deep_copy(stored);
     json_object_set_new(o, "state", json_string("LOST"));
     json_object_set_new(o, "reason", json_string(reason));
@@ -692,8 +697,8 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     r->next = p->runs;
     p->runs = r;
     hmap_put(&p->by_id, r->id, r);
-    log_info("run %s: resuming run %s of agent %s with the answer to %s", r->id, old->id,
-             a->name, r->resume_input);
+    log_info("run %s: resuming run %s of agent %s with the answer to %s", r->id, old->id, a->name,
+             r->resume_input);
     run_spawn(r);
     return r;
 }

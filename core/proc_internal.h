@@ -75,7 +75,7 @@ typedef struct run {
     json_t *id_json, *task_json;
     bool stop_requested;
     bool restart_requested;
-    bool alive;       /* a process of this run is running */
+    bool alive;           /* a process of this run is running */
     char *waiting_input;  /* the blocking input request it waits on */
     char *pending_answer; /* answer that came while the process still ran */
     char *resumed_from;   /* the run this one continues */

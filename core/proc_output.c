@@ -236,8 +236,7 @@ bool output_paused(const output_capture *oc)
 
 /* ------------------------------------------------------------ log files */
 
-int output_log_open(output_log *log, const char *path, unsigned long long max_bytes,
-                    unsigned keep)
+int output_log_open(output_log *log, const char *path, unsigned long long max_bytes, unsigned keep)
 {
     memset(log, 0, sizeof *log);
     log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);

@@ -43,8 +43,7 @@ void output_resume(output_capture *oc);
 bool output_paused(const output_capture *oc);
 
 /* Log files: path, path.1 … path.<keep>.  Returns 0 or -1 with errno. */
-int output_log_open(output_log *log, const char *path, unsigned long long max_bytes,
-                    unsigned keep);
+int output_log_open(output_log *log, const char *path, unsigned long long max_bytes, unsigned keep);
 /* Appends bytes, rotating first when they would pass max_bytes. */
 void output_log_write(output_log *log, const char *data, size_t len);
 void output_log_close(output_log *log);

@@ -28,8 +28,9 @@ extern char **environ;
 #define PROMPT_ENV_MAX (64 * 1024)
 #define LOGBUF_FLUSH   (256 * 1024) /* also flushed after every read */
 
-static const char *const state_names[] = {"STOPPED", "STARTING", "RUNNING", "BACKOFF",      "STOPPING",
-                                          "EXITED",  "FATAL",    "LOST",    "WAITING_INPUT"};
+static const char *const state_names[] = {"STOPPED", "STARTING", "RUNNING",
+                                          "BACKOFF", "STOPPING", "EXITED",
+                                          "FATAL",   "LOST",     "WAITING_INPUT"};
 
 const char *run_state_name(enum run_state s)
 {
@@ -199,8 +200,7 @@ static char *write_private(run *r, const char *dir, const char *name, const char
     gid_t gid;
     int owned = agent_owner(r, &uid, &gid, err, err_size);
     if (owned > 0 && (chown(path, uid, gid) < 0 || chown(dir, uid, gid) < 0)) {
-        snprintf(err, err_size, "cannot give %s to %s: %s", path, r->agent->user,
-                 strerror(errno));
+        snprintf(err, err_size, "cannot give %s to %s: %s", path, r->agent->user, strerror(errno));
         owned = -1;
     }
     if (owned < 0) {
@@ -240,10 +240,9 @@ static int issue_token(run *r, char *err, size_t err_size)
         return -1;
     }
     token_hash(r->token, r->token_hash);
-    json_t *cfg = json_pack("{s:{s:{s:s,s:[s],s:{s:s,s:s,s:s}}}}", "mcpServers", "bosun",
-                            "command", p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET",
-                            p->control_socket, "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN",
-                            r->token);
+    json_t *cfg = json_pack("{s:{s:{s:s,s:[s],s:{s:s,s:s,s:s}}}}", "mcpServers", "bosun", "command",
+                            p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET", p->control_socket,
+                            "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN", r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
     r->mcp_config = write_private(r, r->rt_dir, "mcp.json", text, err, err_size);
@@ -251,8 +250,9 @@ static int issue_token(run *r, char *err, size_t err_size)
     free(text);
     if (!r->mcp_config)
         return -1;
-    run_emit(r, "token_issued", json_pack("{s:s,s:f}", "hash", r->token_hash, "expires_at",
-                                          util_now() + p->token_ttl));
+    run_emit(
+        r, "token_issued",
+        json_pack("{s:s,s:f}", "hash", r->token_hash, "expires_at", util_now() + p->token_ttl));
     return 0;
 }
 
@@ -280,8 +280,8 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         run_free(r);
         return NULL;
     }
-    if (r->prompt && !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err,
-                                                             err_size))) {
+    if (r->prompt &&
+        !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err, err_size))) {
         run_free(r);
         return NULL;
     }
@@ -311,8 +311,8 @@ static void flush_log(run *r)
         char *path = xasprintf("%s/output.log", r->run_dir);
         unsigned long long max = r->agent ? r->agent->log_max_bytes : 10ull << 20;
         if (output_log_open(&r->log, path, max, r->agent ? r->agent->log_keep : 5) < 0) {
-            log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id,
-                      path, strerror(errno));
+            log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id, path,
+                      strerror(errno));
             r->log_failed = true;
         }
         free(path);
@@ -383,9 +383,14 @@ static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line,
     if (!a || !a->ops->parse_line)
         return false;
     json_t *events = json_array();
-    bosun_run_info info = {.run_id = r->id, .agent = r->agent_name, .instance = r->instance,
-                           .task_id = r->task, .machine_id = r->p->machine_id,
-                           .run_dir = r->rt_dir, .config = a->node, .restarts = r->restarts};
+    bosun_run_info info = {.run_id = r->id,
+                           .agent = r->agent_name,
+                           .instance = r->instance,
+                           .task_id = r->task,
+                           .machine_id = r->p->machine_id,
+                           .run_dir = r->rt_dir,
+                           .config = a->node,
+                           .restarts = r->restarts};
     int rc = a->ops->parse_line(a->type_state, &info, stream, line, len, events);
     size_t i;
     json_t *ev;
@@ -550,8 +555,8 @@ static void on_start_secs(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void spawn_failed(run *r, const char *reason)
 {
-    run_emit(r, "spawn_failed", json_pack("{s:s,s:I}", "reason", reason, "restarts",
-                                          (json_int_t)r->restarts));
+    run_emit(r, "spawn_failed",
+             json_pack("{s:s,s:I}", "reason", reason, "restarts", (json_int_t)r->restarts));
     log_warning("run %s (%s): %s", r->id, r->agent_name, reason);
     schedule_retry(r, reason);
 }
@@ -561,8 +566,7 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     agent_config *a = r->agent;
     spawn_request req = {.argv = l->argv, .workdir = l->workdir ? l->workdir : a->workdir};
     int child_out = -1, child_err = -1;
-    r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &child_out,
-                        &child_err);
+    r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &child_out, &child_err);
     if (!r->out) {
         snprintf(err, err_size, "cannot create pipes: %s", strerror(errno));
         return -1;
@@ -645,8 +649,9 @@ void run_spawn(run *r)
     if (r->p->paused)
         output_pause(r->out);
     output_start(r->out);
-    run_emit(r, "spawn_started", json_pack("{s:i,s:o,s:I}", "pid", (int)r->pid, "argv", argv,
-                                           "restarts", (json_int_t)r->restarts));
+    run_emit(r, "spawn_started",
+             json_pack("{s:i,s:o,s:I}", "pid", (int)r->pid, "argv", argv, "restarts",
+                       (json_int_t)r->restarts));
     if (a->start_secs <= 0) {
         set_state(r, RS_RUNNING, NULL);
         return;
@@ -721,9 +726,13 @@ static enum bosun_exit_class classify(run *r, int status)
 {
     agent_config *a = r->agent;
     if (a && a->ops->classify_exit) {
-        bosun_run_info info = {.run_id = r->id, .agent = r->agent_name, .task_id = r->task,
-                               .machine_id = r->p->machine_id, .run_dir = r->rt_dir,
-                               .config = a->node, .restarts = r->restarts};
+        bosun_run_info info = {.run_id = r->id,
+                               .agent = r->agent_name,
+                               .task_id = r->task,
+                               .machine_id = r->p->machine_id,
+                               .run_dir = r->rt_dir,
+                               .config = a->node,
+                               .restarts = r->restarts};
         return a->ops->classify_exit(a->type_state, &info, status);
     }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? BOSUN_EXIT_DONE : BOSUN_EXIT_FAILED;
@@ -775,8 +784,8 @@ static void after_exit(run *r, int status, const char *how)
     if (r->waiting_input) {
         /* It asked a human and may exit meanwhile: not a failure, never
          * restarted; the answer resumes it. */
-        run_emit(r, "spawn_completed", json_pack("{s:s,s:s}", "reason", how, "waiting_input",
-                                                 r->waiting_input));
+        run_emit(r, "spawn_completed",
+                 json_pack("{s:s,s:s}", "reason", how, "waiting_input", r->waiting_input));
         char why[128];
         snprintf(why, sizeof why, "waiting for input %s", r->waiting_input);
         set_state(r, RS_WAITING_INPUT, why);
@@ -829,12 +838,13 @@ void run_child_exited(run *r, int status)
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
     char how[128];
     describe_exit(status, how, sizeof how);
-    run_emit(r, "exited", json_pack("{s:i,s:o,s:o,s:f,s:I,s:I}", "pid", (int)r->pid, "exit_code",
-                                    opt_int(!r->exit_signal, r->exit_code), "exit_signal",
-                                    opt_int(r->exit_signal != 0, r->exit_signal), "duration",
-                                    util_monotonic() - r->started_mono, "stdout_lines",
-                                    (json_int_t)r->lines[BOSUN_STREAM_STDOUT], "stderr_lines",
-                                    (json_int_t)r->lines[BOSUN_STREAM_STDERR]));
+    run_emit(r, "exited",
+             json_pack("{s:i,s:o,s:o,s:f,s:I,s:I}", "pid", (int)r->pid, "exit_code",
+                       opt_int(!r->exit_signal, r->exit_code), "exit_signal",
+                       opt_int(r->exit_signal != 0, r->exit_signal), "duration",
+                       util_monotonic() - r->started_mono, "stdout_lines",
+                       (json_int_t)r->lines[BOSUN_STREAM_STDOUT], "stderr_lines",
+                       (json_int_t)r->lines[BOSUN_STREAM_STDERR]));
     after_exit(r, status, how);
     /* The pid stays in the record (last process) but is no longer ours. */
 }
@@ -932,8 +942,9 @@ static void orphan_gone(run *r)
     ev_timer_stop(r->p->loop, &r->pid_poll);
     ev_timer_stop(r->p->loop, &r->timer);
     /* Not our child: its exit status cannot be collected. */
-    run_emit(r, "exited", json_pack("{s:i,s:s}", "pid", (int)r->pid, "note",
-                                    "adopted process; exit status unknown"));
+    run_emit(
+        r, "exited",
+        json_pack("{s:i,s:s}", "pid", (int)r->pid, "note", "adopted process; exit status unknown"));
     if (r->state == RS_STOPPING) {
         /* From here on it is an ordinary run: a restart spawns our own child. */
         r->adopted = false;
@@ -975,7 +986,6 @@ void run_adopt(run *r, bool stop_it)
     if (stop_it) {
         r->orphan_stop = true;
         run_stop(r, "stopping a process left running by an earlier bosund");
-    }
-    else
+    } else
         set_state(r, RS_RUNNING, "adopted after a daemon restart");
 }

@@ -98,8 +98,8 @@ int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size
 {
     int rc = r->switch_user ? spawn_with_vfork(r, pid) : spawn_with_posix_spawn(r, pid);
     if (rc != 0)
-        snprintf(err, err_size, "cannot execute '%s'%s%s: %s", r->argv[0],
-                 r->workdir ? " in " : "", r->workdir ? r->workdir : "", strerror(rc));
+        snprintf(err, err_size, "cannot execute '%s'%s%s: %s", r->argv[0], r->workdir ? " in " : "",
+                 r->workdir ? r->workdir : "", strerror(rc));
     return rc;
 }
 
@@ -145,8 +145,8 @@ bool proc_alive(pid_t pid, unsigned long long start)
     return now_start == start && state != 'Z' && state != 'X' && state != 'x';
 }
 
-int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid,
-                       gid_t **groups, size_t *n_groups, char *err, size_t err_size)
+int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid, gid_t **groups,
+                       size_t *n_groups, char *err, size_t err_size)
 {
     struct passwd *pw = getpwnam(user);
     char *end;

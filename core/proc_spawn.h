@@ -36,8 +36,8 @@ bool proc_alive(pid_t pid, unsigned long long start);
 
 /* Resolves a user (name or number) and optional group for spawn_request.
  * Returns 0, or -1 with a reason in err. */
-int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid,
-                       gid_t **groups, size_t *n_groups, char *err, size_t err_size);
+int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid, gid_t **groups,
+                       size_t *n_groups, char *err, size_t err_size);
 
 /* Signal names as in bosun.yaml ("TERM", "SIGTERM", "INT", "HUP", "KILL",
  * "QUIT", "USR1", "USR2") → number, or -1. */

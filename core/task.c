@@ -92,20 +92,19 @@ static void on_task_create(bus_t *bus, const bus_msg *m, void *arg)
     if (!m->reply)
         return;
     const char *title, *prompt, *agent, *owner;
-    if (!optional_string(json_object_get(m->data, "title"), TITLE_MAX, &title) || !title ||
-        !*title)
-        return reply_to(bus, m->reply,
-                        error_json("bad_request", "'title' must be a string of 1 to %d bytes",
-                                   TITLE_MAX));
+    if (!optional_string(json_object_get(m->data, "title"), TITLE_MAX, &title) || !title || !*title)
+        return reply_to(
+            bus, m->reply,
+            error_json("bad_request", "'title' must be a string of 1 to %d bytes", TITLE_MAX));
     if (!optional_string(json_object_get(m->data, "prompt"), PROMPT_MAX, &prompt) ||
         !optional_string(json_object_get(m->data, "agent"), 64, &agent) ||
         !optional_string(json_object_get(m->data, "owner"), 200, &owner))
         return reply_to(bus, m->reply,
                         error_json("bad_request", "'prompt', 'agent' and 'owner' must be strings"));
     if (agent && !proc_has_agent(t->p, agent))
-        return reply_to(bus, m->reply,
-                        error_json("unknown_agent", "no agent named '%s' in the configuration",
-                                   agent));
+        return reply_to(
+            bus, m->reply,
+            error_json("unknown_agent", "no agent named '%s' in the configuration", agent));
     char id[ULID_LEN + 1], subject[BUS_SUBJECT_MAX];
     ulid_new(id);
     snprintf(subject, sizeof subject, "evt.task.%s.updated", id);
@@ -197,11 +196,13 @@ static void on_input_create(bus_t *bus, const bus_msg *m, void *arg)
         return reply_to(bus, m->reply, error_json("bad_request", "'blocking' must be a boolean"));
     const char *agent, *task;
     if (!proc_run_lookup(t->p, run, &agent, &task))
-        return reply_to(bus, m->reply, error_json("not_found", "no run %.64s on this machine", run));
+        return reply_to(bus, m->reply,
+                        error_json("not_found", "no run %.64s on this machine", run));
     if (!task)
         return reply_to(bus, m->reply,
-                        error_json("no_task", "run %s has no task; input requests belong to "
-                                              "tasks",
+                        error_json("no_task",
+                                   "run %s has no task; input requests belong to "
+                                   "tasks",
                                    run));
     char id[ULID_LEN + 1], subject[BUS_SUBJECT_MAX];
     ulid_new(id);
@@ -215,8 +216,9 @@ static void on_input_create(bus_t *bus, const bus_msg *m, void *arg)
         proc_set_waiting(t->p, run, id);
     log_info("run %s asks (input %s%s): %.200s", run, id, is_blocking ? ", blocking" : "",
              question);
-    reply_to(bus, m->reply, json_pack("{s:s,s:s,s:s,s:b}", "input", id, "task", task, "status",
-                                      "pending", "blocking", is_blocking));
+    reply_to(bus, m->reply,
+             json_pack("{s:s,s:s,s:s,s:b}", "input", id, "task", task, "status", "pending",
+                       "blocking", is_blocking));
 }
 
 /* The answer as text: a choice index becomes the choice's text. */
@@ -257,8 +259,8 @@ static void on_input_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
         return pending_free(pd);
     }
     if (!status || strcmp(status, "pending") != 0) {
-        reply_to(bus, pd->reply, error_json("not_pending", "input request %s is %s", id,
-                                            status ? status : "?"));
+        reply_to(bus, pd->reply,
+                 error_json("not_pending", "input request %s is %s", id, status ? status : "?"));
         return pending_free(pd);
     }
     json_t *ans = resolve_answer(req, pd->args);
@@ -279,8 +281,9 @@ static void on_input_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     char resumed[ULID_LEN + 1] = "";
     if (run)
         proc_input_answered(pd->t->p, run, id, answer, resumed, sizeof resumed);
-    reply_to(bus, pd->reply, json_pack("{s:s,s:s,s:s?}", "input", id, "answer", answer,
-                                       "resumed", resumed[0] ? resumed : NULL));
+    reply_to(bus, pd->reply,
+             json_pack("{s:s,s:s,s:s?}", "input", id, "answer", answer, "resumed",
+                       resumed[0] ? resumed : NULL));
     json_decref(ans);
     pending_free(pd);
 }
@@ -307,8 +310,7 @@ static void on_input_answer(bus_t *bus, const bus_msg *m, void *arg)
 static void on_token_found(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     pending *pd = arg;
-    json_t *row = st == BUS_REPLY_OK ? json_array_get(json_object_get(m->data, "tokens"), 0)
-                                     : NULL;
+    json_t *row = st == BUS_REPLY_OK ? json_array_get(json_object_get(m->data, "tokens"), 0) : NULL;
     const char *machine = json_string_value(json_object_get(row, "machine"));
     double expires = json_number_value(json_object_get(row, "expires_at"));
     if (st == BUS_REPLY_CANCELLED)
@@ -318,8 +320,9 @@ static void on_token_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     else if (expires <= util_now())
         reply_to(bus, pd->reply, error_json("unauthorized", "the agent token has expired"));
     else if (!machine || strcmp(machine, pd->t->machine_id) != 0)
-        reply_to(bus, pd->reply, error_json("unauthorized", "the agent token is for another "
-                                                            "machine"));
+        reply_to(bus, pd->reply,
+                 error_json("unauthorized", "the agent token is for another "
+                                            "machine"));
     else if (!proc_run_accepts_token(pd->t->p, json_string_value(json_object_get(row, "run"))))
         reply_to(bus, pd->reply, error_json("unauthorized", "the agent token's run has ended"));
     else
@@ -337,8 +340,9 @@ static void on_auth_token(bus_t *bus, const bus_msg *m, void *arg)
         return;
     const char *token = json_string_value(json_object_get(m->data, "token"));
     if (!token || strlen(token) != TOKEN_LEN || strncmp(token, TOKEN_PREFIX, 4) != 0)
-        return reply_to(bus, m->reply, error_json("unauthorized", "missing or malformed agent "
-                                                                  "token"));
+        return reply_to(bus, m->reply,
+                        error_json("unauthorized", "missing or malformed agent "
+                                                   "token"));
     char hash[TOKEN_HASH_LEN + 1];
     token_hash(token, hash);
     json_t *q = json_pack("{s:s}", "hash", hash);

@@ -201,7 +201,8 @@ unsigned char *util_base64_decode(const char *text, size_t *out_len)
             free(out);
             return NULL;
         }
-        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        unsigned w =
+            (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         out[n++] = (unsigned char)(w >> 16);
         if (text[i + 2] != '=')
             out[n++] = (unsigned char)(w >> 8);

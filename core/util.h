@@ -35,8 +35,6 @@ int util_fd_nonblock_cloexec(int fd);
 /* Fills buf with n random bytes from getrandom(2). Returns 0 or -1. */
 int util_random_bytes(void *buf, size_t n);
 
-
-
 /* Standard base64 (RFC 4648) of len bytes; malloc'ed, NUL-terminated. */
 char *util_base64_encode(const void *data, size_t len);
 /* Decodes base64 into a malloc'ed buffer (*out_len bytes); NULL when the

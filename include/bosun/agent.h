@@ -29,12 +29,12 @@ extern "C" {
 
 /* What the core knows about the run being launched or watched. */
 typedef struct bosun_run_info {
-    const char *run_id;       /* ULID */
-    const char *agent;        /* name from bosun.yaml */
-    unsigned instance;        /* 0 .. instances-1 */
-    const char *task_id;      /* NULL when the run has no task */
-    const char *prompt;       /* NULL when none */
-    const char *prompt_file;  /* path of a 0600 file holding the prompt, or NULL */
+    const char *run_id;      /* ULID */
+    const char *agent;       /* name from bosun.yaml */
+    unsigned instance;       /* 0 .. instances-1 */
+    const char *task_id;     /* NULL when the run has no task */
+    const char *prompt;      /* NULL when none */
+    const char *prompt_file; /* path of a 0600 file holding the prompt, or NULL */
     const char *machine_id;
     const char *run_dir;      /* per-run directory under runtime_dir for the type's files
                                  (0700; removed with the run once the type empties it) */
@@ -94,8 +94,7 @@ struct bosun_agent_ops {
 
     /* Optional: the launch to resume a run that exited waiting for input,
      * with run->resume_input set.  NULL: build_launch is used. */
-    int (*build_resume)(void *state, const bosun_run_info *run, bosun_launch *out,
-                        char **error);
+    int (*build_resume)(void *state, const bosun_run_info *run, bosun_launch *out, char **error);
 
     /* Optional: classify an exit.  status is as from waitpid().  NULL: exit
      * code 0 is DONE, anything else FAILED. */

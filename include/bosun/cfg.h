@@ -101,8 +101,8 @@ bool cfg_check_keys(const cfg_node *map, const char *const *allowed, cfg_diag *d
 bool cfg_get_string(const cfg_node *map, const char *key, const char *def, const char **out,
                     cfg_diag *d);
 bool cfg_get_bool(const cfg_node *map, const char *key, bool def, bool *out, cfg_diag *d);
-bool cfg_get_int(const cfg_node *map, const char *key, long long def, long long min,
-                 long long max, long long *out, cfg_diag *d);
+bool cfg_get_int(const cfg_node *map, const char *key, long long def, long long min, long long max,
+                 long long *out, cfg_diag *d);
 bool cfg_get_duration(const cfg_node *map, const char *key, double def, double min, double max,
                       double *out, cfg_diag *d);
 bool cfg_get_size(const cfg_node *map, const char *key, unsigned long long def,

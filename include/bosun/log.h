@@ -35,11 +35,11 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-#define log_error(...)  log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_error(...)   log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
-#define log_info(...)   log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...)  log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_notice(...)  log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)   log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 #ifdef __cplusplus
 }

@@ -93,14 +93,14 @@
 #ifndef BOSUN_STORE_H
 #define BOSUN_STORE_H
 
-#define BOSUN_STORED_PREFIX  "stored."
-#define BOSUN_STORE_EVENTS   "cmd.store.events"
-#define BOSUN_STORE_RUNS     "cmd.store.runs"
-#define BOSUN_STORE_TASKS    "cmd.store.tasks"
-#define BOSUN_STORE_STATUS   "cmd.store.status"
-#define BOSUN_STORE_INPUTS   "cmd.store.inputs"
-#define BOSUN_STORE_PRS      "cmd.store.prs"
-#define BOSUN_STORE_TOKENS   "cmd.store.tokens"
+#define BOSUN_STORED_PREFIX       "stored."
+#define BOSUN_STORE_EVENTS        "cmd.store.events"
+#define BOSUN_STORE_RUNS          "cmd.store.runs"
+#define BOSUN_STORE_TASKS         "cmd.store.tasks"
+#define BOSUN_STORE_STATUS        "cmd.store.status"
+#define BOSUN_STORE_INPUTS        "cmd.store.inputs"
+#define BOSUN_STORE_PRS           "cmd.store.prs"
+#define BOSUN_STORE_TOKENS        "cmd.store.tokens"
 #define BOSUN_STORE_ARTIFACTS     "cmd.store.artifacts"
 #define BOSUN_STORE_ARTIFACTS_PUT "cmd.store.artifacts.put"
 

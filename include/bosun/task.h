@@ -32,10 +32,10 @@
 #ifndef BOSUN_TASK_H
 #define BOSUN_TASK_H
 
-#define BOSUN_TASK_CREATE   "cmd.task.create"
-#define BOSUN_INPUT_CREATE  "cmd.input.create"
-#define BOSUN_INPUT_ANSWER  "cmd.input.answer"
-#define BOSUN_AUTH_TOKEN    "cmd.auth.agent_token"
+#define BOSUN_TASK_CREATE  "cmd.task.create"
+#define BOSUN_INPUT_CREATE "cmd.input.create"
+#define BOSUN_INPUT_ANSWER "cmd.input.answer"
+#define BOSUN_AUTH_TOKEN   "cmd.auth.agent_token"
 
 /* MCP sessions between a transport and the mcp plugin.
  *
@@ -45,7 +45,7 @@
  *   mcp.session.<SID>.out    {"line": raw JSON-RPC text for the client}
  *   mcp.session.<SID>.closed {} the client went away: pending work stops
  */
-#define BOSUN_MCP_OPEN      "cmd.mcp.open"
-#define BOSUN_MCP_SESSION   "mcp.session"
+#define BOSUN_MCP_OPEN    "cmd.mcp.open"
+#define BOSUN_MCP_SESSION "mcp.session"
 
 #endif

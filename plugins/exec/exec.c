@@ -18,8 +18,9 @@ static bool exec_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
     const cfg_node *cmd = cfg_get(agent, "command");
     char path[256];
     if (!cmd || cmd->type == CFG_NULL || (cmd->type == CFG_SEQ && cmd->n_items == 0))
-        return cfg_error(d, cmd ? cmd : agent, "'%s': agent type exec needs 'command' (a list: "
-                                               "program and arguments)",
+        return cfg_error(d, cmd ? cmd : agent,
+                         "'%s': agent type exec needs 'command' (a list: "
+                         "program and arguments)",
                          cfg_path(agent, path, sizeof path));
     const cfg_node *first = cmd->type == CFG_SEQ ? cmd->items[0] : cmd;
     if (first->type != CFG_SCALAR || !first->value[0])

@@ -67,8 +67,7 @@ static void on_ping(bus_t *bus, const bus_msg *msg, void *arg)
     json_decref(data);
 }
 
-static int heartbeat_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
-                          void **state)
+static int heartbeat_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, void **state)
 {
     heartbeat *hb = calloc(1, sizeof *hb);
     if (!hb) {

@@ -46,8 +46,8 @@ typedef struct sqlstore_config {
     unsigned long long cache_bytes;
 } sqlstore_config;
 
-static const char *const sqlstore_keys[] = {"path", "synchronous", "batch_max",
-                                            "artifact_max_bytes", "cache_size", NULL};
+static const char *const sqlstore_keys[] = {
+    "path", "synchronous", "batch_max", "artifact_max_bytes", "cache_size", NULL};
 
 static char *sqlstore_resolve(const char *state_dir, const char *path)
 {
@@ -105,8 +105,9 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
          ok;
     /* SQLite's page cache is the store's largest use of memory; the writes
      * are appends and the queries mostly recent, so a small one does. */
-    ok = cfg_get_size(config, "cache_size", 512 * 1024, 64 * 1024, 1ull << 30, &c->cache_bytes, d) &&
-         ok;
+    ok =
+        cfg_get_size(config, "cache_size", 512 * 1024, 64 * 1024, 1ull << 30, &c->cache_bytes, d) &&
+        ok;
     if (!ok || !state_dir)
         return ok;
     c->path = sqlstore_resolve(state_dir, path);

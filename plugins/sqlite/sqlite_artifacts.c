@@ -22,7 +22,6 @@
 #include <strings.h>
 #include <time.h>
 
-
 #include "sqlite_store.h"
 
 #include <bosun/codec.h>

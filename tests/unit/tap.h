@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#define RUN_TESTS(tests)                                                                          \
+#define RUN_TESTS(tests)                                                                           \
     (cmocka_set_message_output(CM_OUTPUT_TAP), cmocka_run_group_tests(tests, NULL, NULL))
 
 #endif
