@@ -34,6 +34,14 @@ BOSUND="$BUILD/bosund"
 BOSUNCTL="$BUILD/bosunctl"
 [ -x "$BOSUND" ] || BOSUND="$BUILD/core/bosund"
 [ -x "$BOSUNCTL" ] || BOSUNCTL="$BUILD/core/bosunctl"
+# In a build tree bosund and bosunctl are libtool's shell wrappers, which
+# cost a shell start each time: run the programs themselves, with the
+# library path the wrapper would set, as an installed bosun would run.
+if [ -x "$BUILD/.libs/bosund" ] && [ -x "$BUILD/.libs/bosunctl" ] && [ -e "$BUILD/.libs/libbosun.so" ]; then
+    BOSUND="$BUILD/.libs/bosund"
+    BOSUNCTL="$BUILD/.libs/bosunctl"
+    export LD_LIBRARY_PATH="$BUILD/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 for f in "$BOSUND" "$BOSUNCTL"; do
     [ -x "$f" ] || { echo "bench: $f not found: build first (make)" >&2; exit 2; }
 done
