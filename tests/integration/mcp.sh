@@ -129,6 +129,22 @@ is "after a disconnect mid-call: no subscription left" "$(ctl status --json | jq
 is "and no control client left" "$(ctl status --json | jq '.control_clients')" "$clients"
 like "the cancelled call is recorded" "$(ctl events --subject "evt.run.idle.$runA.tool_call" --json | grep 'never answered')" '"outcome":"cancelled"'
 
+# --- the tool set changes on reload: connected clients are told
+ready="$T/lc.ready"; reloaded="$T/lc.reloaded"
+TAP_OFFSET=$_n node "$M/list_changed_test.mjs" "$cfgA" "$ready" "$reloaded" >"$T/lc.tap" 2>"$T/node.err" &
+LCPID=$!
+wait_for 20 test -e "$ready"
+printf 'mcp:\n  tools: [get_task, report_status]\n' >> "$T/bosun.yaml"
+ctl reload >/dev/null
+touch "$reloaded"
+wait $LCPID
+grep -v '^1\.\.' "$T/lc.tap"
+if [ -s "$TAP_COUNT_FILE" ]; then
+    read -r _n _f < "$TAP_COUNT_FILE"; _failed=$((_failed + _f)); rm -f "$TAP_COUNT_FILE"
+else
+    fail "list_changed_test.mjs ran to the end" "$(tail -20 "$T/node.err")"
+fi
+
 # --- an expired token
 stop_daemon
 config 1s
