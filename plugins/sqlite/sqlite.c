@@ -44,10 +44,11 @@ typedef struct sqlstore_config {
     long long batch_max;
     unsigned long long artifact_max;
     unsigned long long cache_bytes;
+    double commit_delay;
 } sqlstore_config;
 
 static const char *const sqlstore_keys[] = {
-    "path", "synchronous", "batch_max", "artifact_max_bytes", "cache_size", NULL};
+    "path", "synchronous", "batch_max", "artifact_max_bytes", "cache_size", "commit_delay", NULL};
 
 static char *sqlstore_resolve(const char *state_dir, const char *path)
 {
@@ -108,6 +109,9 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
     ok =
         cfg_get_size(config, "cache_size", 512 * 1024, 64 * 1024, 1ull << 30, &c->cache_bytes, d) &&
         ok;
+    /* 0 commits at the end of every loop turn; a few milliseconds let a
+     * trickle of events (MCP calls, heartbeats) share commits. */
+    ok = cfg_get_duration(config, "commit_delay", 0.002, 0, 1.0, &c->commit_delay, d) && ok;
     if (!ok || !state_dir)
         return ok;
     c->path = sqlstore_resolve(state_dir, path);
@@ -167,7 +171,8 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
                     .sync_full = c.sync_full,
                     .batch_max = c.batch_max,
                     .artifact_max = c.artifact_max,
-                    .cache_bytes = c.cache_bytes};
+                    .cache_bytes = c.cache_bytes,
+                    .commit_delay = c.commit_delay};
     sqlstore_events_init(s);
     char err[768];
     if (sqlstore_open(s, err, sizeof err) != 0) {
@@ -217,6 +222,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     s->batch_max = c.batch_max;
     s->artifact_max = c.artifact_max;
     s->cache_bytes = c.cache_bytes;
+    s->commit_delay = c.commit_delay;
     sqlstore_apply_cache_size(s);
     if (strcmp(c.path, s->path) != 0)
         log_notice("sqlite: path changed to %s; %s stays in use until bosund restarts", c.path,

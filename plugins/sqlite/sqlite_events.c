@@ -696,7 +696,35 @@ static void sqlstore_commit_if_due(sqlstore *s)
         return;
     if (s->failing && sqlstore_monotonic() < s->retry_after)
         return;
+    /* With a commit_delay, a batch younger than it waits for more events
+     * (the delay timer wakes the loop for it): a trickle of events, such as
+     * one MCP call after another, then costs one commit per delay instead
+     * of one per event. */
+    if (s->commit_delay > 0 && !s->failing) {
+        double age = sqlstore_monotonic() - s->batch_since;
+        if (age < s->commit_delay) {
+            if (!ev_is_active(&s->delay)) {
+                ev_timer_set(&s->delay, s->commit_delay - age, 0);
+                ev_timer_start(s->ctx->loop, &s->delay);
+            }
+            return;
+        }
+    }
+    ev_timer_stop(s->ctx->loop, &s->delay);
     sqlstore_commit(s);
+}
+
+void sqlstore_flush_pending(sqlstore *s)
+{
+    if (s->n_batch == 0 || s->failing)
+        return;
+    ev_timer_stop(s->ctx->loop, &s->delay);
+    sqlstore_commit(s);
+}
+
+static void sqlstore_on_delay(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    sqlstore_commit_if_due(w->data);
 }
 
 static void sqlstore_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -730,6 +758,8 @@ static int sqlstore_batch_push(sqlstore *s, const bus_msg *msg)
 static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
 {
     sqlstore *s = arg;
+    if (s->n_batch == 0)
+        s->batch_since = sqlstore_monotonic();
     if (sqlstore_batch_push(s, msg) != 0) {
         log_error("sqlite: out of memory, event %s not stored", msg->subject);
         return;
@@ -746,6 +776,8 @@ void sqlstore_events_init(sqlstore *s)
 {
     ev_prepare_init(&s->prepare, sqlstore_on_prepare);
     s->prepare.data = s;
+    ev_init(&s->delay, sqlstore_on_delay);
+    s->delay.data = s;
     ev_init(&s->retry, sqlstore_on_retry);
     s->retry.repeat = SQLSTORE_RETRY_INTERVAL;
     s->retry.data = s;
@@ -773,6 +805,7 @@ void sqlstore_events_stop(sqlstore *s)
         bus_unsubscribe(s->ctx->bus, s->events_sub);
     s->events_sub = NULL;
     ev_prepare_stop(s->ctx->loop, &s->prepare);
+    ev_timer_stop(s->ctx->loop, &s->delay);
     if (s->n_batch > 0 && s->db && sqlstore_commit(s) != 0) {
         log_error("sqlite: %zu events could not be stored in %s before stopping: %s", s->n_batch,
                   s->path, s->errmsg);

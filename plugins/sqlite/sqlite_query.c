@@ -651,6 +651,9 @@ void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query
     /* A published message nobody waits for would be answered into the void. */
     if (!msg->reply)
         return;
+    /* Read your writes: events still waiting for their commit (see
+     * commit_delay) are committed before any query looks. */
+    sqlstore_flush_pending(s);
     json_t *reply = fn(s, msg->data);
     if (!reply)
         reply = sqlstore_error_reply("store_error", "out of memory");

@@ -78,6 +78,9 @@ typedef struct sqlstore {
 
     ev_prepare prepare;
     ev_timer retry;
+    ev_timer delay;     /* commit_delay: wakes the loop to commit a young batch */
+    double commit_delay; /* seconds a batch may wait for more events (0: end of turn) */
+    double batch_since;  /* monotonic time of the batch's first event */
     bus_sub *events_sub;
     bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
     bus_sub *q_artifacts, *q_artifacts_put;
@@ -91,6 +94,8 @@ int sqlstore_open(sqlstore *s, char *err, size_t errlen);
 void sqlstore_close(sqlstore *s);
 int sqlstore_apply_synchronous(sqlstore *s);
 int sqlstore_apply_cache_size(sqlstore *s);
+/* Commits the events waiting for their commit now (before a query). */
+void sqlstore_flush_pending(sqlstore *s);
 /* Runs SQL without results; returns 0 or the SQLite result code. */
 int sqlstore_exec(sqlite3 *db, const char *sql);
 /* The schema version this code writes. */
