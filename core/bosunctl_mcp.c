@@ -136,20 +136,6 @@ static json_t *inline_artifact_path(json_t *msg, json_t **error_result)
     return copy;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* One message and its newline in one write, so the other side reads it
  * whole. */
 static int write_line(int fd, const char *line, size_t len)
@@ -158,9 +144,9 @@ static int write_line(int fd, const char *line, size_t len)
     if (len < sizeof small) {
         memcpy(small, line, len);
         small[len] = '\n';
-        return write_all(fd, small, len + 1);
+        return ctl_write_all(fd, small, len + 1);
     }
-    return write_all(fd, line, len) < 0 ? -1 : write_all(fd, "\n", 1);
+    return ctl_write_all(fd, line, len) < 0 ? -1 : ctl_write_all(fd, "\n", 1);
 }
 
 /* One line from the agent to the daemon. */
@@ -192,7 +178,7 @@ static void drain_lines(char *buf, size_t *len)
     if (!last)
         return;
     size_t n = (size_t)(last - buf) + 1;
-    if (write_all(1, buf, n) < 0)
+    if (ctl_write_all(1, buf, n) < 0)
         fprintf(stderr, "bosunctl mcp: cannot write to stdout: %s\n", strerror(errno));
     memmove(buf, buf + n, *len - n);
     *len -= n;

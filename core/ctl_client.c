@@ -62,7 +62,7 @@ void ctl_close(ctl_conn *c)
     free(c);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int ctl_write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -155,9 +155,9 @@ json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err
         snprintf(err, err_size, "cannot encode the request");
         return NULL;
     }
-    int rc = write_all(c->fd, line, strlen(line));
+    int rc = ctl_write_all(c->fd, line, strlen(line));
     free(line);
-    if (rc < 0 || write_all(c->fd, "\n", 1) < 0) {
+    if (rc < 0 || ctl_write_all(c->fd, "\n", 1) < 0) {
         snprintf(err, err_size, "cannot send to the daemon: %s", strerror(errno));
         return NULL;
     }

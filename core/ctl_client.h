@@ -17,6 +17,9 @@ enum ctl_connect_error {
  * readable reason into err. */
 ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, size_t err_size);
 void ctl_close(ctl_conn *c);
+/* Writes all n bytes (retrying short writes and EINTR); 0 or -1. */
+int ctl_write_all(int fd, const char *p, size_t n);
+
 /* The socket, for a caller that relays raw lines (bosunctl mcp). */
 int ctl_fd(const ctl_conn *c);
 
