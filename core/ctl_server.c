@@ -104,6 +104,31 @@ static void client_flush(ctl_client *c)
         client_close(c);
 }
 
+/* Queues one line (and its newline) for the client.  Returns false if the
+ * client was closed because its output backlog is over the limit. */
+static bool client_queue_line(ctl_client *c, const char *line, size_t len)
+{
+    if (c->dead)
+        return false;
+    if (c->out_len - c->out_off + len + 1 > CTL_OUTPUT_MAX) {
+        log_warning("control client #%u (uid %d): %zu bytes of output not read; disconnecting it",
+                    c->serial, (int)c->uid, c->out_len - c->out_off);
+        client_close(c);
+        return false;
+    }
+    if (c->out_off > 0 && c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    if (c->out_len + len + 1 > c->out_cap) {
+        c->out_cap = (c->out_len + len + 1) * 2;
+        c->out = xrealloc(c->out, c->out_cap);
+    }
+    memcpy(c->out + c->out_len, line, len);
+    c->out[c->out_len + len] = '\n';
+    c->out_len += len + 1;
+    client_flush(c);
+    return true;
+}
+
 /* Queues one JSON line (stealing obj).  Returns false if the client was
  * closed because its output backlog is over the limit: a stuck reader must
  * not grow the daemon without bound, and it is told so in the log rather
@@ -118,26 +143,9 @@ static bool client_send(ctl_client *c, json_t *obj)
     json_decref(obj);
     if (!line)
         return true;
-    size_t len = strlen(line);
-    if (c->out_len - c->out_off + len + 1 > CTL_OUTPUT_MAX) {
-        log_warning("control client #%u (uid %d): %zu bytes of output not read; disconnecting it",
-                    c->serial, (int)c->uid, c->out_len - c->out_off);
-        free(line);
-        client_close(c);
-        return false;
-    }
-    if (c->out_off > 0 && c->out_off == c->out_len)
-        c->out_off = c->out_len = 0;
-    if (c->out_len + len + 1 > c->out_cap) {
-        c->out_cap = (c->out_len + len + 1) * 2;
-        c->out = xrealloc(c->out, c->out_cap);
-    }
-    memcpy(c->out + c->out_len, line, len);
-    c->out[c->out_len + len] = '\n';
-    c->out_len += len + 1;
+    bool ok = client_queue_line(c, line, strlen(line));
     free(line);
-    client_flush(c);
-    return true;
+    return ok;
 }
 
 static void send_result(ctl_client *c, json_t *id, json_t *result)
@@ -349,25 +357,10 @@ static json_t *line_json(const char *line, size_t len)
 
 static void on_mcp_out(bus_t *bus, const bus_msg *m, void *arg)
 {
-    ctl_client *c = arg;
     const char *line = json_string_value(json_object_get(m->data, "line"));
-    if (!line || c->dead)
-        return;
-    size_t len = strlen(line);
-    /* Already a JSON text: queue it as it is. */
-    if (c->out_len + len + 1 - c->out_off > CTL_OUTPUT_MAX) {
-        log_warning("control client #%u: MCP output not read; disconnecting it", c->serial);
-        client_close(c);
-        return;
-    }
-    if (c->out_len + len + 1 > c->out_cap) {
-        c->out_cap = (c->out_len + len + 1) * 2;
-        c->out = xrealloc(c->out, c->out_cap);
-    }
-    memcpy(c->out + c->out_len, line, len);
-    c->out[c->out_len + len] = '\n';
-    c->out_len += len + 1;
-    client_flush(c);
+    /* Already a JSON text: queued as it is. */
+    if (line)
+        client_queue_line(arg, line, strlen(line));
 }
 
 static void mcp_relay_line(ctl_client *c, const char *line, size_t len)

@@ -668,7 +668,9 @@ int daemon_check_config(const char *path)
     plugin_module **mods = NULL;
     cfg_node *root = cfg_load_file(path, &d);
     bool ok = root && daemon_config_parse(root, true, &cfg, &d);
-    if (ok && plugin_system_init() == 0) {
+    if (ok && plugin_system_init() != 0)
+        ok = cfg_error(&d, NULL, "cannot initialise the plugin loader (libltdl)");
+    if (ok) {
         mods = load_and_check(root, &cfg, &n, &d);
         ok = mods != NULL;
         agent_config **agents = ok ? parse_agents(root, mods, n, NULL, 0, &d) : NULL;

@@ -706,13 +706,22 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
 static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     proc *p = w->data;
-    for (run *r = p->runs; r; r = r->next)
-        if (r->state == RS_WAITING_INPUT && !r->alive && r->pending_answer && r->waiting_input) {
+    /* Resuming adds a run to the list: start over after each one.  A run
+     * that cannot resume keeps its answer and is not tried again here. */
+    bool again = true;
+    while (again) {
+        again = false;
+        for (run *r = p->runs; r; r = r->next) {
+            if (r->state != RS_WAITING_INPUT || r->alive || !r->pending_answer || !r->waiting_input)
+                continue;
             char err[256];
-            if (!resume_run(p, r, err, sizeof err))
-                log_error("run %s: cannot resume: %s", r->id, err);
-            return on_resume_timer(loop, w, revents); /* the list changed */
+            if (resume_run(p, r, err, sizeof err)) {
+                again = true;
+                break;
+            }
+            log_error("run %s: cannot resume: %s", r->id, err);
         }
+    }
 }
 
 void proc_resume_later(proc *p, run *r)
