@@ -45,7 +45,7 @@ static void usage(FILE *out)
           "  input list [--pending]         questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
-          "  mcp [--token-file F]           MCP server on stdin/stdout, for agents\n"
+          "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -374,7 +374,8 @@ enum {
     OPT_AGENT,
     OPT_CHOICE,
     OPT_VERSION,
-    OPT_PENDING
+    OPT_PENDING,
+    OPT_RELAY
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -394,7 +395,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"token-file", required_argument, NULL, OPT_TOKEN_FILE},                                   \
         {"title", required_argument, NULL, OPT_TITLE},                                             \
         {"agent", required_argument, NULL, OPT_AGENT},                                             \
-        {"choice", required_argument, NULL, OPT_CHOICE},                                           \
+        {"choice", required_argument, NULL, OPT_CHOICE}, {"relay", no_argument, NULL, OPT_RELAY},  \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -458,6 +459,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_PENDING:
             o->pending = 1;
+            break;
+        case OPT_RELAY:
+            o->relay = 1;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

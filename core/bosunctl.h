@@ -33,6 +33,7 @@ typedef struct opts {
     long choice;
     long version;
     int pending;
+    int relay; /* mcp: relay lines even when stdio could be handed over */
 } opts;
 
 extern volatile sig_atomic_t interrupted;

@@ -1,12 +1,18 @@
-/* `bosunctl mcp`: an MCP server on stdin/stdout for agents, relaying each
- * JSON-RPC message to bosund's mcp plugin over the control socket.  Only
- * JSON-RPC goes to stdout; diagnostics go to stderr.  It ends when stdin
- * closes. */
+/* `bosunctl mcp`: an MCP server on stdin/stdout for agents.  Only JSON-RPC
+ * goes to stdout; diagnostics go to stderr.  It ends when stdin closes.
+ *
+ * It authenticates over the control socket with the run's token, then
+ * either hands its stdin and stdout to bosund (SCM_RIGHTS) so that the
+ * daemon's mcp session reads and writes them directly -- one process hop
+ * less on every call -- or, when they are not pipes or sockets (a
+ * terminal, a file) or with --relay, relays each line itself.  Either way
+ * files named by add_artifact's "path" are read here, with the agent's
+ * rights, never by the daemon. */
 #include "config.h"
 
 #include "bosunctl.h"
 #include "ctl_client.h"
-#include "proc_output.h"
+#include "mcp_path.h"
 #include "util.h"
 
 #include <errno.h>
@@ -19,9 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MCP_UNAUTHORIZED  (-32001)
-#define ARTIFACT_FILE_MAX (10 * 1024 * 1024)
-#define LINE_MAX_BYTES    (8 * 1024 * 1024)
+#define MCP_UNAUTHORIZED (-32001)
+#define LINE_MAX_BYTES   (8 * 1024 * 1024)
 
 static void emit(json_t *msg)
 {
@@ -84,58 +89,6 @@ int mcp_refuse_all(const char *reason)
     return 0;
 }
 
-/* add_artifact with "path": the file is read here, with the agent's own
- * permissions and working directory, never by the daemon. */
-static json_t *inline_artifact_path(json_t *msg, json_t **error_result)
-{
-    *error_result = NULL;
-    json_t *params = json_object_get(msg, "params");
-    json_t *args = json_object_get(params, "arguments");
-    const char *name = json_string_value(json_object_get(params, "name"));
-    const char *path = json_string_value(json_object_get(args, "path"));
-    const char *method = json_string_value(json_object_get(msg, "method"));
-    if (!method || strcmp(method, "tools/call") || !name || strcmp(name, "add_artifact") || !path)
-        return NULL;
-    char reason[512] = "";
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0)
-        snprintf(reason, sizeof reason, "cannot read %s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        snprintf(reason, sizeof reason, "%s is not a regular file", path);
-    else if (st.st_size > ARTIFACT_FILE_MAX)
-        snprintf(reason, sizeof reason, "%s is over %d bytes", path, ARTIFACT_FILE_MAX);
-    char *data = NULL;
-    size_t len = 0;
-    if (!reason[0]) {
-        data = xmalloc((size_t)st.st_size + 1);
-        ssize_t got;
-        while (len < (size_t)st.st_size &&
-               (got = read(fd, data + len, (size_t)st.st_size - len)) > 0)
-            len += (size_t)got;
-    }
-    if (fd >= 0)
-        close(fd);
-    if (reason[0]) {
-        *error_result = json_pack("{s:s,s:O,s:{s:[{s:s,s:s}],s:b}}", "jsonrpc", "2.0", "id",
-                                  json_object_get(msg, "id"), "result", "content", "type", "text",
-                                  "text", reason, "isError", 1);
-        return NULL;
-    }
-    json_t *copy = json_deep_copy(msg);
-    json_t *a = json_object_get(json_object_get(copy, "params"), "arguments");
-    json_object_del(a, "path");
-    if (utf8_text(data, len)) {
-        json_object_set_new(a, "content", json_stringn(data, len));
-    } else {
-        char *b64 = util_base64_encode(data, len);
-        json_object_set_new(a, "content_base64", json_string(b64));
-        free(b64);
-    }
-    free(data);
-    return copy;
-}
-
 /* One message and its newline in one write, so the other side reads it
  * whole. */
 static int write_line(int fd, const char *line, size_t len)
@@ -152,20 +105,15 @@ static int write_line(int fd, const char *line, size_t len)
 /* One line from the agent to the daemon. */
 static int forward(int fd, const char *line, size_t len)
 {
-    /* Only add_artifact calls are ever rewritten: spare every other message
-     * a parse on the way through. */
-    if (!memmem(line, len, "add_artifact", 12))
+    const char *path;
+    json_t *msg = mcp_path_wanted(line, len, &path);
+    if (!msg)
         return write_line(fd, line, len);
-    json_t *msg = json_loadb(line, len, 0, NULL);
-    json_t *err_result = NULL;
-    json_t *rewritten = json_is_object(msg) ? inline_artifact_path(msg, &err_result) : NULL;
+    json_t *file = mcp_path_read(path);
+    mcp_path_apply(msg, file);
+    json_decref(file);
+    char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
-    if (err_result) {
-        emit(err_result);
-        return 0;
-    }
-    char *text = rewritten ? json_dumps(rewritten, JSON_COMPACT) : NULL;
-    json_decref(rewritten);
     int rc = text ? write_line(fd, text, strlen(text)) : write_line(fd, line, len);
     free(text);
     return rc;
@@ -247,21 +195,68 @@ out:
     return rc;
 }
 
+/* Pipes and sockets can be served by the daemon without blocking it; a
+ * terminal or a file is relayed here. */
+static bool can_hand_over(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* After the handover the daemon speaks MCP on our stdin and stdout; this
+ * end of the control socket only carries its requests to read files for
+ * add_artifact, and the word that the session ended. */
+static int serve_handover(ctl_conn *conn)
+{
+    char err[512];
+    while (!interrupted) {
+        int timed_out;
+        json_t *m = ctl_read(conn, -1, &timed_out, err, sizeof err);
+        if (!m)
+            break;
+        const char *what = json_string_value(json_object_get(m, "mcp"));
+        if (what && strcmp(what, "closed") == 0) {
+            json_decref(m);
+            return 0;
+        }
+        const char *path = json_string_value(json_object_get(m, "path"));
+        if (what && strcmp(what, "read_file") == 0 && path) {
+            json_t *reply = mcp_path_read(path);
+            json_object_set_new(reply, "op", json_string("mcp_file"));
+            int rc = ctl_send(conn, reply);
+            json_decref(reply);
+            if (rc < 0) {
+                json_decref(m);
+                break;
+            }
+        }
+        json_decref(m);
+    }
+    if (interrupted)
+        return 0;
+    fprintf(stderr, "bosunctl mcp: the daemon closed the session\n");
+    return 1;
+}
+
 int cmd_mcp(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 0)
-        return die(EX_USAGE_, "usage: bosunctl mcp [--token-file FILE]");
+        return die(EX_USAGE_, "usage: bosunctl mcp [--token-file FILE] [--relay]");
     char err[512];
     char *token = read_token(o->token_file, err, sizeof err);
     if (!token)
         return mcp_refuse_all(err);
+    bool hand_over = !o->relay && can_hand_over(0) && can_hand_over(1);
     json_t *req = json_pack("{s:s,s:s}", "op", "mcp", "token", token);
     explicit_bzero(token, strlen(token));
     free(token);
     const char *run = getenv("BOSUN_RUN_ID");
     if (run && *run)
         json_object_set_new(req, "run", json_string(run));
-    json_t *resp = ctl_call(conn, req, 15, err, sizeof err);
+    if (hand_over)
+        json_object_set_new(req, "stdio", json_true());
+    static const int stdio[2] = {0, 1};
+    json_t *resp = ctl_call_fds(conn, req, stdio, hand_over ? 2 : 0, 15, err, sizeof err);
     json_decref(req);
     if (!resp)
         return mcp_refuse_all(err);
@@ -272,6 +267,7 @@ int cmd_mcp(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(resp);
         return mcp_refuse_all(err);
     }
+    bool handed_over = json_is_true(json_object_get(json_object_get(resp, "result"), "stdio"));
     json_decref(resp);
-    return relay(ctl_fd(conn));
+    return handed_over ? serve_handover(conn) : relay(ctl_fd(conn));
 }

@@ -146,18 +146,72 @@ static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
     }
 }
 
+/* The line and its newline; fds (if any) ride on its first byte. */
+static int send_line(ctl_conn *c, const char *line, size_t len, const int *fds, int nfds)
+{
+    if (nfds <= 0)
+        return ctl_write_all(c->fd, line, len);
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
+    } ctrl;
+    memset(&ctrl, 0, sizeof ctrl);
+    struct iovec iov = {.iov_base = (void *)line, .iov_len = len};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctrl.space,
+                        .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+    ssize_t n;
+    do
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    return ctl_write_all(c->fd, line + n, len - (size_t)n);
+}
+
+int ctl_send(ctl_conn *c, json_t *msg)
+{
+    char *line = json_dumps(msg, JSON_COMPACT);
+    if (!line) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t len = strlen(line);
+    line = xrealloc(line, len + 2);
+    line[len] = '\n';
+    int rc = ctl_write_all(c->fd, line, len + 1);
+    free(line);
+    return rc;
+}
+
 json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size)
+{
+    return ctl_call_fds(c, req, NULL, 0, timeout, err, err_size);
+}
+
+json_t *ctl_call_fds(ctl_conn *c, json_t *req, const int *fds, int nfds, double timeout, char *err,
+                     size_t err_size)
 {
     json_int_t id = ++c->next_id;
     json_object_set_new(req, "id", json_integer(id));
     char *line = json_dumps(req, JSON_COMPACT);
-    if (!line) {
+    if (!line || nfds > CTL_MAX_FDS) {
+        free(line);
         snprintf(err, err_size, "cannot encode the request");
         return NULL;
     }
-    int rc = ctl_write_all(c->fd, line, strlen(line));
+    size_t len = strlen(line);
+    line = xrealloc(line, len + 2);
+    line[len] = '\n';
+    int rc = send_line(c, line, len + 1, fds, nfds);
     free(line);
-    if (rc < 0 || ctl_write_all(c->fd, "\n", 1) < 0) {
+    if (rc < 0) {
         snprintf(err, err_size, "cannot send to the daemon: %s", strerror(errno));
         return NULL;
     }

@@ -29,6 +29,15 @@ int ctl_fd(const ctl_conn *c);
  * < 0 waits forever. */
 json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size);
 
+/* ctl_call that also passes nfds (at most CTL_MAX_FDS) open file
+ * descriptors with the request (SCM_RIGHTS); the daemon gets copies. */
+#define CTL_MAX_FDS 2
+json_t *ctl_call_fds(ctl_conn *c, json_t *req, const int *fds, int nfds, double timeout, char *err,
+                     size_t err_size);
+
+/* Sends one JSON line (msg borrowed) without waiting; 0 or -1 (errno). */
+int ctl_send(ctl_conn *c, json_t *msg);
+
 /* Reads the next JSON line.  Returns NULL at end of stream, on error or
  * after timeout seconds (timeout < 0: wait forever); *timed_out tells which. */
 json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size);

@@ -19,62 +19,7 @@
 
 #include "proc_output.h"
 
-typedef struct ctl_client ctl_client;
-
-/* A subscription or a pending request owned by a client, so that both are
- * undone when the client goes away. */
-typedef struct client_sub {
-    struct client_sub *next;
-    ctl_client *client;
-    json_int_t sid;
-    bus_sub *sub;
-} client_sub;
-
-typedef struct client_request {
-    struct client_request *next;
-    ctl_client *client;
-    uint64_t bus_id;
-    json_t *id;
-} client_request;
-
-struct ctl_client {
-    ctl_client *next;
-    ctl_server *srv;
-    int fd;
-    ev_io rio, wio;
-    char *in;
-    size_t in_len, in_cap;
-    char *out;
-    size_t out_off, out_len, out_cap;
-    bool read_closed;
-    bool dead; /* closed; freed from the loop once no caller can hold it */
-    uid_t uid;
-    pid_t pid;
-    unsigned serial; /* for log lines */
-    client_sub *subs;
-    client_request *requests;
-    json_int_t next_sid;
-    char *mcp_session; /* set once the connection speaks MCP */
-    bus_sub *mcp_out;
-    bool mcp_opening;
-};
-
-struct ctl_server {
-    struct ev_loop *loop;
-    bus_t *bus;
-    char *path;
-    int fd;
-    ev_io accept_io;
-    ctl_hooks hooks;
-    gid_t sock_gid; /* members of the socket's group may connect */
-    ctl_client *clients;
-    ctl_client *graveyard;
-    ev_idle reaper;
-    size_t n_clients;
-    unsigned serial;
-};
-
-static void client_close(ctl_client *c);
+#include "ctl_server_internal.h"
 
 /* ------------------------------------------------------------ output */
 
@@ -106,7 +51,7 @@ static void client_flush(ctl_client *c)
 
 /* Queues one line (and its newline) for the client.  Returns false if the
  * client was closed because its output backlog is over the limit. */
-static bool client_queue_line(ctl_client *c, const char *line, size_t len)
+bool client_queue_line(ctl_client *c, const char *line, size_t len)
 {
     if (c->dead)
         return false;
@@ -133,7 +78,7 @@ static bool client_queue_line(ctl_client *c, const char *line, size_t len)
  * closed because its output backlog is over the limit: a stuck reader must
  * not grow the daemon without bound, and it is told so in the log rather
  * than losing messages silently. */
-static bool client_send(ctl_client *c, json_t *obj)
+bool client_send(ctl_client *c, json_t *obj)
 {
     if (c->dead) {
         json_decref(obj);
@@ -148,16 +93,13 @@ static bool client_send(ctl_client *c, json_t *obj)
     return ok;
 }
 
-static void send_result(ctl_client *c, json_t *id, json_t *result)
+void send_result(ctl_client *c, json_t *id, json_t *result)
 {
     client_send(c, json_pack("{s:O?,s:b,s:o}", "id", id, "ok", 1, "result",
                              result ? result : json_object()));
 }
 
-static void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
+void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -249,7 +191,7 @@ static void op_pub(ctl_client *c, json_t *id, json_t *req)
     send_result(c, id, NULL);
 }
 
-static void detach_request(ctl_client *c, client_request *r)
+void detach_request(ctl_client *c, client_request *r)
 {
     for (client_request **pp = &c->requests; *pp; pp = &(*pp)->next)
         if (*pp == r) {
@@ -324,119 +266,6 @@ static void op_reload(ctl_client *c, json_t *id)
     json_decref(r);
 }
 
-/* ------------------------------------------------------------ mcp */
-
-/* Lines are relayed as they are; the plugin answers bad JSON with -32700.
- * Bytes that are not UTF-8 cannot travel in a JSON string and become
- * U+FFFD. */
-static json_t *line_json(const char *line, size_t len)
-{
-    json_t *s = json_stringn(line, len);
-    if (s)
-        return s;
-    char *clean = xmalloc(len * 3 + 1);
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = 1;
-        while (k <= 4 && i + k <= len && !utf8_text(line + i, k))
-            k++;
-        if (k <= 4 && i + k <= len) {
-            memcpy(clean + n, line + i, k);
-            n += k;
-            i += k;
-        } else {
-            memcpy(clean + n, "\xef\xbf\xbd", 3);
-            n += 3;
-            i++;
-        }
-    }
-    s = json_stringn(clean, n);
-    free(clean);
-    return s ? s : json_string("");
-}
-
-static void on_mcp_out(bus_t *bus, const bus_msg *m, void *arg)
-{
-    const char *line = json_string_value(json_object_get(m->data, "line"));
-    /* Already a JSON text: queued as it is. */
-    if (line)
-        client_queue_line(arg, line, strlen(line));
-}
-
-static void mcp_relay_line(ctl_client *c, const char *line, size_t len)
-{
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "%s.%s.in", BOSUN_MCP_SESSION, c->mcp_session);
-    bus_publish_new(c->srv->bus, subject, NULL, json_pack("{s:o}", "line", line_json(line, len)));
-}
-
-static void mcp_close(ctl_client *c)
-{
-    if (!c->mcp_session)
-        return;
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "%s.%s.closed", BOSUN_MCP_SESSION, c->mcp_session);
-    bus_publish_new(c->srv->bus, subject, NULL, json_object());
-    if (c->mcp_out)
-        bus_unsubscribe(c->srv->bus, c->mcp_out);
-    c->mcp_out = NULL;
-    free(c->mcp_session);
-    c->mcp_session = NULL;
-}
-
-static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
-{
-    client_request *r = arg;
-    ctl_client *c = r->client;
-    json_t *id = json_incref(r->id);
-    detach_request(c, r);
-    c->mcp_opening = false;
-    const char *session =
-        st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "session")) : NULL;
-    if (!session || bus_subject_check(session) != 0 || strchr(session, '.')) {
-        json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
-        const char *msg = json_string_value(json_object_get(e, "message"));
-        send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
-                   msg                             ? msg
-                   : st == BUS_REPLY_NO_RESPONDERS ? "no mcp plugin is loaded"
-                                                   : "the mcp plugin did not answer");
-        json_decref(id);
-        return;
-    }
-    c->mcp_session = xstrdup(session);
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "%s.%s.out", BOSUN_MCP_SESSION, session);
-    c->mcp_out = bus_subscribe(c->srv->bus, subject, on_mcp_out, c);
-    log_info("control client #%u (uid %d): MCP session %s for run %s", c->serial, (int)c->uid,
-             session, json_string_value(json_object_get(m->data, "run")) ?: "?");
-    send_result(c, id, json_deep_copy(m->data));
-    json_decref(id);
-}
-
-static void op_mcp(ctl_client *c, json_t *id, json_t *req)
-{
-    const char *token = json_string_value(json_object_get(req, "token"));
-    json_t *run = json_object_get(req, "run");
-    if (!token)
-        return send_error(c, id, "unauthorized", "an agent token is required");
-    if (c->mcp_session || c->mcp_opening)
-        return send_error(c, id, "bad_request", "this connection is already an MCP session");
-    client_request *r = xcalloc(1, sizeof *r);
-    r->client = c;
-    r->id = json_incref(id);
-    json_t *q = json_pack("{s:s,s:O?}", "token", token, "run", json_is_string(run) ? run : NULL);
-    r->bus_id = bus_request(c->srv->bus, BOSUN_MCP_OPEN, q, 10, on_mcp_opened, r);
-    json_decref(q);
-    if (!r->bus_id) {
-        json_decref(r->id);
-        free(r);
-        return send_error(c, id, "internal", "cannot open the session");
-    }
-    c->mcp_opening = true;
-    r->next = c->requests;
-    c->requests = r;
-}
-
 static void dispatch(ctl_client *c, json_t *req)
 {
     json_t *id = json_object_get(req, "id");
@@ -468,7 +297,7 @@ static void dispatch(ctl_client *c, json_t *req)
 static void handle_line(ctl_client *c, const char *line, size_t len)
 {
     if (c->mcp_session)
-        return mcp_relay_line(c, line, len);
+        return mcp_client_line(c, line, len);
     if (len == 0)
         return;
     json_error_t err;
@@ -513,6 +342,41 @@ static void process_input(ctl_client *c)
     }
 }
 
+void client_drop_passed(ctl_client *c)
+{
+    for (size_t i = 0; i < c->n_passed; i++)
+        close(c->passed[i]);
+    c->n_passed = 0;
+}
+
+/* Keeps descriptors that came with the bytes just read, for an op that
+ * asks for them (mcp with "stdio"); any beyond what a client may have held
+ * are closed at once. */
+static void take_passed(ctl_client *c, struct msghdr *mh)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int fds[CTL_MAX_PASSED * 2];
+        memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+        for (size_t i = 0; i < n; i++) {
+            if (c->n_passed < CTL_MAX_PASSED) {
+                c->passed[c->n_passed++] = fds[i];
+                continue;
+            }
+            log_warning("control client #%u (uid %d): passed more than %d descriptors; closing "
+                        "the extra ones",
+                        c->serial, (int)c->uid, CTL_MAX_PASSED);
+            close(fds[i]);
+        }
+    }
+    if (mh->msg_flags & MSG_CTRUNC)
+        log_warning("control client #%u (uid %d): passed more descriptors than one message may "
+                    "carry; the kernel closed the extra ones",
+                    c->serial, (int)c->uid);
+}
+
 static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_client *c = w->data;
@@ -520,9 +384,18 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
         c->in_cap = c->in_cap ? c->in_cap * 2 : 65536 * 2;
         c->in = xrealloc(c->in, c->in_cap);
     }
-    ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int) * CTL_MAX_PASSED * 2)];
+    } ctrl;
+    struct iovec iov = {.iov_base = c->in + c->in_len, .iov_len = c->in_cap - c->in_len};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.space, .msg_controllen = sizeof ctrl};
+    ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
         return;
+    if (n > 0 && mh.msg_controllen > 0)
+        take_passed(c, &mh);
     if (n <= 0) {
         /* The client is done sending; answer what it asked, then close. */
         ev_io_stop(loop, &c->rio);
@@ -540,7 +413,7 @@ static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
     client_flush(w->data);
 }
 
-static void client_close(ctl_client *c)
+void client_close(ctl_client *c)
 {
     if (c->dead)
         return;
@@ -568,6 +441,7 @@ static void client_close(ctl_client *c)
         json_decref(r->id);
         free(r);
     }
+    client_drop_passed(c);
     close(c->fd);
     log_debug("control client #%u disconnected", c->serial);
     c->next = srv->graveyard;

@@ -44,8 +44,15 @@
  *   mcp.session.<SID>.in     {"line": raw JSON-RPC text from the client}
  *   mcp.session.<SID>.out    {"line": raw JSON-RPC text for the client}
  *   mcp.session.<SID>.closed {} the client went away: pending work stops
+ *
+ * add_artifact's "path" is a file of the agent's: the transport reads it
+ * with the agent's rights and sends "content" (text) or "content_base64"
+ * instead.  When it cannot, it keeps "path" and puts the reason in the
+ * call's params._meta under BOSUN_MCP_META_PATH_ERROR, so that the call
+ * fails with it (and is recorded like any other).
  */
-#define BOSUN_MCP_OPEN    "cmd.mcp.open"
-#define BOSUN_MCP_SESSION "mcp.session"
+#define BOSUN_MCP_OPEN            "cmd.mcp.open"
+#define BOSUN_MCP_SESSION         "mcp.session"
+#define BOSUN_MCP_META_PATH_ERROR "bosun/path_error"
 
 #endif

@@ -108,6 +108,7 @@ struct mcp_call {
     json_t *id;           /* JSON-RPC request id */
     json_t *args;         /* the arguments, an object */
     json_t *progress_token;
+    json_t *meta;   /* params._meta, an object or NULL */
     double started; /* ev_now() */
     mcp_slot slots[MCP_CALL_SLOTS];
     json_t *parts[MCP_CALL_SLOTS]; /* replies gathered by tools that ask several */

@@ -89,6 +89,7 @@ static void mcp_call_free(mcp_call *c)
     json_decref(c->id);
     json_decref(c->args);
     json_decref(c->progress_token);
+    json_decref(c->meta);
     free(c->tool_name);
     free(c);
 }

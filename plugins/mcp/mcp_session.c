@@ -205,7 +205,10 @@ static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params)
     char err[256];
     if (!mcp_tool_check_args(t, c->args, err, sizeof err))
         return mcp_call_error(c, MCP_INVALID_PARAMS, "invalid arguments for %s: %s", t->name, err);
-    json_t *token = json_object_get(json_object_get(params, "_meta"), "progressToken");
+    json_t *meta = json_object_get(params, "_meta");
+    if (json_is_object(meta))
+        c->meta = json_incref(meta);
+    json_t *token = json_object_get(meta, "progressToken");
     if (json_is_string(token) || json_is_integer(token))
         c->progress_token = json_incref(token);
     mcp_call_start(c);

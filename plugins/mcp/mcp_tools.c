@@ -399,9 +399,15 @@ static void mcp_artifact_stored(mcp_call *c, int slot, json_t *reply, const char
 
 void mcp_tool_add_artifact(mcp_call *c)
 {
-    if (json_object_get(c->args, "path"))
+    if (json_object_get(c->args, "path")) {
+        /* bosunctl mcp reads the file with the agent's rights and sends its
+         * content instead; when it cannot, it says why in _meta. */
+        const char *why = json_string_value(json_object_get(c->meta, BOSUN_MCP_META_PATH_ERROR));
+        if (why)
+            return mcp_call_fail(c, "%s", why);
         return mcp_call_fail(c, "path must be resolved by the client (bosunctl mcp reads the file "
                                 "and sends its content)");
+    }
     if (!mcp_need_task(c))
         return;
     json_t *text = json_object_get(c->args, "content");

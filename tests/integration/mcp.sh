@@ -5,32 +5,9 @@
 # requests resume the agent with the answer; tokens are checked.
 . "$top_srcdir/tests/integration/lib.sh"
 
-if ! command -v node >/dev/null; then
-    echo "1..1"; echo "not ok 1 - node is installed (apt-get install nodejs)"; exit 1
-fi
-# The scripts run from a copy next to their node_modules (the source tree
-# may be read-only, as in distcheck).
-M="$top_builddir/tests/mcp-run"
-mkdir -p "$M"
-cp "$top_srcdir"/tests/mcp/*.mjs "$top_srcdir"/tests/mcp/package.json "$top_srcdir"/tests/mcp/package-lock.json "$M/"
-if [ -d "$top_srcdir/tests/mcp/node_modules/@modelcontextprotocol/sdk" ]; then
-    ln -sfn "$top_srcdir/tests/mcp/node_modules" "$M/node_modules"
-elif [ ! -d "$M/node_modules/@modelcontextprotocol/sdk" ]; then
-    (cd "$M" && npm ci --no-audit --no-fund >/dev/null 2>&1) || { echo "1..1"; echo "not ok 1 - npm ci in tests/mcp"; exit 1; }
-fi
-export TAP_COUNT_FILE="$T/tap.count"
-# node_tap SCRIPT ARGS...: runs a TAP-producing node script inside this test.
-node_tap() {
-    _script=$1; shift
-    TAP_OFFSET=$_n node "$M/$_script" "$@" 2>"$T/node.err" | grep -v '^1\.\.'
-    if [ -s "$TAP_COUNT_FILE" ]; then
-        read -r _n _f < "$TAP_COUNT_FILE"; _failed=$((_failed + _f)); rm -f "$TAP_COUNT_FILE"
-    else
-        fail "$_script ran to the end" "$(tail -20 "$T/node.err")"
-    fi
-}
+MCP_RUN_DIR=mcp-run
+. "$top_srcdir/tests/integration/mcp_lib.sh"
 
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
 config() {
     write_config <<EOF2
   plugins: [sqlite, exec, mcp]

@@ -1,0 +1,416 @@
+/* The control socket's MCP sessions.
+ *
+ * {"op": "mcp", "token": T, "run": R?} turns a connection into an MCP
+ * session with the mcp plugin (see <bosun/task.h>).  Two ways to carry it:
+ *
+ *  - relayed: every later line on the connection, either way, is one
+ *    JSON-RPC message (bosunctl mcp copies them from and to its stdio);
+ *  - handed over: with "stdio": true the request came with two descriptors
+ *    (SCM_RIGHTS), the agent's stdin and stdout, and the daemon reads and
+ *    writes them itself, sparing every call a hop through bosunctl.  The
+ *    connection then carries only control lines: the daemon asks bosunctl
+ *    to read a file for add_artifact ({"mcp": "read_file", "path"}, answered
+ *    {"op": "mcp_file", "content" | "content_base64" | "error"}), and says
+ *    {"mcp": "closed"} when the session ends.
+ *
+ * A session ends when the agent closes its stdin (or the relaying
+ * connection), when bosunctl goes away, or when the agent's stdout breaks. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bosun/log.h>
+#include <bosun/task.h>
+
+#include "ctl_server_internal.h"
+#include "mcp_path.h"
+#include "proc_output.h"
+#include "util.h"
+
+struct ctl_mcp_stdio {
+    ctl_client *client;
+    int in_fd, out_fd;
+    ev_io rio, wio;
+    char *in;
+    size_t in_len, in_cap;
+    char *out;
+    size_t out_off, out_len, out_cap;
+    json_t *held; /* an add_artifact call waiting for bosunctl to read its file */
+};
+
+static void stdio_end(ctl_client *c, const char *why);
+
+/* ------------------------------------------------------------ to the plugin */
+
+/* Lines are relayed as they are; the plugin answers bad JSON with -32700.
+ * Bytes that are not UTF-8 cannot travel in a JSON string and become
+ * U+FFFD. */
+static json_t *line_json(const char *line, size_t len)
+{
+    json_t *s = json_stringn(line, len);
+    if (s)
+        return s;
+    char *clean = xmalloc(len * 3 + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = 1;
+        while (k <= 4 && i + k <= len && !utf8_text(line + i, k))
+            k++;
+        if (k <= 4 && i + k <= len) {
+            memcpy(clean + n, line + i, k);
+            n += k;
+            i += k;
+        } else {
+            memcpy(clean + n, "\xef\xbf\xbd", 3);
+            n += 3;
+            i++;
+        }
+    }
+    s = json_stringn(clean, n);
+    free(clean);
+    return s ? s : json_string("");
+}
+
+static void mcp_relay_line(ctl_client *c, const char *line, size_t len)
+{
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.in", BOSUN_MCP_SESSION, c->mcp_session);
+    bus_publish_new(c->srv->bus, subject, NULL, json_pack("{s:o}", "line", line_json(line, len)));
+}
+
+/* ------------------------------------------------------------ the agent's stdout */
+
+static void stdio_flush(ctl_mcp_stdio *io)
+{
+    while (io->out_off < io->out_len) {
+        ssize_t n = write(io->out_fd, io->out + io->out_off, io->out_len - io->out_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            ev_io_start(io->client->srv->loop, &io->wio);
+            return;
+        }
+        if (n < 0) {
+            log_info("control client #%u (uid %d): MCP session %s: the agent's stdout: %s",
+                     io->client->serial, (int)io->client->uid, io->client->mcp_session,
+                     strerror(errno));
+            stdio_end(io->client, NULL);
+            return;
+        }
+        io->out_off += (size_t)n;
+    }
+    io->out_off = io->out_len = 0;
+    ev_io_stop(io->client->srv->loop, &io->wio);
+}
+
+static void on_stdio_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    stdio_flush(w->data);
+}
+
+static void stdio_queue_line(ctl_mcp_stdio *io, const char *line, size_t len)
+{
+    if (io->out_len - io->out_off + len + 1 > CTL_OUTPUT_MAX) {
+        log_warning("control client #%u (uid %d): MCP session %s: %zu bytes not read from the "
+                    "agent's stdout; ending the session",
+                    io->client->serial, (int)io->client->uid, io->client->mcp_session,
+                    io->out_len - io->out_off);
+        stdio_end(io->client, NULL);
+        return;
+    }
+    if (io->out_len + len + 1 > io->out_cap) {
+        io->out_cap = (io->out_len + len + 1) * 2;
+        io->out = xrealloc(io->out, io->out_cap);
+    }
+    memcpy(io->out + io->out_len, line, len);
+    io->out[io->out_len + len] = '\n';
+    io->out_len += len + 1;
+    if (!ev_is_active(&io->wio))
+        stdio_flush(io);
+}
+
+static void on_mcp_out(bus_t *bus, const bus_msg *m, void *arg)
+{
+    ctl_client *c = arg;
+    const char *line = json_string_value(json_object_get(m->data, "line"));
+    /* Already a JSON text: queued as it is. */
+    if (!line)
+        return;
+    if (c->mcp_stdio)
+        stdio_queue_line(c->mcp_stdio, line, strlen(line));
+    else
+        client_queue_line(c, line, strlen(line));
+}
+
+/* ------------------------------------------------------------ the agent's stdin */
+
+/* add_artifact with a path waits for bosunctl to read the file; the lines
+ * after it wait too, so that the plugin sees them in order. */
+static bool stdio_hold(ctl_client *c, const char *line, size_t len)
+{
+    const char *path;
+    json_t *msg = mcp_path_wanted(line, len, &path);
+    if (!msg)
+        return false;
+    c->mcp_stdio->held = msg;
+    ev_io_stop(c->srv->loop, &c->mcp_stdio->rio);
+    client_send(c, json_pack("{s:s,s:s}", "mcp", "read_file", "path", path));
+    return true;
+}
+
+static void stdio_process(ctl_client *c)
+{
+    ctl_mcp_stdio *io = c->mcp_stdio;
+    size_t start = 0;
+    char *nl;
+    while (!io->held && (nl = memchr(io->in + start, '\n', io->in_len - start))) {
+        size_t len = (size_t)(nl - (io->in + start));
+        if (!stdio_hold(c, io->in + start, len))
+            mcp_relay_line(c, io->in + start, len);
+        start += len + 1;
+        if (c->dead || c->mcp_stdio != io)
+            return;
+    }
+    memmove(io->in, io->in + start, io->in_len - start);
+    io->in_len -= start;
+    if (io->in_len > CTL_LINE_MAX) {
+        log_warning("control client #%u (uid %d): MCP session %s: a message over %d bytes; "
+                    "ending the session",
+                    c->serial, (int)c->uid, c->mcp_session, CTL_LINE_MAX);
+        stdio_end(c, NULL);
+    }
+}
+
+static void on_stdio_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    ctl_mcp_stdio *io = w->data;
+    if (io->in_cap - io->in_len < 65536) {
+        io->in_cap = io->in_cap ? io->in_cap * 2 : 65536 * 2;
+        io->in = xrealloc(io->in, io->in_cap);
+    }
+    ssize_t n = read(io->in_fd, io->in + io->in_len, io->in_cap - io->in_len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n <= 0) {
+        /* The agent closed its stdin: the session is over. */
+        stdio_end(io->client, "closed");
+        return;
+    }
+    io->in_len += (size_t)n;
+    stdio_process(io->client);
+}
+
+/* bosunctl's answer to read_file: the held call goes on, rewritten. */
+static void stdio_file_read(ctl_client *c, json_t *file)
+{
+    ctl_mcp_stdio *io = c->mcp_stdio;
+    mcp_path_apply(io->held, file);
+    char *text = json_dumps(io->held, JSON_COMPACT);
+    json_decref(io->held);
+    io->held = NULL;
+    if (text)
+        mcp_relay_line(c, text, strlen(text));
+    free(text);
+    if (c->dead || c->mcp_stdio != io)
+        return;
+    ev_io_start(c->srv->loop, &io->rio);
+    stdio_process(c);
+}
+
+/* ------------------------------------------------------------ handing over */
+
+static bool fd_open_for(int fd, int mode, char *why, size_t size, const char *name)
+{
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    if (fstat(fd, &st) < 0 || fl < 0) {
+        snprintf(why, size, "%s: %s", name, strerror(errno));
+        return false;
+    }
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) {
+        snprintf(why, size, "%s is not a pipe or a socket", name);
+        return false;
+    }
+    int acc = fl & O_ACCMODE;
+    if (acc != O_RDWR && acc != mode) {
+        snprintf(why, size, "%s is not open for %s", name,
+                 mode == O_RDONLY ? "reading" : "writing");
+        return false;
+    }
+    return true;
+}
+
+static bool stdio_check(ctl_client *c, char *why, size_t size)
+{
+    if (c->n_passed != 2) {
+        snprintf(why, size,
+                 "\"stdio\" needs the agent's stdin and stdout passed with the request "
+                 "(SCM_RIGHTS)");
+        return false;
+    }
+    return fd_open_for(c->passed[0], O_RDONLY, why, size, "the passed stdin") &&
+           fd_open_for(c->passed[1], O_WRONLY, why, size, "the passed stdout");
+}
+
+/* The passed descriptors share their open file descriptions with bosunctl,
+ * which no longer uses them: non-blocking is safe for pipes and sockets. */
+static void stdio_start(ctl_client *c)
+{
+    ctl_mcp_stdio *io = xcalloc(1, sizeof *io);
+    io->client = c;
+    io->in_fd = c->passed[0];
+    io->out_fd = c->passed[1];
+    c->n_passed = 0;
+    fcntl(io->in_fd, F_SETFL, fcntl(io->in_fd, F_GETFL) | O_NONBLOCK);
+    fcntl(io->out_fd, F_SETFL, fcntl(io->out_fd, F_GETFL) | O_NONBLOCK);
+    ev_io_init(&io->rio, on_stdio_readable, io->in_fd, EV_READ);
+    ev_io_init(&io->wio, on_stdio_writable, io->out_fd, EV_WRITE);
+    io->rio.data = io->wio.data = io;
+    ev_io_start(c->srv->loop, &io->rio);
+    c->mcp_stdio = io;
+}
+
+static void stdio_free(ctl_client *c)
+{
+    ctl_mcp_stdio *io = c->mcp_stdio;
+    if (!io)
+        return;
+    c->mcp_stdio = NULL;
+    ev_io_stop(c->srv->loop, &io->rio);
+    ev_io_stop(c->srv->loop, &io->wio);
+    if (io->out_off < io->out_len) /* what fits now; the agent is leaving */
+        (void)!write(io->out_fd, io->out + io->out_off, io->out_len - io->out_off);
+    close(io->in_fd);
+    close(io->out_fd);
+    json_decref(io->held);
+    free(io->in);
+    free(io->out);
+    free(io);
+}
+
+/* Ends a handed-over session and the connection with it; bosunctl hears
+ * "closed" when the agent closed its stdin (its cue to exit 0). */
+static void stdio_end(ctl_client *c, const char *why)
+{
+    mcp_close(c);
+    if (why)
+        client_send(c, json_pack("{s:s}", "mcp", why));
+    if (c->dead)
+        return;
+    ev_io_stop(c->srv->loop, &c->rio);
+    c->read_closed = true;
+    if (c->out_off == c->out_len)
+        client_close(c);
+}
+
+/* ------------------------------------------------------------ session */
+
+void mcp_client_line(ctl_client *c, const char *line, size_t len)
+{
+    if (!c->mcp_stdio)
+        return mcp_relay_line(c, line, len);
+    json_t *msg = json_loadb(line, len, 0, NULL);
+    const char *op = json_string_value(json_object_get(msg, "op"));
+    if (op && strcmp(op, "mcp_file") == 0 && c->mcp_stdio->held)
+        stdio_file_read(c, msg);
+    else
+        send_error(c, json_object_get(msg, "id"), "bad_request",
+                   "this connection's MCP session reads the agent's stdin; only mcp_file "
+                   "answers are expected here");
+    json_decref(msg);
+}
+
+void mcp_close(ctl_client *c)
+{
+    if (!c->mcp_session)
+        return;
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.closed", BOSUN_MCP_SESSION, c->mcp_session);
+    bus_publish_new(c->srv->bus, subject, NULL, json_object());
+    if (c->mcp_out)
+        bus_unsubscribe(c->srv->bus, c->mcp_out);
+    c->mcp_out = NULL;
+    stdio_free(c);
+    free(c->mcp_session);
+    c->mcp_session = NULL;
+}
+
+static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    client_request *r = arg;
+    ctl_client *c = r->client;
+    json_t *id = json_incref(r->id);
+    detach_request(c, r);
+    c->mcp_opening = false;
+    const char *session =
+        st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "session")) : NULL;
+    if (!session || bus_subject_check(session) != 0 || strchr(session, '.')) {
+        client_drop_passed(c);
+        json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
+                   msg                             ? msg
+                   : st == BUS_REPLY_NO_RESPONDERS ? "no mcp plugin is loaded"
+                                                   : "the mcp plugin did not answer");
+        json_decref(id);
+        return;
+    }
+    c->mcp_session = xstrdup(session);
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.out", BOSUN_MCP_SESSION, session);
+    c->mcp_out = bus_subscribe(c->srv->bus, subject, on_mcp_out, c);
+    bool stdio = c->mcp_hand_over && c->n_passed == 2;
+    if (stdio)
+        stdio_start(c);
+    client_drop_passed(c); /* any that came later */
+    log_info("control client #%u (uid %d): MCP session %s for run %s%s", c->serial, (int)c->uid,
+             session, json_string_value(json_object_get(m->data, "run")) ?: "?",
+             stdio ? " (stdio handed over)" : "");
+    json_t *result = json_deep_copy(m->data);
+    json_object_set_new(result, "stdio", json_boolean(stdio));
+    send_result(c, id, result);
+    json_decref(id);
+}
+
+void op_mcp(ctl_client *c, json_t *id, json_t *req)
+{
+    const char *token = json_string_value(json_object_get(req, "token"));
+    json_t *run = json_object_get(req, "run");
+    json_t *stdio = json_object_get(req, "stdio");
+    char why[256];
+    bool hand_over = json_is_true(stdio);
+    if (!hand_over)
+        client_drop_passed(c);
+    if (!token || c->mcp_session || c->mcp_opening || (stdio && !json_is_boolean(stdio)) ||
+        (hand_over && !stdio_check(c, why, sizeof why))) {
+        client_drop_passed(c);
+        if (!token)
+            return send_error(c, id, "unauthorized", "an agent token is required");
+        if (c->mcp_session || c->mcp_opening)
+            return send_error(c, id, "bad_request", "this connection is already an MCP session");
+        if (!hand_over)
+            return send_error(c, id, "bad_request", "'stdio' must be true or false");
+        return send_error(c, id, "bad_request", "%s", why);
+    }
+    client_request *r = xcalloc(1, sizeof *r);
+    r->client = c;
+    r->id = json_incref(id);
+    json_t *q = json_pack("{s:s,s:O?}", "token", token, "run", json_is_string(run) ? run : NULL);
+    r->bus_id = bus_request(c->srv->bus, BOSUN_MCP_OPEN, q, 10, on_mcp_opened, r);
+    json_decref(q);
+    if (!r->bus_id) {
+        client_drop_passed(c);
+        json_decref(r->id);
+        free(r);
+        return send_error(c, id, "internal", "cannot open the session");
+    }
+    c->mcp_opening = true;
+    c->mcp_hand_over = hand_over;
+    r->next = c->requests;
+    c->requests = r;
+}

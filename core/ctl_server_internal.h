@@ -1,0 +1,95 @@
+/* The control socket's insides, shared by ctl_server.c (connections and
+ * operations) and ctl_mcp.c (MCP sessions). */
+#ifndef BOSUN_CTL_SERVER_INTERNAL_H
+#define BOSUN_CTL_SERVER_INTERNAL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ctl_server.h"
+
+/* Descriptors a client may pass (SCM_RIGHTS) and have held for it. */
+#define CTL_MAX_PASSED 2
+
+typedef struct ctl_mcp_stdio ctl_mcp_stdio;
+
+typedef struct ctl_client ctl_client;
+
+/* A subscription or a pending request owned by a client, so that both are
+ * undone when the client goes away. */
+typedef struct client_sub {
+    struct client_sub *next;
+    ctl_client *client;
+    json_int_t sid;
+    bus_sub *sub;
+} client_sub;
+
+typedef struct client_request {
+    struct client_request *next;
+    ctl_client *client;
+    uint64_t bus_id;
+    json_t *id;
+} client_request;
+
+struct ctl_client {
+    ctl_client *next;
+    ctl_server *srv;
+    int fd;
+    ev_io rio, wio;
+    char *in;
+    size_t in_len, in_cap;
+    char *out;
+    size_t out_off, out_len, out_cap;
+    bool read_closed;
+    bool dead; /* closed; freed from the loop once no caller can hold it */
+    uid_t uid;
+    pid_t pid;
+    unsigned serial; /* for log lines */
+    client_sub *subs;
+    client_request *requests;
+    json_int_t next_sid;
+    char *mcp_session; /* set once the connection speaks MCP */
+    bus_sub *mcp_out;
+    bool mcp_opening;
+    bool mcp_hand_over;         /* the open asked for the passed stdin and stdout */
+    ctl_mcp_stdio *mcp_stdio;   /* the agent's stdin and stdout, once handed over */
+    int passed[CTL_MAX_PASSED]; /* descriptors sent with requests, for op mcp */
+    size_t n_passed;
+};
+
+struct ctl_server {
+    struct ev_loop *loop;
+    bus_t *bus;
+    char *path;
+    int fd;
+    ev_io accept_io;
+    ctl_hooks hooks;
+    gid_t sock_gid; /* members of the socket's group may connect */
+    ctl_client *clients;
+    ctl_client *graveyard;
+    ev_idle reaper;
+    size_t n_clients;
+    unsigned serial;
+};
+
+void client_close(ctl_client *c);
+/* Queues one line for the client; false if it was closed (backlog). */
+bool client_queue_line(ctl_client *c, const char *line, size_t len);
+/* Queues one JSON line (obj stolen). */
+bool client_send(ctl_client *c, json_t *obj);
+void send_result(ctl_client *c, json_t *id, json_t *result);
+void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void detach_request(ctl_client *c, client_request *r);
+/* Closes the descriptors the client passed and nothing took. */
+void client_drop_passed(ctl_client *c);
+
+/* ctl_mcp.c */
+void op_mcp(ctl_client *c, json_t *id, json_t *req);
+/* A line from a client whose connection is an MCP session. */
+void mcp_client_line(ctl_client *c, const char *line, size_t len);
+/* Ends the client's MCP session, if any. */
+void mcp_close(ctl_client *c);
+
+#endif
