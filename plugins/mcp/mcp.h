@@ -68,6 +68,7 @@ typedef struct mcp_plugin {
     bus_sub *open_sub;
     mcp_open *opens; /* cmd.mcp.open requests waiting for the token check */
     mcp_session *sessions;
+    json_t *input_schemas[MCP_TOOL_COUNT]; /* parsed once, for checking arguments */
 } mcp_plugin;
 
 /* What cmd.auth.agent_token said about the session's token. */
@@ -174,7 +175,8 @@ const mcp_tool *mcp_tool_get(enum mcp_tool_id id);
 const mcp_tool *mcp_tool_find(const char *name);
 json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t);
 /* Whether the arguments fit the tool's input schema; else a message in err. */
-bool mcp_tool_check_args(const mcp_tool *t, json_t *args, char *err, size_t size);
+bool mcp_tool_check_args(mcp_plugin *mp, const mcp_tool *t, json_t *args, char *err, size_t size);
+void mcp_tool_schemas_free(mcp_plugin *mp);
 
 /* mcp_tools.c */
 void mcp_tool_get_task(mcp_call *c);

@@ -203,7 +203,7 @@ static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params)
         return mcp_call_error(c, MCP_INVALID_PARAMS, "unknown tool: %s", c->tool_name);
     c->tool = t;
     char err[256];
-    if (!mcp_tool_check_args(t, c->args, err, sizeof err))
+    if (!mcp_tool_check_args(s->mp, t, c->args, err, sizeof err))
         return mcp_call_error(c, MCP_INVALID_PARAMS, "invalid arguments for %s: %s", t->name, err);
     json_t *meta = json_object_get(params, "_meta");
     if (json_is_object(meta))

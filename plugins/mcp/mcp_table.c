@@ -247,15 +247,26 @@ json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t)
                      "openWorldHint", 0);
 }
 
-bool mcp_tool_check_args(const mcp_tool *t, json_t *args, char *err, size_t size)
+bool mcp_tool_check_args(mcp_plugin *mp, const mcp_tool *t, json_t *args, char *err, size_t size)
 {
-    json_t *schema = mcp_schema(t, t->input_schema);
-    if (!schema) {
+    /* Every call is checked: parsing the schema text each time cost more
+     * than the check itself. */
+    json_t **schema = &mp->input_schemas[t->id];
+    if (!*schema)
+        *schema = mcp_schema(t, t->input_schema);
+    if (!*schema) {
         snprintf(err, size, "the server cannot read its own schema");
         return false;
     }
-    bool ok = mcp_schema_check(schema, args, NULL, err, size);
-    json_decref(schema);
+    bool ok = mcp_schema_check(*schema, args, NULL, err, size);
     mcp_utf8_trim(err);
     return ok;
+}
+
+void mcp_tool_schemas_free(mcp_plugin *mp)
+{
+    for (size_t i = 0; i < MCP_TOOL_COUNT; i++) {
+        json_decref(mp->input_schemas[i]);
+        mp->input_schemas[i] = NULL;
+    }
 }

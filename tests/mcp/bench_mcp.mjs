@@ -1,5 +1,6 @@
 // Round-trip latency of a trivial tools/call with the official MCP SDK
-// client: bosun (through `bosunctl mcp`, relay -> daemon), the reference
+// client: bosun (through `bosunctl mcp`, which hands the client's pipes to
+// the daemon), the reference
 // server-everything's echo, and a minimal stdio server (the client's floor).
 //
 //   node bench_mcp.mjs BOSUN_MCP_CONFIG [CALLS] [WARMUP]
@@ -25,26 +26,43 @@ const parties = [
     call: { name: 'echo', arguments: { message: 'bench' } } },
 ];
 
-async function measure(p) {
+async function connect(p) {
   const client = new Client({ name: 'bosun-bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({
     command: p.command, args: p.args, env: { ...getDefaultEnvironment(), ...(p.env || {}) }, stderr: 'ignore',
   }));
-  for (let i = 0; i < WARMUP; i++) await client.callTool(p.call);
-  const t = new Float64Array(CALLS);
-  for (let i = 0; i < CALLS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await client.callTool(p.call);
-    t[i] = Number(process.hrtime.bigint() - t0) / 1000;
-    if (r.isError) throw new Error(`${p.name}: ${JSON.stringify(r)}`);
-  }
-  await client.close();
-  t.sort();
-  return { median: t[Math.floor(CALLS / 2)], p99: t[Math.floor(CALLS * 0.99)] };
+  return client;
 }
 
+// All three servers run at once and take turns, ROUNDS rounds of CALLS /
+// ROUNDS calls each, so that a noisy spell of the machine falls on all of
+// them rather than on whichever was being measured.
+const ROUNDS = 10;
+const clients = [];
+for (const p of parties) {
+  const client = await connect(p);
+  for (let i = 0; i < WARMUP; i++) await client.callTool(p.call);
+  clients.push(client);
+}
+const samples = parties.map(() => []);
+for (let round = 0; round < ROUNDS; round++) {
+  for (let k = 0; k < parties.length; k++) {
+    const j = (k + round) % parties.length;
+    const p = parties[j];
+    for (let i = 0; i < CALLS / ROUNDS; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await clients[j].callTool(p.call);
+      samples[j].push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (r.isError) throw new Error(`${p.name}: ${JSON.stringify(r)}`);
+    }
+  }
+}
+for (const client of clients) await client.close();
 const results = {};
-for (const p of parties) results[p.name] = await measure(p);
+parties.forEach((p, j) => {
+  const t = Float64Array.from(samples[j]).sort();
+  results[p.name] = { median: t[Math.floor(t.length / 2)], p99: t[Math.floor(t.length * 0.99)] };
+});
 const fmt = (us) => `${us.toFixed(0)} us`;
 for (const [name, r] of Object.entries(results))
   console.log(`  ${name.padEnd(18)} median ${fmt(r.median).padStart(8)}   p99 ${fmt(r.p99).padStart(8)}`);
