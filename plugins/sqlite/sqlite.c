@@ -224,6 +224,12 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     s->cache_bytes = c.cache_bytes;
     s->commit_delay = c.commit_delay;
     sqlstore_apply_cache_size(s);
+    /* The writer's connection has its own pragmas; it is idle once its
+     * batch is done, and only this thread gives it another. */
+    sqlstore_writer_wait(s);
+    if (s->wdb && sqlstore_writer_pragmas(s) != SQLITE_OK)
+        log_warning("sqlite: %s: cannot apply the new settings to the writer's connection: %s",
+                    s->path, sqlite3_errmsg(s->wdb));
     if (strcmp(c.path, s->path) != 0)
         log_notice("sqlite: path changed to %s; %s stays in use until bosund restarts", c.path,
                    s->path);

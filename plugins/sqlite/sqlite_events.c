@@ -28,7 +28,6 @@
 #define SQLSTORE_RETRY_INTERVAL     0.25
 #define SQLSTORE_ERROR_LOG_INTERVAL 1.0
 /* A batch array grown past this by a burst is given back after commit. */
-#define SQLSTORE_BATCH_KEEP 4096
 
 static double sqlstore_monotonic(void)
 {
@@ -134,36 +133,36 @@ static int sqlstore_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
     return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 }
 
-static int sqlstore_prepare_writer(sqlstore *s)
+int sqlstore_prepare_writer(sqlstore *s)
 {
     sqlstore_writer *w = &s->w;
-    int rc = sqlstore_prepare(s->db, sqlstore_insert_event_sql, &w->insert_event);
+    int rc = sqlstore_prepare(s->wdb, sqlstore_insert_event_sql, &w->insert_event);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_upsert_run_sql, &w->upsert_run);
+        rc = sqlstore_prepare(s->wdb, sqlstore_upsert_run_sql, &w->upsert_run);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_upsert_agent_sql, &w->upsert_agent);
+        rc = sqlstore_prepare(s->wdb, sqlstore_upsert_agent_sql, &w->upsert_agent);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_remove_agent_sql, &w->remove_agent);
+        rc = sqlstore_prepare(s->wdb, sqlstore_remove_agent_sql, &w->remove_agent);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_upsert_task_sql, &w->upsert_task);
+        rc = sqlstore_prepare(s->wdb, sqlstore_upsert_task_sql, &w->upsert_task);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_touch_task_sql, &w->touch_task);
+        rc = sqlstore_prepare(s->wdb, sqlstore_touch_task_sql, &w->touch_task);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_run_status_sql, &w->run_status);
+        rc = sqlstore_prepare(s->wdb, sqlstore_run_status_sql, &w->run_status);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_request_input_sql, &w->request_input);
+        rc = sqlstore_prepare(s->wdb, sqlstore_request_input_sql, &w->request_input);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_answer_input_sql, &w->answer_input);
+        rc = sqlstore_prepare(s->wdb, sqlstore_answer_input_sql, &w->answer_input);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_cancel_input_sql, &w->cancel_input);
+        rc = sqlstore_prepare(s->wdb, sqlstore_cancel_input_sql, &w->cancel_input);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_link_pr_sql, &w->link_pr);
+        rc = sqlstore_prepare(s->wdb, sqlstore_link_pr_sql, &w->link_pr);
     if (rc == SQLITE_OK)
-        rc = sqlstore_prepare(s->db, sqlstore_issue_token_sql, &w->issue_token);
+        rc = sqlstore_prepare(s->wdb, sqlstore_issue_token_sql, &w->issue_token);
     return rc;
 }
 
-static void sqlstore_finalize_writer(sqlstore *s)
+void sqlstore_finalize_writer(sqlstore *s)
 {
     sqlstore_writer *w = &s->w;
     sqlite3_finalize(w->insert_event);
@@ -566,30 +565,31 @@ static int sqlstore_insert_event(sqlstore *s, sqlstore_event *e)
         rc = sqlstore_bind_dump(s, st, 6, e->data);
     rc = sqlstore_finish(st, rc);
     if (rc == SQLITE_OK)
-        e->seq = sqlite3_last_insert_rowid(s->db);
+        e->seq = sqlite3_last_insert_rowid(s->wdb);
     return rc;
 }
 
-/* One transaction for the whole batch.  On failure the transaction is rolled
- * back (so seqs handed out in it are handed out again next time: none of
- * them was published) and the SQLite message is kept in s->errmsg. */
-static int sqlstore_write_batch(sqlstore *s)
+/* One transaction for the whole batch, on the writer thread's connection.
+ * On failure the transaction is rolled back (so seqs handed out in it are
+ * handed out again next time: none of them was published) and the SQLite
+ * message is kept in s->errmsg. */
+int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n)
 {
-    if (!sqlite3_get_autocommit(s->db))
-        sqlstore_exec(s->db, "ROLLBACK");
-    int rc = sqlstore_exec(s->db, "BEGIN IMMEDIATE");
-    for (size_t i = 0; rc == SQLITE_OK && i < s->n_batch; i++) {
-        rc = sqlstore_insert_event(s, &s->batch[i]);
+    if (!sqlite3_get_autocommit(s->wdb))
+        sqlstore_exec(s->wdb, "ROLLBACK");
+    int rc = sqlstore_exec(s->wdb, "BEGIN IMMEDIATE");
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        rc = sqlstore_insert_event(s, &events[i]);
         if (rc == SQLITE_OK)
-            rc = sqlstore_project(s, &s->batch[i]);
+            rc = sqlstore_project(s, &events[i]);
     }
     if (rc == SQLITE_OK)
-        rc = sqlstore_exec(s->db, "COMMIT");
+        rc = sqlstore_exec(s->wdb, "COMMIT");
     if (rc == SQLITE_OK)
         return 0;
-    snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
-    if (!sqlite3_get_autocommit(s->db))
-        sqlstore_exec(s->db, "ROLLBACK");
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->wdb));
+    if (!sqlite3_get_autocommit(s->wdb))
+        sqlstore_exec(s->wdb, "ROLLBACK");
     return -1;
 }
 
@@ -632,16 +632,11 @@ static void sqlstore_event_free(sqlstore_event *e)
     json_decref(e->data);
 }
 
-static void sqlstore_batch_clear(sqlstore *s)
+static void sqlstore_events_free(sqlstore_event *events, size_t n)
 {
-    for (size_t i = 0; i < s->n_batch; i++)
-        sqlstore_event_free(&s->batch[i]);
-    s->n_batch = 0;
-    if (s->cap_batch > SQLSTORE_BATCH_KEEP) {
-        free(s->batch);
-        s->batch = NULL;
-        s->cap_batch = 0;
-    }
+    for (size_t i = 0; i < n; i++)
+        sqlstore_event_free(&events[i]);
+    free(events);
 }
 
 static void sqlstore_commit_done(sqlstore *s)
@@ -649,15 +644,14 @@ static void sqlstore_commit_done(sqlstore *s)
     if (s->failing)
         log_notice("sqlite: writing to %s works again after %lu failed attempts; %zu events "
                    "stored",
-                   s->path, s->failures, s->n_batch);
+                   s->path, s->failures, s->n_job);
     s->failing = false;
     s->failures = 0;
     ev_timer_stop(s->ctx->loop, &s->retry);
-    s->last_seq = s->batch[s->n_batch - 1].seq;
-    s->n_events += (int64_t)s->n_batch;
-    for (size_t i = 0; i < s->n_batch; i++)
-        sqlstore_publish_stored(s, &s->batch[i]);
-    sqlstore_batch_clear(s);
+    s->last_seq = s->job[s->n_job - 1].seq;
+    s->n_events += (int64_t)s->n_job;
+    for (size_t i = 0; i < s->n_job; i++)
+        sqlstore_publish_stored(s, &s->job[i]);
 }
 
 static void sqlstore_commit_failed(sqlstore *s)
@@ -667,7 +661,7 @@ static void sqlstore_commit_failed(sqlstore *s)
     if (!s->failing || now - s->last_error_log >= SQLSTORE_ERROR_LOG_INTERVAL) {
         log_error("sqlite: cannot commit %zu events to %s: %s; keeping them and retrying "
                   "(%lu failed attempts)",
-                  s->n_batch, s->path, s->errmsg, s->failures);
+                  s->n_job + s->n_batch, s->path, s->errmsg, s->failures);
         s->last_error_log = now;
     }
     s->failing = true;
@@ -676,23 +670,63 @@ static void sqlstore_commit_failed(sqlstore *s)
     ev_timer_again(s->ctx->loop, &s->retry);
 }
 
+/* The failed job goes back in front of what came since, in order. */
+static void sqlstore_job_requeue(sqlstore *s)
+{
+    sqlstore_event *merged = realloc(s->job, (s->n_job + s->n_batch) * sizeof *merged);
+    if (!merged) {
+        log_error("sqlite: out of memory; %zu events not stored", s->n_job);
+        sqlstore_events_free(s->job, s->n_job);
+        return;
+    }
+    memcpy(merged + s->n_job, s->batch, s->n_batch * sizeof *merged);
+    free(s->batch);
+    s->batch = merged;
+    s->n_batch += s->n_job;
+    s->cap_batch = s->n_batch;
+}
+
+void sqlstore_job_finish(sqlstore *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = s->job_rc;
+    s->wstate = SQLSTORE_IDLE;
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0) {
+        sqlstore_commit_done(s);
+        sqlstore_events_free(s->job, s->n_job);
+    } else {
+        sqlstore_commit_failed(s);
+        sqlstore_job_requeue(s);
+    }
+    s->job = NULL;
+    s->n_job = 0;
+}
+
 int sqlstore_commit(sqlstore *s)
 {
+    sqlstore_writer_wait(s);
     if (s->n_batch == 0)
-        return 0;
-    if (sqlstore_write_batch(s) != 0) {
-        sqlstore_commit_failed(s);
-        return -1;
-    }
-    sqlstore_commit_done(s);
-    return 0;
+        return s->failing ? -1 : 0;
+    ev_timer_stop(s->ctx->loop, &s->delay);
+    sqlstore_writer_submit(s);
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    while (s->wstate == SQLSTORE_QUEUED)
+        pthread_cond_wait(&s->cv, &s->mu);
+    rc = s->job_rc;
+    pthread_mutex_unlock(&s->mu);
+    sqlstore_job_finish(s);
+    return rc;
 }
 
 /* ------------------------------------------------------------ loop glue */
 
 static void sqlstore_commit_if_due(sqlstore *s)
 {
-    if (s->n_batch == 0)
+    /* One batch at a time: the next is handed over when this one is done
+     * (the writer's ev_async wakes the loop, and this runs again). */
+    if (s->n_batch == 0 || sqlstore_writer_busy(s))
         return;
     if (s->failing && sqlstore_monotonic() < s->retry_after)
         return;
@@ -711,14 +745,14 @@ static void sqlstore_commit_if_due(sqlstore *s)
         }
     }
     ev_timer_stop(s->ctx->loop, &s->delay);
-    sqlstore_commit(s);
+    sqlstore_writer_submit(s);
 }
 
 void sqlstore_flush_pending(sqlstore *s)
 {
+    sqlstore_writer_wait(s);
     if (s->n_batch == 0 || s->failing)
         return;
-    ev_timer_stop(s->ctx->loop, &s->delay);
     sqlstore_commit(s);
 }
 
@@ -765,8 +799,14 @@ static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
         return;
     }
     /* While failing, only the retry schedule writes: retrying the whole
-     * batch for every new event would make matters worse. */
-    if ((long long)s->n_batch >= s->batch_max && !s->failing)
+     * batch for every new event would make matters worse.  A full batch
+     * goes to the writer at once if it is free; if it is not and the
+     * batch has grown to several, the loop waits for it (back-pressure). */
+    if ((long long)s->n_batch < s->batch_max || s->failing)
+        return;
+    if (!sqlstore_writer_busy(s))
+        sqlstore_writer_submit(s);
+    else if ((long long)s->n_batch >= 4 * s->batch_max)
         sqlstore_commit(s);
 }
 
@@ -785,9 +825,9 @@ void sqlstore_events_init(sqlstore *s)
 
 int sqlstore_events_start(sqlstore *s, cfg_diag *d)
 {
-    if (sqlstore_prepare_writer(s) != SQLITE_OK) {
-        cfg_error(d, NULL, "sqlite: %s: cannot prepare statements: %s", s->path,
-                  sqlite3_errmsg(s->db));
+    char err[512];
+    if (sqlstore_writer_start(s, err, sizeof err) != 0) {
+        cfg_error(d, NULL, "sqlite: %s", err);
         return -1;
     }
     s->events_sub = bus_subscribe(s->ctx->bus, "evt.>", sqlstore_on_event, s);
@@ -806,14 +846,13 @@ void sqlstore_events_stop(sqlstore *s)
     s->events_sub = NULL;
     ev_prepare_stop(s->ctx->loop, &s->prepare);
     ev_timer_stop(s->ctx->loop, &s->delay);
-    if (s->n_batch > 0 && s->db && sqlstore_commit(s) != 0) {
+    if (s->wdb && (s->n_batch > 0 || sqlstore_writer_busy(s)) && sqlstore_commit(s) != 0) {
         log_error("sqlite: %zu events could not be stored in %s before stopping: %s", s->n_batch,
                   s->path, s->errmsg);
-        sqlstore_batch_clear(s);
     }
-    ev_timer_stop(s->ctx->loop, &s->retry);
-    sqlstore_finalize_writer(s);
-    free(s->batch);
+    sqlstore_events_free(s->batch, s->n_batch);
     s->batch = NULL;
-    s->cap_batch = 0;
+    s->n_batch = s->cap_batch = 0;
+    ev_timer_stop(s->ctx->loop, &s->retry);
+    sqlstore_writer_stop(s);
 }

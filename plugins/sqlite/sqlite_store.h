@@ -7,12 +7,19 @@
  * sqlite_query.c   cmd.store.* queries, and the argument and reply helpers
  *                  shared with sqlite_artifacts.c
  * sqlite_artifacts.c  cmd.store.artifacts.put and cmd.store.artifacts
+ * sqlite_writer.c  the writer thread, which commits batches of events
  *
- * Everything runs on the daemon's loop thread, so the state needs no lock. */
+ * Everything runs on the daemon's loop thread except the commit of a batch
+ * of events: the writer thread does that on a connection of its own
+ * (wdb), so that inserts, the WAL write and checkpoints do not stall the
+ * loop.  The loop hands it one batch at a time (job) and takes the result
+ * back; between the two only the writer touches the job, wdb, the writer
+ * statements, dump_buf and errmsg.  The mutex guards the hand-over. */
 #ifndef BOSUN_SQLITE_STORE_H
 #define BOSUN_SQLITE_STORE_H
 
 #include <ev.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,13 +64,25 @@ typedef struct sqlstore {
     unsigned long long artifact_max; /* bytes of one artifact's content */
     unsigned long long cache_bytes;  /* SQLite page cache */
 
-    sqlite3 *db;
+    sqlite3 *db;  /* the loop's: queries, artifacts, schema */
+    sqlite3 *wdb; /* the writer thread's: batches of events */
     int schema_version;
     sqlstore_writer w;
 
     /* pending batch (group commit) */
     sqlstore_event *batch;
     size_t n_batch, cap_batch;
+
+    /* the batch being committed by the writer thread */
+    sqlstore_event *job;
+    size_t n_job;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    enum { SQLSTORE_IDLE, SQLSTORE_QUEUED, SQLSTORE_DONE, SQLSTORE_QUIT } wstate;
+    int job_rc;           /* 0 or -1 (message in errmsg), valid in DONE */
+    ev_async writer_done; /* the writer's word that a job is DONE */
 
     /* what has been committed */
     int64_t last_seq;
@@ -78,7 +97,7 @@ typedef struct sqlstore {
 
     ev_prepare prepare;
     ev_timer retry;
-    ev_timer delay;     /* commit_delay: wakes the loop to commit a young batch */
+    ev_timer delay;      /* commit_delay: wakes the loop to commit a young batch */
     double commit_delay; /* seconds a batch may wait for more events (0: end of turn) */
     double batch_since;  /* monotonic time of the batch's first event */
     bus_sub *events_sub;
@@ -108,8 +127,31 @@ int sqlstore_events_start(sqlstore *s, cfg_diag *d);
 /* Unsubscribes, commits what is pending (logging what could not be), stops
  * the watchers. */
 void sqlstore_events_stop(sqlstore *s);
-/* Commits the pending batch now.  Returns 0 (also when empty) or -1. */
+/* Commits the pending batch now, after the one the writer may be
+ * committing; waits for both.  Returns 0 (also when empty) or -1. */
 int sqlstore_commit(sqlstore *s);
+/* Writes events[0..n) in one transaction on wdb (writer thread). */
+int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n);
+/* Takes a DONE job back on the loop thread: published and freed, or put
+ * back in front of the pending batch to be retried. */
+void sqlstore_job_finish(sqlstore *s);
+
+/* The writer statements, prepared on wdb and finalized (sqlite_events.c). */
+int sqlstore_prepare_writer(sqlstore *s);
+void sqlstore_finalize_writer(sqlstore *s);
+
+/* sqlite_writer.c */
+/* Opens wdb, prepares the writer statements on it, starts the thread. */
+int sqlstore_writer_start(sqlstore *s, char *err, size_t errlen);
+/* Stops the thread (no job may be queued), finalizes, closes wdb. */
+void sqlstore_writer_stop(sqlstore *s);
+bool sqlstore_writer_busy(const sqlstore *s);
+/* Hands the pending batch to the writer (which must be idle). */
+void sqlstore_writer_submit(sqlstore *s);
+/* Waits for the job in flight, if any, and finishes it. */
+void sqlstore_writer_wait(sqlstore *s);
+/* Pragmas that are per connection, on wdb too (the writer must be idle). */
+int sqlstore_writer_pragmas(sqlstore *s);
 /* {"seq","time","subject","machine","run","task","data"}; data is borrowed. */
 json_t *sqlstore_stored_form(int64_t seq, double time, const char *subject, const char *machine,
                              const char *run, const char *task, json_t *data);
