@@ -4,8 +4,10 @@
  * it owns the bus requests its tool made, so that ending the call early
  * (notifications/cancelled, a closed session, plugin stop) cancels them
  * and no late reply finds a freed call.  Every call ends with one
- * evt.run.<agent>.<run>.tool_call event, published before the response so
- * that whoever sees the response can already find the event. */
+ * evt.run.<agent>.<run>.tool_call event, published right after the
+ * response, in the same turn: the response leaves first, and whoever sees
+ * it and asks the store still finds the event, since the bus delivers in
+ * order and the store commits what is pending before it answers. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,8 +128,8 @@ void mcp_call_result(mcp_call *c, const char *text, json_t *structured)
     }
     if (structured)
         json_object_set_new(result, "structuredContent", structured);
-    mcp_call_event(c, "ok", false, NULL);
     mcp_session_reply(c->s, c->id, result);
+    mcp_call_event(c, "ok", false, NULL);
     mcp_call_free(c);
 }
 
@@ -139,11 +141,11 @@ void mcp_call_fail(mcp_call *c, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     mcp_utf8_trim(text);
+    mcp_session_reply(c->s, c->id,
+                      json_pack("{s:o,s:b}", "content", mcp_text_content(text), "isError", 1));
     json_t *message = json_string(text);
     mcp_call_event(c, "error", true, message);
     json_decref(message);
-    mcp_session_reply(c->s, c->id,
-                      json_pack("{s:o,s:b}", "content", mcp_text_content(text), "isError", 1));
     mcp_call_free(c);
 }
 
@@ -155,10 +157,10 @@ void mcp_call_error(mcp_call *c, int code, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     mcp_utf8_trim(text);
+    mcp_session_error(c->s, c->id, code, "%s", text);
     json_t *error = json_pack("{s:i,s:s}", "code", code, "message", text);
     mcp_call_event(c, "error", false, error);
     json_decref(error);
-    mcp_session_error(c->s, c->id, code, "%s", text);
     mcp_call_free(c);
 }
 

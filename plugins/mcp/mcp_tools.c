@@ -149,11 +149,15 @@ void mcp_tool_report_status(mcp_call *c)
     const char *message = mcp_arg_string(c, "message");
     if (!message)
         message = "";
-    mcp_session_event(c->s, "status", json_pack("{s:s,s:s}", "state", state, "message", message));
+    /* The status event follows the result in the same turn (see
+     * mcp_call.c); c is gone by then. */
+    mcp_session *session = c->s;
+    json_t *status = json_pack("{s:s,s:s}", "state", state, "message", message);
     char text[128];
     snprintf(text, sizeof text, "Status reported: %s", state);
     mcp_utf8_trim(text);
     mcp_call_result(c, text, json_pack("{s:s,s:s}", "state", state, "message", message));
+    mcp_session_event(session, "status", status);
 }
 
 /* ------------------------------------------------------------ request_input */
