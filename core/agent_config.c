@@ -23,19 +23,6 @@ static const char *const policy_keys[] = {
     "backoff_max", "stop_signal", "stop_timeout", "instances",    "log_max_bytes", "log_keep",
     "line_max",    NULL};
 
-const char *restart_policy_name(enum restart_policy p)
-{
-    switch (p) {
-    case RESTART_NEVER:
-        return "never";
-    case RESTART_ON_FAILURE:
-        return "on-failure";
-    case RESTART_ALWAYS:
-        return "always";
-    }
-    return "?";
-}
-
 static bool in_list(const char *const *list, const char *s)
 {
     for (size_t i = 0; list && list[i]; i++)
@@ -245,9 +232,11 @@ static agent_config *parse_one(const cfg_node *node, agent_type_lookup lookup, v
 bool agent_config_parse(const cfg_node *section, agent_type_lookup lookup, void *lookup_arg,
                         agent_config ***out, cfg_diag *d)
 {
-    *out = xcalloc(1, sizeof **out);
-    if (!section || section->type == CFG_NULL)
+    *out = NULL;
+    if (!section || section->type == CFG_NULL) {
+        *out = xcalloc(1, sizeof **out);
         return true;
+    }
     if (section->type != CFG_MAP)
         return cfg_error(d, section, "'agents': expected a map of agent name to settings");
     agent_config **list = xcalloc(section->n_items + 1, sizeof *list);
@@ -260,7 +249,6 @@ bool agent_config_parse(const cfg_node *section, agent_type_lookup lookup, void 
         else
             ok = false;
     }
-    free(*out);
     *out = list;
     if (!ok) {
         agent_config_free_all(list);

@@ -59,8 +59,6 @@ void agent_config_free_all(agent_config **list);
  * autostart, instances) differs. */
 bool agent_config_launch_changed(const agent_config *a, const agent_config *b);
 
-const char *restart_policy_name(enum restart_policy p);
-
 /* The agent's settings as JSON for events, with environment values whose
  * names look secret (TOKEN, KEY, PASSWORD, ...) redacted. */
 json_t *agent_config_to_json(const agent_config *a);

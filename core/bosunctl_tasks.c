@@ -178,10 +178,12 @@ static int task_show(ctl_conn *conn, const opts *o, int argc, char **argv)
         query(conn, BOSUN_STORE_ARTIFACTS, json_pack("{s:s}", "task", argv[0]), "artifacts", &rc);
     json_t *prs = query(conn, BOSUN_STORE_PRS, json_pack("{s:s}", "task", argv[0]), "prs", &rc);
     if (runs && inputs && arts && prs) {
-        if (o->json)
-            print_json(json_pack("{s:O,s:O,s:O,s:O,s:O}", "task", t, "runs", runs, "inputs", inputs,
-                                 "artifacts", arts, "prs", prs));
-        else
+        if (o->json) {
+            json_t *all = json_pack("{s:O,s:O,s:O,s:O,s:O}", "task", t, "runs", runs, "inputs",
+                                    inputs, "artifacts", arts, "prs", prs);
+            print_json(all);
+            json_decref(all);
+        } else
             show_task_text(t, runs, inputs, arts, prs);
     }
     json_decref(t);

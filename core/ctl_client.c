@@ -175,17 +175,27 @@ static int send_line(ctl_conn *c, const char *line, size_t len, const int *fds, 
     return ctl_write_all(c->fd, line + n, len - (size_t)n);
 }
 
-int ctl_send(ctl_conn *c, json_t *msg)
+/* msg as one compact line with its newline, or NULL. */
+static char *encode_line(json_t *msg, size_t *len)
 {
     char *line = json_dumps(msg, JSON_COMPACT);
+    if (!line)
+        return NULL;
+    *len = strlen(line);
+    line = xrealloc(line, *len + 2);
+    line[(*len)++] = '\n';
+    return line;
+}
+
+int ctl_send(ctl_conn *c, json_t *msg)
+{
+    size_t len;
+    char *line = encode_line(msg, &len);
     if (!line) {
         errno = EINVAL;
         return -1;
     }
-    size_t len = strlen(line);
-    line = xrealloc(line, len + 2);
-    line[len] = '\n';
-    int rc = ctl_write_all(c->fd, line, len + 1);
+    int rc = ctl_write_all(c->fd, line, len);
     free(line);
     return rc;
 }
@@ -200,16 +210,13 @@ json_t *ctl_call_fds(ctl_conn *c, json_t *req, const int *fds, int nfds, double 
 {
     json_int_t id = ++c->next_id;
     json_object_set_new(req, "id", json_integer(id));
-    char *line = json_dumps(req, JSON_COMPACT);
-    if (!line || nfds > CTL_MAX_FDS) {
-        free(line);
+    size_t len;
+    char *line = nfds <= CTL_MAX_FDS ? encode_line(req, &len) : NULL;
+    if (!line) {
         snprintf(err, err_size, "cannot encode the request");
         return NULL;
     }
-    size_t len = strlen(line);
-    line = xrealloc(line, len + 2);
-    line[len] = '\n';
-    int rc = send_line(c, line, len + 1, fds, nfds);
+    int rc = send_line(c, line, len, fds, nfds);
     free(line);
     if (rc < 0) {
         snprintf(err, err_size, "cannot send to the daemon: %s", strerror(errno));

@@ -382,21 +382,22 @@ void op_mcp(ctl_client *c, json_t *id, json_t *req)
     const char *token = json_string_value(json_object_get(req, "token"));
     json_t *run = json_object_get(req, "run");
     json_t *stdio = json_object_get(req, "stdio");
-    char why[256];
+    char why[256] = "";
     bool hand_over = json_is_true(stdio);
-    if (!hand_over)
+    const char *code = "bad_request";
+    if (!token) {
+        code = "unauthorized";
+        snprintf(why, sizeof why, "an agent token is required");
+    } else if (c->mcp_session || c->mcp_opening)
+        snprintf(why, sizeof why, "this connection is already an MCP session");
+    else if (stdio && !json_is_boolean(stdio))
+        snprintf(why, sizeof why, "'stdio' must be true or false");
+    else if (hand_over)
+        stdio_check(c, why, sizeof why);
+    if (why[0] || !hand_over)
         client_drop_passed(c);
-    if (!token || c->mcp_session || c->mcp_opening || (stdio && !json_is_boolean(stdio)) ||
-        (hand_over && !stdio_check(c, why, sizeof why))) {
-        client_drop_passed(c);
-        if (!token)
-            return send_error(c, id, "unauthorized", "an agent token is required");
-        if (c->mcp_session || c->mcp_opening)
-            return send_error(c, id, "bad_request", "this connection is already an MCP session");
-        if (!hand_over)
-            return send_error(c, id, "bad_request", "'stdio' must be true or false");
-        return send_error(c, id, "bad_request", "%s", why);
-    }
+    if (why[0])
+        return send_error(c, id, code, "%s", why);
     client_request *r = xcalloc(1, sizeof *r);
     r->client = c;
     r->id = json_incref(id);

@@ -477,13 +477,18 @@ static bool peer_allowed(const ctl_server *srv, const struct ucred *cred)
     if (!pw)
         return false;
     int n = 64;
-    gid_t groups[64];
-    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-        return false;
-    for (int i = 0; i < n; i++)
-        if (groups[i] == srv->sock_gid)
-            return true;
-    return false;
+    gid_t *groups = xmalloc((size_t)n * sizeof *groups);
+    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) {
+        /* More groups than room: n now says how many. */
+        groups = xrealloc(groups, (size_t)n * sizeof *groups);
+        if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+            n = 0;
+    }
+    bool member = false;
+    for (int i = 0; i < n && !member; i++)
+        member = groups[i] == srv->sock_gid;
+    free(groups);
+    return member;
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)

@@ -12,6 +12,7 @@
 
 #include <bosun/task.h>
 
+#include "ctl_server.h"
 #include "proc_output.h"
 #include "util.h"
 
@@ -82,6 +83,13 @@ json_t *mcp_path_read(const char *path)
         free(b64);
     }
     free(data);
+    /* Escapes and base64 make the content longer than the file: what does
+     * not fit one control-socket line would end the session, so it fails
+     * the call instead. */
+    if (json_dumpb(out, NULL, 0, JSON_COMPACT) > MCP_PATH_SEND_MAX) {
+        json_decref(out);
+        return path_error(path, "too large to send once encoded");
+    }
     return out;
 }
 

@@ -13,6 +13,8 @@
  * (CTL_LINE_MAX); the mcp plugin's max_message_bytes usually caps it lower. */
 #define MCP_PATH_FILE_MAX      (6 * 1024 * 1024)
 #define MCP_PATH_FILE_MAX_TEXT "6 MiB"
+/* The encoded content, leaving room in the line for the rest of the call. */
+#define MCP_PATH_SEND_MAX (CTL_LINE_MAX - 64 * 1024)
 
 /* If line is a tools/call of add_artifact with a string "path" argument,
  * returns the parsed message (the caller owns it) and sets *path to the

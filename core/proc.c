@@ -476,6 +476,7 @@ static char *read_prompt(run *r)
         text = xmalloc(cap);
         n = fread(text, 1, cap - 1, f);
         text[n] = '\0';
+        text = xrealloc(text, n + 1); /* kept for the run's life */
         fclose(f);
         r->prompt_file = path;
         r->state_dir_made = true;

@@ -73,7 +73,6 @@ typedef struct run {
     unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
     char *output_subject;        /* made once: output lines are most events */
     json_t *id_json, *task_json;
-    bool stop_requested;
     bool restart_requested;
     bool alive;           /* a process of this run is running */
     char *waiting_input;  /* the blocking input request it waits on */

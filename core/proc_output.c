@@ -83,7 +83,9 @@ static void split_lines(output_pipe *p, bool at_eof)
         size_t avail = (nl ? (size_t)(nl - (p->buf + start)) : p->len - start);
         if (avail >= oc->line_max) {
             size_t cut = oc->line_max;
-            for (size_t back = 0; back < 3 && cut > 1; back++) {
+            /* The byte after the cut decides; there is none when the
+             * partial line is exactly line_max long. */
+            for (size_t back = 0; back < 3 && cut > 1 && start + cut < p->len; back++) {
                 unsigned char ch = (unsigned char)p->buf[start + cut];
                 if ((ch & 0xc0) != 0x80)
                     break;
@@ -227,11 +229,6 @@ void output_resume(output_capture *oc)
     oc->paused = false;
     if (oc->started)
         output_start(oc);
-}
-
-bool output_paused(const output_capture *oc)
-{
-    return oc->paused;
 }
 
 /* ------------------------------------------------------------ log files */

@@ -40,7 +40,6 @@ void output_free(output_capture *oc);
 /* Pauses/resumes reading (back-pressure). */
 void output_pause(output_capture *oc);
 void output_resume(output_capture *oc);
-bool output_paused(const output_capture *oc);
 
 /* Log files: path, path.1 … path.<keep>.  Returns 0 or -1 with errno. */
 int output_log_open(output_log *log, const char *path, unsigned long long max_bytes, unsigned keep);

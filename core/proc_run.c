@@ -762,7 +762,6 @@ static void finish_stopping(run *r)
         kill(-r->pid, SIGKILL);
     if (r->restart_requested && r->agent && !r->p->shutting_down) {
         r->restart_requested = false;
-        r->stop_requested = false;
         r->failures = 0;
         r->restarts++;
         run_spawn(r);
@@ -869,7 +868,6 @@ void run_stop(run *r, const char *reason)
     switch (r->state) {
     case RS_BACKOFF:
         ev_timer_stop(r->p->loop, &r->timer);
-        r->stop_requested = true;
         if (r->restart_requested && r->agent && !r->p->shutting_down) {
             finish_stopping(r);
             return;
@@ -890,7 +888,6 @@ void run_stop(run *r, const char *reason)
     case RS_RUNNING: {
         int sig = r->agent ? r->agent->stop_signal : SIGTERM;
         double timeout = r->agent ? r->agent->stop_timeout : 10;
-        r->stop_requested = true;
         set_state(r, RS_STOPPING, reason);
         if (kill(-r->pid, sig) < 0 && errno == ESRCH)
             kill(r->pid, sig);

@@ -31,12 +31,3 @@ void token_hash(const char *text, char hex[TOKEN_HASH_LEN + 1])
 {
     bosun_sha256_hex(text, strlen(text), hex);
 }
-
-bool token_equal(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = la != lb;
-    for (size_t i = 0; i < la && i < lb; i++)
-        diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}

@@ -14,7 +14,5 @@
 int token_new(char out[TOKEN_LEN + 1]);
 /* Hex SHA-256 of text (and its NUL) into hex. */
 void token_hash(const char *text, char hex[TOKEN_HASH_LEN + 1]);
-/* Compares two strings in time that depends only on their lengths. */
-bool token_equal(const char *a, const char *b);
 
 #endif

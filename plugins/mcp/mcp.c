@@ -285,6 +285,7 @@ static void mcp_stop(void *state)
     while (mp->sessions)
         mcp_session_free(mp->sessions);
     mcp_tool_schemas_free(mp);
+    mcp_schema_patterns_free();
     free(mp);
 }
 

@@ -192,6 +192,8 @@ void mcp_tool_log_event(mcp_call *c);
 void mcp_tool_release(mcp_call *c);
 
 /* mcp_schema.c */
+/* Frees the compiled patterns mcp_schema_check keeps (at plugin stop). */
+void mcp_schema_patterns_free(void);
 bool mcp_schema_check(const json_t *schema, const json_t *value, const char *name, char *err,
                       size_t size);
 /* A deep copy with the values of secret-looking keys replaced and, when

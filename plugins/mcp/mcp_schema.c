@@ -109,17 +109,51 @@ static bool mcp_check_enum(const json_t *schema, const json_t *v, const char *na
 
 /* ------------------------------------------------------------ strings, numbers */
 
+/* The tools' patterns, compiled once: compiling one costs far more than
+ * matching it, and every log_event or add_artifact call checks one. */
+#define MCP_PATTERNS_MAX 16
+static struct {
+    char *source;
+    regex_t re;
+} mcp_patterns[MCP_PATTERNS_MAX];
+
+/* 1 when s matches pattern, 0 when not, -1 when the pattern does not
+ * compile. */
+static int mcp_pattern_match(const char *pattern, const char *s)
+{
+    size_t i = 0;
+    for (; i < MCP_PATTERNS_MAX && mcp_patterns[i].source; i++)
+        if (strcmp(mcp_patterns[i].source, pattern) == 0)
+            return regexec(&mcp_patterns[i].re, s, 0, NULL, 0) == 0;
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+        return -1;
+    int match = regexec(&re, s, 0, NULL, 0) == 0;
+    if (i < MCP_PATTERNS_MAX && (mcp_patterns[i].source = strdup(pattern)))
+        mcp_patterns[i].re = re;
+    else
+        regfree(&re); /* not kept: the table is full */
+    return match;
+}
+
+void mcp_schema_patterns_free(void)
+{
+    for (size_t i = 0; i < MCP_PATTERNS_MAX && mcp_patterns[i].source; i++) {
+        regfree(&mcp_patterns[i].re);
+        free(mcp_patterns[i].source);
+        mcp_patterns[i].source = NULL;
+    }
+}
+
 static bool mcp_check_pattern(const char *pattern, const char *s, const char *name, char *err,
                               size_t size)
 {
-    regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+    int match = mcp_pattern_match(pattern, s);
+    if (match < 0) {
         snprintf(err, size, "'%s': the server's pattern does not compile", name);
         return false;
     }
-    int rc = regexec(&re, s, 0, NULL, 0);
-    regfree(&re);
-    if (rc == 0)
+    if (match)
         return true;
     snprintf(err, size, "'%s' must match %s", name, pattern);
     return false;

@@ -156,7 +156,8 @@ void mcp_tool_report_status(mcp_call *c)
     char text[128];
     snprintf(text, sizeof text, "Status reported: %s", state);
     mcp_utf8_trim(text);
-    mcp_call_result(c, text, json_pack("{s:s,s:s}", "state", state, "message", message));
+    /* The result is serialised before the event adds run, task and agent. */
+    mcp_call_result(c, text, json_incref(status));
     mcp_session_event(session, "status", status);
 }
 

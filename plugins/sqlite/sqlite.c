@@ -210,8 +210,9 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
         return -1;
     if (c.sync_full != s->sync_full) {
         s->sync_full = c.sync_full;
-        /* Never inside a transaction here: batches commit within a turn. */
-        if (sqlstore_apply_synchronous(s) != SQLITE_OK) {
+        /* Never inside a transaction here: db only writes artifacts, each
+         * committed within its handler. */
+        if (sqlstore_apply_synchronous(s, s->db) != SQLITE_OK) {
             s->sync_full = !c.sync_full;
             cfg_error(d, NULL, "sqlite: %s: cannot change synchronous: %s", s->path,
                       sqlite3_errmsg(s->db));
@@ -223,11 +224,11 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     s->artifact_max = c.artifact_max;
     s->cache_bytes = c.cache_bytes;
     s->commit_delay = c.commit_delay;
-    sqlstore_apply_cache_size(s);
+    sqlstore_apply_cache_size(s, s->db);
     /* The writer's connection has its own pragmas; it is idle once its
      * batch is done, and only this thread gives it another. */
     sqlstore_writer_wait(s);
-    if (s->wdb && sqlstore_writer_pragmas(s) != SQLITE_OK)
+    if (s->wdb && sqlstore_connection_pragmas(s, s->wdb) != SQLITE_OK)
         log_warning("sqlite: %s: cannot apply the new settings to the writer's connection: %s",
                     s->path, sqlite3_errmsg(s->wdb));
     if (strcmp(c.path, s->path) != 0)

@@ -486,9 +486,6 @@ static void sqlstore_put_publish(sqlstore *s, const sqlstore_put *p)
 static void sqlstore_on_put(bus_t *bus, const bus_msg *msg, void *arg)
 {
     sqlstore *s = arg;
-    /* The loop's connection writes here: not while the writer thread holds
-     * the write lock. */
-    sqlstore_writer_wait(s);
     sqlstore_put p;
     json_t *reply = sqlstore_put_request(s, msg->data, &p);
     if (!reply)

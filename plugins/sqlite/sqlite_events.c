@@ -27,7 +27,6 @@
  * on every loop turn would burn the CPU and stall the loop for nothing. */
 #define SQLSTORE_RETRY_INTERVAL     0.25
 #define SQLSTORE_ERROR_LOG_INTERVAL 1.0
-/* A batch array grown past this by a burst is given back after commit. */
 
 static double sqlstore_monotonic(void)
 {
@@ -686,13 +685,11 @@ static void sqlstore_job_requeue(sqlstore *s)
     s->cap_batch = s->n_batch;
 }
 
+/* The caller saw !queued under the mutex, which orders job_rc and the
+ * writer's work before this. */
 void sqlstore_job_finish(sqlstore *s)
 {
-    pthread_mutex_lock(&s->mu);
-    int rc = s->job_rc;
-    s->wstate = SQLSTORE_IDLE;
-    pthread_mutex_unlock(&s->mu);
-    if (rc == 0) {
+    if (s->job_rc == 0) {
         sqlstore_commit_done(s);
         sqlstore_events_free(s->job, s->n_job);
     } else {
@@ -706,18 +703,11 @@ void sqlstore_job_finish(sqlstore *s)
 int sqlstore_commit(sqlstore *s)
 {
     sqlstore_writer_wait(s);
-    if (s->n_batch == 0)
-        return s->failing ? -1 : 0;
-    ev_timer_stop(s->ctx->loop, &s->delay);
-    sqlstore_writer_submit(s);
-    pthread_mutex_lock(&s->mu);
-    int rc = 0;
-    while (s->wstate == SQLSTORE_QUEUED)
-        pthread_cond_wait(&s->cv, &s->mu);
-    rc = s->job_rc;
-    pthread_mutex_unlock(&s->mu);
-    sqlstore_job_finish(s);
-    return rc;
+    if (s->n_batch > 0) {
+        sqlstore_writer_submit(s);
+        sqlstore_writer_wait(s);
+    }
+    return s->failing ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ loop glue */
@@ -744,7 +734,6 @@ static void sqlstore_commit_if_due(sqlstore *s)
             return;
         }
     }
-    ev_timer_stop(s->ctx->loop, &s->delay);
     sqlstore_writer_submit(s);
 }
 

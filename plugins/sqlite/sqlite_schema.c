@@ -179,32 +179,39 @@ static int sqlstore_set_wal(sqlstore *s, char *err, size_t errlen)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-int sqlstore_apply_cache_size(sqlstore *s)
+int sqlstore_apply_cache_size(sqlstore *s, sqlite3 *db)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA cache_size = -%llu", s->cache_bytes / 1024);
-    return sqlstore_exec(s->db, sql);
+    return sqlstore_exec(db, sql);
 }
 
-int sqlstore_apply_synchronous(sqlstore *s)
+int sqlstore_apply_synchronous(sqlstore *s, sqlite3 *db)
 {
-    return sqlstore_exec(s->db, s->sync_full ? "PRAGMA synchronous = FULL"
-                                             : "PRAGMA synchronous = NORMAL");
+    return sqlstore_exec(db, s->sync_full ? "PRAGMA synchronous = FULL"
+                                          : "PRAGMA synchronous = NORMAL");
+}
+
+int sqlstore_connection_pragmas(sqlstore *s, sqlite3 *db)
+{
+    int rc = sqlstore_exec(db, "PRAGMA foreign_keys = ON");
+    /* After a checkpoint a WAL grown by a large batch is cut back to this
+     * size instead of keeping its high-water mark on disk (the connection
+     * that commits checkpoints, so both need it). */
+    if (rc == SQLITE_OK)
+        rc = sqlstore_exec(db, "PRAGMA journal_size_limit = 67108864");
+    if (rc == SQLITE_OK)
+        rc = sqlstore_apply_synchronous(s, db);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_apply_cache_size(s, db);
+    return rc;
 }
 
 static int sqlstore_pragmas(sqlstore *s, char *err, size_t errlen)
 {
     if (sqlstore_set_wal(s, err, errlen) != 0)
         return -1;
-    int rc = sqlstore_exec(s->db, "PRAGMA foreign_keys = ON");
-    /* After a checkpoint a WAL grown by a large batch is cut back to this
-     * size instead of keeping its high-water mark on disk. */
-    if (rc == SQLITE_OK)
-        rc = sqlstore_exec(s->db, "PRAGMA journal_size_limit = 67108864");
-    if (rc == SQLITE_OK)
-        rc = sqlstore_apply_synchronous(s);
-    if (rc == SQLITE_OK)
-        rc = sqlstore_apply_cache_size(s);
+    int rc = sqlstore_connection_pragmas(s, s->db);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot set pragmas: %s", s->path, sqlite3_errmsg(s->db));
         return -1;

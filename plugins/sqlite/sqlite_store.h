@@ -76,13 +76,13 @@ typedef struct sqlstore {
     /* the batch being committed by the writer thread */
     sqlstore_event *job;
     size_t n_job;
-    pthread_t thread;
-    bool thread_started;
+    pthread_t thread; /* running while wdb is open */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    enum { SQLSTORE_IDLE, SQLSTORE_QUEUED, SQLSTORE_DONE, SQLSTORE_QUIT } wstate;
-    int job_rc;           /* 0 or -1 (message in errmsg), valid in DONE */
-    ev_async writer_done; /* the writer's word that a job is DONE */
+    bool queued;          /* the job waits for or is in the writer's hands */
+    bool quit;            /* the writer is to end */
+    int job_rc;           /* 0 or -1 (message in errmsg), once !queued */
+    ev_async writer_done; /* the writer's word that a job is done */
 
     /* what has been committed */
     int64_t last_seq;
@@ -111,8 +111,10 @@ typedef struct sqlstore {
  * functions.  Returns 0, or -1 with a message in err (s->db left NULL). */
 int sqlstore_open(sqlstore *s, char *err, size_t errlen);
 void sqlstore_close(sqlstore *s);
-int sqlstore_apply_synchronous(sqlstore *s);
-int sqlstore_apply_cache_size(sqlstore *s);
+int sqlstore_apply_synchronous(sqlstore *s, sqlite3 *db);
+int sqlstore_apply_cache_size(sqlstore *s, sqlite3 *db);
+/* The pragmas that hold per connection (both db and wdb take them). */
+int sqlstore_connection_pragmas(sqlstore *s, sqlite3 *db);
 /* Commits the events waiting for their commit now (before a query). */
 void sqlstore_flush_pending(sqlstore *s);
 /* Runs SQL without results; returns 0 or the SQLite result code. */
@@ -132,8 +134,8 @@ void sqlstore_events_stop(sqlstore *s);
 int sqlstore_commit(sqlstore *s);
 /* Writes events[0..n) in one transaction on wdb (writer thread). */
 int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n);
-/* Takes a DONE job back on the loop thread: published and freed, or put
- * back in front of the pending batch to be retried. */
+/* Takes a committed (or failed) job back on the loop thread: published and
+ * freed, or put back in front of the pending batch to be retried. */
 void sqlstore_job_finish(sqlstore *s);
 
 /* The writer statements, prepared on wdb and finalized (sqlite_events.c). */
@@ -143,15 +145,14 @@ void sqlstore_finalize_writer(sqlstore *s);
 /* sqlite_writer.c */
 /* Opens wdb, prepares the writer statements on it, starts the thread. */
 int sqlstore_writer_start(sqlstore *s, char *err, size_t errlen);
-/* Stops the thread (no job may be queued), finalizes, closes wdb. */
+/* Stops the thread (after its job, if any), finalizes, closes wdb. */
 void sqlstore_writer_stop(sqlstore *s);
 bool sqlstore_writer_busy(const sqlstore *s);
 /* Hands the pending batch to the writer (which must be idle). */
 void sqlstore_writer_submit(sqlstore *s);
 /* Waits for the job in flight, if any, and finishes it. */
 void sqlstore_writer_wait(sqlstore *s);
-/* Pragmas that are per connection, on wdb too (the writer must be idle). */
-int sqlstore_writer_pragmas(sqlstore *s);
+
 /* {"seq","time","subject","machine","run","task","data"}; data is borrowed. */
 json_t *sqlstore_stored_form(int64_t seq, double time, const char *subject, const char *machine,
                              const char *run, const char *task, json_t *data);

@@ -17,20 +17,25 @@
 
 #include "sqlite_store.h"
 
+/* The connection's busy wait: only an admin's sqlite3 shell can hold the
+ * write lock against it (the loop's connection writes artifacts only while
+ * no job is in flight), and this thread may wait without stalling anyone. */
+#define SQLSTORE_WRITER_BUSY_TIMEOUT_MS 5000
+
 static void *sqlstore_writer_main(void *arg)
 {
     sqlstore *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (s->wstate != SQLSTORE_QUEUED && s->wstate != SQLSTORE_QUIT)
+        while (!s->queued && !s->quit)
             pthread_cond_wait(&s->cv, &s->mu);
-        if (s->wstate == SQLSTORE_QUIT)
+        if (s->quit)
             break;
         pthread_mutex_unlock(&s->mu);
         int rc = sqlstore_write_batch(s, s->job, s->n_job);
         pthread_mutex_lock(&s->mu);
         s->job_rc = rc;
-        s->wstate = SQLSTORE_DONE;
+        s->queued = false;
         pthread_cond_broadcast(&s->cv);
         ev_async_send(s->ctx->loop, &s->writer_done);
     }
@@ -38,27 +43,29 @@ static void *sqlstore_writer_main(void *arg)
     return NULL;
 }
 
+/* A job is done when the loop holds one that the writer no longer has. */
+static bool sqlstore_job_done(sqlstore *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool done = s->job && !s->queued;
+    pthread_mutex_unlock(&s->mu);
+    return done;
+}
+
 static void sqlstore_on_writer_done(struct ev_loop *loop, ev_async *w, int revents)
 {
     sqlstore *s = w->data;
-    pthread_mutex_lock(&s->mu);
-    bool done = s->wstate == SQLSTORE_DONE;
-    pthread_mutex_unlock(&s->mu);
-    if (done)
+    if (sqlstore_job_done(s))
         sqlstore_job_finish(s);
 }
 
-int sqlstore_writer_pragmas(sqlstore *s)
+static void sqlstore_writer_close(sqlstore *s)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%llu", s->cache_bytes / 1024);
-    int rc = sqlstore_exec(s->wdb, sql);
-    if (rc == SQLITE_OK)
-        rc = sqlstore_exec(s->wdb, s->sync_full ? "PRAGMA synchronous = FULL"
-                                                : "PRAGMA synchronous = NORMAL");
-    if (rc == SQLITE_OK)
-        rc = sqlstore_exec(s->wdb, "PRAGMA foreign_keys = ON");
-    return rc;
+    sqlstore_finalize_writer(s);
+    if (s->wdb && sqlite3_close(s->wdb) != SQLITE_OK)
+        log_warning("sqlite: closing the writer's connection to %s: %s", s->path,
+                    sqlite3_errmsg(s->wdb));
+    s->wdb = NULL;
 }
 
 static int sqlstore_writer_open(sqlstore *s, char *err, size_t errlen)
@@ -67,18 +74,15 @@ static int sqlstore_writer_open(sqlstore *s, char *err, size_t errlen)
     int rc = sqlite3_open_v2(s->path, &s->wdb, flags, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(s->wdb, 1);
-        /* The loop's connection writes artifacts; give it time to finish. */
-        sqlite3_busy_timeout(s->wdb, 5000);
-        rc = sqlstore_writer_pragmas(s);
+        sqlite3_busy_timeout(s->wdb, SQLSTORE_WRITER_BUSY_TIMEOUT_MS);
+        rc = sqlstore_connection_pragmas(s, s->wdb);
     }
     if (rc == SQLITE_OK)
         rc = sqlstore_prepare_writer(s);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open the writer's connection: %s", s->path,
                  s->wdb ? sqlite3_errmsg(s->wdb) : sqlite3_errstr(rc));
-        sqlstore_finalize_writer(s);
-        sqlite3_close(s->wdb);
-        s->wdb = NULL;
+        sqlstore_writer_close(s);
         return -1;
     }
     return 0;
@@ -90,7 +94,7 @@ int sqlstore_writer_start(sqlstore *s, char *err, size_t errlen)
         return -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    s->wstate = SQLSTORE_IDLE;
+    s->queued = s->quit = false;
     ev_async_init(&s->writer_done, sqlstore_on_writer_done);
     s->writer_done.data = s;
     ev_async_start(s->ctx->loop, &s->writer_done);
@@ -100,51 +104,45 @@ int sqlstore_writer_start(sqlstore *s, char *err, size_t errlen)
         ev_async_stop(s->ctx->loop, &s->writer_done);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
-        sqlstore_finalize_writer(s);
-        sqlite3_close(s->wdb);
-        s->wdb = NULL;
+        sqlstore_writer_close(s);
         return -1;
     }
-    s->thread_started = true;
     return 0;
 }
 
 void sqlstore_writer_stop(sqlstore *s)
 {
-    if (s->thread_started) {
-        sqlstore_writer_wait(s);
-        pthread_mutex_lock(&s->mu);
-        s->wstate = SQLSTORE_QUIT;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(s->thread, NULL);
-        s->thread_started = false;
-        ev_async_stop(s->ctx->loop, &s->writer_done);
-        pthread_cond_destroy(&s->cv);
-        pthread_mutex_destroy(&s->mu);
-    }
-    sqlstore_finalize_writer(s);
-    if (s->wdb && sqlite3_close(s->wdb) != SQLITE_OK)
-        log_warning("sqlite: closing the writer's connection to %s: %s", s->path,
-                    sqlite3_errmsg(s->wdb));
-    s->wdb = NULL;
+    if (!s->wdb)
+        return;
+    sqlstore_writer_wait(s);
+    pthread_mutex_lock(&s->mu);
+    s->quit = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    ev_async_stop(s->ctx->loop, &s->writer_done);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    sqlstore_writer_close(s);
 }
 
 bool sqlstore_writer_busy(const sqlstore *s)
 {
-    /* Only the loop moves IDLE to QUEUED and DONE to IDLE, and the loop is
-     * the caller: a job is in flight exactly when a job is held. */
+    /* Only the loop hands jobs over and takes them back, and the loop is
+     * the caller: a job is in flight exactly when one is held. */
     return s->job != NULL;
 }
 
 void sqlstore_writer_submit(sqlstore *s)
 {
+    /* The batch the delay timer waited for is leaving. */
+    ev_timer_stop(s->ctx->loop, &s->delay);
     s->job = s->batch;
     s->n_job = s->n_batch;
     s->batch = NULL;
     s->n_batch = s->cap_batch = 0;
     pthread_mutex_lock(&s->mu);
-    s->wstate = SQLSTORE_QUEUED;
+    s->queued = true;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -154,7 +152,7 @@ void sqlstore_writer_wait(sqlstore *s)
     if (!sqlstore_writer_busy(s))
         return;
     pthread_mutex_lock(&s->mu);
-    while (s->wstate == SQLSTORE_QUEUED)
+    while (s->queued)
         pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
     sqlstore_job_finish(s);

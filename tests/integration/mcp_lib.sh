@@ -17,7 +17,7 @@ export TAP_COUNT_FILE="$T/tap.count"
 # node_tap SCRIPT ARGS...: runs a TAP-producing node script inside this test.
 node_tap() {
     _script=$1; shift
-    TAP_OFFSET=$_n node "$M/$_script" "$@" 2>"$T/node.err" | grep -v '^1\.\.'
+    TAP_OFFSET=$_n timeout 300 node "$M/$_script" "$@" 2>"$T/node.err" | grep -v '^1\.\.'
     if [ -s "$TAP_COUNT_FILE" ]; then
         read -r _n _f < "$TAP_COUNT_FILE"; _failed=$((_failed + _f)); rm -f "$TAP_COUNT_FILE"
     else

@@ -54,15 +54,15 @@ INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":
 PING='{"jsonrpc":"2.0","id":2,"method":"ping"}'
 printf '%s\n%s\n' "$INIT" "$PING" > "$T/two.jsonl"
 n0=$(handed)
-{ "$BOSUNCTL" mcp < "$T/two.jsonl"; echo $? > "$T/rc.pipe"; } | cat > "$T/out.pipe"
+{ timeout 20 "$BOSUNCTL" mcp < "$T/two.jsonl"; echo $? > "$T/rc.pipe"; } | cat > "$T/out.pipe"
 like "stdin a file: both answered" "$(tr '\n' ' ' < "$T/out.pipe")" '"id":1,"result".*"id":2,"result":\{\}'
 is "stdin a file: exit 0 at its end" "$(cat "$T/rc.pipe")" 0
 is "stdin a file: relayed, not handed over" "$(handed)" "$n0"
-cat "$T/two.jsonl" | "$BOSUNCTL" mcp > "$T/out.file"; rc=$?
+cat "$T/two.jsonl" | timeout 20 "$BOSUNCTL" mcp > "$T/out.file"; rc=$?
 is "stdout a file: exit 0" "$rc" 0
 is "stdout a file: relayed, not handed over" "$(handed)" "$n0"
 like "stdout a file: both answered" "$(tr '\n' ' ' < "$T/out.file")" '"id":1,"result".*"id":2,"result":\{\}'
-cat "$T/two.jsonl" | { "$BOSUNCTL" mcp; echo $? > "$T/rc.hand"; } | cat > "$T/out.hand"
+cat "$T/two.jsonl" | { timeout 20 "$BOSUNCTL" mcp; echo $? > "$T/rc.hand"; } | cat > "$T/out.hand"
 is "both pipes are handed over" "$(handed)" $((n0 + 1))
 like "handed over: both answered" "$(tr '\n' ' ' < "$T/out.hand")" '"id":1,"result".*"id":2,"result":\{\}'
 is "handed over: exit 0 when stdin closes" "$(cat "$T/rc.hand")" 0
@@ -70,11 +70,11 @@ is "nothing but JSON-RPC on stdout" "$(grep -vc '^{"jsonrpc":"2.0"' "$T/out.hand
 
 # --- bosunctl killed: the daemon lets go of the agent's pipes
 mkfifo "$T/in" "$T/out"
-"$BOSUNCTL" mcp < "$T/in" > "$T/out" 2>/dev/null &
+"$BOSUNCTL" mcp < "$T/in" > "$T/out" 2>/dev/null & # killed below
 BPID=$!
-cat "$T/out" > "$T/killed.out" &
+timeout 60 cat "$T/out" > "$T/killed.out" &
 CATPID=$!
-exec 3>"$T/in"
+exec 3<>"$T/in"
 printf '%s\n' "$INIT" >&3
 wait_for 10 grep -q '"id":1' "$T/killed.out"
 like "a session over FIFOs answers" "$(cat "$T/killed.out")" '"id":1,"result"'
@@ -94,8 +94,8 @@ EOF2
 like "\"stdio\" without passed descriptors: a clear error" "$(cd "$M" && timeout 10 node nofds.mjs "$BOSUN_SOCKET" "$BOSUN_AGENT_TOKEN")" '"ok":false,"error":\{"code":"bad_request","message":"\\"stdio\\" needs the agent.s stdin and stdout passed'
 
 # --- the daemon stops under an open session: bosunctl says so and exits 1
-"$BOSUNCTL" mcp < "$T/in" 2>"$T/gone.err" | cat > "$T/gone.out" &
-exec 3>"$T/in"
+timeout 60 "$BOSUNCTL" mcp < "$T/in" 2>"$T/gone.err" | cat > "$T/gone.out" &
+exec 3<>"$T/in"
 printf '%s\n' "$INIT" >&3
 wait_for 10 grep -q '"id":1' "$T/gone.out"
 stop_daemon

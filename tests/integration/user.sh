@@ -1,12 +1,11 @@
 #!/bin/sh
 # Agents run as another user and group when bosund runs as root.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 8
-
 if [ "$(id -u)" -ne 0 ]; then
-    for i in 1 2 3 4 5; do echo "ok $i # SKIP bosund must run as root to switch users"; done
+    echo "1..0 # SKIP bosund must run as root to switch users"
     exit 0
 fi
+plan 8
 mkdir -p "$T/work" && chmod 755 "$T" && chown nobody "$T/work"
 write_config <<EOF2
   plugins: [sqlite, exec]
