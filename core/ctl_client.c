@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <bosun/json.h>
+
 struct ctl_conn {
     int fd;
     json_t *pending; /* stream messages read while waiting for a response */
@@ -178,13 +180,13 @@ static int send_line(ctl_conn *c, const char *line, size_t len, const int *fds, 
 /* msg as one compact line with its newline, or NULL. */
 static char *encode_line(json_t *msg, size_t *len)
 {
-    char *line = json_dumps(msg, JSON_COMPACT);
-    if (!line)
+    bosun_json_buf b = {0};
+    if (bosun_json_append(&b, msg, 0) != 0 || bosun_json_append_raw(&b, "\n", 1) != 0) {
+        free(b.data);
         return NULL;
-    *len = strlen(line);
-    line = xrealloc(line, *len + 2);
-    line[(*len)++] = '\n';
-    return line;
+    }
+    *len = b.len;
+    return b.data;
 }
 
 int ctl_send(ctl_conn *c, json_t *msg)

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bosun/codec.h>
 #include <bosun/log.h>
 #include <bosun/task.h>
 
@@ -58,10 +59,9 @@ static json_t *line_json(const char *line, size_t len)
     char *clean = xmalloc(len * 3 + 1);
     size_t n = 0;
     for (size_t i = 0; i < len;) {
-        size_t k = 1;
-        while (k <= 4 && i + k <= len && !utf8_text(line + i, k))
-            k++;
-        if (k <= 4 && i + k <= len) {
+        uint32_t cp;
+        size_t k = bosun_utf8_next(line + i, len - i, &cp);
+        if (k > 0 && cp != 0) {
             memcpy(clean + n, line + i, k);
             n += k;
             i += k;

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <bosun/json.h>
 #include <bosun/log.h>
 #include <bosun/task.h>
 
@@ -84,11 +85,12 @@ bool client_send(ctl_client *c, json_t *obj)
         json_decref(obj);
         return false;
     }
-    char *line = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+    size_t len;
+    char *line = bosun_json_dump(obj, BOSUN_JSON_ASCII, &len);
     json_decref(obj);
     if (!line)
         return true;
-    bool ok = client_queue_line(c, line, strlen(line));
+    bool ok = client_queue_line(c, line, len);
     free(line);
     return ok;
 }

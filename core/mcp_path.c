@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bosun/codec.h>
 #include <bosun/task.h>
 
 #include "ctl_server.h"
@@ -75,7 +76,7 @@ json_t *mcp_path_read(const char *path)
         return path_error(path, strerror(read_errno));
     }
     json_t *out;
-    if (utf8_text(data, len)) {
+    if (bosun_utf8_text(data, len)) {
         out = json_pack("{s:s%}", "content", data, len);
     } else {
         char *b64 = util_base64_encode(data, len);

@@ -35,41 +35,6 @@ struct output_capture {
     bool started;
 };
 
-bool utf8_text(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned c = *p;
-        size_t n;
-        unsigned min;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0)
-            n = 1, min = 0x80, c &= 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            n = 2, min = 0x800, c &= 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            n = 3, min = 0x10000, c &= 0x07;
-        else
-            return false;
-        if ((size_t)(end - p) <= n)
-            return false;
-        for (size_t i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            c = (c << 6) | (p[i] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
 /* Hands over every complete line; cuts the pending partial line when it
  * reaches line_max, preferring not to split a UTF-8 sequence. */
 static void split_lines(output_pipe *p, bool at_eof)

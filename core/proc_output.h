@@ -47,7 +47,4 @@ int output_log_open(output_log *log, const char *path, unsigned long long max_by
 void output_log_write(output_log *log, const char *data, size_t len);
 void output_log_close(output_log *log);
 
-/* Whether bytes are valid UTF-8 without NUL (safe as a JSON string). */
-bool utf8_text(const char *s, size_t len);
-
 #endif

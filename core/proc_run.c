@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bosun/codec.h>
 #include <bosun/log.h>
 
 extern char **environ;
@@ -424,7 +425,7 @@ static void on_line(void *arg, enum bosun_stream stream, const char *line, size_
     json_t *d = json_object();
     json_object_set(d, "stream", names[stream]);
     json_object_set_new(d, "n", json_integer((json_int_t)r->lines[stream]));
-    if (utf8_text(line, len)) {
+    if (bosun_utf8_text(line, len)) {
         json_object_set_new(d, "text", json_stringn_nocheck(line, len));
     } else {
         char *b64 = util_base64_encode(line, len);

@@ -11,5 +11,6 @@
 #include <bosun/store.h>
 #include <bosun/task.h>
 #include <bosun/codec.h>
+#include <bosun/json.h>
 
 #endif

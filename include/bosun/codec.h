@@ -1,10 +1,12 @@
-/* bosun — small codecs plugins share: SHA-256 (FIPS 180-4) and base64
- * (RFC 4648, padded).  libbosun carries them so that neither the core nor a
+/* bosun — small codecs plugins share: SHA-256 (FIPS 180-4), base64
+ * (RFC 4648, padded) and UTF-8 decoding.  libbosun carries them so that neither the core nor a
  * plugin needs a crypto library for hashing tokens and artifacts. */
 #ifndef BOSUN_CODEC_H
 #define BOSUN_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +23,13 @@ char *bosun_base64_encode(const void *data, size_t len);
 /* Decodes padded base64; malloc'ed (*out_len bytes), or NULL when text is
  * not base64. */
 unsigned char *bosun_base64_decode(const char *text, size_t *out_len);
+
+/* The length (1 to 4) of the well-formed UTF-8 sequence that starts text
+ * (n bytes at most) with its code point in *cp, or 0 when it is not one:
+ * overlong forms, surrogates and code points past U+10FFFF are refused. */
+size_t bosun_utf8_next(const char *text, size_t n, uint32_t *cp);
+/* Whether n bytes are well-formed UTF-8 without NUL. */
+bool bosun_utf8_text(const char *text, size_t n);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/json.h>
+
 #include "mcp.h"
 
 /* Longest string value of the arguments kept in a tool_call event: the
@@ -118,7 +120,7 @@ void mcp_call_result(mcp_call *c, const char *text, json_t *structured)
 {
     char *dumped = NULL;
     if (!text && structured)
-        text = dumped = json_dumps(structured, JSON_COMPACT);
+        text = dumped = bosun_json_dump(structured, 0, NULL);
     json_t *result =
         json_pack("{s:o,s:b}", "content", mcp_text_content(text ? text : ""), "isError", 0);
     free(dumped);

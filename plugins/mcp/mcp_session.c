@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <bosun/json.h>
+
 #include "mcp.h"
 
 /* Newest first: initialize echoes the client's revision when it is here. */
@@ -31,14 +33,18 @@ void mcp_session_send(mcp_session *s, json_t *msg)
         log_error("mcp: session %s: out of memory building a message", s->sid);
         return;
     }
-    /* Compact JSON escapes every newline, so the message stays one line. */
-    char *line = json_dumps(msg, JSON_COMPACT);
+    /* Compact JSON escapes every newline, so the message stays one line;
+     * the writer only puts out well-formed UTF-8, so the line needs no
+     * second check. */
+    size_t len;
+    char *line = bosun_json_dump(msg, 0, &len);
     json_decref(msg);
     if (!line) {
         log_error("mcp: session %s: cannot serialise a message", s->sid);
         return;
     }
-    bus_publish_new(s->mp->ctx->bus, s->out_subject, NULL, json_pack("{s:s}", "line", line));
+    bus_publish_new(s->mp->ctx->bus, s->out_subject, NULL,
+                    json_pack("{s:o}", "line", json_stringn_nocheck(line, len)));
     free(line);
 }
 

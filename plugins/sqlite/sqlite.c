@@ -150,7 +150,7 @@ static void sqlstore_free(sqlstore *s)
 {
     sqlstore_close(s);
     free(s->path);
-    free(s->dump_buf);
+    free(s->dump.data);
     free(s);
 }
 

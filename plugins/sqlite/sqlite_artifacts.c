@@ -47,47 +47,6 @@ static double sqlstore_now(void)
 /* Decodes the UTF-8 sequence at p (n bytes available) into *cp.  Returns its
  * length, or 0 when it is not valid UTF-8 (truncated, overlong, a surrogate
  * or beyond U+10FFFF). */
-static size_t sqlstore_utf8_next(const unsigned char *p, size_t n, unsigned long *cp)
-{
-    size_t len;
-    unsigned long min;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2, min = 0x80, *cp = p[0] & 0x1f;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3, min = 0x800, *cp = p[0] & 0x0f;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4, min = 0x10000, *cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (p[i] & 0x3f);
-    }
-    if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* Valid UTF-8 without NUL. */
-static bool sqlstore_is_text(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned long cp;
-        size_t len = sqlstore_utf8_next(p + i, n - i, &cp);
-        if (len == 0 || cp == 0)
-            return false;
-        i += len;
-    }
-    return true;
-}
 
 /* C0 controls, DEL and C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f")
  * in valid UTF-8. */
@@ -250,7 +209,7 @@ static bool sqlstore_check_name(const char *name, size_t n, sqlstore_err *e)
     const unsigned char *p = (const unsigned char *)name;
     if (n == 0 || n > SQLSTORE_NAME_MAX)
         return sqlstore_bad(e, "'name' must be 1 to %d bytes long, got %zu", SQLSTORE_NAME_MAX, n);
-    if (!sqlstore_is_text(p, n))
+    if (!bosun_utf8_text((const char *)p, n))
         return sqlstore_bad(e, "'name' must be valid UTF-8 without NUL");
     if (sqlstore_has_control(p, n))
         return sqlstore_bad(e, "'name' must not contain control characters");
@@ -595,7 +554,7 @@ static bool sqlstore_set_content(json_t *o, sqlite3_stmt *st)
     const char *mime = sqlstore_column_str(st, SQLSTORE_ARTIFACT_MIME);
     if (n == 0)
         return json_object_set_new(o, "text", json_string("")) == 0;
-    if (mime && sqlstore_is_text_mime(mime) && sqlstore_is_text(p, n))
+    if (mime && sqlstore_is_text_mime(mime) && bosun_utf8_text((const char *)p, n))
         return json_object_set_new(o, "text", json_stringn((const char *)p, n)) == 0;
     json_t *b64 = sqlstore_b64_encode(p, n);
     return b64 && json_object_set_new(o, "base64", b64) == 0;

@@ -245,8 +245,9 @@ static int sqlstore_bind_json(sqlite3_stmt *st, int i, const json_t *v)
         return sqlite3_bind_int(st, i, 0);
     case JSON_OBJECT:
     case JSON_ARRAY: {
-        char *text = json_dumps(v, JSON_COMPACT);
-        return text ? sqlite3_bind_text(st, i, text, -1, free) : SQLITE_NOMEM;
+        size_t len;
+        char *text = bosun_json_dump(v, 0, &len);
+        return text ? sqlite3_bind_text64(st, i, text, len, free, SQLITE_UTF8) : SQLITE_NOMEM;
     }
     default:
         return sqlite3_bind_null(st, i);
@@ -258,8 +259,9 @@ static int sqlstore_bind_json_text(sqlite3_stmt *st, int i, const json_t *v)
 {
     if (!v)
         return sqlite3_bind_null(st, i);
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    return text ? sqlite3_bind_text(st, i, text, -1, free) : SQLITE_NOMEM;
+    size_t len;
+    char *text = bosun_json_dump(v, 0, &len);
+    return text ? sqlite3_bind_text64(st, i, text, len, free, SQLITE_UTF8) : SQLITE_NOMEM;
 }
 
 /* ------------------------------------------------------------ projections */
@@ -532,19 +534,10 @@ static int sqlstore_project(sqlstore *s, const sqlstore_event *e)
  * safe) instead of a fresh allocation each. */
 static int sqlstore_bind_dump(sqlstore *s, sqlite3_stmt *st, int i, const json_t *v)
 {
-    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-    size_t need = json_dumpb(v, s->dump_buf, s->dump_cap, flags);
-    if (need > s->dump_cap) {
-        char *grown = realloc(s->dump_buf, need * 2);
-        if (!grown)
-            return SQLITE_NOMEM;
-        s->dump_buf = grown;
-        s->dump_cap = need * 2;
-        need = json_dumpb(v, s->dump_buf, s->dump_cap, flags);
-    }
-    if (need == 0 || need > INT_MAX)
+    s->dump.len = 0;
+    if (bosun_json_append(&s->dump, v, 0) != 0 || s->dump.len > INT_MAX)
         return sqlite3_bind_null(st, i);
-    return sqlite3_bind_text(st, i, s->dump_buf, (int)need, SQLITE_STATIC);
+    return sqlite3_bind_text(st, i, s->dump.data, (int)s->dump.len, SQLITE_STATIC);
 }
 
 static int sqlstore_insert_event(sqlstore *s, sqlstore_event *e)

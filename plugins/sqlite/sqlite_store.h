@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include <bosun/bosun.h>
+#include <bosun/json.h>
 #include <bosun/store.h>
 
 /* An event received from the bus and not yet committed. */
@@ -54,8 +55,7 @@ typedef struct sqlstore_writer {
 
 typedef struct sqlstore {
     const bosun_ctx *ctx;
-    char *dump_buf; /* an event's data as JSON text, reused for every insert */
-    size_t dump_cap;
+    bosun_json_buf dump; /* an event's data as JSON text, reused for every insert */
 
     /* settings */
     char *path;     /* the configured path, resolved against state_dir */

@@ -61,12 +61,45 @@ static void test_base64_round_trip(void **state)
     assert_null(bosun_base64_decode("YWI", &n));
 }
 
+static void test_utf8(void **state)
+{
+    uint32_t cp = 0;
+    assert_int_equal(bosun_utf8_next("A", 1, &cp), 1);
+    assert_int_equal(cp, 'A');
+    assert_int_equal(bosun_utf8_next("\xc3\xa9", 2, &cp), 2);
+    assert_int_equal(cp, 0xe9);
+    assert_int_equal(bosun_utf8_next("\xe2\x82\xac", 3, &cp), 3);
+    assert_int_equal(cp, 0x20ac);
+    assert_int_equal(bosun_utf8_next("\xf0\x9f\x98\x80", 4, &cp), 4);
+    assert_int_equal(cp, 0x1f600);
+    assert_int_equal(bosun_utf8_next("\xf4\x8f\xbf\xbf", 4, &cp), 4);
+    assert_int_equal(cp, 0x10ffff);
+    /* Cut short, overlong, surrogate, past U+10FFFF, stray continuation,
+     * invalid lead byte. */
+    assert_int_equal(bosun_utf8_next("\xe2\x82\xac", 2, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\xc0\xaf", 2, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\xe0\x80\xaf", 3, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\xed\xa0\x80", 3, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\xf4\x90\x80\x80", 4, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\x80", 1, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\xff", 1, &cp), 0);
+    assert_int_equal(bosun_utf8_next("\xc3(", 2, &cp), 0);
+    assert_int_equal(bosun_utf8_next("", 0, &cp), 0);
+
+    assert_true(bosun_utf8_text("", 0));
+    assert_true(bosun_utf8_text("caf\xc3\xa9 \xe2\x82\xac", 9));
+    assert_false(bosun_utf8_text("a\0b", 3));
+    assert_false(bosun_utf8_text("caf\xc3", 4));
+    assert_false(bosun_utf8_text("\xed\xbf\xbf", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_boundaries),
         cmocka_unit_test(test_base64_round_trip),
+        cmocka_unit_test(test_utf8),
     };
     return RUN_TESTS(tests);
 }

@@ -1,0 +1,245 @@
+/* bosun_json_dump against jansson's own json_dumps: the same text for
+ * every kind of value, escapes, reals and random trees; refusals for what
+ * jansson refuses or what is too deep. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include <bosun/json.h>
+
+/* The text both writers give for v must be the same. */
+static void same_text(const json_t *v, unsigned flags)
+{
+    size_t jflags =
+        JSON_COMPACT | JSON_ENCODE_ANY | (flags & BOSUN_JSON_ASCII ? JSON_ENSURE_ASCII : 0);
+    char *want = json_dumps(v, jflags);
+    assert_non_null(want);
+    size_t len = 0;
+    char *got = bosun_json_dump(v, flags, &len);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+    free(want);
+    free(got);
+}
+
+static void same_both(json_t *v)
+{
+    same_text(v, 0);
+    same_text(v, BOSUN_JSON_ASCII);
+    json_decref(v);
+}
+
+static void test_scalars(void **state)
+{
+    same_both(json_null());
+    same_both(json_true());
+    same_both(json_false());
+    same_both(json_integer(0));
+    same_both(json_integer(-42));
+    same_both(json_integer(INT64_MAX));
+    same_both(json_integer(INT64_MIN));
+    same_both(json_string(""));
+    same_both(json_object());
+    same_both(json_array());
+}
+
+static void test_reals(void **state)
+{
+    const double reals[] = {0.0,   -0.0,     0.1,     1.0,    -1.5,    1e20,    1e21,
+                            1e-5,  1e-7,     1.5e300, 5e-324, -2.5e-8, 3.0e10,  123456789.125,
+                            1e100, 0.333333, 2.0e-1,  1.0e16, 1.0e17,  -1.0e22, 9007199254740993.0};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        same_both(json_real(reals[i]));
+}
+
+/* A locale with a decimal comma must not leak into the text: tried with
+ * every such locale the machine has, and with "C" in any case. */
+static void test_real_locale(void **state)
+{
+    const char *locales[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "fr_FR", "C"};
+    json_t *r = json_real(1234.25);
+    for (size_t i = 0; i < sizeof locales / sizeof locales[0]; i++) {
+        if (!setlocale(LC_NUMERIC, locales[i]))
+            continue;
+        char *got = bosun_json_dump(r, 0, NULL);
+        setlocale(LC_NUMERIC, "C");
+        assert_string_equal(got, "1234.25");
+        free(got);
+    }
+    json_decref(r);
+}
+
+static void test_escapes(void **state)
+{
+    same_both(json_string("quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f"));
+    same_both(json_string("\x01\x02\x1f\x7f end"));
+    same_both(json_stringn("nul\0inside", 10));
+    same_both(json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf \xe2\x80\xa8"));
+    json_t *o = json_object();
+    json_object_set_new(o, "k\xc3\xa9y \"quoted\"\n", json_string("v"));
+    json_object_setn_new(o, "a\0b", 3, json_integer(1));
+    same_both(o);
+}
+
+/* Invalid UTF-8 that slipped in through a _nocheck string: jansson refuses
+ * to write it and so does this writer, in both modes. */
+static void test_invalid_utf8(void **state)
+{
+    const char *bad[] = {"\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "a\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *s = json_stringn_nocheck(bad[i], strlen(bad[i]));
+        assert_null(json_dumps(s, JSON_ENCODE_ANY));
+        assert_null(bosun_json_dump(s, 0, NULL));
+        assert_null(bosun_json_dump(s, BOSUN_JSON_ASCII, NULL));
+        json_decref(s);
+    }
+}
+
+static void test_nested_order(void **state)
+{
+    const char *text = "{\"jsonrpc\":\"2.0\",\"id\":4200,\"result\":{\"content\":[{\"type\":"
+                       "\"text\",\"text\":\"Status reported\"}],\"isError\":false,"
+                       "\"structuredContent\":{\"zeta\":\"z\",\"alpha\":\"a\"}},"
+                       "\"tail\":[[],{},[1,[2,[3]]],-1.25e-9]}";
+    json_t *v = json_loads(text, 0, NULL);
+    assert_non_null(v);
+    char *got = bosun_json_dump(v, 0, NULL);
+    /* Insertion order, not sorted: the text comes back as it was. */
+    assert_string_equal(got, "{\"jsonrpc\":\"2.0\",\"id\":4200,\"result\":{\"content\":[{\"type\":"
+                             "\"text\",\"text\":\"Status reported\"}],\"isError\":false,"
+                             "\"structuredContent\":{\"zeta\":\"z\",\"alpha\":\"a\"}},"
+                             "\"tail\":[[],{},[1,[2,[3]]],-1.25e-9]}");
+    free(got);
+    same_both(v);
+}
+
+/* A small deterministic generator of trees, so that any mismatch is
+ * reproducible. */
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static uint32_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+
+static json_t *random_string(void)
+{
+    static const char *pieces[] = {
+        "a",    "Z",    " ",    "\"",       "\\",           "/",
+        "\n",   "\x01", "\x1f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "\x7f", "0"};
+    char text[64];
+    size_t n = 0, count = next() % 8;
+    for (size_t i = 0; i < count; i++) {
+        const char *p = pieces[next() % (sizeof pieces / sizeof pieces[0])];
+        size_t len = strlen(p);
+        memcpy(text + n, p, len);
+        n += len;
+    }
+    return json_stringn(text, n);
+}
+
+static json_t *random_value(int depth)
+{
+    switch (next() % (depth > 4 ? 6 : 8)) {
+    case 0:
+        return json_null();
+    case 1:
+        return json_boolean(next() & 1);
+    case 2:
+        return json_integer((json_int_t)(int32_t)next() * (json_int_t)next());
+    case 3:
+        return json_real((double)(int32_t)next() / (double)(next() | 1));
+    case 4:
+    case 5:
+        return random_string();
+    case 6: {
+        json_t *a = json_array();
+        for (uint32_t i = next() % 5; i > 0; i--)
+            json_array_append_new(a, random_value(depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (uint32_t i = next() % 5; i > 0; i--) {
+            json_t *key = random_string();
+            json_object_setn_new(o, json_string_value(key), json_string_length(key),
+                                 random_value(depth + 1));
+            json_decref(key);
+        }
+        return o;
+    }
+    }
+}
+
+static void test_random_trees(void **state)
+{
+    for (int i = 0; i < 2000; i++)
+        same_both(random_value(0));
+}
+
+static json_t *nest(int depth)
+{
+    json_t *v = json_integer(1);
+    for (int i = 0; i < depth; i++) {
+        json_t *a = json_array();
+        json_array_append_new(a, v);
+        v = a;
+    }
+    return v;
+}
+
+static void test_depth(void **state)
+{
+    json_t *ok = nest(BOSUN_JSON_DEPTH_MAX);
+    char *text = bosun_json_dump(ok, 0, NULL);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), 2 * BOSUN_JSON_DEPTH_MAX + 1);
+    free(text);
+    json_decref(ok);
+    json_t *deep = nest(BOSUN_JSON_DEPTH_MAX + 1);
+    assert_null(bosun_json_dump(deep, 0, NULL));
+    json_decref(deep);
+    assert_null(bosun_json_dump(NULL, 0, NULL));
+}
+
+/* Appending after a failure leaves what was there. */
+static void test_append(void **state)
+{
+    bosun_json_buf b = {0};
+    json_t *one = json_pack("{s:i}", "a", 1);
+    assert_int_equal(bosun_json_append(&b, one, 0), 0);
+    json_t *bad = json_stringn_nocheck("\xff", 1);
+    json_t *wrap = json_pack("[s,O]", "x", bad);
+    assert_int_equal(bosun_json_append(&b, wrap, 0), -1);
+    assert_string_equal(b.data, "{\"a\":1}");
+    assert_int_equal(bosun_json_append(&b, one, 0), 0);
+    assert_string_equal(b.data, "{\"a\":1}{\"a\":1}");
+    assert_int_equal(b.len, 14);
+    assert_int_equal(bosun_json_append_raw(&b, "\n", 1), 0);
+    assert_string_equal(b.data, "{\"a\":1}{\"a\":1}\n");
+    assert_int_equal(b.len, 15);
+    free(b.data);
+    json_decref(one);
+    json_decref(bad);
+    json_decref(wrap);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scalars),      cmocka_unit_test(test_reals),
+        cmocka_unit_test(test_real_locale),  cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_nested_order),
+        cmocka_unit_test(test_random_trees), cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_append),
+    };
+    return RUN_TESTS(tests);
+}
