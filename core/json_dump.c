@@ -164,6 +164,23 @@ static bool put_real(bosun_json_buf *b, double value)
     return buf_put(b, text, len);
 }
 
+/* Decimal digits by hand: snprintf's format parsing costs more than the
+ * number itself on the small messages this writes. */
+static bool put_integer(bosun_json_buf *b, json_int_t value)
+{
+    char text[24];
+    char *end = text + sizeof text, *p = end;
+    /* Negated as unsigned, so that the most negative value works too. */
+    unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (value < 0)
+        *--p = '-';
+    return buf_put(b, p, (size_t)(end - p));
+}
+
 static bool put_value(bosun_json_buf *b, const json_t *v, unsigned flags, int depth);
 
 static bool put_object(bosun_json_buf *b, const json_t *v, unsigned flags, int depth)
@@ -207,11 +224,8 @@ static bool put_value(bosun_json_buf *b, const json_t *v, unsigned flags, int de
         return put_array(b, v, flags, depth);
     case JSON_STRING:
         return put_string(b, json_string_value(v), json_string_length(v), flags);
-    case JSON_INTEGER: {
-        char text[32];
-        int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return n > 0 && buf_put(b, text, (size_t)n);
-    }
+    case JSON_INTEGER:
+        return put_integer(b, json_integer_value(v));
     case JSON_REAL:
         return put_real(b, json_real_value(v));
     case JSON_TRUE:
@@ -228,6 +242,19 @@ int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned flags)
 {
     size_t start = buf->len;
     if (!put_value(buf, v, flags, 0) || !buf_reserve(buf, 1)) {
+        buf->len = start;
+        if (buf->data)
+            buf->data[start] = '\0';
+        return -1;
+    }
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+int bosun_json_append_string(bosun_json_buf *buf, const char *text, size_t len, unsigned flags)
+{
+    size_t start = buf->len;
+    if (!put_string(buf, text, len, flags) || !buf_reserve(buf, 1)) {
         buf->len = start;
         if (buf->data)
             buf->data[start] = '\0';

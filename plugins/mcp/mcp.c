@@ -239,6 +239,7 @@ static int mcp_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, v
         return -1;
     }
     mp->ctx = ctx;
+    mcp_record_init(mp);
     if (!mcp_read_config(config, &mp->cfg, d)) {
         free(mp);
         return -1;
@@ -284,6 +285,7 @@ static void mcp_stop(void *state)
     }
     while (mp->sessions)
         mcp_session_free(mp->sessions);
+    mcp_record_flush(mp);
     mcp_tool_schemas_free(mp);
     mcp_schema_patterns_free();
     free(mp);

@@ -3,6 +3,7 @@
  *   mcp.c          descriptor, configuration, lifecycle, cmd.mcp.open
  *   mcp_session.c  sessions: JSON-RPC framing, lifecycle, dispatch
  *   mcp_call.c     one tools/call in flight: bus requests, result, event
+ *   mcp_record.c   events, published once the response is out
  *   mcp_table.c    the tool table: names, descriptions, schemas
  *   mcp_tools.c    the tools themselves
  *   mcp_schema.c   the JSON Schema subset the tools use, and redaction
@@ -23,6 +24,9 @@
  * socket gives cmd.mcp.open, so its client hears our own error. */
 #define MCP_BUS_TIMEOUT   5.0
 #define MCP_STORE_TIMEOUT 30.0
+/* Longest string value of the arguments kept in a tool_call event: the
+ * event is for the record, artifact contents are stored elsewhere. */
+#define MCP_EVENT_STRING_MAX 1024
 /* Tool calls one session may have in flight. */
 #define MCP_MAX_CALLS 64
 
@@ -60,6 +64,7 @@ typedef struct mcp_open mcp_open;
 typedef struct mcp_session mcp_session;
 typedef struct mcp_call mcp_call;
 typedef struct mcp_tool mcp_tool;
+typedef struct mcp_record mcp_record;
 
 typedef struct mcp_plugin {
     const bosun_ctx *ctx;
@@ -69,6 +74,8 @@ typedef struct mcp_plugin {
     mcp_open *opens; /* cmd.mcp.open requests waiting for the token check */
     mcp_session *sessions;
     json_t *input_schemas[MCP_TOOL_COUNT]; /* parsed once, for checking arguments */
+    mcp_record *records, *records_tail;    /* events waiting to be published */
+    ev_prepare records_prepare;
 } mcp_plugin;
 
 /* What cmd.auth.agent_token said about the session's token. */
@@ -82,6 +89,8 @@ struct mcp_session {
     mcp_plugin *mp;
     char sid[MCP_SID_LEN + 1];
     char *run, *task, *agent;
+    json_t *j_run, *j_task, *j_agent; /* the same as JSON strings (j_task NULL when none) */
+    char evt_prefix[BUS_SUBJECT_MAX]; /* evt.run.<agent>.<run>. */
     double expires_at;
     bus_sub *in_sub, *closed_sub;
     bool initialized; /* initialize answered */
@@ -89,6 +98,7 @@ struct mcp_session {
     mcp_call *calls;
     size_t n_calls;
     char out_subject[BUS_SUBJECT_MAX];
+    bosun_json_buf out; /* the message being sent */
 };
 
 /* A bus request a call waits for; a call has at most MCP_CALL_SLOTS at once. */
@@ -142,14 +152,27 @@ bool mcp_tool_enabled(const mcp_plugin *mp, const mcp_tool *t);
 /* mcp_session.c */
 mcp_session *mcp_session_new(mcp_plugin *mp, const mcp_identity *who);
 void mcp_session_free(mcp_session *s);
-void mcp_session_send(mcp_session *s, json_t *msg);                 /* steals msg */
+void mcp_session_send(mcp_session *s, json_t *msg); /* steals msg */
+/* Starts a response in s->out, up to its "result": member's value; the
+ * caller appends the result object and "}", then sends it. */
+bool mcp_session_begin_result(mcp_session *s, const json_t *id);
+void mcp_session_send_out(mcp_session *s);
 void mcp_session_reply(mcp_session *s, json_t *id, json_t *result); /* steals result */
 void mcp_session_error(mcp_session *s, json_t *id, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void mcp_session_notify(mcp_session *s, const char *method, json_t *params); /* steals */
-/* Publishes evt.run.<agent>.<run>.<kind>, adding run, task and agent. */
-void mcp_session_event(mcp_session *s, const char *kind, json_t *data); /* steals */
 void mcp_sessions_tools_changed(mcp_plugin *mp);
+
+/* mcp_record.c */
+void mcp_record_init(mcp_plugin *mp);
+/* Queues evt.run.<agent>.<run>.<kind>, with run, task and agent added when
+ * it is published, right after the response in hand. */
+void mcp_session_event(mcp_session *s, const char *kind, json_t *data); /* steals */
+/* Queues the call's tool_call event (error: the protocol error or the
+ * cancel reason, or NULL); takes the call's tool_name. */
+void mcp_record_tool_call(mcp_call *c, const char *outcome, bool is_error, json_t *error);
+/* Publishes every queued event, in order. */
+void mcp_record_flush(mcp_plugin *mp);
 
 /* mcp_call.c */
 mcp_call *mcp_call_new(mcp_session *s, json_t *id, const char *tool_name);

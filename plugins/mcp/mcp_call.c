@@ -4,10 +4,8 @@
  * it owns the bus requests its tool made, so that ending the call early
  * (notifications/cancelled, a closed session, plugin stop) cancels them
  * and no late reply finds a freed call.  Every call ends with one
- * evt.run.<agent>.<run>.tool_call event, published right after the
- * response, in the same turn: the response leaves first, and whoever sees
- * it and asks the store still finds the event, since the bus delivers in
- * order and the store commits what is pending before it answers. */
+ * evt.run.<agent>.<run>.tool_call event, queued with the response and
+ * published once the response is out (see mcp_record.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +16,7 @@
 
 #include "mcp.h"
 
-/* Longest string value of the arguments kept in a tool_call event: the
- * event is for the record, artifact contents are stored elsewhere. */
-#define MCP_EVENT_STRING_MAX 1024
-#define MCP_TOOL_NAME_MAX    128
+#define MCP_TOOL_NAME_MAX 128
 
 mcp_call *mcp_call_new(mcp_session *s, json_t *id, const char *tool_name)
 {
@@ -98,40 +93,57 @@ static void mcp_call_free(mcp_call *c)
     free(c);
 }
 
-/* The tool_call event; error is the protocol error or the cancel reason. */
-static void mcp_call_event(mcp_call *c, const char *outcome, bool is_error, json_t *error)
-{
-    double ms = (ev_time() - c->started) * 1000.0;
-    json_t *data = json_pack("{s:s,s:o,s:s,s:b,s:I,s:O}", "tool", c->tool_name, "arguments",
-                             c->args ? mcp_redact(c->args, MCP_EVENT_STRING_MAX) : json_null(),
-                             "outcome", outcome, "is_error", is_error, "duration_ms",
-                             (json_int_t)(ms + 0.5), "request_id", c->id);
-    if (data && error)
-        json_object_set(data, "error", error);
-    mcp_session_event(c->s, "tool_call", data);
-}
-
 static json_t *mcp_text_content(const char *text)
 {
     return json_pack("[{s:s,s:s}]", "type", "text", "text", text);
 }
 
+/* {"content":[{"type":"text","text":TEXT}],"isError":false,
+ * "structuredContent":STRUCTURED}, written straight into the response:
+ * this is the answer to nearly every call, so it skips building the
+ * object only to write it out. */
+static bool mcp_append_result(bosun_json_buf *out, const char *text, const json_t *structured)
+{
+    static const char head[] = "{\"content\":[{\"type\":\"text\",\"text\":";
+    static const char tail[] = "}],\"isError\":false";
+    static const char member[] = ",\"structuredContent\":";
+    if (bosun_json_append_raw(out, head, sizeof head - 1) != 0)
+        return false;
+    size_t text_at = out->len;
+    if (text) {
+        if (bosun_json_append_string(out, text, strlen(text), 0) != 0)
+            return false;
+    } else if (structured) {
+        /* The structured content as text: written out, then quoted. */
+        if (bosun_json_append(out, structured, 0) != 0)
+            return false;
+        size_t n = out->len - text_at;
+        char *copy = strndup(out->data + text_at, n);
+        out->len = text_at;
+        int rc = copy ? bosun_json_append_string(out, copy, n, 0) : -1;
+        free(copy);
+        if (rc != 0)
+            return false;
+    } else if (bosun_json_append_raw(out, "\"\"", 2) != 0) {
+        return false;
+    }
+    if (bosun_json_append_raw(out, tail, sizeof tail - 1) != 0)
+        return false;
+    if (structured && (bosun_json_append_raw(out, member, sizeof member - 1) != 0 ||
+                       bosun_json_append(out, structured, 0) != 0))
+        return false;
+    return bosun_json_append_raw(out, "}}", 2) == 0;
+}
+
 void mcp_call_result(mcp_call *c, const char *text, json_t *structured)
 {
-    char *dumped = NULL;
-    if (!text && structured)
-        text = dumped = bosun_json_dump(structured, 0, NULL);
-    json_t *result =
-        json_pack("{s:o,s:b}", "content", mcp_text_content(text ? text : ""), "isError", 0);
-    free(dumped);
-    if (!result) {
-        json_decref(structured);
-        return mcp_call_error(c, MCP_INTERNAL_ERROR, "out of memory");
-    }
-    if (structured)
-        json_object_set_new(result, "structuredContent", structured);
-    mcp_session_reply(c->s, c->id, result);
-    mcp_call_event(c, "ok", false, NULL);
+    bool ok =
+        mcp_session_begin_result(c->s, c->id) && mcp_append_result(&c->s->out, text, structured);
+    json_decref(structured);
+    if (!ok)
+        return mcp_call_error(c, MCP_INTERNAL_ERROR, "cannot write the result");
+    mcp_session_send_out(c->s);
+    mcp_record_tool_call(c, "ok", false, NULL);
     mcp_call_free(c);
 }
 
@@ -146,7 +158,7 @@ void mcp_call_fail(mcp_call *c, const char *fmt, ...)
     mcp_session_reply(c->s, c->id,
                       json_pack("{s:o,s:b}", "content", mcp_text_content(text), "isError", 1));
     json_t *message = json_string(text);
-    mcp_call_event(c, "error", true, message);
+    mcp_record_tool_call(c, "error", true, message);
     json_decref(message);
     mcp_call_free(c);
 }
@@ -161,19 +173,19 @@ void mcp_call_error(mcp_call *c, int code, const char *fmt, ...)
     mcp_utf8_trim(text);
     mcp_session_error(c->s, c->id, code, "%s", text);
     json_t *error = json_pack("{s:i,s:s}", "code", code, "message", text);
-    mcp_call_event(c, "error", false, error);
+    mcp_record_tool_call(c, "error", false, error);
     json_decref(error);
     mcp_call_free(c);
 }
 
 void mcp_call_cancel(mcp_call *c, const char *reason)
 {
+    log_debug("mcp: session %s: call of %s cancelled: %s", c->s->sid, c->tool_name, reason);
     json_t *full = json_string(reason);
     json_t *why = full ? mcp_redact(full, MCP_EVENT_STRING_MAX) : NULL; /* shortened */
     json_decref(full);
-    mcp_call_event(c, "cancelled", false, why);
+    mcp_record_tool_call(c, "cancelled", false, why);
     json_decref(why);
-    log_debug("mcp: session %s: call of %s cancelled: %s", c->s->sid, c->tool_name, reason);
     mcp_call_free(c);
 }
 

@@ -27,30 +27,50 @@ static const char mcp_sid_chars[] =
 
 /* ------------------------------------------------------------ output */
 
+/* Messages are written as text into the session's buffer and leave as
+ * one line: compact JSON escapes every newline, and the writer only puts
+ * out well-formed UTF-8, so the line needs no second check. */
+void mcp_session_send_out(mcp_session *s)
+{
+    json_t *line = json_stringn_nocheck(s->out.data, s->out.len);
+    if (!line || bus_publish_new(s->mp->ctx->bus, s->out_subject, NULL,
+                                 json_pack("{s:o}", "line", line)) != 0)
+        log_error("mcp: session %s: cannot send a message", s->sid);
+}
+
 void mcp_session_send(mcp_session *s, json_t *msg)
 {
-    if (!msg) {
-        log_error("mcp: session %s: out of memory building a message", s->sid);
-        return;
-    }
-    /* Compact JSON escapes every newline, so the message stays one line;
-     * the writer only puts out well-formed UTF-8, so the line needs no
-     * second check. */
-    size_t len;
-    char *line = bosun_json_dump(msg, 0, &len);
+    s->out.len = 0;
+    int rc = msg ? bosun_json_append(&s->out, msg, 0) : -1;
     json_decref(msg);
-    if (!line) {
+    if (rc != 0) {
         log_error("mcp: session %s: cannot serialise a message", s->sid);
         return;
     }
-    bus_publish_new(s->mp->ctx->bus, s->out_subject, NULL,
-                    json_pack("{s:o}", "line", json_stringn_nocheck(line, len)));
-    free(line);
+    mcp_session_send_out(s);
+}
+
+bool mcp_session_begin_result(mcp_session *s, const json_t *id)
+{
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
+    static const char member[] = ",\"result\":";
+    s->out.len = 0;
+    return bosun_json_append_raw(&s->out, head, sizeof head - 1) == 0 &&
+           bosun_json_append(&s->out, id, 0) == 0 &&
+           bosun_json_append_raw(&s->out, member, sizeof member - 1) == 0;
 }
 
 void mcp_session_reply(mcp_session *s, json_t *id, json_t *result)
 {
-    mcp_session_send(s, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id, "result", result));
+    bool ok = result && mcp_session_begin_result(s, id) &&
+              bosun_json_append(&s->out, result, 0) == 0 &&
+              bosun_json_append_raw(&s->out, "}", 1) == 0;
+    json_decref(result);
+    if (!ok) {
+        log_error("mcp: session %s: cannot serialise a response", s->sid);
+        return;
+    }
+    mcp_session_send_out(s);
 }
 
 static void mcp_session_verror(mcp_session *s, json_t *id, int code, const char *fmt, va_list ap)
@@ -80,19 +100,6 @@ void mcp_session_notify(mcp_session *s, const char *method, json_t *params)
     else
         json_decref(params);
     mcp_session_send(s, msg);
-}
-
-void mcp_session_event(mcp_session *s, const char *kind, json_t *data)
-{
-    if (!data)
-        return;
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "evt.run.%s.%s.%s", s->agent, s->run, kind);
-    json_object_set_new(data, "run", json_string(s->run));
-    json_object_set_new(data, "task", s->task ? json_string(s->task) : json_null());
-    json_object_set_new(data, "agent", json_string(s->agent));
-    if (bus_publish_new(s->mp->ctx->bus, subject, NULL, data) != 0)
-        log_warning("mcp: session %s: cannot publish on '%s'", s->sid, subject);
 }
 
 /* ------------------------------------------------------------ methods */
@@ -330,6 +337,8 @@ static void mcp_session_line(mcp_session *s, const char *line, size_t len)
 static void mcp_on_in(bus_t *bus, const bus_msg *msg, void *arg)
 {
     mcp_session *s = arg;
+    /* What earlier messages recorded goes before anything this one does. */
+    mcp_record_flush(s->mp);
     json_t *line = json_object_get(msg->data, "line");
     if (!json_is_string(line)) {
         log_debug("mcp: session %s: a message without a line, ignored", s->sid);
@@ -384,6 +393,16 @@ static bus_sub *mcp_session_sub(mcp_session *s, const char *what, bus_handler fn
     return bus_subscribe(s->mp->ctx->bus, subject, fn, s);
 }
 
+static void mcp_session_identity_free(mcp_session *s)
+{
+    free(s->run);
+    free(s->agent);
+    free(s->task);
+    json_decref(s->j_run);
+    json_decref(s->j_agent);
+    json_decref(s->j_task);
+}
+
 mcp_session *mcp_session_new(mcp_plugin *mp, const mcp_identity *who)
 {
     mcp_session *s = calloc(1, sizeof *s);
@@ -394,7 +413,14 @@ mcp_session *mcp_session_new(mcp_plugin *mp, const mcp_identity *who)
     s->run = strdup(who->run);
     s->agent = strdup(who->agent);
     s->task = who->task ? strdup(who->task) : NULL;
-    if (!s->run || !s->agent || (who->task && !s->task) || mcp_new_sid(s->sid) != 0) {
+    s->j_run = json_string(who->run);
+    s->j_agent = json_string(who->agent);
+    s->j_task = who->task ? json_string(who->task) : NULL;
+    int prefix =
+        snprintf(s->evt_prefix, sizeof s->evt_prefix, "evt.run.%s.%s.", who->agent, who->run);
+    if (!s->run || !s->agent || (who->task && !s->task) || !s->j_run || !s->j_agent ||
+        (who->task && !s->j_task) || prefix < 0 || (size_t)prefix >= sizeof s->evt_prefix ||
+        mcp_new_sid(s->sid) != 0) {
         log_error("mcp: cannot open a session for run %s", who->run);
         goto fail;
     }
@@ -414,9 +440,7 @@ fail:
         bus_unsubscribe(mp->ctx->bus, s->in_sub);
     if (s->closed_sub)
         bus_unsubscribe(mp->ctx->bus, s->closed_sub);
-    free(s->run);
-    free(s->agent);
-    free(s->task);
+    mcp_session_identity_free(s);
     free(s);
     return NULL;
 }
@@ -433,9 +457,8 @@ void mcp_session_free(mcp_session *s)
         s->mp->sessions = s->next;
     if (s->next)
         s->next->prev = s->prev;
-    free(s->run);
-    free(s->agent);
-    free(s->task);
+    mcp_session_identity_free(s);
+    free(s->out.data);
     free(s);
 }
 

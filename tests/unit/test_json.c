@@ -223,9 +223,17 @@ static void test_append(void **state)
     assert_int_equal(bosun_json_append(&b, one, 0), 0);
     assert_string_equal(b.data, "{\"a\":1}{\"a\":1}");
     assert_int_equal(b.len, 14);
+    assert_int_equal(bosun_json_append_string(&b, "\xff", 1, 0), -1);
+    assert_int_equal(b.len, 14);
     assert_int_equal(bosun_json_append_raw(&b, "\n", 1), 0);
     assert_string_equal(b.data, "{\"a\":1}{\"a\":1}\n");
     assert_int_equal(b.len, 15);
+    b.len = 0;
+    assert_int_equal(bosun_json_append_string(&b, "a\"\xc3\xa9\n", 5, 0), 0);
+    assert_string_equal(b.data, "\"a\\\"\xc3\xa9\\n\"");
+    b.len = 0;
+    assert_int_equal(bosun_json_append_string(&b, "\xc3\xa9", 2, BOSUN_JSON_ASCII), 0);
+    assert_string_equal(b.data, "\"\\u00E9\"");
     free(b.data);
     json_decref(one);
     json_decref(bad);
