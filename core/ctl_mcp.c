@@ -78,9 +78,9 @@ static json_t *line_json(const char *line, size_t len)
 
 static void mcp_relay_line(ctl_client *c, const char *line, size_t len)
 {
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "%s.%s.in", BOSUN_MCP_SESSION, c->mcp_session);
-    bus_publish_new(c->srv->bus, subject, NULL, json_pack("{s:o}", "line", line_json(line, len)));
+    json_t *msg = json_object();
+    json_object_set_new_nocheck(msg, "line", line_json(line, len));
+    bus_publish_new(c->srv->bus, c->mcp_in, NULL, msg);
 }
 
 /* ------------------------------------------------------------ the agent's stdout */
@@ -337,7 +337,8 @@ void mcp_close(ctl_client *c)
     c->mcp_out = NULL;
     stdio_free(c);
     free(c->mcp_session);
-    c->mcp_session = NULL;
+    free(c->mcp_in);
+    c->mcp_session = c->mcp_in = NULL;
 }
 
 static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
@@ -361,6 +362,7 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
         return;
     }
     c->mcp_session = xstrdup(session);
+    c->mcp_in = xasprintf("%s.%s.in", BOSUN_MCP_SESSION, session);
     char subject[BUS_SUBJECT_MAX];
     snprintf(subject, sizeof subject, "%s.%s.out", BOSUN_MCP_SESSION, session);
     c->mcp_out = bus_subscribe(c->srv->bus, subject, on_mcp_out, c);

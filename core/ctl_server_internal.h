@@ -50,6 +50,7 @@ struct ctl_client {
     client_request *requests;
     json_int_t next_sid;
     char *mcp_session; /* set once the connection speaks MCP */
+    char *mcp_in;      /* and its mcp.session.<SID>.in */
     bus_sub *mcp_out;
     bool mcp_opening;
     bool mcp_hand_over;         /* the open asked for the passed stdin and stdout */

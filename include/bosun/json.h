@@ -1,4 +1,8 @@
-/* bosun — compact JSON text of a jansson value, fast.
+/* bosun — JSON text to and from jansson values, fast.
+ *
+ * bosun_json_parse() takes what json_loadb(JSON_DECODE_ANY) takes and
+ * builds the same values, in one pass over the buffer instead of
+ * jansson's character-at-a-time stream.
  *
  * jansson's json_dumps() guards against cycles by printing each container's
  * address into a hash table as it descends, which makes it costly for the
@@ -50,6 +54,22 @@ int bosun_json_append_raw(bosun_json_buf *buf, const char *text, size_t len);
  * NULL, is its length), or NULL as above: a drop-in for
  * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY). */
 char *bosun_json_dump(const json_t *v, unsigned flags, size_t *len);
+
+/* Where and why a text did not parse: line and column (in characters)
+ * from 1, the byte offset, and a message. */
+typedef struct bosun_json_error {
+    int line, column;
+    size_t position;
+    char text[160];
+} bosun_json_error;
+
+/* The value of len bytes of JSON text (any value, not only objects and
+ * arrays), or NULL with err (when not NULL) filled in.  Refused as by
+ * jansson: text that is not UTF-8, \u0000 in a string, an integer that
+ * does not fit json_int_t, a real that overflows, nesting deeper than
+ * BOSUN_JSON_DEPTH_MAX, anything after the value but white space.  Of
+ * duplicate keys, the last is kept. */
+json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err);
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,8 @@
  * for everyone else.  So they are queued here, and built and published
  * just after: at the plugin's ev_prepare, which runs before the loop polls
  * again (so before anything sent after the response is read), or before
- * the next message of any session is handled, whichever comes first.  Either way they are on the bus before anything a
- * later message causes, in the order they were made, and whoever sees a
+ * the next message of any session is handled, whichever comes first.  Either way they are on the
+ * bus before anything a later message causes, in the order they were made, and whoever sees a
  * response and then asks the store still finds them (the store commits
  * what is pending before it answers).
  *

@@ -32,9 +32,14 @@ static const char mcp_sid_chars[] =
  * out well-formed UTF-8, so the line needs no second check. */
 void mcp_session_send_out(mcp_session *s)
 {
-    json_t *line = json_stringn_nocheck(s->out.data, s->out.len);
-    if (!line || bus_publish_new(s->mp->ctx->bus, s->out_subject, NULL,
-                                 json_pack("{s:o}", "line", line)) != 0)
+    json_t *msg = json_object();
+    if (!msg || json_object_set_new_nocheck(msg, "line",
+                                            json_stringn_nocheck(s->out.data, s->out.len)) != 0) {
+        json_decref(msg);
+        log_error("mcp: session %s: out of memory sending a message", s->sid);
+        return;
+    }
+    if (bus_publish_new(s->mp->ctx->bus, s->out_subject, NULL, msg) != 0)
         log_error("mcp: session %s: cannot send a message", s->sid);
 }
 
@@ -325,8 +330,8 @@ static void mcp_session_line(mcp_session *s, const char *line, size_t len)
         return mcp_session_error(s, NULL, MCP_INVALID_REQUEST,
                                  "message too large (%zu bytes; the limit is %zu)", len,
                                  s->mp->cfg.max_message_bytes);
-    json_error_t je;
-    json_t *m = json_loadb(line, len, JSON_DECODE_ANY, &je);
+    bosun_json_error je;
+    json_t *m = bosun_json_parse(line, len, &je);
     if (!m)
         return mcp_session_error(s, NULL, MCP_PARSE_ERROR, "parse error at column %d: %s",
                                  je.column, je.text);

@@ -152,7 +152,9 @@ void mcp_tool_report_status(mcp_call *c)
     /* The status event follows the result in the same turn (see
      * mcp_call.c); c is gone by then. */
     mcp_session *session = c->s;
-    json_t *status = json_pack("{s:s,s:s}", "state", state, "message", message);
+    json_t *status = json_object();
+    json_object_set_new_nocheck(status, "state", json_string(state));
+    json_object_set_new_nocheck(status, "message", json_string(message));
     char text[128];
     snprintf(text, sizeof text, "Status reported: %s", state);
     mcp_utf8_trim(text);

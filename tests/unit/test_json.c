@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,14 +241,195 @@ static void test_append(void **state)
     json_decref(wrap);
 }
 
+/* ------------------------------------------------------------ parsing */
+
+/* Both parsers must agree on text: refuse it together, or build equal
+ * values. */
+static void parse_agrees(const char *text, size_t len, bool valid)
+{
+    json_t *want = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    bosun_json_error err;
+    json_t *got = bosun_json_parse(text, len, &err);
+    if (valid) {
+        assert_non_null(want);
+        assert_non_null(got);
+        assert_true(json_equal(want, got));
+    } else {
+        assert_null(want);
+        assert_null(got);
+        assert_true(err.text[0] != '\0');
+        assert_true(err.position <= len);
+    }
+    json_decref(want);
+    json_decref(got);
+}
+
+#define ACCEPT(s) parse_agrees(s, sizeof s - 1, true)
+#define REFUSE(s) parse_agrees(s, sizeof s - 1, false)
+
+static void test_parse_valid(void **state)
+{
+    ACCEPT("{}");
+    ACCEPT("[]");
+    ACCEPT(" \t\r\n{ \"a\" : [ 1 , 2 ] } \n");
+    ACCEPT("0");
+    ACCEPT("-0");
+    ACCEPT("-0.0");
+    ACCEPT("123");
+    ACCEPT("9223372036854775807");
+    ACCEPT("-9223372036854775808");
+    ACCEPT("1.5");
+    ACCEPT("1e5");
+    ACCEPT("1E+5");
+    ACCEPT("-2.5e-3");
+    ACCEPT("1e-400"); /* underflow is a real, as with strtod */
+    ACCEPT("0.1234567890123456789012345678901234567890123456789012345678901234567890");
+    ACCEPT("true");
+    ACCEPT("false");
+    ACCEPT("null");
+    ACCEPT("\"\"");
+    ACCEPT("\"plain ascii\"");
+    ACCEPT("\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t\"");
+    ACCEPT("\"\\u00e9\\u20AC\\ud83d\\ude00\"");
+    ACCEPT("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x7f\"");
+    ACCEPT("{\"k\":1,\"k\":2}"); /* the last one is kept */
+    ACCEPT("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+           "\"report_status\",\"arguments\":{\"state\":\"working\",\"message\":\"x\"}}}");
+}
+
+static void test_parse_invalid(void **state)
+{
+    REFUSE("");
+    REFUSE("   ");
+    REFUSE("{");
+    REFUSE("[1,]");
+    REFUSE("{\"a\":1,}");
+    REFUSE("{\"a\" 1}");
+    REFUSE("{a:1}");
+    REFUSE("[1 2]");
+    REFUSE("01");
+    REFUSE("-");
+    REFUSE("-a");
+    REFUSE("1.");
+    REFUSE(".5");
+    REFUSE("1e");
+    REFUSE("1e+");
+    REFUSE("+1");
+    REFUSE("9223372036854775808");
+    REFUSE("-9223372036854775809");
+    REFUSE("1e400");
+    REFUSE("tru");
+    REFUSE("truex");
+    REFUSE("nul");
+    REFUSE("True");
+    REFUSE("\"unterminated");
+    REFUSE("\"tab\tinside\"");
+    REFUSE("\"nl\ninside\"");
+    REFUSE("\"\\x\"");
+    REFUSE("\"\\u12\"");
+    REFUSE("\"\\u0000\"");
+    REFUSE("{\"\\u0000\":1}");
+    REFUSE("\"\\ud83d\"");
+    REFUSE("\"\\ude00\"");
+    REFUSE("\"\\ud83d\\u0041\"");
+    REFUSE("\"\xc3\"");
+    REFUSE("\"\xc0\xaf\"");
+    REFUSE("\"\xed\xa0\x80\"");
+    REFUSE("\"\xff\"");
+    REFUSE("1 2");
+    REFUSE("{} x");
+    REFUSE("[\x00]");
+    REFUSE("\xef\xbb\xbf{}"); /* a byte-order mark */
+    REFUSE("'single'");
+}
+
+static void test_parse_nul_byte(void **state)
+{
+    /* A raw NUL inside a string is a control character. */
+    parse_agrees("\"a\0b\"", 5, false);
+    parse_agrees("[1]\0", 4, false);
+}
+
+static char *nested_text(int depth, bool with_value)
+{
+    char *text = malloc((size_t)depth * 2 + 2);
+    size_t n = 0;
+    for (int i = 0; i < depth; i++)
+        text[n++] = '[';
+    if (with_value)
+        text[n++] = '1';
+    for (int i = 0; i < depth; i++)
+        text[n++] = ']';
+    text[n] = '\0';
+    return text;
+}
+
+/* The depth limit falls where jansson's does. */
+static void test_parse_depth(void **state)
+{
+    const struct {
+        int depth;
+        bool with_value;
+    } cases[] = {{2047, true}, {2048, true}, {2048, false}, {2049, false}, {5000, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = nested_text(cases[i].depth, cases[i].with_value);
+        json_t *want = json_loads(text, JSON_DECODE_ANY, NULL);
+        parse_agrees(text, strlen(text), want != NULL);
+        json_decref(want);
+        free(text);
+    }
+}
+
+static void test_parse_error_position(void **state)
+{
+    bosun_json_error err;
+    assert_null(bosun_json_parse("{\"a\": tru}", 11, &err));
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 7);
+    assert_int_equal(err.position, 6);
+    assert_non_null(strstr(err.text, "invalid token"));
+    assert_null(bosun_json_parse("[1,\n \"\xc3\xa9\", x]", 13, &err));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 7);
+    /* No error structure is fine too. */
+    assert_null(bosun_json_parse("[", 1, NULL));
+}
+
+/* Random trees written by jansson read back equal. */
+static void test_parse_random_trees(void **state)
+{
+    for (int i = 0; i < 2000; i++) {
+        json_t *v = random_value(0);
+        char *text = json_dumps(v, JSON_ENCODE_ANY | (i % 2 ? JSON_ENSURE_ASCII : 0));
+        assert_non_null(text);
+        json_t *back = bosun_json_parse(text, strlen(text), NULL);
+        assert_non_null(back);
+        assert_true(json_equal(v, back));
+        parse_agrees(text, strlen(text), true);
+        json_decref(back);
+        json_decref(v);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scalars),      cmocka_unit_test(test_reals),
-        cmocka_unit_test(test_real_locale),  cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_invalid_utf8), cmocka_unit_test(test_nested_order),
-        cmocka_unit_test(test_random_trees), cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_reals),
+        cmocka_unit_test(test_real_locale),
+        cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_nested_order),
+        cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_depth),
         cmocka_unit_test(test_append),
+        cmocka_unit_test(test_parse_valid),
+        cmocka_unit_test(test_parse_invalid),
+        cmocka_unit_test(test_parse_nul_byte),
+        cmocka_unit_test(test_parse_depth),
+        cmocka_unit_test(test_parse_error_position),
+        cmocka_unit_test(test_parse_random_trees),
     };
     return RUN_TESTS(tests);
 }
