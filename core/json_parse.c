@@ -8,8 +8,10 @@
  * builds are jansson's json_loadb(JSON_DECODE_ANY): RFC 8259 JSON in
  * UTF-8, no \u0000 in strings, integers that fit json_int_t (else an
  * error, like reals that overflow), 2048 levels at most, the last of
- * duplicate keys kept.  tests/fuzz/fuzz_json_parse checks that against
- * jansson on arbitrary input. */
+ * duplicate keys kept.  The one difference: jansson overlooks a NUL byte
+ * right after a number or a literal ("4\0" is 4 to it), a NUL this
+ * parser refuses like any other stray byte.  tests/fuzz/fuzz_json_parse
+ * checks all that against jansson on arbitrary input. */
 #include "config.h"
 
 #include <errno.h>

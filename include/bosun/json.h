@@ -67,8 +67,9 @@ typedef struct bosun_json_error {
  * arrays), or NULL with err (when not NULL) filled in.  Refused as by
  * jansson: text that is not UTF-8, \u0000 in a string, an integer that
  * does not fit json_int_t, a real that overflows, nesting deeper than
- * BOSUN_JSON_DEPTH_MAX, anything after the value but white space.  Of
- * duplicate keys, the last is kept. */
+ * BOSUN_JSON_DEPTH_MAX, anything after the value but white space (also a
+ * NUL byte, which jansson overlooks after a number).  Of duplicate keys,
+ * the last is kept. */
 json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err);
 
 #ifdef __cplusplus

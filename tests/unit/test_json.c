@@ -348,6 +348,12 @@ static void test_parse_nul_byte(void **state)
     /* A raw NUL inside a string is a control character. */
     parse_agrees("\"a\0b\"", 5, false);
     parse_agrees("[1]\0", 4, false);
+    /* jansson overlooks a NUL right after a number or a literal; it is not
+     * JSON, and refused here. */
+    bosun_json_error err;
+    assert_null(bosun_json_parse("4\0", 2, &err));
+    assert_int_equal(err.position, 1);
+    assert_null(bosun_json_parse("true\0", 5, NULL));
 }
 
 static char *nested_text(int depth, bool with_value)
