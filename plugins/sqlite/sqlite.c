@@ -111,7 +111,7 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
         ok;
     /* 0 commits at the end of every loop turn; a few milliseconds let a
      * trickle of events (MCP calls, heartbeats) share commits. */
-    ok = cfg_get_duration(config, "commit_delay", 0.002, 0, 1.0, &c->commit_delay, d) && ok;
+    ok = cfg_get_duration(config, "commit_delay", 0.010, 0, 1.0, &c->commit_delay, d) && ok;
     if (!ok || !state_dir)
         return ok;
     c->path = sqlstore_resolve(state_dir, path);
