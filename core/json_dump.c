@@ -238,10 +238,10 @@ static bool put_value(bosun_json_buf *b, const json_t *v, unsigned flags, int de
     return false;
 }
 
-int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned flags)
+/* Ends an append: NUL-terminated on success, as it was on failure. */
+static int append_end(bosun_json_buf *buf, size_t start, bool ok)
 {
-    size_t start = buf->len;
-    if (!put_value(buf, v, flags, 0) || !buf_reserve(buf, 1)) {
+    if (!ok || !buf_reserve(buf, 1)) {
         buf->len = start;
         if (buf->data)
             buf->data[start] = '\0';
@@ -251,17 +251,16 @@ int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned flags)
     return 0;
 }
 
+int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned flags)
+{
+    size_t start = buf->len;
+    return append_end(buf, start, put_value(buf, v, flags, 0));
+}
+
 int bosun_json_append_string(bosun_json_buf *buf, const char *text, size_t len, unsigned flags)
 {
     size_t start = buf->len;
-    if (!put_string(buf, text, len, flags) || !buf_reserve(buf, 1)) {
-        buf->len = start;
-        if (buf->data)
-            buf->data[start] = '\0';
-        return -1;
-    }
-    buf->data[buf->len] = '\0';
-    return 0;
+    return append_end(buf, start, put_string(buf, text, len, flags));
 }
 
 int bosun_json_append_raw(bosun_json_buf *buf, const char *text, size_t len)
