@@ -26,14 +26,29 @@
 #include <bosun/codec.h>
 #include <bosun/json.h>
 
+/* Decoded strings (those with escapes) go on a scratch stack the parser
+ * owns: a key stays there while its value is parsed, and is popped once
+ * set.  Nothing per string on the C stack, which a deep text could
+ * otherwise exhaust in a thread with a small one. */
 typedef struct parser {
     const char *start, *p, *end;
     int depth;
     bosun_json_error *err;
+    char *scratch;
+    size_t scratch_len, scratch_cap;
 } parser;
 
-/* Strings up to this long are decoded on the stack. */
-#define PARSE_STACK_STRING 256
+/* A scanned string: in the input itself, or at an offset on the scratch
+ * stack (an offset, since the stack may move as it grows). */
+typedef struct scanned {
+    const char *input;
+    size_t offset, len;
+} scanned;
+
+static const char *scanned_text(const parser *ps, const scanned *str)
+{
+    return str->input ? str->input : ps->scratch + str->offset;
+}
 
 static void fail(parser *ps, const char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -155,15 +170,29 @@ static size_t unescape(parser *ps, const char **pp, char *out)
     return utf8_encode((uint32_t)cp, out);
 }
 
-/* The string whose opening quote is at ps->p: its decoded bytes in *text
- * (in the input itself when it has no escapes, else in buf or, when long,
- * in *heap, which the caller frees).  Returns false on error. */
-static bool scan_string(parser *ps, const char **text, size_t *len, char *buf, char **heap)
+static bool scratch_reserve(parser *ps, size_t more)
+{
+    if (ps->scratch_cap - ps->scratch_len >= more)
+        return true;
+    size_t cap = ps->scratch_cap ? ps->scratch_cap : 256;
+    while (cap - ps->scratch_len < more)
+        cap *= 2;
+    char *grown = realloc(ps->scratch, cap);
+    if (!grown)
+        return false;
+    ps->scratch = grown;
+    ps->scratch_cap = cap;
+    return true;
+}
+
+/* The string whose opening quote is at ps->p.  One with escapes is decoded
+ * onto the scratch stack, which the caller pops (scratch_len = offset)
+ * when done with it.  Returns false on error. */
+static bool scan_string(parser *ps, scanned *str)
 {
     const char *s = ps->p + 1, *run = s;
-    char *out = NULL;
-    size_t n = 0;
-    *heap = NULL;
+    bool decoding = false;
+    size_t base = ps->scratch_len;
     for (;;) {
         while (s < ps->end && (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x80 && *s != '"' &&
                *s != '\\')
@@ -173,9 +202,8 @@ static bool scan_string(parser *ps, const char **text, size_t *len, char *buf, c
             goto fail;
         }
         unsigned char c = (unsigned char)*s;
-        if (c == '"' && !out) {
-            *text = run;
-            *len = (size_t)(s - run);
+        if (c == '"' && !decoding) {
+            *str = (scanned){.input = run, .len = (size_t)(s - run)};
             ps->p = s + 1;
             return true;
         }
@@ -194,54 +222,47 @@ static bool scan_string(parser *ps, const char **text, size_t *len, char *buf, c
             goto fail;
         }
         /* A quote that ends an escaped string, or a backslash: the text so
-         * far goes to the output first.  Decoded text is never longer than
-         * its source. */
-        if (!out) {
-            size_t most = (size_t)(ps->end - run);
-            out = most <= PARSE_STACK_STRING ? buf : (*heap = malloc(most));
-            if (!out) {
-                fail(ps, s, "out of memory");
-                goto fail;
-            }
-        }
-        memcpy(out + n, run, (size_t)(s - run));
-        n += (size_t)(s - run);
+         * far goes onto the stack first, with room for one escape (at
+         * most 4 bytes decoded). */
+        decoding = true;
+        size_t n = (size_t)(s - run);
+        if (!scratch_reserve(ps, n + 4))
+            goto fail;
+        memcpy(ps->scratch + ps->scratch_len, run, n);
+        ps->scratch_len += n;
         if (c == '"') {
-            *text = out;
-            *len = n;
+            *str = (scanned){.offset = base, .len = ps->scratch_len - base};
             ps->p = s + 1;
             return true;
         }
         s++;
-        size_t k = unescape(ps, &s, out + n);
+        size_t k = unescape(ps, &s, ps->scratch + ps->scratch_len);
         if (k == 0)
             goto fail;
-        n += k;
+        ps->scratch_len += k;
         run = s;
     }
 fail:
-    free(*heap);
-    *heap = NULL;
+    ps->scratch_len = base;
     return false;
 }
 
 static json_t *parse_string(parser *ps)
 {
-    const char *text;
-    size_t len;
-    char buf[PARSE_STACK_STRING], *heap;
-    if (!scan_string(ps, &text, &len, buf, &heap))
+    scanned str;
+    if (!scan_string(ps, &str))
         return NULL;
-    json_t *v = json_stringn_nocheck(text, len);
-    free(heap);
-    if (!v)
-        fail(ps, ps->p, "out of memory");
+    json_t *v = json_stringn_nocheck(scanned_text(ps, &str), str.len);
+    if (!str.input)
+        ps->scratch_len = str.offset;
     return v;
 }
 
 /* ------------------------------------------------------------ numbers */
 
-static json_t *parse_number(parser *ps)
+/* Not inlined: its buffer would otherwise sit in every level of a deep
+ * text's recursion. */
+__attribute__((noinline)) static json_t *parse_number(parser *ps)
 {
     const char *s = ps->p, *digits;
     bool negative = s < ps->end && *s == '-';
@@ -309,19 +330,21 @@ static json_t *parse_number(parser *ps)
     /* strtod wants a terminated string: the token is copied out. */
     size_t n = (size_t)(s - token);
     char small[64], *text = n < sizeof small ? small : malloc(n + 1);
-    if (!text) {
-        fail(ps, token, "out of memory");
+    if (!text)
         return NULL;
-    }
     memcpy(text, token, n);
     text[n] = '\0';
     errno = 0;
-    double d = strtod(text, NULL);
+    char *stop;
+    double d = strtod(text, &stop);
     bool overflow = errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+    /* Under a locale whose decimal point is not '.', strtod stops short:
+     * refused rather than read wrong. */
+    bool whole = stop == text + n;
     if (text != small)
         free(text);
-    if (overflow) {
-        fail(ps, token, "real number overflow");
+    if (overflow || !whole) {
+        fail(ps, token, overflow ? "real number overflow" : "cannot read a real number here");
         return NULL;
     }
     return json_real(d);
@@ -332,10 +355,8 @@ static json_t *parse_number(parser *ps)
 static json_t *parse_object(parser *ps)
 {
     json_t *object = json_object();
-    if (!object) {
-        fail(ps, ps->p, "out of memory");
+    if (!object)
         return NULL;
-    }
     ps->p++; /* { */
     skip_space(ps);
     if (ps->p < ps->end && *ps->p == '}') {
@@ -347,31 +368,23 @@ static json_t *parse_object(parser *ps)
             fail(ps, ps->p, "string or '}' expected");
             goto fail;
         }
-        const char *key_at = ps->p, *key;
-        size_t key_len;
-        char buf[PARSE_STACK_STRING], *heap;
-        if (!scan_string(ps, &key, &key_len, buf, &heap))
+        /* No NUL can be in a key: raw ones and \u0000 are refused. */
+        scanned key;
+        if (!scan_string(ps, &key))
             goto fail;
-        if (memchr(key, '\0', key_len)) {
-            free(heap);
-            fail(ps, key_at, "NUL byte in object key not supported");
-            goto fail;
-        }
         skip_space(ps);
-        if (ps->p >= ps->end || *ps->p != ':') {
-            free(heap);
+        json_t *value = NULL;
+        if (ps->p >= ps->end || *ps->p != ':')
             fail(ps, ps->p, "':' expected");
+        else
+            ps->p++, value = parse_value(ps);
+        int rc = value
+                     ? json_object_setn_new_nocheck(object, scanned_text(ps, &key), key.len, value)
+                     : -1;
+        if (!key.input)
+            ps->scratch_len = key.offset;
+        if (rc != 0)
             goto fail;
-        }
-        ps->p++;
-        json_t *value = parse_value(ps);
-        int rc = value ? json_object_setn_new_nocheck(object, key, key_len, value) : -1;
-        free(heap);
-        if (rc != 0) {
-            if (value)
-                fail(ps, key_at, "out of memory");
-            goto fail;
-        }
         skip_space(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
@@ -393,10 +406,8 @@ fail:
 static json_t *parse_array(parser *ps)
 {
     json_t *array = json_array();
-    if (!array) {
-        fail(ps, ps->p, "out of memory");
+    if (!array)
         return NULL;
-    }
     ps->p++; /* [ */
     skip_space(ps);
     if (ps->p < ps->end && *ps->p == ']') {
@@ -406,8 +417,6 @@ static json_t *parse_array(parser *ps)
     for (;;) {
         json_t *value = parse_value(ps);
         if (!value || json_array_append_new(array, value) != 0) {
-            if (value)
-                fail(ps, ps->p, "out of memory");
             json_decref(array);
             return NULL;
         }
@@ -476,6 +485,11 @@ static json_t *parse_value(parser *ps)
         fail(ps, ps->p, "unexpected token '%c'", c), v = NULL;
     else
         fail(ps, ps->p, "invalid token"), v = NULL;
+    /* A NULL without an error of its own is jansson or the scratch stack
+     * out of memory (fail keeps the first error, so this adds nothing
+     * after a real one). */
+    if (!v)
+        fail(ps, ps->p, "out of memory");
     ps->depth--;
     return v;
 }
@@ -486,6 +500,7 @@ json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err)
         memset(err, 0, sizeof *err);
     parser ps = {.start = text, .p = text, .end = text + len, .err = err};
     json_t *v = parse_value(&ps);
+    free(ps.scratch);
     if (!v)
         return NULL;
     skip_space(&ps);
