@@ -8,11 +8,6 @@
 
 #include <bosun/bosun.h>
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static bool exec_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
 {
     const cfg_node *cmd = cfg_get(agent, "command");
@@ -37,18 +32,24 @@ static int exec_build_launch(void *state, const bosun_run_info *run, bosun_launc
     const char **cmd = NULL;
     if (!cfg_get_strlist(run->config, "command", &cmd, NULL) || !cmd || !cmd[0]) {
         free(cmd);
-        *error = dup_or_null("no command configured");
+        *error = strdup("no command configured");
         return -1;
     }
     size_t n = 0;
     while (cmd[n])
         n++;
     out->argv = calloc(n + 1, sizeof *out->argv);
-    for (size_t i = 0; out->argv && i < n; i++)
-        out->argv[i] = strdup(cmd[i]);
+    bool copied = out->argv != NULL;
+    for (size_t i = 0; copied && i < n; i++)
+        copied = (out->argv[i] = strdup(cmd[i])) != NULL;
     free(cmd);
-    if (!out->argv) {
-        *error = dup_or_null("out of memory");
+    if (!copied) {
+        /* Never a shortened command: all of it or nothing. */
+        for (size_t i = 0; out->argv && i < n; i++)
+            free(out->argv[i]);
+        free(out->argv);
+        out->argv = NULL;
+        *error = strdup("out of memory");
         return -1;
     }
     return 0;

@@ -259,7 +259,8 @@ bool mcp_tool_check_args(mcp_plugin *mp, const mcp_tool *t, json_t *args, char *
         return false;
     }
     bool ok = mcp_schema_check(*schema, args, NULL, err, size);
-    mcp_utf8_trim(err);
+    if (!ok) /* err is only written on failure */
+        mcp_utf8_trim(err);
     return ok;
 }
 

@@ -497,17 +497,19 @@ void mcp_tool_link_pr(mcp_call *c)
     char url[256], subject[BUS_SUBJECT_MAX];
     snprintf(url, sizeof url, "https://github.com/%s/%s/pull/%lld", pr.owner, pr.repo, pr.number);
     snprintf(subject, sizeof subject, "evt.pr.%s.linked", c->s->task);
-    json_t *link =
-        json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "task", c->s->task, "run", c->s->run, "url", url,
-                  "owner", pr.owner, "repo", pr.repo, "number", (json_int_t)pr.number);
-    /* The bus keeps the event object until delivery: answer with a copy. */
-    json_t *out = json_deep_copy(link);
-    if (!out || bus_publish_new(c->s->mp->ctx->bus, subject, NULL, link) != 0) {
+    /* The event, and the result without task and run: two objects, as the
+     * bus keeps the event until delivery. */
+    json_int_t number = (json_int_t)pr.number;
+    json_t *link = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "task", c->s->task, "run", c->s->run,
+                             "url", url, "owner", pr.owner, "repo", pr.repo, "number", number);
+    json_t *out = json_pack("{s:s,s:s,s:s,s:I}", "url", url, "owner", pr.owner, "repo", pr.repo,
+                            "number", number);
+    if (!link || !out || bus_publish_new(c->s->mp->ctx->bus, subject, NULL, link) != 0) {
+        if (!out)
+            json_decref(link);
         json_decref(out);
         return mcp_call_error(c, MCP_INTERNAL_ERROR, "cannot record the pull request");
     }
-    json_object_del(out, "task");
-    json_object_del(out, "run");
     char text[512];
     snprintf(text, sizeof text, "Linked %s to task %s.", url, c->s->task);
     mcp_call_result(c, text, out);
