@@ -49,4 +49,4 @@ for _ in $(seq 1 100); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
 run=$(ctl task create --title bench --agent idle --json | sed -n 's/.*"run": *"\([0-9A-Z]*\)".*/\1/p')
 [ -n "$run" ] || { echo "bench_mcp: could not start a run" >&2; cat "$T/bosund.log" >&2; exit 1; }
 echo "MCP round trip, ${CALLS} sequential tools/call after 100 warm-up calls (official SDK client, node $(node --version))"
-(cd "$M" && node bench_mcp.mjs "$RUNDIR/runs/$run/mcp.json" "$CALLS" 100)
+(cd "$M" && timeout 1200 node bench_mcp.mjs "$RUNDIR/runs/$run/mcp.json" "$CALLS" 100)

@@ -92,10 +92,13 @@ start_daemon() {
     fi
 }
 
-# stop_daemon: SIGTERM and wait; the exit status is left in DAEMON_STATUS.
+# stop_daemon: SIGTERM and wait, 30 s at most before SIGKILL (a hung stop
+# then shows as status 137); the exit status is left in DAEMON_STATUS.
 # (Not in a $(...) subshell: only this shell can wait for its child.)
 stop_daemon() {
     kill -TERM "$DAEMON_PID"
+    for _i in $(seq 1 300); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$DAEMON_PID" 2>/dev/null
     wait "$DAEMON_PID"
     DAEMON_STATUS=$?
     DAEMON_PID=

@@ -108,7 +108,7 @@ like "the cancelled call is recorded" "$(ctl events --subject "evt.run.idle.$run
 
 # --- the tool set changes on reload: connected clients are told
 ready="$T/lc.ready"; reloaded="$T/lc.reloaded"
-TAP_OFFSET=$_n node "$M/list_changed_test.mjs" "$cfgA" "$ready" "$reloaded" >"$T/lc.tap" 2>"$T/node.err" &
+TAP_OFFSET=$_n timeout 120 node "$M/list_changed_test.mjs" "$cfgA" "$ready" "$reloaded" >"$T/lc.tap" 2>"$T/node.err" &
 LCPID=$!
 wait_for 20 test -e "$ready"
 printf 'mcp:\n  tools: [get_task, report_status]\n' >> "$T/bosun.yaml"
