@@ -251,6 +251,8 @@ static int mcp_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, v
 static int mcp_start(void *state, cfg_diag *d)
 {
     mcp_plugin *mp = state;
+    if (mcp_tool_schemas_load(mp, d) != 0)
+        return -1;
     mp->open_sub = bus_subscribe(mp->ctx->bus, BOSUN_MCP_OPEN, mcp_on_open, mp);
     if (!mp->open_sub) {
         cfg_error(d, NULL, "mcp: cannot subscribe to %s", BOSUN_MCP_OPEN);

@@ -73,8 +73,9 @@ typedef struct mcp_plugin {
     bus_sub *open_sub;
     mcp_open *opens; /* cmd.mcp.open requests waiting for the token check */
     mcp_session *sessions;
-    json_t *input_schemas[MCP_TOOL_COUNT]; /* parsed once, for checking arguments */
-    mcp_record *records, *records_tail;    /* events waiting to be published */
+    json_t *input_schemas[MCP_TOOL_COUNT]; /* parsed once at start */
+    json_t *output_schemas[MCP_TOOL_COUNT];
+    mcp_record *records, *records_tail; /* events waiting to be published */
     ev_prepare records_prepare;
 } mcp_plugin;
 
@@ -199,6 +200,8 @@ const mcp_tool *mcp_tool_find(const char *name);
 json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t);
 /* Whether the arguments fit the tool's input schema; else a message in err. */
 bool mcp_tool_check_args(mcp_plugin *mp, const mcp_tool *t, json_t *args, char *err, size_t size);
+/* Parses every tool's schemas (at start); -1 with the error in d. */
+int mcp_tool_schemas_load(mcp_plugin *mp, cfg_diag *d);
 void mcp_tool_schemas_free(mcp_plugin *mp);
 
 /* mcp_tools.c */

@@ -93,52 +93,37 @@ static void mcp_call_free(mcp_call *c)
     free(c);
 }
 
-static json_t *mcp_text_content(const char *text)
-{
-    return json_pack("[{s:s,s:s}]", "type", "text", "text", text);
-}
-
-/* {"content":[{"type":"text","text":TEXT}],"isError":false,
+/* {"content":[{"type":"text","text":TEXT}],"isError":IS_ERROR,
  * "structuredContent":STRUCTURED}, written straight into the response:
  * this is the answer to nearly every call, so it skips building the
- * object only to write it out. */
-static bool mcp_append_result(bosun_json_buf *out, const char *text, const json_t *structured)
+ * object only to write it out.  Without a text, the structured content's
+ * JSON is the text too: written once, used twice. */
+static bool mcp_append_result(bosun_json_buf *out, const char *text, const json_t *structured,
+                              bool is_error)
 {
     static const char head[] = "{\"content\":[{\"type\":\"text\",\"text\":";
-    static const char tail[] = "}],\"isError\":false";
     static const char member[] = ",\"structuredContent\":";
-    if (bosun_json_append_raw(out, head, sizeof head - 1) != 0)
-        return false;
-    size_t text_at = out->len;
-    if (text) {
-        if (bosun_json_append_string(out, text, strlen(text), 0) != 0)
-            return false;
-    } else if (structured) {
-        /* The structured content as text: written out, then quoted. */
-        if (bosun_json_append(out, structured, 0) != 0)
-            return false;
-        size_t n = out->len - text_at;
-        char *copy = strndup(out->data + text_at, n);
-        out->len = text_at;
-        int rc = copy ? bosun_json_append_string(out, copy, n, 0) : -1;
-        free(copy);
-        if (rc != 0)
-            return false;
-    } else if (bosun_json_append_raw(out, "\"\"", 2) != 0) {
-        return false;
-    }
-    if (bosun_json_append_raw(out, tail, sizeof tail - 1) != 0)
-        return false;
-    if (structured && (bosun_json_append_raw(out, member, sizeof member - 1) != 0 ||
-                       bosun_json_append(out, structured, 0) != 0))
-        return false;
-    return bosun_json_append_raw(out, "}}", 2) == 0;
+    const char *tail = is_error ? "}],\"isError\":true" : "}],\"isError\":false";
+    size_t dumped_len = 0;
+    char *dumped = structured ? bosun_json_dump(structured, 0, &dumped_len) : NULL;
+    bool ok = (!structured || dumped) && bosun_json_append_raw(out, head, sizeof head - 1) == 0;
+    if (ok && (text || dumped))
+        ok = bosun_json_append_string(out, text ? text : dumped, text ? strlen(text) : dumped_len,
+                                      0) == 0;
+    else if (ok)
+        ok = bosun_json_append_raw(out, "\"\"", 2) == 0;
+    ok = ok && bosun_json_append_raw(out, tail, strlen(tail)) == 0;
+    if (ok && dumped)
+        ok = bosun_json_append_raw(out, member, sizeof member - 1) == 0 &&
+             bosun_json_append_raw(out, dumped, dumped_len) == 0;
+    free(dumped);
+    return ok && bosun_json_append_raw(out, "}}", 2) == 0;
 }
 
 void mcp_call_result(mcp_call *c, const char *text, json_t *structured)
 {
-    bool ok =
-        mcp_session_begin_result(c->s, c->id) && mcp_append_result(&c->s->out, text, structured);
+    bool ok = mcp_session_begin_result(c->s, c->id) &&
+              mcp_append_result(&c->s->out, text, structured, false);
     json_decref(structured);
     if (!ok)
         return mcp_call_error(c, MCP_INTERNAL_ERROR, "cannot write the result");
@@ -155,8 +140,10 @@ void mcp_call_fail(mcp_call *c, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     mcp_utf8_trim(text);
-    mcp_session_reply(c->s, c->id,
-                      json_pack("{s:o,s:b}", "content", mcp_text_content(text), "isError", 1));
+    if (mcp_session_begin_result(c->s, c->id) && mcp_append_result(&c->s->out, text, NULL, true))
+        mcp_session_send_out(c->s);
+    else
+        log_error("mcp: session %s: cannot write an error result", c->s->sid);
     json_t *message = json_string(text);
     mcp_record_tool_call(c, "error", true, message);
     json_decref(message);

@@ -215,32 +215,50 @@ const mcp_tool *mcp_tool_find(const char *name)
     return NULL;
 }
 
-static json_t *mcp_schema(const mcp_tool *t, const char *text)
+static json_t *mcp_schema(const mcp_tool *t, const char *text, cfg_diag *d)
 {
-    json_error_t je;
-    json_t *schema = json_loads(text, 0, &je);
-    if (!schema)
-        log_error("mcp: tool %s: bad schema at column %d: %s", t->name, je.column, je.text);
+    bosun_json_error je;
+    json_t *schema = bosun_json_parse(text, strlen(text), &je);
+    if (!json_is_object(schema)) {
+        json_decref(schema);
+        cfg_error(d, NULL, "mcp: tool %s: bad schema at column %d: %s", t->name, je.column,
+                  je.text[0] ? je.text : "not an object");
+        return NULL;
+    }
     return schema;
 }
 
-/* The cap of wait_seconds is configuration: say it where clients read. */
-static void mcp_describe_wait(const mcp_plugin *mp, json_t *input)
+int mcp_tool_schemas_load(mcp_plugin *mp, cfg_diag *d)
 {
+    for (size_t i = 0; i < MCP_TOOL_COUNT; i++) {
+        mp->input_schemas[i] = mcp_schema(&mcp_tools[i], mcp_tools[i].input_schema, d);
+        mp->output_schemas[i] = mcp_schema(&mcp_tools[i], mcp_tools[i].output_schema, d);
+        if (!mp->input_schemas[i] || !mp->output_schemas[i])
+            return -1;
+    }
+    return 0;
+}
+
+/* The cap of wait_seconds is configuration: say it where clients read,
+ * in a copy of the schema. */
+static json_t *mcp_describe_wait(const mcp_plugin *mp, const json_t *schema)
+{
+    json_t *input = json_deep_copy(schema);
     json_t *wait = json_object_get(json_object_get(input, "properties"), "wait_seconds");
     char text[160];
     snprintf(text, sizeof text,
              "how long to wait for the answer, in seconds (not blocking only; at most %g)",
              mp->cfg.max_wait_seconds);
     json_object_set_new(wait, "description", json_string(text));
+    return input;
 }
 
 json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t)
 {
-    json_t *input = mcp_schema(t, t->input_schema);
-    json_t *output = mcp_schema(t, t->output_schema);
-    if (t->id == MCP_TOOL_REQUEST_INPUT)
-        mcp_describe_wait(mp, input);
+    json_t *input = t->id == MCP_TOOL_REQUEST_INPUT
+                        ? mcp_describe_wait(mp, mp->input_schemas[t->id])
+                        : json_incref(mp->input_schemas[t->id]);
+    json_t *output = json_incref(mp->output_schemas[t->id]);
     return json_pack("{s:s,s:s,s:s,s:o,s:o,s:{s:b,s:b,s:b}}", "name", t->name, "title", t->title,
                      "description", t->description, "inputSchema", input, "outputSchema", output,
                      "annotations", "readOnlyHint", t->read_only, "destructiveHint", 0,
@@ -249,16 +267,7 @@ json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t)
 
 bool mcp_tool_check_args(mcp_plugin *mp, const mcp_tool *t, json_t *args, char *err, size_t size)
 {
-    /* Every call is checked: parsing the schema text each time cost more
-     * than the check itself. */
-    json_t **schema = &mp->input_schemas[t->id];
-    if (!*schema)
-        *schema = mcp_schema(t, t->input_schema);
-    if (!*schema) {
-        snprintf(err, size, "the server cannot read its own schema");
-        return false;
-    }
-    bool ok = mcp_schema_check(*schema, args, NULL, err, size);
+    bool ok = mcp_schema_check(mp->input_schemas[t->id], args, NULL, err, size);
     if (!ok) /* err is only written on failure */
         mcp_utf8_trim(err);
     return ok;
@@ -268,6 +277,7 @@ void mcp_tool_schemas_free(mcp_plugin *mp)
 {
     for (size_t i = 0; i < MCP_TOOL_COUNT; i++) {
         json_decref(mp->input_schemas[i]);
-        mp->input_schemas[i] = NULL;
+        json_decref(mp->output_schemas[i]);
+        mp->input_schemas[i] = mp->output_schemas[i] = NULL;
     }
 }
