@@ -132,12 +132,25 @@ static void drain_lines(char *buf, size_t *len)
     *len -= n;
 }
 
-static int relay(int sock)
+static int relay(ctl_conn *conn)
 {
+    int sock = ctl_fd(conn);
     char *in = xmalloc(65536), *from = xmalloc(65536);
     size_t in_len = 0, in_cap = 65536, from_len = 0, from_cap = 65536;
     bool stdin_open = true;
     int rc = 0;
+    /* What the call read past its response came from the daemon first. */
+    size_t early;
+    const char *buffered = ctl_buffered(conn, &early);
+    if (early > 0) {
+        while (from_cap < early)
+            from_cap *= 2;
+        from = xrealloc(from, from_cap);
+        memcpy(from, buffered, early);
+        from_len = early;
+        ctl_consume(conn, early);
+        drain_lines(from, &from_len);
+    }
     for (;;) {
         struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
         if (poll(fds, stdin_open ? 2 : 1, -1) < 0) {
@@ -269,5 +282,5 @@ int cmd_mcp(ctl_conn *conn, const opts *o, int argc, char **argv)
     }
     bool handed_over = json_is_true(json_object_get(json_object_get(resp, "result"), "stdio"));
     json_decref(resp);
-    return handed_over ? serve_handover(conn) : relay(ctl_fd(conn));
+    return handed_over ? serve_handover(conn) : relay(conn);
 }

@@ -54,6 +54,20 @@ int ctl_fd(const ctl_conn *c)
     return c->fd;
 }
 
+const char *ctl_buffered(const ctl_conn *c, size_t *len)
+{
+    *len = c->len;
+    return c->buf;
+}
+
+void ctl_consume(ctl_conn *c, size_t n)
+{
+    if (n > c->len)
+        n = c->len;
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
 void ctl_close(ctl_conn *c)
 {
     if (!c)

@@ -22,6 +22,12 @@ int ctl_write_all(int fd, const char *p, size_t n);
 
 /* The socket, for a caller that relays raw lines (bosunctl mcp). */
 int ctl_fd(const ctl_conn *c);
+/* Bytes already read from the socket but not yet taken as lines (those
+ * that followed a response, say): a caller that goes on to read the socket
+ * itself handles these first, then drops them with ctl_consume. */
+const char *ctl_buffered(const ctl_conn *c, size_t *len);
+/* Drops the first n (at most the buffered length) of those bytes. */
+void ctl_consume(ctl_conn *c, size_t n);
 
 /* Sends req (borrowed) with a fresh "id" and returns the response object
  * with that id; stream messages that arrive meanwhile are kept for
