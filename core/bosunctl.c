@@ -119,6 +119,13 @@ static int connect_daemon(const opts *o, ctl_conn **conn)
     return die(EX_UNAVAILABLE_, "%s", err);
 }
 
+int die_error(const json_t *error)
+{
+    const char *code = json_string_value(json_object_get(error, "code"));
+    const char *msg = json_string_value(json_object_get(error, "message"));
+    return die(1, "%s (%s)", msg ? msg : "request failed", code ? code : "error");
+}
+
 /* Sends one request and returns its result, or NULL after printing the error
  * (and setting *rc). */
 json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
@@ -136,13 +143,11 @@ json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
         return result;
     }
     json_t *e = json_object_get(resp, "error");
-    const char *code = json_string_value(json_object_get(e, "code"));
-    const char *msg = json_string_value(json_object_get(e, "message"));
     json_t *details = json_object_get(e, "details");
     size_t i;
     json_t *v;
-    json_array_foreach(details, i, v) fprintf(stderr, "%s\n", json_string_value(v));
-    *rc = die(1, "%s (%s)", msg ? msg : "request failed", code ? code : "error");
+    json_array_foreach(details, i, v) fprintf(stderr, "%s\n", json_string_value(v) ?: "");
+    *rc = die_error(e);
     json_decref(resp);
     return NULL;
 }

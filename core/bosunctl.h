@@ -40,6 +40,8 @@ extern volatile sig_atomic_t interrupted;
 
 /* Prints "bosunctl: message" to stderr and returns code. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* die(1, ...) with an error's "message (code)"; either may be missing. */
+int die_error(const json_t *error);
 /* Sends req (stolen) and returns the response's result, or NULL after
  * printing the error (*rc set). */
 json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc);

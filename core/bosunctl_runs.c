@@ -28,8 +28,7 @@ json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeo
     json_decref(r);
     json_t *e = json_object_get(d, "error");
     if (e) {
-        *rc = die(1, "%s (%s)", json_string_value(json_object_get(e, "message")),
-                  json_string_value(json_object_get(e, "code")));
+        *rc = die_error(e);
         json_decref(d);
         return NULL;
     }
@@ -71,7 +70,7 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
     json_array_foreach(rows, i, row)
     {
         char agent[96], pid[24], up[32], restarts[24], ex[48];
-        const char *name = json_string_value(json_object_get(row, "agent"));
+        const char *name = json_string_value(json_object_get(row, "agent")) ?: "-";
         long long inst = json_integer_value(json_object_get(row, "instance"));
         if (inst > 0)
             snprintf(agent, sizeof agent, "%s:%lld", name, inst);
@@ -157,7 +156,7 @@ int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (o->json)
         print_json(d);
     else
-        puts(json_string_value(json_object_get(d, "run")));
+        puts(json_string_value(json_object_get(d, "run")) ?: "");
     json_decref(d);
     return 0;
 }
@@ -179,9 +178,10 @@ static int stop_like(ctl_conn *conn, const opts *o, int argc, char **argv, const
         size_t i;
         json_t *id;
         json_t *ids = json_object_get(d, verb);
-        if (json_object_get(d, "run")) /* a restart that started a new run */
-            printf("started %s\n", json_string_value(json_object_get(d, "run")));
-        json_array_foreach(ids, i, id) printf("%s %s\n", verb, json_string_value(id));
+        const char *run = json_string_value(json_object_get(d, "run"));
+        if (run) /* a restart that started a new run */
+            printf("started %s\n", run);
+        json_array_foreach(ids, i, id) printf("%s %s\n", verb, json_string_value(id) ?: "");
         if (json_is_array(ids) && json_array_size(ids) == 0)
             printf("nothing was running\n");
     }
@@ -290,7 +290,7 @@ static void print_event(json_t *ev, const opts *o)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
     char *data = json_dumps(json_object_get(ev, "data"), JSON_COMPACT | JSON_ENCODE_ANY);
     printf("%" JSON_INTEGER_FORMAT " %s %s %s\n", json_integer_value(json_object_get(ev, "seq")),
-           when, json_string_value(json_object_get(ev, "subject")), data ? data : "null");
+           when, json_string_value(json_object_get(ev, "subject")) ?: "", data ? data : "null");
     free(data);
 }
 
@@ -315,15 +315,16 @@ int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv)
 static void print_log_line(json_t *ev, const opts *o)
 {
     json_t *d = json_object_get(ev, "data");
-    const char *kind = strrchr(json_string_value(json_object_get(ev, "subject")), '.');
+    const char *subject = json_string_value(json_object_get(ev, "subject"));
+    const char *kind = subject ? strrchr(subject, '.') : NULL;
     if (!kind || strcmp(kind, ".output") != 0)
         return;
     if (o->json) {
         print_json(ev);
         return;
     }
-    FILE *out =
-        strcmp(json_string_value(json_object_get(d, "stream")), "stderr") == 0 ? stderr : stdout;
+    const char *stream = json_string_value(json_object_get(d, "stream"));
+    FILE *out = stream && strcmp(stream, "stderr") == 0 ? stderr : stdout;
     const char *text = json_string_value(json_object_get(d, "text"));
     if (text) {
         fputs(text, out);
