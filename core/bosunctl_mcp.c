@@ -63,7 +63,9 @@ static char *read_token(const char *file, char *err, size_t err_size)
         snprintf(err, err_size, "the token file %s is empty", file);
         return NULL;
     }
-    return xstrdup(buf);
+    char *token = xstrdup(buf);
+    explicit_bzero(buf, sizeof buf);
+    return token;
 }
 
 /* Without a session every request gets the reason as a JSON-RPC error, so
