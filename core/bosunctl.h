@@ -49,9 +49,11 @@ json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc);
  * error (*rc set) -- also when the reply carries {"error": ...}. */
 json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeout, int *rc);
 void print_json(json_t *v);
-/* A prompt from a file ("-": stdin): at most 1 MiB, no NUL; NULL after
- * printing why (*rc set). */
-char *read_prompt_file(const char *path, int *rc);
+/* The prompt given by --prompt or --prompt-file (a file, "-" for stdin:
+ * at most 1 MiB, no NUL), as a JSON string in *prompt (NULL when neither
+ * is given).  Returns 0, or an exit code after printing why: both options
+ * given, the file cannot be read, or the text is not UTF-8. */
+int prompt_option(const opts *o, json_t **prompt);
 
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);

@@ -102,7 +102,8 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
 
 /* ------------------------------------------------------------ start/stop */
 
-char *read_prompt_file(const char *path, int *rc)
+/* The file's text ("-": stdin), or NULL after printing why (*rc set). */
+static char *read_prompt_file(const char *path, int *rc)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f) {
@@ -111,8 +112,15 @@ char *read_prompt_file(const char *path, int *rc)
     }
     char *buf = xmalloc(PROMPT_MAX + 2);
     size_t n = fread(buf, 1, PROMPT_MAX + 1, f);
+    bool failed = ferror(f);
+    int read_errno = errno;
     if (f != stdin)
         fclose(f);
+    if (failed) {
+        free(buf);
+        *rc = die(EX_USAGE_, "--prompt-file: cannot read %s: %s", path, strerror(read_errno));
+        return NULL;
+    }
     if (n > PROMPT_MAX) {
         free(buf);
         *rc = die(EX_USAGE_, "--prompt-file: %s is over %d bytes", path, PROMPT_MAX);
@@ -127,29 +135,38 @@ char *read_prompt_file(const char *path, int *rc)
     return buf;
 }
 
+int prompt_option(const opts *o, json_t **prompt)
+{
+    *prompt = NULL;
+    if (o->prompt && o->prompt_file)
+        return die(EX_USAGE_, "--prompt and --prompt-file exclude each other");
+    if (!o->prompt && !o->prompt_file)
+        return 0;
+    int rc = 0;
+    char *text = o->prompt_file ? read_prompt_file(o->prompt_file, &rc) : NULL;
+    if (o->prompt_file && !text)
+        return rc;
+    *prompt = json_string(text ? text : o->prompt);
+    free(text);
+    if (!*prompt)
+        return die(EX_USAGE_, "the prompt is not valid UTF-8");
+    return 0;
+}
+
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 1)
         return die(EX_USAGE_, "usage: bosunctl start AGENT [--task ID] [--prompt TEXT | "
                               "--prompt-file FILE]");
-    if (o->prompt && o->prompt_file)
-        return die(EX_USAGE_, "--prompt and --prompt-file exclude each other");
-    int rc = 0;
-    char *prompt = o->prompt_file ? read_prompt_file(o->prompt_file, &rc) : NULL;
-    if (o->prompt_file && !prompt)
+    json_t *prompt;
+    int rc = prompt_option(o, &prompt);
+    if (rc)
         return rc;
     json_t *req = json_pack("{s:s}", "agent", argv[0]);
     if (o->task)
         json_object_set_new(req, "task", json_string(o->task));
-    if (o->prompt || prompt) {
-        json_t *p = json_string(prompt ? prompt : o->prompt);
-        free(prompt);
-        if (!p) {
-            json_decref(req);
-            return die(EX_USAGE_, "the prompt is not valid UTF-8");
-        }
-        json_object_set_new(req, "prompt", p);
-    }
+    if (prompt)
+        json_object_set_new(req, "prompt", prompt);
     json_t *d = bus_call(conn, "cmd.proc.start", req, o->timeout_set ? o->timeout : 30, &rc);
     if (!d)
         return rc;

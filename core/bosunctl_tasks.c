@@ -36,17 +36,13 @@ static int task_create(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (argc != 0 || !o->title)
         return die(EX_USAGE_, "usage: bosunctl task create --title T [--prompt P | --prompt-file "
                               "F] [--agent A]");
-    if (o->prompt && o->prompt_file)
-        return die(EX_USAGE_, "--prompt and --prompt-file exclude each other");
-    int rc = 0;
-    char *prompt = o->prompt_file ? read_prompt_file(o->prompt_file, &rc) : NULL;
-    if (o->prompt_file && !prompt)
+    json_t *prompt;
+    int rc = prompt_option(o, &prompt);
+    if (rc)
         return rc;
     json_t *req = json_pack("{s:s}", "title", o->title);
-    const char *p = prompt ? prompt : o->prompt;
-    if (p)
-        json_object_set_new(req, "prompt", json_string(p));
-    free(prompt);
+    if (prompt)
+        json_object_set_new(req, "prompt", prompt);
     if (o->agent)
         json_object_set_new(req, "agent", json_string(o->agent));
     const char *user = getenv("USER");
