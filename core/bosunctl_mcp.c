@@ -16,7 +16,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +24,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bosun/json.h>
+
 #define MCP_UNAUTHORIZED (-32001)
 #define LINE_MAX_BYTES   (8 * 1024 * 1024)
 
 static void emit(json_t *msg)
 {
-    char *s = json_dumps(msg, JSON_COMPACT);
+    size_t len;
+    char *s = bosun_json_dump(msg, 0, &len);
     json_decref(msg);
     if (!s)
         return;
-    fputs(s, stdout);
+    fwrite(s, 1, len, stdout);
     fputc('\n', stdout);
     fflush(stdout);
     free(s);
@@ -114,9 +116,10 @@ static int forward(int fd, const char *line, size_t len)
     json_t *file = mcp_path_read(path);
     mcp_path_apply(msg, file);
     json_decref(file);
-    char *text = json_dumps(msg, JSON_COMPACT);
+    size_t text_len;
+    char *text = bosun_json_dump(msg, 0, &text_len);
     json_decref(msg);
-    int rc = text ? write_line(fd, text, strlen(text)) : write_line(fd, line, len);
+    int rc = text ? write_line(fd, text, text_len) : write_line(fd, line, len);
     free(text);
     return rc;
 }

@@ -135,9 +135,8 @@ static void show_task_text(json_t *t, json_t *runs, json_t *inputs, json_t *arts
     json_t *v;
     printf("\nruns:\n");
     json_array_foreach(runs, i, v)
-        printf("  %s  %-13s %s%s%s\n", str(v, "run"), str(v, "state"),
-               str(v, "resumed_from") ? "resumed from " : "", str(v, "resumed_from") ?: "",
-               str(v, "status_message") ? "" : "");
+        printf("  %s  %-13s %s%s\n", str(v, "run"), str(v, "state"),
+               str(v, "resumed_from") ? "resumed from " : "", str(v, "resumed_from") ?: "");
     printf("\nquestions:\n");
     json_array_foreach(inputs, i, v)
     {

@@ -25,12 +25,12 @@
 #include <unistd.h>
 
 #include <bosun/codec.h>
+#include <bosun/json.h>
 #include <bosun/log.h>
 #include <bosun/task.h>
 
 #include "ctl_server_internal.h"
 #include "mcp_path.h"
-#include "proc_output.h"
 #include "util.h"
 
 struct ctl_mcp_stdio {
@@ -137,14 +137,14 @@ static void stdio_queue_line(ctl_mcp_stdio *io, const char *line, size_t len)
 static void on_mcp_out(bus_t *bus, const bus_msg *m, void *arg)
 {
     ctl_client *c = arg;
-    const char *line = json_string_value(json_object_get(m->data, "line"));
+    json_t *line = json_object_get(m->data, "line");
     /* Already a JSON text: queued as it is. */
-    if (!line)
+    if (!json_is_string(line))
         return;
     if (c->mcp_stdio)
-        stdio_queue_line(c->mcp_stdio, line, strlen(line));
+        stdio_queue_line(c->mcp_stdio, json_string_value(line), json_string_length(line));
     else
-        client_queue_line(c, line, strlen(line));
+        client_queue_line(c, json_string_value(line), json_string_length(line));
 }
 
 /* ------------------------------------------------------------ the agent's stdin */
@@ -210,14 +210,13 @@ static void stdio_file_read(ctl_client *c, json_t *file)
 {
     ctl_mcp_stdio *io = c->mcp_stdio;
     mcp_path_apply(io->held, file);
-    char *text = json_dumps(io->held, JSON_COMPACT);
+    size_t len;
+    char *text = bosun_json_dump(io->held, 0, &len);
     json_decref(io->held);
     io->held = NULL;
     if (text)
-        mcp_relay_line(c, text, strlen(text));
+        mcp_relay_line(c, text, len); /* only queued: c and io live on */
     free(text);
-    if (c->dead || c->mcp_stdio != io)
-        return;
     ev_io_start(c->srv->loop, &io->rio);
     stdio_process(c);
 }
@@ -314,7 +313,7 @@ void mcp_client_line(ctl_client *c, const char *line, size_t len)
 {
     if (!c->mcp_stdio)
         return mcp_relay_line(c, line, len);
-    json_t *msg = json_loadb(line, len, 0, NULL);
+    json_t *msg = bosun_json_parse(line, len, NULL); /* not an object: no "op" */
     const char *op = json_string_value(json_object_get(msg, "op"));
     if (op && strcmp(op, "mcp_file") == 0 && c->mcp_stdio->held)
         stdio_file_read(c, msg);

@@ -16,9 +16,6 @@
 
 #include <bosun/json.h>
 #include <bosun/log.h>
-#include <bosun/task.h>
-
-#include "proc_output.h"
 
 #include "ctl_server_internal.h"
 

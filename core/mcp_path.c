@@ -15,7 +15,6 @@
 #include <bosun/task.h>
 
 #include "ctl_server.h"
-#include "proc_output.h"
 #include "util.h"
 
 json_t *mcp_path_wanted(const char *line, size_t len, const char **path)
@@ -78,7 +77,8 @@ json_t *mcp_path_read(const char *path)
     }
     json_t *out;
     if (bosun_utf8_text(data, len)) {
-        out = json_pack("{s:s%}", "content", data, len);
+        out = json_object();
+        json_object_set_new_nocheck(out, "content", json_stringn_nocheck(data, len));
     } else {
         char *b64 = util_base64_encode(data, len);
         out = json_pack("{s:s}", "content_base64", b64);
