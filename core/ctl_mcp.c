@@ -39,8 +39,7 @@ struct ctl_mcp_stdio {
     ev_io rio, wio;
     char *in;
     size_t in_len, in_cap;
-    char *out;
-    size_t out_off, out_len, out_cap;
+    ctl_outq out;
     json_t *held; /* an add_artifact call waiting for bosunctl to read its file */
 };
 
@@ -87,24 +86,18 @@ static void mcp_relay_line(ctl_client *c, const char *line, size_t len)
 
 static void stdio_flush(ctl_mcp_stdio *io)
 {
-    while (io->out_off < io->out_len) {
-        ssize_t n = write(io->out_fd, io->out + io->out_off, io->out_len - io->out_off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            ev_io_start(io->client->srv->loop, &io->wio);
-            return;
-        }
-        if (n < 0) {
-            log_info("control client #%u (uid %d): MCP session %s: the agent's stdout: %s",
-                     io->client->serial, (int)io->client->uid, io->client->mcp_session,
-                     strerror(errno));
-            stdio_end(io->client, NULL);
-            return;
-        }
-        io->out_off += (size_t)n;
+    int rc = outq_write(&io->out, io->out_fd);
+    if (rc == 0) {
+        ev_io_start(io->client->srv->loop, &io->wio);
+        return;
     }
-    io->out_off = io->out_len = 0;
+    if (rc < 0) {
+        log_info("control client #%u (uid %d): MCP session %s: the agent's stdout: %s",
+                 io->client->serial, (int)io->client->uid, io->client->mcp_session,
+                 strerror(errno));
+        stdio_end(io->client, NULL);
+        return;
+    }
     ev_io_stop(io->client->srv->loop, &io->wio);
 }
 
@@ -115,21 +108,14 @@ static void on_stdio_writable(struct ev_loop *loop, ev_io *w, int revents)
 
 static void stdio_queue_line(ctl_mcp_stdio *io, const char *line, size_t len)
 {
-    if (io->out_len - io->out_off + len + 1 > CTL_OUTPUT_MAX) {
+    if (!outq_push(&io->out, line, len, CTL_OUTPUT_MAX)) {
         log_warning("control client #%u (uid %d): MCP session %s: %zu bytes not read from the "
                     "agent's stdout; ending the session",
                     io->client->serial, (int)io->client->uid, io->client->mcp_session,
-                    io->out_len - io->out_off);
+                    outq_pending(&io->out));
         stdio_end(io->client, NULL);
         return;
     }
-    if (io->out_len + len + 1 > io->out_cap) {
-        io->out_cap = (io->out_len + len + 1) * 2;
-        io->out = xrealloc(io->out, io->out_cap);
-    }
-    memcpy(io->out + io->out_len, line, len);
-    io->out[io->out_len + len] = '\n';
-    io->out_len += len + 1;
     if (!ev_is_active(&io->wio))
         stdio_flush(io);
 }
@@ -282,13 +268,13 @@ static void stdio_free(ctl_client *c)
     c->mcp_stdio = NULL;
     ev_io_stop(c->srv->loop, &io->rio);
     ev_io_stop(c->srv->loop, &io->wio);
-    if (io->out_off < io->out_len) /* what fits now; the agent is leaving */
-        (void)!write(io->out_fd, io->out + io->out_off, io->out_len - io->out_off);
+    if (outq_pending(&io->out) > 0) /* what fits now; the agent is leaving */
+        (void)!write(io->out_fd, io->out.buf + io->out.off, outq_pending(&io->out));
     close(io->in_fd);
     close(io->out_fd);
     json_decref(io->held);
     free(io->in);
-    free(io->out);
+    free(io->out.buf);
     free(io);
 }
 
@@ -303,7 +289,7 @@ static void stdio_end(ctl_client *c, const char *why)
         return;
     ev_io_stop(c->srv->loop, &c->rio);
     c->read_closed = true;
-    if (c->out_off == c->out_len)
+    if (outq_pending(&c->out) == 0)
         client_close(c);
 }
 

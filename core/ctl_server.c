@@ -21,27 +21,57 @@
 
 /* ------------------------------------------------------------ output */
 
+bool outq_push(ctl_outq *q, const char *line, size_t len, size_t max)
+{
+    if (outq_pending(q) + len + 1 > max)
+        return false;
+    if (q->len + len + 1 > q->cap && q->off > 0) {
+        /* What was written makes room before the buffer grows. */
+        memmove(q->buf, q->buf + q->off, q->len - q->off);
+        q->len -= q->off;
+        q->off = 0;
+    }
+    if (q->len + len + 1 > q->cap) {
+        q->cap = (q->len + len + 1) * 2;
+        q->buf = xrealloc(q->buf, q->cap);
+    }
+    memcpy(q->buf + q->len, line, len);
+    q->buf[q->len + len] = '\n';
+    q->len += len + 1;
+    return true;
+}
+
+int outq_write(ctl_outq *q, int fd)
+{
+    while (q->off < q->len) {
+        ssize_t n = write(fd, q->buf + q->off, q->len - q->off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0)
+            return -1;
+        q->off += (size_t)n;
+    }
+    q->off = q->len = 0;
+    return 1;
+}
+
 static void client_flush(ctl_client *c)
 {
     if (c->dead)
         return;
-    while (c->out_off < c->out_len) {
-        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            ev_io_start(c->srv->loop, &c->wio);
-            return;
-        }
-        if (n < 0) {
-            log_info("control client #%u (uid %d): write failed: %s", c->serial, (int)c->uid,
-                     strerror(errno));
-            client_close(c);
-            return;
-        }
-        c->out_off += (size_t)n;
+    int rc = outq_write(&c->out, c->fd);
+    if (rc == 0) {
+        ev_io_start(c->srv->loop, &c->wio);
+        return;
     }
-    c->out_off = c->out_len = 0;
+    if (rc < 0) {
+        log_info("control client #%u (uid %d): write failed: %s", c->serial, (int)c->uid,
+                 strerror(errno));
+        client_close(c);
+        return;
+    }
     ev_io_stop(c->srv->loop, &c->wio);
     if (c->read_closed && !c->requests)
         client_close(c);
@@ -53,22 +83,14 @@ bool client_queue_line(ctl_client *c, const char *line, size_t len)
 {
     if (c->dead)
         return false;
-    if (c->out_len - c->out_off + len + 1 > CTL_OUTPUT_MAX) {
+    if (!outq_push(&c->out, line, len, CTL_OUTPUT_MAX)) {
         log_warning("control client #%u (uid %d): %zu bytes of output not read; disconnecting it",
-                    c->serial, (int)c->uid, c->out_len - c->out_off);
+                    c->serial, (int)c->uid, outq_pending(&c->out));
         client_close(c);
         return false;
     }
-    if (c->out_off > 0 && c->out_off == c->out_len)
-        c->out_off = c->out_len = 0;
-    if (c->out_len + len + 1 > c->out_cap) {
-        c->out_cap = (c->out_len + len + 1) * 2;
-        c->out = xrealloc(c->out, c->out_cap);
-    }
-    memcpy(c->out + c->out_len, line, len);
-    c->out[c->out_len + len] = '\n';
-    c->out_len += len + 1;
-    client_flush(c);
+    if (!ev_is_active(&c->wio)) /* else the loop writes when the socket can take it */
+        client_flush(c);
     return true;
 }
 
@@ -222,7 +244,7 @@ static void on_request_reply(bus_t *bus, enum bus_reply_status st, const bus_msg
         break;
     }
     json_decref(id);
-    if (c->read_closed && !c->requests && c->out_len == c->out_off)
+    if (c->read_closed && !c->requests && outq_pending(&c->out) == 0)
         client_close(c);
 }
 
@@ -399,7 +421,7 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
         /* The client is done sending; answer what it asked, then close. */
         ev_io_stop(loop, &c->rio);
         c->read_closed = true;
-        if (!c->requests && c->out_off == c->out_len)
+        if (!c->requests && outq_pending(&c->out) == 0)
             client_close(c);
         return;
     }
@@ -454,7 +476,7 @@ static void free_graveyard(ctl_server *srv)
         ctl_client *c = srv->graveyard;
         srv->graveyard = c->next;
         free(c->in);
-        free(c->out);
+        free(c->out.buf);
         free(c);
     }
 }

@@ -14,6 +14,25 @@
 
 typedef struct ctl_mcp_stdio ctl_mcp_stdio;
 
+/* Lines waiting for a non-blocking descriptor (a client's socket, a
+ * handed-over stdout): buf[off, len) is still to be written. */
+typedef struct ctl_outq {
+    char *buf;
+    size_t off, len, cap;
+} ctl_outq;
+
+/* Appends line and a newline; false (nothing appended) when the bytes
+ * waiting would go over max. */
+bool outq_push(ctl_outq *q, const char *line, size_t len, size_t max);
+/* Writes what fd takes: 1 when all is written, 0 when fd would block, -1
+ * on an error (errno set). */
+int outq_write(ctl_outq *q, int fd);
+/* Bytes waiting to be written. */
+static inline size_t outq_pending(const ctl_outq *q)
+{
+    return q->len - q->off;
+}
+
 typedef struct ctl_client ctl_client;
 
 /* A subscription or a pending request owned by a client, so that both are
@@ -39,8 +58,7 @@ struct ctl_client {
     ev_io rio, wio;
     char *in;
     size_t in_len, in_cap;
-    char *out;
-    size_t out_off, out_len, out_cap;
+    ctl_outq out;
     bool read_closed;
     bool dead; /* closed; freed from the loop once no caller can hold it */
     uid_t uid;
