@@ -89,6 +89,11 @@ static void forget_older_runs(proc *p, const run *keep)
 static run *start_run(proc *p, agent_config *a, unsigned instance, const char *task,
                       const char *prompt, char *err, size_t err_size)
 {
+    /* proc_shutdown has sent its stops: a run started now would outlive them. */
+    if (p->shutting_down) {
+        snprintf(err, err_size, "bosund is stopping");
+        return NULL;
+    }
     run *r = run_new(p, a, NULL, instance, task, prompt, err, err_size);
     if (!r)
         return NULL;
@@ -666,6 +671,10 @@ void proc_set_waiting(proc *p, const char *run_id, const char *input_id)
 /* A new run of the same agent and task that carries on with the answer. */
 static run *resume_run(proc *p, run *old, char *err, size_t err_size)
 {
+    if (p->shutting_down) {
+        snprintf(err, err_size, "bosund is stopping");
+        return NULL;
+    }
     agent_config *a = old->agent;
     if (!a) {
         snprintf(err, err_size, "agent %s is no longer configured", old->agent_name);
@@ -707,6 +716,8 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
 static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     proc *p = w->data;
+    if (p->shutting_down)
+        return; /* the answers stay with their runs: no new run starts now */
     /* Resuming adds a run to the list: start over after each one.  A run
      * that cannot resume keeps its answer and is not tried again here. */
     bool again = true;
