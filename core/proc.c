@@ -138,7 +138,9 @@ void proc_run_settled(proc *p, run *r)
 {
     check_shutdown_done(p);
     /* The slot an orphan held is free now: bring the service back. */
-    if (r->orphan_stop && r->agent && r->agent->autostart && p->began && !p->shutting_down) {
+    if (r->orphan_stop && r->agent && r->agent->autostart && p->began && !p->shutting_down &&
+        !ev_is_active(&p->autostart_timer)) {
+        /* libev forbids setting an active timer; one already pending does the same work. */
         ev_timer_set(&p->autostart_timer, 0, 0);
         ev_timer_start(p->loop, &p->autostart_timer);
     }
@@ -738,6 +740,9 @@ static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 void proc_resume_later(proc *p, run *r)
 {
+    /* libev forbids setting an active timer; one already pending resumes every answered run. */
+    if (ev_is_active(&p->resume_timer))
+        return;
     ev_timer_set(&p->resume_timer, 0, 0);
     ev_timer_start(p->loop, &p->resume_timer);
 }
