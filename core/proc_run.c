@@ -378,20 +378,29 @@ static void append_log(run *r, const char *line, size_t len)
         flush_log(r);
 }
 
+/* What the agent type is told about r (which has an agent). */
+static bosun_run_info run_info(const run *r)
+{
+    return (bosun_run_info){.run_id = r->id,
+                            .agent = r->agent_name,
+                            .instance = r->instance,
+                            .task_id = r->task,
+                            .prompt = r->prompt,
+                            .prompt_file = r->prompt_file,
+                            .machine_id = r->p->machine_id,
+                            .run_dir = r->rt_dir,
+                            .config = r->agent->node,
+                            .restarts = r->restarts,
+                            .resume_input = r->resume_answer};
+}
+
 static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line, size_t len)
 {
     agent_config *a = r->agent;
     if (!a || !a->ops->parse_line)
         return false;
     json_t *events = json_array();
-    bosun_run_info info = {.run_id = r->id,
-                           .agent = r->agent_name,
-                           .instance = r->instance,
-                           .task_id = r->task,
-                           .machine_id = r->p->machine_id,
-                           .run_dir = r->rt_dir,
-                           .config = a->node,
-                           .restarts = r->restarts};
+    bosun_run_info info = run_info(r);
     int rc = a->ops->parse_line(a->type_state, &info, stream, line, len, events);
     size_t i;
     json_t *ev;
@@ -608,19 +617,9 @@ void run_spawn(run *r)
     agent_config *a = r->agent;
     char err[512] = "";
     run_emit(r, "spawn_requested", json_pack("{s:I}", "restarts", (json_int_t)r->restarts));
-    bosun_run_info info = {.run_id = r->id,
-                           .agent = r->agent_name,
-                           .instance = r->instance,
-                           .task_id = r->task,
-                           .prompt = r->prompt,
-                           .prompt_file = r->prompt_file,
-                           .machine_id = r->p->machine_id,
-                           .run_dir = r->rt_dir,
-                           .config = a->node,
-                           .restarts = r->restarts};
+    bosun_run_info info = run_info(r);
     bosun_launch l = {0};
     char *type_err = NULL;
-    info.resume_input = r->resume_answer;
     int (*build)(void *, const bosun_run_info *, bosun_launch *, char **) =
         r->resume_input && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
     if (build(a->type_state, &info, &l, &type_err) != 0 || !l.argv || !l.argv[0]) {
@@ -727,13 +726,7 @@ static enum bosun_exit_class classify(run *r, int status)
 {
     agent_config *a = r->agent;
     if (a && a->ops->classify_exit) {
-        bosun_run_info info = {.run_id = r->id,
-                               .agent = r->agent_name,
-                               .task_id = r->task,
-                               .machine_id = r->p->machine_id,
-                               .run_dir = r->rt_dir,
-                               .config = a->node,
-                               .restarts = r->restarts};
+        bosun_run_info info = run_info(r);
         return a->ops->classify_exit(a->type_state, &info, status);
     }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? BOSUN_EXIT_DONE : BOSUN_EXIT_FAILED;
