@@ -702,10 +702,7 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     snprintf(why, sizeof why, "input %s answered; resumed as run %s", old->waiting_input, r->id);
     free(old->waiting_input);
     old->waiting_input = NULL;
-    old->state = RS_EXITED;
-    free(old->reason);
-    old->reason = xstrdup(why);
-    run_publish_state(old);
+    run_set_state(old, RS_EXITED, why);
     r->next = p->runs;
     p->runs = r;
     hmap_put(&p->by_id, r->id, r);

@@ -132,6 +132,9 @@ void run_add_waiter(run *r, run_waiter *w);
 json_t *run_to_json(const run *r);
 void run_emit(run *r, const char *kind, json_t *data);
 void run_publish_state(run *r);
+/* Sets the state (and reason, unless NULL), publishes it and, once the run
+ * is over, removes its runtime files and tells proc_run_settled. */
+void run_set_state(run *r, enum run_state s, const char *reason);
 void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 

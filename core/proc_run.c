@@ -149,6 +149,11 @@ static void set_state(run *r, enum run_state s, const char *reason)
         proc_run_settled(r->p, r);
 }
 
+void run_set_state(run *r, enum run_state s, const char *reason)
+{
+    set_state(r, s, reason);
+}
+
 /* ------------------------------------------------------------ set-up */
 
 /* A run has two directories: <state_dir>/runs/<id> for what outlives it
