@@ -138,7 +138,8 @@ output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb
         p->oc = oc;
         p->stream = i == 0 ? BOSUN_STREAM_STDOUT : BOSUN_STREAM_STDERR;
         p->fd = fds[i][0];
-        util_fd_nonblock_cloexec(p->fd);
+        /* A new pipe has no other status flags, and pipe2 made it close-on-exec. */
+        fcntl(p->fd, F_SETFL, O_NONBLOCK);
         ev_io_init(&p->io, on_readable, p->fd, EV_READ);
         p->io.data = p;
     }
