@@ -197,7 +197,9 @@ unsigned char *util_base64_decode(const char *text, size_t *out_len)
         int v[4];
         for (int k = 0; k < 4; k++)
             v[k] = text[i + k] == '=' && i + 4 == len && k >= 2 ? 0 : b64_value(text[i + k]);
-        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0) {
+        /* Padding is "xx==" or "xxx=": a '=' is never followed by data ("xx=x"). */
+        if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0 ||
+            (text[i + 2] == '=' && text[i + 3] != '=')) {
             free(out);
             return NULL;
         }

@@ -59,6 +59,7 @@ static void test_base64_round_trip(void **state)
     free(enc);
     assert_null(bosun_base64_decode("not base64!", &n));
     assert_null(bosun_base64_decode("YWI", &n));
+    assert_null(bosun_base64_decode("AB=C", &n));
 }
 
 static void test_utf8(void **state)
