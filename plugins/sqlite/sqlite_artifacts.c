@@ -26,11 +26,9 @@
 
 #include <bosun/codec.h>
 
-#define SQLSTORE_ID_MAX      64
-#define SQLSTORE_NAME_MAX    255
-#define SQLSTORE_MIME_MAX    255
-#define SQLSTORE_SHA256_SIZE 32
-#define SQLSTORE_SHA256_HEX  (2 * SQLSTORE_SHA256_SIZE)
+#define SQLSTORE_ID_MAX   64
+#define SQLSTORE_NAME_MAX 255
+#define SQLSTORE_MIME_MAX 255
 
 #define SQLSTORE_MIME_TEXT   "text/plain"
 #define SQLSTORE_MIME_BINARY "application/octet-stream"
@@ -43,10 +41,6 @@ static double sqlstore_now(void)
 }
 
 /* ------------------------------------------------------------ text checks */
-
-/* Decodes the UTF-8 sequence at p (n bytes available) into *cp.  Returns its
- * length, or 0 when it is not valid UTF-8 (truncated, overlong, a surrogate
- * or beyond U+10FFFF). */
 
 /* C0 controls, DEL and C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f")
  * in valid UTF-8. */
@@ -100,21 +94,6 @@ static bool sqlstore_is_text_mime(const char *mime)
 
 /* ------------------------------------------------------------ base64 */
 
-static int sqlstore_b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* The number of bytes len characters of padded base64 stand for; false when
  * len is not a multiple of 4.  The characters are checked by decoding. */
 static bool sqlstore_b64_size(const char *b64, size_t len, size_t *size)
@@ -128,39 +107,6 @@ static bool sqlstore_b64_size(const char *b64, size_t len, size_t *size)
     return true;
 }
 
-/* Decodes one group of 4 characters into out; returns the bytes written (1
- * to 3), or 0 when the group is invalid.  Padding is allowed in the last
- * group only. */
-static size_t sqlstore_b64_group(const char *in, bool last, unsigned char *out)
-{
-    size_t chars = 4;
-    if (last && in[3] == '=')
-        chars = in[2] == '=' ? 2 : 3;
-    unsigned long bits = 0;
-    for (size_t i = 0; i < 4; i++) {
-        int v = i < chars ? sqlstore_b64_value(in[i]) : 0;
-        if (v < 0)
-            return 0;
-        bits = bits << 6 | (unsigned long)v;
-    }
-    for (size_t i = 0; i < chars - 1; i++)
-        out[i] = (unsigned char)(bits >> (16 - 8 * i));
-    return chars - 1;
-}
-
-/* Decodes len characters (a multiple of 4) into out, which has room for
- * what sqlstore_b64_size said. */
-static bool sqlstore_b64_decode(const char *in, size_t len, unsigned char *out)
-{
-    for (size_t i = 0; i < len; i += 4) {
-        size_t n = sqlstore_b64_group(in + i, i + 4 == len, out);
-        if (n == 0)
-            return false;
-        out += n;
-    }
-    return true;
-}
-
 /* Padded standard base64 of n bytes, as a new JSON string; NULL when too
  * large for one call (never for what the store accepts). */
 static json_t *sqlstore_b64_encode(const unsigned char *p, size_t n)
@@ -168,7 +114,7 @@ static json_t *sqlstore_b64_encode(const unsigned char *p, size_t n)
     if (n > (size_t)INT_MAX / 4 * 3)
         return NULL;
     char *out = bosun_base64_encode(p, n);
-    json_t *v = json_string(out);
+    json_t *v = json_stringn_nocheck(out, (n + 2) / 3 * 4);
     free(out);
     return v;
 }
@@ -181,7 +127,7 @@ typedef struct sqlstore_put {
     unsigned char *decoded;      /* the base64 content, owned */
     const unsigned char *content;
     size_t size;
-    char sha256[SQLSTORE_SHA256_HEX + 1];
+    char sha256[2 * BOSUN_SHA256_SIZE + 1];
     double created_at;
     json_int_t version; /* > 0 once committed */
 } sqlstore_put;
@@ -274,20 +220,15 @@ static json_t *sqlstore_too_large(const sqlstore *s, size_t size)
     return sqlstore_error_reply("too_large", msg);
 }
 
-static bool sqlstore_sha256_hex(const unsigned char *p, size_t n, char *hex)
-{
-    bosun_sha256_hex(p, n, hex);
-    return true;
-}
-
-/* Decodes base64 content into p->decoded. */
+/* Decodes base64 content into p->decoded (p->size bytes, as sized). */
 static json_t *sqlstore_put_decode(sqlstore_put *p)
 {
-    p->decoded = malloc(p->size ? p->size : 1);
-    if (!p->decoded)
-        return sqlstore_error_reply("store_error", "out of memory");
-    if (!sqlstore_b64_decode(json_string_value(p->base64), json_string_length(p->base64),
-                             p->decoded))
+    const char *text = json_string_value(p->base64);
+    size_t n = 0;
+    /* A NUL inside the string would end the text the decoder sees early. */
+    if (strlen(text) == json_string_length(p->base64))
+        p->decoded = bosun_base64_decode(text, &n);
+    if (!p->decoded || n != p->size)
         return sqlstore_error_reply("bad_request", "'base64' is not valid padded base64");
     p->content = p->decoded;
     return NULL;
@@ -310,8 +251,7 @@ static json_t *sqlstore_put_content(const sqlstore *s, sqlstore_put *p)
     json_t *err = p->base64 ? sqlstore_put_decode(p) : NULL;
     if (err)
         return err;
-    if (!sqlstore_sha256_hex(p->content, p->size, p->sha256))
-        return sqlstore_error_reply("store_error", "cannot compute SHA-256");
+    bosun_sha256_hex(p->content, p->size, p->sha256);
     return NULL;
 }
 
@@ -555,7 +495,7 @@ static bool sqlstore_set_content(json_t *o, sqlite3_stmt *st)
     if (n == 0)
         return json_object_set_new(o, "text", json_string("")) == 0;
     if (mime && sqlstore_is_text_mime(mime) && bosun_utf8_text((const char *)p, n))
-        return json_object_set_new(o, "text", json_stringn((const char *)p, n)) == 0;
+        return json_object_set_new(o, "text", json_stringn_nocheck((const char *)p, n)) == 0;
     json_t *b64 = sqlstore_b64_encode(p, n);
     return b64 && json_object_set_new(o, "base64", b64) == 0;
 }
