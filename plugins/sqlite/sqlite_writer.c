@@ -11,6 +11,7 @@
  * (WAL), and every query first waits for what is pending (read your
  * writes). */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,13 +93,32 @@ int sqlstore_writer_start(sqlstore *s, char *err, size_t errlen)
 {
     if (sqlstore_writer_open(s, err, errlen) != 0)
         return -1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    int rc = pthread_mutex_init(&s->mu, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot make the writer thread's mutex: %s", strerror(rc));
+        sqlstore_writer_close(s);
+        return -1;
+    }
+    rc = pthread_cond_init(&s->cv, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot make the writer thread's condition variable: %s",
+                 strerror(rc));
+        pthread_mutex_destroy(&s->mu);
+        sqlstore_writer_close(s);
+        return -1;
+    }
     s->queued = s->quit = false;
     ev_async_init(&s->writer_done, sqlstore_on_writer_done);
     s->writer_done.data = s;
     ev_async_start(s->ctx->loop, &s->writer_done);
-    int rc = pthread_create(&s->thread, NULL, sqlstore_writer_main, s);
+    /* The thread inherits the signal mask: with every signal blocked, the
+     * daemon's signals (SIGCHLD, SIGTERM, SIGHUP...) always reach the loop
+     * thread, never this one. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&s->thread, NULL, sqlstore_writer_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
         ev_async_stop(s->ctx->loop, &s->writer_done);
