@@ -224,7 +224,9 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     s->artifact_max = c.artifact_max;
     s->cache_bytes = c.cache_bytes;
     s->commit_delay = c.commit_delay;
-    sqlstore_apply_cache_size(s, s->db);
+    if (sqlstore_apply_cache_size(s, s->db) != SQLITE_OK)
+        log_warning("sqlite: %s: cannot apply the new cache_size: %s", s->path,
+                    sqlite3_errmsg(s->db));
     /* The writer's connection has its own pragmas; it is idle once its
      * batch is done, and only this thread gives it another. */
     sqlstore_writer_wait(s);

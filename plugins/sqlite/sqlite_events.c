@@ -2,15 +2,18 @@
  *
  * Every "evt.>" message is appended to an in-memory batch.  An ev_prepare
  * watcher, which libev runs each loop iteration just before it would block,
- * writes the whole batch in one transaction: a burst of events costs one
- * commit, and nothing that arrived in a turn waits past that turn.  A batch
- * that reaches batch_max is committed at once so that one turn's work stays
- * bounded.
+ * hands the whole batch to the writer thread (sqlite_writer.c), which writes
+ * it in one transaction: a burst of events costs one commit.  With a
+ * commit_delay, a batch younger than that waits for more events (a timer
+ * wakes the loop for it).  One batch is in flight at a time; a batch that
+ * reaches batch_max goes to the writer at once if it is free, and the loop
+ * waits for the writer once the next one has grown to four times that.
  *
  * Only after COMMIT is each event re-published on "stored.<subject>" with
- * its seq, so a subscriber to the stored feed only ever sees durable events,
- * and queries (which read the database) never see pending ones: that is what
- * makes the replay-then-follow switch of store.h exact.
+ * its seq, so a subscriber to the stored feed only ever sees durable events.
+ * Queries read only what is committed, after committing what is pending
+ * (sqlstore_answer): that is what makes the replay-then-follow switch of
+ * store.h exact.
  *
  * A failed commit (disk full, I/O error, a lock held too long) rolls back,
  * keeps the batch and retries; the error is logged at most once a second. */
@@ -266,12 +269,19 @@ static int sqlstore_bind_json_text(sqlite3_stmt *st, int i, const json_t *v)
 
 /* ------------------------------------------------------------ projections */
 
+/* data.<key> if it is a string, else token idx of the subject. */
+static const char *sqlstore_id(const sqlstore_event *e, const char *key, int idx, char *buf,
+                               size_t size)
+{
+    const char *id = sqlstore_str(e->data, key);
+    return id ? id : sqlstore_token(e->subject, idx, buf, size);
+}
+
 static int sqlstore_project_run(sqlstore *s, const sqlstore_event *e)
 {
     sqlite3_stmt *st = s->w.upsert_run;
     char agent[BUS_SUBJECT_MAX], run[BUS_SUBJECT_MAX];
-    const char *id = sqlstore_str(e->data, "run");
-    int rc = sqlstore_bind_text(st, 1, id ? id : sqlstore_token(e->subject, 3, run, sizeof run));
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "run", 3, run, sizeof run));
     for (int i = 0; rc == SQLITE_OK && sqlstore_run_fields[i]; i++)
         rc = sqlstore_bind_json(st, i + 2, json_object_get(e->data, sqlstore_run_fields[i]));
     if (rc == SQLITE_OK && !sqlstore_str(e->data, "agent"))
@@ -285,9 +295,7 @@ static int sqlstore_project_agent(sqlstore *s, const sqlstore_event *e, bool rem
 {
     sqlite3_stmt *st = removed ? s->w.remove_agent : s->w.upsert_agent;
     char buf[BUS_SUBJECT_MAX];
-    const char *name = sqlstore_str(e->data, "agent");
-    int rc =
-        sqlstore_bind_text(st, 1, name ? name : sqlstore_token(e->subject, 2, buf, sizeof buf));
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "agent", 2, buf, sizeof buf));
     if (removed) {
         if (rc == SQLITE_OK)
             rc = sqlite3_bind_double(st, 2, e->time);
@@ -316,8 +324,7 @@ static int sqlstore_project_task(sqlstore *s, const sqlstore_event *e)
 {
     sqlite3_stmt *st = s->w.upsert_task;
     char buf[BUS_SUBJECT_MAX];
-    const char *id = sqlstore_str(e->data, "task");
-    int rc = sqlstore_bind_text(st, 1, id ? id : sqlstore_token(e->subject, 2, buf, sizeof buf));
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "task", 2, buf, sizeof buf));
     for (int i = 0; rc == SQLITE_OK && sqlstore_task_fields[i]; i++) {
         json_t *v = json_object_get(e->data, sqlstore_task_fields[i]);
         rc = sqlstore_bind_json(st, 2 + 2 * i, v);
@@ -327,14 +334,6 @@ static int sqlstore_project_task(sqlstore *s, const sqlstore_event *e)
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_double(st, 12, e->time);
     return sqlstore_finish(st, rc);
-}
-
-/* data.<key> if it is a string, else token idx of the subject. */
-static const char *sqlstore_id(const sqlstore_event *e, const char *key, int idx, char *buf,
-                               size_t size)
-{
-    const char *id = sqlstore_str(e->data, key);
-    return id ? id : sqlstore_token(e->subject, idx, buf, size);
 }
 
 /* Binds data.<keys[i]> to parameter first + i, for each key. */

@@ -1,9 +1,10 @@
 /* sqlite store — answering cmd.store.* requests (see <bosun/store.h>).
  *
- * Queries read only what is committed; the pending batch is invisible to
- * them, and "last_seq" is the highest committed seq.  Together with the
- * stored.* feed, which is published after each commit, this lets a client
- * replay and then follow without a gap or a duplicate.
+ * Queries read only what is committed, and "last_seq" is the highest
+ * committed seq; sqlstore_answer first commits the pending batch (read your
+ * writes), unless commits are failing.  Together with the stored.* feed,
+ * which is published after each commit, this lets a client replay and then
+ * follow without a gap or a duplicate.
  *
  * Arguments are checked strictly: a wrong type, an out-of-range number, an
  * invalid pattern or an unknown key is a bad_request, so a typo ("limt")

@@ -14,7 +14,7 @@
  * (wdb), so that inserts, the WAL write and checkpoints do not stall the
  * loop.  The loop hands it one batch at a time (job) and takes the result
  * back; between the two only the writer touches the job, wdb, the writer
- * statements, dump_buf and errmsg.  The mutex guards the hand-over. */
+ * statements, dump and errmsg.  The mutex guards the hand-over. */
 #ifndef BOSUN_SQLITE_STORE_H
 #define BOSUN_SQLITE_STORE_H
 
