@@ -124,17 +124,6 @@ int util_mkdir_p(const char *path, unsigned mode)
     return rc;
 }
 
-int util_fd_nonblock_cloexec(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -1;
-    int fd_fl = fcntl(fd, F_GETFD);
-    if (fd_fl < 0 || fcntl(fd, F_SETFD, fd_fl | FD_CLOEXEC) < 0)
-        return -1;
-    return 0;
-}
-
 int util_random_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;

@@ -29,9 +29,6 @@ double util_monotonic(void);
  * or -1 with errno. */
 int util_mkdir_p(const char *path, unsigned mode);
 
-/* Sets O_NONBLOCK and FD_CLOEXEC. Returns 0 or -1 with errno. */
-int util_fd_nonblock_cloexec(int fd);
-
 /* Fills buf with n random bytes from getrandom(2). Returns 0 or -1. */
 int util_random_bytes(void *buf, size_t n);
 
