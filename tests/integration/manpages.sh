@@ -25,8 +25,8 @@ is "bosunctl(1) documents every command" "$missing" ""
 missing=
 # Every long option bosunctl's parser knows, as an item of its own:
 # ".It Fl j , Fl -json" or ".It Fl -relay".
-opts=$(grep -o '"[a-z-]*", *[a-z_]*_argument' "$top_srcdir/core/bosunctl.c" | cut -d'"' -f2 | sort -u)
-[ -n "$opts" ] || missing="(no options found in core/bosunctl.c)"
+opts=$(grep -o '"[a-z-]*", *[a-z_]*_argument' "$top_srcdir/core/cli/bosunctl.c" | cut -d'"' -f2 | sort -u)
+[ -n "$opts" ] || missing="(no options found in core/cli/bosunctl.c)"
 for opt in $opts; do
     grep -Eq -- "^\.It .*Fl -$opt( |\$)" "$M/bosunctl.1" || missing="$missing $opt"
 done

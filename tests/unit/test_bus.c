@@ -1,4 +1,4 @@
-/* Unit tests for core/bus.c: delivery, ordering, re-entrancy and
+/* Unit tests for core/lib/bus.c: delivery, ordering, re-entrancy and
  * request/reply, on a private libev loop. */
 #include "config.h"
 

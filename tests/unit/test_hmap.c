@@ -1,4 +1,4 @@
-/* Unit tests for core/hmap.c, linked alone (no libbosun). */
+/* Unit tests for core/common/hmap.c, linked alone (no libbosun). */
 #include "config.h"
 
 #include "tap.h"

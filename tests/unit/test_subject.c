@@ -1,5 +1,5 @@
 /* Unit tests for subject syntax, the reference matcher and the subject trie
- * (core/bus_subject.c, core/bus_trie.c). */
+ * (core/lib/bus_subject.c, core/lib/bus_trie.c). */
 #include "config.h"
 
 #include "tap.h"
