@@ -14,6 +14,8 @@
 #ifndef BOSUN_AGENT_H
 #define BOSUN_AGENT_H
 
+#include <bosun/api.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
@@ -56,7 +58,7 @@ typedef struct bosun_launch {
 } bosun_launch;
 
 /* Frees what an agent type put in a launch (all malloc'ed). */
-void bosun_launch_clear(bosun_launch *l);
+BOSUN_API void bosun_launch_clear(bosun_launch *l);
 
 enum bosun_stream {
     BOSUN_STREAM_STDOUT = 1,

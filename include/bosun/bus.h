@@ -19,6 +19,8 @@
 #ifndef BOSUN_BUS_H
 #define BOSUN_BUS_H
 
+#include <bosun/api.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,62 +58,62 @@ enum bus_reply_status {
 typedef void (*bus_reply_cb)(bus_t *bus, enum bus_reply_status status, const bus_msg *msg,
                              void *arg);
 
-bus_t *bus_new(struct ev_loop *loop);
+BOSUN_API bus_t *bus_new(struct ev_loop *loop);
 /* Drops queued messages, cancels pending requests (their callbacks run with
  * BUS_REPLY_CANCELLED) and frees every subscription.  Not to be called from
  * a handler or a reply callback run by the same bus (it aborts). */
-void bus_free(bus_t *bus);
+BOSUN_API void bus_free(bus_t *bus);
 
 /* 0 if subject is a valid concrete subject (no wildcards), else -1. */
-int bus_subject_check(const char *subject);
+BOSUN_API int bus_subject_check(const char *subject);
 /* 0 if pattern is a valid subscription pattern, else -1. */
-int bus_pattern_check(const char *pattern);
+BOSUN_API int bus_pattern_check(const char *pattern);
 /* Whether a valid pattern matches a valid subject (reference matcher that
  * does not use the trie; handy for tests and plugins). */
-bool bus_pattern_matches(const char *pattern, const char *subject);
+BOSUN_API bool bus_pattern_matches(const char *pattern, const char *subject);
 
 /* Queues a message.  data may be NULL (sent as json null); the bus takes its
  * own reference, the caller keeps its own.  reply may be NULL.  Returns 0, or
  * -1 with errno EINVAL for an invalid subject or reply subject. */
-int bus_publish(bus_t *bus, const char *subject, const char *reply, json_t *data);
+BOSUN_API int bus_publish(bus_t *bus, const char *subject, const char *reply, json_t *data);
 /* Same, stealing the caller's reference to data (also on error). */
-int bus_publish_new(bus_t *bus, const char *subject, const char *reply, json_t *data);
+BOSUN_API int bus_publish_new(bus_t *bus, const char *subject, const char *reply, json_t *data);
 
 /* Answers a request message: publishes data to msg->reply.  Returns -1 with
  * errno EINVAL when msg has no reply subject. Borrows data. */
-int bus_reply(bus_t *bus, const bus_msg *msg, json_t *data);
+BOSUN_API int bus_reply(bus_t *bus, const bus_msg *msg, json_t *data);
 
 /* Returns NULL with errno EINVAL for an invalid pattern, ENOMEM on memory
  * failure.  A subscription may be removed at any time, also from inside any
  * handler; once bus_unsubscribe returns, its handler is not called again. */
-bus_sub *bus_subscribe(bus_t *bus, const char *pattern, bus_handler handler, void *arg);
-void bus_unsubscribe(bus_t *bus, bus_sub *sub);
-const char *bus_sub_pattern(const bus_sub *sub);
+BOSUN_API bus_sub *bus_subscribe(bus_t *bus, const char *pattern, bus_handler handler, void *arg);
+BOSUN_API void bus_unsubscribe(bus_t *bus, bus_sub *sub);
+BOSUN_API const char *bus_sub_pattern(const bus_sub *sub);
 
 /* Sends a request; cb runs exactly once from the loop (never from inside
  * bus_request).  timeout is in seconds (> 0).  Returns a request id > 0, or
  * 0 with errno EINVAL for an invalid subject / timeout. Borrows data. */
-uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeout, bus_reply_cb cb,
+BOSUN_API uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeout, bus_reply_cb cb,
                      void *arg);
 /* Cancels a pending request: its callback will not be called. */
-void bus_request_cancel(bus_t *bus, uint64_t id);
+BOSUN_API void bus_request_cancel(bus_t *bus, uint64_t id);
 
 /* Whether a message on subject would reach any subscription now (false for
  * an invalid subject).  Lets a publisher skip building messages nobody
  * reads. */
-bool bus_has_subscribers(bus_t *bus, const char *subject);
+BOSUN_API bool bus_has_subscribers(bus_t *bus, const char *subject);
 
 /* Number of live subscriptions made with bus_subscribe, and of messages
  * waiting for delivery. */
-size_t bus_sub_count(const bus_t *bus);
-size_t bus_queue_length(const bus_t *bus);
+BOSUN_API size_t bus_sub_count(const bus_t *bus);
+BOSUN_API size_t bus_queue_length(const bus_t *bus);
 
 /* Delivers every queued message now, including messages published by the
  * handlers while doing so, up to max_rounds passes (0 = until the queue is
  * empty).  The loop does this by itself; tests and benchmarks call it to
  * drain without running the loop.  From inside a handler it does nothing,
  * since delivering there would reorder messages. */
-void bus_flush(bus_t *bus, unsigned max_rounds);
+BOSUN_API void bus_flush(bus_t *bus, unsigned max_rounds);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #ifndef BOSUN_CFG_H
 #define BOSUN_CFG_H
 
+#include <bosun/api.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -52,34 +54,34 @@ typedef struct cfg_diag {
     size_t cap;
 } cfg_diag;
 
-void cfg_diag_init(cfg_diag *d);
-void cfg_diag_free(cfg_diag *d);
+BOSUN_API void cfg_diag_init(cfg_diag *d);
+BOSUN_API void cfg_diag_free(cfg_diag *d);
 /* Adds "FILE:LINE:COL: <formatted text>" for node (or a message without a
  * position when node is NULL; "FILE: text" when node->line is 0).  d may be
  * NULL to discard the message.  Always returns false, so that validators can
  * "return cfg_error(...)". */
-bool cfg_error(cfg_diag *d, const cfg_node *node, const char *fmt, ...)
+BOSUN_API bool cfg_error(cfg_diag *d, const cfg_node *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Loads a YAML document.  Returns NULL and fills d on error (syntax errors,
  * undefined variables, duplicate keys, anchors/aliases, multiple documents,
  * non-scalar keys).  An empty document yields an empty map. */
-cfg_node *cfg_load_file(const char *path, cfg_diag *d);
-cfg_node *cfg_load_string(const char *text, size_t len, const char *name, cfg_diag *d);
-void cfg_free(cfg_node *root);
+BOSUN_API cfg_node *cfg_load_file(const char *path, cfg_diag *d);
+BOSUN_API cfg_node *cfg_load_string(const char *text, size_t len, const char *name, cfg_diag *d);
+BOSUN_API void cfg_free(cfg_node *root);
 
 /* Dotted path of a node for messages, e.g. "daemon.plugin_path[2]"; "" for
  * the root; a key containing '.', '[', ']', '"' or nothing is written as
  * ["key"].  The string is written to buf (truncated to size) and returned. */
-const char *cfg_path(const cfg_node *node, char *buf, size_t size);
+BOSUN_API const char *cfg_path(const cfg_node *node, char *buf, size_t size);
 
 /* Lookup: the child of a map by key, or NULL (also when map is not a map). */
-const cfg_node *cfg_get(const cfg_node *map, const char *key);
+BOSUN_API const cfg_node *cfg_get(const cfg_node *map, const char *key);
 
 /* Reports every key of map not in the NULL-terminated list allowed.  Returns
  * false if any was found, or if map is not a map (a CFG_NULL map counts as
  * empty and is fine). */
-bool cfg_check_keys(const cfg_node *map, const char *const *allowed, cfg_diag *d);
+BOSUN_API bool cfg_check_keys(const cfg_node *map, const char *const *allowed, cfg_diag *d);
 
 /* Typed getters.  When the key is absent (or null) *out = def and they
  * return true.  On a wrong type or a bad value they add a message naming the
@@ -98,29 +100,29 @@ bool cfg_check_keys(const cfg_node *map, const char *const *allowed, cfg_diag *d
  *           or null, and on error.
  *
  * Quoting does not change how a value is read: "8080" is an integer too. */
-bool cfg_get_string(const cfg_node *map, const char *key, const char *def, const char **out,
+BOSUN_API bool cfg_get_string(const cfg_node *map, const char *key, const char *def, const char **out,
                     cfg_diag *d);
-bool cfg_get_bool(const cfg_node *map, const char *key, bool def, bool *out, cfg_diag *d);
-bool cfg_get_int(const cfg_node *map, const char *key, long long def, long long min, long long max,
+BOSUN_API bool cfg_get_bool(const cfg_node *map, const char *key, bool def, bool *out, cfg_diag *d);
+BOSUN_API bool cfg_get_int(const cfg_node *map, const char *key, long long def, long long min, long long max,
                  long long *out, cfg_diag *d);
-bool cfg_get_duration(const cfg_node *map, const char *key, double def, double min, double max,
+BOSUN_API bool cfg_get_duration(const cfg_node *map, const char *key, double def, double min, double max,
                       double *out, cfg_diag *d);
-bool cfg_get_size(const cfg_node *map, const char *key, unsigned long long def,
+BOSUN_API bool cfg_get_size(const cfg_node *map, const char *key, unsigned long long def,
                   unsigned long long min, unsigned long long max, unsigned long long *out,
                   cfg_diag *d);
-bool cfg_get_strlist(const cfg_node *map, const char *key, const char ***out, cfg_diag *d);
+BOSUN_API bool cfg_get_strlist(const cfg_node *map, const char *key, const char ***out, cfg_diag *d);
 
 /* The same conversions on a scalar node itself (for list items, map values).
  * On failure *out is left unchanged. */
-bool cfg_as_bool(const cfg_node *node, bool *out, cfg_diag *d);
-bool cfg_as_int(const cfg_node *node, long long min, long long max, long long *out, cfg_diag *d);
-bool cfg_as_duration(const cfg_node *node, double min, double max, double *out, cfg_diag *d);
-bool cfg_as_size(const cfg_node *node, unsigned long long min, unsigned long long max,
+BOSUN_API bool cfg_as_bool(const cfg_node *node, bool *out, cfg_diag *d);
+BOSUN_API bool cfg_as_int(const cfg_node *node, long long min, long long max, long long *out, cfg_diag *d);
+BOSUN_API bool cfg_as_duration(const cfg_node *node, double min, double max, double *out, cfg_diag *d);
+BOSUN_API bool cfg_as_size(const cfg_node *node, unsigned long long min, unsigned long long max,
                  unsigned long long *out, cfg_diag *d);
 
 /* Structural comparison (types, keys, values, order); positions ignored.
  * Lets reload tell whether a subtree changed. */
-bool cfg_equal(const cfg_node *a, const cfg_node *b);
+BOSUN_API bool cfg_equal(const cfg_node *a, const cfg_node *b);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,8 @@
 #ifndef BOSUN_CODEC_H
 #define BOSUN_CODEC_H
 
+#include <bosun/api.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,22 +16,22 @@ extern "C" {
 
 #define BOSUN_SHA256_SIZE 32
 
-void bosun_sha256(const void *data, size_t len, unsigned char out[BOSUN_SHA256_SIZE]);
+BOSUN_API void bosun_sha256(const void *data, size_t len, unsigned char out[BOSUN_SHA256_SIZE]);
 /* Lowercase hex, 64 characters and a NUL. */
-void bosun_sha256_hex(const void *data, size_t len, char out[2 * BOSUN_SHA256_SIZE + 1]);
+BOSUN_API void bosun_sha256_hex(const void *data, size_t len, char out[2 * BOSUN_SHA256_SIZE + 1]);
 
 /* Padded base64 of len bytes: malloc'ed, NUL-terminated. */
-char *bosun_base64_encode(const void *data, size_t len);
+BOSUN_API char *bosun_base64_encode(const void *data, size_t len);
 /* Decodes padded base64; malloc'ed (*out_len bytes), or NULL when text is
  * not base64. */
-unsigned char *bosun_base64_decode(const char *text, size_t *out_len);
+BOSUN_API unsigned char *bosun_base64_decode(const char *text, size_t *out_len);
 
 /* The length (1 to 4) of the well-formed UTF-8 sequence that starts text
  * (n bytes at most) with its code point in *cp, or 0 when it is not one:
  * overlong forms, surrogates and code points past U+10FFFF are refused. */
-size_t bosun_utf8_next(const char *text, size_t n, uint32_t *cp);
+BOSUN_API size_t bosun_utf8_next(const char *text, size_t n, uint32_t *cp);
 /* Whether n bytes are well-formed UTF-8 without NUL. */
-bool bosun_utf8_text(const char *text, size_t n);
+BOSUN_API bool bosun_utf8_text(const char *text, size_t n);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 #ifndef BOSUN_JSON_H
 #define BOSUN_JSON_H
 
+#include <bosun/api.h>
+
 #include <stddef.h>
 
 #include <jansson.h>
@@ -40,20 +42,20 @@ typedef struct bosun_json_buf {
 /* Appends the compact text of v (any value, not only objects and arrays).
  * Returns 0, or -1 (buf unchanged) when v is NULL, too deep, or memory runs
  * out. */
-int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned flags);
+BOSUN_API int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned flags);
 
 /* Appends len bytes of UTF-8 text as a JSON string.  Returns 0, or -1
  * (buf unchanged) when the text is not UTF-8 or memory runs out. */
-int bosun_json_append_string(bosun_json_buf *buf, const char *text, size_t len, unsigned flags);
+BOSUN_API int bosun_json_append_string(bosun_json_buf *buf, const char *text, size_t len, unsigned flags);
 
 /* Appends len bytes as they are (a newline after a message, say).
  * Returns 0, or -1 (buf unchanged) when memory runs out. */
-int bosun_json_append_raw(bosun_json_buf *buf, const char *text, size_t len);
+BOSUN_API int bosun_json_append_raw(bosun_json_buf *buf, const char *text, size_t len);
 
 /* The compact text of v, malloc'ed and NUL-terminated (*len, when not
  * NULL, is its length), or NULL as above: a drop-in for
  * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY). */
-char *bosun_json_dump(const json_t *v, unsigned flags, size_t *len);
+BOSUN_API char *bosun_json_dump(const json_t *v, unsigned flags, size_t *len);
 
 /* Where and why a text did not parse: line and column (in characters)
  * from 1, the byte offset, and a message. */
@@ -70,7 +72,7 @@ typedef struct bosun_json_error {
  * BOSUN_JSON_DEPTH_MAX, anything after the value but white space (also a
  * NUL byte, which jansson overlooks after a number).  Of duplicate keys,
  * the last is kept. */
-json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err);
+BOSUN_API json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef BOSUN_LOG_H
 #define BOSUN_LOG_H
 
+#include <bosun/api.h>
+
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -23,16 +25,16 @@ enum log_level {
 };
 
 /* Lines with a priority numerically above the threshold are discarded. */
-void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
+BOSUN_API void log_set_level(enum log_level level);
+BOSUN_API enum log_level log_get_level(void);
 
 /* "err"/"error", "warning"/"warn", "notice", "info", "debug" → level.
  * Returns -1 for anything else. */
-int log_level_parse(const char *name);
-const char *log_level_name(enum log_level level);
+BOSUN_API int log_level_parse(const char *name);
+BOSUN_API const char *log_level_name(enum log_level level);
 
-void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+BOSUN_API void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+BOSUN_API void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 #define log_error(...)   log_msg(LOG_LEVEL_ERR, __VA_ARGS__)

@@ -32,6 +32,8 @@
 #ifndef BOSUN_PLUGIN_H
 #define BOSUN_PLUGIN_H
 
+#include <bosun/api.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <bosun/bus.h>
@@ -54,7 +56,7 @@ enum bosun_plugin_kind {
     BOSUN_PLUGIN_INTEGRATION = 4,
 };
 
-const char *bosun_plugin_kind_name(enum bosun_plugin_kind kind);
+BOSUN_API const char *bosun_plugin_kind_name(enum bosun_plugin_kind kind);
 
 /* What the core hands a plugin at init. */
 typedef struct bosun_ctx {
