@@ -93,8 +93,8 @@ BOSUN_API const char *bus_sub_pattern(const bus_sub *sub);
 /* Sends a request; cb runs exactly once from the loop (never from inside
  * bus_request).  timeout is in seconds (> 0).  Returns a request id > 0, or
  * 0 with errno EINVAL for an invalid subject / timeout. Borrows data. */
-BOSUN_API uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeout, bus_reply_cb cb,
-                     void *arg);
+BOSUN_API uint64_t bus_request(bus_t *bus, const char *subject, json_t *data, double timeout,
+                               bus_reply_cb cb, void *arg);
 /* Cancels a pending request: its callback will not be called. */
 BOSUN_API void bus_request_cancel(bus_t *bus, uint64_t id);
 

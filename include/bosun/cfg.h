@@ -100,25 +100,28 @@ BOSUN_API bool cfg_check_keys(const cfg_node *map, const char *const *allowed, c
  *           or null, and on error.
  *
  * Quoting does not change how a value is read: "8080" is an integer too. */
-BOSUN_API bool cfg_get_string(const cfg_node *map, const char *key, const char *def, const char **out,
-                    cfg_diag *d);
+BOSUN_API bool cfg_get_string(const cfg_node *map, const char *key, const char *def,
+                              const char **out, cfg_diag *d);
 BOSUN_API bool cfg_get_bool(const cfg_node *map, const char *key, bool def, bool *out, cfg_diag *d);
-BOSUN_API bool cfg_get_int(const cfg_node *map, const char *key, long long def, long long min, long long max,
-                 long long *out, cfg_diag *d);
-BOSUN_API bool cfg_get_duration(const cfg_node *map, const char *key, double def, double min, double max,
-                      double *out, cfg_diag *d);
+BOSUN_API bool cfg_get_int(const cfg_node *map, const char *key, long long def, long long min,
+                           long long max, long long *out, cfg_diag *d);
+BOSUN_API bool cfg_get_duration(const cfg_node *map, const char *key, double def, double min,
+                                double max, double *out, cfg_diag *d);
 BOSUN_API bool cfg_get_size(const cfg_node *map, const char *key, unsigned long long def,
-                  unsigned long long min, unsigned long long max, unsigned long long *out,
-                  cfg_diag *d);
-BOSUN_API bool cfg_get_strlist(const cfg_node *map, const char *key, const char ***out, cfg_diag *d);
+                            unsigned long long min, unsigned long long max, unsigned long long *out,
+                            cfg_diag *d);
+BOSUN_API bool cfg_get_strlist(const cfg_node *map, const char *key, const char ***out,
+                               cfg_diag *d);
 
 /* The same conversions on a scalar node itself (for list items, map values).
  * On failure *out is left unchanged. */
 BOSUN_API bool cfg_as_bool(const cfg_node *node, bool *out, cfg_diag *d);
-BOSUN_API bool cfg_as_int(const cfg_node *node, long long min, long long max, long long *out, cfg_diag *d);
-BOSUN_API bool cfg_as_duration(const cfg_node *node, double min, double max, double *out, cfg_diag *d);
+BOSUN_API bool cfg_as_int(const cfg_node *node, long long min, long long max, long long *out,
+                          cfg_diag *d);
+BOSUN_API bool cfg_as_duration(const cfg_node *node, double min, double max, double *out,
+                               cfg_diag *d);
 BOSUN_API bool cfg_as_size(const cfg_node *node, unsigned long long min, unsigned long long max,
-                 unsigned long long *out, cfg_diag *d);
+                           unsigned long long *out, cfg_diag *d);
 
 /* Structural comparison (types, keys, values, order); positions ignored.
  * Lets reload tell whether a subtree changed. */

@@ -46,7 +46,8 @@ BOSUN_API int bosun_json_append(bosun_json_buf *buf, const json_t *v, unsigned f
 
 /* Appends len bytes of UTF-8 text as a JSON string.  Returns 0, or -1
  * (buf unchanged) when the text is not UTF-8 or memory runs out. */
-BOSUN_API int bosun_json_append_string(bosun_json_buf *buf, const char *text, size_t len, unsigned flags);
+BOSUN_API int bosun_json_append_string(bosun_json_buf *buf, const char *text, size_t len,
+                                       unsigned flags);
 
 /* Appends len bytes as they are (a newline after a message, say).
  * Returns 0, or -1 (buf unchanged) when memory runs out. */

@@ -33,7 +33,8 @@ BOSUN_API enum log_level log_get_level(void);
 BOSUN_API int log_level_parse(const char *name);
 BOSUN_API const char *log_level_name(enum log_level level);
 
-BOSUN_API void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+BOSUN_API void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 BOSUN_API void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
