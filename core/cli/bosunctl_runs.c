@@ -53,7 +53,7 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (argc != 0)
         return die(EX_USAGE_, "usage: bosunctl ps");
     int rc = 0;
-    json_t *d = bus_call(conn, "cmd.proc.ps", json_object(), 10, &rc);
+    json_t *d = bus_call(conn, PROC_CMD_PS, json_object(), 10, &rc);
     if (!d)
         return rc;
     json_t *rows = json_object_get(d, "rows");
@@ -167,7 +167,7 @@ int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_object_set_new(req, "task", json_string(o->task));
     if (prompt)
         json_object_set_new(req, "prompt", prompt);
-    json_t *d = bus_call(conn, "cmd.proc.start", req, o->timeout_set ? o->timeout : 30, &rc);
+    json_t *d = bus_call(conn, PROC_CMD_START, req, o->timeout_set ? o->timeout : 30, &rc);
     if (!d)
         return rc;
     if (o->json)
@@ -208,12 +208,12 @@ static int stop_like(ctl_conn *conn, const opts *o, int argc, char **argv, const
 
 int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
-    return stop_like(conn, o, argc, argv, "cmd.proc.stop", "stopped");
+    return stop_like(conn, o, argc, argv, PROC_CMD_STOP, "stopped");
 }
 
 int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
-    return stop_like(conn, o, argc, argv, "cmd.proc.restart", "restarted");
+    return stop_like(conn, o, argc, argv, PROC_CMD_RESTART, "restarted");
 }
 
 /* ------------------------------------------------------------ events */
@@ -365,11 +365,7 @@ static bool run_ended(json_t *ev)
     if (!kind || strcmp(kind, ".state") != 0)
         return false;
     const char *state = json_string_value(json_object_get(json_object_get(ev, "data"), "state"));
-    static const char *const terminal[] = {BOSUN_RUN_TERMINAL_STATES};
-    for (size_t i = 0; state && i < sizeof terminal / sizeof terminal[0]; i++)
-        if (strcmp(state, terminal[i]) == 0)
-            return true;
-    return false;
+    return bosun_run_state_class(state) == BOSUN_RUN_CLASS_TERMINAL;
 }
 
 static bool stored_run_ended(ctl_conn *conn, const char *id)

@@ -125,7 +125,7 @@ json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t 
 static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
 {
     *timed_out = 0;
-    double deadline = timeout >= 0 ? util_monotonic() + timeout : 0;
+    double deadline = timeout >= 0 ? bosun_monotonic() + timeout : 0;
     for (;;) {
         int bad = 0;
         json_t *obj = take_line(c, err, err_size, &bad);
@@ -133,7 +133,7 @@ static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
             return obj;
         int wait_ms = -1;
         if (timeout >= 0) {
-            double left = deadline - util_monotonic();
+            double left = deadline - bosun_monotonic();
             if (left <= 0) {
                 *timed_out = 1;
                 snprintf(err, err_size, "no answer from the daemon in %.1f s", timeout);

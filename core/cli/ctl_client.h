@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 
+#include "ctl_wire.h"
+
 typedef struct ctl_conn ctl_conn;
 
 enum ctl_connect_error {
@@ -37,7 +39,6 @@ json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err
 
 /* ctl_call that also passes nfds (at most CTL_MAX_FDS) open file
  * descriptors with the request (SCM_RIGHTS); the daemon gets copies. */
-#define CTL_MAX_FDS 2
 json_t *ctl_call_fds(ctl_conn *c, json_t *req, const int *fds, int nfds, double timeout, char *err,
                      size_t err_size);
 

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include "daemon_config.h"
-#include "plugin_registry.h"
 #include "util.h"
 
 #include <bosun/bus.h>
@@ -225,4 +224,20 @@ const char *daemon_config_path(const char *arg)
         return arg;
     const char *env = getenv("BOSUN_CONFIG");
     return env && *env ? env : DAEMON_DEFAULT_CONFIG;
+}
+
+bool plugin_name_valid(const char *name)
+{
+    if (!name || !*name)
+        return false;
+    if (strchr(name, '/'))
+        return strlen(name) < 4096;
+    size_t len = 0;
+    for (const char *p = name; *p; p++, len++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
+        if (!ok)
+            return false;
+    }
+    return len <= 64;
 }

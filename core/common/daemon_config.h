@@ -39,4 +39,8 @@ void daemon_config_free(daemon_config *c);
  * installed default. */
 const char *daemon_config_path(const char *arg);
 
+/* Whether name is a valid plugin name: [A-Za-z0-9_-]+, at most 64 bytes,
+ * or a path containing '/' to one module file. */
+bool plugin_name_valid(const char *name);
+
 #endif

@@ -14,7 +14,7 @@
 #include <bosun/json.h>
 #include <bosun/task.h>
 
-#include "ctl_server.h"
+#include "ctl_wire.h"
 #include "util.h"
 
 json_t *mcp_path_wanted(const char *line, size_t len, const char **path)

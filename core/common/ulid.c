@@ -22,7 +22,7 @@ static bool increment(uint8_t r[10])
 
 void ulid_new(char out[ULID_LEN + 1])
 {
-    uint64_t ms = (uint64_t)(util_now() * 1000.0);
+    uint64_t ms = (uint64_t)(bosun_now() * 1000.0);
     if (ms <= last_ms) {
         /* Same (or an earlier: clock stepped back) millisecond: keep order
          * by counting up from the previous id. */
@@ -30,7 +30,7 @@ void ulid_new(char out[ULID_LEN + 1])
         if (!increment(last_rand))
             ms = ++last_ms;
     } else {
-        if (util_random_bytes(last_rand, sizeof last_rand) != 0)
+        if (bosun_random_bytes(last_rand, sizeof last_rand) != 0)
             memset(last_rand, 0, sizeof last_rand);
         last_rand[0] &= 0x7f; /* room to count up */
         last_ms = ms;

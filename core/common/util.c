@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <bosun/log.h>
 
@@ -88,20 +86,6 @@ void util_strv_free(char **v)
     free(v);
 }
 
-double util_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double util_monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int util_mkdir_p(const char *path, unsigned mode)
 {
     char *copy = xstrdup(path);
@@ -122,22 +106,6 @@ int util_mkdir_p(const char *path, unsigned mode)
     free(copy);
     errno = saved;
     return rc;
-}
-
-int util_random_bytes(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t got = getrandom(p, n, 0);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
 }
 
 char *util_base64_encode(const void *data, size_t len)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <bosun/sys.h> /* bosun_now, bosun_monotonic, bosun_random_bytes */
 
 /* Allocation failure is not recoverable for a daemon this small: these log
  * and abort() rather than let every caller grow an error path that cannot be
@@ -21,16 +22,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char **util_strv_dup(const char *const *v);
 void util_strv_free(char **v);
 
-/* Wall clock and monotonic clock, in seconds. */
-double util_now(void);
-double util_monotonic(void);
-
 /* Creates a directory and its parents with mode (like mkdir -p).  Returns 0
  * or -1 with errno. */
 int util_mkdir_p(const char *path, unsigned mode);
-
-/* Fills buf with n random bytes from getrandom(2). Returns 0 or -1. */
-int util_random_bytes(void *buf, size_t n);
 
 /* Standard base64 (RFC 4648) of len bytes; malloc'ed, NUL-terminated. */
 char *util_base64_encode(const void *data, size_t len);

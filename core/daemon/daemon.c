@@ -211,7 +211,7 @@ static json_t *status_json(void *arg)
         json_array_append_new(names, json_string(dm->plugins[i]->name));
     return json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "version",
                      bosun_version(), "pid", (json_int_t)getpid(), "uptime",
-                     util_monotonic() - dm->start_mono, "start_time", dm->start_time, "machine_id",
+                     bosun_monotonic() - dm->start_mono, "start_time", dm->start_time, "machine_id",
                      dm->cfg.machine_id, "config", dm->config_path, "state_dir", dm->cfg.state_dir,
                      "runtime_dir", dm->cfg.runtime_dir, "log_level",
                      log_level_name(log_get_level()), "plugins", names, "control_clients",
@@ -637,8 +637,8 @@ int daemon_run(const char *path)
 {
     bosund dm = {.lock_fd = -1};
     dm.config_path = xstrdup(path);
-    dm.start_time = util_now();
-    dm.start_mono = util_monotonic();
+    dm.start_time = bosun_now();
+    dm.start_mono = bosun_monotonic();
     sdnotify_init();
     int status = 1;
     if (daemon_start(&dm) == 0) {

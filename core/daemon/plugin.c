@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "plugin_registry.h"
+#include "daemon_config.h"
 #include "util.h"
 
 #include <errno.h>
@@ -31,37 +32,6 @@ void plugin_system_exit(void)
 {
     if (ltdl_users > 0 && --ltdl_users == 0)
         lt_dlexit();
-}
-
-const char *bosun_plugin_kind_name(enum bosun_plugin_kind kind)
-{
-    switch (kind) {
-    case BOSUN_PLUGIN_AGENT:
-        return "agent";
-    case BOSUN_PLUGIN_TRANSPORT:
-        return "transport";
-    case BOSUN_PLUGIN_STORE:
-        return "store";
-    case BOSUN_PLUGIN_INTEGRATION:
-        return "integration";
-    }
-    return NULL;
-}
-
-bool plugin_name_valid(const char *name)
-{
-    if (!name || !*name)
-        return false;
-    if (strchr(name, '/'))
-        return strlen(name) < 4096;
-    size_t len = 0;
-    for (const char *p = name; *p; p++, len++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
-        if (!ok)
-            return false;
-    }
-    return len <= 64;
 }
 
 /* lt_dlopenext tries "<base>.la" then "<base>.so"; we check for either file

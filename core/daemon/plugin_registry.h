@@ -21,10 +21,6 @@ typedef struct plugin_module {
 int plugin_system_init(void);
 void plugin_system_exit(void);
 
-/* Whether name is a valid plugin name: [A-Za-z0-9_-]+, at most 64 bytes,
- * or a path containing '/' to one module file. */
-bool plugin_name_valid(const char *name);
-
 /* Finds name in each directory of search_path (NULL-terminated, may be
  * NULL), then in the install directory; opens it, finds the descriptor and
  * checks its ABI and mandatory callbacks.  On failure returns NULL with one

@@ -132,19 +132,27 @@ static void on_run_state(bus_t *bus, const bus_msg *m, void *arg)
     if (!task || !state)
         return;
     const char *status = NULL;
-    if (!strcmp(state, "STARTING") || !strcmp(state, "RUNNING") || !strcmp(state, "BACKOFF"))
+    switch (bosun_run_state_class(state)) {
+    case BOSUN_RUN_CLASS_ACTIVE:
         status = "running";
-    else if (!strcmp(state, "WAITING_INPUT"))
+        break;
+    case BOSUN_RUN_CLASS_WAITING:
         status = "waiting_input";
-    else if (!strcmp(state, "EXITED"))
-        status = json_integer_value(json_object_get(m->data, "exit_code")) == 0 &&
-                         json_is_integer(json_object_get(m->data, "exit_code"))
-                     ? "done"
-                     : "failed";
-    else if (!strcmp(state, "FATAL") || !strcmp(state, "LOST"))
-        status = "failed";
-    else if (!strcmp(state, "STOPPED"))
-        status = "stopped";
+        break;
+    case BOSUN_RUN_CLASS_TERMINAL:
+        if (!strcmp(state, "STOPPED"))
+            status = "stopped";
+        else if (!strcmp(state, "EXITED"))
+            status = json_integer_value(json_object_get(m->data, "exit_code")) == 0 &&
+                             json_is_integer(json_object_get(m->data, "exit_code"))
+                         ? "done"
+                         : "failed";
+        else
+            status = "failed";
+        break;
+    case BOSUN_RUN_CLASS_UNKNOWN:
+        break;
+    }
     const char *reason = json_string_value(json_object_get(m->data, "reason"));
     if (status && !strcmp(state, "EXITED") && reason && strstr(reason, "resumed as run"))
         return; /* the resumed run carries on */
@@ -317,7 +325,7 @@ static void on_token_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
         return pending_free(pd);
     if (!row)
         reply_to(bus, pd->reply, error_json("unauthorized", "unknown agent token"));
-    else if (expires <= util_now())
+    else if (expires <= bosun_now())
         reply_to(bus, pd->reply, error_json("unauthorized", "the agent token has expired"));
     else if (!machine || strcmp(machine, pd->t->machine_id) != 0)
         reply_to(bus, pd->reply,

@@ -97,9 +97,9 @@ static void make_inbox_prefix(bus_t *bus)
 {
     static unsigned fallback_counter;
     uint64_t r;
-    if (util_random_bytes(&r, sizeof r) < 0) {
+    if (bosun_random_bytes(&r, sizeof r) < 0) {
         log_warning("bus: no random bytes for the inbox prefix, using clock and address");
-        r = (uint64_t)(util_monotonic() * 1e9) ^ (uint64_t)(uintptr_t)bus ^
+        r = (uint64_t)(bosun_monotonic() * 1e9) ^ (uint64_t)(uintptr_t)bus ^
             ((uint64_t)++fallback_counter << 48);
     }
     int n = snprintf(bus->inbox, sizeof bus->inbox, "_INBOX.%016" PRIx64 ".", r);
@@ -279,7 +279,7 @@ static int enqueue(bus_t *bus, const char *subject, const char *reply, json_t *d
         q->reply = q->text + slen;
     }
     q->data = data ? data : json_null();
-    q->time = util_now();
+    q->time = bosun_now();
     q->next = NULL;
     if (bus->tail)
         bus->tail->next = q;

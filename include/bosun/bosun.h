@@ -12,5 +12,6 @@
 #include <bosun/task.h>
 #include <bosun/codec.h>
 #include <bosun/json.h>
+#include <bosun/sys.h>
 
 #endif

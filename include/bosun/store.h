@@ -93,6 +93,8 @@
 #ifndef BOSUN_STORE_H
 #define BOSUN_STORE_H
 
+#include <bosun/api.h>
+
 #define BOSUN_STORED_PREFIX       "stored."
 #define BOSUN_STORE_EVENTS        "cmd.store.events"
 #define BOSUN_STORE_RUNS          "cmd.store.runs"
@@ -113,5 +115,21 @@
  * Terminal states: STOPPED, EXITED, FATAL (and LOST: the daemon died and
  * the process was gone when it came back). */
 #define BOSUN_RUN_TERMINAL_STATES "STOPPED", "EXITED", "FATAL", "LOST"
+/* Active: the run has, or is about to have, a process. */
+#define BOSUN_RUN_ACTIVE_STATES "STARTING", "RUNNING", "BACKOFF", "STOPPING"
+/* Waiting: the run asked a blocking question; it is resumed when answered
+ * and is neither active nor terminal once its process has exited. */
+#define BOSUN_RUN_WAITING_STATES "WAITING_INPUT"
+
+/* Which of the three lists above a state is in; the one place where bosun
+ * decides it (the supervisor, the task index, the store's "active" filter
+ * and bosunctl all read these). */
+enum bosun_run_class {
+    BOSUN_RUN_CLASS_UNKNOWN = 0,
+    BOSUN_RUN_CLASS_ACTIVE,
+    BOSUN_RUN_CLASS_WAITING,
+    BOSUN_RUN_CLASS_TERMINAL,
+};
+BOSUN_API enum bosun_run_class bosun_run_state_class(const char *state);
 
 #endif

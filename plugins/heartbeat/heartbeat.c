@@ -36,17 +36,11 @@ static bool heartbeat_check(const cfg_node *config, cfg_diag *d)
     return read_config(config, &interval, d);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static json_t *beat_data(heartbeat *hb)
 {
     return json_pack("{s:s,s:f,s:I,s:f}", "machine", hb->ctx->machine_id, "uptime",
-                     now() - hb->ctx->start_time, "beat", hb->beats, "interval", hb->interval);
+                     bosun_now() - hb->ctx->start_time, "beat", hb->beats, "interval",
+                     hb->interval);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <bosun/json.h>
@@ -361,27 +360,13 @@ static void mcp_on_closed(bus_t *bus, const bus_msg *msg, void *arg)
 
 /* ------------------------------------------------------------ sessions */
 
-static int mcp_random(unsigned char *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom(buf + got, n - got, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 /* 32 characters of 62: about 190 random bits, and a valid subject token. */
 static int mcp_new_sid(char out[MCP_SID_LEN + 1])
 {
     size_t n = 0;
     while (n < MCP_SID_LEN) {
         unsigned char buf[64];
-        if (mcp_random(buf, sizeof buf) != 0)
+        if (bosun_random_bytes(buf, sizeof buf) != 0)
             return -1;
         for (size_t i = 0; i < sizeof buf && n < MCP_SID_LEN; i++)
             if (buf[i] < 248) /* 248 = 4 * 62: no bias */

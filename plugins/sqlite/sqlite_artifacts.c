@@ -33,13 +33,6 @@
 #define SQLSTORE_MIME_TEXT   "text/plain"
 #define SQLSTORE_MIME_BINARY "application/octet-stream"
 
-static double sqlstore_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ------------------------------------------------------------ text checks */
 
 /* C0 controls, DEL and C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f")
@@ -351,7 +344,7 @@ static json_t *sqlstore_put_store(sqlstore *s, sqlstore_put *p)
                  s->errmsg);
         return sqlstore_error_reply("store_error", msg);
     }
-    p->created_at = sqlstore_now();
+    p->created_at = bosun_now();
     int rc = sqlstore_put_write(s, p);
     if (rc != SQLITE_OK)
         return sqlstore_put_failed(s, p, rc);

@@ -31,13 +31,6 @@
 #define SQLSTORE_RETRY_INTERVAL     0.25
 #define SQLSTORE_ERROR_LOG_INTERVAL 1.0
 
-static double sqlstore_monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ------------------------------------------------------------ statements */
 
 static const char sqlstore_insert_event_sql[] =
@@ -647,7 +640,7 @@ static void sqlstore_commit_done(sqlstore *s)
 
 static void sqlstore_commit_failed(sqlstore *s)
 {
-    double now = sqlstore_monotonic();
+    double now = bosun_monotonic();
     s->failures++;
     if (!s->failing || now - s->last_error_log >= SQLSTORE_ERROR_LOG_INTERVAL) {
         log_error("sqlite: cannot commit %zu events to %s: %s; keeping them and retrying "
@@ -710,14 +703,14 @@ static void sqlstore_commit_if_due(sqlstore *s)
      * (the writer's ev_async wakes the loop, and this runs again). */
     if (s->n_batch == 0 || sqlstore_writer_busy(s))
         return;
-    if (s->failing && sqlstore_monotonic() < s->retry_after)
+    if (s->failing && bosun_monotonic() < s->retry_after)
         return;
     /* With a commit_delay, a batch younger than it waits for more events
      * (the delay timer wakes the loop for it): a trickle of events, such as
      * one MCP call after another, then costs one commit per delay instead
      * of one per event. */
     if (s->commit_delay > 0 && !s->failing) {
-        double age = sqlstore_monotonic() - s->batch_since;
+        double age = bosun_monotonic() - s->batch_since;
         if (age < s->commit_delay) {
             if (!ev_is_active(&s->delay)) {
                 ev_timer_set(&s->delay, s->commit_delay - age, 0);
@@ -774,7 +767,7 @@ static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
 {
     sqlstore *s = arg;
     if (s->n_batch == 0)
-        s->batch_since = sqlstore_monotonic();
+        s->batch_since = bosun_monotonic();
     if (sqlstore_batch_push(s, msg) != 0) {
         log_error("sqlite: out of memory, event %s not stored", msg->subject);
         return;

@@ -6,6 +6,8 @@
 
 #include "tap.h"
 #include <bosun/codec.h>
+#include <bosun/store.h>
+#include <bosun/sys.h>
 
 static void sha(const char *in, size_t len, const char *want)
 {
@@ -94,13 +96,42 @@ static void test_utf8(void **state)
     assert_false(bosun_utf8_text("\xed\xbf\xbf", 3));
 }
 
+/* Every state the supervisor names has exactly one class. */
+static void test_run_state_class(void **state)
+{
+    static const char *const active[] = {BOSUN_RUN_ACTIVE_STATES};
+    static const char *const terminal[] = {BOSUN_RUN_TERMINAL_STATES};
+    for (size_t i = 0; i < sizeof active / sizeof active[0]; i++)
+        assert_int_equal(bosun_run_state_class(active[i]), BOSUN_RUN_CLASS_ACTIVE);
+    for (size_t i = 0; i < sizeof terminal / sizeof terminal[0]; i++)
+        assert_int_equal(bosun_run_state_class(terminal[i]), BOSUN_RUN_CLASS_TERMINAL);
+    assert_int_equal(bosun_run_state_class("RUNNING"), BOSUN_RUN_CLASS_ACTIVE);
+    assert_int_equal(bosun_run_state_class("STOPPING"), BOSUN_RUN_CLASS_ACTIVE);
+    assert_int_equal(bosun_run_state_class("WAITING_INPUT"), BOSUN_RUN_CLASS_WAITING);
+    assert_int_equal(bosun_run_state_class("LOST"), BOSUN_RUN_CLASS_TERMINAL);
+    assert_int_equal(bosun_run_state_class("running"), BOSUN_RUN_CLASS_UNKNOWN);
+    assert_int_equal(bosun_run_state_class(""), BOSUN_RUN_CLASS_UNKNOWN);
+    assert_int_equal(bosun_run_state_class(NULL), BOSUN_RUN_CLASS_UNKNOWN);
+}
+
+static void test_clock_and_random(void **state)
+{
+    double wall = bosun_now(), mono = bosun_monotonic();
+    assert_true(wall > 1.7e9); /* after 2023 */
+    assert_true(mono > 0 && bosun_monotonic() >= mono);
+    unsigned char a[32] = {0}, b[32] = {0};
+    assert_int_equal(bosun_random_bytes(a, sizeof a), 0);
+    assert_int_equal(bosun_random_bytes(b, sizeof b), 0);
+    assert_true(memcmp(a, b, sizeof a) != 0);
+    assert_int_equal(bosun_random_bytes(a, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test(test_sha256_boundaries),
-        cmocka_unit_test(test_base64_round_trip),
-        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_sha256_vectors),    cmocka_unit_test(test_sha256_boundaries),
+        cmocka_unit_test(test_base64_round_trip), cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_run_state_class),   cmocka_unit_test(test_clock_and_random),
     };
     return RUN_TESTS(tests);
 }

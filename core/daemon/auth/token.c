@@ -10,7 +10,7 @@ int token_new(char out[TOKEN_LEN + 1])
 {
     static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char raw[33] = {0};
-    if (util_random_bytes(raw, 32) != 0)
+    if (bosun_random_bytes(raw, 32) != 0)
         return -1;
     memcpy(out, TOKEN_PREFIX, 4);
     char *o = out + 4;

@@ -19,10 +19,9 @@
 #include <jansson.h>
 #include <bosun/bus.h>
 
-struct ev_loop;
+#include "ctl_wire.h"
 
-#define CTL_LINE_MAX   (8 * 1024 * 1024)  /* one request; MCP messages have their own limit */
-#define CTL_OUTPUT_MAX (16 * 1024 * 1024) /* queued output before a client counts as stuck */
+struct ev_loop;
 
 typedef struct ctl_hooks {
     json_t *(*status)(void *arg);

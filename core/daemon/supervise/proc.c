@@ -327,7 +327,7 @@ static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
                          "instance", (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts",
                          0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0);
     json_t *o = run_to_json(r);
-    double up = run_active(r) && r->started_at > 0 ? util_now() - r->started_at : 0;
+    double up = run_active(r) && r->started_at > 0 ? bosun_now() - r->started_at : 0;
     json_object_set_new(o, "uptime", json_real(up));
     return o;
 }
@@ -535,7 +535,7 @@ static void settle_orphan(proc *p, json_t *stored)
             r->restarts = (unsigned)json_integer_value(json_object_get(stored, "restarts"));
             r->started_at = json_number_value(json_object_get(stored, "started_at"));
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
-            r->started_mono = util_monotonic();
+            r->started_mono = bosun_monotonic();
             r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
             r->next = p->runs;
             p->runs = r;
@@ -563,8 +563,8 @@ static void settle_orphan(proc *p, json_t *stored)
     json_t *o = json_deep_copy(stored);
     json_object_set_new(o, "state", json_string("LOST"));
     json_object_set_new(o, "reason", json_string(reason));
-    json_object_set_new(o, "ended_at", json_real(util_now()));
-    json_object_set_new(o, "updated_at", json_real(util_now()));
+    json_object_set_new(o, "ended_at", json_real(bosun_now()));
+    json_object_set_new(o, "updated_at", json_real(bosun_now()));
     json_object_set_new(o, "machine", json_string(p->machine_id));
     char subject[BUS_SUBJECT_MAX];
     snprintf(subject, sizeof subject, "evt.run.%s.%s.state", agent, id);

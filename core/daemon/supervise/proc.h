@@ -11,6 +11,7 @@
 #include <bosun/bus.h>
 
 #include "agent_config.h"
+#include "ctl_wire.h"
 
 struct ev_loop;
 
@@ -68,10 +69,6 @@ void proc_set_waiting(proc *p, const char *run_id, const char *input_id);
 void proc_input_answered(proc *p, const char *run_id, const char *input_id, const char *answer,
                          char *resumed, size_t resumed_size);
 
-/* Requests served on the bus (see bosun-bus(7)). */
-#define PROC_CMD_PS      "cmd.proc.ps"
-#define PROC_CMD_START   "cmd.proc.start"
-#define PROC_CMD_STOP    "cmd.proc.stop"
-#define PROC_CMD_RESTART "cmd.proc.restart"
+/* The requests it serves on the bus are named in ctl_wire.h. */
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <bosun/codec.h>
 #include <bosun/log.h>
+#include <bosun/store.h>
 
 extern char **environ;
 
@@ -38,10 +39,25 @@ const char *run_state_name(enum run_state s)
     return state_names[s];
 }
 
+/* Classes of state_names, from <bosun/store.h>'s lists (filled once: this
+ * is asked on every supervision step). */
+static enum bosun_run_class state_class(enum run_state s)
+{
+    static enum bosun_run_class classes[sizeof state_names / sizeof state_names[0]];
+    static bool filled;
+    if (!filled) {
+        for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++)
+            classes[i] = bosun_run_state_class(state_names[i]);
+        filled = true;
+    }
+    return classes[s];
+}
+
+/* A waiting run is active while its process still runs. */
 bool run_active(const run *r)
 {
-    return r->state == RS_STARTING || r->state == RS_RUNNING || r->state == RS_BACKOFF ||
-           r->state == RS_STOPPING || (r->state == RS_WAITING_INPUT && r->alive);
+    enum bosun_run_class c = state_class(r->state);
+    return c == BOSUN_RUN_CLASS_ACTIVE || (c == BOSUN_RUN_CLASS_WAITING && r->alive);
 }
 
 static void set_reason(run *r, const char *reason)
@@ -127,7 +143,7 @@ json_t *run_to_json(const run *r)
 
 void run_publish_state(run *r)
 {
-    r->updated_at = util_now();
+    r->updated_at = bosun_now();
     run_emit(r, "state", run_to_json(r));
 }
 
@@ -139,7 +155,7 @@ static void set_state(run *r, enum run_state s, const char *reason)
         set_reason(r, reason);
     r->state = s;
     if (!run_active(r) && r->ended_at == 0)
-        r->ended_at = util_now();
+        r->ended_at = bosun_now();
     log_debug("run %s (%s): %s%s%s", r->id, r->agent_name, run_state_name(s), r->reason ? ": " : "",
               r->reason ? r->reason : "");
     run_publish_state(r);
@@ -258,7 +274,7 @@ static int issue_token(run *r, char *err, size_t err_size)
         return -1;
     run_emit(
         r, "token_issued",
-        json_pack("{s:s,s:f}", "hash", r->token_hash, "expires_at", util_now() + p->token_ttl));
+        json_pack("{s:s,s:f}", "hash", r->token_hash, "expires_at", bosun_now() + p->token_ttl));
     return 0;
 }
 
@@ -276,7 +292,7 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
     r->instance = instance;
     r->task = task ? xstrdup(task) : NULL;
     r->prompt = prompt ? xstrdup(prompt) : NULL;
-    r->created_at = r->updated_at = util_now();
+    r->created_at = r->updated_at = bosun_now();
     r->pidfd = -1;
     r->log.fd = -1;
     r->run_dir = xasprintf("%s/runs/%s", p->state_dir, r->id);
@@ -550,15 +566,6 @@ static char **build_env(run *r, const bosun_launch *l)
     return env;
 }
 
-void bosun_launch_clear(bosun_launch *l)
-{
-    util_strv_free(l->argv);
-    util_strv_free(l->env);
-    free(l->workdir);
-    l->argv = l->env = NULL;
-    l->workdir = NULL;
-}
-
 static void schedule_retry(run *r, const char *reason);
 
 static void on_start_secs(struct ev_loop *loop, ev_timer *w, int revents)
@@ -645,8 +652,8 @@ void run_spawn(run *r)
         r->out = NULL;
         return spawn_failed(r, err);
     }
-    r->started_at = util_now();
-    r->started_mono = util_monotonic();
+    r->started_at = bosun_now();
+    r->started_mono = bosun_monotonic();
     r->alive = true;
     r->has_exit = false;
     r->ended_at = 0;
@@ -815,7 +822,7 @@ static void after_exit(run *r, int status, const char *how)
     }
     /* A clean exit, or a run that stayed up restart_reset, ends a streak of
      * failures: back-off and max_restarts count consecutive failures only. */
-    if (cls == BOSUN_EXIT_DONE || util_monotonic() - r->started_mono >= a->restart_reset)
+    if (cls == BOSUN_EXIT_DONE || bosun_monotonic() - r->started_mono >= a->restart_reset)
         r->failures = 0;
     schedule_retry(r, how);
 }
@@ -840,7 +847,7 @@ void run_child_exited(run *r, int status)
              json_pack("{s:i,s:o,s:o,s:f,s:I,s:I}", "pid", (int)r->pid, "exit_code",
                        opt_int(!r->exit_signal, r->exit_code), "exit_signal",
                        opt_int(r->exit_signal != 0, r->exit_signal), "duration",
-                       util_monotonic() - r->started_mono, "stdout_lines",
+                       bosun_monotonic() - r->started_mono, "stdout_lines",
                        (json_int_t)r->lines[BOSUN_STREAM_STDOUT], "stderr_lines",
                        (json_int_t)r->lines[BOSUN_STREAM_STDERR]));
     after_exit(r, status, how);
