@@ -9,6 +9,7 @@
 # part measures and how to read the report.  Tunables (environment):
 #   BENCH_AGENTS (500)  BENCH_IDLE (10)  BENCH_WINDOW (10)
 #   BENCH_CRASHERS (100)  BENCH_LINES (1000000)  BENCH_REPS (3, part a)
+#   BENCH_INSTANCES (4000, part a: one agent with that many instances)
 #   BENCH_KEEP=1 keeps the temp dir
 #
 # Only unix sockets are used.  Every wait has a deadline.  Everything the
@@ -29,6 +30,7 @@ WINDOW=${BENCH_WINDOW:-10}
 N_CRASHERS=${BENCH_CRASHERS:-100}
 N_LINES=${BENCH_LINES:-1000000}
 REPS=${BENCH_REPS:-3}
+N_INST=${BENCH_INSTANCES:-4000}
 
 BOSUND="$BUILD/bosund"
 BOSUNCTL="$BUILD/bosunctl"
@@ -438,6 +440,54 @@ a_sup() { # REP
     check_no_strays a_sup
 }
 
+# a_many: one agent with N_INST instances: start-up (all RUNNING) and the
+# time of `bosunctl ps` with that many rows, the daemon's per-slot work.
+a_many() {
+    local t0 t1 n end start_time last_up k p0 p1
+    bos_config <<EOF
+  many:
+    command: [$SLEEP_BIN, "3600"]
+    autostart: true
+    start_secs: 0
+    instances: $N_INST
+EOF
+    t0=$(now)
+    bos_start
+    end=$(calc "$t0 + 300")
+    n=0
+    while before "$end"; do
+        n=$(bctl ps --json 2>/dev/null | grep -o '"state":"RUNNING"' | wc -l)
+        [ "$n" -ge "$N_INST" ] && break
+        kill -0 "$BOS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    t1=$(now)
+    if [ "$n" -lt "$N_INST" ]; then
+        log "bosund: only $n of $N_INST instances RUNNING after 300 s; giving up on it"
+        R[a_many_fail]="$n RUNNING at 300 s"
+        stop_pid "$BOS_PID" 30
+        forget_pid "$BOS_PID"
+        check_no_strays a_many
+        return
+    fi
+    R[a_many_start]=$(calc "$t1 - $t0")
+    start_time=$(bctl status --json | grep -o '"start_time":[0-9.]*' | cut -d: -f2)
+    last_up=$(bctl ps --json | grep -o '"updated_at":[0-9.]*' | cut -d: -f2 | sort -n | tail -1)
+    R[a_many_start_own]=$(calc "$last_up - $start_time")
+    for ((k = 0; k < 5; k++)); do
+        p0=$(now)
+        bctl ps --json >/dev/null
+        p1=$(now)
+        add a_many_ps "$(calc "$p1 - $p0")"
+    done
+    median a_many_ps
+    stop_measured "$BOS_PID" a_many_stop
+    log "bosund: $N_INST instances of one agent RUNNING after $(fmt "${R[a_many_start]}" 3) s (polled)," \
+        "$(fmt "${R[a_many_start_own]}" 3) s by its own timestamps; 'bosunctl ps --json' $(fmt "${R[a_many_ps]}" 3) s" \
+        "(median of 5); SIGTERM to exit $(fmt "${R[a_many_stop]}" 3) s"
+    check_no_strays a_many
+}
+
 part_a() {
     local rep k
     log ""
@@ -447,6 +497,8 @@ part_a() {
         a_bosund "$rep"
         [ "$HAVE_SUP" = 1 ] && a_sup "$rep"
     done
+    log "== (a) one agent with $N_INST instances of 'sleep 3600'"
+    a_many
     for k in a_loop_start a_loop_stop a_bos_start a_bos_start_own a_bos_stop a_sup_start a_sup_start_own a_sup_stop; do
         median "$k"
     done
@@ -702,6 +754,9 @@ report() {
         echo "  idle CPU over $IDLE s: bosund $(vu a_bos_idle_cpu 2 ' %'), supervisord $(vu a_sup_idle_cpu 2 ' %')"
         echo "  stop all (SIGTERM to exit): bosund $(vu a_bos_stop 3 ' s') [$(r a_bos_stop)], supervisord $(vu a_sup_stop 3 ' s') [$(r a_sup_stop)]," \
             "loop (kill + reap) $(vu a_loop_stop 3 ' s') [$(r a_loop_stop)]"
+        echo "  one agent with $N_INST instances: all RUNNING (polled) $(vu a_many_start 3 ' s')${R[a_many_fail]:+ (failed: ${R[a_many_fail]})}," \
+            "by its own timestamps $(vu a_many_start_own 3 ' s'); 'bosunctl ps --json' $(vu a_many_ps 3 ' s') [$(r a_many_ps)];" \
+            "SIGTERM to exit $(vu a_many_stop 3 ' s')"
     fi
     if [ "$PART" = b ] || [ "$PART" = all ]; then
         ratio b_one "${R[b_bos_1_rate]:-}" "${R[b_sup_1_rate]:-}"

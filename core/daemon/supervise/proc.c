@@ -47,13 +47,36 @@ static agent_config *find_agent(proc *p, const char *name)
     return NULL;
 }
 
+/* The runs of one (agent, instance) slot: usually one, a few while a
+ * run waits for an answer.  Kept in p->slots so that autostart, ps and
+ * the start of a run cost O(1) per slot however many runs there are. */
+typedef struct run_slot {
+    run *head; /* linked by run.slot_next */
+} run_slot;
+
+/* "agent/instance": agent names are at most AGENT_NAME_MAX bytes without
+ * '/', so the key is unique and fits. */
+static size_t slot_key(char *buf, size_t size, const char *agent, unsigned instance)
+{
+    int n = snprintf(buf, size, "%s/%u", agent, instance);
+    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+#define SLOT_KEY_MAX (AGENT_NAME_MAX + 16)
+
+static run_slot *find_slot(proc *p, const char *agent, unsigned instance)
+{
+    char key[SLOT_KEY_MAX];
+    size_t len = slot_key(key, sizeof key, agent, instance);
+    return hmap_getn(&p->slots, key, len);
+}
+
 /* The run that holds (agent, instance): the active one, else the latest. */
 static run *slot_run(proc *p, const char *agent, unsigned instance)
 {
+    run_slot *s = find_slot(p, agent, instance);
     run *latest = NULL;
-    for (run *r = p->runs; r; r = r->next) {
-        if (r->instance != instance || strcmp(r->agent_name, agent) != 0)
-            continue;
+    for (run *r = s ? s->head : NULL; r; r = r->slot_next) {
         if (run_active(r))
             return r;
         if (!latest || strcmp(r->id, latest->id) > 0)
@@ -62,25 +85,58 @@ static run *slot_run(proc *p, const char *agent, unsigned instance)
     return latest;
 }
 
+/* Adds a new run to the list, the id index and its slot. */
+static void link_run(proc *p, run *r)
+{
+    r->prev = NULL;
+    r->next = p->runs;
+    if (p->runs)
+        p->runs->prev = r;
+    p->runs = r;
+    hmap_put(&p->by_id, r->id, r);
+    char key[SLOT_KEY_MAX];
+    size_t len = slot_key(key, sizeof key, r->agent_name, r->instance);
+    run_slot *s = hmap_getn(&p->slots, key, len);
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        hmap_putn(&p->slots, key, len, s);
+    }
+    r->slot_next = s->head;
+    s->head = r;
+}
+
 static void unlink_run(proc *p, run *r)
 {
-    for (run **pp = &p->runs; *pp; pp = &(*pp)->next)
+    if (r->prev)
+        r->prev->next = r->next;
+    else if (p->runs == r)
+        p->runs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->next = r->prev = NULL;
+    hmap_del(&p->by_id, r->id);
+    char key[SLOT_KEY_MAX];
+    size_t len = slot_key(key, sizeof key, r->agent_name, r->instance);
+    run_slot *s = hmap_getn(&p->slots, key, len);
+    for (run **pp = s ? &s->head : NULL; pp && *pp; pp = &(*pp)->slot_next)
         if (*pp == r) {
-            *pp = r->next;
+            *pp = r->slot_next;
             break;
         }
-    hmap_del(&p->by_id, r->id);
+    r->slot_next = NULL;
+    if (s && !s->head)
+        free(hmap_deln(&p->slots, key, len));
 }
 
 /* Keeps memory bounded: a slot remembers only its latest finished run. */
 static void forget_older_runs(proc *p, const run *keep)
 {
-    for (run *r = p->runs, *next; r; r = next) {
-        next = r->next;
+    run_slot *s = find_slot(p, keep->agent_name, keep->instance);
+    for (run *r = s ? s->head : NULL, *next; r; r = next) {
+        next = r->slot_next;
         /* A run waiting for an answer stays: answering must find it. */
-        if (r != keep && !run_active(r) && !r->waiting_input && r->instance == keep->instance &&
-            strcmp(r->agent_name, keep->agent_name) == 0 && r->n_waiters == 0) {
-            unlink_run(p, r);
+        if (r != keep && !run_active(r) && !r->waiting_input && r->n_waiters == 0) {
+            unlink_run(p, r); /* s is freed only with its last run: keep is in it */
             run_free(r);
         }
     }
@@ -97,9 +153,7 @@ static run *start_run(proc *p, agent_config *a, unsigned instance, const char *t
     run *r = run_new(p, a, NULL, instance, task, prompt, err, err_size);
     if (!r)
         return NULL;
-    r->next = p->runs;
-    p->runs = r;
-    hmap_put(&p->by_id, r->id, r);
+    link_run(p, r);
     forget_older_runs(p, r);
     log_info("run %s: starting agent %s (instance %u%s%s)", r->id, a->name, instance,
              task ? ", task " : "", task ? task : "");
@@ -518,9 +572,7 @@ static void settle_orphan(proc *p, json_t *stored)
             r->prompt = read_prompt(r);
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
-            r->next = p->runs;
-            p->runs = r;
-            hmap_put(&p->by_id, r->id, r);
+            link_run(p, r);
             return;
         }
     }
@@ -537,9 +589,7 @@ static void settle_orphan(proc *p, json_t *stored)
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->started_mono = bosun_monotonic();
             r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
-            r->next = p->runs;
-            p->runs = r;
-            hmap_put(&p->by_id, r->id, r);
+            link_run(p, r);
             log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent, (int)pid,
                        p->adopt_orphans ? "adopting it" : "stopping it");
             run_emit(r, p->adopt_orphans ? "adopted" : "orphan_stopping",
@@ -703,9 +753,7 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     free(old->waiting_input);
     old->waiting_input = NULL;
     run_set_state(old, RS_EXITED, why);
-    r->next = p->runs;
-    p->runs = r;
-    hmap_put(&p->by_id, r->id, r);
+    link_run(p, r);
     log_info("run %s: resuming run %s of agent %s with the answer to %s", r->id, old->id, a->name,
              r->resume_input);
     run_spawn(r);
@@ -811,6 +859,7 @@ proc *proc_new(const proc_options *o)
     prepare_runs_dir(p->runtime_dir);
     p->adopt_orphans = o->adopt_orphans;
     hmap_init(&p->by_id);
+    hmap_init(&p->slots);
     hmap_init_u64(&p->by_pid);
     ev_child_init(&p->child_watcher, on_child, 0, 0);
     p->child_watcher.data = p;
@@ -853,6 +902,10 @@ void proc_free(proc *p)
         r->n_waiters = 0;
         run_free(r);
     }
+    size_t pos = 0;
+    for (run_slot *sl; (sl = hmap_next(&p->slots, &pos, NULL));)
+        free(sl);
+    hmap_destroy(&p->slots);
     hmap_destroy(&p->by_id);
     hmap_destroy(&p->by_pid);
     agent_config_free_all(p->agents);

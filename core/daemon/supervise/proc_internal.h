@@ -38,7 +38,8 @@ typedef struct run_waiter {
 } run_waiter;
 
 typedef struct run {
-    struct run *next;
+    struct run *next, *prev; /* proc's list of runs */
+    struct run *slot_next;   /* the other runs of its (agent, instance) slot */
     proc *p;
     char id[ULID_LEN + 1];
     char *agent_name;
@@ -102,6 +103,8 @@ struct proc {
     agent_config **agents;
     run *runs;   /* active runs and the last run of each slot */
     hmap by_id;  /* run id -> run */
+    hmap slots;  /* "agent/instance" -> run_slot: the runs of one slot, so
+                  * per-slot work does not walk every run */
     hmap by_pid; /* pid -> run (our children only) */
     ev_child child_watcher;
     ev_check pressure_check;
