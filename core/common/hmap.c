@@ -210,32 +210,37 @@ static int reserve_one(hmap *m)
     return resize(m, m->cap ? m->cap * 2 : MIN_CAP);
 }
 
-static int insert(hmap *m, const struct hkey *k, void *value)
+/* An insert that failed would leave a caller's index silently incomplete
+ * (a run nobody can find again): like xmalloc, give up loudly instead. */
+static _Noreturn void fail(const char *why)
 {
-    if (!value) {
-        errno = EINVAL;
-        return -1;
-    }
+    static const char prefix[] = "<2>hmap: ";
+    /* write(2), not stdio: no allocation on the way out. */
+    if (write(STDERR_FILENO, prefix, sizeof prefix - 1) >= 0 &&
+        write(STDERR_FILENO, why, strlen(why)) >= 0)
+        (void)!write(STDERR_FILENO, "\n", 1);
+    abort();
+}
+
+static void insert(hmap *m, const struct hkey *k, void *value)
+{
+    if (!value)
+        fail("NULL value inserted (a caller's bug)");
     struct hmap_slot *s = lookup(m, k);
     if (s) {
         s->value = value;
-        return 0;
+        return;
     }
     char *copy = NULL;
     if (!m->u64_keys) {
         copy = malloc(k->len + 1);
-        if (!copy) {
-            errno = ENOMEM;
-            return -1;
-        }
+        if (!copy)
+            fail("out of memory");
         memcpy(copy, k->str, k->len);
         copy[k->len] = '\0';
     }
-    if (reserve_one(m) < 0) {
-        free(copy);
-        errno = ENOMEM;
-        return -1;
-    }
+    if (reserve_one(m) < 0)
+        fail("out of memory");
     s = &m->slots[find_slot(m, k)];
     s->value = value;
     s->hash = k->hash;
@@ -245,7 +250,6 @@ static int insert(hmap *m, const struct hkey *k, void *value)
     else
         s->key.str = copy;
     m->count++;
-    return 0;
 }
 
 /* Backward-shift deletion: pulls later members of the probe chain into the
@@ -308,16 +312,16 @@ void *hmap_get(const hmap *m, const char *key)
     return hmap_getn(m, key, strlen(key));
 }
 
-int hmap_putn(hmap *m, const char *key, size_t len, void *value)
+void hmap_putn(hmap *m, const char *key, size_t len, void *value)
 {
     assert(!m->u64_keys);
     struct hkey k = str_key(key, len);
-    return insert(m, &k, value);
+    insert(m, &k, value);
 }
 
-int hmap_put(hmap *m, const char *key, void *value)
+void hmap_put(hmap *m, const char *key, void *value)
 {
-    return hmap_putn(m, key, strlen(key), value);
+    hmap_putn(m, key, strlen(key), value);
 }
 
 void *hmap_deln(hmap *m, const char *key, size_t len)
@@ -344,11 +348,11 @@ void *hmap_get_u64(const hmap *m, uint64_t key)
     return s ? s->value : NULL;
 }
 
-int hmap_put_u64(hmap *m, uint64_t key, void *value)
+void hmap_put_u64(hmap *m, uint64_t key, void *value)
 {
     assert(m->u64_keys);
     struct hkey k = u64_key(key);
-    return insert(m, &k, value);
+    insert(m, &k, value);
 }
 
 void *hmap_del_u64(hmap *m, uint64_t key)

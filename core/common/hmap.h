@@ -39,19 +39,22 @@ void hmap_destroy(hmap *m);
 size_t hmap_count(const hmap *m);
 
 /* String keys.  The *n variants take a key of len bytes that need not be
- * NUL-terminated.  put replaces the value of an existing key; it returns 0,
- * or -1 with errno EINVAL (NULL value) or ENOMEM, leaving the map unchanged.
+ * NUL-terminated.  put replaces the value of an existing key.  put cannot
+ * fail: out of memory (or a NULL value, a caller's bug) aborts the process
+ * with a message on stderr, as xmalloc does, because a lost entry (a child
+ * whose exit is never matched to its run) is worse than a crash that the
+ * init system sees and restarts.
  * del returns the removed value, or NULL if the key was absent. */
 void *hmap_get(const hmap *m, const char *key);
 void *hmap_getn(const hmap *m, const char *key, size_t len);
-int hmap_put(hmap *m, const char *key, void *value);
-int hmap_putn(hmap *m, const char *key, size_t len, void *value);
+void hmap_put(hmap *m, const char *key, void *value);
+void hmap_putn(hmap *m, const char *key, size_t len, void *value);
 void *hmap_del(hmap *m, const char *key);
 void *hmap_deln(hmap *m, const char *key, size_t len);
 
 /* uint64_t keys, same contracts. */
 void *hmap_get_u64(const hmap *m, uint64_t key);
-int hmap_put_u64(hmap *m, uint64_t key, void *value);
+void hmap_put_u64(hmap *m, uint64_t key, void *value);
 void *hmap_del_u64(hmap *m, uint64_t key);
 
 /* Iteration: start with *pos = 0; each call returns the next value (and its

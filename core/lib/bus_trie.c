@@ -136,10 +136,8 @@ static struct node *child_make(bus_trie *t, struct node *n, const struct tok *tk
         n->star = c;
     } else if (is_wild(tk, '>')) {
         n->fwc = c;
-    } else if (hmap_putn(&n->literals, tk->s, tk->len, c) < 0) {
-        free(c);
-        t->nodes--;
-        return NULL;
+    } else {
+        hmap_putn(&n->literals, tk->s, tk->len, c);
     }
     return c;
 }
