@@ -109,6 +109,7 @@ static int plugin_bring_up(bosund *dm, plugin_module *m, const cfg_node *root, c
 {
     fill_ctx(dm, m);
     const cfg_node *sec = cfg_get(root, m->name);
+    m->init_called = true;
     if (m->desc->init(&m->ctx, sec, d, &m->state) != 0) {
         cfg_error(d, NULL, "plugin '%s': init failed", m->name);
         return -1;
@@ -347,9 +348,14 @@ static void reload_apply_plugins(bosund *dm, const cfg_node *root, const daemon_
     dm->plugins = next;
     dm->n_plugins = kept;
     for (size_t i = 0; i < n_added; i++) {
-        dm->plugins[dm->n_plugins++] = added[i];
-        if (plugin_bring_up(dm, added[i], root, d) != 0)
-            log_error("reload: plugin %s could not start", added[i]->name);
+        if (plugin_bring_up(dm, added[i], root, d) == 0) {
+            dm->plugins[dm->n_plugins++] = added[i];
+            continue;
+        }
+        /* Not in the list: nothing resolves an agent type or lists it with
+         * a state its init never set. */
+        log_error("reload: plugin %s could not start and is not loaded", added[i]->name);
+        plugin_unload(added[i]);
     }
 }
 

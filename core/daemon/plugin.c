@@ -166,7 +166,12 @@ void plugin_unload(plugin_module *m)
         m->desc->stop(m->state);
         m->inited = m->started = false;
     }
-    if (m->handle)
+    /* A module whose init ran may have left a subscription, a request or a
+     * watcher behind (init may fail half-way; stop may forget one): its
+     * code stays mapped so that such a callback runs the plugin's code,
+     * not unmapped memory.  libltdl closes it at exit (lt_dlexit); loading
+     * the same module again later only takes another reference. */
+    if (m->handle && !m->init_called)
         lt_dlclose(m->handle);
     free(m->name);
     free(m->path);

@@ -11,8 +11,9 @@ typedef struct plugin_module {
     char *path; /* the file that was opened */
     void *handle;
     const struct bosun_plugin *desc;
-    void *state;   /* set by init */
-    bosun_ctx ctx; /* handed to init; lives as long as the module */
+    void *state;      /* set by init */
+    bosun_ctx ctx;    /* handed to init; lives as long as the module */
+    bool init_called; /* then the module's code is never unmapped */
     bool inited;
     bool started;
 } plugin_module;
@@ -27,7 +28,8 @@ void plugin_system_exit(void);
  * message in d naming the plugin and the reason. */
 plugin_module *plugin_load(const char *name, const char *const *search_path, cfg_diag *d);
 
-/* Stops (if started) and closes the module. */
+/* Stops (if started) and frees m; the module file is closed only if its
+ * init was never called (see bosun-plugin(7), LIFECYCLE). */
 void plugin_unload(plugin_module *m);
 
 #endif

@@ -78,7 +78,10 @@ struct bosun_agent_ops {
 
     /* Keys this type reads in an agent's section besides the common ones
      * (NULL-terminated, or NULL for none), and their validation (may be
-     * NULL when there is nothing to check beyond the keys). */
+     * NULL when there is nothing to check beyond the keys).  check_agent
+     * validates the section alone: its state is NULL when it runs before the
+     * plugin's init (bosund --check-config, and the check of a reload that
+     * adds the plugin), the plugin's state otherwise. */
     const char *const *config_keys;
     bool (*check_agent)(void *state, const cfg_node *agent, cfg_diag *d);
 

@@ -2,7 +2,7 @@
 # Reload (bosunctl reload and SIGHUP): new settings reach plugins, plugins
 # come and go, and an invalid file is refused with the old one kept.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 19
+plan 25
 
 write_config <<'EOF2'
   plugins: [heartbeat, order_a]
@@ -53,5 +53,22 @@ like "added plugin started with its settings" "$(cat "$T/bosund.log")" "order_b:
 json=$(ctl plugins --json)
 like "plugins now: heartbeat and order_b" "$json" '"name":"heartbeat".*"name":"order_b"'
 unlike "order_a no longer listed" "$json" '"name":"order_a"'
+
+# --- a plugin whose init fails when a reload adds it is dropped
+sed -i 's/plugins: \[heartbeat, order_b\]/plugins: [heartbeat, order_b, init_fails]/' "$T/bosun.yaml"
+out=$(ctl reload 2>&1)
+like "failed init on reload: reported" "$out" "init_fails.*init failed"
+unlike "failed init on reload: not listed" "$(ctl plugins --json)" '"name":"init_fails"'
+
+# --- a removed plugin that forgot a timer: its code stays mapped
+sed -i 's/plugins: \[heartbeat, order_b, init_fails\]/plugins: [heartbeat, order_b, forgetful]/' "$T/bosun.yaml"
+ctl reload >/dev/null 2>&1
+like "forgetful plugin added" "$(ctl plugins --json)" '"name":"forgetful"'
+sed -i 's/plugins: \[heartbeat, order_b, forgetful\]/plugins: [heartbeat, order_b]/' "$T/bosun.yaml"
+ctl reload >/dev/null 2>&1
+wait_for 10 grep -q "forgetful: timer ran after stop" "$T/bosund.log"
+like "removed plugin's forgotten timer ran its own code" "$(cat "$T/bosund.log")" "forgetful: timer ran after stop"
+check "daemon survives the forgotten timer" kill -0 "$DAEMON_PID"
+like "and still answers" "$(ctl request sys.ping '{}')" '"pong": true'
 stop_daemon
 done_testing
