@@ -2,7 +2,7 @@
 # bosunctl against a real daemon: status, pub/sub, request/reply, errors,
 # socket discovery, and the raw protocol surviving bad input.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 38
+plan 40
 
 out=$("$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
 is "no daemon: exit 69" "$st" 69
@@ -99,8 +99,19 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     out=$(as_nobody "$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
     check "another user, mode 0666: still refused (exit $st)" test "$st" -ne 0
     like "refusal logged with the uid" "$(cat "$T/bosund.log")" "refused uid $(id -u nobody)"
+    # A member of the socket's group by the groups its process holds (not
+    # by the group database, where nobody is no member of 'daemon').
+    stop_daemon
+    sed -i 's/^  control_socket_mode: "0666"$/  control_socket_mode: "0660"\n  control_socket_group: daemon/' "$T/bosun.yaml"
+    start_daemon || exit 1
+    chmod 755 "$T/run"
+    gid=$(getent group daemon | cut -d: -f3)
+    out=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" "$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
+    is "a process holding the socket's group as a supplementary group: admitted" "$st" 0
+    out=$(as_nobody "$BOSUNCTL" -s "$T/run/bosund.sock" status 2>&1); st=$?
+    check "the same user without that group: refused (exit $st)" test "$st" -ne 0
 else
-    for i in 1 2 3 4; do _n=$((_n + 1)); echo "ok $_n # SKIP needs root and setpriv"; done
+    for i in 1 2 3 4 5 6; do _n=$((_n + 1)); echo "ok $_n # SKIP needs root and setpriv"; done
 fi
 stop_daemon
 done_testing

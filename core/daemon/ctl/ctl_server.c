@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <ev.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -487,29 +486,36 @@ static void on_reap(struct ev_loop *loop, ev_idle *w, int revents)
     free_graveyard(w->data);
 }
 
+/* Whether the peer on fd holds gid among its supplementary groups, from
+ * the kernel (SO_PEERGROUPS, Linux >= 4.13): the groups the connecting
+ * process really has, with no name-service lookup on the loop. */
+static bool peer_in_group(int fd, gid_t gid)
+{
+    gid_t small[64], *groups = small;
+    socklen_t len = sizeof small;
+    bool member = false;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+        if (errno != ERANGE || len == 0 || len > 65536 * sizeof *groups)
+            return false;      /* older kernel, or nonsense: not a member */
+        groups = xmalloc(len); /* len now says how much room it needs */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+            len = 0;
+    }
+    for (size_t i = 0; i < len / sizeof *groups && !member; i++)
+        member = groups[i] == gid;
+    if (groups != small)
+        free(groups);
+    return member;
+}
+
 /* The socket's mode already keeps others out; this checks again with the
  * kernel's word for who is calling (a socket file's permissions can be
  * changed behind our back). */
-static bool peer_allowed(const ctl_server *srv, const struct ucred *cred)
+static bool peer_allowed(const ctl_server *srv, int fd, const struct ucred *cred)
 {
     if (cred->uid == 0 || cred->uid == geteuid() || cred->gid == srv->sock_gid)
         return true;
-    struct passwd *pw = getpwuid(cred->uid);
-    if (!pw)
-        return false;
-    int n = 64;
-    gid_t *groups = xmalloc((size_t)n * sizeof *groups);
-    if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) {
-        /* More groups than room: n now says how many. */
-        groups = xrealloc(groups, (size_t)n * sizeof *groups);
-        if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-            n = 0;
-    }
-    bool member = false;
-    for (int i = 0; i < n && !member; i++)
-        member = groups[i] == srv->sock_gid;
-    free(groups);
-    return member;
+    return peer_in_group(fd, srv->sock_gid);
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -528,7 +534,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         close(fd);
         return;
     }
-    if (!peer_allowed(srv, &cred)) {
+    if (!peer_allowed(srv, fd, &cred)) {
         log_warning("control socket: refused uid %d (pid %d): not root, not the daemon's user, "
                     "not in the socket's group",
                     (int)cred.uid, (int)cred.pid);
