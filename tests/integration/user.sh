@@ -5,13 +5,13 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "1..0 # SKIP bosund must run as root to switch users"
     exit 0
 fi
-plan 8
+plan 9
 mkdir -p "$T/work" && chmod 755 "$T" && chown nobody "$T/work"
 write_config <<EOF2
   plugins: [sqlite, exec]
 agents:
   unprivileged:
-    command: [sh, -c, 'id -un; id -gn; pwd; touch ./written; cat "\$\$BOSUN_PROMPT_FILE"; echo; test -r "\$\$BOSUN_MCP_CONFIG" && echo mcp-readable']
+    command: [sh, -c, 'id -un; id -gn; pwd; touch ./written; cat "\$\$BOSUN_PROMPT_FILE"; echo; test -r "\$\$BOSUN_MCP_CONFIG" && echo mcp-readable; id -G']
     user: nobody
     group: nogroup
     workdir: $T/work
@@ -28,6 +28,10 @@ is "in its workdir" "$(echo "$out" | sed -n 3p)" "$T/work"
 is "files it writes are the user's" "$(stat -c %U "$T/work/written")" nobody
 is "it can read its prompt file" "$(echo "$out" | sed -n 4p)" "secret plan"
 is "and its MCP config" "$(echo "$out" | sed -n 5p)" mcp-readable
+# The groups resolved when the configuration was loaded: those a login of
+# nobody with primary group nogroup gets.
+is "with the user's supplementary groups" "$(echo "$out" | sed -n 6p)" \
+    "$(setpriv --reuid=nobody --regid=nogroup --init-groups id -G)"
 is "other users cannot list the runs" "$(stat -c %a "$T/state/runs") $(stat -c %a "$T/run/runs")" "711 711"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0

@@ -163,7 +163,7 @@ static bool parse_numbers(const cfg_node *node, agent_config *a, cfg_diag *d)
     return ok;
 }
 
-static bool parse_user(const cfg_node *node, const agent_config *a, cfg_diag *d)
+static bool parse_user(const cfg_node *node, agent_config *a, cfg_diag *d)
 {
     if (!a->user)
         return true;
@@ -172,12 +172,9 @@ static bool parse_user(const cfg_node *node, const agent_config *a, cfg_diag *d)
         return cfg_error(d, cfg_get(node, "user"),
                          "'%s': running agents as another user needs bosund to run as root",
                          cfg_path(cfg_get(node, "user"), path, sizeof path));
-    uid_t uid;
-    gid_t gid, *groups = NULL;
-    size_t n;
     char err[256];
-    int rc = spawn_resolve_user(a->user, a->group, &uid, &gid, &groups, &n, err, sizeof err);
-    free(groups);
+    int rc = spawn_resolve_user(a->user, a->group, &a->uid, &a->gid, &a->groups, &a->n_groups, err,
+                                sizeof err);
     if (rc != 0)
         return cfg_error(d, cfg_get(node, a->group && strstr(err, "group") ? "group" : "user"),
                          "'%s': %s", cfg_path(node, path, sizeof path), err);
@@ -268,6 +265,7 @@ void agent_config_free(agent_config *a)
     util_strv_free(a->env);
     free(a->user);
     free(a->group);
+    free(a->groups);
     free(a);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <bosun/agent.h>
 #include <bosun/cfg.h>
 #include <jansson.h>
@@ -28,6 +29,13 @@ typedef struct agent_config {
     char **env; /* "NAME=value", NULL-terminated */
     char *user;
     char *group;
+    /* user and group resolved once, when the configuration is loaded (and
+     * at each reload), so that no spawn or file write waits on the name
+     * service: valid when user is set. */
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; /* the user's supplementary groups */
+    size_t n_groups;
     bool autostart;
     enum restart_policy restart;
     double start_secs;

@@ -192,13 +192,12 @@ static int ensure_state_dir(run *r, char *err, size_t err_size)
 static int agent_owner(run *r, uid_t *uid, gid_t *gid, char *err, size_t err_size)
 {
     agent_config *a = r->agent;
+    (void)err; /* cannot fail any more: kept for its callers */
+    (void)err_size;
     if (!a || !a->user)
         return 0;
-    gid_t *groups = NULL;
-    size_t ng;
-    if (spawn_resolve_user(a->user, a->group, uid, gid, &groups, &ng, err, err_size) != 0)
-        return -1;
-    free(groups);
+    *uid = a->uid; /* resolved when the configuration was loaded */
+    *gid = a->gid;
     return 1;
 }
 
@@ -595,18 +594,12 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     }
     req.stdout_fd = child_out;
     req.stderr_fd = child_err;
-    gid_t *groups = NULL;
-    if (a->user) {
-        size_t ng = 0;
-        if (spawn_resolve_user(a->user, a->group, &req.uid, &req.gid, &groups, &ng, err,
-                               err_size) != 0) {
-            close(child_out);
-            close(child_err);
-            return -1;
-        }
+    if (a->user) { /* resolved when the configuration was loaded */
         req.switch_user = true;
-        req.groups = groups;
-        req.n_groups = ng;
+        req.uid = a->uid;
+        req.gid = a->gid;
+        req.groups = a->groups;
+        req.n_groups = a->n_groups;
     }
     char **env = build_env(r, l);
     req.envp = env;
@@ -615,7 +608,6 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     close(child_out);
     close(child_err);
     util_strv_free(env);
-    free(groups);
     if (rc != 0)
         return -1;
     r->pid = pid;
