@@ -471,6 +471,7 @@ EOF
         return
     fi
     R[a_many_start]=$(calc "$t1 - $t0")
+    R[a_many_cpu]=$(cpu_secs "$BOS_PID")
     start_time=$(bctl status --json | grep -o '"start_time":[0-9.]*' | cut -d: -f2)
     last_up=$(bctl ps --json | grep -o '"updated_at":[0-9.]*' | cut -d: -f2 | sort -n | tail -1)
     R[a_many_start_own]=$(calc "$last_up - $start_time")
@@ -483,7 +484,8 @@ EOF
     median a_many_ps
     stop_measured "$BOS_PID" a_many_stop
     log "bosund: $N_INST instances of one agent RUNNING after $(fmt "${R[a_many_start]}" 3) s (polled)," \
-        "$(fmt "${R[a_many_start_own]}" 3) s by its own timestamps; 'bosunctl ps --json' $(fmt "${R[a_many_ps]}" 3) s" \
+        "$(fmt "${R[a_many_start_own]}" 3) s by its own timestamps, daemon CPU ${R[a_many_cpu]} s;" \
+        "'bosunctl ps --json' $(fmt "${R[a_many_ps]}" 3) s" \
         "(median of 5); SIGTERM to exit $(fmt "${R[a_many_stop]}" 3) s"
     check_no_strays a_many
 }
@@ -755,7 +757,8 @@ report() {
         echo "  stop all (SIGTERM to exit): bosund $(vu a_bos_stop 3 ' s') [$(r a_bos_stop)], supervisord $(vu a_sup_stop 3 ' s') [$(r a_sup_stop)]," \
             "loop (kill + reap) $(vu a_loop_stop 3 ' s') [$(r a_loop_stop)]"
         echo "  one agent with $N_INST instances: all RUNNING (polled) $(vu a_many_start 3 ' s')${R[a_many_fail]:+ (failed: ${R[a_many_fail]})}," \
-            "by its own timestamps $(vu a_many_start_own 3 ' s'); 'bosunctl ps --json' $(vu a_many_ps 3 ' s') [$(r a_many_ps)];" \
+            "by its own timestamps $(vu a_many_start_own 3 ' s'), daemon CPU by then $(vu a_many_cpu 2 ' s');" \
+            "'bosunctl ps --json' $(vu a_many_ps 3 ' s') [$(r a_many_ps)];" \
             "SIGTERM to exit $(vu a_many_stop 3 ' s')"
     fi
     if [ "$PART" = b ] || [ "$PART" = all ]; then
