@@ -109,7 +109,7 @@ static void put_until_out_of_memory(void)
         _exit(2);
     hmap m;
     hmap_init_u64(&m);
-    for (uint64_t i = 0; i < ((uint64_t)1 << 32); i++)
+    for (uint64_t i = 0; i < ((uint64_t)1 << 24); i++)
         hmap_put_u64(&m, i, VAL(1)); /* grows until an allocation fails */
     _exit(3);
 }
