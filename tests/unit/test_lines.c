@@ -156,8 +156,13 @@ static void test_space_bounded(void **state)
         assert_true(held < 3 * 512);
     }
     assert_int_equal(lines, 33333);
-    bosun_lines_skip(l, 10);
     size_t held;
+    bosun_lines_pending(l, &held);
+    assert_int_equal(held, 512);
+    bosun_lines_skip(l, 10);
+    bosun_lines_pending(l, &held);
+    assert_int_equal(held, 502);
+    bosun_lines_skip(l, 1000);
     bosun_lines_pending(l, &held);
     assert_int_equal(held, 0);
     bosun_lines_free(l);
