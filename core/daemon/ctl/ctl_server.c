@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <bosun/json.h>
+#include <bosun/lines.h>
 #include <bosun/log.h>
 
 #include "ctl_server_internal.h"
@@ -335,27 +336,18 @@ static void handle_line(ctl_client *c, const char *line, size_t len)
 
 /* ------------------------------------------------------------ input */
 
+/* Every complete line read so far; each byte is scanned once, however the
+ * client splits its writes (see <bosun/lines.h>). */
 static void process_input(ctl_client *c)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < c->in_len; i++) {
-        if (c->in[i] != '\n')
-            continue;
-        if (i - start > CTL_LINE_MAX) {
-            send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
-            log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting",
-                        c->serial, (int)c->uid, CTL_LINE_MAX);
-            client_close(c);
-            return;
-        }
-        handle_line(c, c->in + start, i - start);
-        start = i + 1;
+    bosun_line line;
+    int rc;
+    while ((rc = bosun_lines_next(c->in, &line)) == 1) {
+        handle_line(c, line.data, line.len);
         if (c->dead)
             return;
     }
-    memmove(c->in, c->in + start, c->in_len - start);
-    c->in_len -= start;
-    if (c->in_len > CTL_LINE_MAX) {
+    if (rc < 0) {
         send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
         log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting it",
                     c->serial, (int)c->uid, CTL_LINE_MAX);
@@ -401,15 +393,15 @@ static void take_passed(ctl_client *c, struct msghdr *mh)
 static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_client *c = w->data;
-    if (c->in_cap - c->in_len < 65536) {
-        c->in_cap = c->in_cap ? c->in_cap * 2 : 65536 * 2;
-        c->in = xrealloc(c->in, c->in_cap);
-    }
+    size_t room;
+    char *space = bosun_lines_space(c->in, 65536, &room);
+    if (!space)
+        util_oom(65536);
     union {
         struct cmsghdr h;
         char space[CMSG_SPACE(sizeof(int) * CTL_MAX_PASSED * 2)];
     } ctrl;
-    struct iovec iov = {.iov_base = c->in + c->in_len, .iov_len = c->in_cap - c->in_len};
+    struct iovec iov = {.iov_base = space, .iov_len = room};
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.space, .msg_controllen = sizeof ctrl};
     ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
@@ -425,7 +417,7 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
             client_close(c);
         return;
     }
-    c->in_len += (size_t)n;
+    bosun_lines_commit(c->in, (size_t)n);
     process_input(c);
 }
 
@@ -475,7 +467,7 @@ static void free_graveyard(ctl_server *srv)
     while (srv->graveyard) {
         ctl_client *c = srv->graveyard;
         srv->graveyard = c->next;
-        free(c->in);
+        bosun_lines_free(c->in);
         free(c->out.buf);
         free(c);
     }
@@ -541,6 +533,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     c->uid = cred.uid;
     c->pid = cred.pid;
     c->serial = ++srv->serial;
+    c->in = bosun_lines_new(CTL_LINE_MAX, 0);
+    if (!c->in)
+        util_oom(sizeof(void *));
     ev_io_init(&c->rio, on_client_read, fd, EV_READ);
     ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
     c->rio.data = c->wio.data = c;

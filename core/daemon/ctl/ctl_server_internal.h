@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "ctl_server.h"
+#include <bosun/lines.h>
 
 /* Descriptors a client may pass (SCM_RIGHTS) and have held for it. */
 #define CTL_MAX_PASSED 2
@@ -56,8 +57,7 @@ struct ctl_client {
     ctl_server *srv;
     int fd;
     ev_io rio, wio;
-    char *in;
-    size_t in_len, in_cap;
+    bosun_lines *in; /* requests read, framed */
     ctl_outq out;
     bool read_closed;
     bool dead; /* closed; freed from the loop once no caller can hold it */
