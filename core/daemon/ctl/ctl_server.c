@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ev.h>
 #include <grp.h>
 #include <pwd.h>
@@ -504,15 +505,48 @@ static bool peer_allowed(const ctl_server *srv, const struct ucred *cred)
     return member;
 }
 
+/* Out of descriptors (or memory), the listening socket stays readable and
+ * its watcher would fire again at once, for ever.  The spare descriptor
+ * lets one waiting connection be accepted and closed, so that its client
+ * hears of it instead of waiting; then accepting pauses until a timer
+ * tries again, and the complaint is logged at a bounded rate. */
+static void accept_pause(ctl_server *srv, int err)
+{
+    bosun_complain(&srv->accept_complaint, LOG_LEVEL_WARNING,
+                   "control socket: accept failed: %s; not accepting for %.1f s", strerror(err),
+                   CTL_ACCEPT_RETRY);
+    if ((err == EMFILE || err == ENFILE) && srv->spare_fd >= 0) {
+        close(srv->spare_fd);
+        int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    ev_io_stop(srv->loop, &srv->accept_io);
+    ev_timer_stop(srv->loop, &srv->accept_retry);
+    ev_timer_set(&srv->accept_retry, CTL_ACCEPT_RETRY, 0.);
+    ev_timer_start(srv->loop, &srv->accept_retry);
+}
+
+static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ctl_server *srv = w->data;
+    if (srv->spare_fd < 0)
+        srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ev_io_start(loop, &srv->accept_io);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_server *srv = w->data;
     int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-            log_warning("control socket: accept failed: %s", strerror(errno));
+            accept_pause(srv, errno);
         return;
     }
+    bosun_complain_release(&srv->accept_complaint, LOG_LEVEL_NOTICE,
+                           "control socket: accepting connections again");
     struct ucred cred = {0};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
@@ -611,6 +645,9 @@ ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, u
     ev_io_init(&srv->accept_io, on_accept, fd, EV_READ);
     srv->accept_io.data = srv;
     ev_io_start(loop, &srv->accept_io);
+    ev_timer_init(&srv->accept_retry, on_accept_retry, CTL_ACCEPT_RETRY, 0.);
+    srv->accept_retry.data = srv;
+    srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     ev_idle_init(&srv->reaper, on_reap);
     srv->reaper.data = srv;
     log_info("control socket listening on %s (mode %04o)", path, mode);
@@ -626,6 +663,9 @@ void ctl_server_free(ctl_server *srv)
     ev_idle_stop(srv->loop, &srv->reaper);
     free_graveyard(srv);
     ev_io_stop(srv->loop, &srv->accept_io);
+    ev_timer_stop(srv->loop, &srv->accept_retry);
+    if (srv->spare_fd >= 0)
+        close(srv->spare_fd);
     close(srv->fd);
     unlink(srv->path);
     free(srv->path);

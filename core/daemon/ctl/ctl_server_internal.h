@@ -9,9 +9,13 @@
 
 #include "ctl_server.h"
 #include <bosun/lines.h>
+#include <bosun/log.h>
 
 /* Descriptors a client may pass (SCM_RIGHTS) and have held for it. */
 #define CTL_MAX_PASSED 2
+
+/* Seconds accepting pauses after accept failed for want of descriptors. */
+#define CTL_ACCEPT_RETRY 0.5
 
 typedef struct ctl_mcp_stdio ctl_mcp_stdio;
 
@@ -83,6 +87,9 @@ struct ctl_server {
     char *path;
     int fd;
     ev_io accept_io;
+    ev_timer accept_retry;            /* accepting paused: out of descriptors */
+    int spare_fd;                     /* closed to accept-and-close when out of them */
+    bosun_complaint accept_complaint; /* accept failures, logged at a bounded rate */
     ctl_hooks hooks;
     gid_t sock_gid; /* members of the socket's group may connect */
     ctl_client *clients;
