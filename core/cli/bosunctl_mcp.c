@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <bosun/json.h>
+#include <bosun/lines.h>
 
 #define MCP_UNAUTHORIZED (-32001)
 #define LINE_MAX_BYTES   (8 * 1024 * 1024)
@@ -124,37 +125,67 @@ static int forward(int fd, const char *line, size_t len)
     return rc;
 }
 
-/* Copies the complete lines of buf to stdout in one write, keeps the rest. */
-static void drain_lines(char *buf, size_t *len)
+/* Copies the complete lines held to stdout in one write (taken lines lie
+ * one after the other in the buffer), keeps the rest. */
+static void drain_lines(bosun_lines *from)
 {
-    char *last = memrchr(buf, '\n', *len);
-    if (!last)
-        return;
-    size_t n = (size_t)(last - buf) + 1;
-    if (ctl_write_all(1, buf, n) < 0)
+    bosun_line line;
+    const char *first = NULL, *end = NULL;
+    while (bosun_lines_next(from, &line) == 1) {
+        if (!first)
+            first = line.data;
+        end = line.data + line.len + 1;
+    }
+    if (first && ctl_write_all(1, first, (size_t)(end - first)) < 0)
         fprintf(stderr, "bosunctl mcp: cannot write to stdout: %s\n", strerror(errno));
-    memmove(buf, buf + n, *len - n);
-    *len -= n;
+}
+
+/* Reads what fd has into l: the count read, 0 at its end, -1 on an error. */
+static ssize_t read_into(bosun_lines *l, int fd)
+{
+    size_t room;
+    char *space = bosun_lines_space(l, 65536, &room);
+    if (!space)
+        util_oom(65536);
+    ssize_t n = read(fd, space, room);
+    if (n > 0)
+        bosun_lines_commit(l, (size_t)n);
+    return n;
+}
+
+/* Forwards each complete line from the agent: 0, or -1 when the daemon
+ * cannot be written to or a line is too long (said on stderr). */
+static int forward_lines(int sock, bosun_lines *in)
+{
+    bosun_line line;
+    int rc;
+    while ((rc = bosun_lines_next(in, &line)) == 1)
+        if (forward(sock, line.data, line.len) < 0) {
+            fprintf(stderr, "bosunctl mcp: cannot write to the daemon: %s\n", strerror(errno));
+            return -1;
+        }
+    if (rc < 0)
+        fprintf(stderr, "bosunctl mcp: a message over %d bytes; giving up\n", LINE_MAX_BYTES);
+    return rc < 0 ? -1 : 0;
 }
 
 static int relay(ctl_conn *conn)
 {
     int sock = ctl_fd(conn);
-    char *in = xmalloc(65536), *from = xmalloc(65536);
-    size_t in_len = 0, in_cap = 65536, from_len = 0, from_cap = 65536;
+    bosun_lines *in = bosun_lines_new(LINE_MAX_BYTES, 0);
+    bosun_lines *from = bosun_lines_new((size_t)1 << 30, 0);
+    if (!in || !from)
+        util_oom(sizeof(void *));
     bool stdin_open = true;
     int rc = 0;
     /* What the call read past its response came from the daemon first. */
     size_t early;
     const char *buffered = ctl_buffered(conn, &early);
     if (early > 0) {
-        while (from_cap < early)
-            from_cap *= 2;
-        from = xrealloc(from, from_cap);
-        memcpy(from, buffered, early);
-        from_len = early;
+        if (bosun_lines_append(from, buffered, early) < 0)
+            util_oom(early);
         ctl_consume(conn, early);
-        drain_lines(from, &from_len);
+        drain_lines(from);
     }
     for (;;) {
         struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
@@ -164,52 +195,29 @@ static int relay(ctl_conn *conn)
             break;
         }
         if (fds[0].revents) {
-            if (from_cap - from_len < 65536)
-                from = xrealloc(from, from_cap *= 2);
-            ssize_t n = read(sock, from + from_len, from_cap - from_len);
-            if (n <= 0) {
+            if (read_into(from, sock) <= 0) {
                 if (stdin_open)
                     fprintf(stderr, "bosunctl mcp: the daemon closed the session\n");
                 rc = stdin_open ? 1 : 0;
                 break;
             }
-            from_len += (size_t)n;
-            drain_lines(from, &from_len);
+            drain_lines(from);
         }
         if (stdin_open && fds[1].revents) {
-            if (in_cap - in_len < 65536)
-                in = xrealloc(in, in_cap *= 2);
-            ssize_t n = read(0, in + in_len, in_cap - in_len);
-            if (n <= 0) {
+            if (read_into(in, 0) <= 0) {
                 /* The client is done: let the daemon finish and close. */
                 stdin_open = false;
                 shutdown(sock, SHUT_WR);
                 continue;
             }
-            in_len += (size_t)n;
-            size_t start = 0;
-            for (char *nl; (nl = memchr(in + start, '\n', in_len - start));) {
-                if (forward(sock, in + start, (size_t)(nl - (in + start))) < 0) {
-                    fprintf(stderr, "bosunctl mcp: cannot write to the daemon: %s\n",
-                            strerror(errno));
-                    rc = 1;
-                    goto out;
-                }
-                start = (size_t)(nl - in) + 1;
-            }
-            memmove(in, in + start, in_len - start);
-            in_len -= start;
-            if (in_len > LINE_MAX_BYTES) {
-                fprintf(stderr, "bosunctl mcp: a message over %d bytes; giving up\n",
-                        LINE_MAX_BYTES);
+            if (forward_lines(sock, in) < 0) {
                 rc = 1;
                 break;
             }
         }
     }
-out:
-    free(in);
-    free(from);
+    bosun_lines_free(in);
+    bosun_lines_free(from);
     return rc;
 }
 

@@ -353,8 +353,11 @@ static void print_log_line(json_t *ev, const opts *o)
             fwrite(raw, 1, n, out);
         free(raw);
     }
+    /* A piece goes on in the next event; a line ends as the agent ended it
+     * ("eol", absent for a newline), so the bytes printed are those written. */
+    json_t *eol = json_object_get(d, "eol");
     if (!json_is_true(json_object_get(d, "cut")))
-        fputc('\n', out);
+        fputs(json_is_string(eol) ? json_string_value(eol) : "\n", out);
     fflush(out);
 }
 

@@ -13,12 +13,15 @@
 #include <unistd.h>
 
 #include <bosun/json.h>
+#include <bosun/lines.h>
+
+/* No reply line is near this; past it the connection is broken. */
+#define CTL_CLIENT_LINE_MAX ((size_t)1 << 30)
 
 struct ctl_conn {
     int fd;
     json_t *pending; /* stream messages read while waiting for a response */
-    char *buf;
-    size_t len, cap;
+    bosun_lines *in; /* what the daemon sent, framed */
     json_int_t next_id;
 };
 
@@ -45,6 +48,9 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
     ctl_conn *c = xcalloc(1, sizeof *c);
     c->fd = fd;
     c->pending = json_array();
+    c->in = bosun_lines_new(CTL_CLIENT_LINE_MAX, 0);
+    if (!c->in)
+        util_oom(sizeof(void *));
     *why = CTL_CONNECT_OK;
     return c;
 }
@@ -56,16 +62,12 @@ int ctl_fd(const ctl_conn *c)
 
 const char *ctl_buffered(const ctl_conn *c, size_t *len)
 {
-    *len = c->len;
-    return c->buf;
+    return bosun_lines_pending(c->in, len);
 }
 
 void ctl_consume(ctl_conn *c, size_t n)
 {
-    if (n > c->len)
-        n = c->len;
-    memmove(c->buf, c->buf + n, c->len - n);
-    c->len -= n;
+    bosun_lines_skip(c->in, n);
 }
 
 void ctl_close(ctl_conn *c)
@@ -74,7 +76,7 @@ void ctl_close(ctl_conn *c)
         return;
     close(c->fd);
     json_decref(c->pending);
-    free(c->buf);
+    bosun_lines_free(c->in);
     free(c);
 }
 
@@ -94,14 +96,16 @@ int ctl_write_all(int fd, const char *p, size_t n)
 
 static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
 {
-    char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
-    if (!nl)
+    bosun_line line;
+    int rc = bosun_lines_next(c->in, &line);
+    if (rc < 0) {
+        *bad = 1;
+        snprintf(err, err_size, "the daemon sent a line over %zu bytes", CTL_CLIENT_LINE_MAX);
+    }
+    if (rc != 1)
         return NULL;
-    size_t n = (size_t)(nl - c->buf);
     json_error_t je;
-    json_t *obj = json_loadb(c->buf, n, 0, &je);
-    memmove(c->buf, nl + 1, c->len - n - 1);
-    c->len -= n + 1;
+    json_t *obj = json_loadb(line.data, line.len, 0, &je);
     if (!obj) {
         *bad = 1;
         snprintf(err, err_size, "the daemon sent invalid JSON: %s", je.text);
@@ -147,18 +151,18 @@ static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
             return NULL; /* interrupted: the caller checks its signal flag */
         if (r <= 0)
             continue;
-        if (c->cap - c->len < 65536) {
-            c->cap = c->cap ? c->cap * 2 : 131072;
-            c->buf = xrealloc(c->buf, c->cap);
-        }
-        ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+        size_t room;
+        char *space = bosun_lines_space(c->in, 65536, &room);
+        if (!space)
+            util_oom(65536);
+        ssize_t n = read(c->fd, space, room);
         if (n < 0 && errno == EINTR)
             return NULL;
         if (n <= 0) {
             snprintf(err, err_size, "the daemon closed the connection");
             return NULL;
         }
-        c->len += (size_t)n;
+        bosun_lines_commit(c->in, (size_t)n);
     }
 }
 

@@ -18,6 +18,12 @@ static void out_of_memory(size_t n)
     abort();
 }
 
+void util_oom(size_t n)
+{
+    out_of_memory(n);
+    abort();
+}
+
 void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);

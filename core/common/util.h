@@ -16,6 +16,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What they do when n bytes cannot be had, for allocators of others
+ * (bosun_lines). */
+void util_oom(size_t n) __attribute__((noreturn));
 
 /* NULL-terminated string arrays: a deep copy (NULL gives an empty array),
  * and freeing one with its strings. */

@@ -5,6 +5,7 @@
 #include "daemon_config.h"
 
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -24,6 +25,18 @@ static void usage(FILE *out)
             "\n"
             "See bosund(8) and bosun.yaml(5).\n",
             DAEMON_DEFAULT_CONFIG);
+}
+
+/* Every connection and every run's pipes take descriptors: the soft limit
+ * (often 1024) goes up to the hard one, which is what it is there for.
+ * When they run out all the same, the control socket pauses accepting. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 int main(int argc, char **argv)
@@ -62,5 +75,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = daemon_config_path(config);
-    return check ? daemon_check_config(path) : daemon_run(path);
+    if (check)
+        return daemon_check_config(path);
+    raise_nofile();
+    return daemon_run(path);
 }

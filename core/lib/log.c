@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <bosun/log.h>
+#include <bosun/sys.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -73,4 +74,41 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     log_vmsg(level, fmt, ap);
     va_end(ap);
+}
+
+#define COMPLAIN_FIRST 1.0
+#define COMPLAIN_MAX   3600.0
+
+void bosun_complain(bosun_complaint *c, enum log_level level, const char *fmt, ...)
+{
+    double now = bosun_monotonic();
+    if (c->interval > 0 && now < c->next) {
+        c->quiet++;
+        return;
+    }
+    char text[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (c->quiet > 0)
+        log_msg(level, "%s (%lu more times since the last report)", text, c->quiet);
+    else
+        log_msg(level, "%s", text);
+    c->interval = c->interval > 0 ? c->interval * 2 : COMPLAIN_FIRST;
+    if (c->interval > COMPLAIN_MAX)
+        c->interval = COMPLAIN_MAX;
+    c->next = now + c->interval;
+    c->quiet = 0;
+}
+
+void bosun_complain_release(bosun_complaint *c, enum log_level level, const char *fmt, ...)
+{
+    if (c->interval == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, fmt, ap);
+    va_end(ap);
+    *c = (bosun_complaint){0};
 }

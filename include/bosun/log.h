@@ -44,6 +44,23 @@ BOSUN_API void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 #define log_info(...)    log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...)   log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
+/* A complaint about a condition that may last (descriptors exhausted, a
+ * full disk): logged at once, then at most once per interval while it
+ * lasts, the interval doubling from 1 s to 1 h, with how many times it was
+ * kept quiet (after collectd's c_complain).  Start zeroed. */
+typedef struct bosun_complaint {
+    double next;         /* monotonic time before which it stays quiet */
+    double interval;     /* 0 while the condition is not on */
+    unsigned long quiet; /* complaints not logged since the last one */
+} bosun_complaint;
+
+BOSUN_API void bosun_complain(bosun_complaint *c, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The condition is over: logs fmt (when a complaint was logged) and starts
+ * afresh. */
+BOSUN_API void bosun_complain_release(bosun_complaint *c, enum log_level level, const char *fmt,
+                                      ...) __attribute__((format(printf, 3, 4)));
+
 #ifdef __cplusplus
 }
 #endif

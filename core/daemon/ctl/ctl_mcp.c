@@ -37,8 +37,7 @@ struct ctl_mcp_stdio {
     ctl_client *client;
     int in_fd, out_fd;
     ev_io rio, wio;
-    char *in;
-    size_t in_len, in_cap;
+    bosun_lines *in; /* the agent's messages, framed */
     ctl_outq out;
     json_t *held; /* an add_artifact call waiting for bosunctl to read its file */
 };
@@ -152,19 +151,15 @@ static bool stdio_hold(ctl_client *c, const char *line, size_t len)
 static void stdio_process(ctl_client *c)
 {
     ctl_mcp_stdio *io = c->mcp_stdio;
-    size_t start = 0;
-    char *nl;
-    while (!io->held && (nl = memchr(io->in + start, '\n', io->in_len - start))) {
-        size_t len = (size_t)(nl - (io->in + start));
-        if (!stdio_hold(c, io->in + start, len))
-            mcp_relay_line(c, io->in + start, len);
-        start += len + 1;
+    bosun_line line;
+    int rc = 0;
+    while (!io->held && (rc = bosun_lines_next(io->in, &line)) == 1) {
+        if (!stdio_hold(c, line.data, line.len))
+            mcp_relay_line(c, line.data, line.len);
         if (c->dead || c->mcp_stdio != io)
             return;
     }
-    memmove(io->in, io->in + start, io->in_len - start);
-    io->in_len -= start;
-    if (io->in_len > CTL_LINE_MAX) {
+    if (rc < 0) {
         log_warning("control client #%u (uid %d): MCP session %s: a message over %d bytes; "
                     "ending the session",
                     c->serial, (int)c->uid, c->mcp_session, CTL_LINE_MAX);
@@ -175,11 +170,11 @@ static void stdio_process(ctl_client *c)
 static void on_stdio_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_mcp_stdio *io = w->data;
-    if (io->in_cap - io->in_len < 65536) {
-        io->in_cap = io->in_cap ? io->in_cap * 2 : 65536 * 2;
-        io->in = xrealloc(io->in, io->in_cap);
-    }
-    ssize_t n = read(io->in_fd, io->in + io->in_len, io->in_cap - io->in_len);
+    size_t room;
+    char *space = bosun_lines_space(io->in, 65536, &room);
+    if (!space)
+        util_oom(65536);
+    ssize_t n = read(io->in_fd, space, room);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
         return;
     if (n <= 0) {
@@ -187,7 +182,7 @@ static void on_stdio_readable(struct ev_loop *loop, ev_io *w, int revents)
         stdio_end(io->client, "closed");
         return;
     }
-    io->in_len += (size_t)n;
+    bosun_lines_commit(io->in, (size_t)n);
     stdio_process(io->client);
 }
 
@@ -250,6 +245,9 @@ static void stdio_start(ctl_client *c)
     io->client = c;
     io->in_fd = c->passed[0];
     io->out_fd = c->passed[1];
+    io->in = bosun_lines_new(CTL_LINE_MAX, 0);
+    if (!io->in)
+        util_oom(sizeof(void *));
     c->n_passed = 0;
     fcntl(io->in_fd, F_SETFL, fcntl(io->in_fd, F_GETFL) | O_NONBLOCK);
     fcntl(io->out_fd, F_SETFL, fcntl(io->out_fd, F_GETFL) | O_NONBLOCK);
@@ -273,7 +271,7 @@ static void stdio_free(ctl_client *c)
     close(io->in_fd);
     close(io->out_fd);
     json_decref(io->held);
-    free(io->in);
+    bosun_lines_free(io->in);
     free(io->out.buf);
     free(io);
 }

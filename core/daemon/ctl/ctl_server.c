@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ev.h>
 #include <grp.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <bosun/json.h>
+#include <bosun/lines.h>
 #include <bosun/log.h>
 
 #include "ctl_server_internal.h"
@@ -334,27 +336,18 @@ static void handle_line(ctl_client *c, const char *line, size_t len)
 
 /* ------------------------------------------------------------ input */
 
+/* Every complete line read so far; each byte is scanned once, however the
+ * client splits its writes (see <bosun/lines.h>). */
 static void process_input(ctl_client *c)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < c->in_len; i++) {
-        if (c->in[i] != '\n')
-            continue;
-        if (i - start > CTL_LINE_MAX) {
-            send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
-            log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting",
-                        c->serial, (int)c->uid, CTL_LINE_MAX);
-            client_close(c);
-            return;
-        }
-        handle_line(c, c->in + start, i - start);
-        start = i + 1;
+    bosun_line line;
+    int rc;
+    while ((rc = bosun_lines_next(c->in, &line)) == 1) {
+        handle_line(c, line.data, line.len);
         if (c->dead)
             return;
     }
-    memmove(c->in, c->in + start, c->in_len - start);
-    c->in_len -= start;
-    if (c->in_len > CTL_LINE_MAX) {
+    if (rc < 0) {
         send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
         log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting it",
                     c->serial, (int)c->uid, CTL_LINE_MAX);
@@ -400,15 +393,15 @@ static void take_passed(ctl_client *c, struct msghdr *mh)
 static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_client *c = w->data;
-    if (c->in_cap - c->in_len < 65536) {
-        c->in_cap = c->in_cap ? c->in_cap * 2 : 65536 * 2;
-        c->in = xrealloc(c->in, c->in_cap);
-    }
+    size_t room;
+    char *space = bosun_lines_space(c->in, 65536, &room);
+    if (!space)
+        util_oom(65536);
     union {
         struct cmsghdr h;
         char space[CMSG_SPACE(sizeof(int) * CTL_MAX_PASSED * 2)];
     } ctrl;
-    struct iovec iov = {.iov_base = c->in + c->in_len, .iov_len = c->in_cap - c->in_len};
+    struct iovec iov = {.iov_base = space, .iov_len = room};
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl.space, .msg_controllen = sizeof ctrl};
     ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
@@ -424,7 +417,7 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
             client_close(c);
         return;
     }
-    c->in_len += (size_t)n;
+    bosun_lines_commit(c->in, (size_t)n);
     process_input(c);
 }
 
@@ -474,7 +467,7 @@ static void free_graveyard(ctl_server *srv)
     while (srv->graveyard) {
         ctl_client *c = srv->graveyard;
         srv->graveyard = c->next;
-        free(c->in);
+        bosun_lines_free(c->in);
         free(c->out.buf);
         free(c);
     }
@@ -518,15 +511,48 @@ static bool peer_allowed(const ctl_server *srv, int fd, const struct ucred *cred
     return peer_in_group(fd, srv->sock_gid);
 }
 
+/* Out of descriptors (or memory), the listening socket stays readable and
+ * its watcher would fire again at once, for ever.  The spare descriptor
+ * lets one waiting connection be accepted and closed, so that its client
+ * hears of it instead of waiting; then accepting pauses until a timer
+ * tries again, and the complaint is logged at a bounded rate. */
+static void accept_pause(ctl_server *srv, int err)
+{
+    bosun_complain(&srv->accept_complaint, LOG_LEVEL_WARNING,
+                   "control socket: accept failed: %s; not accepting for %.1f s", strerror(err),
+                   CTL_ACCEPT_RETRY);
+    if ((err == EMFILE || err == ENFILE) && srv->spare_fd >= 0) {
+        close(srv->spare_fd);
+        int fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    ev_io_stop(srv->loop, &srv->accept_io);
+    ev_timer_stop(srv->loop, &srv->accept_retry);
+    ev_timer_set(&srv->accept_retry, CTL_ACCEPT_RETRY, 0.);
+    ev_timer_start(srv->loop, &srv->accept_retry);
+}
+
+static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ctl_server *srv = w->data;
+    if (srv->spare_fd < 0)
+        srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ev_io_start(loop, &srv->accept_io);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_server *srv = w->data;
     int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-            log_warning("control socket: accept failed: %s", strerror(errno));
+            accept_pause(srv, errno);
         return;
     }
+    bosun_complain_release(&srv->accept_complaint, LOG_LEVEL_NOTICE,
+                           "control socket: accepting connections again");
     struct ucred cred = {0};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
@@ -547,6 +573,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     c->uid = cred.uid;
     c->pid = cred.pid;
     c->serial = ++srv->serial;
+    c->in = bosun_lines_new(CTL_LINE_MAX, 0);
+    if (!c->in)
+        util_oom(sizeof(void *));
     ev_io_init(&c->rio, on_client_read, fd, EV_READ);
     ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
     c->rio.data = c->wio.data = c;
@@ -622,6 +651,9 @@ ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, u
     ev_io_init(&srv->accept_io, on_accept, fd, EV_READ);
     srv->accept_io.data = srv;
     ev_io_start(loop, &srv->accept_io);
+    ev_timer_init(&srv->accept_retry, on_accept_retry, CTL_ACCEPT_RETRY, 0.);
+    srv->accept_retry.data = srv;
+    srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     ev_idle_init(&srv->reaper, on_reap);
     srv->reaper.data = srv;
     log_info("control socket listening on %s (mode %04o)", path, mode);
@@ -637,6 +669,9 @@ void ctl_server_free(ctl_server *srv)
     ev_idle_stop(srv->loop, &srv->reaper);
     free_graveyard(srv);
     ev_io_stop(srv->loop, &srv->accept_io);
+    ev_timer_stop(srv->loop, &srv->accept_retry);
+    if (srv->spare_fd >= 0)
+        close(srv->spare_fd);
     close(srv->fd);
     unlink(srv->path);
     free(srv->path);

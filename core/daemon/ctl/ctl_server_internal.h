@@ -8,9 +8,14 @@
 #include <sys/types.h>
 
 #include "ctl_server.h"
+#include <bosun/lines.h>
+#include <bosun/log.h>
 
 /* Descriptors a client may pass (SCM_RIGHTS) and have held for it. */
 #define CTL_MAX_PASSED 2
+
+/* Seconds accepting pauses after accept failed for want of descriptors. */
+#define CTL_ACCEPT_RETRY 0.5
 
 typedef struct ctl_mcp_stdio ctl_mcp_stdio;
 
@@ -56,8 +61,7 @@ struct ctl_client {
     ctl_server *srv;
     int fd;
     ev_io rio, wio;
-    char *in;
-    size_t in_len, in_cap;
+    bosun_lines *in; /* requests read, framed */
     ctl_outq out;
     bool read_closed;
     bool dead; /* closed; freed from the loop once no caller can hold it */
@@ -83,6 +87,9 @@ struct ctl_server {
     char *path;
     int fd;
     ev_io accept_io;
+    ev_timer accept_retry;            /* accepting paused: out of descriptors */
+    int spare_fd;                     /* closed to accept-and-close when out of them */
+    bosun_complaint accept_complaint; /* accept failures, logged at a bounded rate */
     ctl_hooks hooks;
     gid_t sock_gid; /* members of the socket's group may connect */
     ctl_client *clients;

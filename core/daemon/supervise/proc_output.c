@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bosun/lines.h>
 #include <bosun/log.h>
 
 #define READ_CHUNK (256 * 1024) /* more lines per read: fewer, larger commits */
@@ -20,8 +21,7 @@ typedef struct output_pipe {
     enum bosun_stream stream;
     int fd;
     ev_io io;
-    char *buf; /* the start of a line not yet ended */
-    size_t len, cap;
+    bosun_lines *lines; /* what was read and not yet handed over */
 } output_pipe;
 
 struct output_capture {
@@ -35,45 +35,14 @@ struct output_capture {
     bool started;
 };
 
-/* Hands over every complete line; cuts the pending partial line when it
- * reaches line_max, preferring not to split a UTF-8 sequence. */
+/* Hands over every complete line and piece (see <bosun/lines.h>), and at
+ * the end the bytes after the last newline. */
 static void split_lines(output_pipe *p, bool at_eof)
 {
-    if (p->len == 0)
-        return;
     output_capture *oc = p->oc;
-    size_t start = 0;
-    for (;;) {
-        char *nl = memchr(p->buf + start, '\n', p->len - start);
-        size_t avail = (nl ? (size_t)(nl - (p->buf + start)) : p->len - start);
-        if (avail >= oc->line_max) {
-            size_t cut = oc->line_max;
-            /* The byte after the cut decides; there is none when the
-             * partial line is exactly line_max long. */
-            for (size_t back = 0; back < 3 && cut > 1 && start + cut < p->len; back++) {
-                unsigned char ch = (unsigned char)p->buf[start + cut];
-                if ((ch & 0xc0) != 0x80)
-                    break;
-                cut--;
-            }
-            oc->cb(oc->arg, p->stream, p->buf + start, cut, true);
-            start += cut;
-            continue;
-        }
-        if (!nl)
-            break;
-        size_t len = avail;
-        if (len > 0 && p->buf[start + len - 1] == '\r')
-            len--;
-        oc->cb(oc->arg, p->stream, p->buf + start, len, false);
-        start += avail + 1;
-    }
-    if (at_eof && start < p->len) {
-        oc->cb(oc->arg, p->stream, p->buf + start, p->len - start, false);
-        start = p->len;
-    }
-    memmove(p->buf, p->buf + start, p->len - start);
-    p->len -= start;
+    bosun_line line;
+    while ((at_eof ? bosun_lines_finish(p->lines, &line) : bosun_lines_next(p->lines, &line)) == 1)
+        oc->cb(oc->arg, p->stream, &line);
 }
 
 enum read_result { READ_DATA, READ_AGAIN, READ_EOF };
@@ -81,16 +50,15 @@ enum read_result { READ_DATA, READ_AGAIN, READ_EOF };
 /* READ_EOF also stands for a read error: either way the pipe is done. */
 static enum read_result read_once(output_pipe *p)
 {
-    if (p->cap - p->len < READ_CHUNK) {
-        p->cap = p->len + READ_CHUNK * 2;
-        p->buf = xrealloc(p->buf, p->cap);
-    }
-    ssize_t n = read(p->fd, p->buf + p->len, READ_CHUNK);
+    char *space = bosun_lines_space(p->lines, READ_CHUNK, NULL);
+    if (!space)
+        util_oom(READ_CHUNK);
+    ssize_t n = read(p->fd, space, READ_CHUNK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return READ_AGAIN;
     if (n <= 0)
         return READ_EOF;
-    p->len += (size_t)n;
+    bosun_lines_commit(p->lines, (size_t)n);
     split_lines(p, false);
     if (p->oc->flush)
         p->oc->flush(p->oc->arg);
@@ -138,6 +106,9 @@ output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb
         p->oc = oc;
         p->stream = i == 0 ? BOSUN_STREAM_STDOUT : BOSUN_STREAM_STDERR;
         p->fd = fds[i][0];
+        p->lines = bosun_lines_new(line_max, BOSUN_LINES_CUT | BOSUN_LINES_STRIP_CR);
+        if (!p->lines)
+            util_oom(line_max);
         /* A new pipe has no other status flags, and pipe2 made it close-on-exec. */
         fcntl(p->fd, F_SETFL, O_NONBLOCK);
         ev_io_init(&p->io, on_readable, p->fd, EV_READ);
@@ -178,7 +149,7 @@ void output_free(output_capture *oc)
             ev_io_stop(oc->loop, &p->io);
             close(p->fd);
         }
-        free(p->buf);
+        bosun_lines_free(p->lines);
     }
     free(oc);
 }

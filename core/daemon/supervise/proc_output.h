@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <bosun/agent.h>
+#include <bosun/lines.h>
 
 struct ev_loop;
 
-typedef void (*output_line_cb)(void *arg, enum bosun_stream stream, const char *line, size_t len,
-                               bool cut);
+/* One line or piece of a line, as <bosun/lines.h> frames it (cut, and
+ * how it ended, so that the bytes can be given back exactly). */
+typedef void (*output_line_cb)(void *arg, enum bosun_stream stream, const bosun_line *line);
 
 typedef struct output_log {
     int fd;

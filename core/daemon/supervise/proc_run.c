@@ -439,9 +439,11 @@ static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line,
 
 /* Output lines become "output" events: text when the bytes are UTF-8, else
  * base64, so binary output is kept exactly and never breaks JSON. */
-static void on_line(void *arg, enum bosun_stream stream, const char *line, size_t len, bool cut)
+static void on_line(void *arg, enum bosun_stream stream, const bosun_line *piece)
 {
     run *r = arg;
+    const char *line = piece->data;
+    size_t len = piece->len;
     append_log(r, line, len);
     r->lines[stream]++;
     if (type_parsed_line(r, stream, line, len))
@@ -461,8 +463,14 @@ static void on_line(void *arg, enum bosun_stream stream, const char *line, size_
         json_object_set_new(d, "base64", json_string(b64));
         free(b64);
     }
-    if (cut)
+    /* Enough to give back the agent's bytes exactly: a piece goes on in
+     * the next event, a line ends with a newline unless it says otherwise. */
+    if (piece->cut)
         json_object_set_new(d, "cut", json_true());
+    else if (!piece->nl)
+        json_object_set_new(d, "eol", json_string(""));
+    else if (piece->cr)
+        json_object_set_new(d, "eol", json_string("\r\n"));
     emit_output(r, d);
 }
 
