@@ -16,7 +16,8 @@
 
 struct ctl_conn {
     int fd;
-    json_t *pending; /* stream messages read while waiting for a response */
+    json_t *pending;     /* stream messages read while waiting for a response */
+    size_t pending_head; /* the next one to hand out: taking from the front stays O(1) */
     char *buf;
     size_t len, cap;
     json_int_t next_id;
@@ -114,9 +115,12 @@ static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
 json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
 {
     *timed_out = 0;
-    if (json_array_size(c->pending) > 0) {
-        json_t *m = json_incref(json_array_get(c->pending, 0));
-        json_array_remove(c->pending, 0);
+    if (c->pending_head < json_array_size(c->pending)) {
+        json_t *m = json_incref(json_array_get(c->pending, c->pending_head++));
+        if (c->pending_head == json_array_size(c->pending)) {
+            json_array_clear(c->pending);
+            c->pending_head = 0;
+        }
         return m;
     }
     return read_line(c, timeout, timed_out, err, err_size);
