@@ -309,9 +309,11 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
     json_int_t last = json_integer_value(json_object_get(query, "since"));
     bool ended = false;
     rc = replay_pages(conn, o, query, &last, print, stop_when, &ended);
-    /* Catching up reads forwards: no tail. */
+    /* Catching up reads forwards (no tail) what the live feed would have
+     * brought: all of pattern, so that stop_when sees a run's end. */
     json_object_del(query, "tail");
     json_object_set_new(query, "limit", json_integer(1000));
+    json_object_set_new(query, "subject", json_string(pattern));
     while (!rc && o->follow && !ended && !interrupted) {
         int timed_out;
         char err[512];
