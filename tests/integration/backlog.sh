@@ -5,7 +5,7 @@
 # subscribers that never read cost bounded memory (the daemon-wide budget,
 # daemon.control_buffer_max) while the others are still served.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 12
+plan 14
 
 N=400000
 STUCK=16
@@ -54,6 +54,14 @@ is "logs -f through a slow reader: exit 0" "$(cat "$T/follow.rc")" 0
 is "logs -f: all $N lines" "$(wc -l < "$T/follow.out" | tr -d ' ')" "$N"
 check "logs -f: identical to the agent's output (no gap, no duplicate)" \
     sh -c "seq 1 $N | cmp -s - '$T/follow.out'"
+
+# --- the same with --tail: the replay reads output only, catching up must
+# still see the run end; what comes is consecutive and ends with line N
+run=$(ctl start fast)
+(ctl logs -f --tail 5 "$run"; echo "$?" > "$T/tailf.rc") | python3 "$T/slow_reader.py" "$T/tailf.out"
+is "logs -f --tail 5 through a slow reader: exit 0, at the run's end" "$(cat "$T/tailf.rc")" 0
+is "logs -f --tail 5: consecutive lines up to $N" \
+    "$(awk -v n="$N" 'NR > 1 && $1 != p + 1 { bad = 1 } { p = $1 } END { print (bad || p != n) ? "gap" : "ok" }' "$T/tailf.out")" ok
 
 # --- subscribers that never read, while an agent floods (a fresh daemon,
 # so that its peak memory is this part's)
