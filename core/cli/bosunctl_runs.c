@@ -220,10 +220,74 @@ int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv)
 
 typedef void (*event_printer)(json_t *ev, const opts *o);
 
+/* Pages through stored events after *last (query borrowed), printing
+ * each, until the store has no more.  Replies are bounded in bytes, so a
+ * page may hold fewer events than asked.  A "tail" query is asked once; if
+ * its window did not fit one reply ("partial"), the rest is read forwards
+ * like any other page.  Returns 0 or the exit code of a failed request. */
+static int replay_pages(ctl_conn *conn, const opts *o, json_t *query, json_int_t *last,
+                        event_printer print, bool (*stop_when)(json_t *ev), bool *ended)
+{
+    json_t *q = json_deep_copy(query);
+    int rc = 0;
+    for (;;) {
+        bool tail = json_object_get(q, "tail") != NULL;
+        if (tail)
+            json_object_del(q, "since"), json_object_del(q, "limit"); /* the window is the tail */
+        else
+            json_object_set_new(q, "since", json_integer(*last));
+        json_t *d = bus_call(conn, BOSUN_STORE_EVENTS, json_incref(q), 30, &rc);
+        if (!d)
+            break;
+        size_t i;
+        json_t *ev;
+        json_array_foreach(json_object_get(d, "events"), i, ev)
+        {
+            print(ev, o);
+            *last = json_integer_value(json_object_get(ev, "seq"));
+            *ended = *ended || (stop_when && stop_when(ev));
+        }
+        bool more = json_is_true(json_object_get(d, tail ? "partial" : "more"));
+        if (tail) {
+            json_object_del(q, "tail");
+            json_object_set_new(q, "limit", json_integer(1000));
+        }
+        if (!more) {
+            json_int_t store_last = json_integer_value(json_object_get(d, "last_seq"));
+            if (store_last > *last)
+                *last = store_last;
+        }
+        json_decref(d);
+        if (!more)
+            break;
+    }
+    json_decref(q);
+    return rc;
+}
+
+/* The daemon stopped pushing live events (we fell behind): read what was
+ * missed from the store, resume, and read once more what came between the
+ * two; live events that follow are then filtered by seq as usual. */
+static int catch_up(ctl_conn *conn, const opts *o, json_t *base, json_int_t sid, json_int_t *last,
+                    event_printer print, bool (*stop_when)(json_t *ev), bool *ended)
+{
+    int rc = replay_pages(conn, o, base, last, print, stop_when, ended);
+    if (rc)
+        return rc;
+    json_t *r = call(conn, json_pack("{s:s,s:I}", "op", "resume", "sid", sid), 10, &rc);
+    if (!r)
+        return rc;
+    json_decref(r);
+    return replay_pages(conn, o, base, last, print, stop_when, ended);
+}
+
 /* Replays stored events, then (with -f) follows live ones from the
  * "stored." feed.  The subscription is made before the replay, and live
  * events at or below the last replayed sequence are dropped: no gap, no
- * duplicate.  stop_when(ev) may end the follow (e.g. a run has ended). */
+ * duplicate.  The subscription is resumable: when this reader falls behind
+ * the daemon says so and stops pushing, and the reader catches up from the
+ * store, so a slow reader still gets everything.  stop_when(ev) may end
+ * the follow (e.g. a run has ended). */
 static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const char *pattern,
                              event_printer print, bool (*stop_when)(json_t *ev))
 {
@@ -232,7 +296,9 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
     if (o->follow) {
         char live[BUS_SUBJECT_MAX + 16];
         snprintf(live, sizeof live, "%s%s", BOSUN_STORED_PREFIX, pattern);
-        json_t *r = call(conn, json_pack("{s:s,s:s}", "op", "sub", "pattern", live), 10, &rc);
+        json_t *r =
+            call(conn, json_pack("{s:s,s:s,s:b}", "op", "sub", "pattern", live, "resumable", 1), 10,
+                 &rc);
         if (!r) {
             json_decref(query);
             return rc;
@@ -241,50 +307,30 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
         json_decref(r);
     }
     json_int_t last = json_integer_value(json_object_get(query, "since"));
-    bool tail = json_object_get(query, "tail") != NULL;
     bool ended = false;
-    for (;;) {
-        if (tail)
-            json_object_del(query, "since"), json_object_del(query, "limit"); /* or tail */
-        else
-            json_object_set_new(query, "since", json_integer(last));
-        json_t *d = bus_call(conn, BOSUN_STORE_EVENTS, json_incref(query), 30, &rc);
-        if (!d) {
-            json_decref(query);
-            return rc;
-        }
-        size_t i;
-        json_t *ev;
-        json_array_foreach(json_object_get(d, "events"), i, ev)
-        {
-            print(ev, o);
-            last = json_integer_value(json_object_get(ev, "seq"));
-            ended = ended || (stop_when && stop_when(ev));
-        }
-        bool more = json_is_true(json_object_get(d, "more")) && !tail;
-        if (!more) {
-            json_int_t store_last = json_integer_value(json_object_get(d, "last_seq"));
-            if (store_last > last)
-                last = store_last;
-        }
-        json_decref(d);
-        if (!more)
-            break;
-    }
-    json_decref(query);
-    while (o->follow && !ended && !interrupted) {
+    rc = replay_pages(conn, o, query, &last, print, stop_when, &ended);
+    /* Catching up reads forwards (no tail) what the live feed would have
+     * brought: all of pattern, so that stop_when sees a run's end. */
+    json_object_del(query, "tail");
+    json_object_set_new(query, "limit", json_integer(1000));
+    json_object_set_new(query, "subject", json_string(pattern));
+    while (!rc && o->follow && !ended && !interrupted) {
         int timed_out;
         char err[512];
         json_t *m = ctl_read(conn, -1, &timed_out, err, sizeof err);
         if (!m) {
             if (interrupted)
                 break;
+            json_decref(query);
             return die(EX_UNAVAILABLE_, "%s", err);
         }
         json_t *s = json_object_get(m, "sub");
         json_t *ev = json_object_get(json_object_get(m, "msg"), "data");
         json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
-        if (json_is_integer(s) && json_integer_value(s) == sid && seq > last) {
+        bool ours = json_is_integer(s) && json_integer_value(s) == sid;
+        if (ours && json_is_true(json_object_get(m, "paused"))) {
+            rc = catch_up(conn, o, query, sid, &last, print, stop_when, &ended);
+        } else if (ours && seq > last) {
             print(ev, o);
             last = seq;
             ended = stop_when && stop_when(ev);
@@ -292,7 +338,8 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
         json_decref(m);
         fflush(stdout);
     }
-    return 0;
+    json_decref(query);
+    return rc;
 }
 
 static void print_event(json_t *ev, const opts *o)

@@ -20,8 +20,9 @@
 
 struct ctl_conn {
     int fd;
-    json_t *pending; /* stream messages read while waiting for a response */
-    bosun_lines *in; /* what the daemon sent, framed */
+    json_t *pending;     /* stream messages read while waiting for a response */
+    size_t pending_head; /* the next one to hand out: taking from the front stays O(1) */
+    bosun_lines *in;     /* what the daemon sent, framed */
     json_int_t next_id;
 };
 
@@ -118,9 +119,12 @@ static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
 json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
 {
     *timed_out = 0;
-    if (json_array_size(c->pending) > 0) {
-        json_t *m = json_incref(json_array_get(c->pending, 0));
-        json_array_remove(c->pending, 0);
+    if (c->pending_head < json_array_size(c->pending)) {
+        json_t *m = json_incref(json_array_get(c->pending, c->pending_head++));
+        if (c->pending_head == json_array_size(c->pending)) {
+            json_array_clear(c->pending);
+            c->pending_head = 0;
+        }
         return m;
     }
     return read_line(c, timeout, timed_out, err, err_size);

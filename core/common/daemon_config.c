@@ -6,24 +6,19 @@
 #include <bosun/bus.h>
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char *const daemon_keys[] = {"machine_id",
-                                          "state_dir",
-                                          "runtime_dir",
-                                          "log_level",
-                                          "plugin_path",
-                                          "plugins",
-                                          "control_socket",
-                                          "control_socket_mode",
-                                          "control_socket_group",
-                                          "adopt_orphans",
-                                          "agent_token_ttl",
-                                          "mcp_command",
-                                          NULL};
+static const char *const daemon_keys[] = {"machine_id",           "state_dir",
+                                          "runtime_dir",          "log_level",
+                                          "plugin_path",          "plugins",
+                                          "control_socket",       "control_socket_mode",
+                                          "control_socket_group", "control_buffer_max",
+                                          "adopt_orphans",        "agent_token_ttl",
+                                          "mcp_command",          NULL};
 
 /* systemd's /etc/machine-id is 32 hex digits, a valid subject token; fall
  * back to the host name with anything outside the token alphabet replaced. */
@@ -187,6 +182,9 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
     ok = parse_log_level(sec, out, d) && ok;
     ok = parse_plugins(sec, out, d) && ok;
     ok = cfg_get_bool(sec, "adopt_orphans", false, &out->adopt_orphans, d) && ok;
+    ok = cfg_get_size(sec, "control_buffer_max", DAEMON_CONTROL_BUFFER_DEFAULT,
+                      DAEMON_CONTROL_BUFFER_MIN, SIZE_MAX / 2, &out->control_buffer_max, d) &&
+         ok;
     ok = cfg_get_duration(sec, "agent_token_ttl", 86400, 1, 30 * 86400, &out->agent_token_ttl, d) &&
          ok;
     const char *mcp_command = NULL;

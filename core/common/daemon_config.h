@@ -12,6 +12,11 @@
 #define DAEMON_SOCKET_NAME     "bosund.sock"
 #define DAEMON_LOCK_NAME       "bosund.lock"
 #define DAEMON_MACHINE_ID_MAX  64
+/* daemon.control_buffer_max: default and smallest value, bytes.  The
+ * smallest still holds one client's largest request and a full page of
+ * output. */
+#define DAEMON_CONTROL_BUFFER_DEFAULT (128ULL * 1024 * 1024)
+#define DAEMON_CONTROL_BUFFER_MIN     (16ULL * 1024 * 1024)
 
 typedef struct daemon_config {
     char *machine_id;
@@ -22,10 +27,11 @@ typedef struct daemon_config {
     char **plugins;     /* NULL-terminated, load order */
     char *control_socket;
     unsigned control_socket_mode;
-    char *control_socket_group; /* NULL: the daemon's group */
-    bool adopt_orphans;         /* watch runs that survived a daemon crash */
-    double agent_token_ttl;     /* seconds */
-    char *mcp_command;          /* what agents run as their bosun MCP server */
+    char *control_socket_group;            /* NULL: the daemon's group */
+    unsigned long long control_buffer_max; /* all control clients' buffers, bytes */
+    bool adopt_orphans;                    /* watch runs that survived a daemon crash */
+    double agent_token_ttl;                /* seconds */
+    char *mcp_command;                     /* what agents run as their bosun MCP server */
 } daemon_config;
 
 /* Reads the daemon section of root into out (zeroed first) and applies

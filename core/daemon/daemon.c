@@ -210,15 +210,15 @@ static json_t *status_json(void *arg)
     json_t *names = json_array();
     for (size_t i = 0; i < dm->n_plugins; i++)
         json_array_append_new(names, json_string(dm->plugins[i]->name));
-    return json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "version",
-                     bosun_version(), "pid", (json_int_t)getpid(), "uptime",
-                     bosun_monotonic() - dm->start_mono, "start_time", dm->start_time, "machine_id",
-                     dm->cfg.machine_id, "config", dm->config_path, "state_dir", dm->cfg.state_dir,
-                     "runtime_dir", dm->cfg.runtime_dir, "log_level",
-                     log_level_name(log_get_level()), "plugins", names, "control_clients",
-                     (json_int_t)ctl_server_client_count(dm->ctl), "subscriptions",
-                     (json_int_t)bus_sub_count(dm->bus), "queued",
-                     (json_int_t)bus_queue_length(dm->bus), "reloads", (json_int_t)dm->reloads);
+    return json_pack(
+        "{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:o,s:I,s:I,s:I}", "version", bosun_version(),
+        "pid", (json_int_t)getpid(), "uptime", bosun_monotonic() - dm->start_mono, "start_time",
+        dm->start_time, "machine_id", dm->cfg.machine_id, "config", dm->config_path, "state_dir",
+        dm->cfg.state_dir, "runtime_dir", dm->cfg.runtime_dir, "log_level",
+        log_level_name(log_get_level()), "plugins", names, "control_clients",
+        (json_int_t)ctl_server_client_count(dm->ctl), "control_buffers",
+        ctl_server_buffers_json(dm->ctl), "subscriptions", (json_int_t)bus_sub_count(dm->bus),
+        "queued", (json_int_t)bus_queue_length(dm->bus), "reloads", (json_int_t)dm->reloads);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -402,6 +402,8 @@ static json_t *daemon_reload(void *arg)
     }
     warn_restart_only(&dm->cfg, &cfg);
     log_set_level(cfg.log_level);
+    if (dm->ctl)
+        ctl_server_set_budget(dm->ctl, (size_t)cfg.control_buffer_max);
     reload_apply_plugins(dm, root, &cfg, added, n_added, &d);
     free(added);
     if (dm->proc) {
@@ -633,6 +635,7 @@ static int daemon_start(bosund *dm)
                              dm->cfg.control_socket_group, &hooks);
     if (!dm->ctl)
         goto out;
+    ctl_server_set_budget(dm->ctl, (size_t)dm->cfg.control_buffer_max);
     rc = 0;
 out:
     cfg_diag_free(&d);

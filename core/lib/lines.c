@@ -175,3 +175,17 @@ void bosun_lines_skip(bosun_lines *l, size_t n)
         n = l->len - l->start;
     take(l, n);
 }
+
+size_t bosun_lines_capacity(const bosun_lines *l)
+{
+    return l->cap;
+}
+
+void bosun_lines_trim(bosun_lines *l, size_t keep)
+{
+    if (l->len != l->start || l->cap <= keep)
+        return;
+    free(l->buf);
+    l->buf = NULL;
+    l->start = l->scan = l->len = l->cap = 0;
+}

@@ -64,6 +64,11 @@ BOSUN_API int bosun_lines_finish(bosun_lines *l, bosun_line *line);
 BOSUN_API const char *bosun_lines_pending(const bosun_lines *l, size_t *len);
 /* Drops the first n (at most all) of those bytes. */
 BOSUN_API void bosun_lines_skip(bosun_lines *l, size_t n);
+/* Bytes of buffer allocated: for memory budgets. */
+BOSUN_API size_t bosun_lines_capacity(const bosun_lines *l);
+/* When nothing is held and the buffer is larger than keep bytes, frees it
+ * (a large request is done: its memory goes back). */
+BOSUN_API void bosun_lines_trim(bosun_lines *l, size_t keep);
 
 #ifdef __cplusplus
 }

@@ -211,17 +211,20 @@ static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params)
         return mcp_session_error(s, id, MCP_INTERNAL_ERROR, "out of memory");
     if (!json_is_string(name))
         return mcp_call_error(c, MCP_INVALID_PARAMS, "tools/call: 'name' (a string) is required");
-    json_t *args = json_object_get(params, "arguments");
-    if (args && !json_is_null(args) && !json_is_object(args))
-        return mcp_call_error(c, MCP_INVALID_PARAMS, "tools/call: 'arguments' must be an object");
-    c->args = json_is_object(args) ? json_incref(args) : json_object();
     const mcp_tool *t = mcp_tool_find(json_string_value(name));
     if (!mcp_tool_enabled(s->mp, t))
         return mcp_call_error(c, MCP_INVALID_PARAMS, "unknown tool: %s", c->tool_name);
     c->tool = t;
+    /* Arguments that do not fit the schema are a tool execution error
+     * (2025-11-25, SEP-1303): the model sees the message and can retry
+     * with better ones, which it cannot do with a protocol error. */
+    json_t *args = json_object_get(params, "arguments");
+    c->args = json_is_object(args) ? json_incref(args) : json_object();
+    if (args && !json_is_null(args) && !json_is_object(args))
+        return mcp_call_fail(c, "invalid arguments for %s: 'arguments' must be an object", t->name);
     char err[256];
     if (!mcp_tool_check_args(s->mp, t, c->args, err, sizeof err))
-        return mcp_call_error(c, MCP_INVALID_PARAMS, "invalid arguments for %s: %s", t->name, err);
+        return mcp_call_fail(c, "invalid arguments for %s: %s", t->name, err);
     json_t *meta = json_object_get(params, "_meta");
     if (json_is_object(meta))
         c->meta = json_incref(meta);

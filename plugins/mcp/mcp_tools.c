@@ -5,7 +5,7 @@
  * an event, a timer) with mcp_call_result() or mcp_call_fail().  Tools
  * report failures of the work itself as isError results, which the agent's
  * model reads; arguments that do not fit the schema never reach them
- * (mcp_session.c answers -32602), and a tool's own check of what the schema
+ * (mcp_session.c answers them with an isError result), and a tool's own check of what the schema
  * cannot say runs first (mcp_call_start).  The table with names, schemas
  * and descriptions is in mcp_table.c. */
 #define _POSIX_C_SOURCE 200809L

@@ -19,6 +19,11 @@
 
 #define SQLSTORE_LIMIT_MAX     10000
 #define SQLSTORE_LIMIT_DEFAULT 1000
+/* Bytes of stored event text one events reply holds at most (at least one
+ * event, whatever its size): a reply goes out in one line, and escaping on
+ * the way can triple it, so this keeps it far below what a client may have
+ * queued (16 MiB on the control socket).  The rest is paged ("more"). */
+#define SQLSTORE_REPLY_BYTES (2 * 1024 * 1024)
 /* Runs and tasks are one row per object, not a log: a caller may ask for all
  * of them at once (the core asks for every active run at start). */
 #define SQLSTORE_OBJECTS_LIMIT_MAX 1000000
@@ -218,17 +223,19 @@ static bool sqlstore_pattern_is_all(const char *p)
     return strcmp(p, ">") == 0 || strcmp(p, "evt.>") == 0;
 }
 
-/* Parameters: ?1 since, ?2 subject, ?3 run, ?4 task, ?5 row count. */
-static void sqlstore_events_sql(const sqlstore_events_args *a, char *sql, size_t size)
+/* Parameters: ?1 since, ?2 subject, ?3 run, ?4 task, ?5 row count, ?6
+ * offset.  columns: what to select. */
+static void sqlstore_events_sql(const sqlstore_events_args *a, const char *columns, bool desc,
+                                char *sql, size_t size)
 {
     const char *subject = "";
     if (!sqlstore_pattern_is_all(a->subject))
         subject = strpbrk(a->subject, "*>") ? " AND bosun_match(?2, subject)" : " AND subject = ?2";
     snprintf(sql, size,
-             "SELECT seq, time, subject, machine, run, task, data FROM events"
-             " WHERE seq > ?1%s%s%s ORDER BY seq %s LIMIT ?5",
-             subject, a->run ? " AND run = ?3" : "", a->task ? " AND task = ?4" : "",
-             a->tail ? "DESC" : "ASC");
+             "SELECT %s FROM events"
+             " WHERE seq > ?1%s%s%s ORDER BY seq %s LIMIT ?5 OFFSET ?6",
+             columns, subject, a->run ? " AND run = ?3" : "", a->task ? " AND task = ?4" : "",
+             desc ? "DESC" : "ASC");
 }
 
 static json_t *sqlstore_event_row(sqlite3_stmt *st)
@@ -241,27 +248,28 @@ static json_t *sqlstore_event_row(sqlite3_stmt *st)
     return form;
 }
 
-/* Fetches up to want rows into rows; *more tells whether another one
- * followed.  Returns SQLITE_OK or the error of the failed step. */
+/* Fetches up to want rows into rows, and no more than
+ * SQLSTORE_REPLY_BYTES of them after the first; *more tells whether
+ * another one followed (and was left for the next page).  Returns
+ * SQLITE_OK or the error of the failed step. */
 static int sqlstore_fetch_events(sqlite3_stmt *st, json_int_t want, json_t *rows, bool *more)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (json_int_t)json_array_size(rows) < want)
+    size_t bytes = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (json_int_t)json_array_size(rows) < want) {
+        size_t row = (size_t)sqlite3_column_bytes(st, 6) + (size_t)sqlite3_column_bytes(st, 2) +
+                     (size_t)sqlite3_column_bytes(st, 4) + 128;
+        if (json_array_size(rows) > 0 && bytes + row > SQLSTORE_REPLY_BYTES)
+            break;
+        bytes += row;
         json_array_append_new(rows, sqlstore_event_row(st));
+    }
     *more = rc == SQLITE_ROW;
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static json_t *sqlstore_reversed(json_t *rows)
-{
-    json_t *out = json_array();
-    for (size_t i = json_array_size(rows); i-- > 0;)
-        json_array_append(out, json_array_get(rows, i));
-    json_decref(rows);
-    return out;
-}
-
-static int sqlstore_events_bind(sqlite3_stmt *st, const sqlstore_events_args *a, json_int_t rows)
+static int sqlstore_events_bind(sqlite3_stmt *st, const sqlstore_events_args *a, json_int_t rows,
+                                json_int_t offset)
 {
     int rc = sqlite3_bind_int64(st, 1, a->since);
     if (rc == SQLITE_OK)
@@ -272,20 +280,53 @@ static int sqlstore_events_bind(sqlite3_stmt *st, const sqlstore_events_args *a,
         rc = sqlite3_bind_text(st, 4, a->task, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 5, rows);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, offset);
     return rc;
 }
 
-/* One row more than asked tells whether there is more: after the last one
- * returned for "since", before the first one for "tail". */
+/* Where the tail window starts: *since becomes the seq just before its
+ * first event (a->since when there are fewer than tail), and *before tells
+ * whether matching events precede the window.  Only seqs are read. */
+static int sqlstore_tail_start(sqlstore *s, const sqlstore_events_args *a, json_int_t *since,
+                               bool *before)
+{
+    char sql[512];
+    sqlite3_stmt *st = NULL;
+    sqlstore_events_sql(a, "seq", true, sql, sizeof sql);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_events_bind(st, a, 2, a->tail - 1);
+    *since = a->since;
+    *before = false;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *since = sqlite3_column_int64(st, 0) - 1;
+        rc = sqlite3_step(st);
+        *before = rc == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* One row more than asked tells whether there is more after the last one
+ * returned.  A tail is read forwards from where its window starts, so that
+ * a window too large for one reply is cut at its end: the reply then says
+ * "partial" and the caller reads on with "since". */
 static json_t *sqlstore_events_run(sqlstore *s, const sqlstore_events_args *a)
 {
     char sql[512];
     sqlite3_stmt *st = NULL;
-    json_int_t want = a->tail ? a->tail : a->limit;
-    sqlstore_events_sql(a, sql, sizeof sql);
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    json_int_t since = a->since, want = a->tail ? a->tail : a->limit;
+    bool before = false;
+    int rc = a->tail ? sqlstore_tail_start(s, a, &since, &before) : SQLITE_OK;
+    sqlstore_events_args from = *a;
+    from.since = since;
+    sqlstore_events_sql(&from, "seq, time, subject, machine, run, task, data", false, sql,
+                        sizeof sql);
     if (rc == SQLITE_OK)
-        rc = sqlstore_events_bind(st, a, want + 1);
+        rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_events_bind(st, &from, want + 1, 0);
     json_t *rows = json_array();
     bool more = false;
     if (rc == SQLITE_OK)
@@ -295,10 +336,12 @@ static json_t *sqlstore_events_run(sqlstore *s, const sqlstore_events_args *a)
         json_decref(rows);
         return sqlstore_db_error(s);
     }
-    if (a->tail)
-        rows = sqlstore_reversed(rows);
-    return json_pack("{s:o,s:I,s:b}", "events", rows, "last_seq", (json_int_t)s->last_seq, "more",
-                     more);
+    bool partial = a->tail && (json_int_t)json_array_size(rows) < want && more;
+    json_t *reply = json_pack("{s:o,s:I,s:b}", "events", rows, "last_seq", (json_int_t)s->last_seq,
+                              "more", a->tail ? before : more);
+    if (partial)
+        json_object_set_new(reply, "partial", json_true());
+    return reply;
 }
 
 static json_t *sqlstore_events_query(sqlstore *s, const json_t *args)

@@ -90,9 +90,12 @@ ok(r.isError === true && /another task/.test(text(r)), 'check_input on another t
 await client.callTool({ name: 'no_such_tool', arguments: {} }).then(
   (res) => ok(false, 'unknown tool: -32602', res),
   (e) => is(e.code, -32602, 'unknown tool: -32602'));
+// Arguments that do not fit the schema: a tool execution error the model
+// reads (2025-11-25, SEP-1303), not a protocol error.
 await client.callTool({ name: 'report_status', arguments: { state: 42 } }).then(
-  (res) => ok(false, 'bad arguments: -32602', res),
-  (e) => is(e.code, -32602, 'bad arguments: -32602'));
+  (res) => ok(res.isError === true && /invalid arguments for report_status: .*state/.test(text(res)),
+    'bad arguments: an isError result naming the argument', res),
+  (e) => ok(false, 'bad arguments: an isError result naming the argument', e));
 await client.request({ method: 'tools/list', params: { cursor: 'not-a-cursor' } },
   (await import('@modelcontextprotocol/sdk/types.js')).ListToolsResultSchema).then(
   (res) => ok(false, 'bad cursor: -32602', res),

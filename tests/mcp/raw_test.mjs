@@ -27,7 +27,7 @@ const next = (ms = 5000) => new Promise((resolve) => {
 });
 const send = (obj) => child.stdin.write((typeof obj === 'string' ? obj : JSON.stringify(obj)) + '\n');
 
-plan(18);
+plan(21);
 send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
 let m = await next();
 ok(m.error && m.id === 1, 'a request before initialize gets an error', m);
@@ -57,7 +57,19 @@ m = await next();
 is(m.error?.code, -32600, 'missing jsonrpc: -32600');
 send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'report_status' } });
 m = await next();
-is(m.error?.code, -32602, 'tools/call without required arguments: -32602');
+ok(m.id === 9 && !m.error && m.result?.isError === true &&
+  /invalid arguments for report_status: 'state' is required/.test(m.result?.content?.[0]?.text),
+  'tools/call without required arguments: an isError result saying what is missing', m);
+send({ jsonrpc: '2.0', id: 91, method: 'tools/call', params: { name: 'report_status', arguments: [1] } });
+m = await next();
+ok(m.id === 91 && m.result?.isError === true && /'arguments' must be an object/.test(m.result?.content?.[0]?.text),
+  'tools/call with arguments that are not an object: an isError result', m);
+send({ jsonrpc: '2.0', id: 92, method: 'tools/call', params: { arguments: {} } });
+m = await next();
+ok(m.id === 92 && m.error?.code === -32602, 'tools/call without a name: still -32602', m);
+send({ jsonrpc: '2.0', id: 93, method: 'tools/call', params: { name: 'no_such_tool', arguments: {} } });
+m = await next();
+ok(m.id === 93 && m.error?.code === -32602, 'an unknown tool: still -32602', m);
 send({ jsonrpc: '2.0', id: 10, method: 'ping', params: { pad: 'x'.repeat(2 * 1024 * 1024) } });
 m = await next();
 is(m.error?.code, -32600, 'an oversized message: -32600');

@@ -20,6 +20,13 @@
 
 #include "ctl_server_internal.h"
 
+/* What every connection may keep without counting against the budget: its
+ * first input buffer and a small output buffer.  Idle clients then cost the
+ * budget nothing (their number is bounded by descriptors); only backlogs
+ * count. */
+#define CTL_IN_BASE  (2 * 65536)
+#define CTL_OUT_KEEP 65536
+
 /* ------------------------------------------------------------ output */
 
 bool outq_push(ctl_outq *q, const char *line, size_t len, size_t max)
@@ -55,8 +62,70 @@ int outq_write(ctl_outq *q, int fd)
         q->off += (size_t)n;
     }
     q->off = q->len = 0;
+    if (q->cap > CTL_OUT_KEEP) {
+        /* A backlog is gone: so is its memory, not kept for the next one. */
+        free(q->buf);
+        q->buf = NULL;
+        q->cap = 0;
+    }
     return 1;
 }
+
+/* ------------------------------------------------------------ budget */
+
+static size_t client_footprint(const ctl_client *c)
+{
+    size_t in_cap = c->in ? bosun_lines_capacity(c->in) : 0;
+    size_t in = in_cap > CTL_IN_BASE ? in_cap - CTL_IN_BASE : 0;
+    size_t out = c->out.cap > CTL_OUT_KEEP ? c->out.cap - CTL_OUT_KEEP : 0;
+    return in + out;
+}
+
+/* The client, other than self, holding the most of the budget. */
+static ctl_client *largest_other(ctl_server *srv, const ctl_client *self)
+{
+    ctl_client *big = NULL;
+    for (ctl_client *o = srv->clients; o; o = o->next)
+        if (o != self && !o->dead && o->charged > 0 && (!big || o->charged > big->charged))
+            big = o;
+    return big;
+}
+
+static void cut_off_slow(ctl_client *c, size_t holds)
+{
+    log_warning("control client #%u (uid %d): slow consumer: holds %zu bytes of queued input and "
+                "output while all clients' buffers reached daemon.control_buffer_max (%zu "
+                "bytes); disconnecting it",
+                c->serial, (int)c->uid, holds, bosun_budget_limit(c->srv->budget));
+    client_close(c);
+}
+
+bool client_charge(ctl_client *c)
+{
+    if (c->dead)
+        return false;
+    bosun_budget *b = c->srv->budget;
+    size_t now = client_footprint(c);
+    if (now <= c->charged) {
+        bosun_budget_release(b, c->charged - now);
+        c->charged = now;
+        return true;
+    }
+    while (!bosun_budget_reserve(b, now - c->charged)) {
+        /* Whoever holds the most goes: a client that does not read, as a
+         * rule, while those that keep up hold next to nothing. */
+        ctl_client *big = largest_other(c->srv, c);
+        if (!big || big->charged < now) {
+            cut_off_slow(c, now);
+            return false;
+        }
+        cut_off_slow(big, big->charged);
+    }
+    c->charged = now;
+    return true;
+}
+
+/* ------------------------------------------------------------ sending */
 
 static void client_flush(ctl_client *c)
 {
@@ -74,6 +143,7 @@ static void client_flush(ctl_client *c)
         return;
     }
     ev_io_stop(c->srv->loop, &c->wio);
+    client_charge(c); /* gives back what the backlog held */
     if (c->read_closed && !c->requests)
         client_close(c);
 }
@@ -90,6 +160,8 @@ bool client_queue_line(ctl_client *c, const char *line, size_t len)
         client_close(c);
         return false;
     }
+    if (!client_charge(c))
+        return false;
     if (!ev_is_active(&c->wio)) /* else the loop writes when the socket can take it */
         client_flush(c);
     return true;
@@ -142,9 +214,34 @@ static json_t *msg_to_json(const bus_msg *m)
 
 /* ------------------------------------------------------------ operations */
 
+/* A resumable subscription whose client falls behind is not pushed more
+ * until it resumes: the client reads what it missed from the store (every
+ * event has its seq), so it gets everything however slowly it reads, and
+ * its backlog stays bounded.  Earlier when many clients are behind. */
+static bool sub_falls_behind(const client_sub *s)
+{
+    const ctl_client *c = s->client;
+    size_t pending = outq_pending(&c->out);
+    return s->resumable && (pending >= CTL_FOLLOW_PAUSE ||
+                            (pending >= CTL_OUT_KEEP && bosun_budget_high(c->srv->budget)));
+}
+
 static void on_sub_message(bus_t *bus, const bus_msg *m, void *arg)
 {
     client_sub *s = arg;
+    if (s->paused) {
+        s->dropped++;
+        return;
+    }
+    if (sub_falls_behind(s)) {
+        s->paused = true;
+        s->dropped = 1;
+        log_debug("control client #%u: subscription %" JSON_INTEGER_FORMAT
+                  " paused, %zu bytes queued",
+                  s->client->serial, s->sid, outq_pending(&s->client->out));
+        client_send(s->client, json_pack("{s:I,s:b}", "sub", (json_int_t)s->sid, "paused", 1));
+        return;
+    }
     client_send(s->client,
                 json_pack("{s:I,s:o}", "sub", (json_int_t)s->sid, "msg", msg_to_json(m)));
 }
@@ -154,8 +251,12 @@ static void op_sub(ctl_client *c, json_t *id, json_t *req)
     const char *pattern = json_string_value(json_object_get(req, "pattern"));
     if (!pattern)
         return send_error(c, id, "bad_request", "'pattern' (a string) is required");
+    json_t *resumable = json_object_get(req, "resumable");
+    if (resumable && !json_is_boolean(resumable))
+        return send_error(c, id, "bad_request", "'resumable' must be a boolean");
     client_sub *s = xcalloc(1, sizeof *s);
     s->client = c;
+    s->resumable = json_is_true(resumable);
     s->sid = ++c->next_sid;
     s->sub = bus_subscribe(c->srv->bus, pattern, on_sub_message, s);
     if (!s->sub) {
@@ -165,6 +266,32 @@ static void op_sub(ctl_client *c, json_t *id, json_t *req)
     s->next = c->subs;
     c->subs = s;
     send_result(c, id, json_pack("{s:I,s:s}", "sid", (json_int_t)s->sid, "pattern", pattern));
+}
+
+static client_sub *find_sub(ctl_client *c, json_int_t sid)
+{
+    for (client_sub *s = c->subs; s; s = s->next)
+        if (s->sid == sid)
+            return s;
+    return NULL;
+}
+
+/* The client caught up from the store: push live messages again.  Those
+ * that came meanwhile it reads from the store as well. */
+static void op_resume(ctl_client *c, json_t *id, json_t *req)
+{
+    json_t *sid = json_object_get(req, "sid");
+    if (!json_is_integer(sid))
+        return send_error(c, id, "bad_request", "'sid' (an integer) is required");
+    client_sub *s = find_sub(c, json_integer_value(sid));
+    if (!s)
+        return send_error(c, id, "not_found", "no subscription %" JSON_INTEGER_FORMAT,
+                          json_integer_value(sid));
+    size_t dropped = s->dropped;
+    s->paused = false;
+    s->dropped = 0;
+    send_result(c, id,
+                json_pack("{s:I,s:I}", "sid", (json_int_t)s->sid, "dropped", (json_int_t)dropped));
 }
 
 static void op_unsub(ctl_client *c, json_t *id, json_t *req)
@@ -311,6 +438,8 @@ static void dispatch(ctl_client *c, json_t *req)
         return op_sub(c, id, req);
     if (strcmp(op, "unsub") == 0)
         return op_unsub(c, id, req);
+    if (strcmp(op, "resume") == 0)
+        return op_resume(c, id, req);
     if (strcmp(op, "mcp") == 0)
         return op_mcp(c, id, req);
     send_error(c, id, "unknown_op", "unknown op '%.64s'", op);
@@ -347,6 +476,11 @@ static void process_input(ctl_client *c)
         if (c->dead)
             return;
     }
+    /* A large request is done: its buffer goes back too. */
+    size_t before = bosun_lines_capacity(c->in);
+    bosun_lines_trim(c->in, CTL_IN_BASE);
+    if (bosun_lines_capacity(c->in) != before)
+        client_charge(c);
     if (rc < 0) {
         send_error(c, NULL, "too_large", "request line over %d bytes", CTL_LINE_MAX);
         log_warning("control client #%u (uid %d): request line over %d bytes; disconnecting it",
@@ -393,10 +527,12 @@ static void take_passed(ctl_client *c, struct msghdr *mh)
 static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_client *c = w->data;
-    size_t room;
+    size_t room, cap_before = bosun_lines_capacity(c->in);
     char *space = bosun_lines_space(c->in, 65536, &room);
     if (!space)
         util_oom(65536);
+    if (bosun_lines_capacity(c->in) != cap_before && !client_charge(c))
+        return;
     union {
         struct cmsghdr h;
         char space[CMSG_SPACE(sizeof(int) * CTL_MAX_PASSED * 2)];
@@ -441,6 +577,13 @@ void client_close(ctl_client *c)
     srv->n_clients--;
     ev_io_stop(srv->loop, &c->rio);
     ev_io_stop(srv->loop, &c->wio);
+    bosun_budget_release(srv->budget, c->charged);
+    c->charged = 0;
+    /* The backlog goes now, not with the client: the reaper is an idle
+     * watcher, which a busy loop (a flood, when slow consumers are cut
+     * off) may not run for a long time. */
+    free(c->out.buf);
+    c->out = (ctl_outq){0};
     while (c->subs) {
         client_sub *s = c->subs;
         c->subs = s->next;
@@ -646,6 +789,7 @@ ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, u
     srv->path = xstrdup(path);
     srv->fd = fd;
     srv->hooks = *hooks;
+    srv->budget = bosun_budget_new(CTL_BUDGET_DEFAULT);
     struct stat st;
     srv->sock_gid = stat(path, &st) == 0 ? st.st_gid : getegid();
     ev_io_init(&srv->accept_io, on_accept, fd, EV_READ);
@@ -675,7 +819,20 @@ void ctl_server_free(ctl_server *srv)
     close(srv->fd);
     unlink(srv->path);
     free(srv->path);
+    bosun_budget_free(srv->budget);
     free(srv);
+}
+
+void ctl_server_set_budget(ctl_server *srv, size_t bytes)
+{
+    bosun_budget_set_limit(srv->budget, bytes);
+}
+
+json_t *ctl_server_buffers_json(const ctl_server *srv)
+{
+    return json_pack("{s:I,s:I,s:I}", "used", (json_int_t)bosun_budget_used(srv->budget), "peak",
+                     (json_int_t)bosun_budget_peak(srv->budget), "limit",
+                     (json_int_t)bosun_budget_limit(srv->budget));
 }
 
 size_t ctl_server_client_count(const ctl_server *srv)

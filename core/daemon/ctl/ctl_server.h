@@ -6,6 +6,8 @@
  * Response: {"id": ANY, "ok": true, "result": ...}
  *           {"id": ANY, "ok": false, "error": {"code": "...", "message": "..."}}
  * Stream:   {"sub": SID, "msg": {"subject", "reply"?, "data", "time"}}
+ *           {"sub": SID, "paused": true}  (a "resumable" subscription whose
+ *           client fell behind; nothing more until {"op": "resume", "sid"})
  *
  * {"op": "mcp", "token": T, "run": R?} turns the connection into an MCP
  * session (see <bosun/task.h>): after the ok response every line in either
@@ -22,6 +24,12 @@
 #include "ctl_wire.h"
 
 struct ev_loop;
+/* Queued output at which a resumable subscription stops being pushed live
+ * (its client catches up from the store, then resumes). */
+#define CTL_FOLLOW_PAUSE (4 * 1024 * 1024)
+/* Default of daemon.control_buffer_max: the input and output buffers of all
+ * clients together. */
+#define CTL_BUDGET_DEFAULT (128ULL * 1024 * 1024)
 
 typedef struct ctl_hooks {
     json_t *(*status)(void *arg);
@@ -41,5 +49,10 @@ ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, u
 /* Closes every client and removes the socket file. */
 void ctl_server_free(ctl_server *srv);
 size_t ctl_server_client_count(const ctl_server *srv);
+/* Sets the daemon-wide budget of the clients' buffers (bytes; also at
+ * reload).  Over it, the client holding the most is cut off. */
+void ctl_server_set_budget(ctl_server *srv, size_t bytes);
+/* {"used", "peak", "limit"}: the budget's bytes, for status. */
+json_t *ctl_server_buffers_json(const ctl_server *srv);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <bosun/budget.h>
+
 #include "ctl_server.h"
 #include <bosun/lines.h>
 #include <bosun/log.h>
@@ -47,6 +49,9 @@ typedef struct client_sub {
     ctl_client *client;
     json_int_t sid;
     bus_sub *sub;
+    bool resumable; /* the client catches up from the store when paused */
+    bool paused;    /* fell behind: live messages are dropped until resumed */
+    size_t dropped; /* messages not pushed while paused */
 } client_sub;
 
 typedef struct client_request {
@@ -63,6 +68,7 @@ struct ctl_client {
     ev_io rio, wio;
     bosun_lines *in; /* requests read, framed */
     ctl_outq out;
+    size_t charged; /* bytes of in and out.buf counted in srv->budget */
     bool read_closed;
     bool dead; /* closed; freed from the loop once no caller can hold it */
     uid_t uid;
@@ -97,11 +103,16 @@ struct ctl_server {
     ev_idle reaper;
     size_t n_clients;
     unsigned serial;
+    bosun_budget *budget; /* every client's buffers together */
 };
 
 void client_close(ctl_client *c);
 /* Queues one line for the client; false if it was closed (backlog). */
 bool client_queue_line(ctl_client *c, const char *line, size_t len);
+/* Accounts the client's buffers, as they are now, in the daemon-wide
+ * budget, cutting off the client that holds the most when it is exhausted
+ * (maybe c itself).  False if c was closed. */
+bool client_charge(ctl_client *c);
 /* Queues one JSON line (obj stolen). */
 bool client_send(ctl_client *c, json_t *obj);
 void send_result(ctl_client *c, json_t *id, json_t *result);
