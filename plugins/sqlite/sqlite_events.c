@@ -689,7 +689,8 @@ static void sqlstore_job_requeue(sqlstore *s)
         sqlstore_events_free(s->job, s->n_job);
         return;
     }
-    memcpy(merged + s->n_job, s->batch, s->n_batch * sizeof *merged);
+    if (s->n_batch > 0) /* batch is NULL when empty */
+        memcpy(merged + s->n_job, s->batch, s->n_batch * sizeof *merged);
     free(s->batch);
     s->batch = merged;
     s->n_batch += s->n_job;
