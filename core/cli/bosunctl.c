@@ -162,6 +162,35 @@ void print_json(json_t *v)
 
 /* ------------------------------------------------------------ commands */
 
+/* The store's line of the status, and what is wrong with it. */
+static void print_store(ctl_conn *conn)
+{
+    json_t *st = store_status(conn);
+    if (!st)
+        return;
+    printf("store:          %s, %" JSON_INTEGER_FORMAT " events, last seq %" JSON_INTEGER_FORMAT
+           ", %" JSON_INTEGER_FORMAT " waiting (%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+           " bytes retained)\n",
+           json_string_value(json_object_get(st, "backend")) ?: "?",
+           json_integer_value(json_object_get(st, "events")),
+           json_integer_value(json_object_get(st, "last_seq")),
+           json_integer_value(json_object_get(st, "pending")),
+           json_integer_value(json_object_get(st, "retained_bytes")),
+           json_integer_value(json_object_get(st, "retain_max_bytes")));
+    if (json_is_true(json_object_get(st, "failing")))
+        printf("store FAILING:  cannot write to %s: %s (%" JSON_INTEGER_FORMAT
+               " failed attempts); agents' output is paused\n",
+               json_string_value(json_object_get(st, "path")) ?: "?",
+               json_string_value(json_object_get(st, "failure")) ?: "?",
+               json_integer_value(json_object_get(st, "failures")));
+    json_int_t dropped = json_integer_value(json_object_get(st, "dropped"));
+    if (dropped > 0)
+        printf("store dropped:  %" JSON_INTEGER_FORMAT
+               " events since start (retain_max_bytes reached while failing)\n",
+               dropped);
+    json_decref(st);
+}
+
 static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     int rc = 0;
@@ -169,6 +198,9 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (!r)
         return rc;
     if (o->json) {
+        json_t *st = store_status(conn);
+        if (st)
+            json_object_set_new(r, "store", st);
         print_json(r);
         json_decref(r);
         return 0;
@@ -196,6 +228,7 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
     printf("reloads:        %" JSON_INTEGER_FORMAT "\n",
            json_integer_value(json_object_get(r, "reloads")));
     json_decref(r);
+    print_store(conn);
     return 0;
 }
 

@@ -49,6 +49,10 @@ json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc);
  * error (*rc set) -- also when the reply carries {"error": ...}. */
 json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeout, int *rc);
 void print_json(json_t *v);
+/* cmd.store.status, or NULL without a word when there is no store. */
+json_t *store_status(ctl_conn *conn);
+/* A warning on stderr when the store is failing. */
+void store_warn(ctl_conn *conn);
 /* The prompt given by --prompt or --prompt-file (a file, "-" for stdin:
  * at most 1 MiB, no NUL), as a JSON string in *prompt (NULL when neither
  * is given).  Returns 0, or an exit code after printing why: both options

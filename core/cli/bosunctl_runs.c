@@ -35,6 +35,36 @@ json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeo
     return d;
 }
 
+json_t *store_status(ctl_conn *conn)
+{
+    char err[512];
+    json_t *req = json_pack("{s:s,s:s,s:{},s:f}", "op", "request", "subject", BOSUN_STORE_STATUS,
+                            "data", "timeout", 5.0);
+    json_t *resp = ctl_call(conn, req, 15, err, sizeof err);
+    json_decref(req);
+    json_t *d = json_incref(json_object_get(json_object_get(resp, "result"), "data"));
+    json_decref(resp);
+    if (!json_is_object(d) || json_is_object(json_object_get(d, "error"))) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+void store_warn(ctl_conn *conn)
+{
+    json_t *st = store_status(conn);
+    if (st && json_is_true(json_object_get(st, "failing")))
+        fprintf(stderr,
+                "bosunctl: warning: the store cannot write to %s: %s; %" JSON_INTEGER_FORMAT
+                " events wait in memory and agents' output is paused until it can "
+                "(see bosunctl status)\n",
+                json_string_value(json_object_get(st, "path")) ?: "?",
+                json_string_value(json_object_get(st, "failure")) ?: "?",
+                json_integer_value(json_object_get(st, "pending")));
+    json_decref(st);
+}
+
 /* ------------------------------------------------------------ ps */
 
 static void format_exit(json_t *row, char *buf, size_t size)
@@ -175,6 +205,8 @@ int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
     else
         puts(json_string_value(json_object_get(d, "run")) ?: "");
     json_decref(d);
+    /* Started, but its output would not be stored for now: say so. */
+    store_warn(conn);
     return 0;
 }
 

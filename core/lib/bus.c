@@ -45,6 +45,7 @@ struct bus_sub {
     uint64_t seq;                /* subscription order = delivery order among matches */
     bool dead;                   /* unsubscribed during a dispatch, not yet freed */
     bool internal;               /* the request inbox: not counted by bus_sub_count */
+    bool congested;              /* its consumer cannot take more (bus_set_congested) */
     struct bus_sub *prev, *next; /* bus->subs, or bus->dead (next only) */
     char pattern[];
 };
@@ -72,6 +73,7 @@ struct bus {
     struct bus_sub *subs;
     struct bus_sub *dead;
     size_t n_subs;
+    size_t n_congested; /* live subscriptions marked congested */
     uint64_t next_seq;
 
     struct qmsg *head, *tail;
@@ -238,6 +240,9 @@ void bus_unsubscribe(bus_t *bus, bus_sub *sub)
         sub->next->prev = sub->prev;
     if (!sub->internal)
         bus->n_subs--;
+    if (sub->congested)
+        bus->n_congested--;
+    sub->congested = false;
     sub->dead = true;
     if (bus->dispatching) {
         /* A dispatch array may still point at it. */
@@ -324,6 +329,22 @@ bool bus_has_subscribers(bus_t *bus, const char *subject)
 size_t bus_queue_length(const bus_t *bus)
 {
     return bus->queued;
+}
+
+void bus_set_congested(bus_t *bus, bus_sub *sub, bool congested)
+{
+    if (!bus || !sub || sub->dead || sub->congested == congested)
+        return;
+    sub->congested = congested;
+    if (congested)
+        bus->n_congested++;
+    else
+        bus->n_congested--;
+}
+
+bool bus_congested(const bus_t *bus)
+{
+    return bus->n_congested > 0;
 }
 
 /* ------------------------------------------------------------------ delivery */

@@ -108,6 +108,17 @@ BOSUN_API bool bus_has_subscribers(bus_t *bus, const char *subject);
 BOSUN_API size_t bus_sub_count(const bus_t *bus);
 BOSUN_API size_t bus_queue_length(const bus_t *bus);
 
+/* Back-pressure from consumers that keep messages of their own after
+ * delivery, such as a store whose commits lag or fail: such a consumer marks
+ * its subscription congested while it cannot take more, and clears the mark
+ * once it can (unsubscribing clears it too).  Producers that can wait, such
+ * as the supervisor reading agents' output, pause while bus_congested() is
+ * true, as they do while the queue itself is long.  Messages are still
+ * delivered meanwhile: what a congested consumer does with them (wait, keep
+ * them up to a bound, drop them counted) is its own business. */
+BOSUN_API void bus_set_congested(bus_t *bus, bus_sub *sub, bool congested);
+BOSUN_API bool bus_congested(const bus_t *bus);
+
 /* Delivers every queued message now, including messages published by the
  * handlers while doing so, up to max_rounds passes (0 = until the queue is
  * empty).  The loop does this by itself; tests and benchmarks call it to

@@ -88,7 +88,19 @@
  *                      version (the given one, else the latest) as
  *                      {"artifact": {..., "text" | "base64"}}
  *   cmd.store.status  {} -> {"backend", "path", "events", "last_seq",
- *                      "schema_version", "pending"}
+ *                      "schema_version", "pending", "failing" (bool) and
+ *                      while failing "failure" (message) and
+ *                      "failing_since"; the sqlite store adds
+ *                      "retained_bytes", "retain_max_bytes", "dropped",
+ *                      "congested", "parked", "failures"}; answered at once,
+ *                      without waiting for a commit
+ *
+ * Queries (all but cmd.store.status) see every event published before the
+ * request: they wait for its commit, without blocking the daemon, unless
+ * commits fail (then they see what is committed).  A store that drops
+ * events (memory bound reached while failing) says so in
+ * "evt.store.dropped" {"count", "bytes", "total", "first", "last",
+ * "reason"}.
  */
 #ifndef BOSUN_STORE_H
 #define BOSUN_STORE_H

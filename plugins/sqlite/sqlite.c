@@ -21,8 +21,16 @@
  *                (usually 1000000000 bytes), so near 1G that cap may refuse
  *                first, with the same code.
  *
- * Reload applies synchronous, batch_max and artifact_max_bytes; a new path
- * is only noted. */
+ *   retain_max_bytes
+ *                the memory that events not yet committed may hold (an
+ *                estimate of their JSON trees); a size, default 64M,
+ *                64K..64G.  Past half of it (or 4 x batch_max events, or
+ *                while commits fail) agents' output is paused; at it, while
+ *                commits fail, new events are dropped and counted (logged,
+ *                and told in an evt.store.dropped event once there is room).
+ *
+ * Reload applies synchronous, batch_max, artifact_max_bytes and
+ * retain_max_bytes; a new path is only noted. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +45,9 @@
 #define SQLSTORE_ARTIFACT_DEFAULT  (10ULL << 20)
 #define SQLSTORE_ARTIFACT_MIN      (1ULL << 10)
 #define SQLSTORE_ARTIFACT_LIMIT    (1ULL << 30)
+#define SQLSTORE_RETAIN_DEFAULT    (64ULL << 20)
+#define SQLSTORE_RETAIN_MIN        (64ULL << 10)
+#define SQLSTORE_RETAIN_LIMIT      (64ULL << 30)
 
 typedef struct sqlstore_config {
     char *path; /* resolved against state_dir; NULL when only checking */
@@ -44,11 +55,13 @@ typedef struct sqlstore_config {
     long long batch_max;
     unsigned long long artifact_max;
     unsigned long long cache_bytes;
+    unsigned long long retain_max;
     double commit_delay;
 } sqlstore_config;
 
 static const char *const sqlstore_keys[] = {
-    "path", "synchronous", "batch_max", "artifact_max_bytes", "cache_size", "commit_delay", NULL};
+    "path",       "synchronous",  "batch_max",        "artifact_max_bytes",
+    "cache_size", "commit_delay", "retain_max_bytes", NULL};
 
 static char *sqlstore_resolve(const char *state_dir, const char *path)
 {
@@ -111,6 +124,9 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
         ok;
     /* 0 commits at the end of every loop turn; a few milliseconds let a
      * trickle of events (MCP calls, heartbeats) share commits. */
+    ok = cfg_get_size(config, "retain_max_bytes", SQLSTORE_RETAIN_DEFAULT, SQLSTORE_RETAIN_MIN,
+                      SQLSTORE_RETAIN_LIMIT, &c->retain_max, d) &&
+         ok;
     ok = cfg_get_duration(config, "commit_delay", 0.010, 0, 1.0, &c->commit_delay, d) && ok;
     if (!ok || !state_dir)
         return ok;
@@ -172,7 +188,9 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
                     .batch_max = c.batch_max,
                     .artifact_max = c.artifact_max,
                     .cache_bytes = c.cache_bytes,
+                    .retain_max = c.retain_max,
                     .commit_delay = c.commit_delay};
+    s->parked_tail = &s->parked;
     sqlstore_events_init(s);
     char err[768];
     if (sqlstore_open(s, err, sizeof err) != 0) {
@@ -223,6 +241,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     s->batch_max = c.batch_max;
     s->artifact_max = c.artifact_max;
     s->cache_bytes = c.cache_bytes;
+    s->retain_max = c.retain_max;
     s->commit_delay = c.commit_delay;
     if (sqlstore_apply_cache_size(s, s->db) != SQLITE_OK)
         log_warning("sqlite: %s: cannot apply the new cache_size: %s", s->path,

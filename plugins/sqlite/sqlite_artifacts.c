@@ -334,16 +334,19 @@ static json_t *sqlstore_put_failed(sqlstore *s, const sqlstore_put *p, int rc)
     return reply;
 }
 
-/* Commits what is pending first, so that the events which arrived before the
- * put are stored before the artifact exists. */
+/* Runs once the events which arrived before the put are committed (it was
+ * parked until then, see sqlstore_defer), so that they are stored before
+ * the artifact exists; the writer is idle then. */
 static json_t *sqlstore_put_store(sqlstore *s, sqlstore_put *p)
 {
-    if (sqlstore_commit(s) != 0) {
+    if (s->failing) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s: cannot commit the pending events first: %s", s->path,
                  s->errmsg);
         return sqlstore_error_reply("store_error", msg);
     }
+    /* Never waits in practice: defer runs a put with the writer idle. */
+    sqlstore_writer_wait(s);
     p->created_at = bosun_now();
     int rc = sqlstore_put_write(s, p);
     if (rc != SQLITE_OK)
@@ -374,10 +377,9 @@ static void sqlstore_put_publish(sqlstore *s, const sqlstore_put *p)
                     p->task, p->name, (long long)p->version, subject);
 }
 
-/* A put is carried out even without a reply subject: it is a write. */
-static void sqlstore_on_put(bus_t *bus, const bus_msg *msg, void *arg)
+static void sqlstore_put_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn unused)
 {
-    sqlstore *s = arg;
+    bus_t *bus = s->ctx->bus;
     sqlstore_put p;
     json_t *reply = sqlstore_put_request(s, msg->data, &p);
     if (!reply)
@@ -388,6 +390,12 @@ static void sqlstore_on_put(bus_t *bus, const bus_msg *msg, void *arg)
     if (p.version > 0)
         sqlstore_put_publish(s, &p);
     free(p.decoded);
+}
+
+/* A put is carried out even without a reply subject: it is a write. */
+static void sqlstore_on_put(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    sqlstore_defer(arg, msg, sqlstore_put_now, NULL);
 }
 
 /* ------------------------------------------------------------ reading */

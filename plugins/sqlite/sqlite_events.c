@@ -6,8 +6,19 @@
  * it in one transaction: a burst of events costs one commit.  With a
  * commit_delay, a batch younger than that waits for more events (a timer
  * wakes the loop for it).  One batch is in flight at a time; a batch that
- * reaches batch_max goes to the writer at once if it is free, and the loop
- * waits for the writer once the next one has grown to four times that.
+ * reaches batch_max goes to the writer at once if it is free.
+ *
+ * Bounds.  The events not yet committed are held in memory, so the store
+ * marks its subscription congested (bus_set_congested: the supervisor stops
+ * reading agents' output, which then blocks in its pipe) once 4 x batch_max
+ * of them wait, or half of retain_max_bytes is held, or commits fail; it
+ * clears the mark once fewer than 2 x batch_max wait and less than a
+ * quarter of retain_max_bytes is held.  Events that keep coming meanwhile
+ * (from sources that cannot pause) are kept up to retain_max_bytes.  Past
+ * that, while commits succeed, the loop waits for the commit in flight (the
+ * last resort); while they fail, new events are dropped, counted, logged at
+ * most once a second, and told in one "evt.store.dropped" event once there
+ * is room again.
  *
  * Only after COMMIT is each event re-published on "stored.<subject>" with
  * its seq, so a subscriber to the stored feed only ever sees durable events.
@@ -30,6 +41,12 @@
  * on every loop turn would burn the CPU and stall the loop for nothing. */
 #define SQLSTORE_RETRY_INTERVAL     0.25
 #define SQLSTORE_ERROR_LOG_INTERVAL 1.0
+#define SQLSTORE_DROPPED_SUBJECT    "evt.store.dropped"
+/* Nesting past this is charged a flat amount (json_t trees are rarely deep;
+ * the bound keeps the estimate's recursion small). */
+#define SQLSTORE_COST_DEPTH 32
+
+static void sqlstore_tell_drops(sqlstore *s, bool force);
 
 /* ------------------------------------------------------------ statements */
 
@@ -625,6 +642,8 @@ static void sqlstore_events_free(sqlstore_event *events, size_t n)
 
 static void sqlstore_commit_done(sqlstore *s)
 {
+    s->settled += s->n_job;
+    s->bytes_job = 0;
     if (s->failing)
         log_notice("sqlite: writing to %s works again after %lu failed attempts; %zu events "
                    "stored",
@@ -648,6 +667,8 @@ static void sqlstore_commit_failed(sqlstore *s)
                   s->n_job + s->n_batch, s->path, s->errmsg, s->failures);
         s->last_error_log = now;
     }
+    if (!s->failing)
+        s->failing_since = bosun_now();
     s->failing = true;
     s->retry_after = now + SQLSTORE_RETRY_INTERVAL;
     /* The loop may have nothing else to do: make sure it wakes up to retry. */
@@ -660,21 +681,30 @@ static void sqlstore_job_requeue(sqlstore *s)
     sqlstore_event *merged = realloc(s->job, (s->n_job + s->n_batch) * sizeof *merged);
     if (!merged) {
         log_error("sqlite: out of memory; %zu events not stored", s->n_job);
+        s->drop_count += s->n_job;
+        s->drop_total += s->n_job;
+        s->drop_bytes += s->bytes_job;
+        s->settled += s->n_job;
+        s->bytes_job = 0;
         sqlstore_events_free(s->job, s->n_job);
         return;
     }
-    memcpy(merged + s->n_job, s->batch, s->n_batch * sizeof *merged);
+    if (s->n_batch > 0) /* batch is NULL when empty */
+        memcpy(merged + s->n_job, s->batch, s->n_batch * sizeof *merged);
     free(s->batch);
     s->batch = merged;
     s->n_batch += s->n_job;
     s->cap_batch = s->n_batch;
+    s->bytes_batch += s->bytes_job;
+    s->bytes_job = 0;
 }
 
 /* The caller saw !queued under the mutex, which orders job_rc and the
  * writer's work before this. */
 void sqlstore_job_finish(sqlstore *s)
 {
-    if (s->job_rc == 0) {
+    bool ok = s->job_rc == 0;
+    if (ok) {
         sqlstore_commit_done(s);
         sqlstore_events_free(s->job, s->n_job);
     } else {
@@ -683,6 +713,13 @@ void sqlstore_job_finish(sqlstore *s)
     }
     s->job = NULL;
     s->n_job = 0;
+    if (ok)
+        sqlstore_tell_drops(s, false);
+    sqlstore_pressure_update(s);
+    /* The writer is idle now: a parked put may write on the loop's
+     * connection.  After a failure every parked request is answered from
+     * what is committed, as one arriving while failing is. */
+    sqlstore_parked_run(s, !ok);
 }
 
 int sqlstore_commit(sqlstore *s)
@@ -709,7 +746,7 @@ static void sqlstore_commit_if_due(sqlstore *s)
      * (the delay timer wakes the loop for it): a trickle of events, such as
      * one MCP call after another, then costs one commit per delay instead
      * of one per event. */
-    if (s->commit_delay > 0 && !s->failing) {
+    if (s->commit_delay > 0 && !s->failing && !s->urgent) {
         double age = bosun_monotonic() - s->batch_since;
         if (age < s->commit_delay) {
             if (!ev_is_active(&s->delay)) {
@@ -720,14 +757,6 @@ static void sqlstore_commit_if_due(sqlstore *s)
         }
     }
     sqlstore_writer_submit(s);
-}
-
-void sqlstore_flush_pending(sqlstore *s)
-{
-    sqlstore_writer_wait(s);
-    if (s->n_batch == 0 || s->failing)
-        return;
-    sqlstore_commit(s);
 }
 
 static void sqlstore_on_delay(struct ev_loop *loop, ev_timer *w, int revents)
@@ -745,7 +774,8 @@ static void sqlstore_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
     sqlstore_commit_if_due(w->data);
 }
 
-static int sqlstore_batch_push(sqlstore *s, const bus_msg *msg)
+static int sqlstore_batch_push(sqlstore *s, const char *subject_in, double time, json_t *data,
+                               size_t cost)
 {
     if (s->n_batch == s->cap_batch) {
         size_t cap = s->cap_batch ? 2 * s->cap_batch : 64;
@@ -755,33 +785,164 @@ static int sqlstore_batch_push(sqlstore *s, const bus_msg *msg)
         s->batch = b;
         s->cap_batch = cap;
     }
-    char *subject = strdup(msg->subject);
+    char *subject = strdup(subject_in);
     if (!subject)
         return -1;
+    if (s->n_batch == 0)
+        s->batch_since = bosun_monotonic();
     s->batch[s->n_batch++] = (sqlstore_event){
-        .subject = subject, .time = msg->time, .data = json_incref(msg->data), .seq = 0};
+        .subject = subject, .time = time, .data = json_incref(data), .seq = 0, .cost = cost};
+    s->bytes_batch += cost;
+    s->received++;
     return 0;
+}
+
+/* ------------------------------------------------------------ bounds */
+
+/* What a JSON value holds in memory, roughly (jansson's nodes, hash
+ * tables and strings, with malloc's overhead): cheap to compute, close
+ * enough to bound the daemon's size by. */
+static size_t sqlstore_json_cost(const json_t *v, int depth)
+{
+    if (depth > SQLSTORE_COST_DEPTH)
+        return 64;
+    size_t cost = 48;
+    if (json_is_string(v)) {
+        cost += json_string_length(v);
+    } else if (json_is_array(v)) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(v, i, x) cost += 8 + sqlstore_json_cost(x, depth + 1);
+    } else if (json_is_object(v)) {
+        const char *k;
+        const json_t *x;
+        cost += 64;
+        json_object_foreach((json_t *)v, k, x) cost +=
+            48 + strlen(k) + sqlstore_json_cost(x, depth + 1);
+    }
+    return cost;
+}
+
+static size_t sqlstore_event_cost(const char *subject, const json_t *data)
+{
+    return sizeof(sqlstore_event) + 32 + strlen(subject) + sqlstore_json_cost(data, 0);
+}
+
+static size_t sqlstore_retained_bytes(const sqlstore *s)
+{
+    return s->bytes_batch + s->bytes_job;
+}
+
+void sqlstore_pressure_update(sqlstore *s)
+{
+    /* While failing the job is the batch put back: count it. */
+    long long waiting = (long long)(s->n_batch + (s->failing ? s->n_job : 0));
+    unsigned long long held = sqlstore_retained_bytes(s);
+    bool on;
+    if (s->congested)
+        on = s->failing || waiting >= 2 * s->batch_max || held >= s->retain_max / 4;
+    else
+        on = s->failing || waiting >= 4 * s->batch_max || held >= s->retain_max / 2;
+    if (on == s->congested)
+        return;
+    s->congested = on;
+    bus_set_congested(s->ctx->bus, s->events_sub, on);
+    log_debug("sqlite: %s: %s (%lld events, %llu bytes waiting%s)", s->path,
+              on ? "congested, asking producers to pause" : "no longer congested", waiting, held,
+              s->failing ? ", commits failing" : "");
+}
+
+static void sqlstore_drop(sqlstore *s, const bus_msg *msg, size_t cost)
+{
+    double now = bosun_now();
+    if (s->drop_count == 0)
+        s->drop_first = now;
+    s->drop_last = now;
+    s->drop_count++;
+    s->drop_total++;
+    s->drop_unlogged++;
+    s->drop_bytes += cost;
+    double mono = bosun_monotonic();
+    if (s->drop_count == 1 || mono - s->drop_log >= SQLSTORE_ERROR_LOG_INTERVAL) {
+        log_error("sqlite: dropping events: %zu bytes held, retain_max_bytes %llu reached while "
+                  "writing to %s fails (%s); %llu dropped (%llu since the last such line), "
+                  "the latest %s",
+                  sqlstore_retained_bytes(s), s->retain_max, s->path, s->errmsg, s->drop_count,
+                  s->drop_unlogged, msg->subject);
+        s->drop_log = mono;
+        s->drop_unlogged = 0;
+    }
+}
+
+static json_t *sqlstore_drop_notice(sqlstore *s)
+{
+    return json_pack("{s:s,s:I,s:I,s:I,s:f,s:f,s:s,s:I}", "machine", s->ctx->machine_id, "count",
+                     (json_int_t)s->drop_count, "bytes", (json_int_t)s->drop_bytes, "total",
+                     (json_int_t)s->drop_total, "first", s->drop_first, "last", s->drop_last,
+                     "reason", s->errmsg, "retain_max_bytes", (json_int_t)s->retain_max);
+}
+
+/* Drops are told once there is room again: in an event of their own,
+ * which takes its place in the stored sequence where the gap is. */
+static void sqlstore_tell_drops(sqlstore *s, bool force)
+{
+    if (s->drop_count == 0 || (!force && sqlstore_retained_bytes(s) >= s->retain_max))
+        return;
+    json_t *d = sqlstore_drop_notice(s);
+    if (!d)
+        return;
+    log_warning("sqlite: %llu events (%llu bytes) were dropped between %.3f and %.3f while "
+                "writing to %s failed; told in %s",
+                s->drop_count, s->drop_bytes, s->drop_first, s->drop_last, s->path,
+                SQLSTORE_DROPPED_SUBJECT);
+    double now = bosun_now();
+    if (sqlstore_batch_push(s, SQLSTORE_DROPPED_SUBJECT, now, d,
+                            sqlstore_event_cost(SQLSTORE_DROPPED_SUBJECT, d)) == 0) {
+        s->drop_count = s->drop_bytes = s->drop_unlogged = 0;
+    }
+    json_decref(d);
+}
+
+/* Whether the event may be kept: below retain_max_bytes, or once the
+ * commit in flight has made room (commits succeeding), else it is dropped
+ * (commits failing).  One event alone is always kept. */
+static bool sqlstore_admit(sqlstore *s, const bus_msg *msg, size_t cost)
+{
+    size_t held = sqlstore_retained_bytes(s);
+    if (held == 0 || held + cost <= s->retain_max)
+        return true;
+    if (!s->failing) {
+        /* The last resort: output is paused long before this, so only a
+         * flood from sources that cannot pause gets here. */
+        sqlstore_commit(s);
+        held = sqlstore_retained_bytes(s);
+        if (held == 0 || held + cost <= s->retain_max)
+            return true;
+    }
+    sqlstore_drop(s, msg, cost);
+    return false;
 }
 
 static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
 {
     sqlstore *s = arg;
-    if (s->n_batch == 0)
-        s->batch_since = bosun_monotonic();
-    if (sqlstore_batch_push(s, msg) != 0) {
+    size_t cost = sqlstore_event_cost(msg->subject, msg->data);
+    if (!sqlstore_admit(s, msg, cost))
+        return;
+    sqlstore_tell_drops(s, false);
+    if (sqlstore_batch_push(s, msg->subject, msg->time, msg->data, cost) != 0) {
         log_error("sqlite: out of memory, event %s not stored", msg->subject);
         return;
     }
+    sqlstore_pressure_update(s);
     /* While failing, only the retry schedule writes: retrying the whole
      * batch for every new event would make matters worse.  A full batch
-     * goes to the writer at once if it is free; if it is not and the
-     * batch has grown to several, the loop waits for it (back-pressure). */
+     * goes to the writer at once if it is free; if it is not, output
+     * pauses as the batch grows (sqlstore_pressure_update). */
     if ((long long)s->n_batch < s->batch_max || s->failing)
         return;
     if (!sqlstore_writer_busy(s))
         sqlstore_writer_submit(s);
-    else if ((long long)s->n_batch >= 4 * s->batch_max)
-        sqlstore_commit(s);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -820,13 +981,20 @@ void sqlstore_events_stop(sqlstore *s)
     s->events_sub = NULL;
     ev_prepare_stop(s->ctx->loop, &s->prepare);
     ev_timer_stop(s->ctx->loop, &s->delay);
+    sqlstore_writer_wait(s);
+    /* Told even while failing: the last commit may work. */
+    sqlstore_tell_drops(s, true);
     if (s->wdb && (s->n_batch > 0 || sqlstore_writer_busy(s)) && sqlstore_commit(s) != 0) {
         log_error("sqlite: %zu events could not be stored in %s before stopping: %s", s->n_batch,
                   s->path, s->errmsg);
     }
+    if (s->drop_total > 0)
+        log_warning("sqlite: %llu events were dropped since start (retain_max_bytes %llu)",
+                    s->drop_total, s->retain_max);
     sqlstore_events_free(s->batch, s->n_batch);
     s->batch = NULL;
     s->n_batch = s->cap_batch = 0;
+    s->bytes_batch = 0;
     ev_timer_stop(s->ctx->loop, &s->retry);
     sqlstore_writer_stop(s);
 }

@@ -1,10 +1,13 @@
 /* sqlite store — answering cmd.store.* requests (see <bosun/store.h>).
  *
  * Queries read only what is committed, and "last_seq" is the highest
- * committed seq; sqlstore_answer first commits the pending batch (read your
- * writes), unless commits are failing.  Together with the stored.* feed,
- * which is published after each commit, this lets a client replay and then
- * follow without a gap or a duplicate.
+ * committed seq.  A query that arrives while events received before it wait
+ * for their commit is parked (sqlstore_defer) and answered once the writer
+ * has committed them (read your writes), unless commits are failing: then
+ * it is answered from what is committed.  The loop never waits for the
+ * writer meanwhile.  Together with the stored.* feed, which is published
+ * after each commit, this lets a client replay and then follow without a
+ * gap or a duplicate.
  *
  * Arguments are checked strictly: a wrong type, an out-of-range number, an
  * invalid pattern or an unknown key is a bad_request, so a typo ("limt")
@@ -28,6 +31,9 @@
  * of them at once (the core asks for every active run at start). */
 #define SQLSTORE_OBJECTS_LIMIT_MAX 1000000
 #define SQLSTORE_HASH_HEX_LEN      64
+/* Requests parked at once, at most: each is answered within a commit or two,
+ * so only a flood of them gets here, and is told to retry. */
+#define SQLSTORE_PARKED_MAX 10000
 
 /* ------------------------------------------------------------ SQL function */
 
@@ -680,29 +686,114 @@ static json_t *sqlstore_status_query(sqlstore *s, const json_t *args)
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_no_keys, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    return json_pack("{s:s,s:s,s:I,s:I,s:i,s:I,s:s,s:I,s:b,s:I}", "backend", "sqlite", "path",
-                     s->path, "events", (json_int_t)s->n_events, "last_seq",
-                     (json_int_t)s->last_seq, "schema_version", s->schema_version, "pending",
-                     (json_int_t)s->n_batch, "synchronous", s->sync_full ? "full" : "normal",
-                     "batch_max", (json_int_t)s->batch_max, "failing", s->failing,
-                     "artifact_max_bytes", (json_int_t)s->artifact_max);
+    json_t *o = json_pack(
+        "{s:s,s:s,s:I,s:I,s:i,s:I,s:s,s:I,s:b,s:I,s:I,s:I,s:I,s:b,s:I,s:I}", "backend", "sqlite",
+        "path", s->path, "events", (json_int_t)s->n_events, "last_seq", (json_int_t)s->last_seq,
+        "schema_version", s->schema_version, "pending", (json_int_t)(s->n_batch + s->n_job),
+        "synchronous", s->sync_full ? "full" : "normal", "batch_max", (json_int_t)s->batch_max,
+        "failing", s->failing, "artifact_max_bytes", (json_int_t)s->artifact_max, "retained_bytes",
+        (json_int_t)(s->bytes_batch + s->bytes_job), "retain_max_bytes", (json_int_t)s->retain_max,
+        "dropped", (json_int_t)s->drop_total, "congested", s->congested, "parked",
+        (json_int_t)s->n_parked, "failures", (json_int_t)s->failures);
+    if (o && s->failing) {
+        json_object_set_new(o, "failure", json_string(s->errmsg));
+        json_object_set_new(o, "failing_since", json_real(s->failing_since));
+    }
+    return o;
 }
 
 /* ------------------------------------------------------------ handlers */
+
+static void sqlstore_reply_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn)
+{
+    json_t *reply = fn(s, msg->data);
+    if (!reply)
+        reply = sqlstore_error_reply("store_error", "out of memory");
+    bus_reply(s->ctx->bus, msg, reply);
+    json_decref(reply);
+}
+
+static void sqlstore_parked_free(sqlstore_parked *p)
+{
+    free(p->subject);
+    free(p->reply);
+    json_decref(p->data);
+    free(p);
+}
+
+static sqlstore_parked *sqlstore_park(sqlstore *s, const bus_msg *msg)
+{
+    sqlstore_parked *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->subject = strdup(msg->subject);
+    p->reply = msg->reply ? strdup(msg->reply) : NULL;
+    if (!p->subject || (msg->reply && !p->reply)) {
+        sqlstore_parked_free(p);
+        return NULL;
+    }
+    p->data = json_incref(msg->data);
+    p->time = msg->time;
+    p->need = s->received;
+    if (!s->parked_tail)
+        s->parked_tail = &s->parked;
+    *s->parked_tail = p;
+    s->parked_tail = &p->next;
+    s->n_parked++;
+    return p;
+}
+
+void sqlstore_defer(sqlstore *s, const bus_msg *msg, sqlstore_run_fn run, sqlstore_query_fn fn)
+{
+    /* Nothing received before it waits (or nothing will be written soon):
+     * what is committed is the answer. */
+    if ((s->n_batch == 0 && !sqlstore_writer_busy(s)) || s->failing || !s->wdb) {
+        run(s, msg, fn);
+        return;
+    }
+    if (s->n_parked >= SQLSTORE_PARKED_MAX) {
+        if (msg->reply) {
+            json_t *r = sqlstore_error_reply("busy", "too many requests wait for the store's "
+                                                     "commit; try again");
+            bus_reply(s->ctx->bus, msg, r);
+            json_decref(r);
+        }
+        return;
+    }
+    sqlstore_parked *p = sqlstore_park(s, msg);
+    if (!p) {
+        log_error("sqlite: out of memory, answering %s without waiting for the commit",
+                  msg->subject);
+        run(s, msg, fn);
+        return;
+    }
+    p->run = run;
+    p->fn = fn;
+    /* It waits for the batch: no commit_delay for it. */
+    s->urgent = true;
+}
+
+void sqlstore_parked_run(sqlstore *s, bool all)
+{
+    /* FIFO, and need only grows along the list. */
+    while (s->parked && (all || s->parked->need <= s->settled)) {
+        sqlstore_parked *p = s->parked;
+        s->parked = p->next;
+        if (!s->parked)
+            s->parked_tail = &s->parked;
+        s->n_parked--;
+        bus_msg msg = {.subject = p->subject, .reply = p->reply, .data = p->data, .time = p->time};
+        p->run(s, &msg, p->fn);
+        sqlstore_parked_free(p);
+    }
+}
 
 void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query_fn fn)
 {
     /* A published message nobody waits for would be answered into the void. */
     if (!msg->reply)
         return;
-    /* Read your writes: events still waiting for their commit (see
-     * commit_delay) are committed before any query looks. */
-    sqlstore_flush_pending(s);
-    json_t *reply = fn(s, msg->data);
-    if (!reply)
-        reply = sqlstore_error_reply("store_error", "out of memory");
-    bus_reply(bus, msg, reply);
-    json_decref(reply);
+    sqlstore_defer(s, msg, sqlstore_reply_now, fn);
 }
 
 static void sqlstore_on_events(bus_t *bus, const bus_msg *msg, void *arg)
@@ -720,9 +811,12 @@ static void sqlstore_on_tasks(bus_t *bus, const bus_msg *msg, void *arg)
     sqlstore_answer(bus, msg, arg, sqlstore_tasks_query);
 }
 
+/* The status is the store's own state, in memory: answered at once, also
+ * (above all) while a commit is slow or failing. */
 static void sqlstore_on_status(bus_t *bus, const bus_msg *msg, void *arg)
 {
-    sqlstore_answer(bus, msg, arg, sqlstore_status_query);
+    if (msg->reply)
+        sqlstore_reply_now(arg, msg, sqlstore_status_query);
 }
 
 static void sqlstore_on_inputs(bus_t *bus, const bus_msg *msg, void *arg)
@@ -794,6 +888,9 @@ void sqlstore_unsub(sqlstore *s, bus_sub **sub)
 
 void sqlstore_query_stop(sqlstore *s)
 {
+    /* Stopping may wait: the parked requests get their answers first. */
+    sqlstore_writer_wait(s);
+    sqlstore_parked_run(s, true);
     sqlstore_unsub(s, &s->q_events);
     sqlstore_unsub(s, &s->q_runs);
     sqlstore_unsub(s, &s->q_tasks);

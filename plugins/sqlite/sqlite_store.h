@@ -35,7 +35,26 @@ typedef struct sqlstore_event {
     double time;
     json_t *data; /* our own reference */
     int64_t seq;  /* set while the batch is written; valid after COMMIT */
+    size_t cost;  /* the memory it holds, as estimated (retain_max_bytes) */
 } sqlstore_event;
+
+typedef struct sqlstore sqlstore;
+
+/* Carries out a request: a query answered with fn, or an artifact put. */
+typedef json_t *(*sqlstore_query_fn)(sqlstore *s, const json_t *args);
+typedef void (*sqlstore_run_fn)(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn);
+
+/* A request waiting for the commit of the events that arrived before it
+ * (read your writes), answered from the writer's completion. */
+typedef struct sqlstore_parked {
+    struct sqlstore_parked *next;
+    uint64_t need; /* s->settled must reach this */
+    sqlstore_run_fn run;
+    sqlstore_query_fn fn;
+    char *subject, *reply; /* reply may be NULL */
+    json_t *data;
+    double time;
+} sqlstore_parked;
 
 /* The prepared statements of the write path, made once at start. */
 typedef struct sqlstore_writer {
@@ -53,7 +72,7 @@ typedef struct sqlstore_writer {
     sqlite3_stmt *issue_token;
 } sqlstore_writer;
 
-typedef struct sqlstore {
+struct sqlstore {
     const bosun_ctx *ctx;
     bosun_json_buf dump; /* an event's data as JSON text, reused for every insert */
 
@@ -104,7 +123,29 @@ typedef struct sqlstore {
     bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
     bus_sub *q_artifacts, *q_artifacts_put;
     char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
-} sqlstore;
+
+    /* bounds (see bosun.yaml(5)): the memory held by events not yet
+     * committed, and back-pressure on the bus while it or their number is
+     * high or commits fail */
+    unsigned long long retain_max; /* bytes */
+    size_t bytes_batch, bytes_job; /* estimated memory of batch and job */
+    bool congested;                /* the events_sub is marked congested */
+    double failing_since;          /* wall clock, for status */
+
+    /* events dropped at retain_max while failing, not yet told in an
+     * evt.store.dropped event; and all of them since start */
+    unsigned long long drop_count, drop_bytes, drop_total;
+    double drop_first, drop_last;     /* wall clock of this episode's drops */
+    double drop_log;                  /* monotonic time of the last drop log line */
+    unsigned long long drop_unlogged; /* drops since that line */
+
+    /* read your writes without waiting: events counted in as they arrive
+     * and out once committed (or lost); parked requests wait for theirs */
+    uint64_t received, settled;
+    sqlstore_parked *parked, **parked_tail;
+    size_t n_parked;
+    bool urgent; /* a parked request waits: commit without commit_delay */
+};
 
 /* sqlite_schema.c */
 /* Opens s->path, sets the pragmas, migrates the schema, registers the SQL
@@ -115,8 +156,6 @@ int sqlstore_apply_synchronous(sqlstore *s, sqlite3 *db);
 int sqlstore_apply_cache_size(sqlstore *s, sqlite3 *db);
 /* The pragmas that hold per connection (both db and wdb take them). */
 int sqlstore_connection_pragmas(sqlstore *s, sqlite3 *db);
-/* Commits the events waiting for their commit now (before a query). */
-void sqlstore_flush_pending(sqlstore *s);
 /* Runs SQL without results; returns 0 or the SQLite result code. */
 int sqlstore_exec(sqlite3 *db, const char *sql);
 /* The schema version this code writes. */
@@ -137,6 +176,9 @@ int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n);
 /* Takes a committed (or failed) job back on the loop thread: published and
  * freed, or put back in front of the pending batch to be retried. */
 void sqlstore_job_finish(sqlstore *s);
+
+/* Marks the bus congested or not from what is retained (sqlite_events.c). */
+void sqlstore_pressure_update(sqlstore *s);
 
 /* The writer statements, prepared on wdb and finalized (sqlite_events.c). */
 int sqlstore_prepare_writer(sqlstore *s);
@@ -199,8 +241,14 @@ json_t *sqlstore_collect(sqlstore *s, sqlite3_stmt *st, int rc, const char *key,
                          sqlstore_row_fn row);
 /* Answers a request with fn(s, its arguments); a request without a reply
  * subject is ignored. */
-typedef json_t *(*sqlstore_query_fn)(sqlstore *s, const json_t *args);
 void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query_fn fn);
+/* Runs run(s, msg, fn) now when no event that arrived before msg waits for
+ * its commit (or commits fail: then from what is committed), else parks a
+ * copy of msg until the writer has committed them; never waits. */
+void sqlstore_defer(sqlstore *s, const bus_msg *msg, sqlstore_run_fn run, sqlstore_query_fn fn);
+/* Runs the parked requests whose events are committed; all of them when
+ * all is true (a failed commit, stopping). */
+void sqlstore_parked_run(sqlstore *s, bool all);
 /* Subscribes fn with s as its argument; on failure says so in d. */
 bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d);
 void sqlstore_unsub(sqlstore *s, bus_sub **sub);

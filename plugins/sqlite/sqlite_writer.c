@@ -8,8 +8,10 @@
  * one batch at a time and carries on; ev_async brings the result back,
  * and the loop publishes the stored.* copies in commit order as before.
  * Readers on the loop's connection see a batch once its commit is done
- * (WAL), and every query first waits for what is pending (read your
- * writes). */
+ * (WAL), and a query waits, parked, for the commit of the events that
+ * arrived before it (read your writes): the loop itself never waits for
+ * this thread, except when stopping or reloading and, as a last resort,
+ * when retain_max_bytes are held while commits succeed. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -159,12 +161,16 @@ void sqlstore_writer_submit(sqlstore *s)
     ev_timer_stop(s->ctx->loop, &s->delay);
     s->job = s->batch;
     s->n_job = s->n_batch;
+    s->bytes_job = s->bytes_batch;
     s->batch = NULL;
     s->n_batch = s->cap_batch = 0;
+    s->bytes_batch = 0;
+    s->urgent = false;
     pthread_mutex_lock(&s->mu);
     s->queued = true;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    sqlstore_pressure_update(s);
 }
 
 void sqlstore_writer_wait(sqlstore *s)

@@ -38,7 +38,7 @@ for key in machine_id state_dir runtime_dir log_level plugin_path plugins contro
            restart_reset backoff_base backoff_max stop_signal stop_timeout instances \
            log_max_bytes log_keep line_max \
            agent_token_ttl mcp_command \
-           path synchronous batch_max artifact_max_bytes cache_size commit_delay; do
+           path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes; do
     grep -Eq "^\.It Cm $key( |\$)" "$M/bosun.yaml.5" || missing="$missing $key"
 done
 is "bosun.yaml(5) documents every key" "$missing" ""

@@ -18,8 +18,9 @@
 #include <bosun/log.h>
 #include <bosun/store.h>
 
-/* Output reading pauses while this many messages wait on the bus, and
- * resumes below the low mark: the consumers (store, clients) set the pace. */
+/* Output reading pauses while this many messages wait on the bus, or while
+ * a consumer marks the bus congested (the store, when its commits lag or
+ * fail), and resumes below the low mark: the consumers set the pace. */
 #define PRESSURE_HIGH 20000
 #define PRESSURE_LOW  5000
 #define PROMPT_MAX    (1024 * 1024)
@@ -421,7 +422,8 @@ static void on_pressure_check(struct ev_loop *loop, ev_check *w, int revents)
 {
     proc *p = w->data;
     size_t q = bus_queue_length(p->bus);
-    bool pause = p->paused ? q > PRESSURE_LOW : q > PRESSURE_HIGH;
+    /* A consumer such as the store may also say it cannot take more. */
+    bool pause = bus_congested(p->bus) || (p->paused ? q > PRESSURE_LOW : q > PRESSURE_HIGH);
     if (pause == p->paused)
         return;
     p->paused = pause;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bosun/lines.h>
@@ -202,6 +203,24 @@ static void rotate(output_log *log)
         log_error("cannot reopen log %s after rotation: %s", log->path, strerror(errno));
 }
 
+/* A full disk fails every write: one line at the first failure, then at
+ * most one a minute with the count, and one when writing works again. */
+#define OUTPUT_LOG_ERROR_INTERVAL 60.0
+
+static void write_failed(output_log *log, int err)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    log->failed++;
+    if (log->failed == 1 || now - log->failed_logged >= OUTPUT_LOG_ERROR_INTERVAL) {
+        log_error("cannot write log %s: %s (%lu writes failed so far; output is still sent to "
+                  "the store, this is logged at most once a minute)",
+                  log->path, strerror(err), log->failed);
+        log->failed_logged = now;
+    }
+}
+
 static void write_all(output_log *log, const char *data, size_t len)
 {
     while (log->fd >= 0 && len > 0) {
@@ -209,8 +228,13 @@ static void write_all(output_log *log, const char *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            log_error("cannot write log %s: %s", log->path, strerror(errno));
+            write_failed(log, errno);
             return;
+        }
+        if (log->failed) {
+            log_notice("writing log %s works again after %lu failed writes", log->path,
+                       log->failed);
+            log->failed = 0;
         }
         data += n;
         len -= (size_t)n;

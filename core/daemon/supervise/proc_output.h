@@ -23,6 +23,8 @@ typedef struct output_log {
     unsigned long long size;
     unsigned long long max_bytes;
     unsigned keep;
+    unsigned long failed; /* writes failed in a row */
+    double failed_logged; /* monotonic time of the last line about it */
 } output_log;
 
 typedef struct output_capture output_capture;
