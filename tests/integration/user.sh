@@ -28,7 +28,7 @@ is "in its workdir" "$(echo "$out" | sed -n 3p)" "$T/work"
 is "files it writes are the user's" "$(stat -c %U "$T/work/written")" nobody
 is "it can read its prompt file" "$(echo "$out" | sed -n 4p)" "secret plan"
 is "and its MCP config" "$(echo "$out" | sed -n 5p)" mcp-readable
-is "other users cannot list the runs" "$(stat -c %a "$T/state/runs") $(stat -c %a "$T/run/runs")" "711 711"
+is "other users cannot list the runs" "$(stat -c %a "$T/state/runs") $(stat -c %a "$T/run/runs")" "750 711"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing

@@ -139,10 +139,14 @@ void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
 void run_wait_for_input(run *r, const char *input_id);
-/* Writes a 0600 file (owned by the agent's user) in the run's state
- * directory; returns its path, or NULL with a reason. */
+/* Writes name in the run's state directory (0640, the daemon's) and the
+ * copy the agent reads in its runtime directory (0600, the agent's user's);
+ * returns the copy's path, or NULL with a reason. */
 char *run_write_state_file(run *r, const char *name, const char *content, char *err,
                            size_t err_size);
+/* Up to max bytes of name in the run's state directory, never through a
+ * link; NULL when it cannot be read. */
+char *run_read_state_file(run *r, const char *name, size_t max);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);
