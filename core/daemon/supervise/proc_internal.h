@@ -85,6 +85,13 @@ typedef struct run {
     int pidfd;
     ev_io pidfd_io;
     ev_timer pid_poll; /* when pidfd_open is unavailable */
+    /* kill_mode group: the main process has exited and what it left in
+     * its process group is being stopped; its output is still read. */
+    bool draining;
+    int drain_status;    /* the main process's wait status */
+    bool drain_killed;   /* SIGKILL sent */
+    ev_timer drain;      /* stop_timeout, then SIGKILL, then give up */
+    ev_timer drain_poll; /* is the group gone? */
     run_waiter **waiters;
     size_t n_waiters;
 } run;

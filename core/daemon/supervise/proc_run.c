@@ -347,6 +347,8 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         return NULL;
     }
     ev_init(&r->timer, NULL);
+    ev_init(&r->drain, NULL);
+    ev_init(&r->drain_poll, NULL);
     r->timer.data = r;
     return r;
 }
@@ -388,6 +390,8 @@ void run_free(run *r)
         return;
     ev_timer_stop(r->p->loop, &r->timer);
     ev_timer_stop(r->p->loop, &r->pid_poll);
+    ev_timer_stop(r->p->loop, &r->drain);
+    ev_timer_stop(r->p->loop, &r->drain_poll);
     if (r->pidfd >= 0) {
         ev_io_stop(r->p->loop, &r->pidfd_io);
         close(r->pidfd);
@@ -861,9 +865,13 @@ static void after_exit(run *r, int status, const char *how)
     schedule_retry(r, how);
 }
 
-void run_child_exited(run *r, int status)
+/* The run's end once nothing of its process group is left to wait for. */
+static void finish_exit(run *r, int status)
 {
     ev_timer_stop(r->p->loop, &r->timer);
+    r->draining = false;
+    ev_timer_stop(r->p->loop, &r->drain);
+    ev_timer_stop(r->p->loop, &r->drain_poll);
     if (r->out) {
         /* Output written before the exit is published before it. */
         output_finish(r->out);
@@ -886,6 +894,78 @@ void run_child_exited(run *r, int status)
                        (json_int_t)r->lines[BOSUN_STREAM_STDERR]));
     after_exit(r, status, how);
     /* The pid stays in the record (last process) but is no longer ours. */
+}
+
+/* How often the group is looked at while it drains, and how long after
+ * SIGKILL it may take to go (zombies nobody reaps never do). */
+#define DRAIN_POLL       0.05
+#define DRAIN_KILL_GRACE 1.0
+
+static void on_drain_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (kill(-r->pid, 0) < 0 && errno == ESRCH)
+        finish_exit(r, r->drain_status);
+}
+
+/* stop_timeout after the stop signal: SIGKILL; DRAIN_KILL_GRACE after
+ * that: the run ends whatever is left. */
+static void on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (r->drain_killed) {
+        log_warning("run %s (%s): its process group is still there %.3g s after SIGKILL; "
+                    "ending the run",
+                    r->id, r->agent_name, DRAIN_KILL_GRACE);
+        finish_exit(r, r->drain_status);
+        return;
+    }
+    log_warning("run %s (%s): what its process left in its group still runs %.3g s after SIG%s; "
+                "sending SIGKILL",
+                r->id, r->agent_name, r->agent->stop_timeout,
+                signal_to_name(r->agent->stop_signal));
+    r->drain_killed = true;
+    kill(-r->pid, SIGKILL);
+    ev_timer_set(&r->drain, DRAIN_KILL_GRACE, 0);
+    ev_timer_start(loop, &r->drain);
+}
+
+/* kill_mode group (the default): when the main process exits on its own,
+ * what it left in its process group is stopped like the run would be
+ * (stop_signal, SIGKILL after stop_timeout), and its output is read until
+ * the last of it has gone; only then does the run end.  Returns false when
+ * nothing is left. */
+static bool drain_group(run *r, int status)
+{
+    agent_config *a = r->agent;
+    if (!a || a->kill_process_only || r->state == RS_STOPPING || r->pid <= 0 ||
+        kill(-r->pid, 0) < 0)
+        return false;
+    log_notice("run %s (%s): its main process exited and left processes in its group; sending "
+               "them SIG%s (kill_mode group)",
+               r->id, r->agent_name, signal_to_name(a->stop_signal));
+    run_emit(r, "group_stopping",
+             json_pack("{s:i,s:s}", "pgid", (int)r->pid, "signal", signal_to_name(a->stop_signal)));
+    r->draining = true;
+    r->drain_killed = false;
+    r->drain_status = status;
+    /* Still alive: a stop now goes through run_stop to the group. */
+    ev_timer_stop(r->p->loop, &r->timer);
+    kill(-r->pid, a->stop_signal);
+    ev_timer_init(&r->drain, on_drain_timeout, a->stop_timeout, 0);
+    r->drain.data = r;
+    ev_timer_start(r->p->loop, &r->drain);
+    ev_timer_init(&r->drain_poll, on_drain_poll, DRAIN_POLL, DRAIN_POLL);
+    r->drain_poll.data = r;
+    ev_timer_start(r->p->loop, &r->drain_poll);
+    return true;
+}
+
+void run_child_exited(run *r, int status)
+{
+    if (drain_group(r, status))
+        return;
+    finish_exit(r, status);
 }
 
 /* ------------------------------------------------------------ stop */
