@@ -4,6 +4,7 @@
 #include "ctl_server.h"
 #include "daemon_config.h"
 #include "lockfile.h"
+#include "fsafe.h"
 #include "agent_config.h"
 #include "plugin_registry.h"
 #include "proc.h"
@@ -534,12 +535,16 @@ static int load_config(bosund *dm, cfg_diag *d)
 
 static int prepare_dirs_and_lock(bosund *dm)
 {
-    /* 0711: agents running as other users reach their own run directory
-     * below it; nobody can list it. */
-    if (util_mkdir_p(dm->cfg.state_dir, 0711) < 0) {
+    /* Private: the store holds prompts, answers, artifacts and
+     * environments.  Agents never need to enter it (what they read is in
+     * the runtime directory).  What an older version or a umask left wider
+     * is narrowed: directories to 0750, files to 0640, three levels down
+     * (runs/<id>/<file>), each change logged. */
+    if (util_mkdir_p(dm->cfg.state_dir, 0750) < 0) {
         log_error("cannot create state_dir %s: %s", dm->cfg.state_dir, strerror(errno));
         return -1;
     }
+    fsafe_tighten(dm->cfg.state_dir, 0750, 0640, 2);
     if (util_mkdir_p(dm->cfg.runtime_dir, 0755) < 0) {
         log_error("cannot create runtime_dir %s: %s", dm->cfg.runtime_dir, strerror(errno));
         return -1;

@@ -9,9 +9,15 @@
  * A file whose version is newer than the array knows was written by a newer
  * bosun; it is refused rather than guessed at. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sqlite_store.h"
 
@@ -242,8 +248,57 @@ static int sqlstore_check_version(sqlstore *s, int *version, char *err, size_t e
     return 0;
 }
 
+/* Makes path private (0640 at most) when it exists, or creates it so
+ * when create is set, without following a link.  -1 with errno. */
+static int sqlstore_private_file(const char *path, bool create)
+{
+    int fd =
+        open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (create ? O_CREAT : 0), 0640);
+    if (fd < 0)
+        return !create && errno == ENOENT ? 0 : -1;
+    struct stat st;
+    int rc = fstat(fd, &st);
+    mode_t mode = st.st_mode & 07777;
+    if (rc == 0 && !S_ISREG(st.st_mode)) {
+        errno = EPERM;
+        rc = -1;
+    } else if (rc == 0 && (mode & ~(mode_t)0640)) {
+        rc = fchmod(fd, mode & 0640);
+        if (rc == 0)
+            log_notice("sqlite: %s was mode %04o, now %04o", path, (unsigned)mode,
+                       (unsigned)(mode & 0640));
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+/* The database holds prompts, answers, artifacts and environments: 0640
+ * at most, whatever the umask or an older version made.  SQLite gives the
+ * -wal and -shm files it creates the database's mode; ones left from
+ * before are narrowed here too. */
+static int sqlstore_private(sqlstore *s, char *err, size_t errlen)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char path[PATH_MAX];
+        if ((size_t)snprintf(path, sizeof path, "%s%s", s->path, suffixes[i]) >= sizeof path) {
+            snprintf(err, errlen, "%s: path too long", s->path);
+            return -1;
+        }
+        if (sqlstore_private_file(path, i == 0) < 0) {
+            snprintf(err, errlen, "cannot make %s private: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int sqlstore_connect(sqlstore *s, char *err, size_t errlen)
 {
+    if (sqlstore_private(s, err, errlen) != 0)
+        return -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {

@@ -111,10 +111,10 @@ like "BOSUN_AGENT" "$out" "^BOSUN_AGENT=envdump$"
 like "BOSUN_TASK_ID" "$out" "^BOSUN_TASK_ID=T-1$"
 like "BOSUN_MACHINE_ID" "$out" "^BOSUN_MACHINE_ID=test-machine$"
 like "BOSUN_PROMPT" "$out" "^BOSUN_PROMPT=hello prompt$"
-like "BOSUN_PROMPT_FILE in the run's directory" "$out" "^BOSUN_PROMPT_FILE=$T/state/runs/$run/prompt$"
+like "BOSUN_PROMPT_FILE in the run's runtime directory" "$out" "^BOSUN_PROMPT_FILE=$T/run/runs/$run/prompt$"
 like "agent env: applied" "$out" "^FOO=bar$"
 like "prompt file holds the prompt" "$out" "^hello prompt"
-is "prompt file is private (0600)" "$(stat -c %a "$T/state/runs/$run/prompt")" 600
+is "the prompt kept in the state directory is private (0640)" "$(stat -c %a "$T/state/runs/$run/prompt")" 640
 
 # --- restart
 out=$(ctl restart "$run" 2>&1); st=$?

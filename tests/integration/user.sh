@@ -32,7 +32,7 @@ is "and its MCP config" "$(echo "$out" | sed -n 5p)" mcp-readable
 # nobody with primary group nogroup gets.
 is "with the user's supplementary groups" "$(echo "$out" | sed -n 6p)" \
     "$(setpriv --reuid=nobody --regid=nogroup --init-groups id -G)"
-is "other users cannot list the runs" "$(stat -c %a "$T/state/runs") $(stat -c %a "$T/run/runs")" "711 711"
+is "other users cannot list the runs" "$(stat -c %a "$T/state/runs") $(stat -c %a "$T/run/runs")" "750 711"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing

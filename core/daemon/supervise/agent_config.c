@@ -11,17 +11,19 @@
 #include <unistd.h>
 
 /* Keys every agent may have, whatever its type. */
-static const char *const common_keys[] = {
-    "type",          "command",       "workdir",     "env",         "user",
-    "group",         "autostart",     "restart",     "start_secs",  "max_restarts",
-    "restart_reset", "backoff_base",  "backoff_max", "stop_signal", "stop_timeout",
-    "instances",     "log_max_bytes", "log_keep",    "line_max",    NULL};
+static const char *const common_keys[] = {"type",         "command",       "workdir",
+                                          "env",          "user",          "group",
+                                          "autostart",    "restart",       "start_secs",
+                                          "max_restarts", "restart_reset", "backoff_base",
+                                          "backoff_max",  "stop_signal",   "stop_timeout",
+                                          "instances",    "log_max_bytes", "log_keep",
+                                          "line_max",     "kill_mode",     NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
-    "autostart",   "restart",     "start_secs",   "max_restarts", "restart_reset", "backoff_base",
-    "backoff_max", "stop_signal", "stop_timeout", "instances",    "log_max_bytes", "log_keep",
-    "line_max",    NULL};
+    "autostart",     "restart",     "start_secs",  "max_restarts", "restart_reset",
+    "backoff_base",  "backoff_max", "stop_signal", "stop_timeout", "instances",
+    "log_max_bytes", "log_keep",    "line_max",    "kill_mode",    NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -113,12 +115,13 @@ static bool parse_max_restarts(const cfg_node *node, agent_config *a, cfg_diag *
 
 static bool parse_strings(const cfg_node *node, agent_config *a, cfg_diag *d)
 {
-    const char *type, *workdir, *user, *group, *sig;
+    const char *type, *workdir, *user, *group, *sig, *kill_mode;
     bool ok = cfg_get_string(node, "type", "exec", &type, d);
     ok = cfg_get_string(node, "workdir", NULL, &workdir, d) && ok;
     ok = cfg_get_string(node, "user", NULL, &user, d) && ok;
     ok = cfg_get_string(node, "group", NULL, &group, d) && ok;
     ok = cfg_get_string(node, "stop_signal", "TERM", &sig, d) && ok;
+    ok = cfg_get_string(node, "kill_mode", "group", &kill_mode, d) && ok;
     if (!ok)
         return false;
     char path[256];
@@ -132,6 +135,10 @@ static bool parse_strings(const cfg_node *node, agent_config *a, cfg_diag *d)
     if (group && !user)
         ok = cfg_error(d, cfg_get(node, "group"), "'%s': needs 'user' as well",
                        cfg_path(cfg_get(node, "group"), path, sizeof path));
+    a->kill_process_only = strcmp(kill_mode, "process") == 0;
+    if (!a->kill_process_only && strcmp(kill_mode, "group") != 0)
+        ok = cfg_error(d, cfg_get(node, "kill_mode"), "'%s': '%s' is not one of group, process",
+                       cfg_path(cfg_get(node, "kill_mode"), path, sizeof path), kill_mode);
     a->stop_signal = signal_from_name(sig);
     if (a->stop_signal < 0)
         ok = cfg_error(d, cfg_get(node, "stop_signal"),

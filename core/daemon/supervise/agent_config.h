@@ -45,6 +45,7 @@ typedef struct agent_config {
     double backoff_max;
     int stop_signal;
     double stop_timeout;
+    bool kill_process_only; /* kill_mode: process (leave the group's others) */
     unsigned instances;
     unsigned long long log_max_bytes;
     unsigned log_keep;

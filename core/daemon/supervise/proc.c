@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "proc_internal.h"
+#include "fsafe.h"
 #include "proc_spawn.h"
 #include "util.h"
 
@@ -528,24 +529,19 @@ void proc_set_agents(proc *p, agent_config **agents)
 
 /* ------------------------------------------------------------ recovery */
 
-/* A recovered run's prompt, from the file it was given in. */
+/* A recovered run's prompt, from the file kept in its state directory,
+ * read without following a link; the agent gets its copy again. */
 static char *read_prompt(run *r)
 {
-    char *path = xasprintf("%s/prompt", r->run_dir);
-    FILE *f = fopen(path, "re");
-    char *text = NULL;
-    if (f) {
-        size_t cap = 1024 * 1024 + 1, n;
-        text = xmalloc(cap);
-        n = fread(text, 1, cap - 1, f);
-        text[n] = '\0';
-        text = xrealloc(text, n + 1); /* kept for the run's life */
-        fclose(f);
-        r->prompt_file = path;
-        r->state_dir_made = true;
-    } else {
-        free(path);
-    }
+    char *text = run_read_state_file(r, "prompt", 1024 * 1024);
+    if (!text)
+        return NULL;
+    r->state_dir_made = true;
+    char err[256];
+    /* Rewrites the kept copy too: the same bytes, now the daemon's. */
+    r->prompt_file = run_write_state_file(r, "prompt", text, err, sizeof err);
+    if (!r->prompt_file)
+        log_error("run %s: %s", r->id, err);
     return text;
 }
 
@@ -833,16 +829,20 @@ static void on_trim_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ------------------------------------------------------------ object */
 
-/* <dir>/runs may be passed through but not listed (0711): an agent running
- * as another user reaches its own run directory (0700, its own) and
- * learns nothing about the others. */
-static void prepare_runs_dir(const char *dir)
+/* <dir>/runs is the daemon's.  The runtime one may be passed through but
+ * not listed (0711): an agent running as another user reaches the files
+ * given to it in its own run directory and learns nothing about the
+ * others.  The state one is private (0750), like the state directory. */
+static void prepare_runs_dir(const char *dir, mode_t mode)
 {
     if (!dir)
         return;
     char *runs = xasprintf("%s/runs", dir);
-    if (util_mkdir_p(runs, 0711) < 0 || chmod(runs, 0711) < 0)
+    int fd = fsafe_dir(runs, mode);
+    if (fd < 0 || fchmod(fd, mode) < 0)
         log_warning("cannot prepare %s: %s", runs, strerror(errno));
+    if (fd >= 0)
+        close(fd);
     free(runs);
 }
 
@@ -857,8 +857,8 @@ proc *proc_new(const proc_options *o)
     p->control_socket = xstrdup(o->control_socket ? o->control_socket : "");
     p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosunctl");
     p->token_ttl = o->token_ttl > 0 ? o->token_ttl : 86400;
-    prepare_runs_dir(p->state_dir);
-    prepare_runs_dir(p->runtime_dir);
+    prepare_runs_dir(p->state_dir, 0750);
+    prepare_runs_dir(p->runtime_dir, 0711);
     p->adopt_orphans = o->adopt_orphans;
     hmap_init(&p->by_id);
     hmap_init(&p->slots);

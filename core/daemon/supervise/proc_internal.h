@@ -86,6 +86,13 @@ typedef struct run {
     int pidfd;
     ev_io pidfd_io;
     ev_timer pid_poll; /* when pidfd_open is unavailable */
+    /* kill_mode group: the main process has exited and what it left in
+     * its process group is being stopped; its output is still read. */
+    bool draining;
+    int drain_status;    /* the main process's wait status */
+    bool drain_killed;   /* SIGKILL sent */
+    ev_timer drain;      /* stop_timeout, then SIGKILL, then give up */
+    ev_timer drain_poll; /* is the group gone? */
     run_waiter **waiters;
     size_t n_waiters;
 } run;
@@ -142,10 +149,14 @@ void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
 void run_wait_for_input(run *r, const char *input_id);
-/* Writes a 0600 file (owned by the agent's user) in the run's state
- * directory; returns its path, or NULL with a reason. */
+/* Writes name in the run's state directory (0640, the daemon's) and the
+ * copy the agent reads in its runtime directory (0600, the agent's user's);
+ * returns the copy's path, or NULL with a reason. */
 char *run_write_state_file(run *r, const char *name, const char *content, char *err,
                            size_t err_size);
+/* Up to max bytes of name in the run's state directory, never through a
+ * link; NULL when it cannot be read. */
+char *run_read_state_file(run *r, const char *name, size_t max);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);

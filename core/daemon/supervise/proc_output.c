@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "proc_output.h"
+#include "fsafe.h"
 #include "util.h"
 
 #include <errno.h>
@@ -171,36 +172,56 @@ void output_resume(output_capture *oc)
 
 /* ------------------------------------------------------------ log files */
 
-int output_log_open(output_log *log, const char *path, unsigned long long max_bytes, unsigned keep)
+int output_log_open(output_log *log, const char *dir, const char *name,
+                    unsigned long long max_bytes, unsigned keep)
 {
     memset(log, 0, sizeof *log);
-    log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (log->fd < 0)
+    int dfd = fsafe_dir(dir, 0750);
+    if (dfd < 0)
         return -1;
+    log->fd = fsafe_append(dfd, name, 0640);
+    int saved = errno;
+    close(dfd);
+    if (log->fd < 0) {
+        errno = saved;
+        return -1;
+    }
     off_t end = lseek(log->fd, 0, SEEK_END);
     log->size = end > 0 ? (unsigned long long)end : 0;
-    log->path = xstrdup(path);
+    log->dir = xstrdup(dir);
+    log->name = xstrdup(name);
+    log->path = xasprintf("%s/%s", dir, name);
     log->max_bytes = max_bytes;
     log->keep = keep;
     return 0;
 }
 
-static void rotate(output_log *log)
+/* Renames and creates relative to the directory's descriptor: a name in
+ * it can never lead the daemon elsewhere. */
+static int rotate_in(output_log *log, int dfd)
 {
-    close(log->fd);
     for (unsigned i = log->keep; i > 0; i--) {
-        char *from = i == 1 ? xstrdup(log->path) : xasprintf("%s.%u", log->path, i - 1);
-        char *to = xasprintf("%s.%u", log->path, i);
-        rename(from, to);
+        char *from = i == 1 ? xstrdup(log->name) : xasprintf("%s.%u", log->name, i - 1);
+        char *to = xasprintf("%s.%u", log->name, i);
+        renameat(dfd, from, dfd, to);
         free(from);
         free(to);
     }
-    if (log->keep == 0)
-        unlink(log->path);
-    log->fd = open(log->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+    if (unlinkat(dfd, log->name, 0) < 0 && errno != ENOENT)
+        return -1;
+    return fsafe_create(dfd, log->name, 0640);
+}
+
+static void rotate(output_log *log)
+{
+    close(log->fd);
     log->size = 0;
+    int dfd = fsafe_dir(log->dir, 0750);
+    log->fd = dfd < 0 ? -1 : rotate_in(log, dfd);
     if (log->fd < 0)
         log_error("cannot reopen log %s after rotation: %s", log->path, strerror(errno));
+    if (dfd >= 0)
+        close(dfd);
 }
 
 /* A full disk fails every write: one line at the first failure, then at
@@ -276,5 +297,7 @@ void output_log_close(output_log *log)
         close(log->fd);
     log->fd = -1;
     free(log->path);
-    log->path = NULL;
+    free(log->dir);
+    free(log->name);
+    log->path = log->dir = log->name = NULL;
 }

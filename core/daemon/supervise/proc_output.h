@@ -19,7 +19,9 @@ typedef void (*output_line_cb)(void *arg, enum bosun_stream stream, const bosun_
 
 typedef struct output_log {
     int fd;
-    char *path;
+    char *dir;  /* a directory of the daemon's (see fsafe.h) */
+    char *name; /* the file in it */
+    char *path; /* both, for messages */
     unsigned long long size;
     unsigned long long max_bytes;
     unsigned keep;
@@ -45,8 +47,11 @@ void output_free(output_capture *oc);
 void output_pause(output_capture *oc);
 void output_resume(output_capture *oc);
 
-/* Log files: path, path.1 … path.<keep>.  Returns 0 or -1 with errno. */
-int output_log_open(output_log *log, const char *path, unsigned long long max_bytes, unsigned keep);
+/* Log files: dir/name, dir/name.1 … dir/name.<keep>, mode 0640, opened
+ * and rotated relative to dir without following links (fsafe.h).  Returns
+ * 0 or -1 with errno. */
+int output_log_open(output_log *log, const char *dir, const char *name,
+                    unsigned long long max_bytes, unsigned keep);
 /* Appends bytes, rotating first when they would pass max_bytes. */
 void output_log_write(output_log *log, const char *data, size_t len);
 void output_log_close(output_log *log);

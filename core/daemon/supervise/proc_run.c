@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "proc_internal.h"
+#include "fsafe.h"
 #include "proc_spawn.h"
 #include "token.h"
 #include "util.h"
@@ -175,16 +176,26 @@ void run_set_state(run *r, enum run_state s, const char *reason)
 /* A run has two directories: <state_dir>/runs/<id> for what outlives it
  * (prompt, answer, output.log), made at its first file; and
  * <runtime_dir>/runs/<id> for what is secret or passing (mcp.json with the
- * token, the agent type's files), removed when the run ends.  Under systemd
- * the runtime one is on tmpfs: the token never reaches a disk. */
+ * token, the copies of the prompt and answer the agent reads, the agent
+ * type's files), removed when the run ends.  Under systemd the runtime one
+ * is on tmpfs: the token never reaches a disk.
+ *
+ * Both are the daemon's, whatever user the agent runs as: the state one is
+ * 0750 in a state directory only the daemon and its group enter, the
+ * runtime one 0711 so that an agent of another user reaches the files
+ * given to it there (its own, 0600) but can neither list nor add nor
+ * replace anything.  Files are made relative to the directory without
+ * following links (fsafe.h). */
 static int ensure_state_dir(run *r, char *err, size_t err_size)
 {
     if (r->state_dir_made)
         return 0;
-    if (util_mkdir_p(r->run_dir, 0700) < 0) {
+    int fd = fsafe_dir(r->run_dir, 0750);
+    if (fd < 0) {
         snprintf(err, err_size, "cannot create %s: %s", r->run_dir, strerror(errno));
         return -1;
     }
+    close(fd);
     r->state_dir_made = true;
     return 0;
 }
@@ -201,34 +212,33 @@ static int agent_owner(run *r, uid_t *uid, gid_t *gid, char *err, size_t err_siz
     return 1;
 }
 
-/* Files of a run are the agent's to read: 0600, and owned by the agent's
- * user when it runs as another one (with their directory). */
-static char *write_private(run *r, const char *dir, const char *name, const char *content,
-                           char *err, size_t err_size)
+/* Writes dir/name afresh with mode, owned by uid/gid unless uid is -1;
+ * returns its path or NULL (err set). */
+static char *write_file_in(const char *dir, mode_t dir_mode, const char *name, const char *content,
+                           mode_t mode, uid_t uid, gid_t gid, char *err, size_t err_size)
 {
     char *path = xasprintf("%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t len = strlen(content);
-    if (fd < 0 || write(fd, content, len) != (ssize_t)len) {
+    int dfd = fsafe_dir(dir, dir_mode);
+    if (dfd < 0 || fsafe_write(dfd, name, content, strlen(content), mode, uid, gid) < 0) {
         snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
         free(path);
-        return NULL;
+        path = NULL;
     }
-    close(fd);
-    uid_t uid;
-    gid_t gid;
-    int owned = agent_owner(r, &uid, &gid, err, err_size);
-    if (owned > 0 && (chown(path, uid, gid) < 0 || chown(dir, uid, gid) < 0)) {
-        snprintf(err, err_size, "cannot give %s to %s: %s", path, r->agent->user, strerror(errno));
-        owned = -1;
-    }
-    if (owned < 0) {
-        free(path);
-        return NULL;
-    }
+    if (dfd >= 0)
+        close(dfd);
     return path;
+}
+
+/* A file for the agent to read, in the runtime directory: 0600 and the
+ * agent's user's when it runs as another one. */
+static char *run_give_file(run *r, const char *name, const char *content, char *err,
+                           size_t err_size)
+{
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    if (agent_owner(r, &uid, &gid, err, err_size) < 0)
+        return NULL;
+    return write_file_in(r->rt_dir, 0711, name, content, 0600, uid, gid, err, err_size);
 }
 
 char *run_write_state_file(run *r, const char *name, const char *content, char *err,
@@ -236,16 +246,36 @@ char *run_write_state_file(run *r, const char *name, const char *content, char *
 {
     if (ensure_state_dir(r, err, err_size) < 0)
         return NULL;
-    return write_private(r, r->run_dir, name, content, err, err_size);
+    char *kept =
+        write_file_in(r->run_dir, 0750, name, content, 0640, (uid_t)-1, (gid_t)-1, err, err_size);
+    if (!kept)
+        return NULL;
+    free(kept);
+    return run_give_file(r, name, content, err, err_size);
+}
+
+char *run_read_state_file(run *r, const char *name, size_t max)
+{
+    int dfd = open(r->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return NULL;
+    size_t len;
+    char *text = fsafe_read(dfd, name, max, &len);
+    close(dfd);
+    return text;
 }
 
 static void remove_runtime_files(run *r)
 {
     if (!r->rt_dir)
         return;
-    char *path = xasprintf("%s/mcp.json", r->rt_dir);
-    unlink(path);
-    free(path);
+    /* The directory is the daemon's: its names are the ones it made. */
+    static const char *const given[] = {"mcp.json", "prompt", "answer"};
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        char *path = xasprintf("%s/%s", r->rt_dir, given[i]);
+        unlink(path);
+        free(path);
+    }
     rmdir(r->rt_dir); /* only when the agent type left nothing there */
 }
 
@@ -266,7 +296,7 @@ static int issue_token(run *r, char *err, size_t err_size)
                             "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN", r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
-    r->mcp_config = write_private(r, r->rt_dir, "mcp.json", text, err, err_size);
+    r->mcp_config = run_give_file(r, "mcp.json", text, err, err_size);
     explicit_bzero(text, strlen(text));
     free(text);
     if (!r->mcp_config)
@@ -296,11 +326,16 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
     r->log.fd = -1;
     r->run_dir = xasprintf("%s/runs/%s", p->state_dir, r->id);
     r->rt_dir = xasprintf("%s/runs/%s", p->runtime_dir, r->id);
-    if (util_mkdir_p(r->rt_dir, 0700) < 0) {
+    /* 0711 exactly: an older version left it 0700 and the agent's. */
+    int rt = fsafe_dir(r->rt_dir, 0711);
+    if (rt < 0 || fchmod(rt, 0711) < 0) {
+        if (rt >= 0)
+            close(rt);
         snprintf(err, err_size, "cannot create %s: %s", r->rt_dir, strerror(errno));
         run_free(r);
         return NULL;
     }
+    close(rt);
     if (r->prompt &&
         !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err, err_size))) {
         run_free(r);
@@ -311,6 +346,8 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         return NULL;
     }
     ev_init(&r->timer, NULL);
+    ev_init(&r->drain, NULL);
+    ev_init(&r->drain_poll, NULL);
     r->timer.data = r;
     return r;
 }
@@ -329,14 +366,13 @@ static void flush_log(run *r)
         r->log_failed = true;
     }
     if (r->log.fd < 0 && !r->log_failed) {
-        char *path = xasprintf("%s/output.log", r->run_dir);
         unsigned long long max = r->agent ? r->agent->log_max_bytes : 10ull << 20;
-        if (output_log_open(&r->log, path, max, r->agent ? r->agent->log_keep : 5) < 0) {
-            log_error("run %s: cannot open %s: %s (output is still kept as events)", r->id, path,
-                      strerror(errno));
+        if (output_log_open(&r->log, r->run_dir, "output.log", max,
+                            r->agent ? r->agent->log_keep : 5) < 0) {
+            log_error("run %s: cannot open %s/output.log: %s (output is still kept as events)",
+                      r->id, r->run_dir, strerror(errno));
             r->log_failed = true;
         }
-        free(path);
     }
     output_log_write(&r->log, r->logbuf, r->logbuf_len);
     r->logbuf_len = 0;
@@ -353,6 +389,8 @@ void run_free(run *r)
         return;
     ev_timer_stop(r->p->loop, &r->timer);
     ev_timer_stop(r->p->loop, &r->pid_poll);
+    ev_timer_stop(r->p->loop, &r->drain);
+    ev_timer_stop(r->p->loop, &r->drain_poll);
     if (r->pidfd >= 0) {
         ev_io_stop(r->p->loop, &r->pidfd_io);
         close(r->pidfd);
@@ -555,7 +593,7 @@ static char **build_env(run *r, const bosun_launch *l)
         env_setf(&env, &n, "BOSUN_RESUME", "1");
         env_setf(&env, &n, "BOSUN_RESUMED_FROM", r->resumed_from);
         env_setf(&env, &n, "BOSUN_INPUT_REQUEST_ID", r->resume_input);
-        char *file = xasprintf("%s/answer", r->run_dir);
+        char *file = xasprintf("%s/answer", r->rt_dir);
         env_setf(&env, &n, "BOSUN_INPUT_ANSWER_FILE", file);
         free(file);
         if (strlen(r->resume_answer) <= PROMPT_ENV_MAX)
@@ -827,9 +865,13 @@ static void after_exit(run *r, int status, const char *how)
     schedule_retry(r, how);
 }
 
-void run_child_exited(run *r, int status)
+/* The run's end once nothing of its process group is left to wait for. */
+static void finish_exit(run *r, int status)
 {
     ev_timer_stop(r->p->loop, &r->timer);
+    r->draining = false;
+    ev_timer_stop(r->p->loop, &r->drain);
+    ev_timer_stop(r->p->loop, &r->drain_poll);
     if (r->out) {
         /* Output written before the exit is published before it. */
         output_finish(r->out);
@@ -852,6 +894,78 @@ void run_child_exited(run *r, int status)
                        (json_int_t)r->lines[BOSUN_STREAM_STDERR]));
     after_exit(r, status, how);
     /* The pid stays in the record (last process) but is no longer ours. */
+}
+
+/* How often the group is looked at while it drains, and how long after
+ * SIGKILL it may take to go (zombies nobody reaps never do). */
+#define DRAIN_POLL       0.05
+#define DRAIN_KILL_GRACE 1.0
+
+static void on_drain_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (kill(-r->pid, 0) < 0 && errno == ESRCH)
+        finish_exit(r, r->drain_status);
+}
+
+/* stop_timeout after the stop signal: SIGKILL; DRAIN_KILL_GRACE after
+ * that: the run ends whatever is left. */
+static void on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run *r = w->data;
+    if (r->drain_killed) {
+        log_warning("run %s (%s): its process group is still there %.3g s after SIGKILL; "
+                    "ending the run",
+                    r->id, r->agent_name, DRAIN_KILL_GRACE);
+        finish_exit(r, r->drain_status);
+        return;
+    }
+    log_warning("run %s (%s): what its process left in its group still runs %.3g s after SIG%s; "
+                "sending SIGKILL",
+                r->id, r->agent_name, r->agent->stop_timeout,
+                signal_to_name(r->agent->stop_signal));
+    r->drain_killed = true;
+    kill(-r->pid, SIGKILL);
+    ev_timer_set(&r->drain, DRAIN_KILL_GRACE, 0);
+    ev_timer_start(loop, &r->drain);
+}
+
+/* kill_mode group (the default): when the main process exits on its own,
+ * what it left in its process group is stopped like the run would be
+ * (stop_signal, SIGKILL after stop_timeout), and its output is read until
+ * the last of it has gone; only then does the run end.  Returns false when
+ * nothing is left. */
+static bool drain_group(run *r, int status)
+{
+    agent_config *a = r->agent;
+    if (!a || a->kill_process_only || r->state == RS_STOPPING || r->pid <= 0 ||
+        kill(-r->pid, 0) < 0)
+        return false;
+    log_notice("run %s (%s): its main process exited and left processes in its group; sending "
+               "them SIG%s (kill_mode group)",
+               r->id, r->agent_name, signal_to_name(a->stop_signal));
+    run_emit(r, "group_stopping",
+             json_pack("{s:i,s:s}", "pgid", (int)r->pid, "signal", signal_to_name(a->stop_signal)));
+    r->draining = true;
+    r->drain_killed = false;
+    r->drain_status = status;
+    /* Still alive: a stop now goes through run_stop to the group. */
+    ev_timer_stop(r->p->loop, &r->timer);
+    kill(-r->pid, a->stop_signal);
+    ev_timer_init(&r->drain, on_drain_timeout, a->stop_timeout, 0);
+    r->drain.data = r;
+    ev_timer_start(r->p->loop, &r->drain);
+    ev_timer_init(&r->drain_poll, on_drain_poll, DRAIN_POLL, DRAIN_POLL);
+    r->drain_poll.data = r;
+    ev_timer_start(r->p->loop, &r->drain_poll);
+    return true;
+}
+
+void run_child_exited(run *r, int status)
+{
+    if (drain_group(r, status))
+        return;
+    finish_exit(r, status);
 }
 
 /* ------------------------------------------------------------ stop */
