@@ -13,5 +13,6 @@
 #include <bosun/codec.h>
 #include <bosun/json.h>
 #include <bosun/sys.h>
+#include <bosun/principal.h>
 
 #endif
