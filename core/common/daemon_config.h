@@ -6,12 +6,13 @@
 #include <bosun/cfg.h>
 #include <bosun/log.h>
 
-#define DAEMON_DEFAULT_CONFIG  SYSCONFDIR "/bosun/bosun.yaml"
-#define DAEMON_DEFAULT_STATE   LOCALSTATEDIR "/lib/bosun"
-#define DAEMON_DEFAULT_RUNTIME RUNSTATEDIR "/bosun"
-#define DAEMON_SOCKET_NAME     "bosund.sock"
-#define DAEMON_LOCK_NAME       "bosund.lock"
-#define DAEMON_MACHINE_ID_MAX  64
+#define DAEMON_DEFAULT_CONFIG    SYSCONFDIR "/bosun/bosun.yaml"
+#define DAEMON_DEFAULT_STATE     LOCALSTATEDIR "/lib/bosun"
+#define DAEMON_DEFAULT_RUNTIME   RUNSTATEDIR "/bosun"
+#define DAEMON_SOCKET_NAME       "bosund.sock"
+#define DAEMON_AGENT_SOCKET_NAME "agent.sock"
+#define DAEMON_LOCK_NAME         "bosund.lock"
+#define DAEMON_MACHINE_ID_MAX    64
 
 typedef struct daemon_config {
     char *machine_id;
@@ -23,6 +24,7 @@ typedef struct daemon_config {
     char *control_socket;
     unsigned control_socket_mode;
     char *control_socket_group; /* NULL: the daemon's group */
+    char *agent_socket;         /* what agents get as BOSUN_SOCKET */
     bool adopt_orphans;         /* watch runs that survived a daemon crash */
     double agent_token_ttl;     /* seconds */
     char *mcp_command;          /* what agents run as their bosun MCP server */

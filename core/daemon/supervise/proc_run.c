@@ -263,7 +263,7 @@ static int issue_token(run *r, char *err, size_t err_size)
     }
     token_hash(r->token, r->token_hash);
     json_t *cfg = json_pack("{s:{s:{s:s,s:[s],s:{s:s,s:s,s:s}}}}", "mcpServers", "bosun", "command",
-                            p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET", p->control_socket,
+                            p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET", p->agent_socket,
                             "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN", r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
@@ -538,7 +538,7 @@ static char **build_env(run *r, const bosun_launch *l)
     env_unset(env, &n, "BOSUN_PROMPT");
     env_unset(env, &n, "BOSUN_AGENT_TOKEN");
     env_unset(env, &n, "BOSUN_MCP_CONFIG");
-    env_setf(&env, &n, "BOSUN_SOCKET", r->p->control_socket);
+    env_setf(&env, &n, "BOSUN_SOCKET", r->p->agent_socket);
     static const char *const resume_vars[] = {"BOSUN_RESUME", "BOSUN_RESUMED_FROM",
                                               "BOSUN_INPUT_REQUEST_ID", "BOSUN_INPUT_ANSWER",
                                               "BOSUN_INPUT_ANSWER_FILE"};
