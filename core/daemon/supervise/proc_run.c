@@ -151,6 +151,14 @@ static void remove_runtime_files(run *r);
 
 static void set_state(run *r, enum run_state s, const char *reason)
 {
+    /* A run that ended stays as it ended: nothing late (an input request
+     * of a stopped run, a resume) may rewrite its history.  (A new run is
+     * STOPPED too, but has not ended.) */
+    if (r->ended_at != 0 && state_class(r->state) == BOSUN_RUN_CLASS_TERMINAL && s != r->state) {
+        log_warning("run %s (%s) is %s; not changing it to %s", r->id, r->agent_name,
+                    run_state_name(r->state), run_state_name(s));
+        return;
+    }
     if (reason)
         set_reason(r, reason);
     r->state = s;
@@ -913,6 +921,8 @@ void run_stop(run *r, const char *reason)
 
 void run_wait_for_input(run *r, const char *input_id)
 {
+    if (!run_active(r))
+        return; /* an ended run asks nothing: it is never resumed */
     free(r->waiting_input);
     r->waiting_input = xstrdup(input_id);
     free(r->pending_answer);
