@@ -12,13 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const daemon_keys[] = {"machine_id",           "state_dir",
-                                          "runtime_dir",          "log_level",
-                                          "plugin_path",          "plugins",
-                                          "control_socket",       "control_socket_mode",
-                                          "control_socket_group", "control_buffer_max",
-                                          "adopt_orphans",        "agent_token_ttl",
-                                          "mcp_command",          NULL};
+static const char *const daemon_keys[] = {
+    "machine_id",         "state_dir",           "runtime_dir",
+    "log_level",          "plugin_path",         "plugins",
+    "control_socket",     "control_socket_mode", "control_socket_group",
+    "control_buffer_max", "agent_socket",        "adopt_orphans",
+    "agent_token_ttl",    "mcp_command",         NULL};
 
 /* systemd's /etc/machine-id is 32 hex digits, a valid subject token; fall
  * back to the host name with anything outside the token alphabet replaced. */
@@ -115,8 +114,13 @@ static bool parse_socket(const cfg_node *sec, daemon_config *out, cfg_diag *d)
     bool ok = cfg_get_string(sec, "control_socket", NULL, &sock, d);
     ok = cfg_get_string(sec, "control_socket_mode", "0660", &mode, d) && ok;
     ok = cfg_get_string(sec, "control_socket_group", NULL, &group, d) && ok;
+    const char *agent_sock = NULL;
+    ok = cfg_get_string(sec, "agent_socket", NULL, &agent_sock, d) && ok;
     if (!ok)
         return false;
+    if (agent_sock && agent_sock[0] != '/')
+        return cfg_error(d, cfg_get(sec, "agent_socket"),
+                         "'daemon.agent_socket': must be an absolute path");
     if (sock && sock[0] != '/')
         return cfg_error(d, cfg_get(sec, "control_socket"),
                          "'daemon.control_socket': must be an absolute path");
@@ -128,6 +132,8 @@ static bool parse_socket(const cfg_node *sec, daemon_config *out, cfg_diag *d)
     out->control_socket =
         sock ? xstrdup(sock) : xasprintf("%s/%s", out->runtime_dir, DAEMON_SOCKET_NAME);
     out->control_socket_mode = (unsigned)m;
+    out->agent_socket = agent_sock ? xstrdup(agent_sock)
+                                   : xasprintf("%s/%s", out->runtime_dir, DAEMON_AGENT_SOCKET_NAME);
     out->control_socket_group = group ? xstrdup(group) : NULL;
     return true;
 }
@@ -211,6 +217,7 @@ void daemon_config_free(daemon_config *c)
     util_strv_free(c->plugin_path);
     util_strv_free(c->plugins);
     free(c->control_socket);
+    free(c->agent_socket);
     free(c->control_socket_group);
     free(c->mcp_command);
     memset(c, 0, sizeof *c);

@@ -6,12 +6,13 @@
 #include <bosun/cfg.h>
 #include <bosun/log.h>
 
-#define DAEMON_DEFAULT_CONFIG  SYSCONFDIR "/bosun/bosun.yaml"
-#define DAEMON_DEFAULT_STATE   LOCALSTATEDIR "/lib/bosun"
-#define DAEMON_DEFAULT_RUNTIME RUNSTATEDIR "/bosun"
-#define DAEMON_SOCKET_NAME     "bosund.sock"
-#define DAEMON_LOCK_NAME       "bosund.lock"
-#define DAEMON_MACHINE_ID_MAX  64
+#define DAEMON_DEFAULT_CONFIG    SYSCONFDIR "/bosun/bosun.yaml"
+#define DAEMON_DEFAULT_STATE     LOCALSTATEDIR "/lib/bosun"
+#define DAEMON_DEFAULT_RUNTIME   RUNSTATEDIR "/bosun"
+#define DAEMON_SOCKET_NAME       "bosund.sock"
+#define DAEMON_AGENT_SOCKET_NAME "agent.sock"
+#define DAEMON_LOCK_NAME         "bosund.lock"
+#define DAEMON_MACHINE_ID_MAX    64
 /* daemon.control_buffer_max: default and smallest value, bytes.  The
  * smallest still holds one client's largest request and a full page of
  * output. */
@@ -29,6 +30,7 @@ typedef struct daemon_config {
     unsigned control_socket_mode;
     char *control_socket_group;            /* NULL: the daemon's group */
     unsigned long long control_buffer_max; /* all control clients' buffers, bytes */
+    char *agent_socket;                    /* what agents get as BOSUN_SOCKET */
     bool adopt_orphans;                    /* watch runs that survived a daemon crash */
     double agent_token_ttl;                /* seconds */
     char *mcp_command;                     /* what agents run as their bosun MCP server */

@@ -34,6 +34,7 @@ typedef struct bosund {
     int lock_fd;
     char *lock_path;
     ctl_server *ctl;
+    ctl_server *agent_ctl; /* the agents' own socket */
     proc *proc;
     task_service *tasks;
     bool stopping;
@@ -211,15 +212,17 @@ static json_t *status_json(void *arg)
     json_t *names = json_array();
     for (size_t i = 0; i < dm->n_plugins; i++)
         json_array_append_new(names, json_string(dm->plugins[i]->name));
-    return json_pack(
-        "{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:o,s:I,s:I,s:I}", "version", bosun_version(),
-        "pid", (json_int_t)getpid(), "uptime", bosun_monotonic() - dm->start_mono, "start_time",
-        dm->start_time, "machine_id", dm->cfg.machine_id, "config", dm->config_path, "state_dir",
-        dm->cfg.state_dir, "runtime_dir", dm->cfg.runtime_dir, "log_level",
-        log_level_name(log_get_level()), "plugins", names, "control_clients",
-        (json_int_t)ctl_server_client_count(dm->ctl), "control_buffers",
-        ctl_server_buffers_json(dm->ctl), "subscriptions", (json_int_t)bus_sub_count(dm->bus),
-        "queued", (json_int_t)bus_queue_length(dm->bus), "reloads", (json_int_t)dm->reloads);
+    return json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:o,s:I,s:I,s:I,s:I}",
+                     "version", bosun_version(), "pid", (json_int_t)getpid(), "uptime",
+                     bosun_monotonic() - dm->start_mono, "start_time", dm->start_time, "machine_id",
+                     dm->cfg.machine_id, "config", dm->config_path, "state_dir", dm->cfg.state_dir,
+                     "runtime_dir", dm->cfg.runtime_dir, "agent_socket", dm->cfg.agent_socket,
+                     "log_level", log_level_name(log_get_level()), "plugins", names,
+                     "control_clients", (json_int_t)ctl_server_client_count(dm->ctl),
+                     "control_buffers", ctl_server_buffers_json(dm->ctl), "agent_clients",
+                     (json_int_t)ctl_server_client_count(dm->agent_ctl), "subscriptions",
+                     (json_int_t)bus_sub_count(dm->bus), "queued",
+                     (json_int_t)bus_queue_length(dm->bus), "reloads", (json_int_t)dm->reloads);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -250,6 +253,7 @@ static void warn_restart_only(const daemon_config *old, const daemon_config *new
         {"runtime_dir", old->runtime_dir, new->runtime_dir},
         {"control_socket", old->control_socket, new->control_socket},
         {"control_socket_group", old->control_socket_group, new->control_socket_group},
+        {"agent_socket", old->agent_socket, new->agent_socket},
     };
     if (old->control_socket_mode != new->control_socket_mode)
         log_notice("reload: daemon.control_socket_mode changed; the new value takes effect at "
@@ -376,6 +380,7 @@ static void keep_restart_only(daemon_config *next, daemon_config *running)
     SWAP_FIELD(control_socket);
     SWAP_FIELD(control_socket_mode);
     SWAP_FIELD(control_socket_group);
+    SWAP_FIELD(agent_socket);
 #undef SWAP_FIELD
 }
 
@@ -566,6 +571,8 @@ static void daemon_teardown(bosund *dm)
 {
     if (dm->loop)
         stop_signals(dm);
+    ctl_server_free(dm->agent_ctl);
+    dm->agent_ctl = NULL;
     ctl_server_free(dm->ctl);
     dm->ctl = NULL;
     task_service_free(dm->tasks);
@@ -627,7 +634,7 @@ static int daemon_start(bosund *dm)
                        .machine_id = dm->cfg.machine_id,
                        .state_dir = dm->cfg.state_dir,
                        .runtime_dir = dm->cfg.runtime_dir,
-                       .control_socket = dm->cfg.control_socket,
+                       .agent_socket = dm->cfg.agent_socket,
                        .mcp_command = dm->cfg.mcp_command,
                        .token_ttl = dm->cfg.agent_token_ttl,
                        .adopt_orphans = dm->cfg.adopt_orphans};
@@ -641,6 +648,12 @@ static int daemon_start(bosund *dm)
     if (!dm->ctl)
         goto out;
     ctl_server_set_budget(dm->ctl, (size_t)dm->cfg.control_buffer_max);
+    /* Never the control socket: agents get one where a connection is
+     * worth only what its run token allows. */
+    dm->agent_ctl = ctl_server_new_agent(dm->loop, dm->bus, dm->cfg.agent_socket);
+    if (!dm->agent_ctl)
+        goto out;
+    ctl_server_share_budget(dm->agent_ctl, dm->ctl);
     rc = 0;
 out:
     cfg_diag_free(&d);

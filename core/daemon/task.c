@@ -206,6 +206,9 @@ static void on_input_create(bus_t *bus, const bus_msg *m, void *arg)
     if (!proc_run_lookup(t->p, run, &agent, &task))
         return reply_to(bus, m->reply,
                         error_json("not_found", "no run %.64s on this machine", run));
+    if (!proc_run_accepts_token(t->p, run))
+        return reply_to(bus, m->reply,
+                        error_json("run_ended", "run %s has ended; it can ask nothing", run));
     if (!task)
         return reply_to(bus, m->reply,
                         error_json("no_task",
@@ -222,8 +225,9 @@ static void on_input_create(bus_t *bus, const bus_msg *m, void *arg)
                               json_is_null(choices) ? NULL : choices, "blocking", is_blocking));
     if (is_blocking)
         proc_set_waiting(t->p, run, id);
-    log_info("run %s asks (input %s%s): %.200s", run, id, is_blocking ? ", blocking" : "",
-             question);
+    /* The question is the agent's text: only at debug (it may hold anything). */
+    log_info("run %s asks (input %s%s)", run, id, is_blocking ? ", blocking" : "");
+    log_debug("input %s: %.200s", id, question);
     reply_to(bus, m->reply,
              json_pack("{s:s,s:s,s:s,s:b}", "input", id, "task", task, "status", "pending",
                        "blocking", is_blocking));

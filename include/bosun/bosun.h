@@ -13,6 +13,8 @@
 #include <bosun/codec.h>
 #include <bosun/json.h>
 #include <bosun/sys.h>
+#include <bosun/lines.h>
 #include <bosun/budget.h>
+#include <bosun/principal.h>
 
 #endif

@@ -231,6 +231,16 @@ static void mcp_on_open(bus_t *bus, const bus_msg *msg, void *arg)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* A token dies with its run: once a run's state is terminal, whatever its
+ * sessions send is refused, at once and for every transport. */
+static void mcp_on_run_state(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    const char *state = json_string_value(json_object_get(msg->data, "state"));
+    const char *run = json_string_value(json_object_get(msg->data, "run"));
+    if (state && run && bosun_run_state_class(state) == BOSUN_RUN_CLASS_TERMINAL)
+        mcp_sessions_run_ended(arg, run);
+}
+
 static int mcp_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, void **state)
 {
     mcp_plugin *mp = calloc(1, sizeof *mp);
@@ -258,6 +268,11 @@ static int mcp_start(void *state, cfg_diag *d)
         cfg_error(d, NULL, "mcp: cannot subscribe to %s", BOSUN_MCP_OPEN);
         return -1;
     }
+    mp->state_sub = bus_subscribe(mp->ctx->bus, "evt.run.*.*.state", mcp_on_run_state, mp);
+    if (!mp->state_sub) {
+        cfg_error(d, NULL, "mcp: cannot subscribe to run states");
+        return -1;
+    }
     return 0;
 }
 
@@ -281,6 +296,8 @@ static void mcp_stop(void *state)
     mcp_plugin *mp = state;
     if (mp->open_sub)
         bus_unsubscribe(mp->ctx->bus, mp->open_sub);
+    if (mp->state_sub)
+        bus_unsubscribe(mp->ctx->bus, mp->state_sub);
     while (mp->opens) {
         bus_request_cancel(mp->ctx->bus, mp->opens->req);
         mcp_open_free(mp->opens);

@@ -71,7 +71,8 @@ typedef struct mcp_plugin {
     mcp_config cfg;
     uint32_t tools_gen; /* changes with the tool set; cursors carry it */
     bus_sub *open_sub;
-    mcp_open *opens; /* cmd.mcp.open requests waiting for the token check */
+    bus_sub *state_sub; /* evt.run.*.*.state: a run that ends ends its sessions */
+    mcp_open *opens;    /* cmd.mcp.open requests waiting for the token check */
     mcp_session *sessions;
     json_t *input_schemas[MCP_TOOL_COUNT]; /* parsed once at start */
     json_t *output_schemas[MCP_TOOL_COUNT];
@@ -96,6 +97,7 @@ struct mcp_session {
     bus_sub *in_sub, *closed_sub;
     bool initialized; /* initialize answered */
     bool ready;       /* notifications/initialized seen: notifications may flow */
+    bool ended;       /* its run ended: its token is dead, every request refused */
     mcp_call *calls;
     size_t n_calls;
     char out_subject[BUS_SUBJECT_MAX];
@@ -163,6 +165,8 @@ void mcp_session_error(mcp_session *s, json_t *id, int code, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 void mcp_session_notify(mcp_session *s, const char *method, json_t *params); /* steals */
 void mcp_sessions_tools_changed(mcp_plugin *mp);
+/* The run ended: its sessions refuse everything from now on. */
+void mcp_sessions_run_ended(mcp_plugin *mp, const char *run);
 
 /* mcp_record.c */
 void mcp_record_init(mcp_plugin *mp);

@@ -238,6 +238,9 @@ static void mcp_request(mcp_session *s, json_t *id, const char *method, json_t *
 {
     if (strcmp(method, "ping") == 0)
         return mcp_session_reply(s, id, json_object());
+    if (s->ended)
+        return mcp_session_error(s, id, MCP_INVALID_REQUEST,
+                                 "run %s has ended: its agent token is no longer valid", s->run);
     if (s->expires_at > 0 && ev_now(s->mp->ctx->loop) >= s->expires_at)
         return mcp_session_error(s, id, MCP_INVALID_REQUEST, "the agent token has expired");
     if (!s->initialized) {
@@ -453,6 +456,19 @@ void mcp_session_free(mcp_session *s)
     mcp_session_identity_free(s);
     free(s->out.data);
     free(s);
+}
+
+void mcp_sessions_run_ended(mcp_plugin *mp, const char *run)
+{
+    for (mcp_session *s = mp->sessions; s; s = s->next) {
+        if (s->ended || strcmp(s->run, run) != 0)
+            continue;
+        s->ended = true;
+        log_info("mcp: session %s: run %s ended; refusing its calls", s->sid, s->run);
+        while (s->calls)
+            mcp_call_error(s->calls, MCP_INVALID_REQUEST,
+                           "run %s has ended: its agent token is no longer valid", s->run);
+    }
 }
 
 void mcp_sessions_tools_changed(mcp_plugin *mp)

@@ -33,7 +33,7 @@ done
 is "bosunctl(1) documents every option" "$missing" ""
 missing=
 for key in machine_id state_dir runtime_dir log_level plugin_path plugins control_socket \
-           control_socket_mode control_socket_group control_buffer_max adopt_orphans interval \
+           control_socket_mode control_socket_group control_buffer_max adopt_orphans interval agent_socket \
            type command workdir env user group autostart restart start_secs max_restarts \
            restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances \
            log_max_bytes log_keep line_max \

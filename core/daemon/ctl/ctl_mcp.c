@@ -78,7 +78,10 @@ static void mcp_relay_line(ctl_client *c, const char *line, size_t len)
 {
     json_t *msg = json_object();
     json_object_set_new_nocheck(msg, "line", line_json(line, len));
-    bus_publish_new(c->srv->bus, c->mcp_in, NULL, msg);
+    if (bus_publish_as(c->srv->bus, c->who, c->mcp_in, NULL, msg) != 0)
+        log_warning("%s client #%u (uid %d): MCP session %s: a line could not be relayed: %s",
+                    c->srv->name, c->serial, (int)c->uid, c->mcp_session, strerror(errno));
+    json_decref(msg);
 }
 
 /* ------------------------------------------------------------ the agent's stdout */
@@ -324,6 +327,20 @@ void mcp_close(ctl_client *c)
     c->mcp_session = c->mcp_in = NULL;
 }
 
+/* On the agent socket a valid token makes the connection its run's
+ * principal, whose only grants are its session's own subjects. */
+static void become_agent(ctl_client *c, const char *run, const char *in, const char *out)
+{
+    bus_principal *p = bus_principal_new("agent", run);
+    if (!p || bus_principal_allow(p, BUS_PERM_PUB, in) != 0 ||
+        bus_principal_allow(p, BUS_PERM_SUB, out) != 0) {
+        log_error("out of memory");
+        abort();
+    }
+    bus_principal_free(c->who);
+    c->who = p;
+}
+
 static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     client_request *r = arg;
@@ -348,7 +365,10 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
     c->mcp_in = xasprintf("%s.%s.in", BOSUN_MCP_SESSION, session);
     char subject[BUS_SUBJECT_MAX];
     snprintf(subject, sizeof subject, "%s.%s.out", BOSUN_MCP_SESSION, session);
-    c->mcp_out = bus_subscribe(c->srv->bus, subject, on_mcp_out, c);
+    const char *run = json_string_value(json_object_get(m->data, "run"));
+    if (c->srv->agent)
+        become_agent(c, run ? run : "?", c->mcp_in, subject);
+    c->mcp_out = bus_subscribe_as(c->srv->bus, c->who, subject, on_mcp_out, c);
     bool stdio = c->mcp_hand_over && c->n_passed == 2;
     if (stdio)
         stdio_start(c);

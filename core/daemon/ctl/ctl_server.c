@@ -226,6 +226,15 @@ static bool sub_falls_behind(const client_sub *s)
                             (pending >= CTL_OUT_KEEP && bosun_budget_high(c->srv->budget)));
 }
 
+void client_refuse(ctl_client *c, json_t *id, const char *what, const char *subject)
+{
+    log_warning("%s client #%u (uid %d, pid %d, %s %s): refused %s %.128s: not permitted",
+                c->srv->name, c->serial, (int)c->uid, (int)c->pid, bus_principal_kind(c->who),
+                bus_principal_id(c->who), what, subject);
+    send_error(c, id, "forbidden", "%s %s may not %s %.128s", bus_principal_kind(c->who),
+               bus_principal_id(c->who), what, subject);
+}
+
 static void on_sub_message(bus_t *bus, const bus_msg *m, void *arg)
 {
     client_sub *s = arg;
@@ -258,9 +267,11 @@ static void op_sub(ctl_client *c, json_t *id, json_t *req)
     s->client = c;
     s->resumable = json_is_true(resumable);
     s->sid = ++c->next_sid;
-    s->sub = bus_subscribe(c->srv->bus, pattern, on_sub_message, s);
+    s->sub = bus_subscribe_as(c->srv->bus, c->who, pattern, on_sub_message, s);
     if (!s->sub) {
         free(s);
+        if (errno == EACCES)
+            return client_refuse(c, id, "subscribe to", pattern);
         return send_error(c, id, "invalid_subject", "invalid subscription pattern '%s'", pattern);
     }
     s->next = c->subs;
@@ -334,7 +345,11 @@ static void op_pub(ctl_client *c, json_t *id, json_t *req)
     json_t *data;
     if (!get_subject_and_data(c, id, req, &subject, &data))
         return;
-    if (bus_publish(c->srv->bus, subject, reply, data) != 0)
+    int rc = bus_publish_as(c->srv->bus, c->who, subject, reply, data);
+    if (rc != 0 && errno == EACCES)
+        return client_refuse(c, id, reply ? "publish (with that reply subject) to" : "publish to",
+                             subject);
+    if (rc != 0)
         return send_error(c, id, "invalid_subject", "invalid reply subject '%s'",
                           reply ? reply : "");
     send_result(c, id, NULL);
@@ -390,10 +405,12 @@ static void op_request(ctl_client *c, json_t *id, json_t *req)
     client_request *r = xcalloc(1, sizeof *r);
     r->client = c;
     r->id = json_incref(id);
-    r->bus_id = bus_request(c->srv->bus, subject, data, timeout, on_request_reply, r);
+    r->bus_id = bus_request_as(c->srv->bus, c->who, subject, data, timeout, on_request_reply, r);
     if (!r->bus_id) {
         json_decref(r->id);
         free(r);
+        if (errno == EACCES)
+            return client_refuse(c, id, "send a request to", subject);
         return send_error(c, id, "internal", "cannot send the request: %s", strerror(errno));
     }
     r->next = c->requests;
@@ -424,6 +441,16 @@ static void dispatch(ctl_client *c, json_t *req)
     log_debug("control client #%u: op %s", c->serial, op);
     if (strcmp(op, "ping") == 0)
         return send_result(c, id, json_pack("{s:b}", "pong", 1));
+    /* The daemon's own operations are requests to cmd.daemon.<op> as far
+     * as permissions go: only a principal granted them may use them. */
+    bool daemon_op =
+        strcmp(op, "status") == 0 || strcmp(op, "plugins") == 0 || strcmp(op, "reload") == 0;
+    if (daemon_op) {
+        char subject[64];
+        snprintf(subject, sizeof subject, "cmd.daemon.%s", op);
+        if (!bus_principal_may(c->who, BUS_PERM_REQ, subject) || !c->srv->hooks.status)
+            return client_refuse(c, id, "send a request to", subject);
+    }
     if (strcmp(op, "status") == 0)
         return send_result(c, id, c->srv->hooks.status(c->srv->hooks.arg));
     if (strcmp(op, "plugins") == 0)
@@ -612,6 +639,7 @@ static void free_graveyard(ctl_server *srv)
         srv->graveyard = c->next;
         bosun_lines_free(c->in);
         free(c->out.buf);
+        bus_principal_free(c->who);
         free(c);
     }
 }
@@ -685,6 +713,26 @@ static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
     ev_io_start(loop, &srv->accept_io);
 }
 
+/* Who a new connection is: on the control socket an admin, whom every
+ * grant is given; on the agent socket nobody yet, until a run token makes
+ * it that run's principal (ctl_mcp.c). */
+static bus_principal *client_principal(const ctl_server *srv, const struct ucred *cred)
+{
+    char uid[32];
+    snprintf(uid, sizeof uid, "uid %d", (int)cred->uid);
+    bus_principal *p = bus_principal_new(srv->agent ? "anonymous" : "admin", uid);
+    for (int i = 0; p && !srv->agent && i < 3; i++)
+        if (bus_principal_allow(p, (enum bus_perm)i, ">") != 0) {
+            bus_principal_free(p);
+            p = NULL;
+        }
+    if (!p) {
+        log_error("out of memory");
+        abort();
+    }
+    return p;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
     ctl_server *srv = w->data;
@@ -703,7 +751,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
         close(fd);
         return;
     }
-    if (!peer_allowed(srv, fd, &cred)) {
+    if (!srv->agent && !peer_allowed(srv, fd, &cred)) {
         log_warning("control socket: refused uid %d (pid %d): not root, not the daemon's user, "
                     "not in the socket's group",
                     (int)cred.uid, (int)cred.pid);
@@ -719,6 +767,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     c->in = bosun_lines_new(CTL_LINE_MAX, 0);
     if (!c->in)
         util_oom(sizeof(void *));
+    c->who = client_principal(srv, &cred);
     ev_io_init(&c->rio, on_client_read, fd, EV_READ);
     ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
     c->rio.data = c->wio.data = c;
@@ -726,7 +775,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     c->next = srv->clients;
     srv->clients = c;
     srv->n_clients++;
-    log_info("control client #%u connected (uid %d, pid %d)", c->serial, (int)cred.uid,
+    log_info("%s client #%u connected (uid %d, pid %d)", srv->name, c->serial, (int)cred.uid,
              (int)cred.pid);
 }
 
@@ -777,13 +826,15 @@ static int bind_socket(const char *path, unsigned mode, const char *group)
     return fd;
 }
 
-ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, unsigned mode,
-                           const char *group, const ctl_hooks *hooks)
+static ctl_server *server_new(struct ev_loop *loop, bus_t *bus, const char *path, unsigned mode,
+                              const char *group, const ctl_hooks *hooks, bool agent)
 {
     int fd = bind_socket(path, mode, group);
     if (fd < 0)
         return NULL;
     ctl_server *srv = xcalloc(1, sizeof *srv);
+    srv->agent = agent;
+    srv->name = agent ? "agent" : "control";
     srv->loop = loop;
     srv->bus = bus;
     srv->path = xstrdup(path);
@@ -800,8 +851,20 @@ ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, u
     srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     ev_idle_init(&srv->reaper, on_reap);
     srv->reaper.data = srv;
-    log_info("control socket listening on %s (mode %04o)", path, mode);
+    log_info("%s socket listening on %s (mode %04o)", srv->name, path, mode);
     return srv;
+}
+
+ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, unsigned mode,
+                           const char *group, const ctl_hooks *hooks)
+{
+    return server_new(loop, bus, path, mode, group, hooks, false);
+}
+
+ctl_server *ctl_server_new_agent(struct ev_loop *loop, bus_t *bus, const char *path)
+{
+    static const ctl_hooks none = {0};
+    return server_new(loop, bus, path, 0666, NULL, &none, true);
 }
 
 void ctl_server_free(ctl_server *srv)
@@ -819,8 +882,17 @@ void ctl_server_free(ctl_server *srv)
     close(srv->fd);
     unlink(srv->path);
     free(srv->path);
-    bosun_budget_free(srv->budget);
+    if (!srv->budget_shared)
+        bosun_budget_free(srv->budget);
     free(srv);
+}
+
+void ctl_server_share_budget(ctl_server *srv, ctl_server *owner)
+{
+    if (!srv->budget_shared)
+        bosun_budget_free(srv->budget);
+    srv->budget = owner->budget;
+    srv->budget_shared = true;
 }
 
 void ctl_server_set_budget(ctl_server *srv, size_t bytes)
@@ -837,5 +909,5 @@ json_t *ctl_server_buffers_json(const ctl_server *srv)
 
 size_t ctl_server_client_count(const ctl_server *srv)
 {
-    return srv->n_clients;
+    return srv ? srv->n_clients : 0;
 }

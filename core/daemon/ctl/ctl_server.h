@@ -13,6 +13,13 @@
  * session (see <bosun/task.h>): after the ok response every line in either
  * direction is one JSON-RPC message, relayed to and from the mcp plugin.
  *
+ * The agent socket (ctl_server_new_agent) speaks the same protocol to any
+ * local user, but a connection starts as an anonymous principal that may
+ * do nothing except {"op": "mcp", "token"}: a valid run token makes it
+ * that run's principal, allowed its own MCP session and nothing else.
+ * Every operation of either socket goes through the connection's
+ * bus_principal (<bosun/principal.h>); the admin socket's may do all.
+ *
  * The protocol is documented for users in bosunctl(1). */
 #ifndef BOSUN_CTL_SERVER_H
 #define BOSUN_CTL_SERVER_H
@@ -46,12 +53,18 @@ typedef struct ctl_server ctl_server;
  * starts accepting.  Returns NULL with the reason logged. */
 ctl_server *ctl_server_new(struct ev_loop *loop, bus_t *bus, const char *path, unsigned mode,
                            const char *group, const ctl_hooks *hooks);
+/* The agents' socket: mode 0666 (a run's token is the credential, not its
+ * uid), no hooks.  Returns NULL with the reason logged. */
+ctl_server *ctl_server_new_agent(struct ev_loop *loop, bus_t *bus, const char *path);
 /* Closes every client and removes the socket file. */
 void ctl_server_free(ctl_server *srv);
 size_t ctl_server_client_count(const ctl_server *srv);
 /* Sets the daemon-wide budget of the clients' buffers (bytes; also at
  * reload).  Over it, the client holding the most is cut off. */
 void ctl_server_set_budget(ctl_server *srv, size_t bytes);
+/* srv counts its clients against owner's budget (which must outlive srv):
+ * daemon.control_buffer_max bounds the control and agent sockets together. */
+void ctl_server_share_budget(ctl_server *srv, ctl_server *owner);
 /* {"used", "peak", "limit"}: the budget's bytes, for status. */
 json_t *ctl_server_buffers_json(const ctl_server *srv);
 

@@ -13,6 +13,8 @@
 #include <bosun/lines.h>
 #include <bosun/log.h>
 
+#include <bosun/principal.h>
+
 /* Descriptors a client may pass (SCM_RIGHTS) and have held for it. */
 #define CTL_MAX_PASSED 2
 
@@ -73,7 +75,8 @@ struct ctl_client {
     bool dead; /* closed; freed from the loop once no caller can hold it */
     uid_t uid;
     pid_t pid;
-    unsigned serial; /* for log lines */
+    bus_principal *who; /* what this connection may do on the bus */
+    unsigned serial;    /* for log lines */
     client_sub *subs;
     client_request *requests;
     json_int_t next_sid;
@@ -97,13 +100,16 @@ struct ctl_server {
     int spare_fd;                     /* closed to accept-and-close when out of them */
     bosun_complaint accept_complaint; /* accept failures, logged at a bounded rate */
     ctl_hooks hooks;
-    gid_t sock_gid; /* members of the socket's group may connect */
+    gid_t sock_gid;   /* members of the socket's group may connect */
+    bool agent;       /* the agent socket: anyone connects, a run token decides */
+    const char *name; /* "control" or "agent", for log lines */
     ctl_client *clients;
     ctl_client *graveyard;
     ev_idle reaper;
     size_t n_clients;
     unsigned serial;
     bosun_budget *budget; /* every client's buffers together */
+    bool budget_shared;   /* another server's: not freed with this one */
 };
 
 void client_close(ctl_client *c);
@@ -119,6 +125,9 @@ void send_result(ctl_client *c, json_t *id, json_t *result);
 void send_error(ctl_client *c, json_t *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void detach_request(ctl_client *c, client_request *r);
+/* Answers "forbidden" and logs that the client's principal may not do
+ * what (an op) on subject. */
+void client_refuse(ctl_client *c, json_t *id, const char *what, const char *subject);
 /* Closes the descriptors the client passed and nothing took. */
 void client_drop_passed(ctl_client *c);
 

@@ -854,7 +854,7 @@ proc *proc_new(const proc_options *o)
     p->machine_id = xstrdup(o->machine_id);
     p->state_dir = xstrdup(o->state_dir);
     p->runtime_dir = xstrdup(o->runtime_dir);
-    p->control_socket = xstrdup(o->control_socket ? o->control_socket : "");
+    p->agent_socket = xstrdup(o->agent_socket ? o->agent_socket : "");
     p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosunctl");
     p->token_ttl = o->token_ttl > 0 ? o->token_ttl : 86400;
     prepare_runs_dir(p->state_dir, 0750);
@@ -914,7 +914,7 @@ void proc_free(proc *p)
     free(p->machine_id);
     free(p->state_dir);
     free(p->runtime_dir);
-    free(p->control_socket);
+    free(p->agent_socket);
     free(p->mcp_command);
     free(p);
 }

@@ -22,10 +22,10 @@ typedef struct proc_options {
     bus_t *bus;
     const char *machine_id;
     const char *state_dir;
-    const char *runtime_dir;    /* per-run secrets (mcp.json with the token) */
-    const char *control_socket; /* given to agents for `bosunctl mcp` */
-    const char *mcp_command;    /* the bosunctl program agents run as MCP server */
-    double token_ttl;           /* seconds an agent token stays valid */
+    const char *runtime_dir;  /* per-run secrets (mcp.json with the token) */
+    const char *agent_socket; /* BOSUN_SOCKET of agents, for `bosunctl mcp` */
+    const char *mcp_command;  /* the bosunctl program agents run as MCP server */
+    double token_ttl;         /* seconds an agent token stays valid */
     bool adopt_orphans;
 } proc_options;
 

@@ -103,7 +103,7 @@ struct proc {
     char *machine_id;
     char *state_dir;
     char *runtime_dir;
-    char *control_socket;
+    char *agent_socket;
     char *mcp_command;
     double token_ttl;
     bool adopt_orphans;

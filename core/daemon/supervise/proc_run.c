@@ -152,6 +152,14 @@ static void remove_runtime_files(run *r);
 
 static void set_state(run *r, enum run_state s, const char *reason)
 {
+    /* A run that ended stays as it ended: nothing late (an input request
+     * of a stopped run, a resume) may rewrite its history.  (A new run is
+     * STOPPED too, but has not ended.) */
+    if (r->ended_at != 0 && state_class(r->state) == BOSUN_RUN_CLASS_TERMINAL && s != r->state) {
+        log_warning("run %s (%s) is %s; not changing it to %s", r->id, r->agent_name,
+                    run_state_name(r->state), run_state_name(s));
+        return;
+    }
     if (reason)
         set_reason(r, reason);
     r->state = s;
@@ -292,7 +300,7 @@ static int issue_token(run *r, char *err, size_t err_size)
     }
     token_hash(r->token, r->token_hash);
     json_t *cfg = json_pack("{s:{s:{s:s,s:[s],s:{s:s,s:s,s:s}}}}", "mcpServers", "bosun", "command",
-                            p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET", p->control_socket,
+                            p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET", p->agent_socket,
                             "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN", r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
@@ -583,7 +591,7 @@ static char **build_env(run *r, const bosun_launch *l)
     env_unset(env, &n, "BOSUN_PROMPT");
     env_unset(env, &n, "BOSUN_AGENT_TOKEN");
     env_unset(env, &n, "BOSUN_MCP_CONFIG");
-    env_setf(&env, &n, "BOSUN_SOCKET", r->p->control_socket);
+    env_setf(&env, &n, "BOSUN_SOCKET", r->p->agent_socket);
     static const char *const resume_vars[] = {"BOSUN_RESUME", "BOSUN_RESUMED_FROM",
                                               "BOSUN_INPUT_REQUEST_ID", "BOSUN_INPUT_ANSWER",
                                               "BOSUN_INPUT_ANSWER_FILE"};
@@ -1027,6 +1035,8 @@ void run_stop(run *r, const char *reason)
 
 void run_wait_for_input(run *r, const char *input_id)
 {
+    if (!run_active(r))
+        return; /* an ended run asks nothing: it is never resumed */
     free(r->waiting_input);
     r->waiting_input = xstrdup(input_id);
     free(r->pending_answer);

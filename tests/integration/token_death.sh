@@ -1,0 +1,31 @@
+#!/bin/sh
+# A token dies with its run: once a run is stopped, an MCP session opened
+# with its token refuses every tool, in both ways bosunctl mcp carries a
+# session, and the stopped run's state never changes again.
+. "$top_srcdir/tests/integration/lib.sh"
+BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
+plan 21
+write_config <<EOF2
+  plugins: [sqlite, exec, mcp]
+agents:
+  idle:
+    command: [sleep, "3600"]
+    start_secs: 0
+EOF2
+start_daemon || exit 1
+for mode in handover relay; do
+    j=$(ctl task create --title "td $mode" --agent idle --json); run=$(echo "$j" | jq -r .run)
+    wait_for 10 run_state_is "$run" RUNNING
+    out=$(/usr/bin/python3 "$top_srcdir/tests/helpers/token_death.py" "$BOSUNCTL" "$mode" \
+        "$T/run/runs/$run/mcp.json" "$T/run/bosund.sock" "$run" 2>"$T/td.err"); sed "s/^/# /" "$T/td.err"
+    is "$mode: get_task works while the run lives" "$(echo "$out" | sed -n 1p)" "get_task: ok"
+    for t in get_task report_status log_event add_artifact link_pr request_input check_input; do
+        is "$mode: $t is refused after stop" "$(echo "$out" | sed 1d | sed -n "s/^$t: //p")" refused
+    done
+    sleep 0.5 # anything the refused calls might have set off
+    is "$mode: the stopped run stays STOPPED" "$(runf "$run" state)" STOPPED
+    unlike "$mode: no status event after the stop" "$(ctl events --subject "evt.run.idle.$run.status" --json)" after-stop
+done
+stop_daemon
+is "daemon stops: exit 0" "$DAEMON_STATUS" 0
+done_testing
