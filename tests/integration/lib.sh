@@ -49,7 +49,18 @@ is() {
 like() {
     if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else fail "$1" "text:  '$2'" "regex: '$3'"; fi
 }
+# unlike DESCRIPTION TEXT REGEX: TEXT does not match.  Empty TEXT fails: it
+# is what a command that failed prints, and a check that cannot fail proves
+# nothing; pair unlike with a like on the same text that shows it holds what
+# it must.  unlike_empty_ok is for where empty is a right answer.
 unlike() {
+    if [ -z "$2" ]; then
+        fail "$1" "text is empty (did the command that made it fail?)" "should not match: '$3'"
+    else
+        unlike_empty_ok "$@"
+    fi
+}
+unlike_empty_ok() {
     if printf '%s\n' "$2" | grep -Eq -- "$3"; then fail "$1" "text:  '$2'" "should not match: '$3'"; else ok "$1"; fi
 }
 

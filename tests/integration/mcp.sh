@@ -36,7 +36,10 @@ check "bosund wrote the run's MCP config" test -s "$cfgA"
 is "the MCP config is private (0600)" "$(stat -c %a "$cfgA")" 600
 like "the config runs bosunctl mcp with the socket and the token" "$(jq -c .mcpServers.bosun "$cfgA")" '"args":\["mcp"\],"env":\{"BOSUN_SOCKET":"[^"]+","BOSUN_RUN_ID":"[0-9A-Z]{26}","BOSUN_AGENT_TOKEN":"bat_[A-Za-z0-9_-]{43}"\}'
 tok=$(jq -r .mcpServers.bosun.env.BOSUN_AGENT_TOKEN "$cfgA")
-unlike "the token is in no stored event" "$(ctl events --json)" "$tok"
+like "a token was read from the MCP config" "$tok" '^bat_[A-Za-z0-9_-]{43}$'
+stored=$(ctl events --json)
+like "the stored events include the token's issue" "$stored" "\"subject\":\"evt\\.run\\.idle\\.$runA\\.token_issued\""
+unlike "the token is in no stored event" "$stored" "$tok"
 like "only its hash is" "$(ctl events --subject "evt.run.idle.$runA.token_issued" --json)" '"hash":"[0-9a-f]{64}"'
 
 # Answer the question the client waits for, as a human would.
@@ -55,7 +58,9 @@ calls=$(ctl events --subject "evt.run.idle.$runA.tool_call" --json)
 check "every tools/call is an event on the run ($(echo "$calls" | wc -l) events)" test "$(echo "$calls" | wc -l)" -ge 14
 like "tool_call events carry tool, outcome and duration" "$(echo "$calls" | head -1)" '"tool":"[a-z_]+".*"outcome":"(ok|error)".*"duration_ms":'
 like "secret-looking argument values are redacted" "$(echo "$calls" | grep log_event)" '"api_key":"\(redacted\)"'
-unlike "the secret itself is stored nowhere" "$(ctl events --json)" "sk-secret"
+stored=$(ctl events --json)
+like "the stored events include the redacted call" "$stored" '"tool":"log_event".*"api_key":"\(redacted\)"'
+unlike "the secret itself is stored nowhere" "$stored" "sk-secret"
 like "report_status is an event" "$(ctl events --subject "evt.run.idle.$runA.status" --json)" '"state":"working","message":"reading the code"'
 is "artifact history: notes.md has 2 versions" "$(ctl artifact list "$taskA" --json | jq -r '.[] | select(.name=="notes.md") | .versions')" 2
 is "artifact get --version 1" "$(ctl artifact get "$taskA" notes.md --version 1)" "# v1"

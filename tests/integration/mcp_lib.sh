@@ -1,11 +1,12 @@
 # Shared by the MCP integration tests: the SDK scripts of tests/mcp, run
 # from a copy next to their node_modules (the source tree may be read-only,
-# as in distcheck), and node_tap to embed their TAP output.
-# Set MCP_RUN_DIR (a directory of its own per test) before sourcing.
+# as in distcheck), and node_tap to embed their TAP output.  The copy is in
+# the test's own $T, never in the build tree other tests use.
+# MCP_RUN_DIR (optional) names the copy's directory.
 if ! command -v node >/dev/null; then
     echo "1..1"; echo "not ok 1 - node is installed (apt-get install nodejs)"; exit 1
 fi
-M="$top_builddir/tests/$MCP_RUN_DIR"
+M="$T/${MCP_RUN_DIR:-mcp-run}"
 mkdir -p "$M"
 cp "$top_srcdir"/tests/mcp/*.mjs "$top_srcdir"/tests/mcp/package.json "$top_srcdir"/tests/mcp/package-lock.json "$M/"
 if [ -d "$top_srcdir/tests/mcp/node_modules/@modelcontextprotocol/sdk" ]; then
