@@ -4,7 +4,7 @@
 # session, and the stopped run's state never changes again.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
-plan 21
+plan 23
 write_config <<EOF2
   plugins: [sqlite, exec, mcp]
 agents:
@@ -24,7 +24,9 @@ for mode in handover relay; do
     done
     sleep 0.5 # anything the refused calls might have set off
     is "$mode: the stopped run stays STOPPED" "$(runf "$run" state)" STOPPED
-    unlike "$mode: no status event after the stop" "$(ctl events --subject "evt.run.idle.$run.status" --json)" after-stop
+    evs=$(ctl events --subject "evt.run.idle.$run.>" --json)
+    like "$mode: the run's events are there" "$evs" '"state":"STOPPED"'
+    unlike "$mode: no status event after the stop" "$evs" after-stop
 done
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
