@@ -100,14 +100,13 @@ is "a non-standard !! tag exits 1" "$st" 1
 like "!!foo named at file:line:col" "$out" "bosun.yaml:10:13: tag '!!foo' is not supported"
 write_config <<'EOF2'
   plugins: [heartbeat]
-heartbeat:
+heartbeat: !<tag:yaml.org,2002:bogus>
   interval: !!python/object:os.system 2s
-  x: !<tag:yaml.org,2002:bogus> 1
 EOF2
 out=$(checkcfg); st=$?
 is "!!python/object and a verbatim bogus tag exit 1" "$st" 1
 like "!!python/object:os.system named" "$out" "bosun.yaml:10:13: tag '!!python/object:os.system' is not supported"
-like "!<tag:yaml.org,2002:bogus> named" "$out" "bosun.yaml:11:6: tag '!!bogus' is not supported"
+like "!<tag:yaml.org,2002:bogus> named" "$out" "bosun.yaml:9:12: tag '!!bogus' is not supported"
 write_config <<'EOF2'
   plugins: !!seq [heartbeat]
 heartbeat: !!map
