@@ -81,10 +81,10 @@ typedef struct bosun_json_error {
  * BOSUN_JSON_DEPTH_MAX, anything after the value but white space (also a
  * NUL byte, which jansson overlooks after a number).  Of duplicate keys,
  * the last is kept, unless flags has BOSUN_JSON_REJECT_DUPLICATES: then
- * the text is refused with the error 'duplicate object key "KEY"' at the
- * second occurrence of the key, as jansson refuses it (checked before the
- * key's value is read, so the first duplicate in the text is the one
- * named).  Other flags are ignored. */
+ * the text is refused, as jansson refuses it, with the error
+ * 'duplicate object key "KEY"' at the key's second occurrence (found once
+ * its value is read, so a fault inside that value is reported first).
+ * Other flags are ignored. */
 BOSUN_API json_t *bosun_json_parse(const char *text, size_t len, unsigned flags,
                                    bosun_json_error *err);
 

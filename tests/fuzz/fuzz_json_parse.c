@@ -8,15 +8,18 @@
  * json_loadb(JSON_DECODE_ANY | JSON_REJECT_DUPLICATES) accepts, build an
  * equal value, and, when jansson refuses a text only for a duplicate key
  * (it parses without the flag), refuse it with bosun's duplicate-key
- * error: the first duplicate in the text, found before its value is read,
- * as jansson finds it.  When bosun refuses, its error must be filled in
- * with a position inside the input.
+ * error.  When bosun refuses, its error must be filled in with a position
+ * inside the input.
  *
  * The differences allowed, in both modes: jansson overlooks a NUL byte
  * that follows a number or a literal ("4\0" parses as 4), which is not
  * JSON and which bosun refuses.  Error texts and positions are bosun's
  * own (jansson's column counts bytes and points after the token), so only
- * the kind of error is compared, and only for duplicate keys. */
+ * the kind of error is compared, and only for texts whose one fault is
+ * duplicate keys: jansson looks a key up before reading its value, bosun
+ * notices the duplicate once the value is set, so of a text with several
+ * faults each may report a different one ({"a":1,"a":tru}: jansson the
+ * duplicate, bosun the invalid token). */
 #include "config.h"
 
 #include <stdint.h>
@@ -35,8 +38,8 @@ static void check_error(const bosun_json_error *err, size_t size)
 
 /* One mode against jansson with the matching flags; *want_out keeps
  * jansson's value (or NULL) for the caller. */
-static void compare(const char *text, size_t size, unsigned flags, size_t jflags,
-                    json_t **want_out, json_error_t *je)
+static void compare(const char *text, size_t size, unsigned flags, size_t jflags, json_t **want_out,
+                    json_error_t *je)
 {
     json_t *want = json_loadb(text, size, JSON_DECODE_ANY | jflags, je);
     bosun_json_error err;
