@@ -282,8 +282,9 @@ static int cmd_reload(ctl_conn *conn, const opts *o, int argc, char **argv)
 
 static json_t *parse_data(const char *text, int *rc)
 {
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    /* Read as the daemon reads requests: duplicate keys refused. */
+    bosun_json_error je;
+    json_t *v = bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &je);
     if (!v)
         *rc = die(EX_USAGE_, "invalid JSON data at column %d: %s", je.column, je.text);
     return v;

@@ -80,7 +80,8 @@ int mcp_refuse_all(const char *reason)
     size_t cap = 0;
     ssize_t n;
     while ((n = getline(&line, &cap, stdin)) > 0) {
-        json_t *msg = json_loadb(line, (size_t)n, 0, NULL);
+        /* Refused as the MCP server would refuse it: a parse error. */
+        json_t *msg = bosun_json_parse(line, (size_t)n, BOSUN_JSON_REJECT_DUPLICATES, NULL);
         json_t *id = json_object_get(msg, "id");
         if (json_is_object(msg) && id && !json_is_null(id) && json_object_get(msg, "method"))
             emit(json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id, "error", "code",

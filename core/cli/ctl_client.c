@@ -105,11 +105,16 @@ static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
     }
     if (rc != 1)
         return NULL;
-    json_error_t je;
-    json_t *obj = json_loadb(line.data, line.len, 0, &je);
+    bosun_json_error je;
+    json_t *obj = bosun_json_parse(line.data, line.len, BOSUN_JSON_REJECT_DUPLICATES, &je);
     if (!obj) {
         *bad = 1;
         snprintf(err, err_size, "the daemon sent invalid JSON: %s", je.text);
+    } else if (!json_is_object(obj)) {
+        *bad = 1;
+        snprintf(err, err_size, "the daemon sent JSON that is not an object");
+        json_decref(obj);
+        obj = NULL;
     }
     return obj;
 }

@@ -23,7 +23,7 @@ json_t *mcp_path_wanted(const char *line, size_t len, const char **path)
      * a parse on the way through. */
     if (!memmem(line, len, "add_artifact", 12))
         return NULL;
-    json_t *msg = bosun_json_parse(line, len, NULL);
+    json_t *msg = bosun_json_parse(line, len, BOSUN_JSON_REJECT_DUPLICATES, NULL);
     json_t *params = json_object_get(msg, "params");
     const char *method = json_string_value(json_object_get(msg, "method"));
     const char *name = json_string_value(json_object_get(params, "name"));

@@ -7,10 +7,13 @@
  * - anchors and aliases: they would turn the tree into a graph (and allow
  *   "billion laughs" expansion); configuration stays readable without them;
  * - more than one document, keys that are maps or lists, duplicate keys;
- * - tags other than YAML's standard "!!" ones: an admin writing "!secret"
- *   expects a meaning we would silently drop.  "!!str" (or the bare "!")
- *   keeps a plain "null" or "~" a string; the other standard tags are
- *   accepted and ignored, since the getters decide how to read a value.
+ * - tags other than the core schema's (!!str, !!int, !!float, !!bool,
+ *   !!null on scalars, !!map on maps, !!seq on lists) and the bare "!":
+ *   an admin writing "!secret" or "!!python/object:os.system" expects a
+ *   meaning we would silently drop, and a tag on the wrong kind of node
+ *   says the text is not what its writer thinks.  "!!str" (or "!") keeps a
+ *   plain "null" or "~" a string; the other accepted tags are ignored,
+ *   since the getters decide how to read a value.
  *
  * A node's type comes from the raw text: only a plain (unquoted, untagged)
  * "", "~", "null", "Null" or "NULL" is CFG_NULL.  "${NAME}" is expanded in
@@ -304,19 +307,46 @@ static char *expand(struct builder *b, const cfg_node *node, const char *s, size
     return out.s;
 }
 
-static bool tag_is_custom(const yaml_char_t *tag)
+/* Whether a resolved tag may stand on a node of this kind: "!" anywhere,
+ * and the core schema's tags (YAML 1.2, 10.3) on their kind of node.
+ * libyaml resolves "!!x" and "!<tag:yaml.org,2002:x>" alike. */
+static bool tag_fits(const char *tag, enum cfg_type kind)
 {
-    if (!tag)
+    static const char *const scalar_tags[] = {"str", "int", "float", "bool", "null"};
+    if (strcmp(tag, "!") == 0)
+        return true;
+    if (strncmp(tag, YAML_STD_TAG, strlen(YAML_STD_TAG)) != 0)
         return false;
-    const char *t = (const char *)tag;
-    return strcmp(t, "!") != 0 && strncmp(t, YAML_STD_TAG, strlen(YAML_STD_TAG)) != 0;
+    const char *name = tag + strlen(YAML_STD_TAG);
+    if (kind == CFG_MAP)
+        return strcmp(name, "map") == 0;
+    if (kind == CFG_SEQ)
+        return strcmp(name, "seq") == 0;
+    for (size_t i = 0; i < sizeof scalar_tags / sizeof scalar_tags[0]; i++)
+        if (strcmp(name, scalar_tags[i]) == 0)
+            return true;
+    return false;
 }
 
-static void check_tag(struct builder *b, const yaml_char_t *tag, const yaml_event_t *ev)
+/* A refused tag, named as written in its short form ("!!x" for the
+ * standard prefix); the text is cut, since a tag can be long. */
+static void check_tag(struct builder *b, const yaml_char_t *tag, const yaml_event_t *ev,
+                      enum cfg_type kind)
 {
-    if (tag_is_custom(tag))
-        err(b, mark_line(ev->start_mark), mark_col(ev->start_mark), "tag '%s' is not supported",
-            (const char *)tag);
+    if (!tag || tag_fits((const char *)tag, kind))
+        return;
+    const char *t = (const char *)tag, *shown = t, *prefix = "";
+    if (strncmp(t, YAML_STD_TAG, strlen(YAML_STD_TAG)) == 0)
+        prefix = "!!", shown = t + strlen(YAML_STD_TAG);
+    bool standard = *prefix && (strcmp(shown, "map") == 0 || strcmp(shown, "seq") == 0 ||
+                                tag_fits(t, CFG_SCALAR));
+    const char *what = kind == CFG_MAP ? "a map" : kind == CFG_SEQ ? "a list" : "a scalar";
+    if (standard)
+        err(b, mark_line(ev->start_mark), mark_col(ev->start_mark),
+            "tag '%s%.100s' does not fit %s", prefix, shown, what);
+    else
+        err(b, mark_line(ev->start_mark), mark_col(ev->start_mark),
+            "tag '%s%.100s' is not supported", prefix, shown);
 }
 
 static bool scalar_is_null(const yaml_event_t *ev)
@@ -343,7 +373,7 @@ static bool scalar_has_nul(struct builder *b, const yaml_event_t *ev)
 
 static void add_scalar(struct builder *b, const yaml_event_t *ev)
 {
-    check_tag(b, ev->data.scalar.tag, ev);
+    check_tag(b, ev->data.scalar.tag, ev, CFG_SCALAR);
     if (scalar_is_null(ev)) {
         new_child(b, CFG_NULL, ev);
         return;
@@ -371,7 +401,7 @@ static void take_key(struct builder *b, const yaml_event_t *ev)
         fatal(b, line, col, "anchors (&%s) are not supported", ev->data.scalar.anchor);
         return;
     }
-    check_tag(b, ev->data.scalar.tag, ev);
+    check_tag(b, ev->data.scalar.tag, ev, CFG_SCALAR);
     scalar_has_nul(b, ev); /* reported; the cut text is still taken, keeping the map's shape */
     b->key = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
     b->key_line = line;
@@ -429,13 +459,15 @@ static void open_collection(struct builder *b, enum cfg_type type, const yaml_ev
 static void open_root(struct builder *b, const yaml_event_t *ev)
 {
     int line = mark_line(ev->start_mark), col = mark_col(ev->start_mark);
-    if (ev->type == YAML_SCALAR_EVENT && scalar_is_null(ev))
+    if (ev->type == YAML_SCALAR_EVENT && scalar_is_null(ev)) {
+        check_tag(b, ev->data.scalar.tag, ev, CFG_SCALAR); /* an empty file may be tagged too */
         return;
+    }
     if (ev->type != YAML_MAPPING_START_EVENT) {
         fatal(b, line, col, "top level must be a map");
         return;
     }
-    check_tag(b, ev->data.mapping_start.tag, ev);
+    check_tag(b, ev->data.mapping_start.tag, ev, CFG_MAP);
     b->root->line = line;
     b->root->col = col;
     b->stack[b->depth++] = b->root;
@@ -479,10 +511,10 @@ static void on_node(struct builder *b, const yaml_event_t *ev)
     if (ev->type == YAML_SCALAR_EVENT) {
         add_scalar(b, ev);
     } else if (ev->type == YAML_MAPPING_START_EVENT) {
-        check_tag(b, ev->data.mapping_start.tag, ev);
+        check_tag(b, ev->data.mapping_start.tag, ev, CFG_MAP);
         open_collection(b, CFG_MAP, ev);
     } else {
-        check_tag(b, ev->data.sequence_start.tag, ev);
+        check_tag(b, ev->data.sequence_start.tag, ev, CFG_SEQ);
         open_collection(b, CFG_SEQ, ev);
     }
 }

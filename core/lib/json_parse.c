@@ -8,9 +8,12 @@
  * builds are jansson's json_loadb(JSON_DECODE_ANY): RFC 8259 JSON in
  * UTF-8, no \u0000 in strings, integers that fit json_int_t (else an
  * error, like reals that overflow), 2048 levels at most, the last of
- * duplicate keys kept.  The one difference: jansson overlooks a NUL byte
- * right after a number or a literal ("4\0" is 4 to it), a NUL this
- * parser refuses like any other stray byte.  tests/fuzz/fuzz_json_parse
+ * duplicate keys kept, or with BOSUN_JSON_REJECT_DUPLICATES what
+ * json_loadb(JSON_DECODE_ANY | JSON_REJECT_DUPLICATES) takes.  The one
+ * difference in what is taken: jansson overlooks a NUL byte right after a
+ * number or a literal ("4\0" is 4 to it), a NUL this parser refuses like
+ * any other stray byte.  (Which error a text with several is refused for
+ * may differ: see parse_object.)  tests/fuzz/fuzz_json_parse
  * checks all that against jansson on arbitrary input. */
 #include "config.h"
 
@@ -33,6 +36,7 @@
 typedef struct parser {
     const char *start, *p, *end;
     int depth;
+    bool reject_duplicates;
     bosun_json_error *err;
     char *scratch;
     size_t scratch_len, scratch_cap;
@@ -352,6 +356,70 @@ __attribute__((noinline)) static json_t *parse_number(parser *ps)
 
 /* ------------------------------------------------------------ containers */
 
+/* The key as the error shows it: quoted, escaped like JSON where it is not
+ * printable ASCII (UTF-8 passes whole), cut at a character with "..."
+ * past 64 bytes, so the message stays readable, valid UTF-8 and short. */
+static void quote_key(const char *key, size_t len, char *out, size_t cap)
+{
+    size_t o = 0, i = 0;
+    out[o++] = '"';
+    while (i < len) {
+        unsigned char c = (unsigned char)key[i];
+        char piece[8];
+        size_t n;
+        if (c >= 0x80) {
+            uint32_t cp;
+            n = bosun_utf8_next(key + i, len - i, &cp); /* valid: scan_string checked */
+            memcpy(piece, key + i, n);
+        } else if (c == '"' || c == '\\') {
+            piece[0] = '\\';
+            piece[1] = (char)c;
+            n = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            n = (size_t)snprintf(piece, sizeof piece, "\\u%04x", c);
+        } else {
+            piece[0] = (char)c;
+            n = 1;
+        }
+        if (o + n > 64 || o + n + 5 > cap) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, piece, n);
+        o += n;
+        i += c >= 0x80 ? n : 1;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+/* Refuses the key scanned from at, found twice; returns -1. */
+static int duplicate_key(parser *ps, const char *at, const scanned *key)
+{
+    char quoted[80];
+    quote_key(scanned_text(ps, key), key->len, quoted, sizeof quoted);
+    fail(ps, at, "duplicate object key %s", quoted);
+    return -1;
+}
+
+/* The value after a key and its ':', or NULL on error (reported). */
+static json_t *member_value(parser *ps)
+{
+    if (ps->p >= ps->end || *ps->p != ':') {
+        fail(ps, ps->p, "':' expected");
+        return NULL;
+    }
+    ps->p++;
+    return parse_value(ps);
+}
+
+/* Duplicate keys cost nothing to find: setting a key the object has
+ * replaces its value instead of adding one, so the object not growing is
+ * the sign.  Unlike jansson, which looks each key up before reading its
+ * value, that is after the value, so of a text with several faults the
+ * one reported may differ ({"a":1,"a":{"b":1,"b":2}} names "b", not "a";
+ * {"a":1,"a":tru} is an invalid token); what is refused is the same. */
 static json_t *parse_object(parser *ps)
 {
     json_t *object = json_object();
@@ -363,28 +431,29 @@ static json_t *parse_object(parser *ps)
         ps->p++;
         return object;
     }
+    size_t keys = 0;
     for (;;) {
         if (ps->p >= ps->end || *ps->p != '"') {
             fail(ps, ps->p, "string or '}' expected");
             goto fail;
         }
         /* No NUL can be in a key: raw ones and \u0000 are refused. */
+        const char *key_at = ps->p;
         scanned key;
         if (!scan_string(ps, &key))
             goto fail;
         skip_space(ps);
-        json_t *value = NULL;
-        if (ps->p >= ps->end || *ps->p != ':')
-            fail(ps, ps->p, "':' expected");
-        else
-            ps->p++, value = parse_value(ps);
+        json_t *value = member_value(ps);
         int rc = value
                      ? json_object_setn_new_nocheck(object, scanned_text(ps, &key), key.len, value)
                      : -1;
+        if (rc == 0 && ps->reject_duplicates && json_object_size(object) == keys)
+            rc = duplicate_key(ps, key_at, &key);
         if (!key.input)
             ps->scratch_len = key.offset;
         if (rc != 0)
             goto fail;
+        keys++;
         skip_space(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
@@ -494,11 +563,15 @@ static json_t *parse_value(parser *ps)
     return v;
 }
 
-json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err)
+json_t *bosun_json_parse(const char *text, size_t len, unsigned flags, bosun_json_error *err)
 {
     if (err)
         memset(err, 0, sizeof *err);
-    parser ps = {.start = text, .p = text, .end = text + len, .err = err};
+    parser ps = {.start = text,
+                 .p = text,
+                 .end = text + len,
+                 .reject_duplicates = (flags & BOSUN_JSON_REJECT_DUPLICATES) != 0,
+                 .err = err};
     json_t *v = parse_value(&ps);
     free(ps.scratch);
     if (!v)

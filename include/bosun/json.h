@@ -2,7 +2,9 @@
  *
  * bosun_json_parse() takes what json_loadb(JSON_DECODE_ANY) takes and
  * builds the same values, in one pass over the buffer instead of
- * jansson's character-at-a-time stream.
+ * jansson's character-at-a-time stream; with BOSUN_JSON_REJECT_DUPLICATES
+ * it refuses what json_loadb(JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+ * refuses, the rule for every request bosun reads from outside.
  *
  * jansson's json_dumps() guards against cycles by printing each container's
  * address into a hash table as it descends, which makes it costly for the
@@ -27,6 +29,12 @@ extern "C" {
 /* Non-ASCII characters as \uXXXX (with surrogate pairs), like jansson's
  * JSON_ENSURE_ASCII. */
 #define BOSUN_JSON_ASCII 0x1
+
+/* bosun_json_parse: an object with the same key twice is refused (the
+ * error names the key) instead of keeping the last.  A request that means
+ * two things, read one way here and another way by a proxy or a log
+ * reader, is refused on every door of the daemon. */
+#define BOSUN_JSON_REJECT_DUPLICATES 0x2
 
 /* Deeper values are refused: nothing bosun parses or builds comes close
  * (jansson's own parser stops at 2048), and a cycle ends here too. */
@@ -72,8 +80,13 @@ typedef struct bosun_json_error {
  * does not fit json_int_t, a real that overflows, nesting deeper than
  * BOSUN_JSON_DEPTH_MAX, anything after the value but white space (also a
  * NUL byte, which jansson overlooks after a number).  Of duplicate keys,
- * the last is kept. */
-BOSUN_API json_t *bosun_json_parse(const char *text, size_t len, bosun_json_error *err);
+ * the last is kept, unless flags has BOSUN_JSON_REJECT_DUPLICATES: then
+ * the text is refused, as jansson refuses it, with the error
+ * 'duplicate object key "KEY"' at the key's second occurrence (found once
+ * its value is read, so a fault inside that value is reported first).
+ * Other flags are ignored. */
+BOSUN_API json_t *bosun_json_parse(const char *text, size_t len, unsigned flags,
+                                   bosun_json_error *err);
 
 #ifdef __cplusplus
 }

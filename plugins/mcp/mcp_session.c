@@ -336,7 +336,7 @@ static void mcp_session_line(mcp_session *s, const char *line, size_t len)
                                  "message too large (%zu bytes; the limit is %zu)", len,
                                  s->mp->cfg.max_message_bytes);
     bosun_json_error je;
-    json_t *m = bosun_json_parse(line, len, &je);
+    json_t *m = bosun_json_parse(line, len, BOSUN_JSON_REJECT_DUPLICATES, &je);
     if (!m)
         return mcp_session_error(s, NULL, MCP_PARSE_ERROR, "parse error at column %d: %s",
                                  je.column, je.text);

@@ -218,7 +218,7 @@ const mcp_tool *mcp_tool_find(const char *name)
 static json_t *mcp_schema(const mcp_tool *t, const char *text, cfg_diag *d)
 {
     bosun_json_error je;
-    json_t *schema = bosun_json_parse(text, strlen(text), &je);
+    json_t *schema = bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(schema)) {
         json_decref(schema);
         cfg_error(d, NULL, "mcp: tool %s: bad schema at column %d: %s", t->name, je.column,

@@ -178,7 +178,7 @@ json_t *sqlstore_column_json(sqlite3_stmt *st, int i)
 json_t *sqlstore_column_parsed(sqlite3_stmt *st, int i)
 {
     const char *text = (const char *)sqlite3_column_text(st, i);
-    json_t *v = text ? bosun_json_parse(text, (size_t)sqlite3_column_bytes(st, i), NULL) : NULL;
+    json_t *v = text ? bosun_json_parse(text, (size_t)sqlite3_column_bytes(st, i), 0, NULL) : NULL;
     return v ? v : json_null();
 }
 

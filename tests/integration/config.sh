@@ -2,7 +2,7 @@
 # bosund --check-config: valid files pass, and every kind of mistake is
 # reported with FILE:LINE:COL and the key, exit status 1.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 22
+plan 29
 
 checkcfg() { "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1; }
 
@@ -87,6 +87,34 @@ EOF2
 out=$(checkcfg); st=$?
 is "YAML syntax error exits 1" "$st" 1
 like "syntax error has a position" "$out" "bosun.yaml:[0-9]+:[0-9]+: "
+
+# Tags outside YAML's core schema are errors, each named at its place
+# (bosun.yaml(5)); the core ones pass.
+write_config <<'EOF2'
+  plugins: [heartbeat]
+heartbeat:
+  interval: !!foo 2s
+EOF2
+out=$(checkcfg); st=$?
+is "a non-standard !! tag exits 1" "$st" 1
+like "!!foo named at file:line:col" "$out" "bosun.yaml:10:13: tag '!!foo' is not supported"
+write_config <<'EOF2'
+  plugins: [heartbeat]
+heartbeat: !<tag:yaml.org,2002:bogus>
+  interval: !!python/object:os.system 2s
+EOF2
+out=$(checkcfg); st=$?
+is "!!python/object and a verbatim bogus tag exit 1" "$st" 1
+like "!!python/object:os.system named" "$out" "bosun.yaml:10:13: tag '!!python/object:os.system' is not supported"
+like "!<tag:yaml.org,2002:bogus> named" "$out" "bosun.yaml:9:12: tag '!!bogus' is not supported"
+write_config <<'EOF2'
+  plugins: !!seq [heartbeat]
+heartbeat: !!map
+  interval: !!str 2s
+EOF2
+out=$(checkcfg); st=$?
+is "core-schema tags on their kind of node: valid" "$st" 0
+like "and said so" "$out" "configuration is valid"
 
 out=$("$BOSUND" --check-config -c "$T/does-not-exist.yaml" 2>&1); st=$?
 is "missing file exits 1" "$st" 1

@@ -364,6 +364,45 @@ static void test_tags(void **state)
     assert_string_equal(at(root, "b", NULL)->value, "2");
     assert_int_equal(at(root, "c", NULL)->type, CFG_MAP);
     cfg_free(root);
+    /* Every tag the documentation lists, each on its kind of node. */
+    root = load("--- !!map\na: !!float 1.5\nb: !!bool true\nc: !!null\nd: !!seq [!!str x, ! y]\n"
+                "e: ! {f: 1}\n!!str g: !<tag:yaml.org,2002:int> 3\n");
+    assert_string_equal(at(root, "a", NULL)->value, "1.5");
+    assert_int_equal(at(root, "c", NULL)->type, CFG_NULL);
+    assert_int_equal(at(root, "d", NULL)->type, CFG_SEQ);
+    assert_int_equal(at(root, "e", NULL)->type, CFG_MAP);
+    assert_string_equal(at(root, "g", NULL)->value, "3");
+    cfg_free(root);
+}
+
+/* Standard-looking tags outside the core schema, or on the wrong kind of
+ * node, are refused too, named in their short form. */
+static void test_tags_nonstandard(void **state)
+{
+    assert_load_error("a: !!foo x\n", "t.yaml:1:4: tag '!!foo' is not supported");
+    assert_load_error("a: !!python/object:os.system x\n",
+                      "t.yaml:1:4: tag '!!python/object:os.system' is not supported");
+    assert_load_error("a: !<tag:yaml.org,2002:bogus> x\n",
+                      "t.yaml:1:4: tag '!!bogus' is not supported");
+    assert_load_error("a: !<tag:example.com,2000:x> x\n",
+                      "t.yaml:1:4: tag 'tag:example.com,2000:x' is not supported");
+    assert_load_error("a: !!binary aGk=\n", "t.yaml:1:4: tag '!!binary' is not supported");
+    assert_load_error("a: !!timestamp 2001-12-14\n",
+                      "t.yaml:1:4: tag '!!timestamp' is not supported");
+    assert_load_error("a: !!set {b: 1}\n", "t.yaml:1:4: tag '!!set' is not supported");
+    assert_load_error("a:\n  !!foo b: 1\n", "t.yaml:2:3: tag '!!foo' is not supported");
+    assert_load_error("a: !!seq {b: 1}\n", "t.yaml:1:4: tag '!!seq' does not fit a map");
+    assert_load_error("a: !!map [1]\n", "t.yaml:1:4: tag '!!map' does not fit a list");
+    assert_load_error("a: !!int [1]\n", "t.yaml:1:4: tag '!!int' does not fit a list");
+    assert_load_error("a: !!map x\n", "t.yaml:1:4: tag '!!map' does not fit a scalar");
+    assert_load_error("!!seq\na: 1\n", "t.yaml:1:1: tag '!!seq' does not fit a map");
+    assert_load_error("--- !!python/none\n", "t.yaml:1:5: tag '!!python/none' is not supported");
+    /* All of them are reported, each at its own place. */
+    cfg_diag d;
+    load_fails("a: !!foo 1\nb: !!bar 2\n", &d);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.msgs[1], "t.yaml:2:4: tag '!!bar' is not supported");
+    cfg_diag_free(&d);
 }
 
 static void test_nul_refused(void **state)
@@ -992,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_multi_document_refused),
         cmocka_unit_test(test_complex_key_refused),
         cmocka_unit_test(test_tags),
+        cmocka_unit_test(test_tags_nonstandard),
         cmocka_unit_test(test_nul_refused),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_depth_limit),

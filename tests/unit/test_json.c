@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include <bosun/codec.h>
 #include <bosun/json.h>
 
 /* The text both writers give for v must be the same. */
@@ -244,12 +245,15 @@ static void test_append(void **state)
 /* ------------------------------------------------------------ parsing */
 
 /* Both parsers must agree on text: refuse it together, or build equal
- * values. */
-static void parse_agrees(const char *text, size_t len, bool valid)
+ * values; in either mode, since only duplicate keys tell them apart. */
+static void parse_agrees_in(const char *text, size_t len, bool valid, unsigned flags)
 {
-    json_t *want = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    size_t jflags = JSON_DECODE_ANY;
+    if (flags & BOSUN_JSON_REJECT_DUPLICATES)
+        jflags |= JSON_REJECT_DUPLICATES;
+    json_t *want = json_loadb(text, len, jflags, NULL);
     bosun_json_error err;
-    json_t *got = bosun_json_parse(text, len, &err);
+    json_t *got = bosun_json_parse(text, len, flags, &err);
     if (valid) {
         assert_non_null(want);
         assert_non_null(got);
@@ -262,6 +266,12 @@ static void parse_agrees(const char *text, size_t len, bool valid)
     }
     json_decref(want);
     json_decref(got);
+}
+
+static void parse_agrees(const char *text, size_t len, bool valid)
+{
+    parse_agrees_in(text, len, valid, 0);
+    parse_agrees_in(text, len, valid, BOSUN_JSON_REJECT_DUPLICATES);
 }
 
 #define ACCEPT(s) parse_agrees(s, sizeof s - 1, true)
@@ -292,7 +302,6 @@ static void test_parse_valid(void **state)
     ACCEPT("\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t\"");
     ACCEPT("\"\\u00e9\\u20AC\\ud83d\\ude00\"");
     ACCEPT("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x7f\"");
-    ACCEPT("{\"k\":1,\"k\":2}"); /* the last one is kept */
     ACCEPT("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
            "\"report_status\",\"arguments\":{\"state\":\"working\",\"message\":\"x\"}}}");
 }
@@ -351,9 +360,9 @@ static void test_parse_nul_byte(void **state)
     /* jansson overlooks a NUL right after a number or a literal; it is not
      * JSON, and refused here. */
     bosun_json_error err;
-    assert_null(bosun_json_parse("4\0", 2, &err));
+    assert_null(bosun_json_parse("4\0", 2, 0, &err));
     assert_int_equal(err.position, 1);
-    assert_null(bosun_json_parse("true\0", 5, NULL));
+    assert_null(bosun_json_parse("true\0", 5, 0, NULL));
 }
 
 static char *nested_text(int depth, bool with_value)
@@ -389,16 +398,107 @@ static void test_parse_depth(void **state)
 static void test_parse_error_position(void **state)
 {
     bosun_json_error err;
-    assert_null(bosun_json_parse("{\"a\": tru}", 11, &err));
+    assert_null(bosun_json_parse("{\"a\": tru}", 11, 0, &err));
     assert_int_equal(err.line, 1);
     assert_int_equal(err.column, 7);
     assert_int_equal(err.position, 6);
     assert_non_null(strstr(err.text, "invalid token"));
-    assert_null(bosun_json_parse("[1,\n \"\xc3\xa9\", x]", 13, &err));
+    assert_null(bosun_json_parse("[1,\n \"\xc3\xa9\", x]", 13, 0, &err));
     assert_int_equal(err.line, 2);
     assert_int_equal(err.column, 7);
     /* No error structure is fine too. */
-    assert_null(bosun_json_parse("[", 1, NULL));
+    assert_null(bosun_json_parse("[", 1, 0, NULL));
+}
+
+/* ------------------------------------------------------------ duplicate keys */
+
+/* Without the flag the last of duplicate keys is kept, as by jansson;
+ * with it the text is refused, as by jansson with JSON_REJECT_DUPLICATES. */
+static void dup_agrees(const char *text, size_t len)
+{
+    json_t *want = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    bosun_json_error err;
+    json_t *got = bosun_json_parse(text, len, 0, &err);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_true(json_equal(want, got));
+    json_decref(want);
+    json_decref(got);
+    json_error_t je;
+    assert_null(json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je));
+    assert_int_equal(json_error_code(&je), json_error_duplicate_key);
+    assert_null(bosun_json_parse(text, len, BOSUN_JSON_REJECT_DUPLICATES, &err));
+    assert_non_null(strstr(err.text, "duplicate object key \""));
+}
+
+#define DUPLICATE(s) dup_agrees(s, sizeof s - 1)
+
+static void test_parse_duplicates(void **state)
+{
+    DUPLICATE("{\"k\":1,\"k\":2}");
+    DUPLICATE("{\"k\":1,\"j\":3,\"k\":1}");
+    DUPLICATE("[{\"a\":{\"x\":1,\"x\":[1]}}]");
+    /* The same key spelt with and without escapes is the same key. */
+    DUPLICATE("{\"caf\xc3\xa9\":1,\"caf\\u00e9\":2}");
+    DUPLICATE("{\"a/b\":1,\"a\\/b\":2}");
+    /* Ten keys, then the third again: beyond the first few. */
+    DUPLICATE("{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,"
+              "\"k8\":8,\"k9\":9,\"k2\":2}");
+    /* Not duplicates: the same key in different objects, keys that are
+     * prefixes of each other, and case. */
+    ACCEPT("{\"a\":{\"a\":1},\"b\":{\"a\":2}}");
+    ACCEPT("[{\"a\":1},{\"a\":1}]");
+    ACCEPT("{\"a\":1,\"ab\":2,\"A\":3,\"\":4}");
+}
+
+/* The error names the key and points at its second occurrence, found
+ * once its value is read. */
+static void test_parse_duplicate_error(void **state)
+{
+    bosun_json_error err;
+    const char *text = "{\"op\":\"ping\",\n \"op\":\"reload\"}";
+    assert_null(bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &err));
+    assert_string_equal(err.text, "duplicate object key \"op\"");
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 2);
+    assert_int_equal(err.position, 15);
+    text = "{\"a\":1,\"a\":{\"b\":1,\"b\":2}}";
+    assert_null(bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &err));
+    assert_string_equal(err.text, "duplicate object key \"b\""); /* jansson: "a" */
+    /* A broken value after a duplicate key is reported as broken (jansson
+     * reports the duplicate). */
+    text = "{\"a\":1,\"a\":tru}";
+    assert_null(bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &err));
+    assert_non_null(strstr(err.text, "invalid token"));
+    /* A key that is not printable is shown escaped, and a long one cut at
+     * a character, so the message stays short valid UTF-8 (it goes into
+     * JSON error replies). */
+    text = "{\"\\n\\\"\\u0001\":1,\"\\n\\\"\\u0001\":2}";
+    assert_null(bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &err));
+    assert_string_equal(err.text, "duplicate object key \"\\u000a\\\"\\u0001\"");
+    char big[400];
+    int n = snprintf(
+        big, sizeof big, "{\"%s\":1,\"%s\":2}",
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9xyz",
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9xyz");
+    assert_null(bosun_json_parse(big, (size_t)n, BOSUN_JSON_REJECT_DUPLICATES, &err));
+    const char *quoted = strchr(err.text, '"');
+    assert_non_null(quoted);
+    assert_true(strlen(quoted) <= 64 + 4); /* "...", the quotes */
+    assert_non_null(strstr(err.text, "...\""));
+    size_t tl = strlen(err.text);
+    assert_true(bosun_utf8_text(err.text, tl));
+    assert_null(strstr(err.text, "xyz"));
+    /* Nothing else changes with the flag. */
+    text = "{\"a\":1,\"b\":tru}";
+    assert_null(bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, &err));
+    assert_non_null(strstr(err.text, "invalid token"));
 }
 
 /* Random trees written by jansson read back equal. */
@@ -408,7 +508,7 @@ static void test_parse_random_trees(void **state)
         json_t *v = random_value(0);
         char *text = json_dumps(v, JSON_ENCODE_ANY | (i % 2 ? JSON_ENSURE_ASCII : 0));
         assert_non_null(text);
-        json_t *back = bosun_json_parse(text, strlen(text), NULL);
+        json_t *back = bosun_json_parse(text, strlen(text), BOSUN_JSON_REJECT_DUPLICATES, NULL);
         assert_non_null(back);
         assert_true(json_equal(v, back));
         parse_agrees(text, strlen(text), true);
@@ -435,6 +535,8 @@ int main(void)
         cmocka_unit_test(test_parse_nul_byte),
         cmocka_unit_test(test_parse_depth),
         cmocka_unit_test(test_parse_error_position),
+        cmocka_unit_test(test_parse_duplicates),
+        cmocka_unit_test(test_parse_duplicate_error),
         cmocka_unit_test(test_parse_random_trees),
     };
     return RUN_TESTS(tests);

@@ -300,7 +300,8 @@ void mcp_client_line(ctl_client *c, const char *line, size_t len)
 {
     if (!c->mcp_stdio)
         return mcp_relay_line(c, line, len);
-    json_t *msg = bosun_json_parse(line, len, NULL); /* not an object: no "op" */
+    json_t *msg = bosun_json_parse(line, len, BOSUN_JSON_REJECT_DUPLICATES,
+                                   NULL); /* not an object: no "op" */
     const char *op = json_string_value(json_object_get(msg, "op"));
     if (op && strcmp(op, "mcp_file") == 0 && c->mcp_stdio->held)
         stdio_file_read(c, msg);

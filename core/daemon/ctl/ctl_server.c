@@ -478,8 +478,9 @@ static void handle_line(ctl_client *c, const char *line, size_t len)
         return mcp_client_line(c, line, len);
     if (len == 0)
         return;
-    json_error_t err;
-    json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+    /* The rule of every door: duplicate keys refused (bosun-bus(7)). */
+    bosun_json_error err;
+    json_t *req = bosun_json_parse(line, len, BOSUN_JSON_REJECT_DUPLICATES, &err);
     if (!req)
         return send_error(c, NULL, "bad_json", "invalid JSON at column %d: %s", err.column,
                           err.text);
