@@ -19,6 +19,7 @@
 
 #include <bosun/bus.h>
 #include <bosun/log.h>
+#include <bosun/secret.h>
 
 #include "bus_trie.h"
 #include "hmap.h"
@@ -273,6 +274,13 @@ static int enqueue(bus_t *bus, const char *subject, const char *reply, json_t *d
         json_decref(data);
         errno = EINVAL;
         return -1;
+    }
+    /* Everything the store keeps passes here (events, and artifacts put
+     * through cmd.store.>): a secret the daemon issued never reaches it. */
+    if (data && (strncmp(subject, "evt.", 4) == 0 || strncmp(subject, "cmd.store.", 10) == 0)) {
+        json_t *clean = bosun_secret_redact_json(data);
+        json_decref(data);
+        data = clean;
     }
     size_t slen = strlen(subject) + 1;
     size_t rlen = reply ? strlen(reply) + 1 : 0;

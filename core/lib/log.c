@@ -1,10 +1,12 @@
 #include "config.h"
 
 #include <bosun/log.h>
+#include <bosun/secret.h>
 #include <bosun/sys.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -62,6 +64,13 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     for (size_t i = (size_t)n; i < len; i++)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
+    /* A secret the daemon issued (an agent token in a message it quotes)
+     * is masked; the check is a prefix scan, nothing without secrets. */
+    char *clean = bosun_secret_redact(line, len, &len);
+    if (clean) {
+        memcpy(line, clean, len); /* the mask is shorter than any secret */
+        free(clean);
+    }
     line[len++] = '\n';
     fwrite(line, 1, len, stderr);
     fflush(stderr);

@@ -16,5 +16,6 @@
 #include <bosun/lines.h>
 #include <bosun/budget.h>
 #include <bosun/principal.h>
+#include <bosun/secret.h>
 
 #endif

@@ -8,6 +8,8 @@
 #include "token.h"
 #include "util.h"
 
+#include <bosun/secret.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -299,6 +301,13 @@ static int issue_token(run *r, char *err, size_t err_size)
         return -1;
     }
     token_hash(r->token, r->token_hash);
+    /* Known by value from now on: redacted wherever it would be stored or
+     * logged (see <bosun/secret.h>), until the run is freed. */
+    if (bosun_secret_add(r->token, strlen(TOKEN_PREFIX)) != 0) {
+        explicit_bzero(r->token, sizeof r->token);
+        snprintf(err, err_size, "cannot register the agent token: %s", strerror(errno));
+        return -1;
+    }
     json_t *cfg = json_pack("{s:{s:{s:s,s:[s],s:{s:s,s:s,s:s}}}}", "mcpServers", "bosun", "command",
                             p->mcp_command, "args", "mcp", "env", "BOSUN_SOCKET", p->agent_socket,
                             "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN", r->token);
@@ -412,6 +421,8 @@ void run_free(run *r)
     free(r->prompt);
     free(r->prompt_file);
     free(r->mcp_config);
+    if (r->token[0])
+        bosun_secret_remove(r->token);
     explicit_bzero(r->token, sizeof r->token);
     remove_runtime_files(r);
     free(r->run_dir);
