@@ -15,6 +15,7 @@
 #include <bosun/sys.h>
 #include <bosun/lines.h>
 #include <bosun/budget.h>
+#include <bosun/ratelimit.h>
 #include <bosun/principal.h>
 #include <bosun/secret.h>
 
