@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include <bosun/codec.h>
 #include <bosun/json.h>
 #include <bosun/log.h>
+#include <bosun/sys.h>
 #include <bosun/task.h>
 
 #include "ctl_server_internal.h"
@@ -328,6 +330,53 @@ void mcp_close(ctl_client *c)
     c->mcp_session = c->mcp_in = NULL;
 }
 
+/* The limiter's key for the client: its uid (pids are cheap to change). */
+static void auth_key(const ctl_client *c, char *key, size_t size)
+{
+    snprintf(key, size, "uid %d", (int)c->uid);
+}
+
+/* Failed and refused token checks, logged at most once a second with how
+ * many there were; never the token. */
+static void auth_report(ctl_client *c)
+{
+    ctl_server *srv = c->srv;
+    double now = bosun_monotonic();
+    if (now < srv->auth_report)
+        return;
+    log_warning("%s socket: %lu authentication attempts refused as rate-limited and %lu bad "
+                "tokens since the last report (latest from client #%u, uid %d, pid %d)",
+                srv->name, srv->auth_limited, srv->auth_failed, c->serial, (int)c->uid,
+                (int)c->pid);
+    srv->auth_limited = srv->auth_failed = 0;
+    srv->auth_report = now + 1;
+}
+
+/* Whether the client may have a token checked now; counts it if not. */
+static bool auth_allowed(ctl_client *c)
+{
+    char key[64];
+    auth_key(c, key, sizeof key);
+    if (bosun_authlimit_allow(c->srv->authlimit, key, bosun_monotonic()))
+        return true;
+    c->srv->auth_limited++;
+    auth_report(c);
+    return false;
+}
+
+static void auth_outcome(ctl_client *c, bool ok)
+{
+    char key[64];
+    auth_key(c, key, sizeof key);
+    if (ok) {
+        bosun_authlimit_succeeded(c->srv->authlimit, key);
+        return;
+    }
+    bosun_authlimit_failed(c->srv->authlimit, key, bosun_monotonic());
+    c->srv->auth_failed++;
+    auth_report(c);
+}
+
 /* On the agent socket a valid token makes the connection its run's
  * principal, whose only grants are its session's own subjects. */
 static void become_agent(ctl_client *c, const char *run, const char *in, const char *out)
@@ -354,6 +403,8 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
     if (!session || bus_subject_check(session) != 0 || strchr(session, '.')) {
         client_drop_passed(c);
         json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
+        if (e)
+            auth_outcome(c, false);
         const char *msg = json_string_value(json_object_get(e, "message"));
         send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
                    msg                             ? msg
@@ -362,6 +413,7 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
         json_decref(id);
         return;
     }
+    auth_outcome(c, true);
     c->mcp_session = xstrdup(session);
     c->mcp_in = xasprintf("%s.%s.in", BOSUN_MCP_SESSION, session);
     char subject[BUS_SUBJECT_MAX];
@@ -394,6 +446,10 @@ void op_mcp(ctl_client *c, json_t *id, json_t *req)
     if (!token) {
         code = "unauthorized";
         snprintf(why, sizeof why, "an agent token is required");
+    } else if (!auth_allowed(c)) {
+        /* refused before the token is even looked at, valid or not */
+        code = "rate_limited";
+        snprintf(why, sizeof why, "too many failed attempts to authenticate; try again later");
     } else if (c->mcp_session || c->mcp_opening)
         snprintf(why, sizeof why, "this connection is already an MCP session");
     else if (stdio && !json_is_boolean(stdio))

@@ -842,6 +842,12 @@ static ctl_server *server_new(struct ev_loop *loop, bus_t *bus, const char *path
     srv->fd = fd;
     srv->hooks = *hooks;
     srv->budget = bosun_budget_new(CTL_BUDGET_DEFAULT);
+    srv->authlimit = bosun_authlimit_new(CTL_AUTH_BURST, CTL_AUTH_RATE, CTL_AUTH_GLOBAL_BURST,
+                                         CTL_AUTH_GLOBAL_RATE, CTL_AUTH_PEERS);
+    if (!srv->authlimit) {
+        log_error("out of memory");
+        abort();
+    }
     struct stat st;
     srv->sock_gid = stat(path, &st) == 0 ? st.st_gid : getegid();
     ev_io_init(&srv->accept_io, on_accept, fd, EV_READ);
@@ -885,6 +891,7 @@ void ctl_server_free(ctl_server *srv)
     free(srv->path);
     if (!srv->budget_shared)
         bosun_budget_free(srv->budget);
+    bosun_authlimit_free(srv->authlimit);
     free(srv);
 }
 

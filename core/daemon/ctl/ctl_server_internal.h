@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <bosun/budget.h>
+#include <bosun/ratelimit.h>
 
 #include "ctl_server.h"
 #include <bosun/lines.h>
@@ -108,9 +109,22 @@ struct ctl_server {
     ev_idle reaper;
     size_t n_clients;
     unsigned serial;
-    bosun_budget *budget; /* every client's buffers together */
-    bool budget_shared;   /* another server's: not freed with this one */
+    bosun_budget *budget;       /* every client's buffers together */
+    bool budget_shared;         /* another server's: not freed with this one */
+    bosun_authlimit *authlimit; /* failed token checks, per peer uid and in all */
+    unsigned long auth_failed;  /* bad tokens since the last report */
+    unsigned long auth_limited; /* attempts refused unchecked since then */
+    double auth_report;         /* monotonic time before which it stays quiet */
 };
+
+/* Token checks are limited per peer uid: at most a burst of CTL_AUTH_BURST
+ * failures, then CTL_AUTH_RATE a second; CTL_AUTH_GLOBAL_* for all peers
+ * together; CTL_AUTH_PEERS uids tracked at once. */
+#define CTL_AUTH_BURST        10
+#define CTL_AUTH_RATE         1.0
+#define CTL_AUTH_GLOBAL_BURST 100
+#define CTL_AUTH_GLOBAL_RATE  20.0
+#define CTL_AUTH_PEERS        1024
 
 void client_close(ctl_client *c);
 /* Queues one line for the client; false if it was closed (backlog). */
