@@ -246,6 +246,14 @@ static int serve_handover(ctl_conn *conn)
             json_decref(m);
             return 0;
         }
+        if (what && strcmp(what, "ended") == 0) {
+            /* The run ended: its token is dead, the session with it. */
+            const char *reason = json_string_value(json_object_get(m, "reason"));
+            fprintf(stderr, "bosunctl mcp: the daemon closed the session: %s\n",
+                    reason ? reason : "it ended");
+            json_decref(m);
+            return 1;
+        }
         const char *path = json_string_value(json_object_get(m, "path"));
         if (what && strcmp(what, "read_file") == 0 && path) {
             json_t *reply = mcp_path_read(path);

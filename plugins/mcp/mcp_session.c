@@ -458,6 +458,15 @@ void mcp_session_free(mcp_session *s)
     free(s);
 }
 
+static char *xasprintf_end(const char *run)
+{
+    size_t n = strlen(run) + 64;
+    char *why = malloc(n);
+    if (why)
+        snprintf(why, n, "run %s has ended", run);
+    return why;
+}
+
 void mcp_sessions_run_ended(mcp_plugin *mp, const char *run)
 {
     for (mcp_session *s = mp->sessions; s; s = s->next) {
@@ -468,6 +477,12 @@ void mcp_sessions_run_ended(mcp_plugin *mp, const char *run)
         while (s->calls)
             mcp_call_error(s->calls, MCP_INVALID_REQUEST,
                            "run %s has ended: its agent token is no longer valid", s->run);
+        /* The transport closes the session: "end" after the last line. */
+        char *why = xasprintf_end(s->run);
+        if (!why || bus_publish_new(mp->ctx->bus, s->out_subject, NULL,
+                                    json_pack("{s:s}", "end", why)) != 0)
+            log_warning("mcp: session %s: cannot tell its transport to close it", s->sid);
+        free(why);
     }
 }
 

@@ -13,8 +13,11 @@ n = 0
 def call(method, params):
     global n
     n += 1
-    p.stdin.write((json.dumps({'jsonrpc': '2.0', 'id': n, 'method': method, 'params': params}) + '\n').encode())
-    p.stdin.flush()
+    try:
+        p.stdin.write((json.dumps({'jsonrpc': '2.0', 'id': n, 'method': method, 'params': params}) + '\n').encode())
+        p.stdin.flush()
+    except BrokenPipeError:
+        return {'error': {'message': 'session closed'}}
     line = p.stdout.readline()
     return json.loads(line) if line else {'error': {'message': 'session closed'}}
 def tool(name, arguments):
@@ -36,6 +39,16 @@ for _ in range(200):
     if any(r.get('run') == run and r.get('state') == 'STOPPED' for r in json.loads(ps)):
         break
     time.sleep(0.05)
+# The daemon ends the session itself: bosunctl mcp sees its end of the
+# stream without being asked (bounded wait).
+ended = False
+for _ in range(100):
+    if p.poll() is not None:
+        ended = True
+        break
+    time.sleep(0.05)
+print('session ended by itself: %s' % ('yes' if ended else 'no'))
+sys.stdout.flush()
 tool('get_task', {})
 tool('report_status', {'state': 'after-stop'})
 tool('log_event', {'kind': 'after-stop'})
@@ -43,5 +56,8 @@ tool('add_artifact', {'name': 'after.txt', 'content': 'x'})
 tool('link_pr', {'url': 'https://github.com/o/r/pull/1'})
 tool('request_input', {'question': 'after stop?', 'blocking': True})
 tool('check_input', {'request_id': '01ARZ3NDEKTSV4RRFFQ69G5FAV'})
-p.stdin.close()
+try:
+    p.stdin.close()
+except BrokenPipeError:
+    pass
 p.wait(timeout=30)

@@ -4,7 +4,7 @@
 # session, and the stopped run's state never changes again.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
-plan 23
+plan 27
 write_config <<EOF2
   plugins: [sqlite, exec, mcp]
 agents:
@@ -19,8 +19,11 @@ for mode in handover relay; do
     out=$(/usr/bin/python3 "$top_srcdir/tests/helpers/token_death.py" "$BOSUNCTL" "$mode" \
         "$T/run/runs/$run/mcp.json" "$T/run/bosund.sock" "$run" 2>"$T/td.err"); sed "s/^/# /" "$T/td.err"
     is "$mode: get_task works while the run lives" "$(echo "$out" | sed -n 1p)" "get_task: ok"
+    is "$mode: the daemon ends the session when the run ends" \
+        "$(echo "$out" | sed -n 's/^session ended by itself: //p')" yes
+    like "$mode: bosunctl mcp says why" "$(cat "$T/td.err")" "bosunctl mcp: the daemon closed the session"
     for t in get_task report_status log_event add_artifact link_pr request_input check_input; do
-        is "$mode: $t is refused after stop" "$(echo "$out" | sed 1d | sed -n "s/^$t: //p")" refused
+        is "$mode: $t is refused after stop" "$(echo "$out" | sed 1d | sed -n "s/^$t: //p" | head -1)" refused
     done
     sleep 0.5 # anything the refused calls might have set off
     is "$mode: the stopped run stays STOPPED" "$(runf "$run" state)" STOPPED

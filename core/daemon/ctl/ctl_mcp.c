@@ -124,10 +124,31 @@ static void stdio_queue_line(ctl_mcp_stdio *io, const char *line, size_t len)
         stdio_flush(io);
 }
 
+/* The plugin ended the session (its run ended): what was sent so far is
+ * delivered, then the agent's side is closed, in both modes. */
+static void mcp_session_ended(ctl_client *c, const char *why)
+{
+    log_info("control client #%u (uid %d): MCP session %s ended: %s", c->serial, (int)c->uid,
+             c->mcp_session ? c->mcp_session : "?", why);
+    if (c->mcp_stdio) {
+        client_send(c, json_pack("{s:s,s:s}", "mcp", "ended", "reason", why));
+        stdio_end(c, NULL);
+        return;
+    }
+    mcp_close(c);
+    ev_io_stop(c->srv->loop, &c->rio);
+    c->read_closed = true;
+    if (!c->requests && outq_pending(&c->out) == 0)
+        client_close(c);
+}
+
 static void on_mcp_out(bus_t *bus, const bus_msg *m, void *arg)
 {
     ctl_client *c = arg;
     json_t *line = json_object_get(m->data, "line");
+    const char *end = json_string_value(json_object_get(m->data, "end"));
+    if (end)
+        return mcp_session_ended(c, end);
     /* Already a JSON text: queued as it is. */
     if (!json_is_string(line))
         return;
