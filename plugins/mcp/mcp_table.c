@@ -2,10 +2,9 @@
  *
  * The input schemas are what tools/list shows and what arguments are
  * checked against (mcp_schema.c), one text for both: arguments that do not
- * fit get an isError result naming the argument.  What a schema cannot say (a URL that is not a pull
- * request, bad base64) is each tool's own check, reported as an isError
- * result the model can act on.  Output schemas describe structuredContent;
- * a result with isError carries none. */
+ * fit get an isError result naming the argument.  What a schema cannot say (a URL that is not a
+ * pull request, bad base64) is each tool's own check, reported as an isError result the model can
+ * act on.  Output schemas describe structuredContent; a result with isError carries none. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>

@@ -58,8 +58,8 @@ static void test_redact_json_keys_and_values(void **state)
     (void)state;
     assert_int_equal(bosun_secret_add(TOK1, 4), 0);
     assert_int_equal(bosun_secret_add(TOK2, 4), 0);
-    json_t *v = json_pack("{s:s,s:[s,i,{s:s}],s:s,s:s}", "note", "x" TOK1 "y", "list", TOK2, 7, TOK1,
-                          "deep", "url", "https://h/?t=" TOK2, "clean", "nothing here");
+    json_t *v = json_pack("{s:s,s:[s,i,{s:s}],s:s,s:s}", "note", "x" TOK1 "y", "list", TOK2, 7,
+                          TOK1, "deep", "url", "https://h/?t=" TOK2, "clean", "nothing here");
     json_t *r = bosun_secret_redact_json(v);
     assert_ptr_not_equal(r, v);
     char *s = json_dumps(r, JSON_SORT_KEYS | JSON_COMPACT);
