@@ -152,6 +152,9 @@ events() {
 # zombie when nothing reaps it in a container).
 pid_alive() {
     kill -0 "$1" 2>/dev/null || return 1
-    [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+    # A zombie reaped between kill -0 and this read leaves no stat to read:
+    # gone, not alive (read as alive, killmode.sh failed once under load).
+    _pid_state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$_pid_state" ] && [ "$_pid_state" != Z ]
 }
 pid_dead() { ! pid_alive "$1"; }
