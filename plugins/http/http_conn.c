@@ -250,8 +250,9 @@ static void conn_check_done(http_conn *c)
 
 static bool conn_may_parse(const http_conn *c)
 {
-    return !c->dead && !c->closing && !c->no_more && !c->upgrade_pending && !c->rx.failed &&
-           c->n_queued < HTTP_PIPELINE_MAX && out_pending(c) <= c->lim.send_queue_max;
+    return c->mode == MODE_HTTP && !c->dead && !c->closing && !c->no_more && !c->upgrade_pending &&
+           !c->rx.failed && c->n_queued < HTTP_PIPELINE_MAX &&
+           out_pending(c) <= c->lim.send_queue_max;
 }
 
 static bool conn_may_read(const http_conn *c)
