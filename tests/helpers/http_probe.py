@@ -14,8 +14,8 @@
   http_probe.py idle HOST PORT --wait S
       Sends GET /health, reads the answer, then waits at most S seconds for
       the server to close: prints "closed after X" or "open".
-  http_probe.py conns HOST PORT N [--hold S]
-      Opens N connections at once, sends GET /health on each, and counts
+  http_probe.py conns HOST PORT N [--hold S] [--src ADDR]
+      Opens N connections at once (from ADDR), sends GET /health on each, and counts
       the answers: "200=N 429=N 503=N none=N" (none: closed without one),
       holding every connection open S seconds more before closing them.
 Every wait is bounded; the exit status is 0 unless a socket call fails
@@ -182,12 +182,14 @@ def cmd_idle(host, port, wait):
         print("closed after %.2f" % (time.monotonic() - t0))
 
 
-def cmd_conns(host, port, n, hold):
+def cmd_conns(host, port, n, hold, src):
     sel = selectors.DefaultSelector()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     socks = {}
     for _ in range(n):
         s = socket.socket(family, socket.SOCK_STREAM)
+        if src:
+            s.bind((src, 0))
         s.setblocking(False)
         s.connect_ex((host, port))
         socks[s] = b""
@@ -240,6 +242,7 @@ def main():
     hold = arg("--hold", 0.0)
     body = flag("--body")
     tls = flag("--tls")
+    src = arg("--src", None, str)
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rest = sys.argv[4:]
     if cmd == "send":
@@ -249,7 +252,7 @@ def main():
     elif cmd == "idle":
         cmd_idle(host, port, wait)
     elif cmd == "conns":
-        cmd_conns(host, port, int(rest[0]), hold)
+        cmd_conns(host, port, int(rest[0]), hold, src)
     else:
         sys.exit("unknown command " + cmd)
 
