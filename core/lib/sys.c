@@ -1,7 +1,5 @@
 #include "config.h"
 
-#include <errno.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <bosun/sys.h>
@@ -21,20 +19,4 @@ double bosun_now(void)
 double bosun_monotonic(void)
 {
     return clock_seconds(CLOCK_MONOTONIC);
-}
-
-int bosun_random_bytes(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t got = getrandom(p, n, 0);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += got;
-        n -= (size_t)got;
-    }
-    return 0;
 }

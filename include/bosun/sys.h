@@ -20,7 +20,9 @@ BOSUN_API double bosun_now(void);
  * timestamps (it does not jump with the wall clock). */
 BOSUN_API double bosun_monotonic(void);
 /* Fills buf with n bytes from getrandom(2), retrying short reads and
- * EINTR.  Returns 0, or -1 with errno set. */
+ * EINTR, or from OpenSSL's RAND_bytes where the kernel lacks getrandom
+ * (core/lib/crypto.c, with the rest of <bosun/crypto.h>).  Returns 0, or
+ * -1 with errno set. */
 BOSUN_API int bosun_random_bytes(void *buf, size_t n);
 
 #ifdef __cplusplus
