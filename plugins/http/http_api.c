@@ -291,6 +291,17 @@ bool api_body_string(http_request *r, const json_t *body, const char *key, size_
     return false;
 }
 
+bool api_body_id(http_request *r, const json_t *body, const char *key, const char **out)
+{
+    if (!api_body_string(r, body, key, 1, API_ID_MAX, false, out))
+        return false;
+    if (!*out || api_id_ok(*out))
+        return true;
+    http_respond_error(r, 400, "bad_request", "'%s' must be 1 to %d of A-Z a-z 0-9 _ -", key,
+                       API_ID_MAX);
+    return false;
+}
+
 /* ------------------------------------------------------------ scope */
 
 const char *api_scope_task(const http_request *r)
@@ -390,14 +401,18 @@ void api_respond_list(http_request *r, json_t *items, json_t *next)
 
 void api_respond_page(http_request *r, json_t *items, long long limit, const char *key)
 {
-    json_t *next = NULL;
-    if (json_is_array(items) && (long long)json_array_size(items) > limit) {
-        while ((long long)json_array_size(items) > limit)
-            json_array_remove(items, json_array_size(items) - 1);
+    /* items belongs to a bus reply, which is not ours to change: the page
+     * is a new array of the same rows. */
+    json_t *page = json_array(), *next = NULL;
+    size_t n = json_array_size(items);
+    for (size_t i = 0; i < n && (long long)i < limit; i++)
+        json_array_append(page, json_array_get(items, i));
+    if ((long long)n > limit && limit > 0) {
         const char *last =
-            json_string_value(json_object_get(json_array_get(items, (size_t)limit - 1), key));
+            json_string_value(json_object_get(json_array_get(page, (size_t)limit - 1), key));
         if (last)
             next = json_string(last);
     }
-    api_respond_list(r, items, next);
+    json_decref(items);
+    api_respond_list(r, page, next);
 }

@@ -78,6 +78,9 @@ json_t *api_body_object(http_request *r, const char *const *allowed);
 bool api_body_string(http_request *r, const json_t *body, const char *key, size_t min, size_t max,
                      bool required, const char **out);
 
+/* An optional id member (as above): absent leaves *out NULL. */
+bool api_body_id(http_request *r, const json_t *body, const char *key, const char **out);
+
 /* ------------------------------------------------------------ scope */
 
 /* The one task an identity scoped to a task (an agent, a share link) may

@@ -158,14 +158,8 @@ void api_agent_start(http_request *r, const char *const *args, size_t n_args)
     if (!body)
         return;
     bool ok = api_body_string(r, body, "prompt", 0, API_PROMPT_MAX, false, &prompt) &&
-              api_body_string(r, body, "task", 1, API_ID_MAX, false, &task) &&
-              api_body_string(r, body, "machine", 1, API_ID_MAX, false, &machine);
-    if (ok && task && !api_id_ok(task)) {
-        http_respond_error(r, 400, "bad_request", "'task' must be 1 to %d of A-Z a-z 0-9 _ -",
-                           API_ID_MAX);
-        ok = false;
-    }
-    ok = ok && api_start_machine_ok(r, machine);
+              api_body_id(r, body, "task", &task) && api_body_id(r, body, "machine", &machine) &&
+              api_start_machine_ok(r, machine);
     if (ok) {
         log_info("http: %s %s starts agent %s", r->id.kind, r->id.id, args[0]);
         api_call(r, "cmd.proc.start",

@@ -69,12 +69,7 @@ void api_task_create(http_request *r, const char *const *args, size_t n_args)
         return;
     bool ok = api_body_string(r, body, "title", 1, API_TITLE_MAX, true, &title) &&
               api_body_string(r, body, "prompt", 0, API_PROMPT_MAX, false, &prompt) &&
-              api_body_string(r, body, "agent", 1, API_ID_MAX, false, &agent);
-    if (ok && agent && !api_id_ok(agent)) {
-        http_respond_error(r, 400, "bad_request", "'agent' must be 1 to %d of A-Z a-z 0-9 _ -",
-                           API_ID_MAX);
-        ok = false;
-    }
+              api_body_id(r, body, "agent", &agent);
     if (ok) {
         /* The task is its creator's: the owner is who asked, never a claim
          * of the body. */
