@@ -48,14 +48,34 @@ const size_t http_api_n_routes = sizeof http_api_routes / sizeof http_api_routes
 
 /* ------------------------------------------------------------ errors */
 
+/* Every error code the daemon gives, and its HTTP status: the one table,
+ * for the server's own errors and the replies from the bus alike.  A
+ * "timeout" from the bus is a request that took too long (504); the
+ * server's own 408 is given with its status directly. */
 static const struct {
     const char *code;
     int status;
 } api_codes[] = {
-    {"bad_request", 400}, {"bad_json", 400},      {"unauthorized", 401},  {"forbidden", 403},
-    {"not_found", 404},   {"unknown_agent", 404}, {"busy", 409},          {"not_pending", 409},
-    {"not_running", 409}, {"too_large", 413},     {"rate_limited", 429},  {"shutting_down", 503},
-    {"unavailable", 503}, {"no_store", 503},      {"no_responders", 503}, {"timeout", 504},
+    {"bad_request", 400},
+    {"bad_json", 400},
+    {"unauthorized", 401},
+    {"forbidden", 403},
+    {"not_found", 404},
+    {"unknown_agent", 404},
+    {"method_not_allowed", 405},
+    {"timeout", 504},
+    {"busy", 409},
+    {"not_pending", 409},
+    {"not_running", 409},
+    {"too_large", 413},
+    {"uri_too_long", 414},
+    {"unsupported_media_type", 415},
+    {"headers_too_large", 431},
+    {"rate_limited", 429},
+    {"shutting_down", 503},
+    {"unavailable", 503},
+    {"no_store", 503},
+    {"no_responders", 503},
 };
 
 int http_status_for_code(const char *code)

@@ -24,6 +24,8 @@
 
 /* cmd.store.artifacts.put's own bounds on a name. */
 #define API_NAME_MAX 255
+/* A SHA-256 in hexadecimal, as the store gives it. */
+#define API_SHA256_HEX 64
 
 /* ------------------------------------------------------------ list */
 
@@ -136,8 +138,8 @@ void api_artifacts_list(http_request *r, const char *const *args, size_t n_args)
     if (!name && cursor && !api_name_ok(cursor))
         return http_respond_error(r, 400, "bad_request",
                                   "'cursor' must be an artifact name from 'next'");
-    json_t *q = json_pack("{s:s,s:s?}", "task", args[0], "name", name);
-    json_t *state = json_pack("{s:s,s:I,s:s?,s:s?}", "id", args[0], "limit", limit, "cursor",
+    json_t *q = json_pack("{s:s,s:s*}", "task", args[0], "name", name);
+    json_t *state = json_pack("{s:s,s:I,s:s*,s:s*}", "id", args[0], "limit", limit, "cursor",
                               name ? NULL : cursor, "name", name);
     if (before)
         json_object_set_new(state, "before", json_integer(before));
@@ -208,7 +210,7 @@ static void api_artifact_done(http_request *r, json_t *reply, json_t *state)
     http_add_header(r, "X-Content-Type-Options", "nosniff");
     http_add_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
     http_add_header(r, "X-Bosun-Artifact-Version", version);
-    if (sha && strlen(sha) == 2 * BOSUN_SHA256_SIZE) {
+    if (sha && strlen(sha) == API_SHA256_HEX) {
         snprintf(etag, sizeof etag, "\"%s\"", sha);
         http_add_header(r, "ETag", etag);
     }

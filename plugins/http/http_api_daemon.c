@@ -70,7 +70,7 @@ void api_machines_list(http_request *r, const char *const *args, size_t n_args)
     if (!api_query_check(r, api_page_params) || !api_query_limit(r, &limit) ||
         !api_query_id(r, "cursor", &cursor))
         return;
-    api_call(r, "cmd.daemon.status", json_object(), json_pack("{s:s?}", "cursor", cursor), 0,
+    api_call(r, "cmd.daemon.status", json_object(), json_pack("{s:s*}", "cursor", cursor), 0,
              api_machines_done);
 }
 
@@ -163,7 +163,7 @@ void api_agent_start(http_request *r, const char *const *args, size_t n_args)
     if (ok) {
         log_info("http: %s %s starts agent %s", r->id.kind, r->id.id, args[0]);
         api_call(r, "cmd.proc.start",
-                 json_pack("{s:s,s:s?,s:s?}", "agent", args[0], "task", task, "prompt", prompt),
+                 json_pack("{s:s,s:s*,s:s*}", "agent", args[0], "task", task, "prompt", prompt),
                  NULL, 0, api_started);
     }
     json_decref(body);

@@ -50,7 +50,7 @@ void api_inputs_list(http_request *r, const char *const *args, size_t n_args)
         return http_respond_error(r, 400, "bad_request",
                                   "'status' must be pending, answered or cancelled");
     api_call(r, BOSUN_STORE_INPUTS,
-             json_pack("{s:s?,s:s?,s:s?,s:s?,s:I}", "task", task, "run", run, "status", status,
+             json_pack("{s:s*,s:s*,s:s*,s:s*,s:I}", "task", task, "run", run, "status", status,
                        "after", cursor, "limit", limit + 1),
              json_pack("{s:I}", "limit", limit), 0, api_inputs_done);
 }

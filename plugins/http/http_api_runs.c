@@ -77,7 +77,7 @@ void api_runs_list(http_request *r, const char *const *args, size_t n_args)
         return http_respond_error(r, 400, "bad_request",
                                   "'state' must be one of STARTING RUNNING BACKOFF STOPPING "
                                   "STOPPED EXITED FATAL LOST WAITING_INPUT");
-    json_t *q = json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:I}", "agent", agent, "task", task, "machine",
+    json_t *q = json_pack("{s:s*,s:s*,s:s*,s:s*,s:s*,s:I}", "agent", agent, "task", task, "machine",
                           machine, "state", st, "after", cursor, "limit", limit + 1);
     if (q && active >= 0)
         json_object_set_new(q, "active", json_boolean(active));

@@ -43,7 +43,7 @@ void api_tasks_list(http_request *r, const char *const *args, size_t n_args)
         !api_list_task(r, &task))
         return;
     api_call(r, BOSUN_STORE_TASKS,
-             json_pack("{s:s?,s:s?,s:s?,s:I}", "task", task, "status", status, "after", cursor,
+             json_pack("{s:s*,s:s*,s:s*,s:I}", "task", task, "status", status, "after", cursor,
                        "limit", limit + 1),
              json_pack("{s:I}", "limit", limit), 0, api_tasks_done);
 }
@@ -77,7 +77,7 @@ void api_task_create(http_request *r, const char *const *args, size_t n_args)
         log_info("http: %s %s creates a task%s%s", r->id.kind, r->id.id, agent ? " for agent " : "",
                  agent ? agent : "");
         api_call(r, BOSUN_TASK_CREATE,
-                 json_pack("{s:s,s:s?,s:s?,s:s?}", "title", title, "prompt", prompt, "agent", agent,
+                 json_pack("{s:s,s:s*,s:s*,s:s*}", "title", title, "prompt", prompt, "agent", agent,
                            "owner", owner),
                  NULL, 0, api_created);
     }
