@@ -324,18 +324,41 @@ bool api_body_id(http_request *r, const json_t *body, const char *key, const cha
 
 /* ------------------------------------------------------------ scope */
 
+/* Deny by default: an agent or share identity is bound even when its task
+ * is "" (a run started without one), and then sees no task at all, only its
+ * own run (api_scope_run). */
 const char *api_scope_task(const http_request *r)
 {
-    return r->id.task[0] ? r->id.task : NULL;
+    if (r->id.cred == HTTP_CRED_AGENT || r->id.cred == HTTP_CRED_SHARE || r->id.task[0])
+        return r->id.task;
+    return NULL;
+}
+
+const char *api_scope_run(const http_request *r)
+{
+    return api_scope_task(r) && r->id.run[0] ? r->id.run : NULL;
 }
 
 bool api_scope_allows(http_request *r, const char *task, const char *what, const char *id)
 {
     const char *scope = api_scope_task(r);
-    if (!scope || (task && strcmp(task, scope) == 0))
+    if (!scope || (task && scope[0] && strcmp(task, scope) == 0))
         return true;
     http_respond_error(r, 404, "not_found", "no %s '%s'", what, id);
     return false;
+}
+
+bool api_list_task(http_request *r, const char **task)
+{
+    const char *scope = api_scope_task(r);
+    if (!scope)
+        return true;
+    if (*task && strcmp(*task, scope) != 0) {
+        http_respond_error(r, 404, "not_found", "no task '%s'", *task);
+        return false;
+    }
+    *task = scope;
+    return true;
 }
 
 /* ------------------------------------------------------------ bus */

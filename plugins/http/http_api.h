@@ -84,8 +84,11 @@ bool api_body_id(http_request *r, const json_t *body, const char *key, const cha
 /* ------------------------------------------------------------ scope */
 
 /* The one task an identity scoped to a task (an agent, a share link) may
- * see, or NULL for an identity that sees every task. */
+ * see ("" for one bound to no task: then none), or NULL for an identity
+ * that sees every task. */
 const char *api_scope_task(const http_request *r);
+/* The run of a bound identity (an agent's own run), or NULL. */
+const char *api_scope_run(const http_request *r);
 /* Whether the identity may see something of task (NULL: of no task).  When
  * not, answers 404 with what (as if it did not exist: a scoped caller
  * learns nothing of other tasks) and returns false. */

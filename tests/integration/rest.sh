@@ -6,7 +6,7 @@
 # its own task.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-plan 129
+plan 136
 
 command -v curl >/dev/null || { fail "curl is installed"; done_testing; exit; }
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -348,6 +348,22 @@ post_as "$AT" "/runs/$RT/stop" '{}'
 is "agent: may not stop runs" "$code" 403
 get --token "$AT" GET /status
 is "agent: may not read the daemon's status" "$code" 403
+
+# --- an agent token of a run without a task: its own run, no task
+AN=$(cat "$T/token.$R2" 2>/dev/null)
+like "a task-less run's agent token" "$AN" '.'
+get --token "$AN" GET /runs
+is "task-less agent: runs are its own only" "$code $(jb '[.items[].run] | join(" ")')" "200 $R2"
+get --token "$AN" GET "/runs/$R2"
+is "task-less agent: its own run" "$code $(jb .run.run)" "200 $R2"
+get --token "$AN" GET "/runs/$R1"
+is_error "task-less agent: another run is 404" 404 not_found
+get --token "$AN" GET /tasks
+is "task-less agent: no task" "$code $(jb '.items | length')" "200 0"
+get --token "$AN" GET '/events?limit=1000'
+is "task-less agent: only its run's events" "$code $(jb '[.items[].run] | unique | @json')" "200 [\"$R2\"]"
+get --token "$AN" GET "/events?run=$R1"
+is_error "task-less agent: another run's events are 404" 404 not_found
 
 # --- stop and restart
 post "/runs/$R2/restart" '{}'
