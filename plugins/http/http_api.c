@@ -408,6 +408,14 @@ void api_call(http_request *r, const char *subject, json_t *data, json_t *state,
         timeout = cfg && cfg->limits.request_timeout > 0 ? cfg->limits.request_timeout
                                                          : API_TIMEOUT_DEFAULT;
     }
+    /* A client gone between two steps of a route: the rest is not asked
+     * for (the response is only freed). */
+    if (http_request_gone(r)) {
+        json_decref(data);
+        json_decref(state);
+        http_respond_error(r, 503, "gone", "the client went away");
+        return;
+    }
     api_pending *p = calloc(1, sizeof *p);
     if (!p || !data) {
         free(p);
