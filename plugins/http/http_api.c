@@ -467,3 +467,24 @@ void api_respond_page(http_request *r, json_t *items, long long limit, const cha
     json_decref(items);
     api_respond_list(r, page, next);
 }
+
+/* state: {"limit", "list": the reply's member, "key": the rows' id}. */
+static void api_page_done(http_request *r, json_t *reply, json_t *state)
+{
+    long long limit = json_integer_value(json_object_get(state, "limit"));
+    const char *list = json_string_value(json_object_get(state, "list"));
+    const char *key = json_string_value(json_object_get(state, "key"));
+    api_respond_page(r, json_incref(json_object_get(reply, list)), limit, key);
+    json_decref(state);
+}
+
+void api_list_call(http_request *r, const char *subject, json_t *q, long long limit,
+                   const char *list, const char *key)
+{
+    /* One row more than the page tells whether another page follows. */
+    if (q)
+        json_object_set_new(q, "limit", json_integer(limit + 1));
+    api_call(r, subject, q,
+             json_pack("{s:I,s:s,s:s}", "limit", (json_int_t)limit, "list", list, "key", key), 0,
+             api_page_done);
+}

@@ -121,6 +121,11 @@ void api_respond_list(http_request *r, json_t *items, json_t *next);
  * there are more: cuts the extra row and makes the cursor the key (a string
  * member) of the last row kept. items stolen. */
 void api_respond_page(http_request *r, json_t *items, long long limit, const char *key);
+/* Asks subject for one page of a store list: q (stolen) with "limit" set
+ * to one more than limit, the reply's member list answered as a page whose
+ * cursor is each row's key. */
+void api_list_call(http_request *r, const char *subject, json_t *q, long long limit,
+                   const char *list, const char *key);
 /* The error object of a bus reply, as a response. */
 void api_respond_bus_error(http_request *r, const json_t *error);
 

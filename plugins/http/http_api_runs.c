@@ -41,13 +41,6 @@ static bool api_state_ok(const char *s)
     return false;
 }
 
-static void api_runs_done(http_request *r, json_t *reply, json_t *state)
-{
-    long long limit = json_integer_value(json_object_get(state, "limit"));
-    json_decref(state);
-    api_respond_page(r, json_incref(json_object_get(reply, "runs")), limit, "run");
-}
-
 void api_runs_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
@@ -67,11 +60,11 @@ void api_runs_list(http_request *r, const char *const *args, size_t n_args)
     /* A bound identity without a task sees its own run, by its id. */
     const char *own = task && !task[0] ? api_scope_run(r) : NULL;
     json_t *q =
-        json_pack("{s:s*,s:s*,s:s*,s:s*,s:s*,s:s*,s:I}", "agent", agent, "task", own ? NULL : task,
-                  "run", own, "machine", machine, "state", st, "after", cursor, "limit", limit + 1);
+        json_pack("{s:s*,s:s*,s:s*,s:s*,s:s*,s:s*}", "agent", agent, "task", own ? NULL : task,
+                  "run", own, "machine", machine, "state", st, "after", cursor);
     if (q && active >= 0)
         json_object_set_new(q, "active", json_boolean(active));
-    api_call(r, BOSUN_STORE_RUNS, q, json_pack("{s:I}", "limit", limit), 0, api_runs_done);
+    api_list_call(r, BOSUN_STORE_RUNS, q, limit, "runs", "run");
 }
 
 /* ------------------------------------------------------------ one run */
