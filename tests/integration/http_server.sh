@@ -5,7 +5,7 @@
 # while stopping, configuration errors, and bosun.yaml(5) covering every key.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 61
+plan 62
 
 write_config <<'EOF2'
   plugins: [exec, http]
@@ -87,6 +87,8 @@ is "Content-Length over body_max: 413 before the body" "$(probe_field "$out" sta
 chunk=$(head -c 600 /dev/zero | tr '\0' c)
 out=$($PROBE send 127.0.0.1 "$P" "POST /nope HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n258\\r\\n$chunk\\r\\n258\\r\\n$chunk\\r\\n0\\r\\n\\r\\n" --wait 3)
 is "chunked body passing body_max: 413" "$(probe_field "$out" status)" 413
+out=$($PROBE send 127.0.0.1 "$P" 'POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: one\r\nX-Other: two\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nX-After: 1\r\n\r\n' --wait 1)
+is "trailers after a chunked body: read past, the next request served" "$(probe_field "$out" status)" "404 200"
 out=$($PROBE send 127.0.0.1 "$P" 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' --wait 3)
 is "a body to a route that takes none: 413" "$(probe_field "$out" status)" 413
 out=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@/dev/null" "$U/nope")
