@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +114,54 @@ const http_route http_core_routes[] = {
 };
 const size_t http_core_n_routes = sizeof http_core_routes / sizeof http_core_routes[0];
 
+/* ------------------------------------------------------------ TLS files */
+
+/* The daemon calls reload only for a section that changed, and renewing a
+ * certificate changes files, not the section: so the files themselves are
+ * watched, and a new pair that loads serves new connections from then on.
+ * (A pair that does not load, such as a certificate renewed before its
+ * key, is logged once and the old one kept; a reload meanwhile is refused
+ * by the check, which loads them too.) */
+#define TLS_WATCH_EVERY 2.0
+
+static void tls_signature(const http_config *cfg, char *buf, size_t size)
+{
+    struct stat a = {0}, b = {0};
+    if (stat(cfg->tls_cert, &a) != 0 || stat(cfg->tls_key, &b) != 0) {
+        snprintf(buf, size, "missing");
+        return;
+    }
+    snprintf(buf, size, "%lu:%lld:%lld.%09ld/%lu:%lld:%lld.%09ld", (unsigned long)a.st_ino,
+             (long long)a.st_size, (long long)a.st_mtim.tv_sec, a.st_mtim.tv_nsec,
+             (unsigned long)b.st_ino, (long long)b.st_size, (long long)b.st_mtim.tv_sec,
+             b.st_mtim.tv_nsec);
+}
+
+static void on_tls_watch(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    http_server *srv = w->data;
+    if (!srv->cfg.tls_cert)
+        return;
+    char sig[sizeof srv->tls_sig];
+    tls_signature(&srv->cfg, sig, sizeof sig);
+    if (strcmp(sig, srv->tls_sig) == 0)
+        return;
+    snprintf(srv->tls_sig, sizeof srv->tls_sig, "%s", sig);
+    cfg_diag d;
+    cfg_diag_init(&d);
+    http_tls *t = http_tls_new(srv->cfg.tls_cert, srv->cfg.tls_key, &d, NULL);
+    if (t) {
+        http_tls_free(srv->tls);
+        srv->tls = t;
+        log_notice("http: TLS certificate %s and key %s loaded again", srv->cfg.tls_cert,
+                   srv->cfg.tls_key);
+    } else {
+        for (size_t i = 0; i < d.n; i++)
+            log_warning("%s; the TLS files loaded before are kept", d.msgs[i]);
+    }
+    cfg_diag_free(&d);
+}
+
 /* ------------------------------------------------------------ plugin */
 
 static bool http_check(const cfg_node *config, cfg_diag *d)
@@ -189,6 +238,10 @@ static int http_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, 
     ev_signal_init(&srv->sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&srv->sigint, on_stop_signal, SIGINT);
     srv->sigterm.data = srv->sigint.data = srv;
+    ev_timer_init(&srv->tls_watch, on_tls_watch, TLS_WATCH_EVERY, TLS_WATCH_EVERY);
+    srv->tls_watch.data = srv;
+    if (srv->cfg.tls_cert)
+        tls_signature(&srv->cfg, srv->tls_sig, sizeof srv->tls_sig);
     *state = srv;
     return 0;
 fail:
@@ -206,6 +259,7 @@ static int http_start(void *state, cfg_diag *d)
     ev_timer_start(srv->ctx->loop, &srv->ready_timer);
     ev_signal_start(srv->ctx->loop, &srv->sigterm);
     ev_signal_start(srv->ctx->loop, &srv->sigint);
+    ev_timer_start(srv->ctx->loop, &srv->tls_watch);
     return 0;
 }
 
@@ -239,6 +293,9 @@ static int http_reload(void *state, const cfg_node *config, cfg_diag *d)
     http_tls_free(old_tls);
     http_config old = srv->cfg;
     srv->cfg = cfg;
+    srv->tls_sig[0] = '\0';
+    if (srv->cfg.tls_cert)
+        tls_signature(&srv->cfg, srv->tls_sig, sizeof srv->tls_sig);
     if (http_auth_reload(srv->auth, &srv->cfg, d) != 0)
         log_warning("http: auth kept part of its old settings (see the messages above)");
     http_config_free(&old);
@@ -251,6 +308,7 @@ static void http_stop(void *state)
     ev_timer_stop(srv->ctx->loop, &srv->ready_timer);
     ev_signal_stop(srv->ctx->loop, &srv->sigterm);
     ev_signal_stop(srv->ctx->loop, &srv->sigint);
+    ev_timer_stop(srv->ctx->loop, &srv->tls_watch);
     srv->stopping = true;
     server_free(srv);
 }

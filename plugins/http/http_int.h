@@ -176,6 +176,8 @@ struct http_server {
     char *scratch; /* HTTP_READ_CHUNK bytes, what one read fills */
     bool started, ready, stopping;
     ev_timer ready_timer;
+    ev_timer tls_watch; /* looks for renewed TLS files */
+    char tls_sig[128];  /* the files' inode, size and mtime when loaded */
     ev_signal sigterm, sigint;
     bosun_complaint accept_complaint;
     struct http_notice_state {

@@ -281,21 +281,7 @@ void http_respond_error(http_request *r, int status, const char *code, const cha
     free(b.data);
 }
 
-int http_status_for_code(const char *code)
-{
-    static const struct {
-        const char *code;
-        int status;
-    } map[] = {
-        {"not_found", 404},    {"bad_request", 400},  {"forbidden", 403},
-        {"unauthorized", 401}, {"busy", 409},         {"not_pending", 409},
-        {"too_large", 413},    {"rate_limited", 429}, {"shutting_down", 503},
-    };
-    for (size_t i = 0; code && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i].code, code) == 0)
-            return map[i].status;
-    return 500;
-}
+/* http_status_for_code is the REST API's (http_api.c): one table of codes. */
 
 void http_req_respond_rx_error(http_req *q)
 {
