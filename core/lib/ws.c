@@ -33,7 +33,7 @@ struct bosun_ws {
     char reason[BOSUN_WS_REASON_MAX + 1];
     /* The peer's close frame as received: wslay 1.1 takes codes above 1011
      * (1013 "try again later") for protocol errors and hides them. */
-    bool in_close;
+    bool in_close, peer_close_done;
     unsigned char peer_close[125];
     size_t peer_close_len;
 };
@@ -126,10 +126,18 @@ static void frame_chunk_cb(wslay_event_context_ptr ctx,
     ws->peer_close_len += arg->data_length;
 }
 
-/* A close code of the IANA registry's 1012-1014 that wslay refused. */
+static void frame_end_cb(wslay_event_context_ptr ctx, void *user)
+{
+    (void)ctx;
+    bosun_ws *ws = user;
+    ws->peer_close_done = ws->in_close;
+}
+
+/* A close code of the IANA registry's 1012-1014 that wslay refused (and
+ * answered with 1002). */
 static unsigned hidden_peer_code(const bosun_ws *ws)
 {
-    if (ws->peer_close_len < 2)
+    if (!ws->peer_close_done || ws->peer_close_len < 2 || !wslay_event_get_close_sent(ws->ctx))
         return 0;
     unsigned code = (unsigned)ws->peer_close[0] << 8 | ws->peer_close[1];
     return code >= 1012 && code <= 1014 ? code : 0;
@@ -191,6 +199,7 @@ bosun_ws *bosun_ws_new(enum bosun_ws_role role, const bosun_ws_limits *limits,
         .genmask_callback = genmask_cb,
         .on_frame_recv_start_callback = frame_start_cb,
         .on_frame_recv_chunk_callback = frame_chunk_cb,
+        .on_frame_recv_end_callback = frame_end_cb,
         .on_msg_recv_callback = msg_cb,
     };
     int r = role == BOSUN_WS_SERVER ? wslay_event_context_server_init(&ws->ctx, &cbs, ws)

@@ -10,8 +10,11 @@
  * message after the session ended; on_close at most once, and only with
  * a code that may be on the wire; the client gets exactly the echoes and
  * the server's close code (wslay answers a 1012-1014 it does not know with
- * 1002, which the client sees instead).  Memory errors, leaks and
- * undefined behaviour are the sanitizers'.
+ * 1002, and a frame it cannot parse with a close without a code, 1005 to
+ * the client, which the server reports as 1002; and wslay 1.1 checks a
+ * close reason's UTF-8 per read chunk, skipping two bytes of each, so it
+ * may echo a peer's close whose reason the client then refuses with 1007).  Memory errors, leaks
+ * and undefined behaviour are the sanitizers'.
  *
  * Input: byte 0 picks the limits, byte 1 the chunk size, the rest is the
  * stream. */
@@ -110,8 +113,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (client.n_text != 2 * server.n_text)
         abort();
-    if (server.n_close && client.code != server.code &&
-        !(server.code >= 1012 && server.code <= 1014 && client.code == 1002))
+    bool hidden = server.code >= 1012 && server.code <= 1014 && client.code == 1002;
+    bool bare = server.code == 1002 && client.code == 1005;
+    bool bad_echo = client.code == 1007;
+    if (server.n_close && client.code != server.code && !hidden && !bare && !bad_echo)
         abort();
     if (!server.n_close && client.n_close)
         abort();
