@@ -49,6 +49,8 @@ static void usage(FILE *out)
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
+          "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
+          "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -443,6 +445,7 @@ static const struct command {
     {"logs", cmd_logs, true},       {"events", cmd_events, true},
     {"mcp", cmd_mcp, false},        {"task", cmd_task, true},
     {"input", cmd_input, true},     {"artifact", cmd_artifact, true},
+    {"token", cmd_token, true},
 };
 
 /* ------------------------------------------------------------ options */
@@ -464,7 +467,9 @@ enum {
     OPT_VERSION,
     OPT_PENDING,
     OPT_RELAY,
-    OPT_CACERT
+    OPT_CACERT,
+    OPT_NAME,
+    OPT_TTL
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -486,6 +491,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"agent", required_argument, NULL, OPT_AGENT},                                             \
         {"choice", required_argument, NULL, OPT_CHOICE}, {"relay", no_argument, NULL, OPT_RELAY},  \
         {"url", required_argument, NULL, 'u'}, {"cacert", required_argument, NULL, OPT_CACERT},    \
+        {"name", required_argument, NULL, OPT_NAME}, {"ttl", required_argument, NULL, OPT_TTL},    \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -558,6 +564,12 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_RELAY:
             o->relay = 1;
+            break;
+        case OPT_NAME:
+            o->name = optarg;
+            break;
+        case OPT_TTL:
+            o->ttl = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

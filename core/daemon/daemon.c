@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "admin_token.h"
 #include "ctl_server.h"
 #include "daemon_config.h"
 #include "lockfile.h"
@@ -37,6 +38,7 @@ typedef struct bosund {
     ctl_server *agent_ctl; /* the agents' own socket */
     proc *proc;
     task_service *tasks;
+    admin_tokens *admin_tokens;
     bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
@@ -577,6 +579,8 @@ static void daemon_teardown(bosund *dm)
     dm->ctl = NULL;
     task_service_free(dm->tasks);
     dm->tasks = NULL;
+    admin_tokens_free(dm->admin_tokens);
+    dm->admin_tokens = NULL;
     proc_free(dm->proc);
     dm->proc = NULL;
     if (dm->cfg.runtime_dir) {
@@ -641,6 +645,9 @@ static int daemon_start(bosund *dm)
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
+    dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);
+    if (!dm->admin_tokens)
+        goto out;
     ctl_hooks hooks = {
         .status = status_json, .plugins = plugins_json, .reload = daemon_reload, .arg = dm};
     dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket, dm->cfg.control_socket_mode,
