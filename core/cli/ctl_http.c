@@ -466,15 +466,7 @@ static json_t *op_request(ctl_http *h, json_t *req, double timeout, char *err, s
     json_t *data = json_object_get(req, "data");
     json_t *t = json_object_get(req, "timeout");
     double wait = json_is_number(t) ? json_number_value(t) : timeout;
-    int known = 0;
-    json_t *reply =
-        http_map_request(h, subject ? subject : "", data, wait + 10, &known, err, err_size);
-    if (!known) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s has no REST equivalent: not available over --url",
-                 subject ? subject : "this request");
-        return refused("unsupported", msg);
-    }
+    json_t *reply = http_map_request(h, subject ? subject : "", data, wait + 10, err, err_size);
     if (!reply)
         return NULL;
     return ok(json_pack("{s:s,s:o}", "subject", subject, "data", reply));

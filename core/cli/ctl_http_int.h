@@ -44,10 +44,10 @@ json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply
 json_t *http_error_obj(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The bus reply to a request on subject with data (borrowed), made from
- * REST calls; *known is 0 when the subject has no REST equivalent.  NULL
- * with err when the daemon could not be asked. */
-json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, int *known,
-                         char *err, size_t err_size);
+/* The bus reply to a request on subject with data (borrowed): from REST
+ * calls, or over /ws for a subject with no route of its own.  NULL with
+ * err when the daemon could not be asked. */
+json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
+                         size_t err_size);
 
 #endif

@@ -151,17 +151,75 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
     return run ? run : http_error_obj("bad_reply", "the start reply has no 'run'");
 }
 
-/* stop/restart of a run; an agent's name is a target too, as on the bus. */
+static json_t *run_verb(ctl_http *h, const char *run, const char *verb, double timeout, char *err,
+                        size_t err_size)
+{
+    char *path = path_of("runs", run, verb);
+    json_t *v = http_json(h, "POST", path, NULL, NULL, timeout, err, err_size);
+    free(path);
+    return v;
+}
+
+/* The REST API stops runs only; an agent's name is a target on the bus
+ * (every active run of it), so it is done here the same way: each active
+ * run of the agent, from its ps rows; none active: stop has nothing to
+ * do, restart starts the agent. */
+static json_t *agent_verb(ctl_http *h, const char *agent, const char *verb, double timeout,
+                          char *err, size_t err_size)
+{
+    json_t *ps = map_ps(h, NULL, timeout, err, err_size);
+    if (!ps || is_error(ps))
+        return ps;
+    const char *done = strcmp(verb, "stop") == 0 ? "stopped" : "restarted";
+    json_t *reply = json_pack("{s:[]}", done);
+    int known = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(ps, "rows"), i, row)
+    {
+        if (!str(row, "agent") || strcmp(str(row, "agent"), agent) != 0)
+            continue;
+        known = 1;
+        if (!str(row, "run") ||
+            bosun_run_state_class(str(row, "state")) == BOSUN_RUN_CLASS_TERMINAL)
+            continue;
+        json_t *v = run_verb(h, str(row, "run"), verb, timeout, err, err_size);
+        if (!v || is_error(v)) {
+            json_decref(reply);
+            reply = v;
+            break;
+        }
+        json_array_extend(json_object_get(reply, done), json_object_get(v, done));
+        if (json_object_get(v, "run"))
+            json_object_set(reply, "run", json_object_get(v, "run"));
+        json_decref(v);
+    }
+    json_decref(ps);
+    if (!known) {
+        json_decref(reply);
+        return http_error_obj("not_found", "no run or agent named '%.64s'", agent);
+    }
+    if (reply && !is_error(reply) && json_array_size(json_object_get(reply, done)) == 0 &&
+        strcmp(verb, "restart") == 0) {
+        json_decref(reply);
+        json_t *start = json_pack("{s:s}", "agent", agent);
+        reply = map_start(h, start, timeout, err, err_size);
+        json_decref(start);
+    }
+    return reply;
+}
+
 static json_t *stop_like(ctl_http *h, json_t *data, const char *verb, double timeout, char *err,
                          size_t err_size)
 {
     const char *target = str(data, "target");
     if (!target)
-        return http_error_obj("bad_request", "'target' is required");
-    char *path = path_of("runs", target, verb);
-    json_t *v = http_json(h, "POST", path, NULL, NULL, timeout, err, err_size);
-    free(path);
-    return v;
+        return http_error_obj("bad_request", "'target' (a run id or agent name) is required");
+    json_t *v = run_verb(h, target, verb, timeout, err, err_size);
+    if (!v || !is_not_found(v))
+        return v;
+    json_decref(v);
+    return agent_verb(h, target, verb, timeout, err, err_size);
 }
 
 static json_t *map_stop(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
@@ -394,16 +452,13 @@ static json_t *map_artifacts(ctl_http *h, json_t *data, double timeout, char *er
 
 /* ------------------------------------------------------------ daemon, tokens */
 
-/* The store's status, when the daemon's status carries it. */
-static json_t *map_store_status(ctl_http *h, json_t *data, double timeout, char *err,
-                                size_t err_size)
+/* What has no route of its own (the store's status, `bosunctl request`
+ * of another subject) is asked over /ws, where the daemon checks it like
+ * any request of ours. */
+static json_t *ws_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
+                          size_t err_size)
 {
-    json_t *v = http_json(h, "GET", "/api/v1/status", NULL, NULL, timeout, err, err_size);
-    if (!v || is_error(v))
-        return v;
-    json_t *st = json_incref(json_object_get(v, "store"));
-    json_decref(v);
-    return st ? st : http_error_obj("unsupported", "the daemon's status has no store part");
+    return ctl_ws_request(&h->t, subject, data, timeout, &h->base.failure, err, err_size);
 }
 
 static json_t *map_token_create(ctl_http *h, json_t *data, double timeout, char *err,
@@ -448,7 +503,6 @@ static const struct mapping {
     {BOSUN_STORE_INPUTS, map_inputs},
     {BOSUN_STORE_PRS, map_prs},
     {BOSUN_STORE_ARTIFACTS, map_artifacts},
-    {BOSUN_STORE_STATUS, map_store_status},
     {BOSUN_TASK_CREATE, map_task_create},
     {BOSUN_INPUT_ANSWER, map_answer},
     {"cmd.auth.token.create", map_token_create},
@@ -456,14 +510,11 @@ static const struct mapping {
     {"cmd.auth.token.revoke", map_token_revoke},
 };
 
-json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, int *known,
-                         char *err, size_t err_size)
+json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
+                         size_t err_size)
 {
-    *known = 0;
     for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
-        if (strcmp(mappings[i].subject, subject) == 0) {
-            *known = 1;
+        if (strcmp(mappings[i].subject, subject) == 0)
             return mappings[i].fn(h, json_is_object(data) ? data : NULL, timeout, err, err_size);
-        }
-    return NULL;
+    return ws_request(h, subject, data, timeout, err, err_size);
 }

@@ -558,3 +558,47 @@ json_t *ctl_ws_next(ctl_ws *w, json_int_t after, double timeout, int *timed_out,
             return m;
     }
 }
+
+/* ------------------------------------------------------------ one request */
+
+static int is_id(json_t *f, const char *id)
+{
+    const char *s = json_string_value(json_object_get(f, "id"));
+    return s && strcmp(s, id) == 0;
+}
+
+json_t *ctl_ws_request(const ctl_http_target *t, const char *subject, json_t *data, double timeout,
+                       enum ctl_failure *failure, char *err, size_t err_size)
+{
+    ctl_ws *w = ctl_ws_open(t, "", timeout, failure, err, err_size);
+    if (!w)
+        return NULL;
+    double deadline = deadline_of(timeout);
+    json_t *req = json_pack("{s:s,s:s,s:s,s:O}", "op", "req", "id", "1", "subject", subject, "data",
+                            data ? data : json_object());
+    json_t *out = NULL;
+    if (send_json(w, req, deadline, err, err_size) == 0) {
+        for (;;) {
+            int why = 0;
+            json_t *f = next_frame(w, deadline, &why, err, err_size);
+            if (!f) {
+                if (why == 0)
+                    closed_error(w, failure, err, err_size);
+                else if (why == -2 || why == -3)
+                    snprintf(err, err_size, "bosund at %s: no reply to %s: %s", t->base, subject,
+                             why == -2 ? "timed out" : "interrupted");
+                break;
+            }
+            const char *op = op_of(f);
+            if (strcmp(op, "reply") == 0 && is_id(f, "1"))
+                out = json_incref(json_object_get(f, "data"));
+            else if (strcmp(op, "error") == 0 && (is_id(f, "1") || !json_object_get(f, "id")))
+                out = json_pack("{s:O}", "error", json_object_get(f, "error"));
+            json_decref(f);
+            if (out)
+                break;
+        }
+    }
+    ctl_ws_free(w);
+    return out;
+}

@@ -45,4 +45,10 @@ json_t *ctl_ws_next(ctl_ws *w, json_int_t after, double timeout, int *timed_out,
                     enum ctl_failure *failure, char *err, size_t err_size);
 void ctl_ws_free(ctl_ws *w);
 
+/* One bus request over /ws ("req"), for what the REST API has no route
+ * for: the reply's data, an {"error"} the daemon answered with, or NULL
+ * with err when it could not be asked. */
+json_t *ctl_ws_request(const struct ctl_http_target *t, const char *subject, json_t *data,
+                       double timeout, enum ctl_failure *failure, char *err, size_t err_size);
+
 #endif
