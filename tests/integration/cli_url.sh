@@ -12,7 +12,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 77
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 77; }
-plan 45
+plan 48
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
