@@ -9,9 +9,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     echo "1..0 # SKIP the http plugin is not built"
-    exit 77
+    exit 0
 fi
-command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 77; }
+command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
 plan 48
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
