@@ -201,8 +201,6 @@ static void http_close(ctl_conn *conn)
 {
     ctl_http *h = (ctl_http *)conn;
     ctl_ws_free(h->ws);
-    json_decref(h->cache);
-    free(h->cache_url);
     if (h->curl)
         curl_easy_cleanup(h->curl);
     target_free(&h->t);

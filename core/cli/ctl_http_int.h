@@ -11,10 +11,8 @@
 typedef struct ctl_http {
     ctl_conn base; /* first: a ctl_http is a ctl_conn */
     ctl_http_target t;
-    CURL *curl;      /* REST calls, one after another on a kept-alive connection */
-    ctl_ws *ws;      /* the /ws follower of a "sub", or NULL */
-    char *cache_url; /* the last GET of a task, asked for several parts of it */
-    json_t *cache;
+    CURL *curl; /* REST calls, one after another on a kept-alive connection */
+    ctl_ws *ws; /* the /ws follower of a "sub", or NULL */
 } ctl_http;
 
 typedef struct http_reply {

@@ -293,50 +293,25 @@ static json_t *map_events(ctl_http *h, json_t *data, double timeout, char *err, 
 
 /* ------------------------------------------------------------ tasks */
 
-/* GET /api/v1/tasks/ID, kept for the other parts `task show` asks for. */
-static json_t *task_doc(ctl_http *h, const char *task, double timeout, char *err, size_t err_size)
+/* One task as cmd.store.tasks gives it: a list of one, or none. */
+static json_t *task_one(ctl_http *h, const char *task, double timeout, char *err, size_t err_size)
 {
     char *path = path_of("tasks", task, NULL);
-    if (h->cache_url && strcmp(h->cache_url, path) == 0) {
-        free(path);
-        return json_incref(h->cache);
-    }
     json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
-    if (v && !is_error(v)) {
-        free(h->cache_url);
-        json_decref(h->cache);
-        h->cache_url = path;
-        h->cache = json_incref(v);
-    } else
-        free(path);
-    return v;
-}
-
-/* One part of a task's document as a bus reply {key: [...]}: the task
- * itself as a list of one, or its runs, inputs, PRs. */
-static json_t *task_part(ctl_http *h, const char *task, const char *part, const char *key,
-                         double timeout, char *err, size_t err_size)
-{
-    json_t *v = task_doc(h, task, timeout, err, err_size);
+    free(path);
     if (!v || (is_error(v) && !is_not_found(v)))
         return v;
-    json_t *got = json_object_get(v, part);
-    json_t *list;
-    if (json_is_array(got))
-        list = json_incref(got);
-    else {
-        list = json_array();
-        if (json_is_object(got))
-            json_array_append(list, got);
-    }
+    json_t *list = json_array();
+    if (json_is_object(json_object_get(v, "task")))
+        json_array_append(list, json_object_get(v, "task"));
     json_decref(v);
-    return json_pack("{s:o}", key, list);
+    return json_pack("{s:o}", "tasks", list);
 }
 
 static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
     if (str(data, "task"))
-        return task_part(h, str(data, "task"), "task", "tasks", timeout, err, err_size);
+        return task_one(h, str(data, "task"), timeout, err, err_size);
     qs q = {0};
     qs_from(&q, data, "status");
     qs_from(&q, data, "limit");
@@ -347,22 +322,14 @@ static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, s
 
 static json_t *map_inputs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    if (str(data, "task"))
-        return task_part(h, str(data, "task"), "inputs", "inputs", timeout, err, err_size);
     qs q = {0};
+    qs_from(&q, data, "task");
+    qs_from(&q, data, "run");
     qs_from(&q, data, "status");
     qs_from(&q, data, "limit");
     json_t *v = list_all(h, "/api/v1/inputs", &q, "inputs", limit_of(data), timeout, err, err_size);
     free(q.s);
     return v;
-}
-
-static json_t *map_prs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
-{
-    const char *task = str(data, "task");
-    if (!task)
-        return http_error_obj("bad_request", "'task' is required");
-    return task_part(h, task, "prs", "prs", timeout, err, err_size);
 }
 
 static json_t *map_task_create(ctl_http *h, json_t *data, double timeout, char *err,
@@ -501,7 +468,6 @@ static const struct mapping {
     {BOSUN_STORE_EVENTS, map_events},
     {BOSUN_STORE_TASKS, map_tasks},
     {BOSUN_STORE_INPUTS, map_inputs},
-    {BOSUN_STORE_PRS, map_prs},
     {BOSUN_STORE_ARTIFACTS, map_artifacts},
     {BOSUN_TASK_CREATE, map_task_create},
     {BOSUN_INPUT_ANSWER, map_answer},
