@@ -479,7 +479,17 @@ static json_t *op_sub(ctl_http *h, json_t *req, double timeout, char *err, size_
     size_t pre = strlen(BOSUN_STORED_PREFIX);
     if (!pattern || strncmp(pattern, BOSUN_STORED_PREFIX, pre) != 0 || h->ws)
         return refused("unsupported", "over --url only stored events can be followed");
-    h->ws = ctl_ws_open(&h->t, pattern + pre, timeout, &h->base.failure, err, err_size);
+    /* The daemon's machine id, for the stored form of its events. */
+    json_t *st = http_json(h, "GET", "/api/v1/status", NULL, NULL, timeout, err, err_size);
+    if (!st)
+        return NULL;
+    if (json_object_get(st, "error")) {
+        json_t *r = as_response(st);
+        return r;
+    }
+    h->ws = ctl_ws_open(&h->t, pattern + pre, json_string_value(json_object_get(st, "machine_id")),
+                        timeout, &h->base.failure, err, err_size);
+    json_decref(st);
     if (!h->ws)
         return NULL;
     return ok(json_pack("{s:I}", "sid", (json_int_t)CTL_WS_SID));

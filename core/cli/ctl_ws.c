@@ -24,7 +24,8 @@
 struct ctl_ws {
     const ctl_http_target *t; /* the transport's, outlives us */
     char *pattern;
-    CURL *curl; /* the connection (CONNECT_ONLY) */
+    char *machine; /* the daemon's machine id: events' machine when data has none */
+    CURL *curl;    /* the connection (CONNECT_ONLY) */
     curl_socket_t fd;
     bosun_ws *ws;
     char *out; /* bytes the session produced, not yet sent */
@@ -447,12 +448,13 @@ static int connect_ready(ctl_ws *w, double timeout, enum ctl_failure *failure, c
     return -1;
 }
 
-ctl_ws *ctl_ws_open(const ctl_http_target *t, const char *pattern, double timeout,
-                    enum ctl_failure *failure, char *err, size_t err_size)
+ctl_ws *ctl_ws_open(const ctl_http_target *t, const char *pattern, const char *machine,
+                    double timeout, enum ctl_failure *failure, char *err, size_t err_size)
 {
     ctl_ws *w = xcalloc(1, sizeof *w);
     w->t = t;
     w->pattern = xstrdup(pattern);
+    w->machine = machine ? xstrdup(machine) : NULL;
     w->frames = json_array();
     w->fd = CURL_SOCKET_BAD;
     if (connect_ready(w, timeout, failure, err, err_size) == 0)
@@ -480,24 +482,36 @@ void ctl_ws_free(ctl_ws *w)
     json_decref(w->frames);
     free(w->out);
     free(w->pattern);
+    free(w->machine);
     free(w);
 }
 
 /* ------------------------------------------------------------ following */
 
-/* A "msg" frame as the control socket's stream message: the stored form
- * of the event under "stored.<subject>". */
-static json_t *stream_message(json_t *f)
+/* The column the store reads from data[key] (see <bosun/store.h>), or
+ * dflt. */
+static json_t *column(json_t *data, const char *key, const char *dflt)
 {
+    json_t *v = json_object_get(data, key);
+    if (json_is_string(v))
+        return json_incref(v);
+    return dflt ? json_string(dflt) : json_null();
+}
+
+/* A "msg" frame as the control socket's stream message: the stored form
+ * of the event under "stored.<subject>".  A frame carries seq, subject,
+ * time and data; machine, run and task are what the store made of data. */
+static json_t *stream_message(const ctl_ws *w, json_t *f)
+{
+    json_t *data = json_object_get(f, "data");
     json_t *ev = json_object();
     json_object_set(ev, "seq", json_object_get(f, "seq"));
     json_object_set(ev, "time", json_object_get(f, "time"));
     json_object_set(ev, "subject", json_object_get(f, "subject"));
-    static const char *const extra[] = {"machine", "run", "task", NULL};
-    for (size_t i = 0; extra[i]; i++)
-        if (json_object_get(f, extra[i]))
-            json_object_set(ev, extra[i], json_object_get(f, extra[i]));
-    json_object_set(ev, "data", json_object_get(f, "data"));
+    json_object_set_new(ev, "machine", column(data, "machine", w->machine));
+    json_object_set_new(ev, "run", column(data, "run", NULL));
+    json_object_set_new(ev, "task", column(data, "task", NULL));
+    json_object_set(ev, "data", data);
     char subject[512];
     snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX,
              json_string_value(json_object_get(f, "subject")) ?: "");
@@ -549,7 +563,7 @@ json_t *ctl_ws_next(ctl_ws *w, json_int_t after, double timeout, int *timed_out,
         const char *op = op_of(f);
         json_t *m = NULL;
         if (strcmp(op, "msg") == 0 && ours(f))
-            m = stream_message(f);
+            m = stream_message(w, f);
         else if (strcmp(op, "error") == 0)
             frame_error(w, f, failure, err, err_size);
         int failed = strcmp(op, "error") == 0;
@@ -570,7 +584,7 @@ static int is_id(json_t *f, const char *id)
 json_t *ctl_ws_request(const ctl_http_target *t, const char *subject, json_t *data, double timeout,
                        enum ctl_failure *failure, char *err, size_t err_size)
 {
-    ctl_ws *w = ctl_ws_open(t, "", timeout, failure, err, err_size);
+    ctl_ws *w = ctl_ws_open(t, "", NULL, timeout, failure, err, err_size);
     if (!w)
         return NULL;
     double deadline = deadline_of(timeout);

@@ -30,10 +30,12 @@ struct ctl_http_target;
 typedef struct ctl_ws ctl_ws;
 
 /* Connects, upgrades and waits for "ready", all within timeout seconds.
- * pattern: the events to follow (bus wildcards).  NULL with err and
- * *failure (CTL_FAIL_DENIED when the token is refused). */
-ctl_ws *ctl_ws_open(const struct ctl_http_target *t, const char *pattern, double timeout,
-                    enum ctl_failure *failure, char *err, size_t err_size);
+ * pattern: the events to follow (bus wildcards); machine: the daemon's
+ * machine id, the machine of events whose data names none (or NULL).
+ * NULL with err and *failure (CTL_FAIL_DENIED when the token is
+ * refused). */
+ctl_ws *ctl_ws_open(const struct ctl_http_target *t, const char *pattern, const char *machine,
+                    double timeout, enum ctl_failure *failure, char *err, size_t err_size);
 /* The same again after a pause: a new connection, subscribed at the next
  * ctl_ws_next.  0 or -1. */
 int ctl_ws_reconnect(ctl_ws *w, double timeout, enum ctl_failure *failure, char *err,

@@ -12,7 +12,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 48
+plan 49
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -120,15 +120,25 @@ is "logs -f got every line, once, in order" "$(cat "$T/follow.out")" \
     "$(printf 'tick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6')"
 
 last=$(ctl --json events --tail 1 | jq -r .seq)
-"$BOSUNCTL" --url "$URL" --token-file "$T/token" events -f --since "$last" \
-    --subject 'evt.run.*.*.output' > "$T/events.out" 2>&1 &
-fpid=$!
+follow() { # OUT ARGS...: a follower in the background, its pid in $fpid
+    _out=$1; shift
+    "$BOSUNCTL" --url "$URL" --token-file "$T/token" "$@" > "$_out" 2>&1 &
+    fpid=$!
+}
+unfollow() { # PID: interrupted, as a user would, and reaped
+    kill -INT "$1" 2>/dev/null
+    for _i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1"
+}
+follow "$T/events.out" events -f --since "$last" --subject 'evt.run.*.*.output'
+pid_text=$fpid
+follow "$T/events.json" --json events -f --since "$last" --subject 'evt.run.ticker.*.output'
+pid_json=$fpid
 r_live=$(ctl start ticker)
-wait_for 20 sh -c "grep -q 'tick 6' '$T/events.out'"
-kill -INT "$fpid" 2>/dev/null
-for _i in $(seq 1 50); do kill -0 "$fpid" 2>/dev/null || break; sleep 0.1; done
-kill -KILL "$fpid" 2>/dev/null
-wait "$fpid"
+wait_for 20 sh -c "grep -q 'tick 6' '$T/events.out' && grep -q 'tick 6' '$T/events.json'"
+unfollow "$pid_text"
+unfollow "$pid_json"
 like "events -f over --url received the live lines" "$(cat "$T/events.out")" "tick 6"
 is "events -f: six lines of the new run" "$(grep -c "evt.run.ticker.$r_live.output" "$T/events.out")" 6
 seqs=$(awk '{print $1}' "$T/events.out")
@@ -137,6 +147,8 @@ is "events -f: in order" "$(printf '%s\n' "$seqs" | sort -n | tr '\n' ' ')" \
     "$(printf '%s\n' "$seqs" | tr '\n' ' ')"
 is "events -f: the same as the store has" "$(cat "$T/events.out")" \
     "$(ctl events --since "$last" --subject 'evt.run.*.*.output')"
+is "events -f --json over /ws: the stored form, as over the socket" "$(cat "$T/events.json")" \
+    "$(ctl --json events --since "$last" --subject 'evt.run.ticker.*.output')"
 
 # ---- failures, clearly
 printf 'bsn_adm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n' > "$T/bad"
