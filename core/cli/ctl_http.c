@@ -214,6 +214,10 @@ static void easy_setup(CURL *c, const ctl_http_target *t, double timeout)
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect could take the token away */
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");       /* /ws needs the raw connection */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    /* A follower waits on an idle connection: a peer that vanished shows. */
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 60L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 15L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

@@ -62,6 +62,24 @@ static char *path_of(const char *a, const char *id, const char *b)
     return p;
 }
 
+/* POST /api/v1/<a>/<id>/<b> with body (borrowed; NULL: none). */
+static json_t *post_to(ctl_http *h, const char *a, const char *id, const char *b, json_t *body,
+                       double timeout, char *err, size_t err_size)
+{
+    char *path = path_of(a, id, b);
+    json_t *v = http_json(h, "POST", path, NULL, body, timeout, err, err_size);
+    free(path);
+    return v;
+}
+
+/* data[from], when there, as body[to]. */
+static void carry(json_t *body, json_t *data, const char *from, const char *to)
+{
+    json_t *v = json_object_get(data, from);
+    if (v)
+        json_object_set(body, to, v);
+}
+
 static const char *str(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
@@ -120,13 +138,42 @@ static long limit_of(json_t *data)
     return json_is_integer(l) ? (long)json_integer_value(l) : 0;
 }
 
+/* A list route filtered by data's keys (those of them it holds), as the
+ * bus reply {key: [...]}, up to data's "limit". */
+static json_t *list_by(ctl_http *h, const char *path, json_t *data, const char *const *keys,
+                       const char *key, double timeout, char *err, size_t err_size)
+{
+    qs q = {0};
+    for (size_t i = 0; keys[i]; i++)
+        qs_from(&q, data, keys[i]);
+    json_t *v = list_all(h, path, &q, key, limit_of(data), timeout, err, err_size);
+    free(q.s);
+    return v;
+}
+
+/* GET /api/v1/<a>/<id> -> {"<member>": {...}} as the bus reply {key: [it]}
+ * (none when there is no such thing), as the store answers for one id. */
+static json_t *one_as_list(ctl_http *h, const char *a, const char *id, const char *member,
+                           const char *key, double timeout, char *err, size_t err_size)
+{
+    char *path = path_of(a, id, NULL);
+    json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
+    free(path);
+    if (!v || (is_error(v) && !is_not_found(v)))
+        return v;
+    json_t *list = json_array();
+    if (json_is_object(json_object_get(v, member)))
+        json_array_append(list, json_object_get(v, member));
+    json_decref(v);
+    return json_pack("{s:o}", key, list);
+}
+
 /* ------------------------------------------------------------ agents and runs */
 
 static json_t *map_ps(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
     qs q = {0};
-    json_t *v = list_all(h, "/api/v1/agents", &q, "rows", 0, timeout, err, err_size);
-    return v;
+    return list_all(h, "/api/v1/agents", &q, "rows", 0, timeout, err, err_size);
 }
 
 static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
@@ -135,13 +182,9 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
     if (!agent)
         return http_error_obj("bad_request", "'agent' is required");
     json_t *body = json_object();
-    if (json_object_get(data, "prompt"))
-        json_object_set(body, "prompt", json_object_get(data, "prompt"));
-    if (json_object_get(data, "task"))
-        json_object_set(body, "task", json_object_get(data, "task"));
-    char *path = path_of("agents", agent, "start");
-    json_t *v = http_json(h, "POST", path, NULL, body, timeout, err, err_size);
-    free(path);
+    carry(body, data, "prompt", "prompt");
+    carry(body, data, "task", "task");
+    json_t *v = post_to(h, "agents", agent, "start", body, timeout, err, err_size);
     json_decref(body);
     if (!v || is_error(v))
         return v;
@@ -154,10 +197,7 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
 static json_t *run_verb(ctl_http *h, const char *run, const char *verb, double timeout, char *err,
                         size_t err_size)
 {
-    char *path = path_of("runs", run, verb);
-    json_t *v = http_json(h, "POST", path, NULL, NULL, timeout, err, err_size);
-    free(path);
-    return v;
+    return post_to(h, "runs", run, verb, NULL, timeout, err, err_size);
 }
 
 /* The REST API stops runs only; an agent's name is a target on the bus
@@ -234,27 +274,10 @@ static json_t *map_restart(ctl_http *h, json_t *data, double timeout, char *err,
 
 static json_t *map_runs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    const char *run = str(data, "run");
-    if (run) {
-        char *path = path_of("runs", run, NULL);
-        json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
-        free(path);
-        if (!v || (is_error(v) && !is_not_found(v)))
-            return v;
-        json_t *runs = json_array();
-        if (json_is_object(json_object_get(v, "run")))
-            json_array_append(runs, json_object_get(v, "run"));
-        json_decref(v);
-        return json_pack("{s:o}", "runs", runs);
-    }
-    qs q = {0};
-    qs_from(&q, data, "agent");
-    qs_from(&q, data, "task");
-    qs_from(&q, data, "active");
-    qs_from(&q, data, "limit");
-    json_t *v = list_all(h, "/api/v1/runs", &q, "runs", limit_of(data), timeout, err, err_size);
-    free(q.s);
-    return v;
+    static const char *const keys[] = {"agent", "task", "active", "limit", NULL};
+    if (str(data, "run"))
+        return one_as_list(h, "runs", str(data, "run"), "run", "runs", timeout, err, err_size);
+    return list_by(h, "/api/v1/runs", data, keys, "runs", timeout, err, err_size);
 }
 
 /* ------------------------------------------------------------ events */
@@ -293,43 +316,18 @@ static json_t *map_events(ctl_http *h, json_t *data, double timeout, char *err, 
 
 /* ------------------------------------------------------------ tasks */
 
-/* One task as cmd.store.tasks gives it: a list of one, or none. */
-static json_t *task_one(ctl_http *h, const char *task, double timeout, char *err, size_t err_size)
-{
-    char *path = path_of("tasks", task, NULL);
-    json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
-    free(path);
-    if (!v || (is_error(v) && !is_not_found(v)))
-        return v;
-    json_t *list = json_array();
-    if (json_is_object(json_object_get(v, "task")))
-        json_array_append(list, json_object_get(v, "task"));
-    json_decref(v);
-    return json_pack("{s:o}", "tasks", list);
-}
-
 static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
+    static const char *const keys[] = {"status", "limit", NULL};
     if (str(data, "task"))
-        return task_one(h, str(data, "task"), timeout, err, err_size);
-    qs q = {0};
-    qs_from(&q, data, "status");
-    qs_from(&q, data, "limit");
-    json_t *v = list_all(h, "/api/v1/tasks", &q, "tasks", limit_of(data), timeout, err, err_size);
-    free(q.s);
-    return v;
+        return one_as_list(h, "tasks", str(data, "task"), "task", "tasks", timeout, err, err_size);
+    return list_by(h, "/api/v1/tasks", data, keys, "tasks", timeout, err, err_size);
 }
 
 static json_t *map_inputs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    qs q = {0};
-    qs_from(&q, data, "task");
-    qs_from(&q, data, "run");
-    qs_from(&q, data, "status");
-    qs_from(&q, data, "limit");
-    json_t *v = list_all(h, "/api/v1/inputs", &q, "inputs", limit_of(data), timeout, err, err_size);
-    free(q.s);
-    return v;
+    static const char *const keys[] = {"task", "run", "status", "limit", NULL};
+    return list_by(h, "/api/v1/inputs", data, keys, "inputs", timeout, err, err_size);
 }
 
 static json_t *map_task_create(ctl_http *h, json_t *data, double timeout, char *err,
@@ -349,13 +347,9 @@ static json_t *map_answer(ctl_http *h, json_t *data, double timeout, char *err, 
     if (!input)
         return http_error_obj("bad_request", "'input' is required");
     json_t *body = json_object();
-    if (json_object_get(data, "choice"))
-        json_object_set(body, "choice", json_object_get(data, "choice"));
-    if (json_object_get(data, "answer"))
-        json_object_set(body, "text", json_object_get(data, "answer"));
-    char *path = path_of("inputs", input, "answer");
-    json_t *v = http_json(h, "POST", path, NULL, body, timeout, err, err_size);
-    free(path);
+    carry(body, data, "choice", "choice");
+    carry(body, data, "answer", "text");
+    json_t *v = post_to(h, "inputs", input, "answer", body, timeout, err, err_size);
     json_decref(body);
     return v;
 }

@@ -412,21 +412,29 @@ static void closed_error(ctl_ws *w, enum ctl_failure *failure, char *err, size_t
              w->close_code, w->close_reason[0] ? " " : "", w->close_reason);
 }
 
+/* The next frame, or NULL with why it did not come in err: the session
+ * closed, the deadline passed (waiting for `what`), a signal, an error. */
+static json_t *frame_or_why(ctl_ws *w, double deadline, const char *what, enum ctl_failure *failure,
+                            char *err, size_t err_size)
+{
+    int why = 0;
+    json_t *f = next_frame(w, deadline, &why, err, err_size);
+    if (!f && why == 0)
+        closed_error(w, failure, err, err_size);
+    else if (!f && (why == -2 || why == -3))
+        snprintf(err, err_size, "bosund at %s: no %s: %s", w->t->base, what,
+                 why == -2 ? "timed out" : "interrupted");
+    return f;
+}
+
 /* Until "ready": the daemon took our credentials. */
 static int await_ready(ctl_ws *w, double deadline, enum ctl_failure *failure, char *err,
                        size_t err_size)
 {
     for (;;) {
-        int why = 0;
-        json_t *f = next_frame(w, deadline, &why, err, err_size);
-        if (!f) {
-            if (why == 0)
-                closed_error(w, failure, err, err_size);
-            else if (why == -2 || why == -3)
-                snprintf(err, err_size, "bosund at %s: no /ws \"ready\": %s", w->t->base,
-                         why == -2 ? "timed out" : "interrupted");
+        json_t *f = frame_or_why(w, deadline, "/ws \"ready\"", failure, err, err_size);
+        if (!f)
             return -1;
-        }
         const char *op = op_of(f);
         int done = strcmp(op, "ready") == 0 ? 1 : strcmp(op, "error") == 0 ? -1 : 0;
         if (done < 0)
@@ -592,25 +600,14 @@ json_t *ctl_ws_request(const ctl_http_target *t, const char *subject, json_t *da
                             data ? data : json_object());
     json_t *out = NULL;
     if (send_json(w, req, deadline, err, err_size) == 0) {
-        for (;;) {
-            int why = 0;
-            json_t *f = next_frame(w, deadline, &why, err, err_size);
-            if (!f) {
-                if (why == 0)
-                    closed_error(w, failure, err, err_size);
-                else if (why == -2 || why == -3)
-                    snprintf(err, err_size, "bosund at %s: no reply to %s: %s", t->base, subject,
-                             why == -2 ? "timed out" : "interrupted");
-                break;
-            }
+        json_t *f;
+        while (!out && (f = frame_or_why(w, deadline, "reply", failure, err, err_size))) {
             const char *op = op_of(f);
             if (strcmp(op, "reply") == 0 && is_id(f, "1"))
                 out = json_incref(json_object_get(f, "data"));
             else if (strcmp(op, "error") == 0 && (is_id(f, "1") || !json_object_get(f, "id")))
                 out = json_pack("{s:O}", "error", json_object_get(f, "error"));
             json_decref(f);
-            if (out)
-                break;
         }
     }
     ctl_ws_free(w);
