@@ -46,6 +46,8 @@ static void usage(FILE *out)
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
+          "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
+          "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -394,6 +396,7 @@ static const struct command {
     {"logs", cmd_logs},       {"events", cmd_events},
     {"mcp", cmd_mcp},         {"task", cmd_task},
     {"input", cmd_input},     {"artifact", cmd_artifact},
+    {"token", cmd_token},
 };
 
 /* ------------------------------------------------------------ options */
@@ -414,7 +417,9 @@ enum {
     OPT_CHOICE,
     OPT_VERSION,
     OPT_PENDING,
-    OPT_RELAY
+    OPT_RELAY,
+    OPT_NAME,
+    OPT_TTL
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -435,6 +440,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"title", required_argument, NULL, OPT_TITLE},                                             \
         {"agent", required_argument, NULL, OPT_AGENT},                                             \
         {"choice", required_argument, NULL, OPT_CHOICE}, {"relay", no_argument, NULL, OPT_RELAY},  \
+        {"name", required_argument, NULL, OPT_NAME}, {"ttl", required_argument, NULL, OPT_TTL},    \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -501,6 +507,12 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_RELAY:
             o->relay = 1;
+            break;
+        case OPT_NAME:
+            o->name = optarg;
+            break;
+        case OPT_TTL:
+            o->ttl = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

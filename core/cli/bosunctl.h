@@ -33,7 +33,9 @@ typedef struct opts {
     long choice;
     long version;
     int pending;
-    int relay; /* mcp: relay lines even when stdio could be handed over */
+    int relay;        /* mcp: relay lines even when stdio could be handed over */
+    const char *name; /* token create */
+    const char *ttl;
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -71,5 +73,6 @@ int mcp_refuse_all(const char *reason);
 int cmd_task(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_input(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
 
 #endif

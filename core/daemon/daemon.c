@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "admin_token.h"
 #include "ctl_server.h"
 #include "daemon_config.h"
 #include "lockfile.h"
@@ -38,6 +39,7 @@ typedef struct bosund {
     proc *proc;
     task_service *tasks;
     bus_sub *status_sub; /* cmd.daemon.status */
+    admin_tokens *admin_tokens;
     bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
@@ -597,6 +599,8 @@ static void daemon_teardown(bosund *dm)
     dm->status_sub = NULL;
     task_service_free(dm->tasks);
     dm->tasks = NULL;
+    admin_tokens_free(dm->admin_tokens);
+    dm->admin_tokens = NULL;
     proc_free(dm->proc);
     dm->proc = NULL;
     if (dm->cfg.runtime_dir) {
@@ -662,6 +666,9 @@ static int daemon_start(bosund *dm)
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);
+    dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);
+    if (!dm->admin_tokens)
+        goto out;
     ctl_hooks hooks = {
         .status = status_json, .plugins = plugins_json, .reload = daemon_reload, .arg = dm};
     dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket, dm->cfg.control_socket_mode,

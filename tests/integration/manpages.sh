@@ -68,7 +68,8 @@ for word in WAITING_INPUT '^\.Ss Waiting for input' '^\.Ss Agent tokens and MCP'
 done
 is "bosund(8) documents waiting for input, resuming, agent tokens and the MCP config" "$missing" ""
 missing=
-for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config bosun/codec.h bosun_sha256; do
+for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config bosun/codec.h bosun/crypto.h bosun_sha256 \
+            bosun/jwt.h bosun_jwt_verify; do
     grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
 done
 is "bosun-plugin(7) covers the descriptor, lifecycle and building" "$missing" ""
