@@ -5,7 +5,7 @@
 # while stopping, configuration errors, and bosun.yaml(5) covering every key.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 66
+plan 67
 
 write_config <<'EOF2'
   plugins: [exec, http]
@@ -68,6 +68,9 @@ many=$(i=0; while [ $i -lt 100 ]; do printf 'GET /health HTTP/1.1\\r\\nHost: x\\
 out=$($PROBE send 127.0.0.1 "$P" "$many" --wait 2)
 is "100 pipelined requests (past the send queue and read-ahead bounds): all answered" \
     "$(probe_field "$out" status | wc -w | tr -d ' ')" 100
+b900=$(head -c 900 /dev/zero | tr '\0' d)
+out=$($PROBE send 127.0.0.1 "$P" "POST /nope HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 900\\r\\n\\r\\n${b900}POST /nope HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 900\\r\\n\\r\\n${b900}GET /health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" --wait 1)
+is "pipelined bodies (read one at a time past body_max): answered in order" "$(probe_field "$out" status)" "404 404 200"
 out=$($PROBE send 127.0.0.1 "$P" 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n' --wait 3)
 is "Connection: close: one answer, then closed" "$(probe_field "$out" status) $(probe_field "$out" closed)" "200 yes"
 out=$($PROBE send 127.0.0.1 "$P" 'GET /health HTTP/1.0\r\n\r\n' --wait 3)
