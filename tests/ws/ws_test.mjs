@@ -58,10 +58,11 @@ const opened = (ws) =>
     ws.on('error', () => resolve(false));
   });
 
-// follow PATTERN SINCE COUNT: sub, read COUNT msgs (replay, then live),
-// then ask the store for the same range; got and stored must be equal.
+// follow PATTERN SINCE COUNT [noq]: sub, read COUNT msgs (replay, then
+// live), then ask the store for the same range (not with noq: the shell
+// pages through it); got and stored must be equal.
 async function follow() {
-  const [pattern, since, count] = args;
+  const [pattern, since, count, noq] = args;
   const ws = open();
   const { frames, waitFor } = collector(ws);
   await opened(ws);
@@ -75,8 +76,8 @@ async function follow() {
   const msgs = frames.filter((f) => f.op === 'msg');
   const got = msgs.map((m) => m.seq);
   const q = { subject: pattern, since: since === '-' ? 0 : Number(since), limit: 10000 };
-  ws.send(JSON.stringify({ op: 'req', id: 'q', subject: 'cmd.store.events', data: q }));
-  const reply = await waitFor((f) => f.op === 'reply' && f.id === 'q');
+  if (!noq) ws.send(JSON.stringify({ op: 'req', id: 'q', subject: 'cmd.store.events', data: q }));
+  const reply = noq ? null : await waitFor((f) => f.op === 'reply' && f.id === 'q');
   const stored = (reply ? reply.data.events : []).map((e) => e.seq);
   const firstLive = msgs.findIndex((m) => m.seq > (subscribed ? subscribed.last_seq : 0));
   done({
