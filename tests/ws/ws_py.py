@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import websockets
 
-DEADLINE = 60.0
+DEADLINE = float(os.environ.get("WS_DEADLINE", "60"))
 
 
 def out(obj):

@@ -4,11 +4,12 @@
 //
 // TOKEN goes in an Authorization: Bearer header ("-" for none).  Each case
 // prints one JSON object on stdout and exits 0; the shell test judges it.
-// Every wait is bounded (DEADLINE_MS at most per case).
+// Every wait is bounded (DEADLINE_MS at most per case: $WS_DEADLINE
+// seconds, default 60).
 import WebSocket from 'ws';
 
 const [kase, url, token, ...args] = process.argv.slice(2);
-const DEADLINE_MS = 60000;
+const DEADLINE_MS = 1000 * Number(process.env.WS_DEADLINE || 60);
 
 function open(opts = {}) {
   const headers = token && token !== '-' ? { Authorization: `Bearer ${token}` } : {};
@@ -212,6 +213,18 @@ async function nopong() {
   done({ ...r, pings: n, secs: (Date.now() - t0) / 1000 });
 }
 
+// cookie COOKIE ORIGIN: an upgrade with the session cookie (TOKEN "-"):
+// the HTTP status when refused, else the ready frame.
+async function cookie() {
+  const ws = open({ headers: { Cookie: args[0] }, origin: args[1] });
+  const { waitFor } = collector(ws);
+  const r = await opened(ws);
+  if (r !== true) done({ result: r });
+  const f = await waitFor((f) => f.op === 'ready', 10000);
+  ws.close(1000);
+  done({ result: 101, ready: f && f.principal });
+}
+
 // upgrade: whether the upgrade is refused, and with what status.
 async function upgrade() {
   const ws = open();
@@ -219,7 +232,7 @@ async function upgrade() {
   done({ result: r });
 }
 
-const cases = { follow, live, count, frame, binary, errors, req, sub, pings, nopong, upgrade };
+const cases = { follow, live, cookie, count, frame, binary, errors, req, sub, pings, nopong, upgrade };
 if (!cases[kase]) {
   process.stderr.write(`unknown case ${kase}\n`);
   process.exit(2);
