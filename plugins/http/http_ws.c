@@ -49,6 +49,11 @@ static const char *who_kind(const ws_conn *c)
     return c->id.kind[0] ? c->id.kind : "anonymous";
 }
 
+static const char *who_id(const ws_conn *c)
+{
+    return c->id.id[0] ? c->id.id : "-";
+}
+
 /* ------------------------------------------------------------ lifetime */
 
 static void stop_timers(ws_conn *c)
@@ -121,8 +126,8 @@ void ws_close(ws_conn *c, unsigned code, const char *reason)
     c->closing = true;
     enum log_level lvl =
         code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
-    log_msg(lvl, "http: /ws %s (%s %s): closing with %u (%s)", c->peer, who_kind(c), c->id.id, code,
-            reason);
+    log_msg(lvl, "http: /ws %s (%s %s): closing with %u (%s)", c->peer, who_kind(c), who_id(c),
+            code, reason);
     bosun_ws_close(c->ws, code, reason);
     stop_timers(c);
     /* Subscriptions stay until the stream is gone (they check closing):
@@ -299,7 +304,7 @@ static void send_ready(ws_conn *c)
     if (p && id->expires_at > 0)
         json_object_set_new(p, "expires_at", json_real(id->expires_at));
     ws_send_json(c, json_pack("{s:s,s:o}", "op", "ready", "principal", p));
-    log_info("http: /ws %s: ready (%s %s)", c->peer, who_kind(c), id->id);
+    log_info("http: /ws %s: ready (%s %s)", c->peer, who_kind(c), who_id(c));
 }
 
 static void dispatch(ws_conn *c, json_t *frame);
@@ -439,7 +444,7 @@ static void on_ws_close(void *arg, unsigned code, const char *reason)
     bool ours = code == BOSUN_WS_PROTOCOL_ERROR || code == BOSUN_WS_UNSUPPORTED_DATA ||
                 code == BOSUN_WS_INVALID_DATA || code == BOSUN_WS_TOO_BIG;
     log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /ws %s (%s %s): %s %u", c->peer,
-            who_kind(c), c->id.id, ours ? "closed for breaking the protocol:" : "peer closed,",
+            who_kind(c), who_id(c), ours ? "closed for breaking the protocol:" : "peer closed,",
             code);
     c->closing = true;
     stop_timers(c);
