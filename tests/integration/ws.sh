@@ -9,7 +9,7 @@
 # the log.  A revoked or expired credential closes its connections.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 46
+plan 48
 
 mkdir -p "$T/out"
 write_config <<EOF2
@@ -70,6 +70,11 @@ out=$(py_ws fragmented "$U" "$TOK" 3 60000)
 is "fragments over ws_message_max together: 1009" "$(jf "$out" .code)" 1009
 out=$(node_ws binary "$U" "$TOK")
 is "a binary frame: 1003" "$(jf "$out" .code)" 1003
+
+# --- at most ws_subs_max (3) subscriptions on a connection
+out=$(node_ws subs "$U" "$TOK" 5)
+is "three subscriptions taken" "$(jf "$out" .subscribed)" 3
+is "the others refused: too_many" "$(jf "$out" .errors)" '["too_many","too_many"]'
 
 # --- error frames, the connection kept
 out=$(node_ws errors "$U" "$TOK")

@@ -191,6 +191,23 @@ async function sub() {
   done({ ready: ready && ready.principal, frame: f });
 }
 
+// subs N: N subscriptions on one connection: how many were taken, and
+// the errors of the others.
+async function subs() {
+  const ws = open();
+  const { frames, waitFor } = collector(ws);
+  await opened(ws);
+  const n = Number(args[0]);
+  for (let i = 0; i < n; i++)
+    ws.send(JSON.stringify({ op: 'sub', sid: `s${i}`, subject: `evt.k${i}.>` }));
+  const answered = () => frames.filter((f) => f.op === 'subscribed' || f.op === 'error').length;
+  await waitFor(() => answered() >= n, 15000);
+  done({
+    subscribed: frames.filter((f) => f.op === 'subscribed').length,
+    errors: frames.filter((f) => f.op === 'error').map((f) => f.error.code),
+  });
+}
+
 // pings SECS: server pings seen (answered by ws itself) over SECS.
 async function pings() {
   const ws = open();
@@ -232,7 +249,7 @@ async function upgrade() {
   done({ result: r });
 }
 
-const cases = { follow, live, cookie, count, frame, binary, errors, req, sub, pings, nopong, upgrade };
+const cases = { follow, live, cookie, subs, count, frame, binary, errors, req, sub, pings, nopong, upgrade };
 if (!cases[kase]) {
   process.stderr.write(`unknown case ${kase}\n`);
   process.exit(2);
