@@ -12,7 +12,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 60
+plan 61
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -199,6 +199,8 @@ is "an unreachable URL: exit 69" "$rc" 69
 like "an unreachable URL: said so" "$out" "cannot reach bosund at http://127.0.0.1:$port_closed"
 out=$(BOSUN_URL="$URL" BOSUN_TOKEN_FILE="$T/token" "$BOSUNCTL" ps 2>&1)
 like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_once"
+out=$(BOSUN_URL="http://127.0.0.1:$port_closed" BOSUN_SOCKET="$(SOCK)" "$BOSUNCTL" ps 2>&1)
+like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_once"
 
 # ---- TLS with a test CA
 stop_daemon
