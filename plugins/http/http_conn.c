@@ -55,7 +55,8 @@ struct http_conn {
     http_rx rx;
     http_req *head, *tail; /* requests read, in order, until their response leaves */
     size_t n_queued;
-    char *pend; /* bytes read but not parsed yet (reading paused) */
+    size_t queued_bytes; /* what they hold of the client's bytes */
+    char *pend;          /* bytes read but not parsed yet (reading paused) */
     size_t pend_len;
     char *out;
     size_t out_len, out_off, out_cap;
@@ -180,6 +181,7 @@ static void drop_queue(http_conn *c)
     }
     c->head = c->tail = NULL;
     c->n_queued = 0;
+    c->queued_bytes = 0;
 }
 
 static void conn_destroy(http_conn *c)
@@ -187,7 +189,9 @@ static void conn_destroy(http_conn *c)
     http_server *srv = c->srv;
     ev_io_stop(srv->ctx->loop, &c->io);
     ev_timer_stop(srv->ctx->loop, &c->timer);
-    const http_stream_ops *ops = c->mode == MODE_STREAM ? c->ops : NULL;
+    /* Also when the 101 was still waiting behind earlier responses: the
+     * caller of http_upgrade holds the connection either way. */
+    const http_stream_ops *ops = c->ops;
     c->ops = NULL;
     if (ops && ops->on_close)
         ops->on_close(c->ops_arg);
@@ -248,11 +252,20 @@ static void conn_check_done(http_conn *c)
 
 /* ------------------------------------------------------------ responses */
 
+/* Reading ahead of the responses is bounded in requests and in what they
+ * hold: bodies pipelined behind a slow handler wait in the socket, not in
+ * memory (one request is always read, whatever its size). */
 static bool conn_may_parse(const http_conn *c)
 {
     return c->mode == MODE_HTTP && !c->dead && !c->closing && !c->no_more && !c->upgrade_pending &&
            !c->rx.failed && c->n_queued < HTTP_PIPELINE_MAX &&
+           (c->n_queued == 0 || c->queued_bytes <= c->lim.body_max) &&
            out_pending(c) <= c->lim.send_queue_max;
+}
+
+static size_t req_bytes(const http_req *q)
+{
+    return q->url_len + q->hbuf_len + q->body_len;
 }
 
 static bool conn_may_read(const http_conn *c)
@@ -301,6 +314,7 @@ static void conn_pump(http_conn *c)
         if (!c->head)
             c->tail = NULL;
         c->n_queued--;
+        c->queued_bytes -= req_bytes(q);
         q->conn = NULL;
         http_access_log(c->srv, q);
         bool ok;
@@ -457,6 +471,7 @@ static void conn_request(http_conn *c, http_req *q)
         c->head = q;
     c->tail = q;
     c->n_queued++;
+    c->queued_bytes += req_bytes(q);
     if (q->rx_error) {
         c->no_more = true;
         note_rx_error(c, q);
@@ -572,6 +587,10 @@ static void conn_read(http_conn *c)
         if (n > 0) {
             c->last_active = bosun_monotonic();
             conn_input(c, buf, (size_t)n);
+            /* A short read emptied the socket: asking again would only
+             * hear EAGAIN (TLS may hold more of a record, so it asks). */
+            if (!c->ssl && (size_t)n < HTTP_READ_CHUNK)
+                return;
             continue;
         }
         if (n == 0)

@@ -237,6 +237,8 @@ void http_respond(http_request *r, int status, const char *content_type, const v
             content_type ? content_type : "", content_type ? "\r\n" : "", len, (int)q->rhdr_len,
             q->rhdr ? q->rhdr : "", close ? "Connection: close\r\n" : "");
         q->out_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+        if (q->out_len == 0)
+            q->close_after = true; /* nothing written: the next answer would be taken for it */
         if (!no_body && len > 0 && q->out_len > 0) {
             memcpy(q->out + q->out_len, body, len);
             q->out_len += len;
