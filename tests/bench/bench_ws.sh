@@ -11,7 +11,7 @@
 #
 #   bench_ws.sh [BUILD_DIR] [idle|fanout|latency|all]
 #
-# BENCH_ROUNDS (2) rounds per part; BENCH_PING (5 s) is both servers' ping
+# BENCH_ROUNDS (2) rounds per part; BENCH_PEERS ("bosund node") who runs; BENCH_PING (5 s) is both servers' ping
 # interval, BENCH_HOLD (12 s) how long the idle connections are held.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +27,7 @@ LAT_INTERVAL=${BENCH_LAT_INTERVAL:-0.005}
 PING=${BENCH_PING:-5}
 HOLD=${BENCH_HOLD:-12}
 SENDQ=16777216 # both servers' send queue bound per client
+PEERS=${BENCH_PEERS:-bosund node}
 . "$here/bench_lib.sh"
 raise_nofile 20000
 command -v node >/dev/null 2>&1 || { log "bench: node is missing"; exit 2; }
@@ -69,6 +70,14 @@ SRC_N=0
 next_src() {
     SRC_N=$((SRC_N + 1))
     SRC="127.0.$((1 + SRC_N / 250)).$((1 + SRC_N % 250))"
+}
+
+# order ROUND: the peers in this round's order (swapped every round).
+order() {
+    local p
+    for p in $([ $(($1 % 2)) = 1 ] && echo bosund node || echo node bosund); do
+        case " $PEERS " in *" $p "*) echo "$p" ;; esac
+    done
 }
 
 # wait_line FILE REGEX SECONDS: until a line of FILE matches.
@@ -201,7 +210,7 @@ part_idle() {
     echo "== (a) $CONNS idle authenticated connections, server pings every $PING s, held $HOLD s"
     for r in $(seq 1 "$ROUNDS"); do
         echo " round $r"
-        for who in $([ $((r % 2)) = 1 ] && echo bosund node || echo node bosund); do
+        for who in $(order "$r"); do
             idle_round "$who" "$r" || GROWTH=n/a
             [ "$GROWTH" != n/a ] && { [ "$who" = bosund ] && b+=("$GROWTH") || n+=("$GROWTH"); }
         done
@@ -247,20 +256,25 @@ part_fanout() {
     echo
     echo "== (b) fan-out: $FAN subscribers, $EVENTS events of 64 bytes published back to back"
     echo "   (deliveries/s = deliveries / (last delivery - first event's publish time))"
-    start_peer bosund "$T/fan.bosund" || return 1
-    local BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
-    start_peer node "$T/fan.node" || return 1
-    local NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
+    local BPORT= BPID= BTOKEN= NPORT= NPID2= NTOKEN=
+    if [[ " $PEERS " = *" bosund "* ]]; then
+        start_peer bosund "$T/fan.bosund" || return 1
+        BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
+    fi
+    if [[ " $PEERS " = *" node "* ]]; then
+        start_peer node "$T/fan.node" || return 1
+        NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
+    fi
     for r in $(seq 1 "$ROUNDS"); do
         echo " round $r"
-        for who in $([ $((r % 2)) = 1 ] && echo bosund node || echo node bosund); do
+        for who in $(order "$r"); do
             if [ "$who" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
             fanout_round "$who" "$r"
             [ "$RATE" != n/a ] && { [ "$who" = bosund ] && b+=("$RATE") || n+=("$RATE"); }
         done
     done
-    SPID=$NPID2 stop_peer node
-    SPID=$BPID stop_peer bosund
+    [ -n "$NPID2" ] && SPID=$NPID2 stop_peer node
+    [ -n "$BPID" ] && SPID=$BPID stop_peer bosund
     local mb mn ratio=n/a
     mb=$(median "${b[@]}")
     mn=$(median "${n[@]}")
@@ -308,13 +322,18 @@ part_latency() {
     local r b50=() b99=() n50=() n99=()
     echo
     echo "== (c) agent output line -> WS client: $LAT_LINES lines, one every $LAT_INTERVAL s (us, CLOCK_REALTIME)"
-    start_peer bosund "$T/lat.bosund" || return 1
-    local BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
-    start_peer node "$T/lat.node" || return 1
-    local NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
+    local BPORT= BPID= BTOKEN= NPORT= NPID2= NTOKEN=
+    if [[ " $PEERS " = *" bosund "* ]]; then
+        start_peer bosund "$T/lat.bosund" || return 1
+        BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
+    fi
+    if [[ " $PEERS " = *" node "* ]]; then
+        start_peer node "$T/lat.node" || return 1
+        NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
+    fi
     for r in $(seq 1 "$ROUNDS"); do
         echo " round $r"
-        for who in $([ $((r % 2)) = 1 ] && echo bosund node || echo node bosund); do
+        for who in $(order "$r"); do
             if [ "$who" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
             P50= P99=
             latency_round "$who" "$r"
@@ -323,8 +342,8 @@ part_latency() {
             [ "$who" = bosund ] && sleep 1 # the run's exit is recorded before the next start
         done
     done
-    SPID=$NPID2 stop_peer node
-    SPID=$BPID stop_peer bosund
+    [ -n "$NPID2" ] && SPID=$NPID2 stop_peer node
+    [ -n "$BPID" ] && SPID=$BPID stop_peer bosund
     SUMMARY+=("  (c) output line -> WS client: bosund p50 $(median "${b50[@]}") us p99 $(median "${b99[@]}") us;" \
         "      node (no store) p50 $(median "${n50[@]}") us p99 $(median "${n99[@]}") us (no target)")
 }
