@@ -146,8 +146,6 @@ compare() {
 
 # ------------------------------------------------------------ parts
 
-SUMMARY=()
-
 # The body nginx returns is the one bosund gave (its uptime frozen).
 health_body() {
     local b
@@ -242,17 +240,4 @@ part_tls() {
 }
 
 echo "HTTP benchmark: bosund ($BUILD) vs $("$NGINX" -v 2>&1 | sed 's/.*: //') (1 worker), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
-rc=0
-case $PART in
-health) part_health || rc=1 ;;
-runs) part_runs || rc=1 ;;
-tls) part_tls || rc=1 ;;
-all) part_health || rc=1; part_runs || rc=1; part_tls || rc=1 ;;
-esac
-echo
-echo "== verdicts (exact ratios of the medians)"
-printf '%s\n' "${SUMMARY[@]}"
-echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$rc" = 0 ] || log "bench: a part failed (see above)"
-exit "$rc"
+run_parts "$PART" health runs tls

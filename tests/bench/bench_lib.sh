@@ -191,3 +191,21 @@ need_debian() {
     log "bench: $1 is missing (Debian's $2; needs root and apt-get to install)"
     return 1
 }
+
+# run_parts PART NAME...: part_NAME for each NAME (PART "all") or for PART
+# alone, then the verdicts collected in SUMMARY; exits 1 when a part failed.
+SUMMARY=()
+run_parts() {
+    local part=$1 p rc=0
+    shift
+    echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; open files $(ulimit -n)"
+    for p in "$@"; do
+        [ "$part" = all ] || [ "$part" = "$p" ] || continue
+        "part_$p" || { rc=1; log "bench: part $p failed (see above)"; }
+    done
+    echo
+    echo "== verdicts (exact ratios of the medians)"
+    printf '%s\n' "${SUMMARY[@]}"
+    echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    exit "$rc"
+}

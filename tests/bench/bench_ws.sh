@@ -126,6 +126,28 @@ stop_peer() {
     return 0
 }
 
+# start_both PREFIX: both peers (those in BENCH_PEERS) at once, for the
+# parts that keep them across rounds; use_peer WHO points PORT and TOKEN
+# at one; stop_both.
+start_both() {
+    BPORT= BPID= BTOKEN= NPORT= NPID2= NTOKEN=
+    if [[ " $PEERS " = *" bosund "* ]]; then
+        start_peer bosund "$1.bosund" || return 1
+        BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
+    fi
+    if [[ " $PEERS " = *" node "* ]]; then
+        start_peer node "$1.node" || return 1
+        NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
+    fi
+}
+use_peer() {
+    if [ "$1" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
+}
+stop_both() {
+    [ -z "$NPID2" ] || SPID=$NPID2 stop_peer node
+    [ -z "$BPID" ] || SPID=$BPID stop_peer bosund
+}
+
 # node_cmd LINE REPLY_REGEX: a command to the node peer, waiting up to 60 s
 # for its answer.
 node_cmd() {
@@ -256,25 +278,16 @@ part_fanout() {
     echo
     echo "== (b) fan-out: $FAN subscribers, $EVENTS events of 64 bytes published back to back"
     echo "   (deliveries/s = deliveries / (last delivery - first event's publish time))"
-    local BPORT= BPID= BTOKEN= NPORT= NPID2= NTOKEN=
-    if [[ " $PEERS " = *" bosund "* ]]; then
-        start_peer bosund "$T/fan.bosund" || return 1
-        BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
-    fi
-    if [[ " $PEERS " = *" node "* ]]; then
-        start_peer node "$T/fan.node" || return 1
-        NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
-    fi
+    start_both "$T/fan" || return 1
     for r in $(seq 1 "$ROUNDS"); do
         echo " round $r"
         for who in $(order "$r"); do
-            if [ "$who" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
+            use_peer "$who"
             fanout_round "$who" "$r"
             [ "$RATE" != n/a ] && { [ "$who" = bosund ] && b+=("$RATE") || n+=("$RATE"); }
         done
     done
-    [ -n "$NPID2" ] && SPID=$NPID2 stop_peer node
-    [ -n "$BPID" ] && SPID=$BPID stop_peer bosund
+    stop_both
     local mb mn ratio=n/a
     mb=$(median "${b[@]}")
     mn=$(median "${n[@]}")
@@ -322,19 +335,11 @@ part_latency() {
     local r b50=() b99=() n50=() n99=()
     echo
     echo "== (c) agent output line -> WS client: $LAT_LINES lines, one every $LAT_INTERVAL s (us, CLOCK_REALTIME)"
-    local BPORT= BPID= BTOKEN= NPORT= NPID2= NTOKEN=
-    if [[ " $PEERS " = *" bosund "* ]]; then
-        start_peer bosund "$T/lat.bosund" || return 1
-        BPORT=$PORT BPID=$SPID BTOKEN=$TOKEN
-    fi
-    if [[ " $PEERS " = *" node "* ]]; then
-        start_peer node "$T/lat.node" || return 1
-        NPORT=$PORT NPID2=$SPID NTOKEN=$TOKEN
-    fi
+    start_both "$T/lat" || return 1
     for r in $(seq 1 "$ROUNDS"); do
         echo " round $r"
         for who in $(order "$r"); do
-            if [ "$who" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
+            use_peer "$who"
             P50= P99=
             latency_round "$who" "$r"
             [ -n "$P50" ] || continue
@@ -342,25 +347,10 @@ part_latency() {
             [ "$who" = bosund ] && sleep 1 # the run's exit is recorded before the next start
         done
     done
-    [ -n "$NPID2" ] && SPID=$NPID2 stop_peer node
-    [ -n "$BPID" ] && SPID=$BPID stop_peer bosund
+    stop_both
     SUMMARY+=("  (c) output line -> WS client: bosund p50 $(median "${b50[@]}") us p99 $(median "${b99[@]}") us;" \
         "      node (no store) p50 $(median "${n50[@]}") us p99 $(median "${n99[@]}") us (no target)")
 }
 
-SUMMARY=()
 echo "WebSocket benchmark: bosund ($BUILD) vs node $(node --version) with ws $(sed -n 's/.*"ws": *"\(.*\)".*/\1/p' "$here/package.json")"
-echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; open files $(ulimit -n)"
-rc=0
-case $PART in
-idle) part_idle || rc=1 ;;
-fanout) part_fanout || rc=1 ;;
-latency) part_latency || rc=1 ;;
-all) part_idle || rc=1; part_fanout || rc=1; part_latency || rc=1 ;;
-esac
-echo
-echo "== verdicts (exact ratios of the medians)"
-printf '%s\n' "${SUMMARY[@]}"
-echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$rc" = 0 ] || log "bench: a part failed (see above)"
-exit "$rc"
+run_parts "$PART" idle fanout latency
