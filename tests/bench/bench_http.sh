@@ -187,16 +187,18 @@ EOF
     for i in $(seq 1 10); do ctl start once >/dev/null || { log "bench: cannot start a run"; return 1; }; done
     # The wrk script carries the token, so it is on no command line.
     (umask 077 && printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$(cat "$T/token")" >"$T/auth.lua")
+    local resp=
     n=0
     for _ in $(seq 1 100); do
-        n=$(curl -s --max-time 5 -H @<(printf 'Authorization: Bearer %s\n' "$(cat "$T/token")") \
-            "http://127.0.0.1:$port/api/v1/runs" | python3 -c 'import json, sys
+        resp=$(curl -s --max-time 5 -w ' HTTP %{http_code}' -H @<(printf 'Authorization: Bearer %s\n' "$(cat "$T/token")") \
+            "http://127.0.0.1:$port/api/v1/runs")
+        n=$(printf '%s' "${resp% HTTP *}" | python3 -c 'import json, sys
 try: print(len(json.load(sys.stdin)["items"]))
 except Exception: print(0)')
         [ "$n" = 10 ] && break
         sleep 0.1
     done
-    [ "$n" = 10 ] || { log "bench: GET /api/v1/runs lists $n runs, not 10"; return 1; }
+    [ "$n" = 10 ] || { log "bench: GET /api/v1/runs lists $n runs, not 10: ${resp:0:300}"; return 1; }
     echo
     echo "== GET /api/v1/runs (admin token, 10 runs listed): wrk -t2 -c$CONNS -d$DUR, $ROUNDS rounds"
     local r v=()
