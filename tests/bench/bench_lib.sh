@@ -88,6 +88,8 @@ children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 
+ratio3() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 3; fi; }
+
 # median of the arguments (numbers); "n/a" when none.
 median() {
     [ $# -gt 0 ] || { echo n/a; return; }
