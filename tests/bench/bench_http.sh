@@ -94,22 +94,13 @@ run_wrk() {
 }
 
 # perf_run PART URL [wrk args]: with BENCH_PERF=1, one more bosund run
-# under `perf record -g` (not counted) and the top symbols by self time.
+# under perf (not counted) and the top symbols by self time.
 perf_run() {
-    local part=$1 url=$2 pp
+    local part=$1 url=$2
     shift 2
-    [ -n "${BENCH_PERF:-}" ] || return 0
-    command -v perf >/dev/null 2>&1 || { log "bench: perf is missing"; return 0; }
-    perf record -g -o "$T/perf.$part.data" -p "$DPID" >"$T/perf.$part.log" 2>&1 &
-    pp=$!
-    sleep 0.5
+    perf_begin "$DPID" "$part" || return 0
     wrk -t2 -c"$CONNS" -d"$DUR" "$@" "$url" >/dev/null 2>&1
-    kill -INT "$pp" 2>/dev/null
-    wait "$pp" 2>/dev/null
-    echo "  perf record -g of bosund ($part, one more run, not counted), top symbols by self time:"
-    perf report -i "$T/perf.$part.data" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
-        awk '/^ +[0-9]+\.[0-9]+%/ { printf "    %s", $1; for (i = 2; i <= NF && $i != "-"; i++) printf " %s", $i; print "" }' |
-        head -25
+    perf_end "$part"
 }
 
 # compare PART_NAME URL_BOSUND URL_NGINX [wrk args]: warm-up, then ROUNDS

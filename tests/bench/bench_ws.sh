@@ -13,6 +13,8 @@
 #
 # BENCH_ROUNDS (2) rounds per part; BENCH_PEERS ("bosund node") who runs; BENCH_PING (5 s) is both servers' ping
 # interval, BENCH_HOLD (12 s) how long the idle connections are held.
+# BENCH_PERF=1 adds one more bosund fan-out round under `perf record -g`
+# (not counted) and prints the top symbols.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:-$here/../..}" && pwd) || exit 2
@@ -141,7 +143,7 @@ start_both() {
     fi
 }
 use_peer() {
-    if [ "$1" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
+    if [ "$1" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN SPID=$BPID; else PORT=$NPORT TOKEN=$NTOKEN SPID=$NPID2; fi
 }
 stop_both() {
     [ -z "$NPID2" ] || SPID=$NPID2 stop_peer node
@@ -259,6 +261,8 @@ fanout_round() {
     wait_line "$out" '^ready' 60 || { log "bench: $who: subscribers not set up: $(head -3 "$out.err")"; stop_pid "$pid"; return 1; }
     sleep 0.5
     machine_load "$who"
+    local c0 c1 cpu
+    c0=$(cpu_ticks "$SPID")
     if [ "$who" = bosund ]; then
         publish_bosund "$EVENTS" evt.bench.fan || { log "bench: publishing to bosund failed"; }
     else
@@ -266,9 +270,12 @@ fanout_round() {
     fi
     wait "$pid"
     rc=$?
+    c1=$(cpu_ticks "$SPID")
+    cpu=$(calc "($c1 - $c0) / $CLK_TCK" 2)
     local line
     line=$(grep '^deliveries' "$out")
-    printf '  %-7s %s\n' "$who" "$line"
+    printf '  %-7s %s\n          server CPU %s s = %s deliveries per CPU-s\n' "$who" "$line" "$cpu" \
+        "$(awk "BEGIN { printf \"%.0f\", ($cpu > 0 ? $FAN * $EVENTS / $cpu : 0) }")"
     [ "$rc" = 0 ] && RATE=$(echo "$line" | awk '{ print $8 }') ||
         log "bench: $who: not every delivery arrived ($(head -3 "$out.err"))"
 }
@@ -287,6 +294,11 @@ part_fanout() {
             [ "$RATE" != n/a ] && { [ "$who" = bosund ] && b+=("$RATE") || n+=("$RATE"); }
         done
     done
+    if [ -n "$BPID" ] && perf_begin "$BPID" fanout; then
+        use_peer bosund
+        fanout_round bosund perf >/dev/null
+        perf_end fanout
+    fi
     stop_both
     local mb mn ratio=n/a
     mb=$(median "${b[@]}")
