@@ -188,6 +188,17 @@ for _ in range(count):
 EOF
 }
 
+# conclude WHAT UNIT OP TARGET NAME: the medians of the caller's b (bosund)
+# and n (node) figures, their ratio and its verdict in SUMMARY.
+conclude() {
+    local mb mn ratio=n/a
+    mb=$(median "${b[@]}")
+    mn=$(median "${n[@]}")
+    echo " median $1: bosund $mb$2, node $mn$2"
+    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
+    SUMMARY+=("$(verdict "$5" "$ratio" "$3" "$4")")
+}
+
 # ------------------------------------------------------------ (a) idle
 
 idle_round() {
@@ -239,12 +250,8 @@ part_idle() {
             [ "$GROWTH" != n/a ] && { [ "$who" = bosund ] && b+=("$GROWTH") || n+=("$GROWTH"); }
         done
     done
-    local mb mn ratio=n/a
-    mb=$(median "${b[@]}")
-    mn=$(median "${n[@]}")
-    echo " median growth per connection: bosund $mb B, node $mn B (RSS after the hold minus RSS before)"
-    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
-    SUMMARY+=("$(verdict "(a) RSS per idle connection bosund/node" "$ratio" "<=" 0.25)")
+    conclude "growth per connection (RSS after the hold minus before)" " B" "<=" 0.25 \
+        "(a) RSS per idle connection bosund/node"
 }
 
 # ------------------------------------------------------------ (b) fan-out
@@ -300,12 +307,7 @@ part_fanout() {
         perf_end fanout
     fi
     stop_both
-    local mb mn ratio=n/a
-    mb=$(median "${b[@]}")
-    mn=$(median "${n[@]}")
-    echo " median deliveries/s: bosund $mb, node $mn"
-    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
-    SUMMARY+=("$(verdict "(b) fan-out deliveries/s bosund/node" "$ratio" ">=" 2)")
+    conclude "deliveries/s" "" ">=" 2 "(b) fan-out deliveries/s bosund/node"
 }
 
 # ------------------------------------------------------------ (c) latency
