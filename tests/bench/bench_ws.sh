@@ -13,6 +13,8 @@
 #
 # BENCH_ROUNDS (2) rounds per part; BENCH_PEERS ("bosund node") who runs; BENCH_PING (5 s) is both servers' ping
 # interval, BENCH_HOLD (12 s) how long the idle connections are held.
+# BENCH_COMMIT_DELAY sets bosund's sqlite commit_delay (default: the
+# plugin's, 10 ms), which /ws deliveries wait for.
 # BENCH_PERF=1 adds one more bosund fan-out round under `perf record -g`
 # (not counted) and prints the top symbols.
 set -u
@@ -100,6 +102,7 @@ start_peer() {
     if [ "$who" = bosund ]; then
         bosund_config "$d" "$PORT" "  limits: {conns_per_ip: 20000, conns_max: 20000, ping_interval: $PING, send_queue_max: $SENDQ}" \
             <<EOF
+${BENCH_COMMIT_DELAY:+sqlite: {commit_delay: $BENCH_COMMIT_DELAY\}}
 agents:
   ticker:
     command: [$PY, $T/tick.py, "$LAT_LINES", "$LAT_INTERVAL"]
