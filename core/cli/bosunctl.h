@@ -16,6 +16,8 @@
 typedef struct opts {
     const char *socket;
     const char *config;
+    const char *url;    /* --url / BOSUN_URL: over HTTP instead of the socket */
+    const char *cacert; /* --cacert */
     int json;
     double timeout;
     int timeout_set;
@@ -42,6 +44,9 @@ extern volatile sig_atomic_t interrupted;
 
 /* Prints "bosunctl: message" to stderr and returns code. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* die() for a transport failure (err): no permission (77) when the daemon
+ * refused our credentials, else unavailable (69). */
+int die_conn(const ctl_conn *conn, const char *err);
 /* die(1, ...) with an error's "message (code)"; either may be missing. */
 int die_error(const json_t *error);
 /* Sends req (stolen) and returns the response's result, or NULL after

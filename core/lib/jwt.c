@@ -68,38 +68,20 @@ static int key_check_and_read(int fd, const char *path, bosun_jwt_key *key, char
     return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* A new key under a temporary name, then linked to name: link(2) never
  * replaces, so when two daemons race the second reads the first's key. */
-static int key_create(int dfd, const char *name, const char *path, char *err, size_t size)
+static int key_create(const char *state_dir, int dfd, const char *name, const char *path, char *err,
+                      size_t size)
 {
     char tmp[300];
-    snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", name, (long)getpid());
-    unlinkat(dfd, tmp, 0);
-    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(err, size, "%s: cannot create: %s", path, strerror(errno));
+    snprintf(tmp, sizeof tmp, ".%s.%ld.new", name, (long)getpid());
     unsigned char raw[32];
-    int rc = bosun_random_bytes(raw, sizeof raw) == 0 && fchmod(fd, 0600) == 0 &&
-                     write_all(fd, raw, sizeof raw) == 0 && fsync(fd) == 0
+    int rc = bosun_random_bytes(raw, sizeof raw) == 0 &&
+                     bosun_file_replace(state_dir, tmp, raw, sizeof raw, 0600) == 0
                  ? 0
                  : -1;
     int saved = errno;
     memset(raw, 0, sizeof raw);
-    close(fd);
     if (rc == 0 && linkat(dfd, tmp, dfd, name, 0) != 0 && errno != EEXIST) {
         saved = errno;
         rc = -1;
@@ -135,7 +117,7 @@ int bosun_jwt_key_load(const char *state_dir, const char *name, bosun_jwt_key *k
                  errno == ELOOP ? "a symbolic link, refused" : strerror(errno));
             break;
         }
-        if (key_create(dfd, name, path, err, err_size) != 0)
+        if (key_create(state_dir, dfd, name, path, err, err_size) != 0)
             break;
     }
     close(dfd);

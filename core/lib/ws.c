@@ -61,6 +61,8 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     (void)flags;
     bosun_ws *ws = user;
+    if (len == 0)
+        return 0; /* wslay's empty payloads: nothing for the owner */
     if (!ws->ops.write(ws->arg, data, len)) {
         ws->failed = true;
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
@@ -150,24 +152,26 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     bosun_ws *ws = user;
     if (ws->refused || ws->failed)
         return;
+    /* wslay gives NULL for an empty message; owners get a valid pointer. */
+    const uint8_t *msg = arg->msg ? arg->msg : (const uint8_t *)"";
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME:
         if (ws->ops.on_text && !ws->owner_closed)
-            ws->ops.on_text(ws->arg, (const char *)arg->msg, arg->msg_length);
+            ws->ops.on_text(ws->arg, (const char *)msg, arg->msg_length);
         break;
     case WSLAY_BINARY_FRAME:
         if (!ws->ops.on_binary)
             refuse(ws, BOSUN_WS_UNSUPPORTED_DATA, "binary messages are not accepted");
         else if (!ws->owner_closed)
-            ws->ops.on_binary(ws->arg, arg->msg, arg->msg_length);
+            ws->ops.on_binary(ws->arg, msg, arg->msg_length);
         break;
     case WSLAY_PONG:
         if (ws->ops.on_pong)
-            ws->ops.on_pong(ws->arg, arg->msg, arg->msg_length);
+            ws->ops.on_pong(ws->arg, msg, arg->msg_length);
         break;
     case WSLAY_CONNECTION_CLOSE:
         if (arg->msg_length > 2)
-            set_reason(ws, arg->msg + 2, arg->msg_length - 2);
+            set_reason(ws, msg + 2, arg->msg_length - 2);
         break;
     default: /* pings are answered by wslay */
         break;

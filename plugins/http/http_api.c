@@ -324,18 +324,41 @@ bool api_body_id(http_request *r, const json_t *body, const char *key, const cha
 
 /* ------------------------------------------------------------ scope */
 
+/* Deny by default: an agent or share identity is bound even when its task
+ * is "" (a run started without one), and then sees no task at all, only its
+ * own run (api_scope_run). */
 const char *api_scope_task(const http_request *r)
 {
-    return r->id.task[0] ? r->id.task : NULL;
+    if (r->id.cred == HTTP_CRED_AGENT || r->id.cred == HTTP_CRED_SHARE || r->id.task[0])
+        return r->id.task;
+    return NULL;
+}
+
+const char *api_scope_run(const http_request *r)
+{
+    return api_scope_task(r) && r->id.run[0] ? r->id.run : NULL;
 }
 
 bool api_scope_allows(http_request *r, const char *task, const char *what, const char *id)
 {
     const char *scope = api_scope_task(r);
-    if (!scope || (task && strcmp(task, scope) == 0))
+    if (!scope || (task && scope[0] && strcmp(task, scope) == 0))
         return true;
     http_respond_error(r, 404, "not_found", "no %s '%s'", what, id);
     return false;
+}
+
+bool api_list_task(http_request *r, const char **task)
+{
+    const char *scope = api_scope_task(r);
+    if (!scope)
+        return true;
+    if (*task && strcmp(*task, scope) != 0) {
+        http_respond_error(r, 404, "not_found", "no task '%s'", *task);
+        return false;
+    }
+    *task = scope;
+    return true;
 }
 
 /* ------------------------------------------------------------ bus */
@@ -384,6 +407,14 @@ void api_call(http_request *r, const char *subject, json_t *data, json_t *state,
         const http_config *cfg = http_server_config(r->srv);
         timeout = cfg && cfg->limits.request_timeout > 0 ? cfg->limits.request_timeout
                                                          : API_TIMEOUT_DEFAULT;
+    }
+    /* A client gone between two steps of a route: the rest is not asked
+     * for (the response is only freed). */
+    if (http_request_gone(r)) {
+        json_decref(data);
+        json_decref(state);
+        http_respond_error(r, 503, "gone", "the client went away");
+        return;
     }
     api_pending *p = calloc(1, sizeof *p);
     if (!p || !data) {
@@ -435,4 +466,25 @@ void api_respond_page(http_request *r, json_t *items, long long limit, const cha
     }
     json_decref(items);
     api_respond_list(r, page, next);
+}
+
+/* state: {"limit", "list": the reply's member, "key": the rows' id}. */
+static void api_page_done(http_request *r, json_t *reply, json_t *state)
+{
+    long long limit = json_integer_value(json_object_get(state, "limit"));
+    const char *list = json_string_value(json_object_get(state, "list"));
+    const char *key = json_string_value(json_object_get(state, "key"));
+    api_respond_page(r, json_incref(json_object_get(reply, list)), limit, key);
+    json_decref(state);
+}
+
+void api_list_call(http_request *r, const char *subject, json_t *q, long long limit,
+                   const char *list, const char *key)
+{
+    /* One row more than the page tells whether another page follows. */
+    if (q)
+        json_object_set_new(q, "limit", json_integer(limit + 1));
+    api_call(r, subject, q,
+             json_pack("{s:I,s:s,s:s}", "limit", (json_int_t)limit, "list", list, "key", key), 0,
+             api_page_done);
 }

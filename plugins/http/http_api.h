@@ -84,8 +84,11 @@ bool api_body_id(http_request *r, const json_t *body, const char *key, const cha
 /* ------------------------------------------------------------ scope */
 
 /* The one task an identity scoped to a task (an agent, a share link) may
- * see, or NULL for an identity that sees every task. */
+ * see ("" for one bound to no task: then none), or NULL for an identity
+ * that sees every task. */
 const char *api_scope_task(const http_request *r);
+/* The run of a bound identity (an agent's own run), or NULL. */
+const char *api_scope_run(const http_request *r);
 /* Whether the identity may see something of task (NULL: of no task).  When
  * not, answers 404 with what (as if it did not exist: a scoped caller
  * learns nothing of other tasks) and returns false. */
@@ -118,6 +121,11 @@ void api_respond_list(http_request *r, json_t *items, json_t *next);
  * there are more: cuts the extra row and makes the cursor the key (a string
  * member) of the last row kept. items stolen. */
 void api_respond_page(http_request *r, json_t *items, long long limit, const char *key);
+/* Asks subject for one page of a store list: q (stolen) with "limit" set
+ * to one more than limit, the reply's member list answered as a page whose
+ * cursor is each row's key. */
+void api_list_call(http_request *r, const char *subject, json_t *q, long long limit,
+                   const char *list, const char *key);
 /* The error object of a bus reply, as a response. */
 void api_respond_bus_error(http_request *r, const json_t *error);
 

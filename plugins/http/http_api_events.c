@@ -86,9 +86,15 @@ void api_events_list(http_request *r, const char *const *args, size_t n_args)
         return;
     if (subject)
         json_object_set_new(q, "subject", json_string(subject));
-    if (run)
-        json_object_set_new(q, "run", json_string(run));
-    if (task)
+    /* A bound identity without a task sees its own run's events. */
+    const char *own = task && !task[0] ? api_scope_run(r) : NULL;
+    if (own && run && strcmp(run, own) != 0) {
+        json_decref(q);
+        return http_respond_error(r, 404, "not_found", "no run '%s'", run);
+    }
+    if (own || run)
+        json_object_set_new(q, "run", json_string(own ? own : run));
+    if (task && !own)
         json_object_set_new(q, "task", json_string(task));
     api_events_query(r, q);
 }

@@ -24,13 +24,6 @@
 static const char *const api_no_params[] = {NULL};
 static const char *const api_inputs_params[] = {"status", "task", "run", "limit", "cursor", NULL};
 
-static void api_inputs_done(http_request *r, json_t *reply, json_t *state)
-{
-    long long limit = json_integer_value(json_object_get(state, "limit"));
-    json_decref(state);
-    api_respond_page(r, json_incref(json_object_get(reply, "inputs")), limit, "input");
-}
-
 static bool api_input_status_ok(const char *s)
 {
     return strcmp(s, "pending") == 0 || strcmp(s, "answered") == 0 || strcmp(s, "cancelled") == 0;
@@ -49,10 +42,10 @@ void api_inputs_list(http_request *r, const char *const *args, size_t n_args)
     if (status && !api_input_status_ok(status))
         return http_respond_error(r, 400, "bad_request",
                                   "'status' must be pending, answered or cancelled");
-    api_call(r, BOSUN_STORE_INPUTS,
-             json_pack("{s:s*,s:s*,s:s*,s:s*,s:I}", "task", task, "run", run, "status", status,
-                       "after", cursor, "limit", limit + 1),
-             json_pack("{s:I}", "limit", limit), 0, api_inputs_done);
+    api_list_call(r, BOSUN_STORE_INPUTS,
+                  json_pack("{s:s*,s:s*,s:s*,s:s*}", "task", task, "run", run, "status", status,
+                            "after", cursor),
+                  limit, "inputs", "input");
 }
 
 /* ------------------------------------------------------------ answer */

@@ -41,26 +41,6 @@ static bool api_state_ok(const char *s)
     return false;
 }
 
-static void api_runs_done(http_request *r, json_t *reply, json_t *state)
-{
-    long long limit = json_integer_value(json_object_get(state, "limit"));
-    json_decref(state);
-    api_respond_page(r, json_incref(json_object_get(reply, "runs")), limit, "run");
-}
-
-bool api_list_task(http_request *r, const char **task)
-{
-    const char *scope = api_scope_task(r);
-    if (!scope)
-        return true;
-    if (*task && strcmp(*task, scope) != 0) {
-        http_respond_error(r, 404, "not_found", "no task '%s'", *task);
-        return false;
-    }
-    *task = scope;
-    return true;
-}
-
 void api_runs_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
@@ -77,11 +57,14 @@ void api_runs_list(http_request *r, const char *const *args, size_t n_args)
         return http_respond_error(r, 400, "bad_request",
                                   "'state' must be one of STARTING RUNNING BACKOFF STOPPING "
                                   "STOPPED EXITED FATAL LOST WAITING_INPUT");
-    json_t *q = json_pack("{s:s*,s:s*,s:s*,s:s*,s:s*,s:I}", "agent", agent, "task", task, "machine",
-                          machine, "state", st, "after", cursor, "limit", limit + 1);
+    /* A bound identity without a task sees its own run, by its id. */
+    const char *own = task && !task[0] ? api_scope_run(r) : NULL;
+    json_t *q =
+        json_pack("{s:s*,s:s*,s:s*,s:s*,s:s*,s:s*}", "agent", agent, "task", own ? NULL : task,
+                  "run", own, "machine", machine, "state", st, "after", cursor);
     if (q && active >= 0)
         json_object_set_new(q, "active", json_boolean(active));
-    api_call(r, BOSUN_STORE_RUNS, q, json_pack("{s:I}", "limit", limit), 0, api_runs_done);
+    api_list_call(r, BOSUN_STORE_RUNS, q, limit, "runs", "run");
 }
 
 /* ------------------------------------------------------------ one run */
@@ -124,7 +107,8 @@ static void api_run_found(http_request *r, json_t *reply, json_t *state)
         return;
     }
     const char *task = json_string_value(json_object_get(run, "task"));
-    if (!api_scope_allows(r, task, "run", id)) {
+    const char *own = api_scope_run(r);
+    if (!(own && strcmp(own, id) == 0) && !api_scope_allows(r, task, "run", id)) {
         json_decref(state);
         return;
     }

@@ -26,13 +26,6 @@
 static const char *const api_no_params[] = {NULL};
 static const char *const api_tasks_params[] = {"status", "limit", "cursor", NULL};
 
-static void api_tasks_done(http_request *r, json_t *reply, json_t *state)
-{
-    long long limit = json_integer_value(json_object_get(state, "limit"));
-    json_decref(state);
-    api_respond_page(r, json_incref(json_object_get(reply, "tasks")), limit, "task");
-}
-
 void api_tasks_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
@@ -42,10 +35,9 @@ void api_tasks_list(http_request *r, const char *const *args, size_t n_args)
         !api_query_id(r, "cursor", &cursor) || !api_query_limit(r, &limit) ||
         !api_list_task(r, &task))
         return;
-    api_call(r, BOSUN_STORE_TASKS,
-             json_pack("{s:s*,s:s*,s:s*,s:I}", "task", task, "status", status, "after", cursor,
-                       "limit", limit + 1),
-             json_pack("{s:I}", "limit", limit), 0, api_tasks_done);
+    api_list_call(r, BOSUN_STORE_TASKS,
+                  json_pack("{s:s*,s:s*,s:s*}", "task", task, "status", status, "after", cursor),
+                  limit, "tasks", "task");
 }
 
 /* ------------------------------------------------------------ create */

@@ -92,6 +92,7 @@ struct pending {
     bool via_cookie;
     auth_check_cb cb;
     void *arg;
+    int (*build)(pending *p, json_t *data, http_identity *id);
 };
 
 /* ------------------------------------------------------------ small helpers */
@@ -407,67 +408,75 @@ static const char *reply_error(enum bus_reply_status st, const bus_msg *m)
     return msg ? msg : NULL;
 }
 
-static void on_admin_checked(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+/* The identity a positive check reply makes: 0, or -1 when the reply lacks
+ * what it must say. */
+typedef int (*identity_from_reply)(pending *p, json_t *data, http_identity *id);
+
+static int admin_from_reply(pending *p, json_t *data, http_identity *id)
+{
+    const char *tid = json_string_value(json_object_get(data, "id"));
+    if (!tid)
+        return -1;
+    double exp = json_number_value(json_object_get(data, "expires_at"));
+    cache_put(p->a, p->hash, tid, exp);
+    return identity_admin(id, HTTP_CRED_ADMIN_TOKEN, tid, exp);
+}
+
+static int agent_from_reply(pending *p, json_t *data, http_identity *id)
+{
+    (void)p;
+    const char *run = json_string_value(json_object_get(data, "run"));
+    if (!run)
+        return -1;
+    *id = (http_identity){.cred = HTTP_CRED_AGENT, .role = HTTP_ROLE_NONE};
+    copy_str(id->kind, sizeof id->kind, "agent");
+    copy_str(id->id, sizeof id->id, run);
+    copy_str(id->run, sizeof id->run, run);
+    copy_str(id->task, sizeof id->task, json_string_value(json_object_get(data, "task")));
+    id->expires_at = json_number_value(json_object_get(data, "expires_at"));
+    id->who = principal_agent(id->run, id->task);
+    return id->who ? 0 : -1;
+}
+
+static void on_checked(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     (void)bus;
     pending *p = arg;
-    http_auth *a = p->a;
     pending_unlink(p);
     if (st == BUS_REPLY_CANCELLED) {
         free(p);
         return;
     }
     const char *err = reply_error(st, m);
-    const char *tid = st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "id")) : NULL;
-    http_identity id;
-    if (err || !tid) {
-        /* A check that could not be made is not a guess: 503, uncounted. */
-        finish(a, p->peer, p->cb, p->arg, st == BUS_REPLY_OK ? 401 : 503, NULL,
-               err ? err : "malformed check reply");
-    } else {
-        double exp = json_number_value(json_object_get(m->data, "expires_at"));
-        cache_put(a, p->hash, tid, exp);
-        if (identity_admin(&id, HTTP_CRED_ADMIN_TOKEN, tid, exp) != 0)
-            finish(a, p->peer, p->cb, p->arg, 503, NULL, "out of memory");
-        else
-            finish(a, p->peer, p->cb, p->arg, 0, &id, NULL);
-    }
+    http_identity id = {0};
+    if (err) /* a check that could not be made is not a guess: 503, uncounted */
+        finish(p->a, p->peer, p->cb, p->arg, st == BUS_REPLY_OK ? 401 : 503, NULL, err);
+    else if (p->build(p, m->data, &id) != 0)
+        finish(p->a, p->peer, p->cb, p->arg, 503, &id, "malformed check reply");
+    else
+        finish(p->a, p->peer, p->cb, p->arg, 0, &id, NULL);
     free(p);
 }
 
-static void on_agent_checked(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+/* Asks subject about token; the reply makes the identity with build. */
+static void check_on_bus(http_auth *a, const char *subject, const char *token, const char *peer,
+                         const hash_hex hash, identity_from_reply build, auth_check_cb cb,
+                         void *arg)
 {
-    (void)bus;
-    pending *p = arg;
-    http_auth *a = p->a;
-    pending_unlink(p);
-    if (st == BUS_REPLY_CANCELLED) {
+    pending *p = pending_new(a, peer, false, cb, arg);
+    if (!p)
+        return finish(a, peer, cb, arg, 503, NULL, "out of memory");
+    if (hash)
+        memcpy(p->hash, hash, sizeof(hash_hex));
+    p->build = build;
+    json_t *q = json_pack("{s:s}", "token", token);
+    p->req = bus_request(a->bus, subject, q, a->request_timeout, on_checked, p);
+    json_decref(q);
+    if (!p->req) {
+        pending_unlink(p);
         free(p);
-        return;
+        finish(a, peer, cb, arg, 503, NULL, "cannot ask for the token check");
     }
-    const char *err = reply_error(st, m);
-    const char *run =
-        st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "run")) : NULL;
-    const char *task =
-        st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "task")) : NULL;
-    if (err || !run) {
-        finish(a, p->peer, p->cb, p->arg, st == BUS_REPLY_OK ? 401 : 503, NULL,
-               err ? err : "malformed check reply");
-        free(p);
-        return;
-    }
-    http_identity id = {.cred = HTTP_CRED_AGENT, .role = HTTP_ROLE_NONE};
-    copy_str(id.kind, sizeof id.kind, "agent");
-    copy_str(id.id, sizeof id.id, run);
-    copy_str(id.run, sizeof id.run, run);
-    copy_str(id.task, sizeof id.task, task);
-    id.expires_at = json_number_value(json_object_get(m->data, "expires_at"));
-    id.who = principal_agent(id.run, id.task);
-    if (!id.who)
-        finish(a, p->peer, p->cb, p->arg, 503, NULL, "out of memory");
-    else
-        finish(a, p->peer, p->cb, p->arg, 0, &id, NULL);
-    free(p);
 }
 
 static void check_admin_token(http_auth *a, const char *token, const char *peer, auth_check_cb cb,
@@ -488,35 +497,13 @@ static void check_admin_token(http_auth *a, const char *token, const char *peer,
             return finish(a, peer, cb, arg, 503, NULL, "out of memory");
         return finish(a, peer, cb, arg, 0, &id, NULL);
     }
-    pending *p = pending_new(a, peer, false, cb, arg);
-    if (!p)
-        return finish(a, peer, cb, arg, 503, NULL, "out of memory");
-    memcpy(p->hash, hash, sizeof hash);
-    json_t *q = json_pack("{s:s}", "token", token);
-    p->req =
-        bus_request(a->bus, BOSUN_AUTH_TOKEN_CHECK, q, a->request_timeout, on_admin_checked, p);
-    json_decref(q);
-    if (!p->req) {
-        pending_unlink(p);
-        free(p);
-        finish(a, peer, cb, arg, 503, NULL, "cannot ask for the token check");
-    }
+    check_on_bus(a, BOSUN_AUTH_TOKEN_CHECK, token, peer, hash, admin_from_reply, cb, arg);
 }
 
 static void check_agent_token(http_auth *a, const char *token, const char *peer, auth_check_cb cb,
                               void *arg)
 {
-    pending *p = pending_new(a, peer, false, cb, arg);
-    if (!p)
-        return finish(a, peer, cb, arg, 503, NULL, "out of memory");
-    json_t *q = json_pack("{s:s}", "token", token);
-    p->req = bus_request(a->bus, BOSUN_AUTH_TOKEN, q, a->request_timeout, on_agent_checked, p);
-    json_decref(q);
-    if (!p->req) {
-        pending_unlink(p);
-        free(p);
-        finish(a, peer, cb, arg, 503, NULL, "cannot ask for the token check");
-    }
+    check_on_bus(a, BOSUN_AUTH_TOKEN, token, peer, NULL, agent_from_reply, cb, arg);
 }
 
 static void check_session(http_auth *a, const char *token, const char *peer, bool via_cookie,

@@ -572,6 +572,10 @@ static void conn_read(http_conn *c)
         if (n > 0) {
             c->last_active = bosun_monotonic();
             conn_input(c, buf, (size_t)n);
+            /* A short read emptied the socket: asking again would only
+             * hear EAGAIN (TLS may hold more of a record, so it asks). */
+            if (!c->ssl && (size_t)n < HTTP_READ_CHUNK)
+                return;
             continue;
         }
         if (n == 0)

@@ -45,6 +45,7 @@ typedef struct http_req {
     size_t hbuf_len, hbuf_cap;
     size_t n_fields;
     http_header_field *fields;
+    size_t trailer_bytes; /* of trailers, counted, not kept */
     char *body;
     size_t body_len, body_cap, body_limit;
 

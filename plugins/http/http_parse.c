@@ -98,10 +98,23 @@ static int header_bytes(http_rx *rx, http_req *q, size_t more)
     return 0;
 }
 
+/* Trailers (header lines after a chunked body) are counted against the
+ * header limits but not kept: the fields already point into hbuf, which
+ * must not move any more. */
+static int trailer(http_rx *rx, http_req *q, size_t len)
+{
+    q->trailer_bytes += len + HEADER_LINE_EXTRA;
+    if (q->hbuf_len + q->trailer_bytes > rx->lim->header_bytes_max)
+        return refuse(rx, 431, "trailers too large");
+    return 0;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     http_rx *rx = rx_of(p);
     http_req *q = rx->cur;
+    if (rx->headers_done)
+        return trailer(rx, q, len);
     if (rx->in_value || q->n_fields == 0) {
         /* A new header: the previous value is complete. */
         if (q->n_fields > 0 && !append(&q->hbuf, &q->hbuf_len, &q->hbuf_cap, "", 1))
@@ -125,6 +138,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     http_rx *rx = rx_of(p);
     http_req *q = rx->cur;
+    if (rx->headers_done)
+        return trailer(rx, q, len);
     if (!rx->in_value) {
         if (!append(&q->hbuf, &q->hbuf_len, &q->hbuf_cap, "", 1))
             return refuse(rx, 500, "out of memory");

@@ -118,14 +118,19 @@ ctl token revoke "$cli_id" >/dev/null
 is "revoking its admin token ends the session" "$(code $(from) -b "bosun_session=$cookie2" "$U/api/v1/auth/me")" 401
 
 # The failed-auth limit: 10 failures from one address, then 429 unchecked
-# (the bootstrap token too) with Retry-After.
+# (the bootstrap token too) with Retry-After.  A slow machine may regain an
+# attempt (one per 2 s) meanwhile: guesses go on until the first 429,
+# bounded, and at least the burst must have been checked first.
 ip="--interface 127.0.0.99"
 n401=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    [ "$(code $ip -H "Authorization: Bearer bsn_adm_GUESS${i}GUESSGUESSGUESSGUESSGUESSGUESSGUESSGU" "$U/api/v1/auth/me")" = 401 ] && n401=$((n401 + 1))
+last=
+for i in $(seq 1 60); do
+    last=$(code $ip -H "Authorization: Bearer bsn_adm_GUESS${i}GUESSGUESSGUESSGUESSGUESSGUESSGUESSGU" "$U/api/v1/auth/me")
+    [ "$last" = 401 ] || break
+    n401=$((n401 + 1))
 done
-is "10 guesses are checked (401)" "$n401" 10
-is "the 11th is refused: 429" "$(code $ip -H "Authorization: Bearer bsn_adm_GUESS11" "$U/api/v1/auth/me")" 429
+check "at least 10 guesses are checked (401) first ($n401)" test "$n401" -ge 10
+is "then they are refused: 429" "$last" 429
 like "with Retry-After" "$(cat "$T/hdr")" '^Retry-After: [0-9]+'
 is "a valid token from that address is refused unchecked too" "$(code $ip -H "Authorization: Bearer $BOOT" "$U/api/v1/auth/me")" 429
 is "other addresses are not affected" "$(code --interface 127.0.0.98 -H "Authorization: Bearer $BOOT" "$U/api/v1/auth/me")" 200

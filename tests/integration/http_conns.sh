@@ -40,14 +40,18 @@ is "after they close, all fit again" "$out" "200=5 429=0 503=0 none=0"
 stop_daemon
 
 # --- many at once
-write_config <<'EOF2'
+# roomy: a config with room for thousands of connections from one address.
+roomy() {
+    write_config <<'EOF2'
   plugins: [http]
 http:
   listen: "127.0.0.1:0"
   limits:
     conns_per_ip: 5000
 EOF2
-: > "$T/bosund.log"
+    : > "$T/bosund.log"
+}
+roomy
 start_daemon || exit 1
 wait_for 10 http_ready 127.0.0.1
 P=$(port_of 127.0.0.1)
@@ -62,14 +66,7 @@ stop_daemon
 is "the daemon stops cleanly after them" "$DAEMON_STATUS" 0
 
 # --- out of descriptors: accept pauses, the complaint is bounded
-write_config <<'EOF2'
-  plugins: [http]
-http:
-  listen: "127.0.0.1:0"
-  limits:
-    conns_per_ip: 5000
-EOF2
-: > "$T/bosund.log"
+roomy
 (ulimit -n 64 && exec "$BOSUND" -c "$T/bosun.yaml" 2>>"$T/bosund.log") &
 DAEMON_PID=$!
 wait_for 20 ctl status || { sed 's/^/#   /' "$T/bosund.log"; exit 1; }

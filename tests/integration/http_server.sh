@@ -5,12 +5,13 @@
 # while stopping, configuration errors, and bosun.yaml(5) covering every key.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 61
+plan 66
 
 write_config <<'EOF2'
   plugins: [exec, http]
 http:
   listen: ["127.0.0.1:0", "[::1]:0"]
+  trusted_proxies: ["127.0.0.1", "10.0.0.0/8"]
   limits:
     request_line_max: 1K
     header_bytes_max: 2K
@@ -87,6 +88,8 @@ is "Content-Length over body_max: 413 before the body" "$(probe_field "$out" sta
 chunk=$(head -c 600 /dev/zero | tr '\0' c)
 out=$($PROBE send 127.0.0.1 "$P" "POST /nope HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n258\\r\\n$chunk\\r\\n258\\r\\n$chunk\\r\\n0\\r\\n\\r\\n" --wait 3)
 is "chunked body passing body_max: 413" "$(probe_field "$out" status)" 413
+out=$($PROBE send 127.0.0.1 "$P" 'POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: one\r\nX-Other: two\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nX-After: 1\r\n\r\n' --wait 1)
+is "trailers after a chunked body: read past, the next request served" "$(probe_field "$out" status)" "404 200"
 out=$($PROBE send 127.0.0.1 "$P" 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' --wait 3)
 is "a body to a route that takes none: 413" "$(probe_field "$out" status)" 413
 out=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@/dev/null" "$U/nope")
@@ -140,6 +143,16 @@ like "access log: method, path, status, bytes, duration, principal" "$log" '^<6>
 unlike "access log: never the query or a token" "$log" 'SEKRIT'
 curl -s -o /dev/null "$U/a%0ab%22c"
 like "access log: control characters escaped" "$(cat "$T/bosund.log")" '"GET /a\\x0ab\\x22c" 404'
+
+# --- X-Forwarded-For from trusted proxies only
+curl -s -o /dev/null -H 'X-Forwarded-For: 198.51.100.7, 10.1.2.3' "$U/xff-chain"
+like "a trusted proxy's X-Forwarded-For: the address before the trusted ones" "$(cat "$T/bosund.log")" '^<6>http: 198\.51\.100\.7 "GET /xff-chain" 404'
+curl -s -o /dev/null -H 'X-Forwarded-For: 203.0.113.9, 198.51.100.7' "$U/xff-last"
+like "  only the last untrusted one counts (the rest is the client's to forge)" "$(cat "$T/bosund.log")" '^<6>http: 198\.51\.100\.7 "GET /xff-last" 404'
+curl -s -o /dev/null -H 'X-Forwarded-For: not-an-address' "$U/xff-junk"
+like "  a value that is no address is not believed" "$(cat "$T/bosund.log")" '^<6>http: 127\.0\.0\.1 "GET /xff-junk" 404'
+curl -s -o /dev/null --interface 127.0.0.2 -H 'X-Forwarded-For: 198.51.100.7' "$U/xff-untrusted"
+like "from a peer that is not a trusted proxy the header is ignored" "$(cat "$T/bosund.log")" '^<6>http: 127\.0\.0\.2 "GET /xff-untrusted" 404'
 
 # --- configuration errors
 cfg_check() {

@@ -109,7 +109,8 @@ missing=
 # Every REST route of the API's table, as an item: "/api/v1/runs/{}/stop" is
 # ".It Li POST /api/v1/runs/ Ns Ar id Ns Li /stop".  The further patterns of
 # a name with more parts ({}/{}) are the same route.
-routes=$(sed -n 's/^ *{"\([A-Z]*\)", "\(\/api\/v1[^"]*\)".*/\1 \2/p' "$top_srcdir/plugins/http/http_api.c" |
+routes=$(sed -n 's/^ *{"\([A-Z]*\)", "\(\/api\/v1[^"]*\)".*/\1 \2/p' "$top_srcdir/plugins/http/http_api.c" \
+    "$top_srcdir/plugins/http/http_auth_routes.c" |
     grep -v '{}/{}')
 [ -n "$routes" ] || missing="(no routes found in plugins/http/http_api.c)"
 items=$(sed -n 's/^\.It Li \([A-Z]*\) \(\/api\/v1.*\)/\1 \2/p' "$M/bosun-http.7" |

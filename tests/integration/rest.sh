@@ -6,7 +6,7 @@
 # its own task.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-plan 129
+plan 140
 
 command -v curl >/dev/null || { fail "curl is installed"; done_testing; exit; }
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -232,12 +232,21 @@ ctl request cmd.store.artifacts.put "{\"task\":\"$K\",\"name\":\"docs/plan.md\",
 ctl request cmd.store.artifacts.put "{\"task\":\"$K\",\"name\":\"docs/plan.md\",\"mime_type\":\"text/markdown\",\"text\":\"# v2\\n\"}" >/dev/null
 ctl request cmd.store.artifacts.put "{\"task\":\"$K\",\"name\":\"page.html\",\"mime_type\":\"text/html\",\"text\":\"<script>alert(1)</script>\"}" >/dev/null
 ctl request cmd.store.artifacts.put "{\"task\":\"$K\",\"name\":\"img.bin\",\"mime_type\":\"image/png\",\"base64\":\"AAEC/w==\"}" >/dev/null
+ctl request cmd.store.artifacts.put "{\"task\":\"$K\",\"name\":\"a/b/c/d.txt\",\"text\":\"deep\"}" >/dev/null
+get GET "/tasks/$K/artifacts/a%2Fb%2Fc%2Fd.txt"
+is "artifact: a deep name with %2F in one segment" "$code $body" "200 deep"
+get GET "/tasks/$K/artifacts/a/b%2Fc/d.txt"
+is "artifact: or in up to three segments" "$code $body" "200 deep"
+get GET "/tasks/$K/artifacts/a/..%2Fsecret"
+is_error "artifact: a name with a .. part is 400" 400 bad_request
+get GET "/tasks/$K/artifacts?name=a/b/c/d.txt"
+is "artifacts: a name's versions, found by name" "$(jb '[.items[] | [.name, .version]] | @json')" '[["a/b/c/d.txt",1]]'
 get GET "/tasks/$K/artifacts"
 is "artifacts: the latest of each name, by name" "$(jb '[.items[] | [.name, .version, .versions]] | @json')" \
-    '[["docs/plan.md",2,2],["img.bin",1,1],["page.html",1,1]]'
-get GET "/tasks/$K/artifacts?limit=2"
-is "artifacts: a page of 2 and a name cursor" "$(jb '[(.items | length), .next] | @json')" '[2,"img.bin"]'
-get GET "/tasks/$K/artifacts?limit=2&cursor=img.bin"
+    '[["a/b/c/d.txt",1,1],["docs/plan.md",2,2],["img.bin",1,1],["page.html",1,1]]'
+get GET "/tasks/$K/artifacts?limit=3"
+is "artifacts: a page of 3 and a name cursor" "$(jb '[(.items | length), .next] | @json')" '[3,"img.bin"]'
+get GET "/tasks/$K/artifacts?limit=3&cursor=img.bin"
 is "artifacts: the last page" "$(jb '[.items[].name, .next] | @json')" '["page.html",null]'
 get GET "/tasks/$K/artifacts?name=docs/plan.md"
 is "artifacts: the versions of one name, newest first" "$(jb '[.items[].version] | @json')" '[2,1]'
@@ -348,6 +357,22 @@ post_as "$AT" "/runs/$RT/stop" '{}'
 is "agent: may not stop runs" "$code" 403
 get --token "$AT" GET /status
 is "agent: may not read the daemon's status" "$code" 403
+
+# --- an agent token of a run without a task: its own run, no task
+AN=$(cat "$T/token.$R2" 2>/dev/null)
+like "a task-less run's agent token" "$AN" '.'
+get --token "$AN" GET /runs
+is "task-less agent: runs are its own only" "$code $(jb '[.items[].run] | join(" ")')" "200 $R2"
+get --token "$AN" GET "/runs/$R2"
+is "task-less agent: its own run" "$code $(jb .run.run)" "200 $R2"
+get --token "$AN" GET "/runs/$R1"
+is_error "task-less agent: another run is 404" 404 not_found
+get --token "$AN" GET /tasks
+is "task-less agent: no task" "$code $(jb '.items | length')" "200 0"
+get --token "$AN" GET '/events?limit=1000'
+is "task-less agent: only its run's events" "$code $(jb '[.items[].run] | unique | @json')" "200 [\"$R2\"]"
+get --token "$AN" GET "/events?run=$R1"
+is_error "task-less agent: another run's events are 404" 404 not_found
 
 # --- stop and restart
 post "/runs/$R2/restart" '{}'
