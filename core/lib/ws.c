@@ -61,6 +61,8 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     (void)flags;
     bosun_ws *ws = user;
+    if (len == 0)
+        return 0; /* wslay's empty payloads: nothing for the owner */
     if (!ws->ops.write(ws->arg, data, len)) {
         ws->failed = true;
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
@@ -150,24 +152,26 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     bosun_ws *ws = user;
     if (ws->refused || ws->failed)
         return;
+    /* wslay gives NULL for an empty message; owners get a valid pointer. */
+    const uint8_t *msg = arg->msg ? arg->msg : (const uint8_t *)"";
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME:
         if (ws->ops.on_text && !ws->owner_closed)
-            ws->ops.on_text(ws->arg, (const char *)arg->msg, arg->msg_length);
+            ws->ops.on_text(ws->arg, (const char *)msg, arg->msg_length);
         break;
     case WSLAY_BINARY_FRAME:
         if (!ws->ops.on_binary)
             refuse(ws, BOSUN_WS_UNSUPPORTED_DATA, "binary messages are not accepted");
         else if (!ws->owner_closed)
-            ws->ops.on_binary(ws->arg, arg->msg, arg->msg_length);
+            ws->ops.on_binary(ws->arg, msg, arg->msg_length);
         break;
     case WSLAY_PONG:
         if (ws->ops.on_pong)
-            ws->ops.on_pong(ws->arg, arg->msg, arg->msg_length);
+            ws->ops.on_pong(ws->arg, msg, arg->msg_length);
         break;
     case WSLAY_CONNECTION_CLOSE:
         if (arg->msg_length > 2)
-            set_reason(ws, arg->msg + 2, arg->msg_length - 2);
+            set_reason(ws, msg + 2, arg->msg_length - 2);
         break;
     default: /* pings are answered by wslay */
         break;
@@ -250,12 +254,10 @@ static void check_ended(bosun_ws *ws)
 {
     if (ws->notified || ws->owner_closed)
         return;
-    if (wslay_event_get_close_received(ws->ctx)) {
-        ws->code = wslay_event_get_status_code_received(ws->ctx);
-    } else if (hidden_peer_code(ws)) {
-        ws->code = hidden_peer_code(ws);
-        set_reason(ws, ws->peer_close + 2, ws->peer_close_len - 2);
-    } else if (ws->refused || wslay_event_get_close_sent(ws->ctx)) {
+    /* Our refusal first: a peer's close in the same read came after it. */
+    bool ours = ws->refused || (!wslay_event_get_close_received(ws->ctx) && !hidden_peer_code(ws) &&
+                                wslay_event_get_close_sent(ws->ctx));
+    if (ours) {
         ws->code = wslay_event_get_status_code_sent(ws->ctx);
         if (ws->code == BOSUN_WS_NO_STATUS || ws->code == BOSUN_WS_ABNORMAL) {
             ws->code = BOSUN_WS_PROTOCOL_ERROR; /* wslay's bare close for a bad frame */
@@ -265,6 +267,11 @@ static void check_ended(bosun_ws *ws)
         } else if (!ws->refused && ws->code == BOSUN_WS_INVALID_DATA) {
             set_reason(ws, "invalid UTF-8", 13);
         }
+    } else if (wslay_event_get_close_received(ws->ctx)) {
+        ws->code = wslay_event_get_status_code_received(ws->ctx);
+    } else if (hidden_peer_code(ws)) {
+        ws->code = hidden_peer_code(ws);
+        set_reason(ws, ws->peer_close + 2, ws->peer_close_len - 2);
     } else if (ws->failed) {
         ws->code = BOSUN_WS_ABNORMAL;
         set_reason(ws, "transport failed", 16);

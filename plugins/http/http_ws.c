@@ -238,6 +238,13 @@ static void op_req(ws_conn *c, json_t *frame)
                       "'subject' must be a subject and 'data' an object");
         return;
     }
+    if (c->id.task[0] || c->id.run[0]) {
+        /* An agent's or a share's rights on the store's reads cannot be
+         * narrowed to its task by the bus: REST's handlers do that. */
+        ws_send_error(c, "id", json_incref(id), "forbidden",
+                      "a task-bound identity cannot make requests over /ws");
+        return;
+    }
     if (c->n_reqs >= WS_REQS_MAX) {
         ws_send_error(c, "id", json_incref(id), "too_many", "at most %d requests in flight",
                       WS_REQS_MAX);
@@ -572,9 +579,8 @@ static void ws_handler(http_request *r, const char *const *args, size_t n_args)
         http_respond_error(r, 500, "internal", "cannot open the WebSocket");
         return;
     }
-    char extra[160];
-    snprintf(extra, sizeof extra,
-             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n", accept);
+    char extra[80]; /* http_upgrade writes Upgrade and Connection itself */
+    snprintf(extra, sizeof extra, "Sec-WebSocket-Accept: %s\r\n", accept);
     c->conn = http_upgrade(r, extra, &stream_ops, c);
     if (!c->conn) {
         conn_free(c);
@@ -622,9 +628,12 @@ void http_ws_hub_free(http_ws_hub *hub)
     while (hub->conns) {
         ws_conn *c = hub->conns;
         ws_close(c, BOSUN_WS_GOING_AWAY, "server shutting down");
-        /* The stream's on_close frees c later; nothing of the hub's stays
-         * in it. */
+        /* The server closes the streams next, writing what they have
+         * queued (the close frames), without their on_close: c goes now. */
         teardown(c);
+        c->conn = NULL;
+        c->gone = true;
+        maybe_free(c);
     }
     free(hub->cache.data);
     free(hub);

@@ -100,7 +100,8 @@ static int deliver(peer *a, peer *b, bool bytewise)
     size_t n = a->n_out;
     a->n_out = 0;
     unsigned char *copy = malloc(n ? n : 1);
-    memcpy(copy, a->out, n);
+    if (n)
+        memcpy(copy, a->out, n);
     if (bytewise) {
         for (size_t i = 0; i < n; i++)
             r = bosun_ws_feed(b->ws, copy + i, 1);
