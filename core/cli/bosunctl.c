@@ -1,8 +1,10 @@
-/* bosunctl — the admin CLI.  Talks to bosund over the control socket. */
+/* bosunctl — the admin CLI.  Talks to bosund over the control socket, or
+ * to a remote one over HTTP (--url; ctl_http.h). */
 #include "config.h"
 
 #include "bosunctl.h"
 #include "ctl_client.h"
+#include "ctl_http.h"
 #include "ctl_output.h"
 #include "daemon_config.h"
 #include "util.h"
@@ -24,7 +26,8 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fputs("Usage: bosunctl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARGS]\n"
+    fputs("Usage: bosunctl [-s SOCKET | -c CONFIG | --url URL --token-file F] [--json] COMMAND "
+          "[ARGS]\n"
           "\n"
           "Commands:\n"
           "  status                         daemon version, pid, uptime, machine, plugins\n"
@@ -46,10 +49,17 @@ static void usage(FILE *out)
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
+          "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
+          "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
           "  -c, --config FILE   configuration to find the socket in\n"
+          "  -u, --url URL       a remote bosund's HTTP API, https://host:8420 (default: "
+          "$BOSUN_URL)\n"
+          "      --token-file F  with --url: the file holding an admin token (default:\n"
+          "                      $BOSUN_TOKEN_FILE); with mcp: the run's agent token\n"
+          "      --cacert FILE   with --url: CA certificates to verify the daemon with\n"
           "      --json          machine-readable output\n"
           "  -h, --help          this help;  -V, --version  the version\n"
           "\nSee bosunctl(1).\n",
@@ -119,6 +129,44 @@ static int connect_daemon(const opts *o, ctl_conn **conn)
     return die(EX_UNAVAILABLE_, "%s", err);
 }
 
+/* --url and its defaults from the environment; a command that needs the
+ * control socket is refused over it, saying why. */
+static int remote_options(opts *o, bool remote, const char *name)
+{
+    const char *env_url = getenv("BOSUN_URL");
+    if (!o->url && !o->socket && env_url && *env_url)
+        o->url = env_url;
+    if (!o->url) {
+        if (o->cacert)
+            return die(EX_USAGE_, "--cacert goes with --url");
+        return 0;
+    }
+    if (o->socket)
+        return die(EX_USAGE_, "--socket and --url exclude each other");
+    if (!remote)
+        return die(EX_USAGE_,
+                   "%s is not available over --url: the HTTP API has no equivalent; run it on "
+                   "the daemon's machine, over its control socket",
+                   name);
+    const char *env_tf = getenv("BOSUN_TOKEN_FILE");
+    if (!o->token_file && env_tf && *env_tf)
+        o->token_file = env_tf;
+    return 0;
+}
+
+static int connect_url(const opts *o, ctl_conn **conn)
+{
+    char err[512];
+    int code = 0;
+    *conn = ctl_http_open(o->url, o->token_file, o->cacert, &code, err, sizeof err);
+    return *conn ? 0 : die(code, "%s", err);
+}
+
+int die_conn(const ctl_conn *conn, const char *err)
+{
+    return die(conn->failure == CTL_FAIL_DENIED ? EX_NOPERM_ : EX_UNAVAILABLE_, "%s", err);
+}
+
 int die_error(const json_t *error)
 {
     const char *code = json_string_value(json_object_get(error, "code"));
@@ -134,7 +182,7 @@ json_t *call(ctl_conn *conn, json_t *req, double timeout, int *rc)
     json_t *resp = ctl_call(conn, req, timeout, err, sizeof err);
     json_decref(req);
     if (!resp) {
-        *rc = die(EX_UNAVAILABLE_, "%s", err);
+        *rc = die_conn(conn, err);
         return NULL;
     }
     if (json_is_true(json_object_get(resp, "ok"))) {
@@ -370,7 +418,7 @@ static int cmd_sub(ctl_conn *conn, const opts *o, int argc, char **argv)
         if (!m) {
             if (interrupted)
                 break;
-            return die(EX_UNAVAILABLE_, "%s", err);
+            return die_conn(conn, err);
         }
         json_t *s = json_object_get(m, "sub");
         if (json_is_integer(s) && json_integer_value(s) == sid) {
@@ -382,18 +430,22 @@ static int cmd_sub(ctl_conn *conn, const opts *o, int argc, char **argv)
     return 0;
 }
 
+/* remote: the command works over --url too (the REST API has what it
+ * needs). */
 static const struct command {
     const char *name;
     int (*run)(ctl_conn *conn, const opts *o, int argc, char **argv);
+    bool remote;
 } commands[] = {
-    {"status", cmd_status},   {"plugins", cmd_plugins},
-    {"reload", cmd_reload},   {"pub", cmd_pub},
-    {"request", cmd_request}, {"sub", cmd_sub},
-    {"ps", cmd_ps},           {"start", cmd_start},
-    {"stop", cmd_stop},       {"restart", cmd_restart},
-    {"logs", cmd_logs},       {"events", cmd_events},
-    {"mcp", cmd_mcp},         {"task", cmd_task},
-    {"input", cmd_input},     {"artifact", cmd_artifact},
+    {"status", cmd_status, true},   {"plugins", cmd_plugins, false},
+    {"reload", cmd_reload, false},  {"pub", cmd_pub, false},
+    {"request", cmd_request, true}, {"sub", cmd_sub, false},
+    {"ps", cmd_ps, true},           {"start", cmd_start, true},
+    {"stop", cmd_stop, true},       {"restart", cmd_restart, true},
+    {"logs", cmd_logs, true},       {"events", cmd_events, true},
+    {"mcp", cmd_mcp, false},        {"task", cmd_task, true},
+    {"input", cmd_input, true},     {"artifact", cmd_artifact, true},
+    {"token", cmd_token, true},
 };
 
 /* ------------------------------------------------------------ options */
@@ -414,7 +466,10 @@ enum {
     OPT_CHOICE,
     OPT_VERSION,
     OPT_PENDING,
-    OPT_RELAY
+    OPT_RELAY,
+    OPT_CACERT,
+    OPT_NAME,
+    OPT_TTL
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -435,6 +490,8 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"title", required_argument, NULL, OPT_TITLE},                                             \
         {"agent", required_argument, NULL, OPT_AGENT},                                             \
         {"choice", required_argument, NULL, OPT_CHOICE}, {"relay", no_argument, NULL, OPT_RELAY},  \
+        {"url", required_argument, NULL, 'u'}, {"cacert", required_argument, NULL, OPT_CACERT},    \
+        {"name", required_argument, NULL, OPT_NAME}, {"ttl", required_argument, NULL, OPT_TTL},    \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -446,7 +503,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
     const struct option *long_opts = stop_at_command ? global_opts : command_opts;
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:hV" : "s:c:hVf", long_opts,
+    while ((c = getopt_long(argc, argv, stop_at_command ? "+s:c:u:hV" : "s:c:u:hVf", long_opts,
                             NULL)) != -1) {
         switch (c) {
         case 's':
@@ -454,6 +511,12 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case 'c':
             o->config = optarg;
+            break;
+        case 'u':
+            o->url = optarg;
+            break;
+        case OPT_CACERT:
+            o->cacert = optarg;
             break;
         case OPT_JSON:
             o->json = 1;
@@ -501,6 +564,12 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_RELAY:
             o->relay = 1;
+            break;
+        case OPT_NAME:
+            o->name = optarg;
+            break;
+        case OPT_TTL:
+            o->ttl = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {
@@ -567,7 +636,10 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     ctl_conn *conn = NULL;
-    rc = connect_daemon(&o, &conn);
+    rc = remote_options(&o, cmd->remote, name);
+    if (rc)
+        return rc;
+    rc = o.url ? connect_url(&o, &conn) : connect_daemon(&o, &conn);
     if (rc && cmd->run == cmd_mcp) {
         /* An MCP client still gets JSON-RPC answers, with the reason. */
         mcp_refuse_all("bosund is not running or cannot be reached");

@@ -16,6 +16,8 @@
 typedef struct opts {
     const char *socket;
     const char *config;
+    const char *url;    /* --url / BOSUN_URL: over HTTP instead of the socket */
+    const char *cacert; /* --cacert */
     int json;
     double timeout;
     int timeout_set;
@@ -33,13 +35,18 @@ typedef struct opts {
     long choice;
     long version;
     int pending;
-    int relay; /* mcp: relay lines even when stdio could be handed over */
+    int relay;        /* mcp: relay lines even when stdio could be handed over */
+    const char *name; /* token create */
+    const char *ttl;
 } opts;
 
 extern volatile sig_atomic_t interrupted;
 
 /* Prints "bosunctl: message" to stderr and returns code. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* die() for a transport failure (err): no permission (77) when the daemon
+ * refused our credentials, else unavailable (69). */
+int die_conn(const ctl_conn *conn, const char *err);
 /* die(1, ...) with an error's "message (code)"; either may be missing. */
 int die_error(const json_t *error);
 /* Sends req (stolen) and returns the response's result, or NULL after
@@ -71,5 +78,6 @@ int mcp_refuse_all(const char *reason);
 int cmd_task(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_input(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
 
 #endif

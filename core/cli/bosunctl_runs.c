@@ -349,12 +349,12 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
     while (!rc && o->follow && !ended && !interrupted) {
         int timed_out;
         char err[512];
-        json_t *m = ctl_read(conn, -1, &timed_out, err, sizeof err);
+        json_t *m = ctl_read_after(conn, last, -1, &timed_out, err, sizeof err);
         if (!m) {
             if (interrupted)
                 break;
             json_decref(query);
-            return die(EX_UNAVAILABLE_, "%s", err);
+            return die_conn(conn, err);
         }
         json_t *s = json_object_get(m, "sub");
         json_t *ev = json_object_get(json_object_get(m, "msg"), "data");

@@ -18,17 +18,6 @@ static const char *str(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static void format_time(json_t *v, char *buf, size_t size)
-{
-    if (!json_is_number(v)) {
-        snprintf(buf, size, "-");
-        return;
-    }
-    time_t t = (time_t)json_number_value(v);
-    struct tm tm;
-    strftime(buf, size, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-}
-
 /* ------------------------------------------------------------ task */
 
 static int task_create(ctl_conn *conn, const opts *o, int argc, char **argv)

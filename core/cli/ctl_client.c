@@ -18,13 +18,64 @@
 /* No reply line is near this; past it the connection is broken. */
 #define CTL_CLIENT_LINE_MAX ((size_t)1 << 30)
 
-struct ctl_conn {
+/* A control socket connection. */
+typedef struct ctl_sock {
+    ctl_conn base; /* first: a ctl_sock is a ctl_conn */
     int fd;
     json_t *pending;     /* stream messages read while waiting for a response */
     size_t pending_head; /* the next one to hand out: taking from the front stays O(1) */
     bosun_lines *in;     /* what the daemon sent, framed */
     json_int_t next_id;
-};
+} ctl_sock;
+
+static json_t *sock_call(ctl_conn *conn, json_t *req, double timeout, char *err, size_t err_size);
+static json_t *sock_read(ctl_conn *conn, json_int_t after, double timeout, int *timed_out,
+                         char *err, size_t err_size);
+static void sock_close(ctl_conn *conn);
+
+static const ctl_conn_ops sock_ops = {
+    .name = "control socket", .call = sock_call, .read = sock_read, .close = sock_close};
+
+/* ------------------------------------------------------------ any transport */
+
+json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size)
+{
+    c->failure = CTL_FAIL_UNAVAILABLE;
+    return c->ops->call(c, req, timeout, err, err_size);
+}
+
+json_t *ctl_read_after(ctl_conn *c, json_int_t after, double timeout, int *timed_out, char *err,
+                       size_t err_size)
+{
+    c->failure = CTL_FAIL_UNAVAILABLE;
+    return c->ops->read(c, after, timeout, timed_out, err, err_size);
+}
+
+json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
+{
+    return ctl_read_after(c, -1, timeout, timed_out, err, err_size);
+}
+
+void ctl_close(ctl_conn *c)
+{
+    if (c)
+        c->ops->close(c);
+}
+
+/* ------------------------------------------------------------ control socket */
+
+int ctl_is_socket(const ctl_conn *c)
+{
+    return c && c->ops == &sock_ops;
+}
+
+/* The socket behind c; a caller that passes another transport is wrong. */
+static ctl_sock *sock_of(const ctl_conn *c)
+{
+    if (!ctl_is_socket(c))
+        abort();
+    return (ctl_sock *)c;
+}
 
 ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, size_t err_size)
 {
@@ -46,35 +97,35 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
         snprintf(err, err_size, "cannot connect to %s: %s", path, strerror(e));
         return NULL;
     }
-    ctl_conn *c = xcalloc(1, sizeof *c);
+    ctl_sock *c = xcalloc(1, sizeof *c);
+    c->base.ops = &sock_ops;
     c->fd = fd;
     c->pending = json_array();
     c->in = bosun_lines_new(CTL_CLIENT_LINE_MAX, 0);
     if (!c->in)
         util_oom(sizeof(void *));
     *why = CTL_CONNECT_OK;
-    return c;
+    return &c->base;
 }
 
 int ctl_fd(const ctl_conn *c)
 {
-    return c->fd;
+    return sock_of(c)->fd;
 }
 
 const char *ctl_buffered(const ctl_conn *c, size_t *len)
 {
-    return bosun_lines_pending(c->in, len);
+    return bosun_lines_pending(sock_of(c)->in, len);
 }
 
 void ctl_consume(ctl_conn *c, size_t n)
 {
-    bosun_lines_skip(c->in, n);
+    bosun_lines_skip(sock_of(c)->in, n);
 }
 
-void ctl_close(ctl_conn *c)
+static void sock_close(ctl_conn *conn)
 {
-    if (!c)
-        return;
+    ctl_sock *c = sock_of(conn);
     close(c->fd);
     json_decref(c->pending);
     bosun_lines_free(c->in);
@@ -95,7 +146,7 @@ int ctl_write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
+static json_t *take_line(ctl_sock *c, char *err, size_t err_size, int *bad)
 {
     bosun_line line;
     int rc = bosun_lines_next(c->in, &line);
@@ -119,10 +170,13 @@ static json_t *take_line(ctl_conn *c, char *err, size_t err_size, int *bad)
     return obj;
 }
 
-static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size);
+static json_t *read_line(ctl_sock *c, double timeout, int *timed_out, char *err, size_t err_size);
 
-json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
+/* Every event reaches the socket's subscriptions: `after` changes nothing. */
+static json_t *sock_read(ctl_conn *conn, json_int_t after, double timeout, int *timed_out,
+                         char *err, size_t err_size)
 {
+    ctl_sock *c = sock_of(conn);
     *timed_out = 0;
     if (c->pending_head < json_array_size(c->pending)) {
         json_t *m = json_incref(json_array_get(c->pending, c->pending_head++));
@@ -135,7 +189,7 @@ json_t *ctl_read(ctl_conn *c, double timeout, int *timed_out, char *err, size_t 
     return read_line(c, timeout, timed_out, err, err_size);
 }
 
-static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err, size_t err_size)
+static json_t *read_line(ctl_sock *c, double timeout, int *timed_out, char *err, size_t err_size)
 {
     *timed_out = 0;
     double deadline = timeout >= 0 ? bosun_monotonic() + timeout : 0;
@@ -176,7 +230,7 @@ static json_t *read_line(ctl_conn *c, double timeout, int *timed_out, char *err,
 }
 
 /* The line and its newline; fds (if any) ride on its first byte. */
-static int send_line(ctl_conn *c, const char *line, size_t len, const int *fds, int nfds)
+static int send_line(ctl_sock *c, const char *line, size_t len, const int *fds, int nfds)
 {
     if (nfds <= 0)
         return ctl_write_all(c->fd, line, len);
@@ -216,8 +270,9 @@ static char *encode_line(json_t *msg, size_t *len)
     return b.data;
 }
 
-int ctl_send(ctl_conn *c, json_t *msg)
+int ctl_send(ctl_conn *conn, json_t *msg)
 {
+    ctl_sock *c = sock_of(conn);
     size_t len;
     char *line = encode_line(msg, &len);
     if (!line) {
@@ -229,14 +284,15 @@ int ctl_send(ctl_conn *c, json_t *msg)
     return rc;
 }
 
-json_t *ctl_call(ctl_conn *c, json_t *req, double timeout, char *err, size_t err_size)
+static json_t *sock_call(ctl_conn *conn, json_t *req, double timeout, char *err, size_t err_size)
 {
-    return ctl_call_fds(c, req, NULL, 0, timeout, err, err_size);
+    return ctl_call_fds(conn, req, NULL, 0, timeout, err, err_size);
 }
 
-json_t *ctl_call_fds(ctl_conn *c, json_t *req, const int *fds, int nfds, double timeout, char *err,
-                     size_t err_size)
+json_t *ctl_call_fds(ctl_conn *conn, json_t *req, const int *fds, int nfds, double timeout,
+                     char *err, size_t err_size)
 {
+    ctl_sock *c = sock_of(conn);
     json_int_t id = ++c->next_id;
     json_object_set_new(req, "id", json_integer(id));
     size_t len;

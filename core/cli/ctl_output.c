@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct table {
     size_t cols;
@@ -88,4 +89,15 @@ void format_duration(double seconds, char *buf, size_t size)
         snprintf(buf, size, "%ldm%lds", s / 60, s % 60);
     else
         snprintf(buf, size, "%lds", s);
+}
+
+void format_time(json_t *v, char *buf, size_t size)
+{
+    if (!json_is_number(v)) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    time_t t = (time_t)json_number_value(v);
+    struct tm tm;
+    strftime(buf, size, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
 }

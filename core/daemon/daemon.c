@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "daemon.h"
+#include "admin_token.h"
 #include "ctl_server.h"
 #include "daemon_config.h"
 #include "lockfile.h"
@@ -37,6 +38,8 @@ typedef struct bosund {
     ctl_server *agent_ctl; /* the agents' own socket */
     proc *proc;
     task_service *tasks;
+    bus_sub *status_sub; /* cmd.daemon.status */
+    admin_tokens *admin_tokens;
     bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
@@ -223,6 +226,22 @@ static json_t *status_json(void *arg)
                      (json_int_t)ctl_server_client_count(dm->agent_ctl), "subscriptions",
                      (json_int_t)bus_sub_count(dm->bus), "queued",
                      (json_int_t)bus_queue_length(dm->bus), "reloads", (json_int_t)dm->reloads);
+}
+
+/* The same status for callers on the bus (the HTTP API, later the fleet
+ * hub), with the host's name, which a remote caller cannot look up.  Who may
+ * ask is decided at the bus edge, as for the control socket's op. */
+static void on_status_request(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    if (!msg->reply)
+        return;
+    json_t *st = status_json(arg);
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    json_object_set_new(st, "hostname", json_string(host));
+    bus_reply(bus, msg, st);
+    json_decref(st);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -575,8 +594,13 @@ static void daemon_teardown(bosund *dm)
     dm->agent_ctl = NULL;
     ctl_server_free(dm->ctl);
     dm->ctl = NULL;
+    if (dm->status_sub)
+        bus_unsubscribe(dm->bus, dm->status_sub);
+    dm->status_sub = NULL;
     task_service_free(dm->tasks);
     dm->tasks = NULL;
+    admin_tokens_free(dm->admin_tokens);
+    dm->admin_tokens = NULL;
     proc_free(dm->proc);
     dm->proc = NULL;
     if (dm->cfg.runtime_dir) {
@@ -641,6 +665,10 @@ static int daemon_start(bosund *dm)
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
+    dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);
+    dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);
+    if (!dm->admin_tokens)
+        goto out;
     ctl_hooks hooks = {
         .status = status_json, .plugins = plugins_json, .reload = daemon_reload, .arg = dm};
     dm->ctl = ctl_server_new(dm->loop, dm->bus, dm->cfg.control_socket, dm->cfg.control_socket_mode,

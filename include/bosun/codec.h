@@ -1,6 +1,5 @@
-/* bosun — small codecs plugins share: SHA-256 (FIPS 180-4), base64
- * (RFC 4648, padded) and UTF-8 decoding.  libbosun carries them so that neither the core nor a
- * plugin needs a crypto library for hashing tokens and artifacts. */
+/* bosun — small codecs plugins share: base64 (RFC 4648, padded) and UTF-8
+ * decoding.  Hashes, random bytes and base64url are in <bosun/crypto.h>. */
 #ifndef BOSUN_CODEC_H
 #define BOSUN_CODEC_H
 
@@ -13,12 +12,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define BOSUN_SHA256_SIZE 32
-
-BOSUN_API void bosun_sha256(const void *data, size_t len, unsigned char out[BOSUN_SHA256_SIZE]);
-/* Lowercase hex, 64 characters and a NUL. */
-BOSUN_API void bosun_sha256_hex(const void *data, size_t len, char out[2 * BOSUN_SHA256_SIZE + 1]);
 
 /* Padded base64 of len bytes: malloc'ed, NUL-terminated. */
 BOSUN_API char *bosun_base64_encode(const void *data, size_t len);

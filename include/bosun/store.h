@@ -58,17 +58,23 @@
  *                  -> {"events": [stored form...], "last_seq": highest seq
  *                      committed at the time of the query, "more": bool}
  *   cmd.store.runs    {"run": ID, "agent": NAME, "task": ID, "active": bool
- *                      (only runs whose state is not terminal), "limit": N}
+ *                      (only runs whose state is not terminal), "state": S,
+ *                      "machine": M, "after": ID, "limit": N}
  *                  -> {"runs": [run objects (+ "status", "status_message"),
  *                      newest first]}
- *   cmd.store.tasks   {"task": ID, "status": S, "limit": N}
+ *   cmd.store.tasks   {"task": ID, "status": S, "after": ID, "limit": N}
  *                  -> {"tasks": [task objects with "pending_inputs" (count),
  *                      last updated first]}
  *   cmd.store.inputs  {"input": ID, "task": ID, "run": ID, "status":
- *                      "pending"|"answered"|"cancelled", "limit": N}
+ *                      "pending"|"answered"|"cancelled", "after": ID,
+ *                      "limit": N}
  *                  -> {"inputs": [{"input","task","run","agent","question",
  *                      "choices","blocking","status","answer","choice",
  *                      "answered_by","created_at","answered_at"}, newest first]}
+ *                  "after" pages these three lists: the rows that come after
+ *                  the one with that id in the list's order (none for an
+ *                  unknown id), so a client asks again with the id of the
+ *                  last row it got.
  *   cmd.store.prs     {"task": ID} -> {"prs": [{"task","run","url","owner",
  *                      "repo","number","linked_at"}]}
  *   cmd.store.tokens  {"hash": HEX} -> {"tokens": [{"hash","run","task",

@@ -20,8 +20,21 @@ BOSUN_API double bosun_now(void);
  * timestamps (it does not jump with the wall clock). */
 BOSUN_API double bosun_monotonic(void);
 /* Fills buf with n bytes from getrandom(2), retrying short reads and
- * EINTR.  Returns 0, or -1 with errno set. */
+ * EINTR, or from OpenSSL's RAND_bytes where the kernel lacks getrandom
+ * (core/lib/crypto.c, with the rest of <bosun/crypto.h>).  Returns 0, or
+ * -1 with errno set. */
 BOSUN_API int bosun_random_bytes(void *buf, size_t n);
+
+/* Small state files (token hashes, deny-lists) that a crash must never
+ * leave half-written: data goes to a temporary file in dir (mode, made
+ * without following links), is fsync'ed, then renamed over name, and the
+ * directory is fsync'ed.  0, or -1 with errno (name is then untouched). */
+BOSUN_API int bosun_file_replace(const char *dir, const char *name, const void *data, size_t len,
+                                 unsigned mode);
+/* Up to max bytes of the regular file dir/name (not through a symbolic
+ * link), NUL-terminated and malloc'ed, its length in *len; NULL with errno
+ * (ENOENT when missing, EFBIG when longer than max). */
+BOSUN_API char *bosun_file_read(const char *dir, const char *name, size_t max, size_t *len);
 
 #ifdef __cplusplus
 }

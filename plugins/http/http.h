@@ -55,23 +55,23 @@ typedef struct http_ws_hub http_ws_hub;
 /* Every limit has a default (http_config.c) and a key under http.limits
  * (bosun.yaml(5)); what exceeding it gets is said beside it. */
 typedef struct http_limits {
-    size_t request_line_max;  /* bytes of method, target, version: 414 */
-    size_t header_bytes_max;  /* all header lines together: 431 */
-    size_t header_count_max;  /* header lines: 431 */
-    size_t body_max;          /* a JSON request body: 413 */
-    size_t upload_max;        /* a route that takes files: 413 */
-    double header_timeout;    /* from the first byte to the end of the headers: 408 */
-    double body_timeout;      /* from the end of the headers to the end of the body: 408 */
-    double idle_timeout;      /* a keep-alive connection with no request: closed */
-    size_t conns_per_ip;      /* connections from one address: 429 then closed */
-    size_t conns_max;         /* connections in all: 503 then closed */
-    size_t send_queue_max;    /* bytes queued for one client: closed (WS: 1013) */
-    size_t ws_frame_max;      /* one WebSocket frame's payload: 1009 */
-    size_t ws_message_max;    /* one reassembled message: 1009 */
-    size_t ws_subs_max;       /* subscriptions on one /ws connection */
-    double ws_auth_timeout;   /* /ws without credentials: first frame must auth: 1008 */
-    double ping_interval;     /* server pings; a pong missing by the next one closes */
-    double request_timeout;   /* a bus request made for a client: 504 */
+    size_t request_line_max; /* bytes of method, target, version: 414 */
+    size_t header_bytes_max; /* all header lines together: 431 */
+    size_t header_count_max; /* header lines: 431 */
+    size_t body_max;         /* a JSON request body: 413 */
+    size_t upload_max;       /* a route that takes files: 413 */
+    double header_timeout;   /* from the first byte to the end of the headers: 408 */
+    double body_timeout;     /* from the end of the headers to the end of the body: 408 */
+    double idle_timeout;     /* a keep-alive connection with no request: closed */
+    size_t conns_per_ip;     /* connections from one address: 429 then closed */
+    size_t conns_max;        /* connections in all: 503 then closed */
+    size_t send_queue_max;   /* bytes queued for one client: closed (WS: 1013) */
+    size_t ws_frame_max;     /* one WebSocket frame's payload: 1009 */
+    size_t ws_message_max;   /* one reassembled message: 1009 */
+    size_t ws_subs_max;      /* subscriptions on one /ws connection */
+    double ws_auth_timeout;  /* /ws without credentials: first frame must auth: 1008 */
+    double ping_interval;    /* server pings; a pong missing by the next one closes */
+    double request_timeout;  /* a bus request made for a client: 504 */
 } http_limits;
 
 typedef struct http_listen_addr {
@@ -260,7 +260,15 @@ typedef struct http_stream_ops {
 /* Answers r with 101 Switching Protocols and the extra header lines (each
  * "Name: value\r\n"), then hands the connection over: bytes the client
  * sent after the request are passed to on_data first.  r is freed.
- * NULL (and a 500 given) when the connection is already gone. */
+ * NULL (and a 500 given) when the connection is already gone.
+ * (The server writes "Upgrade: <the request's Upgrade value>" and
+ * "Connection: Upgrade" itself: extra_headers holds the protocol's own,
+ * such as Sec-WebSocket-Accept.  Only a request that asked to upgrade can
+ * be; a route that refuses one answers it normally and the connection
+ * closes after that answer.  on_data, on_drain and on_close always run
+ * from the loop, never from inside http_upgrade or http_stream_*; bytes
+ * given to http_stream_send before the 101 has left, behind earlier
+ * pipelined responses, follow it.) */
 http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_stream_ops *ops,
                         void *arg);
 /* Queues bytes; false, queueing nothing, when the queue would pass
@@ -274,6 +282,10 @@ const char *http_stream_peer(const http_conn *c);
 /* ------------------------------------------------------------ websocket hub */
 
 http_ws_hub *http_ws_hub_new(http_server *srv);
-void http_ws_hub_free(http_ws_hub *hub); /* closes every /ws connection with 1001 */
+/* Closes every /ws connection with 1001 (http_stream_send then
+ * http_stream_close) and frees what the hub holds for each: called at the
+ * plugin's stop, after which the server writes what it can and closes the
+ * streams without calling their on_close. */
+void http_ws_hub_free(http_ws_hub *hub);
 
 #endif

@@ -1,24 +1,640 @@
-/* /ws (scaffold: the endpoint arrives with the WebSocket work). */
+/* /ws: the event stream and request/reply over WebSocket (DESIGN.md, "/ws";
+ * bosun-http(7), "WEBSOCKET").
+ *
+ * A connection is a bosun_ws server session on an upgraded http_conn.  It
+ * is authenticated at the upgrade (cookie or Bearer, by the router) or by
+ * its first frame {"op":"auth","token":…} within limits.ws_auth_timeout,
+ * else closed with 1008.  Then "ready", and the ops: sub and unsub
+ * (http_ws_sub.c), req (a bus request on behalf of the client's
+ * principal).  The server pings every limits.ping_interval and closes a
+ * client whose pong has not come by the next one.  Nothing here waits for
+ * a client: what it is sent goes to its send queue, and a client whose
+ * queue would pass limits.send_queue_max is closed with 1013 "slow
+ * consumer"; the daemon and the other clients go on. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "http.h"
+#include <bosun/log.h>
 
-struct http_ws_hub {
-    http_server *srv;
+#include "http_ws_int.h"
+
+#define WS_ID_MAX 64 /* bytes of a request id given as a string */
+
+struct ws_req {
+    ws_req *next;
+    ws_conn *c;
+    json_t *id; /* as the client gave it */
+    uint64_t bus_id;
+    char subject[BUS_SUBJECT_MAX + 1];
 };
 
-const http_route http_ws_routes[1] = {{0}};
-const size_t http_ws_n_routes = 0;
+static struct ev_loop *hub_loop(const http_ws_hub *hub)
+{
+    return http_server_ctx(hub->srv)->loop;
+}
+
+const http_limits *ws_limits(const ws_conn *c)
+{
+    static const http_limits none = {0};
+    return c->hub ? &http_server_config(c->hub->srv)->limits : &none;
+}
+
+static const char *who_kind(const ws_conn *c)
+{
+    return c->id.kind[0] ? c->id.kind : "anonymous";
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static void stop_timers(ws_conn *c)
+{
+    if (!c->hub)
+        return;
+    ev_timer_stop(hub_loop(c->hub), &c->auth_timer);
+    ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+}
+
+static void reqs_free(ws_conn *c)
+{
+    bus_t *bus = c->hub ? http_server_bus(c->hub->srv) : NULL;
+    while (c->reqs) {
+        ws_req *q = c->reqs;
+        c->reqs = q->next;
+        if (bus)
+            bus_request_cancel(bus, q->bus_id);
+        json_decref(q->id);
+        free(q);
+    }
+    c->n_reqs = 0;
+}
+
+static void unlink_conn(ws_conn *c)
+{
+    if (!c->hub)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->hub->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->hub->n_conns--;
+    c->prev = c->next = NULL;
+}
+
+/* Ends everything that could call back into c: subscriptions, requests,
+ * timers; c leaves the hub. */
+static void teardown(ws_conn *c)
+{
+    stop_timers(c);
+    ws_subs_free(c);
+    reqs_free(c);
+    unlink_conn(c);
+    c->hub = NULL;
+}
+
+static void conn_free(ws_conn *c)
+{
+    teardown(c);
+    bosun_ws_free(c->ws);
+    http_identity_clear(&c->id);
+    json_decref(c->early);
+    free(c->pending_in.data);
+    free(c);
+}
+
+static void maybe_free(ws_conn *c)
+{
+    if (c->gone && c->refs == 0)
+        conn_free(c);
+}
+
+void ws_close(ws_conn *c, unsigned code, const char *reason)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    enum log_level lvl =
+        code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
+    log_msg(lvl, "http: /ws %s (%s %s): closing with %u (%s)", c->peer, who_kind(c), c->id.id, code,
+            reason);
+    bosun_ws_close(c->ws, code, reason);
+    stop_timers(c);
+    /* Subscriptions stay until the stream is gone (they check closing):
+     * a callback may be iterating over them right now. */
+    if (c->conn)
+        http_stream_close(c->conn);
+}
+
+/* ------------------------------------------------------------ sending */
+
+bool ws_room(ws_conn *c, size_t len)
+{
+    if (c->closing || !c->conn)
+        return false;
+    size_t max = ws_limits(c)->send_queue_max;
+    size_t need = http_stream_queued(c->conn) + len + 14 + WS_CLOSE_RESERVE;
+    if (max && need > max) {
+        ws_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
+        return false;
+    }
+    return true;
+}
+
+void ws_send_json(ws_conn *c, json_t *frame)
+{
+    size_t len = 0;
+    char *text = frame && !c->closing ? bosun_json_dump(frame, 0, &len) : NULL;
+    json_decref(frame);
+    if (text && ws_room(c, len))
+        bosun_ws_send_text(c->ws, text, len);
+    free(text);
+}
+
+void ws_send_error(ws_conn *c, const char *key, json_t *val, const char *code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *f =
+        json_pack("{s:s,s:{s:s,s:s}}", "op", "error", "error", "code", code, "message", msg);
+    if (f && key && val)
+        json_object_set(f, key, val);
+    json_decref(val);
+    ws_send_json(c, f);
+}
+
+/* ------------------------------------------------------------ req */
+
+static void req_unlink(ws_req *q)
+{
+    ws_conn *c = q->c;
+    for (ws_req **pp = &c->reqs; *pp; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            c->n_reqs--;
+            return;
+        }
+    }
+}
+
+/* A reply too big for the client's queue is an error, not a slow
+ * consumer: the client did nothing wrong by asking. */
+static void send_reply(ws_conn *c, json_t *id, json_t *data)
+{
+    json_t *f = json_pack("{s:s,s:O,s:O}", "op", "reply", "id", id, "data", data);
+    size_t len = 0;
+    char *text = f ? bosun_json_dump(f, 0, &len) : NULL;
+    json_decref(f);
+    size_t max = ws_limits(c)->send_queue_max;
+    if (text && max && len + 14 + WS_CLOSE_RESERVE > max)
+        ws_send_error(c, "id", json_incref(id), "too_large",
+                      "the reply (%zu bytes) is larger than the send queue", len);
+    else if (text && ws_room(c, len))
+        bosun_ws_send_text(c->ws, text, len);
+    free(text);
+}
+
+static void on_reply(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, void *arg)
+{
+    (void)bus;
+    ws_req *q = arg;
+    ws_conn *c = q->c;
+    req_unlink(q);
+    if (st != BUS_REPLY_CANCELLED && !c->closing) {
+        json_t *err = st == BUS_REPLY_OK ? json_object_get(msg->data, "error") : NULL;
+        if (st == BUS_REPLY_OK && json_is_object(err))
+            ws_send_json(c, json_pack("{s:s,s:O,s:O}", "op", "error", "id", q->id, "error", err));
+        else if (st == BUS_REPLY_OK)
+            send_reply(c, q->id, msg->data);
+        else if (st == BUS_REPLY_TIMEOUT)
+            ws_send_error(c, "id", json_incref(q->id), "timeout", "'%s' did not answer in time",
+                          q->subject);
+        else
+            ws_send_error(c, "id", json_incref(q->id), "not_found", "nobody answers '%s'",
+                          q->subject);
+    }
+    json_decref(q->id);
+    free(q);
+}
+
+static void op_req(ws_conn *c, json_t *frame)
+{
+    json_t *id = json_object_get(frame, "id");
+    const char *subject = json_string_value(json_object_get(frame, "subject"));
+    json_t *data = json_object_get(frame, "data");
+    if (!(json_is_integer(id) || (json_is_string(id) && json_string_length(id) <= WS_ID_MAX))) {
+        ws_send_error(c, NULL, NULL, "bad_request", "'id' must be a string of at most %d bytes",
+                      WS_ID_MAX);
+        return;
+    }
+    if (!subject || bus_subject_check(subject) != 0 || (data && !json_is_object(data))) {
+        ws_send_error(c, "id", json_incref(id), "bad_request",
+                      "'subject' must be a subject and 'data' an object");
+        return;
+    }
+    if (c->id.task[0] || c->id.run[0]) {
+        /* An agent's or a share's rights on the store's reads cannot be
+         * narrowed to its task by the bus: REST's handlers do that. */
+        ws_send_error(c, "id", json_incref(id), "forbidden",
+                      "a task-bound identity cannot make requests over /ws");
+        return;
+    }
+    if (c->n_reqs >= WS_REQS_MAX) {
+        ws_send_error(c, "id", json_incref(id), "too_many", "at most %d requests in flight",
+                      WS_REQS_MAX);
+        return;
+    }
+    ws_req *q = calloc(1, sizeof *q);
+    json_t *d = data ? json_incref(data) : json_object();
+    if (!q || !d) {
+        free(q);
+        json_decref(d);
+        ws_send_error(c, "id", json_incref(id), "internal", "out of memory");
+        return;
+    }
+    q->c = c;
+    q->id = json_incref(id);
+    snprintf(q->subject, sizeof q->subject, "%s", subject);
+    double timeout = ws_limits(c)->request_timeout > 0 ? ws_limits(c)->request_timeout : 30;
+    q->bus_id =
+        bus_request_as(http_server_bus(c->hub->srv), c->id.who, subject, d, timeout, on_reply, q);
+    json_decref(d);
+    if (!q->bus_id) {
+        bool denied = errno == EACCES;
+        ws_send_error(c, "id", q->id, denied ? "forbidden" : "bad_request",
+                      denied ? "not allowed to request '%s'" : "cannot request '%s'", subject);
+        free(q);
+        return;
+    }
+    q->next = c->reqs;
+    c->reqs = q;
+    c->n_reqs++;
+}
+
+/* ------------------------------------------------------------ auth */
+
+static const char *role_name(enum http_role r)
+{
+    return r == HTTP_ROLE_ADMIN ? "admin" : r == HTTP_ROLE_VIEWER ? "viewer" : NULL;
+}
+
+static void send_ready(ws_conn *c)
+{
+    const http_identity *id = &c->id;
+    json_t *p = json_pack("{s:s,s:s}", "kind", who_kind(c), "id", id->id);
+    if (p && role_name(id->role))
+        json_object_set_new(p, "role", json_string(role_name(id->role)));
+    if (p && id->task[0])
+        json_object_set_new(p, "task", json_string(id->task));
+    if (p && id->run[0])
+        json_object_set_new(p, "run", json_string(id->run));
+    if (p && id->expires_at > 0)
+        json_object_set_new(p, "expires_at", json_real(id->expires_at));
+    ws_send_json(c, json_pack("{s:s,s:o}", "op", "ready", "principal", p));
+    log_info("http: /ws %s: ready (%s %s)", c->peer, who_kind(c), id->id);
+}
+
+static void dispatch(ws_conn *c, json_t *frame);
+
+static void on_auth(void *arg, int status, http_identity *id)
+{
+    ws_conn *c = arg;
+    c->refs--;
+    c->auth_pending = false;
+    if (c->gone || c->closing || status != 0 || !id) {
+        if (status == 0 && id)
+            http_identity_clear(id); /* nobody to hand it to */
+        if (!c->gone && !c->closing)
+            ws_close(c, BOSUN_WS_POLICY,
+                     status == 429 ? "too many failed authentications" : "unauthorized");
+        maybe_free(c);
+        return;
+    }
+    c->id = *id;
+    id->who = NULL; /* ours now */
+    c->authed = true;
+    if (c->hub)
+        ev_timer_stop(hub_loop(c->hub), &c->auth_timer);
+    send_ready(c);
+    json_t *early = c->early;
+    c->early = NULL;
+    size_t i;
+    json_t *f;
+    json_array_foreach(early, i, f)
+    {
+        if (c->closing)
+            break;
+        dispatch(c, f);
+    }
+    json_decref(early);
+}
+
+static void op_auth(ws_conn *c, json_t *frame)
+{
+    const char *token = json_string_value(json_object_get(frame, "token"));
+    if (!token || !token[0] || strlen(token) > WS_TOKEN_MAX) {
+        ws_close(c, BOSUN_WS_POLICY, "bad auth frame");
+        return;
+    }
+    c->auth_pending = true;
+    c->refs++; /* on_auth runs once, maybe at once */
+    http_auth_token(http_server_auth(c->hub->srv), token, c->peer, on_auth, c);
+}
+
+static void on_auth_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ws_conn *c = w->data;
+    if (!c->authed)
+        ws_close(c, BOSUN_WS_POLICY, "authentication timeout");
+}
+
+/* ------------------------------------------------------------ frames */
+
+static void dispatch(ws_conn *c, json_t *frame)
+{
+    const char *op = json_string_value(json_object_get(frame, "op"));
+    if (!c->authed) {
+        if (c->auth_pending && json_array_size(c->early) < WS_EARLY_MAX)
+            json_array_append(c->early, frame); /* answered once authenticated */
+        else if (!c->auth_pending && op && strcmp(op, "auth") == 0)
+            op_auth(c, frame);
+        else
+            ws_close(c, BOSUN_WS_POLICY, "authentication required");
+        return;
+    }
+    if (!op)
+        ws_send_error(c, NULL, NULL, "bad_request", "a frame needs an 'op'");
+    else if (strcmp(op, "sub") == 0)
+        ws_op_sub(c, frame);
+    else if (strcmp(op, "unsub") == 0)
+        ws_op_unsub(c, frame);
+    else if (strcmp(op, "req") == 0)
+        op_req(c, frame);
+    else if (strcmp(op, "auth") == 0)
+        ws_send_error(c, NULL, NULL, "bad_request", "already authenticated");
+    else
+        ws_send_error(c, NULL, NULL, "bad_request", "unknown op '%.32s'", op);
+}
+
+static void on_text(void *arg, const char *text, size_t len)
+{
+    ws_conn *c = arg;
+    if (c->closing)
+        return;
+    bosun_json_error err;
+    json_t *frame = bosun_json_parse(text, len, BOSUN_JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(frame)) {
+        if (!c->authed)
+            ws_close(c, BOSUN_WS_POLICY, "authentication required");
+        else if (frame)
+            ws_send_error(c, NULL, NULL, "bad_request", "a frame must be a JSON object");
+        else
+            ws_send_error(c, NULL, NULL, "bad_json", "invalid JSON at column %d: %s", err.column,
+                          err.text);
+        json_decref(frame);
+        return;
+    }
+    if (!c->authed && c->auth_pending && !c->early)
+        c->early = json_array();
+    dispatch(c, frame);
+    json_decref(frame);
+}
+
+static void on_pong(void *arg, const void *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    ws_conn *c = arg;
+    c->pong_pending = false;
+}
+
+/* The peer closed, or broke the protocol (the session answered it). */
+static void on_ws_close(void *arg, unsigned code, const char *reason)
+{
+    (void)reason; /* the peer's text: not for our log */
+    ws_conn *c = arg;
+    bool ours = code == BOSUN_WS_PROTOCOL_ERROR || code == BOSUN_WS_UNSUPPORTED_DATA ||
+                code == BOSUN_WS_INVALID_DATA || code == BOSUN_WS_TOO_BIG;
+    log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /ws %s (%s %s): %s %u", c->peer,
+            who_kind(c), c->id.id, ours ? "closed for breaking the protocol:" : "peer closed,",
+            code);
+    c->closing = true;
+    stop_timers(c);
+}
+
+static bool on_write(void *arg, const void *data, size_t len)
+{
+    ws_conn *c = arg;
+    return c->conn && http_stream_send(c->conn, data, len);
+}
+
+static const bosun_ws_ops ws_ops = {
+    .write = on_write,
+    .on_text = on_text,
+    .on_binary = NULL, /* binary frames: 1003 */
+    .on_pong = on_pong,
+    .on_close = on_ws_close,
+};
+
+/* ------------------------------------------------------------ stream */
+
+static void on_data(void *arg, const char *data, size_t len)
+{
+    ws_conn *c = arg;
+    if (!c->conn) {
+        /* still inside http_upgrade: fed once it has returned */
+        if (bosun_json_append_raw(&c->pending_in, data, len) != 0)
+            c->closing = true; /* out of memory: dropped below */
+        return;
+    }
+    c->refs++;
+    if (bosun_ws_feed(c->ws, data, len) != 0 && c->conn) {
+        c->closing = true;
+        stop_timers(c);
+        http_stream_close(c->conn);
+    }
+    c->refs--;
+    maybe_free(c);
+}
+
+static void on_drain(void *arg)
+{
+    ws_conn *c = arg;
+    if (!c->closing)
+        ws_subs_drained(c);
+}
+
+static void on_stream_close(void *arg)
+{
+    ws_conn *c = arg;
+    c->conn = NULL;
+    c->closing = true;
+    c->gone = true;
+    teardown(c);
+    maybe_free(c);
+}
+
+static const http_stream_ops stream_ops = {
+    .on_data = on_data,
+    .on_drain = on_drain,
+    .on_close = on_stream_close,
+};
+
+static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    ws_conn *c = w->data;
+    if (c->pong_pending) {
+        ws_close(c, BOSUN_WS_GOING_AWAY, "no pong");
+        return;
+    }
+    if (ws_room(c, 16) && bosun_ws_ping(c->ws, "bosun", 5) == 0)
+        c->pong_pending = true;
+}
+
+/* ------------------------------------------------------------ upgrade */
+
+/* A browser sends the session cookie to any site's page that opens a
+ * WebSocket to us: with the cookie, only our own origin (or a configured
+ * one) may connect. */
+static bool origin_allowed(http_request *r)
+{
+    if (!r->id.via_cookie)
+        return true;
+    const char *origin = http_header(r, "origin");
+    const char *host = http_header(r, "host");
+    if (!origin)
+        return false;
+    const http_config *cfg = http_server_config(r->srv);
+    for (size_t i = 0; i < cfg->n_allowed_origins; i++)
+        if (strcmp(origin, cfg->allowed_origins[i]) == 0)
+            return true;
+    char own[300];
+    snprintf(own, sizeof own, "%s://%s", r->tls ? "https" : "http", host ? host : "");
+    return host && strcmp(origin, own) == 0;
+}
+
+static ws_conn *conn_new(http_ws_hub *hub, http_request *r)
+{
+    ws_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    const http_limits *lim = &http_server_config(hub->srv)->limits;
+    bosun_ws_limits wl = {.frame_max = lim->ws_frame_max, .message_max = lim->ws_message_max};
+    c->ws = bosun_ws_new(BOSUN_WS_SERVER, &wl, &ws_ops, c);
+    if (!c->ws) {
+        free(c);
+        return NULL;
+    }
+    c->hub = hub;
+    snprintf(c->peer, sizeof c->peer, "%s", r->peer ? r->peer : "?");
+    c->id = r->id;
+    r->id.who = NULL; /* the identity moves to the connection */
+    c->authed = c->id.cred != HTTP_CRED_NONE;
+    ev_timer_init(&c->auth_timer, on_auth_timeout,
+                  lim->ws_auth_timeout > 0 ? lim->ws_auth_timeout : 10, 0);
+    c->auth_timer.data = c;
+    ev_timer_init(&c->ping_timer, on_ping_timer, lim->ping_interval, lim->ping_interval);
+    c->ping_timer.data = c;
+    c->next = hub->conns;
+    if (hub->conns)
+        hub->conns->prev = c;
+    hub->conns = c;
+    hub->n_conns++;
+    return c;
+}
+
+static void ws_handler(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    http_ws_hub *hub = http_server_ws(r->srv);
+    const char *why = NULL;
+    int st = bosun_ws_check_upgrade(
+        r->method, http_header(r, "upgrade"), http_header(r, "connection"),
+        http_header(r, "sec-websocket-version"), http_header(r, "sec-websocket-key"), &why);
+    char accept[BOSUN_WS_ACCEPT_LEN + 1];
+    if (st == 426)
+        http_add_header(r, "Sec-WebSocket-Version", "13");
+    if (st) {
+        http_respond_error(r, st, "bad_request", "%s", why);
+        return;
+    }
+    if (!origin_allowed(r)) {
+        http_respond_error(r, 403, "forbidden", "this Origin may not use the session cookie");
+        return;
+    }
+    ws_conn *c;
+    if (!hub || bosun_ws_accept_key(http_header(r, "sec-websocket-key"), accept) != 0 ||
+        !(c = conn_new(hub, r))) {
+        http_respond_error(r, 500, "internal", "cannot open the WebSocket");
+        return;
+    }
+    char extra[80]; /* http_upgrade writes Upgrade and Connection itself */
+    snprintf(extra, sizeof extra, "Sec-WebSocket-Accept: %s\r\n", accept);
+    c->conn = http_upgrade(r, extra, &stream_ops, c);
+    if (!c->conn) {
+        conn_free(c);
+        return;
+    }
+    struct ev_loop *loop = hub_loop(hub);
+    if (c->id.cred != HTTP_CRED_NONE)
+        send_ready(c);
+    else
+        ev_timer_start(loop, &c->auth_timer);
+    if (http_server_config(hub->srv)->limits.ping_interval > 0)
+        ev_timer_start(loop, &c->ping_timer);
+    if (c->closing) {
+        http_stream_close(c->conn);
+    } else if (c->pending_in.len) {
+        bosun_json_buf in = c->pending_in;
+        memset(&c->pending_in, 0, sizeof c->pending_in);
+        on_data(c, in.data, in.len);
+        free(in.data);
+    }
+}
+
+const http_route http_ws_routes[] = {
+    {"GET", "/ws", ws_handler,
+     HTTP_ALLOW_ANON | HTTP_ALLOW_READ | HTTP_ALLOW_AGENT | HTTP_ALLOW_SHARE, HTTP_BODY_NONE},
+};
+const size_t http_ws_n_routes = sizeof http_ws_routes / sizeof *http_ws_routes;
+
+/* ------------------------------------------------------------ hub */
 
 http_ws_hub *http_ws_hub_new(http_server *srv)
 {
     http_ws_hub *hub = calloc(1, sizeof *hub);
-    if (hub)
+    if (hub) {
         hub->srv = srv;
+        hub->cache_seq = -1;
+    }
     return hub;
 }
 
 void http_ws_hub_free(http_ws_hub *hub)
 {
+    if (!hub)
+        return;
+    while (hub->conns) {
+        ws_conn *c = hub->conns;
+        ws_close(c, BOSUN_WS_GOING_AWAY, "server shutting down");
+        /* The server closes the streams next, writing what they have
+         * queued (the close frames), without their on_close: c goes now. */
+        teardown(c);
+        c->conn = NULL;
+        c->gone = true;
+        maybe_free(c);
+    }
+    free(hub->cache.data);
     free(hub);
 }

@@ -25,6 +25,7 @@
 #include "sqlite_store.h"
 
 #include <bosun/codec.h>
+#include <bosun/crypto.h>
 
 #define SQLSTORE_ID_MAX   64
 #define SQLSTORE_NAME_MAX 255

@@ -401,6 +401,13 @@ static int sqlstore_bind_arg(sqlite3_stmt *st, int rc, int i, const char *text)
     return rc == SQLITE_OK ? sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) : rc;
 }
 
+/* The same for a parameter that only a given filter puts in the SQL: a
+ * number beyond the statement's highest one would be SQLITE_RANGE. */
+static int sqlstore_bind_opt(sqlite3_stmt *st, int rc, int i, const char *text)
+{
+    return text ? sqlstore_bind_arg(st, rc, i, text) : rc;
+}
+
 static int sqlstore_bind_limit(sqlite3_stmt *st, int rc, int i, json_int_t limit)
 {
     return rc == SQLITE_OK ? sqlite3_bind_int64(st, i, limit) : rc;
@@ -414,15 +421,23 @@ static const char *sqlstore_filter(const char *value, const char *clause)
 
 /* ------------------------------------------------------------ runs */
 
-static const char *const sqlstore_runs_keys[] = {"run", "agent", "task", "active", "limit", NULL};
+static const char *const sqlstore_runs_keys[] = {"run",     "agent", "task",  "active", "state",
+                                                 "machine", "after", "limit", NULL};
 
 typedef struct sqlstore_runs_args {
-    const char *run, *agent, *task;
+    const char *run, *agent, *task, *state, *machine, *after;
     int active; /* -1: any state */
     json_int_t limit;
 } sqlstore_runs_args;
 
-/* Parameters: ?1 run, ?2 agent, ?3 task, ?4 limit. */
+/* Keyset paging: "after" names the last row of the previous page, and the
+ * next page is what sorts after it.  Unlike an offset, rows added at the top
+ * meanwhile do not shift the pages (rowids never change: see the upserts in
+ * sqlite_events.c).  An unknown "after" gives an empty page. */
+#define SQLSTORE_RUNS_ORDER_KEY "COALESCE(created_at, updated_at, 0), rowid"
+
+/* Parameters: ?1 run, ?2 agent, ?3 task, ?4 limit, ?5 state, ?6 machine,
+ * ?7 after. */
 static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
 {
     const char *state = "";
@@ -431,10 +446,15 @@ static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
     else if (a->active == 0)
         state = " AND state IN ";
     return sqlite3_mprintf(
-        "SELECT data, status, status_message FROM runs WHERE 1%s%s%s%s%s"
-        " ORDER BY COALESCE(created_at, updated_at) DESC, rowid DESC LIMIT ?4",
+        "SELECT data, status, status_message FROM runs WHERE 1%s%s%s%s%s%s%s%s"
+        " ORDER BY COALESCE(created_at, updated_at, 0) DESC, rowid DESC LIMIT ?4",
         sqlstore_filter(a->run, " AND id = ?1"), sqlstore_filter(a->agent, " AND agent = ?2"),
-        sqlstore_filter(a->task, " AND task = ?3"), state, a->active >= 0 ? s->terminal_sql : "");
+        sqlstore_filter(a->task, " AND task = ?3"), sqlstore_filter(a->state, " AND state = ?5"),
+        sqlstore_filter(a->machine, " AND machine = ?6"),
+        sqlstore_filter(a->after,
+                        " AND (" SQLSTORE_RUNS_ORDER_KEY ") < (SELECT " SQLSTORE_RUNS_ORDER_KEY
+                        " FROM runs WHERE id = ?7)"),
+        state, a->active >= 0 ? s->terminal_sql : "");
 }
 
 /* The run object as the core published it, with the agent's own status. */
@@ -458,6 +478,9 @@ static json_t *sqlstore_runs_run(sqlstore *s, const sqlstore_runs_args *a)
     rc = sqlstore_bind_arg(st, rc, 2, a->agent);
     rc = sqlstore_bind_arg(st, rc, 3, a->task);
     rc = sqlstore_bind_limit(st, rc, 4, a->limit);
+    rc = sqlstore_bind_opt(st, rc, 5, a->state);
+    rc = sqlstore_bind_opt(st, rc, 6, a->machine);
+    rc = sqlstore_bind_opt(st, rc, 7, a->after);
     return sqlstore_collect(s, st, rc, "runs", sqlstore_run_row);
 }
 
@@ -470,6 +493,9 @@ static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
         !sqlstore_arg_str(args, "agent", &a.agent, &e) ||
         !sqlstore_arg_str(args, "task", &a.task, &e) ||
         !sqlstore_arg_bool(args, "active", &a.active, &e) ||
+        !sqlstore_arg_str(args, "state", &a.state, &e) ||
+        !sqlstore_arg_str(args, "machine", &a.machine, &e) ||
+        !sqlstore_arg_str(args, "after", &a.after, &e) ||
         !sqlstore_arg_objects_limit(args, &a.limit, &e))
         return sqlstore_error_reply("bad_request", e.msg);
     return sqlstore_runs_run(s, &a);
@@ -477,7 +503,7 @@ static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
 
 /* ------------------------------------------------------------ tasks */
 
-static const char *const sqlstore_tasks_keys[] = {"task", "status", "limit", NULL};
+static const char *const sqlstore_tasks_keys[] = {"task", "status", "after", "limit", NULL};
 
 /* Column names, in SELECT order, as the keys of a task object. */
 static const char *const sqlstore_task_columns[] = {
@@ -490,43 +516,54 @@ static json_t *sqlstore_task_row(sqlite3_stmt *st)
     return sqlstore_row_object(st, sqlstore_task_columns);
 }
 
-/* Parameters: ?1 task, ?2 status, ?3 limit. */
-static char *sqlstore_tasks_sql(const char *task, const char *status)
+/* Keyset paging as for runs.  updated_at moves, so a task updated while a
+ * client pages may show up again on a later page, or be passed over: the
+ * index is "last updated first", and a page is a look at it then. */
+#define SQLSTORE_TASKS_ORDER_KEY "IFNULL(updated_at, 0), rowid"
+
+/* Parameters: ?1 task, ?2 status, ?3 limit, ?4 after. */
+static char *sqlstore_tasks_sql(const char *task, const char *status, const char *after)
 {
     return sqlite3_mprintf(
         "SELECT id, title, prompt, status, agent, owner, created_at, updated_at,"
         " (SELECT count(*) FROM inputs WHERE inputs.task = tasks.id AND inputs.status = 'pending')"
-        " FROM tasks WHERE 1%s%s ORDER BY updated_at DESC, rowid DESC LIMIT ?3",
-        sqlstore_filter(task, " AND id = ?1"), sqlstore_filter(status, " AND status = ?2"));
+        " FROM tasks WHERE 1%s%s%s ORDER BY IFNULL(updated_at, 0) DESC, rowid DESC LIMIT ?3",
+        sqlstore_filter(task, " AND id = ?1"), sqlstore_filter(status, " AND status = ?2"),
+        sqlstore_filter(after,
+                        " AND (" SQLSTORE_TASKS_ORDER_KEY ") < (SELECT " SQLSTORE_TASKS_ORDER_KEY
+                        " FROM tasks WHERE id = ?4)"));
 }
 
 static json_t *sqlstore_tasks_run(sqlstore *s, const char *task, const char *status,
-                                  json_int_t limit)
+                                  const char *after, json_int_t limit)
 {
     sqlite3_stmt *st;
-    int rc = sqlstore_prepare_query(s, sqlstore_tasks_sql(task, status), &st);
+    int rc = sqlstore_prepare_query(s, sqlstore_tasks_sql(task, status, after), &st);
     rc = sqlstore_bind_arg(st, rc, 1, task);
     rc = sqlstore_bind_arg(st, rc, 2, status);
     rc = sqlstore_bind_limit(st, rc, 3, limit);
+    rc = sqlstore_bind_opt(st, rc, 4, after);
     return sqlstore_collect(s, st, rc, "tasks", sqlstore_task_row);
 }
 
 static json_t *sqlstore_tasks_query(sqlstore *s, const json_t *args)
 {
-    const char *task = NULL, *status = NULL;
+    const char *task = NULL, *status = NULL, *after = NULL;
     json_int_t limit = SQLSTORE_LIMIT_DEFAULT;
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_tasks_keys, &e) ||
         !sqlstore_arg_str(args, "task", &task, &e) ||
         !sqlstore_arg_str(args, "status", &status, &e) ||
+        !sqlstore_arg_str(args, "after", &after, &e) ||
         !sqlstore_arg_objects_limit(args, &limit, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    return sqlstore_tasks_run(s, task, status, limit);
+    return sqlstore_tasks_run(s, task, status, after, limit);
 }
 
 /* ------------------------------------------------------------ inputs */
 
-static const char *const sqlstore_inputs_keys[] = {"input", "task", "run", "status", "limit", NULL};
+static const char *const sqlstore_inputs_keys[] = {"input", "task",  "run", "status",
+                                                   "after", "limit", NULL};
 
 static const char *const sqlstore_input_statuses[] = {"pending", "answered", "cancelled", NULL};
 
@@ -539,7 +576,7 @@ static const char *const sqlstore_input_columns[] = {
 #define SQLSTORE_INPUT_BLOCKING 6
 
 typedef struct sqlstore_inputs_args {
-    const char *input, *task, *run, *status;
+    const char *input, *task, *run, *status, *after;
     json_int_t limit;
 } sqlstore_inputs_args;
 
@@ -563,6 +600,7 @@ static bool sqlstore_inputs_parse(const json_t *args, sqlstore_inputs_args *a, s
            sqlstore_arg_str(args, "task", &a->task, e) &&
            sqlstore_arg_str(args, "run", &a->run, e) &&
            sqlstore_arg_input_status(args, &a->status, e) &&
+           sqlstore_arg_str(args, "after", &a->after, e) &&
            sqlstore_arg_objects_limit(args, &a->limit, e);
 }
 
@@ -576,16 +614,22 @@ static json_t *sqlstore_input_row(sqlite3_stmt *st)
     return o;
 }
 
-/* Parameters: ?1 input, ?2 task, ?3 run, ?4 status, ?5 limit. */
+/* Keyset paging as for runs. */
+#define SQLSTORE_INPUTS_ORDER_KEY "IFNULL(created_at, 0), rowid"
+
+/* Parameters: ?1 input, ?2 task, ?3 run, ?4 status, ?5 limit, ?6 after. */
 static char *sqlstore_inputs_sql(const sqlstore_inputs_args *a)
 {
     return sqlite3_mprintf(
         "SELECT id, task, run, agent, question, choices, blocking, status,"
         " answer, choice, answered_by, reason, created_at, answered_at"
-        " FROM inputs WHERE 1%s%s%s%s"
-        " ORDER BY created_at DESC, rowid DESC LIMIT ?5",
+        " FROM inputs WHERE 1%s%s%s%s%s"
+        " ORDER BY IFNULL(created_at, 0) DESC, rowid DESC LIMIT ?5",
         sqlstore_filter(a->input, " AND id = ?1"), sqlstore_filter(a->task, " AND task = ?2"),
-        sqlstore_filter(a->run, " AND run = ?3"), sqlstore_filter(a->status, " AND status = ?4"));
+        sqlstore_filter(a->run, " AND run = ?3"), sqlstore_filter(a->status, " AND status = ?4"),
+        sqlstore_filter(a->after,
+                        " AND (" SQLSTORE_INPUTS_ORDER_KEY ") < (SELECT " SQLSTORE_INPUTS_ORDER_KEY
+                        " FROM inputs WHERE id = ?6)"));
 }
 
 static json_t *sqlstore_inputs_query(sqlstore *s, const json_t *args)
@@ -601,6 +645,7 @@ static json_t *sqlstore_inputs_query(sqlstore *s, const json_t *args)
     rc = sqlstore_bind_arg(st, rc, 3, a.run);
     rc = sqlstore_bind_arg(st, rc, 4, a.status);
     rc = sqlstore_bind_limit(st, rc, 5, a.limit);
+    rc = sqlstore_bind_opt(st, rc, 6, a.after);
     return sqlstore_collect(s, st, rc, "inputs", sqlstore_input_row);
 }
 

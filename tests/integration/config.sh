@@ -16,7 +16,7 @@ is "valid config exits 0" "$st" 0
 like "valid config says so" "$out" "configuration is valid"
 
 # The shipped default config, with plugins found through BOSUN_PLUGIN_PATH.
-out=$(BOSUN_PLUGIN_PATH="$HEARTBEAT_DIR:$top_builddir/plugins/sqlite:$top_builddir/plugins/exec:$top_builddir/plugins/mcp" "$BOSUND" --check-config -c "$top_srcdir/conf/bosun.yaml" 2>&1); st=$?
+out=$(BOSUN_PLUGIN_PATH="$HEARTBEAT_DIR:$top_builddir/plugins/sqlite:$top_builddir/plugins/exec:$top_builddir/plugins/mcp:$top_builddir/plugins/http" "$BOSUND" --check-config -c "$top_srcdir/conf/bosun.yaml" 2>&1); st=$?
 is "shipped conf/bosun.yaml is valid" "$st" 0
 
 write_config <<'EOF2'

@@ -2,7 +2,7 @@
 # Man pages: mandoc finds nothing above style level, and every command,
 # option and config key that exists is documented.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 15
+plan 17
 
 M="$top_srcdir/man"
 if [ -z "${MANDOC:-}" ]; then MANDOC=$(command -v mandoc); fi
@@ -68,7 +68,8 @@ for word in WAITING_INPUT '^\.Ss Waiting for input' '^\.Ss Agent tokens and MCP'
 done
 is "bosund(8) documents waiting for input, resuming, agent tokens and the MCP config" "$missing" ""
 missing=
-for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config bosun/codec.h bosun_sha256; do
+for word in BOSUN_PLUGIN_ABI check init start reload stop pkg-config bosun/codec.h bosun/crypto.h bosun_sha256 \
+            bosun/jwt.h bosun_jwt_verify; do
     grep -q -- "$word" "$M/bosun-plugin.7" || missing="$missing $word"
 done
 is "bosun-plugin(7) covers the descriptor, lifecycle and building" "$missing" ""
@@ -104,4 +105,19 @@ for page in bosunctl.1 bosund.8 bosun.yaml.5 bosun-bus.7; do
     grep -q '^\.Xr bosun-mcp 7' "$M/$page" || missing="$missing $page"
 done
 is "the pages about agents' MCP access refer to bosun-mcp(7)" "$missing" ""
+missing=
+# Every REST route of the API's table, as an item: "/api/v1/runs/{}/stop" is
+# ".It Li POST /api/v1/runs/ Ns Ar id Ns Li /stop".  The further patterns of
+# a name with more parts ({}/{}) are the same route.
+routes=$(sed -n 's/^ *{"\([A-Z]*\)", "\(\/api\/v1[^"]*\)".*/\1 \2/p' "$top_srcdir/plugins/http/http_api.c" \
+    "$top_srcdir/plugins/http/http_auth_routes.c" |
+    grep -v '{}/{}')
+[ -n "$routes" ] || missing="(no routes found in plugins/http/http_api.c)"
+items=$(sed -n 's/^\.It Li \([A-Z]*\) \(\/api\/v1.*\)/\1 \2/p' "$M/bosun-http.7" |
+    sed -e 's/ Pq .*//' -e 's/ Ns Ar [a-z]* Ns Li /{}/g' -e 's/ Ns Ar [a-z]*$/{}/')
+printf '%s\n' "$routes" | while read -r method path; do
+    printf '%s\n' "$items" | grep -qxF "$method $path" || echo "$method $path"
+done > "$T/routes.missing"
+is "bosun-http(7) documents every REST route" "$missing$(tr '\n' ' ' < "$T/routes.missing")" ""
+like "bosun-bus(7) documents cmd.daemon.status" "$(cat "$M/bosun-bus.7")" '^\.It Li cmd\.daemon\.status$'
 done_testing

@@ -5,7 +5,7 @@
 # clean and kill -9 restarts, WAL mode, a version 1 database migrated in
 # place, and a database from a newer bosun refused.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 155
+plan 168
 
 # bosund searches $BOSUN_PLUGIN_PATH before daemon.plugin_path.
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/sqlite"
@@ -134,6 +134,16 @@ out=$(request cmd.store.runs '{}')
 like "runs: newest first" "$out" '"runs":\[\{"run":"R3".*\{"run":"R2".*\{"run":"R1"'
 like "runs by id: the whole run object" "$(request cmd.store.runs '{"run":"R1"}')" \
     '"runs":\[\{"run":"R1","agent":"a","instance":0,"task":null,"machine":"test-machine","state":"RUNNING",.*"updated_at":1000,"status":null,"status_message":null\}\]'
+is "runs: after a run, the ones that follow it" \
+    "$(q cmd.store.runs '{"after":"R3"}' '[.runs[].run]')" '["R2","R1"]'
+is "runs: after, with a limit (the next page)" \
+    "$(q cmd.store.runs '{"after":"R3","limit":1}' '[.runs[].run]')" '["R2"]'
+is "runs: after the last one, nothing" "$(q cmd.store.runs '{"after":"R1"}' '.runs')" '[]'
+is "runs: after an unknown run, nothing" "$(q cmd.store.runs '{"after":"R9"}' '.runs')" '[]'
+is "runs by state" "$(q cmd.store.runs '{"state":"EXITED"}' '[.runs[].run]')" '["R2"]'
+is "runs by machine" "$(q cmd.store.runs '{"machine":"test-machine","agent":"b"}' '[.runs[].run]')" '["R3"]'
+is "runs of another machine: none" "$(q cmd.store.runs '{"machine":"elsewhere"}' '.runs')" '[]'
+like "runs with a non-string after: bad_request" "$(request cmd.store.runs '{"after":1}')" '"code":"bad_request"'
 out=$(request cmd.store.runs '{"active":true}')
 is "active runs: not the EXITED one" "$(printf '%s' "$out" | grep -o '"run":"R[0-9]"' | tr '\n' ' ')" \
     '"run":"R3" "run":"R1" '
@@ -174,6 +184,8 @@ is "inputs by task and status" \
     "$(q cmd.store.inputs '{"task":"K2","status":"pending"}' '[.inputs[].input]')" '["I2"]'
 is "inputs by run, newest first" "$(q cmd.store.inputs '{"run":"R1"}' '[.inputs[].input]')" '["I2","I1"]'
 is "inputs: limit" "$(q cmd.store.inputs '{"task":"K2","limit":1}' '[.inputs[].input]')" '["I3"]'
+is "inputs: after one, the older ones" "$(q cmd.store.inputs '{"task":"K2","after":"I3"}' '[.inputs[].input]')" '["I2","I1"]'
+is "inputs: after, with a limit" "$(q cmd.store.inputs '{"task":"K2","after":"I3","limit":1}' '[.inputs[].input]')" '["I2"]'
 is "tasks: pending_inputs after an answer and a cancel" \
     "$(q cmd.store.tasks '{"task":"K2"}' '.tasks[0].pending_inputs')" 1
 for args in '{"status":"open"}' '{"input":5}' '{"limit":0}' '{"bogus":1}'; do
@@ -189,6 +201,9 @@ check "any event naming a task moves its updated_at" \
     awk -v a="$(q cmd.store.tasks '{"task":"K1"}' '.tasks[0].updated_at')" -v b="$before" \
     'BEGIN { exit !(a > b) }'
 is "tasks: last updated first" "$(q cmd.store.tasks '{}' '[.tasks[].task]')" '["K1","K2"]'
+is "tasks: after one, the next in the index" "$(q cmd.store.tasks '{"after":"K1"}' '[.tasks[].task]')" '["K2"]'
+is "tasks: after the last one, nothing" "$(q cmd.store.tasks '{"after":"K2"}' '.tasks')" '[]'
+like "tasks with a non-string after: bad_request" "$(request cmd.store.tasks '{"after":[]}')" '"code":"bad_request"'
 
 # --- pull requests (one row per task and url)
 PR7=https://git.example/o/r/pull/7

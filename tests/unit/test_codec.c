@@ -1,4 +1,4 @@
-/* SHA-256 against the FIPS 180-4 / NIST test vectors, and base64 both ways. */
+/* base64 both ways, UTF-8, run states, clocks (SHA-256 is in test_crypto.c). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -8,41 +8,6 @@
 #include <bosun/codec.h>
 #include <bosun/store.h>
 #include <bosun/sys.h>
-
-static void sha(const char *in, size_t len, const char *want)
-{
-    char hex[65];
-    bosun_sha256_hex(in, len, hex);
-    assert_string_equal(hex, want);
-}
-
-static void test_sha256_vectors(void **state)
-{
-    sha("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    sha("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    sha(two, strlen(two), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-}
-
-/* Lengths around the block and padding boundaries (55, 56, 63, 64, 65). */
-static void test_sha256_boundaries(void **state)
-{
-    static const struct {
-        size_t len;
-        const char *hex;
-    } v[] = {
-        {55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
-        {56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
-        {63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
-        {64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
-        {65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
-        {1000, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"},
-    };
-    char buf[1000];
-    memset(buf, 'a', sizeof buf);
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        sha(buf, v[i].len, v[i].hex);
-}
 
 static void test_base64_round_trip(void **state)
 {
@@ -129,9 +94,10 @@ static void test_clock_and_random(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_vectors),    cmocka_unit_test(test_sha256_boundaries),
-        cmocka_unit_test(test_base64_round_trip), cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_run_state_class),   cmocka_unit_test(test_clock_and_random),
+        cmocka_unit_test(test_base64_round_trip),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_run_state_class),
+        cmocka_unit_test(test_clock_and_random),
     };
     return RUN_TESTS(tests);
 }

@@ -6,9 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <bosun/crypto.h>
+
 #define TOKEN_PREFIX   "bat_"
-#define TOKEN_LEN      (4 + 43) /* prefix + 32 bytes in unpadded base64url */
-#define TOKEN_HASH_LEN 64       /* hex SHA-256 */
+#define TOKEN_LEN      (4 + BOSUN_TOKEN_CHARS) /* prefix + 32 bytes in unpadded base64url */
+#define TOKEN_HASH_LEN 64                      /* hex SHA-256 */
 
 /* Writes a new token (and its NUL). Returns 0, or -1 without randomness. */
 int token_new(char out[TOKEN_LEN + 1]);

@@ -1,0 +1,77 @@
+/* /ws insides, shared by http_ws.c (connections: upgrade, auth, ops, pings,
+ * closing) and http_ws_sub.c (subscriptions: replay from the store, then
+ * live, fan-out). */
+#ifndef BOSUN_HTTP_WS_INT_H
+#define BOSUN_HTTP_WS_INT_H
+
+#include <bosun/json.h>
+#include <bosun/ws.h>
+
+#include "http.h"
+
+#define WS_SID_MAX       64 /* bytes of a subscription id */
+#define WS_REQS_MAX      32 /* requests in flight on one connection */
+#define WS_EARLY_MAX     8  /* frames kept while a first-frame auth is checked */
+#define WS_TOKEN_MAX     4096
+#define WS_CLOSE_RESERVE 256 /* send-queue room kept for the close frame */
+
+typedef struct ws_conn ws_conn;
+typedef struct ws_sub ws_sub;
+typedef struct ws_req ws_req;
+
+struct ws_conn {
+    http_ws_hub *hub; /* NULL once the hub is gone */
+    ws_conn *prev, *next;
+    http_conn *conn; /* NULL until http_upgrade returned, and once the stream closed */
+    bosun_ws *ws;
+    http_identity id;
+    bool authed;
+    bool auth_pending; /* http_auth_token has not answered yet */
+    bool closing;      /* a close was sent or the stream is being closed */
+    bool gone;         /* the stream closed: free when refs drops to 0 */
+    int refs;          /* callbacks that will still come (auth) */
+    json_t *early;     /* frames received while auth_pending */
+    char peer[64];
+    ev_timer auth_timer;
+    ev_timer ping_timer;
+    bool pong_pending;
+    ws_sub *subs;
+    size_t n_subs;
+    ws_req *reqs;
+    size_t n_reqs;
+    bosun_json_buf pending_in; /* bytes given by http_upgrade before it returned */
+};
+
+struct http_ws_hub {
+    http_server *srv;
+    ws_conn *conns;
+    size_t n_conns;
+    /* The last stored event serialized for "msg" frames: the bus hands
+     * the same event to every subscription, each of which would otherwise
+     * dump it again. */
+    json_int_t cache_seq;
+    bosun_json_buf cache;
+};
+
+/* http_ws.c */
+const http_limits *ws_limits(const ws_conn *c);
+/* Whether len more bytes fit the client's send queue; if not, the client
+ * is closed with 1013 "slow consumer" and false returned. */
+bool ws_room(ws_conn *c, size_t len);
+/* Sends a JSON object (stolen) as one text frame. */
+void ws_send_json(ws_conn *c, json_t *frame);
+/* {"op":"error","sid"|"id":…,"error":{"code","message"}}; key may be NULL. */
+void ws_send_error(ws_conn *c, const char *key, json_t *val, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Closes with code and reason: the close frame goes after what is queued,
+ * subscriptions and requests end now. */
+void ws_close(ws_conn *c, unsigned code, const char *reason);
+
+/* http_ws_sub.c */
+void ws_op_sub(ws_conn *c, json_t *frame);
+void ws_op_unsub(ws_conn *c, json_t *frame);
+/* The client drained its queue: replays that waited for room go on. */
+void ws_subs_drained(ws_conn *c);
+void ws_subs_free(ws_conn *c);
+
+#endif

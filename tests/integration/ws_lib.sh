@@ -1,0 +1,37 @@
+# Shared by the /ws tests, after lib.sh: a daemon with the http plugin on a
+# free port, an admin token (the bootstrap file), and the two clients:
+# node_ws CASE ARGS... (tests/ws/ws_test.mjs, Node's ws, run from a copy in
+# $T next to its node_modules: the source tree may be read-only) and
+# py_ws CASE ARGS... (tests/ws/ws_py.py, Debian's python3-websockets).
+if ! command -v node >/dev/null; then
+    echo "1..1"; echo "not ok 1 - node is installed (apt-get install nodejs)"; exit 1
+fi
+W="$T/ws-run"
+mkdir -p "$W"
+cp "$top_srcdir"/tests/ws/*.mjs "$top_srcdir"/tests/ws/ws_py.py "$top_srcdir"/tests/ws/package.json \
+    "$top_srcdir"/tests/ws/package-lock.json "$W/"
+if [ -d "$top_srcdir/tests/ws/node_modules/ws" ]; then
+    ln -sfn "$top_srcdir/tests/ws/node_modules" "$W/node_modules"
+elif [ ! -d "$W/node_modules/ws" ]; then
+    (cd "$W" && npm ci --no-audit --no-fund >/dev/null 2>&1) || { echo "1..1"; echo "not ok 1 - npm ci in tests/ws"; exit 1; }
+fi
+BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+U="ws://127.0.0.1:$PORT/ws"
+H="http://127.0.0.1:$PORT"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/boot.tok"
+chmod 600 "$T/boot.tok"
+TOK=$(cat "$T/boot.tok")
+# ws_config LIMITS...: the http section with the bootstrap token and the
+# given "key: value" limits, for write_config's stdin.
+ws_config() {
+    echo "http:"
+    echo "  listen: \"127.0.0.1:$PORT\""
+    echo "  bootstrap_token_file: $T/boot.tok"
+    echo "  limits:"
+    for _l in "$@"; do echo "    $_l"; done
+}
+node_ws() { timeout 90 node "$W/ws_test.mjs" "$@" 2>>"$T/node.err"; }
+py_ws() { timeout 90 /usr/bin/python3 "$W/ws_py.py" "$@" 2>>"$T/py.err"; }
+# jf JSON FILTER: a jq filter over a client's output.
+jf() { printf '%s\n' "$1" | jq -c "$2" 2>/dev/null; }
