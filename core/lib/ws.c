@@ -254,12 +254,10 @@ static void check_ended(bosun_ws *ws)
 {
     if (ws->notified || ws->owner_closed)
         return;
-    if (wslay_event_get_close_received(ws->ctx)) {
-        ws->code = wslay_event_get_status_code_received(ws->ctx);
-    } else if (hidden_peer_code(ws)) {
-        ws->code = hidden_peer_code(ws);
-        set_reason(ws, ws->peer_close + 2, ws->peer_close_len - 2);
-    } else if (ws->refused || wslay_event_get_close_sent(ws->ctx)) {
+    /* Our refusal first: a peer's close in the same read came after it. */
+    bool ours = ws->refused || (!wslay_event_get_close_received(ws->ctx) && !hidden_peer_code(ws) &&
+                                wslay_event_get_close_sent(ws->ctx));
+    if (ours) {
         ws->code = wslay_event_get_status_code_sent(ws->ctx);
         if (ws->code == BOSUN_WS_NO_STATUS || ws->code == BOSUN_WS_ABNORMAL) {
             ws->code = BOSUN_WS_PROTOCOL_ERROR; /* wslay's bare close for a bad frame */
@@ -269,6 +267,11 @@ static void check_ended(bosun_ws *ws)
         } else if (!ws->refused && ws->code == BOSUN_WS_INVALID_DATA) {
             set_reason(ws, "invalid UTF-8", 13);
         }
+    } else if (wslay_event_get_close_received(ws->ctx)) {
+        ws->code = wslay_event_get_status_code_received(ws->ctx);
+    } else if (hidden_peer_code(ws)) {
+        ws->code = hidden_peer_code(ws);
+        set_reason(ws, ws->peer_close + 2, ws->peer_close_len - 2);
     } else if (ws->failed) {
         ws->code = BOSUN_WS_ABNORMAL;
         set_reason(ws, "transport failed", 16);

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/auth.h>
 #include <bosun/log.h>
+#include <bosun/sys.h>
 
 #include "http_ws_int.h"
 
@@ -45,6 +47,11 @@ const http_limits *ws_limits(const ws_conn *c)
 static const char *who_kind(const ws_conn *c)
 {
     return c->id.kind[0] ? c->id.kind : "anonymous";
+}
+
+static const char *who_id(const ws_conn *c)
+{
+    return c->id.id[0] ? c->id.id : "-";
 }
 
 /* ------------------------------------------------------------ lifetime */
@@ -119,8 +126,8 @@ void ws_close(ws_conn *c, unsigned code, const char *reason)
     c->closing = true;
     enum log_level lvl =
         code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
-    log_msg(lvl, "http: /ws %s (%s %s): closing with %u (%s)", c->peer, who_kind(c), c->id.id, code,
-            reason);
+    log_msg(lvl, "http: /ws %s (%s %s): closing with %u (%s)", c->peer, who_kind(c), who_id(c),
+            code, reason);
     bosun_ws_close(c->ws, code, reason);
     stop_timers(c);
     /* Subscriptions stay until the stream is gone (they check closing):
@@ -297,10 +304,11 @@ static void send_ready(ws_conn *c)
     if (p && id->expires_at > 0)
         json_object_set_new(p, "expires_at", json_real(id->expires_at));
     ws_send_json(c, json_pack("{s:s,s:o}", "op", "ready", "principal", p));
-    log_info("http: /ws %s: ready (%s %s)", c->peer, who_kind(c), id->id);
+    log_info("http: /ws %s: ready (%s %s)", c->peer, who_kind(c), who_id(c));
 }
 
 static void dispatch(ws_conn *c, json_t *frame);
+static void watch_expiry(ws_conn *c);
 
 static void on_auth(void *arg, int status, http_identity *id)
 {
@@ -321,6 +329,7 @@ static void on_auth(void *arg, int status, http_identity *id)
     c->authed = true;
     if (c->hub)
         ev_timer_stop(hub_loop(c->hub), &c->auth_timer);
+    watch_expiry(c);
     send_ready(c);
     json_t *early = c->early;
     c->early = NULL;
@@ -347,13 +356,24 @@ static void op_auth(ws_conn *c, json_t *frame)
     http_auth_token(http_server_auth(c->hub->srv), token, c->peer, on_auth, c);
 }
 
+/* Before auth, the first frame's deadline; after it, the credential's
+ * expiry. */
 static void on_auth_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
     ws_conn *c = w->data;
-    if (!c->authed)
-        ws_close(c, BOSUN_WS_POLICY, "authentication timeout");
+    ws_close(c, BOSUN_WS_POLICY, c->authed ? "credential expired" : "authentication timeout");
+}
+
+static void watch_expiry(ws_conn *c)
+{
+    if (!c->hub || c->id.expires_at <= 0)
+        return;
+    double left = c->id.expires_at - bosun_now();
+    ev_timer_stop(hub_loop(c->hub), &c->auth_timer);
+    ev_timer_set(&c->auth_timer, left > 0 ? left : 0, 0);
+    ev_timer_start(hub_loop(c->hub), &c->auth_timer);
 }
 
 /* ------------------------------------------------------------ frames */
@@ -424,7 +444,7 @@ static void on_ws_close(void *arg, unsigned code, const char *reason)
     bool ours = code == BOSUN_WS_PROTOCOL_ERROR || code == BOSUN_WS_UNSUPPORTED_DATA ||
                 code == BOSUN_WS_INVALID_DATA || code == BOSUN_WS_TOO_BIG;
     log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /ws %s (%s %s): %s %u", c->peer,
-            who_kind(c), c->id.id, ours ? "closed for breaking the protocol:" : "peer closed,",
+            who_kind(c), who_id(c), ours ? "closed for breaking the protocol:" : "peer closed,",
             code);
     c->closing = true;
     stop_timers(c);
@@ -523,8 +543,28 @@ static bool origin_allowed(http_request *r)
     return host && strcmp(origin, own) == 0;
 }
 
+/* An admin token revoked: its connections, and those of sessions made
+ * from it (the same id), end now rather than at their next request. */
+static void on_revoked(bus_t *bus, const bus_msg *m, void *arg)
+{
+    (void)bus;
+    http_ws_hub *hub = arg;
+    size_t pre = strlen(BOSUN_AUTH_TOKEN_EVENTS ".");
+    const char *id = m->subject + pre;
+    size_t len = strlen(id) - strlen(".revoked");
+    for (ws_conn *c = hub->conns, *next; c; c = next) {
+        next = c->next; /* ws_close leaves c in the list */
+        if (c->authed && strcmp(c->id.kind, "admin") == 0 && strlen(c->id.id) == len &&
+            strncmp(c->id.id, id, len) == 0)
+            ws_close(c, BOSUN_WS_POLICY, "credential revoked");
+    }
+}
+
 static ws_conn *conn_new(http_ws_hub *hub, http_request *r)
 {
+    if (!hub->revoked)
+        hub->revoked = bus_subscribe(http_server_bus(hub->srv),
+                                     BOSUN_AUTH_TOKEN_EVENTS ".*.revoked", on_revoked, hub);
     ws_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -587,10 +627,12 @@ static void ws_handler(http_request *r, const char *const *args, size_t n_args)
         return;
     }
     struct ev_loop *loop = hub_loop(hub);
-    if (c->id.cred != HTTP_CRED_NONE)
+    if (c->id.cred != HTTP_CRED_NONE) {
+        watch_expiry(c);
         send_ready(c);
-    else
+    } else {
         ev_timer_start(loop, &c->auth_timer);
+    }
     if (http_server_config(hub->srv)->limits.ping_interval > 0)
         ev_timer_start(loop, &c->ping_timer);
     if (c->closing) {
@@ -635,6 +677,8 @@ void http_ws_hub_free(http_ws_hub *hub)
         c->gone = true;
         maybe_free(c);
     }
+    if (hub->revoked)
+        bus_unsubscribe(http_server_bus(hub->srv), hub->revoked);
     free(hub->cache.data);
     free(hub);
 }

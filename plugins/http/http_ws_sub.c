@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/log.h>
 #include <bosun/store.h>
 
 #include "http_ws_int.h"
@@ -247,6 +248,9 @@ static void on_live(bus_t *bus, const bus_msg *msg, void *arg)
     size_t bytes = tail ? tail->len : 0;
     if (s->aside_bytes + bytes > ws_limits(s->c)->send_queue_max) {
         /* bounded: these are in the store, read them from there */
+        log_info("http: /ws %s: sid %s: live events during the replay passed %zu bytes: "
+                 "reading them from the store",
+                 s->c->peer, s->sid, ws_limits(s->c)->send_queue_max);
         json_decref(s->aside);
         s->aside = NULL;
         s->aside_bytes = 0;

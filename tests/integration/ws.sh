@@ -6,10 +6,10 @@
 # for cmd.proc.ps (the bus reply's data), subscriptions authorised per
 # pattern (an agent token), server pings and a client that does not
 # answer them, and 1001 to clients when the daemon stops.  No token in
-# the log.
+# the log.  A revoked or expired credential closes its connections.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 40
+plan 46
 
 mkdir -p "$T/out"
 write_config <<EOF2
@@ -50,6 +50,13 @@ is "saying why" "$(jf "$out" .reason)" '"authentication timeout"'
 check "after ws_auth_timeout (1 s)" awk -v s="$(jf "$out" .secs)" 'BEGIN { exit !(s >= 0.9 && s < 8) }'
 out=$(py_ws early "$U" -)
 is "another op before auth: 1008" "$(jf "$out" .code)" 1008
+# The session cookie: only from our own Origin (or an allowed one).
+curl -s -o /dev/null -D "$T/login.hdr" -d "{\"token\":\"$TOK\"}" "$H/api/v1/auth/login"
+cookie=$(sed -n 's/^Set-Cookie: \(bosun_session=[^;]*\).*/\1/p' "$T/login.hdr")
+out=$(node_ws cookie "$U" - "$cookie" "$H")
+is "the session cookie from our own Origin: ready" "$(jf "$out" .ready.kind)" '"admin"'
+out=$(node_ws cookie "$U" - "$cookie" "https://evil.example")
+is "from another site's Origin: 403" "$(jf "$out" .result)" 403
 
 # --- bounds
 out=$(node_ws frame "$U" "$TOK" 1000)
@@ -105,7 +112,28 @@ is "saying why" "$(jf "$out" .reason)" '"no pong"'
 like "1009 logged at notice" "$(cat "$T/bosund.log")" '^<5>http: /ws .*breaking the protocol: 1009'
 like "the auth timeout logged" "$(cat "$T/bosund.log")" '^<5>http: /ws .*closing with 1008 \(authentication timeout\)'
 
+# --- a credential that ends ends its connections
+sec=$(ctl token create --name wsrev 2>"$T/create.err")
+rid=$(sed -n 's/.*admin token \(tok_[0-9a-f]*\) .*/\1/p' "$T/create.err")
+: > "$T/py.err"
+py_ws hold "$U" "$sec" > "$T/rev.out" &
+hold=$!
+wait_for 10 grep -q ready "$T/py.err"
+ctl token revoke "$rid" >/dev/null
+wait "$hold"
+is "a revoked admin token: 1008" "$(jf "$(cat "$T/rev.out")" .code)" 1008
+is "credential revoked" "$(jf "$(cat "$T/rev.out")" .reason)" '"credential revoked"'
+sec=$(ctl token create --name wsexp --ttl 2s 2>/dev/null)
+: > "$T/py.err"
+py_ws hold "$U" "$sec" > "$T/exp.out" &
+hold=$!
+wait_for 10 grep -q ready "$T/py.err"
+wait "$hold"
+is "an expiring one: 1008 at its expiry" "$(jf "$(cat "$T/exp.out")" .code)" 1008
+is "credential expired" "$(jf "$(cat "$T/exp.out")" .reason)" '"credential expired"'
+
 # --- stop: clients are told
+: > "$T/py.err"
 py_ws hold "$U" "$TOK" > "$T/hold.out" &
 hold=$!
 wait_for 10 grep -q ready "$T/py.err"

@@ -55,7 +55,7 @@ is "python, authenticated by its first frame" "$(jf "$out" .ready.kind)" '"admin
 last=$(ctl request cmd.store.events '{"subject":"evt.wstest.>","tail":1}' --json | jq '.data.events[0].seq')
 node_ws live "$U" "$TOK" 'evt.wstest.>' > "$T/live.out" &
 lv=$!
-wait_for 20 grep -q subscribed "$T/node.err"
+wait_for 60 grep -q subscribed "$T/node.err"
 ctl pub evt.wstest.c.late '{"late":true}' >/dev/null
 wait "$lv"
 out=$(cat "$T/live.out")

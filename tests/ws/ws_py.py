@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import websockets
 
-DEADLINE = 60.0
+DEADLINE = float(os.environ.get("WS_DEADLINE", "60"))
 
 
 def out(obj):
@@ -81,6 +81,33 @@ async def follow(url, token, pattern, since, count):
              "n": len(got), "got": got, "stored": stored[:len(got)]})
     finally:
         await ws.close()
+
+
+async def slowfollow(url, token, pattern, count, delay):
+    """A reader with a small receive buffer that takes delay seconds per
+    message: a replay is paced to it, not refused.  The seqs it got."""
+    u = urlparse(url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((u.hostname, u.port))
+    ws = await websockets.connect(url, sock=sock, ping_interval=None, max_size=None,
+                                  max_queue=1, read_limit=4096, open_timeout=10,
+                                  extra_headers={"Authorization": "Bearer " + token})
+    await ws.send(json.dumps({"op": "sub", "sid": "s", "subject": pattern, "since": 0}))
+    got, errors = [], []
+    try:
+        while len(got) < int(count):
+            f = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if f.get("op") == "msg":
+                got.append(f["seq"])
+                if len(got) == 1:
+                    print("replaying", file=sys.stderr, flush=True)
+                await asyncio.sleep(float(delay))
+            errors += [f] if f.get("op") == "error" else []
+        await ws.close()
+    except (websockets.ConnectionClosed, asyncio.TimeoutError):
+        pass
+    out({"n": len(got), "got": got, "errors": errors, "code": ws.close_code})
 
 
 async def first(url, token):
@@ -164,7 +191,7 @@ async def hold(url, token):
     out(await closed(ws, DEADLINE))
 
 
-CASES = {"hold": hold, "follow": follow, "first": first, "silent": silent, "early": early,
+CASES = {"hold": hold, "slowfollow": slowfollow, "follow": follow, "first": first, "silent": silent, "early": early,
          "fragmented": fragmented, "slow": slow}
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@
 //
 // TOKEN goes in an Authorization: Bearer header ("-" for none).  Each case
 // prints one JSON object on stdout and exits 0; the shell test judges it.
-// Every wait is bounded (DEADLINE_MS at most per case).
+// Every wait is bounded (DEADLINE_MS at most per case: $WS_DEADLINE
+// seconds, default 60).
 import WebSocket from 'ws';
 
 const [kase, url, token, ...args] = process.argv.slice(2);
-const DEADLINE_MS = 60000;
+const DEADLINE_MS = 1000 * Number(process.env.WS_DEADLINE || 60);
 
 function open(opts = {}) {
   const headers = token && token !== '-' ? { Authorization: `Bearer ${token}` } : {};
@@ -58,10 +59,11 @@ const opened = (ws) =>
     ws.on('error', () => resolve(false));
   });
 
-// follow PATTERN SINCE COUNT: sub, read COUNT msgs (replay, then live),
-// then ask the store for the same range; got and stored must be equal.
+// follow PATTERN SINCE COUNT [noq]: sub, read COUNT msgs (replay, then
+// live), then ask the store for the same range (not with noq: the shell
+// pages through it); got and stored must be equal.
 async function follow() {
-  const [pattern, since, count] = args;
+  const [pattern, since, count, noq] = args;
   const ws = open();
   const { frames, waitFor } = collector(ws);
   await opened(ws);
@@ -75,8 +77,8 @@ async function follow() {
   const msgs = frames.filter((f) => f.op === 'msg');
   const got = msgs.map((m) => m.seq);
   const q = { subject: pattern, since: since === '-' ? 0 : Number(since), limit: 10000 };
-  ws.send(JSON.stringify({ op: 'req', id: 'q', subject: 'cmd.store.events', data: q }));
-  const reply = await waitFor((f) => f.op === 'reply' && f.id === 'q');
+  if (!noq) ws.send(JSON.stringify({ op: 'req', id: 'q', subject: 'cmd.store.events', data: q }));
+  const reply = noq ? null : await waitFor((f) => f.op === 'reply' && f.id === 'q');
   const stored = (reply ? reply.data.events : []).map((e) => e.seq);
   const firstLive = msgs.findIndex((m) => m.seq > (subscribed ? subscribed.last_seq : 0));
   done({
@@ -211,6 +213,18 @@ async function nopong() {
   done({ ...r, pings: n, secs: (Date.now() - t0) / 1000 });
 }
 
+// cookie COOKIE ORIGIN: an upgrade with the session cookie (TOKEN "-"):
+// the HTTP status when refused, else the ready frame.
+async function cookie() {
+  const ws = open({ headers: { Cookie: args[0] }, origin: args[1] });
+  const { waitFor } = collector(ws);
+  const r = await opened(ws);
+  if (r !== true) done({ result: r });
+  const f = await waitFor((f) => f.op === 'ready', 10000);
+  ws.close(1000);
+  done({ result: 101, ready: f && f.principal });
+}
+
 // upgrade: whether the upgrade is refused, and with what status.
 async function upgrade() {
   const ws = open();
@@ -218,7 +232,7 @@ async function upgrade() {
   done({ result: r });
 }
 
-const cases = { follow, live, count, frame, binary, errors, req, sub, pings, nopong, upgrade };
+const cases = { follow, live, cookie, count, frame, binary, errors, req, sub, pings, nopong, upgrade };
 if (!cases[kase]) {
   process.stderr.write(`unknown case ${kase}\n`);
   process.exit(2);
