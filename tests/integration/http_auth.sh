@@ -119,20 +119,29 @@ is "revoking its admin token ends the session" "$(code $(from) -b "bosun_session
 
 # The failed-auth limit: 10 failures from one address, then 429 unchecked
 # (the bootstrap token too) with Retry-After.  A slow machine may regain an
-# attempt (one per 2 s) meanwhile: guesses go on until the first 429,
-# bounded, and at least the burst must have been checked first.
-ip="--interface 127.0.0.99"
-n401=0
-last=
-for i in $(seq 1 60); do
-    last=$(code $ip -H "Authorization: Bearer bsn_adm_GUESS${i}GUESSGUESSGUESSGUESSGUESSGUESSGUESSGU" "$U/api/v1/auth/me")
-    [ "$last" = 401 ] || break
-    n401=$((n401 + 1))
-done
+# attempt (one per 2 s) between two requests: guesses go on until the first
+# 429, bounded, and the probe with the valid token right after it is tried
+# again from a fresh address (at most 5) when an attempt was regained.
+guess_until_429() {
+    n401=0
+    last=
+    for i in $(seq 1 60); do
+        last=$(code $1 -H "Authorization: Bearer bsn_adm_GUESS${i}GUESSGUESSGUESSGUESSGUESSGUESSGUESSGU" "$U/api/v1/auth/me")
+        [ "$last" = 401 ] || break
+        n401=$((n401 + 1))
+    done
+}
+guess_until_429 "--interface 127.0.0.99"
 check "at least 10 guesses are checked (401) first ($n401)" test "$n401" -ge 10
 is "then they are refused: 429" "$last" 429
 like "with Retry-After" "$(cat "$T/hdr")" '^Retry-After: [0-9]+'
-is "a valid token from that address is refused unchecked too" "$(code $ip -H "Authorization: Bearer $BOOT" "$U/api/v1/auth/me")" 429
+valid=$(code --interface 127.0.0.99 -H "Authorization: Bearer $BOOT" "$U/api/v1/auth/me")
+for r in 1 2 3 4 5; do
+    [ "$valid" = 429 ] && break
+    guess_until_429 "--interface 127.0.0.$((100 + r))"
+    valid=$(code --interface "127.0.0.$((100 + r))" -H "Authorization: Bearer $BOOT" "$U/api/v1/auth/me")
+done
+is "a valid token from that address is refused unchecked too" "$valid" 429
 is "other addresses are not affected" "$(code --interface 127.0.0.98 -H "Authorization: Bearer $BOOT" "$U/api/v1/auth/me")" 200
 
 like "failures are logged with the address" "$(cat "$T/bosund.log")" 'authentication failed from 127\.0\.0\.99'
