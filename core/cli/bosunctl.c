@@ -130,11 +130,15 @@ static int connect_daemon(const opts *o, ctl_conn **conn)
 }
 
 /* --url and its defaults from the environment; a command that needs the
- * control socket is refused over it, saying why. */
+ * control socket is refused over it, saying why.  BOSUN_URL gives way to
+ * any sign of a local daemon (-s, -c, BOSUN_SOCKET, which bosund sets for
+ * its agents), and to the ones that need a socket. */
 static int remote_options(opts *o, bool remote, const char *name)
 {
     const char *env_url = getenv("BOSUN_URL");
-    if (!o->url && !o->socket && env_url && *env_url)
+    const char *env_sock = getenv("BOSUN_SOCKET");
+    bool local = o->socket || o->config || (env_sock && *env_sock);
+    if (!o->url && !local && remote && env_url && *env_url)
         o->url = env_url;
     if (!o->url) {
         if (o->cacert)

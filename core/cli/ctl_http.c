@@ -100,7 +100,8 @@ static int token_ok(const char *s, size_t n)
  * Refused when others may read or write it, as ssh refuses such a key. */
 static int read_token(const char *path, ctl_http_target *t, char *err, size_t err_size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO in its place must not hang us (it is refused below). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(err, err_size, "cannot read the token file %s: %s", path, strerror(errno));
@@ -330,7 +331,9 @@ int http_do(ctl_http *h, const char *method, const char *path, const char *query
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL); /* the token's copy is freed below */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    for (struct curl_slist *l = hdr; l; l = l->next) /* the token's copy goes too */
+        explicit_bzero(l->data, strlen(l->data));
     curl_slist_free_all(hdr);
     free(payload);
     free(url);

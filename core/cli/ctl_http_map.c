@@ -374,9 +374,7 @@ static json_t *artifact_get(ctl_http *h, json_t *data, double timeout, char *err
     if (rc != 0)
         return NULL;
     json_t *out;
-    if (r.status == 404)
-        out = json_object(); /* no "artifact": the command says so */
-    else if (r.status < 200 || r.status > 299)
+    if (r.status < 200 || r.status > 299)
         out = http_judge(h, "GET", "artifacts", &r, err, err_size);
     else {
         json_t *a = json_pack("{s:s,s:s,s:I}", "name", str(data, "name"), "mime_type", r.ctype,

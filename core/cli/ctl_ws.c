@@ -245,27 +245,31 @@ static int header_value(const char *head, const char *name, char *out, size_t si
     return -1;
 }
 
-/* Reads the answer to the upgrade up to its blank line; the bytes after
- * it (the first frames) go to *rest.  0 or -1 (err). */
-static int read_answer(ctl_ws *w, char *head, size_t cap, size_t *head_len, double deadline,
-                       char *err, size_t err_size)
+/* Reads the answer to the upgrade up to its blank line.  Returns the
+ * bytes read, or -1 (err): the header block, *head_len bytes with no NUL,
+ * then what came after it (the first frames, which may hold any byte). */
+static ssize_t read_answer(ctl_ws *w, char *head, size_t cap, size_t *head_len, double deadline,
+                           char *err, size_t err_size)
 {
     size_t len = 0;
     for (;;) {
-        head[len] = '\0';
-        char *end = strstr(head, "\r\n\r\n");
+        char *end = memmem(head, len, "\r\n\r\n", 4);
         if (end) {
             *head_len = (size_t)(end + 4 - head);
-            return (int)len;
+            if (memchr(head, '\0', *head_len)) {
+                snprintf(err, err_size, "bosund at %s answered the /ws upgrade with a NUL byte",
+                         w->t->base);
+                return -1;
+            }
+            return (ssize_t)len;
         }
-        if (len + 1 >= cap) {
+        if (len == cap) {
             snprintf(err, err_size,
-                     "bosund at %s: the answer to the /ws upgrade has over %zu "
-                     "bytes of headers",
+                     "bosund at %s: the answer to the /ws upgrade has over %zu bytes of headers",
                      w->t->base, cap);
             return -1;
         }
-        ssize_t n = recv_some(w, head + len, cap - 1 - len, deadline, err, err_size);
+        ssize_t n = recv_some(w, head + len, cap - len, deadline, err, err_size);
         if (n <= 0) {
             if (n == 0 || n == -2 || n == -3)
                 snprintf(err, err_size, "bosund at %s did not answer the /ws upgrade: %s",
@@ -276,11 +280,6 @@ static int read_answer(ctl_ws *w, char *head, size_t cap, size_t *head_len, doub
             return -1;
         }
         len += (size_t)n;
-        if (memchr(head, '\0', len)) {
-            snprintf(err, err_size, "bosund at %s answered the /ws upgrade with a NUL byte",
-                     w->t->base);
-            return -1;
-        }
     }
 }
 
@@ -373,17 +372,28 @@ static int upgrade(ctl_ws *w, double deadline, enum ctl_failure *failure, char *
     }
     if (send_upgrade(w, key, deadline, err, err_size) != 0)
         return -1;
+    /* The headers, then NUL-terminated for parsing; what came after them
+     * (the first frames) is kept aside. */
     char *head = xmalloc(CTL_WS_HEADERS_MAX + 1);
     size_t head_len = 0;
-    int got = read_answer(w, head, CTL_WS_HEADERS_MAX + 1, &head_len, deadline, err, err_size);
-    int ok = got >= 0 && check_answer(w, head, key, failure, err, err_size) == 0;
+    ssize_t got = read_answer(w, head, CTL_WS_HEADERS_MAX, &head_len, deadline, err, err_size);
+    int ok = got >= 0;
+    char *rest = NULL;
+    size_t rest_len = ok ? (size_t)got - head_len : 0;
+    if (ok) {
+        rest = xmalloc(rest_len + 1);
+        memcpy(rest, head + head_len, rest_len);
+        head[head_len] = '\0';
+        ok = check_answer(w, head, key, failure, err, err_size) == 0;
+    }
     if (ok) {
         bosun_ws_limits lim = {.message_max = CTL_WS_MESSAGE_MAX};
         w->ws = bosun_ws_new(BOSUN_WS_CLIENT, &lim, &session_ops, w);
         if (!w->ws)
             util_oom(sizeof(void *));
-        ok = feed(w, head + head_len, (size_t)got - head_len, deadline, err, err_size) == 0;
+        ok = feed(w, rest, rest_len, deadline, err, err_size) == 0;
     }
+    free(rest);
     free(head);
     return ok ? 0 : -1;
 }

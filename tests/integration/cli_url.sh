@@ -12,7 +12,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 49
+plan 61
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -100,7 +100,35 @@ is "input list --pending: the same" "$(url input list --pending 2>&1)" \
 like "input list has the question" "$(url input list --pending)" "$input +$task +$r_task +pending +which way"
 is "input answer over --url" "$(url input answer "$input" left 2>&1)" "answered $input"
 is "the answer is stored" "$(ctl --json input list | jq -r ".[] | select(.input == \"$input\") | .answer")" "left"
-ctl stop "$r_task" >/dev/null
+put() { ctl request cmd.store.artifacts.put "{\"task\":\"$task\",\"run\":\"$r_task\",\"name\":\"$1\",\"mime_type\":\"$2\",\"$3\":\"$4\"}" >/dev/null; }
+put notes.txt text/plain text 'first draft'
+put notes.txt text/plain text 'second draft'
+put blob.bin application/octet-stream base64 AAECA/7/
+is "artifact list: the same" "$(url artifact list "$task" 2>&1)" "$(ctl artifact list "$task" 2>&1)"
+like "artifact list: two versions of the notes" "$(url artifact list "$task")" "notes.txt +2 +2 "
+is "artifact get: the latest text" "$(url artifact get "$task" notes.txt 2>&1)" "second draft"
+is "artifact get --version 1: the same" "$(url artifact get "$task" notes.txt --version 1 2>&1)" \
+    "$(ctl artifact get "$task" notes.txt --version 1 2>&1)"
+is "artifact get of bytes: the same bytes" "$(url artifact get "$task" blob.bin | od -An -tx1)" \
+    "$(ctl artifact get "$task" blob.bin | od -An -tx1)"
+out=$(url artifact get "$task" nothing.txt 2>&1); rc=$?
+is "artifact get of nothing: the socket's words and status" "$out $rc" \
+    "$(ctl artifact get "$task" nothing.txt 2>&1) 1"
+
+out=$(url restart "$r_task" 2>&1)
+like "restart over --url: the socket's words" "$out" "^restarted $r_task\$"
+r_again=$(ctl --json ps | jq -r '.[] | select(.agent == "slow" and .state != "STOPPED") | .run' | head -1)
+wait_for 10 run_state_is "$r_again" RUNNING
+is "stop AGENT over --url: each active run of it" "$(url stop slow 2>&1)" "stopped $r_again"
+is "stop AGENT with nothing running: the socket's words" "$(url stop slow 2>&1)" \
+    "$(ctl stop slow 2>&1)"
+out=$(url stop nosuchagent 2>&1); rc=$?
+is "stop of an unknown agent: the socket's words and status" "$out $rc" \
+    "$(ctl stop nosuchagent 2>&1) 1"
+# Its runs have ended: nothing moves the task's time between the two.
+wait_for 10 stored_state_is "$r_again" STOPPED
+is "task show with runs, questions, artifacts: the same" "$(url task show "$task" 2>&1)" \
+    "$(ctl task show "$task" 2>&1)"
 
 status_core() { grep -E '^(bosund|machine|config|state dir|runtime dir|log level|plugins|store):' |
     sed 's/, up [0-9a-z]*$//; s/ [0-9]* events, last seq [0-9]*.*//'; }
@@ -171,6 +199,8 @@ is "an unreachable URL: exit 69" "$rc" 69
 like "an unreachable URL: said so" "$out" "cannot reach bosund at http://127.0.0.1:$port_closed"
 out=$(BOSUN_URL="$URL" BOSUN_TOKEN_FILE="$T/token" "$BOSUNCTL" ps 2>&1)
 like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_once"
+out=$(BOSUN_URL="http://127.0.0.1:$port_closed" BOSUN_SOCKET="$(SOCK)" "$BOSUNCTL" ps 2>&1)
+like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_once"
 
 # ---- TLS with a test CA
 stop_daemon
