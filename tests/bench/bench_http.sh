@@ -9,8 +9,8 @@
 #
 # BENCH_ROUNDS (3) rounds of `wrk -t2 -c50 -d10s` (BENCH_DURATION,
 # BENCH_CONNS) per party, after a 2 s warm-up each; the median is compared.
-# BENCH_PERF=1 records `perf record -g` of bosund during its first round of
-# each part and prints the top of the report.
+# BENCH_PERF=1 adds one more bosund run per part under `perf record -g`
+# (not counted: perf slows what it records) and prints the top symbols.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:-$here/../..}" && pwd) || exit 2
@@ -67,8 +67,8 @@ EOF
 # ------------------------------------------------------------ wrk
 
 # run_wrk NAME URL PIDS [wrk args]: one wrk run; prints a line and sets
-# WRK_RPS (n/a when wrk failed or saw errors) and WRK_CPU (the server's
-# CPU seconds during the run).
+# WRK_RPS (n/a when wrk failed or saw errors), WRK_CPU (the server's CPU
+# seconds during the run) and WRK_PER_CPU (requests per server CPU-second).
 run_wrk() {
     local name=$1 url=$2 pids=$3 out c0 c1 rps reqs errs non2xx lat
     shift 3
@@ -87,32 +87,26 @@ run_wrk() {
         echo "$out" | sed 's/^/    /' >&2
         WRK_RPS=n/a
     fi
-    printf '  %-14s %10s req/s  (%s requests, latency p50/p99 %s, server CPU %s s = %s req per CPU-s)\n' \
-        "$name" "$WRK_RPS" "${reqs:-?}" "$lat" "$WRK_CPU" \
-        "$([ "$WRK_RPS" != n/a ] && awk "BEGIN { c = $WRK_CPU; printf \"%.0f\", (c > 0 ? $reqs / c : 0) }" || echo n/a)"
+    WRK_PER_CPU=n/a
+    [ "$WRK_RPS" != n/a ] && WRK_PER_CPU=$(awk "BEGIN { c = $WRK_CPU; printf \"%.0f\", (c > 0 ? $reqs / c : 0) }")
+    printf '  %-7s %10s req/s  (%s requests, latency p50/p99 %s, server CPU %s s = %s req per CPU-s)\n' \
+        "$name" "$WRK_RPS" "${reqs:-?}" "$lat" "$WRK_CPU" "$WRK_PER_CPU"
 }
 
-# perf_bosund SECONDS: perf record -g of bosund while wrk runs (BENCH_PERF=1).
-perf_start() {
-    PERF_PID=
-    [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null 2>&1 || return 0
-    perf record -g -o "$T/perf.$1.data" -p "$DPID" 2>"$T/perf.$1.log" >/dev/null &
-    PERF_PID=$!
-}
-perf_stop() {
-    [ -n "${PERF_PID:-}" ] || return 0
-    kill -INT "$PERF_PID" 2>/dev/null
-    wait "$PERF_PID" 2>/dev/null
-    echo "  perf report of bosund ($1), top entries by self time:"
-    perf report -i "$T/perf.$1.data" --stdio --no-children --sort symbol 2>/dev/null |
-        grep -E '^ +[0-9]+\.[0-9]+%' | head -25 | sed 's/^/    /'
-    PERF_PID=
+# perf_run PART URL [wrk args]: with BENCH_PERF=1, one more bosund run
+# under perf (not counted) and the top symbols by self time.
+perf_run() {
+    local part=$1 url=$2
+    shift 2
+    perf_begin "$DPID" "$part" || return 0
+    wrk -t2 -c"$CONNS" -d"$DUR" "$@" "$url" >/dev/null 2>&1
+    perf_end "$part"
 }
 
 # compare PART_NAME URL_BOSUND URL_NGINX [wrk args]: warm-up, then ROUNDS
 # interleaved rounds (the order swapped every round); medians and ratio.
 compare() {
-    local part=$1 ub=$2 un=$3 b=() n=() r
+    local part=$1 ub=$2 un=$3 b=() n=() bc=() nc=() r
     shift 3
     wrk -t2 -c"$CONNS" -d2s "$@" "$ub" >/dev/null 2>&1
     wrk -t2 -c"$CONNS" -d2s "$@" "$un" >/dev/null 2>&1
@@ -120,28 +114,31 @@ compare() {
         echo " round $r"
         if [ $((r % 2)) = 1 ]; then
             machine_load "bosund"
-            [ "$r" = 1 ] && perf_start "$part"
             run_wrk bosund "$ub" "$DPID" "$@"
-            [ "$r" = 1 ] && perf_stop "$part" >"$T/perf.$part.txt"
-            [ "$WRK_RPS" != n/a ] && b+=("$WRK_RPS")
+            [ "$WRK_RPS" != n/a ] && b+=("$WRK_RPS") bc+=("$WRK_PER_CPU")
             machine_load "nginx"
             run_wrk nginx "$un" "$NPID $(children "$NPID")" "$@"
-            [ "$WRK_RPS" != n/a ] && n+=("$WRK_RPS")
+            [ "$WRK_RPS" != n/a ] && n+=("$WRK_RPS") nc+=("$WRK_PER_CPU")
         else
             machine_load "nginx"
             run_wrk nginx "$un" "$NPID $(children "$NPID")" "$@"
-            [ "$WRK_RPS" != n/a ] && n+=("$WRK_RPS")
+            [ "$WRK_RPS" != n/a ] && n+=("$WRK_RPS") nc+=("$WRK_PER_CPU")
             machine_load "bosund"
             run_wrk bosund "$ub" "$DPID" "$@"
-            [ "$WRK_RPS" != n/a ] && b+=("$WRK_RPS")
+            [ "$WRK_RPS" != n/a ] && b+=("$WRK_RPS") bc+=("$WRK_PER_CPU")
         fi
     done
     MED_B=$(median "${b[@]}")
     MED_N=$(median "${n[@]}")
-    echo " median of ${#b[@]} / ${#n[@]} rounds: bosund $MED_B req/s, nginx $MED_N req/s"
-    [ -s "$T/perf.$part.txt" ] && cat "$T/perf.$part.txt"
-    RATIO=n/a
+    local cb cn
+    cb=$(median "${bc[@]}")
+    cn=$(median "${nc[@]}")
+    echo " median of ${#b[@]} / ${#n[@]} rounds: bosund $MED_B req/s, nginx $MED_N req/s;" \
+        "per server CPU-second: bosund $cb, nginx $cn"
+    perf_run "$part" "$ub" "$@"
+    RATIO=n/a CPU_RATIO=n/a
     [ "$MED_B" != n/a ] && [ "$MED_N" != n/a ] && RATIO=$(calc "$MED_B / $MED_N" 6)
+    [ "$cb" != n/a ] && [ "$cn" != n/a ] && CPU_RATIO=$(calc "$cb / $cn" 6)
 }
 
 # ------------------------------------------------------------ parts
@@ -167,7 +164,8 @@ part_health() {
     echo
     echo "== /health over plain HTTP: wrk -t2 -c$CONNS -d$DUR, $ROUNDS rounds each (body: ${#body} bytes)"
     compare health "http://127.0.0.1:$port/health" "http://127.0.0.1:$nport/health"
-    SUMMARY+=("$(verdict "/health bosund/nginx" "$RATIO" ">=" 0.8)")
+    SUMMARY+=("$(verdict "/health bosund/nginx" "$RATIO" ">=" 0.8)"
+        "    (requests per server CPU-second, bosund/nginx: $(ratio3 "$CPU_RATIO"))")
     stop_pid "$NPID"
     stop_pid "$DPID"
 }
@@ -205,11 +203,10 @@ except Exception: print(0)')
     wrk -t2 -c"$CONNS" -d2s -s "$T/auth.lua" "http://127.0.0.1:$port/api/v1/runs" >/dev/null 2>&1
     for r in $(seq 1 "$ROUNDS"); do
         machine_load "bosund"
-        [ "$r" = 1 ] && perf_start runs
         run_wrk bosund "http://127.0.0.1:$port/api/v1/runs" "$DPID" -s "$T/auth.lua"
-        [ "$r" = 1 ] && perf_stop runs
         [ "$WRK_RPS" != n/a ] && v+=("$WRK_RPS")
     done
+    perf_run runs "http://127.0.0.1:$port/api/v1/runs" -s "$T/auth.lua"
     SUMMARY+=("  GET /api/v1/runs: median $(median "${v[@]}") req/s (no target; /health's figures above)")
     stop_pid "$DPID"
 }
@@ -236,7 +233,8 @@ part_tls() {
         echo "  $1 negotiates: ${proto:-?}"
     done
     compare tls "https://127.0.0.1:$port/health" "https://127.0.0.1:$nport/health"
-    SUMMARY+=("$(verdict "TLS /health bosund/nginx" "$RATIO" ">=" 0.7)")
+    SUMMARY+=("$(verdict "TLS /health bosund/nginx" "$RATIO" ">=" 0.7)"
+        "    (requests per server CPU-second, bosund/nginx: $(ratio3 "$CPU_RATIO"))")
     stop_pid "$NPID"
     stop_pid "$DPID"
 }

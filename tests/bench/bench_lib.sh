@@ -88,6 +88,8 @@ children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 
+ratio3() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 3; fi; }
+
 # median of the arguments (numbers); "n/a" when none.
 median() {
     [ $# -gt 0 ] || { echo n/a; return; }
@@ -190,6 +192,28 @@ need_debian() {
     command -v "$1" >/dev/null 2>&1 && return 0
     log "bench: $1 is missing (Debian's $2; needs root and apt-get to install)"
     return 1
+}
+
+# perf_begin PID NAME: with BENCH_PERF=1, `perf record -g` of PID until
+# perf_end NAME, which prints the top symbols by self time; false (nothing
+# recorded) without BENCH_PERF or perf.
+perf_begin() {
+    PERF_PID=
+    [ -n "${BENCH_PERF:-}" ] || return 1
+    command -v perf >/dev/null 2>&1 || { log "bench: perf is missing"; return 1; }
+    perf record -g -o "$T/perf.$2.data" -p "$1" >"$T/perf.$2.log" 2>&1 &
+    PERF_PID=$!
+    sleep 0.5
+}
+perf_end() {
+    [ -n "${PERF_PID:-}" ] || return 0
+    kill -INT "$PERF_PID" 2>/dev/null
+    wait "$PERF_PID" 2>/dev/null
+    PERF_PID=
+    echo "  perf record -g of bosund ($1, one more run, not counted), top symbols by self time:"
+    perf report -i "$T/perf.$1.data" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
+        awk '/^ +[0-9]+\.[0-9]+%/ { printf "    %s", $1; for (i = 2; i <= NF && $i != "-"; i++) printf " %s", $i; print "" }' |
+        head -"${BENCH_PERF_TOP:-25}"
 }
 
 # run_parts PART NAME...: part_NAME for each NAME (PART "all") or for PART

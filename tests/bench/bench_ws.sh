@@ -13,6 +13,10 @@
 #
 # BENCH_ROUNDS (2) rounds per part; BENCH_PEERS ("bosund node") who runs; BENCH_PING (5 s) is both servers' ping
 # interval, BENCH_HOLD (12 s) how long the idle connections are held.
+# BENCH_COMMIT_DELAY sets bosund's sqlite commit_delay (default: the
+# plugin's, 10 ms), which /ws deliveries wait for.
+# BENCH_PERF=1 adds one more bosund fan-out round under `perf record -g`
+# (not counted) and prints the top symbols.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:-$here/../..}" && pwd) || exit 2
@@ -98,6 +102,7 @@ start_peer() {
     if [ "$who" = bosund ]; then
         bosund_config "$d" "$PORT" "  limits: {conns_per_ip: 20000, conns_max: 20000, ping_interval: $PING, send_queue_max: $SENDQ}" \
             <<EOF
+${BENCH_COMMIT_DELAY:+sqlite: {commit_delay: $BENCH_COMMIT_DELAY\}}
 agents:
   ticker:
     command: [$PY, $T/tick.py, "$LAT_LINES", "$LAT_INTERVAL"]
@@ -141,7 +146,7 @@ start_both() {
     fi
 }
 use_peer() {
-    if [ "$1" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN; else PORT=$NPORT TOKEN=$NTOKEN; fi
+    if [ "$1" = bosund ]; then PORT=$BPORT TOKEN=$BTOKEN SPID=$BPID; else PORT=$NPORT TOKEN=$NTOKEN SPID=$NPID2; fi
 }
 stop_both() {
     [ -z "$NPID2" ] || SPID=$NPID2 stop_peer node
@@ -184,6 +189,17 @@ for _ in range(count):
     if not r.get("ok"):
         sys.exit("pub failed: %s" % r)
 EOF
+}
+
+# conclude WHAT UNIT OP TARGET NAME: the medians of the caller's b (bosund)
+# and n (node) figures, their ratio and its verdict in SUMMARY.
+conclude() {
+    local mb mn ratio=n/a
+    mb=$(median "${b[@]}")
+    mn=$(median "${n[@]}")
+    echo " median $1: bosund $mb$2, node $mn$2"
+    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
+    SUMMARY+=("$(verdict "$5" "$ratio" "$3" "$4")")
 }
 
 # ------------------------------------------------------------ (a) idle
@@ -237,12 +253,8 @@ part_idle() {
             [ "$GROWTH" != n/a ] && { [ "$who" = bosund ] && b+=("$GROWTH") || n+=("$GROWTH"); }
         done
     done
-    local mb mn ratio=n/a
-    mb=$(median "${b[@]}")
-    mn=$(median "${n[@]}")
-    echo " median growth per connection: bosund $mb B, node $mn B (RSS after the hold minus RSS before)"
-    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
-    SUMMARY+=("$(verdict "(a) RSS per idle connection bosund/node" "$ratio" "<=" 0.25)")
+    conclude "growth per connection (RSS after the hold minus before)" " B" "<=" 0.25 \
+        "(a) RSS per idle connection bosund/node"
 }
 
 # ------------------------------------------------------------ (b) fan-out
@@ -259,6 +271,8 @@ fanout_round() {
     wait_line "$out" '^ready' 60 || { log "bench: $who: subscribers not set up: $(head -3 "$out.err")"; stop_pid "$pid"; return 1; }
     sleep 0.5
     machine_load "$who"
+    local c0 c1 cpu
+    c0=$(cpu_ticks "$SPID")
     if [ "$who" = bosund ]; then
         publish_bosund "$EVENTS" evt.bench.fan || { log "bench: publishing to bosund failed"; }
     else
@@ -266,9 +280,12 @@ fanout_round() {
     fi
     wait "$pid"
     rc=$?
+    c1=$(cpu_ticks "$SPID")
+    cpu=$(calc "($c1 - $c0) / $CLK_TCK" 2)
     local line
     line=$(grep '^deliveries' "$out")
-    printf '  %-7s %s\n' "$who" "$line"
+    printf '  %-7s %s\n          server CPU %s s = %s deliveries per CPU-s\n' "$who" "$line" "$cpu" \
+        "$(awk "BEGIN { printf \"%.0f\", ($cpu > 0 ? $FAN * $EVENTS / $cpu : 0) }")"
     [ "$rc" = 0 ] && RATE=$(echo "$line" | awk '{ print $8 }') ||
         log "bench: $who: not every delivery arrived ($(head -3 "$out.err"))"
 }
@@ -287,13 +304,13 @@ part_fanout() {
             [ "$RATE" != n/a ] && { [ "$who" = bosund ] && b+=("$RATE") || n+=("$RATE"); }
         done
     done
+    if [ -n "$BPID" ] && perf_begin "$BPID" fanout; then
+        use_peer bosund
+        fanout_round bosund perf >/dev/null
+        perf_end fanout
+    fi
     stop_both
-    local mb mn ratio=n/a
-    mb=$(median "${b[@]}")
-    mn=$(median "${n[@]}")
-    echo " median deliveries/s: bosund $mb, node $mn"
-    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
-    SUMMARY+=("$(verdict "(b) fan-out deliveries/s bosund/node" "$ratio" ">=" 2)")
+    conclude "deliveries/s" "" ">=" 2 "(b) fan-out deliveries/s bosund/node"
 }
 
 # ------------------------------------------------------------ (c) latency

@@ -59,9 +59,10 @@ typedef struct conn {
     enum state st;
     ev_io io;
     wslay_event_context_ptr ws;
-    char *hs;      /* the upgrade response while it is read; then its leftover */
-    size_t hs_len; /* bytes in hs */
-    size_t hs_off; /* leftover bytes already given to wslay */
+    char *hs;         /* the upgrade response while it is read; then its leftover */
+    size_t hs_len;    /* bytes in hs */
+    size_t hs_off;    /* leftover bytes already given to wslay */
+    const char *doom; /* set from inside wslay's callbacks: fail once it returns */
 } conn;
 
 static struct {
@@ -193,11 +194,18 @@ static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
     return 0;
 }
 
+/* Inside wslay's callbacks the context must stay: the failure waits. */
+static void doom(conn *c, const char *why)
+{
+    if (!c->doom)
+        c->doom = why;
+}
+
 static void send_text(conn *c, const char *text)
 {
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)text, strlen(text)};
     if (wslay_event_queue_msg(c->ws, &m) != 0)
-        fail(c, "cannot queue a frame");
+        doom(c, "cannot queue a frame");
 }
 
 static void setup_done(conn *c);
@@ -274,7 +282,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
             send_text(c, sub);
         } else if (memmem(m, len, "\"op\":\"error\"", 12)) {
             fprintf(stderr, "ws_client: auth refused: %.*s\n", (int)(len > 300 ? 300 : len), m);
-            fail(c, "auth refused");
+            doom(c, "auth refused");
         }
         return;
     case ST_SUB:
@@ -282,7 +290,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
             return setup_done(c);
         if (memmem(m, len, "\"op\":\"error\"", 12)) {
             fprintf(stderr, "ws_client: sub refused: %.*s\n", (int)(len > 300 ? 300 : len), m);
-            fail(c, "sub refused");
+            doom(c, "sub refused");
         }
         return;
     case ST_OPEN:
@@ -306,8 +314,8 @@ static void ws_pump(conn *c, int revents)
 {
     if ((revents & EV_READ) && wslay_event_recv(c->ws) != 0)
         return fail(c, "read failed or the server closed");
-    if (c->st == ST_CLOSED)
-        return;
+    if (c->doom)
+        return fail(c, c->doom);
     if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0)
         return fail(c, "write failed");
     if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
@@ -325,8 +333,10 @@ static void ws_pump(conn *c, int revents)
 static void setup_done(conn *c)
 {
     c->st = ST_OPEN;
-    free(c->hs); /* no leftover is pending once a frame was answered */
-    c->hs = NULL;
+    if (c->hs && c->hs_off >= c->hs_len) { /* what came with the 101 is consumed */
+        free(c->hs);
+        c->hs = NULL;
+    }
     g.setup_done++;
     start_next();
 }
@@ -391,8 +401,7 @@ static void read_upgrade(conn *c)
     snprintf(auth, sizeof auth, "{\"op\":\"auth\",\"token\":\"%s\"}", g.token);
     c->st = ST_AUTH;
     send_text(c, auth);
-    if (c->st != ST_CLOSED)
-        ws_pump(c, c->hs_off < c->hs_len ? EV_READ : 0);
+    ws_pump(c, c->hs_off < c->hs_len ? EV_READ : 0);
 }
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
