@@ -881,6 +881,16 @@ http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_s
     return c;
 }
 
+/* Stream bytes queued past this are written at once rather than from the
+ * loop: a quarter of the bound, at most 16 KiB. */
+#define STREAM_BATCH_MAX 16384
+
+static size_t stream_batch_max(const http_conn *c)
+{
+    size_t q = c->lim.send_queue_max / 4;
+    return q < STREAM_BATCH_MAX ? q : STREAM_BATCH_MAX;
+}
+
 bool http_stream_send(http_conn *c, const void *data, size_t len)
 {
     if (c->dead || c->closing)
@@ -899,7 +909,14 @@ bool http_stream_send(http_conn *c, const void *data, size_t len)
     }
     if (!out_append(c, data, len))
         return false;
-    conn_flush(c, false);
+    /* Written when the loop next finds the socket writable, not here: the
+     * pieces of a message (a frame header, then its payload) and the
+     * messages of one loop turn leave in one send() or SSL_write instead
+     * of one each, whose tiny segments filled the receivers' buffers.
+     * What waits unwritten stays small (STREAM_BATCH_MAX) so that the
+     * send_queue_max bound still measures what the client did not take. */
+    if (out_pending(c) >= stream_batch_max(c))
+        conn_flush(c, false);
     if (!c->dead && out_pending(c) > 0) {
         c->drain_wanted = true;
         conn_update(c);
