@@ -358,17 +358,6 @@ int http_do(ctl_http *h, const char *method, const char *path, const char *query
 
 /* ------------------------------------------------------------ JSON calls */
 
-/* {"error": {"code", "message"}} */
-json_t *http_error_obj(const char *code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
-}
-
 /* An error answer as the bus reply the commands print: the server's own
  * {"error"} when it sent one. */
 static json_t *status_error(ctl_http *h, const char *method, const char *path, http_reply *r,
@@ -388,11 +377,11 @@ static json_t *status_error(ctl_http *h, const char *method, const char *path, h
         return copy;
     }
     if (r->status >= 300 && r->status < 400)
-        return http_error_obj("redirect",
+        return bus_error_json("redirect",
                               "%s %s was redirected (HTTP %ld): give --url the "
                               "daemon's own address",
                               method, path, r->status);
-    return http_error_obj("http_error", "%s %s answered HTTP %ld", method, path, r->status);
+    return bus_error_json("http_error", "%s %s answered HTTP %ld", method, path, r->status);
 }
 
 json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply *rp, char *err,

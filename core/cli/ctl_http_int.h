@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 
+#include <bosun/bus.h>
+
 #include "ctl_http.h"
 #include "ctl_ws.h"
 
@@ -39,8 +41,6 @@ json_t *http_json(ctl_http *h, const char *method, const char *path, const char 
 /* http_json's judgement of an answer already received (r borrowed). */
 json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply *r, char *err,
                    size_t err_size);
-json_t *http_error_obj(const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* The bus reply to a request on subject with data (borrowed): from REST
  * calls, or over /ws for a subject with no route of its own.  NULL with

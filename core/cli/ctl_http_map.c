@@ -180,7 +180,7 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
 {
     const char *agent = str(data, "agent");
     if (!agent)
-        return http_error_obj("bad_request", "'agent' is required");
+        return bus_error_json("bad_request", "'agent' is required");
     json_t *body = json_object();
     carry(body, data, "prompt", "prompt");
     carry(body, data, "task", "task");
@@ -191,7 +191,7 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
     /* 201 {"run": <cmd.proc.start's reply>} */
     json_t *run = json_incref(json_object_get(v, "run"));
     json_decref(v);
-    return run ? run : http_error_obj("bad_reply", "the start reply has no 'run'");
+    return run ? run : bus_error_json("bad_reply", "the start reply has no 'run'");
 }
 
 static json_t *run_verb(ctl_http *h, const char *run, const char *verb, double timeout, char *err,
@@ -237,7 +237,7 @@ static json_t *agent_verb(ctl_http *h, const char *agent, const char *verb, doub
     json_decref(ps);
     if (!known) {
         json_decref(reply);
-        return http_error_obj("not_found", "no run or agent named '%.64s'", agent);
+        return bus_error_json("not_found", "no run or agent named '%.64s'", agent);
     }
     if (reply && !is_error(reply) && json_array_size(json_object_get(reply, done)) == 0 &&
         strcmp(verb, "restart") == 0) {
@@ -254,7 +254,7 @@ static json_t *stop_like(ctl_http *h, json_t *data, const char *verb, double tim
 {
     const char *target = str(data, "target");
     if (!target)
-        return http_error_obj("bad_request", "'target' (a run id or agent name) is required");
+        return bus_error_json("bad_request", "'target' (a run id or agent name) is required");
     json_t *v = run_verb(h, target, verb, timeout, err, err_size);
     if (!v || !is_not_found(v))
         return v;
@@ -345,7 +345,7 @@ static json_t *map_answer(ctl_http *h, json_t *data, double timeout, char *err, 
 {
     const char *input = str(data, "input");
     if (!input)
-        return http_error_obj("bad_request", "'input' is required");
+        return bus_error_json("bad_request", "'input' is required");
     json_t *body = json_object();
     carry(body, data, "choice", "choice");
     carry(body, data, "answer", "text");
@@ -399,7 +399,7 @@ static json_t *map_artifacts(ctl_http *h, json_t *data, double timeout, char *er
 {
     const char *task = str(data, "task");
     if (!task)
-        return http_error_obj("bad_request", "'task' is required");
+        return bus_error_json("bad_request", "'task' is required");
     if (str(data, "name"))
         return artifact_get(h, data, timeout, err, err_size);
     char *path = path_of("tasks", task, "artifacts");
@@ -437,7 +437,7 @@ static json_t *map_token_revoke(ctl_http *h, json_t *data, double timeout, char 
 {
     const char *id = str(data, "id");
     if (!id)
-        return http_error_obj("bad_request", "'id' is required");
+        return bus_error_json("bad_request", "'id' is required");
     char *path = path_of("tokens", id, NULL);
     json_t *v = http_json(h, "DELETE", path, NULL, NULL, timeout, err, err_size);
     free(path);

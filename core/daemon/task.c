@@ -9,7 +9,6 @@
 #include "ulid.h"
 #include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,19 +41,6 @@ typedef struct pending {
 static void reply_to(bus_t *bus, const char *reply, json_t *data)
 {
     bus_publish_new(bus, reply, NULL, data);
-}
-
-static json_t *error_json(const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static json_t *error_json(const char *code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 }
 
 static pending *pending_new(task_service *t, const bus_msg *m)
@@ -95,16 +81,17 @@ static void on_task_create(bus_t *bus, const bus_msg *m, void *arg)
     if (!optional_string(json_object_get(m->data, "title"), TITLE_MAX, &title) || !title || !*title)
         return reply_to(
             bus, m->reply,
-            error_json("bad_request", "'title' must be a string of 1 to %d bytes", TITLE_MAX));
+            bus_error_json("bad_request", "'title' must be a string of 1 to %d bytes", TITLE_MAX));
     if (!optional_string(json_object_get(m->data, "prompt"), PROMPT_MAX, &prompt) ||
         !optional_string(json_object_get(m->data, "agent"), 64, &agent) ||
         !optional_string(json_object_get(m->data, "owner"), 200, &owner))
-        return reply_to(bus, m->reply,
-                        error_json("bad_request", "'prompt', 'agent' and 'owner' must be strings"));
+        return reply_to(
+            bus, m->reply,
+            bus_error_json("bad_request", "'prompt', 'agent' and 'owner' must be strings"));
     if (agent && !proc_has_agent(t->p, agent))
         return reply_to(
             bus, m->reply,
-            error_json("unknown_agent", "no agent named '%s' in the configuration", agent));
+            bus_error_json("unknown_agent", "no agent named '%s' in the configuration", agent));
     char id[ULID_LEN + 1], subject[BUS_SUBJECT_MAX];
     ulid_new(id);
     snprintf(subject, sizeof subject, "evt.task.%s.updated", id);
@@ -189,32 +176,34 @@ static void on_input_create(bus_t *bus, const bus_msg *m, void *arg)
     json_t *choices = json_object_get(m->data, "choices");
     json_t *blocking = json_object_get(m->data, "blocking");
     if (!run)
-        return reply_to(bus, m->reply, error_json("bad_request", "'run' is required"));
+        return reply_to(bus, m->reply, bus_error_json("bad_request", "'run' is required"));
     if (!optional_string(json_object_get(m->data, "question"), QUESTION_MAX, &question) ||
         !question || !*question)
         return reply_to(bus, m->reply,
-                        error_json("bad_request", "'question' must be a string of 1 to %d bytes",
-                                   QUESTION_MAX));
+                        bus_error_json("bad_request",
+                                       "'question' must be a string of 1 to %d bytes",
+                                       QUESTION_MAX));
     if (!valid_choices(choices))
         return reply_to(bus, m->reply,
-                        error_json("bad_request",
-                                   "'choices' must be 1 to %d strings of 1 to %d bytes",
-                                   CHOICES_MAX, CHOICE_MAX));
+                        bus_error_json("bad_request",
+                                       "'choices' must be 1 to %d strings of 1 to %d bytes",
+                                       CHOICES_MAX, CHOICE_MAX));
     if (blocking && !json_is_boolean(blocking))
-        return reply_to(bus, m->reply, error_json("bad_request", "'blocking' must be a boolean"));
+        return reply_to(bus, m->reply,
+                        bus_error_json("bad_request", "'blocking' must be a boolean"));
     const char *agent, *task;
     if (!proc_run_lookup(t->p, run, &agent, &task))
         return reply_to(bus, m->reply,
-                        error_json("not_found", "no run %.64s on this machine", run));
+                        bus_error_json("not_found", "no run %.64s on this machine", run));
     if (!proc_run_accepts_token(t->p, run))
         return reply_to(bus, m->reply,
-                        error_json("run_ended", "run %s has ended; it can ask nothing", run));
+                        bus_error_json("run_ended", "run %s has ended; it can ask nothing", run));
     if (!task)
         return reply_to(bus, m->reply,
-                        error_json("no_task",
-                                   "run %s has no task; input requests belong to "
-                                   "tasks",
-                                   run));
+                        bus_error_json("no_task",
+                                       "run %s has no task; input requests belong to "
+                                       "tasks",
+                                       run));
     char id[ULID_LEN + 1], subject[BUS_SUBJECT_MAX];
     ulid_new(id);
     bool is_blocking = json_is_true(blocking);
@@ -240,18 +229,18 @@ static json_t *resolve_answer(json_t *request, json_t *args)
     json_t *answer = json_object_get(args, "answer");
     json_t *choices = json_object_get(request, "choices");
     if ((choice && answer) || (!choice && !answer))
-        return error_json("bad_request", "give exactly one of 'answer' and 'choice'");
+        return bus_error_json("bad_request", "give exactly one of 'answer' and 'choice'");
     if (answer) {
         if (!json_is_string(answer) || json_string_length(answer) > ANSWER_MAX)
-            return error_json("bad_request", "'answer' must be a string of at most %d bytes",
-                              ANSWER_MAX);
+            return bus_error_json("bad_request", "'answer' must be a string of at most %d bytes",
+                                  ANSWER_MAX);
         return json_pack("{s:O,s:n}", "answer", answer, "choice");
     }
     json_int_t n = json_integer_value(choice);
     if (!json_is_integer(choice) || !json_is_array(choices) || n < 1 ||
         (size_t)n > json_array_size(choices))
-        return error_json("bad_request", "'choice' must be a number from 1 to %zu",
-                          json_is_array(choices) ? json_array_size(choices) : (size_t)0);
+        return bus_error_json("bad_request", "'choice' must be a number from 1 to %zu",
+                              json_is_array(choices) ? json_array_size(choices) : (size_t)0);
     return json_pack("{s:O,s:I}", "answer", json_array_get(choices, (size_t)n - 1), "choice", n);
 }
 
@@ -260,19 +249,20 @@ static void on_input_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     pending *pd = arg;
     if (st != BUS_REPLY_OK) {
         if (st != BUS_REPLY_CANCELLED)
-            reply_to(bus, pd->reply, error_json("no_store", "no store answered"));
+            reply_to(bus, pd->reply, bus_error_json("no_store", "no store answered"));
         return pending_free(pd);
     }
     const char *id = json_string_value(json_object_get(pd->args, "input"));
     json_t *req = json_array_get(json_object_get(m->data, "inputs"), 0);
     const char *status = json_string_value(json_object_get(req, "status"));
     if (!req) {
-        reply_to(bus, pd->reply, error_json("not_found", "no input request %.64s", id));
+        reply_to(bus, pd->reply, bus_error_json("not_found", "no input request %.64s", id));
         return pending_free(pd);
     }
     if (!status || strcmp(status, "pending") != 0) {
-        reply_to(bus, pd->reply,
-                 error_json("not_pending", "input request %s is %s", id, status ? status : "?"));
+        reply_to(
+            bus, pd->reply,
+            bus_error_json("not_pending", "input request %s is %s", id, status ? status : "?"));
         return pending_free(pd);
     }
     json_t *ans = resolve_answer(req, pd->args);
@@ -307,11 +297,12 @@ static void on_input_answer(bus_t *bus, const bus_msg *m, void *arg)
         return;
     const char *id = json_string_value(json_object_get(m->data, "input"));
     if (!id || !ulid_valid(id))
-        return reply_to(bus, m->reply, error_json("bad_request", "'input' must be a request id"));
+        return reply_to(bus, m->reply,
+                        bus_error_json("bad_request", "'input' must be a request id"));
     json_t *q = json_pack("{s:s}", "input", id);
     pending *pd = pending_new(t, m);
     if (!bus_request(bus, BOSUN_STORE_INPUTS, q, 10, on_input_found, pd)) {
-        reply_to(bus, m->reply, error_json("internal", "cannot ask the store"));
+        reply_to(bus, m->reply, bus_error_json("internal", "cannot ask the store"));
         pending_free(pd);
     }
     json_decref(q);
@@ -328,15 +319,15 @@ static void on_token_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     if (st == BUS_REPLY_CANCELLED)
         return pending_free(pd);
     if (!row)
-        reply_to(bus, pd->reply, error_json("unauthorized", "unknown agent token"));
+        reply_to(bus, pd->reply, bus_error_json("unauthorized", "unknown agent token"));
     else if (expires <= bosun_now())
-        reply_to(bus, pd->reply, error_json("unauthorized", "the agent token has expired"));
+        reply_to(bus, pd->reply, bus_error_json("unauthorized", "the agent token has expired"));
     else if (!machine || strcmp(machine, pd->t->machine_id) != 0)
         reply_to(bus, pd->reply,
-                 error_json("unauthorized", "the agent token is for another "
-                                            "machine"));
+                 bus_error_json("unauthorized", "the agent token is for another "
+                                                "machine"));
     else if (!proc_run_accepts_token(pd->t->p, json_string_value(json_object_get(row, "run"))))
-        reply_to(bus, pd->reply, error_json("unauthorized", "the agent token's run has ended"));
+        reply_to(bus, pd->reply, bus_error_json("unauthorized", "the agent token's run has ended"));
     else
         reply_to(bus, pd->reply,
                  json_pack("{s:O,s:O,s:O,s:s,s:f}", "run", json_object_get(row, "run"), "task",
@@ -353,15 +344,15 @@ static void on_auth_token(bus_t *bus, const bus_msg *m, void *arg)
     const char *token = json_string_value(json_object_get(m->data, "token"));
     if (!token || strlen(token) != TOKEN_LEN || strncmp(token, TOKEN_PREFIX, 4) != 0)
         return reply_to(bus, m->reply,
-                        error_json("unauthorized", "missing or malformed agent "
-                                                   "token"));
+                        bus_error_json("unauthorized", "missing or malformed agent "
+                                                       "token"));
     char hash[TOKEN_HASH_LEN + 1];
     token_hash(token, hash);
     json_t *q = json_pack("{s:s}", "hash", hash);
     pending *pd = pending_new(t, m);
     json_object_del(pd->args, "token"); /* keep no copy of the secret */
     if (!bus_request(bus, BOSUN_STORE_TOKENS, q, 10, on_token_found, pd)) {
-        reply_to(bus, m->reply, error_json("internal", "cannot ask the store"));
+        reply_to(bus, m->reply, bus_error_json("internal", "cannot ask the store"));
         pending_free(pd);
     }
     json_decref(q);

@@ -26,6 +26,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <ev.h>
 #include <inttypes.h>
 #include <math.h>
@@ -574,4 +575,14 @@ void bus_request_cancel(bus_t *bus, uint64_t id)
         return;
     ev_timer_stop(bus->loop, &r->timer);
     free(r);
+}
+
+json_t *bus_error_json(const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 }

@@ -79,6 +79,12 @@ BOSUN_API int bus_publish(bus_t *bus, const char *subject, const char *reply, js
 /* Same, stealing the caller's reference to data (also on error). */
 BOSUN_API int bus_publish_new(bus_t *bus, const char *subject, const char *reply, json_t *data);
 
+/* The data of an error reply, {"error": {"code": code, "message": ...}},
+ * the shape every bus responder answers failures with; the message is
+ * formatted and cut at 511 bytes.  NULL on memory failure. */
+BOSUN_API json_t *bus_error_json(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Answers a request message: publishes data to msg->reply.  Returns -1 with
  * errno EINVAL when msg has no reply subject. Borrows data. */
 BOSUN_API int bus_reply(bus_t *bus, const bus_msg *msg, json_t *data);

@@ -12,7 +12,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +39,6 @@ struct admin_tokens {
     size_t n, cap;
     bus_sub *subs[4];
 };
-
-static json_t *error_json(const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static json_t *error_json(const char *code, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
-}
 
 static void answer(bus_t *bus, const bus_msg *m, json_t *data)
 {
@@ -239,18 +225,19 @@ static void on_create(bus_t *bus, const bus_msg *m, void *arg)
     double ttl, now = bosun_now();
     if (!name_ok(name))
         return answer(bus, m,
-                      error_json("bad_request", "'name' must be 1 to %d characters of text",
-                                 BOSUN_ADMIN_TOKEN_NAME_MAX));
+                      bus_error_json("bad_request", "'name' must be 1 to %d characters of text",
+                                     BOSUN_ADMIN_TOKEN_NAME_MAX));
     if (!ttl_arg(json_object_get(m->data, "ttl"), &ttl))
-        return answer(bus, m, error_json("bad_request", "'ttl' must be seconds, 1 to ten years"));
+        return answer(bus, m,
+                      bus_error_json("bad_request", "'ttl' must be seconds, 1 to ten years"));
     prune(t, now);
     if (t->n >= BOSUN_ADMIN_TOKENS_MAX)
         return answer(bus, m,
-                      error_json("too_large", "%d admin tokens exist: revoke some first",
-                                 BOSUN_ADMIN_TOKENS_MAX));
+                      bus_error_json("too_large", "%d admin tokens exist: revoke some first",
+                                     BOSUN_ADMIN_TOKENS_MAX));
     char secret[BOSUN_ADMIN_TOKEN_LEN + 1];
     if (bosun_token_new(BOSUN_ADMIN_TOKEN_PREFIX, secret, sizeof secret) != 0)
-        return answer(bus, m, error_json("internal", "no random bytes: %s", strerror(errno)));
+        return answer(bus, m, bus_error_json("internal", "no random bytes: %s", strerror(errno)));
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 16;
         t->v = xrealloc(t->v, t->cap * sizeof *t->v);
@@ -266,7 +253,7 @@ static void on_create(bus_t *bus, const bus_msg *m, void *arg)
     if (save(t) != 0) {
         entry_remove(t, t->n - 1);
         memset(secret, 0, sizeof secret);
-        return answer(bus, m, error_json("internal", "cannot store the token: nothing issued"));
+        return answer(bus, m, bus_error_json("internal", "cannot store the token: nothing issued"));
     }
     /* Masked should it ever be pasted into an event or a log line. */
     bosun_secret_add(secret, strlen(BOSUN_ADMIN_TOKEN_PREFIX));
@@ -292,20 +279,20 @@ static void on_revoke(bus_t *bus, const bus_msg *m, void *arg)
     admin_tokens *t = arg;
     const char *id = json_string_value(json_object_get(m->data, "id"));
     if (!id || strlen(id) > 64)
-        return answer(bus, m, error_json("bad_request", "'id' must be a token id"));
+        return answer(bus, m, bus_error_json("bad_request", "'id' must be a token id"));
     for (size_t i = 0; i < t->n; i++) {
         if (strcmp(t->v[i].id, id) != 0)
             continue;
         /* On disk first: a revocation a restart would undo is not one. */
         if (save_without(t, i) != 0)
-            return answer(bus, m, error_json("internal", "cannot write the token file"));
+            return answer(bus, m, bus_error_json("internal", "cannot write the token file"));
         log_notice("admin token %s (%s) revoked", t->v[i].id, t->v[i].name);
         publish_event(t, &t->v[i], "revoked");
         answer(bus, m, json_pack("{s:s,s:b}", "id", t->v[i].id, "revoked", 1));
         entry_remove(t, i);
         return;
     }
-    answer(bus, m, error_json("not_found", "no admin token %s", id));
+    answer(bus, m, bus_error_json("not_found", "no admin token %s", id));
 }
 
 static void on_check(bus_t *bus, const bus_msg *m, void *arg)
@@ -315,7 +302,7 @@ static void on_check(bus_t *bus, const bus_msg *m, void *arg)
     size_t plen = strlen(BOSUN_ADMIN_TOKEN_PREFIX);
     if (!token || strlen(token) != BOSUN_ADMIN_TOKEN_LEN ||
         strncmp(token, BOSUN_ADMIN_TOKEN_PREFIX, plen) != 0)
-        return answer(bus, m, error_json("unauthorized", "missing or malformed admin token"));
+        return answer(bus, m, bus_error_json("unauthorized", "missing or malformed admin token"));
     char hash[2 * BOSUN_SHA256_SIZE + 1];
     bosun_sha256_hex(token, strlen(token), hash);
     double now = bosun_now();
@@ -325,9 +312,9 @@ static void on_check(bus_t *bus, const bus_msg *m, void *arg)
         if (bosun_crypto_equal(t->v[i].hash, hash, sizeof hash - 1))
             found = &t->v[i];
     if (!found)
-        return answer(bus, m, error_json("unauthorized", "unknown admin token"));
+        return answer(bus, m, bus_error_json("unauthorized", "unknown admin token"));
     if (found->expires_at > 0 && found->expires_at <= now)
-        return answer(bus, m, error_json("unauthorized", "the admin token has expired"));
+        return answer(bus, m, bus_error_json("unauthorized", "the admin token has expired"));
     found->last_used_at = now;
     answer(bus, m,
            json_pack("{s:s,s:s,s:o}", "id", found->id, "name", found->name, "expires_at",
