@@ -322,45 +322,6 @@ bool api_body_id(http_request *r, const json_t *body, const char *key, const cha
     return false;
 }
 
-/* ------------------------------------------------------------ scope */
-
-/* Deny by default: an agent or share identity is bound even when its task
- * is "" (a run started without one), and then sees no task at all, only its
- * own run (api_scope_run). */
-const char *api_scope_task(const http_request *r)
-{
-    if (r->id.cred == HTTP_CRED_AGENT || r->id.cred == HTTP_CRED_SHARE || r->id.task[0])
-        return r->id.task;
-    return NULL;
-}
-
-const char *api_scope_run(const http_request *r)
-{
-    return api_scope_task(r) && r->id.run[0] ? r->id.run : NULL;
-}
-
-bool api_scope_allows(http_request *r, const char *task, const char *what, const char *id)
-{
-    const char *scope = api_scope_task(r);
-    if (!scope || (task && scope[0] && strcmp(task, scope) == 0))
-        return true;
-    http_respond_error(r, 404, "not_found", "no %s '%s'", what, id);
-    return false;
-}
-
-bool api_list_task(http_request *r, const char **task)
-{
-    const char *scope = api_scope_task(r);
-    if (!scope)
-        return true;
-    if (*task && strcmp(*task, scope) != 0) {
-        http_respond_error(r, 404, "not_found", "no task '%s'", *task);
-        return false;
-    }
-    *task = scope;
-    return true;
-}
-
 /* ------------------------------------------------------------ bus */
 
 typedef struct api_pending {
@@ -422,6 +383,15 @@ void api_call(http_request *r, const char *subject, json_t *data, json_t *state,
         json_decref(data);
         json_decref(state);
         http_respond_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    char why[160];
+    const char *refused = api_scope_query(&r->id, subject, data, why, sizeof why);
+    if (refused) {
+        free(p);
+        json_decref(data);
+        json_decref(state);
+        http_respond_error(r, http_status_for_code(refused), refused, "%s", why);
         return;
     }
     *p = (api_pending){.r = r, .state = state, .done = done};

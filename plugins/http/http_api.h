@@ -83,6 +83,20 @@ bool api_body_id(http_request *r, const json_t *body, const char *key, const cha
 
 /* ------------------------------------------------------------ scope */
 
+/* (http_api_scope.c) The one task identity id is bound to (an agent, a
+ * share link; "" for one bound to no task: then it sees none), or NULL for
+ * an identity that sees every task; and its own run, or NULL. */
+const char *api_id_task(const http_identity *id);
+const char *api_id_run(const http_identity *id);
+/* Narrows the store query q (an object, changed in place) that id sends on
+ * subject to what id may see: its task forced as the "task" filter (its run
+ * as "run" when it has no task).  NULL when q may go, else the error code
+ * ("not_found" for another task's or run's things, as REST answers them;
+ * "forbidden" for a subject that is no read of the store, "bad_request")
+ * with a message in msg.  An identity bound to no task passes unchanged. */
+const char *api_scope_query(const http_identity *id, const char *subject, json_t *q, char *msg,
+                            size_t size);
+
 /* The one task an identity scoped to a task (an agent, a share link) may
  * see ("" for one bound to no task: then none), or NULL for an identity
  * that sees every task. */

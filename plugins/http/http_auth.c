@@ -33,11 +33,18 @@
 #define TOKEN_MAX     BOSUN_JWT_TOKEN_MAX
 #define CACHE_MAX     256
 #define CACHE_AGE_MAX 3600.0 /* re-checked after an hour even when nothing said it died */
-#define DENY_MAX      4096
-#define DENY_FILE_MAX (1u << 20)
-#define BOOTSTRAP_MAX 256
-#define BOOTSTRAP_MIN 32
-#define ORIGIN_MAX    512
+/* Logged-out sessions remembered at once (until they would have expired):
+ * a logout past it is refused with 503, never an older one forgotten.
+ * The whole list is rewritten at each logout, about 60 bytes an entry:
+ * a megabyte at the bound. */
+#define DENY_MAX         16384
+#define DENY_RESERVE     1024 /* more for revoked admin tokens */
+#define DENY_KEY_MAX     79
+#define DENY_FILE_MAX    (4u << 20)
+#define DENY_PRUNE_EVERY 60.0
+#define BOOTSTRAP_MAX    256
+#define BOOTSTRAP_MIN    32
+#define ORIGIN_MAX       512
 /* Failed authentications: a peer may fail 10 times in a row, then once
  * every 2 s; all peers together 100, then 10 a second. */
 #define LIMIT_PEER_BURST   10.0
@@ -54,11 +61,6 @@ typedef struct cache_entry {
     double expires_at; /* 0: none */
     double checked_at; /* monotonic */
 } cache_entry;
-
-typedef struct deny_entry {
-    char key[80]; /* a session's jti, or "tok:" and an admin token id */
-    double exp;   /* wall clock: forgotten after */
-} deny_entry;
 
 typedef struct pending pending;
 
@@ -77,8 +79,8 @@ struct http_auth {
     bosun_complaint refused_log;
     cache_entry cache[CACHE_MAX];
     size_t n_cache;
-    deny_entry *deny;
-    size_t n_deny;
+    json_t *deny; /* a session's jti, or "tok:" and an admin token id -> exp (wall clock) */
+    double deny_pruned_at;
     bus_sub *revoked_sub;
     pending *pending; /* bus requests in flight, cancelled by free */
 };
@@ -225,31 +227,39 @@ json_t *auth_identity_json(const http_identity *id)
 
 /* ------------------------------------------------------------ deny-list */
 
+/* A jansson object {key: exp}: its hash table (seeded at random by
+ * jansson) makes the check on every session request O(1), and it is the
+ * file's own shape.  Expired entries go when the list is full or a minute
+ * has passed since the last sweep. */
 static bool denied(const http_auth *a, const char *key)
 {
-    for (size_t i = 0; i < a->n_deny; i++)
-        if (strcmp(a->deny[i].key, key) == 0)
-            return true;
-    return false;
+    return json_object_get(a->deny, key) != NULL;
 }
 
 static void deny_prune(http_auth *a, double now)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < a->n_deny; i++)
-        if (a->deny[i].exp > now)
-            a->deny[j++] = a->deny[i];
-    a->n_deny = j;
+    const char *key;
+    json_t *exp;
+    void *tmp;
+    json_object_foreach_safe(a->deny, tmp, key, exp)
+    {
+        if (json_number_value(exp) <= now)
+            json_object_del(a->deny, key);
+    }
+    a->deny_pruned_at = now;
 }
 
 static int deny_save(http_auth *a)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < a->n_deny; i++)
-        json_array_append_new(arr,
-                              json_pack("{s:s,s:f}", "key", a->deny[i].key, "exp", a->deny[i].exp));
+    const char *key;
+    json_t *exp;
+    json_object_foreach(a->deny, key, exp)
+    {
+        json_array_append_new(arr, json_pack("{s:s,s:O}", "key", key, "exp", exp));
+    }
     json_t *doc = json_pack("{s:i,s:o}", "version", 1, "revoked", arr);
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     int rc = text ? bosun_file_replace(a->state_dir, HTTP_DENY_FILE, text, strlen(text), 0600) : -1;
     if (rc != 0)
@@ -258,49 +268,81 @@ static int deny_save(http_auth *a)
     return rc;
 }
 
-static int deny_add(http_auth *a, const char *key, double exp)
+/* limit: DENY_MAX for logouts; revoked admin tokens may use the reserve
+ * above it, so that logouts can never crowd them out. */
+static enum auth_deny deny_add(http_auth *a, const char *key, double exp, size_t limit)
 {
     double now = bosun_now();
-    deny_prune(a, now);
     if (exp <= now || denied(a, key))
-        return 0;
-    if (a->n_deny >= DENY_MAX || strlen(key) >= sizeof a->deny[0].key)
-        return -1;
-    copy_str(a->deny[a->n_deny].key, sizeof a->deny[0].key, key);
-    a->deny[a->n_deny++].exp = exp;
-    return deny_save(a);
+        return AUTH_DENY_OK;
+    if (strlen(key) > DENY_KEY_MAX)
+        return AUTH_DENY_UNSAVED;
+    if (json_object_size(a->deny) >= limit || now - a->deny_pruned_at > DENY_PRUNE_EVERY)
+        deny_prune(a, now);
+    if (json_object_size(a->deny) >= limit)
+        return AUTH_DENY_FULL;
+    if (json_object_set_new(a->deny, key, json_real(exp)) != 0)
+        return AUTH_DENY_UNSAVED;
+    /* Kept in memory even when the file cannot be written: the session
+     * stays refused until a restart, and the caller is told. */
+    return deny_save(a) == 0 ? AUTH_DENY_OK : AUTH_DENY_UNSAVED;
 }
 
+/* Every unexpired entry is taken, the reserve included: a revocation the
+ * daemon once recorded is never forgotten at a restart.  A file that
+ * cannot be read is said so loudly (its sessions would work again). */
 static void deny_load(http_auth *a)
 {
     size_t len = 0;
     char *text = bosun_file_read(a->state_dir, HTTP_DENY_FILE, DENY_FILE_MAX, &len);
     if (!text) {
         if (errno != ENOENT)
-            log_warning("http: cannot read %s/%s: %s", a->state_dir, HTTP_DENY_FILE,
-                        strerror(errno));
+            log_error("http: cannot read %s/%s: %s: its revoked sessions are not known",
+                      a->state_dir, HTTP_DENY_FILE, strerror(errno));
         return;
     }
-    json_t *doc = json_loadb(text, len, 0, NULL);
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, 0, &jerr);
     free(text);
-    size_t i;
+    json_t *list = json_object_get(doc, "revoked");
+    if (!json_is_array(list))
+        log_error("http: %s/%s is not a deny-list (%s): its revoked sessions are not known",
+                  a->state_dir, HTTP_DENY_FILE, doc ? "no \"revoked\" array" : jerr.text);
+    size_t i, skipped = 0;
     json_t *e;
     double now = bosun_now();
-    json_array_foreach(json_object_get(doc, "revoked"), i, e)
+    json_array_foreach(list, i, e)
     {
         const char *key = json_string_value(json_object_get(e, "key"));
         double exp = json_number_value(json_object_get(e, "exp"));
-        if (key && strlen(key) < sizeof a->deny[0].key && exp > now && a->n_deny < DENY_MAX) {
-            copy_str(a->deny[a->n_deny].key, sizeof a->deny[0].key, key);
-            a->deny[a->n_deny++].exp = exp;
-        }
+        if (!key || strlen(key) > DENY_KEY_MAX)
+            skipped++;
+        else if (exp > now)
+            json_object_set_new(a->deny, key, json_real(exp));
     }
+    if (skipped)
+        log_error("http: %s/%s: %zu malformed entries skipped", a->state_dir, HTTP_DENY_FILE,
+                  skipped);
+    a->deny_pruned_at = now;
     json_decref(doc);
 }
 
-int auth_session_revoke(http_auth *a, const char *jti, double exp)
+enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp)
 {
-    return deny_add(a, jti, exp);
+    enum auth_deny rc = deny_add(a, jti, exp, DENY_MAX);
+    if (rc != AUTH_DENY_FULL && bus_subject_check(jti) == 0) {
+        /* Open /ws connections of the session close (http_ws.c). */
+        char subject[BUS_SUBJECT_MAX + 1];
+        snprintf(subject, sizeof subject, "%s.%s.revoked", HTTP_SESSION_EVENTS, jti);
+        bus_publish_new(a->bus, subject, NULL,
+                        json_pack("{s:s,s:f}", "jti", jti, "expires_at", exp));
+    }
+    return rc;
+}
+
+size_t auth_deny_max(void)
+{
+    return DENY_MAX;
 }
 
 /* ------------------------------------------------------------ admin token cache */
@@ -352,7 +394,7 @@ static void on_token_revoked(bus_t *bus, const bus_msg *m, void *arg)
             cache_drop(a, i);
     char key[80];
     snprintf(key, sizeof key, "tok:%.60s", id);
-    if (deny_add(a, key, bosun_now() + a->session_ttl) != 0)
+    if (deny_add(a, key, bosun_now() + a->session_ttl, DENY_MAX + DENY_RESERVE) != AUTH_DENY_OK)
         log_error("http: cannot deny sessions of the revoked admin token %.60s", id);
 }
 
@@ -873,7 +915,7 @@ http_auth *http_auth_new(http_server *srv, const http_config *cfg, cfg_diag *dia
         free(a);
         return NULL;
     }
-    a->deny = calloc(DENY_MAX, sizeof *a->deny);
+    a->deny = json_object();
     a->limit = bosun_authlimit_new(LIMIT_PEER_BURST, LIMIT_PEER_RATE, LIMIT_GLOBAL_BURST,
                                    LIMIT_GLOBAL_RATE, LIMIT_KEYS);
     a->revoked_sub =
@@ -895,17 +937,20 @@ void http_auth_free(http_auth *a)
 {
     if (!a)
         return;
+    /* Each waiter still gets its one answer (503): the gate's request, a
+     * /ws connection's reference, a login are freed by theirs. */
     while (a->pending) {
         pending *p = a->pending;
         pending_unlink(p);
         bus_request_cancel(a->bus, p->req);
+        finish(a, p->peer, p->cb, p->arg, 503, NULL, "bosund is stopping");
         free(p);
     }
     if (a->revoked_sub)
         bus_unsubscribe(a->bus, a->revoked_sub);
     bosun_authlimit_free(a->limit);
     origins_free(a);
-    free(a->deny);
+    json_decref(a->deny);
     memset(&a->key, 0, sizeof a->key);
     free(a);
 }

@@ -12,6 +12,9 @@
 #define HTTP_JWT_AUDIENCE   "bosun-http"
 #define HTTP_JWT_KEY_FILE   "http_jwt.key"
 #define HTTP_DENY_FILE      "http_revoked.json"
+/* evt.auth.session.<jti>.revoked {"jti","expires_at"}: a logout; the /ws
+ * connections of that session close. */
+#define HTTP_SESSION_EVENTS "evt.auth.session"
 
 /* Why a credential check ended as it did, for the gate and the routes. */
 typedef void (*auth_check_cb)(void *arg, int status, http_identity *id, const char *why);
@@ -28,9 +31,16 @@ void auth_check(http_auth *a, const char *token, const char *peer, bool via_cook
  * configured session_ttl but never past the credential's own expiry.
  * malloc'ed, or NULL; *expires_at set. */
 char *auth_session_new(http_auth *a, const http_identity *id, double *expires_at);
-/* Puts a session's jti on the deny-list until exp (persisted).  0, or -1
- * when the list is full or cannot be written. */
-int auth_session_revoke(http_auth *a, const char *jti, double exp);
+enum auth_deny {
+    AUTH_DENY_OK = 0,       /* on the list, and in its file */
+    AUTH_DENY_UNSAVED = -1, /* refused from now on, but the file could not be written */
+    AUTH_DENY_FULL = -2,    /* not recorded: the list holds auth_deny_max() live entries */
+};
+/* Puts a session's jti on the deny-list until exp (persisted atomically)
+ * and, unless the list is full, publishes its evt.auth.session event. */
+enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp);
+/* The most logged-out sessions the deny-list holds at once. */
+size_t auth_deny_max(void);
 /* Seconds a peer refused by the failed-auth limit should wait. */
 int auth_retry_after(const http_auth *a);
 /* The JSON of an identity for /api/v1/auth/me and login: never a secret. */

@@ -103,8 +103,16 @@ static void route_logout(http_request *r, const char *const *args, size_t n_args
         return http_respond_error(r, 400, "bad_request",
                                   "not a session: revoke an admin token with DELETE "
                                   "/api/v1/tokens/{id}");
-    if (auth_session_revoke(http_server_auth(r->srv), r->id.jti, r->id.expires_at) != 0)
-        return http_respond_error(r, 503, "unavailable", "cannot record the logout now");
+    enum auth_deny rc = auth_session_revoke(http_server_auth(r->srv), r->id.jti, r->id.expires_at);
+    if (rc == AUTH_DENY_FULL)
+        return http_respond_error(r, 503, "unavailable",
+                                  "the deny-list of logged-out sessions is full (%zu that have not "
+                                  "expired yet): the session stays valid; try again later",
+                                  auth_deny_max());
+    if (rc != AUTH_DENY_OK)
+        return http_respond_error(r, 503, "unavailable",
+                                  "the logout could not be written to disk: the session is "
+                                  "refused until bosund restarts; try again");
     set_cookie(r, "", 0);
     http_respond_json(r, 200, json_pack("{s:b}", "logged_out", 1));
 }

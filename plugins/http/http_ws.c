@@ -21,6 +21,8 @@
 #include <bosun/log.h>
 #include <bosun/sys.h>
 
+#include "http_api.h"
+#include "http_auth_internal.h"
 #include "http_ws_int.h"
 
 #define WS_ID_MAX 64 /* bytes of a request id given as a string */
@@ -245,13 +247,6 @@ static void op_req(ws_conn *c, json_t *frame)
                       "'subject' must be a subject and 'data' an object");
         return;
     }
-    if (c->id.task[0] || c->id.run[0]) {
-        /* An agent's or a share's rights on the store's reads cannot be
-         * narrowed to its task by the bus: REST's handlers do that. */
-        ws_send_error(c, "id", json_incref(id), "forbidden",
-                      "a task-bound identity cannot make requests over /ws");
-        return;
-    }
     if (c->n_reqs >= WS_REQS_MAX) {
         ws_send_error(c, "id", json_incref(id), "too_many", "at most %d requests in flight",
                       WS_REQS_MAX);
@@ -263,6 +258,16 @@ static void op_req(ws_conn *c, json_t *frame)
         free(q);
         json_decref(d);
         ws_send_error(c, "id", json_incref(id), "internal", "out of memory");
+        return;
+    }
+    /* An agent's or a share's request is narrowed to its task as REST's
+     * are: the same function, the same refusals. */
+    char why[160];
+    const char *refused = api_scope_query(&c->id, subject, d, why, sizeof why);
+    if (refused) {
+        free(q);
+        json_decref(d);
+        ws_send_error(c, "id", json_incref(id), refused, "%s", why);
         return;
     }
     q->c = c;
@@ -543,28 +548,33 @@ static bool origin_allowed(http_request *r)
     return host && strcmp(origin, own) == 0;
 }
 
-/* An admin token revoked: its connections, and those of sessions made
- * from it (the same id), end now rather than at their next request. */
+/* An admin token revoked (evt.auth.token.<id>.revoked): its connections,
+ * and those of sessions made from it (the same id), end now rather than at
+ * their next request; a session logged out (evt.auth.session.<jti>.revoked):
+ * the connections it authenticated. */
 static void on_revoked(bus_t *bus, const bus_msg *m, void *arg)
 {
     (void)bus;
     http_ws_hub *hub = arg;
-    size_t pre = strlen(BOSUN_AUTH_TOKEN_EVENTS ".");
-    const char *id = m->subject + pre;
+    static const char tok_pre[] = BOSUN_AUTH_TOKEN_EVENTS ".", ses_pre[] = HTTP_SESSION_EVENTS ".";
+    bool token = strncmp(m->subject, tok_pre, sizeof tok_pre - 1) == 0;
+    if (!token && strncmp(m->subject, ses_pre, sizeof ses_pre - 1) != 0)
+        return;
+    const char *id = m->subject + (token ? sizeof tok_pre : sizeof ses_pre) - 1;
     size_t len = strlen(id) - strlen(".revoked");
     for (ws_conn *c = hub->conns, *next; c; c = next) {
         next = c->next; /* ws_close leaves c in the list */
-        if (c->authed && strcmp(c->id.kind, "admin") == 0 && strlen(c->id.id) == len &&
-            strncmp(c->id.id, id, len) == 0)
-            ws_close(c, BOSUN_WS_POLICY, "credential revoked");
+        const char *mine = token ? (strcmp(c->id.kind, "admin") == 0 ? c->id.id : "") : c->id.jti;
+        if (c->authed && strlen(mine) == len && strncmp(mine, id, len) == 0)
+            ws_close(c, BOSUN_WS_POLICY, token ? "credential revoked" : "logged out");
     }
 }
 
 static ws_conn *conn_new(http_ws_hub *hub, http_request *r)
 {
     if (!hub->revoked)
-        hub->revoked = bus_subscribe(http_server_bus(hub->srv),
-                                     BOSUN_AUTH_TOKEN_EVENTS ".*.revoked", on_revoked, hub);
+        hub->revoked =
+            bus_subscribe(http_server_bus(hub->srv), "evt.auth.*.*.revoked", on_revoked, hub);
     ws_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;

@@ -51,7 +51,7 @@ struct http_ws_hub {
      * dump it again. */
     json_int_t cache_seq;
     bosun_json_buf cache;
-    bus_sub *revoked; /* evt.auth.token.*.revoked: its connections close */
+    bus_sub *revoked; /* evt.auth.{token,session}.*.revoked: their connections close */
 };
 
 /* http_ws.c */
