@@ -14,6 +14,9 @@ jwt_forge.py KEYFILE KIND [SUB]: prints one token.  KIND:
              another sub) keeping the original signature
   noaud      valid signature, no aud claim
   nojti      valid signature, no jti claim
+  short      like good, expiring in $FORGE_TTL seconds (default 3)
+
+$FORGE_JTI, when set, is the jti (a known entry of the deny-list).
 """
 import base64, hashlib, hmac, json, os, sys, time
 
@@ -31,9 +34,12 @@ kind = sys.argv[2]
 sub = sys.argv[3] if len(sys.argv) > 3 else 'admin:bootstrap'
 now = int(time.time())
 claims = {'iss': 'bosun:test-machine', 'aud': 'bosun-http', 'sub': sub, 'role': 'admin',
-          'jti': b64(os.urandom(16)), 'iat': now, 'exp': now + 600}
+          'jti': os.environ.get('FORGE_JTI') or b64(os.urandom(16)), 'iat': now, 'exp': now + 600}
 hs = {'alg': 'HS256', 'typ': 'JWT'}
 if kind == 'good':
+    print(sign(hs, claims, key))
+elif kind == 'short':
+    claims.update(exp=now + int(os.environ.get('FORGE_TTL', '3')))
     print(sign(hs, claims, key))
 elif kind == 'expired':
     claims.update(iat=now - 7200, exp=now - 3600)

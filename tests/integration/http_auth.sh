@@ -5,10 +5,10 @@
 # check of cookie-carrying writes, logout kept across a restart, sessions
 # ending with their admin token), forged JWTs (another key, alg none, alg
 # RS256 with the HMAC key, a tampered payload, missing claims), agent
-# tokens (their own task only, agent routes only), and the failed-auth
+# tokens (their own task only: another's is 404; agent routes only), and the failed-auth
 # limit (429 + Retry-After), with no secret in the log.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 54
+plan 57
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 FORGE="/usr/bin/python3 $top_srcdir/tests/helpers/jwt_forge.py"
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -102,6 +102,10 @@ read -r atok arun atask < "$T/out/tok"
 is "an agent token on an agent route: 200" "$(code -H "Authorization: Bearer $atok" "$U/api/v1/auth/me")" 200
 like "bound to its run and task" "$(cat "$T/body")" "\"kind\":\"agent\",\"id\":\"$arun\".*\"task\":\"$task\",\"run\":\"$arun\""
 is "an agent token on an admin route: 403" "$(code -H "Authorization: Bearer $atok" "$U/api/v1/tokens")" 403
+other=$(ctl task create --title other)
+is "an agent token used for another task: 404" "$(code -H "Authorization: Bearer $atok" "$U/api/v1/tasks/$other")" 404
+like "not_found, as if it did not exist" "$(cat "$T/body")" '"code":"not_found"'
+is "its own task: 200 (control)" "$(code -H "Authorization: Bearer $atok" "$U/api/v1/tasks/$task")" 200
 
 # Logout, kept across a restart; sessions die with their admin token.
 is "logout: 200" "$(code -b "bosun_session=$cookie" -H "Origin: $U" -X POST "$U/api/v1/auth/logout")" 200

@@ -25,6 +25,10 @@ def out(obj):
 
 
 async def connect(url, **kw):
+    # $WS_LOCAL: the local address to connect from (the failed-auth limit
+    # counts per address).
+    if os.environ.get("WS_LOCAL"):
+        kw["local_addr"] = (os.environ["WS_LOCAL"], 0)
     return await websockets.connect(url, ping_interval=None, max_size=None, open_timeout=10, **kw)
 
 

@@ -11,9 +11,12 @@ import WebSocket from 'ws';
 const [kase, url, token, ...args] = process.argv.slice(2);
 const DEADLINE_MS = 1000 * Number(process.env.WS_DEADLINE || 60);
 
+// $WS_LOCAL: the local address to connect from (the failed-auth limit
+// counts per address).
 function open(opts = {}) {
   const headers = token && token !== '-' ? { Authorization: `Bearer ${token}` } : {};
-  return new WebSocket(url, { headers, ...opts });
+  const local = process.env.WS_LOCAL ? { localAddress: process.env.WS_LOCAL } : {};
+  return new WebSocket(url, { headers, ...local, ...opts });
 }
 
 function done(result) {

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The deny-list of logged-out sessions (state_dir/http_revoked.json) with
+# curl against a real bosund: every entry of a full file is loaded (an
+# early one is still refused), a logout past the bound (16384) is 503 with
+# a message and forgets nothing, expired entries are swept so that a
+# logout works again, the file is rewritten whole, 0600, and read back
+# after a restart.
+. "$top_srcdir/tests/integration/lib.sh"
+plan 16
+BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
+FORGE="/usr/bin/python3 $top_srcdir/tests/helpers/jwt_forge.py"
+PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+U="http://127.0.0.1:$PORT"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/boot.tok"
+chmod 600 "$T/boot.tok"
+BOOT=$(cat "$T/boot.tok")
+write_config <<EOF2
+  plugins: [sqlite, http]
+http:
+  listen: "127.0.0.1:$PORT"
+  bootstrap_token_file: $T/boot.tok
+EOF2
+# A full list: the first entry lives an hour, the 16383 others expire
+# SHORT seconds from now (long enough for a sanitizer build to start).
+SHORT=40
+mkdir -p "$T/state"
+chmod 700 "$T/state"
+soon=$(($(date +%s) + SHORT))
+/usr/bin/python3 - "$T/state/http_revoked.json" "$soon" <<'EOF3'
+import json, sys, time
+path, soon = sys.argv[1], float(sys.argv[2])
+revoked = [{"key": "firstRevokedJti", "exp": time.time() + 3600}]
+revoked += [{"key": "old%05d" % i, "exp": soon} for i in range(16383)]
+with open(path, "w") as f:
+    json.dump({"version": 1, "revoked": revoked}, f)
+EOF3
+chmod 600 "$T/state/http_revoked.json"
+start_daemon || exit 1
+wait_for 20 curl -s -o /dev/null "$U/health"
+KEY="$T/state/http_jwt.key"
+
+code() { curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@"; }
+me() { code -H "Authorization: Bearer $1" "$U/api/v1/auth/me"; }
+logout() { code -H "Authorization: Bearer $1" -X POST "$U/api/v1/auth/logout"; }
+login() {
+    curl -s -o /dev/null -D "$T/l.hdr" -d "{\"token\":\"$BOOT\"}" "$U/api/v1/auth/login"
+    sed -n 's/^Set-Cookie: bosun_session=\([^;]*\).*/\1/p' "$T/l.hdr" | tr -d '\r'
+}
+
+is "control: a forged JWT with a fresh jti passes" "$(me "$($FORGE "$KEY" good)")" 200
+is "the first entry of a full file is loaded: its jti is refused" "$(me "$(FORGE_JTI=firstRevokedJti $FORGE "$KEY" good)")" 401
+is "so is the last" "$(me "$(FORGE_JTI=old16382 $FORGE "$KEY" good)")" 401
+s1=$(login)
+is "a logout while the list is full: 503" "$(logout "$s1")" 503
+like "saying the list is full, and its bound" "$(cat "$T/body")" '"code":"unavailable".*full \(16384'
+check "(checked before the entries expire)" test "$(date +%s)" -lt "$soon"
+is "the session it could not record stays valid (the client was told)" "$(me "$s1")" 200
+is "nothing was forgotten: the first entry is still refused" "$(me "$(FORGE_JTI=firstRevokedJti $FORGE "$KEY" good)")" 401
+
+# Once the short entries have expired, the next logout sweeps them.
+while [ "$(date +%s)" -le "$soon" ]; do sleep 1; done
+is "after they expired, the logout works: 200" "$(logout "$s1")" 200
+is "and the session is refused" "$(me "$s1")" 401
+is "the file is 0600" "$(stat -c %a "$T/state/http_revoked.json")" 600
+is "it holds the two live entries only" "$(jq -c '[.revoked[].key] | length' "$T/state/http_revoked.json")" 2
+like "the first one among them" "$(jq -c '[.revoked[].key]' "$T/state/http_revoked.json")" '"firstRevokedJti"'
+
+stop_daemon
+start_daemon || exit 1
+wait_for 20 curl -s -o /dev/null "$U/health"
+is "after a restart the logged-out session is refused" "$(me "$s1")" 401
+is "and the first entry still" "$(me "$(FORGE_JTI=firstRevokedJti $FORGE "$KEY" good)")" 401
+is "a new session works" "$(me "$(login)")" 200
+done_testing
