@@ -8,9 +8,8 @@
 # reports nothing (it makes the exit status non-zero when it does).
 . "$top_srcdir/tests/integration/lib.sh"
 plan 9
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-U="http://127.0.0.1:$PORT"
+. "$top_srcdir/tests/integration/http_lib.sh"
+http_boot
 mkdir -p "$T/out"
 http_section() {
     cat <<EOF2

@@ -7,13 +7,9 @@
 # after a restart.
 . "$top_srcdir/tests/integration/lib.sh"
 plan 16
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
+. "$top_srcdir/tests/integration/http_lib.sh"
 FORGE="/usr/bin/python3 $top_srcdir/tests/helpers/jwt_forge.py"
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-U="http://127.0.0.1:$PORT"
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/boot.tok"
-chmod 600 "$T/boot.tok"
-BOOT=$(cat "$T/boot.tok")
+http_boot
 write_config <<EOF2
   plugins: [sqlite, http]
 http:

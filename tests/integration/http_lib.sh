@@ -13,3 +13,12 @@ port_of() {
 http_ready() { [ -n "$(port_of "$1")" ]; }
 # probe_field OUTPUT NAME: a line "NAME: value" of http_probe.py's output.
 probe_field() { printf '%s\n' "$1" | sed -n "s/^$2: //p"; }
+# http_boot: a free loopback port in PORT (U: its http:// URL) and a
+# bootstrap token, 64 hex characters, in $T/boot.tok (0600) and BOOT.
+http_boot() {
+    PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    U="http://127.0.0.1:$PORT"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/boot.tok"
+    chmod 600 "$T/boot.tok"
+    BOOT=$(cat "$T/boot.tok")
+}
