@@ -35,10 +35,14 @@
 #define CACHE_AGE_MAX 3600.0 /* re-checked after an hour even when nothing said it died */
 /* Logged-out sessions remembered at once (until they would have expired):
  * a logout past it is refused with 503, never an older one forgotten.
- * The whole list is rewritten at each logout, about 60 bytes an entry:
- * a megabyte at the bound. */
+ * The whole list is rewritten at each logout, about 55 bytes an entry:
+ * under a megabyte at the bound.  Revoked admin tokens have as many again
+ * of their own, so that logouts never crowd them out (an admin revoking
+ * 16384 tokens within one session_ttl is not a use to plan for; past it
+ * the revocation is logged at error level and its sessions live on to
+ * their exp). */
 #define DENY_MAX         16384
-#define DENY_RESERVE     1024 /* more for revoked admin tokens */
+#define DENY_RESERVE     16384
 #define DENY_KEY_MAX     79
 #define DENY_FILE_MAX    (4u << 20)
 #define DENY_PRUNE_EVERY 60.0
@@ -395,7 +399,9 @@ static void on_token_revoked(bus_t *bus, const bus_msg *m, void *arg)
     char key[80];
     snprintf(key, sizeof key, "tok:%.60s", id);
     if (deny_add(a, key, bosun_now() + a->session_ttl, DENY_MAX + DENY_RESERVE) != AUTH_DENY_OK)
-        log_error("http: cannot deny sessions of the revoked admin token %.60s", id);
+        log_error("http: cannot deny sessions of the revoked admin token %.60s (the deny-list "
+                  "is full or cannot be written): they stay valid until they expire",
+                  id);
 }
 
 /* ------------------------------------------------------------ the checks */
