@@ -1,6 +1,7 @@
 /* The REST API v1: its route table, and what its parts share (see
- * http_api.h): checking parameters and bodies, the scope of identities
- * bound to one task, bus requests for a caller, list and error replies. */
+ * http_api.h): checking parameters and bodies, bus requests for a caller
+ * (narrowed for identities bound to one task by http_api_scope.c), list
+ * and error replies. */
 #define _POSIX_C_SOURCE 200809L
 #include "http_api.h"
 

@@ -119,8 +119,10 @@ bool api_list_task(http_request *r, const char **task);
 typedef void (*api_reply_fn)(http_request *r, json_t *reply, json_t *state);
 
 /* Sends a request on subject with data (stolen) on behalf of the caller's
- * principal and calls done with its reply.  Everything else is answered
- * here, and state released: a refusal at the bus edge (403), a reply that
+ * principal and calls done with its reply, data narrowed first by
+ * api_scope_query for an identity bound to a task.  Everything else is
+ * answered here, and state released: what the narrowing refuses (its
+ * code's status: 404, 403, 400), a refusal at the bus edge (403), a reply that
  * carries an error (its code's status), a timeout after
  * limits.request_timeout, or timeout seconds when it is > 0 (504), nobody
  * serving the subject (503). */
