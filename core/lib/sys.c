@@ -78,6 +78,30 @@ int bosun_file_replace(const char *dir, const char *name, const void *data, size
     return rc;
 }
 
+int bosun_file_append(const char *dir, const char *name, const void *data, size_t len,
+                      unsigned mode)
+{
+    if (!dir || !name || !*name || strchr(name, '/')) {
+        errno = EINVAL;
+        return -1;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    int fd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+    int saved = errno;
+    close(dfd);
+    if (fd < 0) {
+        errno = saved;
+        return -1;
+    }
+    int rc = write_all(fd, data, len) == 0 && fdatasync(fd) == 0 ? 0 : -1;
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
 char *bosun_file_read(const char *dir, const char *name, size_t max, size_t *len)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -35,6 +35,12 @@ BOSUN_API int bosun_file_replace(const char *dir, const char *name, const void *
  * link), NUL-terminated and malloc'ed, its length in *len; NULL with errno
  * (ENOENT when missing, EFBIG when longer than max). */
 BOSUN_API char *bosun_file_read(const char *dir, const char *name, size_t max, size_t *len);
+/* Journals (one record a line) that grow by a record at a time: data is
+ * appended to dir/name (created with mode, never through a symbolic link)
+ * and fdatasync'ed, so that a record is on disk when this returns 0; -1
+ * with errno.  A crash can leave only the last record cut short. */
+BOSUN_API int bosun_file_append(const char *dir, const char *name, const void *data, size_t len,
+                                unsigned mode);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 
 #include <bosun/auth.h>
 #include <bosun/crypto.h>
+#include <bosun/json.h>
 #include <bosun/log.h>
 #include <bosun/secret.h>
 #include <bosun/store.h>
@@ -34,21 +35,23 @@
 #define CACHE_MAX     256
 #define CACHE_AGE_MAX 3600.0 /* re-checked after an hour even when nothing said it died */
 /* Logged-out sessions remembered at once (until they would have expired):
- * a logout past it is refused with 503, never an older one forgotten.
- * The whole list is rewritten at each logout, about 55 bytes an entry:
- * under a megabyte at the bound.  Revoked admin tokens have as many again
- * of their own, so that logouts never crowd them out (an admin revoking
- * 16384 tokens within one session_ttl is not a use to plan for; past it
- * the revocation is logged at error level and its sessions live on to
- * their exp). */
+ * a logout past it is refused with 503, never an older one forgotten.  A
+ * logout appends a line of about 55 bytes to a journal (deny_save).
+ * Revoked admin tokens have as many again of their own, so that logouts
+ * never crowd them out (an admin revoking 16384 tokens within one
+ * session_ttl is not a use to plan for; past it the revocation is logged
+ * at error level and its sessions live on to their exp). */
 #define DENY_MAX         16384
 #define DENY_RESERVE     16384
 #define DENY_KEY_MAX     79
-#define DENY_FILE_MAX    (4u << 20)
+#define DENY_FILE_MAX    (16u << 20) /* the journal at its longest: under 8 MiB */
 #define DENY_PRUNE_EVERY 60.0
-#define BOOTSTRAP_MAX    256
-#define BOOTSTRAP_MIN    32
-#define ORIGIN_MAX       512
+/* Lines the journal may hold beyond twice its live entries before it is
+ * rewritten. */
+#define DENY_SLACK    1024
+#define BOOTSTRAP_MAX 256
+#define BOOTSTRAP_MIN 32
+#define ORIGIN_MAX    512
 /* Failed authentications: a peer may fail 10 times in a row, then once
  * every 2 s; all peers together 100, then 10 a second. */
 #define LIMIT_PEER_BURST   10.0
@@ -85,6 +88,7 @@ struct http_auth {
     size_t n_cache;
     json_t *deny; /* a session's jti, or "tok:" and an admin token id -> exp (wall clock) */
     double deny_pruned_at;
+    size_t deny_lines; /* in the file: live, expired and repeated entries */
     bus_sub *revoked_sub;
     pending *pending; /* bus requests in flight, cancelled by free */
 };
@@ -253,22 +257,57 @@ static void deny_prune(http_auth *a, double now)
     a->deny_pruned_at = now;
 }
 
-static int deny_save(http_auth *a)
+/* The file is a journal, a {"key","exp"} object a line: a revocation
+ * appends one line (a logout costs a line and an fdatasync, not a rewrite
+ * of every entry while other clients wait), and the whole file is
+ * rewritten from memory only when its lines outnumber the live entries
+ * twice over (expired or dropped ones), at most once per that many
+ * logouts, and at the start. */
+/* Appends the entry's line to out. */
+static int deny_line(bosun_json_buf *out, const char *key, json_t *exp)
 {
-    json_t *arr = json_array();
+    json_t *o = json_pack("{s:s,s:O}", "key", key, "exp", exp);
+    int rc = o && bosun_json_append(out, o, 0) == 0 ? bosun_json_append_raw(out, "\n", 1) : -1;
+    json_decref(o);
+    return rc;
+}
+
+static int deny_compact(http_auth *a)
+{
+    bosun_json_buf out = {0};
     const char *key;
     json_t *exp;
+    int rc = 0;
     json_object_foreach(a->deny, key, exp)
     {
-        json_array_append_new(arr, json_pack("{s:s,s:O}", "key", key, "exp", exp));
+        if (rc == 0)
+            rc = deny_line(&out, key, exp);
     }
-    json_t *doc = json_pack("{s:i,s:o}", "version", 1, "revoked", arr);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    int rc = text ? bosun_file_replace(a->state_dir, HTTP_DENY_FILE, text, strlen(text), 0600) : -1;
+    if (rc == 0)
+        rc = bosun_file_replace(a->state_dir, HTTP_DENY_FILE, out.data ? out.data : "", out.len,
+                                0600);
     if (rc != 0)
         log_error("http: cannot write %s/%s: %s", a->state_dir, HTTP_DENY_FILE, strerror(errno));
-    free(text);
+    else
+        a->deny_lines = json_object_size(a->deny);
+    free(out.data);
+    return rc;
+}
+
+static int deny_save(http_auth *a, const char *key)
+{
+    if (a->deny_lines + 1 > 2 * json_object_size(a->deny) + DENY_SLACK)
+        return deny_compact(a);
+    bosun_json_buf line = {0};
+    int rc = deny_line(&line, key, json_object_get(a->deny, key));
+    if (rc == 0)
+        rc = bosun_file_append(a->state_dir, HTTP_DENY_FILE, line.data, line.len, 0600);
+    if (rc != 0)
+        log_error("http: cannot append to %s/%s: %s", a->state_dir, HTTP_DENY_FILE,
+                  strerror(errno));
+    else
+        a->deny_lines++;
+    free(line.data);
     return rc;
 }
 
@@ -289,12 +328,46 @@ static enum auth_deny deny_add(http_auth *a, const char *key, double exp, size_t
         return AUTH_DENY_UNSAVED;
     /* Kept in memory even when the file cannot be written: the session
      * stays refused until a restart, and the caller is told. */
-    return deny_save(a) == 0 ? AUTH_DENY_OK : AUTH_DENY_UNSAVED;
+    return deny_save(a, key) == 0 ? AUTH_DENY_OK : AUTH_DENY_UNSAVED;
+}
+
+/* One entry of the file; false when it is not {"key": short string,
+ * "exp": number}. */
+static bool deny_take(http_auth *a, const json_t *e, double now)
+{
+    const char *key = json_string_value(json_object_get(e, "key"));
+    json_t *exp = json_object_get(e, "exp");
+    if (!key || strlen(key) > DENY_KEY_MAX || !json_is_number(exp))
+        return false;
+    if (json_number_value(exp) > now)
+        json_object_set_new(a->deny, key, json_real(json_number_value(exp)));
+    return true;
+}
+
+/* The journal's lines; *lines counts them. */
+static size_t deny_load_lines(http_auth *a, char *text, double now, size_t *lines)
+{
+    size_t skipped = 0;
+    for (char *line = text, *end; *line; line = end) {
+        end = strchr(line, '\n');
+        end = end ? end + 1 : line + strlen(line);
+        if (end - line <= 1 && *line == '\n')
+            continue;
+        json_t *e = json_loadb(line, (size_t)(end - line), 0, NULL);
+        if (!deny_take(a, e, now))
+            skipped++;
+        json_decref(e);
+        (*lines)++;
+    }
+    return skipped;
 }
 
 /* Every unexpired entry is taken, the reserve included: a revocation the
  * daemon once recorded is never forgotten at a restart.  A file that
- * cannot be read is said so loudly (its sessions would work again). */
+ * cannot be read is said so loudly (its sessions would work again).  The
+ * file of the first release, one {"version":1,"revoked":[...]} document,
+ * is read too; either way the file is rewritten as a journal of the live
+ * entries when anything in it is expired, malformed or of the old shape. */
 static void deny_load(http_auth *a)
 {
     size_t len = 0;
@@ -305,30 +378,25 @@ static void deny_load(http_auth *a)
                       a->state_dir, HTTP_DENY_FILE, strerror(errno));
         return;
     }
-    json_error_t jerr;
-    json_t *doc = json_loadb(text, len, 0, &jerr);
-    free(text);
-    json_t *list = json_object_get(doc, "revoked");
-    if (!json_is_array(list))
-        log_error("http: %s/%s is not a deny-list (%s): its revoked sessions are not known",
-                  a->state_dir, HTTP_DENY_FILE, doc ? "no \"revoked\" array" : jerr.text);
-    size_t i, skipped = 0;
-    json_t *e;
     double now = bosun_now();
-    json_array_foreach(list, i, e)
-    {
-        const char *key = json_string_value(json_object_get(e, "key"));
-        double exp = json_number_value(json_object_get(e, "exp"));
-        if (!key || strlen(key) > DENY_KEY_MAX)
-            skipped++;
-        else if (exp > now)
-            json_object_set_new(a->deny, key, json_real(exp));
+    size_t lines = 0, skipped = 0, i;
+    json_t *doc = json_loadb(text, len, 0, NULL), *e;
+    json_t *legacy = json_object_get(doc, "revoked");
+    if (json_is_array(legacy)) {
+        json_array_foreach(legacy, i, e) skipped += !deny_take(a, e, now);
+        lines = SIZE_MAX / 2; /* rewritten below, and at each save until that works */
+    } else {
+        skipped = deny_load_lines(a, text, now, &lines);
     }
+    json_decref(doc);
+    free(text);
     if (skipped)
         log_error("http: %s/%s: %zu malformed entries skipped", a->state_dir, HTTP_DENY_FILE,
                   skipped);
     a->deny_pruned_at = now;
-    json_decref(doc);
+    a->deny_lines = lines;
+    if (lines != json_object_size(a->deny))
+        deny_compact(a);
 }
 
 enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp)
