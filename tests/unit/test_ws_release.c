@@ -21,6 +21,8 @@
 #include <string.h>
 #include <wslay/wslay.h>
 
+#include "../wslay_feed.h"
+
 /* ------------------------------------------------------------ records */
 
 /* What one side saw, as a byte log: an entry is a tag byte, a 4-byte
@@ -146,26 +148,10 @@ static void side_close(side *s)
 /* A plain wslay context for the whole stream, with the callbacks the
  * session gives its owner. */
 typedef struct oracle {
-    const unsigned char *in;
-    size_t in_len;
+    wslay_feed feed; /* first: wslay_feed_recv's */
     rec seen;
     rec w;
 } oracle;
-
-static ssize_t o_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
-{
-    (void)flags;
-    oracle *o = user;
-    if (o->in_len == 0) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    size_t n = len < o->in_len ? len : o->in_len;
-    memcpy(buf, o->in, n);
-    o->in += n;
-    o->in_len -= n;
-    return (ssize_t)n;
-}
 
 static ssize_t o_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                       void *user)
@@ -202,7 +188,7 @@ static void oracle_run(oracle *o, enum bosun_ws_role role, const unsigned char *
 {
     memset(o, 0, sizeof *o);
     const struct wslay_event_callbacks cbs = {
-        .recv_callback = o_recv,
+        .recv_callback = wslay_feed_recv,
         .send_callback = o_send,
         .genmask_callback = o_genmask,
         .on_msg_recv_callback = o_msg,
@@ -212,8 +198,7 @@ static void oracle_run(oracle *o, enum bosun_ws_role role, const unsigned char *
                                              : wslay_event_context_client_init(&ctx, &cbs, o),
                      0);
     wslay_event_config_set_max_recv_msg_length(ctx, BOSUN_WS_MESSAGE_DEF);
-    o->in = in;
-    o->in_len = n;
+    o->feed = (wslay_feed){in, n};
     wslay_event_recv(ctx);
     if (wslay_event_want_write(ctx))
         wslay_event_send(ctx);
