@@ -57,6 +57,8 @@ typedef struct side {
 
 static void trace_write(trace *t, const void *data, size_t len)
 {
+    if (len == 0)
+        return; /* wslay's empty writes */
     if (t->w_len + len > t->w_cap) {
         t->w_cap = (t->w_len + len) * 2 + 256;
         t->w = realloc(t->w, t->w_cap);

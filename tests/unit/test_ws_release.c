@@ -44,6 +44,11 @@ static void rec_put(rec *r, const void *data, size_t len)
     r->len += len;
 }
 
+static bool rec_equal(const rec *a, const rec *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->b, b->b, a->len) == 0);
+}
+
 static void rec_add(rec *r, char tag, const void *data, size_t len)
 {
     unsigned char h[5] = {(unsigned char)tag, (unsigned char)(len >> 24),
@@ -384,8 +389,7 @@ static void check_split(enum bosun_ws_role role, const stream *s, const oracle *
     rec a = {0}, b = {0};
     rec_frames(&a, sd.w.b, sd.w.len);
     rec_frames(&b, o->w.b, o->w.len);
-    if (sd.seen.len != o->seen.len || memcmp(sd.seen.b, o->seen.b, o->seen.len) != 0 ||
-        a.len != b.len || memcmp(a.b, b.b, a.len) != 0)
+    if (!rec_equal(&sd.seen, &o->seen) || !rec_equal(&a, &b))
         fail_msg("%s role, %s: the session differs from a context held throughout",
                  role == BOSUN_WS_SERVER ? "server" : "client", what);
     /* Every stream ends between messages: an open session holds nothing. */
