@@ -451,7 +451,9 @@ int bosun_ws_feed(bosun_ws *ws, const void *data, size_t len)
 {
     if (!ws)
         return -1;
-    if (bosun_ws_is_open(ws) && len && ws_enter(ws)) {
+    /* After our own close, wslay still reads the peer's answer to it. */
+    bool reads = !ws->held || wslay_event_get_read_enabled(ws->held->ctx);
+    if (!ws->failed && !ws->refused && reads && len && ws_enter(ws)) {
         wslay_event_context_ptr ctx = ws->held->ctx;
         ws->in = data;
         ws->in_len = len;
