@@ -1,5 +1,15 @@
 /* bosun — a WebSocket session over wslay's event API, with no I/O of its
- * own (see include/bosun/ws.h). */
+ * own (see include/bosun/ws.h).
+ *
+ * Memory: wslay's event context carries two fixed 4 KiB buffers (the
+ * frame reader's input, the fragmented sender's output), about 8.6 KiB
+ * with its queues, and a server holds one session per /ws client.  So a
+ * session holds a context only while it is busy, the way nginx lends an
+ * idle keep-alive connection's buffers back: one is taken when bytes come
+ * or a message must be sent, and given back when nothing of the session's
+ * state is in it (ws_release).  Knowing that the peer's stream is between
+ * frames needs the frame headers' lengths, which ws_scan follows; wslay
+ * still parses and validates every byte. */
 #include "config.h"
 
 #include <bosun/ws.h>
@@ -17,26 +27,95 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-struct bosun_ws {
+/* Where the peer's stream is, from the frame headers alone (RFC 6455
+ * 5.2): inside a frame (its header, or payload bytes still to come), and
+ * inside a fragmented data message.  Invalid headers need no care: wslay
+ * refuses them and a session that is not open keeps its context. */
+typedef struct ws_scan {
+    uint64_t left;   /* payload bytes of the current frame still to come */
+    uint64_t len;    /* the next frame's payload length, as its header is read */
+    uint8_t have;    /* header bytes of the next frame read */
+    uint8_t need;    /* that header's size, known from its second byte (else 2) */
+    uint8_t ext;     /* bytes of its extended payload length: 0, 2 or 8 */
+    uint8_t first;   /* its first byte: FIN and opcode */
+    bool fragmented; /* a data frame without FIN came, its final one not yet */
+} ws_scan;
+
+/* What a session holds only while busy. */
+typedef struct ws_held {
     wslay_event_context_ptr ctx;
-    bosun_ws_ops ops;
-    void *arg;
-    enum bosun_ws_role role;
-    size_t frame_max;
-    const uint8_t *in; /* what bosun_ws_feed was given, not yet taken by wslay */
-    size_t in_len;
-    bool failed;       /* ops.write refused bytes, or wslay gave up */
-    bool refused;      /* we queued a close for the peer's fault: ignore the rest */
-    bool owner_closed; /* bosun_ws_close was called */
-    bool notified;     /* on_close ran */
-    unsigned code;
     char reason[BOSUN_WS_REASON_MAX + 1];
     /* The peer's close frame as received: wslay 1.1 takes codes above 1011
      * (1013 "try again later") for protocol errors and hides them. */
     bool in_close, peer_close_done;
+    uint8_t peer_close_len;
     unsigned char peer_close[125];
-    size_t peer_close_len;
+} ws_held;
+
+struct bosun_ws {
+    ws_held *held; /* NULL while idle */
+    bosun_ws_ops ops;
+    void *arg;
+    const uint8_t *in; /* what bosun_ws_feed was given, not yet taken by wslay */
+    size_t in_len;
+    size_t frame_max, message_max;
+    ws_scan scan;
+    unsigned code;
+    uint8_t depth;         /* calls of ours inside wslay: no release there */
+    uint8_t role;          /* enum bosun_ws_role */
+    bool failed : 1;       /* ops.write refused bytes, wslay gave up, or no memory */
+    bool refused : 1;      /* we queued a close for the peer's fault: ignore the rest */
+    bool owner_closed : 1; /* bosun_ws_close was called */
+    bool notified : 1;     /* on_close ran */
 };
+
+/* ------------------------------------------------------------ frame scan */
+
+static void scan_header_byte(ws_scan *s, uint8_t b)
+{
+    if (s->have == 0) {
+        s->first = b;
+        s->need = 2;
+        s->ext = 0;
+        s->len = 0;
+    } else if (s->have == 1) {
+        unsigned l7 = b & 0x7fu;
+        s->ext = l7 == 126 ? 2 : l7 == 127 ? 8 : 0;
+        s->need = (uint8_t)(2 + s->ext + (b & 0x80 ? 4 : 0));
+        s->len = s->ext ? 0 : l7;
+    } else if (s->have < 2 + s->ext) {
+        s->len = s->len << 8 | b;
+    }
+    if (++s->have < s->need)
+        return;
+    /* The header is whole: its payload follows. */
+    s->have = 0;
+    s->left = s->len;
+    if ((s->first & 0x08) == 0) /* a data or continuation frame, not a control one */
+        s->fragmented = !(s->first & 0x80);
+}
+
+/* Follows the bytes wslay takes, as it takes them. */
+static void scan_feed(ws_scan *s, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        if (s->left > 0) {
+            size_t k = s->left < n ? (size_t)s->left : n;
+            p += k;
+            n -= k;
+            s->left -= k;
+        } else {
+            scan_header_byte(s, *p++);
+            n--;
+        }
+    }
+}
+
+/* Between two frames and not inside a message. */
+static bool scan_idle(const ws_scan *s)
+{
+    return s->have == 0 && s->left == 0 && !s->fragmented;
+}
 
 /* ------------------------------------------------------------ wslay callbacks */
 
@@ -51,6 +130,7 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     }
     size_t n = len < ws->in_len ? len : ws->in_len;
     memcpy(buf, ws->in, n);
+    scan_feed(&ws->scan, ws->in, n);
     ws->in += n;
     ws->in_len -= n;
     return (ssize_t)n;
@@ -84,10 +164,12 @@ static int genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
 
 static void set_reason(bosun_ws *ws, const void *text, size_t len)
 {
+    if (!ws->held)
+        return;
     if (len > BOSUN_WS_REASON_MAX)
         len = BOSUN_WS_REASON_MAX;
-    memcpy(ws->reason, text, len);
-    ws->reason[len] = '\0';
+    memcpy(ws->held->reason, text, len);
+    ws->held->reason[len] = '\0';
 }
 
 /* The peer broke a rule: close with code and read nothing more.  The close
@@ -98,8 +180,8 @@ static void refuse(bosun_ws *ws, unsigned code, const char *reason)
         return;
     ws->refused = true;
     set_reason(ws, reason, strlen(reason));
-    wslay_event_queue_close(ws->ctx, (uint16_t)code, (const uint8_t *)reason, strlen(reason));
-    wslay_event_shutdown_read(ws->ctx);
+    wslay_event_queue_close(ws->held->ctx, (uint16_t)code, (const uint8_t *)reason, strlen(reason));
+    wslay_event_shutdown_read(ws->held->ctx);
 }
 
 /* Called before wslay buffers the frame's payload, so an oversized frame
@@ -111,37 +193,38 @@ static void frame_start_cb(wslay_event_context_ptr ctx,
     bosun_ws *ws = user;
     if (arg->payload_length > ws->frame_max)
         refuse(ws, BOSUN_WS_TOO_BIG, "frame too big");
-    ws->in_close = arg->opcode == WSLAY_CONNECTION_CLOSE;
-    if (ws->in_close)
-        ws->peer_close_len = 0;
+    ws->held->in_close = arg->opcode == WSLAY_CONNECTION_CLOSE;
+    if (ws->held->in_close)
+        ws->held->peer_close_len = 0;
 }
 
 static void frame_chunk_cb(wslay_event_context_ptr ctx,
                            const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
 {
     (void)ctx;
-    bosun_ws *ws = user;
-    size_t room = sizeof ws->peer_close - ws->peer_close_len;
-    if (!ws->in_close || arg->data_length > room)
+    ws_held *h = ((bosun_ws *)user)->held;
+    size_t room = sizeof h->peer_close - h->peer_close_len;
+    if (!h->in_close || arg->data_length > room)
         return; /* control frames are at most 125 bytes (wslay checks) */
-    memcpy(ws->peer_close + ws->peer_close_len, arg->data, arg->data_length);
-    ws->peer_close_len += arg->data_length;
+    memcpy(h->peer_close + h->peer_close_len, arg->data, arg->data_length);
+    h->peer_close_len = (uint8_t)(h->peer_close_len + arg->data_length);
 }
 
 static void frame_end_cb(wslay_event_context_ptr ctx, void *user)
 {
     (void)ctx;
-    bosun_ws *ws = user;
-    ws->peer_close_done = ws->in_close;
+    ws_held *h = ((bosun_ws *)user)->held;
+    h->peer_close_done = h->in_close;
 }
 
 /* A close code of the IANA registry's 1012-1014 that wslay refused (and
  * answered with 1002). */
 static unsigned hidden_peer_code(const bosun_ws *ws)
 {
-    if (!ws->peer_close_done || ws->peer_close_len < 2 || !wslay_event_get_close_sent(ws->ctx))
+    const ws_held *h = ws->held;
+    if (!h || !h->peer_close_done || h->peer_close_len < 2 || !wslay_event_get_close_sent(h->ctx))
         return 0;
-    unsigned code = (unsigned)ws->peer_close[0] << 8 | ws->peer_close[1];
+    unsigned code = (unsigned)h->peer_close[0] << 8 | h->peer_close[1];
     return code >= 1012 && code <= 1014 ? code : 0;
 }
 
@@ -178,6 +261,81 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     }
 }
 
+/* ------------------------------------------------------------ the context */
+
+static const struct wslay_event_callbacks ws_callbacks = {
+    .recv_callback = recv_cb,
+    .send_callback = send_cb,
+    .genmask_callback = genmask_cb,
+    .on_frame_recv_start_callback = frame_start_cb,
+    .on_frame_recv_chunk_callback = frame_chunk_cb,
+    .on_frame_recv_end_callback = frame_end_cb,
+    .on_msg_recv_callback = msg_cb,
+};
+
+/* A context for bytes to come or a message to go: false (the session
+ * failed) when memory runs out. */
+static bool ws_acquire(bosun_ws *ws)
+{
+    if (ws->held)
+        return true;
+    ws_held *h = calloc(1, sizeof *h);
+    int r = -1;
+    if (h)
+        r = ws->role == BOSUN_WS_SERVER
+                ? wslay_event_context_server_init(&h->ctx, &ws_callbacks, ws)
+                : wslay_event_context_client_init(&h->ctx, &ws_callbacks, ws);
+    if (r != 0) {
+        free(h);
+        ws->failed = true;
+        return false;
+    }
+    wslay_event_config_set_max_recv_msg_length(h->ctx, ws->message_max);
+    ws->held = h;
+    return true;
+}
+
+static void held_free(ws_held *h)
+{
+    if (!h)
+        return;
+    wslay_event_context_free(h->ctx);
+    free(h);
+}
+
+/* Gives the context back when a fresh one would be the same: the session
+ * is open (wslay reads and writes, no close queued, sent or received),
+ * the peer's stream is between frames and messages (so wslay holds no
+ * partial frame, message or UTF-8 state), nothing waits in wslay's send
+ * queues, and no call of ours is inside wslay.  A session that is closing
+ * keeps its context to the end: wslay's close state lives there. */
+static void ws_release(bosun_ws *ws)
+{
+    ws_held *h = ws->held;
+    if (!h || ws->depth || ws->in_len || ws->failed || ws->refused || ws->owner_closed ||
+        !scan_idle(&ws->scan) || !wslay_event_get_read_enabled(h->ctx) ||
+        !wslay_event_get_write_enabled(h->ctx) || wslay_event_get_close_received(h->ctx) ||
+        wslay_event_get_close_sent(h->ctx) || wslay_event_want_write(h->ctx))
+        return;
+    ws->held = NULL;
+    held_free(h);
+}
+
+/* Around every use of the context: it stays while a caller is inside. */
+static bool ws_enter(bosun_ws *ws)
+{
+    if (!ws_acquire(ws))
+        return false;
+    ws->depth++;
+    return true;
+}
+
+static void ws_leave(bosun_ws *ws)
+{
+    ws->depth--;
+    ws_release(ws);
+}
+
 /* ------------------------------------------------------------ the session */
 
 bosun_ws *bosun_ws_new(enum bosun_ws_role role, const bosun_ws_limits *limits,
@@ -192,28 +350,19 @@ bosun_ws *bosun_ws_new(enum bosun_ws_role role, const bosun_ws_limits *limits,
         return NULL;
     ws->ops = *ops;
     ws->arg = arg;
-    ws->role = role;
-    size_t message_max = limits && limits->message_max ? limits->message_max : BOSUN_WS_MESSAGE_DEF;
-    ws->frame_max = limits && limits->frame_max && limits->frame_max < message_max
+    ws->role = (uint8_t)role;
+    ws->message_max = limits && limits->message_max ? limits->message_max : BOSUN_WS_MESSAGE_DEF;
+    ws->frame_max = limits && limits->frame_max && limits->frame_max < ws->message_max
                         ? limits->frame_max
-                        : message_max;
-    const struct wslay_event_callbacks cbs = {
-        .recv_callback = recv_cb,
-        .send_callback = send_cb,
-        .genmask_callback = genmask_cb,
-        .on_frame_recv_start_callback = frame_start_cb,
-        .on_frame_recv_chunk_callback = frame_chunk_cb,
-        .on_frame_recv_end_callback = frame_end_cb,
-        .on_msg_recv_callback = msg_cb,
-    };
-    int r = role == BOSUN_WS_SERVER ? wslay_event_context_server_init(&ws->ctx, &cbs, ws)
-                                    : wslay_event_context_client_init(&ws->ctx, &cbs, ws);
-    if (r != 0) {
+                        : ws->message_max;
+    /* A first context now, so that a session that cannot have one fails
+     * here rather than at its first byte. */
+    if (!ws_acquire(ws)) {
         free(ws);
         errno = ENOMEM;
         return NULL;
     }
-    wslay_event_config_set_max_recv_msg_length(ws->ctx, message_max);
+    ws_release(ws);
     return ws;
 }
 
@@ -221,14 +370,21 @@ void bosun_ws_free(bosun_ws *ws)
 {
     if (!ws)
         return;
-    wslay_event_context_free(ws->ctx);
+    held_free(ws->held);
     free(ws);
 }
 
 bool bosun_ws_is_open(const bosun_ws *ws)
 {
-    return ws && !ws->failed && !ws->refused && !ws->owner_closed &&
-           !wslay_event_get_close_received(ws->ctx) && !wslay_event_get_close_sent(ws->ctx);
+    if (!ws || ws->failed || ws->refused || ws->owner_closed)
+        return false;
+    const ws_held *h = ws->held;
+    return !h || (!wslay_event_get_close_received(h->ctx) && !wslay_event_get_close_sent(h->ctx));
+}
+
+bool bosun_ws_busy(const bosun_ws *ws)
+{
+    return ws && ws->held;
 }
 
 unsigned bosun_ws_close_code(const bosun_ws *ws)
@@ -242,11 +398,26 @@ static int flush(bosun_ws *ws)
 {
     if (ws->failed)
         return -1;
-    if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) != 0) {
+    wslay_event_context_ptr ctx = ws->held->ctx;
+    if (wslay_event_want_write(ctx) && wslay_event_send(ctx) != 0) {
         ws->failed = true;
         return -1;
     }
     return 0;
+}
+
+/* The code and reason of a session that ended by our refusal. */
+static void ended_ours(bosun_ws *ws)
+{
+    ws->code = wslay_event_get_status_code_sent(ws->held->ctx);
+    if (ws->code == BOSUN_WS_NO_STATUS || ws->code == BOSUN_WS_ABNORMAL) {
+        ws->code = BOSUN_WS_PROTOCOL_ERROR; /* wslay's bare close for a bad frame */
+        set_reason(ws, "protocol error", 14);
+    } else if (!ws->refused && ws->code == BOSUN_WS_TOO_BIG) {
+        set_reason(ws, "message too big", 15);
+    } else if (!ws->refused && ws->code == BOSUN_WS_INVALID_DATA) {
+        set_reason(ws, "invalid UTF-8", 13);
+    }
 }
 
 /* Tells the owner, once, that the peer (or the transport) ended it. */
@@ -254,24 +425,17 @@ static void check_ended(bosun_ws *ws)
 {
     if (ws->notified || ws->owner_closed)
         return;
+    wslay_event_context_ptr ctx = ws->held ? ws->held->ctx : NULL;
+    bool received = ctx && wslay_event_get_close_received(ctx);
+    bool sent = ctx && wslay_event_get_close_sent(ctx);
     /* Our refusal first: a peer's close in the same read came after it. */
-    bool ours = ws->refused || (!wslay_event_get_close_received(ws->ctx) && !hidden_peer_code(ws) &&
-                                wslay_event_get_close_sent(ws->ctx));
-    if (ours) {
-        ws->code = wslay_event_get_status_code_sent(ws->ctx);
-        if (ws->code == BOSUN_WS_NO_STATUS || ws->code == BOSUN_WS_ABNORMAL) {
-            ws->code = BOSUN_WS_PROTOCOL_ERROR; /* wslay's bare close for a bad frame */
-            set_reason(ws, "protocol error", 14);
-        } else if (!ws->refused && ws->code == BOSUN_WS_TOO_BIG) {
-            set_reason(ws, "message too big", 15);
-        } else if (!ws->refused && ws->code == BOSUN_WS_INVALID_DATA) {
-            set_reason(ws, "invalid UTF-8", 13);
-        }
-    } else if (wslay_event_get_close_received(ws->ctx)) {
-        ws->code = wslay_event_get_status_code_received(ws->ctx);
+    if (ws->refused || (!received && !hidden_peer_code(ws) && sent)) {
+        ended_ours(ws);
+    } else if (received) {
+        ws->code = wslay_event_get_status_code_received(ctx);
     } else if (hidden_peer_code(ws)) {
         ws->code = hidden_peer_code(ws);
-        set_reason(ws, ws->peer_close + 2, ws->peer_close_len - 2);
+        set_reason(ws, ws->held->peer_close + 2, ws->held->peer_close_len - 2u);
     } else if (ws->failed) {
         ws->code = BOSUN_WS_ABNORMAL;
         set_reason(ws, "transport failed", 16);
@@ -280,17 +444,20 @@ static void check_ended(bosun_ws *ws)
     }
     ws->notified = true;
     if (ws->ops.on_close)
-        ws->ops.on_close(ws->arg, ws->code, ws->reason);
+        ws->ops.on_close(ws->arg, ws->code, ws->held ? ws->held->reason : "out of memory");
 }
 
 int bosun_ws_feed(bosun_ws *ws, const void *data, size_t len)
 {
     if (!ws)
         return -1;
-    if (!ws->failed && !ws->refused && wslay_event_get_read_enabled(ws->ctx) && len) {
+    /* After our own close, wslay still reads the peer's answer to it. */
+    bool reads = !ws->held || wslay_event_get_read_enabled(ws->held->ctx);
+    if (!ws->failed && !ws->refused && reads && len && ws_enter(ws)) {
+        wslay_event_context_ptr ctx = ws->held->ctx;
         ws->in = data;
         ws->in_len = len;
-        int r = wslay_event_recv(ws->ctx);
+        int r = wslay_event_recv(ctx);
         ws->in = NULL;
         ws->in_len = 0;
         /* A frame wslay could not parse gets a bare close queued and
@@ -300,19 +467,21 @@ int bosun_ws_feed(bosun_ws *ws, const void *data, size_t len)
         else if (r != 0)
             ws->refused = true;
         flush(ws);
+        ws->depth--;
     }
     check_ended(ws);
+    ws_release(ws);
     return bosun_ws_is_open(ws) ? 0 : -1;
 }
 
 static int send_msg(bosun_ws *ws, uint8_t opcode, const void *data, size_t len)
 {
-    if (!bosun_ws_is_open(ws))
+    if (!bosun_ws_is_open(ws) || !ws_enter(ws))
         return -1;
     struct wslay_event_msg m = {.opcode = opcode, .msg = data, .msg_length = len};
-    if (wslay_event_queue_msg(ws->ctx, &m) != 0)
-        return -1;
-    return flush(ws);
+    int r = wslay_event_queue_msg(ws->held->ctx, &m) != 0 ? -1 : flush(ws);
+    ws_leave(ws);
+    return r;
 }
 
 int bosun_ws_send_text(bosun_ws *ws, const char *text, size_t len)
@@ -381,7 +550,7 @@ int bosun_ws_send_textv(bosun_ws *ws, const bosun_ws_piece *pieces, size_t n)
     }
     /* wslay writes each frame whole (see flush), so with nothing queued
      * there no frame of its can be cut by ours. */
-    if (ws->role == BOSUN_WS_CLIENT || wslay_event_want_write(ws->ctx))
+    if (ws->role == BOSUN_WS_CLIENT || (ws->held && wslay_event_want_write(ws->held->ctx)))
         return send_joined(ws, pieces, n, total);
     uint8_t h[10];
     size_t hl = text_header(h, total);
@@ -410,10 +579,15 @@ int bosun_ws_close(bosun_ws *ws, unsigned code, const char *reason)
     }
     ws->owner_closed = true;
     ws->code = code;
-    set_reason(ws, reason ? reason : "", len);
-    if (wslay_event_queue_close(ws->ctx, (uint16_t)code, (const uint8_t *)reason, len) != 0)
+    if (!ws_enter(ws))
         return -1;
-    return flush(ws);
+    set_reason(ws, reason ? reason : "", len);
+    int r =
+        wslay_event_queue_close(ws->held->ctx, (uint16_t)code, (const uint8_t *)reason, len) != 0
+            ? -1
+            : flush(ws);
+    ws_leave(ws);
+    return r;
 }
 
 /* ------------------------------------------------------------ handshake */

@@ -51,7 +51,7 @@ struct http_conn {
     ev_timer timer;
     double timer_at; /* when the running timer fires; 0 when stopped */
     double accepted_at, last_active, last_write, close_by;
-    http_limits lim; /* as at the accept: a reload applies to new connections */
+    const http_limits *lim; /* as at the accept, shared (limits_hold) */
     http_rx rx;
     http_req *head, *tail; /* requests read, in order, until their response leaves */
     size_t n_queued;
@@ -78,6 +78,39 @@ struct http_conn {
 
 static void conn_update(http_conn *c);
 static void conn_arm(http_conn *c);
+
+/* ------------------------------------------------------------ limits */
+
+/* A connection keeps the limits as at its accept (a reload applies to new
+ * connections): one counted copy shared by all those accepted under the
+ * same limits, instead of 136 bytes in each. */
+struct http_conn_limits {
+    http_limits lim; /* first: a connection points at it */
+    size_t refs;     /* the connections', and the server's while current */
+};
+
+static void limits_drop(const http_limits *lim)
+{
+    http_conn_limits *l = (http_conn_limits *)lim;
+    if (l && --l->refs == 0)
+        free(l);
+}
+
+static const http_limits *limits_hold(http_server *srv)
+{
+    http_conn_limits *cur = srv->conn_limits;
+    if (!cur || memcmp(&cur->lim, &srv->cfg.limits, sizeof cur->lim) != 0) {
+        http_conn_limits *l = malloc(sizeof *l);
+        if (!l)
+            return NULL;
+        l->lim = srv->cfg.limits;
+        l->refs = 1;
+        limits_drop(cur ? &cur->lim : NULL);
+        srv->conn_limits = cur = l;
+    }
+    cur->refs++;
+    return &cur->lim;
+}
 static void conn_flush(http_conn *c, bool from_io);
 
 /* ------------------------------------------------------------ I/O */
@@ -209,6 +242,7 @@ static void conn_destroy(http_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     srv->n_conns--;
+    limits_drop(c->lim);
     free(c->pend);
     free(c->out);
     free(c->early);
@@ -259,8 +293,8 @@ static bool conn_may_parse(const http_conn *c)
 {
     return c->mode == MODE_HTTP && !c->dead && !c->closing && !c->no_more && !c->upgrade_pending &&
            !c->rx.failed && c->n_queued < HTTP_PIPELINE_MAX &&
-           (c->n_queued == 0 || c->queued_bytes <= c->lim.body_max) &&
-           out_pending(c) <= c->lim.send_queue_max;
+           (c->n_queued == 0 || c->queued_bytes <= c->lim->body_max) &&
+           out_pending(c) <= c->lim->send_queue_max;
 }
 
 static size_t req_bytes(const http_req *q)
@@ -384,12 +418,11 @@ static void conn_flush(http_conn *c, bool from_io)
     }
     if (out_pending(c) > 0)
         return;
-    c->out_off = c->out_len = 0;
-    if (c->out_cap > 65536) {
-        free(c->out);
-        c->out = NULL;
-        c->out_cap = 0;
-    }
+    /* An empty buffer goes: idle connections (most /ws clients) hold
+     * none, and the next response is handed over without a copy. */
+    free(c->out);
+    c->out = NULL;
+    c->out_off = c->out_len = c->out_cap = 0;
     if (c->closing) {
         conn_linger(c);
         return;
@@ -683,19 +716,19 @@ static double min_deadline(double a, double b)
 static double conn_deadline(const http_conn *c)
 {
     if (c->handshaking)
-        return c->accepted_at + c->lim.header_timeout;
+        return c->accepted_at + c->lim->header_timeout;
     if (c->closing || c->lingering)
         return c->close_by;
     if (c->mode == MODE_STREAM)
         return 0;
     double d = 0;
     if (out_pending(c) > 0)
-        d = c->last_write + c->lim.idle_timeout;
+        d = c->last_write + c->lim->idle_timeout;
     if (http_rx_busy(&c->rx))
-        d = min_deadline(d, c->rx.headers_done ? c->rx.t_headers + c->lim.body_timeout
-                                               : c->rx.t_begin + c->lim.header_timeout);
+        d = min_deadline(d, c->rx.headers_done ? c->rx.t_headers + c->lim->body_timeout
+                                               : c->rx.t_begin + c->lim->header_timeout);
     else if (!c->head && out_pending(c) == 0)
-        d = min_deadline(d, c->last_active + c->lim.idle_timeout);
+        d = min_deadline(d, c->last_active + c->lim->idle_timeout);
     return d;
 }
 
@@ -778,11 +811,16 @@ http_conn *http_conn_new(http_server *srv, int fd, unsigned listener_id, const c
     c->fd = fd;
     c->listener_id = listener_id;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    c->lim = srv->cfg.limits;
-    http_rx_init(&c->rx, &c->lim, conn_body_limit, c);
+    c->lim = limits_hold(srv);
+    if (!c->lim) {
+        free(c);
+        return NULL;
+    }
+    http_rx_init(&c->rx, c->lim, conn_body_limit, c);
     if (srv->tls) {
         c->ssl = http_tls_conn_new(srv->tls, fd);
         if (!c->ssl) {
+            limits_drop(c->lim);
             free(c);
             return NULL;
         }
@@ -842,6 +880,10 @@ void http_conns_close_all(http_server *srv)
             conn_flush(c, false);
         conn_destroy(c);
     }
+    if (srv->conn_limits) {
+        limits_drop(&srv->conn_limits->lim);
+        srv->conn_limits = NULL;
+    }
 }
 
 /* ------------------------------------------------------------ streams */
@@ -887,7 +929,7 @@ http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_s
 
 static size_t stream_batch_max(const http_conn *c)
 {
-    size_t q = c->lim.send_queue_max / 4;
+    size_t q = c->lim->send_queue_max / 4;
     return q < STREAM_BATCH_MAX ? q : STREAM_BATCH_MAX;
 }
 
@@ -895,7 +937,7 @@ bool http_stream_send(http_conn *c, const void *data, size_t len)
 {
     if (c->dead || c->closing)
         return false;
-    if (http_stream_queued(c) + len > c->lim.send_queue_max)
+    if (http_stream_queued(c) + len > c->lim->send_queue_max)
         return false;
     if (c->mode != MODE_STREAM) {
         /* The 101 waits behind earlier responses: these bytes follow it. */

@@ -160,6 +160,7 @@ bool http_config_trusted(const http_config *cfg, const char *addr);
 
 typedef struct http_listener http_listener;
 typedef struct http_ipcount http_ipcount;
+typedef struct http_conn_limits http_conn_limits;
 
 struct http_server {
     const bosun_ctx *ctx;
@@ -169,7 +170,8 @@ struct http_server {
     http_tls *tls; /* NULL: plain */
     http_listener *listeners;
     unsigned next_listener_id;
-    http_conn *conns; /* every open connection */
+    http_conn *conns;              /* every open connection */
+    http_conn_limits *conn_limits; /* the limits new connections share (http_conn.c) */
     size_t n_conns;
     http_ipcount **ipbuckets; /* connections per client address */
     size_t n_ipbuckets;

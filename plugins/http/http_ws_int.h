@@ -25,16 +25,16 @@ struct ws_conn {
     http_conn *conn; /* NULL until http_upgrade returned, and once the stream closed */
     bosun_ws *ws;
     http_identity id;
-    bool authed;
-    bool auth_pending; /* http_auth_token has not answered yet */
-    bool closing;      /* a close was sent or the stream is being closed */
-    bool gone;         /* the stream closed: free when refs drops to 0 */
-    int refs;          /* callbacks that will still come (auth) */
-    json_t *early;     /* frames received while auth_pending */
+    int refs; /* callbacks that will still come (auth) */
+    bool authed : 1;
+    bool auth_pending : 1; /* http_auth_token has not answered yet */
+    bool closing : 1;      /* a close was sent or the stream is being closed */
+    bool gone : 1;         /* the stream closed: free when refs drops to 0 */
+    bool pong_pending : 1; /* a ping went out; its pong has not come */
+    json_t *early;         /* frames received while auth_pending */
     char peer[64];
     ev_timer auth_timer;
     ev_timer ping_timer;
-    bool pong_pending;
     ws_sub *subs;
     size_t n_subs;
     ws_req *reqs;
