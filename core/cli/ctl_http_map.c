@@ -191,7 +191,10 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
     /* 201 {"run": <cmd.proc.start's reply>} */
     json_t *run = json_incref(json_object_get(v, "run"));
     json_decref(v);
-    return run ? run : bus_error_json("bad_reply", "the start reply has no 'run'");
+    if (json_is_object(run))
+        return run;
+    json_decref(run);
+    return bus_error_json("bad_reply", "the start reply has no 'run' object");
 }
 
 static json_t *run_verb(ctl_http *h, const char *run, const char *verb, double timeout, char *err,
@@ -337,8 +340,12 @@ static json_t *artifact_get(ctl_http *h, json_t *data, double timeout, char *err
     if (r.status < 200 || r.status > 299)
         out = http_judge(h, "GET", "artifacts", &r, err, err_size);
     else {
-        json_t *a = json_pack("{s:s,s:s,s:I}", "name", str(data, "name"), "mime_type", r.ctype,
-                              "size", (json_int_t)r.len);
+        /* The server's Content-Type may be any bytes: not UTF-8, it is
+         * not one. */
+        json_t *mime = json_string(r.ctype);
+        json_t *a = json_pack("{s:s,s:o,s:I}", "name", str(data, "name"), "mime_type",
+                              mime ? mime : json_string("application/octet-stream"), "size",
+                              (json_int_t)r.len);
         json_t *text = strncmp(r.ctype, "text/", 5) == 0 && strlen(r.body) == r.len
                            ? json_stringn(r.body, r.len)
                            : NULL;

@@ -66,6 +66,10 @@ json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply
     } else if (!v && r.len) {
         snprintf(err, err_size, "bosund at %s sent invalid JSON for %s %s: %s", h->t.base, method,
                  path, je.text);
+    } else if (v && !json_is_object(v)) {
+        /* Every API answer is an object; the commands read members of it. */
+        snprintf(err, err_size, "bosund at %s answered %s %s with JSON that is not an object",
+                 h->t.base, method, path);
     } else {
         out = v ? json_incref(v) : json_object();
     }
