@@ -384,6 +384,9 @@ static json_t *op_status(ctl_http *h, double timeout, char *err, size_t err_size
     json_decref(h->store);
     h->store = json_incref(json_object_get(v, "store"));
     json_object_del(v, "store");
+    /* The socket's status has no hostname (it is the machine's, in
+     * /api/v1/machines): --json prints the same members both ways. */
+    json_object_del(v, "hostname");
     return as_response(v);
 }
 
@@ -396,6 +399,11 @@ static json_t *op_request(ctl_http *h, json_t *req, double timeout, char *err, s
     json_t *reply = http_map_request(h, subject ? subject : "", data, wait + 10, err, err_size);
     if (!reply)
         return NULL;
+    /* Over /ws a request's failure (nobody answers, no reply in time) and
+     * a reply that is an error come as the same error frame: taken as the
+     * failure the socket reports for the first, exit 1 with its words. */
+    if (!http_map_has(subject ? subject : "") && json_is_object(json_object_get(reply, "error")))
+        return as_response(reply);
     return ok(json_pack("{s:s,s:o}", "subject", subject, "data", reply));
 }
 

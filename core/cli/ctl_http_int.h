@@ -4,6 +4,7 @@
 #define BOSUN_CTL_HTTP_INT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include <bosun/bus.h>
 
@@ -48,5 +49,7 @@ json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply
  * err when the daemon could not be asked. */
 json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
                          size_t err_size);
+/* Whether subject has REST calls of its own (else it goes over /ws). */
+bool http_map_has(const char *subject);
 
 #endif

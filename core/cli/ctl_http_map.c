@@ -456,11 +456,24 @@ static const struct mapping {
     {"cmd.auth.token.revoke", map_token_revoke},
 };
 
-json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
-                         size_t err_size)
+static const struct mapping *mapping_of(const char *subject)
 {
     for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
         if (strcmp(mappings[i].subject, subject) == 0)
-            return mappings[i].fn(h, json_is_object(data) ? data : NULL, timeout, err, err_size);
+            return &mappings[i];
+    return NULL;
+}
+
+bool http_map_has(const char *subject)
+{
+    return mapping_of(subject) != NULL;
+}
+
+json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
+                         size_t err_size)
+{
+    const struct mapping *m = mapping_of(subject);
+    if (m)
+        return m->fn(h, json_is_object(data) ? data : NULL, timeout, err, err_size);
     return ws_request(h, subject, data, timeout, err, err_size);
 }

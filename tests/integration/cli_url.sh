@@ -1,18 +1,22 @@
 #!/bin/sh
-# bosunctl --url: the same commands give the same output over the HTTP API
-# as over the control socket (ps, start, stop, logs --tail, events, task
-# create/list/show, input list/answer, status, token list); -f follows
-# live events over /ws; a bad token, a token file others may read, an
-# unreachable URL and a command with no REST equivalent each fail clearly
-# with their exit code; TLS with a test CA is verified, and --cacert makes
-# it pass.
+# bosunctl --url: every command of bosunctl --help gives the same output
+# over the HTTP API as over the control socket (status, request, ps, start,
+# stop, restart, logs, events, task, input, artifact, token), or is refused
+# saying why (plugins, reload, pub, sub, mcp); status and start read the
+# store's status from GET /api/v1/status (no /ws), stop|restart AGENT is
+# one POST to the agent's route; -f follows live events over /ws; a bad
+# token (401), a forbidden call (403), no such run (404), a token file
+# others may read, an unreachable URL, a server that never answers and a
+# certificate from another CA each fail with one clear line and the
+# socket's exit code; TLS with a test CA is verified, and --cacert makes it
+# pass.
 . "$top_srcdir/tests/integration/lib.sh"
 if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     echo "1..0 # SKIP the http plugin is not built"
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 61
+plan 98
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -37,6 +41,10 @@ agents:
     command: [sh, -c, 'for i in 1 2 3 4 5 6; do echo "tick \$i"; sleep 0.3; done']
     restart: never
     start_secs: 0
+  keeper:
+    command: [sh, -c, 'umask 077; printf "%s\\n" "\$BOSUN_AGENT_TOKEN" > "$T/agent.token"; sleep 600']
+    restart: never
+    start_secs: 0
 EOF2
 }
 bound_port() {
@@ -55,6 +63,9 @@ URL="http://127.0.0.1:$PORT"
 ctl token create --name cli-url > "$T/token" 2>/dev/null
 chmod 600 "$T/token"
 url() { "$BOSUNCTL" --url "$URL" --token-file "$T/token" "$@"; }
+# The daemon's access log since a mark: which routes a command used.
+mark() { wc -l < "$T/bosund.log"; }
+since_mark() { tail -n "+$(($1 + 1))" "$T/bosund.log"; }
 
 # ---- the same output both ways
 r_once=$(ctl start once)
@@ -119,14 +130,32 @@ out=$(url restart "$r_task" 2>&1)
 like "restart over --url: the socket's words" "$out" "^restarted $r_task\$"
 r_again=$(ctl --json ps | jq -r '.[] | select(.agent == "slow" and .state != "STOPPED") | .run' | head -1)
 wait_for 10 run_state_is "$r_again" RUNNING
+m=$(mark)
 is "stop AGENT over --url: each active run of it" "$(url stop slow 2>&1)" "stopped $r_again"
+like "stop AGENT: one POST to the agent's route" "$(since_mark "$m")" '"POST /api/v1/agents/slow/stop" 200'
+unlike "stop AGENT: no agents list first" "$(since_mark "$m")" '"GET /api/v1/agents"'
 is "stop AGENT with nothing running: the socket's words" "$(url stop slow 2>&1)" \
     "$(ctl stop slow 2>&1)"
 out=$(url stop nosuchagent 2>&1); rc=$?
 is "stop of an unknown agent: the socket's words and status" "$out $rc" \
     "$(ctl stop nosuchagent 2>&1) 1"
-# Its runs have ended: nothing moves the task's time between the two.
+out=$(url restart nosuchagent 2>&1); rc=$?
+is "restart of an unknown agent: the socket's words and status" "$out $rc" \
+    "$(ctl restart nosuchagent 2>&1) 1"
+# restart AGENT: of its active runs, then, with none, a start.
 wait_for 10 stored_state_is "$r_again" STOPPED
+m=$(mark)
+out=$(url restart slow 2>&1)
+like "restart AGENT with nothing running: starts it, as over the socket" "$out" '^started [0-9A-Z]{26}$'
+like "restart AGENT: one POST to the agent's route" "$(since_mark "$m")" \
+    '"POST /api/v1/agents/slow/restart" (200|201)'
+r_rs=${out#started }
+wait_for 10 run_state_is "$r_rs" RUNNING
+is "restart AGENT with a run: the socket's words" "$(url restart slow 2>&1)" "restarted $r_rs"
+wait_for 10 run_state_is "$r_rs" RUNNING
+is "stop AGENT again: the restarted run" "$(url stop slow 2>&1)" "stopped $r_rs"
+# Its runs have ended: nothing moves the task's time between the two.
+wait_for 10 stored_state_is "$r_rs" STOPPED
 is "task show with runs, questions, artifacts: the same" "$(url task show "$task" 2>&1)" \
     "$(ctl task show "$task" 2>&1)"
 
@@ -134,6 +163,38 @@ status_core() { grep -E '^(bosund|machine|config|state dir|runtime dir|log level
     sed 's/, up [0-9a-z]*$//; s/ [0-9]* events, last seq [0-9]*.*//'; }
 is "status: the same daemon" "$(url status 2>&1 | status_core)" "$(ctl status 2>&1 | status_core)"
 like "status names the machine" "$(url status)" "machine: +test-machine"
+like "status over --url has the store's line" "$(url status)" "store: +sqlite, [0-9]+ events"
+n_ws() { grep -c '"GET /ws"' "$T/bosund.log"; }
+ws0=$(n_ws)
+m=$(mark)
+url status >/dev/null 2>&1
+is "status: one GET of /api/v1/status" "$(since_mark "$m" | grep -c '"GET /api/v1/status"')" 1
+r_st=$(url start once 2>&1)
+like "start over --url still prints the run id" "$r_st" '^[0-9A-Z]{26}$'
+is "status and start over --url open no /ws" "$(n_ws)" "$ws0"
+is "status --json: the same members, the store's among them" \
+    "$(url --json status | jq -c 'keys')" "$(ctl --json status | jq -c 'keys')"
+is "status --json: the store's backend and path" "$(url --json status | jq -c '.store | [.backend, .path]')" \
+    "$(ctl --json status | jq -c '.store | [.backend, .path]')"
+wait_for 10 stored_state_is "$r_st" EXITED
+is "request of a mapped subject: the same reply" \
+    "$(url request cmd.store.runs "{\"run\":\"$r_st\"}" 2>&1)" \
+    "$(ctl request cmd.store.runs "{\"run\":\"$r_st\"}" 2>&1)"
+out=$(url request cmd.proc.ps '{}' --json 2>&1)
+is "request --json of cmd.proc.ps: the same rows" "$(printf '%s' "$out" | jq -c '.data.rows | map(del(.uptime))')" \
+    "$(ctl request cmd.proc.ps '{}' --json | jq -c '.data.rows | map(del(.uptime))')"
+out=$(url request cmd.nobody.home '{}' --timeout 2 2>&1); rc=$?
+is "request nobody serves (over /ws): the socket's exit code, one line" \
+    "$rc $(printf '%s\n' "$out" | wc -l)" \
+    "$(ctl request cmd.nobody.home '{}' --timeout 2 >/dev/null 2>&1; echo $?) 1"
+like "request nobody serves: said so" "$out" "^bosunctl: nobody answers 'cmd.nobody.home'"
+tok=$(url token create --name url-made 2>&1)
+like "token create over --url prints a new token" "$tok" '^bsn_adm_'
+tid=$(ctl --json token list | jq -r '.[] | select(.name == "url-made") | .id')
+like "token create over --url: listed on the daemon" "$tid" '.'
+is "token revoke over --url: the socket's words" "$(url token revoke "$tid" 2>&1)" \
+    "$(printf 'revoked %s' "$tid")"
+unlike "token revoke: gone from the list" "$(url token list 2>&1)" "url-made"
 is "token list (without last use): the same" \
     "$(url --json token list | jq -c 'map(del(.last_used_at))')" \
     "$(ctl --json token list | jq -c 'map(del(.last_used_at))')"
@@ -190,17 +251,53 @@ chmod 644 "$T/bad"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" ps 2>&1); rc=$?
 is "a token file others may read: refused (exit 78)" "$rc" 78
 like "a token file others may read: said why" "$out" "readable or writable by others.*chmod 600"
-out=$(url plugins 2>&1); rc=$?
-is "plugins over --url: exit 64" "$rc" 64
-like "plugins over --url: not available, said why" "$out" "plugins is not available over --url"
+for c in plugins reload "pub evt.x {}" "sub evt.>" mcp; do
+    out=$(url $c 2>&1); rc=$?
+    is "${c%% *} over --url: one line, exit 64" "$rc $(printf '%s\n' "$out" | wc -l)" "64 1"
+    like "${c%% *} over --url: not available, said why" "$out" "^bosunctl: ${c%% *} is not available over --url: .{20}"
+done
+out=$(url logs 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1); rc=$?
+is "logs of no such run (404): the socket's words and status" "$out $rc" \
+    "$(ctl logs 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1) $(ctl logs 01ARZ3NDEKTSV4RRFFQ69G5FAV >/dev/null 2>&1; echo $?)"
+out=$(url task show 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1); rc=$?
+is "task show of no such task: the socket's words and status" "$out $rc" \
+    "$(ctl task show 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1) $(ctl task show 01ARZ3NDEKTSV4RRFFQ69G5FAV >/dev/null 2>&1; echo $?)"
+# 403: an agent's token may not start agents.
+r_keep=$(ctl start keeper)
+wait_for 10 test -s "$T/agent.token"
+out=$("$BOSUNCTL" --url "$URL" --token-file "$T/agent.token" start once 2>&1); rc=$?
+is "a forbidden call (403): exit 1, as the socket's forbidden" "$rc" 1
+like "a forbidden call (403): one line saying so" "$out" '^bosunctl: .*\(forbidden\)$'
+ctl stop "$r_keep" >/dev/null
+# A server that takes the connection and never answers: the call's time
+# limit (request --timeout 1, plus the transport's margin) ends it.
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+' "$T/mute.port" &
+mute=$!
+wait_for 10 test -s "$T/mute.port"
+out=$(timeout 40 "$BOSUNCTL" --url "http://127.0.0.1:$(cat "$T/mute.port")" --token-file "$T/token" \
+    request cmd.proc.ps '{}' --timeout 1 2>&1); rc=$?
+kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
+is "a server that never answers: exit 69, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
+like "a server that never answers: timed out, said so" "$out" \
+    '^bosunctl: cannot reach bosund at http://127.0.0.1:[0-9]+: .*[Tt]imed out'
 port_closed=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 out=$("$BOSUNCTL" --url "http://127.0.0.1:$port_closed" --token-file "$T/token" ps 2>&1); rc=$?
 is "an unreachable URL: exit 69" "$rc" 69
 like "an unreachable URL: said so" "$out" "cannot reach bosund at http://127.0.0.1:$port_closed"
 out=$(BOSUN_URL="$URL" BOSUN_TOKEN_FILE="$T/token" "$BOSUNCTL" ps 2>&1)
-like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_once"
+like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_st"
 out=$(BOSUN_URL="http://127.0.0.1:$port_closed" BOSUN_SOCKET="$(SOCK)" "$BOSUNCTL" ps 2>&1)
-like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_once"
+like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_st"
 
 # ---- TLS with a test CA
 stop_daemon
@@ -218,6 +315,13 @@ URL="https://127.0.0.1:$PORT"
 out=$(url ps 2>&1); rc=$?
 is "TLS without --cacert: refused (exit 69)" "$rc" 69
 like "TLS without --cacert: the certificate is the reason" "$out" "[Cc]ertificate"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
+    -keyout "$T/other.key" -out "$T/other.pem" >/dev/null 2>&1
+out=$(url --cacert "$T/other.pem" ps 2>&1); rc=$?
+is "TLS with another CA's --cacert: refused, one line, exit 69" \
+    "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
+like "TLS with another CA's --cacert: the certificate is the reason" "$out" \
+    "^bosunctl: cannot reach bosund at https://127.0.0.1:$PORT: .*[Cc]ertificate"
 is "TLS with --cacert: the same ps" "$(url --cacert "$T/ca.pem" ps 2>&1)" "$(ctl ps 2>&1)"
 r_tls=$(ctl start ticker)
 timeout 30 "$BOSUNCTL" --url "$URL" --token-file "$T/token" --cacert "$T/ca.pem" logs -f "$r_tls" \
