@@ -16,7 +16,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 98
+plan 104
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -298,6 +298,25 @@ out=$(BOSUN_URL="$URL" BOSUN_TOKEN_FILE="$T/token" "$BOSUNCTL" ps 2>&1)
 like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_st"
 out=$(BOSUN_URL="http://127.0.0.1:$port_closed" BOSUN_SOCKET="$(SOCK)" "$BOSUNCTL" ps 2>&1)
 like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_st"
+
+# ---- the options of start, task create and input answer over --url
+printf 'from a file' > "$T/prompt.txt"
+out=$(url task create --title "with agent" --prompt-file "$T/prompt.txt" --agent once 2>&1)
+t2=$(printf '%s\n' "$out" | head -n 1)
+like "task create --agent over --url: the task, then its run" "$out" "^started run [0-9A-Z]{26} of once\$"
+like "task create --prompt-file over --url: the prompt stored" "$(ctl task show "$t2")" "^  from a file\$"
+r_pt=$(url start slow --task "$t2" --prompt-file "$T/prompt.txt" 2>&1)
+like "start --task --prompt-file over --url: a run id" "$r_pt" '^[0-9A-Z]{26}$'
+wait_for 10 run_state_is "$r_pt" RUNNING
+is "start --task over --url: the run works on the task" "$(runf "$r_pt" task)" "$t2"
+q=$(ctl request cmd.input.create \
+    "{\"run\":\"$r_pt\",\"question\":\"pick\",\"choices\":[\"red\",\"blue\"]}" --json |
+    jq -r .data.input)
+is "input answer --choice over --url: the socket's words" "$(url input answer "$q" --choice 2 2>&1)" \
+    "answered $q"
+is "input answer --choice: the choice stored" \
+    "$(ctl --json input list | jq -r ".[] | select(.input == \"$q\") | .answer")" "blue"
+ctl stop "$r_pt" >/dev/null
 
 # ---- TLS with a test CA
 stop_daemon
