@@ -8,15 +8,17 @@
 # token (401), a forbidden call (403), no such run (404), a token file
 # others may read, an unreachable URL, a server that never answers and a
 # certificate from another CA each fail with one clear line and the
-# socket's exit code; TLS with a test CA is verified, and --cacert makes it
-# pass.
+# socket's exit code; the routes it added (the store in GET /api/v1/status,
+# POST /api/v1/agents/{name}/stop|restart) answer curl with their errors
+# (400, 403, 404, 405); TLS with a test CA is verified, and --cacert makes
+# it pass.
 . "$top_srcdir/tests/integration/lib.sh"
 if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     echo "1..0 # SKIP the http plugin is not built"
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 104
+plan 111
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -268,6 +270,37 @@ wait_for 10 test -s "$T/agent.token"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/agent.token" start once 2>&1); rc=$?
 is "a forbidden call (403): exit 1, as the socket's forbidden" "$rc" 1
 like "a forbidden call (403): one line saying so" "$out" '^bosunctl: .*\(forbidden\)$'
+# The routes bosunctl --url uses, with curl: "STATUS BODY".  The token goes
+# in a header file, not on curl's command line.
+api() { # METHOD PATH [TOKEN_FILE [BODY]]
+    printf 'Authorization: Bearer %s\n' "$(cat "${3:-$T/token}")" > "$T/api.auth"
+    if [ -n "${4:-}" ]; then
+        set -- "$1" "$2" -H 'Content-Type: application/json' --data-raw "$4"
+    else
+        set -- "$1" "$2"
+    fi
+    _p=$2; _m=$1; shift 2
+    _c=$(curl -s -o "$T/api.out" -w '%{http_code}' -X "$_m" -H @"$T/api.auth" "$@" "$URL$_p")
+    printf '%s %s' "$_c" "$(cat "$T/api.out")"
+}
+out=$(api GET /api/v1/status)
+is "GET /api/v1/status: 200 with the store's status" \
+    "${out%% *} $(printf '%s' "${out#* }" | jq -r '.store.backend')" "200 sqlite"
+is "GET /api/v1/status: the store's last seq, as the bus has it" \
+    "$(printf '%s' "${out#* }" | jq -r '.store | has("last_seq") and has("events") and has("failing")')" "true"
+out=$(api POST /api/v1/agents/slow/stop)
+is "POST /agents/slow/stop with nothing running: 200, none stopped" "$out" '200 {"stopped":[]}'
+out=$(api POST /api/v1/agents/nosuchagent/restart)
+is "POST /agents/{unknown}/restart: 404 not_found" \
+    "${out%% *} $(printf '%s' "${out#* }" | jq -r .error.code)" "404 not_found"
+out=$(api POST /api/v1/agents/slow/stop "$T/token" '{"force":true}')
+is "POST /agents/slow/stop with a body member: 400 naming it" \
+    "${out%% *} $(printf '%s' "${out#* }" | jq -r .error.message | grep -c force)" "400 1"
+out=$(api GET /api/v1/agents/slow/stop)
+is "GET /agents/slow/stop: 405" "${out%% *}" 405
+out=$(api POST /api/v1/agents/keeper/stop "$T/agent.token")
+is "POST /agents/keeper/stop with an agent's token: 403, its own run kept" \
+    "${out%% *} $(runf "$r_keep" state)" "403 RUNNING"
 ctl stop "$r_keep" >/dev/null
 # A server that takes the connection and never answers: the call's time
 # limit (request --timeout 1, plus the transport's margin) ends it.
