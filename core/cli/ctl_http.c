@@ -382,7 +382,8 @@ static json_t *op_status(ctl_http *h, double timeout, char *err, size_t err_size
     /* The store's part is asked for on its own, as over the socket: it is
      * kept for that (cmd.store.status, ctl_http_map.c), no second call. */
     json_decref(h->store);
-    h->store = json_incref(json_object_get(v, "store"));
+    json_t *store = json_object_get(v, "store");
+    h->store = store ? json_incref(store) : json_null(); /* null: none to ask again */
     json_object_del(v, "store");
     /* The socket's status has no hostname (it is the machine's, in
      * /api/v1/machines): --json prints the same members both ways. */

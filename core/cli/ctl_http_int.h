@@ -16,7 +16,8 @@ typedef struct ctl_http {
     ctl_http_target t;
     CURL *curl;    /* REST calls, one after another on a kept-alive connection */
     ctl_ws *ws;    /* the /ws follower of a "sub", or NULL */
-    json_t *store; /* the store's part of the last GET /api/v1/status, not yet asked for */
+    json_t *store; /* the store's part of the last GET /api/v1/status (null: it had
+                    * none), not yet asked for */
 } ctl_http;
 
 typedef struct http_reply {

@@ -18,7 +18,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 111
+plan 114
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -26,7 +26,7 @@ unset BOSUN_URL BOSUN_TOKEN_FILE
 # The daemon, on a free port: port 0, the bound one read from its log.
 config() {
     write_config <<EOF2
-  plugins: [sqlite, exec, http]
+  plugins: [${PLUGINS:-sqlite, exec, http}]
 http:
   listen: ["127.0.0.1:0"]
 $1
@@ -380,4 +380,17 @@ timeout 30 "$BOSUNCTL" --url "$URL" --token-file "$T/token" --cacert "$T/ca.pem"
     > "$T/tls.out" 2>&1
 is "TLS: logs -f over /ws got every line" "$(cat "$T/tls.out")" \
     "$(printf 'tick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6')"
+
+# ---- a daemon without a store: no store line either way, one GET
+stop_daemon
+PLUGINS="exec, http" config ""
+start_http
+URL="http://127.0.0.1:$PORT"
+m=$(mark)
+out=$(url status 2>&1)
+is "status without a store: the socket's lines" "$(printf '%s\n' "$out" | status_core)" \
+    "$(ctl status 2>&1 | status_core)"
+unlike "status without a store: no store line" "$out" '^store'
+is "status without a store: one GET, nothing asked again" \
+    "$(since_mark "$m" | grep -c '"GET /api/v1/status"')" 1
 done_testing
