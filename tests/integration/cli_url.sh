@@ -245,10 +245,10 @@ is "events -f --json over /ws: the stored form, as over the socket" "$(cat "$T/e
 printf 'bsn_adm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n' > "$T/bad"
 chmod 600 "$T/bad"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" ps 2>&1); rc=$?
-is "a bad token: exit 77" "$rc" 77
+is "a bad token (401): exit 77, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "77 1"
 like "a bad token: said so" "$out" "refused the token"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" events -f 2>&1); rc=$?
-is "a bad token on /ws: exit 77" "$rc" 77
+is "a bad token on /ws: exit 77, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "77 1"
 chmod 644 "$T/bad"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" ps 2>&1); rc=$?
 is "a token file others may read: refused (exit 78)" "$rc" 78
@@ -325,7 +325,7 @@ like "a server that never answers: timed out, said so" "$out" \
     '^bosunctl: cannot reach bosund at http://127.0.0.1:[0-9]+: .*[Tt]imed out'
 port_closed=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 out=$("$BOSUNCTL" --url "http://127.0.0.1:$port_closed" --token-file "$T/token" ps 2>&1); rc=$?
-is "an unreachable URL: exit 69" "$rc" 69
+is "an unreachable URL (refused): exit 69, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
 like "an unreachable URL: said so" "$out" "cannot reach bosund at http://127.0.0.1:$port_closed"
 out=$(BOSUN_URL="$URL" BOSUN_TOKEN_FILE="$T/token" "$BOSUNCTL" ps 2>&1)
 like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_st"
@@ -365,7 +365,7 @@ config "  tls: {cert: $T/srv.pem, key: $T/srv.key}"
 start_http
 URL="https://127.0.0.1:$PORT"
 out=$(url ps 2>&1); rc=$?
-is "TLS without --cacert: refused (exit 69)" "$rc" 69
+is "TLS without --cacert: refused, one line, exit 69" "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
 like "TLS without --cacert: the certificate is the reason" "$out" "[Cc]ertificate"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
     -keyout "$T/other.key" -out "$T/other.pem" >/dev/null 2>&1
