@@ -56,7 +56,8 @@ static void usage(FILE *out)
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
           "  -c, --config FILE   configuration to find the socket in\n"
           "  -u, --url URL       a remote bosund's HTTP API, https://host:8420 (default: "
-          "$BOSUN_URL)\n"
+          "$BOSUN_URL):\n"
+          "                      every command but plugins, reload, pub, sub and mcp\n"
           "      --token-file F  with --url: the file holding an admin token (default:\n"
           "                      $BOSUN_TOKEN_FILE); with mcp: the run's agent token\n"
           "      --cacert FILE   with --url: CA certificates to verify the daemon with\n"
@@ -133,8 +134,9 @@ static int connect_daemon(const opts *o, ctl_conn **conn)
  * control socket is refused over it, saying why.  BOSUN_URL gives way to
  * any sign of a local daemon (-s, -c, BOSUN_SOCKET, which bosund sets for
  * its agents), and to the ones that need a socket. */
-static int remote_options(opts *o, bool remote, const char *name)
+static int remote_options(opts *o, const char *local_only, const char *name)
 {
+    bool remote = !local_only;
     const char *env_url = getenv("BOSUN_URL");
     const char *env_sock = getenv("BOSUN_SOCKET");
     bool local = o->socket || o->config || (env_sock && *env_sock);
@@ -148,10 +150,7 @@ static int remote_options(opts *o, bool remote, const char *name)
     if (o->socket)
         return die(EX_USAGE_, "--socket and --url exclude each other");
     if (!remote)
-        return die(EX_USAGE_,
-                   "%s is not available over --url: the HTTP API has no equivalent; run it on "
-                   "the daemon's machine, over its control socket",
-                   name);
+        return die(EX_USAGE_, "%s is not available over --url: %s", name, local_only);
     const char *env_tf = getenv("BOSUN_TOKEN_FILE");
     if (!o->token_file && env_tf && *env_tf)
         o->token_file = env_tf;
@@ -434,22 +433,33 @@ static int cmd_sub(ctl_conn *conn, const opts *o, int argc, char **argv)
     return 0;
 }
 
-/* remote: the command works over --url too (the REST API has what it
- * needs). */
+/* local: why the command is not available over --url, NULL when it is
+ * (the REST API has what it needs; bosunctl(1) lists them). */
+#define LOCAL_ONLY "; run it on the daemon's machine, over its control socket"
 static const struct command {
     const char *name;
     int (*run)(ctl_conn *conn, const opts *o, int argc, char **argv);
-    bool remote;
+    const char *local;
 } commands[] = {
-    {"status", cmd_status, true},   {"plugins", cmd_plugins, false},
-    {"reload", cmd_reload, false},  {"pub", cmd_pub, false},
-    {"request", cmd_request, true}, {"sub", cmd_sub, false},
-    {"ps", cmd_ps, true},           {"start", cmd_start, true},
-    {"stop", cmd_stop, true},       {"restart", cmd_restart, true},
-    {"logs", cmd_logs, true},       {"events", cmd_events, true},
-    {"mcp", cmd_mcp, false},        {"task", cmd_task, true},
-    {"input", cmd_input, true},     {"artifact", cmd_artifact, true},
-    {"token", cmd_token, true},
+    {"status", cmd_status, NULL},
+    {"plugins", cmd_plugins,
+     "the HTTP API does not list plugins (their files are the machine's own)" LOCAL_ONLY},
+    {"reload", cmd_reload, "the configuration is never changed over the network" LOCAL_ONLY},
+    {"pub", cmd_pub, "the HTTP API publishes nothing on the bus for a client" LOCAL_ONLY},
+    {"request", cmd_request, NULL},
+    {"sub", cmd_sub,
+     "only stored events can be followed over HTTP: use bosunctl events -f --subject PATTERN"},
+    {"ps", cmd_ps, NULL},
+    {"start", cmd_start, NULL},
+    {"stop", cmd_stop, NULL},
+    {"restart", cmd_restart, NULL},
+    {"logs", cmd_logs, NULL},
+    {"events", cmd_events, NULL},
+    {"mcp", cmd_mcp, "it serves agents that bosund started on its own machine" LOCAL_ONLY},
+    {"task", cmd_task, NULL},
+    {"input", cmd_input, NULL},
+    {"artifact", cmd_artifact, NULL},
+    {"token", cmd_token, NULL},
 };
 
 /* ------------------------------------------------------------ options */
@@ -640,7 +650,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     ctl_conn *conn = NULL;
-    rc = remote_options(&o, cmd->remote, name);
+    rc = remote_options(&o, cmd->local, name);
     if (rc)
         return rc;
     rc = o.url ? connect_url(&o, &conn) : connect_daemon(&o, &conn);

@@ -202,6 +202,7 @@ static void http_close(ctl_conn *conn)
 {
     ctl_http *h = (ctl_http *)conn;
     ctl_ws_free(h->ws);
+    json_decref(h->store);
     if (h->curl)
         curl_easy_cleanup(h->curl);
     target_free(&h->t);
@@ -289,13 +290,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-void http_reply_free(http_reply *r)
-{
-    free(r->body);
-    free(r->ctype);
-    memset(r, 0, sizeof *r);
-}
-
 int http_do(ctl_http *h, const char *method, const char *path, const char *query, json_t *body,
             double timeout, http_reply *out, char *err, size_t err_size)
 {
@@ -356,70 +350,6 @@ int http_do(ctl_http *h, const char *method, const char *path, const char *query
     return 0;
 }
 
-/* ------------------------------------------------------------ JSON calls */
-
-/* An error answer as the bus reply the commands print: the server's own
- * {"error"} when it sent one. */
-static json_t *status_error(ctl_http *h, const char *method, const char *path, http_reply *r,
-                            json_t *body)
-{
-    json_t *e = json_object_get(body, "error");
-    if (json_is_object(e) && json_is_string(json_object_get(e, "code"))) {
-        json_t *copy = json_pack("{s:O}", "error", e);
-        if (r->status == 429 && r->retry_after[0]) {
-            json_t *ce = json_object_get(copy, "error");
-            char *m = xasprintf("%s; retry after %s s",
-                                json_string_value(json_object_get(ce, "message")) ?: "rate limited",
-                                r->retry_after);
-            json_object_set_new(ce, "message", json_string(m));
-            free(m);
-        }
-        return copy;
-    }
-    if (r->status >= 300 && r->status < 400)
-        return bus_error_json("redirect",
-                              "%s %s was redirected (HTTP %ld): give --url the "
-                              "daemon's own address",
-                              method, path, r->status);
-    return bus_error_json("http_error", "%s %s answered HTTP %ld", method, path, r->status);
-}
-
-json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply *rp, char *err,
-                   size_t err_size)
-{
-    http_reply r = *rp;
-    bosun_json_error je;
-    json_t *v = r.len ? bosun_json_parse(r.body, r.len, BOSUN_JSON_REJECT_DUPLICATES, &je) : NULL;
-    json_t *out = NULL;
-    if (r.status == 401) {
-        /* Not an answer to print: the credentials are wrong for every call. */
-        const char *m = json_string_value(json_object_get(json_object_get(v, "error"), "message"));
-        snprintf(err, err_size, "bosund at %s refused the token: %s", h->t.base,
-                 m ? m : "unauthorized");
-        h->base.failure = CTL_FAIL_DENIED;
-    } else if (r.status < 200 || r.status > 299) {
-        out = status_error(h, method, path, &r, v);
-    } else if (!v && r.len) {
-        snprintf(err, err_size, "bosund at %s sent invalid JSON for %s %s: %s", h->t.base, method,
-                 path, je.text);
-    } else {
-        out = v ? json_incref(v) : json_object();
-    }
-    json_decref(v);
-    return out;
-}
-
-json_t *http_json(ctl_http *h, const char *method, const char *path, const char *query,
-                  json_t *body, double timeout, char *err, size_t err_size)
-{
-    http_reply r;
-    if (http_do(h, method, path, query, body, timeout, &r, err, err_size) != 0)
-        return NULL;
-    json_t *out = http_judge(h, method, path, &r, err, err_size);
-    http_reply_free(&r);
-    return out;
-}
-
 /* ------------------------------------------------------------ the protocol */
 
 static json_t *ok(json_t *result)
@@ -449,8 +379,15 @@ static json_t *op_status(ctl_http *h, double timeout, char *err, size_t err_size
     json_t *v = http_json(h, "GET", "/api/v1/status", NULL, NULL, timeout, err, err_size);
     if (!v)
         return NULL;
-    /* The store's part is asked for on its own, as over the socket. */
+    /* The store's part is asked for on its own, as over the socket: it is
+     * kept for that (cmd.store.status, ctl_http_map.c), no second call. */
+    json_decref(h->store);
+    json_t *store = json_object_get(v, "store");
+    h->store = store ? json_incref(store) : json_null(); /* null: none to ask again */
     json_object_del(v, "store");
+    /* The socket's status has no hostname (it is the machine's, in
+     * /api/v1/machines): --json prints the same members both ways. */
+    json_object_del(v, "hostname");
     return as_response(v);
 }
 
@@ -463,6 +400,11 @@ static json_t *op_request(ctl_http *h, json_t *req, double timeout, char *err, s
     json_t *reply = http_map_request(h, subject ? subject : "", data, wait + 10, err, err_size);
     if (!reply)
         return NULL;
+    /* Over /ws a request's failure (nobody answers, no reply in time) and
+     * a reply that is an error come as the same error frame: taken as the
+     * failure the socket reports for the first, exit 1 with its words. */
+    if (!http_map_has(subject ? subject : "") && json_is_object(json_object_get(reply, "error")))
+        return as_response(reply);
     return ok(json_pack("{s:s,s:o}", "subject", subject, "data", reply));
 }
 

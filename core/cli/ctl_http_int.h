@@ -4,6 +4,7 @@
 #define BOSUN_CTL_HTTP_INT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include <bosun/bus.h>
 
@@ -13,8 +14,10 @@
 typedef struct ctl_http {
     ctl_conn base; /* first: a ctl_http is a ctl_conn */
     ctl_http_target t;
-    CURL *curl; /* REST calls, one after another on a kept-alive connection */
-    ctl_ws *ws; /* the /ws follower of a "sub", or NULL */
+    CURL *curl;    /* REST calls, one after another on a kept-alive connection */
+    ctl_ws *ws;    /* the /ws follower of a "sub", or NULL */
+    json_t *store; /* the store's part of the last GET /api/v1/status (null: it had
+                    * none), not yet asked for */
 } ctl_http;
 
 typedef struct http_reply {
@@ -47,5 +50,7 @@ json_t *http_judge(ctl_http *h, const char *method, const char *path, http_reply
  * err when the daemon could not be asked. */
 json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
                          size_t err_size);
+/* Whether subject has REST calls of its own (else it goes over /ws). */
+bool http_map_has(const char *subject);
 
 #endif

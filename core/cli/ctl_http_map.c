@@ -191,7 +191,10 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
     /* 201 {"run": <cmd.proc.start's reply>} */
     json_t *run = json_incref(json_object_get(v, "run"));
     json_decref(v);
-    return run ? run : bus_error_json("bad_reply", "the start reply has no 'run'");
+    if (json_is_object(run))
+        return run;
+    json_decref(run);
+    return bus_error_json("bad_reply", "the start reply has no 'run' object");
 }
 
 static json_t *run_verb(ctl_http *h, const char *run, const char *verb, double timeout, char *err,
@@ -200,53 +203,12 @@ static json_t *run_verb(ctl_http *h, const char *run, const char *verb, double t
     return post_to(h, "runs", run, verb, NULL, timeout, err, err_size);
 }
 
-/* The REST API stops runs only; an agent's name is a target on the bus
- * (every active run of it), so it is done here the same way: each active
- * run of the agent, from its ps rows; none active: stop has nothing to
- * do, restart starts the agent. */
+/* POST /api/v1/agents/<agent>/<verb>: cmd.proc.<verb> of the agent's
+ * name, as over the socket -- every active run of it, in one request. */
 static json_t *agent_verb(ctl_http *h, const char *agent, const char *verb, double timeout,
                           char *err, size_t err_size)
 {
-    json_t *ps = map_ps(h, NULL, timeout, err, err_size);
-    if (!ps || is_error(ps))
-        return ps;
-    const char *done = strcmp(verb, "stop") == 0 ? "stopped" : "restarted";
-    json_t *reply = json_pack("{s:[]}", done);
-    int known = 0;
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(ps, "rows"), i, row)
-    {
-        if (!str(row, "agent") || strcmp(str(row, "agent"), agent) != 0)
-            continue;
-        known = 1;
-        if (!str(row, "run") ||
-            bosun_run_state_class(str(row, "state")) == BOSUN_RUN_CLASS_TERMINAL)
-            continue;
-        json_t *v = run_verb(h, str(row, "run"), verb, timeout, err, err_size);
-        if (!v || is_error(v)) {
-            json_decref(reply);
-            reply = v;
-            break;
-        }
-        json_array_extend(json_object_get(reply, done), json_object_get(v, done));
-        if (json_object_get(v, "run"))
-            json_object_set(reply, "run", json_object_get(v, "run"));
-        json_decref(v);
-    }
-    json_decref(ps);
-    if (!known) {
-        json_decref(reply);
-        return bus_error_json("not_found", "no run or agent named '%.64s'", agent);
-    }
-    if (reply && !is_error(reply) && json_array_size(json_object_get(reply, done)) == 0 &&
-        strcmp(verb, "restart") == 0) {
-        json_decref(reply);
-        json_t *start = json_pack("{s:s}", "agent", agent);
-        reply = map_start(h, start, timeout, err, err_size);
-        json_decref(start);
-    }
-    return reply;
+    return post_to(h, "agents", agent, verb, NULL, timeout, err, err_size);
 }
 
 static json_t *stop_like(ctl_http *h, json_t *data, const char *verb, double timeout, char *err,
@@ -255,6 +217,7 @@ static json_t *stop_like(ctl_http *h, json_t *data, const char *verb, double tim
     const char *target = str(data, "target");
     if (!target)
         return bus_error_json("bad_request", "'target' (a run id or agent name) is required");
+    /* A run id first, then an agent's name, as cmd.proc.stop looks. */
     json_t *v = run_verb(h, target, verb, timeout, err, err_size);
     if (!v || !is_not_found(v))
         return v;
@@ -377,8 +340,12 @@ static json_t *artifact_get(ctl_http *h, json_t *data, double timeout, char *err
     if (r.status < 200 || r.status > 299)
         out = http_judge(h, "GET", "artifacts", &r, err, err_size);
     else {
-        json_t *a = json_pack("{s:s,s:s,s:I}", "name", str(data, "name"), "mime_type", r.ctype,
-                              "size", (json_int_t)r.len);
+        /* The server's Content-Type may be any bytes: not UTF-8, it is
+         * not one. */
+        json_t *mime = json_string(r.ctype);
+        json_t *a = json_pack("{s:s,s:o,s:I}", "name", str(data, "name"), "mime_type",
+                              mime ? mime : json_string("application/octet-stream"), "size",
+                              (json_int_t)r.len);
         json_t *text = strncmp(r.ctype, "text/", 5) == 0 && strlen(r.body) == r.len
                            ? json_stringn(r.body, r.len)
                            : NULL;
@@ -411,9 +378,29 @@ static json_t *map_artifacts(ctl_http *h, json_t *data, double timeout, char *er
 
 /* ------------------------------------------------------------ daemon, tokens */
 
-/* What has no route of its own (the store's status, `bosunctl request`
- * of another subject) is asked over /ws, where the daemon checks it like
- * any request of ours. */
+/* cmd.store.status: the "store" of GET /api/v1/status -- the one the
+ * status call just brought, or a new one; "no_store" when the daemon has
+ * none, as the bus answers without a store. */
+static json_t *map_store_status(ctl_http *h, json_t *data, double timeout, char *err,
+                                size_t err_size)
+{
+    json_t *st = h->store;
+    h->store = NULL;
+    if (!st) {
+        json_t *v = http_json(h, "GET", "/api/v1/status", NULL, NULL, timeout, err, err_size);
+        if (!v || is_error(v))
+            return v;
+        st = json_incref(json_object_get(v, "store"));
+        json_decref(v);
+    }
+    if (json_is_object(st))
+        return st;
+    json_decref(st);
+    return bus_error_json("no_store", "bosund at %s reports no store", h->t.base);
+}
+
+/* What has no route of its own (`bosunctl request` of another subject) is
+ * asked over /ws, where the daemon checks it like any request of ours. */
 static json_t *ws_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
                           size_t err_size)
 {
@@ -461,6 +448,7 @@ static const struct mapping {
     {BOSUN_STORE_TASKS, map_tasks},
     {BOSUN_STORE_INPUTS, map_inputs},
     {BOSUN_STORE_ARTIFACTS, map_artifacts},
+    {BOSUN_STORE_STATUS, map_store_status},
     {BOSUN_TASK_CREATE, map_task_create},
     {BOSUN_INPUT_ANSWER, map_answer},
     {"cmd.auth.token.create", map_token_create},
@@ -468,11 +456,24 @@ static const struct mapping {
     {"cmd.auth.token.revoke", map_token_revoke},
 };
 
-json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
-                         size_t err_size)
+static const struct mapping *mapping_of(const char *subject)
 {
     for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++)
         if (strcmp(mappings[i].subject, subject) == 0)
-            return mappings[i].fn(h, json_is_object(data) ? data : NULL, timeout, err, err_size);
+            return &mappings[i];
+    return NULL;
+}
+
+bool http_map_has(const char *subject)
+{
+    return mapping_of(subject) != NULL;
+}
+
+json_t *http_map_request(ctl_http *h, const char *subject, json_t *data, double timeout, char *err,
+                         size_t err_size)
+{
+    const struct mapping *m = mapping_of(subject);
+    if (m)
+        return m->fn(h, json_is_object(data) ? data : NULL, timeout, err, err_size);
     return ws_request(h, subject, data, timeout, err, err_size);
 }

@@ -3,6 +3,7 @@
 
 #include "ctl_http.h"
 #include "ctl_ws.h"
+#include "ctl_ws_answer.h"
 #include "util.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <bosun/json.h>
 #include <bosun/store.h>
@@ -223,46 +223,17 @@ static json_t *next_frame(ctl_ws *w, double deadline, int *why, char *err, size_
 
 /* ------------------------------------------------------------ the upgrade */
 
-/* The value of header name in the answer's header block, trimmed, into
- * out; 0 or -1 when absent. */
-static int header_value(const char *head, const char *name, char *out, size_t size)
-{
-    size_t nlen = strlen(name);
-    for (const char *line = strstr(head, "\r\n"); line && line[2];
-         line = strstr(line + 2, "\r\n")) {
-        const char *p = line + 2;
-        if (strncasecmp(p, name, nlen) != 0 || p[nlen] != ':')
-            continue;
-        p += nlen + 1;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t len = strcspn(p, "\r\n");
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        snprintf(out, size, "%.*s", (int)len, p);
-        return 0;
-    }
-    return -1;
-}
-
 /* Reads the answer to the upgrade up to its blank line.  Returns the
- * bytes read, or -1 (err): the header block, *head_len bytes with no NUL,
- * then what came after it (the first frames, which may hold any byte). */
+ * bytes read, or -1 (err): the header block, *head_len bytes, then what
+ * came after it (the first frames, which may hold any byte). */
 static ssize_t read_answer(ctl_ws *w, char *head, size_t cap, size_t *head_len, double deadline,
                            char *err, size_t err_size)
 {
     size_t len = 0;
     for (;;) {
-        char *end = memmem(head, len, "\r\n\r\n", 4);
-        if (end) {
-            *head_len = (size_t)(end + 4 - head);
-            if (memchr(head, '\0', *head_len)) {
-                snprintf(err, err_size, "bosund at %s answered the /ws upgrade with a NUL byte",
-                         w->t->base);
-                return -1;
-            }
+        *head_len = ctl_ws_answer_end(head, len);
+        if (*head_len)
             return (ssize_t)len;
-        }
         if (len == cap) {
             snprintf(err, err_size,
                      "bosund at %s: the answer to the /ws upgrade has over %zu bytes of headers",
@@ -284,38 +255,34 @@ static ssize_t read_answer(ctl_ws *w, char *head, size_t cap, size_t *head_len, 
 }
 
 /* Checks the 101 answer; the reason for another into err. */
-static int check_answer(ctl_ws *w, const char *head, const char *key, enum ctl_failure *failure,
-                        char *err, size_t err_size)
+static int check_answer(ctl_ws *w, const char *head, size_t head_len, const char *key,
+                        enum ctl_failure *failure, char *err, size_t err_size)
 {
-    int status = 0;
-    if (sscanf(head, "HTTP/1.%*1[01] %3d", &status) != 1) {
+    int status;
+    switch (ctl_ws_answer_judge(head, head_len, key, &status)) {
+    case CTL_WS_UPGRADED:
+        return 0;
+    case CTL_WS_NOT_HTTP:
         snprintf(err, err_size, "bosund at %s answered the /ws upgrade with no HTTP status",
                  w->t->base);
-        return -1;
-    }
-    if (status == 401 || status == 403) {
+        break;
+    case CTL_WS_DENIED:
         *failure = CTL_FAIL_DENIED;
         snprintf(err, err_size, "bosund at %s refused the token for /ws (HTTP %d)", w->t->base,
                  status);
-        return -1;
-    }
-    if (status != 101) {
+        break;
+    case CTL_WS_REFUSED:
         snprintf(err, err_size, "bosund at %s refused the /ws upgrade: HTTP %d", w->t->base,
                  status);
-        return -1;
-    }
-    char upgrade[64] = "", accept[64] = "";
-    if (header_value(head, "upgrade", upgrade, sizeof upgrade) != 0 ||
-        strcasecmp(upgrade, "websocket") != 0 ||
-        header_value(head, "sec-websocket-accept", accept, sizeof accept) != 0 ||
-        !bosun_ws_check_accept(key, accept)) {
+        break;
+    case CTL_WS_BAD_HANDSHAKE:
         snprintf(err, err_size,
-                 "bosund at %s answered the /ws upgrade without a valid "
-                 "Sec-WebSocket-Accept",
+                 "bosund at %s answered the /ws upgrade without Upgrade: websocket, "
+                 "Connection: Upgrade and a valid Sec-WebSocket-Accept",
                  w->t->base);
-        return -1;
+        break;
     }
-    return 0;
+    return -1;
 }
 
 static int send_upgrade(ctl_ws *w, const char *key, double deadline, char *err, size_t err_size)
@@ -372,20 +339,13 @@ static int upgrade(ctl_ws *w, double deadline, enum ctl_failure *failure, char *
     }
     if (send_upgrade(w, key, deadline, err, err_size) != 0)
         return -1;
-    /* The headers, then NUL-terminated for parsing; what came after them
-     * (the first frames) is kept aside. */
-    char *head = xmalloc(CTL_WS_HEADERS_MAX + 1);
+    /* The headers, then what came after them (the first frames). */
+    char *head = xmalloc(CTL_WS_HEADERS_MAX);
     size_t head_len = 0;
     ssize_t got = read_answer(w, head, CTL_WS_HEADERS_MAX, &head_len, deadline, err, err_size);
-    int ok = got >= 0;
-    char *rest = NULL;
+    int ok = got >= 0 && check_answer(w, head, head_len, key, failure, err, err_size) == 0;
+    const char *rest = head + head_len;
     size_t rest_len = ok ? (size_t)got - head_len : 0;
-    if (ok) {
-        rest = xmalloc(rest_len + 1);
-        memcpy(rest, head + head_len, rest_len);
-        head[head_len] = '\0';
-        ok = check_answer(w, head, key, failure, err, err_size) == 0;
-    }
     if (ok) {
         bosun_ws_limits lim = {.message_max = CTL_WS_MESSAGE_MAX};
         w->ws = bosun_ws_new(BOSUN_WS_CLIENT, &lim, &session_ops, w);
@@ -393,7 +353,6 @@ static int upgrade(ctl_ws *w, double deadline, enum ctl_failure *failure, char *
             util_oom(sizeof(void *));
         ok = feed(w, rest, rest_len, deadline, err, err_size) == 0;
     }
-    free(rest);
     free(head);
     return ok ? 0 : -1;
 }

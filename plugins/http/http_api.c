@@ -28,6 +28,8 @@ const http_route http_api_routes[] = {
     {"GET", "/api/v1/machines/{}", api_machine_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/agents", api_agents_list, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/agents/{}/start", api_agent_start, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
+    {"POST", "/api/v1/agents/{}/stop", api_agent_stop, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
+    {"POST", "/api/v1/agents/{}/restart", api_agent_restart, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"GET", "/api/v1/runs", api_runs_list, ANY_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/runs/{}", api_run_show, ANY_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/runs/{}/stop", api_run_stop, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},

@@ -26,6 +26,9 @@
 /* Run, task, input and machine ids, agent names: 1 to 64 of A-Z a-z 0-9 _ -
  * (what the core accepts for a task id and an agent name). */
 #define API_ID_MAX 64
+/* Stopping waits for the runs to reach a terminal state, which takes up to
+ * the agent's stop_timeout (then SIGKILL): longer than a query. */
+#define API_STOP_TIMEOUT 120.0
 
 /* The handlers, one file per concern; the route table that binds them to
  * paths, methods and who may call them is in http_api.c. */
@@ -34,6 +37,8 @@ void api_machine_show(http_request *r, const char *const *args, size_t n_args);
 void api_status_show(http_request *r, const char *const *args, size_t n_args);
 void api_agents_list(http_request *r, const char *const *args, size_t n_args);
 void api_agent_start(http_request *r, const char *const *args, size_t n_args);
+void api_agent_stop(http_request *r, const char *const *args, size_t n_args);
+void api_agent_restart(http_request *r, const char *const *args, size_t n_args);
 void api_runs_list(http_request *r, const char *const *args, size_t n_args);
 void api_run_show(http_request *r, const char *const *args, size_t n_args);
 void api_run_stop(http_request *r, const char *const *args, size_t n_args);
@@ -128,6 +133,12 @@ typedef void (*api_reply_fn)(http_request *r, json_t *reply, json_t *state);
  * serving the subject (503). */
 void api_call(http_request *r, const char *subject, json_t *data, json_t *state, double timeout,
               api_reply_fn done);
+/* The request of a POST .../{id}/<verb>: the path's id (what names it in
+ * a 400), no query, an empty body or {}; false after answering a 400. */
+bool api_verb_ok(http_request *r, const char *what, const char *const *args, size_t n_args);
+/* An api_reply_fn answering 200 with the reply as it is (cmd.proc.stop and
+ * restart's). */
+void api_proc_done(http_request *r, json_t *reply, json_t *state);
 
 /* ------------------------------------------------------------ replies */
 

@@ -1,11 +1,16 @@
 /* REST API v1: the daemon, its machines and its agents (bosun-http(7)).
  *
- *   GET  /api/v1/status             cmd.daemon.status, as it is
+ *   GET  /api/v1/status             cmd.daemon.status, with cmd.store.status
+ *                                   as "store" when a store answers
  *   GET  /api/v1/machines[/{id}]    made from cmd.daemon.status: this one
  *                                   machine until the fleet hub lists more
  *   GET  /api/v1/agents             cmd.proc.ps rows, one per instance
  *   POST /api/v1/agents/{name}/start  cmd.proc.start: a configured agent by
  *                                   name, nothing else (no command, no config)
+ *   POST /api/v1/agents/{name}/stop     cmd.proc.stop {"target": name}
+ *   POST /api/v1/agents/{name}/restart  cmd.proc.restart {"target": name}:
+ *                                   every active run of the agent, as the
+ *                                   control socket's stop AGENT does
  */
 #define _POSIX_C_SOURCE 200809L
 #include "http_api.h"
@@ -15,6 +20,7 @@
 #include <string.h>
 
 #include <bosun/log.h>
+#include <bosun/store.h>
 
 /* cmd.proc.start's own bound on a prompt. */
 #define API_PROMPT_MAX (1024 * 1024)
@@ -24,10 +30,47 @@ static const char *const api_page_params[] = {"limit", "cursor", NULL};
 
 /* ------------------------------------------------------------ status */
 
+/* Seconds the store's status may take: it is only counters. */
+#define API_STORE_STATUS_TIMEOUT 5.0
+
+typedef struct api_status_pending {
+    http_request *r;
+    json_t *status; /* cmd.daemon.status's reply */
+} api_status_pending;
+
+/* The daemon's status, with the store's when it gave one: a store that is
+ * absent, refuses or is slow leaves "store" out rather than failing the
+ * status, as bosunctl status prints no store line then. */
+static void api_store_status_done(bus_t *bus, enum bus_reply_status status, const bus_msg *msg,
+                                  void *arg)
+{
+    (void)bus;
+    api_status_pending *p = arg;
+    if (status == BUS_REPLY_OK && json_is_object(msg->data) && !json_object_get(msg->data, "error"))
+        json_object_set(p->status, "store", msg->data);
+    http_respond_json(p->r, 200, p->status);
+    free(p);
+}
+
 static void api_status_done(http_request *r, json_t *reply, json_t *state)
 {
     json_decref(state);
-    http_respond_json(r, 200, json_incref(reply));
+    api_status_pending *p = malloc(sizeof *p);
+    json_t *st = json_deep_copy(reply);
+    if (!p || !st) {
+        free(p);
+        json_decref(st);
+        return http_respond_error(r, 500, "internal", "out of memory");
+    }
+    *p = (api_status_pending){.r = r, .status = st};
+    json_t *q = json_object();
+    uint64_t id = bus_request_as(http_server_bus(r->srv), r->id.who, BOSUN_STORE_STATUS, q,
+                                 API_STORE_STATUS_TIMEOUT, api_store_status_done, p);
+    json_decref(q);
+    if (!id) { /* not permitted: the status without it */
+        http_respond_json(r, 200, st);
+        free(p);
+    }
 }
 
 void api_status_show(http_request *r, const char *const *args, size_t n_args)
@@ -167,4 +210,30 @@ void api_agent_start(http_request *r, const char *const *args, size_t n_args)
                  NULL, 0, api_started);
     }
     json_decref(body);
+}
+
+/* POST /api/v1/agents/{name}/stop|restart: the bus request the control
+ * socket's `bosunctl stop AGENT` sends, which acts on every active run of
+ * the agent (restart with none running starts it) and answers with the
+ * runs it acted on; an unknown name is cmd.proc's 404. */
+static void api_agent_verb(http_request *r, const char *const *args, size_t n_args,
+                           const char *verb)
+{
+    if (!api_verb_ok(r, "agent", args, n_args))
+        return;
+    char subject[32];
+    snprintf(subject, sizeof subject, "cmd.proc.%s", verb);
+    log_info("http: %s %s: %s agent %s", r->id.kind, r->id.id, verb, args[0]);
+    api_call(r, subject, json_pack("{s:s}", "target", args[0]), NULL, API_STOP_TIMEOUT,
+             api_proc_done);
+}
+
+void api_agent_stop(http_request *r, const char *const *args, size_t n_args)
+{
+    api_agent_verb(r, args, n_args, "stop");
+}
+
+void api_agent_restart(http_request *r, const char *const *args, size_t n_args)
+{
+    api_agent_verb(r, args, n_args, "restart");
 }

@@ -20,10 +20,6 @@
 #include <bosun/log.h>
 #include <bosun/store.h>
 
-/* Stopping waits for the run to reach a terminal state, which takes up to
- * the agent's stop_timeout (then SIGKILL): longer than a query. */
-#define API_STOP_TIMEOUT 120.0
-
 static const char *const api_no_params[] = {NULL};
 
 /* ------------------------------------------------------------ list */
@@ -140,7 +136,7 @@ void api_run_show(http_request *r, const char *const *args, size_t n_args)
 
 /* ------------------------------------------------------------ stop, restart */
 
-static void api_proc_done(http_request *r, json_t *reply, json_t *state)
+void api_proc_done(http_request *r, json_t *reply, json_t *state)
 {
     json_decref(state);
     http_respond_json(r, 200, json_incref(reply));
@@ -159,18 +155,21 @@ static void api_stop_found(http_request *r, const json_t *run, json_t *state)
     api_call(r, subject, q, NULL, API_STOP_TIMEOUT, api_proc_done);
 }
 
-static const char *const api_no_keys[] = {NULL};
+bool api_verb_ok(http_request *r, const char *what, const char *const *args, size_t n_args)
+{
+    static const char *const no_keys[] = {NULL};
+    if (n_args < 1 || !api_path_id(r, what, args[0]) || !api_query_check(r, api_no_params))
+        return false;
+    json_t *body = api_body_object(r, no_keys);
+    json_decref(body);
+    return body != NULL;
+}
 
 static void api_stop_or_restart(http_request *r, const char *const *args, size_t n_args,
                                 const char *verb)
 {
-    if (n_args < 1 || !api_path_id(r, "run", args[0]) || !api_query_check(r, api_no_params))
-        return;
-    json_t *body = api_body_object(r, api_no_keys);
-    if (!body)
-        return;
-    json_decref(body);
-    api_with_run(r, args[0], "stop", json_pack("{s:s}", "verb", verb));
+    if (api_verb_ok(r, "run", args, n_args))
+        api_with_run(r, args[0], "stop", json_pack("{s:s}", "verb", verb));
 }
 
 void api_run_stop(http_request *r, const char *const *args, size_t n_args)

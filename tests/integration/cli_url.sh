@@ -1,10 +1,16 @@
 #!/bin/sh
-# bosunctl --url: the same commands give the same output over the HTTP API
-# as over the control socket (ps, start, stop, logs --tail, events, task
-# create/list/show, input list/answer, status, token list); -f follows
-# live events over /ws; a bad token, a token file others may read, an
-# unreachable URL and a command with no REST equivalent each fail clearly
-# with their exit code; TLS with a test CA is verified, and --cacert makes
+# bosunctl --url: every command of bosunctl --help gives the same output
+# over the HTTP API as over the control socket (status, request, ps, start,
+# stop, restart, logs, events, task, input, artifact, token), or is refused
+# saying why (plugins, reload, pub, sub, mcp); status and start read the
+# store's status from GET /api/v1/status (no /ws), stop|restart AGENT is
+# one POST to the agent's route; -f follows live events over /ws; a bad
+# token (401), a forbidden call (403), no such run (404), a token file
+# others may read, an unreachable URL, a server that never answers and a
+# certificate from another CA each fail with one clear line and the
+# socket's exit code; the routes it added (the store in GET /api/v1/status,
+# POST /api/v1/agents/{name}/stop|restart) answer curl with their errors
+# (400, 403, 404, 405); TLS with a test CA is verified, and --cacert makes
 # it pass.
 . "$top_srcdir/tests/integration/lib.sh"
 if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
@@ -12,7 +18,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 61
+plan 114
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -20,7 +26,7 @@ unset BOSUN_URL BOSUN_TOKEN_FILE
 # The daemon, on a free port: port 0, the bound one read from its log.
 config() {
     write_config <<EOF2
-  plugins: [sqlite, exec, http]
+  plugins: [${PLUGINS:-sqlite, exec, http}]
 http:
   listen: ["127.0.0.1:0"]
 $1
@@ -35,6 +41,10 @@ agents:
     start_secs: 0
   ticker:
     command: [sh, -c, 'for i in 1 2 3 4 5 6; do echo "tick \$i"; sleep 0.3; done']
+    restart: never
+    start_secs: 0
+  keeper:
+    command: [sh, -c, 'umask 077; printf "%s\\n" "\$BOSUN_AGENT_TOKEN" > "$T/agent.token"; sleep 600']
     restart: never
     start_secs: 0
 EOF2
@@ -55,6 +65,9 @@ URL="http://127.0.0.1:$PORT"
 ctl token create --name cli-url > "$T/token" 2>/dev/null
 chmod 600 "$T/token"
 url() { "$BOSUNCTL" --url "$URL" --token-file "$T/token" "$@"; }
+# The daemon's access log since a mark: which routes a command used.
+mark() { wc -l < "$T/bosund.log"; }
+since_mark() { tail -n "+$(($1 + 1))" "$T/bosund.log"; }
 
 # ---- the same output both ways
 r_once=$(ctl start once)
@@ -119,14 +132,32 @@ out=$(url restart "$r_task" 2>&1)
 like "restart over --url: the socket's words" "$out" "^restarted $r_task\$"
 r_again=$(ctl --json ps | jq -r '.[] | select(.agent == "slow" and .state != "STOPPED") | .run' | head -1)
 wait_for 10 run_state_is "$r_again" RUNNING
+m=$(mark)
 is "stop AGENT over --url: each active run of it" "$(url stop slow 2>&1)" "stopped $r_again"
+like "stop AGENT: one POST to the agent's route" "$(since_mark "$m")" '"POST /api/v1/agents/slow/stop" 200'
+unlike "stop AGENT: no agents list first" "$(since_mark "$m")" '"GET /api/v1/agents"'
 is "stop AGENT with nothing running: the socket's words" "$(url stop slow 2>&1)" \
     "$(ctl stop slow 2>&1)"
 out=$(url stop nosuchagent 2>&1); rc=$?
 is "stop of an unknown agent: the socket's words and status" "$out $rc" \
     "$(ctl stop nosuchagent 2>&1) 1"
-# Its runs have ended: nothing moves the task's time between the two.
+out=$(url restart nosuchagent 2>&1); rc=$?
+is "restart of an unknown agent: the socket's words and status" "$out $rc" \
+    "$(ctl restart nosuchagent 2>&1) 1"
+# restart AGENT: of its active runs, then, with none, a start.
 wait_for 10 stored_state_is "$r_again" STOPPED
+m=$(mark)
+out=$(url restart slow 2>&1)
+like "restart AGENT with nothing running: starts it, as over the socket" "$out" '^started [0-9A-Z]{26}$'
+like "restart AGENT: one POST to the agent's route" "$(since_mark "$m")" \
+    '"POST /api/v1/agents/slow/restart" (200|201)'
+r_rs=${out#started }
+wait_for 10 run_state_is "$r_rs" RUNNING
+is "restart AGENT with a run: the socket's words" "$(url restart slow 2>&1)" "restarted $r_rs"
+wait_for 10 run_state_is "$r_rs" RUNNING
+is "stop AGENT again: the restarted run" "$(url stop slow 2>&1)" "stopped $r_rs"
+# Its runs have ended: nothing moves the task's time between the two.
+wait_for 10 stored_state_is "$r_rs" STOPPED
 is "task show with runs, questions, artifacts: the same" "$(url task show "$task" 2>&1)" \
     "$(ctl task show "$task" 2>&1)"
 
@@ -134,6 +165,38 @@ status_core() { grep -E '^(bosund|machine|config|state dir|runtime dir|log level
     sed 's/, up [0-9a-z]*$//; s/ [0-9]* events, last seq [0-9]*.*//'; }
 is "status: the same daemon" "$(url status 2>&1 | status_core)" "$(ctl status 2>&1 | status_core)"
 like "status names the machine" "$(url status)" "machine: +test-machine"
+like "status over --url has the store's line" "$(url status)" "store: +sqlite, [0-9]+ events"
+n_ws() { grep -c '"GET /ws"' "$T/bosund.log"; }
+ws0=$(n_ws)
+m=$(mark)
+url status >/dev/null 2>&1
+is "status: one GET of /api/v1/status" "$(since_mark "$m" | grep -c '"GET /api/v1/status"')" 1
+r_st=$(url start once 2>&1)
+like "start over --url still prints the run id" "$r_st" '^[0-9A-Z]{26}$'
+is "status and start over --url open no /ws" "$(n_ws)" "$ws0"
+is "status --json: the same members, the store's among them" \
+    "$(url --json status | jq -c 'keys')" "$(ctl --json status | jq -c 'keys')"
+is "status --json: the store's backend and path" "$(url --json status | jq -c '.store | [.backend, .path]')" \
+    "$(ctl --json status | jq -c '.store | [.backend, .path]')"
+wait_for 10 stored_state_is "$r_st" EXITED
+is "request of a mapped subject: the same reply" \
+    "$(url request cmd.store.runs "{\"run\":\"$r_st\"}" 2>&1)" \
+    "$(ctl request cmd.store.runs "{\"run\":\"$r_st\"}" 2>&1)"
+out=$(url request cmd.proc.ps '{}' --json 2>&1)
+is "request --json of cmd.proc.ps: the same rows" "$(printf '%s' "$out" | jq -c '.data.rows | map(del(.uptime))')" \
+    "$(ctl request cmd.proc.ps '{}' --json | jq -c '.data.rows | map(del(.uptime))')"
+out=$(url request cmd.nobody.home '{}' --timeout 2 2>&1); rc=$?
+is "request nobody serves (over /ws): the socket's exit code, one line" \
+    "$rc $(printf '%s\n' "$out" | wc -l)" \
+    "$(ctl request cmd.nobody.home '{}' --timeout 2 >/dev/null 2>&1; echo $?) 1"
+like "request nobody serves: said so" "$out" "^bosunctl: nobody answers 'cmd.nobody.home'"
+tok=$(url token create --name url-made 2>&1)
+like "token create over --url prints a new token" "$tok" '^bsn_adm_'
+tid=$(ctl --json token list | jq -r '.[] | select(.name == "url-made") | .id')
+like "token create over --url: listed on the daemon" "$tid" '.'
+is "token revoke over --url: the socket's words" "$(url token revoke "$tid" 2>&1)" \
+    "$(printf 'revoked %s' "$tid")"
+unlike "token revoke: gone from the list" "$(url token list 2>&1)" "url-made"
 is "token list (without last use): the same" \
     "$(url --json token list | jq -c 'map(del(.last_used_at))')" \
     "$(ctl --json token list | jq -c 'map(del(.last_used_at))')"
@@ -182,25 +245,111 @@ is "events -f --json over /ws: the stored form, as over the socket" "$(cat "$T/e
 printf 'bsn_adm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n' > "$T/bad"
 chmod 600 "$T/bad"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" ps 2>&1); rc=$?
-is "a bad token: exit 77" "$rc" 77
+is "a bad token (401): exit 77, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "77 1"
 like "a bad token: said so" "$out" "refused the token"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" events -f 2>&1); rc=$?
-is "a bad token on /ws: exit 77" "$rc" 77
+is "a bad token on /ws: exit 77, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "77 1"
 chmod 644 "$T/bad"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" ps 2>&1); rc=$?
 is "a token file others may read: refused (exit 78)" "$rc" 78
 like "a token file others may read: said why" "$out" "readable or writable by others.*chmod 600"
-out=$(url plugins 2>&1); rc=$?
-is "plugins over --url: exit 64" "$rc" 64
-like "plugins over --url: not available, said why" "$out" "plugins is not available over --url"
+for c in plugins reload "pub evt.x {}" "sub evt.>" mcp; do
+    out=$(url $c 2>&1); rc=$?
+    is "${c%% *} over --url: one line, exit 64" "$rc $(printf '%s\n' "$out" | wc -l)" "64 1"
+    like "${c%% *} over --url: not available, said why" "$out" "^bosunctl: ${c%% *} is not available over --url: .{20}"
+done
+out=$(url logs 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1); rc=$?
+is "logs of no such run (404): the socket's words and status" "$out $rc" \
+    "$(ctl logs 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1) $(ctl logs 01ARZ3NDEKTSV4RRFFQ69G5FAV >/dev/null 2>&1; echo $?)"
+out=$(url task show 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1); rc=$?
+is "task show of no such task: the socket's words and status" "$out $rc" \
+    "$(ctl task show 01ARZ3NDEKTSV4RRFFQ69G5FAV 2>&1) $(ctl task show 01ARZ3NDEKTSV4RRFFQ69G5FAV >/dev/null 2>&1; echo $?)"
+# 403: an agent's token may not start agents.
+r_keep=$(ctl start keeper)
+wait_for 10 test -s "$T/agent.token"
+out=$("$BOSUNCTL" --url "$URL" --token-file "$T/agent.token" start once 2>&1); rc=$?
+is "a forbidden call (403): exit 1, as the socket's forbidden" "$rc" 1
+like "a forbidden call (403): one line saying so" "$out" '^bosunctl: .*\(forbidden\)$'
+# The routes bosunctl --url uses, with curl: "STATUS BODY".  The token goes
+# in a header file, not on curl's command line.
+api() { # METHOD PATH [TOKEN_FILE [BODY]]
+    printf 'Authorization: Bearer %s\n' "$(cat "${3:-$T/token}")" > "$T/api.auth"
+    if [ -n "${4:-}" ]; then
+        set -- "$1" "$2" -H 'Content-Type: application/json' --data-raw "$4"
+    else
+        set -- "$1" "$2"
+    fi
+    _p=$2; _m=$1; shift 2
+    _c=$(curl -s -o "$T/api.out" -w '%{http_code}' -X "$_m" -H @"$T/api.auth" "$@" "$URL$_p")
+    printf '%s %s' "$_c" "$(cat "$T/api.out")"
+}
+out=$(api GET /api/v1/status)
+is "GET /api/v1/status: 200 with the store's status" \
+    "${out%% *} $(printf '%s' "${out#* }" | jq -r '.store.backend')" "200 sqlite"
+is "GET /api/v1/status: the store's last seq, as the bus has it" \
+    "$(printf '%s' "${out#* }" | jq -r '.store | has("last_seq") and has("events") and has("failing")')" "true"
+out=$(api POST /api/v1/agents/slow/stop)
+is "POST /agents/slow/stop with nothing running: 200, none stopped" "$out" '200 {"stopped":[]}'
+out=$(api POST /api/v1/agents/nosuchagent/restart)
+is "POST /agents/{unknown}/restart: 404 not_found" \
+    "${out%% *} $(printf '%s' "${out#* }" | jq -r .error.code)" "404 not_found"
+out=$(api POST /api/v1/agents/slow/stop "$T/token" '{"force":true}')
+is "POST /agents/slow/stop with a body member: 400 naming it" \
+    "${out%% *} $(printf '%s' "${out#* }" | jq -r .error.message | grep -c force)" "400 1"
+out=$(api GET /api/v1/agents/slow/stop)
+is "GET /agents/slow/stop: 405" "${out%% *}" 405
+out=$(api POST /api/v1/agents/keeper/stop "$T/agent.token")
+is "POST /agents/keeper/stop with an agent's token: 403, its own run kept" \
+    "${out%% *} $(runf "$r_keep" state)" "403 RUNNING"
+ctl stop "$r_keep" >/dev/null
+# A server that takes the connection and never answers: the call's time
+# limit (request --timeout 1, plus the transport's margin) ends it.
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+' "$T/mute.port" &
+mute=$!
+wait_for 10 test -s "$T/mute.port"
+out=$(timeout 40 "$BOSUNCTL" --url "http://127.0.0.1:$(cat "$T/mute.port")" --token-file "$T/token" \
+    request cmd.proc.ps '{}' --timeout 1 2>&1); rc=$?
+kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
+is "a server that never answers: exit 69, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
+like "a server that never answers: timed out, said so" "$out" \
+    '^bosunctl: cannot reach bosund at http://127.0.0.1:[0-9]+: .*[Tt]imed out'
 port_closed=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 out=$("$BOSUNCTL" --url "http://127.0.0.1:$port_closed" --token-file "$T/token" ps 2>&1); rc=$?
-is "an unreachable URL: exit 69" "$rc" 69
+is "an unreachable URL (refused): exit 69, one line" "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
 like "an unreachable URL: said so" "$out" "cannot reach bosund at http://127.0.0.1:$port_closed"
 out=$(BOSUN_URL="$URL" BOSUN_TOKEN_FILE="$T/token" "$BOSUNCTL" ps 2>&1)
-like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_once"
+like "BOSUN_URL and BOSUN_TOKEN_FILE are the defaults" "$out" "once +$r_st"
 out=$(BOSUN_URL="http://127.0.0.1:$port_closed" BOSUN_SOCKET="$(SOCK)" "$BOSUNCTL" ps 2>&1)
-like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_once"
+like "BOSUN_SOCKET (set for agents) wins over BOSUN_URL" "$out" "once +$r_st"
+
+# ---- the options of start, task create and input answer over --url
+printf 'from a file' > "$T/prompt.txt"
+out=$(url task create --title "with agent" --prompt-file "$T/prompt.txt" --agent once 2>&1)
+t2=$(printf '%s\n' "$out" | head -n 1)
+like "task create --agent over --url: the task, then its run" "$out" "^started run [0-9A-Z]{26} of once\$"
+like "task create --prompt-file over --url: the prompt stored" "$(ctl task show "$t2")" "^  from a file\$"
+r_pt=$(url start slow --task "$t2" --prompt-file "$T/prompt.txt" 2>&1)
+like "start --task --prompt-file over --url: a run id" "$r_pt" '^[0-9A-Z]{26}$'
+wait_for 10 run_state_is "$r_pt" RUNNING
+is "start --task over --url: the run works on the task" "$(runf "$r_pt" task)" "$t2"
+q=$(ctl request cmd.input.create \
+    "{\"run\":\"$r_pt\",\"question\":\"pick\",\"choices\":[\"red\",\"blue\"]}" --json |
+    jq -r .data.input)
+is "input answer --choice over --url: the socket's words" "$(url input answer "$q" --choice 2 2>&1)" \
+    "answered $q"
+is "input answer --choice: the choice stored" \
+    "$(ctl --json input list | jq -r ".[] | select(.input == \"$q\") | .answer")" "blue"
+ctl stop "$r_pt" >/dev/null
 
 # ---- TLS with a test CA
 stop_daemon
@@ -216,12 +365,32 @@ config "  tls: {cert: $T/srv.pem, key: $T/srv.key}"
 start_http
 URL="https://127.0.0.1:$PORT"
 out=$(url ps 2>&1); rc=$?
-is "TLS without --cacert: refused (exit 69)" "$rc" 69
+is "TLS without --cacert: refused, one line, exit 69" "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
 like "TLS without --cacert: the certificate is the reason" "$out" "[Cc]ertificate"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=another CA" \
+    -keyout "$T/other.key" -out "$T/other.pem" >/dev/null 2>&1
+out=$(url --cacert "$T/other.pem" ps 2>&1); rc=$?
+is "TLS with another CA's --cacert: refused, one line, exit 69" \
+    "$rc $(printf '%s\n' "$out" | wc -l)" "69 1"
+like "TLS with another CA's --cacert: the certificate is the reason" "$out" \
+    "^bosunctl: cannot reach bosund at https://127.0.0.1:$PORT: .*[Cc]ertificate"
 is "TLS with --cacert: the same ps" "$(url --cacert "$T/ca.pem" ps 2>&1)" "$(ctl ps 2>&1)"
 r_tls=$(ctl start ticker)
 timeout 30 "$BOSUNCTL" --url "$URL" --token-file "$T/token" --cacert "$T/ca.pem" logs -f "$r_tls" \
     > "$T/tls.out" 2>&1
 is "TLS: logs -f over /ws got every line" "$(cat "$T/tls.out")" \
     "$(printf 'tick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6')"
+
+# ---- a daemon without a store: no store line either way, one GET
+stop_daemon
+PLUGINS="exec, http" config ""
+start_http
+URL="http://127.0.0.1:$PORT"
+m=$(mark)
+out=$(url status 2>&1)
+is "status without a store: the socket's lines" "$(printf '%s\n' "$out" | status_core)" \
+    "$(ctl status 2>&1 | status_core)"
+unlike "status without a store: no store line" "$out" '^store'
+is "status without a store: one GET, nothing asked again" \
+    "$(since_mark "$m" | grep -c '"GET /api/v1/status"')" 1
 done_testing
