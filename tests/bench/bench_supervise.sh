@@ -115,6 +115,17 @@ before() { awk -v a="$(now)" -v b="$1" 'BEGIN { exit !(a < b) }'; }
 cpu_secs() { sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$CLK_TCK" '{ printf "%.2f", ($12 + $13) / t }'; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+# rss_anon_kb PID: the anonymous part of VmRSS (heap, stacks, libraries'
+# written pages); the rest is file pages such as the libraries' code, which
+# every process mapping the same library shares.
+rss_anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
+# rss_maps PID: the largest resident mappings, as "name kB" by file (or
+# [heap], [anon]) summed over a file's mappings, the largest first.
+rss_maps() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { n = split($0, f, " "); name = (n >= 6) ? f[6] : "[anon]"; sub(/.*\//, "", name) }
+         /^Rss:/ { kb[name] += $2 }
+         END { for (k in kb) print kb[k], k }' "/proc/$1/smaps" | sort -rn | head -6 | awk '{ printf "%s%s %d kB", (NR > 1 ? ", " : ""), $2, $1 }'
+}
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 lines_of() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 
@@ -387,6 +398,8 @@ a_bosund() { # REP: the first rep also measures RSS and idle CPU
         c1=$(cpu_secs "$BOS_PID")
         R[a_bos_idle_cpu]=$(calc "($c1 - $c0) / $IDLE * 100")
         R[a_bos_rss_idle]=$(rss_kb "$BOS_PID")
+        R[a_bos_rss_anon]=$(rss_anon_kb "$BOS_PID")
+        R[a_bos_maps]=$(rss_maps "$BOS_PID")
         msg="$msg; idle CPU over $IDLE s $(fmt "${R[a_bos_idle_cpu]}" 2) %, then RSS $(mib "${R[a_bos_rss_idle]}")"
     fi
     stop_measured "$BOS_PID" a_bos_stop_1
@@ -432,6 +445,8 @@ a_sup() { # REP
         c1=$(cpu_secs "$SUP_PID")
         R[a_sup_idle_cpu]=$(calc "($c1 - $c0) / $IDLE * 100")
         R[a_sup_rss_idle]=$(rss_kb "$SUP_PID")
+        R[a_sup_rss_anon]=$(rss_anon_kb "$SUP_PID")
+        R[a_sup_maps]=$(rss_maps "$SUP_PID")
         msg="$msg; idle CPU over $IDLE s $(fmt "${R[a_sup_idle_cpu]}" 2) %, then RSS $(mib "${R[a_sup_rss_idle]}")"
     fi
     stop_measured "$SUP_PID" a_sup_stop_1
@@ -753,6 +768,12 @@ report() {
             "(bosund/supervisord $(v a_rss 3); target <= 0.25: $(verdict a_rss 'x <= 0.25'));" \
             "after $IDLE idle s (rep 1): bosund $([ -n "${R[a_bos_rss_idle]:-}" ] && mib "${R[a_bos_rss_idle]}" || echo n/a)," \
             "supervisord $([ -n "${R[a_sup_rss_idle]:-}" ] && mib "${R[a_sup_rss_idle]}" || echo n/a)"
+        ratio a_rss_anon "${R[a_bos_rss_anon]:-}" "${R[a_sup_rss_anon]:-}"
+        echo "      of which anonymous (rep 1, after the idle s; the rest is shared file pages):" \
+            "bosund $([ -n "${R[a_bos_rss_anon]:-}" ] && mib "${R[a_bos_rss_anon]}" || echo n/a)," \
+            "supervisord $([ -n "${R[a_sup_rss_anon]:-}" ] && mib "${R[a_sup_rss_anon]}" || echo n/a)" \
+            "(bosund/supervisord $(v a_rss_anon 3), no target)"
+        echo "      largest resident mappings: bosund ${R[a_bos_maps]:-n/a}; supervisord ${R[a_sup_maps]:-n/a}"
         echo "  idle CPU over $IDLE s: bosund $(vu a_bos_idle_cpu 2 ' %'), supervisord $(vu a_sup_idle_cpu 2 ' %')"
         echo "  stop all (SIGTERM to exit): bosund $(vu a_bos_stop 3 ' s') [$(r a_bos_stop)], supervisord $(vu a_sup_stop 3 ' s') [$(r a_sup_stop)]," \
             "loop (kill + reap) $(vu a_loop_stop 3 ' s') [$(r a_loop_stop)]"

@@ -74,6 +74,25 @@ static void test_hmac_vectors(void **state)
     assert_string_equal(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+/* The empty key and message (Python's hmac module gives the values), with
+ * the key as a pointer and as NULL; a NULL key with a length is refused. */
+static void test_hmac_empty(void **state)
+{
+    unsigned char md[BOSUN_SHA256_SIZE];
+    char h[65];
+    const char *want = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+    assert_int_equal(bosun_hmac_sha256("", 0, "", 0, md), 0);
+    hex(md, h);
+    assert_string_equal(h, want);
+    assert_int_equal(bosun_hmac_sha256(NULL, 0, "", 0, md), 0);
+    hex(md, h);
+    assert_string_equal(h, want);
+    assert_int_equal(bosun_hmac_sha256("k", 1, "", 0, md), 0);
+    hex(md, h);
+    assert_string_equal(h, "8bb990c40a7d61cb97597a942125025be50ac8beb74436e3735b98893a7f6620");
+    assert_int_equal(bosun_hmac_sha256(NULL, 1, "", 0, md), -1);
+}
+
 static void test_equal(void **state)
 {
     assert_true(bosun_crypto_equal("abcd", "abcd", 4));
@@ -133,8 +152,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_sha256_boundaries),
-        cmocka_unit_test(test_hmac_vectors),   cmocka_unit_test(test_equal),
-        cmocka_unit_test(test_base64url),      cmocka_unit_test(test_token),
+        cmocka_unit_test(test_hmac_vectors),   cmocka_unit_test(test_hmac_empty),
+        cmocka_unit_test(test_equal),          cmocka_unit_test(test_base64url),
+        cmocka_unit_test(test_token),
     };
     return RUN_TESTS(tests);
 }
