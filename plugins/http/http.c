@@ -193,6 +193,7 @@ static void server_free(http_server *srv)
     http_ws_hub_free(srv->ws);
     http_listeners_close_all(srv);
     http_conns_close_all(srv);
+    http_refusals_free_all(srv);
     http_auth_free(srv->auth);
     http_tls_free(srv->tls);
     http_ipcount_free_all(srv);
