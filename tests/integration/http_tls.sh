@@ -11,19 +11,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 plan 38
 
-# mkcert NAME CN: NAME.pem (the certificate, then the CA's) and NAME.key,
-# signed by the test CA, valid for 127.0.0.1 and localhost.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bosun test CA" \
-    -keyout "$T/ca.key" -out "$T/ca.pem" >/dev/null 2>&1
-mkcert() {
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$T/$1.key" -out "$T/$1.csr" \
-        >/dev/null 2>&1
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$T/$1.ext"
-    openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-        -days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" >/dev/null 2>&1
-    cat "$T/$1.crt" "$T/ca.pem" > "$T/$1.pem"
-    chmod 600 "$T/$1.key"
-}
+test_ca
 mkcert one "bosun one"
 mkcert two "bosun two"
 check "the test CA signed two server certificates" test -s "$T/one.pem" -a -s "$T/two.pem"
