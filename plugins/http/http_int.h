@@ -183,9 +183,10 @@ struct http_server {
     int spare_fd;  /* given up to refuse one connection when out of descriptors */
     char *scratch; /* HTTP_READ_CHUNK bytes, what one read fills */
     bool started, ready, stopping;
-    ev_timer ready_timer;
-    ev_timer tls_watch; /* looks for renewed TLS files */
-    char tls_sig[128];  /* the files' inode, size and mtime when loaded */
+    bus_sub *ready_sub;  /* sys.<machine_id>.ready: the daemon's start is complete */
+    uint64_t status_req; /* cmd.daemon.status asked at start, pending */
+    ev_timer tls_watch;  /* looks for renewed TLS files */
+    char tls_sig[128];   /* the files' inode, size and mtime when loaded */
     ev_signal sigterm, sigint;
     bosun_complaint accept_complaint;
     struct http_notice_state {
