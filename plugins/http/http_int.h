@@ -211,6 +211,7 @@ enum http_notice_kind {
     HTTP_NOTE_TLS,
     HTTP_NOTE_PIPELINE,
     HTTP_NOTE_REFUSALS,
+    HTTP_NOTE_IDLE,
 };
 void http_notice(http_server *srv, enum http_notice_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

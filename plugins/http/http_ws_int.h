@@ -35,6 +35,7 @@ struct ws_conn {
     ev_timer auth_timer;
     ev_timer ping_timer;
     bool pong_pending;
+    bool subs_noted; /* over ws_subs_max was logged (once per connection) */
     ws_sub *subs;
     size_t n_subs;
     ws_req *reqs;

@@ -9,7 +9,7 @@
 # the log.  A revoked or expired credential closes its connections.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 48
+plan 49
 
 mkdir -p "$T/out"
 write_config <<EOF2
@@ -65,6 +65,8 @@ is "a binary frame: 1003" "$(jf "$out" .code)" 1003
 out=$(node_ws subs "$U" "$TOK" 5)
 is "three subscriptions taken" "$(jf "$out" .subscribed)" 3
 is "the others refused: too_many" "$(jf "$out" .errors)" '["too_many","too_many"]'
+is "  one notice for the connection" \
+    "$(grep -c '^<5>http: /ws 127\.0\.0\.1: sid s[0-9] refused: 3 subscriptions (ws_subs_max)' "$T/bosund.log")" 1
 
 # --- error frames, the connection kept
 out=$(node_ws errors "$U" "$TOK")
