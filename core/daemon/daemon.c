@@ -405,6 +405,16 @@ static void keep_restart_only(daemon_config *next, daemon_config *running)
 #undef SWAP_FIELD
 }
 
+/* The end of a reload for systemd: READY=1 again, except while the start
+ * is not complete (a SIGHUP then), when READY=1 is still on_started's. */
+static void notify_reloaded(const bosund *dm, const char *status)
+{
+    if (dm->ready)
+        sdnotify_sendf("READY=1\nSTATUS=%s", status);
+    else
+        sdnotify_send("STATUS=starting: recovering runs (configuration reloaded meanwhile)");
+}
+
 /* Returns NULL on success, else {"applied": bool, "errors": [...]}: refused
  * (nothing changed) or applied with problems. */
 static json_t *daemon_reload(void *arg)
@@ -424,7 +434,7 @@ static json_t *daemon_reload(void *arg)
                   dm->config_path);
         json_t *result = json_pack("{s:b,s:o}", "applied", 0, "errors", diag_to_json(&d));
         cfg_diag_free(&d);
-        sdnotify_send("READY=1\nSTATUS=running (last reload refused: invalid configuration)");
+        notify_reloaded(dm, "running (last reload refused: invalid configuration)");
         return result;
     }
     warn_restart_only(&dm->cfg, &cfg);
@@ -458,7 +468,9 @@ static json_t *daemon_reload(void *arg)
         log_notice("configuration reloaded (%zu plugins running)", dm->n_plugins);
     }
     cfg_diag_free(&d);
-    sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins, %u reloads", dm->n_plugins, dm->reloads);
+    char status[96];
+    snprintf(status, sizeof status, "running, %zu plugins, %u reloads", dm->n_plugins, dm->reloads);
+    notify_reloaded(dm, status);
     return result;
 }
 

@@ -7,10 +7,11 @@
 # came, the autostart agent starts, "bosund ready" is logged,
 # sys.<machine>.ready published, READY=1 sent, and /health answers 200.
 # A plugin added by a reload later hears no such event: it asks, and its
-# /health is ready at once.
+# /health is ready at once.  A reload before the start is complete does
+# not tell systemd READY=1 early.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 19
+plan 21
 
 LISTEN="$top_builddir/tests/helpers/notify_listen"
 # config PLUGINS...: the slow store, exec and the given plugins (http:
@@ -46,6 +47,10 @@ unlike "systemd not told READY=1 yet" "$(cat "$T/notify.out")" 'READY=1'
 like "  but told why" "$(cat "$T/notify.out")" 'STATUS=starting'
 is "the autostart agent not started yet" "$(ctl ps --json | jq -r '.[0].state')" STOPPED
 unlike "no ready notice yet" "$(cat "$T/bosund.log")" 'bosund ready'
+kill -HUP "$DAEMON_PID"
+wait_for 5 grep -q 'configuration reloaded meanwhile' "$T/notify.out"
+like "a reload meanwhile says starting to systemd" "$(cat "$T/notify.out")" 'STATUS=starting: recovering runs \(configuration reloaded meanwhile\)'
+unlike "  and not READY=1" "$(cat "$T/notify.out")" 'READY=1'
 
 # --- ready
 wait_for 20 sh -c "curl -s --max-time 2 '$U/health' | grep -q '\"ok\"'"
