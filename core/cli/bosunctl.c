@@ -258,9 +258,12 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
     }
     char up[64];
     format_duration(json_number_value(json_object_get(r, "uptime")), up, sizeof up);
-    printf("bosund %s, pid %" JSON_INTEGER_FORMAT ", up %s\n",
+    const char *state = json_string_value(json_object_get(r, "state"));
+    printf("bosund %s, pid %" JSON_INTEGER_FORMAT ", up %s%s%s\n",
            json_string_value(json_object_get(r, "version")),
-           json_integer_value(json_object_get(r, "pid")), up);
+           json_integer_value(json_object_get(r, "pid")), up,
+           state && strcmp(state, "running") != 0 ? ", " : "",
+           state && strcmp(state, "running") != 0 ? state : "");
     printf("machine:        %s\n", json_string_value(json_object_get(r, "machine_id")));
     printf("config:         %s\n", json_string_value(json_object_get(r, "config")));
     printf("state dir:      %s\n", json_string_value(json_object_get(r, "state_dir")));

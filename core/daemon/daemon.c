@@ -40,6 +40,7 @@ typedef struct bosund {
     task_service *tasks;
     bus_sub *status_sub; /* cmd.daemon.status */
     admin_tokens *admin_tokens;
+    bool ready; /* the start is complete: runs recovered, autostart agents started */
     bool stopping;
     ev_signal sighup, sigterm, sigint;
     ev_timer watchdog;
@@ -215,13 +216,14 @@ static json_t *status_json(void *arg)
     json_t *names = json_array();
     for (size_t i = 0; i < dm->n_plugins; i++)
         json_array_append_new(names, json_string(dm->plugins[i]->name));
-    return json_pack("{s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:o,s:I,s:I,s:I,s:I}",
-                     "version", bosun_version(), "pid", (json_int_t)getpid(), "uptime",
-                     bosun_monotonic() - dm->start_mono, "start_time", dm->start_time, "machine_id",
-                     dm->cfg.machine_id, "config", dm->config_path, "state_dir", dm->cfg.state_dir,
-                     "runtime_dir", dm->cfg.runtime_dir, "agent_socket", dm->cfg.agent_socket,
-                     "log_level", log_level_name(log_get_level()), "plugins", names,
-                     "control_clients", (json_int_t)ctl_server_client_count(dm->ctl),
+    const char *state = dm->stopping ? "stopping" : dm->ready ? "running" : "starting";
+    return json_pack("{s:s,s:s,s:I,s:f,s:f,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:o,s:I,s:I,s:I,s:I}",
+                     "state", state, "version", bosun_version(), "pid", (json_int_t)getpid(),
+                     "uptime", bosun_monotonic() - dm->start_mono, "start_time", dm->start_time,
+                     "machine_id", dm->cfg.machine_id, "config", dm->config_path, "state_dir",
+                     dm->cfg.state_dir, "runtime_dir", dm->cfg.runtime_dir, "agent_socket",
+                     dm->cfg.agent_socket, "log_level", log_level_name(log_get_level()), "plugins",
+                     names, "control_clients", (json_int_t)ctl_server_client_count(dm->ctl),
                      "control_buffers", ctl_server_buffers_json(dm->ctl), "agent_clients",
                      (json_int_t)ctl_server_client_count(dm->agent_ctl), "subscriptions",
                      (json_int_t)bus_sub_count(dm->bus), "queued",
@@ -403,6 +405,16 @@ static void keep_restart_only(daemon_config *next, daemon_config *running)
 #undef SWAP_FIELD
 }
 
+/* The end of a reload for systemd: READY=1 again, except while the start
+ * is not complete (a SIGHUP then), when READY=1 is still on_started's. */
+static void notify_reloaded(const bosund *dm, const char *status)
+{
+    if (dm->ready)
+        sdnotify_sendf("READY=1\nSTATUS=%s", status);
+    else
+        sdnotify_send("STATUS=starting: recovering runs (configuration reloaded meanwhile)");
+}
+
 /* Returns NULL on success, else {"applied": bool, "errors": [...]}: refused
  * (nothing changed) or applied with problems. */
 static json_t *daemon_reload(void *arg)
@@ -422,7 +434,7 @@ static json_t *daemon_reload(void *arg)
                   dm->config_path);
         json_t *result = json_pack("{s:b,s:o}", "applied", 0, "errors", diag_to_json(&d));
         cfg_diag_free(&d);
-        sdnotify_send("READY=1\nSTATUS=running (last reload refused: invalid configuration)");
+        notify_reloaded(dm, "running (last reload refused: invalid configuration)");
         return result;
     }
     warn_restart_only(&dm->cfg, &cfg);
@@ -456,7 +468,9 @@ static json_t *daemon_reload(void *arg)
         log_notice("configuration reloaded (%zu plugins running)", dm->n_plugins);
     }
     cfg_diag_free(&d);
-    sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins, %u reloads", dm->n_plugins, dm->reloads);
+    char status[96];
+    snprintf(status, sizeof status, "running, %zu plugins, %u reloads", dm->n_plugins, dm->reloads);
+    notify_reloaded(dm, status);
     return result;
 }
 
@@ -688,6 +702,26 @@ out:
     return rc;
 }
 
+/* The start is complete once the supervisor has recovered what an earlier
+ * daemon left and started the autostart agents, which takes bus round
+ * trips on the loop: only then is systemd told READY=1, and the plugins
+ * sys.<machine_id>.ready (the http plugin's /health answers 503 "starting"
+ * until then).  A plugin started later asks cmd.daemon.status's "state". */
+static void on_started(void *arg)
+{
+    bosund *dm = arg;
+    if (dm->stopping)
+        return;
+    dm->ready = true;
+    double secs = bosun_monotonic() - dm->start_mono;
+    log_notice("bosund ready after %.3f s", secs);
+    char subject[BUS_SUBJECT_MAX + 1];
+    snprintf(subject, sizeof subject, "sys.%s.ready", dm->cfg.machine_id);
+    bus_publish_new(dm->bus, subject, NULL, json_pack("{s:f}", "startup", secs));
+    sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins\nMAINPID=%ld", dm->n_plugins,
+                   (long)getpid());
+}
+
 int daemon_run(const char *path)
 {
     bosund dm = {.lock_fd = -1};
@@ -698,10 +732,10 @@ int daemon_run(const char *path)
     int status = 1;
     if (daemon_start(&dm) == 0) {
         start_signals(&dm);
-        proc_begin(dm.proc);
+        proc_begin(dm.proc, on_started, &dm);
         log_notice("bosund %s started: machine %s, pid %ld, %zu plugins, config %s",
                    bosun_version(), dm.cfg.machine_id, (long)getpid(), dm.n_plugins, path);
-        sdnotify_sendf("READY=1\nSTATUS=running, %zu plugins\nMAINPID=%ld", dm.n_plugins,
+        sdnotify_sendf("STATUS=starting: recovering runs, %zu plugins\nMAINPID=%ld", dm.n_plugins,
                        (long)getpid());
         ev_run(dm.loop, 0);
         sdnotify_send("STOPPING=1\nSTATUS=stopping");

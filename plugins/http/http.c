@@ -1,10 +1,11 @@
 /* http — the plugin: check, init, start, reload, stop; the server's
  * accessors; /health.
  *
- * Readiness: /health answers 503 until the loop has turned once after the
- * plugin started (the daemon is still starting its other parts) and again
- * from the first SIGTERM or SIGINT on (the daemon is stopping its runs,
- * which can take their stop_timeout); responses then also close their
+ * Readiness: /health answers 503 "starting" until the daemon says its
+ * start is complete (sys.<machine_id>.ready, or "state" in the reply to
+ * cmd.daemon.status for a plugin started later), and 503 "stopping" from
+ * the first SIGTERM or SIGINT on (the daemon is stopping its runs, which
+ * can take their stop_timeout); responses then also close their
  * connections. */
 #include "config.h"
 
@@ -172,10 +173,24 @@ static bool http_check(const cfg_node *config, cfg_diag *d)
     return ok;
 }
 
-static void on_ready(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_daemon_ready(bus_t *bus, const bus_msg *msg, void *arg)
 {
-    http_server *srv = w->data;
+    http_server *srv = arg;
+    if (!srv->ready)
+        log_info("http: the daemon is ready: /health answers 200");
     srv->ready = true;
+}
+
+/* Started by a reload, the plugin hears no sys.<machine_id>.ready: it asks.
+ * At the daemon's own start nobody answers yet, and the event tells. */
+static void on_daemon_status(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    http_server *srv = arg;
+    srv->status_req = 0;
+    const char *state =
+        st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "state")) : NULL;
+    if (state && strcmp(state, "starting") != 0)
+        on_daemon_ready(bus, m, srv);
 }
 
 static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -193,6 +208,7 @@ static void server_free(http_server *srv)
     http_ws_hub_free(srv->ws);
     http_listeners_close_all(srv);
     http_conns_close_all(srv);
+    http_refusals_free_all(srv);
     http_auth_free(srv->auth);
     http_tls_free(srv->tls);
     http_ipcount_free_all(srv);
@@ -233,8 +249,6 @@ static int http_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, 
         goto fail;
     }
     srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    ev_timer_init(&srv->ready_timer, on_ready, 0., 0.);
-    srv->ready_timer.data = srv;
     ev_signal_init(&srv->sigterm, on_stop_signal, SIGTERM);
     ev_signal_init(&srv->sigint, on_stop_signal, SIGINT);
     srv->sigterm.data = srv->sigint.data = srv;
@@ -255,8 +269,13 @@ static int http_start(void *state, cfg_diag *d)
     if (http_listeners_apply(srv, &srv->cfg, d) != 0)
         return -1;
     srv->started = true;
-    /* The loop turns once the daemon has started everything. */
-    ev_timer_start(srv->ctx->loop, &srv->ready_timer);
+    char subject[BUS_SUBJECT_MAX + 1];
+    snprintf(subject, sizeof subject, "sys.%s.ready", srv->ctx->machine_id);
+    srv->ready_sub = bus_subscribe(srv->ctx->bus, subject, on_daemon_ready, srv);
+    json_t *q = json_object();
+    srv->status_req =
+        bus_request(srv->ctx->bus, "cmd.daemon.status", q, 10.0, on_daemon_status, srv);
+    json_decref(q);
     ev_signal_start(srv->ctx->loop, &srv->sigterm);
     ev_signal_start(srv->ctx->loop, &srv->sigint);
     ev_timer_start(srv->ctx->loop, &srv->tls_watch);
@@ -305,7 +324,10 @@ static int http_reload(void *state, const cfg_node *config, cfg_diag *d)
 static void http_stop(void *state)
 {
     http_server *srv = state;
-    ev_timer_stop(srv->ctx->loop, &srv->ready_timer);
+    if (srv->ready_sub)
+        bus_unsubscribe(srv->ctx->bus, srv->ready_sub);
+    if (srv->status_req)
+        bus_request_cancel(srv->ctx->bus, srv->status_req);
     ev_signal_stop(srv->ctx->loop, &srv->sigterm);
     ev_signal_stop(srv->ctx->loop, &srv->sigint);
     ev_timer_stop(srv->ctx->loop, &srv->tls_watch);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <bosun/json.h>
+#include <bosun/log.h>
 
 /* ------------------------------------------------------------ routes */
 
@@ -352,6 +353,7 @@ static void api_on_reply(bus_t *bus, enum bus_reply_status status, const bus_msg
         api_respond_bus_error(p.r, error);
         break;
     case BUS_REPLY_TIMEOUT:
+        log_notice("http: %s: 504, no reply to %s within request_timeout", p.r->peer, p.subject);
         http_respond_error(p.r, 504, "timeout", "no reply to %s in time", p.subject);
         break;
     case BUS_REPLY_NO_RESPONDERS:

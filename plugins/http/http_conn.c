@@ -792,7 +792,9 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
                     c->peer);
         conn_fail(c);
     } else {
-        conn_fail(c); /* idle */
+        http_notice(c->srv, HTTP_NOTE_IDLE, "http: %s: idle for %.1f s (idle_timeout): closed",
+                    c->peer, c->lim->idle_timeout);
+        conn_fail(c);
     }
     if (!c->dead) {
         conn_update(c);

@@ -27,6 +27,10 @@
 #define HTTP_LINGER 5.0
 /* Bytes read from a socket at once (one buffer for the whole server). */
 #define HTTP_READ_CHUNK 65536
+/* Refused TLS connections being answered at once, and how long each may
+ * take from its accept to its close (http_refuse.c). */
+#define HTTP_REFUSALS_MAX 256
+#define HTTP_REFUSAL_TIME 2.0
 /* Address text: an IPv6 address with its scope, NUL included. */
 #define HTTP_ADDR_MAX 64
 
@@ -161,6 +165,7 @@ bool http_config_trusted(const http_config *cfg, const char *addr);
 typedef struct http_listener http_listener;
 typedef struct http_ipcount http_ipcount;
 typedef struct http_conn_limits http_conn_limits;
+typedef struct http_refusal http_refusal;
 
 struct http_server {
     const bosun_ctx *ctx;
@@ -173,14 +178,17 @@ struct http_server {
     http_conn *conns;              /* every open connection */
     http_conn_limits *conn_limits; /* the limits new connections share (http_conn.c) */
     size_t n_conns;
+    http_refusal *refusals; /* over-limit TLS connections being answered */
+    size_t n_refusals;
     http_ipcount **ipbuckets; /* connections per client address */
     size_t n_ipbuckets;
     int spare_fd;  /* given up to refuse one connection when out of descriptors */
     char *scratch; /* HTTP_READ_CHUNK bytes, what one read fills */
     bool started, ready, stopping;
-    ev_timer ready_timer;
-    ev_timer tls_watch; /* looks for renewed TLS files */
-    char tls_sig[128];  /* the files' inode, size and mtime when loaded */
+    bus_sub *ready_sub;  /* sys.<machine_id>.ready: the daemon's start is complete */
+    uint64_t status_req; /* cmd.daemon.status asked at start, pending */
+    ev_timer tls_watch;  /* looks for renewed TLS files */
+    char tls_sig[128];   /* the files' inode, size and mtime when loaded */
     ev_signal sigterm, sigint;
     bosun_complaint accept_complaint;
     struct http_notice_state {
@@ -204,6 +212,8 @@ enum http_notice_kind {
     HTTP_NOTE_SEND_QUEUE,
     HTTP_NOTE_TLS,
     HTTP_NOTE_PIPELINE,
+    HTTP_NOTE_REFUSALS,
+    HTTP_NOTE_IDLE,
 };
 void http_notice(http_server *srv, enum http_notice_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -217,6 +227,11 @@ void http_listeners_close_all(http_server *srv);
 bool http_ipcount_inc(http_server *srv, const char *addr, size_t limit);
 void http_ipcount_dec(http_server *srv, const char *addr);
 void http_ipcount_free_all(http_server *srv);
+
+/* Refusals (http_refuse.c): answers fd with the status (429, 503) and
+ * closes it, on a TLS listener after a bounded handshake. */
+void http_refuse(http_server *srv, int fd, int status);
+void http_refusals_free_all(http_server *srv);
 
 /* Connections (http_conn.c). */
 http_conn *http_conn_new(http_server *srv, int fd, unsigned listener_id, const char *peer);

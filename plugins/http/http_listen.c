@@ -5,8 +5,7 @@
  * connections), opens the new ones first, and closes the removed ones
  * only once every new one is open, so that a failed reload changes
  * nothing.  Connections over a limit get a short canned answer (429 over
- * conns_per_ip, 503 over conns_max) and are closed; on a TLS listener,
- * where no plain text can be written, they are only closed. */
+ * conns_per_ip, 503 over conns_max) and are closed (http_refuse.c). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -156,30 +155,6 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
     ev_io_start(loop, &l->io);
 }
 
-/* A short answer written at once, never waited for.  What the client
- * already sent is read first: closing with unread data would reset the
- * connection and could lose the answer. */
-static void refuse(http_server *srv, int fd, int status)
-{
-    if (!srv->tls) {
-        char junk[4096];
-        (void)!recv(fd, junk, sizeof junk, MSG_DONTWAIT);
-        const char *body = status == 429 ? "{\"error\":{\"code\":\"rate_limited\",\"message\":"
-                                           "\"too many connections from this address\"}}"
-                                         : "{\"error\":{\"code\":\"busy\",\"message\":"
-                                           "\"too many connections\"}}";
-        char msg[512];
-        int n = snprintf(msg, sizeof msg,
-                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
-                         status, status == 429 ? "Too Many Requests" : "Service Unavailable",
-                         strlen(body), body);
-        (void)!send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-        shutdown(fd, SHUT_WR);
-    }
-    close(fd);
-}
-
 static void accept_one(http_listener *l, int fd, const struct sockaddr_storage *ss)
 {
     http_server *srv = l->srv;
@@ -189,14 +164,14 @@ static void accept_one(http_listener *l, int fd, const struct sockaddr_storage *
     if (srv->n_conns >= lim->conns_max) {
         http_notice(srv, HTTP_NOTE_LIMIT_TOTAL, "http: %s: 503, %zu connections (conns_max)", peer,
                     srv->n_conns);
-        refuse(srv, fd, 503);
+        http_refuse(srv, fd, 503);
         return;
     }
     if (!http_ipcount_inc(srv, peer, lim->conns_per_ip)) {
         http_notice(srv, HTTP_NOTE_LIMIT_PEER,
                     "http: %s: 429, %zu connections from it (conns_per_ip)", peer,
                     lim->conns_per_ip);
-        refuse(srv, fd, 429);
+        http_refuse(srv, fd, 429);
         return;
     }
     int one = 1;

@@ -519,6 +519,10 @@ static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     ws_conn *c = w->data;
     if (c->pong_pending) {
+        /* 1001 is logged at info (the usual going away): this one is a
+         * limit, so it says so at notice too. */
+        log_notice("http: /ws %s (%s %s): no pong within ping_interval (%.0f s)", c->peer,
+                   who_kind(c), who_id(c), ws_limits(c)->ping_interval);
         ws_close(c, BOSUN_WS_GOING_AWAY, "no pong");
         return;
     }

@@ -31,6 +31,7 @@ struct ws_conn {
     bool closing : 1;      /* a close was sent or the stream is being closed */
     bool gone : 1;         /* the stream closed: free when refs drops to 0 */
     bool pong_pending : 1; /* a ping went out; its pong has not come */
+    bool subs_noted : 1;   /* over ws_subs_max was logged (once per connection) */
     json_t *early;         /* frames received while auth_pending */
     char peer[64];
     ev_timer auth_timer;

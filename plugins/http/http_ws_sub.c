@@ -302,6 +302,11 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
     } else if (find_sub(c, *sid)) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request", "sid '%s' is in use", *sid);
     } else if (c->n_subs >= ws_limits(c)->ws_subs_max) {
+        if (!c->subs_noted)
+            log_notice("http: /ws %s: sid %s refused: %zu subscriptions (ws_subs_max); "
+                       "logged once per connection",
+                       c->peer, *sid, c->n_subs);
+        c->subs_noted = true;
         ws_send_error(c, "sid", json_string(*sid), "too_many",
                       "at most %zu subscriptions per connection", ws_limits(c)->ws_subs_max);
     } else {

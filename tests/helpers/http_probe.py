@@ -14,10 +14,13 @@
   http_probe.py idle HOST PORT --wait S
       Sends GET /health, reads the answer, then waits at most S seconds for
       the server to close: prints "closed after X" or "open".
-  http_probe.py conns HOST PORT N [--hold S] [--src ADDR]
+  http_probe.py conns HOST PORT N [--hold S] [--src ADDR] [--requests K]
       Opens N connections at once (from ADDR), sends GET /health on each, and counts
       the answers: "200=N 429=N 503=N none=N" (none: closed without one),
       holding every connection open S seconds more before closing them.
+      With --requests K each connection answered 200 asks K times in all,
+      one request after the other's answer (keep-alive), and the line
+      ends with " answered=M": the responses read on all of them.
 Every wait is bounded; the exit status is 0 unless a socket call fails
 before anything could be sent."""
 import codecs
@@ -182,10 +185,10 @@ def cmd_idle(host, port, wait):
         print("closed after %.2f" % (time.monotonic() - t0))
 
 
-def cmd_conns(host, port, n, hold, src):
+def cmd_conns(host, port, n, hold, src, requests):
     sel = selectors.DefaultSelector()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    socks = {}
+    socks, sent = {}, {}
     for _ in range(n):
         s = socket.socket(family, socket.SOCK_STREAM)
         if src:
@@ -193,11 +196,21 @@ def cmd_conns(host, port, n, hold, src):
         s.setblocking(False)
         s.connect_ex((host, port))
         socks[s] = b""
+        sent[s] = 0
         sel.register(s, selectors.EVENT_WRITE)
     req = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
     pending = set(socks)
     counts = {}
+    answered = 0
     deadline = time.monotonic() + 60
+
+    def finish(s, key_, n_answers):
+        nonlocal answered
+        counts[key_] = counts.get(key_, 0) + 1
+        answered += n_answers
+        pending.discard(s)
+        sel.unregister(s)
+
     while pending and time.monotonic() < deadline:
         for key, ev in sel.select(timeout=1):
             s = key.fileobj
@@ -205,30 +218,35 @@ def cmd_conns(host, port, n, hold, src):
                 try:
                     s.send(req)
                 except OSError:
-                    counts["none"] = counts.get("none", 0) + 1
-                    pending.discard(s)
-                    sel.unregister(s)
+                    finish(s, "none", 0)
                     continue
+                sent[s] = 1
                 sel.modify(s, selectors.EVENT_READ)
                 continue
             try:
                 chunk = s.recv(65536)
             except OSError:
                 chunk = b""
-            if chunk:
-                socks[s] += chunk
-                statuses, _ = parse_responses(socks[s])
-                if not statuses:
+            statuses, _ = parse_responses(socks[s] + chunk)
+            if not chunk:
+                finish(s, str(statuses[0]) if statuses else "none", len(statuses))
+                continue
+            socks[s] += chunk
+            if len(statuses) < sent[s]:
+                continue
+            if statuses[0] == 200 and sent[s] < requests:
+                try:
+                    s.send(req)
+                    sent[s] += 1
                     continue
-                key_ = str(statuses[0])
-            else:
-                statuses, _ = parse_responses(socks[s])
-                key_ = str(statuses[0]) if statuses else "none"
-            counts[key_] = counts.get(key_, 0) + 1
-            pending.discard(s)
-            sel.unregister(s)
+                except OSError:
+                    pass
+            finish(s, str(statuses[0]), len(statuses))
     counts["none"] = counts.get("none", 0) + len(pending)
-    print(" ".join("%s=%d" % (k, counts.get(k, 0)) for k in ("200", "429", "503", "none")))
+    line = " ".join("%s=%d" % (k, counts.get(k, 0)) for k in ("200", "429", "503", "none"))
+    if requests > 1:
+        line += " answered=%d" % answered
+    print(line)
     sys.stdout.flush()
     time.sleep(hold)
     for s in socks:
@@ -243,6 +261,7 @@ def main():
     body = flag("--body")
     tls = flag("--tls")
     src = arg("--src", None, str)
+    requests = arg("--requests", 1, int)
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     rest = sys.argv[4:]
     if cmd == "send":
@@ -252,7 +271,7 @@ def main():
     elif cmd == "idle":
         cmd_idle(host, port, wait)
     elif cmd == "conns":
-        cmd_conns(host, port, int(rest[0]), hold, src)
+        cmd_conns(host, port, int(rest[0]), hold, src, requests)
     else:
         sys.exit("unknown command " + cmd)
 

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Connection limits of the http plugin: per client address (429) and in
-# all (503), counted back down as connections close; 2000 connections at
-# once; out of descriptors, no spinning and a bounded complaint.
+# all (503), counted back down as connections close; 2000 keep-alive HTTP
+# and 2000 /ws connections at once, another client served meanwhile, the
+# limits at that scale; out of descriptors, no spinning and a bounded
+# complaint.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 14
+plan 19
 
 write_config <<'EOF2'
   plugins: [http]
@@ -39,7 +41,51 @@ out=$($PROBE conns 127.0.0.1 "$P" 5 --hold 0)
 is "after they close, all fit again" "$out" "200=5 429=0 503=0 none=0"
 stop_daemon
 
-# --- many at once
+# --- many at once: 2000 HTTP connections asking three times each
+# (keep-alive) and 2000 authenticated /ws ones, each set from one client
+# process, while another client is served; then the limits at that scale.
+ulimit -n 20000 || { fail "raise the open-file limit to 20000 for 4000 connections"; exit 1; }
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/boot.tok"
+chmod 600 "$T/boot.tok"
+write_config <<EOF2
+  plugins: [http]
+http:
+  listen: "127.0.0.1:0"
+  bootstrap_token_file: $T/boot.tok
+  limits:
+    conns_per_ip: 2000
+    conns_max: 4100
+EOF2
+: > "$T/bosund.log"
+start_daemon || exit 1
+wait_for 10 http_ready 127.0.0.1
+P=$(port_of 127.0.0.1)
+$PROBE conns 127.0.0.1 "$P" 2000 --requests 3 --hold 25 > "$T/many" &
+many=$!
+"$top_builddir/tests/bench/ws_client" idle -p "$P" -T "$T/boot.tok" -b 127.0.0.2 -n 2000 -w 25 \
+    > "$T/ws.out" 2> "$T/ws.err" &
+wsc=$!
+codes=
+for i in 1 2 3 4 5; do
+    codes="$codes $(curl -s --max-time 10 --interface 127.0.0.3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/health")"
+    sleep 0.2
+done
+wait_for 120 sh -c "test -s '$T/many' && grep -q '^ready' '$T/ws.out'"
+is "2000 keep-alive connections, 3 requests each: every one answered" "$(cat "$T/many")" \
+    "200=2000 429=0 503=0 none=0 answered=6000"
+like "2000 /ws connections set up and authenticated meanwhile" "$(cat "$T/ws.out")" '^ready 2000 '
+is "another client was served meanwhile, each request within 10 s" "$codes" " 200 200 200 200 200"
+out=$($PROBE conns 127.0.0.1 "$P" 10)
+is "with 2000 held from it, conns_per_ip 2000 refuses 127.0.0.1 with 429" "$out" "200=0 429=10 503=0 none=0"
+out=$($PROBE conns 127.0.0.1 "$P" 200 --src 127.0.0.4)
+is "with 4000 held, conns_max 4100 lets 100 more in, then 503" "$out" "200=100 429=0 503=100 none=0"
+wait $wsc
+is "the /ws client ended well" "$?" 0
+like "  none of its connections was closed by the server" "$(cat "$T/ws.out")" 'closed 0$'
+wait $many
+stop_daemon
+is "the daemon stops cleanly after them" "$DAEMON_STATUS" 0
+
 # roomy: a config with room for thousands of connections from one address.
 roomy() {
     write_config <<'EOF2'
@@ -51,19 +97,6 @@ http:
 EOF2
     : > "$T/bosund.log"
 }
-roomy
-start_daemon || exit 1
-wait_for 10 http_ready 127.0.0.1
-P=$(port_of 127.0.0.1)
-$PROBE conns 127.0.0.1 "$P" 2000 --hold 3 > "$T/many" &
-many=$!
-wait_for 60 test -s "$T/many"
-is "2000 connections at once: every one answered" "$(cat "$T/many")" "200=2000 429=0 503=0 none=0"
-out=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/health")
-is "and another client is served meanwhile" "$out" 200
-wait $many
-stop_daemon
-is "the daemon stops cleanly after them" "$DAEMON_STATUS" 0
 
 # --- out of descriptors: accept pauses, the complaint is bounded
 roomy

@@ -22,3 +22,19 @@ http_boot() {
     chmod 600 "$T/boot.tok"
     BOOT=$(cat "$T/boot.tok")
 }
+# test_ca: a CA made here with openssl req, $T/ca.pem and $T/ca.key.
+test_ca() {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bosun test CA" \
+        -keyout "$T/ca.key" -out "$T/ca.pem" >/dev/null 2>&1
+}
+# mkcert NAME CN: NAME.pem (the certificate, then the CA's) and NAME.key,
+# signed by the test CA, valid for 127.0.0.1 and localhost.
+mkcert() {
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$T/$1.key" -out "$T/$1.csr" \
+        >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$T/$1.ext"
+    openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+        -days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" >/dev/null 2>&1
+    cat "$T/$1.crt" "$T/ca.pem" > "$T/$1.pem"
+    chmod 600 "$T/$1.key"
+}

@@ -9,7 +9,7 @@
 # the log.  A revoked or expired credential closes its connections.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 48
+plan 49
 
 mkdir -p "$T/out"
 write_config <<EOF2
@@ -36,17 +36,7 @@ out=$(cd "$T" && TOKEN=x node_ws upgrade "$U" bsn_adm_not_a_token)
 is "a bad Bearer token at the upgrade: 401" "$(jf "$out" .result)" 401
 
 # --- auth
-out=$(node_ws sub "$U" "$TOK" 'evt.>')
-is "Bearer at the upgrade: ready as admin" "$(jf "$out" .ready.kind)" '"admin"'
-is "and subscribed" "$(jf "$out" .frame.op)" '"subscribed"'
-out=$(py_ws first "$U" "$TOK")
-is "first-frame auth: ready" "$(jf "$out" .frame.op)" '"ready"'
-is "with the principal" "$(jf "$out" .frame.principal)" '{"kind":"admin","id":"bootstrap","role":"admin"}'
-out=$(py_ws first "$U" bsn_adm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA)
-is "a bad token in the first frame: 1008" "$(jf "$out" .code)" 1008
-out=$(py_ws silent "$U" -)
-is "no credential and no frame: 1008" "$(jf "$out" .code)" 1008
-is "saying why" "$(jf "$out" .reason)" '"authentication timeout"'
+ws_auth_checks
 check "after ws_auth_timeout (1 s)" awk -v s="$(jf "$out" .secs)" 'BEGIN { exit !(s >= 0.9 && s < 8) }'
 out=$(py_ws early "$U" -)
 is "another op before auth: 1008" "$(jf "$out" .code)" 1008
@@ -75,6 +65,8 @@ is "a binary frame: 1003" "$(jf "$out" .code)" 1003
 out=$(node_ws subs "$U" "$TOK" 5)
 is "three subscriptions taken" "$(jf "$out" .subscribed)" 3
 is "the others refused: too_many" "$(jf "$out" .errors)" '["too_many","too_many"]'
+is "  one notice for the connection" \
+    "$(grep -c '^<5>http: /ws 127\.0\.0\.1: sid s[0-9] refused: 3 subscriptions (ws_subs_max)' "$T/bosund.log")" 1
 
 # --- error frames, the connection kept
 out=$(node_ws errors "$U" "$TOK")

@@ -641,10 +641,14 @@ static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m
      * their events are stored: give it back right after, not at the next
      * periodic trim. */
     ev_timer_start(p->loop, &p->trim_timer);
+    if (p->began_cb)
+        p->began_cb(p->began_arg);
 }
 
-void proc_begin(proc *p)
+void proc_begin(proc *p, void (*began)(void *arg), void *arg)
 {
+    p->began_cb = began;
+    p->began_arg = arg;
     json_t *q = json_pack("{s:b,s:i}", "active", 1, "limit", 100000);
     if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_unfinished, p))
         on_unfinished(p->bus, BUS_REPLY_NO_RESPONDERS, NULL, p);

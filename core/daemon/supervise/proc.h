@@ -41,8 +41,10 @@ void proc_free(proc *p);
 void proc_set_agents(proc *p, agent_config **agents);
 
 /* Asks the store for runs a previous daemon left active and settles them
- * (stopped, adopted, or marked LOST); then autostarts. */
-void proc_begin(proc *p);
+ * (stopped, adopted, or marked LOST); then autostarts, and calls
+ * began(arg) (may be NULL) once, from the loop: the daemon's start is
+ * complete. */
+void proc_begin(proc *p, void (*began)(void *arg), void *arg);
 
 /* Stops every run; done(arg) is called from the loop once none is left. */
 void proc_shutdown(proc *p, void (*done)(void *arg), void *arg);

@@ -125,6 +125,8 @@ struct proc {
     ev_timer resume_timer;    /* deferred resumes of runs answered while exiting */
     ev_timer trim_timer;      /* returns memory once an autostart burst is stored */
     bool began;
+    void (*began_cb)(void *arg); /* proc_begin's, once */
+    void *began_arg;
 };
 
 /* proc_run.c */
