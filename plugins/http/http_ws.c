@@ -153,12 +153,21 @@ bool ws_room(ws_conn *c, size_t len)
     return true;
 }
 
+/* Our own frames (errors, acknowledgements) are small: one that cannot be
+ * built or encoded means memory ran out, and the client, which would wait
+ * for it, is told so by a 1011 close instead. */
 void ws_send_json(ws_conn *c, json_t *frame)
 {
+    if (c->closing) {
+        json_decref(frame);
+        return;
+    }
     size_t len = 0;
-    char *text = frame && !c->closing ? bosun_json_dump(frame, 0, &len) : NULL;
+    char *text = frame ? bosun_json_dump(frame, 0, &len) : NULL;
     json_decref(frame);
-    if (text && ws_room(c, len))
+    if (!text)
+        ws_close(c, BOSUN_WS_INTERNAL, "internal error: a frame could not be encoded");
+    else if (ws_room(c, len))
         bosun_ws_send_text(c->ws, text, len);
     free(text);
 }
@@ -201,7 +210,11 @@ static void send_reply(ws_conn *c, json_t *id, json_t *data)
     char *text = f ? bosun_json_dump(f, 0, &len) : NULL;
     json_decref(f);
     size_t max = ws_limits(c)->send_queue_max;
-    if (text && max && len + 14 + WS_CLOSE_RESERVE > max)
+    if (!text)
+        ws_send_error(c, "id", json_incref(id), "internal",
+                      "the reply could not be encoded (nested more than %d levels deep?)",
+                      BOSUN_JSON_DEPTH_MAX);
+    else if (max && len + 14 + WS_CLOSE_RESERVE > max)
         ws_send_error(c, "id", json_incref(id), "too_large",
                       "the reply (%zu bytes) is larger than the send queue", len);
     else if (text && ws_room(c, len))

@@ -64,12 +64,25 @@ static const bosun_json_buf *event_tail(http_ws_hub *hub, json_t *ev)
     json_t *o =
         json_pack("{s:I,s:O,s:O,s:O}", "seq", seq, "subject", json_object_get(ev, "subject"),
                   "time", json_object_get(ev, "time"), "data", json_object_get(ev, "data"));
-    if (!o || bosun_json_append(&hub->cache, o, 0) != 0 || hub->cache.len < 2) {
-        json_decref(o);
+    if (o && bosun_json_append(&hub->cache, o, 0) != 0) {
+        /* The store kept it, but its data cannot be put in a frame (nested
+         * too deep with the frame's own levels): the client gets the event
+         * without its data and is told why, so that it neither misses a
+         * seq nor stalls on it when it asks again from there. */
+        json_object_set_new(o, "data", json_null());
+        json_object_set_new(o, "error",
+                            json_pack("{s:s,s:s}", "code", "unencodable", "message",
+                                      "this event's data is nested too deep to be encoded "
+                                      "in a frame"));
+        hub->cache.len = 0;
+        if (bosun_json_append(&hub->cache, o, 0) != 0)
+            hub->cache.len = 0;
+    }
+    json_decref(o);
+    if (hub->cache.len < 2) {
         hub->cache_seq = -1;
         return NULL;
     }
-    json_decref(o);
     hub->cache.data[0] = ','; /* follows the per-client "sid" */
     hub->cache_seq = seq;
     return &hub->cache;
@@ -83,8 +96,10 @@ static bool send_event(ws_sub *s, json_t *ev, bool may_wait)
     if (!c->hub)
         return false;
     const bosun_json_buf *tail = event_tail(c->hub, ev);
-    if (!tail)
-        return true; /* not an event we can render: skip it */
+    if (!tail) { /* memory ran out: the client would miss this event */
+        ws_close(c, BOSUN_WS_INTERNAL, "internal error: an event could not be encoded");
+        return false;
+    }
     static const char head[] = "{\"op\":\"msg\",\"sid\":";
     size_t len = sizeof head - 1 + strlen(s->sid_json) + tail->len;
     if (may_wait &&
