@@ -35,7 +35,7 @@ missing=
 for key in machine_id state_dir runtime_dir log_level plugin_path plugins control_socket \
            control_socket_mode control_socket_group control_buffer_max adopt_orphans interval agent_socket \
            type command workdir env user group autostart restart start_secs max_restarts \
-           restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances \
+           restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances resume \
            log_max_bytes log_keep line_max \
            agent_token_ttl mcp_command \
            path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes; do

@@ -18,6 +18,15 @@ enum restart_policy {
     RESTART_ALWAYS,
 };
 
+/* When a run's agent session is carried on instead of started afresh
+ * (`resume:`).  Each includes the ones before it except never. */
+enum resume_policy {
+    RESUME_NEVER,     /* answers are recorded, no run is resumed */
+    RESUME_ON_ANSWER, /* an answered input request resumes the run (the default) */
+    RESUME_ON_CRASH,  /* and a run that died is restarted into its session */
+    RESUME_ALWAYS,    /* and every restart of a run resumes its session */
+};
+
 typedef struct agent_config {
     char *name;
     char *type;
@@ -38,6 +47,7 @@ typedef struct agent_config {
     size_t n_groups;
     bool autostart;
     enum restart_policy restart;
+    enum resume_policy resume;
     double start_secs;
     long long max_restarts; /* -1: never give up */
     double restart_reset;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <bosun/agent_stream.h>
 #include <bosun/log.h>
 #include <bosun/store.h>
 
@@ -567,6 +568,8 @@ static void settle_orphan(proc *p, json_t *stored)
         if (r) {
             r->state = RS_WAITING_INPUT;
             r->waiting_input = xstrdup(waiting);
+            const char *sid = json_string_value(json_object_get(stored, "session_id"));
+            r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             r->prompt = read_prompt(r);
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
@@ -730,6 +733,16 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
         snprintf(err, err_size, "agent %s is no longer configured", old->agent_name);
         return NULL;
     }
+    if (a->resume == RESUME_NEVER) {
+        snprintf(err, err_size, "agent %s has resume: never", a->name);
+        char why[160];
+        snprintf(why, sizeof why, "input %s answered; not resumed (resume: never)",
+                 old->waiting_input);
+        free(old->waiting_input);
+        old->waiting_input = NULL;
+        run_set_state(old, RS_EXITED, why);
+        return NULL;
+    }
     bool found;
     unsigned i = free_instance(p, a, old->instance, &found);
     if (!found) {
@@ -740,6 +753,8 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     if (!r)
         return NULL;
     r->resumed_from = xstrdup(old->id);
+    /* The same conversation: the agent type resumes this session. */
+    r->session_id = old->session_id ? xstrdup(old->session_id) : NULL;
     r->resume_input = xstrdup(old->waiting_input);
     r->resume_answer = xstrdup(old->pending_answer ? old->pending_answer : "");
     char *answer_file = run_write_state_file(r, "answer", r->resume_answer, err, err_size);

@@ -81,8 +81,11 @@ typedef struct run {
     char *resumed_from;   /* the run this one continues */
     char *resume_input;   /* for a resumed run: the request and its answer */
     char *resume_answer;
-    bool adopted;     /* not our child: watched through a pidfd */
-    bool orphan_stop; /* an orphan stopped at start-up: its slot autostarts after */
+    char *session_id;    /* the agent's session (see bosun_run_info.session_id) */
+    bool resume_crash;   /* the next process resumes the session after a crash */
+    json_t *last_result; /* the current process's last "result" event */
+    bool adopted;        /* not our child: watched through a pidfd */
+    bool orphan_stop;    /* an orphan stopped at start-up: its slot autostarts after */
     int pidfd;
     ev_io pidfd_io;
     ev_timer pid_poll; /* when pidfd_open is unavailable */
@@ -149,6 +152,8 @@ void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
 void run_wait_for_input(run *r, const char *input_id);
+/* Stores the run's session id unless it has one (then false: kept). */
+bool run_set_session(run *r, const char *id);
 /* Writes name in the run's state directory (0640, the daemon's) and the
  * copy the agent reads in its runtime directory (0600, the agent's user's);
  * returns the copy's path, or NULL with a reason. */
