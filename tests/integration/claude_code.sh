@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 27
+plan 31
 
 {
     write_config <<EOF2
@@ -62,6 +62,18 @@ is "the result event: success, 4 turns, the fake's total usage" \
     '["success","success",4,44,28,true]'
 is "no output event: every line was understood" "$(events "$run" output | jq length)" 0
 is "the exit is DONE (spawn_completed)" "$(events "$run" spawn_completed | jq -r '.[0].data.class')" done
+
+# --- a tool result larger than the core's usual line_max (64 KiB): the
+# type's default line_max (4 MiB) keeps the line whole, the event is capped.
+awk 'BEGIN { for (i = 0; i < 1500; i++) printf "%04d %s\n", i, "the quick brown fox jumps over the lazy dog, again and again and again" }' \
+    > "$T/work/big.txt"
+runb=$(ctl start cc --prompt "SCENARIO:bigread DIR:$T/work")
+check "the big read ran" wait_for 90 ended "$runb"
+longest=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/state/runs/$runb/output.log")
+check "one stream-json line was larger than 64 KiB ($longest bytes)" test "$longest" -gt 65536
+bigr=$(events "$runb" tool_result | jq -c '.[0].data | [.id, .truncated, (.content | length), .size > 65536]')
+is "its tool_result event is whole JSON, capped at 16 KiB with its size" "$bigr" '["toolu_big1",true,16384,true]'
+is "and nothing of it fell back to output events" "$(events "$runb" output | jq length)" 0
 
 # --- the turn limit: error_max_turns is NEEDS_INPUT (not restarted), with the reason.
 run2=$(ctl start cc_turns --prompt "SCENARIO:tools DIR:$T/work")
