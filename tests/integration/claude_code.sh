@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 31
+plan 35
 
 {
     write_config <<EOF2
@@ -17,6 +17,10 @@ agents:
 $(claude_agent cc </dev/null)
 $(claude_agent cc_turns <<EOF3
     max_turns: 1
+EOF3
+)
+$(claude_agent cc_budget <<EOF3
+    max_budget_usd: 0.0001
 EOF3
 )
 EOF2
@@ -81,6 +85,14 @@ wait_for 90 ended "$run2" || fail "the max_turns run ended" "$(ctl ps --json)"
 is "out of turns: the class is needs_input" "$(events "$run2" spawn_failed | jq -r '.[0].data.class')" needs_input
 like "the run's reason says why" "$(runf "$run2" reason)" 'error_max_turns: Reached maximum number of turns \(1\)'
 is "and it was not restarted" "$(runf "$run2" restarts)" 0
+
+# --- the CLI's own budget: error_max_budget_usd is BUDGET, never restarted.
+run4=$(ctl start cc_budget --prompt "SCENARIO:tools DIR:$T/work")
+check "the budget run ended" wait_for 90 ended "$run4"
+like "the CLI got --max-budget-usd" "$(events "$run4" spawn_started | jq -c '.[0].data.argv')" '"--max-budget-usd","0.0001"'
+is "over budget: the class is budget" "$(events "$run4" spawn_failed | jq -r '.[0].data.class')" budget
+like "the run's reason says which budget, and it was not restarted" "$(runf "$run4" reason) $(runf "$run4" restarts)" \
+    'error_max_budget_usd: Reached maximum budget \(\$0.0001\) 0$'
 
 # --- an API error: the CLI's result is an error, the run FAILED with the message.
 run3=$(ctl start cc --prompt "SCENARIO:error")
