@@ -788,12 +788,13 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
         return NULL;
     }
     if (a->resume == RESUME_NEVER) {
-        snprintf(err, err_size, "agent %s has resume: never", a->name);
+        err[0] = '\0'; /* not a failure: nothing to log */
         char why[160];
         snprintf(why, sizeof why, "input %s answered; not resumed (resume: never)",
                  old->waiting_input);
         free(old->waiting_input);
         old->waiting_input = NULL;
+        log_info("run %s: %s", old->id, why);
         run_set_state(old, RS_EXITED, why);
         return NULL;
     }
@@ -845,7 +846,8 @@ static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
                 again = true;
                 break;
             }
-            log_error("run %s: cannot resume: %s", r->id, err);
+            if (err[0])
+                log_error("run %s: cannot resume: %s", r->id, err);
         }
     }
 }
@@ -885,7 +887,7 @@ void proc_input_answered(proc *p, const char *run_id, const char *input_id, cons
     run *n = resume_run(p, r, err, sizeof err);
     if (n)
         snprintf(resumed, resumed_size, "%s", n->id);
-    else
+    else if (err[0])
         log_error("run %s: cannot resume: %s", r->id, err);
 }
 
