@@ -84,6 +84,11 @@ typedef struct run {
     char *session_id;    /* the agent's session (see bosun_run_info.session_id) */
     bool resume_crash;   /* the next process resumes the session after a crash */
     json_t *last_result; /* the current process's last "result" event */
+    /* Spent so far, over all processes of the run: the sums of the
+     * "result" events' cost_usd and usage (see bosun-plugin(7)). */
+    double cost_usd;
+    bool has_cost;
+    long long tokens[4]; /* input, output, cache_read, cache_write */
     bool adopted;        /* not our child: watched through a pidfd */
     bool orphan_stop;    /* an orphan stopped at start-up: its slot autostarts after */
     int pidfd;

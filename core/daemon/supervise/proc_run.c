@@ -120,6 +120,8 @@ static json_t *opt_time(double t)
     return t > 0 ? json_real(t) : json_null();
 }
 
+static json_t *spent_tokens(const run *r);
+
 json_t *run_to_json(const run *r)
 {
     json_t *o = json_object();
@@ -141,6 +143,8 @@ json_t *run_to_json(const run *r)
     json_object_set_new(o, "resumed_from", opt_str(r->resumed_from));
     json_object_set_new(o, "waiting_input", opt_str(r->waiting_input));
     json_object_set_new(o, "session_id", opt_str(r->session_id));
+    json_object_set_new(o, "cost_usd", r->has_cost ? json_real(r->cost_usd) : json_null());
+    json_object_set_new(o, "tokens", spent_tokens(r));
     json_object_set_new(o, "updated_at", json_real(r->updated_at));
     json_object_set_new(o, "adopted", json_boolean(r->adopted));
     return o;
@@ -482,6 +486,34 @@ static bosun_run_info run_info(const run *r)
                             .result = r->last_result};
 }
 
+static const char *const token_keys[4] = {"input_tokens", "output_tokens", "cache_read_tokens",
+                                          "cache_write_tokens"};
+
+/* A result's cost and tokens add to the run's: each result covers one
+ * process (or one turn, for a CLI without totals), never an earlier one. */
+static void add_spent(run *r, const json_t *ev)
+{
+    json_t *cost = json_object_get(ev, "cost_usd");
+    if (json_is_number(cost) && json_number_value(cost) >= 0 && json_number_value(cost) < 1e9) {
+        r->cost_usd += json_number_value(cost);
+        r->has_cost = true;
+    }
+    json_t *u = json_object_get(ev, "usage");
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(u, token_keys[i]);
+        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50))
+            r->tokens[i] += (long long)json_integer_value(v);
+    }
+}
+
+static json_t *spent_tokens(const run *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < 4; i++)
+        json_object_set_new(o, token_keys[i], json_integer(r->tokens[i]));
+    return o;
+}
+
 bool run_set_session(run *r, const char *id)
 {
     if (r->session_id)
@@ -514,6 +546,7 @@ static void note_event(run *r, const char *kind, json_t *ev)
     } else if (strcmp(kind, "result") == 0) {
         json_decref(r->last_result);
         r->last_result = json_incref(ev);
+        add_spent(r, ev);
     }
 }
 
