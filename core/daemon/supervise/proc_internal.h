@@ -159,6 +159,8 @@ void run_pause_output(run *r, bool pause);
 void run_wait_for_input(run *r, const char *input_id);
 /* Stores the run's session id unless it has one (then false: kept). */
 bool run_set_session(run *r, const char *id);
+/* Takes cost_usd and tokens back from a stored run (recovery). */
+void run_restore_spent(run *r, const json_t *stored);
 /* Writes name in the run's state directory (0640, the daemon's) and the
  * copy the agent reads in its runtime directory (0600, the agent's user's);
  * returns the copy's path, or NULL with a reason. */

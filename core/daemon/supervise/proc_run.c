@@ -506,6 +506,15 @@ static void add_spent(run *r, const json_t *ev)
     }
 }
 
+void run_restore_spent(run *r, const json_t *stored)
+{
+    json_t *t = json_object_get(stored, "tokens");
+    json_t *as_result =
+        json_pack("{s:O?,s:O?}", "cost_usd", json_object_get(stored, "cost_usd"), "usage", t);
+    add_spent(r, as_result);
+    json_decref(as_result);
+}
+
 static json_t *spent_tokens(const run *r)
 {
     json_t *o = json_object();
