@@ -157,10 +157,14 @@ void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
 void run_wait_for_input(run *r, const char *input_id);
+/* proc_session.c */
 /* Stores the run's session id unless it has one (then false: kept). */
 bool run_set_session(run *r, const char *id);
 /* Takes cost_usd and tokens back from a stored run (recovery). */
 void run_restore_spent(run *r, const json_t *stored);
+/* Notes what the core keeps of an event of the type's (kind valid). */
+void run_note_event(run *r, const char *kind, json_t *ev);
+json_t *run_spent_tokens(const run *r);
 /* Writes name in the run's state directory (0640, the daemon's) and the
  * copy the agent reads in its runtime directory (0600, the agent's user's);
  * returns the copy's path, or NULL with a reason. */
