@@ -42,9 +42,40 @@ typedef struct bosun_run_info {
                                  (0700; removed with the run once the type empties it) */
     const cfg_node *config;   /* the agent's section in bosun.yaml */
     unsigned restarts;        /* how many times this run's process was restarted */
-    const char *resume_input; /* answer to resume with (input requests), else NULL */
-    void *reserved[8];
+    const char *resume_input; /* answer to resume with (input requests), or the
+                                 interrupted-turn text (resume_why CRASH), else NULL */
+    /* Added in ABI 1 from reserved slots: an agent type built before them
+     * is never handed them, one built after sees NULL/0 from an older core. */
+    const char *mcp_config; /* path of the run's MCP config (0600): bosun's server for
+                               agents that take an --mcp-config file; NULL when none */
+    const char *session_id; /* the agent's session: assigned by assign_session before the
+                               first process, or the first one a `session` event reported;
+                               carried into resumed runs; NULL when none is known yet */
+    int resume_why;         /* enum bosun_resume_why: why build_resume is called */
+    const json_t *result;   /* the last event of kind "result" parse_line gave for the
+                               current process (for classify_exit), else NULL; its
+                               string "reason", when there, is put on the run with a
+                               class other than DONE */
+    void *reserved[4];
 } bosun_run_info;
+
+/* Why a run is being resumed (bosun_run_info.resume_why). */
+enum bosun_resume_why {
+    BOSUN_RESUME_NONE = 0,   /* a fresh launch: build_launch */
+    BOSUN_RESUME_ANSWER = 1, /* an input request was answered: resume_input is the answer */
+    BOSUN_RESUME_CRASH = 2,  /* the last process died (signal, daemon or machine restart)
+                                and `resume` is on-crash or always: resume_input is
+                                BOSUN_RESUME_CRASH_TEXT */
+};
+
+/* The user turn a crashed run is resumed with. */
+#define BOSUN_RESUME_CRASH_TEXT                                                                    \
+    "You were interrupted (the process running you stopped unexpectedly). Continue the task "      \
+    "from where you left off."
+
+/* Longest session id the core stores (bytes, without the NUL); ids are
+ * 1..BOSUN_SESSION_ID_MAX of A-Z a-z 0-9 - _ . : */
+#define BOSUN_SESSION_ID_MAX 128
 
 /* A launch built by the agent type.  The core adds the agent's `env:` map
  * after `env`, then the common environment (BOSUN_RUN_ID, BOSUN_TASK_ID,
@@ -93,19 +124,34 @@ struct bosun_agent_ops {
      * UTF-8; len bytes) into zero or more events, appended to `events` as
      * objects {"kind": "...", ...}.  Each is published as
      * evt.run.<agent>.<run>.<kind>.  The core also publishes the line itself
-     * as an "output" event unless this returns 1. */
+     * as an "output" event unless this returns 1 (return 0 for a line not
+     * understood: it is kept, never dropped).  An event of kind "session"
+     * with a string "session_id" gives the run its session id when it has
+     * none yet; a later one never replaces it (the event is still
+     * published, with "kept": false).  <bosun/agent_stream.h> builds the
+     * common kinds. */
     int (*parse_line)(void *state, const bosun_run_info *run, enum bosun_stream stream,
                       const char *line, size_t len, json_t *events);
 
-    /* Optional: the launch to resume a run that exited waiting for input,
-     * with run->resume_input set.  NULL: build_launch is used. */
+    /* Optional: the launch to resume a run, with run->resume_input set and
+     * run->resume_why saying why (an answered input request, or a crash
+     * under `resume: on-crash|always`); run->session_id is the session to
+     * continue when one is known.  NULL: build_launch is used. */
     int (*build_resume)(void *state, const bosun_run_info *run, bosun_launch *out, char **error);
 
-    /* Optional: classify an exit.  status is as from waitpid().  NULL: exit
+    /* Optional: classify an exit.  status is as from waitpid(); run->result
+     * is what the CLI said at its end, if it said anything.  NULL: exit
      * code 0 is DONE, anything else FAILED. */
     enum bosun_exit_class (*classify_exit)(void *state, const bosun_run_info *run, int status);
 
-    void *reserved[8];
+    /* Optional (from a reserved slot): a session id for a new run, chosen
+     * before its first process starts (Claude Code's --session-id), written
+     * NUL-terminated into buf (size bytes, BOSUN_SESSION_ID_MAX + 1).
+     * Returns 0, or -1 when this run gets none (the CLI reports its own in
+     * a `session` event).  Not called for runs that carry a session on. */
+    int (*assign_session)(void *state, const bosun_run_info *run, char *buf, size_t size);
+
+    void *reserved[7];
 };
 
 #ifdef __cplusplus

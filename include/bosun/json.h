@@ -18,6 +18,7 @@
 
 #include <bosun/api.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -87,6 +88,17 @@ typedef struct bosun_json_error {
  * Other flags are ignored. */
 BOSUN_API json_t *bosun_json_parse(const char *text, size_t len, unsigned flags,
                                    bosun_json_error *err);
+
+/* Whether an object key names a secret: it holds token, secret, password,
+ * passwd, apikey, api_key, api-key, authorization or credential, in any
+ * case. */
+BOSUN_API bool bosun_json_key_is_secret(const char *key);
+/* A deep copy of v with the values of secret-looking keys replaced by
+ * "(redacted)" and, when max_string is not 0, strings longer than that
+ * cut at a character boundary with "... (N bytes)" added: fit for an
+ * event (MCP tool calls, agent tool_use inputs).  NULL when memory runs
+ * out. */
+BOSUN_API json_t *bosun_json_redact(const json_t *v, size_t max_string);
 
 #ifdef __cplusplus
 }

@@ -226,10 +226,8 @@ void mcp_tool_release(mcp_call *c);
 void mcp_schema_patterns_free(void);
 bool mcp_schema_check(const json_t *schema, const json_t *value, const char *name, char *err,
                       size_t size);
-/* A deep copy with the values of secret-looking keys replaced and, when
- * max_string is not 0, strings longer than that shortened: fit for an event. */
-json_t *mcp_redact(const json_t *value, size_t max_string);
-bool mcp_key_is_secret(const char *key);
+/* Redaction (the values of secret-looking keys, long strings cut) is
+ * bosun_json_redact in <bosun/json.h>, shared with the agent types. */
 /* Length in code points of valid UTF-8 (jansson's strings are). */
 size_t mcp_utf8_length(const char *s, size_t bytes);
 /* Drops a character that a truncating snprintf cut in two, so that the

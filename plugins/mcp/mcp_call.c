@@ -169,7 +169,7 @@ void mcp_call_cancel(mcp_call *c, const char *reason)
 {
     log_debug("mcp: session %s: call of %s cancelled: %s", c->s->sid, c->tool_name, reason);
     json_t *full = json_string(reason);
-    json_t *why = full ? mcp_redact(full, MCP_EVENT_STRING_MAX) : NULL; /* shortened */
+    json_t *why = full ? bosun_json_redact(full, MCP_EVENT_STRING_MAX) : NULL; /* shortened */
     json_decref(full);
     mcp_record_tool_call(c, "cancelled", false, why);
     json_decref(why);

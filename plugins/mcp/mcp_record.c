@@ -112,9 +112,9 @@ static json_t *mcp_record_call_data(const mcp_record *r)
 {
     json_t *data = json_pack(
         "{s:s,s:o,s:s,s:b,s:I,s:O}", "tool", r->call.tool ? r->call.tool : "", "arguments",
-        r->call.args ? mcp_redact(r->call.args, MCP_EVENT_STRING_MAX) : json_null(), "outcome",
-        r->call.outcome, "is_error", r->call.is_error, "duration_ms", r->call.duration_ms,
-        "request_id", r->call.request_id);
+        r->call.args ? bosun_json_redact(r->call.args, MCP_EVENT_STRING_MAX) : json_null(),
+        "outcome", r->call.outcome, "is_error", r->call.is_error, "duration_ms",
+        r->call.duration_ms, "request_id", r->call.request_id);
     if (data && r->call.error)
         json_object_set(data, "error", r->call.error);
     return data;

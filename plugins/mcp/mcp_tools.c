@@ -522,7 +522,7 @@ void mcp_tool_log_event(mcp_call *c)
     const char *kind = mcp_arg_string(c, "kind");
     json_t *data = json_object_get(c->args, "data");
     /* Agents log what they see; keep obvious secrets out of the record. */
-    json_t *clean = data ? mcp_redact(data, 0) : json_object();
+    json_t *clean = data ? bosun_json_redact(data, 0) : json_object();
     if (!clean)
         return mcp_call_error(c, MCP_INTERNAL_ERROR, "out of memory");
     mcp_session_event(c->s, "log", json_pack("{s:s,s:o}", "kind", kind, "data", clean));

@@ -2,7 +2,7 @@
 # Man pages: mandoc finds nothing above style level, and every command,
 # option and config key that exists is documented.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 17
+plan 18
 
 M="$top_srcdir/man"
 if [ -z "${MANDOC:-}" ]; then MANDOC=$(command -v mandoc); fi
@@ -35,7 +35,7 @@ missing=
 for key in machine_id state_dir runtime_dir log_level plugin_path plugins control_socket \
            control_socket_mode control_socket_group control_buffer_max adopt_orphans interval agent_socket \
            type command workdir env user group autostart restart start_secs max_restarts \
-           restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances \
+           restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances resume \
            log_max_bytes log_keep line_max \
            agent_token_ttl mcp_command \
            path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes; do
@@ -120,4 +120,13 @@ printf '%s\n' "$routes" | while read -r method path; do
 done > "$T/routes.missing"
 is "bosun-http(7) documents every REST route" "$missing$(tr '\n' ' ' < "$T/routes.missing")" ""
 like "bosun-bus(7) documents cmd.daemon.status" "$(cat "$M/bosun-bus.7")" '^\.It Li cmd\.daemon\.status$'
+# The claude-code type's keys, from its source and the shared list.
+missing=
+keys=$( (sed -n '/define BOSUN_AGENT_CLI_KEYS/,/extra_args"/p' "$top_srcdir/include/bosun/agent_stream.h"
+         grep 'claude_keys\[\] =' "$top_srcdir/plugins/claude-code/claude_code.c") | grep -o '"[a-z_]*"' | tr -d '"')
+[ -n "$keys" ] || missing="(no keys found in plugins/claude-code/claude_code.c)"
+for key in $keys; do
+    grep -Eq "^\.It Cm (.* )?$key( |\$)" "$M/bosun-claude-code.7" || missing="$missing $key"
+done
+is "bosun-claude-code(7) documents every key of the type" "$missing" ""
 done_testing

@@ -11,19 +11,24 @@
 #include <unistd.h>
 
 /* Keys every agent may have, whatever its type. */
-static const char *const common_keys[] = {"type",         "command",       "workdir",
-                                          "env",          "user",          "group",
-                                          "autostart",    "restart",       "start_secs",
-                                          "max_restarts", "restart_reset", "backoff_base",
-                                          "backoff_max",  "stop_signal",   "stop_timeout",
-                                          "instances",    "log_max_bytes", "log_keep",
-                                          "line_max",     "kill_mode",     NULL};
+static const char *const common_keys[] = {"type",          "command",
+                                          "workdir",       "env",
+                                          "user",          "group",
+                                          "autostart",     "restart",
+                                          "start_secs",    "max_restarts",
+                                          "restart_reset", "backoff_base",
+                                          "backoff_max",   "stop_signal",
+                                          "stop_timeout",  "instances",
+                                          "log_max_bytes", "log_keep",
+                                          "line_max",      "kill_mode",
+                                          "resume",        NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
-    "autostart",     "restart",     "start_secs",  "max_restarts", "restart_reset",
-    "backoff_base",  "backoff_max", "stop_signal", "stop_timeout", "instances",
-    "log_max_bytes", "log_keep",    "line_max",    "kill_mode",    NULL};
+    "autostart",     "restart",      "start_secs",    "max_restarts",
+    "restart_reset", "backoff_base", "backoff_max",   "stop_signal",
+    "stop_timeout",  "instances",    "log_max_bytes", "log_keep",
+    "line_max",      "kill_mode",    "resume",        NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -103,6 +108,23 @@ static bool parse_restart(const cfg_node *node, agent_config *a, cfg_diag *d)
     return true;
 }
 
+static bool parse_resume(const cfg_node *node, agent_config *a, cfg_diag *d)
+{
+    static const char *const names[] = {"never", "on-answer", "on-crash", "always"};
+    const char *v;
+    if (!cfg_get_string(node, "resume", "on-answer", &v, d))
+        return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            a->resume = (enum resume_policy)i;
+            return true;
+        }
+    char path[256];
+    return cfg_error(d, cfg_get(node, "resume"),
+                     "'%s': '%s' is not one of never, on-answer, on-crash, always",
+                     cfg_path(cfg_get(node, "resume"), path, sizeof path), v);
+}
+
 static bool parse_max_restarts(const cfg_node *node, agent_config *a, cfg_diag *d)
 {
     const cfg_node *v = cfg_get(node, "max_restarts");
@@ -153,6 +175,7 @@ static bool parse_numbers(const cfg_node *node, agent_config *a, cfg_diag *d)
     unsigned long long line_max;
     bool ok = cfg_get_bool(node, "autostart", false, &a->autostart, d);
     ok = parse_restart(node, a, d) && ok;
+    ok = parse_resume(node, a, d) && ok;
     ok = cfg_get_duration(node, "start_secs", 1, 0, 3600, &a->start_secs, d) && ok;
     ok = parse_max_restarts(node, a, d) && ok;
     ok = cfg_get_duration(node, "restart_reset", 60, 0, 86400, &a->restart_reset, d) && ok;
@@ -222,6 +245,10 @@ static agent_config *parse_one(const cfg_node *node, agent_type_lookup lookup, v
                            "named '%s' in daemon.plugins)",
                            cfg_path(node, path, sizeof path), a->type, a->type);
     }
+    /* A type that reads structured lines needs them whole: one JSON line
+     * holds a tool's whole result (a file read, a command's output). */
+    if (ok && a->ops->parse_line && !cfg_get(node, "line_max"))
+        a->line_max = AGENT_PARSED_LINE_MAX;
     ok = ok && check_all_keys(node, a, d);
     ok = ok && parse_user(node, a, d);
     if (ok && a->ops->check_agent)

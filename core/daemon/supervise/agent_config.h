@@ -11,11 +11,22 @@
 #include <jansson.h>
 
 #define AGENT_NAME_MAX 64
+/* line_max of an agent whose type parses its lines, unless it sets one. */
+#define AGENT_PARSED_LINE_MAX (4u << 20)
 
 enum restart_policy {
     RESTART_NEVER,
     RESTART_ON_FAILURE,
     RESTART_ALWAYS,
+};
+
+/* When a run's agent session is carried on instead of started afresh
+ * (`resume:`).  Each includes the ones before it except never. */
+enum resume_policy {
+    RESUME_NEVER,     /* answers are recorded, no run is resumed */
+    RESUME_ON_ANSWER, /* an answered input request resumes the run (the default) */
+    RESUME_ON_CRASH,  /* and a run that died is restarted into its session */
+    RESUME_ALWAYS,    /* and every restart of a run resumes its session */
 };
 
 typedef struct agent_config {
@@ -38,6 +49,7 @@ typedef struct agent_config {
     size_t n_groups;
     bool autostart;
     enum restart_policy restart;
+    enum resume_policy resume;
     double start_secs;
     long long max_restarts; /* -1: never give up */
     double restart_reset;

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <bosun/agent_stream.h>
 #include <bosun/log.h>
 #include <bosun/store.h>
 
@@ -545,6 +548,56 @@ static char *read_prompt(run *r)
     return text;
 }
 
+static unsigned free_instance(proc *p, agent_config *a, unsigned preferred, bool *found);
+
+/* A run's prompt from its state directory, never through a link. */
+static char *read_kept_prompt(proc *p, const char *id)
+{
+    char *dir = xasprintf("%s/runs/%s", p->state_dir, id);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    free(dir);
+    if (dfd < 0)
+        return NULL;
+    size_t len;
+    char *text = fsafe_read(dfd, "prompt", PROMPT_MAX, &len);
+    close(dfd);
+    return text;
+}
+
+/* resume: on-crash after a daemon (or machine) restart: the run that was
+ * active when bosund went away and whose process is gone carries on in its
+ * session as a new run, resumed_from it, with the interrupted turn. */
+static void resume_lost(proc *p, agent_config *a, json_t *stored, const char *id)
+{
+    const char *sid = json_string_value(json_object_get(stored, "session_id"));
+    if (a->resume < RESUME_ON_CRASH || !bosun_session_id_valid(sid) || p->shutting_down)
+        return;
+    bool found;
+    unsigned i = free_instance(
+        p, a, (unsigned)json_integer_value(json_object_get(stored, "instance")), &found);
+    if (!found) {
+        log_error("run %s: cannot resume session %s: all instances of %s are busy", id, sid,
+                  a->name);
+        return;
+    }
+    char err[256];
+    char *prompt = read_kept_prompt(p, id);
+    run *r = run_new(p, a, NULL, i, json_string_value(json_object_get(stored, "task")), prompt, err,
+                     sizeof err);
+    free(prompt);
+    if (!r) {
+        log_error("run %s: cannot resume session %s: %s", id, sid, err);
+        return;
+    }
+    r->resumed_from = xstrdup(id);
+    r->session_id = xstrdup(sid);
+    r->resume_crash = true;
+    link_run(p, r);
+    log_notice("run %s: resuming session %s of lost run %s (resume: %s)", r->id, sid, id,
+               a->resume == RESUME_ALWAYS ? "always" : "on-crash");
+    run_spawn(r);
+}
+
 static void settle_orphan(proc *p, json_t *stored)
 {
     const char *id = json_string_value(json_object_get(stored, "run"));
@@ -567,6 +620,9 @@ static void settle_orphan(proc *p, json_t *stored)
         if (r) {
             r->state = RS_WAITING_INPUT;
             r->waiting_input = xstrdup(waiting);
+            const char *sid = json_string_value(json_object_get(stored, "session_id"));
+            r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
+            run_restore_spent(r, stored);
             r->prompt = read_prompt(r);
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
@@ -586,6 +642,9 @@ static void settle_orphan(proc *p, json_t *stored)
             r->started_at = json_number_value(json_object_get(stored, "started_at"));
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->started_mono = bosun_monotonic();
+            run_restore_spent(r, stored);
+            const char *sid = json_string_value(json_object_get(stored, "session_id"));
+            r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
             link_run(p, r);
             log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent, (int)pid,
@@ -618,6 +677,8 @@ static void settle_orphan(proc *p, json_t *stored)
     snprintf(subject, sizeof subject, "evt.run.%s.%s.state", agent, id);
     log_notice("run %s (%s): %s", id, agent, reason);
     bus_publish_new(p->bus, subject, NULL, o);
+    if (!alive && a && bosun_run_state_class(state ? state : "") == BOSUN_RUN_CLASS_ACTIVE)
+        resume_lost(p, a, stored, id);
 }
 
 static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
@@ -734,6 +795,17 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
         snprintf(err, err_size, "agent %s is no longer configured", old->agent_name);
         return NULL;
     }
+    if (a->resume == RESUME_NEVER) {
+        err[0] = '\0'; /* not a failure: nothing to log */
+        char why[160];
+        snprintf(why, sizeof why, "input %s answered; not resumed (resume: never)",
+                 old->waiting_input);
+        free(old->waiting_input);
+        old->waiting_input = NULL;
+        log_info("run %s: %s", old->id, why);
+        run_set_state(old, RS_EXITED, why);
+        return NULL;
+    }
     bool found;
     unsigned i = free_instance(p, a, old->instance, &found);
     if (!found) {
@@ -744,6 +816,8 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     if (!r)
         return NULL;
     r->resumed_from = xstrdup(old->id);
+    /* The same conversation: the agent type resumes this session. */
+    r->session_id = old->session_id ? xstrdup(old->session_id) : NULL;
     r->resume_input = xstrdup(old->waiting_input);
     r->resume_answer = xstrdup(old->pending_answer ? old->pending_answer : "");
     char *answer_file = run_write_state_file(r, "answer", r->resume_answer, err, err_size);
@@ -780,7 +854,8 @@ static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
                 again = true;
                 break;
             }
-            log_error("run %s: cannot resume: %s", r->id, err);
+            if (err[0])
+                log_error("run %s: cannot resume: %s", r->id, err);
         }
     }
 }
@@ -820,7 +895,7 @@ void proc_input_answered(proc *p, const char *run_id, const char *input_id, cons
     run *n = resume_run(p, r, err, sizeof err);
     if (n)
         snprintf(resumed, resumed_size, "%s", n->id);
-    else
+    else if (err[0])
         log_error("run %s: cannot resume: %s", r->id, err);
 }
 

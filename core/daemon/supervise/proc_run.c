@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bosun/agent_stream.h>
 #include <bosun/codec.h>
 #include <bosun/log.h>
 #include <bosun/store.h>
@@ -139,6 +140,9 @@ json_t *run_to_json(const run *r)
     json_object_set_new(o, "reason", opt_str(r->reason));
     json_object_set_new(o, "resumed_from", opt_str(r->resumed_from));
     json_object_set_new(o, "waiting_input", opt_str(r->waiting_input));
+    json_object_set_new(o, "session_id", opt_str(r->session_id));
+    json_object_set_new(o, "cost_usd", r->has_cost ? json_real(r->cost_usd) : json_null());
+    json_object_set_new(o, "tokens", run_spent_tokens(r));
     json_object_set_new(o, "updated_at", json_real(r->updated_at));
     json_object_set_new(o, "adopted", json_boolean(r->adopted));
     return o;
@@ -437,6 +441,8 @@ void run_free(run *r)
     free(r->resumed_from);
     free(r->resume_input);
     free(r->resume_answer);
+    free(r->session_id);
+    json_decref(r->last_result);
     free(r);
 }
 
@@ -468,7 +474,14 @@ static bosun_run_info run_info(const run *r)
                             .run_dir = r->rt_dir,
                             .config = r->agent->node,
                             .restarts = r->restarts,
-                            .resume_input = r->resume_answer};
+                            .resume_input =
+                                r->resume_crash ? BOSUN_RESUME_CRASH_TEXT : r->resume_answer,
+                            .mcp_config = r->mcp_config,
+                            .session_id = r->session_id,
+                            .resume_why = r->resume_crash    ? BOSUN_RESUME_CRASH
+                                          : r->resume_answer ? BOSUN_RESUME_ANSWER
+                                                             : BOSUN_RESUME_NONE,
+                            .result = r->last_result};
 }
 
 static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line, size_t len)
@@ -484,9 +497,10 @@ static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line,
     json_array_foreach(events, i, ev)
     {
         const char *kind = json_string_value(json_object_get(ev, "kind"));
-        if (kind && bus_subject_check(kind) == 0 && !strchr(kind, '.'))
+        if (kind && bus_subject_check(kind) == 0 && !strchr(kind, '.')) {
+            run_note_event(r, kind, ev);
             run_emit(r, kind, json_incref(ev));
-        else
+        } else
             log_warning("run %s: agent type %s produced an event without a valid kind", r->id,
                         a->type);
     }
@@ -602,6 +616,9 @@ static char **build_env(run *r, const bosun_launch *l)
     env_unset(env, &n, "BOSUN_PROMPT");
     env_unset(env, &n, "BOSUN_AGENT_TOKEN");
     env_unset(env, &n, "BOSUN_MCP_CONFIG");
+    env_unset(env, &n, "BOSUN_SESSION_ID");
+    if (r->session_id)
+        env_setf(&env, &n, "BOSUN_SESSION_ID", r->session_id);
     env_setf(&env, &n, "BOSUN_SOCKET", r->p->agent_socket);
     static const char *const resume_vars[] = {"BOSUN_RESUME", "BOSUN_RESUMED_FROM",
                                               "BOSUN_INPUT_REQUEST_ID", "BOSUN_INPUT_ANSWER",
@@ -689,8 +706,28 @@ void run_spawn(run *r)
     bosun_run_info info = run_info(r);
     bosun_launch l = {0};
     char *type_err = NULL;
+    if (r->session_id && !r->resume_crash && !r->resume_answer) {
+        /* Started over: a new conversation, never the old one's id again
+         * (a CLI refuses to create a session that exists). */
+        free(r->session_id);
+        r->session_id = NULL;
+        info = run_info(r);
+    }
+    if (!r->session_id && !r->resume_answer && !r->resume_crash && a->ops->assign_session) {
+        char sid[BOSUN_SESSION_ID_MAX + 1] = "";
+        if (a->ops->assign_session(a->type_state, &info, sid, sizeof sid) == 0) {
+            if (!bosun_session_id_valid(sid))
+                return spawn_failed(r, "the agent type assigned an invalid session id");
+            run_set_session(r, sid); /* stored before the process starts */
+            info = run_info(r);
+        }
+    }
+    json_decref(r->last_result);
+    r->last_result = NULL;
+    info.result = NULL;
+    bool resuming = r->resume_answer || r->resume_crash;
     int (*build)(void *, const bosun_run_info *, bosun_launch *, char **) =
-        r->resume_input && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
+        resuming && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
     if (build(a->type_state, &info, &l, &type_err) != 0 || !l.argv || !l.argv[0]) {
         snprintf(err, sizeof err, "agent type %s could not build the command: %s", a->type,
                  type_err ? type_err : "no argv");
@@ -719,8 +756,11 @@ void run_spawn(run *r)
         output_pause(r->out);
     output_start(r->out);
     run_emit(r, "spawn_started",
-             json_pack("{s:i,s:o,s:I}", "pid", (int)r->pid, "argv", argv, "restarts",
-                       (json_int_t)r->restarts));
+             json_pack("{s:i,s:o,s:I,s:o,s:s}", "pid", (int)r->pid, "argv", argv, "restarts",
+                       (json_int_t)r->restarts, "session_id", opt_str(r->session_id), "resume",
+                       info.resume_why == BOSUN_RESUME_CRASH    ? "crash"
+                       : info.resume_why == BOSUN_RESUME_ANSWER ? "answer"
+                                                                : "none"));
     if (a->start_secs <= 0) {
         set_state(r, RS_RUNNING, NULL);
         return;
@@ -791,6 +831,20 @@ static void describe_exit(int status, char *buf, size_t size)
     }
 }
 
+static const char *exit_class_name(enum bosun_exit_class c)
+{
+    switch (c) {
+    case BOSUN_EXIT_DONE:
+        return "done";
+    case BOSUN_EXIT_NEEDS_INPUT:
+        return "needs_input";
+    case BOSUN_EXIT_BUDGET:
+        return "budget";
+    default:
+        return "failed";
+    }
+}
+
 static enum bosun_exit_class classify(run *r, int status)
 {
     agent_config *a = r->agent;
@@ -827,6 +881,7 @@ static void finish_stopping(run *r)
         r->restart_requested = false;
         r->failures = 0;
         r->restarts++;
+        r->resume_crash = r->session_id && r->agent->resume == RESUME_ALWAYS;
         run_spawn(r);
         notify_waiters(r);
         return;
@@ -863,25 +918,32 @@ static void after_exit(run *r, int status, const char *how)
         return;
     }
     enum bosun_exit_class cls = classify(r, status);
-    if (cls == BOSUN_EXIT_DONE)
-        run_emit(r, "spawn_completed", json_pack("{s:s}", "reason", how));
-    else
-        run_emit(r, "spawn_failed", json_pack("{s:s}", "reason", how));
+    /* What the agent said at its end explains an exit better than a code. */
+    const char *said = json_string_value(json_object_get(r->last_result, "reason"));
+    char why[600];
+    snprintf(why, sizeof why, "%s%s%s", how, said && cls != BOSUN_EXIT_DONE ? ": " : "",
+             said && cls != BOSUN_EXIT_DONE ? said : "");
+    json_t *ended = json_pack("{s:s,s:s}", "reason", why, "class", exit_class_name(cls));
+    run_emit(r, cls == BOSUN_EXIT_DONE ? "spawn_completed" : "spawn_failed", ended);
     agent_config *a = r->agent;
-    bool restart = a && !r->p->shutting_down &&
-                   (a->restart == RESTART_ALWAYS ||
+    bool stopped = cls == BOSUN_EXIT_NEEDS_INPUT || cls == BOSUN_EXIT_BUDGET;
+    /* Died (a signal nobody here sent): with resume on-crash its session
+     * carries on, whatever the restart policy says. */
+    bool crash_resume =
+        a && !stopped && WIFSIGNALED(status) && r->session_id && a->resume >= RESUME_ON_CRASH;
+    bool restart = a && !r->p->shutting_down && !stopped &&
+                   (crash_resume || a->restart == RESTART_ALWAYS ||
                     (a->restart == RESTART_ON_FAILURE && cls == BOSUN_EXIT_FAILED));
-    if (cls == BOSUN_EXIT_NEEDS_INPUT || cls == BOSUN_EXIT_BUDGET)
-        restart = false;
     if (!restart) {
-        set_state(r, RS_EXITED, cls == BOSUN_EXIT_NEEDS_INPUT ? "waiting for input" : how);
+        set_state(r, RS_EXITED, cls == BOSUN_EXIT_NEEDS_INPUT && !said ? "waiting for input" : why);
         return;
     }
+    r->resume_crash = crash_resume || (r->session_id && a->resume == RESUME_ALWAYS);
     /* A clean exit, or a run that stayed up restart_reset, ends a streak of
      * failures: back-off and max_restarts count consecutive failures only. */
     if (cls == BOSUN_EXIT_DONE || bosun_monotonic() - r->started_mono >= a->restart_reset)
         r->failures = 0;
-    schedule_retry(r, how);
+    schedule_retry(r, why);
 }
 
 /* The run's end once nothing of its process group is left to wait for. */
