@@ -28,6 +28,24 @@ json_t *bosun_agent_line_json(const char *line, size_t len, size_t max)
     return v;
 }
 
+const char *bosun_agent_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+long long bosun_agent_int(const json_t *o, const char *key, long long def)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : def;
+}
+
+void bosun_agent_copy(json_t *ev, const char *to, const json_t *from, const char *key)
+{
+    json_t *v = json_object_get(from, key);
+    if (ev && v)
+        json_object_set(ev, to, v);
+}
+
 json_t *bosun_agent_event(json_t *events, const char *kind)
 {
     json_t *ev = json_pack("{s:s}", "kind", kind);
