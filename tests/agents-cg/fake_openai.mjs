@@ -7,6 +7,8 @@
 //   SCENARIO:ask     a call to bosun's MCP request_input (blocking), then a
 //                    text; after the answer arrives as a user turn, a text
 //                    naming it
+//   SCENARIO:slow    exec_command `sleep 60` (the test kills the CLI); after
+//                    "you were interrupted" arrives, a text
 //   SCENARIO:error   response.failed with an error (the turn fails)
 // Every request is appended to LOG as one JSON line ({method, url, body}),
 // and the port is written to PORT_FILE once listening.
@@ -55,6 +57,11 @@ function script(body) {
     if (outputs.length === 0)
       return call('exec_command', { cmd: `echo hello > ${dir}/note.txt && cat ${dir}/note.txt` });
     return text('The command ran.');
+  }
+  if (scen === 'slow') {
+    if (/interrupted/i.test(last)) return text('Resumed after the interruption.');
+    if (outputs.length === 0) return call('exec_command', { cmd: 'sleep 60' });
+    return text('The sleep ended.');
   }
   if (scen === 'ask') {
     if (/ANSWER:/.test(last)) return text('Thanks, the answer was: ' + last.trim());
