@@ -7,6 +7,8 @@
 //                    the answer arrives as a user turn, a text naming it
 //   SCENARIO:error   HTTP 400 INVALID_ARGUMENT
 //   SCENARIO:loop    a shell call every turn (the turn limit ends it)
+//   SCENARIO:slow    run_shell_command `sleep 60` (the test kills the CLI);
+//                    after "you were interrupted" arrives, a text
 // Requests without tools (the CLI's side requests: routing, checks) get a
 // short JSON-or-text answer.  Every request is appended to LOG as one JSON
 // line ({method, url, body}), and the port is written to PORT_FILE once
@@ -51,6 +53,11 @@ function script(body) {
       return call('run_shell_command', { command: `echo hello > ${dir}/note.txt && cat ${dir}/note.txt`,
                                          description: 'write the note' });
     return text('The command ran.');
+  }
+  if (scen === 'slow') {
+    if (/interrupted/i.test(last)) return text('Resumed after the interruption.');
+    if (done.length === 0) return call('run_shell_command', { command: 'sleep 60', description: 'wait' });
+    return text('The sleep ended.');
   }
   if (scen === 'loop') return call('run_shell_command', { command: 'true', description: 'again' });
   if (scen === 'ask') {
