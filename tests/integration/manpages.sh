@@ -2,7 +2,7 @@
 # Man pages: mandoc finds nothing above style level, and every command,
 # option and config key that exists is documented.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 17
+plan 18
 
 M="$top_srcdir/man"
 if [ -z "${MANDOC:-}" ]; then MANDOC=$(command -v mandoc); fi
@@ -120,4 +120,13 @@ printf '%s\n' "$routes" | while read -r method path; do
 done > "$T/routes.missing"
 is "bosun-http(7) documents every REST route" "$missing$(tr '\n' ' ' < "$T/routes.missing")" ""
 like "bosun-bus(7) documents cmd.daemon.status" "$(cat "$M/bosun-bus.7")" '^\.It Li cmd\.daemon\.status$'
+# The claude-code type's keys, from its source and the shared list.
+missing=
+keys=$( (sed -n '/define BOSUN_AGENT_CLI_KEYS/,/extra_args"/p' "$top_srcdir/include/bosun/agent_stream.h"
+         grep 'claude_keys\[\] =' "$top_srcdir/plugins/claude-code/claude_code.c") | grep -o '"[a-z_]*"' | tr -d '"')
+[ -n "$keys" ] || missing="(no keys found in plugins/claude-code/claude_code.c)"
+for key in $keys; do
+    grep -Eq "^\.It Cm (.* )?$key( |\$)" "$M/bosun-claude-code.7" || missing="$missing $key"
+done
+is "bosun-claude-code(7) documents every key of the type" "$missing" ""
 done_testing

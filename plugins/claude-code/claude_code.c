@@ -1,0 +1,187 @@
+/* claude-code — runs Claude Code non-interactively:
+ *   claude -p --output-format stream-json --verbose [options]
+ *          --mcp-config=<the run's bosun MCP file> --session-id <uuid> -- PROMPT
+ * and resumes the same session with `--resume <id> -- TEXT` after an
+ * answer or a crash.  Its lines become typed events (claude_parse.c); the
+ * `result` line decides how an exit is understood. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "claude_code.h"
+
+/* One argv string may not exceed MAX_ARG_STRLEN (128 KiB). */
+#define CLAUDE_ARG_MAX (120 * 1024)
+
+static const char *const claude_keys[] = {BOSUN_AGENT_CLI_KEYS, "thinking", NULL};
+static const char *const claude_modes[] = {"acceptEdits", "auto", "bypassPermissions", "manual",
+                                           "dontAsk",     "plan", "default",           NULL};
+
+static bool claude_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
+{
+    bosun_agent_cli cli;
+    if (!bosun_agent_cli_parse(agent, "claude", claude_modes, &cli, d))
+        return false;
+    bosun_agent_cli_free(&cli);
+    bool thinking;
+    return cfg_get_bool(agent, "thinking", false, &thinking, d);
+}
+
+static int fail(char **error, const char *why)
+{
+    *error = strdup(why);
+    return -1;
+}
+
+/* Each tool pattern as one --allowedTools=X word: the flag takes a
+ * variable number of values and would swallow what follows it. */
+static void add_tools(bosun_argv *a, const char *flag, const char *const *tools)
+{
+    for (size_t i = 0; tools && tools[i]; i++) {
+        size_t n = strlen(flag) + strlen(tools[i]) + 2;
+        char *w = malloc(n);
+        if (!w) {
+            a->failed = true;
+            return;
+        }
+        snprintf(w, n, "%s=%s", flag, tools[i]);
+        bosun_argv_add(a, w);
+        free(w);
+    }
+}
+
+/* The common part of a launch and a resume; `text` is the user turn. */
+static int build(const bosun_run_info *run, const char *resume_id, const char *text,
+                 bosun_launch *out, char **error)
+{
+    bosun_agent_cli cli;
+    if (!bosun_agent_cli_parse(run->config, "claude", claude_modes, &cli, NULL))
+        return fail(error, "the agent's claude-code settings are not valid");
+    if (!text || !text[0]) {
+        bosun_agent_cli_free(&cli);
+        return fail(error, "claude-code needs a prompt: start it with one (bosunctl start AGENT "
+                           "--prompt TEXT) or through a task");
+    }
+    if (strlen(text) > CLAUDE_ARG_MAX) {
+        bosun_agent_cli_free(&cli);
+        return fail(error, "the prompt is longer than 120 KiB, more than one command-line "
+                           "argument can hold");
+    }
+    bosun_argv a = {0};
+    bosun_argv_add(&a, cli.bin);
+    bosun_argv_add_all(
+        &a, (const char *const[]){"-p", "--output-format", "stream-json", "--verbose", NULL});
+    bosun_argv_add2(&a, "--model", cli.model);
+    char turns[32];
+    snprintf(turns, sizeof turns, "%lld", cli.max_turns);
+    bosun_argv_add2(&a, "--max-turns", cli.max_turns > 0 ? turns : NULL);
+    bosun_argv_add2(&a, "--permission-mode", cli.permission_mode);
+    add_tools(&a, "--allowedTools", cli.allowed_tools);
+    add_tools(&a, "--disallowedTools", cli.disallowed_tools);
+    bosun_argv_add2(&a, "--append-system-prompt", cli.append_system_prompt);
+    if (run->mcp_config)
+        add_tools(&a, "--mcp-config", (const char *const[]){run->mcp_config, NULL});
+    if (resume_id)
+        bosun_argv_add2(&a, "--resume", resume_id);
+    else
+        bosun_argv_add2(&a, "--session-id", run->session_id);
+    bosun_argv_add_all(&a, cli.extra_args);
+    /* After "--" the prompt is never read as an option, whatever it says. */
+    bosun_argv_add(&a, "--");
+    bosun_argv_add(&a, text);
+    bosun_agent_cli_free(&cli);
+    if (bosun_argv_take(&a, &out->argv) != 0)
+        return fail(error, "out of memory");
+    return 0;
+}
+
+static int claude_build_launch(void *state, const bosun_run_info *run, bosun_launch *out,
+                               char **error)
+{
+    return build(run, NULL, run->prompt, out, error);
+}
+
+/* The same session, with the answer (or the interrupted-turn text) as
+ * the next user turn. */
+static int claude_build_resume(void *state, const bosun_run_info *run, bosun_launch *out,
+                               char **error)
+{
+    if (!run->session_id)
+        return fail(error, "no Claude Code session to resume (none was started)");
+    return build(run, run->session_id, run->resume_input, out, error);
+}
+
+static int claude_assign_session(void *state, const bosun_run_info *run, char *buf, size_t size)
+{
+    bosun_uuid_new(buf, size);
+    return 0;
+}
+
+/* result.subtype decides; without a result line the CLI crashed. */
+static enum bosun_exit_class claude_classify_exit(void *state, const bosun_run_info *run,
+                                                  int status)
+{
+    const char *subtype = json_string_value(json_object_get(run->result, "subtype"));
+    const char *st = json_string_value(json_object_get(run->result, "status"));
+    if (!subtype)
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? BOSUN_EXIT_DONE : BOSUN_EXIT_FAILED;
+    if (strcmp(subtype, "error_max_budget_usd") == 0)
+        return BOSUN_EXIT_BUDGET;
+    /* Out of turns is not a failure to retry from scratch: a human decides
+     * whether the session goes on. */
+    if (strcmp(subtype, "error_max_turns") == 0)
+        return BOSUN_EXIT_NEEDS_INPUT;
+    if (strcmp(subtype, "success") == 0 && st && strcmp(st, "success") == 0)
+        return BOSUN_EXIT_DONE;
+    return BOSUN_EXIT_FAILED;
+}
+
+static bool claude_check(const cfg_node *config, cfg_diag *d)
+{
+    static const char *const none[] = {NULL};
+    return cfg_check_keys(config, none, d);
+}
+
+static int claude_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, void **state)
+{
+    if (!claude_check(config, d))
+        return -1;
+    *state = calloc(1, sizeof(claude_state));
+    return *state ? 0 : -1;
+}
+
+static int claude_start(void *state, cfg_diag *d)
+{
+    return 0;
+}
+
+static void claude_stop(void *state)
+{
+    free(state);
+}
+
+static const struct bosun_agent_ops claude_ops = {
+    .abi = BOSUN_AGENT_ABI,
+    .config_keys = claude_keys,
+    .check_agent = claude_check_agent,
+    .build_launch = claude_build_launch,
+    .parse_line = claude_parse_line,
+    .build_resume = claude_build_resume,
+    .classify_exit = claude_classify_exit,
+    .assign_session = claude_assign_session,
+};
+
+BOSUN_PLUGIN_EXPORT const struct bosun_plugin bosun_plugin = {
+    .abi = BOSUN_PLUGIN_ABI,
+    .name = "claude-code",
+    .kind = BOSUN_PLUGIN_AGENT,
+    .description = "runs Claude Code (claude -p, stream-json): typed events, sessions, resume",
+    .version = BOSUN_VERSION,
+    .check = claude_check,
+    .init = claude_init,
+    .start = claude_start,
+    .stop = claude_stop,
+    .ops = &claude_ops,
+};
