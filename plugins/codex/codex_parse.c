@@ -15,10 +15,19 @@
  * bounds the parse. */
 #define CODEX_LINE_MAX (16u << 20)
 #define REASON_MAX     300
+/* Token counts beyond this are not real ones: clamped, so that no
+ * difference below can overflow. */
+#define TOKENS_MAX (1LL << 50)
 
 static bool is(const char *a, const char *b)
 {
     return a && strcmp(a, b) == 0;
+}
+
+static long long tokens(const json_t *u, const char *key)
+{
+    long long v = bosun_agent_int(u, key, 0);
+    return v < 0 ? 0 : v > TOKENS_MAX ? TOKENS_MAX : v;
 }
 
 static bool keep_thinking(const bosun_run_info *run)
@@ -51,9 +60,8 @@ static codex_thread *thread_slot(codex_state *st, const char *id, bool *known)
  * so with "cumulative": true. */
 static void parse_usage(codex_state *st, const bosun_run_info *run, const json_t *u, json_t *events)
 {
-    codex_totals now = {
-        bosun_agent_int(u, "input_tokens", 0), bosun_agent_int(u, "cached_input_tokens", 0),
-        bosun_agent_int(u, "output_tokens", 0), bosun_agent_int(u, "reasoning_output_tokens", 0)};
+    codex_totals now = {tokens(u, "input_tokens"), tokens(u, "cached_input_tokens"),
+                        tokens(u, "output_tokens"), tokens(u, "reasoning_output_tokens")};
     codex_totals before = {0};
     bool known = run->resume_why == BOSUN_RESUME_NONE, seen = false;
     if (run->session_id) {
