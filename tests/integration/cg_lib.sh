@@ -2,7 +2,7 @@
 # tests/agents-cg/package-lock.json, installed there once per suite run by
 # `npm ci`, as ./quickstart test does) run by bosund against the fake model
 # APIs of tests/agents-cg/ on 127.0.0.1.  Without node or the CLI the test
-# is skipped (exit 77), never passed.
+# is skipped (a TAP skip: "1..0 # SKIP", exit 0), never passed.
 #
 # cg_start_fake SCRIPT: the fake API in the background; sets FAKE_URL,
 # FAKE_LOG (one JSON line per request the fake saw).
@@ -11,10 +11,10 @@ BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp:$top_builddir/pl
 
 cg_need() { # cg_need BIN NAME
     if ! command -v node >/dev/null; then
-        echo "1..0 # SKIP node is not installed"; exit 77
+        echo "1..0 # SKIP node is not installed"; exit 0
     fi
     if ! [ -x "$1" ] || ! timeout 30 "$1" --version >/dev/null 2>&1; then
-        echo "1..0 # SKIP the $2 CLI is not installed (cd tests/agents-cg && npm ci)"; exit 77
+        echo "1..0 # SKIP the $2 CLI is not installed (cd tests/agents-cg && npm ci)"; exit 0
     fi
 }
 
