@@ -15,9 +15,26 @@
 /* One argv string may not exceed MAX_ARG_STRLEN (128 KiB). */
 #define CLAUDE_ARG_MAX (120 * 1024)
 
-static const char *const claude_keys[] = {BOSUN_AGENT_CLI_KEYS, "thinking", NULL};
+static const char *const claude_keys[] = {BOSUN_AGENT_CLI_KEYS, "thinking", "max_budget_usd", NULL};
 static const char *const claude_modes[] = {"acceptEdits", "auto", "bypassPermissions", "manual",
                                            "dontAsk",     "plan", "default",           NULL};
+
+/* max_budget_usd: the CLI's own spending limit (--max-budget-usd), a
+ * positive number of dollars; *text is the value as written, or NULL. */
+static bool claude_budget(const cfg_node *agent, const char **text, cfg_diag *d)
+{
+    *text = NULL;
+    const cfg_node *n = cfg_get(agent, "max_budget_usd");
+    if (!n || n->type == CFG_NULL)
+        return true;
+    char path[256], *end = NULL;
+    double v = n->type == CFG_SCALAR ? strtod(n->value, &end) : 0;
+    if (n->type != CFG_SCALAR || end == n->value || *end || !(v > 0 && v <= 1e6))
+        return cfg_error(d, n, "'%s': expected a number of dollars above 0 and at most 1000000",
+                         cfg_path(n, path, sizeof path));
+    *text = n->value;
+    return true;
+}
 
 static bool claude_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
 {
@@ -26,7 +43,9 @@ static bool claude_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
         return false;
     bosun_agent_cli_free(&cli);
     bool thinking;
-    return cfg_get_bool(agent, "thinking", false, &thinking, d);
+    const char *budget;
+    bool ok = cfg_get_bool(agent, "thinking", false, &thinking, d);
+    return claude_budget(agent, &budget, d) && ok;
 }
 
 static int fail(char **error, const char *why)
@@ -81,6 +100,9 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
     add_tools(&a, "--allowedTools", cli.allowed_tools);
     add_tools(&a, "--disallowedTools", cli.disallowed_tools);
     bosun_argv_add2(&a, "--append-system-prompt", cli.append_system_prompt);
+    const char *budget;
+    if (claude_budget(run->config, &budget, NULL))
+        bosun_argv_add2(&a, "--max-budget-usd", budget);
     if (run->mcp_config)
         add_tools(&a, "--mcp-config", (const char *const[]){run->mcp_config, NULL});
     if (resume_id)

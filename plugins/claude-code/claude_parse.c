@@ -67,8 +67,9 @@ static bool first_line_of(claude_state *st, const char *run_id, const char *mess
 
 static bool keep_thinking(const bosun_run_info *run)
 {
+    bool keep = false;
     const cfg_node *n = cfg_get(run->config, "thinking");
-    return n && n->type == CFG_SCALAR && strcmp(n->value, "true") == 0;
+    return n && cfg_as_bool(n, &keep, NULL) && keep; /* checked when loaded */
 }
 
 static void parse_block(const bosun_run_info *run, const json_t *b, json_t *events)

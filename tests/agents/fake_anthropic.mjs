@@ -8,6 +8,7 @@
 //   SCENARIO:slow    the answer starts streaming and then stalls (the test
 //                    kills the CLI meanwhile); once "you were interrupted"
 //                    arrives, a text
+//   SCENARIO:bigread Read of DIR/big.txt (the test makes it large), then text
 //   SCENARIO:error   HTTP 400 invalid_request_error
 // Requests with no tools (the CLI's side requests: titles, checks) get a
 // short text.  Every request body is appended to LOG as one JSON line, and
@@ -62,6 +63,10 @@ function script(body) {
     ];
     if (step < steps.length) return { content: steps[step](), stop: 'tool_use' };
     return { content: text('All three tools ran.'), stop: 'end_turn' };
+  }
+  if (scen === 'bigread') {
+    if (step === 0) return { content: tool('toolu_big1', 'Read', { file_path: dir + '/big.txt' }), stop: 'tool_use' };
+    return { content: text('Read the big file.'), stop: 'end_turn' };
   }
   if (scen === 'ask') {
     if (/ANSWER:/.test(last)) return { content: text('Thanks, the answer was: ' + last.trim()), stop: 'end_turn' };

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 27
+plan 35
 
 {
     write_config <<EOF2
@@ -17,6 +17,10 @@ agents:
 $(claude_agent cc </dev/null)
 $(claude_agent cc_turns <<EOF3
     max_turns: 1
+EOF3
+)
+$(claude_agent cc_budget <<EOF3
+    max_budget_usd: 0.0001
 EOF3
 )
 EOF2
@@ -63,12 +67,32 @@ is "the result event: success, 4 turns, the fake's total usage" \
 is "no output event: every line was understood" "$(events "$run" output | jq length)" 0
 is "the exit is DONE (spawn_completed)" "$(events "$run" spawn_completed | jq -r '.[0].data.class')" done
 
+# --- a tool result larger than the core's usual line_max (64 KiB): the
+# type's default line_max (4 MiB) keeps the line whole, the event is capped.
+awk 'BEGIN { for (i = 0; i < 1500; i++) printf "%04d %s\n", i, "the quick brown fox jumps over the lazy dog, again and again and again" }' \
+    > "$T/work/big.txt"
+runb=$(ctl start cc --prompt "SCENARIO:bigread DIR:$T/work")
+check "the big read ran" wait_for 90 ended "$runb"
+longest=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$T/state/runs/$runb/output.log")
+check "one stream-json line was larger than 64 KiB ($longest bytes)" test "$longest" -gt 65536
+bigr=$(events "$runb" tool_result | jq -c '.[0].data | [.id, .truncated, (.content | length), .size > 65536]')
+is "its tool_result event is whole JSON, capped at 16 KiB with its size" "$bigr" '["toolu_big1",true,16384,true]'
+is "and nothing of it fell back to output events" "$(events "$runb" output | jq length)" 0
+
 # --- the turn limit: error_max_turns is NEEDS_INPUT (not restarted), with the reason.
 run2=$(ctl start cc_turns --prompt "SCENARIO:tools DIR:$T/work")
 wait_for 90 ended "$run2" || fail "the max_turns run ended" "$(ctl ps --json)"
 is "out of turns: the class is needs_input" "$(events "$run2" spawn_failed | jq -r '.[0].data.class')" needs_input
 like "the run's reason says why" "$(runf "$run2" reason)" 'error_max_turns: Reached maximum number of turns \(1\)'
 is "and it was not restarted" "$(runf "$run2" restarts)" 0
+
+# --- the CLI's own budget: error_max_budget_usd is BUDGET, never restarted.
+run4=$(ctl start cc_budget --prompt "SCENARIO:tools DIR:$T/work")
+check "the budget run ended" wait_for 90 ended "$run4"
+like "the CLI got --max-budget-usd" "$(events "$run4" spawn_started | jq -c '.[0].data.argv')" '"--max-budget-usd","0.0001"'
+is "over budget: the class is budget" "$(events "$run4" spawn_failed | jq -r '.[0].data.class')" budget
+like "the run's reason says which budget, and it was not restarted" "$(runf "$run4" reason) $(runf "$run4" restarts)" \
+    'error_max_budget_usd: Reached maximum budget \(\$0.0001\) 0$'
 
 # --- an API error: the CLI's result is an error, the run FAILED with the message.
 run3=$(ctl start cc --prompt "SCENARIO:error")

@@ -4,11 +4,12 @@
 # (mcp__bosun__request_input) lets the CLI exit, the answer resumes the same
 # session (--resume) as a new run, and the fake sees the prior conversation
 # and the answer; with resume: on-crash, a CLI killed with SIGKILL is
-# restarted into its session with the "you were interrupted" turn.
+# restarted into its session with the "you were interrupted" turn, also
+# when bosund itself was killed with it (a machine reboot).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 22
+plan 30
 
 write_config <<EOF2
   plugins: [sqlite, exec, mcp, claude-code]
@@ -74,4 +75,29 @@ last=$(fake_requests | tail -1)
 like "the fake saw the prior conversation and the interrupted turn" \
     "$(printf '%s\n' "$last" | jq -c '[(.[0] | tostring | test("SCENARIO:slow")), (.[-1] | tostring | test("interrupted"))]')" '^\[true,true\]$'
 is "the resumed CLI answered" "$(events "$run3" message | jq -r '.[-1].data.text')" "Resumed after the interruption."
+
+# --- kill -9 of bosund and of the CLI (a reboot): the new bosund resumes the session.
+run4=$(ctl start crashy --prompt "SCENARIO:slow, daemon killed")
+stalled4() { fake_requests | grep -q 'SCENARIO:slow, daemon killed'; }
+check "the second CLI is waiting for the model's answer" wait_for 90 stalled4
+sid4=$(runf "$run4" session_id)
+pid4=$(runf "$run4" pid)
+stored_sid() { [ "$(stored_run "$run4" session_id)" = "$sid4" ]; }
+check "the store has the run's session id" wait_for 30 stored_sid
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+kill -KILL "-$pid4"
+check "the CLI and what it started are gone" wait_for 10 pid_dead "$pid4"
+start_daemon || exit 1
+resumed4() { [ "$(slot crashy resumed_from)" = "$run4" ]; }
+check "the new bosund resumed the lost run as a new one" wait_for 30 resumed4
+run5=$(slot crashy run)
+check "the resumed run ended" wait_for 90 ended "$run5"
+is "the lost run is LOST, the new one EXITED, in the same session" \
+    "$(stored_run "$run4" state) $(runf "$run5" state) $(runf "$run5" session_id)" "LOST EXITED $sid4"
+like "the CLI resumed the session with the interrupted turn" \
+    "$(events "$run5" spawn_started | jq -c '.[0].data | [.resume, .argv]')" \
+    "^\\[\"crash\",.*\"--resume\",\"$sid4\",\"--\",\"You were interrupted"
+last=$(fake_requests | tail -1)
+like "the fake saw the lost run's conversation and the interrupted turn" \
+    "$(printf '%s\n' "$last" | jq -c '[(.[0] | tostring | test("daemon killed")), (.[-1] | tostring | test("interrupted"))]')" '^\[true,true\]$'
 done_testing

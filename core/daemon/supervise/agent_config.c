@@ -245,6 +245,10 @@ static agent_config *parse_one(const cfg_node *node, agent_type_lookup lookup, v
                            "named '%s' in daemon.plugins)",
                            cfg_path(node, path, sizeof path), a->type, a->type);
     }
+    /* A type that reads structured lines needs them whole: one JSON line
+     * holds a tool's whole result (a file read, a command's output). */
+    if (ok && a->ops->parse_line && !cfg_get(node, "line_max"))
+        a->line_max = AGENT_PARSED_LINE_MAX;
     ok = ok && check_all_keys(node, a, d);
     ok = ok && parse_user(node, a, d);
     if (ok && a->ops->check_agent)

@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #define AGENT_NAME_MAX 64
+/* line_max of an agent whose type parses its lines, unless it sets one. */
+#define AGENT_PARSED_LINE_MAX (4u << 20)
 
 enum restart_policy {
     RESTART_NEVER,

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <bosun/agent_stream.h>
 #include <bosun/log.h>
@@ -546,6 +548,56 @@ static char *read_prompt(run *r)
     return text;
 }
 
+static unsigned free_instance(proc *p, agent_config *a, unsigned preferred, bool *found);
+
+/* A run's prompt from its state directory, never through a link. */
+static char *read_kept_prompt(proc *p, const char *id)
+{
+    char *dir = xasprintf("%s/runs/%s", p->state_dir, id);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    free(dir);
+    if (dfd < 0)
+        return NULL;
+    size_t len;
+    char *text = fsafe_read(dfd, "prompt", PROMPT_MAX, &len);
+    close(dfd);
+    return text;
+}
+
+/* resume: on-crash after a daemon (or machine) restart: the run that was
+ * active when bosund went away and whose process is gone carries on in its
+ * session as a new run, resumed_from it, with the interrupted turn. */
+static void resume_lost(proc *p, agent_config *a, json_t *stored, const char *id)
+{
+    const char *sid = json_string_value(json_object_get(stored, "session_id"));
+    if (a->resume < RESUME_ON_CRASH || !bosun_session_id_valid(sid) || p->shutting_down)
+        return;
+    bool found;
+    unsigned i = free_instance(
+        p, a, (unsigned)json_integer_value(json_object_get(stored, "instance")), &found);
+    if (!found) {
+        log_error("run %s: cannot resume session %s: all instances of %s are busy", id, sid,
+                  a->name);
+        return;
+    }
+    char err[256];
+    char *prompt = read_kept_prompt(p, id);
+    run *r = run_new(p, a, NULL, i, json_string_value(json_object_get(stored, "task")), prompt, err,
+                     sizeof err);
+    free(prompt);
+    if (!r) {
+        log_error("run %s: cannot resume session %s: %s", id, sid, err);
+        return;
+    }
+    r->resumed_from = xstrdup(id);
+    r->session_id = xstrdup(sid);
+    r->resume_crash = true;
+    link_run(p, r);
+    log_notice("run %s: resuming session %s of lost run %s (resume: %s)", r->id, sid, id,
+               a->resume == RESUME_ALWAYS ? "always" : "on-crash");
+    run_spawn(r);
+}
+
 static void settle_orphan(proc *p, json_t *stored)
 {
     const char *id = json_string_value(json_object_get(stored, "run"));
@@ -621,6 +673,8 @@ static void settle_orphan(proc *p, json_t *stored)
     snprintf(subject, sizeof subject, "evt.run.%s.%s.state", agent, id);
     log_notice("run %s (%s): %s", id, agent, reason);
     bus_publish_new(p->bus, subject, NULL, o);
+    if (!alive && a && bosun_run_state_class(state ? state : "") == BOSUN_RUN_CLASS_ACTIVE)
+        resume_lost(p, a, stored, id);
 }
 
 static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
@@ -734,12 +788,13 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
         return NULL;
     }
     if (a->resume == RESUME_NEVER) {
-        snprintf(err, err_size, "agent %s has resume: never", a->name);
+        err[0] = '\0'; /* not a failure: nothing to log */
         char why[160];
         snprintf(why, sizeof why, "input %s answered; not resumed (resume: never)",
                  old->waiting_input);
         free(old->waiting_input);
         old->waiting_input = NULL;
+        log_info("run %s: %s", old->id, why);
         run_set_state(old, RS_EXITED, why);
         return NULL;
     }
@@ -791,7 +846,8 @@ static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
                 again = true;
                 break;
             }
-            log_error("run %s: cannot resume: %s", r->id, err);
+            if (err[0])
+                log_error("run %s: cannot resume: %s", r->id, err);
         }
     }
 }
@@ -831,7 +887,7 @@ void proc_input_answered(proc *p, const char *run_id, const char *input_id, cons
     run *n = resume_run(p, r, err, sizeof err);
     if (n)
         snprintf(resumed, resumed_size, "%s", n->id);
-    else
+    else if (err[0])
         log_error("run %s: cannot resume: %s", r->id, err);
 }
 
