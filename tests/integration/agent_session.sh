@@ -6,9 +6,10 @@
 # over what the agent claims; resume: always resumes the session on a
 # restart, on-answer starts afresh with a new session; resume: on-crash
 # resumes a process killed by a signal, on-answer leaves it exited;
-# resume: never records an answer without resuming.
+# resume: never records an answer without resuming; a run adopted after a
+# daemon restart keeps its session.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 26
+plan 29
 
 agent() { # NAME SCRIPT [EXTRA LINES]
     printf '  %s:\n    type: sessions\n    command: [sh, -c, %s]\n    start_secs: 0\n%s\n' "$1" "'$2'" "${3:-}"
@@ -18,6 +19,7 @@ agent() { # NAME SCRIPT [EXTRA LINES]
 SHOW='echo "env=$BOSUN_SESSION_ID resumed=$RESUMED"'
 write_config <<EOF2
   plugins: [sqlite, exec, sessions]
+  adopt_orphans: true
 agents:
 $(agent reporter 'echo "SESSION first-1"; echo "SESSION second-2"; echo "env=$BOSUN_SESSION_ID"' '    restart: never')
 $(agent assigned "$SHOW; echo \"SESSION claimed-3\"" '    assign: true
@@ -29,6 +31,7 @@ $(agent crasher "$SHOW; [ -n \"\$RESUMED\" ] || kill -KILL \$\$\$\$" '    assign
     resume: on-crash
     restart: never
     backoff_base: 0')
+$(agent adoptee "$SHOW; sleep 60" '    assign: true')
 $(agent asker_never 'sleep 2' '    resume: never
     restart: never')
 $(agent crasher_no "$SHOW; kill -KILL \$\$\$\$" '    assign: true
@@ -99,4 +102,17 @@ is "the run waits for the answer" "$(runf "$q" state)" WAITING_INPUT
 is "answering resumes nothing" "$(ctl input answer "$input" "this one")" "answered $input"
 like "the run ended with the answer recorded, not resumed" "$(runf "$q" state) $(runf "$q" reason)" \
     "^EXITED input $input answered; not resumed \\(resume: never\\)\$"
+
+# --- bosund killed; its successor adopts the run, with its session.
+o=$(ctl start adoptee)
+check "the run to adopt is running" wait_for 20 run_state_is "$o" RUNNING
+osid=$(runf "$o" session_id)
+stored_has() { [ "$(stored_run "$o" session_id)" = "$osid" ]; }
+wait_for 20 stored_has
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+start_daemon || exit 1
+adopted() { [ "$(runf "$o" adopted)" = true ]; }
+check "the new bosund adopted the run" wait_for 20 adopted
+is "with its session" "$(runf "$o" session_id)" "$osid"
+ctl stop "$o" >/dev/null
 done_testing

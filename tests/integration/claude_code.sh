@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 35
+plan 37
 
 {
     write_config <<EOF2
@@ -64,6 +64,8 @@ res=$(events "$run" result | jq -c '.[0].data')
 is "the result event: success, 4 turns, the fake's total usage" \
     "$(printf "%s\n" "$res" | jq -c '[.status, .subtype, .turns, .usage.input_tokens, .usage.output_tokens, (.cost_usd > 0)]')" \
     '["success","success",4,44,28,true]'
+is "the run's cost so far is the result's" "$(runf "$run" cost_usd)" "$(printf '%s\n' "$res" | jq -r .cost_usd)"
+is "and its tokens the result's totals" "$(runf "$run" tokens | jq -c '[.input_tokens, .output_tokens, .cache_read_tokens, .cache_write_tokens]')" '[44,28,12,8]'
 is "no output event: every line was understood" "$(events "$run" output | jq length)" 0
 is "the exit is DONE (spawn_completed)" "$(events "$run" spawn_completed | jq -r '.[0].data.class')" done
 

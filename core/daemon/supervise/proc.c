@@ -622,6 +622,7 @@ static void settle_orphan(proc *p, json_t *stored)
             r->waiting_input = xstrdup(waiting);
             const char *sid = json_string_value(json_object_get(stored, "session_id"));
             r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
+            run_restore_spent(r, stored);
             r->prompt = read_prompt(r);
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
@@ -641,6 +642,9 @@ static void settle_orphan(proc *p, json_t *stored)
             r->started_at = json_number_value(json_object_get(stored, "started_at"));
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->started_mono = bosun_monotonic();
+            run_restore_spent(r, stored);
+            const char *sid = json_string_value(json_object_get(stored, "session_id"));
+            r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
             link_run(p, r);
             log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent, (int)pid,

@@ -84,6 +84,11 @@ typedef struct run {
     char *session_id;    /* the agent's session (see bosun_run_info.session_id) */
     bool resume_crash;   /* the next process resumes the session after a crash */
     json_t *last_result; /* the current process's last "result" event */
+    /* Spent so far, over all processes of the run: the sums of the
+     * "result" events' cost_usd and usage (see bosun-plugin(7)). */
+    double cost_usd;
+    bool has_cost;
+    long long tokens[4]; /* input, output, cache_read, cache_write */
     bool adopted;        /* not our child: watched through a pidfd */
     bool orphan_stop;    /* an orphan stopped at start-up: its slot autostarts after */
     int pidfd;
@@ -152,8 +157,14 @@ void run_adopt(run *r, bool stop_it);
 void run_pause_output(run *r, bool pause);
 
 void run_wait_for_input(run *r, const char *input_id);
+/* proc_session.c */
 /* Stores the run's session id unless it has one (then false: kept). */
 bool run_set_session(run *r, const char *id);
+/* Takes cost_usd and tokens back from a stored run (recovery). */
+void run_restore_spent(run *r, const json_t *stored);
+/* Notes what the core keeps of an event of the type's (kind valid). */
+void run_note_event(run *r, const char *kind, json_t *ev);
+json_t *run_spent_tokens(const run *r);
 /* Writes name in the run's state directory (0640, the daemon's) and the
  * copy the agent reads in its runtime directory (0600, the agent's user's);
  * returns the copy's path, or NULL with a reason. */

@@ -141,6 +141,8 @@ json_t *run_to_json(const run *r)
     json_object_set_new(o, "resumed_from", opt_str(r->resumed_from));
     json_object_set_new(o, "waiting_input", opt_str(r->waiting_input));
     json_object_set_new(o, "session_id", opt_str(r->session_id));
+    json_object_set_new(o, "cost_usd", r->has_cost ? json_real(r->cost_usd) : json_null());
+    json_object_set_new(o, "tokens", run_spent_tokens(r));
     json_object_set_new(o, "updated_at", json_real(r->updated_at));
     json_object_set_new(o, "adopted", json_boolean(r->adopted));
     return o;
@@ -482,41 +484,6 @@ static bosun_run_info run_info(const run *r)
                             .result = r->last_result};
 }
 
-bool run_set_session(run *r, const char *id)
-{
-    if (r->session_id)
-        return strcmp(r->session_id, id) == 0;
-    r->session_id = xstrdup(id);
-    /* Stored at once: a crash or a daemon restart from here on finds it. */
-    run_publish_state(r);
-    return true;
-}
-
-/* What the core itself takes from a type's events: the session id (the
- * first one only: an id bosun assigned is never replaced by what a later
- * line claims) and the last result, for classify_exit. */
-static void note_event(run *r, const char *kind, json_t *ev)
-{
-    if (strcmp(kind, "session") == 0) {
-        const char *id = json_string_value(json_object_get(ev, "session_id"));
-        if (!bosun_session_id_valid(id)) {
-            json_object_set_new(ev, "kept", json_false());
-            return;
-        }
-        bool had = r->session_id != NULL;
-        if (!run_set_session(r, id)) {
-            log_notice("run %s: the agent reports session %.*s; keeping %s", r->id,
-                       BOSUN_SESSION_ID_MAX, id, r->session_id);
-            json_object_set_new(ev, "kept", json_false());
-        } else if (had) {
-            json_object_set_new(ev, "kept", json_true());
-        }
-    } else if (strcmp(kind, "result") == 0) {
-        json_decref(r->last_result);
-        r->last_result = json_incref(ev);
-    }
-}
-
 static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line, size_t len)
 {
     agent_config *a = r->agent;
@@ -531,7 +498,7 @@ static bool type_parsed_line(run *r, enum bosun_stream stream, const char *line,
     {
         const char *kind = json_string_value(json_object_get(ev, "kind"));
         if (kind && bus_subject_check(kind) == 0 && !strchr(kind, '.')) {
-            note_event(r, kind, ev);
+            run_note_event(r, kind, ev);
             run_emit(r, kind, json_incref(ev));
         } else
             log_warning("run %s: agent type %s produced an event without a valid kind", r->id,

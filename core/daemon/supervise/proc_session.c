@@ -1,0 +1,85 @@
+/* What the core takes from an agent type's events: the run's session id
+ * (the first one only) and what its agent reports spent (the sums of the
+ * "result" events), and the last result for classify_exit. */
+#include "config.h"
+
+#include "proc_internal.h"
+#include "util.h"
+
+#include <string.h>
+
+#include <bosun/agent_stream.h>
+#include <bosun/log.h>
+
+static const char *const token_keys[4] = {"input_tokens", "output_tokens", "cache_read_tokens",
+                                          "cache_write_tokens"};
+
+/* A result's cost and tokens add to the run's: each result covers one
+ * process (or one turn, for a CLI without totals), never an earlier one. */
+static void add_spent(run *r, const json_t *ev)
+{
+    json_t *cost = json_object_get(ev, "cost_usd");
+    if (json_is_number(cost) && json_number_value(cost) >= 0 && json_number_value(cost) < 1e9) {
+        r->cost_usd += json_number_value(cost);
+        r->has_cost = true;
+    }
+    json_t *u = json_object_get(ev, "usage");
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(u, token_keys[i]);
+        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50))
+            r->tokens[i] += (long long)json_integer_value(v);
+    }
+}
+
+void run_restore_spent(run *r, const json_t *stored)
+{
+    json_t *t = json_object_get(stored, "tokens");
+    json_t *as_result =
+        json_pack("{s:O?,s:O?}", "cost_usd", json_object_get(stored, "cost_usd"), "usage", t);
+    add_spent(r, as_result);
+    json_decref(as_result);
+}
+
+json_t *run_spent_tokens(const run *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < 4; i++)
+        json_object_set_new(o, token_keys[i], json_integer(r->tokens[i]));
+    return o;
+}
+
+bool run_set_session(run *r, const char *id)
+{
+    if (r->session_id)
+        return strcmp(r->session_id, id) == 0;
+    r->session_id = xstrdup(id);
+    /* Stored at once: a crash or a daemon restart from here on finds it. */
+    run_publish_state(r);
+    return true;
+}
+
+/* What the core itself takes from a type's events: the session id (the
+ * first one only: an id bosun assigned is never replaced by what a later
+ * line claims) and the last result, for classify_exit. */
+void run_note_event(run *r, const char *kind, json_t *ev)
+{
+    if (strcmp(kind, "session") == 0) {
+        const char *id = json_string_value(json_object_get(ev, "session_id"));
+        if (!bosun_session_id_valid(id)) {
+            json_object_set_new(ev, "kept", json_false());
+            return;
+        }
+        bool had = r->session_id != NULL;
+        if (!run_set_session(r, id)) {
+            log_notice("run %s: the agent reports session %.*s; keeping %s", r->id,
+                       BOSUN_SESSION_ID_MAX, id, r->session_id);
+            json_object_set_new(ev, "kept", json_false());
+        } else if (had) {
+            json_object_set_new(ev, "kept", json_true());
+        }
+    } else if (strcmp(kind, "result") == 0) {
+        json_decref(r->last_result);
+        r->last_result = json_incref(ev);
+        add_spent(r, ev);
+    }
+}
