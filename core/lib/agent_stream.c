@@ -185,3 +185,14 @@ json_t *bosun_agent_ev_result(json_t *events, const char *status, const char *su
         json_object_set_new(ev, "subtype", json_string(subtype));
     return ev;
 }
+
+void bosun_agent_result_usage(json_t *result, const json_t *usage)
+{
+    static const char *const keys[] = {"input_tokens", "output_tokens", "cache_read_tokens",
+                                       "cache_write_tokens"};
+    json_t *u = result && usage ? json_object() : NULL;
+    for (size_t i = 0; u && i < sizeof keys / sizeof keys[0]; i++)
+        bosun_agent_copy(u, keys[i], usage, keys[i]);
+    if (u)
+        json_object_set_new(result, "usage", u);
+}

@@ -69,6 +69,11 @@ BOSUN_API json_t *bosun_agent_ev_usage(json_t *events, long long input, long lon
  * duration_ms, cost_usd, error and "reason" (see bosun_run_info.result). */
 BOSUN_API json_t *bosun_agent_ev_result(json_t *events, const char *status, const char *subtype);
 
+/* result.usage from a usage event's counts, for a CLI whose result line
+ * has no totals of its own: the core adds each result's usage to the
+ * run's tokens.  Nothing when either is NULL. */
+BOSUN_API void bosun_agent_result_usage(json_t *result, const json_t *usage);
+
 /* ---------------------------------------------------------------- keys */
 
 /* The keys every coding-CLI agent type takes, for its config_keys list:
