@@ -58,7 +58,8 @@ static codex_thread *thread_slot(codex_state *st, const char *id, bool *known)
  * fresh thread starts from zero; a resumed one whose earlier totals this
  * daemon never saw (it restarted since) can only report totals, and says
  * so with "cumulative": true. */
-static void parse_usage(codex_state *st, const bosun_run_info *run, const json_t *u, json_t *events)
+static json_t *parse_usage(codex_state *st, const bosun_run_info *run, const json_t *u,
+                           json_t *events)
 {
     codex_totals now = {tokens(u, "input_tokens"), tokens(u, "cached_input_tokens"),
                         tokens(u, "output_tokens"), tokens(u, "reasoning_output_tokens")};
@@ -78,11 +79,12 @@ static void parse_usage(codex_state *st, const bosun_run_info *run, const json_t
     json_t *ev = bosun_agent_ev_usage(events, now.input - before.input - cached,
                                       now.output - before.output, cached, -1);
     if (!ev)
-        return;
+        return NULL;
     json_object_set_new(ev, "reasoning_tokens", json_integer(now.reasoning - before.reasoning));
     json_object_set(ev, "thread_totals", (json_t *)u);
     if (!known)
         json_object_set_new(ev, "cumulative", json_true());
+    return known ? ev : NULL; /* totals are not the turn's: not added to the run's */
 }
 
 /* ------------------------------------------------------------ items */
@@ -204,9 +206,8 @@ static bool parse_object(codex_state *st, const bosun_run_info *run, const json_
     }
     if (is(type, "turn.completed")) {
         const json_t *u = json_object_get(o, "usage");
-        if (json_is_object(u))
-            parse_usage(st, run, u, events);
-        bosun_agent_ev_result(events, "success", "turn_completed");
+        json_t *turn = json_is_object(u) ? parse_usage(st, run, u, events) : NULL;
+        bosun_agent_result_usage(bosun_agent_ev_result(events, "success", "turn_completed"), turn);
         return true;
     }
     if (is(type, "turn.failed"))

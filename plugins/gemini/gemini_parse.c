@@ -52,27 +52,28 @@ static bool parse_tool_result(const json_t *o, json_t *events)
 
 /* Gemini's stats count the cached tokens in input_tokens; "input" is the
  * rest, as the usage event counts them. */
-static void parse_stats(const json_t *stats, json_t *events)
+static json_t *parse_stats(const json_t *stats, json_t *events)
 {
     if (!json_is_object(stats))
-        return;
+        return NULL;
     long long input = tokens(stats, "input");
     long long cached = tokens(stats, "cached");
     if (input < 0 && tokens(stats, "input_tokens") >= 0)
         input = tokens(stats, "input_tokens") - (cached > 0 ? cached : 0);
-    bosun_agent_ev_usage(events, input, tokens(stats, "output_tokens"), cached, -1);
+    return bosun_agent_ev_usage(events, input, tokens(stats, "output_tokens"), cached, -1);
 }
 
 static bool parse_result(const json_t *o, json_t *events)
 {
     const json_t *stats = json_object_get(o, "stats");
     const json_t *err = json_object_get(o, "error");
-    parse_stats(stats, events);
+    json_t *usage = parse_stats(stats, events);
     const char *status = bosun_agent_str(o, "status");
     json_t *ev =
         bosun_agent_ev_result(events, status ? status : "unknown", bosun_agent_str(err, "type"));
     if (!ev)
         return true;
+    bosun_agent_result_usage(ev, usage);
     bosun_agent_copy(ev, "duration_ms", stats, "duration_ms");
     bosun_agent_copy(ev, "tool_calls", stats, "tool_calls");
     if (json_is_object(err)) {

@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/codex_lib.sh"
 
-plan 27
+plan 28
 
 # --- keys Codex cannot honour are refused before anything runs.
 write_config <<EOF2
@@ -66,6 +66,7 @@ is "the assistant's text is a message event" "$(ev "$run" message '.[-1].text')"
 # request; two requests in this turn.  Codex reports thread totals.
 is "one usage event for the turn: the fake's tokens, cached ones apart" \
     "$(ev "$run" usage '[.[] | [.input_tokens, .cache_read_tokens, .output_tokens, .cumulative]]')" '[[200,40,60,null]]'
+is "the run's tokens are the turn's" "$(runf "$run" tokens | jq -c '[.input_tokens, .output_tokens, .cache_read_tokens]')" '[200,60,40]'
 is "the result event: success" "$(ev "$run" result '[.[] | [.status, .subtype]]')" '[["success","turn_completed"]]'
 like "Codex's warning item is an error event" "$(ev "$run" error '.[0].message')" 'Model metadata'
 is "turn.started, which bosun does not type, is kept as an output event" \

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/codex_lib.sh"
 
-plan 20
+plan 21
 
 write_config <<EOF2
   plugins: [sqlite, exec, mcp, codex]
@@ -47,6 +47,7 @@ is "the CLI's reply after the answer is the resumed run's message" \
 # the usage event is this turn's alone (one request: 100 + 20 cached in, 30 out).
 is "the resumed turn's usage is its own, not the thread's totals" \
     "$(ev "$run2" usage '[.[] | [.input_tokens, .cache_read_tokens, .output_tokens, .thread_totals.input_tokens]]')" '[[100,20,30,360]]'
+is "and so are the resumed run's tokens" "$(runf "$run2" tokens | jq -c '[.input_tokens, .output_tokens, .cache_read_tokens]')" '[100,30,20]'
 
 # --- kill -9 of the CLI: resume on-crash restarts it into its thread.
 cg_crash crashy

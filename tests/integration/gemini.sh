@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/gemini_lib.sh"
 
-plan 28
+plan 29
 
 # --- keys Gemini cannot honour are refused before anything runs.
 write_config <<EOF2
@@ -77,6 +77,7 @@ is "the assistant's text is a message event" "$(ev "$run" message '.[-1].text')"
 # request; two requests.
 is "one usage event from the result's stats, cached tokens apart" \
     "$(ev "$run" usage '[.[] | [.input_tokens, .cache_read_tokens, .output_tokens]]')" '[[170,10,24]]'
+is "the run's tokens are the result's" "$(runf "$run" tokens | jq -c '[.input_tokens, .output_tokens, .cache_read_tokens]')" '[170,24,10]'
 is "the result event: success, one tool call" "$(ev "$run" result '[.[] | [.status, .tool_calls]]')" '[["success",1]]'
 is "the echoed prompt (a user message) is kept as an output event" \
     "$(events "$run" output | jq -c '[.[].data | select(.stream == "stdout") | .text | fromjson | [.type, .role]]')" '[["message","user"]]'
