@@ -1,5 +1,6 @@
-/* The agent keys every coding-CLI agent type takes, argv building and
- * session ids (<bosun/agent_stream.h>). */
+/* The agent keys every coding-CLI agent type takes, argv building, bosun's
+ * MCP server for the CLIs with their own MCP format, and session ids
+ * (<bosun/agent_stream.h>). */
 #include "config.h"
 
 #include <stdio.h>
@@ -159,6 +160,58 @@ int bosun_argv_take(bosun_argv *a, char ***out)
     *out = a->v;
     memset(a, 0, sizeof *a);
     return 0;
+}
+
+/* ---------------------------------------------------------------- MCP */
+
+/* The file is the daemon's own, written a moment before: the bound only
+ * keeps a damaged one from costing memory. */
+#define MCP_FILE_MAX (64 * 1024)
+
+static json_t *mcp_fail(char **error, const char *why, json_t *root)
+{
+    json_decref(root);
+    *error = strdup(why);
+    return NULL;
+}
+
+static bool all_strings(const json_t *args)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(args, i, v) if (!json_is_string(v)) return false;
+    return true;
+}
+
+static bool string_values(const json_t *env)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)env, k, v) if (!json_is_string(v)) return false;
+    return true;
+}
+
+json_t *bosun_agent_mcp_server(const bosun_run_info *run, char **error)
+{
+    if (!run->mcp_config)
+        return mcp_fail(error, "the run has no MCP configuration", NULL);
+    FILE *f = fopen(run->mcp_config, "re");
+    if (!f)
+        return mcp_fail(error, "cannot open the run's MCP configuration", NULL);
+    char *buf = malloc(MCP_FILE_MAX);
+    size_t n = buf ? fread(buf, 1, MCP_FILE_MAX, f) : 0;
+    bool whole = buf && feof(f) && !ferror(f);
+    fclose(f);
+    json_t *root = whole ? json_loadb(buf, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    free(buf);
+    json_t *srv = json_object_get(json_object_get(root, "mcpServers"), "bosun");
+    json_t *args = json_object_get(srv, "args"), *env = json_object_get(srv, "env");
+    if (!json_is_string(json_object_get(srv, "command")) || !json_is_array(args) ||
+        !all_strings(args) || !json_is_object(env) || !string_values(env))
+        return mcp_fail(error, "the run's MCP configuration has no valid bosun server", root);
+    json_incref(srv);
+    json_decref(root);
+    return srv;
 }
 
 /* ---------------------------------------------------------------- sessions */

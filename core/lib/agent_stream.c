@@ -28,6 +28,24 @@ json_t *bosun_agent_line_json(const char *line, size_t len, size_t max)
     return v;
 }
 
+const char *bosun_agent_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+long long bosun_agent_int(const json_t *o, const char *key, long long def)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : def;
+}
+
+void bosun_agent_copy(json_t *ev, const char *to, const json_t *from, const char *key)
+{
+    json_t *v = json_object_get(from, key);
+    if (ev && v)
+        json_object_set(ev, to, v);
+}
+
 json_t *bosun_agent_event(json_t *events, const char *kind)
 {
     json_t *ev = json_pack("{s:s}", "kind", kind);
@@ -166,4 +184,15 @@ json_t *bosun_agent_ev_result(json_t *events, const char *status, const char *su
     if (ev && subtype)
         json_object_set_new(ev, "subtype", json_string(subtype));
     return ev;
+}
+
+void bosun_agent_result_usage(json_t *result, const json_t *usage)
+{
+    static const char *const keys[] = {"input_tokens", "output_tokens", "cache_read_tokens",
+                                       "cache_write_tokens"};
+    json_t *u = result && usage ? json_object() : NULL;
+    for (size_t i = 0; u && i < sizeof keys / sizeof keys[0]; i++)
+        bosun_agent_copy(u, keys[i], usage, keys[i]);
+    if (u)
+        json_object_set_new(result, "usage", u);
 }

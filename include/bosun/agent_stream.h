@@ -33,6 +33,13 @@ extern "C" {
  * a line as an "output" event by returning 0 from parse_line). */
 BOSUN_API json_t *bosun_agent_line_json(const char *line, size_t len, size_t max);
 
+/* Reading a line's object: o[key] as a string (NULL when it is none, or
+ * o is not an object), as an integer (def when it is none), and ev[to] =
+ * from[key] when both are there. */
+BOSUN_API const char *bosun_agent_str(const json_t *o, const char *key);
+BOSUN_API long long bosun_agent_int(const json_t *o, const char *key, long long def);
+BOSUN_API void bosun_agent_copy(json_t *ev, const char *to, const json_t *from, const char *key);
+
 /* {"kind": kind}, appended. */
 BOSUN_API json_t *bosun_agent_event(json_t *events, const char *kind);
 
@@ -61,6 +68,11 @@ BOSUN_API json_t *bosun_agent_ev_usage(json_t *events, long long input, long lon
 /* "result": {"status", "subtype"} (NULL: left out); the type adds turns,
  * duration_ms, cost_usd, error and "reason" (see bosun_run_info.result). */
 BOSUN_API json_t *bosun_agent_ev_result(json_t *events, const char *status, const char *subtype);
+
+/* result.usage from a usage event's counts, for a CLI whose result line
+ * has no totals of its own: the core adds each result's usage to the
+ * run's tokens.  Nothing when either is NULL. */
+BOSUN_API void bosun_agent_result_usage(json_t *result, const json_t *usage);
 
 /* ---------------------------------------------------------------- keys */
 
@@ -110,6 +122,15 @@ BOSUN_API void bosun_argv_add_all(bosun_argv *a, const char *const *list);
 /* Hands the argv over (0), or frees it all and returns -1 when memory ran
  * out on the way: never a shortened command. */
 BOSUN_API int bosun_argv_take(bosun_argv *a, char ***out);
+
+/* ---------------------------------------------------------------- MCP */
+
+/* bosun's own server from the run's MCP file (run->mcp_config, the
+ * mcpServers format): {"command": S, "args": [S...], "env": {NAME: S}} as
+ * a new reference, for the CLIs that take MCP servers in their own format
+ * (Codex, Gemini).  NULL with a reason in *error (malloc'ed) when the run
+ * has no such file or it does not hold that shape. */
+BOSUN_API json_t *bosun_agent_mcp_server(const bosun_run_info *run, char **error);
 
 /* ---------------------------------------------------------------- sessions */
 
