@@ -23,7 +23,8 @@ typedef struct output_pipe {
     enum bosun_stream stream;
     int fd;
     ev_io io;
-    bosun_lines *lines; /* what was read and not yet handed over */
+    bosun_lines *lines; /* what was read and not yet handed over; NULL
+                         * until the first read */
 } output_pipe;
 
 struct output_capture {
@@ -43,7 +44,8 @@ static void split_lines(output_pipe *p, bool at_eof)
 {
     output_capture *oc = p->oc;
     bosun_line line;
-    while ((at_eof ? bosun_lines_finish(p->lines, &line) : bosun_lines_next(p->lines, &line)) == 1)
+    while (p->lines &&
+           (at_eof ? bosun_lines_finish(p->lines, &line) : bosun_lines_next(p->lines, &line)) == 1)
         oc->cb(oc->arg, p->stream, &line);
 }
 
@@ -52,6 +54,11 @@ enum read_result { READ_DATA, READ_AGAIN, READ_EOF };
 /* READ_EOF also stands for a read error: either way the pipe is done. */
 static enum read_result read_once(output_pipe *p)
 {
+    if (!p->lines) {
+        p->lines = bosun_lines_new(p->oc->line_max, BOSUN_LINES_CUT | BOSUN_LINES_STRIP_CR);
+        if (!p->lines)
+            util_oom(p->oc->line_max);
+    }
     char *space = bosun_lines_space(p->lines, READ_CHUNK, NULL);
     if (!space)
         util_oom(READ_CHUNK);
@@ -62,6 +69,11 @@ static enum read_result read_once(output_pipe *p)
         return READ_EOF;
     bosun_lines_commit(p->lines, (size_t)n);
     split_lines(p, false);
+    /* The read buffer is held only while a partial line is: a run that
+     * has gone quiet does not keep READ_CHUNK per stream, of which the
+     * pages its last read touched stay resident.  The allocator reuses
+     * the freed buffer for the next read of any run. */
+    bosun_lines_trim(p->lines, 0);
     if (p->oc->flush)
         p->oc->flush(p->oc->arg);
     return READ_DATA;
@@ -108,9 +120,6 @@ output_capture *output_new(struct ev_loop *loop, size_t line_max, output_line_cb
         p->oc = oc;
         p->stream = i == 0 ? BOSUN_STREAM_STDOUT : BOSUN_STREAM_STDERR;
         p->fd = fds[i][0];
-        p->lines = bosun_lines_new(line_max, BOSUN_LINES_CUT | BOSUN_LINES_STRIP_CR);
-        if (!p->lines)
-            util_oom(line_max);
         /* A new pipe has no other status flags, and pipe2 made it close-on-exec. */
         fcntl(p->fd, F_SETFL, O_NONBLOCK);
         ev_io_init(&p->io, on_readable, p->fd, EV_READ);

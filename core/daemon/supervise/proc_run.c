@@ -33,6 +33,7 @@ extern char **environ;
  * environment string may not exceed 128 KiB (MAX_ARG_STRLEN). */
 #define PROMPT_ENV_MAX (64 * 1024)
 #define LOGBUF_FLUSH   (256 * 1024) /* also flushed after every read */
+#define LOGBUF_KEEP    4096         /* kept between reads; a larger one is freed */
 
 static const char *const state_names[] = {"STOPPED", "STARTING", "RUNNING",
                                           "BACKOFF", "STOPPING", "EXITED",
@@ -397,6 +398,13 @@ static void flush_log(run *r)
     }
     output_log_write(&r->log, r->logbuf, r->logbuf_len);
     r->logbuf_len = 0;
+    /* Flushed after every read: a buffer grown for a burst of output is
+     * not kept by a run that has gone quiet. */
+    if (r->logbuf_cap > LOGBUF_KEEP) {
+        free(r->logbuf);
+        r->logbuf = NULL;
+        r->logbuf_cap = 0;
+    }
 }
 
 static void flush_log_cb(void *arg)
