@@ -44,21 +44,17 @@ typedef struct run {
     char id[ULID_LEN + 1];
     char *agent_name;
     agent_config *agent; /* NULL once the agent is removed from the config */
-    unsigned instance;
     char *task;
     char *prompt;
     char *prompt_file;
-    char *run_dir; /* <state_dir>/runs/<id>, made at its first file */
-    char *rt_dir;  /* <runtime_dir>/runs/<id>: mcp.json, the type's files */
-    bool state_dir_made;
+    char *run_dir;             /* <state_dir>/runs/<id>, made at its first file */
+    char *rt_dir;              /* <runtime_dir>/runs/<id>: mcp.json, the type's files */
     char token[TOKEN_LEN + 1]; /* secret: only ever in the run's env and token file */
-    char token_hash[TOKEN_HASH_LEN + 1];
     char *mcp_config;
-    bool log_failed; /* the log file could not be made: events only */
     enum run_state state;
+    unsigned instance;
     pid_t pid;
     unsigned long long pid_start;
-    bool has_exit;
     int exit_code;   /* valid when has_exit and exit_signal == 0 */
     int exit_signal; /* 0 when it exited normally */
     double created_at, started_at, ended_at, updated_at;
@@ -74,8 +70,6 @@ typedef struct run {
     unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
     char *output_subject;        /* made once: output lines are most events */
     json_t *id_json, *task_json;
-    bool restart_requested;
-    bool alive;           /* a process of this run is running */
     char *waiting_input;  /* the blocking input request it waits on */
     char *pending_answer; /* answer that came while the process still ran */
     char *resumed_from;   /* the run this one continues */
@@ -89,20 +83,26 @@ typedef struct run {
     double cost_usd;
     bool has_cost;
     long long tokens[4]; /* input, output, cache_read, cache_write */
-    bool adopted;        /* not our child: watched through a pidfd */
-    bool orphan_stop;    /* an orphan stopped at start-up: its slot autostarts after */
     int pidfd;
+    int drain_status; /* while draining: the main process's wait status */
     ev_io pidfd_io;
-    ev_timer pid_poll; /* when pidfd_open is unavailable */
-    /* kill_mode group: the main process has exited and what it left in
-     * its process group is being stopped; its output is still read. */
-    bool draining;
-    int drain_status;    /* the main process's wait status */
-    bool drain_killed;   /* SIGKILL sent */
+    ev_timer pid_poll;   /* when pidfd_open is unavailable */
     ev_timer drain;      /* stop_timeout, then SIGKILL, then give up */
     ev_timer drain_poll; /* is the group gone? */
     run_waiter **waiters;
     size_t n_waiters;
+    /* flags, together: no padding after each */
+    bool state_dir_made;
+    bool log_failed; /* the log file could not be made: events only */
+    bool has_exit;
+    bool restart_requested;
+    bool alive;       /* a process of this run is running */
+    bool adopted;     /* not our child: watched through a pidfd */
+    bool orphan_stop; /* an orphan stopped at start-up: its slot autostarts after */
+    /* kill_mode group: the main process has exited and what it left in
+     * its process group is being stopped; its output is still read. */
+    bool draining;
+    bool drain_killed; /* SIGKILL sent */
 } run;
 
 struct proc {

@@ -305,7 +305,9 @@ static int issue_token(run *r, char *err, size_t err_size)
         snprintf(err, err_size, "no randomness for the agent token");
         return -1;
     }
-    token_hash(r->token, r->token_hash);
+    /* Only the token_issued event (the store) needs the hash. */
+    char hash[TOKEN_HASH_LEN + 1];
+    token_hash(r->token, hash);
     /* Known by value from now on: redacted wherever it would be stored or
      * logged (see <bosun/secret.h>), until the run is freed. */
     if (bosun_secret_add(r->token, strlen(TOKEN_PREFIX)) != 0) {
@@ -323,9 +325,8 @@ static int issue_token(run *r, char *err, size_t err_size)
     free(text);
     if (!r->mcp_config)
         return -1;
-    run_emit(
-        r, "token_issued",
-        json_pack("{s:s,s:f}", "hash", r->token_hash, "expires_at", bosun_now() + p->token_ttl));
+    run_emit(r, "token_issued",
+             json_pack("{s:s,s:f}", "hash", hash, "expires_at", bosun_now() + p->token_ttl));
     return 0;
 }
 
