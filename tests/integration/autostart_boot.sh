@@ -1,7 +1,7 @@
 #!/bin/sh
-# The autostart at start-up goes a batch of slots per loop turn: every
-# autostart slot still gets exactly one run, others none, and a reload
-# while it goes on neither loses nor doubles a slot.
+# The autostart at start-up: every autostart slot gets exactly one run,
+# others none, and a reload right at start-up neither loses nor doubles a
+# slot.
 . "$top_srcdir/tests/integration/lib.sh"
 plan 8
 
