@@ -39,6 +39,14 @@ long long bosun_agent_int(const json_t *o, const char *key, long long def)
     return json_is_integer(v) ? (long long)json_integer_value(v) : def;
 }
 
+long long bosun_agent_tokens(const json_t *o, const char *key)
+{
+    long long v = bosun_agent_int(o, key, -1);
+    if (!json_is_integer(json_object_get(o, key)))
+        return -1;
+    return v < 0 ? 0 : v > BOSUN_AGENT_TOKENS_MAX ? BOSUN_AGENT_TOKENS_MAX : v;
+}
+
 void bosun_agent_copy(json_t *ev, const char *to, const json_t *from, const char *key)
 {
     json_t *v = json_object_get(from, key);

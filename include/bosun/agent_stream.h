@@ -39,6 +39,11 @@ BOSUN_API json_t *bosun_agent_line_json(const char *line, size_t len, size_t max
 BOSUN_API const char *bosun_agent_str(const json_t *o, const char *key);
 BOSUN_API long long bosun_agent_int(const json_t *o, const char *key, long long def);
 BOSUN_API void bosun_agent_copy(json_t *ev, const char *to, const json_t *from, const char *key);
+/* A token count o[key] as a CLI reports it: -1 when there is none, a
+ * negative one as 0, and one past 2^50 (no real count) clamped there, so
+ * that sums and differences of counts cannot overflow. */
+#define BOSUN_AGENT_TOKENS_MAX (1LL << 50)
+BOSUN_API long long bosun_agent_tokens(const json_t *o, const char *key);
 
 /* {"kind": kind}, appended. */
 BOSUN_API json_t *bosun_agent_event(json_t *events, const char *kind);

@@ -13,36 +13,18 @@
 #define CLAUDE_LINE_MAX (16u << 20)
 #define REASON_MAX      300
 
-static const char *str(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static long long count(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
-}
-
-static void copy_field(json_t *ev, const char *to, const json_t *from, const char *key)
-{
-    json_t *v = json_object_get(from, key);
-    if (ev && v)
-        json_object_set(ev, to, v);
-}
-
 static bool parse_init(const json_t *o, json_t *events)
 {
-    const char *sid = str(o, "session_id");
+    const char *sid = bosun_agent_str(o, "session_id");
     if (!sid)
         return false;
     json_t *ev = bosun_agent_ev_session(events, sid);
-    copy_field(ev, "model", o, "model");
-    copy_field(ev, "cwd", o, "cwd");
-    copy_field(ev, "tools", o, "tools");
-    copy_field(ev, "mcp_servers", o, "mcp_servers");
-    copy_field(ev, "permission_mode", o, "permissionMode");
-    copy_field(ev, "version", o, "claude_code_version");
+    bosun_agent_copy(ev, "model", o, "model");
+    bosun_agent_copy(ev, "cwd", o, "cwd");
+    bosun_agent_copy(ev, "tools", o, "tools");
+    bosun_agent_copy(ev, "mcp_servers", o, "mcp_servers");
+    bosun_agent_copy(ev, "permission_mode", o, "permissionMode");
+    bosun_agent_copy(ev, "version", o, "claude_code_version");
     return true;
 }
 
@@ -74,7 +56,7 @@ static bool keep_thinking(const bosun_run_info *run)
 
 static void parse_block(const bosun_run_info *run, const json_t *b, json_t *events)
 {
-    const char *type = str(b, "type");
+    const char *type = bosun_agent_str(b, "type");
     if (!type)
         return;
     json_t *t = json_object_get(b, "text");
@@ -86,9 +68,10 @@ static void parse_block(const bosun_run_info *run, const json_t *b, json_t *even
             bosun_agent_ev_thinking(events, json_string_value(th), json_string_length(th),
                                     BOSUN_AGENT_THINKING_MAX);
     } else if (strcmp(type, "tool_use") == 0) {
-        bosun_agent_ev_tool_use(events, str(b, "id"), str(b, "name"), json_object_get(b, "input"));
+        bosun_agent_ev_tool_use(events, bosun_agent_str(b, "id"), bosun_agent_str(b, "name"),
+                                json_object_get(b, "input"));
     } else if (strcmp(type, "tool_result") == 0) {
-        bosun_agent_ev_tool_result(events, str(b, "tool_use_id"),
+        bosun_agent_ev_tool_result(events, bosun_agent_str(b, "tool_use_id"),
                                    json_is_true(json_object_get(b, "is_error")),
                                    json_object_get(b, "content"));
     }
@@ -96,9 +79,10 @@ static void parse_block(const bosun_run_info *run, const json_t *b, json_t *even
 
 static void parse_usage(json_t *events, const json_t *u, const char *message_id)
 {
-    json_t *ev = bosun_agent_ev_usage(events, count(u, "input_tokens"), count(u, "output_tokens"),
-                                      count(u, "cache_read_input_tokens"),
-                                      count(u, "cache_creation_input_tokens"));
+    json_t *ev = bosun_agent_ev_usage(events, bosun_agent_tokens(u, "input_tokens"),
+                                      bosun_agent_tokens(u, "output_tokens"),
+                                      bosun_agent_tokens(u, "cache_read_input_tokens"),
+                                      bosun_agent_tokens(u, "cache_creation_input_tokens"));
     if (ev && message_id)
         json_object_set_new(ev, "message_id", json_string(message_id));
 }
@@ -113,14 +97,14 @@ static bool parse_message(claude_state *st, const bosun_run_info *run, const jso
     size_t i, before = json_array_size(events);
     json_t *b;
     json_array_foreach(content, i, b) parse_block(run, b, events);
-    const char *mid = str(m, "id");
+    const char *mid = bosun_agent_str(m, "id");
     json_t *u = json_object_get(m, "usage");
     if (json_is_object(u) && mid && first_line_of(st, run->run_id, mid))
         parse_usage(events, u, mid);
     /* An assistant line is all understood (thinking is left out on
      * purpose); a user line without a tool result (a replayed prompt) is
      * kept as output. */
-    return strcmp(str(o, "type"), "assistant") == 0 || json_array_size(events) > before;
+    return strcmp(bosun_agent_str(o, "type"), "assistant") == 0 || json_array_size(events) > before;
 }
 
 /* The run's reason when it did not end well: what the CLI said. */
@@ -129,7 +113,7 @@ static void result_reason(json_t *ev, const json_t *o, const char *subtype, bool
     char reason[REASON_MAX];
     const json_t *errors = json_object_get(o, "errors");
     const char *first = json_string_value(json_array_get(errors, 0));
-    const char *text = str(o, "result");
+    const char *text = bosun_agent_str(o, "result");
     if (subtype && strcmp(subtype, "success") != 0)
         snprintf(reason, sizeof reason, "%s%s%s", subtype, first ? ": " : "", first ? first : "");
     else if (is_error)
@@ -146,27 +130,27 @@ static void result_reason(json_t *ev, const json_t *o, const char *subtype, bool
 
 static bool parse_result(const json_t *o, json_t *events)
 {
-    const char *subtype = str(o, "subtype");
+    const char *subtype = bosun_agent_str(o, "subtype");
     bool is_error = json_is_true(json_object_get(o, "is_error"));
     json_t *ev = bosun_agent_ev_result(events, is_error ? "error" : "success", subtype);
     if (!ev)
         return true;
-    copy_field(ev, "session_id", o, "session_id");
-    copy_field(ev, "turns", o, "num_turns");
-    copy_field(ev, "duration_ms", o, "duration_ms");
-    copy_field(ev, "cost_usd", o, "total_cost_usd");
-    copy_field(ev, "stop_reason", o, "stop_reason");
+    bosun_agent_copy(ev, "session_id", o, "session_id");
+    bosun_agent_copy(ev, "turns", o, "num_turns");
+    bosun_agent_copy(ev, "duration_ms", o, "duration_ms");
+    bosun_agent_copy(ev, "cost_usd", o, "total_cost_usd");
+    bosun_agent_copy(ev, "stop_reason", o, "stop_reason");
     json_t *denials = json_object_get(o, "permission_denials");
     if (json_is_array(denials))
         json_object_set_new(ev, "permission_denials",
                             json_integer((json_int_t)json_array_size(denials)));
     const json_t *u = json_object_get(o, "usage");
     if (json_is_object(u)) {
-        json_t *tot =
-            json_pack("{s:I,s:I,s:I,s:I}", "input_tokens", (json_int_t)count(u, "input_tokens"),
-                      "output_tokens", (json_int_t)count(u, "output_tokens"), "cache_read_tokens",
-                      (json_int_t)count(u, "cache_read_input_tokens"), "cache_write_tokens",
-                      (json_int_t)count(u, "cache_creation_input_tokens"));
+        json_t *tot = json_pack(
+            "{s:I,s:I,s:I,s:I}", "input_tokens", (json_int_t)bosun_agent_tokens(u, "input_tokens"),
+            "output_tokens", (json_int_t)bosun_agent_tokens(u, "output_tokens"),
+            "cache_read_tokens", (json_int_t)bosun_agent_tokens(u, "cache_read_input_tokens"),
+            "cache_write_tokens", (json_int_t)bosun_agent_tokens(u, "cache_creation_input_tokens"));
         json_object_set_new(ev, "usage", tot);
     }
     result_reason(ev, o, subtype, is_error);
@@ -179,12 +163,12 @@ int claude_parse_line(void *state, const bosun_run_info *run, enum bosun_stream 
     if (stream != BOSUN_STREAM_STDOUT)
         return 0;
     json_t *o = bosun_agent_line_json(line, len, CLAUDE_LINE_MAX);
-    const char *type = str(o, "type");
+    const char *type = bosun_agent_str(o, "type");
     bool understood = false;
     if (!type)
         understood = false;
-    else if (strcmp(type, "system") == 0 && str(o, "subtype") &&
-             strcmp(str(o, "subtype"), "init") == 0)
+    else if (strcmp(type, "system") == 0 && bosun_agent_str(o, "subtype") &&
+             strcmp(bosun_agent_str(o, "subtype"), "init") == 0)
         understood = parse_init(o, events);
     else if (strcmp(type, "assistant") == 0 || strcmp(type, "user") == 0)
         understood = parse_message(state, run, o, events);

@@ -15,19 +15,17 @@
  * bounds the parse. */
 #define CODEX_LINE_MAX (16u << 20)
 #define REASON_MAX     300
-/* Token counts beyond this are not real ones: clamped, so that no
- * difference below can overflow. */
-#define TOKENS_MAX (1LL << 50)
 
 static bool is(const char *a, const char *b)
 {
     return a && strcmp(a, b) == 0;
 }
 
+/* A count, clamped (bosun_agent_tokens); 0 when there is none. */
 static long long tokens(const json_t *u, const char *key)
 {
-    long long v = bosun_agent_int(u, key, 0);
-    return v < 0 ? 0 : v > TOKENS_MAX ? TOKENS_MAX : v;
+    long long v = bosun_agent_tokens(u, key);
+    return v < 0 ? 0 : v;
 }
 
 static bool keep_thinking(const bosun_run_info *run)

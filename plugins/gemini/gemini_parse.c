@@ -13,20 +13,10 @@
  * bounds the parse. */
 #define GEMINI_LINE_MAX (16u << 20)
 #define REASON_MAX      300
-/* Token counts beyond this are not real ones: clamped, so that no
- * difference below can overflow. */
-#define TOKENS_MAX (1LL << 50)
 
 static bool is(const char *a, const char *b)
 {
     return a && strcmp(a, b) == 0;
-}
-
-/* A count, clamped; -1 when there is none. */
-static long long tokens(const json_t *stats, const char *key)
-{
-    long long v = bosun_agent_int(stats, key, -1);
-    return v < -1 ? 0 : v > TOKENS_MAX ? TOKENS_MAX : v;
 }
 
 static bool parse_message(const json_t *o, json_t *events)
@@ -56,11 +46,12 @@ static json_t *parse_stats(const json_t *stats, json_t *events)
 {
     if (!json_is_object(stats))
         return NULL;
-    long long input = tokens(stats, "input");
-    long long cached = tokens(stats, "cached");
-    if (input < 0 && tokens(stats, "input_tokens") >= 0)
-        input = tokens(stats, "input_tokens") - (cached > 0 ? cached : 0);
-    return bosun_agent_ev_usage(events, input, tokens(stats, "output_tokens"), cached, -1);
+    long long input = bosun_agent_tokens(stats, "input");
+    long long cached = bosun_agent_tokens(stats, "cached");
+    if (input < 0 && bosun_agent_tokens(stats, "input_tokens") >= 0)
+        input = bosun_agent_tokens(stats, "input_tokens") - (cached > 0 ? cached : 0);
+    return bosun_agent_ev_usage(events, input, bosun_agent_tokens(stats, "output_tokens"), cached,
+                                -1);
 }
 
 static bool parse_result(const json_t *o, json_t *events)
