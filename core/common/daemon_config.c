@@ -152,15 +152,15 @@ static bool check_sections(const cfg_node *root, const daemon_config *c, cfg_dia
     for (size_t i = 0; i < root->n_items; i++) {
         const cfg_node *sec = root->items[i];
         if (strcmp(sec->key, "daemon") == 0 || strcmp(sec->key, "agents") == 0 ||
-            is_listed_plugin(c, sec->key))
+            strcmp(sec->key, "approvals") == 0 || is_listed_plugin(c, sec->key))
             continue;
         /* Point at the key, not at the section's value. */
         cfg_node at = *sec;
         at.line = sec->key_line;
         at.col = sec->key_col;
         ok = cfg_error(d, &at,
-                       "unknown section '%s': top-level keys are 'daemon', 'agents' and the "
-                       "names listed in daemon.plugins",
+                       "unknown section '%s': top-level keys are 'daemon', 'agents', 'approvals' "
+                       "and the names listed in daemon.plugins",
                        sec->key);
     }
     return ok;
@@ -204,6 +204,7 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
         ok = parse_socket(sec, out, d) && ok;
     if (ok && check_secs)
         ok = check_sections(root, out, d);
+    ok = bosun_approval_policy_parse(cfg_get(root, "approvals"), &out->approvals, d) && ok;
     if (!ok)
         daemon_config_free(out);
     return ok;
@@ -220,6 +221,7 @@ void daemon_config_free(daemon_config *c)
     free(c->agent_socket);
     free(c->control_socket_group);
     free(c->mcp_command);
+    bosun_approval_policy_free(c->approvals);
     memset(c, 0, sizeof *c);
 }
 

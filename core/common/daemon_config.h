@@ -3,6 +3,7 @@
 #define BOSUN_DAEMON_CONFIG_H
 
 #include <stdbool.h>
+#include <bosun/approval.h>
 #include <bosun/cfg.h>
 #include <bosun/log.h>
 
@@ -34,6 +35,7 @@ typedef struct daemon_config {
     bool adopt_orphans;                    /* watch runs that survived a daemon crash */
     double agent_token_ttl;                /* seconds */
     char *mcp_command;                     /* what agents run as their bosun MCP server */
+    bosun_approval_policy *approvals;      /* top-level approvals:, or NULL */
 } daemon_config;
 
 /* Reads the daemon section of root into out (zeroed first) and applies

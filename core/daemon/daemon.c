@@ -10,6 +10,7 @@
 #include "plugin_registry.h"
 #include "proc.h"
 #include "sdnotify.h"
+#include "approval.h"
 #include "task.h"
 #include "util.h"
 
@@ -38,6 +39,7 @@ typedef struct bosund {
     ctl_server *agent_ctl; /* the agents' own socket */
     proc *proc;
     task_service *tasks;
+    approval_service *approvals;
     bus_sub *status_sub; /* cmd.daemon.status */
     admin_tokens *admin_tokens;
     bool ready; /* the start is complete: runs recovered, autostart agents started */
@@ -611,6 +613,8 @@ static void daemon_teardown(bosund *dm)
     if (dm->status_sub)
         bus_unsubscribe(dm->bus, dm->status_sub);
     dm->status_sub = NULL;
+    approval_service_free(dm->approvals);
+    dm->approvals = NULL;
     task_service_free(dm->tasks);
     dm->tasks = NULL;
     admin_tokens_free(dm->admin_tokens);
@@ -679,6 +683,7 @@ static int daemon_start(bosund *dm)
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
+    dm->approvals = approval_service_new(dm->bus, dm->proc, &dm->cfg.approvals);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);
     dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);
     if (!dm->admin_tokens)

@@ -11,24 +11,19 @@
 #include <unistd.h>
 
 /* Keys every agent may have, whatever its type. */
-static const char *const common_keys[] = {"type",          "command",
-                                          "workdir",       "env",
-                                          "user",          "group",
-                                          "autostart",     "restart",
-                                          "start_secs",    "max_restarts",
-                                          "restart_reset", "backoff_base",
-                                          "backoff_max",   "stop_signal",
-                                          "stop_timeout",  "instances",
-                                          "log_max_bytes", "log_keep",
-                                          "line_max",      "kill_mode",
-                                          "resume",        NULL};
+static const char *const common_keys[] = {
+    "type",          "command",       "workdir",     "env",         "user",
+    "group",         "autostart",     "restart",     "start_secs",  "max_restarts",
+    "restart_reset", "backoff_base",  "backoff_max", "stop_signal", "stop_timeout",
+    "instances",     "log_max_bytes", "log_keep",    "line_max",    "kill_mode",
+    "resume",        "approvals",     NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
-    "autostart",     "restart",      "start_secs",    "max_restarts",
-    "restart_reset", "backoff_base", "backoff_max",   "stop_signal",
-    "stop_timeout",  "instances",    "log_max_bytes", "log_keep",
-    "line_max",      "kill_mode",    "resume",        NULL};
+    "autostart",     "restart",     "start_secs",  "max_restarts", "restart_reset",
+    "backoff_base",  "backoff_max", "stop_signal", "stop_timeout", "instances",
+    "log_max_bytes", "log_keep",    "line_max",    "kill_mode",    "resume",
+    "approvals",     NULL};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -237,6 +232,7 @@ static agent_config *parse_one(const cfg_node *node, agent_type_lookup lookup, v
     free(command);
     ok = parse_env(node, a, d) && ok;
     ok = parse_numbers(node, a, d) && ok;
+    ok = bosun_approval_policy_parse(cfg_get(node, "approvals"), &a->approvals, d) && ok;
     if (ok) {
         a->ops = lookup(a->type, &a->type_state, arg);
         if (!a->ops)
@@ -292,6 +288,7 @@ void agent_config_free(agent_config *a)
 {
     if (!a)
         return;
+    bosun_approval_policy_free(a->approvals);
     free(a->name);
     free(a->type);
     util_strv_free(a->command);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <bosun/agent.h>
+#include <bosun/approval.h>
 #include <bosun/cfg.h>
 #include <jansson.h>
 
@@ -62,6 +63,7 @@ typedef struct agent_config {
     unsigned long long log_max_bytes;
     unsigned log_keep;
     size_t line_max;
+    bosun_approval_policy *approvals; /* approvals:, or NULL */
 } agent_config;
 
 /* Finds a loaded agent-type plugin by name: its ops and state, or NULL. */

@@ -732,6 +732,11 @@ bool proc_has_agent(proc *p, const char *agent)
     return find_agent(p, agent) != NULL;
 }
 
+const agent_config *proc_agent(proc *p, const char *agent)
+{
+    return find_agent(p, agent);
+}
+
 static unsigned free_instance(proc *p, agent_config *a, unsigned preferred, bool *found)
 {
     *found = true;

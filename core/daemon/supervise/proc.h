@@ -55,6 +55,9 @@ size_t proc_active_count(const proc *p);
 
 /* For tasks and input requests (core/task.c). */
 bool proc_has_agent(proc *p, const char *agent);
+/* The configuration of the agent named so, or NULL; valid until the next
+ * reload. */
+const agent_config *proc_agent(proc *p, const char *agent);
 /* Starts a run of a configured agent; returns 0 with its id in run_id
  * (ULID_LEN + 1 bytes), or -1 with a reason. */
 int proc_start(proc *p, const char *agent, const char *task, const char *prompt, char *run_id,

@@ -1,0 +1,81 @@
+#!/bin/sh
+# approvals: in bosun.yaml (global and per agent): bad values are named with
+# FILE:LINE:COL, and cmd.approval.check evaluates a call against the agent's
+# and the global rules (deny wins over allow, ask between, defaults) and
+# answers which rule and which part of the policy decided.
+. "$top_srcdir/tests/integration/lib.sh"
+plan 16
+
+checkcfg() { "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1; }
+
+write_config <<'EOF2'
+  plugins: [exec]
+approvals:
+  allow: [Read]
+  deny: ["Bash(rm -rf *"]
+  default: sometimes
+EOF2
+out=$(checkcfg); st=$?
+is "bad approvals exit 1" "$st" 1
+like "a bad rule is named with file:line:col" "$out" "bosun.yaml:11:10: .*approvals.deny\\[0\\].*missing '\\)'"
+like "a bad default is named" "$out" "bosun.yaml:12:12: .*approvals.default.*sometimes"
+
+write_config <<'EOF2'
+  plugins: [exec]
+agents:
+  w:
+    command: [sleep, "60"]
+    approvals:
+      ask: [Edit]
+      on_timeout: ask
+EOF2
+out=$(checkcfg); st=$?
+like "a bad per-agent on_timeout is named" "$out" "bosun.yaml:14:19: .*agents.w.approvals.on_timeout.*allow, deny"
+
+write_config <<'EOF2'
+  plugins: [exec]
+approvals:
+  allow: [Read, "Bash(git status:*)", "Bash"]
+  deny: ["Bash(rm -rf *)"]
+  default: deny
+  timeout: 2m
+agents:
+  w:
+    command: [sleep, "60"]
+    approvals:
+      ask: ["Bash(git push:*)"]
+      allow: [mcp__github__*]
+      default: ask
+EOF2
+out=$(checkcfg); st=$?
+is "valid approvals pass --check-config" "$st" 0
+start_daemon || exit 1
+
+chk() { ctl request cmd.approval.check "$1" --json; }
+out=$(chk '{"agent":"w","tool":"Bash","input":{"command":"rm -rf /tmp/x"}}')
+like "deny wins over allow" "$out" '"decision":"deny","rule":"Bash\(rm -rf \*\)","source":"global"'
+out=$(chk '{"agent":"w","tool":"Bash","input":{"command":"git push origin main"}}')
+like "an agent's ask rule beats the global allow" "$out" '"decision":"ask","rule":"Bash\(git push:\*\)","source":"agent"'
+out=$(chk '{"agent":"w","tool":"Bash","input":{"command":"git status"}}')
+like "a global allow rule" "$out" '"decision":"allow","rule":"Bash\(git status:\*\)","source":"global"'
+out=$(chk '{"agent":"w","task":"T1","tool":"mcp__github__create_issue","input":{}}')
+like "an agent's glob rule" "$out" '"decision":"allow","rule":"mcp__github__\*","source":"agent"'
+out=$(chk '{"agent":"w","tool":"Write","input":{"file_path":"/a"}}')
+like "the agent's default before the global one" "$out" '"decision":"ask","rule":null,"source":"default"'
+out=$(chk '{"agent":"claude-code:attached","tool":"Write","input":{"file_path":"/a"}}')
+like "attached sessions get the global policy" "$out" '"decision":"deny","rule":null,"source":"default"'
+out=$(chk '{"agent":"claude-code:attached","tool":"Read","input":{"file_path":"/a"}}')
+like "attached sessions: global allow" "$out" '"decision":"allow","rule":"Read","source":"global"'
+out=$(chk '{"agent":"w","tool":"Bash","input":"rm"}' 2>&1)
+like "a bad input is refused" "$out" "bad_request.*input"
+out=$(chk '{"tool":"Bash"}' 2>&1)
+like "an agent is required" "$out" "bad_request.*agent"
+
+# A reload replaces the policy.
+sed -i 's/  default: deny/  default: allow/' "$T/bosun.yaml"
+ctl reload >/dev/null 2>&1
+out=$(chk '{"agent":"other","tool":"Write"}')
+like "a reload replaces the global policy" "$out" '"decision":"allow","rule":null,"source":"default"'
+stop_daemon
+is "bosund stops cleanly" "$DAEMON_STATUS" 0
+done_testing
