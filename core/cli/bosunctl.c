@@ -461,6 +461,7 @@ static const struct command {
     {"mcp", cmd_mcp, "it serves agents that bosund started on its own machine" LOCAL_ONLY},
     {"task", cmd_task, NULL},
     {"input", cmd_input, NULL},
+    {"approval", cmd_approval, NULL},
     {"artifact", cmd_artifact, NULL},
     {"token", cmd_token, NULL},
 };
@@ -486,7 +487,9 @@ enum {
     OPT_RELAY,
     OPT_CACERT,
     OPT_NAME,
-    OPT_TTL
+    OPT_TTL,
+    OPT_ALWAYS,
+    OPT_MESSAGE
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -509,6 +512,8 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"choice", required_argument, NULL, OPT_CHOICE}, {"relay", no_argument, NULL, OPT_RELAY},  \
         {"url", required_argument, NULL, 'u'}, {"cacert", required_argument, NULL, OPT_CACERT},    \
         {"name", required_argument, NULL, OPT_NAME}, {"ttl", required_argument, NULL, OPT_TTL},    \
+        {"always", no_argument, NULL, OPT_ALWAYS},                                                 \
+        {"message", required_argument, NULL, OPT_MESSAGE},                                         \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -587,6 +592,12 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_TTL:
             o->ttl = optarg;
+            break;
+        case OPT_ALWAYS:
+            o->always = 1;
+            break;
+        case OPT_MESSAGE:
+            o->message = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

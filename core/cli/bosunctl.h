@@ -38,6 +38,8 @@ typedef struct opts {
     int relay;        /* mcp: relay lines even when stdio could be handed over */
     const char *name; /* token create */
     const char *ttl;
+    int always;          /* approval allow|deny --always */
+    const char *message; /* approval allow|deny --message */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -77,6 +79,7 @@ int cmd_mcp(ctl_conn *conn, const opts *o, int argc, char **argv);
 int mcp_refuse_all(const char *reason);
 int cmd_task(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_input(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_approval(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
 

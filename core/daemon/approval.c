@@ -1,28 +1,60 @@
-/* cmd.approval.check (see <bosun/approval.h>): the policy of an agent and
- * the global one, plus the sticky rules ("--always") of an agent+task,
- * evaluated for one tool call. */
+/* cmd.approval.check, .request, .list and .answer (see <bosun/approval.h>):
+ * the policy of an agent and the global one, plus the sticky rules
+ * ("--always") of an agent+task, evaluated for one tool call; a call the
+ * policy asks about waits here, its reply held, until a person answers or
+ * its timeout decides.
+ *
+ * Pending requests live in memory: bosund does not survive a restart with
+ * a request open, and neither does the agent's call (its MCP session is
+ * gone), so a restart leaves nothing to answer. */
 #include "config.h"
 
 #include "approval.h"
 #include "hmap.h"
+#include "ulid.h"
 #include "util.h"
+
+#include <ev.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/json.h>
 #include <bosun/log.h>
 
-#define AGENT_MAX 128
-#define TASK_MAX  64
-#define TOOL_MAX  256
+#define AGENT_MAX        128
+#define TASK_MAX         64
+#define TOOL_MAX         256
+#define RUN_MAX          64
+#define MSG_MAX          4096
+#define INPUT_STRING_MAX 1024
+/* Open requests at once, daemon-wide: an agent looping on prompts must not
+ * grow memory without bound. */
+#define PENDING_MAX 1024
+
+typedef struct approval_req {
+    struct approval_req *next, *prev;
+    approval_service *s;
+    char id[ULID_LEN + 1];
+    char *reply; /* the held cmd.approval.request reply */
+    char *agent, *task, *run, *tool;
+    json_t *input; /* as given: updatedInput of an allow */
+    json_t *shown; /* redacted, for lists and events */
+    double created, expires_at;
+    enum bosun_approval_decision on_timeout;
+    ev_timer timer;
+} approval_req;
 
 struct approval_service {
     bus_t *bus;
     proc *p;
     bosun_approval_policy *const *global;
+    struct ev_loop *loop;
     hmap sticky; /* "agent\ttask" -> bosun_approval_policy */
-    bus_sub *subs[1];
+    approval_req *pending;
+    size_t n_pending;
+    bus_sub *subs[4];
 };
 
 static void reply_to(bus_t *bus, const char *reply, json_t *data)
@@ -44,10 +76,8 @@ static bool bounded_string(const json_t *v, size_t max, bool required, const cha
 static const bosun_approval_policy *sticky_of(const approval_service *s, const char *agent,
                                               const char *task)
 {
-    if (!task)
-        return NULL;
     char key[AGENT_MAX + TASK_MAX + 2];
-    snprintf(key, sizeof key, "%s\t%s", agent, task);
+    snprintf(key, sizeof key, "%s\t%s", agent, task ? task : "");
     return hmap_get(&s->sticky, key);
 }
 
@@ -92,14 +122,285 @@ static void on_check(bus_t *bus, const bus_msg *m, void *arg)
     reply_to(bus, m->reply, r ? r : bus_error_json("bad_request", "%s", err));
 }
 
-approval_service *approval_service_new(bus_t *bus, proc *p, bosun_approval_policy *const *global)
+/* ------------------------------------------------------------ requests */
+
+static void req_free(approval_req *r)
+{
+    approval_service *s = r->s;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->pending = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    s->n_pending--;
+    ev_timer_stop(s->loop, &r->timer);
+    free(r->reply);
+    free(r->agent);
+    free(r->task);
+    free(r->run);
+    free(r->tool);
+    json_decref(r->input);
+    json_decref(r->shown);
+    free(r);
+}
+
+/* Claude's permission-prompt answer, plus who decided. */
+static json_t *answer_json(enum bosun_approval_decision d, const json_t *input,
+                           const char *decided_by, const char *message, const char *id)
+{
+    json_t *a = json_pack("{s:s,s:s,s:s?}", "behavior", bosun_approval_decision_name(d),
+                          "decided_by", decided_by, "id", id);
+    if (d == BOSUN_APPROVAL_ALLOW)
+        json_object_set_new(a, "updatedInput", input ? json_deep_copy(input) : json_object());
+    else
+        json_object_set_new(a, "message",
+                            json_string(message ? message : "denied by bosun's approval policy"));
+    return a;
+}
+
+static void publish_decided(approval_service *s, const char *id, const char *agent,
+                            const char *task, const char *run, const char *tool,
+                            enum bosun_approval_decision d, const char *decided_by,
+                            const char *message, bool always, const char *sticky_rule)
+{
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "evt.approval.%s.decided", id);
+    bus_publish_new(s->bus, subject, NULL,
+                    json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:s,s:s,s:s?,s:b,s:s?}", "id", id, "agent",
+                              agent, "task", task, "run", run, "tool", tool, "decision",
+                              bosun_approval_decision_name(d), "decided_by", decided_by, "message",
+                              message, "always", always, "sticky_rule", sticky_rule));
+}
+
+static void decide(approval_req *r, enum bosun_approval_decision d, const char *by,
+                   const char *message, bool always, const char *sticky_rule)
+{
+    approval_service *s = r->s;
+    publish_decided(s, r->id, r->agent, r->task, r->run, r->tool, d, by, message, always,
+                    sticky_rule);
+    reply_to(s->bus, r->reply, answer_json(d, r->input, by, message, r->id));
+    req_free(r);
+}
+
+static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    approval_req *r = w->data;
+    decide(r, r->on_timeout, "timeout",
+           r->on_timeout == BOSUN_APPROVAL_DENY ? "nobody answered the approval request in time"
+                                                : NULL,
+           false, NULL);
+}
+
+static const bosun_approval_policy *timeout_policy(approval_service *s, const char *agent)
+{
+    const agent_config *a = proc_agent(s->p, agent);
+    return a && a->approvals ? a->approvals : *s->global;
+}
+
+static void open_request(approval_service *s, const bus_msg *m, const char *agent, const char *task,
+                         const char *run, const char *tool, json_t *input)
+{
+    if (s->n_pending >= PENDING_MAX)
+        return reply_to(s->bus, m->reply,
+                        bus_error_json("busy",
+                                       "%d approval requests are open already; answer "
+                                       "some first",
+                                       PENDING_MAX));
+    approval_req *r = xcalloc(1, sizeof *r);
+    r->s = s;
+    ulid_new(r->id);
+    r->reply = xstrdup(m->reply);
+    r->agent = xstrdup(agent);
+    r->task = task ? xstrdup(task) : NULL;
+    r->run = run ? xstrdup(run) : NULL;
+    r->tool = xstrdup(tool);
+    r->input = input ? json_incref(input) : json_object();
+    r->shown = bosun_json_redact(r->input, INPUT_STRING_MAX);
+    const bosun_approval_policy *tp = timeout_policy(s, agent);
+    double timeout = bosun_approval_policy_timeout(tp);
+    r->on_timeout = bosun_approval_policy_on_timeout(tp);
+    r->created = ev_now(s->loop);
+    r->expires_at = ev_now(s->loop) + timeout;
+    ev_timer_init(&r->timer, on_timeout, timeout, 0);
+    r->timer.data = r;
+    ev_timer_start(s->loop, &r->timer);
+    r->next = s->pending;
+    if (s->pending)
+        s->pending->prev = r;
+    s->pending = r;
+    s->n_pending++;
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "evt.approval.%s.requested", r->id);
+    bus_publish_new(s->bus, subject, NULL,
+                    json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:O?,s:f,s:s}", "id", r->id, "agent", agent,
+                              "task", task, "run", run, "tool", tool, "input", r->shown,
+                              "expires_at", r->expires_at, "status", "pending"));
+}
+
+/* {"agent","task"?,"run"?,"tool","input"?}: decided by the policy at once,
+ * or held until answered. */
+static void on_request(bus_t *bus, const bus_msg *m, void *arg)
+{
+    approval_service *s = arg;
+    if (!m->reply)
+        return;
+    char err[256];
+    const char *run;
+    if (!bounded_string(json_object_get(m->data, "run"), RUN_MAX, false, &run))
+        return reply_to(bus, m->reply, bus_error_json("bad_request", "'run' must be a run id"));
+    json_t *r = evaluate(s, m->data, err, sizeof err);
+    if (!r)
+        return reply_to(bus, m->reply, bus_error_json("bad_request", "%s", err));
+    const char *agent = json_string_value(json_object_get(m->data, "agent"));
+    const char *task = json_string_value(json_object_get(m->data, "task"));
+    const char *tool = json_string_value(json_object_get(m->data, "tool"));
+    json_t *input = json_object_get(m->data, "input");
+    if (json_is_null(input))
+        input = NULL;
+    enum bosun_approval_decision d = BOSUN_APPROVAL_ASK;
+    bosun_approval_decision_parse(json_string_value(json_object_get(r, "decision")), &d);
+    if (d == BOSUN_APPROVAL_ASK) {
+        json_decref(r);
+        return open_request(s, m, agent, task, run, tool, input);
+    }
+    const char *rule = json_string_value(json_object_get(r, "rule"));
+    char by[BOSUN_APPROVAL_RULE_MAX + 16], id[ULID_LEN + 1];
+    snprintf(by, sizeof by, rule ? "rule:%s" : "default", rule);
+    ulid_new(id);
+    publish_decided(s, id, agent, task, run, tool, d, by, NULL, false, NULL);
+    reply_to(bus, m->reply, answer_json(d, input, by, NULL, id));
+    json_decref(r);
+}
+
+static approval_req *find_req(approval_service *s, const char *id)
+{
+    for (approval_req *r = s->pending; r; r = r->next)
+        if (strcmp(r->id, id) == 0)
+            return r;
+    return NULL;
+}
+
+/* The rule "--always" adds: this tool with this call's main argument, or
+ * the whole tool when the call has none. */
+static char *sticky_rule_for(const approval_req *r)
+{
+    static const char *const keys[] = {"command", "file_path", "notebook_path",
+                                       "path",    "url",       "query"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        const char *v = json_string_value(json_object_get(r->input, keys[k]));
+        if (v && *v && strlen(v) + strlen(r->tool) + 2 <= BOSUN_APPROVAL_RULE_MAX) {
+            char *rule = xasprintf("%s(%s)", r->tool, v);
+            char err[64];
+            if (bosun_approval_rule_match(rule, r->tool, r->input) &&
+                bosun_approval_rule_check(rule, err, sizeof err))
+                return rule;
+            free(rule);
+        }
+    }
+    return xstrdup(r->tool);
+}
+
+static void add_sticky(approval_service *s, const char *agent, const char *task,
+                       enum bosun_approval_decision d, const char *rule)
+{
+    char key[AGENT_MAX + TASK_MAX + 2];
+    snprintf(key, sizeof key, "%s\t%s", agent, task ? task : "");
+    bosun_approval_policy *p = hmap_get(&s->sticky, key);
+    if (!p) {
+        p = bosun_approval_policy_new();
+        if (!p)
+            return;
+        hmap_put(&s->sticky, key, p);
+    }
+    char err[200];
+    if (!bosun_approval_policy_add(p, d, rule, err, sizeof err))
+        log_warning("approvals: sticky rule for %s: %s", agent, err);
+}
+
+/* {"id","decision":"allow|deny","always"?,"message"?,"by"?} */
+static void on_answer(bus_t *bus, const bus_msg *m, void *arg)
+{
+    approval_service *s = arg;
+    if (!m->reply)
+        return;
+    const char *id, *dec, *message, *by;
+    const json_t *always = json_object_get(m->data, "always");
+    if (!bounded_string(json_object_get(m->data, "id"), ULID_LEN, true, &id) ||
+        !bounded_string(json_object_get(m->data, "decision"), 8, true, &dec) ||
+        !bounded_string(json_object_get(m->data, "message"), MSG_MAX, false, &message) ||
+        !bounded_string(json_object_get(m->data, "by"), 200, false, &by) ||
+        (always && !json_is_boolean(always)))
+        return reply_to(bus, m->reply,
+                        bus_error_json("bad_request",
+                                       "'id' and 'decision' (allow or deny) are required; "
+                                       "'always' is a boolean, 'message' at most %d bytes",
+                                       MSG_MAX));
+    enum bosun_approval_decision d;
+    if (!bosun_approval_decision_parse(dec, &d) || d == BOSUN_APPROVAL_ASK)
+        return reply_to(bus, m->reply,
+                        bus_error_json("bad_request", "'decision' must be allow or deny"));
+    approval_req *r = find_req(s, id);
+    if (!r)
+        return reply_to(bus, m->reply,
+                        bus_error_json("not_found", "no pending approval request %.64s", id));
+    char *rule = NULL;
+    if (json_is_true(always)) {
+        rule = sticky_rule_for(r);
+        add_sticky(s, r->agent, r->task, d, rule);
+    }
+    char who[256];
+    snprintf(who, sizeof who, "%s", by ? by : "cli");
+    reply_to(bus, m->reply,
+             json_pack("{s:s,s:s,s:s,s:s?}", "id", id, "decision", dec, "decided_by", who,
+                       "sticky_rule", rule));
+    decide(r, d, who, message, json_is_true(always), rule);
+    free(rule);
+}
+
+static json_t *req_json(const approval_req *r)
+{
+    return json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:O?,s:f,s:f,s:s}", "id", r->id, "agent", r->agent,
+                     "task", r->task, "run", r->run, "tool", r->tool, "input", r->shown,
+                     "created_at", r->created, "expires_at", r->expires_at, "status", "pending");
+}
+
+/* {"id"?}: the pending requests (or the one named), newest first. */
+static void on_list(bus_t *bus, const bus_msg *m, void *arg)
+{
+    approval_service *s = arg;
+    if (!m->reply)
+        return;
+    const char *id;
+    if (!bounded_string(json_object_get(m->data, "id"), ULID_LEN, false, &id))
+        return reply_to(bus, m->reply, bus_error_json("bad_request", "'id' must be a request id"));
+    json_t *list = json_array();
+    for (approval_req *r = s->pending; r; r = r->next)
+        if (!id || strcmp(r->id, id) == 0)
+            json_array_append_new(list, req_json(r));
+    if (id && json_array_size(list) == 0) {
+        json_decref(list);
+        return reply_to(bus, m->reply,
+                        bus_error_json("not_found", "no pending approval request %.64s", id));
+    }
+    reply_to(bus, m->reply, json_pack("{s:o}", "approvals", list));
+}
+
+approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p,
+                                       bosun_approval_policy *const *global)
 {
     approval_service *s = xcalloc(1, sizeof *s);
     s->bus = bus;
     s->p = p;
+    s->loop = loop;
     s->global = global;
     hmap_init(&s->sticky);
     s->subs[0] = bus_subscribe(bus, BOSUN_APPROVAL_CHECK, on_check, s);
+    s->subs[1] = bus_subscribe(bus, BOSUN_APPROVAL_REQUEST, on_request, s);
+    s->subs[2] = bus_subscribe(bus, BOSUN_APPROVAL_ANSWER, on_answer, s);
+    s->subs[3] = bus_subscribe(bus, BOSUN_APPROVAL_LIST, on_list, s);
     return s;
 }
 
@@ -110,6 +411,10 @@ void approval_service_free(approval_service *s)
     for (size_t i = 0; i < sizeof s->subs / sizeof *s->subs; i++)
         if (s->subs[i])
             bus_unsubscribe(s->bus, s->subs[i]);
+    /* Still open at shutdown: the agents are stopped with the daemon; a
+     * held reply is answered deny so nothing waits on it. */
+    while (s->pending)
+        decide(s->pending, BOSUN_APPROVAL_DENY, "shutdown", "bosund is stopping", false, NULL);
     size_t pos = 0;
     bosun_approval_policy *pol;
     while ((pol = hmap_next(&s->sticky, &pos, NULL)))

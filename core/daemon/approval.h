@@ -12,7 +12,9 @@ typedef struct approval_service approval_service;
 
 /* global points at the daemon's current global policy (replaced at each
  * reload, so it is read through the pointer every time). */
-approval_service *approval_service_new(bus_t *bus, proc *p, bosun_approval_policy *const *global);
+struct ev_loop;
+approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p,
+                                       bosun_approval_policy *const *global);
 void approval_service_free(approval_service *s);
 
 #endif

@@ -683,7 +683,7 @@ static int daemon_start(bosund *dm)
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
-    dm->approvals = approval_service_new(dm->bus, dm->proc, &dm->cfg.approvals);
+    dm->approvals = approval_service_new(dm->loop, dm->bus, dm->proc, &dm->cfg.approvals);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);
     dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);
     if (!dm->admin_tokens)

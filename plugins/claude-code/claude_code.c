@@ -1,6 +1,7 @@
 /* claude-code — runs Claude Code non-interactively:
  *   claude -p --output-format stream-json --verbose [options]
- *          --mcp-config=<the run's bosun MCP file> --session-id <uuid> -- PROMPT
+ *          --mcp-config=<the run's bosun MCP file>
+ *          --permission-prompt-tool mcp__bosun__approve --session-id <uuid> -- PROMPT
  * and resumes the same session with `--resume <id> -- TEXT` after an
  * answer or a crash.  Its lines become typed events (claude_parse.c); the
  * `result` line decides how an exit is understood. */
@@ -103,8 +104,13 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
     const char *budget;
     if (claude_budget(run->config, &budget, NULL))
         bosun_argv_add2(&a, "--max-budget-usd", budget);
-    if (run->mcp_config)
+    /* Every permission prompt goes to bosun's approve tool, whenever bosun's
+     * MCP server is there to take it: without it, a prompt in -p mode is a
+     * silent deny nobody sees (bosun-claude-code(7)). */
+    if (run->mcp_config) {
         add_tools(&a, "--mcp-config", (const char *const[]){run->mcp_config, NULL});
+        bosun_argv_add2(&a, "--permission-prompt-tool", "mcp__bosun__approve");
+    }
     if (resume_id)
         bosun_argv_add2(&a, "--resume", resume_id);
     else

@@ -48,6 +48,7 @@ enum mcp_tool_id {
     MCP_TOOL_ADD_ARTIFACT,
     MCP_TOOL_LINK_PR,
     MCP_TOOL_LOG_EVENT,
+    MCP_TOOL_APPROVE,
     MCP_TOOL_COUNT
 };
 #define MCP_TOOLS_ALL ((1u << MCP_TOOL_COUNT) - 1)
@@ -148,6 +149,9 @@ struct mcp_tool {
     bool (*check)(const json_t *args, char *err, size_t size);
     void (*run)(mcp_call *c);
 };
+
+/* mcp_approve.c */
+void mcp_tool_approve(mcp_call *c);
 
 /* mcp.c */
 bool mcp_tool_enabled(const mcp_plugin *mp, const mcp_tool *t);

@@ -199,6 +199,25 @@ static const mcp_tool mcp_tools[MCP_TOOL_COUNT] = {
                          "\"required\":[\"kind\"]}",
         .run = mcp_tool_log_event,
     },
+    {
+        .id = MCP_TOOL_APPROVE,
+        .name = "approve",
+        .title = "Ask bosun for permission",
+        .description =
+            "Claude Code's permission prompt (--permission-prompt-tool mcp__bosun__approve): "
+            "bosun's approval policy decides, or a person does.  The result is "
+            "{\"behavior\":\"allow\",\"updatedInput\":{...}} or "
+            "{\"behavior\":\"deny\",\"message\":\"...\"}.",
+        .input_schema = "{\"type\":\"object\",\"properties\":{"
+                        "\"tool_name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":256,"
+                        "\"description\":\"the tool that needs permission\"},"
+                        "\"input\":{\"type\":\"object\",\"description\":\"the tool's input\"},"
+                        "\"tool_use_id\":{\"type\":\"string\",\"maxLength\":256}},"
+                        "\"required\":[\"tool_name\"]}",
+        /* No outputSchema: Claude Code reads the permission answer from one
+         * text block, and a structured result is handed to it instead. */
+        .run = mcp_tool_approve,
+    },
 };
 
 const mcp_tool *mcp_tool_get(enum mcp_tool_id id)
@@ -231,8 +250,10 @@ int mcp_tool_schemas_load(mcp_plugin *mp, cfg_diag *d)
 {
     for (size_t i = 0; i < MCP_TOOL_COUNT; i++) {
         mp->input_schemas[i] = mcp_schema(&mcp_tools[i], mcp_tools[i].input_schema, d);
-        mp->output_schemas[i] = mcp_schema(&mcp_tools[i], mcp_tools[i].output_schema, d);
-        if (!mp->input_schemas[i] || !mp->output_schemas[i])
+        mp->output_schemas[i] = mcp_tools[i].output_schema
+                                    ? mcp_schema(&mcp_tools[i], mcp_tools[i].output_schema, d)
+                                    : NULL;
+        if (!mp->input_schemas[i] || (mcp_tools[i].output_schema && !mp->output_schemas[i]))
             return -1;
     }
     return 0;
@@ -258,7 +279,7 @@ json_t *mcp_tool_describe(const mcp_plugin *mp, const mcp_tool *t)
                         ? mcp_describe_wait(mp, mp->input_schemas[t->id])
                         : json_incref(mp->input_schemas[t->id]);
     json_t *output = json_incref(mp->output_schemas[t->id]);
-    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:{s:b,s:b,s:b}}", "name", t->name, "title", t->title,
+    return json_pack("{s:s,s:s,s:s,s:o,s:o*,s:{s:b,s:b,s:b}}", "name", t->name, "title", t->title,
                      "description", t->description, "inputSchema", input, "outputSchema", output,
                      "annotations", "readOnlyHint", t->read_only, "destructiveHint", 0,
                      "openWorldHint", 0);

@@ -9,6 +9,10 @@
 //                    kills the CLI meanwhile); once "you were interrupted"
 //                    arrives, a text
 //   SCENARIO:bigread Read of DIR/big.txt (the test makes it large), then text
+//   SCENARIO:perm    Bash "mkdir -p DIR/made", Bash "rm -rf DIR/victim", Bash
+//                    "touch DIR/asked", then Bash "touch DIR/asked" again,
+//                    then a text (the approval tests: allowed by a rule,
+//                    denied by a rule, asked, and asked again)
 //   SCENARIO:error   HTTP 400 invalid_request_error
 // Requests with no tools (the CLI's side requests: titles, checks) get a
 // short text.  Every request body is appended to LOG as one JSON line, and
@@ -63,6 +67,16 @@ function script(body) {
     ];
     if (step < steps.length) return { content: steps[step](), stop: 'tool_use' };
     return { content: text('All three tools ran.'), stop: 'end_turn' };
+  }
+  if (scen === 'perm') {
+    const steps = [
+      () => tool('toolu_perm1', 'Bash', { command: `mkdir -p ${dir}/made`, description: 'allowed by a rule' }),
+      () => tool('toolu_perm2', 'Bash', { command: `rm -rf ${dir}/victim`, description: 'denied by a rule' }),
+      () => tool('toolu_perm3', 'Bash', { command: `touch ${dir}/asked`, description: 'asked' }),
+      () => tool('toolu_perm4', 'Bash', { command: `touch ${dir}/asked`, description: 'asked again' }),
+    ];
+    if (step < steps.length) return { content: steps[step](), stop: 'tool_use' };
+    return { content: text('Permissions done.'), stop: 'end_turn' };
   }
   if (scen === 'bigread') {
     if (step === 0) return { content: tool('toolu_big1', 'Read', { file_path: dir + '/big.txt' }), stop: 'tool_use' };

@@ -36,8 +36,8 @@ ok(client.getServerCapabilities()?.tools, 'server offers tools');
 // --- tools/list: every tool, each with a JSON Schema object
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
-is(names.join(','), 'add_artifact,check_input,get_task,link_pr,log_event,report_status,request_input',
-  'all seven tools listed');
+is(names.join(','), 'add_artifact,approve,check_input,get_task,link_pr,log_event,report_status,request_input',
+  'all eight tools listed');
 for (const t of tools) {
   ok(t.inputSchema && t.inputSchema.type === 'object' && typeof t.inputSchema.properties === 'object',
     `${t.name}: inputSchema is a JSON Schema object`, t.inputSchema);

@@ -19,7 +19,7 @@ await client.connect(new StdioClientTransport({
   command: server.command, args: server.args, env: { ...getDefaultEnvironment(), ...server.env },
 }));
 ok(client.getServerCapabilities()?.tools?.listChanged === true, 'the server declares tools.listChanged');
-is((await client.listTools()).tools.length, 7, 'seven tools before the reload');
+is((await client.listTools()).tools.length, 8, 'eight tools before the reload');
 writeFileSync(readyFile, 'ready\n');
 const deadline = Date.now() + 20000;
 while (!existsSync(reloadedFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
