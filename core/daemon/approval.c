@@ -22,6 +22,7 @@
 
 #include <bosun/json.h>
 #include <bosun/log.h>
+#include <bosun/store.h>
 
 #define AGENT_MAX        128
 #define TASK_MAX         64
@@ -54,6 +55,7 @@ struct approval_service {
     hmap sticky; /* "agent\ttask" -> bosun_approval_policy */
     approval_req *pending;
     size_t n_pending;
+    uint64_t sticky_req; /* the store query in flight, 0 when none */
     bus_sub *subs[4];
 };
 
@@ -388,6 +390,65 @@ static void on_list(bus_t *bus, const bus_msg *m, void *arg)
     reply_to(bus, m->reply, json_pack("{s:o}", "approvals", list));
 }
 
+/* ------------------------------------------------------------ sticky rules */
+
+#define STICKY_PAGE 5000
+
+static void sticky_load(approval_service *s, long long since);
+
+/* The stored decisions made with --always become sticky rules again: the
+ * store's events are the record, as for every other projection. */
+static void on_sticky_page(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    (void)bus;
+    approval_service *s = arg;
+    if (st == BUS_REPLY_CANCELLED)
+        return;
+    s->sticky_req = 0;
+    if (st != BUS_REPLY_OK || !m || json_object_get(m->data, "error")) {
+        log_warning("approvals: the sticky rules could not be read from the store; calls they "
+                    "allowed are asked again");
+        return;
+    }
+    json_t *events = json_object_get(m->data, "events");
+    size_t i;
+    json_t *e;
+    long long last = 0;
+    size_t n = 0;
+    json_array_foreach(events, i, e)
+    {
+        last = (long long)json_integer_value(json_object_get(e, "seq"));
+        json_t *d = json_object_get(e, "data");
+        const char *rule = json_string_value(json_object_get(d, "sticky_rule"));
+        const char *agent = json_string_value(json_object_get(d, "agent"));
+        enum bosun_approval_decision dec;
+        if (!json_is_true(json_object_get(d, "always")) || !rule || !agent ||
+            strlen(agent) > AGENT_MAX ||
+            !bosun_approval_decision_parse(json_string_value(json_object_get(d, "decision")),
+                                           &dec) ||
+            dec == BOSUN_APPROVAL_ASK)
+            continue;
+        const char *task = json_string_value(json_object_get(d, "task"));
+        if (task && strlen(task) > TASK_MAX)
+            continue;
+        add_sticky(s, agent, task, dec, rule);
+        n++;
+    }
+    if (n)
+        log_info("approvals: %zu sticky rules restored", n);
+    if (json_is_true(json_object_get(m->data, "more")) && last > 0)
+        sticky_load(s, last);
+}
+
+static void sticky_load(approval_service *s, long long since)
+{
+    json_t *q = json_pack("{s:s,s:I,s:i}", "subject", "evt.approval.*.decided", "since",
+                          (json_int_t)since, "limit", STICKY_PAGE);
+    s->sticky_req = bus_request(s->bus, BOSUN_STORE_EVENTS, q, 30, on_sticky_page, s);
+    if (!s->sticky_req)
+        log_warning("approvals: cannot ask the store for the sticky rules");
+}
+
 approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p,
                                        bosun_approval_policy *const *global)
 {
@@ -401,6 +462,7 @@ approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p
     s->subs[1] = bus_subscribe(bus, BOSUN_APPROVAL_REQUEST, on_request, s);
     s->subs[2] = bus_subscribe(bus, BOSUN_APPROVAL_ANSWER, on_answer, s);
     s->subs[3] = bus_subscribe(bus, BOSUN_APPROVAL_LIST, on_list, s);
+    sticky_load(s, 0);
     return s;
 }
 
@@ -411,6 +473,8 @@ void approval_service_free(approval_service *s)
     for (size_t i = 0; i < sizeof s->subs / sizeof *s->subs; i++)
         if (s->subs[i])
             bus_unsubscribe(s->bus, s->subs[i]);
+    if (s->sticky_req)
+        bus_request_cancel(s->bus, s->sticky_req);
     /* Still open at shutdown: the agents are stopped with the daemon; a
      * held reply is answered deny so nothing waits on it. */
     while (s->pending)

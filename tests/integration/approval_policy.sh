@@ -4,7 +4,7 @@
 # and the global rules (deny wins over allow, ask between, defaults) and
 # answers which rule and which part of the policy decided.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 16
+plan 25
 
 checkcfg() { "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1; }
 
@@ -33,7 +33,7 @@ out=$(checkcfg); st=$?
 like "a bad per-agent on_timeout is named" "$out" "bosun.yaml:14:19: .*agents.w.approvals.on_timeout.*allow, deny"
 
 write_config <<'EOF2'
-  plugins: [exec]
+  plugins: [sqlite, exec]
 approvals:
   allow: [Read, "Bash(git status:*)", "Bash"]
   deny: ["Bash(rm -rf *)"]
@@ -46,6 +46,12 @@ agents:
       ask: ["Bash(git push:*)"]
       allow: [mcp__github__*]
       default: ask
+  quick:
+    command: [sleep, "60"]
+    approvals:
+      default: ask
+      timeout: 1s
+      on_timeout: deny
 EOF2
 out=$(checkcfg); st=$?
 is "valid approvals pass --check-config" "$st" 0
@@ -70,6 +76,34 @@ out=$(chk '{"agent":"w","tool":"Bash","input":"rm"}' 2>&1)
 like "a bad input is refused" "$out" "bad_request.*input"
 out=$(chk '{"tool":"Bash"}' 2>&1)
 like "an agent is required" "$out" "bad_request.*agent"
+
+# Asked requests: the reply is held until a person (or the timeout) decides.
+req() { ctl request cmd.approval.request "$1" --json --timeout 60 > "$2" 2>&1 & }
+req '{"agent":"w","task":"T9","tool":"Write","input":{"file_path":"/etc/x","api_token":"s3cr3t"}}' "$T/r1"
+wait_for 10 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" approval list --json | jq -e 'length == 1' >/dev/null"
+id=$(ctl approval list --json | jq -r '.[0].id')
+is "the request shows the tool input, secrets redacted" "$(ctl approval show "$id" | jq -c .input)" '{"file_path":"/etc/x","api_token":"(redacted)"}'
+out=$(ctl approval deny "$id" --message "not there")
+is "bosunctl approval deny answers" "$out" "denied $id"
+wait_for 10 test -s "$T/r1"
+like "the held reply is Claude's deny, with the message" "$(cat "$T/r1")" '"behavior":"deny".*"message":"not there"'
+out=$(ctl approval deny "$id" 2>&1)
+like "a decided request cannot be answered again" "$out" "not_found"
+req '{"agent":"quick","tool":"Write","input":{"file_path":"/a"}}' "$T/r2"
+wait_for 10 test -s "$T/r2"
+like "an unanswered request times out as on_timeout says" "$(cat "$T/r2")" '"behavior":"deny","decided_by":"timeout"'
+req '{"agent":"w","task":"T9","tool":"Write","input":{"file_path":"/etc/y"}}' "$T/r3"
+wait_for 10 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" approval list --json | jq -e 'length == 1' >/dev/null"
+id=$(ctl approval list --json | jq -r '.[0].id')
+ctl approval allow "$id" --always >/dev/null
+wait_for 10 test -s "$T/r3"
+like "an allow answers with updatedInput" "$(cat "$T/r3")" '"behavior":"allow".*"updatedInput":\{"file_path":"/etc/y"\}'
+out=$(chk '{"agent":"w","task":"T9","tool":"Write","input":{"file_path":"/etc/y"}}')
+like "--always made a sticky rule for that agent and task" "$out" '"decision":"allow","rule":"Write\(/etc/y\)","source":"sticky"'
+out=$(chk '{"agent":"w","task":"T8","tool":"Write","input":{"file_path":"/etc/y"}}')
+like "and not for another task" "$out" '"decision":"ask"'
+ev=$(ctl events --subject 'evt.approval.*.decided' --json | jq -sc '[.[].data.decided_by]')
+like "each decision is an event naming who decided" "$ev" '"timeout"'
 
 # A reload replaces the policy.
 sed -i 's/  default: deny/  default: allow/' "$T/bosun.yaml"

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 17
+plan 19
 
 {
     write_config <<EOF2
@@ -62,4 +62,13 @@ is "only one request was asked" "$(ctl events --subject 'evt.approval.*.requeste
 is "no request is left pending" "$(ctl approval list --json | jq length)" 0
 stop_daemon
 is "bosund stops cleanly" "$DAEMON_STATUS" 0
+
+# The sticky rule outlives a restart: rebuilt from the stored decisions.
+start_daemon || exit 1
+wait_for 10 sh -c "grep -q 'sticky rules restored' '$T/bosund.log'"
+out=$(ctl request cmd.approval.check "{\"agent\":\"cc\",\"tool\":\"Bash\",\"input\":{\"command\":\"touch $T/work/asked\"}}" --json)
+like "after a restart the same call is still allowed by the sticky rule" "$out" '"decision":"allow","rule":"Bash\(touch .*/asked\)","source":"sticky"'
+out=$(ctl request cmd.approval.check "{\"agent\":\"cc\",\"tool\":\"Bash\",\"input\":{\"command\":\"touch $T/work/other\"}}" --json)
+like "and only that call" "$out" '"decision":"ask","rule":"Bash\(touch:\*\)","source":"agent"'
+stop_daemon
 done_testing
