@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/approval.h>
 #include <bosun/store.h>
 #include <bosun/task.h>
 
@@ -317,6 +318,36 @@ static json_t *map_answer(ctl_http *h, json_t *data, double timeout, char *err, 
     return v;
 }
 
+/* ------------------------------------------------------------ approvals */
+
+static json_t *map_approval_list(ctl_http *h, json_t *data, double timeout, char *err,
+                                 size_t err_size)
+{
+    const char *id = str(data, "id");
+    if (!id)
+        return http_json(h, "GET", "/api/v1/approvals", NULL, NULL, timeout, err, err_size);
+    char *path = path_of("approvals", id, NULL);
+    json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
+    free(path);
+    if (!v || is_error(v))
+        return v;
+    return json_pack("{s:[o]}", "approvals", v);
+}
+
+static json_t *map_approval_answer(ctl_http *h, json_t *data, double timeout, char *err,
+                                   size_t err_size)
+{
+    const char *id = str(data, "id"), *decision = str(data, "decision");
+    if (!id || !decision || (strcmp(decision, "allow") != 0 && strcmp(decision, "deny") != 0))
+        return bus_error_json("bad_request", "'id' and 'decision' (allow or deny) are required");
+    json_t *body = json_object();
+    carry(body, data, "always", "always");
+    carry(body, data, "message", "message");
+    json_t *v = post_to(h, "approvals", id, decision, body, timeout, err, err_size);
+    json_decref(body);
+    return v;
+}
+
 /* ------------------------------------------------------------ artifacts */
 
 /* One version's bytes, as cmd.store.artifacts with "content" gives them:
@@ -451,6 +482,8 @@ static const struct mapping {
     {BOSUN_STORE_STATUS, map_store_status},
     {BOSUN_TASK_CREATE, map_task_create},
     {BOSUN_INPUT_ANSWER, map_answer},
+    {BOSUN_APPROVAL_LIST, map_approval_list},
+    {BOSUN_APPROVAL_ANSWER, map_approval_answer},
     {"cmd.auth.token.create", map_token_create},
     {"cmd.auth.token.list", map_token_list},
     {"cmd.auth.token.revoke", map_token_revoke},

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bosun/approval.h>
 #include <bosun/auth.h>
 #include <bosun/crypto.h>
 #include <bosun/json.h>
@@ -146,11 +147,17 @@ static bus_principal *principal_admin(const char *id)
  * narrow, with the daemon's rights. */
 static bus_principal *principal_viewer(const char *id)
 {
-    static const char *const reqs[] = {BOSUN_STORE_EVENTS,    BOSUN_STORE_RUNS,
-                                       BOSUN_STORE_TASKS,     BOSUN_STORE_STATUS,
-                                       BOSUN_STORE_INPUTS,    BOSUN_STORE_PRS,
-                                       BOSUN_STORE_ARTIFACTS, "cmd.proc.ps",
-                                       "cmd.daemon.status",   NULL};
+    static const char *const reqs[] = {BOSUN_STORE_EVENTS,
+                                       BOSUN_STORE_RUNS,
+                                       BOSUN_STORE_TASKS,
+                                       BOSUN_STORE_STATUS,
+                                       BOSUN_STORE_INPUTS,
+                                       BOSUN_STORE_PRS,
+                                       BOSUN_STORE_ARTIFACTS,
+                                       "cmd.proc.ps",
+                                       "cmd.daemon.status",
+                                       BOSUN_APPROVAL_LIST,
+                                       NULL};
     bus_principal *p = bus_principal_new("user", id);
     int rc = p ? 0 : -1;
     for (size_t i = 0; rc == 0 && reqs[i]; i++)

@@ -1,0 +1,93 @@
+/* REST API v1: approval requests (bosun-http(7)).
+ *
+ *   GET  /api/v1/approvals                 cmd.approval.list: the pending
+ *                                          requests (readers and admins)
+ *   GET  /api/v1/approvals/{id}            one pending request
+ *   POST /api/v1/approvals/{id}/allow      cmd.approval.answer (admins):
+ *   POST /api/v1/approvals/{id}/deny       body {"always"?: bool,
+ *                                          "message"?: string}
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "http_api.h"
+
+#include <string.h>
+
+#include <bosun/approval.h>
+#include <bosun/log.h>
+
+#define API_MESSAGE_MAX 4096
+
+static const char *const api_no_params[] = {NULL};
+
+static void api_approvals_reply(http_request *r, json_t *reply, json_t *state)
+{
+    json_decref(state);
+    json_t *list = json_object_get(reply, "approvals");
+    http_respond_json(r, 200, json_pack("{s:O}", "approvals", list ? list : json_array()));
+}
+
+void api_approvals_list(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args, (void)n_args;
+    if (!api_query_check(r, api_no_params))
+        return;
+    api_call(r, BOSUN_APPROVAL_LIST, json_object(), NULL, 0, api_approvals_reply);
+}
+
+static void api_approval_one(http_request *r, json_t *reply, json_t *state)
+{
+    json_decref(state);
+    json_t *one = json_array_get(json_object_get(reply, "approvals"), 0);
+    http_respond_json(r, 200, json_incref(one ? one : json_object()));
+}
+
+void api_approval_show(http_request *r, const char *const *args, size_t n_args)
+{
+    if (n_args < 1 || !api_path_id(r, "approval", args[0]) || !api_query_check(r, api_no_params))
+        return;
+    api_call(r, BOSUN_APPROVAL_LIST, json_pack("{s:s}", "id", args[0]), NULL, 0, api_approval_one);
+}
+
+static const char *const api_answer_keys[] = {"always", "message", NULL};
+
+static void api_answered(http_request *r, json_t *reply, json_t *state)
+{
+    json_decref(state);
+    http_respond_json(r, 200, json_incref(reply));
+}
+
+static void api_approval_answer(http_request *r, const char *const *args, size_t n_args,
+                                const char *decision)
+{
+    if (n_args < 1 || !api_path_id(r, "approval", args[0]) || !api_query_check(r, api_no_params))
+        return;
+    json_t *body = api_body_object(r, api_answer_keys);
+    if (!body)
+        return;
+    const char *message;
+    const json_t *always = json_object_get(body, "always");
+    if (!api_body_string(r, body, "message", 1, API_MESSAGE_MAX, false, &message)) {
+        json_decref(body);
+        return;
+    }
+    if (always && !json_is_boolean(always)) {
+        json_decref(body);
+        return http_respond_error(r, 400, "bad_request", "'always' must be a boolean");
+    }
+    const char *by = r->id.id[0] ? r->id.id : r->id.kind;
+    json_t *q = json_pack("{s:s,s:s,s:b,s:s,s:s?}", "id", args[0], "decision", decision, "always",
+                          json_is_true(always), "by", by, "message", message);
+    json_decref(body);
+    log_info("http: %s %s answers approval %s: %s", r->id.kind, r->id.id, args[0], decision);
+    api_call(r, BOSUN_APPROVAL_ANSWER, q, NULL, 0, api_answered);
+}
+
+void api_approval_allow(http_request *r, const char *const *args, size_t n_args)
+{
+    api_approval_answer(r, args, n_args, "allow");
+}
+
+void api_approval_deny(http_request *r, const char *const *args, size_t n_args)
+{
+    api_approval_answer(r, args, n_args, "deny");
+}
