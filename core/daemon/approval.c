@@ -56,7 +56,7 @@ struct approval_service {
     approval_req *pending;
     size_t n_pending;
     uint64_t sticky_req; /* the store query in flight, 0 when none */
-    bus_sub *subs[4];
+    bus_sub *subs[5];
 };
 
 static void reply_to(bus_t *bus, const char *reply, json_t *data)
@@ -390,6 +390,26 @@ static void on_list(bus_t *bus, const bus_msg *m, void *arg)
     reply_to(bus, m->reply, json_pack("{s:o}", "approvals", list));
 }
 
+/* A run that ended (or is waiting, its process gone) can take no answer:
+ * its open requests are decided deny, so none lingers until its timeout
+ * and nobody answers a call no one waits for. */
+static void on_run_state(bus_t *bus, const bus_msg *m, void *arg)
+{
+    (void)bus;
+    approval_service *s = arg;
+    const char *run = json_string_value(json_object_get(m->data, "run"));
+    const char *state = json_string_value(json_object_get(m->data, "state"));
+    if (!s->pending || !run || !state || bosun_run_state_class(state) != BOSUN_RUN_CLASS_TERMINAL)
+        return;
+    approval_req *r = s->pending;
+    while (r) {
+        approval_req *next = r->next;
+        if (r->run && strcmp(r->run, run) == 0)
+            decide(r, BOSUN_APPROVAL_DENY, "run_ended", "the run ended", false, NULL);
+        r = next;
+    }
+}
+
 /* ------------------------------------------------------------ sticky rules */
 
 #define STICKY_PAGE 5000
@@ -462,6 +482,7 @@ approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p
     s->subs[1] = bus_subscribe(bus, BOSUN_APPROVAL_REQUEST, on_request, s);
     s->subs[2] = bus_subscribe(bus, BOSUN_APPROVAL_ANSWER, on_answer, s);
     s->subs[3] = bus_subscribe(bus, BOSUN_APPROVAL_LIST, on_list, s);
+    s->subs[4] = bus_subscribe(bus, "evt.run.*.*.state", on_run_state, s);
     sticky_load(s, 0);
     return s;
 }

@@ -4,7 +4,7 @@
 # and the global rules (deny wins over allow, ask between, defaults) and
 # answers which rule and which part of the policy decided.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 25
+plan 26
 
 checkcfg() { "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1; }
 
@@ -104,6 +104,14 @@ out=$(chk '{"agent":"w","task":"T8","tool":"Write","input":{"file_path":"/etc/y"
 like "and not for another task" "$out" '"decision":"ask"'
 ev=$(ctl events --subject 'evt.approval.*.decided' --json | jq -sc '[.[].data.decided_by]')
 like "each decision is an event naming who decided" "$ev" '"timeout"'
+
+# A request of a run that ends is decided deny at once.
+wrun=$(ctl start w)
+req "{\"agent\":\"w\",\"run\":\"$wrun\",\"tool\":\"Write\",\"input\":{\"file_path\":\"/z\"}}" "$T/r4"
+wait_for 10 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" approval list --json | jq -e 'length == 1' >/dev/null"
+ctl stop w >/dev/null 2>&1
+wait_for 20 test -s "$T/r4"
+like "a run that ends has its open requests denied" "$(cat "$T/r4")" '"behavior":"deny","decided_by":"run_ended"'
 
 # A reload replaces the policy.
 sed -i 's/  default: deny/  default: allow/' "$T/bosun.yaml"
