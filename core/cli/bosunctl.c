@@ -47,6 +47,8 @@ static void usage(FILE *out)
           "  task list | task show ID       tasks, with runs, questions, artifacts, PRs\n"
           "  input list [--pending]         questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
+          "  approval list | approval show ID   tool calls waiting for a person's approval\n"
+          "  approval allow|deny ID [--always] [--message TEXT]   decide one\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
           "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
