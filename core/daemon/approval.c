@@ -465,6 +465,7 @@ static void sticky_load(approval_service *s, long long since)
     json_t *q = json_pack("{s:s,s:I,s:i}", "subject", "evt.approval.*.decided", "since",
                           (json_int_t)since, "limit", STICKY_PAGE);
     s->sticky_req = bus_request(s->bus, BOSUN_STORE_EVENTS, q, 30, on_sticky_page, s);
+    json_decref(q); /* bus_request borrows it */
     if (!s->sticky_req)
         log_warning("approvals: cannot ask the store for the sticky rules");
 }
