@@ -14,6 +14,9 @@
 //                    then a text (the approval tests: allowed by a rule,
 //                    denied by a rule, asked, and asked again)
 //   SCENARIO:error   HTTP 400 invalid_request_error
+//   SCENARIO:turns   TURNS:N (default 50, at most 1000) tool turns, Bash
+//                    `true` and Read of DIR/small.txt in turn, then text
+//                    (the supervision-overhead benchmark)
 // Requests with no tools (the CLI's side requests: titles, checks) get a
 // short text.  Every request body is appended to LOG as one JSON line, and
 // the port is written to PORT_FILE once listening.
@@ -77,6 +80,14 @@ function script(body) {
     ];
     if (step < steps.length) return { content: steps[step](), stop: 'tool_use' };
     return { content: text('Permissions done.'), stop: 'end_turn' };
+  }
+  if (scen === 'turns') {
+    const n = Math.min(parseInt((first.match(/TURNS:(\d+)/) || [])[1] || '50', 10), 1000);
+    if (step < n)
+      return { content: step % 2 === 0
+        ? tool('toolu_t' + step, 'Bash', { command: 'true', description: 'nothing' })
+        : tool('toolu_t' + step, 'Read', { file_path: dir + '/small.txt' }), stop: 'tool_use' };
+    return { content: text(`All ${n} tool turns ran.`), stop: 'end_turn' };
   }
   if (scen === 'bigread') {
     if (step === 0) return { content: tool('toolu_big1', 'Read', { file_path: dir + '/big.txt' }), stop: 'tool_use' };
