@@ -145,6 +145,8 @@ static fleet_link *link_bind(fleet *fl, const char *conn, const char *id)
         *old = fl->links[--fl->nlinks];
     }
     fleet_link *l = link_find(fl, conn);
+    if (l && strcmp(l->machine, id) != 0 && fleet_registry_offline(fl->reg, l->machine))
+        machine_event(fl, l->machine, "offline", NULL); /* the link now speaks for another */
     if (!l) {
         if (fl->nlinks >= LINKS_MAX)
             return NULL;
