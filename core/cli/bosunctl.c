@@ -53,6 +53,8 @@ static void usage(FILE *out)
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
           "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
           "  token list | token revoke ID   admin tokens (never their secrets)\n"
+          "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
+          "  machine list | show ID | revoke ID   the hub's machines\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -466,6 +468,7 @@ static const struct command {
     {"approval", cmd_approval, NULL},
     {"artifact", cmd_artifact, NULL},
     {"token", cmd_token, NULL},
+    {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
 };
 
 /* ------------------------------------------------------------ options */

@@ -82,5 +82,7 @@ int cmd_input(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_approval(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_machine(ctl_conn *conn, const opts *o, int argc, char **argv);
+double ctl_parse_ttl(const char *s, double max);
 
 #endif

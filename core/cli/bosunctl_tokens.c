@@ -15,8 +15,8 @@ static const char *str(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* "90", "90s", "15m", "12h", "30d", "2w" -> seconds; -1 when not one. */
-static double parse_ttl(const char *s)
+/* "90", "90s", "15m", "12h", "30d", "2w" -> seconds (1 to max); -1 when not one. */
+double ctl_parse_ttl(const char *s, double max)
 {
     char *end;
     double v = strtod(s, &end);
@@ -29,7 +29,7 @@ static double parse_ttl(const char *s)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp(end, units[i].unit) == 0) {
             double secs = v * units[i].mult;
-            return secs >= 1 && secs <= BOSUN_ADMIN_TOKEN_TTL_MAX ? secs : -1;
+            return secs >= 1 && secs <= max ? secs : -1;
         }
     return -1;
 }
@@ -41,7 +41,7 @@ static int token_create(ctl_conn *conn, const opts *o, int argc, char **argv)
         return die(EX_USAGE_, "usage: bosunctl token create --name NAME [--ttl DURATION]");
     json_t *req = json_pack("{s:s}", "name", o->name);
     if (o->ttl) {
-        double ttl = parse_ttl(o->ttl);
+        double ttl = ctl_parse_ttl(o->ttl, BOSUN_ADMIN_TOKEN_TTL_MAX);
         if (ttl < 0) {
             json_decref(req);
             return die(EX_USAGE_, "--ttl: '%s' is not a duration (90s, 15m, 12h, 30d, 2w)", o->ttl);

@@ -1,0 +1,410 @@
+/* fleet — the hub side of the machine uplink (kind transport).
+ *
+ * Serves the machine registry on the bus (cmd.machine.token.create, list,
+ * show, revoke) and the link protocol of bosun-http(7) "/fleet": the http
+ * plugin owns the socket and relays each text frame of a /fleet connection
+ * as a request on fleet.link.in {conn, peer, frame}; the reply says which
+ * frames to send back and whether to close.  Frames the hub sends on its own
+ * (a replacement, a revocation, a dead link) are published on
+ * fleet.link.out {conn, frames, close}.  Keeping the socket in the http
+ * plugin means its frame-size and send-queue limits hold for machines too. */
+#include "config.h"
+
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bosun/bosun.h>
+
+#include "fleet_registry.h"
+
+#define LINKS_MAX 4096
+#define CONN_MAX  64
+
+typedef struct fleet_link {
+    char conn[CONN_MAX + 1];
+    char machine[FLEET_ID_MAX + 1];
+    double last_frame;
+} fleet_link;
+
+typedef struct fleet {
+    const bosun_ctx *ctx;
+    fleet_registry *reg;
+    double heartbeat_timeout;
+    unsigned long long max_message, send_queue;
+    long long rate;
+    fleet_link *links;
+    size_t nlinks;
+    ev_timer timer;
+    bus_sub *subs[6];
+} fleet;
+
+static const char *const fleet_keys[] = {"heartbeat_timeout", "max_message", "send_queue", "rate",
+                                         NULL};
+
+typedef struct fleet_cfg {
+    double heartbeat_timeout;
+    unsigned long long max_message, send_queue;
+    long long rate;
+} fleet_cfg;
+
+static bool read_config(const cfg_node *c, fleet_cfg *out, cfg_diag *d)
+{
+    bool ok = cfg_check_keys(c, fleet_keys, d);
+    ok = cfg_get_duration(c, "heartbeat_timeout", 90.0, 0.1, 86400.0, &out->heartbeat_timeout, d) &&
+         ok;
+    ok = cfg_get_size(c, "max_message", 1u << 20, 1024, 64u << 20, &out->max_message, d) && ok;
+    ok = cfg_get_size(c, "send_queue", 4u << 20, 4096, 1u << 30, &out->send_queue, d) && ok;
+    ok = cfg_get_int(c, "rate", 1000, 1, 1000000, &out->rate, d) && ok;
+    return ok;
+}
+
+static void apply(fleet *fl, const fleet_cfg *c)
+{
+    fl->heartbeat_timeout = c->heartbeat_timeout;
+    fl->max_message = c->max_message;
+    fl->send_queue = c->send_queue;
+    fl->rate = c->rate;
+}
+
+static bool fleet_check(const cfg_node *config, cfg_diag *d)
+{
+    fleet_cfg c;
+    return read_config(config, &c, d);
+}
+
+/* ------------------------------------------------------------ events */
+
+/* Answers a request, taking data. */
+static void bus_reply_new(bus_t *bus, const bus_msg *m, json_t *data)
+{
+    if (m->reply)
+        bus_publish_new(bus, m->reply, NULL, data);
+    else
+        json_decref(data);
+}
+
+#define bus_reply_error(bus, m, ...) bus_reply_new(bus, m, bus_error_json(__VA_ARGS__))
+
+static void machine_event(fleet *fl, const char *id, const char *what, json_t *data)
+{
+    char subject[160];
+    snprintf(subject, sizeof subject, "evt.machine.%s.%s", id, what);
+    if (!data)
+        data = json_object();
+    json_object_set_new(data, "machine", json_string(id));
+    bus_publish_new(fl->ctx->bus, subject, NULL, data);
+}
+
+static json_t *frame(const char *subject, json_t *data)
+{
+    return json_pack("{s:s,s:o,s:f}", "subject", subject, "data", data, "time", bosun_now());
+}
+
+/* Tells the http plugin to send a machine.close and close the link. */
+static void close_link(fleet *fl, const char *conn, const char *reason, int code)
+{
+    json_t *frames = json_pack("[o]", frame("machine.close", json_pack("{s:s}", "reason", reason)));
+    bus_publish_new(fl->ctx->bus, "fleet.link.out", NULL,
+                    json_pack("{s:s,s:o,s:i}", "conn", conn, "frames", frames, "close", code));
+}
+
+/* ------------------------------------------------------------ links */
+
+static fleet_link *link_find(fleet *fl, const char *conn)
+{
+    for (size_t i = 0; i < fl->nlinks; i++)
+        if (strcmp(fl->links[i].conn, conn) == 0)
+            return &fl->links[i];
+    return NULL;
+}
+
+static fleet_link *link_of_machine(fleet *fl, const char *id)
+{
+    for (size_t i = 0; i < fl->nlinks; i++)
+        if (strcmp(fl->links[i].machine, id) == 0)
+            return &fl->links[i];
+    return NULL;
+}
+
+static void link_drop(fleet *fl, fleet_link *l)
+{
+    if (fleet_registry_offline(fl->reg, l->machine))
+        machine_event(fl, l->machine, "offline", NULL);
+    *l = fl->links[--fl->nlinks];
+}
+
+/* A second link for a machine replaces the first, which is told and closed. */
+static fleet_link *link_bind(fleet *fl, const char *conn, const char *id)
+{
+    fleet_link *old = link_of_machine(fl, id);
+    if (old && strcmp(old->conn, conn) != 0) {
+        log_notice("fleet: machine %s: link %s replaces link %s", id, conn, old->conn);
+        close_link(fl, old->conn, "replaced", 1008);
+        *old = fl->links[--fl->nlinks];
+    }
+    fleet_link *l = link_find(fl, conn);
+    if (l && strcmp(l->machine, id) != 0 && fleet_registry_offline(fl->reg, l->machine))
+        machine_event(fl, l->machine, "offline", NULL); /* the link now speaks for another */
+    if (!l) {
+        if (fl->nlinks >= LINKS_MAX)
+            return NULL;
+        if (fl->nlinks % 64 == 0)
+            fl->links = realloc(fl->links, (fl->nlinks + 64) * sizeof *fl->links);
+        l = &fl->links[fl->nlinks++];
+        snprintf(l->conn, sizeof l->conn, "%s", conn);
+    }
+    snprintf(l->machine, sizeof l->machine, "%s", id);
+    l->last_frame = bosun_now();
+    return l;
+}
+
+static json_t *error_frame(const char *reply, const char *code, const char *msg)
+{
+    return frame(reply ? reply : "machine.error",
+                 json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", code, "message", msg));
+}
+
+static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t *f, int *close)
+{
+    const char *reply = json_string_value(json_object_get(f, "reply"));
+    json_t *data = json_object_get(f, "data");
+    json_t *out = fleet_registry_register(fl->reg, data, peer);
+    const char *id = json_string_value(json_object_get(data, "machine_id"));
+    if (!json_is_true(json_object_get(out, "ok")) || !link_bind(fl, conn, id)) {
+        log_warning("fleet: link %s (%s): register refused: %s", conn, peer ? peer : "?",
+                    json_string_value(json_object_get(json_object_get(out, "error"), "code"))
+                        ?: "links");
+        *close = 1008;
+    } else {
+        machine_event(fl, id, "online",
+                      json_pack("{s:O,s:s?}", "agents",
+                                json_object_get(data, "agents") ?: json_null(), "address", peer));
+    }
+    return frame(reply ? reply : "machine.register", out);
+}
+
+static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
+{
+    const char *subject = json_string_value(json_object_get(f, "subject"));
+    json_t *data = json_object_get(f, "data");
+    l->last_frame = bosun_now();
+    if (strcmp(subject, "machine.heartbeat") == 0) {
+        fleet_registry_seen(fl->reg, l->machine,
+                            json_string_value(json_object_get(data, "version")));
+        machine_event(fl, l->machine, "heartbeat", json_deep_copy(data));
+        return NULL;
+    }
+    *close = 0;
+    return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
+                       "unknown subject on the fleet link");
+}
+
+/* fleet.link.in {conn, peer, frame} -> {frames:[…], close: code|0}. */
+static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
+{
+    fleet *fl = arg;
+    const char *conn = json_string_value(json_object_get(m->data, "conn"));
+    const char *peer = json_string_value(json_object_get(m->data, "peer"));
+    json_t *f = json_object_get(m->data, "frame");
+    const char *subject = json_string_value(json_object_get(f, "subject"));
+    if (!conn || strlen(conn) > CONN_MAX)
+        return bus_reply_error(bus, m, "bad_request", "'conn' must be a link id");
+    json_t *frames = json_array();
+    int close = 0;
+    fleet_link *l = link_find(fl, conn);
+    if (!json_is_object(f) || !subject || !json_is_object(json_object_get(f, "data"))) {
+        json_array_append_new(frames, error_frame(NULL, "bad_request",
+                                                  "a frame is {\"subject\",\"reply\"?,\"data\"}"));
+        close = l ? 0 : 1008;
+    } else if (strcmp(subject, "machine.register") == 0) {
+        json_array_append_new(frames, on_register(fl, conn, peer, f, &close));
+    } else if (!l) {
+        json_array_append_new(frames,
+                              error_frame(json_string_value(json_object_get(f, "reply")),
+                                          "unauthorized", "machine.register must come first"));
+        close = 1008;
+    } else {
+        json_t *out = on_frame(fl, l, f, &close);
+        if (out)
+            json_array_append_new(frames, out);
+    }
+    bus_reply_new(bus, m, json_pack("{s:o,s:i}", "frames", frames, "close", close));
+}
+
+/* fleet.link.closed {conn}: the socket went away. */
+static void on_link_closed(bus_t *bus, const bus_msg *m, void *arg)
+{
+    (void)bus;
+    fleet *fl = arg;
+    const char *conn = json_string_value(json_object_get(m->data, "conn"));
+    fleet_link *l = conn ? link_find(fl, conn) : NULL;
+    if (l) {
+        log_info("fleet: machine %s: link %s closed", l->machine, l->conn);
+        link_drop(fl, l);
+    }
+}
+
+/* Three missed heartbeats: heartbeat_timeout without a frame. */
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop, (void)revents;
+    fleet *fl = w->data;
+    double now = bosun_now();
+    for (size_t i = 0; i < fl->nlinks;) {
+        fleet_link *l = &fl->links[i];
+        if (now - l->last_frame < fl->heartbeat_timeout) {
+            i++;
+            continue;
+        }
+        log_warning("fleet: machine %s: no frame for %.1f s, link %s closed", l->machine,
+                    now - l->last_frame, l->conn);
+        close_link(fl, l->conn, "heartbeat timeout", 1001);
+        link_drop(fl, l);
+    }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void on_token_create(bus_t *bus, const bus_msg *m, void *arg)
+{
+    fleet *fl = arg;
+    json_t *name = json_object_get(m->data, "name"), *ttl = json_object_get(m->data, "ttl");
+    if ((name && (!json_is_string(name) || json_string_length(name) > 128)) ||
+        (ttl && (!json_is_number(ttl) || json_number_value(ttl) < 1 ||
+                 json_number_value(ttl) > FLEET_TTL_MAX)))
+        return bus_reply_error(bus, m, "bad_request",
+                               "'name' is text of up to 128 bytes, 'ttl' seconds (1 to 30 d)");
+    json_t *out = fleet_registry_token_create(fl->reg, json_string_value(name),
+                                              ttl ? json_number_value(ttl) : 0);
+    bus_reply_new(bus, m, out);
+}
+
+static void on_list(bus_t *bus, const bus_msg *m, void *arg)
+{
+    fleet *fl = arg;
+    bus_reply_new(bus, m, fleet_registry_list(fl->reg));
+}
+
+static void on_show(bus_t *bus, const bus_msg *m, void *arg)
+{
+    fleet *fl = arg;
+    const char *id = json_string_value(json_object_get(m->data, "id"));
+    json_t *o = id ? fleet_registry_show(fl->reg, id) : NULL;
+    if (!o)
+        return bus_reply_error(bus, m, "not_found", "no machine %s", id ? id : "(none)");
+    bus_reply_new(bus, m, json_pack("{s:o}", "machine", o));
+}
+
+static void on_revoke(bus_t *bus, const bus_msg *m, void *arg)
+{
+    fleet *fl = arg;
+    const char *id = json_string_value(json_object_get(m->data, "id"));
+    int rc = id ? fleet_registry_revoke(fl->reg, id) : -1;
+    if (rc == -1)
+        return bus_reply_error(bus, m, "not_found", "no machine %s", id ? id : "(none)");
+    if (rc == -2)
+        return bus_reply_error(bus, m, "internal", "cannot write the fleet file");
+    fleet_link *l = link_of_machine(fl, id);
+    if (l) {
+        close_link(fl, l->conn, "revoked", 1008);
+        *l = fl->links[--fl->nlinks];
+        machine_event(fl, id, "offline", NULL);
+    }
+    machine_event(fl, id, "revoked", NULL);
+    bus_reply_new(bus, m, json_pack("{s:s,s:b}", "id", id, "revoked", 1));
+}
+
+/* ------------------------------------------------------------ plugin */
+
+static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, void **state)
+{
+    fleet_cfg c;
+    if (!read_config(config, &c, d))
+        return -1;
+    fleet *fl = calloc(1, sizeof *fl);
+    if (!fl) {
+        cfg_error(d, NULL, "fleet: out of memory");
+        return -1;
+    }
+    fl->ctx = ctx;
+    apply(fl, &c);
+    fl->reg = fleet_registry_new(ctx->state_dir);
+    if (!fl->reg) {
+        cfg_error(d, NULL, "fleet: cannot read %s/%s", ctx->state_dir, FLEET_FILE);
+        free(fl);
+        return -1;
+    }
+    ev_timer_init(&fl->timer, on_timer, 1.0, 1.0);
+    fl->timer.data = fl;
+    *state = fl;
+    return 0;
+}
+
+static void set_timer(fleet *fl)
+{
+    double every = fl->heartbeat_timeout / 3 < 1.0 ? fl->heartbeat_timeout / 3 : 1.0;
+    ev_timer_stop(fl->ctx->loop, &fl->timer);
+    ev_timer_set(&fl->timer, every, every);
+    ev_timer_start(fl->ctx->loop, &fl->timer);
+}
+
+static int fleet_start(void *state, cfg_diag *d)
+{
+    fleet *fl = state;
+    static const struct {
+        const char *subject;
+        bus_handler fn;
+    } subs[] = {{"cmd.machine.token.create", on_token_create},
+                {"cmd.machine.list", on_list},
+                {"cmd.machine.show", on_show},
+                {"cmd.machine.revoke", on_revoke},
+                {"fleet.link.in", on_link_in},
+                {"fleet.link.closed", on_link_closed}};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        fl->subs[i] = bus_subscribe(fl->ctx->bus, subs[i].subject, subs[i].fn, fl);
+        if (!fl->subs[i]) {
+            cfg_error(d, NULL, "fleet: cannot subscribe to %s", subs[i].subject);
+            return -1;
+        }
+    }
+    set_timer(fl);
+    return 0;
+}
+
+static int fleet_reload(void *state, const cfg_node *config, cfg_diag *d)
+{
+    fleet *fl = state;
+    fleet_cfg c;
+    if (!read_config(config, &c, d))
+        return -1;
+    apply(fl, &c);
+    set_timer(fl);
+    return 0;
+}
+
+static void fleet_stop(void *state)
+{
+    fleet *fl = state;
+    ev_timer_stop(fl->ctx->loop, &fl->timer);
+    for (size_t i = 0; i < sizeof fl->subs / sizeof fl->subs[0]; i++)
+        if (fl->subs[i])
+            bus_unsubscribe(fl->ctx->bus, fl->subs[i]);
+    fleet_registry_free(fl->reg);
+    free(fl->links);
+    free(fl);
+}
+
+BOSUN_PLUGIN_EXPORT const struct bosun_plugin bosun_plugin = {
+    .abi = BOSUN_PLUGIN_ABI,
+    .name = "fleet",
+    .kind = BOSUN_PLUGIN_TRANSPORT,
+    .description = "the hub side of the machine uplink: registry, tokens, /fleet links",
+    .version = BOSUN_VERSION,
+    .check = fleet_check,
+    .init = fleet_init,
+    .start = fleet_start,
+    .reload = fleet_reload,
+    .stop = fleet_stop,
+};
