@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <bosun/agent.h>
 #include <bosun/cfg.h>
+#include "spend_limit.h"
 #include <jansson.h>
 
 #define AGENT_NAME_MAX 64
@@ -62,6 +63,7 @@ typedef struct agent_config {
     unsigned long long log_max_bytes;
     unsigned log_keep;
     size_t line_max;
+    spend_limits budget; /* budget: (0: no limit) */
 } agent_config;
 
 /* Finds a loaded agent-type plugin by name: its ops and state, or NULL. */
