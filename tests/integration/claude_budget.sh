@@ -10,14 +10,18 @@
 # are config errors at FILE:LINE:COL.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
+BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-plan 36
+plan 38
 
 # The cost the CLI reports for one SCENARIO:pricey answer (1e6 input
 # tokens at its model's price) sets the limits below: measured, not assumed.
 conf() {
     write_config <<EOF2
-  plugins: [sqlite, exec, mcp, claude-code]
+  plugins: [sqlite, exec, mcp, claude-code, http]
+http:
+  listen: ["127.0.0.1:$PORT"]
 budget:
   usd_per_day: $GLOBAL_DAY
 agents:
@@ -93,6 +97,12 @@ like "another task of the same agent still starts" "$r3" '^[0-9A-Z]{26}$'
 wait_for 90 ended "$r3"
 code=$(ctl request cmd.proc.start '{"agent":"cc_task","task":"T1","prompt":"x"}' --json | jq -r '.data.error.code // .data.code // .error.code')
 is "the bus answers code budget_exceeded" "$code" budget_exceeded
+TOKEN=$(ctl request cmd.auth.token.create '{"name":"budget"}' --json | jq -r '.data.secret // empty')
+hc=$(curl -s --max-time 30 -o "$T/rest.body" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' --data-binary '{"task":"T1","prompt":"x"}' \
+    "http://127.0.0.1:$PORT/api/v1/agents/cc_task/start")
+is "REST start: 402 budget_exceeded" "$hc $(jq -r .error.code "$T/rest.body")" "402 budget_exceeded"
+like "with the message" "$(jq -r .error.message "$T/rest.body")" 'budget usd_per_task exceeded'
 
 # --- the totals survive a daemon restart (seeded from the store).
 stop_daemon
