@@ -121,8 +121,15 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
     add_tools(&a, "--disallowedTools", cli.disallowed_tools);
     bosun_argv_add2(&a, "--append-system-prompt", cli.append_system_prompt);
     const char *budget;
-    if (claude_budget(run->config, &budget, NULL))
-        bosun_argv_add2(&a, "--max-budget-usd", budget);
+    char left[32];
+    if (claude_budget(run->config, &budget, NULL) && budget && run->budget_usd_left &&
+        *run->budget_usd_left < strtod(budget, NULL)) {
+        /* What is left of the run's budget after its earlier processes. */
+        snprintf(left, sizeof left, "%.6f",
+                 *run->budget_usd_left > 0.000001 ? *run->budget_usd_left : 0.000001);
+        budget = left;
+    }
+    bosun_argv_add2(&a, "--max-budget-usd", budget);
     if (run->mcp_config)
         add_tools(&a, "--mcp-config", (const char *const[]){run->mcp_config, NULL});
     if (resume_id)

@@ -90,6 +90,7 @@ typedef struct run {
     long long live_tokens;
     double live_usd;
     double counted_usd;     /* of cost_usd + live_usd, what the totals hold */
+    double budget_left;     /* usd_per_run less cost_usd, at the process's start */
     const char *budget_hit; /* the budget that stopped it (static), or NULL */
     int pidfd;
     int drain_status; /* while draining: the main process's wait status */

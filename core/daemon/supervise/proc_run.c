@@ -725,6 +725,7 @@ void run_spawn(run *r)
             r->budget_hit = "refused";
         return end_on_budget(r, err);
     }
+    r->budget_left = a->budget.usd_per_run - r->cost_usd;
     run_emit(r, "spawn_requested", json_pack("{s:I}", "restarts", (json_int_t)r->restarts));
     bosun_run_info info = run_info(r);
     bosun_launch l = {0};
@@ -748,6 +749,7 @@ void run_spawn(run *r)
     json_decref(r->last_result);
     r->last_result = NULL;
     info.result = NULL;
+    info.budget_usd_left = a->budget.usd_per_run > 0 ? &r->budget_left : NULL;
     bool resuming = r->resume_answer || r->resume_crash;
     int (*build)(void *, const bosun_run_info *, bosun_launch *, char **) =
         resuming && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
