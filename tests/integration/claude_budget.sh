@@ -13,7 +13,7 @@
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-plan 38
+plan 40
 
 # The cost the CLI reports for one SCENARIO:pricey answer (1e6 input
 # tokens at its model's price) sets the limits below: measured, not assumed.
@@ -131,6 +131,8 @@ like "naming the global day budget and the next UTC day" "$out" 'budget global u
 
 # --- config errors.
 stop_daemon
+is "bosund stopped cleanly" "$DAEMON_STATUS" 0
+unlike_empty_ok "no sanitizer report in bosund's log" "$(cat "$T/bosund.log")" 'AddressSanitizer|LeakSanitizer|runtime error'
 cp "$T/bosun.yaml" "$T/good.yaml"
 bad() {
     cp "$T/good.yaml" "$T/bosun.yaml"
