@@ -189,9 +189,19 @@ static agent_config **parse_agents(const cfg_node *root, plugin_module **a, size
 {
     module_set set = {a, na, b, nb};
     agent_config **agents = NULL;
-    if (!agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d))
+    spend_limits global;
+    /* The global budget goes with the agents: checked and applied together. */
+    if (!spend_limits_parse(root, false, &global, d) ||
+        !agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d))
         return NULL;
     return agents;
+}
+
+static void apply_global_budget(bosund *dm, const cfg_node *root)
+{
+    spend_limits global;
+    if (spend_limits_parse(root, false, &global, NULL))
+        proc_set_budget(dm->proc, &global);
 }
 
 /* ------------------------------------------------------------ status */
@@ -447,9 +457,10 @@ static json_t *daemon_reload(void *arg)
     free(added);
     if (dm->proc) {
         agent_config **agents = parse_agents(root, dm->plugins, dm->n_plugins, NULL, 0, &d);
-        if (agents)
+        if (agents) {
+            apply_global_budget(dm, root);
             proc_set_agents(dm->proc, agents);
-        else
+        } else
             cfg_error(&d, NULL,
                       "reload: the agents could not be applied; the old ones keep "
                       "running");
@@ -681,6 +692,7 @@ static int daemon_start(bosund *dm)
                        .token_ttl = dm->cfg.agent_token_ttl,
                        .adopt_orphans = dm->cfg.adopt_orphans};
     dm->proc = proc_new(&po);
+    apply_global_budget(dm, dm->root);
     proc_set_agents(dm->proc, agents);
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
     dm->approvals = approval_service_new(dm->loop, dm->bus, dm->proc, &dm->cfg.approvals);

@@ -56,7 +56,11 @@ typedef struct bosun_run_info {
                                current process (for classify_exit), else NULL; its
                                string "reason", when there, is put on the run with a
                                class other than DONE */
-    void *reserved[4];
+    /* From a reserved slot: what the run may still spend in dollars under
+     * its agent's budget.usd_per_run (the limit less what its earlier
+     * processes cost), for a CLI's own limit; NULL when it has none. */
+    const double *budget_usd_left;
+    void *reserved[3];
 } bosun_run_info;
 
 /* Why a run is being resumed (bosun_run_info.resume_why). */

@@ -20,20 +20,40 @@ static const char *const claude_keys[] = {BOSUN_AGENT_CLI_KEYS, "thinking", "max
 static const char *const claude_modes[] = {"acceptEdits", "auto", "bypassPermissions", "manual",
                                            "dontAsk",     "plan", "default",           NULL};
 
-/* max_budget_usd: the CLI's own spending limit (--max-budget-usd), a
- * positive number of dollars; *text is the value as written, or NULL. */
-static bool claude_budget(const cfg_node *agent, const char **text, cfg_diag *d)
+/* The CLI's own spending limit (--max-budget-usd), a second line of
+ * defence behind bosun's budgets: budget.usd_per_run (checked by the core),
+ * or the older max_budget_usd key, kept working; with both, the lower.
+ * *text is the value as written, or NULL. */
+static bool claude_budget_key(const cfg_node *map, const char *key, const cfg_node **out, double *v,
+                              cfg_diag *d)
 {
-    *text = NULL;
-    const cfg_node *n = cfg_get(agent, "max_budget_usd");
+    const cfg_node *n = cfg_get(map, key);
     if (!n || n->type == CFG_NULL)
         return true;
     char path[256], *end = NULL;
-    double v = n->type == CFG_SCALAR ? strtod(n->value, &end) : 0;
-    if (n->type != CFG_SCALAR || end == n->value || *end || !(v > 0 && v <= 1e6))
+    *v = n->type == CFG_SCALAR ? strtod(n->value, &end) : 0;
+    if (n->type != CFG_SCALAR || end == n->value || *end || !(*v > 0 && *v <= 1e6))
         return cfg_error(d, n, "'%s': expected a number of dollars above 0 and at most 1000000",
                          cfg_path(n, path, sizeof path));
-    *text = n->value;
+    *out = n;
+    return true;
+}
+
+static bool claude_budget(const cfg_node *agent, const char **text, cfg_diag *d)
+{
+    *text = NULL;
+    const cfg_node *old = NULL, *run = NULL;
+    double vo = 0, vr = 0;
+    if (!claude_budget_key(agent, "max_budget_usd", &old, &vo, d))
+        return false;
+    const cfg_node *b = cfg_get(agent, "budget");
+    /* budget: itself is validated by the core; only its number is read. */
+    if (b && b->type == CFG_MAP && !claude_budget_key(b, "usd_per_run", &run, &vr, NULL))
+        run = NULL;
+    if (old && (!run || vo <= vr))
+        *text = old->value;
+    else if (run)
+        *text = run->value;
     return true;
 }
 
@@ -102,8 +122,15 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
     add_tools(&a, "--disallowedTools", cli.disallowed_tools);
     bosun_argv_add2(&a, "--append-system-prompt", cli.append_system_prompt);
     const char *budget;
-    if (claude_budget(run->config, &budget, NULL))
-        bosun_argv_add2(&a, "--max-budget-usd", budget);
+    char left[32];
+    if (claude_budget(run->config, &budget, NULL) && budget && run->budget_usd_left &&
+        *run->budget_usd_left < strtod(budget, NULL)) {
+        /* What is left of the run's budget after its earlier processes. */
+        snprintf(left, sizeof left, "%.6f",
+                 *run->budget_usd_left > 0.000001 ? *run->budget_usd_left : 0.000001);
+        budget = left;
+    }
+    bosun_argv_add2(&a, "--max-budget-usd", budget);
     /* Every permission prompt goes to bosun's approve tool, whenever bosun's
      * MCP server is there to take it: without it, a prompt in -p mode is a
      * silent deny nobody sees (bosun-claude-code(7)). */

@@ -84,6 +84,7 @@ static const struct {
     {"unavailable", 503},
     {"no_store", 503},
     {"no_responders", 503},
+    {"budget_exceeded", 402},
 };
 
 int http_status_for_code(const char *code)

@@ -17,6 +17,9 @@
 //   SCENARIO:turns   TURNS:N (default 50, at most 1000) tool turns, Bash
 //                    `true` and Read of DIR/small.txt in turn, then text
 //                    (the supervision-overhead benchmark)
+//   SCENARIO:costly  a Bash call (sleep 1) every turn, 30 turns, each turn
+//                    reporting 60000 input tokens (budgets stop it mid-run)
+//   SCENARIO:pricey  one text answer reporting 1000000 input tokens
 // Requests with no tools (the CLI's side requests: titles, checks) get a
 // short text.  Every request body is appended to LOG as one JSON line, and
 // the port is written to PORT_FILE once listening.
@@ -100,6 +103,16 @@ function script(body) {
         { question: 'Which colour should the button be?', blocking: true }), stop: 'tool_use' };
     return { content: text('I asked; waiting for the answer.'), stop: 'end_turn' };
   }
+  if (scen === 'costly') {
+    const usage = { ...USAGE, input_tokens: 60000 };
+    if (step < 30)
+      return { content: tool('toolu_cost' + step, 'Bash', { command: `sleep 1; echo turn ${step}`,
+        description: 'one more turn' }), stop: 'tool_use', usage };
+    return { content: text('Done spending.'), stop: 'end_turn', usage };
+  }
+  if (scen === 'pricey')
+    return { content: text('An expensive answer.'), stop: 'end_turn',
+      usage: { ...USAGE, input_tokens: 1000000 } };
   if (scen === 'slow') {
     if (/interrupted/i.test(last)) return { content: text('Resumed after the interruption.'), stop: 'end_turn' };
     return { stall: true };
@@ -112,11 +125,12 @@ function sse(res, event, data) {
 }
 
 function stream(res, body, turn) {
+  const usage = turn.usage || USAGE;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const id = 'msg_' + Math.random().toString(36).slice(2, 12);
   sse(res, 'message_start', { message: { id, type: 'message', role: 'assistant', model: body.model,
     content: [], stop_reason: null, stop_sequence: null,
-    usage: { ...USAGE, output_tokens: 1 } } });
+    usage: { ...usage, output_tokens: 1 } } });
   turn.content.forEach((b, i) => {
     if (b.type === 'text') {
       sse(res, 'content_block_start', { index: i, content_block: { type: 'text', text: '' } });
@@ -130,7 +144,7 @@ function stream(res, body, turn) {
     sse(res, 'content_block_stop', { index: i });
   });
   sse(res, 'message_delta', { delta: { stop_reason: turn.stop, stop_sequence: null },
-    usage: { output_tokens: USAGE.output_tokens } });
+    usage: { output_tokens: usage.output_tokens } });
   sse(res, 'message_stop', {});
   res.end();
 }
@@ -172,7 +186,8 @@ const server = http.createServer((req, res) => {
     if (body.stream) return stream(res, body, turn);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id: 'msg_plain', type: 'message', role: 'assistant', model: body.model,
-      content: turn.content, stop_reason: turn.stop, stop_sequence: null, usage: USAGE }));
+      content: turn.content, stop_reason: turn.stop, stop_sequence: null,
+      usage: turn.usage || USAGE }));
   });
 });
 server.headersTimeout = 10000;

@@ -11,19 +11,29 @@
 #include <unistd.h>
 
 /* Keys every agent may have, whatever its type. */
-static const char *const common_keys[] = {
-    "type",          "command",       "workdir",     "env",         "user",
-    "group",         "autostart",     "restart",     "start_secs",  "max_restarts",
-    "restart_reset", "backoff_base",  "backoff_max", "stop_signal", "stop_timeout",
-    "instances",     "log_max_bytes", "log_keep",    "line_max",    "kill_mode",
-    "resume",        "approvals",     NULL};
+/* clang-format off */
+static const char *const common_keys[] = {"type",          "command",
+                                          "workdir",       "env",
+                                          "user",          "group",
+                                          "autostart",     "restart",
+                                          "start_secs",    "max_restarts",
+                                          "restart_reset", "backoff_base",
+                                          "backoff_max",   "stop_signal",
+                                          "stop_timeout",  "instances",
+                                          "log_max_bytes", "log_keep",
+                                          "line_max",      "kill_mode",
+                                          "resume",        "approvals",
+                                          "budget",        NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
-    "autostart",     "restart",     "start_secs",  "max_restarts", "restart_reset",
-    "backoff_base",  "backoff_max", "stop_signal", "stop_timeout", "instances",
-    "log_max_bytes", "log_keep",    "line_max",    "kill_mode",    "resume",
-    "approvals",     NULL};
+    "autostart",     "restart",      "start_secs",    "max_restarts",
+    "restart_reset", "backoff_base", "backoff_max",   "stop_signal",
+    "stop_timeout",  "instances",    "log_max_bytes", "log_keep",
+    "line_max",      "kill_mode",    "resume",        "approvals",
+    "budget",        NULL};
+
+/* clang-format on */
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -182,6 +192,7 @@ static bool parse_numbers(const cfg_node *node, agent_config *a, cfg_diag *d)
          ok;
     ok = cfg_get_int(node, "log_keep", 5, 0, 1000, &keep, d) && ok;
     ok = cfg_get_size(node, "line_max", 64 << 10, 256, 16 << 20, &line_max, d) && ok;
+    ok = spend_limits_parse(node, true, &a->budget, d) && ok;
     a->instances = (unsigned)instances;
     a->log_keep = (unsigned)keep;
     a->line_max = (size_t)line_max;

@@ -9,6 +9,7 @@
 #include <bosun/agent.h>
 #include <bosun/approval.h>
 #include <bosun/cfg.h>
+#include "spend_limit.h"
 #include <jansson.h>
 
 #define AGENT_NAME_MAX 64
@@ -64,6 +65,7 @@ typedef struct agent_config {
     unsigned log_keep;
     size_t line_max;
     bosun_approval_policy *approvals; /* approvals:, or NULL */
+    spend_limits budget;              /* budget: (0: no limit) */
 } agent_config;
 
 /* Finds a loaded agent-type plugin by name: its ops and state, or NULL. */

@@ -155,6 +155,11 @@ static run *start_run(proc *p, agent_config *a, unsigned instance, const char *t
         snprintf(err, err_size, "bosund is stopping");
         return NULL;
     }
+    char why[512];
+    if (proc_budget_refuses(p, a, task, why, sizeof why)) {
+        snprintf(err, err_size, "agent '%s': %s", a->name, why);
+        return NULL;
+    }
     run *r = run_new(p, a, NULL, instance, task, prompt, err, err_size);
     if (!r)
         return NULL;
@@ -266,6 +271,9 @@ static void start_and_reply(proc *p, const bus_msg *m, const char *name, const c
                            "no agent named '%.64s' in the configuration; only configured agents "
                            "can be started",
                            name);
+    char why[512];
+    if (proc_budget_refuses(p, a, task, why, sizeof why))
+        return reply_error(p->bus, m, "budget_exceeded", "agent '%s': %s", a->name, why);
     for (unsigned i = 0; i < a->instances; i++) {
         run *cur = slot_run(p, a->name, i);
         if (cur && run_active(cur))
@@ -632,6 +640,7 @@ static void settle_orphan(proc *p, json_t *stored)
             const char *sid = json_string_value(json_object_get(stored, "session_id"));
             r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             run_restore_spent(r, stored);
+            run_budget_seen(r); /* seeded from the store already */
             r->prompt = read_prompt(r);
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
@@ -652,6 +661,7 @@ static void settle_orphan(proc *p, json_t *stored)
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->started_mono = bosun_monotonic();
             run_restore_spent(r, stored);
+            run_budget_seen(r); /* seeded from the store already */
             const char *sid = json_string_value(json_object_get(stored, "session_id"));
             r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
@@ -715,13 +725,35 @@ static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m
         p->began_cb(p->began_arg);
 }
 
+static void ask_unfinished(proc *p)
+{
+    json_t *q = json_pack("{s:b,s:i}", "active", 1, "limit", 100000);
+    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_unfinished, p))
+        on_unfinished(p->bus, BUS_REPLY_NO_RESPONDERS, NULL, p);
+    json_decref(q);
+}
+
+/* The budgets' totals (tasks, days) come back from the stored runs before
+ * anything starts: a spent budget stays spent across a restart. */
+static void on_spent(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    if (st == BUS_REPLY_CANCELLED)
+        return;
+    if (st == BUS_REPLY_OK && json_is_array(json_object_get(m->data, "runs")))
+        proc_budget_seed_runs(p, json_object_get(m->data, "runs"));
+    else
+        log_notice("no store answered %s: task and day budgets count from zero", BOSUN_STORE_RUNS);
+    ask_unfinished(p);
+}
+
 void proc_begin(proc *p, void (*began)(void *arg), void *arg)
 {
     p->began_cb = began;
     p->began_arg = arg;
-    json_t *q = json_pack("{s:b,s:i}", "active", 1, "limit", 100000);
-    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_unfinished, p))
-        on_unfinished(p->bus, BUS_REPLY_NO_RESPONDERS, NULL, p);
+    json_t *q = json_pack("{s:s,s:i}", "machine", p->machine_id, "limit", 100000);
+    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_spent, p))
+        ask_unfinished(p);
     json_decref(q);
 }
 
@@ -953,6 +985,7 @@ proc *proc_new(const proc_options *o)
     prepare_runs_dir(p->state_dir, 0750);
     prepare_runs_dir(p->runtime_dir, 0711);
     p->adopt_orphans = o->adopt_orphans;
+    p->spend = spend_totals_new();
     hmap_init(&p->by_id);
     hmap_init(&p->slots);
     hmap_init_u64(&p->by_pid);
@@ -1004,6 +1037,7 @@ void proc_free(proc *p)
     hmap_destroy(&p->by_id);
     hmap_destroy(&p->by_pid);
     agent_config_free_all(p->agents);
+    spend_totals_free(p->spend);
     free(p->machine_id);
     free(p->state_dir);
     free(p->runtime_dir);

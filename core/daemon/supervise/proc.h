@@ -39,6 +39,11 @@ void proc_free(proc *p);
  * settings changed restart their runs.  Configs must stay valid until the
  * next call (they point into the config tree in force). */
 void proc_set_agents(proc *p, agent_config **agents);
+/* The top-level budget (usd_per_day over every agent); a reload sets it
+ * again. */
+void proc_set_budget(proc *p, const spend_limits *global);
+/* Adds a stored run's spending to the totals (start-up, from the store). */
+void proc_budget_seed(proc *p, const char *agent, const char *task, double usd, double when);
 
 /* Asks the store for runs a previous daemon left active and settles them
  * (stopped, adopted, or marked LOST); then autostarts, and calls

@@ -12,6 +12,7 @@
 #include "hmap.h"
 #include "proc.h"
 #include "proc_output.h"
+#include "spend_limit.h"
 #include "token.h"
 #include "ulid.h"
 
@@ -83,6 +84,14 @@ typedef struct run {
     double cost_usd;
     bool has_cost;
     long long tokens[4]; /* input, output, cache_read, cache_write */
+    /* Of the current process since its last "result": the "usage" events'
+     * tokens and cost, for budgets checked mid-run (a result's totals
+     * replace them). */
+    long long live_tokens;
+    double live_usd;
+    double counted_usd;     /* of cost_usd + live_usd, what the totals hold */
+    double budget_left;     /* usd_per_run less cost_usd, at the process's start */
+    const char *budget_hit; /* the budget that stopped it (static), or NULL */
     int pidfd;
     int drain_status; /* while draining: the main process's wait status */
     ev_io pidfd_io;
@@ -129,9 +138,11 @@ struct proc {
     void (*shutdown_done)(void *);
     void *shutdown_arg;
     ev_idle shutdown_idle;
-    ev_timer autostart_timer; /* deferred autostart, outside any run's call chain */
-    ev_timer resume_timer;    /* deferred resumes of runs answered while exiting */
-    ev_timer trim_timer;      /* returns memory once an autostart burst is stored */
+    ev_timer autostart_timer;   /* deferred autostart, outside any run's call chain */
+    ev_timer resume_timer;      /* deferred resumes of runs answered while exiting */
+    ev_timer trim_timer;        /* returns memory once an autostart burst is stored */
+    spend_totals *spend;        /* per task, per agent and UTC day */
+    spend_limits global_budget; /* the top-level budget: */
     bool began;
     void (*began_cb)(void *arg); /* proc_begin's, once */
     void *began_arg;
@@ -175,6 +186,19 @@ char *run_write_state_file(run *r, const char *name, const char *content, char *
 /* Up to max bytes of name in the run's state directory, never through a
  * link; NULL when it cannot be read. */
 char *run_read_state_file(run *r, const char *name, size_t max);
+
+/* proc_budget.c */
+/* Counts what the run spent since the last call and checks its budgets:
+ * one exceeded stops the run (event "budget"). */
+void run_budget_check(run *r);
+/* The run's cost_usd is already in the totals (recovered runs). */
+void run_budget_seen(run *r);
+/* A new run of a (task may be NULL) would be over a budget: true, with
+ * the sentence for the refusal in err. */
+bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char *err,
+                         size_t err_size);
+/* Adds the stored runs' spending to the totals (start-up). */
+void proc_budget_seed_runs(proc *p, const json_t *runs);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);

@@ -707,10 +707,25 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     return 0;
 }
 
+/* The run ends over a budget: class BUDGET, never restarted. */
+static void end_on_budget(run *r, const char *why)
+{
+    run_emit(r, "spawn_failed", json_pack("{s:s,s:s}", "reason", why, "class", "budget"));
+    r->restart_requested = false;
+    set_state(r, RS_EXITED, why);
+}
+
 void run_spawn(run *r)
 {
     agent_config *a = r->agent;
     char err[512] = "";
+    /* Restarts and resumes too: a spent budget stays spent. */
+    if (proc_budget_refuses(r->p, a, r->task, err, sizeof err)) {
+        if (!r->budget_hit)
+            r->budget_hit = "refused";
+        return end_on_budget(r, err);
+    }
+    r->budget_left = a->budget.usd_per_run - r->cost_usd;
     run_emit(r, "spawn_requested", json_pack("{s:I}", "restarts", (json_int_t)r->restarts));
     bosun_run_info info = run_info(r);
     bosun_launch l = {0};
@@ -734,6 +749,7 @@ void run_spawn(run *r)
     json_decref(r->last_result);
     r->last_result = NULL;
     info.result = NULL;
+    info.budget_usd_left = a->budget.usd_per_run > 0 ? &r->budget_left : NULL;
     bool resuming = r->resume_answer || r->resume_crash;
     int (*build)(void *, const bosun_run_info *, bosun_launch *, char **) =
         resuming && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
@@ -886,6 +902,13 @@ static void finish_stopping(run *r)
     /* killasgroup: whatever the agent left in its group goes too. */
     if (r->pid > 0)
         kill(-r->pid, SIGKILL);
+    if (r->budget_hit) {
+        free(r->waiting_input);
+        r->waiting_input = NULL;
+        end_on_budget(r, r->reason ? r->reason : "budget exceeded");
+        notify_waiters(r);
+        return;
+    }
     if (r->restart_requested && r->agent && !r->p->shutting_down) {
         r->restart_requested = false;
         r->failures = 0;
@@ -935,7 +958,7 @@ static void after_exit(run *r, int status, const char *how)
     json_t *ended = json_pack("{s:s,s:s}", "reason", why, "class", exit_class_name(cls));
     run_emit(r, cls == BOSUN_EXIT_DONE ? "spawn_completed" : "spawn_failed", ended);
     agent_config *a = r->agent;
-    bool stopped = cls == BOSUN_EXIT_NEEDS_INPUT || cls == BOSUN_EXIT_BUDGET;
+    bool stopped = cls == BOSUN_EXIT_NEEDS_INPUT || cls == BOSUN_EXIT_BUDGET || r->budget_hit;
     /* Died (a signal nobody here sent): with resume on-crash its session
      * carries on, whatever the restart policy says. */
     bool crash_resume =

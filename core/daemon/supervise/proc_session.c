@@ -31,6 +31,20 @@ static void add_spent(run *r, const json_t *ev)
     }
 }
 
+/* A turn's usage (tokens, and cost_usd when the type prices it) while the
+ * process runs: budgets are checked before its result arrives. */
+static void add_live(run *r, const json_t *ev)
+{
+    json_t *cost = json_object_get(ev, "cost_usd");
+    if (json_is_number(cost) && json_number_value(cost) >= 0 && json_number_value(cost) < 1e9)
+        r->live_usd += json_number_value(cost);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *v = json_object_get(ev, token_keys[i]);
+        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50))
+            r->live_tokens += (long long)json_integer_value(v);
+    }
+}
+
 void run_restore_spent(run *r, const json_t *stored)
 {
     json_t *t = json_object_get(stored, "tokens");
@@ -81,5 +95,12 @@ void run_note_event(run *r, const char *kind, json_t *ev)
         json_decref(r->last_result);
         r->last_result = json_incref(ev);
         add_spent(r, ev);
+        /* The result's totals include the turns counted live. */
+        r->live_tokens = 0;
+        r->live_usd = 0;
+        run_budget_check(r);
+    } else if (strcmp(kind, "usage") == 0) {
+        add_live(r, ev);
+        run_budget_check(r);
     }
 }
