@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/fleet_lib.sh"
-plan 17
+plan 16
 
 FLAG="$T/asked"
 AGENTS="agents:
