@@ -72,7 +72,7 @@ async function regTokens(n) {
       const r = await fetch(`${httpUrl}/api/v1/machines/registrations`, {
         method: 'POST',
         headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `sim-${i}`, ttl: '1h' }),
+        body: JSON.stringify({ name: `sim-${i}`, ttl: 3600 }),
       });
       const text = await r.text();
       const m = /bsn_reg_[A-Za-z0-9_-]+/.exec(text);
