@@ -8,7 +8,8 @@ Connects to URL (wss:// verified against $SSL_CERT_FILE), sends each FRAME
 hub sends for SECONDS at most or until it closes, and prints one JSON
 object: {"frames":[...], "close_code":C|null, "close_reason":R, "error":E}.
 A FRAME "@wait" instead waits for the next frame from the hub before going
-on (e.g. for the reply to a register).  Every wait is bounded.
+on (e.g. for the reply to a register), "@sleep:S" waits S seconds (reading
+what comes meanwhile).  Every wait is bounded.
 """
 import asyncio
 import datetime
@@ -53,6 +54,11 @@ async def run(url, secs, frames):
         for f in frames:
             if f == "@wait":
                 await recv(end - loop.time())
+                continue
+            if f.startswith("@sleep:"):
+                until = min(end, loop.time() + float(f[7:]))
+                while loop.time() < until and await recv(until - loop.time()):
+                    pass
                 continue
             m = json.loads(f)
             m.setdefault("time", now())
