@@ -71,7 +71,7 @@ fleet_hub() {
     fi
     HUB_URL="wss://${HUB_ADDR:-127.0.0.1}:$PORT"
     {
-        echo "plugins: [sqlite, http, fleet]"
+        echo "  plugins: [sqlite, http, fleet]"
         echo "http:"
         echo "  listen: \"${HUB_ADDR:-127.0.0.1}:$PORT\""
         echo "  bootstrap_token_file: $T/boot.tok"
@@ -88,7 +88,7 @@ fleet_hub() {
 fleet_machine() {
     _node=$1; shift
     {
-        echo "plugins: [sqlite, exec, uplink]"
+        echo "  plugins: [sqlite, exec, uplink]"
         echo "uplink:"
         echo "  hub: ${UPLINK_HUB:-$HUB_URL}"
         echo "  token_file: $T/$_node/state/machine.tok"
