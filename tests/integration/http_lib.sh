@@ -27,12 +27,13 @@ test_ca() {
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bosun test CA" \
         -keyout "$T/ca.key" -out "$T/ca.pem" >/dev/null 2>&1
 }
-# mkcert NAME CN: NAME.pem (the certificate, then the CA's) and NAME.key,
-# signed by the test CA, valid for 127.0.0.1 and localhost.
+# mkcert NAME CN [SAN]: NAME.pem (the certificate, then the CA's) and
+# NAME.key, signed by the test CA, valid for 127.0.0.1 and localhost (and
+# SAN, e.g. IP:10.1.2.3, when given).
 mkcert() {
     openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$T/$1.key" -out "$T/$1.csr" \
         >/dev/null 2>&1
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$T/$1.ext"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost%s\n' "${3:+,$3}" > "$T/$1.ext"
     openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
         -days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" >/dev/null 2>&1
     cat "$T/$1.crt" "$T/ca.pem" > "$T/$1.pem"
