@@ -152,15 +152,15 @@ static bool check_sections(const cfg_node *root, const daemon_config *c, cfg_dia
     for (size_t i = 0; i < root->n_items; i++) {
         const cfg_node *sec = root->items[i];
         if (strcmp(sec->key, "daemon") == 0 || strcmp(sec->key, "agents") == 0 ||
-            is_listed_plugin(c, sec->key))
+            strcmp(sec->key, "prices") == 0 || is_listed_plugin(c, sec->key))
             continue;
         /* Point at the key, not at the section's value. */
         cfg_node at = *sec;
         at.line = sec->key_line;
         at.col = sec->key_col;
         ok = cfg_error(d, &at,
-                       "unknown section '%s': top-level keys are 'daemon', 'agents' and the "
-                       "names listed in daemon.plugins",
+                       "unknown section '%s': top-level keys are 'daemon', 'agents', 'prices' and "
+                       "the names listed in daemon.plugins",
                        sec->key);
     }
     return ok;

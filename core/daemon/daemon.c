@@ -187,8 +187,16 @@ static agent_config **parse_agents(const cfg_node *root, plugin_module **a, size
 {
     module_set set = {a, na, b, nb};
     agent_config **agents = NULL;
-    if (!agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d))
+    /* `prices:` is checked with the agents, whose usage it prices: a
+     * wrong table refuses the start, the reload and `bosund --check`. */
+    bosun_prices *prices = bosun_prices_new(cfg_get(root, "prices"), d);
+    bool ok = agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d);
+    if (!prices || !ok) {
+        bosun_prices_free(prices);
+        agent_config_free_all(agents);
         return NULL;
+    }
+    bosun_prices_free(prices);
     return agents;
 }
 
@@ -445,9 +453,10 @@ static json_t *daemon_reload(void *arg)
     free(added);
     if (dm->proc) {
         agent_config **agents = parse_agents(root, dm->plugins, dm->n_plugins, NULL, 0, &d);
-        if (agents)
+        if (agents) {
             proc_set_agents(dm->proc, agents);
-        else
+            proc_set_prices(dm->proc, bosun_prices_new(cfg_get(root, "prices"), NULL));
+        } else
             cfg_error(&d, NULL,
                       "reload: the agents could not be applied; the old ones keep "
                       "running");
@@ -678,6 +687,7 @@ static int daemon_start(bosund *dm)
                        .adopt_orphans = dm->cfg.adopt_orphans};
     dm->proc = proc_new(&po);
     proc_set_agents(dm->proc, agents);
+    proc_set_prices(dm->proc, bosun_prices_new(cfg_get(dm->root, "prices"), NULL));
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);
     dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);

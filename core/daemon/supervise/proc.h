@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <bosun/bus.h>
+#include <bosun/price.h>
 
 #include "agent_config.h"
 #include "ctl_wire.h"
@@ -39,6 +40,10 @@ void proc_free(proc *p);
  * settings changed restart their runs.  Configs must stay valid until the
  * next call (they point into the config tree in force). */
 void proc_set_agents(proc *p, agent_config **agents);
+
+/* Installs the price table (taking it; NULL: the defaults) for results that
+ * carry usage but no cost_usd (see bosun.yaml(5), prices). */
+void proc_set_prices(proc *p, bosun_prices *prices);
 
 /* Asks the store for runs a previous daemon left active and settles them
  * (stopped, adopted, or marked LOST); then autostarts, and calls
