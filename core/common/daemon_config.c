@@ -153,7 +153,7 @@ static bool check_sections(const cfg_node *root, const daemon_config *c, cfg_dia
         const cfg_node *sec = root->items[i];
         if (strcmp(sec->key, "daemon") == 0 || strcmp(sec->key, "agents") == 0 ||
             strcmp(sec->key, "approvals") == 0 || strcmp(sec->key, "budget") == 0 ||
-            is_listed_plugin(c, sec->key))
+            strcmp(sec->key, "prices") == 0 || is_listed_plugin(c, sec->key))
             continue;
         /* Point at the key, not at the section's value. */
         cfg_node at = *sec;
@@ -161,7 +161,7 @@ static bool check_sections(const cfg_node *root, const daemon_config *c, cfg_dia
         at.col = sec->key_col;
         ok = cfg_error(d, &at,
                        "unknown section '%s': top-level keys are 'daemon', 'agents', "
-                       "'approvals', 'budget' and the names listed in daemon.plugins",
+                       "'approvals', 'budget', 'prices' and the names listed in daemon.plugins",
                        sec->key);
     }
     return ok;

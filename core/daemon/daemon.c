@@ -190,10 +190,18 @@ static agent_config **parse_agents(const cfg_node *root, plugin_module **a, size
     module_set set = {a, na, b, nb};
     agent_config **agents = NULL;
     spend_limits global;
-    /* The global budget goes with the agents: checked and applied together. */
-    if (!spend_limits_parse(root, false, &global, d) ||
-        !agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d))
+    /* The global budget and `prices:` (which prices the agents' usage) go
+     * with the agents: checked together, so a wrong one refuses the start,
+     * the reload and `bosund --check`. */
+    bool ok = spend_limits_parse(root, false, &global, d);
+    bosun_prices *prices = bosun_prices_new(cfg_get(root, "prices"), d);
+    ok = agent_config_parse(cfg_get(root, "agents"), lookup_agent_type, &set, &agents, d) && ok;
+    if (!prices || !ok) {
+        bosun_prices_free(prices);
+        agent_config_free_all(agents);
         return NULL;
+    }
+    bosun_prices_free(prices);
     return agents;
 }
 
@@ -460,6 +468,7 @@ static json_t *daemon_reload(void *arg)
         if (agents) {
             apply_global_budget(dm, root);
             proc_set_agents(dm->proc, agents);
+            proc_set_prices(dm->proc, bosun_prices_new(cfg_get(root, "prices"), NULL));
         } else
             cfg_error(&d, NULL,
                       "reload: the agents could not be applied; the old ones keep "
@@ -694,6 +703,7 @@ static int daemon_start(bosund *dm)
     dm->proc = proc_new(&po);
     apply_global_budget(dm, dm->root);
     proc_set_agents(dm->proc, agents);
+    proc_set_prices(dm->proc, bosun_prices_new(cfg_get(dm->root, "prices"), NULL));
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
     dm->approvals = approval_service_new(dm->loop, dm->bus, dm->proc, &dm->cfg.approvals);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);

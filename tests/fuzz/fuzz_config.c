@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <bosun/cfg.h>
+#include <bosun/price.h>
 
 #include <limits.h>
 #include <math.h>
@@ -52,6 +53,23 @@ static void exercise_getters(const cfg_node *map, const char *key, cfg_diag *d)
     }
 }
 
+/* Every map, read as a `prices:` table (core/lib/price.c): accepted, each
+ * model it names is found with prices in range; refused, it says why. */
+static void exercise_prices(const cfg_node *map, cfg_diag *d)
+{
+    size_t before = d->n;
+    bosun_prices *p = bosun_prices_new(map, d);
+    if (!p && d->n == before)
+        abort();
+    for (size_t i = 0; p && i < map->n_items; i++) {
+        bosun_price pr;
+        if (!bosun_prices_lookup(p, map->items[i]->key, &pr) || !(pr.input_per_mtok >= 0) ||
+            !(pr.output_per_mtok <= 1e6) || bosun_price_cost(&pr, 1ll << 50, 1ll << 50, -1) < 0)
+            abort();
+    }
+    bosun_prices_free(p);
+}
+
 static void walk(const cfg_node *n, const cfg_node *root, cfg_diag *d)
 {
     char path[256], tiny[5];
@@ -68,6 +86,7 @@ static void walk(const cfg_node *n, const cfg_node *root, cfg_diag *d)
         break;
     case CFG_MAP:
         cfg_check_keys(n, allowed, d);
+        exercise_prices(n, d);
         for (size_t i = 0; i < n->n_items; i++) {
             if (!n->items[i]->key || cfg_get(n, n->items[i]->key) == NULL)
                 abort();

@@ -522,6 +522,12 @@ static void remove_agent(proc *p, agent_config *old)
     publish_agent(p, old, true);
 }
 
+void proc_set_prices(proc *p, bosun_prices *prices)
+{
+    bosun_prices_free(p->prices);
+    p->prices = prices;
+}
+
 void proc_set_agents(proc *p, agent_config **agents)
 {
     agent_config **old = p->agents;
@@ -1022,6 +1028,7 @@ void proc_free(proc *p)
     ev_timer_stop(p->loop, &p->autostart_timer);
     ev_timer_stop(p->loop, &p->resume_timer);
     ev_timer_stop(p->loop, &p->trim_timer);
+    bosun_prices_free(p->prices);
     while (p->runs) {
         run *r = p->runs;
         p->runs = r->next;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <bosun/bus.h>
+#include <bosun/price.h>
 
 #include "agent_config.h"
 #include "ctl_wire.h"
@@ -44,6 +45,10 @@ void proc_set_agents(proc *p, agent_config **agents);
 void proc_set_budget(proc *p, const spend_limits *global);
 /* Adds a stored run's spending to the totals (start-up, from the store). */
 void proc_budget_seed(proc *p, const char *agent, const char *task, double usd, double when);
+
+/* Installs the price table (taking it; NULL: the defaults) for results that
+ * carry usage but no cost_usd (see bosun.yaml(5), prices). */
+void proc_set_prices(proc *p, bosun_prices *prices);
 
 /* Asks the store for runs a previous daemon left active and settles them
  * (stopped, adopted, or marked LOST); then autostarts, and calls

@@ -77,6 +77,7 @@ typedef struct run {
     char *resume_input;   /* for a resumed run: the request and its answer */
     char *resume_answer;
     char *session_id;    /* the agent's session (see bosun_run_info.session_id) */
+    char *model;         /* the model a `session` event named, else NULL (pricing) */
     bool resume_crash;   /* the next process resumes the session after a crash */
     json_t *last_result; /* the current process's last "result" event */
     /* Spent so far, over all processes of the run: the sums of the
@@ -125,11 +126,12 @@ struct proc {
     double token_ttl;
     bool adopt_orphans;
     agent_config **agents;
-    run *runs;   /* active runs and the last run of each slot */
-    hmap by_id;  /* run id -> run */
-    hmap slots;  /* "agent/instance" -> run_slot: the runs of one slot, so
-                  * per-slot work does not walk every run */
-    hmap by_pid; /* pid -> run (our children only) */
+    bosun_prices *prices; /* `prices:` in force: cost of usage a CLI does not price */
+    run *runs;            /* active runs and the last run of each slot */
+    hmap by_id;           /* run id -> run */
+    hmap slots;           /* "agent/instance" -> run_slot: the runs of one slot, so
+                           * per-slot work does not walk every run */
+    hmap by_pid;          /* pid -> run (our children only) */
     ev_child child_watcher;
     ev_check pressure_check;
     bool paused; /* output reading paused for back-pressure */

@@ -451,6 +451,7 @@ void run_free(run *r)
     free(r->resume_input);
     free(r->resume_answer);
     free(r->session_id);
+    free(r->model);
     json_decref(r->last_result);
     free(r);
 }

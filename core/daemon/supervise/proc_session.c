@@ -10,6 +10,7 @@
 
 #include <bosun/agent_stream.h>
 #include <bosun/log.h>
+#include <bosun/price.h>
 
 static const char *const token_keys[4] = {"input_tokens", "output_tokens", "cache_read_tokens",
                                           "cache_write_tokens"};
@@ -43,6 +44,43 @@ static void add_live(run *r, const json_t *ev)
         if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50))
             r->live_tokens += (long long)json_integer_value(v);
     }
+}
+
+/* The run's model: what the agent reported (a `session` event's "model"),
+ * else the agent's `model:` setting; NULL when neither says. */
+static const char *run_model(const run *r)
+{
+    if (r->model)
+        return r->model;
+    const cfg_node *m = r->agent && r->agent->node ? cfg_get(r->agent->node, "model") : NULL;
+    return m && m->type == CFG_SCALAR ? m->value : NULL;
+}
+
+static long long count(const json_t *u, const char *key)
+{
+    json_t *v = json_object_get(u, key);
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (long long)json_integer_value(v) : 0;
+}
+
+/* A result with usage but no cost_usd (Codex, Gemini: their CLIs report
+ * tokens only) is priced from the table in force, and the cost written
+ * into the event, so that what is stored, the run's total and a rebuilt
+ * projection agree.  Cache writes, which neither CLI reports, are billed
+ * as input. */
+static void price_result(run *r, json_t *ev)
+{
+    json_t *u = json_object_get(ev, "usage");
+    const char *model = run_model(r);
+    bosun_price pr;
+    if (json_object_get(ev, "cost_usd") || !json_is_object(u) ||
+        !bosun_prices_lookup(r->p->prices, model, &pr))
+        return;
+    double cost = bosun_price_cost(&pr, count(u, "input_tokens") + count(u, "cache_write_tokens"),
+                                   count(u, "output_tokens"), count(u, "cache_read_tokens"));
+    json_object_set_new(ev, "cost_usd", json_real(cost));
+    json_object_set_new(ev, "cost_source", json_string("prices"));
+    if (!json_object_get(ev, "model"))
+        json_object_set_new(ev, "model", json_string(model));
 }
 
 void run_restore_spent(run *r, const json_t *stored)
@@ -83,6 +121,9 @@ void run_note_event(run *r, const char *kind, json_t *ev)
             json_object_set_new(ev, "kept", json_false());
             return;
         }
+        const char *model = json_string_value(json_object_get(ev, "model"));
+        if (model && !r->model && strlen(model) <= 200)
+            r->model = xstrdup(model);
         bool had = r->session_id != NULL;
         if (!run_set_session(r, id)) {
             log_notice("run %s: the agent reports session %.*s; keeping %s", r->id,
@@ -94,6 +135,7 @@ void run_note_event(run *r, const char *kind, json_t *ev)
     } else if (strcmp(kind, "result") == 0) {
         json_decref(r->last_result);
         r->last_result = json_incref(ev);
+        price_result(r, ev);
         add_spent(r, ev);
         /* The result's totals include the turns counted live. */
         r->live_tokens = 0;
