@@ -2,7 +2,8 @@
  * start (cmd.store.runs), as a large or busy one can be: it answers "no
  * runs" after slow_store.delay seconds (default 3).  Meanwhile the daemon
  * runs its loop and serves clients while its start is not complete, which
- * is what the tests of that state need to see. */
+ * is what the tests of that state need to see.  Questions asked while
+ * one waits (the supervisor asks two at once) are answered with it. */
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +16,27 @@ static struct {
     double delay;
     bus_sub *sub;
     ev_timer timer;
-    char reply[BUS_SUBJECT_MAX + 1]; /* the one question's reply subject */
+    char reply[8][BUS_SUBJECT_MAX + 1]; /* the waiting questions' reply subjects */
+    size_t n_reply;
 } st;
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     json_t *data = json_pack("{s:[]}", "runs");
-    bus_publish(st.ctx->bus, st.reply, NULL, data);
+    for (size_t i = 0; i < st.n_reply; i++)
+        bus_publish(st.ctx->bus, st.reply[i], NULL, data);
     json_decref(data);
+    st.n_reply = 0;
     log_notice("slow_store: answered cmd.store.runs after %.1f s", st.delay);
 }
 
 static void on_runs(bus_t *bus, const bus_msg *msg, void *arg)
 {
-    if (!msg->reply || ev_is_active(&st.timer))
+    if (!msg->reply || st.n_reply == sizeof st.reply / sizeof st.reply[0])
         return;
-    snprintf(st.reply, sizeof st.reply, "%s", msg->reply);
+    snprintf(st.reply[st.n_reply++], sizeof st.reply[0], "%s", msg->reply);
+    if (ev_is_active(&st.timer))
+        return;
     ev_timer_set(&st.timer, st.delay, 0.);
     ev_timer_start(st.ctx->loop, &st.timer);
 }

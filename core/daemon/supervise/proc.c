@@ -706,20 +706,26 @@ static void settle_orphan(proc *p, json_t *stored)
         resume_lost(p, a, stored, id);
 }
 
-static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+/* Start-up asks the store two things at once: every stored run of this
+ * machine (the budgets' totals: a spent budget stays spent across a
+ * restart) and the runs left active by an earlier bosund (recovery).  The
+ * totals are seeded before anything is settled or started, once both have
+ * answered: one store round trip at start, not two in a row. */
+static void begin_when_answered(proc *p)
 {
-    proc *p = arg;
-    if (st == BUS_REPLY_CANCELLED)
+    if (--p->begin_pending > 0)
         return;
-    if (st != BUS_REPLY_OK || !json_is_array(json_object_get(m->data, "runs"))) {
-        log_notice("no store answered %s: runs left active by an earlier bosund are not "
-                   "recovered",
-                   BOSUN_STORE_RUNS);
-    } else {
+    if (p->begin_spent)
+        proc_budget_seed_runs(p, json_object_get(p->begin_spent, "runs"));
+    if (p->begin_unfinished) {
         size_t i;
         json_t *row;
-        json_array_foreach(json_object_get(m->data, "runs"), i, row) settle_orphan(p, row);
+        json_array_foreach(json_object_get(p->begin_unfinished, "runs"), i, row)
+            settle_orphan(p, row);
     }
+    json_decref(p->begin_spent);
+    json_decref(p->begin_unfinished);
+    p->begin_spent = p->begin_unfinished = NULL;
     p->began = true;
     for (size_t i = 0; p->agents && p->agents[i]; i++)
         autostart(p, p->agents[i], 0);
@@ -731,36 +737,50 @@ static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m
         p->began_cb(p->began_arg);
 }
 
-static void ask_unfinished(proc *p)
+/* The reply's data when it holds a list of runs, else NULL. */
+static json_t *runs_reply(enum bus_reply_status st, const bus_msg *m)
 {
-    json_t *q = json_pack("{s:b,s:i}", "active", 1, "limit", 100000);
-    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_unfinished, p))
-        on_unfinished(p->bus, BUS_REPLY_NO_RESPONDERS, NULL, p);
-    json_decref(q);
+    return st == BUS_REPLY_OK && json_is_array(json_object_get(m->data, "runs"))
+               ? json_incref(m->data)
+               : NULL;
 }
 
-/* The budgets' totals (tasks, days) come back from the stored runs before
- * anything starts: a spent budget stays spent across a restart. */
 static void on_spent(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     proc *p = arg;
     if (st == BUS_REPLY_CANCELLED)
         return;
-    if (st == BUS_REPLY_OK && json_is_array(json_object_get(m->data, "runs")))
-        proc_budget_seed_runs(p, json_object_get(m->data, "runs"));
-    else
+    if (!(p->begin_spent = runs_reply(st, m)))
         log_notice("no store answered %s: task and day budgets count from zero", BOSUN_STORE_RUNS);
-    ask_unfinished(p);
+    begin_when_answered(p);
+}
+
+static void on_unfinished(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    if (st == BUS_REPLY_CANCELLED)
+        return;
+    if (!(p->begin_unfinished = runs_reply(st, m)))
+        log_notice("no store answered %s: runs left active by an earlier bosund are not "
+                   "recovered",
+                   BOSUN_STORE_RUNS);
+    begin_when_answered(p);
+}
+
+static void ask_runs(proc *p, json_t *q, bus_reply_cb cb)
+{
+    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, cb, p))
+        cb(p->bus, BUS_REPLY_NO_RESPONDERS, NULL, p);
+    json_decref(q);
 }
 
 void proc_begin(proc *p, void (*began)(void *arg), void *arg)
 {
     p->began_cb = began;
     p->began_arg = arg;
-    json_t *q = json_pack("{s:s,s:i}", "machine", p->machine_id, "limit", 100000);
-    if (!bus_request(p->bus, BOSUN_STORE_RUNS, q, 10.0, on_spent, p))
-        ask_unfinished(p);
-    json_decref(q);
+    p->begin_pending = 2;
+    ask_runs(p, json_pack("{s:s,s:i}", "machine", p->machine_id, "limit", 100000), on_spent);
+    ask_runs(p, json_pack("{s:b,s:i}", "active", 1, "limit", 100000), on_unfinished);
 }
 
 /* ------------------------------------------------------------ input */
@@ -1029,6 +1049,8 @@ void proc_free(proc *p)
     ev_timer_stop(p->loop, &p->resume_timer);
     ev_timer_stop(p->loop, &p->trim_timer);
     bosun_prices_free(p->prices);
+    json_decref(p->begin_spent); /* a stop before the store answered */
+    json_decref(p->begin_unfinished);
     while (p->runs) {
         run *r = p->runs;
         p->runs = r->next;

@@ -146,7 +146,9 @@ struct proc {
     spend_totals *spend;        /* per task, per agent and UTC day */
     spend_limits global_budget; /* the top-level budget: */
     bool began;
-    void (*began_cb)(void *arg); /* proc_begin's, once */
+    int begin_pending;                      /* store answers proc_begin still waits for */
+    json_t *begin_spent, *begin_unfinished; /* those answers, until both are in */
+    void (*began_cb)(void *arg);            /* proc_begin's, once */
     void *began_arg;
 };
 
