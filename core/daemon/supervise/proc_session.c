@@ -15,35 +15,47 @@
 static const char *const token_keys[4] = {"input_tokens", "output_tokens", "cache_read_tokens",
                                           "cache_write_tokens"};
 
+/* A token count an agent reported, or 0 when it is none (absent, not a
+ * positive integer, or beyond any real count). */
+static long long count(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50)
+               ? (long long)json_integer_value(v)
+               : 0;
+}
+
+/* An event's cost_usd, when it has a plausible one. */
+static bool cost_of(const json_t *ev, double *usd)
+{
+    json_t *cost = json_object_get(ev, "cost_usd");
+    *usd = json_number_value(cost);
+    return json_is_number(cost) && *usd >= 0 && *usd < 1e9;
+}
+
 /* A result's cost and tokens add to the run's: each result covers one
  * process (or one turn, for a CLI without totals), never an earlier one. */
 static void add_spent(run *r, const json_t *ev)
 {
-    json_t *cost = json_object_get(ev, "cost_usd");
-    if (json_is_number(cost) && json_number_value(cost) >= 0 && json_number_value(cost) < 1e9) {
-        r->cost_usd += json_number_value(cost);
+    double usd;
+    if (cost_of(ev, &usd)) {
+        r->cost_usd += usd;
         r->has_cost = true;
     }
     json_t *u = json_object_get(ev, "usage");
-    for (size_t i = 0; i < 4; i++) {
-        json_t *v = json_object_get(u, token_keys[i]);
-        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50))
-            r->tokens[i] += (long long)json_integer_value(v);
-    }
+    for (size_t i = 0; i < 4; i++)
+        r->tokens[i] += count(u, token_keys[i]);
 }
 
 /* A turn's usage (tokens, and cost_usd when the type prices it) while the
  * process runs: budgets are checked before its result arrives. */
 static void add_live(run *r, const json_t *ev)
 {
-    json_t *cost = json_object_get(ev, "cost_usd");
-    if (json_is_number(cost) && json_number_value(cost) >= 0 && json_number_value(cost) < 1e9)
-        r->live_usd += json_number_value(cost);
-    for (size_t i = 0; i < 4; i++) {
-        json_t *v = json_object_get(ev, token_keys[i]);
-        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < (1ll << 50))
-            r->live_tokens += (long long)json_integer_value(v);
-    }
+    double usd;
+    if (cost_of(ev, &usd))
+        r->live_usd += usd;
+    for (size_t i = 0; i < 4; i++)
+        r->live_tokens += count(ev, token_keys[i]);
 }
 
 /* The run's model: what the agent reported (a `session` event's "model"),
@@ -54,12 +66,6 @@ static const char *run_model(const run *r)
         return r->model;
     const cfg_node *m = r->agent && r->agent->node ? cfg_get(r->agent->node, "model") : NULL;
     return m && m->type == CFG_SCALAR ? m->value : NULL;
-}
-
-static long long count(const json_t *u, const char *key)
-{
-    json_t *v = json_object_get(u, key);
-    return json_is_integer(v) && json_integer_value(v) > 0 ? (long long)json_integer_value(v) : 0;
 }
 
 /* A result with usage but no cost_usd (Codex, Gemini: their CLIs report
