@@ -64,6 +64,11 @@ stalled() { fake_requests | grep -q 'SCENARIO:slow'; }
 check "the CLI is waiting for the model's answer" wait_for 90 stalled
 sid3=$(runf "$run3" session_id)
 pid=$(runf "$run3" pid)
+# The CLI writes its session file around its request; a kill before it is
+# there leaves nothing to resume (a race a loaded machine lost).  Bounded,
+# and not a check: the checks below say whether the resume worked.
+transcript() { grep -qs 'SCENARIO:slow' "$T"/home/.claude/projects/*/"$1.jsonl"; }
+wait_for 30 transcript "$sid3" || true
 kill -KILL "$pid"
 restarted_once() { [ "$(runf "$run3" restarts)" = 1 ] && ended "$run3"; }
 check "killed, the run was restarted once and then ended" wait_for 90 restarted_once
@@ -84,6 +89,7 @@ sid4=$(runf "$run4" session_id)
 pid4=$(runf "$run4" pid)
 stored_sid() { [ "$(stored_run "$run4" session_id)" = "$sid4" ]; }
 check "the store has the run's session id" wait_for 30 stored_sid
+wait_for 30 transcript "$sid4" || true
 kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 kill -KILL "-$pid4"
 check "the CLI and what it started are gone" wait_for 10 pid_dead "$pid4"
