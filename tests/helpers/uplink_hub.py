@@ -22,12 +22,13 @@ the test change its behaviour:
       ack: "all"|"none"|N  acknowledge (and store) events up to seq N only:
                            the rest are dropped, as a hub that crashed
                            before committing them would
-  {"op":"status"}          links, registrations, heartbeats, stored seqs...
+  {"op":"status"}          links, registrations, heartbeats, counts...
+  {"op":"seqs","machine":M}  the seqs stored for M, in order
   {"op":"cmd","subject":S,"data":D}   sends a command (reply h.<n>) to the
                            link and answers the machine's reply (15 s max)
   {"op":"close","reason":R}  machine.close {"reason":R} then a close
   {"op":"cut"}             drops the TCP connection, no close frame
-  {"op":"revoke"}          every machine token is refused from now on
+  {"op":"revoke"}          every machine token issued so far is refused
 
 Every wait is bounded; it exits by itself after 900 s.
 """
@@ -53,11 +54,23 @@ class Hub:
     def __init__(self, d):
         self.d = d
         self.settings = {"reject": False, "refuse": None, "silent": False, "ack": "all"}
-        self.state = {"machine_tokens": {}, "used": [], "stored": {}, "revoked": False}
+        self.state = {"machine_tokens": {}, "used": [], "revoked": []}
         p = os.path.join(d, "state.json")
         if os.path.exists(p):
             with open(p) as f:
                 self.state = json.load(f)
+        # Stored seqs: appended a batch a line to DIR/stored ("MACHINE s,s,..."),
+        # before the ack, so that a killed hub keeps what it acknowledged.
+        self.stored_l, self.stored_s = {}, {}
+        p = os.path.join(d, "stored")
+        if os.path.exists(p):
+            with open(p) as f:
+                for line in f:
+                    m, _, seqs = line.strip().partition(" ")
+                    for x in seqs.split(","):
+                        if x:
+                            self.stored(m).append(int(x))
+                            self.stored_s[m].add(int(x))
         self.link = None  # the current websocket
         self.machine = None
         self.registers = []
@@ -68,6 +81,7 @@ class Hub:
         self.replies = {}
         self.n = 0
         self.accepts = 0
+        self.max_batch = [0, 0]  # events, bytes of the largest machine.events
 
     def save(self):
         p = os.path.join(self.d, "state.json")
@@ -83,7 +97,8 @@ class Hub:
             return []
 
     def stored(self, m):
-        return self.state["stored"].setdefault(m, [])
+        self.stored_s.setdefault(m, set())
+        return self.stored_l.setdefault(m, [])
 
     async def send(self, ws, subject, data, reply=None):
         f = {"subject": subject, "data": data, "time": time.time()}
@@ -107,7 +122,7 @@ class Hub:
             self.state["machine_tokens"][mch] = mid
             out["machine_token"] = mch
         elif tok in self.state["machine_tokens"]:
-            if self.state["revoked"]:
+            if tok in self.state["revoked"]:
                 return {"ok": False, "error": {"code": "token_revoked", "message": "revoked"}}
         else:
             return {"ok": False, "error": {"code": "token_invalid", "message": "unknown"}}
@@ -118,14 +133,16 @@ class Hub:
 
     def events(self, ws, data):
         st = self.stored(self.machine)
+        ss = self.stored_s[self.machine]
         ack = self.settings["ack"]
         top = None
+        new = []
         for e in data.get("events", []):
             s = e["seq"]
             self.received.append(s)
             if self.first_after_register and self.first_after_register[-1] is None:
                 self.first_after_register[-1] = s
-            if s in st:
+            if s in ss:
                 self.resent_stored += 1
                 continue
             if ack == "none" or (isinstance(ack, int) and s > ack):
@@ -134,8 +151,12 @@ class Hub:
                 self.resent_stored += 1  # out of order: would be a gap
                 continue
             st.append(s)
+            ss.add(s)
+            new.append(str(s))
             top = s
-        self.save()
+        if new:
+            with open(os.path.join(self.d, "stored"), "a") as f:
+                f.write("%s %s\n" % (self.machine, ",".join(new)))
         return top
 
     async def handler(self, ws, path=None):
@@ -170,6 +191,8 @@ class Hub:
                 elif subj == "machine.heartbeat":
                     self.heartbeats.append(data)
                 elif subj == "machine.events":
+                    n = len(data.get("events", []))
+                    self.max_batch = [max(self.max_batch[0], n), max(self.max_batch[1], len(text))]
                     top = self.events(ws, data)
                     if top is not None:
                         await self.send(ws, "machine.ack", {"seq": top})
@@ -211,12 +234,18 @@ class Hub:
         if op == "status":
             return {"linked": self.link is not None, "machine": self.machine,
                     "registers": self.registers, "heartbeats": self.heartbeats[-3:],
-                    "n_heartbeats": len(self.heartbeats), "stored": self.state["stored"],
-                    "received": self.received, "resent_stored": self.resent_stored,
+                    "n_heartbeats": len(self.heartbeats),
+                    "stored_n": {m: len(v) for m, v in self.stored_l.items()},
+                    "stored_last": {m: (v[-1] if v else 0) for m, v in self.stored_l.items()},
+                    "received_n": len(self.received),
+                    "received_last": self.received[-1] if self.received else 0,
+                    "resent_stored": self.resent_stored,
                     "first_after_register": self.first_after_register,
-                    "accepts": self.accepts}
+                    "accepts": self.accepts, "max_batch": self.max_batch}
+        if op == "seqs":
+            return {"seqs": self.stored_l.get(req.get("machine"), [])}
         if op == "revoke":
-            self.state["revoked"] = True
+            self.state["revoked"] += list(self.state["machine_tokens"])
             self.save()
             return {"ok": True}
         ws = self.link
@@ -267,7 +296,7 @@ async def serve(d, port, cert, key):
 
 
 async def ctl(d, text):
-    r, w = await asyncio.wait_for(asyncio.open_unix_connection(os.path.join(d, "ctl")), 5)
+    r, w = await asyncio.wait_for(asyncio.open_unix_connection(os.path.join(d, "ctl"), limit=64 << 20), 5)
     w.write((text.strip() + "\n").encode())
     await w.drain()
     line = await asyncio.wait_for(r.readline(), 20)
