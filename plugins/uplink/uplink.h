@@ -109,6 +109,9 @@ enum uplink_upgrade_result {
  * failure.  The reader is for its answer. */
 uplink_upgrade *uplink_upgrade_new(const char *host_header, const char *path, char **request,
                                    size_t *request_len);
+/* The same with a given Sec-WebSocket-Key (24 bytes), for the fuzzer. */
+uplink_upgrade *uplink_upgrade_with_key(const char *host_header, const char *path, const char *key,
+                                        char **request, size_t *request_len);
 void uplink_upgrade_free(uplink_upgrade *u);
 /* Feeds bytes of the answer.  DONE with *used the bytes that were the
  * answer (what follows is the WebSocket's); FAIL with why (and *status the

@@ -64,6 +64,7 @@ static void set_agent(uplink_agents *t, const char *name, const char *type, bool
         a = &t->a[t->n];
         a->name = strdup(name);
         a->type = NULL;
+        a->live = false;
         if (!a->name)
             return;
         t->n++;

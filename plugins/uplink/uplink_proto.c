@@ -132,7 +132,7 @@ int uplink_registered_read(json_t *data, uplink_registered *out, char *why, size
 
 char *uplink_frame(const char *subject, const char *reply, json_t *data, size_t *len)
 {
-    json_t *f = json_pack("{s:s,s:s?,s:o,s:f}", "subject", subject, "reply", reply, "data",
+    json_t *f = json_pack("{s:s,s:s*,s:o,s:f}", "subject", subject, "reply", reply, "data",
                           data ? data : json_object(), "time", bosun_now());
     if (!f)
         return NULL;

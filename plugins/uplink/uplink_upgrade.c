@@ -35,17 +35,28 @@ struct uplink_upgrade {
     char value[W_COUNT][VALUE_MAX + 1];
     size_t value_len[W_COUNT];
     bool value_long[W_COUNT];
-    bool complete;
+    bool complete; /* the first answer's headers are all there */
+    int status;    /* its status: a second answer behind it is no answer */
 };
 
 uplink_upgrade *uplink_upgrade_new(const char *host_header, const char *path, char **request,
                                    size_t *request_len)
 {
+    char key[BOSUN_WS_KEY_LEN + 1];
+    if (bosun_ws_client_key(key) != 0)
+        return NULL;
+    return uplink_upgrade_with_key(host_header, path, key, request, request_len);
+}
+
+uplink_upgrade *uplink_upgrade_with_key(const char *host_header, const char *path, const char *key,
+                                        char **request, size_t *request_len)
+{
     uplink_upgrade *u = calloc(1, sizeof *u);
-    if (!u || bosun_ws_client_key(u->key) != 0) {
+    if (!u || strlen(key) != BOSUN_WS_KEY_LEN) {
         free(u);
         return NULL;
     }
+    memcpy(u->key, key, BOSUN_WS_KEY_LEN + 1);
     http_parser_init(&u->p, HTTP_RESPONSE);
     u->p.data = u;
     u->current = W_NONE;
@@ -81,6 +92,8 @@ static int watched_of(const uplink_upgrade *u)
 static int on_field(http_parser *p, const char *at, size_t len)
 {
     uplink_upgrade *u = p->data;
+    if (u->complete)
+        return 0;
     if (u->in_value || u->headers == 0) {
         if (++u->headers > HEADERS_MAX)
             return -1;
@@ -101,6 +114,8 @@ static int on_field(http_parser *p, const char *at, size_t len)
 static int on_value(http_parser *p, const char *at, size_t len)
 {
     uplink_upgrade *u = p->data;
+    if (u->complete)
+        return 0;
     if (!u->in_value) {
         u->in_value = true;
         u->current = watched_of(u);
@@ -128,7 +143,12 @@ static int on_value(http_parser *p, const char *at, size_t len)
 static int on_headers_complete(http_parser *p)
 {
     uplink_upgrade *u = p->data;
-    u->complete = true;
+    /* http-parser goes on with what follows a non-101 answer as if it
+     * were another answer in the same call: only the first one counts. */
+    if (!u->complete) {
+        u->complete = true;
+        u->status = p->status_code;
+    }
     return 1; /* no body: we read none, whatever the status */
 }
 
@@ -160,7 +180,7 @@ static const char *trimmed(char *v)
 
 static enum uplink_upgrade_result judge(uplink_upgrade *u, int *status, char *why, size_t ws)
 {
-    *status = u->p.status_code;
+    *status = u->status;
     if (*status != 101) {
         snprintf(why, ws, "the hub answered the upgrade with HTTP %d%s", *status,
                  *status == 404   ? " (no /fleet there: is the fleet plugin loaded on the hub?)"
@@ -174,7 +194,10 @@ static enum uplink_upgrade_result judge(uplink_upgrade *u, int *status, char *wh
                      watched_names[i], VALUE_MAX);
             return UPLINK_UPGRADE_FAIL;
         }
-    if (!lists(u->value[W_UPGRADE], "websocket") || !lists(u->value[W_CONNECTION], "upgrade") ||
+    /* http-parser's own flag too: only then did it stop right after the
+     * answer, so that what follows is the WebSocket's. */
+    if (!u->p.upgrade || !lists(u->value[W_UPGRADE], "websocket") ||
+        !lists(u->value[W_CONNECTION], "upgrade") ||
         !bosun_ws_check_accept(u->key, trimmed(u->value[W_ACCEPT]))) {
         snprintf(why, ws,
                  "the hub's 101 lacks Upgrade: websocket, Connection: Upgrade or the right "

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/uplink_lib.sh"
-plan 16
+plan 18
 
 hub_start || exit 1
 machine_config "registration_token: $(reg_token)" "backoff_max: 4s"
@@ -65,4 +65,7 @@ machine_config "registration_token: $(reg_token hub2)" "token_file: $T/state/hub
 ctl reload >/dev/null
 check "a reload changing uplink.hub links to the new hub" wait_for 20 hub_linked hub2
 check "  and leaves the old one" wait_for 10 sh -c "! $HUB_PY ctl '$T/hub' '{\"op\":\"status\"}' | jq -e .linked >/dev/null"
+stop_daemon
+is "bosund stops cleanly" "$DAEMON_STATUS" 0
+unlike_empty_ok "no sanitizer report in its log" "$(cat "$T/bosund.log")" 'Sanitizer|runtime error'
 done_testing

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/uplink_lib.sh"
-plan 23
+plan 24
 
 AGENTS='agents:
   burst:
@@ -101,4 +101,5 @@ check "  in batches of at most 256 events and 256 KiB (largest: $mb)" \
     sh -c "echo '$mb' | jq -e '.[0] <= 256 and .[1] <= 262144 + 256' >/dev/null"
 stop_daemon
 is "bosund stops cleanly" "$DAEMON_STATUS" 0
+unlike_empty_ok "no sanitizer report in its log" "$(cat "$T/bosund.log")" 'Sanitizer|runtime error'
 done_testing

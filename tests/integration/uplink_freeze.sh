@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/uplink_lib.sh"
-plan 9
+plan 10
 
 hub_start || exit 1
 rm -f "$T/proxy.port"
@@ -41,4 +41,5 @@ check "  and the events published during the freeze reach the hub" wait_for 20 h
 is "  each once, in order" "$(hub_seqs)" "$(all_local_seqs)"
 stop_daemon
 is "bosund stops cleanly" "$DAEMON_STATUS" 0
+unlike_empty_ok "no sanitizer report in its log" "$(cat "$T/bosund.log")" 'Sanitizer|runtime error'
 done_testing

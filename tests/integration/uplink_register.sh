@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/uplink_lib.sh"
-plan 34
+plan 35
 
 AGENTS='agents:
   worker:
@@ -113,4 +113,5 @@ by_name() { log_has "^<5>uplink: registered with the hub at wss://localhost:$HUB
 check "a DNS name checked against the certificate (localhost) links" wait_for 20 by_name
 stop_daemon
 is "bosund stops cleanly" "$DAEMON_STATUS" 0
+unlike_empty_ok "no sanitizer report in its log" "$(cat "$T/bosund.log")" 'Sanitizer|runtime error'
 done_testing
