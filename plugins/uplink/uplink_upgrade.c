@@ -37,6 +37,7 @@ struct uplink_upgrade {
     bool value_long[W_COUNT];
     bool complete; /* the first answer's headers are all there */
     int status;    /* its status: a second answer behind it is no answer */
+    bool upgrade;  /* http-parser took it as an upgrade (and stopped there) */
 };
 
 uplink_upgrade *uplink_upgrade_new(const char *host_header, const char *path, char **request,
@@ -148,6 +149,7 @@ static int on_headers_complete(http_parser *p)
     if (!u->complete) {
         u->complete = true;
         u->status = p->status_code;
+        u->upgrade = p->upgrade; /* set for this answer before the callback */
     }
     return 1; /* no body: we read none, whatever the status */
 }
@@ -196,7 +198,7 @@ static enum uplink_upgrade_result judge(uplink_upgrade *u, int *status, char *wh
         }
     /* http-parser's own flag too: only then did it stop right after the
      * answer, so that what follows is the WebSocket's. */
-    if (!u->p.upgrade || !lists(u->value[W_UPGRADE], "websocket") ||
+    if (!u->upgrade || !lists(u->value[W_UPGRADE], "websocket") ||
         !lists(u->value[W_CONNECTION], "upgrade") ||
         !bosun_ws_check_accept(u->key, trimmed(u->value[W_ACCEPT]))) {
         snprintf(why, ws,
