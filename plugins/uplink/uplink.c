@@ -58,6 +58,7 @@ typedef struct uplink {
     unsigned failures; /* since the last successful register */
     unsigned long n_register;
     char reg_reply[32];
+    char *token; /* for this attempt's machine.register, until it is sent */
     bool token_is_reg;
     bool ready;
     bus_sub *ready_sub;
@@ -105,8 +106,18 @@ static double jitter_random(void)
     return r / 4294967296.0;
 }
 
+static void forget_token(uplink *u)
+{
+    if (u->token) {
+        explicit_bzero(u->token, strlen(u->token));
+        free(u->token);
+        u->token = NULL;
+    }
+}
+
 static void drop_link(uplink *u)
 {
+    forget_token(u);
     ev_timer_stop(u->ctx->loop, &u->timer);
     ev_timer_stop(u->ctx->loop, &u->beat);
     uplink_fwd_unlinked(u->fwd);
@@ -141,12 +152,9 @@ static void failed(uplink *u, const char *why)
     else if (was_linked)
         log_notice("uplink: the link to the hub at %s was lost: %s; reconnecting in %.2f s",
                    u->cfg.hub, why, wait);
-    else if (u->attempt <= 1)
+    else
         log_notice("uplink: cannot link to the hub at %s: %s; trying again in %.2f s", u->cfg.hub,
                    why, wait);
-    else
-        log_info("uplink: attempt %u to link to the hub at %s failed: %s; trying again in %.2f s",
-                 u->attempt, u->cfg.hub, why, wait);
     wait_then_attempt(u, wait);
 }
 
@@ -201,19 +209,12 @@ static char *token_for_attempt(uplink *u, char *why, size_t ws)
 static void on_open(void *arg)
 {
     uplink *u = arg;
-    char why[UPLINK_WHY_MAX];
-    char *token = token_for_attempt(u, why, sizeof why);
-    if (!token) {
-        failed(u, why);
-        return;
-    }
-    bosun_secret_add(token, 8);
     snprintf(u->reg_reply, sizeof u->reg_reply, "r.%lu", ++u->n_register);
-    json_t *d =
-        json_pack("{s:s,s:s,s:s,s:s,s:o}", "token", token, "machine_id", u->ctx->machine_id, "name",
-                  u->cfg.name, "version", bosun_version(), "agents", uplink_agents_json(u->agents));
-    explicit_bzero(token, strlen(token));
-    free(token);
+    json_t *d = u->token ? json_pack("{s:s,s:s,s:s,s:s,s:o}", "token", u->token, "machine_id",
+                                     u->ctx->machine_id, "name", u->cfg.name, "version",
+                                     bosun_version(), "agents", uplink_agents_json(u->agents))
+                         : NULL;
+    forget_token(u);
     u->state = S_REGISTERING;
     if (!d || send_frame(u, "machine.register", u->reg_reply, d) != 0)
         failed(u, "cannot send machine.register");
@@ -361,9 +362,17 @@ static void attempt(uplink *u)
                                         .on_rx = on_rx,
                                         .on_closed = on_closed,
                                         .on_drained = on_drained};
+    char why[UPLINK_WHY_MAX];
     u->attempt++;
     u->state = S_CONNECTING;
     log_info("uplink: linking to the hub at %s (attempt %u)", u->cfg.hub, u->attempt);
+    /* The token first: without one, connecting is pointless. */
+    forget_token(u);
+    if (!(u->token = token_for_attempt(u, why, sizeof why))) {
+        failed(u, why);
+        return;
+    }
+    bosun_secret_add(u->token, 8);
     if (u->cfg.tls && u->cfg.insecure)
         log_warning("uplink: insecure_skip_verify is set: the hub's certificate is not checked, "
                     "anyone on the way can pose as the hub");
