@@ -38,7 +38,9 @@ for key in machine_id state_dir runtime_dir log_level plugin_path plugins contro
            restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances resume \
            log_max_bytes log_keep line_max \
            agent_token_ttl mcp_command \
-           path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes; do
+           path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes \
+           hub registration_token registration_token_file token_file ca_file insecure_skip_verify \
+           heartbeat connect_timeout name; do
     grep -Eq "^\.It Cm $key( |\$)" "$M/bosun.yaml.5" || missing="$missing $key"
 done
 is "bosun.yaml(5) documents every key" "$missing" ""
