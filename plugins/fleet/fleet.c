@@ -213,6 +213,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         return bus_reply_error(bus, m, "bad_request", "'conn' must be a link id");
     json_t *frames = json_array();
     int close = 0;
+    bool registered = false;
     fleet_link *l = link_find(fl, conn);
     if (!json_is_object(f) || !subject || !json_is_object(json_object_get(f, "data"))) {
         json_array_append_new(frames, error_frame(NULL, "bad_request",
@@ -220,6 +221,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         close = l ? 0 : 1008;
     } else if (strcmp(subject, "machine.register") == 0) {
         json_array_append_new(frames, on_register(fl, conn, peer, f, &close));
+        registered = true;
     } else if (!l) {
         json_array_append_new(frames,
                               error_frame(json_string_value(json_object_get(f, "reply")),
@@ -230,7 +232,13 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         if (out)
             json_array_append_new(frames, out);
     }
-    bus_reply_new(bus, m, json_pack("{s:o,s:i}", "frames", frames, "close", close));
+    json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
+    if (out && registered && !close) /* the http plugin holds the link to them from now on */
+        json_object_set_new(out, "limits",
+                            json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message,
+                                      "send_queue", (json_int_t)fl->send_queue, "rate",
+                                      (json_int_t)fl->rate));
+    bus_reply_new(bus, m, out);
 }
 
 /* fleet.link.closed {conn}: the socket went away. */
