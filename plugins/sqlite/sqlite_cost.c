@@ -35,7 +35,9 @@ const char sqlstore_cost_schema_sql[] =
     " cache_read_tokens INTEGER NOT NULL, cache_creation_tokens INTEGER NOT NULL,"
     " cost_usd REAL NOT NULL);"
     "CREATE UNIQUE INDEX usage_live ON usage(run) WHERE live = 1;"
-    "CREATE INDEX usage_time ON usage(time);";
+    "CREATE INDEX usage_time ON usage(time);"
+    "CREATE INDEX usage_run ON usage(run);"
+    "CREATE INDEX usage_task ON usage(task) WHERE task IS NOT NULL;";
 
 /* Parameters of both inserts: ?1 run, ?2 agent, ?3 task, ?4 machine,
  * ?5 time, ?6..?9 tokens, ?10 cost. */

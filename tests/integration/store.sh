@@ -158,7 +158,7 @@ ctl pub evt.task.K1.updated '{"task":"K1","title":"first","status":"open","owner
 ctl pub evt.task.K1.updated '{"task":"K1","status":"done"}'
 wait_count 'evt.task.>' 2
 like "tasks: an update keeps the fields it does not carry" "$(request cmd.store.tasks '{"task":"K1"}')" \
-    '"tasks":\[\{"task":"K1","title":"first","prompt":null,"status":"done","agent":null,"owner":"ann","created_at":[0-9.]+,"updated_at":[0-9.]+,"pending_inputs":0\}\]'
+    '"tasks":\[\{"task":"K1","title":"first","prompt":null,"status":"done","agent":null,"owner":"ann","created_at":[0-9.]+,"updated_at":[0-9.]+,"pending_inputs":0,"cost_usd":0.0\}\]'
 
 # --- input requests, and tasks with their pending inputs
 ctl pub evt.task.K2.updated '{"task":"K2","title":"second","status":"open","agent":"a"}'
