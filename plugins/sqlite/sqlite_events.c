@@ -171,6 +171,8 @@ int sqlstore_prepare_writer(sqlstore *s)
         rc = sqlstore_prepare(s->wdb, sqlstore_link_pr_sql, &w->link_pr);
     if (rc == SQLITE_OK)
         rc = sqlstore_prepare(s->wdb, sqlstore_issue_token_sql, &w->issue_token);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_cost_prepare(s->wdb, &w->cost);
     return rc;
 }
 
@@ -189,6 +191,7 @@ void sqlstore_finalize_writer(sqlstore *s)
     sqlite3_finalize(w->cancel_input);
     sqlite3_finalize(w->link_pr);
     sqlite3_finalize(w->issue_token);
+    sqlstore_cost_finalize(&w->cost);
     memset(w, 0, sizeof *w);
 }
 
@@ -219,8 +222,7 @@ static const char *sqlstore_str(const json_t *data, const char *key)
     return json_string_value(json_object_get(data, key));
 }
 
-/* Token idx (0-based) of a subject, copied into buf; "" when absent. */
-static const char *sqlstore_token(const char *subject, int idx, char *buf, size_t size)
+const char *sqlstore_token(const char *subject, int idx, char *buf, size_t size)
 {
     const char *p = subject;
     for (int i = 0; i < idx && p; i++) {
@@ -491,7 +493,7 @@ static const struct {
 /* Errors that come from one odd event rather than from the database: the
  * event is still stored, only its projection is skipped, so one bad event
  * cannot block the store. */
-static bool sqlstore_event_fault(int rc)
+bool sqlstore_event_fault(int rc)
 {
     int primary = rc & 0xff;
     return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
@@ -533,6 +535,11 @@ static int sqlstore_project(sqlstore *s, const sqlstore_event *e)
     int rc = sqlstore_forgive(e, sqlstore_project_one(s, e));
     if (rc == SQLITE_OK)
         rc = sqlstore_forgive(e, sqlstore_touch_task(s, e));
+    if (rc == SQLITE_OK) {
+        const char *machine = sqlstore_str(e->data, "machine");
+        rc = sqlstore_forgive(
+            e, sqlstore_cost_project(&s->w.cost, e, machine ? machine : s->ctx->machine_id));
+    }
     return rc;
 }
 

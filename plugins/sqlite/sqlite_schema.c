@@ -99,10 +99,19 @@ static int sqlstore_migrate_v2(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v2_sql);
 }
 
+/* Version 3: the usage projection (sqlite_cost.c), filled from the
+ * events already stored, so that an older store's runs are costed too. */
+static int sqlstore_migrate_v3(sqlite3 *db)
+{
+    int rc = sqlstore_exec(db, sqlstore_cost_schema_sql);
+    return rc == SQLITE_OK ? sqlstore_cost_rebuild(db) : rc;
+}
+
 /* Index i migrates from version i to version i + 1. */
 static const sqlstore_migration sqlstore_migrations[] = {
     sqlstore_migrate_v1,
     sqlstore_migrate_v2,
+    sqlstore_migrate_v3,
 };
 
 int sqlstore_schema_latest(void)
