@@ -70,6 +70,7 @@ typedef struct sqlstore_writer {
     sqlite3_stmt *cancel_input;
     sqlite3_stmt *link_pr;
     sqlite3_stmt *issue_token;
+    sqlite3_stmt *decide_approval;
 } sqlstore_writer;
 
 struct sqlstore {
@@ -121,6 +122,7 @@ struct sqlstore {
     double batch_since;  /* monotonic time of the batch's first event */
     bus_sub *events_sub;
     bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
+    bus_sub *q_approvals;
     bus_sub *q_artifacts, *q_artifacts_put;
     char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
 
@@ -252,6 +254,11 @@ void sqlstore_parked_run(sqlstore *s, bool all);
 /* Subscribes fn with s as its argument; on failure says so in d. */
 bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d);
 void sqlstore_unsub(sqlstore *s, bus_sub **sub);
+
+/* sqlite_approvals.c: cmd.store.approvals, and the projection's SQL. */
+extern const char sqlstore_decide_approval_sql[];
+int sqlstore_approvals_start(sqlstore *s, cfg_diag *d);
+void sqlstore_approvals_stop(sqlstore *s);
 
 /* sqlite_artifacts.c */
 int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d);
