@@ -324,8 +324,11 @@ static json_t *map_approval_list(ctl_http *h, json_t *data, double timeout, char
                                  size_t err_size)
 {
     const char *id = str(data, "id");
-    if (!id)
-        return http_json(h, "GET", "/api/v1/approvals", NULL, NULL, timeout, err, err_size);
+    if (!id) {
+        qs q = {0};
+        return list_all(h, "/api/v1/approvals", &q, "approvals", limit_of(data), timeout, err,
+                        err_size);
+    }
     char *path = path_of("approvals", id, NULL);
     json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
     free(path);

@@ -49,6 +49,13 @@ static bool name_char(char c)
            c == '-' || c == '*' || c == '.';
 }
 
+/* Control bytes are refused in a specifier, but an exact rule repeats a
+ * call's argument, and a multi-line command is an ordinary one. */
+static bool spec_byte_ok(unsigned char c, bool exact)
+{
+    return c >= 0x20 || (exact && (c == '\t' || c == '\n' || c == '\r'));
+}
+
 bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size)
 {
     size_t len = rule ? strlen(rule) : 0;
@@ -56,9 +63,14 @@ bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size)
         snprintf(err, err_size, "a rule is 1 to %d bytes", BOSUN_APPROVAL_RULE_MAX);
         return false;
     }
-    size_t i = 0;
-    while (i < len && name_char(rule[i]))
+    bool exact = rule[0] == '=';
+    size_t i = exact ? 1 : 0;
+    while (i < len && name_char(rule[i]) && !(exact && rule[i] == '*'))
         i++;
+    if (exact && i == 1) {
+        snprintf(err, err_size, "rule '%.64s': '=' is followed by a tool name", rule);
+        return false;
+    }
     if (i == 0) {
         snprintf(err, err_size, "rule '%.64s' does not start with a tool name", rule);
         return false;
@@ -81,7 +93,7 @@ bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size)
         return false;
     }
     for (size_t k = i + 1; k < len - 1; k++)
-        if ((unsigned char)rule[k] < 0x20) {
+        if (!spec_byte_ok((unsigned char)rule[k], exact)) {
             snprintf(err, err_size, "rule '%.64s': control character in the specifier", rule);
             return false;
         }
@@ -223,10 +235,30 @@ static bool spec_match(const char *spec, size_t slen, const char *tool, const ch
     return false;
 }
 
+/* "=TOOL" or "=TOOL(ARG)": this tool, with exactly this argument, compared
+ * byte for byte: no wildcard, no prefix, no server-wide name. */
+static bool exact_match(const char *rule, const char *tool, const json_t *input)
+{
+    const char *open = strchr(rule, '(');
+    size_t nlen = open ? (size_t)(open - rule) : strlen(rule);
+    if (strlen(tool) != nlen || memcmp(tool, rule, nlen) != 0)
+        return false;
+    if (!open)
+        return true;
+    size_t slen = strlen(open + 1);
+    if (slen == 0 || open[slen] != ')')
+        return false;
+    bool paths;
+    const char *arg = primary_arg(tool, input, &paths);
+    return arg && strlen(arg) == slen - 1 && memcmp(arg, open + 1, slen - 1) == 0;
+}
+
 bool bosun_approval_rule_match(const char *rule, const char *tool, const json_t *input)
 {
     if (!rule || !tool)
         return false;
+    if (rule[0] == '=')
+        return exact_match(rule + 1, tool, input);
     const char *open = strchr(rule, '(');
     size_t nlen = open ? (size_t)(open - rule) : strlen(rule);
     if (!name_match(rule, nlen, tool))
@@ -239,6 +271,32 @@ bool bosun_approval_rule_match(const char *rule, const char *tool, const json_t 
     bool paths;
     const char *arg = primary_arg(tool, input, &paths);
     return arg && spec_match(open + 1, len - nlen - 2, tool, arg, paths);
+}
+
+char *bosun_approval_exact_rule(const char *tool, const json_t *input)
+{
+    bool paths;
+    const char *arg = tool ? primary_arg(tool, input, &paths) : NULL;
+    size_t tlen = tool ? strlen(tool) : 0;
+    if (arg && !*arg)
+        arg = NULL; /* "=TOOL()" is no rule; a call with an empty one has none */
+    size_t len = 1 + tlen + (arg ? strlen(arg) + 2 : 0);
+    if (tlen == 0 || len > BOSUN_APPROVAL_RULE_MAX)
+        return NULL;
+    char *rule = malloc(len + 1);
+    if (!rule)
+        return NULL;
+    if (arg)
+        snprintf(rule, len + 1, "=%s(%s)", tool, arg);
+    else
+        snprintf(rule, len + 1, "=%s", tool);
+    char err[8];
+    if (!bosun_approval_rule_check(rule, err, sizeof err) ||
+        !bosun_approval_rule_match(rule, tool, input)) {
+        free(rule);
+        return NULL;
+    }
+    return rule;
 }
 
 /* ------------------------------------------------------------ policies */

@@ -11,6 +11,10 @@
  *                        '/', '*' does not); a relative glob matches the
  *                        path's tail after any '/'
  *   WebFetch(domain:example.com)  WebFetch of a URL on that host
+ *   =Bash(rm -rf *)      exactly this call: the tool named Bash (compared
+ *                        byte for byte) whose command is "rm -rf *", no
+ *                        wildcard; "=Read" every call of the tool named
+ *                        Read and of no other.  "--always" makes these.
  *
  * The text in parentheses is matched against the tool's primary argument:
  * Bash: command; Read, Write, Edit, MultiEdit: file_path; NotebookEdit:
@@ -94,6 +98,13 @@ BOSUN_API bool bosun_approval_decision_parse(const char *text, enum bosun_approv
 BOSUN_API bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size);
 /* Whether one rule matches a call of tool with input (an object or NULL). */
 BOSUN_API bool bosun_approval_rule_match(const char *rule, const char *tool, const json_t *input);
+
+/* The exact-call rule of one call ("=TOOL(ARG)" with the call's primary
+ * argument, "=TOOL" when it has none), malloc'd; NULL when none can say it
+ * (no tool, a tool name with bytes other than A-Z a-z 0-9 _ - ., a rule
+ * longer than BOSUN_APPROVAL_RULE_MAX, a control byte other than tab, CR,
+ * LF in the argument). */
+BOSUN_API char *bosun_approval_exact_rule(const char *tool, const json_t *input);
 
 /* An empty policy: no rules, no default of its own, timeout 10 minutes,
  * on_timeout deny. */

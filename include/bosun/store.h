@@ -46,6 +46,9 @@
  *          the agent's own report, kept as status / status_message
  *   tasks  updated_at also moves with every stored event whose data.task
  *          names the task
+ *   approvals from "evt.approval.<id>.decided" {"id","agent","task",
+ *          "run","tool","decision","decided_by","always","sticky_rule"}
+ *          (sticky_rule kept only when "always" is true)
  *
  * Requests (reply data; on bad arguments the reply is
  * {"error": {"code": "bad_request", "message": "..."}}):
@@ -104,6 +107,15 @@
  *                      over every selected row}, "next": cursor | null}.
  *                      Usage comes from the runs' usage and result events
  *                      (a result replaces the usage reported live before it).
+ *   cmd.store.approvals {"id": ID, "sticky": bool (only the decisions that
+ *                      made a sticky rule), "after": ID, "limit": N
+ *                      (1..10000, default 1000)}
+ *                  -> {"approvals": [{"id","agent","task","run","tool",
+ *                      "decision","decided_by","sticky_rule","decided_at"},
+ *                      oldest first]}: decided approval requests, the
+ *                      projection of "evt.approval.<id>.decided" (made
+ *                      from the stored events when the table is new);
+ *                      "after" pages as above, in this list's order
  *   cmd.store.status  {} -> {"backend", "path", "events", "last_seq",
  *                      "schema_version", "pending", "failing" (bool) and
  *                      while failing "failure" (message) and
@@ -135,6 +147,7 @@
 #define BOSUN_STORE_ARTIFACTS     "cmd.store.artifacts"
 #define BOSUN_STORE_ARTIFACTS_PUT "cmd.store.artifacts.put"
 #define BOSUN_STORE_COST          "cmd.store.cost"
+#define BOSUN_STORE_APPROVALS     "cmd.store.approvals"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:
  *   run, agent, instance, task (or null), machine, state, pid (0 when none),

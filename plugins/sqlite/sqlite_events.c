@@ -173,6 +173,8 @@ int sqlstore_prepare_writer(sqlstore *s)
         rc = sqlstore_prepare(s->wdb, sqlstore_issue_token_sql, &w->issue_token);
     if (rc == SQLITE_OK)
         rc = sqlstore_cost_prepare(s->wdb, &w->cost);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->wdb, sqlstore_decide_approval_sql, &w->decide_approval);
     return rc;
 }
 
@@ -192,6 +194,7 @@ void sqlstore_finalize_writer(sqlstore *s)
     sqlite3_finalize(w->link_pr);
     sqlite3_finalize(w->issue_token);
     sqlstore_cost_finalize(&w->cost);
+    sqlite3_finalize(w->decide_approval);
     memset(w, 0, sizeof *w);
 }
 
@@ -458,6 +461,28 @@ static int sqlstore_project_token(sqlstore *s, const sqlstore_event *e)
     return sqlstore_finish(st, rc);
 }
 
+/* evt.approval.<id>.decided {"id","agent","task","run","tool","decision",
+ * "decided_by","always","sticky_rule"}: the rule only when "always" made
+ * one, so that the sticky rules are the rows that have one. */
+static int sqlstore_project_approval(sqlstore *s, const sqlstore_event *e)
+{
+    static const char *const fields[] = {"agent",    "task",       "run", "tool",
+                                         "decision", "decided_by", NULL};
+    sqlite3_stmt *st = s->w.decide_approval;
+    char buf[BUS_SUBJECT_MAX];
+    const json_t *rule = json_object_get(e->data, "sticky_rule");
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "id", 2, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    if (rc == SQLITE_OK)
+        rc = json_is_true(json_object_get(e->data, "always")) && json_is_string(rule)
+                 ? sqlstore_bind_json(st, 8, rule)
+                 : sqlite3_bind_null(st, 8);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 9, e->time);
+    return sqlstore_finish(st, rc);
+}
+
 /* Any event whose data.task names a task moves that task's updated_at. */
 static int sqlstore_touch_task(sqlstore *s, const sqlstore_event *e)
 {
@@ -488,6 +513,7 @@ static const struct {
     {"evt.input.*.answered", sqlstore_project_input_answered},
     {"evt.input.*.cancelled", sqlstore_project_input_cancelled},
     {"evt.pr.*.linked", sqlstore_project_pr},
+    {"evt.approval.*.decided", sqlstore_project_approval},
 };
 
 /* Errors that come from one odd event rather than from the database: the

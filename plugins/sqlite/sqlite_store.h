@@ -80,6 +80,7 @@ typedef struct sqlstore_writer {
     sqlite3_stmt *link_pr;
     sqlite3_stmt *issue_token;
     sqlstore_cost_stmts cost;
+    sqlite3_stmt *decide_approval;
 } sqlstore_writer;
 
 struct sqlstore {
@@ -131,6 +132,7 @@ struct sqlstore {
     double batch_since;  /* monotonic time of the batch's first event */
     bus_sub *events_sub;
     bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
+    bus_sub *q_approvals;
     bus_sub *q_artifacts, *q_artifacts_put;
     bus_sub *q_cost;
     char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
@@ -290,6 +292,10 @@ int sqlstore_cost_rebuild(sqlite3 *db);
 json_t *sqlstore_cost_query(sqlstore *s, const json_t *args);
 int sqlstore_cost_start(sqlstore *s, cfg_diag *d);
 void sqlstore_cost_stop(sqlstore *s);
+/* sqlite_approvals.c: cmd.store.approvals, and the projection's SQL. */
+extern const char sqlstore_decide_approval_sql[];
+int sqlstore_approvals_start(sqlstore *s, cfg_diag *d);
+void sqlstore_approvals_stop(sqlstore *s);
 
 /* sqlite_artifacts.c */
 int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d);
