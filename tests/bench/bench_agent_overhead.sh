@@ -275,7 +275,7 @@ for _ in $(seq 1 200); do
 done
 mc=$(tr '\0' '\n' <"/proc/${hp:-0}/environ" 2>/dev/null | sed -n 's/^BOSUN_MCP_CONFIG=//p')
 (umask 077 && cp "$mc" "$T/holder.json") || { log "bench: no mcp.json for the holder run"; exit 1; }
-jq -n --arg s "$SRC/tests/mcp/floor_server.mjs" '{mcpServers: {bosun: {command: "node", args: [$s]}}}' >"$T/floor.json"
+jq -n --arg s "${BENCH_FLOOR:-$SRC/tests/mcp/floor_server.mjs}" '{mcpServers: {bosun: {command: "node", args: [$s]}}}' >"$T/floor.json"
 # A first bosun run, not counted: the argv and env for the runs by hand,
 # and the caches warm for all.
 by_bosun 0 || exit 1
