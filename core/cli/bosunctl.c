@@ -468,7 +468,7 @@ static const struct command {
     {"task", cmd_task, NULL},
     {"input", cmd_input, NULL},
     {"approval", cmd_approval, NULL},
-    {"hook", cmd_hook, "the hook reports sessions of this machine" LOCAL_ONLY},
+    {"hook", cmd_hook, NULL},
     {"artifact", cmd_artifact, NULL},
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},

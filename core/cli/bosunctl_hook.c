@@ -211,6 +211,19 @@ static int hook_command(const opts *o, char *cmd, size_t size)
         else
             append_word(cmd, size, "--socket"), append_word(cmd, size, o->socket);
     }
+    if (o->url) {
+        append_word(cmd, size, "--url");
+        append_word(cmd, size, o->url);
+        const char *tf = o->token_file ? o->token_file : getenv("BOSUN_TOKEN_FILE");
+        if (tf && *tf) {
+            append_word(cmd, size, "--token-file");
+            append_word(cmd, size, realpath(tf, path) ? path : tf);
+        }
+        if (o->cacert) {
+            append_word(cmd, size, "--cacert");
+            append_word(cmd, size, realpath(o->cacert, path) ? path : o->cacert);
+        }
+    }
     if (o->config) {
         append_word(cmd, size, "--config");
         append_word(cmd, size, realpath(o->config, path) ? path : o->config);
