@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 52
+plan 54
 
 write_config <<EOF2
   plugins: [sqlite]
@@ -158,6 +158,7 @@ check "within 2 s and a bit" [ $(( (t1 - t0) / 1000000 )) -lt 2500 ]
 ev s-restart SessionStart | hook
 r3=$(attached s-restart)
 stop_daemon
+is "bosund stops cleanly" "$DAEMON_STATUS" 0
 start_daemon || exit 1
 wait_for 10 stored_state_is "$r3" LOST
 is "a run left running is LOST after a restart" "$(stored_run "$r3" state)" LOST
@@ -167,6 +168,7 @@ check "the session's next hook starts a new run" sh -c "[ -n '$r4' ] && [ '$r4' 
 
 # --- bosund down: the session is not held up
 stop_daemon
+is "and again" "$DAEMON_STATUS" 0
 t0=$(date +%s%N)
 out=$(ev s-down SessionStart | hook); st=$?
 t1=$(date +%s%N)
