@@ -51,6 +51,8 @@ static void usage(FILE *out)
           "  approval allow|deny ID [--always] [--message TEXT]   decide one\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
+          "  hook [--approve]               a Claude Code hook: report the call on stdin\n"
+          "  hook install|uninstall [--user | --project DIR] [--approve]   in Claude's settings\n"
           "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
           "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
@@ -468,6 +470,7 @@ static const struct command {
     {"task", cmd_task, NULL},
     {"input", cmd_input, NULL},
     {"approval", cmd_approval, NULL},
+    {"hook", cmd_hook, NULL},
     {"artifact", cmd_artifact, NULL},
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
@@ -499,7 +502,10 @@ enum {
     OPT_ALWAYS,
     OPT_MESSAGE,
     OPT_UNTIL,
-    OPT_BY
+    OPT_BY,
+    OPT_USER,
+    OPT_PROJECT,
+    OPT_APPROVE
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -525,6 +531,8 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"always", no_argument, NULL, OPT_ALWAYS},                                                 \
         {"message", required_argument, NULL, OPT_MESSAGE},                                         \
         {"until", required_argument, NULL, OPT_UNTIL}, {"by", required_argument, NULL, OPT_BY},    \
+        {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
+        {"approve", no_argument, NULL, OPT_APPROVE},                                               \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -618,6 +626,15 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         case OPT_MESSAGE:
             o->message = optarg;
             break;
+        case OPT_USER:
+            o->user = 1;
+            break;
+        case OPT_PROJECT:
+            o->project = optarg;
+            break;
+        case OPT_APPROVE:
+            o->approve = 1;
+            break;
         case OPT_CHOICE:
         case OPT_VERSION: {
             long v = strtol(optarg, &end, 10);
@@ -683,7 +700,16 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     ctl_conn *conn = NULL;
+    /* A hook never fails the session that runs it: whatever goes wrong
+     * from here, it exits 0 (bosunctl_hook.c). */
+    bool hook = cmd->run == cmd_hook && hook_needs_daemon(sub_argc - optind, sub_argv + optind);
+    if (cmd->run == cmd_hook && !hook)
+        return cmd_hook(NULL, &o, sub_argc - optind, sub_argv + optind);
+    if (hook)
+        hook_prepare();
     rc = remote_options(&o, cmd->local, name);
+    if (rc && hook)
+        return 0;
     if (rc)
         return rc;
     rc = o.url ? connect_url(&o, &conn) : connect_daemon(&o, &conn);
@@ -693,7 +719,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (rc)
-        return rc;
+        return hook ? 0 : rc;
     rc = cmd->run(conn, &o, sub_argc - optind, sub_argv + optind);
     ctl_close(conn);
     return rc;

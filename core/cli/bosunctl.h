@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 
 #include "ctl_client.h"
 
@@ -43,6 +44,9 @@ typedef struct opts {
     const char *ttl;
     int always;          /* approval allow|deny --always */
     const char *message; /* approval allow|deny --message */
+    int user;            /* hook install --user */
+    const char *project; /* hook install --project DIR */
+    int approve;         /* hook --approve */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -71,6 +75,11 @@ void store_warn(ctl_conn *conn);
  * given, the file cannot be read, or the text is not UTF-8. */
 int prompt_option(const opts *o, json_t **prompt);
 
+/* bosunctl_hook.c: hook_prepare before connecting (the 2 s budget starts,
+ * stdin is read), when hook_needs_daemon says the call reports a hook. */
+int cmd_hook(ctl_conn *conn, const opts *o, int argc, char **argv);
+bool hook_needs_daemon(int argc, char **argv);
+void hook_prepare(void);
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);

@@ -318,6 +318,14 @@ static json_t *map_answer(ctl_http *h, json_t *data, double timeout, char *err, 
     return v;
 }
 
+/* ------------------------------------------------------------ hooks */
+
+/* POST /api/v1/hooks with the request's data as the body. */
+static json_t *map_hook_event(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
+{
+    return http_json(h, "POST", "/api/v1/hooks", NULL, data, timeout, err, err_size);
+}
+
 /* ------------------------------------------------------------ approvals */
 
 static json_t *map_approval_list(ctl_http *h, json_t *data, double timeout, char *err,
@@ -487,6 +495,7 @@ static const struct mapping {
     {BOSUN_INPUT_ANSWER, map_answer},
     {BOSUN_APPROVAL_LIST, map_approval_list},
     {BOSUN_APPROVAL_ANSWER, map_approval_answer},
+    {HOOK_CMD_EVENT, map_hook_event},
     {"cmd.auth.token.create", map_token_create},
     {"cmd.auth.token.list", map_token_list},
     {"cmd.auth.token.revoke", map_token_revoke},

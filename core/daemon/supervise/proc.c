@@ -419,6 +419,8 @@ static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
     for (run *r = p->runs; r; r = r->next)
         if (!r->agent && run_active(r))
             json_array_append_new(rows, ps_row(r, NULL, r->instance));
+    if (p->ps_extra)
+        p->ps_extra(p->ps_extra_arg, rows);
     size_t n = json_array_size(rows);
     json_t *d = json_pack("{s:o}", "rows", rows);
     bus_reply(bus, m, d);
@@ -429,6 +431,12 @@ static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
      * start: about 1.2 MiB). */
     if (n >= PS_TRIM_ROWS && !ev_is_active(&p->trim_timer))
         ev_timer_start(p->loop, &p->trim_timer);
+}
+
+void proc_set_ps_extra(proc *p, void (*rows)(void *arg, json_t *rows), void *arg)
+{
+    p->ps_extra = rows;
+    p->ps_extra_arg = arg;
 }
 
 /* ------------------------------------------------------------ children */
@@ -701,8 +709,14 @@ static void settle_orphan(proc *p, json_t *stored)
     json_object_set_new(o, "ended_at", json_real(bosun_now()));
     json_object_set_new(o, "updated_at", json_real(bosun_now()));
     json_object_set_new(o, "machine", json_string(p->machine_id));
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "evt.run.%s.%s.state", agent, id);
+    /* An agent name is a subject token, but for the attached runs'
+     * "claude-code:attached", whose subjects say claude-code_attached. */
+    char subject[2 * BUS_SUBJECT_MAX], token[BUS_SUBJECT_MAX];
+    snprintf(token, sizeof token, "%s", agent);
+    for (char *c = token; *c; c++)
+        if (*c == ':')
+            *c = '_';
+    snprintf(subject, sizeof subject, "evt.run.%s.%s.state", token, id);
     log_notice("run %s (%s): %s", id, agent, reason);
     bus_publish_new(p->bus, subject, NULL, o);
     if (!alive && a && bosun_run_state_class(state ? state : "") == BOSUN_RUN_CLASS_ACTIVE)
