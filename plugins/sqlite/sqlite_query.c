@@ -427,11 +427,12 @@ static const char *sqlstore_filter(const char *value, const char *clause)
 /* ------------------------------------------------------------ runs */
 
 static const char *const sqlstore_runs_keys[] = {"run",     "agent", "task",  "active", "state",
-                                                 "machine", "after", "limit", NULL};
+                                                 "machine", "after", "limit", "remote", NULL};
 
 typedef struct sqlstore_runs_args {
     const char *run, *agent, *task, *state, *machine, *after;
     int active; /* -1: any state */
+    int remote; /* -1: any machine, 1: other machines' only (a hub's), 0: this one's */
     json_int_t limit;
 } sqlstore_runs_args;
 
@@ -442,7 +443,7 @@ typedef struct sqlstore_runs_args {
 #define SQLSTORE_RUNS_ORDER_KEY "COALESCE(created_at, updated_at, 0), rowid"
 
 /* Parameters: ?1 run, ?2 agent, ?3 task, ?4 limit, ?5 state, ?6 machine,
- * ?7 after. */
+ * ?7 after, ?8 the local machine id. */
 static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
 {
     const char *state = "";
@@ -451,7 +452,7 @@ static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
     else if (a->active == 0)
         state = " AND state IN ";
     return sqlite3_mprintf(
-        "SELECT data, status, status_message FROM runs WHERE 1%s%s%s%s%s%s%s%s"
+        "SELECT data, status, status_message FROM runs WHERE 1%s%s%s%s%s%s%s%s%s"
         " ORDER BY COALESCE(created_at, updated_at, 0) DESC, rowid DESC LIMIT ?4",
         sqlstore_filter(a->run, " AND id = ?1"), sqlstore_filter(a->agent, " AND agent = ?2"),
         sqlstore_filter(a->task, " AND task = ?3"), sqlstore_filter(a->state, " AND state = ?5"),
@@ -459,6 +460,9 @@ static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
         sqlstore_filter(a->after,
                         " AND (" SQLSTORE_RUNS_ORDER_KEY ") < (SELECT " SQLSTORE_RUNS_ORDER_KEY
                         " FROM runs WHERE id = ?7)"),
+        a->remote < 0    ? ""
+        : a->remote == 1 ? " AND IFNULL(machine, ?8) <> ?8"
+                         : " AND IFNULL(machine, ?8) = ?8",
         state, a->active >= 0 ? s->terminal_sql : "");
 }
 
@@ -486,18 +490,20 @@ static json_t *sqlstore_runs_run(sqlstore *s, const sqlstore_runs_args *a)
     rc = sqlstore_bind_opt(st, rc, 5, a->state);
     rc = sqlstore_bind_opt(st, rc, 6, a->machine);
     rc = sqlstore_bind_opt(st, rc, 7, a->after);
+    rc = sqlstore_bind_opt(st, rc, 8, a->remote >= 0 ? s->ctx->machine_id : NULL);
     return sqlstore_collect(s, st, rc, "runs", sqlstore_run_row);
 }
 
 static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
 {
-    sqlstore_runs_args a = {.active = -1, .limit = SQLSTORE_LIMIT_DEFAULT};
+    sqlstore_runs_args a = {.active = -1, .remote = -1, .limit = SQLSTORE_LIMIT_DEFAULT};
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_runs_keys, &e) ||
         !sqlstore_arg_str(args, "run", &a.run, &e) ||
         !sqlstore_arg_str(args, "agent", &a.agent, &e) ||
         !sqlstore_arg_str(args, "task", &a.task, &e) ||
         !sqlstore_arg_bool(args, "active", &a.active, &e) ||
+        !sqlstore_arg_bool(args, "remote", &a.remote, &e) ||
         !sqlstore_arg_str(args, "state", &a.state, &e) ||
         !sqlstore_arg_str(args, "machine", &a.machine, &e) ||
         !sqlstore_arg_str(args, "after", &a.after, &e) ||

@@ -12,7 +12,7 @@
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
 export BOSUN_PLUGIN_PATH
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not installed"; exit 77; }
-plan 43
+plan 51
 
 write_config <<'EOF2'
   plugins: [sqlite, fleet]
@@ -96,6 +96,18 @@ wait_for 10 sh -c "grep -q stored.evt.task.K9 '$T/stored'"
 is "a local task: the hub's machine" "$(q cmd.store.tasks '{"machine":"test-machine"}' '[.tasks[] | [.task, .machine]]')" \
     '[["K9","test-machine"]]'
 is "all tasks: both" "$(q cmd.store.tasks '{}' '[.tasks[].task] | sort')" '["K1","K9"]'
+
+# bosunctl on the hub: every machine, with a MACHINE column, --machine.
+like "ps: m1's active run, with its machine" "$(ctl ps)" 'a +R1 +RUNNING .* m1$'
+is "ps --json: the run carries machine m1" "$(ctl --json ps | jq -c '[.[] | select(.run == "R1") | .machine]')" '["m1"]'
+is "ps --machine m2: nothing active" "$(ctl --json ps --machine m2 | jq -c 'length')" 0
+like "task list: K1 of m1 and K9 of the hub" "$(ctl task list)" 'K1 +m1 task +open .* m1
+.*K9|K9 .* test-machine
+.*K1 +m1 task +open .* m1'
+is "task list --machine m1" "$(ctl --json task list --machine m1 | jq -c '[.[].task]')" '["K1"]'
+like "input list --machine m1: I1" "$(ctl input list --machine m1)" 'I1 +K1 +R1 +pending +why\? +m1'
+is "events --machine m2: m2's four" "$(ctl events --machine m2 | grep -c ' @m2 evt\.')" 4
+is "events: a local event has no @machine" "$(ctl events --subject 'evt.task.K9.>' | grep -c '@')" 0
 
 # Live: on the stored feed with machine and machine_seq, never as evt.>.
 like "stored feed: m1's event with machine and machine_seq" "$(cat "$T/stored")" \
