@@ -781,7 +781,10 @@ void proc_begin(proc *p, void (*began)(void *arg), void *arg)
     p->began_arg = arg;
     p->begin_pending = 2;
     ask_runs(p, json_pack("{s:s,s:i}", "machine", p->machine_id, "limit", 100000), on_spent);
-    ask_runs(p, json_pack("{s:b,s:i}", "active", 1, "limit", 100000), on_unfinished);
+    /* Only this machine's: on a hub the store also holds its machines' runs
+     * (bosun-fleet(7)), which are theirs to recover, not this one's. */
+    ask_runs(p, json_pack("{s:b,s:b,s:i}", "active", 1, "remote", 0, "limit", 100000),
+             on_unfinished);
 }
 
 /* ------------------------------------------------------------ input */
