@@ -55,6 +55,8 @@ static void usage(FILE *out)
           "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
           "  machine list | show ID | revoke ID   the hub's machines\n"
+          "  cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] [--agent A]\n"
+          "                                 tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -469,6 +471,7 @@ static const struct command {
     {"artifact", cmd_artifact, NULL},
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
+    {"cost", cmd_cost, NULL},
 };
 
 /* ------------------------------------------------------------ options */
@@ -495,6 +498,8 @@ enum {
     OPT_TTL,
     OPT_ALWAYS,
     OPT_MESSAGE,
+    OPT_UNTIL,
+    OPT_BY,
     OPT_MACHINE
 };
 
@@ -520,6 +525,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"name", required_argument, NULL, OPT_NAME}, {"ttl", required_argument, NULL, OPT_TTL},    \
         {"always", no_argument, NULL, OPT_ALWAYS},                                                 \
         {"message", required_argument, NULL, OPT_MESSAGE},                                         \
+        {"until", required_argument, NULL, OPT_UNTIL}, {"by", required_argument, NULL, OPT_BY},    \
         {"machine", required_argument, NULL, OPT_MACHINE},                                         \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
@@ -575,9 +581,17 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
                 return die(EX_USAGE_, "--tail: '%s' is not a number from 1 to 10000", optarg);
             break;
         case OPT_SINCE:
+            /* cost takes a date, events a sequence number. */
+            o->since_text = optarg;
             o->since = strtoll(optarg, &end, 10);
             if (*end || o->since < 0)
-                return die(EX_USAGE_, "--since: '%s' is not a sequence number", optarg);
+                o->since = -1;
+            break;
+        case OPT_UNTIL:
+            o->until = optarg;
+            break;
+        case OPT_BY:
+            o->by = optarg;
             break;
         case OPT_TOKEN_FILE:
             o->token_file = optarg;

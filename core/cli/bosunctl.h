@@ -28,6 +28,9 @@ typedef struct opts {
     long tail;
     int follow;
     long long since;
+    const char *since_text; /* --since as given (cost: a date) */
+    const char *until;      /* cost --until */
+    const char *by;         /* cost --by */
     const char *subject;
     const char *token_file;
     const char *title;
@@ -84,6 +87,7 @@ int cmd_approval(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_machine(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_cost(ctl_conn *conn, const opts *o, int argc, char **argv);
 double ctl_parse_ttl(const char *s, double max);
 
 #endif

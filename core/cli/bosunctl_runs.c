@@ -127,14 +127,15 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(d);
         return 0;
     }
-    static const char *const headers[] = {"AGENT",    "RUN",  "STATE",  "PID",     "UPTIME",
-                                          "RESTARTS", "EXIT", "REASON", "MACHINE", NULL};
+    static const char *const headers[] = {"AGENT",  "RUN",      "STATE", "PID",
+                                          "UPTIME", "RESTARTS", "EXIT",  "COST",
+                                          "REASON", "MACHINE",  NULL};
     table *t = table_new(headers);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
     {
-        char agent[96], pid[24], up[32], restarts[24], ex[48];
+        char agent[96], pid[24], up[32], restarts[24], ex[48], cost[32];
         const char *name = json_string_value(json_object_get(row, "agent")) ?: "-";
         long long inst = json_integer_value(json_object_get(row, "instance"));
         if (inst > 0)
@@ -154,6 +155,7 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
         snprintf(restarts, sizeof restarts, "%lld",
                  json_integer_value(json_object_get(row, "restarts")));
         format_exit(row, ex, sizeof ex);
+        format_cost(json_object_get(row, "cost_usd"), cost, sizeof cost);
         const char *cells[] = {agent,
                                json_string_value(json_object_get(row, "run")),
                                state,
@@ -161,6 +163,7 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
                                up,
                                restarts,
                                ex,
+                               cost,
                                json_string_value(json_object_get(row, "reason")),
                                json_string_value(json_object_get(row, "machine")),
                                NULL};
@@ -445,6 +448,8 @@ int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (argc != 0)
         return die(EX_USAGE_, "usage: bosunctl events [--since SEQ] [--subject PATTERN] "
                               "[--machine M] [-f]");
+    if (o->since < 0)
+        return die(EX_USAGE_, "--since: '%s' is not a sequence number", o->since_text);
     const char *pattern = o->subject ? o->subject : "evt.>";
     json_t *q = json_pack("{s:I,s:s,s:i}", "since", (json_int_t)o->since, "subject", pattern,
                           "limit", 1000);

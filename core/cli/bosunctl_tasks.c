@@ -114,14 +114,20 @@ static void show_task_text(json_t *t, json_t *runs, json_t *inputs, json_t *arts
     printf("task:    %s\ntitle:   %s\nstatus:  %s\nowner:   %s\nagent:   %s\nupdated: %s\n",
            str(t, "task"), str(t, "title") ?: "", str(t, "status") ?: "-", str(t, "owner") ?: "-",
            str(t, "agent") ?: "-", updated);
+    char cost[32];
+    format_cost(json_object_get(t, "cost_usd"), cost, sizeof cost);
+    printf("cost:    %s\n", cost);
     if (str(t, "prompt"))
         printf("prompt:\n  %s\n", str(t, "prompt"));
     size_t i;
     json_t *v;
     printf("\nruns:\n");
     json_array_foreach(runs, i, v)
-        printf("  %s  %-13s %s%s\n", str(v, "run"), str(v, "state"),
+    {
+        format_cost(json_object_get(v, "cost_usd"), cost, sizeof cost);
+        printf("  %s  %-13s %-9s %s%s\n", str(v, "run"), str(v, "state"), cost,
                str(v, "resumed_from") ? "resumed from " : "", str(v, "resumed_from") ?: "");
+    }
     printf("\nquestions:\n");
     json_array_foreach(inputs, i, v)
     {
@@ -151,7 +157,8 @@ static int task_show(ctl_conn *conn, const opts *o, int argc, char **argv)
     json_decref(tasks);
     if (!t)
         return die(1, "no task %s", argv[0]);
-    json_t *runs = query(conn, BOSUN_STORE_RUNS, json_pack("{s:s}", "task", argv[0]), "runs", &rc);
+    json_t *runs = query(conn, BOSUN_STORE_RUNS, json_pack("{s:s,s:b}", "task", argv[0], "cost", 1),
+                         "runs", &rc);
     json_t *inputs =
         query(conn, BOSUN_STORE_INPUTS, json_pack("{s:s}", "task", argv[0]), "inputs", &rc);
     json_t *arts =

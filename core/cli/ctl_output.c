@@ -101,3 +101,11 @@ void format_time(json_t *v, char *buf, size_t size)
     struct tm tm;
     strftime(buf, size, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
 }
+
+void format_cost(json_t *v, char *buf, size_t size)
+{
+    if (json_is_number(v))
+        snprintf(buf, size, "$%.4f", json_number_value(v));
+    else
+        snprintf(buf, size, "-");
+}

@@ -17,6 +17,9 @@ void table_free(table *t);
 
 /* Seconds as "3d4h", "2h5m", "4m10s", "12s". */
 void format_duration(double seconds, char *buf, size_t size);
+/* USD as "$0.0123" (four decimals: a turn costs cents); "-" when v is not
+ * a number. */
+void format_cost(json_t *v, char *buf, size_t size);
 /* A time in seconds since the epoch as local "YYYY-MM-DD HH:MM:SS"; "-"
  * when v is not a number. */
 void format_time(json_t *v, char *buf, size_t size);

@@ -93,6 +93,17 @@
  *                      version, newest first; with "content": true one
  *                      version (the given one, else the latest) as
  *                      {"artifact": {..., "text" | "base64"}}
+ *   cmd.store.cost    {"by": "run"|"task"|"agent" (default)|"machine"|"day",
+ *                      "since", "until" (seconds, or "YYYY-MM-DD" / RFC 3339
+ *                      text: <bosun/date.h>; a day as until is included),
+ *                      "agent", "task", "machine", "limit", "cursor"}
+ *                  -> {"items": [{"key", "input_tokens", "output_tokens",
+ *                      "cache_read_tokens", "cache_creation_tokens",
+ *                      "cost_usd", "runs"} (by run also "agent", "task",
+ *                      "machine"), ordered by key], "total": {the same sums
+ *                      over every selected row}, "next": cursor | null}.
+ *                      Usage comes from the runs' usage and result events
+ *                      (a result replaces the usage reported live before it).
  *   cmd.store.status  {} -> {"backend", "path", "events", "last_seq",
  *                      "schema_version", "pending", "failing" (bool) and
  *                      while failing "failure" (message) and
@@ -139,6 +150,7 @@
 #define BOSUN_STORE_TOKENS        "cmd.store.tokens"
 #define BOSUN_STORE_ARTIFACTS     "cmd.store.artifacts"
 #define BOSUN_STORE_ARTIFACTS_PUT "cmd.store.artifacts.put"
+#define BOSUN_STORE_COST          "cmd.store.cost"
 #define BOSUN_STORE_APPEND_REMOTE "cmd.store.append_remote"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:

@@ -40,7 +40,8 @@ typedef struct pending {
     size_t bytes, count; /* a batch's */
     char *reply;         /* a register reply's subject, */
     json_t *out;         /* its data (NULL: a batch), */
-    char *inbox;         /* and where it goes (NULL: fleet.link.out) */
+    char *inbox;         /* where it goes (NULL: fleet.link.out), */
+    json_t *limits;      /* with the link's limits for the http plugin */
 } pending;
 
 struct fleet_events {
@@ -79,6 +80,7 @@ static void pending_unlink(fleet_events *fe, pending *p)
 static void pending_free(pending *p)
 {
     free(p->inbox);
+    json_decref(p->limits);
     free(p->reply);
     json_decref(p->out);
     free(p);
@@ -133,10 +135,12 @@ static void on_stored(pending *p, enum bus_reply_status st, const bus_msg *m)
 /* ------------------------------------------------------------ register */
 
 /* The fleet.link.in reply, late, or the frame on fleet.link.out. */
-static void answer_register(fleet_events *fe, const char *inbox, const char *conn, json_t *f)
+static void answer_register(fleet_events *fe, const char *inbox, const char *conn, json_t *f,
+                            json_t *limits)
 {
     if (inbox)
-        bus_publish_new(fe->bus, inbox, NULL, json_pack("{s:[o],s:i}", "frames", f, "close", 0));
+        bus_publish_new(fe->bus, inbox, NULL,
+                        json_pack("{s:[o],s:i,s:O?}", "frames", f, "close", 0, "limits", limits));
     else
         send_frame(fe, conn, f, 0);
 }
@@ -154,7 +158,7 @@ static void on_acked(pending *p, enum bus_reply_status st, const bus_msg *m)
                     why);
     else
         json_object_set(p->out, "acked_seq", json_object_get(m->data, "acked_seq"));
-    answer_register(p->fe, p->inbox, p->conn, frame(p->reply, json_incref(p->out)));
+    answer_register(p->fe, p->inbox, p->conn, frame(p->reply, json_incref(p->out)), p->limits);
 }
 
 static void on_reply(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
@@ -227,13 +231,15 @@ json_t *fleet_events_batch(fleet_events *fe, const char *conn, const char *machi
 }
 
 void fleet_events_register(fleet_events *fe, const char *inbox, const char *conn,
-                           const char *machine, const char *reply, json_t *out)
+                           const char *machine, const char *reply, json_t *out, json_t *limits)
 {
     pending *p = pending_new(conn, machine);
     if (p && (p->reply = strdup(reply)) && (!inbox || (p->inbox = strdup(inbox)))) {
+        p->limits = json_incref(limits);
         p->out = json_incref(out);
         if (ask(fe, p, json_pack("{s:s}", "machine", machine)) == 0) {
-            json_decref(out); /* p holds it */
+            json_decref(out); /* p holds them */
+            json_decref(limits);
             return;
         }
     } else if (p) {
@@ -242,7 +248,8 @@ void fleet_events_register(fleet_events *fe, const char *inbox, const char *conn
     log_warning("fleet: machine %s: its acked_seq is not known (cannot ask the store); it is "
                 "told 0",
                 machine);
-    answer_register(fe, inbox, conn, frame(reply, out));
+    answer_register(fe, inbox, conn, frame(reply, out), limits);
+    json_decref(limits);
 }
 
 /* ------------------------------------------------------------ object */

@@ -23,9 +23,10 @@ json_t *fleet_events_batch(fleet_events *fe, const char *conn, const char *machi
 
 /* Answers a successful machine.register once out's (taken) acked_seq is the
  * highest machine seq the store holds for machine: the frame {subject:
- * reply, data: out} in {"frames":[…],"close":0} on inbox, the reply subject
- * of the fleet.link.in request (NULL: on fleet.link.out). */
+ * reply, data: out} in {"frames":[…],"close":0,"limits":limits} (limits
+ * taken, may be NULL) on inbox, the reply subject of the fleet.link.in
+ * request (NULL: on fleet.link.out). */
 void fleet_events_register(fleet_events *fe, const char *inbox, const char *conn,
-                           const char *machine, const char *reply, json_t *out);
+                           const char *machine, const char *reply, json_t *out, json_t *limits);
 
 #endif

@@ -57,6 +57,8 @@ void api_input_answer(http_request *r, const char *const *args, size_t n_args);
 void api_artifacts_list(http_request *r, const char *const *args, size_t n_args);
 void api_artifact_get(http_request *r, const char *const *args, size_t n_args);
 void api_events_list(http_request *r, const char *const *args, size_t n_args);
+/* http_api_cost.c */
+void api_cost_show(http_request *r, const char *const *args, size_t n_args);
 
 /* ------------------------------------------------------------ checks */
 

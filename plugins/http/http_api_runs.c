@@ -63,6 +63,9 @@ void api_runs_list(http_request *r, const char *const *args, size_t n_args)
         json_object_set_new(q, "active", json_boolean(active));
     if (q && remote >= 0)
         json_object_set_new(q, "remote", json_boolean(remote));
+    /* cost_usd so far: what live runs reported too (bosun-http(7)). */
+    if (q)
+        json_object_set_new(q, "cost", json_true());
     api_list_call(r, BOSUN_STORE_RUNS, q, limit, "runs", "run");
 }
 
@@ -121,8 +124,8 @@ static void api_with_run(http_request *r, const char *id, const char *step, json
         state = json_object();
     json_object_set_new(state, "id", json_string(id));
     json_object_set_new(state, "step", json_string(step));
-    api_call(r, BOSUN_STORE_RUNS, json_pack("{s:s,s:i}", "run", id, "limit", 1), state, 0,
-             api_run_found);
+    api_call(r, BOSUN_STORE_RUNS, json_pack("{s:s,s:i,s:b}", "run", id, "limit", 1, "cost", 1),
+             state, 0, api_run_found);
 }
 
 static void api_show_run(http_request *r, const json_t *run, json_t *state)

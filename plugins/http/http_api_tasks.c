@@ -105,8 +105,9 @@ static void api_show_task(http_request *r, json_t *reply, json_t *state)
         return;
     }
     json_object_set(state, "task", (json_t *)task);
-    json_t *q =
-        json_pack("{s:O,s:i}", "task", json_object_get(state, "id"), "limit", API_TASK_SHOW_MAX);
+    /* The runs' cost_usd so far, live turns included (bosun-http(7)). */
+    json_t *q = json_pack("{s:O,s:i,s:b}", "task", json_object_get(state, "id"), "limit",
+                          API_TASK_SHOW_MAX, "cost", 1);
     api_call(r, BOSUN_STORE_RUNS, q, state, 0, api_show_runs);
 }
 

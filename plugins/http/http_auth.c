@@ -157,6 +157,7 @@ static bus_principal *principal_viewer(const char *id)
                                        "cmd.proc.ps",
                                        "cmd.daemon.status",
                                        BOSUN_APPROVAL_LIST,
+                                       BOSUN_STORE_COST, /* sums over every task */
                                        NULL};
     bus_principal *p = bus_principal_new("user", id);
     int rc = p ? 0 : -1;

@@ -67,7 +67,7 @@ static const char *const sqlstore_run_fields[] = {
 /* An upsert rather than INSERT OR REPLACE: REPLACE deletes the row and gives
  * it a new rowid, which the runs query uses to order runs created in the same
  * second.  On a hub, ids are only unique per machine: a row is only updated
- * by events of its own machine (NULL: a row from before schema 3, local). */
+ * by events of its own machine (NULL: a row from before schema 4, local). */
 static const char sqlstore_upsert_run_sql[] =
     "INSERT INTO runs(id, agent, instance, task, machine, state, pid, pid_start, exit_code,"
     " exit_signal, created_at, started_at, ended_at, restarts, reason, resumed_from,"
@@ -177,6 +177,8 @@ int sqlstore_prepare_writer(sqlstore *s)
         rc = sqlstore_prepare(s->wdb, sqlstore_link_pr_sql, &w->link_pr);
     if (rc == SQLITE_OK)
         rc = sqlstore_prepare(s->wdb, sqlstore_issue_token_sql, &w->issue_token);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_cost_prepare(s->wdb, &w->cost);
     return rc;
 }
 
@@ -195,6 +197,7 @@ void sqlstore_finalize_writer(sqlstore *s)
     sqlite3_finalize(w->cancel_input);
     sqlite3_finalize(w->link_pr);
     sqlite3_finalize(w->issue_token);
+    sqlstore_cost_finalize(&w->cost);
     memset(w, 0, sizeof *w);
 }
 
@@ -225,8 +228,7 @@ static const char *sqlstore_str(const json_t *data, const char *key)
     return json_string_value(json_object_get(data, key));
 }
 
-/* Token idx (0-based) of a subject, copied into buf; "" when absent. */
-static const char *sqlstore_token(const char *subject, int idx, char *buf, size_t size)
+const char *sqlstore_token(const char *subject, int idx, char *buf, size_t size)
 {
     const char *p = subject;
     for (int i = 0; i < idx && p; i++) {
@@ -543,7 +545,7 @@ static const struct {
 /* Errors that come from one odd event rather than from the database: the
  * event is still stored, only its projection is skipped, so one bad event
  * cannot block the store. */
-static bool sqlstore_event_fault(int rc)
+bool sqlstore_event_fault(int rc)
 {
     int primary = rc & 0xff;
     return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG ||
@@ -586,6 +588,11 @@ static int sqlstore_project(sqlstore *s, const sqlstore_event *e)
     int rc = sqlstore_forgive(e, sqlstore_project_one(s, e));
     if (rc == SQLITE_OK)
         rc = sqlstore_forgive(e, sqlstore_touch_task(s, e));
+    if (rc == SQLITE_OK) {
+        const char *machine = sqlstore_str(e->data, "machine");
+        rc = sqlstore_forgive(
+            e, sqlstore_cost_project(&s->w.cost, e, machine ? machine : s->ctx->machine_id));
+    }
     return rc;
 }
 

@@ -426,12 +426,13 @@ static const char *sqlstore_filter(const char *value, const char *clause)
 
 /* ------------------------------------------------------------ runs */
 
-static const char *const sqlstore_runs_keys[] = {"run",     "agent", "task",  "active", "state",
-                                                 "machine", "after", "limit", "remote", NULL};
+static const char *const sqlstore_runs_keys[] = {
+    "run", "agent", "task", "active", "state", "machine", "after", "limit", "cost", "remote", NULL};
 
 typedef struct sqlstore_runs_args {
     const char *run, *agent, *task, *state, *machine, *after;
     int active; /* -1: any state */
+    int cost;   /* cost_usd from the usage projection */
     int remote; /* -1: any machine, 1: other machines' only (a hub's), 0: this one's */
     json_int_t limit;
 } sqlstore_runs_args;
@@ -452,7 +453,10 @@ static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
     else if (a->active == 0)
         state = " AND state IN ";
     return sqlite3_mprintf(
-        "SELECT data, status, status_message FROM runs WHERE 1%s%s%s%s%s%s%s%s%s"
+        "SELECT data, status, status_message,"
+        " (SELECT TOTAL(cost_usd) FROM usage WHERE usage.run = runs.id),"
+        " (SELECT count(*) FROM usage WHERE usage.run = runs.id)"
+        " FROM runs WHERE 1%s%s%s%s%s%s%s%s%s"
         " ORDER BY COALESCE(created_at, updated_at, 0) DESC, rowid DESC LIMIT ?4",
         sqlstore_filter(a->run, " AND id = ?1"), sqlstore_filter(a->agent, " AND agent = ?2"),
         sqlstore_filter(a->task, " AND task = ?3"), sqlstore_filter(a->state, " AND state = ?5"),
@@ -479,6 +483,18 @@ static json_t *sqlstore_run_row(sqlite3_stmt *st)
     return o;
 }
 
+/* The same with cost_usd so far: the results' and what was reported live
+ * since the last one (sqlite_cost.c).  Not the default: the supervisor
+ * restores a run's own sum of results from cost_usd, and a result counts
+ * the live turns before it again. */
+static json_t *sqlstore_run_row_cost(sqlite3_stmt *st)
+{
+    json_t *o = sqlstore_run_row(st);
+    if (o && sqlite3_column_int64(st, 4) > 0)
+        json_object_set_new(o, "cost_usd", json_real(sqlite3_column_double(st, 3)));
+    return o;
+}
+
 static json_t *sqlstore_runs_run(sqlstore *s, const sqlstore_runs_args *a)
 {
     sqlite3_stmt *st;
@@ -491,7 +507,7 @@ static json_t *sqlstore_runs_run(sqlstore *s, const sqlstore_runs_args *a)
     rc = sqlstore_bind_opt(st, rc, 6, a->machine);
     rc = sqlstore_bind_opt(st, rc, 7, a->after);
     rc = sqlstore_bind_opt(st, rc, 8, a->remote >= 0 ? s->ctx->machine_id : NULL);
-    return sqlstore_collect(s, st, rc, "runs", sqlstore_run_row);
+    return sqlstore_collect(s, st, rc, "runs", a->cost ? sqlstore_run_row_cost : sqlstore_run_row);
 }
 
 static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
@@ -507,6 +523,7 @@ static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
         !sqlstore_arg_str(args, "state", &a.state, &e) ||
         !sqlstore_arg_str(args, "machine", &a.machine, &e) ||
         !sqlstore_arg_str(args, "after", &a.after, &e) ||
+        !sqlstore_arg_bool(args, "cost", &a.cost, &e) ||
         !sqlstore_arg_objects_limit(args, &a.limit, &e))
         return sqlstore_error_reply("bad_request", e.msg);
     return sqlstore_runs_run(s, &a);
@@ -519,8 +536,8 @@ static const char *const sqlstore_tasks_keys[] = {"task",  "status",  "after",
 
 /* Column names, in SELECT order, as the keys of a task object. */
 static const char *const sqlstore_task_columns[] = {
-    "task",       "title",      "prompt",         "status",  "agent", "owner",
-    "created_at", "updated_at", "pending_inputs", "machine", NULL,
+    "task",       "title",      "prompt",         "status",   "agent",   "owner",
+    "created_at", "updated_at", "pending_inputs", "cost_usd", "machine", NULL,
 };
 
 static json_t *sqlstore_task_row(sqlite3_stmt *st)
@@ -533,7 +550,7 @@ static json_t *sqlstore_task_row(sqlite3_stmt *st)
  * index is "last updated first", and a page is a look at it then. */
 #define SQLSTORE_TASKS_ORDER_KEY "IFNULL(updated_at, 0), rowid"
 
-/* Whose a task or an input is: rows from before schema 3 have no machine
+/* Whose a task or an input is: rows from before schema 4 have no machine
  * and are the local machine's (?L, always bound). */
 #define SQLSTORE_MACHINE_OF(table, l) "IFNULL(" table ".machine, ?" l ")"
 
@@ -546,10 +563,11 @@ static char *sqlstore_tasks_sql(const char *task, const char *status, const char
         "SELECT id, title, prompt, status, agent, owner, created_at, updated_at,"
         " (SELECT count(*) FROM inputs WHERE inputs.task = tasks.id AND inputs.status = 'pending'"
         " AND " SQLSTORE_MACHINE_OF("inputs", "6") " = " SQLSTORE_MACHINE_OF(
-            "tasks",
-            "6") "), " SQLSTORE_MACHINE_OF("tasks",
-                                           "6") " FROM tasks WHERE 1%s%s%s%s ORDER BY "
-                                                "IFNULL(updated_at, 0) DESC, rowid DESC LIMIT ?3",
+            "tasks", "6") "),"
+                          " (SELECT TOTAL(cost_usd) FROM usage WHERE usage.task = "
+                          "tasks.id), " SQLSTORE_MACHINE_OF(
+                              "tasks", "6") " FROM tasks WHERE 1%s%s%s%s ORDER BY "
+                                            "IFNULL(updated_at, 0) DESC, rowid DESC LIMIT ?3",
         sqlstore_filter(task, " AND id = ?1"), sqlstore_filter(status, " AND status = ?2"),
         sqlstore_filter(after,
                         " AND (" SQLSTORE_TASKS_ORDER_KEY ") < (SELECT " SQLSTORE_TASKS_ORDER_KEY

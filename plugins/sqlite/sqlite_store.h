@@ -10,6 +10,8 @@
  * sqlite_writer.c  the writer thread, which commits batches of events
  * sqlite_remote.c  cmd.store.append_remote: a hub's copy of its machines'
  *                  events
+ * sqlite_cost.c    the usage projection (what runs spent), and its rebuild
+ * sqlite_cost_query.c  cmd.store.cost
  *
  * Everything runs on the daemon's loop thread except the commit of a batch
  * of events: the writer thread does that on a connection of its own
@@ -61,6 +63,13 @@ typedef struct sqlstore_parked {
     double time;
 } sqlstore_parked;
 
+/* The usage projection's statements (sqlite_cost.c). */
+typedef struct sqlstore_cost_stmts {
+    sqlite3_stmt *live;   /* adds a usage event to the run's live row */
+    sqlite3_stmt *unlive; /* drops the run's live row */
+    sqlite3_stmt *result; /* adds a result's row */
+} sqlstore_cost_stmts;
+
 /* The prepared statements of the write path, made once at start. */
 typedef struct sqlstore_writer {
     sqlite3_stmt *insert_event;
@@ -75,6 +84,7 @@ typedef struct sqlstore_writer {
     sqlite3_stmt *cancel_input;
     sqlite3_stmt *link_pr;
     sqlite3_stmt *issue_token;
+    sqlstore_cost_stmts cost;
 } sqlstore_writer;
 
 struct sqlstore {
@@ -127,6 +137,7 @@ struct sqlstore {
     bus_sub *events_sub;
     bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
     bus_sub *q_artifacts, *q_artifacts_put;
+    bus_sub *q_cost;
     bus_sub *q_remote;  /* cmd.store.append_remote (sqlite_remote.c) */
     char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
 
@@ -182,6 +193,13 @@ int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n);
 /* Takes a committed (or failed) job back on the loop thread: published and
  * freed, or put back in front of the pending batch to be retried. */
 void sqlstore_job_finish(sqlstore *s);
+
+/* Token idx (0-based) of a subject, copied into buf (at most size - 1
+ * bytes); "" when absent. */
+const char *sqlstore_token(const char *subject, int idx, char *buf, size_t size);
+/* Whether an SQLite error comes from one odd event rather than from the
+ * database (the event is kept, its projection skipped). */
+bool sqlstore_event_fault(int rc);
 
 /* Marks the bus congested or not from what is retained (sqlite_events.c). */
 void sqlstore_pressure_update(sqlstore *s);
@@ -264,6 +282,25 @@ void sqlstore_parked_run(sqlstore *s, bool all);
 bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d);
 void sqlstore_unsub(sqlstore *s, bus_sub **sub);
 
+/* sqlite_cost.c */
+/* The usage table and its indexes (schema version 3). */
+extern const char sqlstore_cost_schema_sql[];
+int sqlstore_cost_prepare(sqlite3 *db, sqlstore_cost_stmts *c);
+void sqlstore_cost_finalize(sqlstore_cost_stmts *c);
+/* Folds e into the usage table when it is a run's usage or result event
+ * (else does nothing); machine is the event's when its data names none.
+ * Returns an SQLite result code. */
+int sqlstore_cost_project(sqlstore_cost_stmts *c, const sqlstore_event *e, const char *machine);
+/* Recomputes the usage table from the events table, in the caller's
+ * transaction.  Returns an SQLite result code. */
+int sqlstore_cost_rebuild(sqlite3 *db);
+
+/* sqlite_cost_query.c */
+/* {by, since, until, agent, task, machine, limit, cursor} -> {items,
+ * total, next} (bosun-bus(7), cmd.store.cost). */
+json_t *sqlstore_cost_query(sqlstore *s, const json_t *args);
+int sqlstore_cost_start(sqlstore *s, cfg_diag *d);
+void sqlstore_cost_stop(sqlstore *s);
 /* sqlite_remote.c: cmd.store.append_remote, a hub's copy of its machines'
  * events (bosun-fleet(7)). */
 int sqlstore_remote_start(sqlstore *s, cfg_diag *d);

@@ -17,7 +17,7 @@ missing=
 # ".It Cm task create ...".
 for cmd in status plugins reload pub request sub ps start stop restart logs events \
            task_create task_list task_show input_list input_answer artifact_list \
-           artifact_get mcp; do
+           artifact_get mcp cost; do
     words=$(printf '%s' "$cmd" | tr _ ' ')
     grep -Eq "^\.It Cm $words( |\$)" "$M/bosunctl.1" || missing="$missing $cmd"
 done
