@@ -88,7 +88,7 @@ static void format_exit(json_t *row, char *buf, size_t size)
 /* On a hub, the active runs of its machines, from their forwarded events
  * (the store's projection): appended to rows as ps rows, with "machine".
  * Local rows of another machine than --machine are dropped.  A daemon
- * without a store or without machines adds nothing. */
+ * without the fleet plugin or a store adds nothing. */
 static void ps_machines(ctl_conn *conn, const opts *o, json_t *rows)
 {
     for (size_t i = json_array_size(rows); o->machine && i-- > 0;) {
@@ -96,10 +96,16 @@ static void ps_machines(ctl_conn *conn, const opts *o, json_t *rows)
         if (!m || strcmp(m, o->machine) != 0)
             json_array_remove(rows, i);
     }
+    /* Only a hub (the fleet plugin answers) has machines' runs: elsewhere
+     * ps must not wait for the store, which may be slow (a commit). */
+    json_t *fleet = quiet_call(conn, "cmd.machine.list", json_object(), 2);
+    if (!fleet)
+        return;
+    json_decref(fleet);
     json_t *q = json_pack("{s:b,s:b,s:i}", "active", 1, "remote", 1, "limit", 10000);
     if (o->machine)
         json_object_set_new(q, "machine", json_string(o->machine));
-    json_t *d = quiet_call(conn, BOSUN_STORE_RUNS, q, 10);
+    json_t *d = quiet_call(conn, BOSUN_STORE_RUNS, q, 5);
     size_t i;
     json_t *run;
     double now = (double)time(NULL);
