@@ -36,16 +36,16 @@ static void usage(FILE *out)
           "  pub SUBJECT JSON               publish a message on the bus\n"
           "  request SUBJECT JSON [--timeout S]   send a request, print the reply\n"
           "  sub PATTERN [--count N]        print messages until interrupted or N received\n"
-          "  ps                             agents and their runs\n"
+          "  ps [--machine M]               agents and their runs (a hub: machines' too)\n"
           "  start AGENT [--task ID] [--prompt TEXT | --prompt-file FILE]\n"
           "                                 start a run of a configured agent, print its id\n"
           "  stop RUN|AGENT                 stop a run, or every run of an agent\n"
           "  restart RUN|AGENT              restart a run, or every run of an agent\n"
           "  logs RUN [-f] [--tail N]       a run's output\n"
-          "  events [--since SEQ] [--subject PATTERN] [-f]   stored events, then live ones\n"
+          "  events [--since SEQ] [--subject P] [--machine M] [-f]   stored, then live\n"
           "  task create --title T [--prompt P | --prompt-file F] [--agent A]\n"
-          "  task list | task show ID       tasks, with runs, questions, artifacts, PRs\n"
-          "  input list [--pending]         questions agents asked\n"
+          "  task list [--machine M] | task show ID   tasks, with runs, questions, PRs\n"
+          "  input list [--pending] [--machine M]   questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  approval list | approval show ID   tool calls waiting for a person's approval\n"
           "  approval allow|deny ID [--always] [--message TEXT]   decide one\n"
@@ -505,7 +505,8 @@ enum {
     OPT_BY,
     OPT_USER,
     OPT_PROJECT,
-    OPT_APPROVE
+    OPT_APPROVE,
+    OPT_MACHINE
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -533,6 +534,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"until", required_argument, NULL, OPT_UNTIL}, {"by", required_argument, NULL, OPT_BY},    \
         {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
         {"approve", no_argument, NULL, OPT_APPROVE},                                               \
+        {"machine", required_argument, NULL, OPT_MACHINE},                                         \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -634,6 +636,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_APPROVE:
             o->approve = 1;
+            break;
+        case OPT_MACHINE:
+            o->machine = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

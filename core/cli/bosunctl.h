@@ -47,6 +47,7 @@ typedef struct opts {
     int user;            /* hook install --user */
     const char *project; /* hook install --project DIR */
     int approve;         /* hook --approve */
+    const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
 } opts;
 
 extern volatile sig_atomic_t interrupted;

@@ -17,6 +17,7 @@
 
 #include <bosun/bosun.h>
 
+#include "fleet_events.h"
 #include "fleet_registry.h"
 
 #define LINKS_MAX 4096
@@ -31,6 +32,7 @@ typedef struct fleet_link {
 typedef struct fleet {
     const bosun_ctx *ctx;
     fleet_registry *reg;
+    fleet_events *ev; /* machine.events and acked_seq (fleet_events.c) */
     double heartbeat_timeout;
     unsigned long long max_message, send_queue;
     long long rate;
@@ -166,7 +168,17 @@ static json_t *error_frame(const char *reply, const char *code, const char *msg)
                  json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", code, "message", msg));
 }
 
-static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t *f, int *close)
+/* What the http plugin holds a registered link to. */
+static json_t *link_limits(const fleet *fl)
+{
+    return json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message, "send_queue",
+                     (json_int_t)fl->send_queue, "rate", (json_int_t)fl->rate);
+}
+
+/* NULL: answered later on inbox (fleet_events.c), once the store has said
+ * the machine's acked_seq. */
+static json_t *on_register(fleet *fl, const char *conn, const char *peer, const char *inbox,
+                           json_t *f, int *close)
 {
     const char *reply = json_string_value(json_object_get(f, "reply"));
     json_t *data = json_object_get(f, "data");
@@ -181,6 +193,9 @@ static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t
         machine_event(fl, id, "online",
                       json_pack("{s:O,s:s?}", "agents",
                                 json_object_get(data, "agents") ?: json_null(), "address", peer));
+        fleet_events_register(fl->ev, inbox, conn, id, reply ? reply : "machine.register", out,
+                              link_limits(fl));
+        return NULL;
     }
     return frame(reply ? reply : "machine.register", out);
 }
@@ -196,6 +211,8 @@ static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
         machine_event(fl, l->machine, "heartbeat", json_deep_copy(data));
         return NULL;
     }
+    if (strcmp(subject, "machine.events") == 0)
+        return fleet_events_batch(fl->ev, l->conn, l->machine, data, close);
     *close = 0;
     return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
                        "unknown subject on the fleet link");
@@ -220,7 +237,12 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
                                                   "a frame is {\"subject\",\"reply\"?,\"data\"}"));
         close = l ? 0 : 1008;
     } else if (strcmp(subject, "machine.register") == 0) {
-        json_array_append_new(frames, on_register(fl, conn, peer, f, &close));
+        json_t *out = on_register(fl, conn, peer, m->reply, f, &close);
+        if (!out) {
+            json_decref(frames);
+            return;
+        }
+        json_array_append_new(frames, out);
         registered = true;
     } else if (!l) {
         json_array_append_new(frames,
@@ -234,10 +256,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
     }
     json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
     if (out && registered && !close) /* the http plugin holds the link to them from now on */
-        json_object_set_new(out, "limits",
-                            json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message,
-                                      "send_queue", (json_int_t)fl->send_queue, "rate",
-                                      (json_int_t)fl->rate));
+        json_object_set_new(out, "limits", link_limits(fl));
     bus_reply_new(bus, m, out);
 }
 
@@ -339,8 +358,11 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     fl->ctx = ctx;
     apply(fl, &c);
     fl->reg = fleet_registry_new(ctx->state_dir);
-    if (!fl->reg) {
+    fl->ev = fleet_events_new(ctx->bus);
+    if (!fl->reg || !fl->ev) {
         cfg_error(d, NULL, "fleet: cannot read %s/%s", ctx->state_dir, FLEET_FILE);
+        fleet_registry_free(fl->reg);
+        fleet_events_free(fl->ev);
         free(fl);
         return -1;
     }
@@ -399,6 +421,7 @@ static void fleet_stop(void *state)
     for (size_t i = 0; i < sizeof fl->subs / sizeof fl->subs[0]; i++)
         if (fl->subs[i])
             bus_unsubscribe(fl->ctx->bus, fl->subs[i]);
+    fleet_events_free(fl->ev);
     fleet_registry_free(fl->reg);
     free(fl->links);
     free(fl);

@@ -130,7 +130,7 @@ start_daemon || exit 1
 like "after a restart the sticky rule holds" "$(chk "$sticky")" '"source":"sticky"'
 stop_daemon
 if command -v sqlite3 >/dev/null 2>&1; then
-    sqlite3 "$T/state/bosun.db" "DROP TABLE approvals; PRAGMA user_version = 3;"
+    store_rewind "$T/state/bosun.db" 3
     start_daemon || exit 1
     like "a schema-3 database: migrated" "$(cat "$T/bosund.log")" "migrated from schema version 3 to 4"
     like "  and the sticky rule made again from the events" "$(chk "$sticky")" '"source":"sticky"'

@@ -389,12 +389,13 @@ static void on_restart(bus_t *bus, const bus_msg *m, void *arg)
 
 #define PS_TRIM_ROWS 64
 
-static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
+static json_t *ps_row(const proc *p, const run *r, const agent_config *a, unsigned instance)
 {
     if (!r)
-        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f}", "agent", a->name,
+        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f,s:s}", "agent", a->name,
                          "instance", (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts",
-                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0);
+                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0, "machine",
+                         p->machine_id);
     json_t *o = run_to_json(r);
     /* Cost so far: a live run's results and the turns reported since. */
     if (r->has_cost || r->live_usd > 0)
@@ -413,12 +414,12 @@ static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
     for (size_t i = 0; p->agents && p->agents[i]; i++) {
         agent_config *a = p->agents[i];
         for (unsigned k = 0; k < a->instances; k++)
-            json_array_append_new(rows, ps_row(slot_run(p, a->name, k), a, k));
+            json_array_append_new(rows, ps_row(p, slot_run(p, a->name, k), a, k));
     }
     /* Runs of agents no longer configured, while they still run. */
     for (run *r = p->runs; r; r = r->next)
         if (!r->agent && run_active(r))
-            json_array_append_new(rows, ps_row(r, NULL, r->instance));
+            json_array_append_new(rows, ps_row(p, r, NULL, r->instance));
     if (p->ps_extra)
         p->ps_extra(p->ps_extra_arg, rows);
     size_t n = json_array_size(rows);
@@ -797,7 +798,10 @@ void proc_begin(proc *p, void (*began)(void *arg), void *arg)
     p->began_arg = arg;
     p->begin_pending = 2;
     ask_runs(p, json_pack("{s:s,s:i}", "machine", p->machine_id, "limit", 100000), on_spent);
-    ask_runs(p, json_pack("{s:b,s:i}", "active", 1, "limit", 100000), on_unfinished);
+    /* Only this machine's: on a hub the store also holds its machines' runs
+     * (bosun-fleet(7)), which are theirs to recover, not this one's. */
+    ask_runs(p, json_pack("{s:b,s:b,s:i}", "active", 1, "remote", 0, "limit", 100000),
+             on_unfinished);
 }
 
 /* ------------------------------------------------------------ input */
