@@ -5,7 +5,7 @@
 # clean and kill -9 restarts, WAL mode, a version 1 database migrated in
 # place, and a database from a newer bosun refused.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 171
+plan 172
 
 # bosund searches $BOSUN_PLUGIN_PATH before daemon.plugin_path.
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/sqlite"
