@@ -31,9 +31,6 @@ extern const char *const codex_modes[];
 /* codex_launch.c */
 int codex_build_launch(void *state, const bosun_run_info *run, bosun_launch *out, char **error);
 int codex_build_resume(void *state, const bosun_run_info *run, bosun_launch *out, char **error);
-/* s as a TOML basic string ("..." with escapes), malloc'ed; NULL when
- * memory ran out. */
-char *codex_toml_string(const char *s);
 
 /* codex_parse.c */
 int codex_parse_line(void *state, const bosun_run_info *run, enum bosun_stream stream,

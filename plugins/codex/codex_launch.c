@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/toml.h>
+
 #include "codex.h"
 
 /* One argv string may not exceed MAX_ARG_STRLEN (128 KiB). */
@@ -20,29 +22,6 @@ static int fail(char **error, const char *why)
 {
     *error = strdup(why);
     return -1;
-}
-
-char *codex_toml_string(const char *s)
-{
-    size_t n = strlen(s);
-    char *out = malloc(n * 6 + 3); /* \uXXXX is the longest escape */
-    if (!out)
-        return NULL;
-    char *o = out;
-    *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            *o++ = '\\';
-            *o++ = (char)*p;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            o += sprintf(o, "\\u%04x", *p);
-        } else {
-            *o++ = (char)*p;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
 }
 
 /* -c key=value, value already TOML; takes value (may be NULL: memory). */
@@ -63,7 +42,7 @@ static void add_override(bosun_argv *a, const char *key, char *value)
 static void add_override_str(bosun_argv *a, const char *key, const char *s)
 {
     if (s)
-        add_override(a, key, codex_toml_string(s));
+        add_override(a, key, bosun_toml_string(s));
 }
 
 /* A TOML array of the n strings. */
@@ -73,7 +52,7 @@ static char *toml_array(const char **items, size_t n)
     size_t len = 3;
     bool ok = q != NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        ok = (q[i] = codex_toml_string(items[i])) != NULL;
+        ok = (q[i] = bosun_toml_string(items[i])) != NULL;
         len += ok ? strlen(q[i]) + 1 : 0;
     }
     char *out = ok ? malloc(len) : NULL;

@@ -120,8 +120,11 @@ static int gemini_start(void *state, cfg_diag *d)
 static void gemini_stop(void *state)
 {
     gemini_state *st = state;
-    if (st)
+    if (st) {
         free(st->state_dir);
+        for (unsigned i = 0; i < st->n_noticed; i++)
+            free(st->noticed[i]);
+    }
     free(st);
 }
 
