@@ -5,7 +5,7 @@
  * taken apart into its tool name and specifier.  Each agent type turns
  * these into its CLI's terms and says what it could not map.
  *
- * Pure: no I/O, no globals. */
+ * Pure (no I/O, no globals) but for bosun_approval_notice, which logs. */
 #ifndef BOSUN_APPROVAL_MAP_H
 #define BOSUN_APPROVAL_MAP_H
 
@@ -70,6 +70,26 @@ BOSUN_API bool bosun_approval_policies_of(const cfg_node *agent_section,
                                           bosun_approval_policy **agent,
                                           bosun_approval_policy **global, char *err,
                                           size_t err_size);
+
+/* How an agent type's mapping reports a rule it cannot honour as
+ * written: why, in a sentence. */
+typedef void bosun_approval_note(void *arg, const char *rule, const char *why);
+
+/* Notices about rules an agent type cannot honour, each logged once per
+ * agent, rule and reason while the daemon runs (the same rules come with
+ * every launch).  Start zeroed; single-threaded use. */
+#define BOSUN_APPROVAL_NOTICES_MAX 256
+typedef struct bosun_approval_notices {
+    char *seen[BOSUN_APPROVAL_NOTICES_MAX];
+    unsigned n;
+} bosun_approval_notices;
+
+/* Logs "TYPE: agent AGENT: approvals rule RULE: WHY" at notice, unless it
+ * was logged before (past the first BOSUN_APPROVAL_NOTICES_MAX, every
+ * time: never silent). */
+BOSUN_API void bosun_approval_notice(bosun_approval_notices *ns, const char *type,
+                                     const char *agent, const char *rule, const char *why);
+BOSUN_API void bosun_approval_notices_clear(bosun_approval_notices *ns);
 
 #ifdef __cplusplus
 }

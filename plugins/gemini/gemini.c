@@ -122,8 +122,7 @@ static void gemini_stop(void *state)
     gemini_state *st = state;
     if (st) {
         free(st->state_dir);
-        for (unsigned i = 0; i < st->n_noticed; i++)
-            free(st->noticed[i]);
+        bosun_approval_notices_clear(&st->noticed);
     }
     free(st);
 }

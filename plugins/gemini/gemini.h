@@ -6,16 +6,11 @@
 
 #include <bosun/bosun.h>
 #include <bosun/agent_stream.h>
-#include <bosun/approval.h>
-
-/* How many "cannot map this rule" notices are remembered, so that each
- * is logged once (a daemon's agents have far fewer rules). */
-#define GEMINI_NOTICES_MAX 256
+#include <bosun/approval_map.h>
 
 typedef struct gemini_state {
-    char *state_dir;                   /* the daemon's: default homes are made under it */
-    char *noticed[GEMINI_NOTICES_MAX]; /* "agent\nrule\nwhy" logged already */
-    unsigned n_noticed;
+    char *state_dir;                /* the daemon's: default homes are made under it */
+    bosun_approval_notices noticed; /* rules that cannot be honoured, logged once */
 } gemini_state;
 
 /* Gemini's approval modes (what permission_mode takes) and auth types
@@ -40,9 +35,8 @@ char *gemini_home_prepare(const gemini_state *st, const bosun_run_info *run, con
  * and the global approval policies (either may be NULL; *text NULL when
  * both are).  note(arg, rule, why) is called for each rule Gemini cannot
  * honour as written.  0, or -1 when out of memory. */
-typedef void gemini_policy_note(void *arg, const char *rule, const char *why);
 int gemini_policy_toml(const bosun_approval_policy *agent, const bosun_approval_policy *global,
-                       char **text, gemini_policy_note *note, void *arg);
+                       char **text, bosun_approval_note *note, void *arg);
 /* The policy file's text for a run from its agent's approvals and the
  * global ones (*text NULL when none apply), logging each rule that cannot
  * be honoured once per agent, at notice.  0, or -1 with *error. */

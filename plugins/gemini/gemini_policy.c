@@ -203,7 +203,7 @@ static bool has_glob(const char *s, size_t n)
 
 /* mcp__SERVER[__TOOL] as mcpName (+ toolName). */
 static void write_mcp(FILE *f, const bosun_approval_entry *e, const bosun_approval_rule_parts *r,
-                      int priority, gemini_policy_note *note, void *arg)
+                      int priority, bosun_approval_note *note, void *arg)
 {
     const char *srv = r->name + 5, *end = r->name + r->name_len;
     const char *sep = NULL;
@@ -235,7 +235,8 @@ static void write_mcp(FILE *f, const bosun_approval_entry *e, const bosun_approv
     free(tool);
 }
 
-static void write_entry(FILE *f, const bosun_approval_entry *e, gemini_policy_note *note, void *arg)
+static void write_entry(FILE *f, const bosun_approval_entry *e, bosun_approval_note *note,
+                        void *arg)
 {
     bosun_approval_rule_parts r;
     int priority = rank_priority[e->rank < 4 ? e->rank : 3];
@@ -287,7 +288,7 @@ static void write_entry(FILE *f, const bosun_approval_entry *e, gemini_policy_no
 }
 
 int gemini_policy_toml(const bosun_approval_policy *agent, const bosun_approval_policy *global,
-                       char **text, gemini_policy_note *note, void *arg)
+                       char **text, bosun_approval_note *note, void *arg)
 {
     *text = NULL;
     bosun_approval_entry *e = NULL;
@@ -335,23 +336,10 @@ typedef struct notice_ctx {
     const char *agent;
 } notice_ctx;
 
-/* Logged once per agent, rule and reason while the daemon runs. */
 static void log_once(void *arg, const char *rule, const char *why)
 {
     notice_ctx *c = arg;
-    char *key = NULL;
-    if (asprintf(&key, "%s\n%s\n%s", c->agent, rule, why) < 0)
-        return;
-    for (unsigned i = 0; i < c->st->n_noticed; i++)
-        if (strcmp(c->st->noticed[i], key) == 0) {
-            free(key);
-            return;
-        }
-    log_notice("gemini: agent %s: approvals rule %s: %s", c->agent, rule, why);
-    if (c->st->n_noticed < GEMINI_NOTICES_MAX)
-        c->st->noticed[c->st->n_noticed++] = key;
-    else
-        free(key);
+    bosun_approval_notice(&c->st->noticed, "gemini", c->agent, rule, why);
 }
 
 int gemini_policy_of_run(gemini_state *st, const bosun_run_info *run, char **text, char **error)

@@ -11,16 +11,7 @@
 #include <string.h>
 
 #include "gemini.h"
-
-static bosun_approval_policy *pol(const char *json)
-{
-    json_t *v = json_loads(json, 0, NULL);
-    char err[200];
-    bosun_approval_policy *p = bosun_approval_policy_from_json(v, err, sizeof err);
-    json_decref(v);
-    assert_non_null(p);
-    return p;
-}
+#include "approval_helpers.h"
 
 static void test_split(void **state)
 {
@@ -109,19 +100,6 @@ static void test_policies_of(void **state)
 }
 
 /* ------------------------------------------------------------ Gemini */
-
-typedef struct notes {
-    char text[4096];
-    unsigned n;
-} notes;
-
-static void note(void *arg, const char *rule, const char *why)
-{
-    notes *ns = arg;
-    size_t len = strlen(ns->text);
-    snprintf(ns->text + len, sizeof ns->text - len, "%s: %s\n", rule, why);
-    ns->n++;
-}
 
 /* The policy file of an agent policy (JSON), with the notes it gave. */
 static char *gem(const char *agent_json, notes *ns)
