@@ -3,6 +3,8 @@
 
 #include <bosun/approval.h>
 
+#include "approval_steps.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,30 +141,43 @@ static const char *str_field(const json_t *input, const char *key)
     return json_string_value(json_object_get(input, key));
 }
 
+/* Which argument a tool's specifier is matched against. */
+static const struct {
+    const char *tool, *key;
+    bool paths;
+} tool_args[] = {
+    {"Bash", "command", false},
+    {"Read", "file_path", true},
+    {"Write", "file_path", true},
+    {"Edit", "file_path", true},
+    {"MultiEdit", "file_path", true},
+    {"NotebookEdit", "notebook_path", true},
+    {"Glob", "path", true},
+    {"Grep", "path", true},
+    {"LS", "path", true},
+    {"WebFetch", "url", false},
+    {"WebSearch", "query", false},
+};
+
+const char *bosun_approval_tool_arg(const char *tool, bool *paths)
+{
+    *paths = false;
+    for (size_t i = 0; tool && i < sizeof tool_args / sizeof *tool_args; i++)
+        if (strcmp(tool, tool_args[i].tool) == 0) {
+            *paths = tool_args[i].paths;
+            return tool_args[i].key;
+        }
+    return NULL;
+}
+
 static const char *primary_arg(const char *tool, const json_t *input, bool *paths)
 {
     *paths = false;
     if (!json_is_object(input))
         return NULL;
-    if (strcmp(tool, "Bash") == 0)
-        return str_field(input, "command");
-    if (strcmp(tool, "Read") == 0 || strcmp(tool, "Write") == 0 || strcmp(tool, "Edit") == 0 ||
-        strcmp(tool, "MultiEdit") == 0) {
-        *paths = true;
-        return str_field(input, "file_path");
-    }
-    if (strcmp(tool, "NotebookEdit") == 0) {
-        *paths = true;
-        return str_field(input, "notebook_path");
-    }
-    if (strcmp(tool, "Glob") == 0 || strcmp(tool, "Grep") == 0 || strcmp(tool, "LS") == 0) {
-        *paths = true;
-        return str_field(input, "path");
-    }
-    if (strcmp(tool, "WebFetch") == 0)
-        return str_field(input, "url");
-    if (strcmp(tool, "WebSearch") == 0)
-        return str_field(input, "query");
+    const char *key = bosun_approval_tool_arg(tool, paths);
+    if (key)
+        return str_field(input, key);
     static const char *const keys[] = {"command", "file_path", "path", "url", "query"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         const char *v = str_field(input, keys[k]);
@@ -387,6 +402,23 @@ const char *bosun_approval_policy_find(const bosun_approval_policy *p,
     return NULL;
 }
 
+/* A sticky allow must outlast an ask rule, or "always" would never stick. */
+const approval_step approval_steps[APPROVAL_STEPS] = {{BOSUN_APPROVAL_DENY, 0, 2},
+                                                      {BOSUN_APPROVAL_ALLOW, 0, 0},
+                                                      {BOSUN_APPROVAL_ASK, 1, 2},
+                                                      {BOSUN_APPROVAL_ALLOW, 1, 2}};
+
+size_t bosun_approval_policy_count(const bosun_approval_policy *p, enum bosun_approval_decision d)
+{
+    return p && (unsigned)d < N_LISTS ? p->n[d] : 0;
+}
+
+const char *bosun_approval_policy_rule(const bosun_approval_policy *p,
+                                       enum bosun_approval_decision d, size_t i)
+{
+    return i < bosun_approval_policy_count(p, d) ? p->rules[d][i] : NULL;
+}
+
 bosun_approval_result bosun_approval_evaluate(const bosun_approval_policy *sticky,
                                               const bosun_approval_policy *agent,
                                               const bosun_approval_policy *global, const char *tool,
@@ -396,19 +428,12 @@ bosun_approval_result bosun_approval_evaluate(const bosun_approval_policy *stick
     const enum bosun_approval_source src[3] = {
         BOSUN_APPROVAL_FROM_STICKY, BOSUN_APPROVAL_FROM_AGENT, BOSUN_APPROVAL_FROM_GLOBAL};
     bosun_approval_result r = {BOSUN_APPROVAL_ASK, BOSUN_APPROVAL_FROM_DEFAULT, NULL};
-    /* deny, then sticky allow, then ask, then allow. */
-    static const struct {
-        enum bosun_approval_decision d;
-        int first, last;
-    } steps[] = {{BOSUN_APPROVAL_DENY, 0, 2},
-                 {BOSUN_APPROVAL_ALLOW, 0, 0},
-                 {BOSUN_APPROVAL_ASK, 1, 2},
-                 {BOSUN_APPROVAL_ALLOW, 1, 2}};
-    for (size_t s = 0; s < sizeof steps / sizeof *steps; s++)
-        for (int k = steps[s].first; k <= steps[s].last; k++) {
-            const char *rule = bosun_approval_policy_find(order[k], steps[s].d, tool, input);
+    for (size_t s = 0; s < APPROVAL_STEPS; s++)
+        for (int k = approval_steps[s].first; k <= approval_steps[s].last; k++) {
+            const char *rule =
+                bosun_approval_policy_find(order[k], approval_steps[s].d, tool, input);
             if (rule) {
-                r.decision = steps[s].d;
+                r.decision = approval_steps[s].d;
                 r.source = src[k];
                 r.rule = rule;
                 return r;

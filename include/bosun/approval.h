@@ -105,6 +105,10 @@ BOSUN_API bool bosun_approval_rule_match(const char *rule, const char *tool, con
  * longer than BOSUN_APPROVAL_RULE_MAX, a control byte other than tab, CR,
  * LF in the argument). */
 BOSUN_API char *bosun_approval_exact_rule(const char *tool, const json_t *input);
+/* The argument of a tool's input a rule's specifier is matched against
+ * ("command" for Bash, "file_path" for Read...) and whether it is a path;
+ * NULL for a tool not in the list above. */
+BOSUN_API const char *bosun_approval_tool_arg(const char *tool, bool *paths);
 
 /* An empty policy: no rules, no default of its own, timeout 10 minutes,
  * on_timeout deny. */
@@ -126,6 +130,13 @@ bosun_approval_policy_on_timeout(const bosun_approval_policy *p);
 BOSUN_API const char *bosun_approval_policy_find(const bosun_approval_policy *p,
                                                  enum bosun_approval_decision d, const char *tool,
                                                  const json_t *input);
+
+/* How many rules list d holds, and its i-th (in the order added), for
+ * agent types that hand the policy to their CLI (<bosun/approval_map.h>). */
+BOSUN_API size_t bosun_approval_policy_count(const bosun_approval_policy *p,
+                                             enum bosun_approval_decision d);
+BOSUN_API const char *bosun_approval_policy_rule(const bosun_approval_policy *p,
+                                                 enum bosun_approval_decision d, size_t i);
 
 /* Parses an "approvals:" map (NULL or null: *out is NULL, true) into a
  * new policy.  Errors name FILE:LINE:COL and the key. */
