@@ -11,6 +11,9 @@
  *                   machine token the hub issued; a line that is not JSON
  *                   goes as a JSON string (a frame that is no object)
  *   'x' DIGIT       fleet.link.closed for that link
+ *   'z' DIGIT JSON  a frame on that link, and the link closed before the
+ *                   hub answers (a first registration waits for the
+ *                   registry's write): answered all the same, nothing bound
  *   anything else   the whole line, if JSON, as the fleet.link.in data
  *
  * Checked: every answer is {frames:[…], close: 0|1008} or a bus error;
@@ -68,14 +71,26 @@ static void on_answer(bus_t *bus, enum bus_reply_status st, const bus_msg *m, vo
         a->data = json_incref(m->data);
 }
 
-/* One request, answered synchronously by draining the bus; takes data. */
+/* Runs the bus and the loop's due timers until a answered (a first
+ * registration is answered from a timer, once the registry is written). */
+static void drain(hub *h, const answer *a)
+{
+    for (int i = 0; i < 8 && !a->done; i++) {
+        bus_flush(h->bus, 0);
+        if (!a->done)
+            ev_run(h->loop, EVRUN_NOWAIT);
+    }
+    bus_flush(h->bus, 0);
+    FUZZ_CHECK(a->done && a->data);
+}
+
+/* One request, answered synchronously; takes data. */
 static json_t *ask(hub *h, const char *subject, json_t *data)
 {
     answer a = {false, NULL};
     FUZZ_CHECK(bus_request(h->bus, subject, data, 10.0, on_answer, &a) != 0);
     json_decref(data);
-    bus_flush(h->bus, 0);
-    FUZZ_CHECK(a.done && a.data);
+    drain(h, &a);
     return a.data;
 }
 
@@ -263,6 +278,38 @@ static void raw_in(hub *h, const char *text, size_t len)
         closed(h, i);
 }
 
+/* A register whose link closes before it is answered: answered all the
+ * same, and the link does not stay bound. */
+static void register_then_close(hub *h, int link, const char *text, size_t len)
+{
+    json_t *frame = json_loadb(text, len, 0, NULL);
+    if (!json_is_object(frame)) {
+        json_decref(frame);
+        return;
+    }
+    substitute(h, frame);
+    char conn[8];
+    snprintf(conn, sizeof conn, "%d", link);
+    json_t *d = json_pack("{s:s,s:s,s:O}", "conn", conn, "peer", "127.0.0.1:1", "frame", frame);
+    answer a = {false, NULL};
+    FUZZ_CHECK(bus_request(h->bus, "fleet.link.in", d, 10.0, on_answer, &a) != 0);
+    json_decref(d);
+    bus_flush(h->bus, 0); /* delivered, perhaps waiting for the registry */
+    bus_publish_new(h->bus, "fleet.link.closed", NULL, json_pack("{s:s}", "conn", conn));
+    drain(h, &a);
+    json_t *c = json_object_get(a.data, "close");
+    FUZZ_CHECK(json_is_integer(c) && (json_integer_value(c) == 0 || json_integer_value(c) == 1008));
+    check_frames(json_object_get(a.data, "frames"));
+    const char *mt = json_string_value(json_object_get(
+        json_object_get(json_array_get(json_object_get(a.data, "frames"), 0), "data"),
+        "machine_token"));
+    if (mt && strlen(mt) < sizeof h->mch)
+        snprintf(h->mch, sizeof h->mch, "%s", mt);
+    json_decref(a.data);
+    json_decref(frame);
+    closed(h, link); /* the model: nothing bound, and the hub agrees */
+}
+
 static void check_listing(hub *h)
 {
     json_t *out = ask(h, "cmd.machine.list", json_object());
@@ -289,6 +336,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             frame_on(&h, p[0] - '0', p + 1, len - 1);
         else if (len >= 2 && p[0] == 'x' && p[1] >= '0' && p[1] < '0' + LINKS)
             closed(&h, p[1] - '0');
+        else if (len >= 2 && p[0] == 'z' && p[1] >= '0' && p[1] < '0' + LINKS)
+            register_then_close(&h, p[1] - '0', p + 2, len - 2);
         else
             raw_in(&h, p, len);
         p += len + (nl ? 1 : 0);
