@@ -198,13 +198,25 @@ static json_t *registered(fleet *fl, const char *conn, const char *peer, json_t 
     return frame(reply ? reply : "machine.register", out);
 }
 
+/* A register's answer to the relay: the http plugin holds the link to
+ * these limits from now on. */
+static void add_limits(fleet *fl, json_t *out)
+{
+    json_object_set_new(out, "limits",
+                        json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message,
+                                  "send_queue", (json_int_t)fl->send_queue, "rate",
+                                  (json_int_t)fl->rate));
+}
+
 static void link_answer(fleet *fl, const char *reply, json_t *frame_out, int close)
 {
     json_t *frames = json_array();
     if (frame_out)
         json_array_append_new(frames, frame_out);
-    bus_publish_new(fl->ctx->bus, reply, NULL,
-                    json_pack("{s:o,s:i}", "frames", frames, "close", close));
+    json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
+    if (out && !close)
+        add_limits(fl, out);
+    bus_publish_new(fl->ctx->bus, reply, NULL, out);
 }
 
 static void pending_free(fleet_pending *p)
@@ -310,6 +322,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         return bus_reply_error(bus, m, "bad_request", "'conn' must be a link id");
     json_t *frames = json_array();
     int close = 0;
+    bool registered = false;
     fleet_link *l = link_find(fl, conn);
     if (!json_is_object(f) || !subject || !json_is_object(json_object_get(f, "data"))) {
         json_array_append_new(frames, error_frame(NULL, "bad_request",
@@ -322,6 +335,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
             return;
         }
         json_array_append_new(frames, ans);
+        registered = true;
     } else if (!l) {
         json_array_append_new(frames,
                               error_frame(json_string_value(json_object_get(f, "reply")),
@@ -332,7 +346,10 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         if (out)
             json_array_append_new(frames, out);
     }
-    bus_reply_new(bus, m, json_pack("{s:o,s:i}", "frames", frames, "close", close));
+    json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
+    if (out && registered && !close)
+        add_limits(fl, out);
+    bus_reply_new(bus, m, out);
 }
 
 /* fleet.link.closed {conn}: the socket went away. */
