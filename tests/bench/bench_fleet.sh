@@ -49,7 +49,9 @@ PORT=$(free_port)
 D="$T/hub"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/boot.tok"
 chmod 600 "$T/boot.tok"
-bosund_config "$D" "$PORT" "  bootstrap_token_file: $T/boot.tok" <<EOF
+# All links come from 127.0.0.1: the per-address cap must let N through.
+bosund_config "$D" "$PORT" "  bootstrap_token_file: $T/boot.tok
+  limits: {conns_per_ip: $((N + 100)), conns_max: $((N + 1000))}" <<EOF
 fleet:
   heartbeat_timeout: 120s
 ${BENCH_FLEET_LINES:-}
