@@ -307,7 +307,10 @@ static void register_then_close(hub *h, int link, const char *text, size_t len)
         snprintf(h->mch, sizeof h->mch, "%s", mt);
     json_decref(a.data);
     json_decref(frame);
-    closed(h, link); /* the model: nothing bound, and the hub agrees */
+    /* What it did to the other links (a replacement) is not modelled:
+     * every link starts again. */
+    for (int i = 0; i < LINKS; i++)
+        closed(h, i);
 }
 
 static void check_listing(hub *h)
