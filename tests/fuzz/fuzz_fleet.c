@@ -216,7 +216,7 @@ static void substitute(hub *h, json_t *frame)
 
 static void closed(hub *h, int link)
 {
-    char conn[8];
+    char conn[16];
     snprintf(conn, sizeof conn, "%d", link);
     bus_publish_new(h->bus, "fleet.link.closed", NULL, json_pack("{s:s}", "conn", conn));
     bus_flush(h->bus, 0);
@@ -231,7 +231,7 @@ static void frame_on(hub *h, int link, const char *text, size_t len)
     if (!frame)
         return; /* not UTF-8: the relay refuses it before the hub sees it */
     substitute(h, frame);
-    char conn[8];
+    char conn[16];
     snprintf(conn, sizeof conn, "%d", link);
     json_t *out =
         ask(h, "fleet.link.in",
@@ -288,7 +288,7 @@ static void register_then_close(hub *h, int link, const char *text, size_t len)
         return;
     }
     substitute(h, frame);
-    char conn[8];
+    char conn[16];
     snprintf(conn, sizeof conn, "%d", link);
     json_t *d = json_pack("{s:s,s:s,s:O}", "conn", conn, "peer", "127.0.0.1:1", "frame", frame);
     answer a = {false, NULL};
