@@ -494,7 +494,8 @@ enum {
     OPT_NAME,
     OPT_TTL,
     OPT_ALWAYS,
-    OPT_MESSAGE
+    OPT_MESSAGE,
+    OPT_MACHINE
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -519,6 +520,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"name", required_argument, NULL, OPT_NAME}, {"ttl", required_argument, NULL, OPT_TTL},    \
         {"always", no_argument, NULL, OPT_ALWAYS},                                                 \
         {"message", required_argument, NULL, OPT_MESSAGE},                                         \
+        {"machine", required_argument, NULL, OPT_MACHINE},                                         \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -603,6 +605,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_MESSAGE:
             o->message = optarg;
+            break;
+        case OPT_MACHINE:
+            o->machine = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

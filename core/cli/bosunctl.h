@@ -40,9 +40,13 @@ typedef struct opts {
     const char *ttl;
     int always;          /* approval allow|deny --always */
     const char *message; /* approval allow|deny --message */
+    const char *machine; /* --machine: start, stop, answer ... on a hub's machine */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
+
+/* Adds "machine" (--machine) to a request for a hub's machine. */
+void machine_option(const opts *o, json_t *req);
 
 /* Prints "bosunctl: message" to stderr and returns code. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

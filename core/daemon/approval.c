@@ -11,6 +11,7 @@
 
 #include "approval.h"
 #include "hmap.h"
+#include "remote.h"
 #include "ulid.h"
 #include "util.h"
 
@@ -326,7 +327,7 @@ static void add_sticky(approval_service *s, const char *agent, const char *task,
 static void on_answer(bus_t *bus, const bus_msg *m, void *arg)
 {
     approval_service *s = arg;
-    if (!m->reply)
+    if (!m->reply || remote_route(bus, m, proc_machine_id(s->p)))
         return;
     const char *id, *dec, *message, *by;
     const json_t *always = json_object_get(m->data, "always");
@@ -345,9 +346,9 @@ static void on_answer(bus_t *bus, const bus_msg *m, void *arg)
         return reply_to(bus, m->reply,
                         bus_error_json("bad_request", "'decision' must be allow or deny"));
     approval_req *r = find_req(s, id);
-    if (!r)
-        return reply_to(bus, m->reply,
-                        bus_error_json("not_found", "no pending approval request %.64s", id));
+    if (!r) /* a hub: perhaps one of a machine's */
+        return remote_ask(bus, m->subject, m->reply, m->data, NULL,
+                          bus_error_json("not_found", "no pending approval request %.64s", id));
     char *rule = NULL;
     if (json_is_true(always)) {
         rule = sticky_rule_for(r);

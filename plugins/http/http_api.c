@@ -85,6 +85,9 @@ static const struct {
     {"no_store", 503},
     {"no_responders", 503},
     {"budget_exceeded", 402},
+    {"machine_offline", 503},
+    {"gateway_timeout", 504},
+    {"bad_gateway", 502},
 };
 
 int http_status_for_code(const char *code)
