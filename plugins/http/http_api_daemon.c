@@ -3,7 +3,8 @@
  *   GET  /api/v1/status             cmd.daemon.status, with cmd.store.status
  *                                   as "store" when a store answers
  *   GET  /api/v1/machines[/{id}]    made from cmd.daemon.status: this one
- *                                   machine until the fleet hub lists more
+ *                                   machine, where no fleet hub runs
+ *                                   (http_api_machines.c)
  *   GET  /api/v1/agents             cmd.proc.ps rows, one per instance
  *   POST /api/v1/agents/{name}/start  cmd.proc.start: a configured agent by
  *                                   name, nothing else (no command, no config)
@@ -105,7 +106,7 @@ static void api_machines_done(http_request *r, json_t *reply, json_t *state)
     api_respond_list(r, items, NULL);
 }
 
-void api_machines_list(http_request *r, const char *const *args, size_t n_args)
+void api_machines_list_local(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
     long long limit;
@@ -131,7 +132,7 @@ static void api_machine_done(http_request *r, json_t *reply, json_t *state)
     json_decref(state);
 }
 
-void api_machine_show(http_request *r, const char *const *args, size_t n_args)
+void api_machine_show_local(http_request *r, const char *const *args, size_t n_args)
 {
     if (n_args < 1 || !api_path_id(r, "machine", args[0]) || !api_query_check(r, api_no_params))
         return;

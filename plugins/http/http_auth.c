@@ -156,6 +156,8 @@ static bus_principal *principal_viewer(const char *id)
                                        BOSUN_STORE_ARTIFACTS,
                                        "cmd.proc.ps",
                                        "cmd.daemon.status",
+                                       "cmd.machine.list",
+                                       "cmd.machine.show",
                                        BOSUN_APPROVAL_LIST,
                                        NULL};
     bus_principal *p = bus_principal_new("user", id);

@@ -15,6 +15,8 @@ jwt_forge.py KEYFILE KIND [SUB]: prints one token.  KIND:
   noaud      valid signature, no aud claim
   nojti      valid signature, no jti claim
   short      like good, expiring in $FORGE_TTL seconds (default 3)
+  viewer     like good, for user:someone with role viewer (the session a
+             GitHub login with that role gets)
 
 $FORGE_JTI, when set, is the jti (a known entry of the deny-list).
 """
@@ -41,6 +43,8 @@ if kind == 'good':
 elif kind == 'short':
     claims.update(exp=now + int(os.environ.get('FORGE_TTL', '3')))
     print(sign(hs, claims, key))
+elif kind == 'viewer':
+    print(sign(hs, dict(claims, role='viewer', sub='user:someone'), key))
 elif kind == 'expired':
     claims.update(iat=now - 7200, exp=now - 3600)
     print(sign(hs, claims, key))
