@@ -40,7 +40,7 @@ typedef struct opts {
     const char *ttl;
     int always;          /* approval allow|deny --always */
     const char *message; /* approval allow|deny --message */
-    const char *machine; /* --machine: start, stop, answer ... on a hub's machine */
+    const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
 } opts;
 
 extern volatile sig_atomic_t interrupted;

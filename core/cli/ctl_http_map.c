@@ -239,7 +239,8 @@ static json_t *map_restart(ctl_http *h, json_t *data, double timeout, char *err,
 
 static json_t *map_runs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    static const char *const keys[] = {"agent", "task", "active", "limit", NULL};
+    static const char *const keys[] = {"agent",   "task",   "active", "limit",
+                                       "machine", "remote", NULL};
     if (str(data, "run"))
         return one_as_list(h, "runs", str(data, "run"), "run", "runs", timeout, err, err_size);
     return list_by(h, "/api/v1/runs", data, keys, "runs", timeout, err, err_size);
@@ -255,6 +256,7 @@ static json_t *map_events(ctl_http *h, json_t *data, double timeout, char *err, 
     qs q = {0};
     int tail = json_object_get(data, "tail") != NULL;
     qs_from(&q, data, "subject");
+    qs_from(&q, data, "machine");
     if (tail)
         qs_from(&q, data, "tail");
     else {
@@ -283,7 +285,7 @@ static json_t *map_events(ctl_http *h, json_t *data, double timeout, char *err, 
 
 static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    static const char *const keys[] = {"status", "limit", NULL};
+    static const char *const keys[] = {"status", "limit", "machine", NULL};
     if (str(data, "task"))
         return one_as_list(h, "tasks", str(data, "task"), "task", "tasks", timeout, err, err_size);
     return list_by(h, "/api/v1/tasks", data, keys, "tasks", timeout, err, err_size);
@@ -291,7 +293,7 @@ static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, s
 
 static json_t *map_inputs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    static const char *const keys[] = {"task", "run", "status", "limit", NULL};
+    static const char *const keys[] = {"task", "run", "status", "limit", "machine", NULL};
     return list_by(h, "/api/v1/inputs", data, keys, "inputs", timeout, err, err_size);
 }
 

@@ -101,6 +101,22 @@
  *                      "congested", "parked", "failures"}; answered at once,
  *                      without waiting for a commit
  *
+ *   cmd.store.append_remote {"machine": ID, "events": [{"seq": MSEQ,
+ *                      "subject", "time", "data", "run"?, "task"?}, ...]
+ *                      (at most 256, mseq strictly increasing)}
+ *                  -> {"machine": ID, "acked_seq": N} once committed: a
+ *                      hub's copy of a machine's events (bosun-fleet(7)).
+ *                      Each is stored with machine = ID (also in its data)
+ *                      and its machine seq; one already stored (same
+ *                      machine and mseq) is skipped.  N is the highest mseq
+ *                      stored for ID (0: none; no events: only that).  They
+ *                      are not "evt.>" messages: only the stored.* feed
+ *                      shows them, with "machine_seq" in the stored form.
+ *                      Runs, tasks and inputs are projected from them keyed
+ *                      by machine too; agents, tokens and prs are not.
+ *                      cmd.store.events, runs, tasks and inputs take
+ *                      "machine": ID to list one machine's.
+ *
  * Queries (all but cmd.store.status) see every event published before the
  * request: they wait for its commit, without blocking the daemon, unless
  * commits fail (then they see what is committed).  A store that drops
@@ -123,6 +139,7 @@
 #define BOSUN_STORE_TOKENS        "cmd.store.tokens"
 #define BOSUN_STORE_ARTIFACTS     "cmd.store.artifacts"
 #define BOSUN_STORE_ARTIFACTS_PUT "cmd.store.artifacts.put"
+#define BOSUN_STORE_APPEND_REMOTE "cmd.store.append_remote"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:
  *   run, agent, instance, task (or null), machine, state, pid (0 when none),

@@ -17,6 +17,7 @@
 
 #include <bosun/bosun.h>
 
+#include "fleet_events.h"
 #include "fleet_registry.h"
 #include "fleet_route.h"
 
@@ -33,6 +34,7 @@ typedef struct fleet {
     const bosun_ctx *ctx;
     fleet_registry *reg;
     fleet_route *route;
+    fleet_events *ev; /* machine.events and acked_seq (fleet_events.c) */
     double heartbeat_timeout;
     unsigned long long max_message, send_queue;
     long long rate;
@@ -173,7 +175,10 @@ static json_t *error_frame(const char *reply, const char *code, const char *msg)
                  json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", code, "message", msg));
 }
 
-static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t *f, int *close)
+/* NULL: answered later on inbox (fleet_events.c), once the store has said
+ * the machine's acked_seq. */
+static json_t *on_register(fleet *fl, const char *conn, const char *peer, const char *inbox,
+                           json_t *f, int *close)
 {
     const char *reply = json_string_value(json_object_get(f, "reply"));
     json_t *data = json_object_get(f, "data");
@@ -188,6 +193,8 @@ static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t
         machine_event(fl, id, "online",
                       json_pack("{s:O,s:s?}", "agents",
                                 json_object_get(data, "agents") ?: json_null(), "address", peer));
+        fleet_events_register(fl->ev, inbox, conn, id, reply ? reply : "machine.register", out);
+        return NULL;
     }
     return frame(reply ? reply : "machine.register", out);
 }
@@ -205,6 +212,8 @@ static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
         machine_event(fl, l->machine, "heartbeat", json_deep_copy(data));
         return NULL;
     }
+    if (strcmp(subject, "machine.events") == 0)
+        return fleet_events_batch(fl->ev, l->conn, l->machine, data, close);
     *close = 0;
     return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
                        "unknown subject on the fleet link");
@@ -228,7 +237,12 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
                                                   "a frame is {\"subject\",\"reply\"?,\"data\"}"));
         close = l ? 0 : 1008;
     } else if (strcmp(subject, "machine.register") == 0) {
-        json_array_append_new(frames, on_register(fl, conn, peer, f, &close));
+        json_t *out = on_register(fl, conn, peer, m->reply, f, &close);
+        if (!out) {
+            json_decref(frames);
+            return;
+        }
+        json_array_append_new(frames, out);
     } else if (!l) {
         json_array_append_new(frames,
                               error_frame(json_string_value(json_object_get(f, "reply")),
@@ -347,8 +361,11 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     fl->ctx = ctx;
     apply(fl, &c);
     fl->reg = fleet_registry_new(ctx->state_dir);
-    if (!fl->reg) {
+    fl->ev = fleet_events_new(ctx->bus);
+    if (!fl->reg || !fl->ev) {
         cfg_error(d, NULL, "fleet: cannot read %s/%s", ctx->state_dir, FLEET_FILE);
+        fleet_registry_free(fl->reg);
+        fleet_events_free(fl->ev);
         free(fl);
         return -1;
     }
@@ -356,6 +373,7 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     if (!fl->route) {
         cfg_error(d, NULL, "fleet: out of memory");
         fleet_registry_free(fl->reg);
+        fleet_events_free(fl->ev);
         free(fl);
         return -1;
     }
@@ -419,6 +437,7 @@ static void fleet_stop(void *state)
         if (fl->subs[i])
             bus_unsubscribe(fl->ctx->bus, fl->subs[i]);
     fleet_route_free(fl->route);
+    fleet_events_free(fl->ev);
     fleet_registry_free(fl->reg);
     free(fl->links);
     free(fl);

@@ -99,10 +99,28 @@ static int sqlstore_migrate_v2(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v2_sql);
 }
 
+/* Version 3: a hub's copy of its machines' events (bosun-fleet(7)).  mseq
+ * is the seq the event has in its machine's own store; the partial unique
+ * index makes a resent event a no-op and answers "highest stored mseq of
+ * machine M" from the index.  Tasks and inputs learn whose they are (NULL:
+ * a row from before, the local machine's). */
+static const char sqlstore_v3_sql[] =
+    "ALTER TABLE events ADD COLUMN mseq INTEGER;"
+    "CREATE UNIQUE INDEX events_machine_mseq ON events(machine, mseq) WHERE mseq IS NOT NULL;"
+    "ALTER TABLE tasks ADD COLUMN machine TEXT;"
+    "ALTER TABLE inputs ADD COLUMN machine TEXT;"
+    "CREATE INDEX runs_machine ON runs(machine);";
+
+static int sqlstore_migrate_v3(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v3_sql);
+}
+
 /* Index i migrates from version i to version i + 1. */
 static const sqlstore_migration sqlstore_migrations[] = {
     sqlstore_migrate_v1,
     sqlstore_migrate_v2,
+    sqlstore_migrate_v3,
 };
 
 int sqlstore_schema_latest(void)

@@ -62,7 +62,7 @@ sqlite:
   artifact_max_bytes: 2K
 EOF2
 start_daemon || exit 1
-like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 2"
+like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 3"
 
 # --- the stored feed: subscribe first, then publish (under timeout, so that
 # a lost message fails the test instead of hanging it)
@@ -122,7 +122,7 @@ like "a request without a reply subject is ignored" "$(request cmd.store.status 
 out=$(request cmd.store.status '{}')
 like "status: backend and path" "$out" "\"backend\":\"sqlite\",\"path\":\"$DB\""
 like "status: counts, schema version, nothing pending" "$out" \
-    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":2,"pending":0'
+    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":3,"pending":0'
 like "status: artifact_max_bytes" "$out" '"artifact_max_bytes":2048'
 
 # --- projections
@@ -158,7 +158,7 @@ ctl pub evt.task.K1.updated '{"task":"K1","title":"first","status":"open","owner
 ctl pub evt.task.K1.updated '{"task":"K1","status":"done"}'
 wait_count 'evt.task.>' 2
 like "tasks: an update keeps the fields it does not carry" "$(request cmd.store.tasks '{"task":"K1"}')" \
-    '"tasks":\[\{"task":"K1","title":"first","prompt":null,"status":"done","agent":null,"owner":"ann","created_at":[0-9.]+,"updated_at":[0-9.]+,"pending_inputs":0\}\]'
+    '"tasks":\[\{"task":"K1","title":"first","prompt":null,"status":"done","agent":null,"owner":"ann","created_at":[0-9.]+,"updated_at":[0-9.]+,"pending_inputs":0,"machine":"[^"]+"\}\]'
 
 # --- input requests, and tasks with their pending inputs
 ctl pub evt.task.K2.updated '{"task":"K2","title":"second","status":"open","agent":"a"}'
@@ -394,8 +394,8 @@ if command -v sqlite3 >/dev/null 2>&1; then
     start_daemon || exit 1
     like "v1 database: migrated at start" "$(cat "$T/bosund.log")" \
         "sqlite: $V1DB migrated from schema version 1 to 2"
-    like "v1 database: now at schema version 2" "$(request cmd.store.status '{}')" \
-        "\"path\":\"$V1DB\".*\"schema_version\":2"
+    like "v1 database: now at schema version 3" "$(request cmd.store.status '{}')" \
+        "\"path\":\"$V1DB\".*\"schema_version\":3"
     is "v1 database: the new tables exist" \
         "$(sqlite3 "$V1DB" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('inputs', 'prs', 'tokens', 'artifacts') ORDER BY name)")" \
         "artifacts inputs prs tokens"
@@ -415,7 +415,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     stop_daemon
     is "v1 database: clean stop" "$DAEMON_STATUS" 0
 else
-    for d in "migrated at start" "now at schema version 2" "the new tables exist" \
+    for d in "migrated at start" "now at schema version 3" "the new tables exist" \
         "runs has status columns" "old events kept, with their seqs" "old runs kept" \
         "old tasks kept" "artifacts can be put" "new seqs continue above the old ones" \
         "clean stop"; do
@@ -444,6 +444,6 @@ else
     out=$(timeout 20 "$BOSUND" -c "$T/bosun.yaml" 2>&1); st=$?
     is "too-new schema: bosund refuses to start (exit 1)" "$st" 1
     like "refusal names the file and both versions" "$out" \
-        "$DB: schema version 99 is newer than this bosun knows \\(2\\)"
+        "$DB: schema version 99 is newer than this bosun knows \\(3\\)"
 fi
 done_testing

@@ -393,12 +393,13 @@ static void on_restart(bus_t *bus, const bus_msg *m, void *arg)
 
 #define PS_TRIM_ROWS 64
 
-static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
+static json_t *ps_row(const proc *p, const run *r, const agent_config *a, unsigned instance)
 {
     if (!r)
-        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f}", "agent", a->name,
+        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f,s:s}", "agent", a->name,
                          "instance", (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts",
-                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0);
+                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0, "machine",
+                         p->machine_id);
     json_t *o = run_to_json(r);
     double up = run_active(r) && r->started_at > 0 ? bosun_now() - r->started_at : 0;
     json_object_set_new(o, "uptime", json_real(up));
@@ -414,12 +415,12 @@ static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
     for (size_t i = 0; p->agents && p->agents[i]; i++) {
         agent_config *a = p->agents[i];
         for (unsigned k = 0; k < a->instances; k++)
-            json_array_append_new(rows, ps_row(slot_run(p, a->name, k), a, k));
+            json_array_append_new(rows, ps_row(p, slot_run(p, a->name, k), a, k));
     }
     /* Runs of agents no longer configured, while they still run. */
     for (run *r = p->runs; r; r = r->next)
         if (!r->agent && run_active(r))
-            json_array_append_new(rows, ps_row(r, NULL, r->instance));
+            json_array_append_new(rows, ps_row(p, r, NULL, r->instance));
     size_t n = json_array_size(rows);
     json_t *d = json_pack("{s:o}", "rows", rows);
     bus_reply(bus, m, d);
