@@ -175,6 +175,13 @@ static json_t *error_frame(const char *reply, const char *code, const char *msg)
                  json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", code, "message", msg));
 }
 
+/* The per-link limits the http plugin holds a registered link to. */
+static json_t *link_limits(const fleet *fl)
+{
+    return json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message, "send_queue",
+                     (json_int_t)fl->send_queue, "rate", (json_int_t)fl->rate);
+}
+
 /* NULL: answered later on inbox (fleet_events.c), once the store has said
  * the machine's acked_seq. */
 static json_t *on_register(fleet *fl, const char *conn, const char *peer, const char *inbox,
@@ -193,6 +200,7 @@ static json_t *on_register(fleet *fl, const char *conn, const char *peer, const 
         machine_event(fl, id, "online",
                       json_pack("{s:O,s:s?}", "agents",
                                 json_object_get(data, "agents") ?: json_null(), "address", peer));
+        fleet_events_limits(fl->ev, link_limits(fl));
         fleet_events_register(fl->ev, inbox, conn, id, reply ? reply : "machine.register", out);
         return NULL;
     }
@@ -231,6 +239,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         return bus_reply_error(bus, m, "bad_request", "'conn' must be a link id");
     json_t *frames = json_array();
     int close = 0;
+    bool registered = false; /* (a register answered later carries them itself) */
     fleet_link *l = link_find(fl, conn);
     if (!json_is_object(f) || !subject || !json_is_object(json_object_get(f, "data"))) {
         json_array_append_new(frames, error_frame(NULL, "bad_request",
@@ -253,7 +262,10 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         if (out)
             json_array_append_new(frames, out);
     }
-    bus_reply_new(bus, m, json_pack("{s:o,s:i}", "frames", frames, "close", close));
+    json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
+    if (out && registered && !close) /* the http plugin holds the link to them from now on */
+        json_object_set_new(out, "limits", link_limits(fl));
+    bus_reply_new(bus, m, out);
 }
 
 /* fleet.link.closed {conn}: the socket went away. */

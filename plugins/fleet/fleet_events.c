@@ -45,6 +45,7 @@ typedef struct pending {
 
 struct fleet_events {
     bus_t *bus;
+    json_t *limits; /* in a register's late fleet.link.in reply */
     pending *list;
     size_t n;
 };
@@ -136,7 +137,9 @@ static void on_stored(pending *p, enum bus_reply_status st, const bus_msg *m)
 static void answer_register(fleet_events *fe, const char *inbox, const char *conn, json_t *f)
 {
     if (inbox)
-        bus_publish_new(fe->bus, inbox, NULL, json_pack("{s:[o],s:i}", "frames", f, "close", 0));
+        bus_publish_new(
+            fe->bus, inbox, NULL,
+            json_pack("{s:[o],s:i,s:O?}", "frames", f, "close", 0, "limits", fe->limits));
     else
         send_frame(fe, conn, f, 0);
 }
@@ -265,5 +268,12 @@ void fleet_events_free(fleet_events *fe)
         bus_request_cancel(fe->bus, p->req);
         pending_free(p);
     }
+    json_decref(fe->limits);
     free(fe);
+}
+
+void fleet_events_limits(fleet_events *fe, json_t *limits)
+{
+    json_decref(fe->limits);
+    fe->limits = limits;
 }

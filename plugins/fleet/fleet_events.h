@@ -14,6 +14,8 @@ typedef struct fleet_events fleet_events;
 fleet_events *fleet_events_new(bus_t *bus);
 /* Cancels what waits for the store. */
 void fleet_events_free(fleet_events *fe);
+/* The link limits a register's answer carries to the http plugin (taken). */
+void fleet_events_limits(fleet_events *fe, json_t *limits);
 
 /* machine.events data from conn, registered as machine.  NULL: taken, the
  * machine.ack follows on fleet.link.out once stored.  Else the error frame

@@ -51,6 +51,11 @@ http_ws_hub *http_server_ws(const http_server *srv)
     return srv->ws;
 }
 
+http_fleet_hub *http_server_fleet(const http_server *srv)
+{
+    return srv->fleet;
+}
+
 bool http_server_ready(const http_server *srv)
 {
     return srv->ready && !srv->stopping;
@@ -206,6 +211,7 @@ static void server_free(http_server *srv)
     if (!srv)
         return;
     http_ws_hub_free(srv->ws);
+    http_fleet_hub_free(srv->fleet);
     http_listeners_close_all(srv);
     http_conns_close_all(srv);
     http_refusals_free_all(srv);
@@ -246,6 +252,11 @@ static int http_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, 
     srv->ws = http_ws_hub_new(srv);
     if (!srv->ws) {
         cfg_error(d, NULL, "http: cannot start the /ws hub");
+        goto fail;
+    }
+    srv->fleet = http_fleet_hub_new(srv);
+    if (!srv->fleet) {
+        cfg_error(d, NULL, "http: cannot start the /fleet links");
         goto fail;
     }
     srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

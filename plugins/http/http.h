@@ -49,6 +49,7 @@ typedef struct http_conn http_conn;
 typedef struct http_request http_request;
 typedef struct http_auth http_auth;
 typedef struct http_ws_hub http_ws_hub;
+typedef struct http_fleet_hub http_fleet_hub;
 
 /* ------------------------------------------------------------ config */
 
@@ -104,6 +105,7 @@ bus_t *http_server_bus(const http_server *srv);
 const http_config *http_server_config(const http_server *srv);
 http_auth *http_server_auth(const http_server *srv);
 http_ws_hub *http_server_ws(const http_server *srv);
+http_fleet_hub *http_server_fleet(const http_server *srv);
 /* false while the daemon is starting or stopping (/health answers 503). */
 bool http_server_ready(const http_server *srv);
 
@@ -226,6 +228,8 @@ extern const http_route http_api_routes[]; /* the rest of /api/v1 */
 extern const size_t http_api_n_routes;
 extern const http_route http_ws_routes[]; /* GET /ws */
 extern const size_t http_ws_n_routes;
+extern const http_route http_fleet_routes[]; /* GET /fleet (http_fleet.c) */
+extern const size_t http_fleet_n_routes;
 
 /* ------------------------------------------------------------ auth */
 
@@ -278,6 +282,12 @@ size_t http_stream_queued(const http_conn *c);
 /* Closes once what is queued is written (bounded by a short deadline). */
 void http_stream_close(http_conn *c);
 const char *http_stream_peer(const http_conn *c);
+
+/* ------------------------------------------------------------ fleet links */
+
+http_fleet_hub *http_fleet_hub_new(http_server *srv);
+/* Closes every /fleet link with 1001 and frees them, as http_ws_hub_free. */
+void http_fleet_hub_free(http_fleet_hub *hub);
 
 /* ------------------------------------------------------------ websocket hub */
 

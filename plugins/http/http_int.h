@@ -172,6 +172,7 @@ struct http_server {
     http_config cfg;
     http_auth *auth;
     http_ws_hub *ws;
+    http_fleet_hub *fleet;
     http_tls *tls; /* NULL: plain */
     http_listener *listeners;
     unsigned next_listener_id;

@@ -22,6 +22,7 @@ static const struct {
     {http_auth_routes, &http_auth_n_routes},
     {http_api_routes, &http_api_n_routes},
     {http_ws_routes, &http_ws_n_routes},
+    {http_fleet_routes, &http_fleet_n_routes},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 

@@ -9,7 +9,9 @@ hub sends for SECONDS at most or until it closes, and prints one JSON
 object: {"frames":[...], "close_code":C|null, "close_reason":R, "error":E}.
 A FRAME "@wait" instead waits for the next frame from the hub before going
 on (e.g. for the reply to a register), "@sleep:S" waits S seconds (reading
-what comes meanwhile).  Every wait is bounded.
+what comes meanwhile), "@raw:TEXT" sends TEXT as it is (not JSON, say) and
+"@burst:N:FRAME" sends FRAME N times without waiting.  Every wait is
+bounded.
 """
 import asyncio
 import datetime
@@ -60,9 +62,17 @@ async def run(url, secs, frames):
                 while loop.time() < until and await recv(until - loop.time()):
                     pass
                 continue
+            if f.startswith("@raw:"):
+                await ws.send(f[5:])
+                continue
+            count = 1
+            if f.startswith("@burst:"):
+                n, f = f[7:].split(":", 1)
+                count = int(n)
             m = json.loads(f)
             m.setdefault("time", now())
-            await ws.send(json.dumps(m))
+            for _ in range(count):
+                await ws.send(json.dumps(m))
         while loop.time() < end and await recv(end - loop.time()):
             pass
     except websockets.ConnectionClosed:

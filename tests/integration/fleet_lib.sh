@@ -25,7 +25,11 @@ done
 FLEET_NODES=
 PROXIES=
 
+# Nodes are found by their pid files, not by $FLEET_NODES: node_config runs
+# at the end of a pipeline, in a subshell under sh, so what it adds there is
+# lost (the daemons outlived the test and held the TAP pipe open).
 fleet_cleanup() {
+    FLEET_NODES=$(for _f in "$T"/*/pid; do [ -f "$_f" ] && basename "$(dirname "$_f")"; done)
     for _node in $FLEET_NODES; do
         _pid=$(cat "$T/$_node/pid" 2>/dev/null)
         [ -n "$_pid" ] && kill -TERM "$_pid" 2>/dev/null

@@ -1,0 +1,532 @@
+/* /fleet: machines' links to this hub (bosun-fleet(7); bosun-http(7),
+ * "FLEET LINKS").
+ *
+ * The socket stays here, with the listener's TLS, connection counts and
+ * WebSocket limits; what the frames mean is the fleet plugin's.  Each text
+ * frame of a link goes, in order, as a request on fleet.link.in
+ * {conn, peer, frame}; the answer {frames:[…], close, limits?} says what to
+ * send back and whether to close.  Frames the hub sends on its own (a
+ * replacement, a revocation, a command, a dead link) come on
+ * fleet.link.out {conn, frames, close}.  fleet.link.closed {conn} tells the
+ * fleet plugin a link is gone.  Without the fleet plugin nobody answers
+ * fleet.link.in and a link is closed at its first frame.
+ *
+ * The route is anonymous: a machine proves who it is with the token in its
+ * first frame (machine.register), which only the fleet plugin can check.
+ * Until then a link may have one frame in flight; after it, FL_REQS_MAX.
+ * The limits the fleet plugin gives with a successful register (max_message,
+ * send_queue, rate) then hold for that link: a frame over max_message is
+ * closed with 1009, a link sending faster than rate frames/s (a burst of
+ * one second's worth) with 1008, and a link whose unsent frames would pass
+ * send_queue with 1013 "slow consumer", so one stuck machine never holds
+ * the hub's memory or its other clients. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bosun/json.h>
+#include <bosun/log.h>
+#include <bosun/sys.h>
+#include <bosun/ws.h>
+
+#include "http_int.h"
+
+#define FL_REQS_MAX      64 /* frames of one link waiting for the fleet plugin */
+#define FL_ID_MAX        32
+#define FL_TIMEOUT       30.0 /* seconds the fleet plugin has to answer a frame */
+#define FL_CLOSE_RESERVE 256
+
+typedef struct fl_conn fl_conn;
+
+typedef struct fl_req {
+    struct fl_req *next;
+    fl_conn *c;
+    uint64_t bus_id;
+} fl_req;
+
+struct fl_conn {
+    http_fleet_hub *hub; /* NULL once the hub is gone */
+    fl_conn *prev, *next;
+    http_conn *conn; /* NULL until http_upgrade returned, and once the stream closed */
+    bosun_ws *ws;
+    char id[FL_ID_MAX];
+    char peer[64];
+    int refs;
+    bool closing : 1;
+    bool gone : 1;
+    bool pong_pending : 1;
+    bool registered : 1; /* the fleet plugin gave limits: it took the register */
+    fl_req *reqs;
+    size_t n_reqs;
+    /* The fleet plugin's limits for this link, once registered. */
+    size_t max_message, send_queue;
+    double rate, tokens, tokens_at;
+    ev_timer ping_timer;
+    bosun_json_buf pending_in;
+};
+
+struct http_fleet_hub {
+    http_server *srv;
+    fl_conn *conns;
+    size_t n_conns;
+    unsigned long long next_id;
+    bus_sub *out;
+};
+
+static struct ev_loop *hub_loop(const http_fleet_hub *hub)
+{
+    return http_server_ctx(hub->srv)->loop;
+}
+
+static const http_limits *limits_of(const fl_conn *c)
+{
+    static const http_limits none = {0};
+    return c->hub ? &http_server_config(c->hub->srv)->limits : &none;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static void reqs_free(fl_conn *c)
+{
+    bus_t *bus = c->hub ? http_server_bus(c->hub->srv) : NULL;
+    while (c->reqs) {
+        fl_req *q = c->reqs;
+        c->reqs = q->next;
+        if (bus)
+            bus_request_cancel(bus, q->bus_id);
+        free(q);
+    }
+    c->n_reqs = 0;
+}
+
+/* Ends what could call back into c and tells the fleet plugin the link is
+ * gone (once). */
+static void teardown(fl_conn *c)
+{
+    if (!c->hub)
+        return;
+    http_fleet_hub *hub = c->hub;
+    ev_timer_stop(hub_loop(hub), &c->ping_timer);
+    reqs_free(c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        hub->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    hub->n_conns--;
+    c->prev = c->next = NULL;
+    c->hub = NULL;
+    bus_publish_new(http_server_bus(hub->srv), "fleet.link.closed", NULL,
+                    json_pack("{s:s}", "conn", c->id));
+}
+
+static void conn_free(fl_conn *c)
+{
+    teardown(c);
+    bosun_ws_free(c->ws);
+    free(c->pending_in.data);
+    free(c);
+}
+
+static void maybe_free(fl_conn *c)
+{
+    if (c->gone && c->refs == 0)
+        conn_free(c);
+}
+
+static void fl_close(fl_conn *c, unsigned code, const char *reason)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    enum log_level lvl =
+        code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
+    log_msg(lvl, "http: /fleet %s (link %s): closing with %u (%s)", c->peer, c->id, code, reason);
+    bosun_ws_close(c->ws, code, reason);
+    if (c->hub)
+        ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+    reqs_free(c);
+    if (c->conn)
+        http_stream_close(c->conn);
+}
+
+/* ------------------------------------------------------------ sending */
+
+static void send_frame(fl_conn *c, json_t *frame)
+{
+    if (c->closing || !c->conn)
+        return;
+    size_t len = 0;
+    char *text = bosun_json_dump(frame, 0, &len);
+    if (!text) {
+        fl_close(c, BOSUN_WS_INTERNAL, "internal error: a frame could not be encoded");
+        return;
+    }
+    size_t max = c->send_queue ? c->send_queue : limits_of(c)->send_queue_max;
+    if (max && http_stream_queued(c->conn) + len + 14 + FL_CLOSE_RESERVE > max) {
+        log_warning("http: /fleet %s (link %s): %zu bytes unsent, over the send queue (%zu)",
+                    c->peer, c->id, http_stream_queued(c->conn) + len, max);
+        fl_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
+    } else if (bosun_ws_send_text(c->ws, text, len) != 0) {
+        fl_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
+    }
+    free(text);
+}
+
+/* {frames:[…], close: code|0}: sends the frames, then closes if asked. */
+static void apply_answer(fl_conn *c, json_t *data)
+{
+    json_t *frames = json_object_get(data, "frames"), *f;
+    size_t i;
+    json_array_foreach(frames, i, f)
+    {
+        if (json_is_object(f))
+            send_frame(c, f);
+    }
+    json_int_t code = json_integer_value(json_object_get(data, "close"));
+    if (code >= 1000 && code <= 4999)
+        fl_close(c, (unsigned)code,
+                 code == BOSUN_WS_POLICY ? "refused by the hub" : "closed by the hub");
+}
+
+/* The limits the fleet plugin gives with a successful register. */
+static void take_limits(fl_conn *c, json_t *lim)
+{
+    if (!json_is_object(lim))
+        return;
+    json_int_t mm = json_integer_value(json_object_get(lim, "max_message"));
+    json_int_t sq = json_integer_value(json_object_get(lim, "send_queue"));
+    json_int_t rate = json_integer_value(json_object_get(lim, "rate"));
+    if (mm > 0)
+        c->max_message = (size_t)mm;
+    if (sq > 0)
+        c->send_queue = (size_t)sq;
+    if (rate > 0) {
+        c->rate = (double)rate;
+        c->tokens = c->rate;
+        c->tokens_at = bosun_now();
+    }
+    c->registered = true;
+}
+
+/* ------------------------------------------------------------ receiving */
+
+static void req_unlink(fl_req *q)
+{
+    fl_conn *c = q->c;
+    for (fl_req **pp = &c->reqs; *pp; pp = &(*pp)->next) {
+        if (*pp == q) {
+            *pp = q->next;
+            c->n_reqs--;
+            return;
+        }
+    }
+}
+
+static void on_answer(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, void *arg)
+{
+    (void)bus;
+    fl_req *q = arg;
+    fl_conn *c = q->c;
+    req_unlink(q);
+    free(q);
+    if (st == BUS_REPLY_CANCELLED || c->closing)
+        return;
+    if (st != BUS_REPLY_OK || !json_is_array(json_object_get(msg->data, "frames"))) {
+        log_error("http: /fleet %s (link %s): the fleet plugin %s", c->peer, c->id,
+                  st == BUS_REPLY_OK        ? "answered without frames"
+                  : st == BUS_REPLY_TIMEOUT ? "did not answer in time"
+                                            : "is not loaded");
+        fl_close(c, BOSUN_WS_INTERNAL,
+                 st == BUS_REPLY_OK || st == BUS_REPLY_TIMEOUT ? "internal error"
+                                                               : "this daemon is not a fleet hub");
+        return;
+    }
+    take_limits(c, json_object_get(msg->data, "limits"));
+    apply_answer(c, msg->data);
+}
+
+/* A token bucket of rate frames/s holding one second's worth. */
+static bool within_rate(fl_conn *c)
+{
+    if (c->rate <= 0)
+        return true;
+    double now = bosun_now();
+    c->tokens += (now - c->tokens_at) * c->rate;
+    c->tokens_at = now;
+    if (c->tokens > c->rate)
+        c->tokens = c->rate;
+    if (c->tokens < 1.0)
+        return false;
+    c->tokens -= 1.0;
+    return true;
+}
+
+static void on_text(void *arg, const char *text, size_t len)
+{
+    fl_conn *c = arg;
+    if (c->closing || !c->hub)
+        return;
+    if (c->max_message && len > c->max_message) {
+        log_warning("http: /fleet %s (link %s): a %zu-byte frame, over max_message (%zu)", c->peer,
+                    c->id, len, c->max_message);
+        fl_close(c, BOSUN_WS_TOO_BIG, "frame over max_message");
+        return;
+    }
+    if (!within_rate(c)) {
+        log_warning("http: /fleet %s (link %s): more than %.0f frames/s", c->peer, c->id, c->rate);
+        fl_close(c, BOSUN_WS_POLICY, "rate limit");
+        return;
+    }
+    /* One frame at a time until the register is taken: an unknown peer
+     * cannot make the hub hold more. */
+    if (c->n_reqs >= (c->registered ? FL_REQS_MAX : 1)) {
+        log_warning("http: /fleet %s (link %s): %zu frames waiting for the hub", c->peer, c->id,
+                    c->n_reqs);
+        fl_close(c, BOSUN_WS_POLICY, "too many frames in flight");
+        return;
+    }
+    bosun_json_error err;
+    json_t *frame = bosun_json_parse(text, len, BOSUN_JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(frame)) {
+        char why[320];
+        if (frame)
+            snprintf(why, sizeof why, "a frame must be a JSON object");
+        else
+            snprintf(why, sizeof why, "invalid JSON at column %d: %s", err.column, err.text);
+        json_decref(frame);
+        json_t *e =
+            json_pack("{s:s,s:{s:b,s:{s:s,s:s}},s:f}", "subject", "machine.error", "data", "ok", 0,
+                      "error", "code", "bad_request", "message", why, "time", bosun_now());
+        send_frame(c, e);
+        json_decref(e);
+        fl_close(c, BOSUN_WS_POLICY, "bad frame");
+        return;
+    }
+    json_t *d = json_pack("{s:s,s:s,s:o}", "conn", c->id, "peer", c->peer, "frame", frame);
+    fl_req *q = d ? calloc(1, sizeof *q) : NULL;
+    if (q) {
+        q->c = c;
+        q->bus_id =
+            bus_request(http_server_bus(c->hub->srv), "fleet.link.in", d, FL_TIMEOUT, on_answer, q);
+    }
+    json_decref(d);
+    if (!q || !q->bus_id) {
+        free(q);
+        fl_close(c, BOSUN_WS_INTERNAL, "internal error: out of memory");
+        return;
+    }
+    q->next = c->reqs;
+    c->reqs = q;
+    c->n_reqs++;
+}
+
+static void on_pong(void *arg, const void *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    fl_conn *c = arg;
+    c->pong_pending = false;
+}
+
+static void on_ws_close(void *arg, unsigned code, const char *reason)
+{
+    (void)reason; /* the peer's text: not for our log */
+    fl_conn *c = arg;
+    bool ours = code == BOSUN_WS_PROTOCOL_ERROR || code == BOSUN_WS_UNSUPPORTED_DATA ||
+                code == BOSUN_WS_INVALID_DATA || code == BOSUN_WS_TOO_BIG;
+    log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /fleet %s (link %s): %s %u", c->peer,
+            c->id, ours ? "closed for breaking the protocol:" : "peer closed,", code);
+    c->closing = true;
+    if (c->hub)
+        ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+}
+
+static bool on_write(void *arg, const void *data, size_t len)
+{
+    fl_conn *c = arg;
+    return c->conn && http_stream_send(c->conn, data, len);
+}
+
+static const bosun_ws_ops ws_ops = {
+    .write = on_write,
+    .on_text = on_text,
+    .on_binary = NULL, /* binary frames: 1003 */
+    .on_pong = on_pong,
+    .on_close = on_ws_close,
+};
+
+/* ------------------------------------------------------------ stream */
+
+static void on_data(void *arg, const char *data, size_t len)
+{
+    fl_conn *c = arg;
+    if (!c->conn) {
+        if (bosun_json_append_raw(&c->pending_in, data, len) != 0)
+            c->closing = true;
+        return;
+    }
+    c->refs++;
+    if (bosun_ws_feed(c->ws, data, len) != 0 && c->conn) {
+        c->closing = true;
+        if (c->hub)
+            ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+        http_stream_close(c->conn);
+    }
+    c->refs--;
+    maybe_free(c);
+}
+
+static void on_stream_close(void *arg)
+{
+    fl_conn *c = arg;
+    c->conn = NULL;
+    c->closing = true;
+    c->gone = true;
+    teardown(c);
+    maybe_free(c);
+}
+
+static const http_stream_ops stream_ops = {
+    .on_data = on_data,
+    .on_drain = NULL,
+    .on_close = on_stream_close,
+};
+
+static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    fl_conn *c = w->data;
+    if (c->pong_pending) {
+        log_notice("http: /fleet %s (link %s): no pong within ping_interval (%.0f s)", c->peer,
+                   c->id, limits_of(c)->ping_interval);
+        fl_close(c, BOSUN_WS_GOING_AWAY, "no pong");
+        return;
+    }
+    if (bosun_ws_ping(c->ws, "bosun", 5) == 0)
+        c->pong_pending = true;
+}
+
+/* ------------------------------------------------------------ fleet.link.out */
+
+static void on_link_out(bus_t *bus, const bus_msg *m, void *arg)
+{
+    (void)bus;
+    http_fleet_hub *hub = arg;
+    const char *id = json_string_value(json_object_get(m->data, "conn"));
+    if (!id)
+        return;
+    for (fl_conn *c = hub->conns; c; c = c->next) {
+        if (strcmp(c->id, id) == 0) {
+            apply_answer(c, m->data);
+            return;
+        }
+    }
+    /* The link closed meanwhile: fleet.link.closed is on its way. */
+    log_debug("http: /fleet: frames for link %s, which is gone", id);
+}
+
+/* ------------------------------------------------------------ upgrade */
+
+static fl_conn *conn_new(http_fleet_hub *hub, http_request *r)
+{
+    if (!hub->out)
+        hub->out = bus_subscribe(http_server_bus(hub->srv), "fleet.link.out", on_link_out, hub);
+    fl_conn *c = hub->out ? calloc(1, sizeof *c) : NULL;
+    if (!c)
+        return NULL;
+    const http_limits *lim = &http_server_config(hub->srv)->limits;
+    bosun_ws_limits wl = {.frame_max = lim->ws_frame_max, .message_max = lim->ws_message_max};
+    c->ws = bosun_ws_new(BOSUN_WS_SERVER, &wl, &ws_ops, c);
+    if (!c->ws) {
+        free(c);
+        return NULL;
+    }
+    c->hub = hub;
+    snprintf(c->id, sizeof c->id, "f%llu", ++hub->next_id);
+    snprintf(c->peer, sizeof c->peer, "%s", r->peer ? r->peer : "?");
+    ev_timer_init(&c->ping_timer, on_ping_timer, lim->ping_interval, lim->ping_interval);
+    c->ping_timer.data = c;
+    c->next = hub->conns;
+    if (hub->conns)
+        hub->conns->prev = c;
+    hub->conns = c;
+    hub->n_conns++;
+    return c;
+}
+
+static void fleet_handler(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    http_fleet_hub *hub = http_server_fleet(r->srv);
+    const char *why = NULL;
+    int st = bosun_ws_check_upgrade(
+        r->method, http_header(r, "upgrade"), http_header(r, "connection"),
+        http_header(r, "sec-websocket-version"), http_header(r, "sec-websocket-key"), &why);
+    char accept[BOSUN_WS_ACCEPT_LEN + 1];
+    if (st == 426)
+        http_add_header(r, "Sec-WebSocket-Version", "13");
+    if (st) {
+        http_respond_error(r, st, "bad_request", "%s", why);
+        return;
+    }
+    fl_conn *c;
+    if (!hub || bosun_ws_accept_key(http_header(r, "sec-websocket-key"), accept) != 0 ||
+        !(c = conn_new(hub, r))) {
+        http_respond_error(r, 500, "internal", "cannot open the fleet link");
+        return;
+    }
+    char extra[80];
+    snprintf(extra, sizeof extra, "Sec-WebSocket-Accept: %s\r\n", accept);
+    c->conn = http_upgrade(r, extra, &stream_ops, c);
+    if (!c->conn) {
+        conn_free(c);
+        return;
+    }
+    log_info("http: /fleet %s: link %s open", c->peer, c->id);
+    if (http_server_config(hub->srv)->limits.ping_interval > 0)
+        ev_timer_start(hub_loop(hub), &c->ping_timer);
+    if (c->closing) {
+        http_stream_close(c->conn);
+    } else if (c->pending_in.len) {
+        bosun_json_buf in = c->pending_in;
+        memset(&c->pending_in, 0, sizeof c->pending_in);
+        on_data(c, in.data, in.len);
+        free(in.data);
+    }
+}
+
+const http_route http_fleet_routes[] = {
+    {"GET", "/fleet", fleet_handler, HTTP_ALLOW_ANON, HTTP_BODY_NONE},
+};
+const size_t http_fleet_n_routes = sizeof http_fleet_routes / sizeof *http_fleet_routes;
+
+/* ------------------------------------------------------------ hub */
+
+http_fleet_hub *http_fleet_hub_new(http_server *srv)
+{
+    http_fleet_hub *hub = calloc(1, sizeof *hub);
+    if (hub)
+        hub->srv = srv;
+    return hub;
+}
+
+void http_fleet_hub_free(http_fleet_hub *hub)
+{
+    if (!hub)
+        return;
+    while (hub->conns) {
+        fl_conn *c = hub->conns;
+        fl_close(c, BOSUN_WS_GOING_AWAY, "server shutting down");
+        teardown(c);
+        c->conn = NULL;
+        c->gone = true;
+        maybe_free(c);
+    }
+    if (hub->out)
+        bus_unsubscribe(http_server_bus(hub->srv), hub->out);
+    free(hub);
+}
