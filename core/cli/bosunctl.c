@@ -40,6 +40,8 @@ static void usage(FILE *out)
           "  start AGENT [--task ID] [--prompt TEXT | --prompt-file FILE]\n"
           "                                 start a run of a configured agent, print its id\n"
           "  stop RUN|AGENT                 stop a run, or every run of an agent\n"
+          "      (start, stop, restart, task create, input answer, approval allow|deny:\n"
+          "       --machine M sends it to machine M of a hub, see bosun-fleet(7))\n"
           "  restart RUN|AGENT              restart a run, or every run of an agent\n"
           "  logs RUN [-f] [--tail N]       a run's output\n"
           "  events [--since SEQ] [--subject P] [--machine M] [-f]   stored, then live\n"

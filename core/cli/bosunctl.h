@@ -52,6 +52,9 @@ typedef struct opts {
 
 extern volatile sig_atomic_t interrupted;
 
+/* Adds "machine" (--machine) to a request for a hub's machine. */
+void machine_option(const opts *o, json_t *req);
+
 /* Prints "bosunctl: message" to stderr and returns code. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* die() for a transport failure (err): no permission (77) when the daemon

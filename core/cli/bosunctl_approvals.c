@@ -92,6 +92,7 @@ static int approval_answer(ctl_conn *conn, const opts *o, const char *decision, 
     if (user)
         json_object_set_new(req, "by", json_string(user));
     int rc = 0;
+    machine_option(o, req);
     json_t *d = bus_call(conn, BOSUN_APPROVAL_ANSWER, req, 30, &rc);
     if (!d)
         return rc;

@@ -234,6 +234,12 @@ int prompt_option(const opts *o, json_t **prompt)
     return 0;
 }
 
+void machine_option(const opts *o, json_t *req)
+{
+    if (o->machine)
+        json_object_set_new(req, "machine", json_string(o->machine));
+}
+
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 1)
@@ -248,6 +254,7 @@ int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_object_set_new(req, "task", json_string(o->task));
     if (prompt)
         json_object_set_new(req, "prompt", prompt);
+    machine_option(o, req);
     json_t *d = bus_call(conn, PROC_CMD_START, req, o->timeout_set ? o->timeout : 30, &rc);
     if (!d)
         return rc;
@@ -268,8 +275,9 @@ static int stop_like(ctl_conn *conn, const opts *o, int argc, char **argv, const
         return die(EX_USAGE_, "usage: bosunctl %s RUN|AGENT",
                    strcmp(verb, "stopped") ? "restart" : "stop");
     int rc = 0;
-    json_t *d = bus_call(conn, subject, json_pack("{s:s}", "target", argv[0]),
-                         o->timeout_set ? o->timeout : 600, &rc);
+    json_t *req = json_pack("{s:s}", "target", argv[0]);
+    machine_option(o, req);
+    json_t *d = bus_call(conn, subject, req, o->timeout_set ? o->timeout : 600, &rc);
     if (!d)
         return rc;
     if (o->json) {

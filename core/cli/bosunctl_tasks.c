@@ -37,6 +37,7 @@ static int task_create(ctl_conn *conn, const opts *o, int argc, char **argv)
     const char *user = getenv("USER");
     if (user)
         json_object_set_new(req, "owner", json_string(user));
+    machine_option(o, req);
     json_t *d = bus_call(conn, BOSUN_TASK_CREATE, req, 30, &rc);
     if (!d)
         return rc;
@@ -266,6 +267,7 @@ static int input_answer(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (user)
         json_object_set_new(req, "by", json_string(user));
     int rc = 0;
+    machine_option(o, req);
     json_t *d = bus_call(conn, BOSUN_INPUT_ANSWER, req, 30, &rc);
     if (!d)
         return rc;

@@ -185,6 +185,7 @@ static json_t *map_start(ctl_http *h, json_t *data, double timeout, char *err, s
     json_t *body = json_object();
     carry(body, data, "prompt", "prompt");
     carry(body, data, "task", "task");
+    carry(body, data, "machine", "machine");
     json_t *v = post_to(h, "agents", agent, "start", body, timeout, err, err_size);
     json_decref(body);
     if (!v || is_error(v))

@@ -11,6 +11,7 @@
 
 #include "approval.h"
 #include "hmap.h"
+#include "remote.h"
 #include "ulid.h"
 #include "util.h"
 
@@ -319,6 +320,11 @@ static void on_decided_lookup(bus_t *bus, enum bus_reply_status st, const bus_ms
                                 "approval request %s is not pending: decided already (%s by %s)",
                                 id, json_string_value(json_object_get(row, "decision")),
                                 json_string_value(json_object_get(row, "decided_by"))));
+    else if (st != BUS_REPLY_CANCELLED && json_object_get(q, "data"))
+        /* neither pending nor decided here: on a hub, perhaps a machine's */
+        remote_ask(bus, json_string_value(json_object_get(q, "subject")), reply,
+                   json_object_get(q, "data"), NULL,
+                   bus_error_json("not_found", "no approval request %s", id));
     else if (st != BUS_REPLY_CANCELLED)
         reply_to(bus, reply, bus_error_json("not_found", "no approval request %s", id));
     json_decref(q);
@@ -329,6 +335,10 @@ static void not_pending(approval_service *s, const bus_msg *m, const char *id,
 {
     json_t *q = json_pack("{s:s}", "id", id);
     json_t *state = json_pack("{s:s,s:s,s:s}", "reply", m->reply, "id", id, "code", decided_code);
+    if (state && strcmp(decided_code, "not_pending") == 0) { /* an answer: a machine's, maybe */
+        json_object_set_new(state, "subject", json_string(m->subject));
+        json_object_set(state, "data", m->data);
+    }
     if (!bus_request(s->bus, BOSUN_STORE_APPROVALS, q, 10, on_decided_lookup, state)) {
         json_decref(state);
         reply_to(s->bus, m->reply,
@@ -341,7 +351,7 @@ static void not_pending(approval_service *s, const bus_msg *m, const char *id,
 static void on_answer(bus_t *bus, const bus_msg *m, void *arg)
 {
     approval_service *s = arg;
-    if (!m->reply)
+    if (!m->reply || remote_route(bus, m, proc_machine_id(s->p)))
         return;
     const char *id, *dec, *message, *by;
     const json_t *always = json_object_get(m->data, "always");

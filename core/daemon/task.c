@@ -4,6 +4,7 @@
  * store. */
 #include "config.h"
 
+#include "remote.h"
 #include "task.h"
 #include "token.h"
 #include "ulid.h"
@@ -75,7 +76,7 @@ static bool optional_string(json_t *v, size_t max, const char **out)
 static void on_task_create(bus_t *bus, const bus_msg *m, void *arg)
 {
     task_service *t = arg;
-    if (!m->reply)
+    if (!m->reply || remote_route(bus, m, t->machine_id))
         return;
     const char *title, *prompt, *agent, *owner;
     if (!optional_string(json_object_get(m->data, "title"), TITLE_MAX, &title) || !title || !*title)
@@ -255,8 +256,11 @@ static void on_input_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     const char *id = json_string_value(json_object_get(pd->args, "input"));
     json_t *req = json_array_get(json_object_get(m->data, "inputs"), 0);
     const char *status = json_string_value(json_object_get(req, "status"));
-    if (!req) {
-        reply_to(bus, pd->reply, bus_error_json("not_found", "no input request %.64s", id));
+    const char *machine = json_string_value(json_object_get(req, "machine"));
+    if (!req || (machine && strcmp(machine, pd->t->machine_id) != 0)) {
+        /* A hub: a question of one of its machines is answered there. */
+        remote_ask(bus, BOSUN_INPUT_ANSWER, pd->reply, pd->args, machine,
+                   bus_error_json("not_found", "no input request %.64s", id));
         return pending_free(pd);
     }
     if (!status || strcmp(status, "pending") != 0) {
@@ -293,7 +297,7 @@ static void on_input_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
 static void on_input_answer(bus_t *bus, const bus_msg *m, void *arg)
 {
     task_service *t = arg;
-    if (!m->reply)
+    if (!m->reply || remote_route(bus, m, t->machine_id))
         return;
     const char *id = json_string_value(json_object_get(m->data, "input"));
     if (!id || !ulid_valid(id))

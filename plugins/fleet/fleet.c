@@ -19,6 +19,7 @@
 
 #include "fleet_events.h"
 #include "fleet_registry.h"
+#include "fleet_route.h"
 
 #define LINKS_MAX 4096
 #define CONN_MAX  64
@@ -42,6 +43,7 @@ typedef struct fleet_pending {
 typedef struct fleet {
     const bosun_ctx *ctx;
     fleet_registry *reg;
+    fleet_route *route;
     fleet_events *ev; /* machine.events and acked_seq (fleet_events.c) */
     double heartbeat_timeout;
     unsigned long long max_message, send_queue;
@@ -144,6 +146,7 @@ static fleet_link *link_of_machine(fleet *fl, const char *id)
 
 static void link_drop(fleet *fl, fleet_link *l)
 {
+    fleet_route_gone(fl->route, l->conn);
     if (fleet_registry_offline(fl->reg, l->machine))
         machine_event(fl, l->machine, "offline", NULL);
     *l = fl->links[--fl->nlinks];
@@ -156,11 +159,15 @@ static fleet_link *link_bind(fleet *fl, const char *conn, const char *id)
     if (old && strcmp(old->conn, conn) != 0) {
         log_notice("fleet: machine %s: link %s replaces link %s", id, conn, old->conn);
         close_link(fl, old->conn, "replaced", 1008);
+        fleet_route_gone(fl->route, old->conn);
         *old = fl->links[--fl->nlinks];
     }
     fleet_link *l = link_find(fl, conn);
-    if (l && strcmp(l->machine, id) != 0 && fleet_registry_offline(fl->reg, l->machine))
-        machine_event(fl, l->machine, "offline", NULL); /* the link now speaks for another */
+    if (l && strcmp(l->machine, id) != 0) { /* the link now speaks for another */
+        fleet_route_gone(fl->route, conn);
+        if (fleet_registry_offline(fl->reg, l->machine))
+            machine_event(fl, l->machine, "offline", NULL);
+    }
     if (!l) {
         if (fl->nlinks >= LINKS_MAX)
             return NULL;
@@ -315,6 +322,8 @@ static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
     const char *subject = json_string_value(json_object_get(f, "subject"));
     json_t *data = json_object_get(f, "data");
     l->last_frame = bosun_now();
+    if (fleet_route_reply(fl->route, l->machine, subject, data))
+        return NULL;
     if (strcmp(subject, "machine.heartbeat") == 0) {
         fleet_registry_seen(fl->reg, l->machine,
                             json_string_value(json_object_get(data, "version")));
@@ -340,7 +349,7 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
         return bus_reply_error(bus, m, "bad_request", "'conn' must be a link id");
     json_t *frames = json_array();
     int close = 0;
-    bool registered = false;
+    bool registered = false; /* (a register answered later carries them itself) */
     fleet_link *l = link_find(fl, conn);
     if (!json_is_object(f) || !subject || !json_is_object(json_object_get(f, "data"))) {
         json_array_append_new(frames, error_frame(NULL, "bad_request",
@@ -449,6 +458,7 @@ static void on_revoke(bus_t *bus, const bus_msg *m, void *arg)
     fleet_link *l = link_of_machine(fl, id);
     if (l) {
         close_link(fl, l->conn, "revoked", 1008);
+        fleet_route_gone(fl->route, l->conn);
         *l = fl->links[--fl->nlinks];
         machine_event(fl, id, "offline", NULL);
     }
@@ -457,6 +467,12 @@ static void on_revoke(bus_t *bus, const bus_msg *m, void *arg)
 }
 
 /* ------------------------------------------------------------ plugin */
+
+static const char *conn_of(void *arg, const char *machine)
+{
+    fleet_link *l = link_of_machine(arg, machine);
+    return l ? l->conn : NULL;
+}
 
 static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, void **state)
 {
@@ -474,6 +490,14 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     fl->ev = fleet_events_new(ctx->bus);
     if (!fl->reg || !fl->ev) {
         cfg_error(d, NULL, "fleet: cannot read %s/%s", ctx->state_dir, FLEET_FILE);
+        fleet_registry_free(fl->reg);
+        fleet_events_free(fl->ev);
+        free(fl);
+        return -1;
+    }
+    fl->route = fleet_route_new(ctx, fl->reg, conn_of, fl);
+    if (!fl->route) {
+        cfg_error(d, NULL, "fleet: out of memory");
         fleet_registry_free(fl->reg);
         fleet_events_free(fl->ev);
         free(fl);
@@ -515,6 +539,10 @@ static int fleet_start(void *state, cfg_diag *d)
             return -1;
         }
     }
+    if (fleet_route_start(fl->route) != 0) {
+        cfg_error(d, NULL, "fleet: cannot subscribe to fleet.route");
+        return -1;
+    }
     set_timer(fl);
     return 0;
 }
@@ -545,6 +573,7 @@ static void fleet_stop(void *state)
     for (size_t i = 0; i < sizeof fl->subs / sizeof fl->subs[0]; i++)
         if (fl->subs[i])
             bus_unsubscribe(fl->ctx->bus, fl->subs[i]);
+    fleet_route_free(fl->route);
     fleet_events_free(fl->ev);
     fleet_registry_free(fl->reg);
     free(fl->links);

@@ -27,6 +27,9 @@ const http_route http_api_routes[] = {
     {"GET", "/api/v1/status", api_status_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/machines", api_machines_list, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/machines/{}", api_machine_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
+    {"POST", "/api/v1/machines/registrations", api_machine_registration, HTTP_ALLOW_ADMIN,
+     HTTP_BODY_JSON},
+    {"DELETE", "/api/v1/machines/{}", api_machine_revoke, HTTP_ALLOW_ADMIN, HTTP_BODY_NONE},
     {"GET", "/api/v1/agents", api_agents_list, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/agents/{}/start", api_agent_start, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/agents/{}/stop", api_agent_stop, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
@@ -87,6 +90,9 @@ static const struct {
     {"no_store", 503},
     {"no_responders", 503},
     {"budget_exceeded", 402},
+    {"machine_offline", 503},
+    {"gateway_timeout", 504},
+    {"bad_gateway", 502},
 };
 
 int http_status_for_code(const char *code)

@@ -34,6 +34,12 @@
  * paths, methods and who may call them is in http_api.c. */
 void api_machines_list(http_request *r, const char *const *args, size_t n_args);
 void api_machine_show(http_request *r, const char *const *args, size_t n_args);
+/* http_api_machines.c: the hub's registry; the *_local ones (this machine
+ * alone) where there is no fleet plugin. */
+void api_machine_registration(http_request *r, const char *const *args, size_t n_args);
+void api_machine_revoke(http_request *r, const char *const *args, size_t n_args);
+void api_machines_list_local(http_request *r, const char *const *args, size_t n_args);
+void api_machine_show_local(http_request *r, const char *const *args, size_t n_args);
 void api_status_show(http_request *r, const char *const *args, size_t n_args);
 void api_agents_list(http_request *r, const char *const *args, size_t n_args);
 void api_agent_start(http_request *r, const char *const *args, size_t n_args);

@@ -3,7 +3,8 @@
  *   GET  /api/v1/status             cmd.daemon.status, with cmd.store.status
  *                                   as "store" when a store answers
  *   GET  /api/v1/machines[/{id}]    made from cmd.daemon.status: this one
- *                                   machine until the fleet hub lists more
+ *                                   machine, where no fleet hub runs
+ *                                   (http_api_machines.c)
  *   GET  /api/v1/agents             cmd.proc.ps rows, one per instance
  *   POST /api/v1/agents/{name}/start  cmd.proc.start: a configured agent by
  *                                   name, nothing else (no command, no config)
@@ -105,7 +106,7 @@ static void api_machines_done(http_request *r, json_t *reply, json_t *state)
     api_respond_list(r, items, NULL);
 }
 
-void api_machines_list(http_request *r, const char *const *args, size_t n_args)
+void api_machines_list_local(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
     long long limit;
@@ -131,7 +132,7 @@ static void api_machine_done(http_request *r, json_t *reply, json_t *state)
     json_decref(state);
 }
 
-void api_machine_show(http_request *r, const char *const *args, size_t n_args)
+void api_machine_show_local(http_request *r, const char *const *args, size_t n_args)
 {
     if (n_args < 1 || !api_path_id(r, "machine", args[0]) || !api_query_check(r, api_no_params))
         return;
@@ -181,17 +182,6 @@ static void api_started(http_request *r, json_t *reply, json_t *state)
 
 static const char *const api_start_keys[] = {"prompt", "task", "machine", NULL};
 
-/* "machine" names where the run goes: this machine, until the hub can send
- * it down a fleet link. */
-static bool api_start_machine_ok(http_request *r, const char *machine)
-{
-    const bosun_ctx *ctx = http_server_ctx(r->srv);
-    if (!machine || (ctx && ctx->machine_id && strcmp(machine, ctx->machine_id) == 0))
-        return true;
-    http_respond_error(r, 404, "not_found", "no machine '%s'", machine);
-    return false;
-}
-
 void api_agent_start(http_request *r, const char *const *args, size_t n_args)
 {
     if (n_args < 1 || !api_path_id(r, "agent", args[0]) || !api_query_check(r, api_no_params))
@@ -201,12 +191,13 @@ void api_agent_start(http_request *r, const char *const *args, size_t n_args)
     if (!body)
         return;
     bool ok = api_body_string(r, body, "prompt", 0, API_PROMPT_MAX, false, &prompt) &&
-              api_body_id(r, body, "task", &task) && api_body_id(r, body, "machine", &machine) &&
-              api_start_machine_ok(r, machine);
-    if (ok) {
-        log_info("http: %s %s starts agent %s", r->id.kind, r->id.id, args[0]);
+              api_body_id(r, body, "task", &task) && api_body_id(r, body, "machine", &machine);
+    if (ok) { /* "machine": a hub sends it down that machine's link */
+        log_info("http: %s %s starts agent %s%s%s", r->id.kind, r->id.id, args[0],
+                 machine ? " on " : "", machine ? machine : "");
         api_call(r, "cmd.proc.start",
-                 json_pack("{s:s,s:s*,s:s*}", "agent", args[0], "task", task, "prompt", prompt),
+                 json_pack("{s:s,s:s*,s:s*,s:s*}", "agent", args[0], "task", task, "prompt", prompt,
+                           "machine", machine),
                  NULL, 0, api_started);
     }
     json_decref(body);

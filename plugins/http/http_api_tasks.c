@@ -43,7 +43,7 @@ void api_tasks_list(http_request *r, const char *const *args, size_t n_args)
 
 /* ------------------------------------------------------------ create */
 
-static const char *const api_create_keys[] = {"title", "prompt", "agent", NULL};
+static const char *const api_create_keys[] = {"title", "prompt", "agent", "machine", NULL};
 
 static void api_created(http_request *r, json_t *reply, json_t *state)
 {
@@ -57,12 +57,12 @@ void api_task_create(http_request *r, const char *const *args, size_t n_args)
     if (!api_query_check(r, api_no_params))
         return;
     json_t *body = api_body_object(r, api_create_keys);
-    const char *title, *prompt, *agent;
+    const char *title, *prompt, *agent, *machine;
     if (!body)
         return;
     bool ok = api_body_string(r, body, "title", 1, API_TITLE_MAX, true, &title) &&
               api_body_string(r, body, "prompt", 0, API_PROMPT_MAX, false, &prompt) &&
-              api_body_id(r, body, "agent", &agent);
+              api_body_id(r, body, "agent", &agent) && api_body_id(r, body, "machine", &machine);
     if (ok) {
         /* The task is its creator's: the owner is who asked, never a claim
          * of the body. */
@@ -70,8 +70,8 @@ void api_task_create(http_request *r, const char *const *args, size_t n_args)
         log_info("http: %s %s creates a task%s%s", r->id.kind, r->id.id, agent ? " for agent " : "",
                  agent ? agent : "");
         api_call(r, BOSUN_TASK_CREATE,
-                 json_pack("{s:s,s:s*,s:s*,s:s*}", "title", title, "prompt", prompt, "agent", agent,
-                           "owner", owner),
+                 json_pack("{s:s,s:s*,s:s*,s:s*,s:s*}", "title", title, "prompt", prompt, "agent",
+                           agent, "owner", owner, "machine", machine),
                  NULL, 0, api_created);
     }
     json_decref(body);

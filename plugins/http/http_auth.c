@@ -156,6 +156,8 @@ static bus_principal *principal_viewer(const char *id)
                                        BOSUN_STORE_ARTIFACTS,
                                        "cmd.proc.ps",
                                        "cmd.daemon.status",
+                                       "cmd.machine.list",
+                                       "cmd.machine.show",
                                        BOSUN_APPROVAL_LIST,
                                        BOSUN_STORE_COST, /* sums over every task */
                                        NULL};

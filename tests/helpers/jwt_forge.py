@@ -15,8 +15,8 @@ jwt_forge.py KEYFILE KIND [SUB]: prints one token.  KIND:
   noaud      valid signature, no aud claim
   nojti      valid signature, no jti claim
   short      like good, expiring in $FORGE_TTL seconds (default 3)
-  viewer     like good, a user's session of role viewer (SUB default
-             user:viewer), which bosund does not issue yet
+  viewer     like good, for SUB (default user:someone) with role viewer
+             (the session a GitHub login with that role gets)
 
 $FORGE_JTI, when set, is the jti (a known entry of the deny-list).
 """
@@ -41,7 +41,7 @@ hs = {'alg': 'HS256', 'typ': 'JWT'}
 if kind == 'good':
     print(sign(hs, claims, key))
 elif kind == 'viewer':
-    claims.update(role='viewer', sub=sub if len(sys.argv) > 3 else 'user:viewer')
+    claims.update(role='viewer', sub=sub if len(sys.argv) > 3 else 'user:someone')
     print(sign(hs, claims, key))
 elif kind == 'short':
     claims.update(exp=now + int(os.environ.get('FORGE_TTL', '3')))

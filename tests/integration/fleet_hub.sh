@@ -8,6 +8,7 @@
 # the machine events, the registry surviving a restart, and the fleet:
 # config section's errors with FILE:LINE:COL.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/fleet_bus_lib.sh"
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
 export BOSUN_PLUGIN_PATH
 plan 45
@@ -19,12 +20,6 @@ fleet:
 EOF2
 start_daemon || exit 1
 
-# link CONN SUBJECT DATA [REPLY]: one frame in, the hub's answer out.
-link() {
-    _r=${4:+,\"reply\":\"$4\"}
-    ctl --json request fleet.link.in \
-        "{\"conn\":\"$1\",\"peer\":\"127.0.0.1:5$1\",\"frame\":{\"subject\":\"$2\",\"data\":$3$_r}}"
-}
 
 reg=$(ctl machine token create --name "build box" --ttl 10m 2>"$T/create.err")
 like "token create prints a bsn_reg_ token of 43 base64url characters" "$reg" '^bsn_reg_[A-Za-z0-9_-]{43}$'

@@ -5,6 +5,7 @@
 #include "proc_internal.h"
 #include "fsafe.h"
 #include "proc_spawn.h"
+#include "remote.h"
 #include "util.h"
 
 #include <errno.h>
@@ -295,7 +296,7 @@ static void start_and_reply(proc *p, const bus_msg *m, const char *name, const c
 static void on_start(bus_t *bus, const bus_msg *m, void *arg)
 {
     proc *p = arg;
-    if (!m->reply)
+    if (!m->reply || remote_route(bus, m, p->machine_id))
         return;
     const char *name = json_string_value(json_object_get(m->data, "agent"));
     json_t *task_j = json_object_get(m->data, "task"),
@@ -335,6 +336,8 @@ static size_t select_runs(proc *p, const char *target, run ***out, bool active_o
 
 static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
 {
+    if (remote_route(p->bus, m, p->machine_id))
+        return;
     const char *target = json_string_value(json_object_get(m->data, "target"));
     if (!target)
         return reply_error(p->bus, m, "bad_request",
@@ -345,8 +348,9 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
         free(list);
         run *ended = hmap_get(&p->by_id, target);
         agent_config *a = find_agent(p, target);
-        if (!a && !ended)
-            return reply_error(p->bus, m, "not_found", "no run or agent named '%.64s'", target);
+        if (!a && !ended) /* a hub: perhaps a run of one of its machines */
+            return remote_ask(p->bus, m->subject, m->reply, m->data, NULL,
+                              bus_error_json("not_found", "no run or agent named '%.64s'", target));
         if (ended && restart)
             return reply_error(p->bus, m, "not_running",
                                "run %s has ended (%s); start its agent again", ended->id,
@@ -809,6 +813,11 @@ void proc_begin(proc *p, void (*began)(void *arg), void *arg)
 bool proc_has_agent(proc *p, const char *agent)
 {
     return find_agent(p, agent) != NULL;
+}
+
+const char *proc_machine_id(const proc *p)
+{
+    return p->machine_id;
 }
 
 const agent_config *proc_agent(proc *p, const char *agent)

@@ -69,6 +69,8 @@ void proc_kill_all(proc *p);
 size_t proc_active_count(const proc *p);
 
 /* For tasks and input requests (core/task.c). */
+/* This daemon's machine id (daemon.machine_id). */
+const char *proc_machine_id(const proc *p);
 bool proc_has_agent(proc *p, const char *agent);
 /* The configuration of the agent named so, or NULL; valid until the next
  * reload. */
