@@ -34,9 +34,9 @@ fleet_cleanup() {
         _pid=$(cat "$T/$_node/pid" 2>/dev/null)
         [ -n "$_pid" ] && kill -TERM "$_pid" 2>/dev/null
     done
-    for _proxy in $PROXIES; do
-        _pid=$(cat "$T/proxy.$_proxy.pid" 2>/dev/null)
-        [ -n "$_pid" ] && kill -TERM "$_pid" 2>/dev/null
+    # The same for proxies: proxy_start runs inside $(...).
+    for _f in "$T"/proxy.*.pid; do
+        [ -f "$_f" ] && kill -TERM "$(cat "$_f")" 2>/dev/null
     done
     for _node in $FLEET_NODES; do
         _pid=$(cat "$T/$_node/pid" 2>/dev/null)
