@@ -43,7 +43,7 @@ static void usage(FILE *out)
           "  restart RUN|AGENT              restart a run, or every run of an agent\n"
           "  logs RUN [-f] [--tail N]       a run's output\n"
           "  events [--since SEQ] [--subject PATTERN] [-f]   stored events, then live ones\n"
-          "  task create --title T [--prompt P | --prompt-file F] [--agent A]\n"
+          "  task create --title T [--prompt P | --prompt-file F] [--agent A] [--machine M]\n"
           "  task list | task show ID       tasks, with runs, questions, artifacts, PRs\n"
           "  input list [--pending]         questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
@@ -56,7 +56,7 @@ static void usage(FILE *out)
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
           "  machine list | show ID | revoke ID   the hub's machines\n"
           "  cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] [--agent A]\n"
-          "                                 tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
+          "      [--task ID] [--machine M]  tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
@@ -499,7 +499,8 @@ enum {
     OPT_ALWAYS,
     OPT_MESSAGE,
     OPT_UNTIL,
-    OPT_BY
+    OPT_BY,
+    OPT_MACHINE
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -525,6 +526,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"always", no_argument, NULL, OPT_ALWAYS},                                                 \
         {"message", required_argument, NULL, OPT_MESSAGE},                                         \
         {"until", required_argument, NULL, OPT_UNTIL}, {"by", required_argument, NULL, OPT_BY},    \
+        {"machine", required_argument, NULL, OPT_MACHINE},                                         \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -587,6 +589,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_UNTIL:
             o->until = optarg;
+            break;
+        case OPT_MACHINE:
+            o->machine = optarg;
             break;
         case OPT_BY:
             o->by = optarg;

@@ -30,6 +30,7 @@ typedef struct opts {
     long long since;
     const char *since_text; /* --since as given (cost: a date) */
     const char *until;      /* cost --until */
+    const char *machine;    /* cost --machine */
     const char *by;         /* cost --by */
     const char *subject;
     const char *token_file;
