@@ -36,21 +36,23 @@ static void usage(FILE *out)
           "  pub SUBJECT JSON               publish a message on the bus\n"
           "  request SUBJECT JSON [--timeout S]   send a request, print the reply\n"
           "  sub PATTERN [--count N]        print messages until interrupted or N received\n"
-          "  ps                             agents and their runs\n"
+          "  ps [--machine M]               agents and their runs (a hub: machines' too)\n"
           "  start AGENT [--task ID] [--prompt TEXT | --prompt-file FILE]\n"
           "                                 start a run of a configured agent, print its id\n"
           "  stop RUN|AGENT                 stop a run, or every run of an agent\n"
           "  restart RUN|AGENT              restart a run, or every run of an agent\n"
           "  logs RUN [-f] [--tail N]       a run's output\n"
-          "  events [--since SEQ] [--subject PATTERN] [-f]   stored events, then live ones\n"
-          "  task create --title T [--prompt P | --prompt-file F] [--agent A] [--machine M]\n"
-          "  task list | task show ID       tasks, with runs, questions, artifacts, PRs\n"
-          "  input list [--pending]         questions agents asked\n"
+          "  events [--since SEQ] [--subject P] [--machine M] [-f]   stored, then live\n"
+          "  task create --title T [--prompt P | --prompt-file F] [--agent A]\n"
+          "  task list [--machine M] | task show ID   tasks, with runs, questions, PRs\n"
+          "  input list [--pending] [--machine M]   questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  approval list | approval show ID   tool calls waiting for a person's approval\n"
           "  approval allow|deny ID [--always] [--message TEXT]   decide one\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
+          "  hook [--approve]               a Claude Code hook: report the call on stdin\n"
+          "  hook install|uninstall [--user | --project DIR] [--approve]   in Claude's settings\n"
           "  token create --name N [--ttl D]   a new admin token (its secret printed once)\n"
           "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
@@ -468,6 +470,7 @@ static const struct command {
     {"task", cmd_task, NULL},
     {"input", cmd_input, NULL},
     {"approval", cmd_approval, NULL},
+    {"hook", cmd_hook, NULL},
     {"artifact", cmd_artifact, NULL},
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
@@ -500,6 +503,9 @@ enum {
     OPT_MESSAGE,
     OPT_UNTIL,
     OPT_BY,
+    OPT_USER,
+    OPT_PROJECT,
+    OPT_APPROVE,
     OPT_MACHINE
 };
 
@@ -526,6 +532,8 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"always", no_argument, NULL, OPT_ALWAYS},                                                 \
         {"message", required_argument, NULL, OPT_MESSAGE},                                         \
         {"until", required_argument, NULL, OPT_UNTIL}, {"by", required_argument, NULL, OPT_BY},    \
+        {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
+        {"approve", no_argument, NULL, OPT_APPROVE},                                               \
         {"machine", required_argument, NULL, OPT_MACHINE},                                         \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
@@ -590,9 +598,6 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         case OPT_UNTIL:
             o->until = optarg;
             break;
-        case OPT_MACHINE:
-            o->machine = optarg;
-            break;
         case OPT_BY:
             o->by = optarg;
             break;
@@ -622,6 +627,18 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_MESSAGE:
             o->message = optarg;
+            break;
+        case OPT_USER:
+            o->user = 1;
+            break;
+        case OPT_PROJECT:
+            o->project = optarg;
+            break;
+        case OPT_APPROVE:
+            o->approve = 1;
+            break;
+        case OPT_MACHINE:
+            o->machine = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {
@@ -688,7 +705,16 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     ctl_conn *conn = NULL;
+    /* A hook never fails the session that runs it: whatever goes wrong
+     * from here, it exits 0 (bosunctl_hook.c). */
+    bool hook = cmd->run == cmd_hook && hook_needs_daemon(sub_argc - optind, sub_argv + optind);
+    if (cmd->run == cmd_hook && !hook)
+        return cmd_hook(NULL, &o, sub_argc - optind, sub_argv + optind);
+    if (hook)
+        hook_prepare();
     rc = remote_options(&o, cmd->local, name);
+    if (rc && hook)
+        return 0;
     if (rc)
         return rc;
     rc = o.url ? connect_url(&o, &conn) : connect_daemon(&o, &conn);
@@ -698,7 +724,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (rc)
-        return rc;
+        return hook ? 0 : rc;
     rc = cmd->run(conn, &o, sub_argc - optind, sub_argv + optind);
     ctl_close(conn);
     return rc;

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 
 #include "ctl_client.h"
 
@@ -30,7 +31,6 @@ typedef struct opts {
     long long since;
     const char *since_text; /* --since as given (cost: a date) */
     const char *until;      /* cost --until */
-    const char *machine;    /* cost --machine */
     const char *by;         /* cost --by */
     const char *subject;
     const char *token_file;
@@ -44,6 +44,10 @@ typedef struct opts {
     const char *ttl;
     int always;          /* approval allow|deny --always */
     const char *message; /* approval allow|deny --message */
+    int user;            /* hook install --user */
+    const char *project; /* hook install --project DIR */
+    int approve;         /* hook --approve */
+    const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -72,6 +76,11 @@ void store_warn(ctl_conn *conn);
  * given, the file cannot be read, or the text is not UTF-8. */
 int prompt_option(const opts *o, json_t **prompt);
 
+/* bosunctl_hook.c: hook_prepare before connecting (the 2 s budget starts,
+ * stdin is read), when hook_needs_daemon says the call reports a hook. */
+int cmd_hook(ctl_conn *conn, const opts *o, int argc, char **argv);
+bool hook_needs_daemon(int argc, char **argv);
+void hook_prepare(void);
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);

@@ -35,12 +35,14 @@ json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeo
     return d;
 }
 
-json_t *store_status(ctl_conn *conn)
+/* A request whose failure is not the command's: its reply data, or NULL
+ * (nothing printed) on any error.  data is taken. */
+static json_t *quiet_call(ctl_conn *conn, const char *subject, json_t *data, double timeout)
 {
     char err[512];
-    json_t *req = json_pack("{s:s,s:s,s:{},s:f}", "op", "request", "subject", BOSUN_STORE_STATUS,
-                            "data", "timeout", 5.0);
-    json_t *resp = ctl_call(conn, req, 15, err, sizeof err);
+    json_t *req = json_pack("{s:s,s:s,s:o,s:f}", "op", "request", "subject", subject, "data", data,
+                            "timeout", timeout);
+    json_t *resp = ctl_call(conn, req, timeout + 10, err, sizeof err);
     json_decref(req);
     json_t *d = json_incref(json_object_get(json_object_get(resp, "result"), "data"));
     json_decref(resp);
@@ -49,6 +51,11 @@ json_t *store_status(ctl_conn *conn)
         return NULL;
     }
     return d;
+}
+
+json_t *store_status(ctl_conn *conn)
+{
+    return quiet_call(conn, BOSUN_STORE_STATUS, json_object(), 5.0);
 }
 
 void store_warn(ctl_conn *conn)
@@ -78,22 +85,57 @@ static void format_exit(json_t *row, char *buf, size_t size)
         snprintf(buf, size, "-");
 }
 
+/* On a hub, the active runs of its machines, from their forwarded events
+ * (the store's projection): appended to rows as ps rows, with "machine".
+ * Local rows of another machine than --machine are dropped.  A daemon
+ * without the fleet plugin or a store adds nothing. */
+static void ps_machines(ctl_conn *conn, const opts *o, json_t *rows)
+{
+    for (size_t i = json_array_size(rows); o->machine && i-- > 0;) {
+        const char *m = json_string_value(json_object_get(json_array_get(rows, i), "machine"));
+        if (!m || strcmp(m, o->machine) != 0)
+            json_array_remove(rows, i);
+    }
+    /* Only a hub (the fleet plugin answers) has machines' runs: elsewhere
+     * ps must not wait for the store, which may be slow (a commit). */
+    json_t *fleet = quiet_call(conn, "cmd.machine.list", json_object(), 2);
+    if (!fleet)
+        return;
+    json_decref(fleet);
+    json_t *q = json_pack("{s:b,s:b,s:i}", "active", 1, "remote", 1, "limit", 10000);
+    if (o->machine)
+        json_object_set_new(q, "machine", json_string(o->machine));
+    json_t *d = quiet_call(conn, BOSUN_STORE_RUNS, q, 5);
+    size_t i;
+    json_t *run;
+    double now = (double)time(NULL);
+    json_array_foreach(json_object_get(d, "runs"), i, run)
+    {
+        double started = json_number_value(json_object_get(run, "started_at"));
+        json_object_set_new(run, "uptime", json_real(started > 0 ? now - started : 0));
+        json_array_append(rows, run);
+    }
+    json_decref(d);
+}
+
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 0)
-        return die(EX_USAGE_, "usage: bosunctl ps");
+        return die(EX_USAGE_, "usage: bosunctl ps [--machine M]");
     int rc = 0;
     json_t *d = bus_call(conn, PROC_CMD_PS, json_object(), 10, &rc);
     if (!d)
         return rc;
     json_t *rows = json_object_get(d, "rows");
+    ps_machines(conn, o, rows);
     if (o->json) {
         print_json(rows);
         json_decref(d);
         return 0;
     }
-    static const char *const headers[] = {"AGENT",    "RUN",  "STATE", "PID",    "UPTIME",
-                                          "RESTARTS", "EXIT", "COST",  "REASON", NULL};
+    static const char *const headers[] = {"AGENT",  "RUN",      "STATE", "PID",
+                                          "UPTIME", "RESTARTS", "EXIT",  "COST",
+                                          "REASON", "MACHINE",  NULL};
     table *t = table_new(headers);
     size_t i;
     json_t *row;
@@ -120,9 +162,17 @@ int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv)
                  json_integer_value(json_object_get(row, "restarts")));
         format_exit(row, ex, sizeof ex);
         format_cost(json_object_get(row, "cost_usd"), cost, sizeof cost);
-        const char *cells[] = {
-            agent, json_string_value(json_object_get(row, "run")),    state, pid, up, restarts, ex,
-            cost,  json_string_value(json_object_get(row, "reason")), NULL};
+        const char *cells[] = {agent,
+                               json_string_value(json_object_get(row, "run")),
+                               state,
+                               pid,
+                               up,
+                               restarts,
+                               ex,
+                               cost,
+                               json_string_value(json_object_get(row, "reason")),
+                               json_string_value(json_object_get(row, "machine")),
+                               NULL};
         table_add_row(t, cells);
     }
     table_print(t, stdout);
@@ -377,6 +427,10 @@ static int replay_and_follow(ctl_conn *conn, const opts *o, json_t *query, const
 
 static void print_event(json_t *ev, const opts *o)
 {
+    const char *machine = json_string_value(json_object_get(ev, "machine"));
+    /* The live feed carries every machine's: --machine keeps one's. */
+    if (o->machine && (!machine || strcmp(machine, o->machine) != 0))
+        return;
     if (o->json) {
         print_json(ev);
         return;
@@ -386,20 +440,27 @@ static void print_event(json_t *ev, const opts *o)
     struct tm tm;
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
     char *data = json_dumps(json_object_get(ev, "data"), JSON_COMPACT | JSON_ENCODE_ANY);
-    printf("%" JSON_INTEGER_FORMAT " %s %s %s\n", json_integer_value(json_object_get(ev, "seq")),
-           when, json_string_value(json_object_get(ev, "subject")) ?: "", data ? data : "null");
+    /* A machine's event on a hub: "@machine" before its subject. */
+    bool remote = machine && json_object_get(ev, "machine_seq");
+    printf("%" JSON_INTEGER_FORMAT " %s %s%s%s%s %s\n",
+           json_integer_value(json_object_get(ev, "seq")), when, remote ? "@" : "",
+           remote ? machine : "", remote ? " " : "",
+           json_string_value(json_object_get(ev, "subject")) ?: "", data ? data : "null");
     free(data);
 }
 
 int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 0)
-        return die(EX_USAGE_, "usage: bosunctl events [--since SEQ] [--subject PATTERN] [-f]");
+        return die(EX_USAGE_, "usage: bosunctl events [--since SEQ] [--subject PATTERN] "
+                              "[--machine M] [-f]");
     if (o->since < 0)
         return die(EX_USAGE_, "--since: '%s' is not a sequence number", o->since_text);
     const char *pattern = o->subject ? o->subject : "evt.>";
     json_t *q = json_pack("{s:I,s:s,s:i}", "since", (json_int_t)o->since, "subject", pattern,
                           "limit", 1000);
+    if (o->machine)
+        json_object_set_new(q, "machine", json_string(o->machine));
     if (o->tail && o->since) {
         json_decref(q);
         return die(EX_USAGE_, "--tail and --since exclude each other");

@@ -57,9 +57,10 @@ static int task_create(ctl_conn *conn, const opts *o, int argc, char **argv)
 static int task_list(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 0)
-        return die(EX_USAGE_, "usage: bosunctl task list");
+        return die(EX_USAGE_, "usage: bosunctl task list [--machine M]");
     int rc = 0;
-    json_t *d = bus_call(conn, BOSUN_STORE_TASKS, json_pack("{s:i}", "limit", 1000), 30, &rc);
+    json_t *d = bus_call(conn, BOSUN_STORE_TASKS,
+                         json_pack("{s:i,s:s*}", "limit", 1000, "machine", o->machine), 30, &rc);
     if (!d)
         return rc;
     json_t *tasks = json_object_get(d, "tasks");
@@ -77,8 +78,8 @@ static int task_list(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(d);
         return 0;
     }
-    static const char *const headers[] = {"ID",      "TITLE",   "STATUS", "OWNER",
-                                          "PENDING", "UPDATED", NULL};
+    static const char *const headers[] = {"ID",      "TITLE",   "STATUS",  "OWNER",
+                                          "PENDING", "UPDATED", "MACHINE", NULL};
     table *tb = table_new(headers);
     json_array_foreach(tasks, i, t)
     {
@@ -86,13 +87,8 @@ static int task_list(ctl_conn *conn, const opts *o, int argc, char **argv)
         snprintf(pending, sizeof pending, "%lld",
                  (long long)json_integer_value(json_object_get(t, "pending_inputs")));
         format_time(json_object_get(t, "updated_at"), updated, sizeof updated);
-        const char *row[] = {str(t, "task"),
-                             str(t, "title"),
-                             str(t, "status"),
-                             str(t, "owner"),
-                             pending,
-                             updated,
-                             NULL};
+        const char *row[] = {str(t, "task"), str(t, "title"), str(t, "status"),  str(t, "owner"),
+                             pending,        updated,         str(t, "machine"), NULL};
         table_add_row(tb, row);
     }
     table_print(tb, stdout);
@@ -202,9 +198,9 @@ int cmd_task(ctl_conn *conn, const opts *o, int argc, char **argv)
 static int input_list(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     if (argc != 0)
-        return die(EX_USAGE_, "usage: bosunctl input list [--pending]");
+        return die(EX_USAGE_, "usage: bosunctl input list [--pending] [--machine M]");
     int rc = 0;
-    json_t *args = json_pack("{s:i}", "limit", 1000);
+    json_t *args = json_pack("{s:i,s:s*}", "limit", 1000, "machine", o->machine);
     if (o->pending)
         json_object_set_new(args, "status", json_string("pending"));
     json_t *inputs = query(conn, BOSUN_STORE_INPUTS, args, "inputs", &rc);
@@ -218,7 +214,8 @@ static int input_list(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_decref(inputs);
         return 0;
     }
-    static const char *const headers[] = {"ID", "TASK", "RUN", "STATUS", "QUESTION", NULL};
+    static const char *const headers[] = {"ID",       "TASK",    "RUN", "STATUS",
+                                          "QUESTION", "MACHINE", NULL};
     table *tb = table_new(headers);
     json_array_foreach(inputs, i, v)
     {
@@ -240,8 +237,8 @@ static int input_list(ctl_conn *conn, const opts *o, int argc, char **argv)
             if (len + 2 < sizeof question)
                 strcat(question, "]");
         }
-        const char *row[] = {str(v, "input"),  str(v, "task"), str(v, "run"),
-                             str(v, "status"), question,       NULL};
+        const char *row[] = {str(v, "input"), str(v, "task"),    str(v, "run"), str(v, "status"),
+                             question,        str(v, "machine"), NULL};
         table_add_row(tb, row);
     }
     table_print(tb, stdout);

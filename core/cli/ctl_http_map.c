@@ -238,7 +238,8 @@ static json_t *map_restart(ctl_http *h, json_t *data, double timeout, char *err,
 
 static json_t *map_runs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    static const char *const keys[] = {"agent", "task", "active", "limit", NULL};
+    static const char *const keys[] = {"agent",   "task",   "active", "limit",
+                                       "machine", "remote", NULL};
     if (str(data, "run"))
         return one_as_list(h, "runs", str(data, "run"), "run", "runs", timeout, err, err_size);
     return list_by(h, "/api/v1/runs", data, keys, "runs", timeout, err, err_size);
@@ -254,6 +255,7 @@ static json_t *map_events(ctl_http *h, json_t *data, double timeout, char *err, 
     qs q = {0};
     int tail = json_object_get(data, "tail") != NULL;
     qs_from(&q, data, "subject");
+    qs_from(&q, data, "machine");
     if (tail)
         qs_from(&q, data, "tail");
     else {
@@ -282,7 +284,7 @@ static json_t *map_events(ctl_http *h, json_t *data, double timeout, char *err, 
 
 static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    static const char *const keys[] = {"status", "limit", NULL};
+    static const char *const keys[] = {"status", "limit", "machine", NULL};
     if (str(data, "task"))
         return one_as_list(h, "tasks", str(data, "task"), "task", "tasks", timeout, err, err_size);
     return list_by(h, "/api/v1/tasks", data, keys, "tasks", timeout, err, err_size);
@@ -290,7 +292,7 @@ static json_t *map_tasks(ctl_http *h, json_t *data, double timeout, char *err, s
 
 static json_t *map_inputs(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
 {
-    static const char *const keys[] = {"task", "run", "status", "limit", NULL};
+    static const char *const keys[] = {"task", "run", "status", "limit", "machine", NULL};
     return list_by(h, "/api/v1/inputs", data, keys, "inputs", timeout, err, err_size);
 }
 
@@ -318,14 +320,25 @@ static json_t *map_answer(ctl_http *h, json_t *data, double timeout, char *err, 
     return v;
 }
 
+/* ------------------------------------------------------------ hooks */
+
+/* POST /api/v1/hooks with the request's data as the body. */
+static json_t *map_hook_event(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size)
+{
+    return http_json(h, "POST", "/api/v1/hooks", NULL, data, timeout, err, err_size);
+}
+
 /* ------------------------------------------------------------ approvals */
 
 static json_t *map_approval_list(ctl_http *h, json_t *data, double timeout, char *err,
                                  size_t err_size)
 {
     const char *id = str(data, "id");
-    if (!id)
-        return http_json(h, "GET", "/api/v1/approvals", NULL, NULL, timeout, err, err_size);
+    if (!id) {
+        qs q = {0};
+        return list_all(h, "/api/v1/approvals", &q, "approvals", limit_of(data), timeout, err,
+                        err_size);
+    }
     char *path = path_of("approvals", id, NULL);
     json_t *v = http_json(h, "GET", path, NULL, NULL, timeout, err, err_size);
     free(path);
@@ -484,6 +497,7 @@ static const struct mapping {
     {BOSUN_INPUT_ANSWER, map_answer},
     {BOSUN_APPROVAL_LIST, map_approval_list},
     {BOSUN_APPROVAL_ANSWER, map_approval_answer},
+    {HOOK_CMD_EVENT, map_hook_event},
     {"cmd.auth.token.create", map_token_create},
     {"cmd.auth.token.list", map_token_list},
     {"cmd.auth.token.revoke", map_token_revoke},

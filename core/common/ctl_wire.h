@@ -17,4 +17,9 @@
 #define PROC_CMD_STOP    "cmd.proc.stop"
 #define PROC_CMD_RESTART "cmd.proc.restart"
 
+/* bosunctl hook: the hook call's stdin, at most, and the request that
+ * carries it (core/daemon/hook/, bosun-bus(7)). */
+#define HOOK_INPUT_MAX (1024 * 1024)
+#define HOOK_CMD_EVENT "cmd.hook.event"
+
 #endif

@@ -285,26 +285,6 @@ static approval_req *find_req(approval_service *s, const char *id)
     return NULL;
 }
 
-/* The rule "--always" adds: this tool with this call's main argument, or
- * the whole tool when the call has none. */
-static char *sticky_rule_for(const approval_req *r)
-{
-    static const char *const keys[] = {"command", "file_path", "notebook_path",
-                                       "path",    "url",       "query"};
-    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-        const char *v = json_string_value(json_object_get(r->input, keys[k]));
-        if (v && *v && strlen(v) + strlen(r->tool) + 2 <= BOSUN_APPROVAL_RULE_MAX) {
-            char *rule = xasprintf("%s(%s)", r->tool, v);
-            char err[64];
-            if (bosun_approval_rule_match(rule, r->tool, r->input) &&
-                bosun_approval_rule_check(rule, err, sizeof err))
-                return rule;
-            free(rule);
-        }
-    }
-    return xstrdup(r->tool);
-}
-
 static void add_sticky(approval_service *s, const char *agent, const char *task,
                        enum bosun_approval_decision d, const char *rule)
 {
@@ -320,6 +300,41 @@ static void add_sticky(approval_service *s, const char *agent, const char *task,
     char err[200];
     if (!bosun_approval_policy_add(p, d, rule, err, sizeof err))
         log_warning("approvals: sticky rule for %s: %s", agent, err);
+}
+
+/* A request that is not pending: decided (the store has it: code
+ * "not_pending" for an answer, 409 over HTTP; "not_found" for a look) or
+ * unknown ("not_found").  The question goes to the store, where decisions
+ * outlive a restart; the reply waits for it. */
+static void on_decided_lookup(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    json_t *q = arg; /* {"reply", "id", "code"} */
+    const char *reply = json_string_value(json_object_get(q, "reply"));
+    const char *id = json_string_value(json_object_get(q, "id"));
+    json_t *row =
+        st == BUS_REPLY_OK && m ? json_array_get(json_object_get(m->data, "approvals"), 0) : NULL;
+    if (st != BUS_REPLY_CANCELLED && json_is_object(row))
+        reply_to(bus, reply,
+                 bus_error_json(json_string_value(json_object_get(q, "code")),
+                                "approval request %s is not pending: decided already (%s by %s)",
+                                id, json_string_value(json_object_get(row, "decision")),
+                                json_string_value(json_object_get(row, "decided_by"))));
+    else if (st != BUS_REPLY_CANCELLED)
+        reply_to(bus, reply, bus_error_json("not_found", "no approval request %s", id));
+    json_decref(q);
+}
+
+static void not_pending(approval_service *s, const bus_msg *m, const char *id,
+                        const char *decided_code)
+{
+    json_t *q = json_pack("{s:s}", "id", id);
+    json_t *state = json_pack("{s:s,s:s,s:s}", "reply", m->reply, "id", id, "code", decided_code);
+    if (!bus_request(s->bus, BOSUN_STORE_APPROVALS, q, 10, on_decided_lookup, state)) {
+        json_decref(state);
+        reply_to(s->bus, m->reply,
+                 bus_error_json("not_found", "no pending approval request %s", id));
+    }
+    json_decref(q); /* bus_request borrows it */
 }
 
 /* {"id","decision":"allow|deny","always"?,"message"?,"by"?} */
@@ -346,11 +361,19 @@ static void on_answer(bus_t *bus, const bus_msg *m, void *arg)
                         bus_error_json("bad_request", "'decision' must be allow or deny"));
     approval_req *r = find_req(s, id);
     if (!r)
-        return reply_to(bus, m->reply,
-                        bus_error_json("not_found", "no pending approval request %.64s", id));
+        return not_pending(s, m, id, "not_pending");
+    /* "--always" sticks to this very call, never to a pattern its
+     * argument would make ("rm -rf *" as a glob allows every rm -rf). */
     char *rule = NULL;
     if (json_is_true(always)) {
-        rule = sticky_rule_for(r);
+        rule = bosun_approval_exact_rule(r->tool, r->input);
+        if (!rule)
+            return reply_to(bus, m->reply,
+                            bus_error_json("bad_request",
+                                           "this call cannot be made a rule (its argument "
+                                           "is over %d bytes or has control characters); "
+                                           "answer it without 'always'",
+                                           BOSUN_APPROVAL_RULE_MAX));
         add_sticky(s, r->agent, r->task, d, rule);
     }
     char who[256];
@@ -369,23 +392,40 @@ static json_t *req_json(const approval_req *r)
                      "created_at", r->created, "expires_at", r->expires_at, "status", "pending");
 }
 
-/* {"id"?}: the pending requests (or the one named), newest first. */
+/* {"id"?, "after"?, "limit"?}: the pending requests (or the one named),
+ * newest first; "after" an id pages on from that row, "limit" (1 to
+ * PENDING_MAX) cuts the list.  The list is in memory and at most
+ * PENDING_MAX long, so a page is a walk of it. */
 static void on_list(bus_t *bus, const bus_msg *m, void *arg)
 {
     approval_service *s = arg;
     if (!m->reply)
         return;
-    const char *id;
-    if (!bounded_string(json_object_get(m->data, "id"), ULID_LEN, false, &id))
-        return reply_to(bus, m->reply, bus_error_json("bad_request", "'id' must be a request id"));
+    const char *id, *after;
+    const json_t *lim = json_object_get(m->data, "limit");
+    if (!bounded_string(json_object_get(m->data, "id"), ULID_LEN, false, &id) ||
+        !bounded_string(json_object_get(m->data, "after"), ULID_LEN, false, &after) ||
+        (lim && !json_is_null(lim) &&
+         (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
+          json_integer_value(lim) > PENDING_MAX + 1)))
+        return reply_to(bus, m->reply,
+                        bus_error_json("bad_request",
+                                       "'id' and 'after' are request ids, 'limit' 1 to %d",
+                                       PENDING_MAX + 1));
+    json_int_t limit = json_is_integer(lim) ? json_integer_value(lim) : PENDING_MAX + 1;
     json_t *list = json_array();
-    for (approval_req *r = s->pending; r; r = r->next)
+    approval_req *r = s->pending;
+    if (after) {
+        while (r && strcmp(r->id, after) != 0)
+            r = r->next;
+        r = r ? r->next : NULL; /* an id gone meanwhile: nothing after it */
+    }
+    for (; r && (json_int_t)json_array_size(list) < limit; r = r->next)
         if (!id || strcmp(r->id, id) == 0)
             json_array_append_new(list, req_json(r));
     if (id && json_array_size(list) == 0) {
         json_decref(list);
-        return reply_to(bus, m->reply,
-                        bus_error_json("not_found", "no pending approval request %.64s", id));
+        return not_pending(s, m, id, "not_found");
     }
     reply_to(bus, m->reply, json_pack("{s:o}", "approvals", list));
 }
@@ -414,10 +454,11 @@ static void on_run_state(bus_t *bus, const bus_msg *m, void *arg)
 
 #define STICKY_PAGE 5000
 
-static void sticky_load(approval_service *s, long long since);
+static void sticky_load(approval_service *s, const char *after);
 
-/* The stored decisions made with --always become sticky rules again: the
- * store's events are the record, as for every other projection. */
+/* The stored decisions made with --always become sticky rules again, read
+ * from the store's projection of them (cmd.store.approvals, sticky only):
+ * as many rows as there are rules, however long the history. */
 static void on_sticky_page(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     (void)bus;
@@ -430,20 +471,18 @@ static void on_sticky_page(bus_t *bus, enum bus_reply_status st, const bus_msg *
                     "allowed are asked again");
         return;
     }
-    json_t *events = json_object_get(m->data, "events");
+    json_t *rows = json_object_get(m->data, "approvals");
     size_t i;
-    json_t *e;
-    long long last = 0;
+    json_t *d;
+    const char *last = NULL;
     size_t n = 0;
-    json_array_foreach(events, i, e)
+    json_array_foreach(rows, i, d)
     {
-        last = (long long)json_integer_value(json_object_get(e, "seq"));
-        json_t *d = json_object_get(e, "data");
+        last = json_string_value(json_object_get(d, "id"));
         const char *rule = json_string_value(json_object_get(d, "sticky_rule"));
         const char *agent = json_string_value(json_object_get(d, "agent"));
         enum bosun_approval_decision dec;
-        if (!json_is_true(json_object_get(d, "always")) || !rule || !agent ||
-            strlen(agent) > AGENT_MAX ||
+        if (!rule || !agent || strlen(agent) > AGENT_MAX ||
             !bosun_approval_decision_parse(json_string_value(json_object_get(d, "decision")),
                                            &dec) ||
             dec == BOSUN_APPROVAL_ASK)
@@ -456,15 +495,14 @@ static void on_sticky_page(bus_t *bus, enum bus_reply_status st, const bus_msg *
     }
     if (n)
         log_info("approvals: %zu sticky rules restored", n);
-    if (json_is_true(json_object_get(m->data, "more")) && last > 0)
+    if (json_array_size(rows) == STICKY_PAGE && last && strlen(last) <= ULID_LEN)
         sticky_load(s, last);
 }
 
-static void sticky_load(approval_service *s, long long since)
+static void sticky_load(approval_service *s, const char *after)
 {
-    json_t *q = json_pack("{s:s,s:I,s:i}", "subject", "evt.approval.*.decided", "since",
-                          (json_int_t)since, "limit", STICKY_PAGE);
-    s->sticky_req = bus_request(s->bus, BOSUN_STORE_EVENTS, q, 30, on_sticky_page, s);
+    json_t *q = json_pack("{s:b,s:s?,s:i}", "sticky", 1, "after", after, "limit", STICKY_PAGE);
+    s->sticky_req = bus_request(s->bus, BOSUN_STORE_APPROVALS, q, 30, on_sticky_page, s);
     json_decref(q); /* bus_request borrows it */
     if (!s->sticky_req)
         log_warning("approvals: cannot ask the store for the sticky rules");
@@ -484,7 +522,7 @@ approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p
     s->subs[2] = bus_subscribe(bus, BOSUN_APPROVAL_ANSWER, on_answer, s);
     s->subs[3] = bus_subscribe(bus, BOSUN_APPROVAL_LIST, on_list, s);
     s->subs[4] = bus_subscribe(bus, "evt.run.*.*.state", on_run_state, s);
-    sticky_load(s, 0);
+    sticky_load(s, NULL);
     return s;
 }
 

@@ -11,6 +11,7 @@
 #include "proc.h"
 #include "sdnotify.h"
 #include "approval.h"
+#include "hook_attach.h"
 #include "task.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ typedef struct bosund {
     proc *proc;
     task_service *tasks;
     approval_service *approvals;
+    hook_service *hooks; /* attached Claude Code sessions (bosunctl hook) */
     bus_sub *status_sub; /* cmd.daemon.status */
     admin_tokens *admin_tokens;
     bool ready; /* the start is complete: runs recovered, autostart agents started */
@@ -635,6 +637,10 @@ static void daemon_teardown(bosund *dm)
     dm->status_sub = NULL;
     approval_service_free(dm->approvals);
     dm->approvals = NULL;
+    if (dm->proc)
+        proc_set_ps_extra(dm->proc, NULL, NULL);
+    hook_service_free(dm->hooks);
+    dm->hooks = NULL;
     task_service_free(dm->tasks);
     dm->tasks = NULL;
     admin_tokens_free(dm->admin_tokens);
@@ -706,6 +712,10 @@ static int daemon_start(bosund *dm)
     proc_set_prices(dm->proc, bosun_prices_new(cfg_get(dm->root, "prices"), NULL));
     dm->tasks = task_service_new(dm->bus, dm->proc, dm->cfg.machine_id);
     dm->approvals = approval_service_new(dm->loop, dm->bus, dm->proc, &dm->cfg.approvals);
+    dm->hooks = hook_service_new(dm->bus, dm->cfg.machine_id);
+    if (!dm->hooks)
+        goto out;
+    proc_set_ps_extra(dm->proc, hook_service_ps_rows, dm->hooks);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);
     dm->admin_tokens = admin_tokens_new(dm->bus, dm->cfg.state_dir);
     if (!dm->admin_tokens)

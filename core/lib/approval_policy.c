@@ -3,6 +3,8 @@
 
 #include <bosun/approval.h>
 
+#include "approval_steps.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,13 @@ static bool name_char(char c)
            c == '-' || c == '*' || c == '.';
 }
 
+/* Control bytes are refused in a specifier, but an exact rule repeats a
+ * call's argument, and a multi-line command is an ordinary one. */
+static bool spec_byte_ok(unsigned char c, bool exact)
+{
+    return c >= 0x20 || (exact && (c == '\t' || c == '\n' || c == '\r'));
+}
+
 bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size)
 {
     size_t len = rule ? strlen(rule) : 0;
@@ -56,9 +65,14 @@ bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size)
         snprintf(err, err_size, "a rule is 1 to %d bytes", BOSUN_APPROVAL_RULE_MAX);
         return false;
     }
-    size_t i = 0;
-    while (i < len && name_char(rule[i]))
+    bool exact = rule[0] == '=';
+    size_t i = exact ? 1 : 0;
+    while (i < len && name_char(rule[i]) && !(exact && rule[i] == '*'))
         i++;
+    if (exact && i == 1) {
+        snprintf(err, err_size, "rule '%.64s': '=' is followed by a tool name", rule);
+        return false;
+    }
     if (i == 0) {
         snprintf(err, err_size, "rule '%.64s' does not start with a tool name", rule);
         return false;
@@ -81,7 +95,7 @@ bool bosun_approval_rule_check(const char *rule, char *err, size_t err_size)
         return false;
     }
     for (size_t k = i + 1; k < len - 1; k++)
-        if ((unsigned char)rule[k] < 0x20) {
+        if (!spec_byte_ok((unsigned char)rule[k], exact)) {
             snprintf(err, err_size, "rule '%.64s': control character in the specifier", rule);
             return false;
         }
@@ -127,30 +141,43 @@ static const char *str_field(const json_t *input, const char *key)
     return json_string_value(json_object_get(input, key));
 }
 
+/* Which argument a tool's specifier is matched against. */
+static const struct {
+    const char *tool, *key;
+    bool paths;
+} tool_args[] = {
+    {"Bash", "command", false},
+    {"Read", "file_path", true},
+    {"Write", "file_path", true},
+    {"Edit", "file_path", true},
+    {"MultiEdit", "file_path", true},
+    {"NotebookEdit", "notebook_path", true},
+    {"Glob", "path", true},
+    {"Grep", "path", true},
+    {"LS", "path", true},
+    {"WebFetch", "url", false},
+    {"WebSearch", "query", false},
+};
+
+const char *bosun_approval_tool_arg(const char *tool, bool *paths)
+{
+    *paths = false;
+    for (size_t i = 0; tool && i < sizeof tool_args / sizeof *tool_args; i++)
+        if (strcmp(tool, tool_args[i].tool) == 0) {
+            *paths = tool_args[i].paths;
+            return tool_args[i].key;
+        }
+    return NULL;
+}
+
 static const char *primary_arg(const char *tool, const json_t *input, bool *paths)
 {
     *paths = false;
     if (!json_is_object(input))
         return NULL;
-    if (strcmp(tool, "Bash") == 0)
-        return str_field(input, "command");
-    if (strcmp(tool, "Read") == 0 || strcmp(tool, "Write") == 0 || strcmp(tool, "Edit") == 0 ||
-        strcmp(tool, "MultiEdit") == 0) {
-        *paths = true;
-        return str_field(input, "file_path");
-    }
-    if (strcmp(tool, "NotebookEdit") == 0) {
-        *paths = true;
-        return str_field(input, "notebook_path");
-    }
-    if (strcmp(tool, "Glob") == 0 || strcmp(tool, "Grep") == 0 || strcmp(tool, "LS") == 0) {
-        *paths = true;
-        return str_field(input, "path");
-    }
-    if (strcmp(tool, "WebFetch") == 0)
-        return str_field(input, "url");
-    if (strcmp(tool, "WebSearch") == 0)
-        return str_field(input, "query");
+    const char *key = bosun_approval_tool_arg(tool, paths);
+    if (key)
+        return str_field(input, key);
     static const char *const keys[] = {"command", "file_path", "path", "url", "query"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
         const char *v = str_field(input, keys[k]);
@@ -223,10 +250,30 @@ static bool spec_match(const char *spec, size_t slen, const char *tool, const ch
     return false;
 }
 
+/* "=TOOL" or "=TOOL(ARG)": this tool, with exactly this argument, compared
+ * byte for byte: no wildcard, no prefix, no server-wide name. */
+static bool exact_match(const char *rule, const char *tool, const json_t *input)
+{
+    const char *open = strchr(rule, '(');
+    size_t nlen = open ? (size_t)(open - rule) : strlen(rule);
+    if (strlen(tool) != nlen || memcmp(tool, rule, nlen) != 0)
+        return false;
+    if (!open)
+        return true;
+    size_t slen = strlen(open + 1);
+    if (slen == 0 || open[slen] != ')')
+        return false;
+    bool paths;
+    const char *arg = primary_arg(tool, input, &paths);
+    return arg && strlen(arg) == slen - 1 && memcmp(arg, open + 1, slen - 1) == 0;
+}
+
 bool bosun_approval_rule_match(const char *rule, const char *tool, const json_t *input)
 {
     if (!rule || !tool)
         return false;
+    if (rule[0] == '=')
+        return exact_match(rule + 1, tool, input);
     const char *open = strchr(rule, '(');
     size_t nlen = open ? (size_t)(open - rule) : strlen(rule);
     if (!name_match(rule, nlen, tool))
@@ -239,6 +286,32 @@ bool bosun_approval_rule_match(const char *rule, const char *tool, const json_t 
     bool paths;
     const char *arg = primary_arg(tool, input, &paths);
     return arg && spec_match(open + 1, len - nlen - 2, tool, arg, paths);
+}
+
+char *bosun_approval_exact_rule(const char *tool, const json_t *input)
+{
+    bool paths;
+    const char *arg = tool ? primary_arg(tool, input, &paths) : NULL;
+    size_t tlen = tool ? strlen(tool) : 0;
+    if (arg && !*arg)
+        arg = NULL; /* "=TOOL()" is no rule; a call with an empty one has none */
+    size_t len = 1 + tlen + (arg ? strlen(arg) + 2 : 0);
+    if (tlen == 0 || len > BOSUN_APPROVAL_RULE_MAX)
+        return NULL;
+    char *rule = malloc(len + 1);
+    if (!rule)
+        return NULL;
+    if (arg)
+        snprintf(rule, len + 1, "=%s(%s)", tool, arg);
+    else
+        snprintf(rule, len + 1, "=%s", tool);
+    char err[8];
+    if (!bosun_approval_rule_check(rule, err, sizeof err) ||
+        !bosun_approval_rule_match(rule, tool, input)) {
+        free(rule);
+        return NULL;
+    }
+    return rule;
 }
 
 /* ------------------------------------------------------------ policies */
@@ -329,6 +402,23 @@ const char *bosun_approval_policy_find(const bosun_approval_policy *p,
     return NULL;
 }
 
+/* A sticky allow must outlast an ask rule, or "always" would never stick. */
+const approval_step approval_steps[APPROVAL_STEPS] = {{BOSUN_APPROVAL_DENY, 0, 2},
+                                                      {BOSUN_APPROVAL_ALLOW, 0, 0},
+                                                      {BOSUN_APPROVAL_ASK, 1, 2},
+                                                      {BOSUN_APPROVAL_ALLOW, 1, 2}};
+
+size_t bosun_approval_policy_count(const bosun_approval_policy *p, enum bosun_approval_decision d)
+{
+    return p && (unsigned)d < N_LISTS ? p->n[d] : 0;
+}
+
+const char *bosun_approval_policy_rule(const bosun_approval_policy *p,
+                                       enum bosun_approval_decision d, size_t i)
+{
+    return i < bosun_approval_policy_count(p, d) ? p->rules[d][i] : NULL;
+}
+
 bosun_approval_result bosun_approval_evaluate(const bosun_approval_policy *sticky,
                                               const bosun_approval_policy *agent,
                                               const bosun_approval_policy *global, const char *tool,
@@ -338,19 +428,12 @@ bosun_approval_result bosun_approval_evaluate(const bosun_approval_policy *stick
     const enum bosun_approval_source src[3] = {
         BOSUN_APPROVAL_FROM_STICKY, BOSUN_APPROVAL_FROM_AGENT, BOSUN_APPROVAL_FROM_GLOBAL};
     bosun_approval_result r = {BOSUN_APPROVAL_ASK, BOSUN_APPROVAL_FROM_DEFAULT, NULL};
-    /* deny, then sticky allow, then ask, then allow. */
-    static const struct {
-        enum bosun_approval_decision d;
-        int first, last;
-    } steps[] = {{BOSUN_APPROVAL_DENY, 0, 2},
-                 {BOSUN_APPROVAL_ALLOW, 0, 0},
-                 {BOSUN_APPROVAL_ASK, 1, 2},
-                 {BOSUN_APPROVAL_ALLOW, 1, 2}};
-    for (size_t s = 0; s < sizeof steps / sizeof *steps; s++)
-        for (int k = steps[s].first; k <= steps[s].last; k++) {
-            const char *rule = bosun_approval_policy_find(order[k], steps[s].d, tool, input);
+    for (size_t s = 0; s < APPROVAL_STEPS; s++)
+        for (int k = approval_steps[s].first; k <= approval_steps[s].last; k++) {
+            const char *rule =
+                bosun_approval_policy_find(order[k], approval_steps[s].d, tool, input);
             if (rule) {
-                r.decision = steps[s].d;
+                r.decision = approval_steps[s].d;
                 r.source = src[k];
                 r.rule = rule;
                 return r;

@@ -11,6 +11,10 @@
  *                        '/', '*' does not); a relative glob matches the
  *                        path's tail after any '/'
  *   WebFetch(domain:example.com)  WebFetch of a URL on that host
+ *   =Bash(rm -rf *)      exactly this call: the tool named Bash (compared
+ *                        byte for byte) whose command is "rm -rf *", no
+ *                        wildcard; "=Read" every call of the tool named
+ *                        Read and of no other.  "--always" makes these.
  *
  * The text in parentheses is matched against the tool's primary argument:
  * Bash: command; Read, Write, Edit, MultiEdit: file_path; NotebookEdit:
@@ -95,6 +99,17 @@ BOSUN_API bool bosun_approval_rule_check(const char *rule, char *err, size_t err
 /* Whether one rule matches a call of tool with input (an object or NULL). */
 BOSUN_API bool bosun_approval_rule_match(const char *rule, const char *tool, const json_t *input);
 
+/* The exact-call rule of one call ("=TOOL(ARG)" with the call's primary
+ * argument, "=TOOL" when it has none), malloc'd; NULL when none can say it
+ * (no tool, a tool name with bytes other than A-Z a-z 0-9 _ - ., a rule
+ * longer than BOSUN_APPROVAL_RULE_MAX, a control byte other than tab, CR,
+ * LF in the argument). */
+BOSUN_API char *bosun_approval_exact_rule(const char *tool, const json_t *input);
+/* The argument of a tool's input a rule's specifier is matched against
+ * ("command" for Bash, "file_path" for Read...) and whether it is a path;
+ * NULL for a tool not in the list above. */
+BOSUN_API const char *bosun_approval_tool_arg(const char *tool, bool *paths);
+
 /* An empty policy: no rules, no default of its own, timeout 10 minutes,
  * on_timeout deny. */
 BOSUN_API bosun_approval_policy *bosun_approval_policy_new(void);
@@ -115,6 +130,13 @@ bosun_approval_policy_on_timeout(const bosun_approval_policy *p);
 BOSUN_API const char *bosun_approval_policy_find(const bosun_approval_policy *p,
                                                  enum bosun_approval_decision d, const char *tool,
                                                  const json_t *input);
+
+/* How many rules list d holds, and its i-th (in the order added), for
+ * agent types that hand the policy to their CLI (<bosun/approval_map.h>). */
+BOSUN_API size_t bosun_approval_policy_count(const bosun_approval_policy *p,
+                                             enum bosun_approval_decision d);
+BOSUN_API const char *bosun_approval_policy_rule(const bosun_approval_policy *p,
+                                                 enum bosun_approval_decision d, size_t i);
 
 /* Parses an "approvals:" map (NULL or null: *out is NULL, true) into a
  * new policy.  Errors name FILE:LINE:COL and the key. */

@@ -46,6 +46,9 @@
  *          the agent's own report, kept as status / status_message
  *   tasks  updated_at also moves with every stored event whose data.task
  *          names the task
+ *   approvals from "evt.approval.<id>.decided" {"id","agent","task",
+ *          "run","tool","decision","decided_by","always","sticky_rule"}
+ *          (sticky_rule kept only when "always" is true)
  *
  * Requests (reply data; on bad arguments the reply is
  * {"error": {"code": "bad_request", "message": "..."}}):
@@ -104,6 +107,15 @@
  *                      over every selected row}, "next": cursor | null}.
  *                      Usage comes from the runs' usage and result events
  *                      (a result replaces the usage reported live before it).
+ *   cmd.store.approvals {"id": ID, "sticky": bool (only the decisions that
+ *                      made a sticky rule), "after": ID, "limit": N
+ *                      (1..10000, default 1000)}
+ *                  -> {"approvals": [{"id","agent","task","run","tool",
+ *                      "decision","decided_by","sticky_rule","decided_at"},
+ *                      oldest first]}: decided approval requests, the
+ *                      projection of "evt.approval.<id>.decided" (made
+ *                      from the stored events when the table is new);
+ *                      "after" pages as above, in this list's order
  *   cmd.store.status  {} -> {"backend", "path", "events", "last_seq",
  *                      "schema_version", "pending", "failing" (bool) and
  *                      while failing "failure" (message) and
@@ -111,6 +123,22 @@
  *                      "retained_bytes", "retain_max_bytes", "dropped",
  *                      "congested", "parked", "failures"}; answered at once,
  *                      without waiting for a commit
+ *
+ *   cmd.store.append_remote {"machine": ID, "events": [{"seq": MSEQ,
+ *                      "subject", "time", "data", "run"?, "task"?}, ...]
+ *                      (at most 256, mseq strictly increasing)}
+ *                  -> {"machine": ID, "acked_seq": N} once committed: a
+ *                      hub's copy of a machine's events (bosun-fleet(7)).
+ *                      Each is stored with machine = ID (also in its data)
+ *                      and its machine seq; one already stored (same
+ *                      machine and mseq) is skipped.  N is the highest mseq
+ *                      stored for ID (0: none; no events: only that).  They
+ *                      are not "evt.>" messages: only the stored.* feed
+ *                      shows them, with "machine_seq" in the stored form.
+ *                      Runs, tasks and inputs are projected from them keyed
+ *                      by machine too; agents, tokens and prs are not.
+ *                      cmd.store.events, runs, tasks and inputs take
+ *                      "machine": ID to list one machine's.
  *
  * Queries (all but cmd.store.status) see every event published before the
  * request: they wait for its commit, without blocking the daemon, unless
@@ -135,6 +163,8 @@
 #define BOSUN_STORE_ARTIFACTS     "cmd.store.artifacts"
 #define BOSUN_STORE_ARTIFACTS_PUT "cmd.store.artifacts.put"
 #define BOSUN_STORE_COST          "cmd.store.cost"
+#define BOSUN_STORE_APPROVALS     "cmd.store.approvals"
+#define BOSUN_STORE_APPEND_REMOTE "cmd.store.append_remote"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:
  *   run, agent, instance, task (or null), machine, state, pid (0 when none),

@@ -21,40 +21,45 @@ static const char *const claude_modes[] = {"acceptEdits", "auto", "bypassPermiss
                                            "dontAsk",     "plan", "default",           NULL};
 
 /* The CLI's own spending limit (--max-budget-usd), a second line of
- * defence behind bosun's budgets: budget.usd_per_run (checked by the core),
- * or the older max_budget_usd key, kept working; with both, the lower.
- * *text is the value as written, or NULL. */
-static bool claude_budget_key(const cfg_node *map, const char *key, const cfg_node **out, double *v,
-                              cfg_diag *d)
+ * defence behind bosun's budgets: what the run may still spend under
+ * budget.usd_per_run, which the core reads, checks and hands over as
+ * bosun_run_info.budget_usd_left; or the older max_budget_usd key of the
+ * agent, kept working; with both, the lower.  *usd is 0 when neither. */
+static bool claude_budget_key(const cfg_node *agent, double *usd, cfg_diag *d)
 {
-    const cfg_node *n = cfg_get(map, key);
+    *usd = 0;
+    const cfg_node *n = cfg_get(agent, "max_budget_usd");
     if (!n || n->type == CFG_NULL)
         return true;
     char path[256], *end = NULL;
-    *v = n->type == CFG_SCALAR ? strtod(n->value, &end) : 0;
-    if (n->type != CFG_SCALAR || end == n->value || *end || !(*v > 0 && *v <= 1e6))
+    double v = n->type == CFG_SCALAR ? strtod(n->value, &end) : 0;
+    if (n->type != CFG_SCALAR || end == n->value || *end || !(v > 0 && v <= 1e6))
         return cfg_error(d, n, "'%s': expected a number of dollars above 0 and at most 1000000",
                          cfg_path(n, path, sizeof path));
-    *out = n;
+    *usd = v;
     return true;
 }
 
-static bool claude_budget(const cfg_node *agent, const char **text, cfg_diag *d)
+/* The limit as --max-budget-usd's text into buf, or NULL when none. */
+static const char *claude_budget(const bosun_run_info *run, char *buf, size_t size)
 {
-    *text = NULL;
-    const cfg_node *old = NULL, *run = NULL;
-    double vo = 0, vr = 0;
-    if (!claude_budget_key(agent, "max_budget_usd", &old, &vo, d))
-        return false;
-    const cfg_node *b = cfg_get(agent, "budget");
-    /* budget: itself is validated by the core; only its number is read. */
-    if (b && b->type == CFG_MAP && !claude_budget_key(b, "usd_per_run", &run, &vr, NULL))
-        run = NULL;
-    if (old && (!run || vo <= vr))
-        *text = old->value;
-    else if (run)
-        *text = run->value;
-    return true;
+    double usd;
+    if (!claude_budget_key(run->config, &usd, NULL))
+        usd = 0;
+    if (run->budget_usd_left) {
+        /* Spent already: the smallest limit the CLI takes, not none. */
+        double left = *run->budget_usd_left > 0.000001 ? *run->budget_usd_left : 0.000001;
+        usd = usd > 0 && usd < left ? usd : left;
+    }
+    if (usd <= 0)
+        return NULL;
+    snprintf(buf, size, "%.6f", usd);
+    char *end = buf + strlen(buf); /* "3.500000" -> "3.5", "1000.000000" -> "1000" */
+    while (end > buf && end[-1] == '0')
+        *--end = '\0';
+    if (end > buf && end[-1] == '.')
+        *--end = '\0';
+    return buf;
 }
 
 static bool claude_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
@@ -64,9 +69,9 @@ static bool claude_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
         return false;
     bosun_agent_cli_free(&cli);
     bool thinking;
-    const char *budget;
+    double usd;
     bool ok = cfg_get_bool(agent, "thinking", false, &thinking, d);
-    return claude_budget(agent, &budget, d) && ok;
+    return claude_budget_key(agent, &usd, d) && ok;
 }
 
 static int fail(char **error, const char *why)
@@ -121,16 +126,8 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
     add_tools(&a, "--allowedTools", cli.allowed_tools);
     add_tools(&a, "--disallowedTools", cli.disallowed_tools);
     bosun_argv_add2(&a, "--append-system-prompt", cli.append_system_prompt);
-    const char *budget;
-    char left[32];
-    if (claude_budget(run->config, &budget, NULL) && budget && run->budget_usd_left &&
-        *run->budget_usd_left < strtod(budget, NULL)) {
-        /* What is left of the run's budget after its earlier processes. */
-        snprintf(left, sizeof left, "%.6f",
-                 *run->budget_usd_left > 0.000001 ? *run->budget_usd_left : 0.000001);
-        budget = left;
-    }
-    bosun_argv_add2(&a, "--max-budget-usd", budget);
+    char budget[64];
+    bosun_argv_add2(&a, "--max-budget-usd", claude_budget(run, budget, sizeof budget));
     /* Every permission prompt goes to bosun's approve tool, whenever bosun's
      * MCP server is there to take it: without it, a prompt in -p mode is a
      * silent deny nobody sees (bosun-claude-code(7)). */

@@ -74,7 +74,10 @@ static int codex_start(void *state, cfg_diag *d)
 
 static void codex_stop(void *state)
 {
-    free(state);
+    codex_state *st = state;
+    if (st)
+        bosun_approval_notices_clear(&st->noticed);
+    free(st);
 }
 
 static const struct bosun_agent_ops codex_ops = {

@@ -3,11 +3,15 @@
  *   codex exec resume --json --skip-git-repo-check [options] -c … -- SESSION TEXT
  * Everything but the prompt goes in `-c key=TOML` overrides, which both
  * forms take (resume has no --sandbox), so the user's own CODEX_HOME
- * (login, config.toml, the sessions resume needs) stays as it is. */
+ * (login, config.toml, the sessions resume needs) stays as it is.  The
+ * sandbox and bosun's MCP tools follow bosun's approvals where they say
+ * more than permission_mode (codex_policy.c). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bosun/toml.h>
 
 #include "codex.h"
 
@@ -20,29 +24,6 @@ static int fail(char **error, const char *why)
 {
     *error = strdup(why);
     return -1;
-}
-
-char *codex_toml_string(const char *s)
-{
-    size_t n = strlen(s);
-    char *out = malloc(n * 6 + 3); /* \uXXXX is the longest escape */
-    if (!out)
-        return NULL;
-    char *o = out;
-    *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            *o++ = '\\';
-            *o++ = (char)*p;
-        } else if (*p < 0x20 || *p == 0x7f) {
-            o += sprintf(o, "\\u%04x", *p);
-        } else {
-            *o++ = (char)*p;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
 }
 
 /* -c key=value, value already TOML; takes value (may be NULL: memory). */
@@ -63,7 +44,7 @@ static void add_override(bosun_argv *a, const char *key, char *value)
 static void add_override_str(bosun_argv *a, const char *key, const char *s)
 {
     if (s)
-        add_override(a, key, codex_toml_string(s));
+        add_override(a, key, bosun_toml_string(s));
 }
 
 /* A TOML array of the n strings. */
@@ -73,7 +54,7 @@ static char *toml_array(const char **items, size_t n)
     size_t len = 3;
     bool ok = q != NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        ok = (q[i] = codex_toml_string(items[i])) != NULL;
+        ok = (q[i] = bosun_toml_string(items[i])) != NULL;
         len += ok ? strlen(q[i]) + 1 : 0;
     }
     char *out = ok ? malloc(len) : NULL;
@@ -114,8 +95,10 @@ static char *toml_array_of(const json_t *v)
  * process's own (env_vars), so the token is in no file and on no command
  * line.  Its tools are bosun's: approved without a prompt, which exec
  * mode could not show anyway (it refuses the call instead). */
-static int add_mcp(bosun_argv *a, const bosun_run_info *run, char **error)
+static int add_mcp(bosun_argv *a, const bosun_run_info *run, const codex_policy *pol, char **error)
 {
+    if (pol->bosun_off)
+        return 0; /* the approvals deny every tool of bosun's: Codex is not given the server */
     json_t *srv = bosun_agent_mcp_server(run, error);
     if (!srv)
         return -1;
@@ -124,12 +107,18 @@ static int add_mcp(bosun_argv *a, const bosun_run_info *run, char **error)
     add_override(a, "mcp_servers.bosun.args", toml_array_of(json_object_get(srv, "args")));
     add_override(a, "mcp_servers.bosun.env_vars", toml_array_of(json_object_get(srv, "env")));
     add_override_str(a, "mcp_servers.bosun.default_tools_approval_mode", "approve");
+    size_t n = 0;
+    while (pol->disabled && pol->disabled[n])
+        n++;
+    if (n)
+        add_override(a, "mcp_servers.bosun.disabled_tools",
+                     toml_array((const char **)pol->disabled, n));
     json_decref(srv);
     return 0;
 }
 
 /* The common part of a launch and a resume; `text` is the user turn. */
-static int build(const bosun_run_info *run, const char *resume_id, const char *text,
+static int build(void *state, const bosun_run_info *run, const char *resume_id, const char *text,
                  bosun_launch *out, char **error)
 {
     bosun_agent_cli cli;
@@ -142,15 +131,21 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
                                            : "codex needs a prompt: start it with one (bosunctl "
                                              "start AGENT --prompt TEXT) or through a task");
     }
+    codex_policy pol;
+    if (codex_policy_of_run(state, run, cli.permission_mode, &pol, error) != 0) {
+        bosun_agent_cli_free(&cli);
+        return -1;
+    }
     bosun_argv a = {0};
     bosun_argv_add_all(&a, (const char *const[]){cli.bin, "exec", NULL});
     if (resume_id)
         bosun_argv_add(&a, "resume");
     bosun_argv_add_all(&a, (const char *const[]){"--json", "--skip-git-repo-check", NULL});
     bosun_argv_add2(&a, "--model", cli.model);
-    add_override_str(&a, "sandbox_mode", cli.permission_mode);
+    add_override_str(&a, "sandbox_mode", pol.sandbox ? pol.sandbox : cli.permission_mode);
     add_override_str(&a, "developer_instructions", cli.append_system_prompt);
-    int rc = run->mcp_config ? add_mcp(&a, run, error) : 0;
+    int rc = run->mcp_config ? add_mcp(&a, run, &pol, error) : 0;
+    codex_policy_clear(&pol);
     bosun_argv_add_all(&a, cli.extra_args);
     /* After "--" neither the session nor the prompt is read as an option. */
     bosun_argv_add(&a, "--");
@@ -171,7 +166,7 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
 
 int codex_build_launch(void *state, const bosun_run_info *run, bosun_launch *out, char **error)
 {
-    return build(run, NULL, run->prompt, out, error);
+    return build(state, run, NULL, run->prompt, out, error);
 }
 
 /* The same thread, with the answer (or the interrupted-turn text) as the
@@ -180,5 +175,5 @@ int codex_build_resume(void *state, const bosun_run_info *run, bosun_launch *out
 {
     if (!run->session_id)
         return fail(error, "no Codex thread to resume (none was reported)");
-    return build(run, run->session_id, run->resume_input, out, error);
+    return build(state, run, run->session_id, run->resume_input, out, error);
 }

@@ -17,6 +17,7 @@
 
 #include <bosun/bosun.h>
 
+#include "fleet_events.h"
 #include "fleet_registry.h"
 
 #define LINKS_MAX 4096
@@ -28,15 +29,28 @@ typedef struct fleet_link {
     double last_frame;
 } fleet_link;
 
+/* A first registration waiting for the registry to be written. */
+typedef struct fleet_pending {
+    struct fleet_pending *next;
+    char *reply; /* the relay's request */
+    char conn[CONN_MAX + 1];
+    char *peer;
+    json_t *frame, *out;
+    bool gone; /* the link closed meanwhile */
+} fleet_pending;
+
 typedef struct fleet {
     const bosun_ctx *ctx;
     fleet_registry *reg;
+    fleet_events *ev; /* machine.events and acked_seq (fleet_events.c) */
     double heartbeat_timeout;
     unsigned long long max_message, send_queue;
     long long rate;
     fleet_link *links;
     size_t nlinks;
     ev_timer timer;
+    ev_timer flush; /* writes the registry once for the pending */
+    fleet_pending *pending, **pending_tail;
     bus_sub *subs[6];
 } fleet;
 
@@ -166,11 +180,21 @@ static json_t *error_frame(const char *reply, const char *code, const char *msg)
                  json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", code, "message", msg));
 }
 
-static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t *f, int *close)
+/* What the http plugin holds a registered link to. */
+static json_t *link_limits(const fleet *fl)
+{
+    return json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message, "send_queue",
+                     (json_int_t)fl->send_queue, "rate", (json_int_t)fl->rate);
+}
+
+/* The answer to a register the registry has decided (out, taken); NULL
+ * when it is answered later on inbox (fleet_events.c), once the store has
+ * said the machine's acked_seq. */
+static json_t *registered(fleet *fl, const char *inbox, const char *conn, const char *peer,
+                          json_t *f, json_t *out, int *close)
 {
     const char *reply = json_string_value(json_object_get(f, "reply"));
     json_t *data = json_object_get(f, "data");
-    json_t *out = fleet_registry_register(fl->reg, data, peer);
     const char *id = json_string_value(json_object_get(data, "machine_id"));
     if (!json_is_true(json_object_get(out, "ok")) || !link_bind(fl, conn, id)) {
         log_warning("fleet: link %s (%s): register refused: %s", conn, peer ? peer : "?",
@@ -181,8 +205,109 @@ static json_t *on_register(fleet *fl, const char *conn, const char *peer, json_t
         machine_event(fl, id, "online",
                       json_pack("{s:O,s:s?}", "agents",
                                 json_object_get(data, "agents") ?: json_null(), "address", peer));
+        fleet_events_register(fl->ev, inbox, conn, id, reply ? reply : "machine.register", out,
+                              link_limits(fl));
+        return NULL;
     }
     return frame(reply ? reply : "machine.register", out);
+}
+
+/* A register's answer to the relay: the http plugin holds the link to
+ * these limits from now on. */
+static void add_limits(fleet *fl, json_t *out)
+{
+    json_object_set_new(out, "limits", link_limits(fl));
+}
+
+static void link_answer(fleet *fl, const char *reply, json_t *frame_out, int close)
+{
+    json_t *frames = json_array();
+    if (frame_out)
+        json_array_append_new(frames, frame_out);
+    json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
+    if (out && !close)
+        add_limits(fl, out);
+    bus_publish_new(fl->ctx->bus, reply, NULL, out);
+}
+
+static void pending_free(fleet_pending *p)
+{
+    free(p->reply);
+    free(p->peer);
+    json_decref(p->frame);
+    json_decref(p->out);
+    free(p);
+}
+
+/* One write of the registry for every registration that came meanwhile,
+ * then their answers: a burst of machines costs one file replace, not one
+ * each, and none is answered before its token is on disk. */
+static void on_flush(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop, (void)revents;
+    fleet *fl = w->data;
+    bool ok = fleet_registry_flush(fl->reg) == 0;
+    fleet_pending *p = fl->pending;
+    fl->pending = NULL;
+    fl->pending_tail = &fl->pending;
+    while (p) {
+        fleet_pending *next = p->next;
+        int close = 1008;
+        json_t *ans;
+        const char *reply = json_string_value(json_object_get(p->frame, "reply"));
+        if (ok && !p->gone) {
+            close = 0;
+            ans = registered(fl, p->reply, p->conn, p->peer, p->frame, json_incref(p->out), &close);
+            if (!ans) { /* answered by fleet_events.c */
+                pending_free(p);
+                p = next;
+                continue;
+            }
+        } else {
+            ans = error_frame(reply ? reply : "machine.register", "bad_request",
+                              p->gone ? "the link closed" : "the hub cannot store the machine");
+        }
+        link_answer(fl, p->reply, ans, close);
+        pending_free(p);
+        p = next;
+    }
+}
+
+/* machine.register: answered now, or once the registry is written. */
+static json_t *on_register(fleet *fl, const bus_msg *m, const char *conn, const char *peer,
+                           json_t *f, int *close)
+{
+    json_t *out = fleet_registry_register(fl->reg, json_object_get(f, "data"), peer);
+    if (fleet_registry_dirty(fl->reg) && !m->reply && fleet_registry_flush(fl->reg) != 0) {
+        json_decref(out); /* nobody to answer: written now, or undone */
+        out = json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", "bad_request", "message",
+                        "the hub cannot store the machine");
+    }
+    if (!fleet_registry_dirty(fl->reg))
+        return registered(fl, m->reply, conn, peer, f, out, close);
+    fleet_pending *p = calloc(1, sizeof *p);
+    if (p) {
+        p->reply = strdup(m->reply);
+        p->peer = peer ? strdup(peer) : NULL;
+    }
+    if (!p || !p->reply || (peer && !p->peer)) {
+        if (p)
+            pending_free(p);
+        *close = 1008;
+        json_decref(out);
+        return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
+                           "the hub is out of memory");
+    }
+    snprintf(p->conn, sizeof p->conn, "%s", conn);
+    p->frame = json_incref(f);
+    p->out = out;
+    *fl->pending_tail = p;
+    fl->pending_tail = &p->next;
+    if (!ev_is_active(&fl->flush)) {
+        ev_timer_set(&fl->flush, 0.0, 0.0);
+        ev_timer_start(fl->ctx->loop, &fl->flush);
+    }
+    return NULL;
 }
 
 static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
@@ -196,6 +321,8 @@ static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
         machine_event(fl, l->machine, "heartbeat", json_deep_copy(data));
         return NULL;
     }
+    if (strcmp(subject, "machine.events") == 0)
+        return fleet_events_batch(fl->ev, l->conn, l->machine, data, close);
     *close = 0;
     return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
                        "unknown subject on the fleet link");
@@ -220,7 +347,12 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
                                                   "a frame is {\"subject\",\"reply\"?,\"data\"}"));
         close = l ? 0 : 1008;
     } else if (strcmp(subject, "machine.register") == 0) {
-        json_array_append_new(frames, on_register(fl, conn, peer, f, &close));
+        json_t *ans = on_register(fl, m, conn, peer, f, &close);
+        if (!ans) { /* answered by on_flush or fleet_events.c */
+            json_decref(frames);
+            return;
+        }
+        json_array_append_new(frames, ans);
         registered = true;
     } else if (!l) {
         json_array_append_new(frames,
@@ -233,11 +365,8 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
             json_array_append_new(frames, out);
     }
     json_t *out = json_pack("{s:o,s:i}", "frames", frames, "close", close);
-    if (out && registered && !close) /* the http plugin holds the link to them from now on */
-        json_object_set_new(out, "limits",
-                            json_pack("{s:I,s:I,s:I}", "max_message", (json_int_t)fl->max_message,
-                                      "send_queue", (json_int_t)fl->send_queue, "rate",
-                                      (json_int_t)fl->rate));
+    if (out && registered && !close)
+        add_limits(fl, out);
     bus_reply_new(bus, m, out);
 }
 
@@ -247,6 +376,9 @@ static void on_link_closed(bus_t *bus, const bus_msg *m, void *arg)
     (void)bus;
     fleet *fl = arg;
     const char *conn = json_string_value(json_object_get(m->data, "conn"));
+    for (fleet_pending *p = fl->pending; conn && p; p = p->next)
+        if (strcmp(p->conn, conn) == 0)
+            p->gone = true;
     fleet_link *l = conn ? link_find(fl, conn) : NULL;
     if (l) {
         log_info("fleet: machine %s: link %s closed", l->machine, l->conn);
@@ -339,13 +471,19 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     fl->ctx = ctx;
     apply(fl, &c);
     fl->reg = fleet_registry_new(ctx->state_dir);
-    if (!fl->reg) {
+    fl->ev = fleet_events_new(ctx->bus);
+    if (!fl->reg || !fl->ev) {
         cfg_error(d, NULL, "fleet: cannot read %s/%s", ctx->state_dir, FLEET_FILE);
+        fleet_registry_free(fl->reg);
+        fleet_events_free(fl->ev);
         free(fl);
         return -1;
     }
     ev_timer_init(&fl->timer, on_timer, 1.0, 1.0);
     fl->timer.data = fl;
+    ev_timer_init(&fl->flush, on_flush, 0.0, 0.0);
+    fl->flush.data = fl;
+    fl->pending_tail = &fl->pending;
     *state = fl;
     return 0;
 }
@@ -396,9 +534,18 @@ static void fleet_stop(void *state)
 {
     fleet *fl = state;
     ev_timer_stop(fl->ctx->loop, &fl->timer);
+    ev_timer_stop(fl->ctx->loop, &fl->flush);
+    /* Trades never answered stay unwritten: their registration tokens are
+     * still good after a restart. */
+    while (fl->pending) {
+        fleet_pending *p = fl->pending;
+        fl->pending = p->next;
+        pending_free(p);
+    }
     for (size_t i = 0; i < sizeof fl->subs / sizeof fl->subs[0]; i++)
         if (fl->subs[i])
             bus_unsubscribe(fl->ctx->bus, fl->subs[i]);
+    fleet_events_free(fl->ev);
     fleet_registry_free(fl->reg);
     free(fl->links);
     free(fl);

@@ -43,6 +43,7 @@ struct fleet_registry {
     size_t nregs, capregs;
     machine *ms;
     size_t nms, capms;
+    bool dirty; /* trades not written yet */
 };
 
 static char *dup_or_null(const char *s)
@@ -92,6 +93,7 @@ static bool id_ok(const char *s)
 
 static int save(fleet_registry *r)
 {
+    r->dirty = false;
     json_t *regs = json_array(), *ms = json_array();
     for (size_t i = 0; i < r->nregs; i++) {
         json_t *o = reg_public(&r->regs[i]);
@@ -108,8 +110,10 @@ static int save(fleet_registry *r)
     char *text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
     json_decref(doc);
     int rc = text ? bosun_file_replace(r->state_dir, FLEET_FILE, text, strlen(text), 0600) : -1;
-    if (rc != 0)
+    if (rc != 0) {
         log_error("fleet: cannot write %s/%s: %s", r->state_dir, FLEET_FILE, strerror(errno));
+        r->dirty = true;
+    }
     free(text);
     return rc;
 }
@@ -369,11 +373,9 @@ static json_t *trade(fleet_registry *r, const char *token, const char *id, json_
     e->used_at = now;
     set_str(&e->used_by, id);
     set_str(&m->name, json_string_value(json_object_get(data, "name")));
-    if (save(r) != 0) {
-        e->used_at = 0;
-        memset(secret, 0, sizeof secret);
-        return refuse("bad_request", "the hub cannot store the machine");
-    }
+    /* Written by fleet_registry_flush() before the answer goes out, once
+     * for all the registrations of a burst. */
+    r->dirty = true;
     bosun_secret_add(secret, strlen(FLEET_MCH_PREFIX));
     log_notice("fleet: machine %s registered with %s", id, e->id);
     json_t *out = register_ok(m, secret);
@@ -442,6 +444,65 @@ bool fleet_registry_offline(fleet_registry *r, const char *id)
     return true;
 }
 
+/* ------------------------------------------------------------ flush */
+
+bool fleet_registry_dirty(const fleet_registry *r)
+{
+    return r->dirty;
+}
+
+static void clear(fleet_registry *r)
+{
+    for (size_t i = 0; i < r->nregs; i++) {
+        free(r->regs[i].name);
+        free(r->regs[i].used_by);
+    }
+    for (size_t i = 0; i < r->nms; i++) {
+        machine *m = &r->ms[i];
+        free(m->id);
+        free(m->name);
+        free(m->version);
+        free(m->address);
+    }
+    r->nregs = r->nms = 0;
+}
+
+/* The file could not be written: memory goes back to what it holds, the
+ * last state anyone was told about, keeping which machines are online. */
+static void reset_to_file(fleet_registry *r)
+{
+    json_t *live = json_object();
+    for (size_t i = 0; i < r->nms; i++)
+        if (r->ms[i].online)
+            json_object_set_new(live, r->ms[i].id, json_real(r->ms[i].last_seen));
+    clear(r);
+    if (load(r) != 0)
+        log_error("fleet: %s/%s cannot be read back either: the registry is empty until a restart",
+                  r->state_dir, FLEET_FILE);
+    r->dirty = false;
+    const char *id;
+    json_t *seen;
+    json_object_foreach(live, id, seen)
+    {
+        machine *m = find_machine(r, id);
+        if (m) {
+            m->online = true;
+            m->last_seen = json_real_value(seen);
+        }
+    }
+    json_decref(live);
+}
+
+int fleet_registry_flush(fleet_registry *r)
+{
+    if (!r->dirty)
+        return 0;
+    if (save(r) == 0)
+        return 0;
+    reset_to_file(r);
+    return -1;
+}
+
 /* ------------------------------------------------------------ object */
 
 fleet_registry *fleet_registry_new(const char *state_dir)
@@ -461,17 +522,7 @@ void fleet_registry_free(fleet_registry *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nregs; i++) {
-        free(r->regs[i].name);
-        free(r->regs[i].used_by);
-    }
-    for (size_t i = 0; i < r->nms; i++) {
-        machine *m = &r->ms[i];
-        free(m->id);
-        free(m->name);
-        free(m->version);
-        free(m->address);
-    }
+    clear(r);
     free(r->regs);
     free(r->ms);
     free(r->state_dir);

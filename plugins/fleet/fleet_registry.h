@@ -33,10 +33,18 @@ int fleet_registry_revoke(fleet_registry *r, const char *id);
 
 /* machine.register: checks token (bsn_reg_ traded once for a new bsn_mch_,
  * or the machine's own bsn_mch_) and marks the machine online.  Returns the
- * reply data of the protocol ({"ok":true,…} or {"ok":false,"error":…}). */
+ * reply data of the protocol ({"ok":true,…} or {"ok":false,"error":…}).
+ * A trade leaves the registry dirty: it must be flushed before the answer
+ * is sent (the machine's token is only good once the file holds its hash). */
 json_t *fleet_registry_register(fleet_registry *r, json_t *data, const char *peer);
 /* A heartbeat or any frame: last_seen; the status to "offline" on a lost link. */
 bool fleet_registry_seen(fleet_registry *r, const char *id, const char *version);
 bool fleet_registry_offline(fleet_registry *r, const char *id);
+
+/* Whether trades wait to be written; writes them (one file replace for all).
+ * -1 when the file cannot be written: the registry is then back to what the
+ * file holds (those trades undone, their tokens usable again). */
+bool fleet_registry_dirty(const fleet_registry *r);
+int fleet_registry_flush(fleet_registry *r);
 
 #endif

@@ -120,8 +120,10 @@ static int gemini_start(void *state, cfg_diag *d)
 static void gemini_stop(void *state)
 {
     gemini_state *st = state;
-    if (st)
+    if (st) {
         free(st->state_dir);
+        bosun_approval_notices_clear(&st->noticed);
+    }
     free(st);
 }
 

@@ -103,8 +103,17 @@ static int make_default(const gemini_state *st, const bosun_run_info *run)
     return afd;
 }
 
+/* The policy file: written, or removed when there is none (approvals
+ * that were taken out of the configuration). */
+static int put_policy(int dfd, const char *policy)
+{
+    if (policy)
+        return replace_file(dfd, GEMINI_POLICY_FILE, policy);
+    return unlinkat(dfd, GEMINI_POLICY_FILE, 0) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 char *gemini_home_prepare(const gemini_state *st, const bosun_run_info *run, const json_t *settings,
-                          char **error)
+                          const char *policy, char **error)
 {
     char *home = home_path(st, run);
     if (!home) {
@@ -117,6 +126,8 @@ char *gemini_home_prepare(const gemini_state *st, const bosun_run_info *run, con
     int dfd = hfd >= 0 ? sub_dir(hfd, ".gemini") : -1;
     char *text = json_dumps(settings, JSON_INDENT(2) | JSON_SORT_KEYS);
     int rc = dfd >= 0 && text ? replace_file(dfd, "settings.json", text) : -1;
+    if (rc == 0)
+        rc = put_policy(dfd, policy);
     int e = errno;
     free(text);
     if (dfd >= 0)
@@ -125,7 +136,7 @@ char *gemini_home_prepare(const gemini_state *st, const bosun_run_info *run, con
         close(hfd);
     if (rc != 0) {
         errno = e;
-        failf(error, "cannot write the Gemini CLI's settings in", home);
+        failf(error, "cannot write the Gemini CLI's settings (or policy file) in", home);
         free(home);
         return NULL;
     }

@@ -3,7 +3,8 @@
  *   gemini --output-format stream-json --skip-trust [options] --resume ID --prompt=TEXT
  * with GEMINI_CLI_HOME set to the agent's home, whose settings.json
  * (gemini_home.c) carries bosun's MCP server and the settings Gemini has
- * no flag for. */
+ * no flag for, and, when approvals: apply to the agent, --policy with the
+ * policy file made from them (gemini_policy.c). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,19 +108,26 @@ static int home_env(bosun_launch *out, const char *home)
     return 0;
 }
 
+/* The home with its settings and the policy file from bosun's approvals
+ * (*policy: its path, NULL when no approvals apply). */
 static int prepare_home(void *state, const bosun_run_info *run, const bosun_agent_cli *cli,
-                        bosun_launch *out, char **error)
+                        bosun_launch *out, char **policy, char **error)
 {
+    char *text = NULL;
+    if (gemini_policy_of_run(state, run, &text, error) != 0)
+        return -1;
     json_t *settings = settings_of(run, cli, error);
-    if (!settings)
-        return -1;
-    char *home = gemini_home_prepare(state, run, settings, error);
+    char *home = settings ? gemini_home_prepare(state, run, settings, text, error) : NULL;
     json_decref(settings);
-    if (!home)
-        return -1;
-    int rc = home_env(out, home);
+    int rc = home ? 0 : -1;
+    if (rc == 0 && (home_env(out, home) != 0 ||
+                    (text && asprintf(policy, "%s/.gemini/%s", home, GEMINI_POLICY_FILE) < 0))) {
+        *policy = NULL;
+        rc = fail(error, "out of memory");
+    }
+    free(text);
     free(home);
-    return rc != 0 ? fail(error, "out of memory") : 0;
+    return rc;
 }
 
 /* The common part of a launch and a resume; `text` is the user turn. */
@@ -136,7 +144,8 @@ static int build(void *state, const bosun_run_info *run, const char *resume_id, 
                                            : "gemini needs a prompt: start it with one (bosunctl "
                                              "start AGENT --prompt TEXT) or through a task");
     }
-    if (prepare_home(state, run, &cli, out, error) != 0) {
+    char *policy = NULL;
+    if (prepare_home(state, run, &cli, out, &policy, error) != 0) {
         bosun_agent_cli_free(&cli);
         return -1;
     }
@@ -145,6 +154,8 @@ static int build(void *state, const bosun_run_info *run, const char *resume_id, 
         &a, (const char *const[]){cli.bin, "--output-format", "stream-json", "--skip-trust", NULL});
     bosun_argv_add2(&a, "--model", cli.model);
     bosun_argv_add2(&a, "--approval-mode", cli.permission_mode);
+    bosun_argv_add2(&a, "--policy", policy);
+    free(policy);
     if (resume_id)
         bosun_argv_add2(&a, "--resume", resume_id);
     else

@@ -52,6 +52,7 @@ const http_route http_api_routes[] = {
     {"GET", "/api/v1/approvals/{}", api_approval_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/approvals/{}/allow", api_approval_allow, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/approvals/{}/deny", api_approval_deny, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
+    {"POST", "/api/v1/hooks", api_hook_event, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
 };
 const size_t http_api_n_routes = sizeof http_api_routes / sizeof http_api_routes[0];
 

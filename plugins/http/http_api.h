@@ -53,6 +53,7 @@ void api_approvals_list(http_request *r, const char *const *args, size_t n_args)
 void api_approval_show(http_request *r, const char *const *args, size_t n_args);
 void api_approval_allow(http_request *r, const char *const *args, size_t n_args);
 void api_approval_deny(http_request *r, const char *const *args, size_t n_args);
+void api_hook_event(http_request *r, const char *const *args, size_t n_args);
 void api_input_answer(http_request *r, const char *const *args, size_t n_args);
 void api_artifacts_list(http_request *r, const char *const *args, size_t n_args);
 void api_artifact_get(http_request *r, const char *const *args, size_t n_args);

@@ -1,8 +1,10 @@
 /* REST API v1: approval requests (bosun-http(7)).
  *
  *   GET  /api/v1/approvals                 cmd.approval.list: the pending
- *                                          requests (readers and admins)
- *   GET  /api/v1/approvals/{id}            one pending request
+ *                                          requests, newest first, paged by
+ *                                          id (readers and admins)
+ *   GET  /api/v1/approvals/{id}            one pending request (404 when
+ *                                          unknown or decided already)
  *   POST /api/v1/approvals/{id}/allow      cmd.approval.answer (admins):
  *   POST /api/v1/approvals/{id}/deny       body {"always"?: bool,
  *                                          "message"?: string}
@@ -18,27 +20,29 @@
 #define API_MESSAGE_MAX 4096
 
 static const char *const api_no_params[] = {NULL};
-
-static void api_approvals_reply(http_request *r, json_t *reply, json_t *state)
-{
-    json_decref(state);
-    json_t *list = json_object_get(reply, "approvals");
-    http_respond_json(r, 200, json_pack("{s:O}", "approvals", list ? list : json_array()));
-}
+static const char *const api_list_params[] = {"limit", "cursor", NULL};
 
 void api_approvals_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
-    if (!api_query_check(r, api_no_params))
+    const char *cursor;
+    long long limit;
+    if (!api_query_check(r, api_list_params) || !api_query_id(r, "cursor", &cursor) ||
+        !api_query_limit(r, &limit))
         return;
-    api_call(r, BOSUN_APPROVAL_LIST, json_object(), NULL, 0, api_approvals_reply);
+    api_list_call(r, BOSUN_APPROVAL_LIST, json_pack("{s:s*}", "after", cursor), limit, "approvals",
+                  "id");
 }
 
+/* cmd.approval.list answers an id it does not hold with an error, so an
+ * empty list here is a daemon that broke its word. */
 static void api_approval_one(http_request *r, json_t *reply, json_t *state)
 {
     json_decref(state);
     json_t *one = json_array_get(json_object_get(reply, "approvals"), 0);
-    http_respond_json(r, 200, json_incref(one ? one : json_object()));
+    if (!json_is_object(one))
+        return http_respond_error(r, 404, "not_found", "no such approval request");
+    http_respond_json(r, 200, json_incref(one));
 }
 
 void api_approval_show(http_request *r, const char *const *args, size_t n_args)

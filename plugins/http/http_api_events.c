@@ -62,15 +62,16 @@ void api_events_query(http_request *r, json_t *q)
     api_call(r, BOSUN_STORE_EVENTS, q, state, 0, api_events_done);
 }
 
-static const char *const api_events_params[] = {"since", "cursor", "subject", "run",
-                                                "task",  "limit",  "tail",    NULL};
+static const char *const api_events_params[] = {"since", "cursor", "subject", "run", "task",
+                                                "limit", "tail",   "machine", NULL};
 
 void api_events_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
-    const char *run, *task, *subject = http_query(r, "subject");
+    const char *run, *task, *machine, *subject = http_query(r, "subject");
     if (!api_query_check(r, api_events_params) || !api_query_id(r, "run", &run) ||
-        !api_query_id(r, "task", &task) || !api_list_task(r, &task))
+        !api_query_id(r, "task", &task) || !api_query_id(r, "machine", &machine) ||
+        !api_list_task(r, &task))
         return;
     if (subject && (strlen(subject) > BUS_SUBJECT_MAX || bus_pattern_check(subject) != 0))
         return http_respond_error(r, 400, "bad_request",
@@ -96,5 +97,7 @@ void api_events_list(http_request *r, const char *const *args, size_t n_args)
         json_object_set_new(q, "run", json_string(own ? own : run));
     if (task && !own)
         json_object_set_new(q, "task", json_string(task));
+    if (machine)
+        json_object_set_new(q, "machine", json_string(machine));
     api_events_query(r, q);
 }

@@ -22,7 +22,8 @@
 #define API_CHOICES_MAX 50
 
 static const char *const api_no_params[] = {NULL};
-static const char *const api_inputs_params[] = {"status", "task", "run", "limit", "cursor", NULL};
+static const char *const api_inputs_params[] = {"status", "task",    "run", "limit",
+                                                "cursor", "machine", NULL};
 
 static bool api_input_status_ok(const char *s)
 {
@@ -32,19 +33,20 @@ static bool api_input_status_ok(const char *s)
 void api_inputs_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
-    const char *task, *run, *cursor, *status = NULL;
+    const char *task, *run, *cursor, *machine, *status = NULL;
     long long limit;
     if (!api_query_check(r, api_inputs_params) || !api_query_id(r, "task", &task) ||
         !api_query_id(r, "run", &run) || !api_query_id(r, "cursor", &cursor) ||
-        !api_query_limit(r, &limit) || !api_list_task(r, &task))
+        !api_query_id(r, "machine", &machine) || !api_query_limit(r, &limit) ||
+        !api_list_task(r, &task))
         return;
     status = http_query(r, "status");
     if (status && !api_input_status_ok(status))
         return http_respond_error(r, 400, "bad_request",
                                   "'status' must be pending, answered or cancelled");
     api_list_call(r, BOSUN_STORE_INPUTS,
-                  json_pack("{s:s*,s:s*,s:s*,s:s*}", "task", task, "run", run, "status", status,
-                            "after", cursor),
+                  json_pack("{s:s*,s:s*,s:s*,s:s*,s:s*}", "task", task, "run", run, "status",
+                            status, "after", cursor, "machine", machine),
                   limit, "inputs", "input");
 }
 

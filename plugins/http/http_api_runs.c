@@ -24,8 +24,8 @@ static const char *const api_no_params[] = {NULL};
 
 /* ------------------------------------------------------------ list */
 
-static const char *const api_runs_params[] = {"agent",  "state", "task",   "machine",
-                                              "active", "limit", "cursor", NULL};
+static const char *const api_runs_params[] = {"agent", "state",  "task",   "machine", "active",
+                                              "limit", "cursor", "remote", NULL};
 
 static bool api_state_ok(const char *s)
 {
@@ -41,12 +41,13 @@ void api_runs_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
     const char *agent, *task, *machine, *cursor, *st = NULL;
-    int active;
+    int active, remote;
     long long limit;
     if (!api_query_check(r, api_runs_params) || !api_query_id(r, "agent", &agent) ||
         !api_query_id(r, "task", &task) || !api_query_id(r, "machine", &machine) ||
         !api_query_id(r, "cursor", &cursor) || !api_query_bool(r, "active", &active) ||
-        !api_query_limit(r, &limit) || !api_list_task(r, &task))
+        !api_query_bool(r, "remote", &remote) || !api_query_limit(r, &limit) ||
+        !api_list_task(r, &task))
         return;
     st = http_query(r, "state");
     if (st && !api_state_ok(st))
@@ -60,6 +61,8 @@ void api_runs_list(http_request *r, const char *const *args, size_t n_args)
                   "run", own, "machine", machine, "state", st, "after", cursor);
     if (q && active >= 0)
         json_object_set_new(q, "active", json_boolean(active));
+    if (q && remote >= 0)
+        json_object_set_new(q, "remote", json_boolean(remote));
     /* cost_usd so far: what live runs reported too (bosun-http(7)). */
     if (q)
         json_object_set_new(q, "cost", json_true());

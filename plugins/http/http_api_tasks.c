@@ -24,19 +24,20 @@
 #define API_TASK_SHOW_MAX 100
 
 static const char *const api_no_params[] = {NULL};
-static const char *const api_tasks_params[] = {"status", "limit", "cursor", NULL};
+static const char *const api_tasks_params[] = {"status", "limit", "cursor", "machine", NULL};
 
 void api_tasks_list(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
-    const char *status, *cursor, *task = NULL;
+    const char *status, *cursor, *machine, *task = NULL;
     long long limit;
     if (!api_query_check(r, api_tasks_params) || !api_query_id(r, "status", &status) ||
-        !api_query_id(r, "cursor", &cursor) || !api_query_limit(r, &limit) ||
-        !api_list_task(r, &task))
+        !api_query_id(r, "cursor", &cursor) || !api_query_id(r, "machine", &machine) ||
+        !api_query_limit(r, &limit) || !api_list_task(r, &task))
         return;
     api_list_call(r, BOSUN_STORE_TASKS,
-                  json_pack("{s:s*,s:s*,s:s*}", "task", task, "status", status, "after", cursor),
+                  json_pack("{s:s*,s:s*,s:s*,s:s*}", "task", task, "status", status, "after",
+                            cursor, "machine", machine),
                   limit, "tasks", "task");
 }
 

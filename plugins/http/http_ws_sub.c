@@ -54,7 +54,8 @@ struct ws_sub {
 /* ------------------------------------------------------------ serializing */
 
 /* The part of a "msg" frame that is the same for every client:
- * ,"seq":N,"subject":S,"time":T,"data":D} -- dumped once per event. */
+ * ,"seq":N,"subject":S,"time":T,"data":D,"machine":M} (and on a hub
+ * "machine_seq" for a machine's event) -- dumped once per event. */
 static const bosun_json_buf *event_tail(http_ws_hub *hub, json_t *ev)
 {
     json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
@@ -64,6 +65,10 @@ static const bosun_json_buf *event_tail(http_ws_hub *hub, json_t *ev)
     json_t *o =
         json_pack("{s:I,s:O,s:O,s:O}", "seq", seq, "subject", json_object_get(ev, "subject"),
                   "time", json_object_get(ev, "time"), "data", json_object_get(ev, "data"));
+    static const char *const whose[] = {"machine", "machine_seq"};
+    for (size_t i = 0; o && i < sizeof whose / sizeof whose[0]; i++)
+        if (json_object_get(ev, whose[i]))
+            json_object_set(o, whose[i], json_object_get(ev, whose[i]));
     if (o && bosun_json_append(&hub->cache, o, 0) != 0) {
         /* The store kept it, but its data cannot be put in a frame (nested
          * too deep with the frame's own levels): the client gets the event

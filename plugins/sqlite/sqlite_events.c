@@ -50,11 +50,14 @@ static void sqlstore_tell_drops(sqlstore *s, bool force);
 
 /* ------------------------------------------------------------ statements */
 
+/* A machine's event already stored (same machine and mseq: a resend after a
+ * reconnect) is skipped, not an error; local events have no mseq. */
 static const char sqlstore_insert_event_sql[] =
-    "INSERT INTO events(time, subject, machine, task, run, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO events(time, subject, machine, task, run, data, mseq)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 
 /* The run fields in the order of parameters ?2.. of sqlstore_upsert_run_sql
- * (?1 is the id, ?18 the whole object). */
+ * (?1 is the id, ?18 the whole object, ?19 the local machine id). */
 static const char *const sqlstore_run_fields[] = {
     "agent",     "instance",  "task",         "machine",    "state",      "pid",
     "pid_start", "exit_code", "exit_signal",  "created_at", "started_at", "ended_at",
@@ -63,7 +66,8 @@ static const char *const sqlstore_run_fields[] = {
 
 /* An upsert rather than INSERT OR REPLACE: REPLACE deletes the row and gives
  * it a new rowid, which the runs query uses to order runs created in the same
- * second. */
+ * second.  On a hub, ids are only unique per machine: a row is only updated
+ * by events of its own machine (NULL: a row from before schema 4, local). */
 static const char sqlstore_upsert_run_sql[] =
     "INSERT INTO runs(id, agent, instance, task, machine, state, pid, pid_start, exit_code,"
     " exit_signal, created_at, started_at, ended_at, restarts, reason, resumed_from,"
@@ -76,7 +80,7 @@ static const char sqlstore_upsert_run_sql[] =
     " started_at = excluded.started_at, ended_at = excluded.ended_at,"
     " restarts = excluded.restarts, reason = excluded.reason,"
     " resumed_from = excluded.resumed_from, updated_at = excluded.updated_at,"
-    " data = excluded.data";
+    " data = excluded.data WHERE IFNULL(runs.machine, ?19) = IFNULL(excluded.machine, ?19)";
 
 static const char sqlstore_upsert_agent_sql[] =
     "INSERT INTO agents(name, type, config, updated_at, removed) VALUES (?1, ?2, ?3, ?4, 0)"
@@ -92,39 +96,41 @@ static const char sqlstore_remove_agent_sql[] =
 static const char *const sqlstore_task_fields[] = {"title", "prompt", "status",
                                                    "agent", "owner",  NULL};
 
+/* ?13 the event's machine, ?14 the local one. */
 static const char sqlstore_upsert_task_sql[] =
-    "INSERT INTO tasks(id, title, prompt, status, agent, owner, created_at, updated_at)"
-    " VALUES (?1, ?2, ?4, ?6, ?8, ?10, ?12, ?12)"
+    "INSERT INTO tasks(id, title, prompt, status, agent, owner, created_at, updated_at, machine)"
+    " VALUES (?1, ?2, ?4, ?6, ?8, ?10, ?12, ?12, ?13)"
     " ON CONFLICT(id) DO UPDATE SET"
     " title = CASE WHEN ?3 THEN excluded.title ELSE title END,"
     " prompt = CASE WHEN ?5 THEN excluded.prompt ELSE prompt END,"
     " status = CASE WHEN ?7 THEN excluded.status ELSE status END,"
     " agent = CASE WHEN ?9 THEN excluded.agent ELSE agent END,"
     " owner = CASE WHEN ?11 THEN excluded.owner ELSE owner END,"
-    " updated_at = excluded.updated_at";
+    " updated_at = excluded.updated_at WHERE IFNULL(tasks.machine, ?14) = excluded.machine";
 
 /* Every event that names a task moves the task's updated_at (never back). */
 static const char sqlstore_touch_task_sql[] =
-    "UPDATE tasks SET updated_at = ?2 WHERE id = ?1 AND (updated_at IS NULL OR updated_at < ?2)";
+    "UPDATE tasks SET updated_at = ?2 WHERE id = ?1 AND IFNULL(machine, ?4) = ?3"
+    " AND (updated_at IS NULL OR updated_at < ?2)";
 
 /* The agent's own report; the run object itself stays as the core sent it. */
 static const char sqlstore_run_status_sql[] =
-    "UPDATE runs SET status = ?2, status_message = ?3 WHERE id = ?1";
+    "UPDATE runs SET status = ?2, status_message = ?3 WHERE id = ?1 AND IFNULL(machine, ?5) = ?4";
 
 /* A request seen again (a replay) updates what it asks, not its answer. */
 static const char sqlstore_request_input_sql[] =
-    "INSERT INTO inputs(id, run, task, agent, question, choices, blocking, status, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)"
+    "INSERT INTO inputs(id, run, task, agent, question, choices, blocking, status, created_at,"
+    " machine) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9)"
     " ON CONFLICT(id) DO UPDATE SET run = excluded.run, task = excluded.task,"
     " agent = excluded.agent, question = excluded.question, choices = excluded.choices,"
-    " blocking = excluded.blocking";
+    " blocking = excluded.blocking WHERE IFNULL(inputs.machine, ?10) = excluded.machine";
 
 static const char sqlstore_answer_input_sql[] =
     "UPDATE inputs SET status = 'answered', answer = ?2, choice = ?3, answered_by = ?4,"
-    " answered_at = ?5 WHERE id = ?1";
+    " answered_at = ?5 WHERE id = ?1 AND IFNULL(machine, ?7) = ?6";
 
-static const char sqlstore_cancel_input_sql[] =
-    "UPDATE inputs SET status = 'cancelled', reason = ?2 WHERE id = ?1";
+static const char sqlstore_cancel_input_sql[] = "UPDATE inputs SET status = 'cancelled', reason = "
+                                                "?2 WHERE id = ?1 AND IFNULL(machine, ?4) = ?3";
 
 /* One row per task and url: linking again keeps the first linked_at. */
 static const char sqlstore_link_pr_sql[] =
@@ -173,6 +179,8 @@ int sqlstore_prepare_writer(sqlstore *s)
         rc = sqlstore_prepare(s->wdb, sqlstore_issue_token_sql, &w->issue_token);
     if (rc == SQLITE_OK)
         rc = sqlstore_cost_prepare(s->wdb, &w->cost);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_prepare(s->wdb, sqlstore_decide_approval_sql, &w->decide_approval);
     return rc;
 }
 
@@ -192,6 +200,7 @@ void sqlstore_finalize_writer(sqlstore *s)
     sqlite3_finalize(w->link_pr);
     sqlite3_finalize(w->issue_token);
     sqlstore_cost_finalize(&w->cost);
+    sqlite3_finalize(w->decide_approval);
     memset(w, 0, sizeof *w);
 }
 
@@ -281,6 +290,37 @@ static int sqlstore_bind_json_text(sqlite3_stmt *st, int i, const json_t *v)
 
 /* ------------------------------------------------------------ projections */
 
+/* Whose event it is: data.machine (a machine's event on a hub always has
+ * it, set by sqlite_remote.c), else this machine's. */
+static const char *sqlstore_event_machine(const sqlstore *s, const sqlstore_event *e)
+{
+    const char *m = sqlstore_str(e->data, "machine");
+    return m ? m : s->ctx->machine_id;
+}
+
+/* Binds the event's machine to i and the local machine id to i + 1: the
+ * pair each projection compares a row's machine with. */
+static int sqlstore_bind_machines(sqlstore *s, sqlite3_stmt *st, int rc, int i,
+                                  const sqlstore_event *e)
+{
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, i, sqlstore_event_machine(s, e));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, i + 1, s->ctx->machine_id);
+    return rc;
+}
+
+/* An upsert that changed nothing met a row of another machine with the same
+ * id (ids are unique per machine only): that row is kept, and it is said. */
+static int sqlstore_upserted(sqlstore *s, const sqlstore_event *e, const char *what, int rc)
+{
+    if (rc == SQLITE_OK && sqlite3_changes(s->wdb) == 0)
+        log_warning("sqlite: %s of event %s (machine %s) has the id of another machine's; "
+                    "not projected",
+                    what, e->subject, sqlstore_event_machine(s, e));
+    return rc;
+}
+
 /* data.<key> if it is a string, else token idx of the subject. */
 static const char *sqlstore_id(const sqlstore_event *e, const char *key, int idx, char *buf,
                                size_t size)
@@ -300,7 +340,9 @@ static int sqlstore_project_run(sqlstore *s, const sqlstore_event *e)
         rc = sqlstore_bind_text(st, 2, sqlstore_token(e->subject, 2, agent, sizeof agent));
     if (rc == SQLITE_OK)
         rc = sqlstore_bind_json_text(st, 18, e->data);
-    return sqlstore_finish(st, rc);
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_text(st, 19, s->ctx->machine_id);
+    return sqlstore_upserted(s, e, "the run", sqlstore_finish(st, rc));
 }
 
 static int sqlstore_project_agent(sqlstore *s, const sqlstore_event *e, bool removed)
@@ -345,7 +387,8 @@ static int sqlstore_project_task(sqlstore *s, const sqlstore_event *e)
     }
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_double(st, 12, e->time);
-    return sqlstore_finish(st, rc);
+    rc = sqlstore_bind_machines(s, st, rc, 13, e);
+    return sqlstore_upserted(s, e, "the task", sqlstore_finish(st, rc));
 }
 
 /* Binds data.<keys[i]> to parameter first + i, for each key. */
@@ -367,6 +410,7 @@ static int sqlstore_project_run_status(sqlstore *s, const sqlstore_event *e)
     int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "run", 3, buf, sizeof buf));
     if (rc == SQLITE_OK)
         rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    rc = sqlstore_bind_machines(s, st, rc, 4, e);
     return sqlstore_finish(st, rc);
 }
 
@@ -393,7 +437,8 @@ static int sqlstore_project_input_requested(sqlstore *s, const sqlstore_event *e
         rc = sqlite3_bind_int(st, 7, json_is_true(blocking));
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_double(st, 8, e->time);
-    return sqlstore_finish(st, rc);
+    rc = sqlstore_bind_machines(s, st, rc, 9, e);
+    return sqlstore_upserted(s, e, "the input", sqlstore_finish(st, rc));
 }
 
 /* evt.input.<id>.answered {"input","answer","choice","answered_by"} */
@@ -407,6 +452,7 @@ static int sqlstore_project_input_answered(sqlstore *s, const sqlstore_event *e)
         rc = sqlstore_bind_fields(st, 2, e->data, fields);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_double(st, 5, e->time);
+    rc = sqlstore_bind_machines(s, st, rc, 6, e);
     return sqlstore_finish(st, rc);
 }
 
@@ -418,6 +464,7 @@ static int sqlstore_project_input_cancelled(sqlstore *s, const sqlstore_event *e
     int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "input", 2, buf, sizeof buf));
     if (rc == SQLITE_OK)
         rc = sqlstore_bind_json(st, 2, json_object_get(e->data, "reason"));
+    rc = sqlstore_bind_machines(s, st, rc, 3, e);
     return sqlstore_finish(st, rc);
 }
 
@@ -458,6 +505,28 @@ static int sqlstore_project_token(sqlstore *s, const sqlstore_event *e)
     return sqlstore_finish(st, rc);
 }
 
+/* evt.approval.<id>.decided {"id","agent","task","run","tool","decision",
+ * "decided_by","always","sticky_rule"}: the rule only when "always" made
+ * one, so that the sticky rules are the rows that have one. */
+static int sqlstore_project_approval(sqlstore *s, const sqlstore_event *e)
+{
+    static const char *const fields[] = {"agent",    "task",       "run", "tool",
+                                         "decision", "decided_by", NULL};
+    sqlite3_stmt *st = s->w.decide_approval;
+    char buf[BUS_SUBJECT_MAX];
+    const json_t *rule = json_object_get(e->data, "sticky_rule");
+    int rc = sqlstore_bind_text(st, 1, sqlstore_id(e, "id", 2, buf, sizeof buf));
+    if (rc == SQLITE_OK)
+        rc = sqlstore_bind_fields(st, 2, e->data, fields);
+    if (rc == SQLITE_OK)
+        rc = json_is_true(json_object_get(e->data, "always")) && json_is_string(rule)
+                 ? sqlstore_bind_json(st, 8, rule)
+                 : sqlite3_bind_null(st, 8);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 9, e->time);
+    return sqlstore_finish(st, rc);
+}
+
 /* Any event whose data.task names a task moves that task's updated_at. */
 static int sqlstore_touch_task(sqlstore *s, const sqlstore_event *e)
 {
@@ -468,26 +537,35 @@ static int sqlstore_touch_task(sqlstore *s, const sqlstore_event *e)
     int rc = sqlstore_bind_text(st, 1, task);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_double(st, 2, e->time);
+    rc = sqlstore_bind_machines(s, st, rc, 3, e);
     return sqlstore_finish(st, rc);
 }
 
 typedef int (*sqlstore_projection)(sqlstore *s, const sqlstore_event *e);
 
 /* Which projection an event subject feeds. */
+/* local: only for this machine's own events.  A hub keeps runs, tasks and
+ * inputs of its machines, but not their agents (the hub's agent table is
+ * its own configuration; a machine's agents come with machine.register),
+ * their token hashes (a machine's agent token must never open the hub's
+ * MCP endpoint) or their pull requests (linked by the hub's integrations
+ * only). */
 static const struct {
     const char *pattern;
     sqlstore_projection fn;
+    bool local;
 } sqlstore_projections[] = {
-    {"evt.run.*.*.state", sqlstore_project_run},
-    {"evt.run.*.*.status", sqlstore_project_run_status},
-    {"evt.run.*.*.token_issued", sqlstore_project_token},
-    {"evt.agent.*.configured", sqlstore_project_agent_configured},
-    {"evt.agent.*.removed", sqlstore_project_agent_removed},
-    {"evt.task.*.updated", sqlstore_project_task},
-    {"evt.input.*.requested", sqlstore_project_input_requested},
-    {"evt.input.*.answered", sqlstore_project_input_answered},
-    {"evt.input.*.cancelled", sqlstore_project_input_cancelled},
-    {"evt.pr.*.linked", sqlstore_project_pr},
+    {"evt.run.*.*.state", sqlstore_project_run, false},
+    {"evt.run.*.*.status", sqlstore_project_run_status, false},
+    {"evt.run.*.*.token_issued", sqlstore_project_token, true},
+    {"evt.agent.*.configured", sqlstore_project_agent_configured, true},
+    {"evt.agent.*.removed", sqlstore_project_agent_removed, true},
+    {"evt.task.*.updated", sqlstore_project_task, false},
+    {"evt.input.*.requested", sqlstore_project_input_requested, false},
+    {"evt.input.*.answered", sqlstore_project_input_answered, false},
+    {"evt.input.*.cancelled", sqlstore_project_input_cancelled, false},
+    {"evt.pr.*.linked", sqlstore_project_pr, true},
+    {"evt.approval.*.decided", sqlstore_project_approval, true},
 };
 
 /* Errors that come from one odd event rather than from the database: the
@@ -512,7 +590,8 @@ static int sqlstore_project_one(sqlstore *s, const sqlstore_event *e)
         const char *plast = strrchr(sqlstore_projections[i].pattern, '.');
         if (strcmp(plast, last) == 0 &&
             bus_pattern_matches(sqlstore_projections[i].pattern, e->subject))
-            return sqlstore_projections[i].fn(s, e);
+            return sqlstore_projections[i].local && e->mseq ? SQLITE_OK
+                                                            : sqlstore_projections[i].fn(s, e);
     }
     return SQLITE_OK;
 }
@@ -571,9 +650,11 @@ static int sqlstore_insert_event(sqlstore *s, sqlstore_event *e)
         rc = sqlstore_bind_text(st, 5, sqlstore_str(e->data, "run"));
     if (rc == SQLITE_OK)
         rc = sqlstore_bind_dump(s, st, 6, e->data);
+    if (rc == SQLITE_OK && e->mseq)
+        rc = sqlite3_bind_int64(st, 7, e->mseq);
     rc = sqlstore_finish(st, rc);
     if (rc == SQLITE_OK)
-        e->seq = sqlite3_last_insert_rowid(s->wdb);
+        e->seq = sqlite3_changes(s->wdb) ? sqlite3_last_insert_rowid(s->wdb) : 0;
     return rc;
 }
 
@@ -588,7 +669,7 @@ int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n)
     int rc = sqlstore_exec(s->wdb, "BEGIN IMMEDIATE");
     for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
         rc = sqlstore_insert_event(s, &events[i]);
-        if (rc == SQLITE_OK)
+        if (rc == SQLITE_OK && events[i].seq) /* a duplicate was projected before */
             rc = sqlstore_project(s, &events[i]);
     }
     if (rc == SQLITE_OK)
@@ -615,6 +696,12 @@ json_t *sqlstore_stored_form(int64_t seq, double time, const char *subject, cons
     return o;
 }
 
+void sqlstore_stored_mseq(json_t *form, int64_t mseq)
+{
+    if (form && mseq > 0)
+        json_object_set_new(form, "machine_seq", json_integer((json_int_t)mseq));
+}
+
 static void sqlstore_publish_stored(sqlstore *s, const sqlstore_event *e)
 {
     char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
@@ -627,6 +714,7 @@ static void sqlstore_publish_stored(sqlstore *s, const sqlstore_event *e)
     json_t *form =
         sqlstore_stored_form(e->seq, e->time, e->subject, machine ? machine : s->ctx->machine_id,
                              sqlstore_str(e->data, "run"), sqlstore_str(e->data, "task"), e->data);
+    sqlstore_stored_mseq(form, e->mseq);
     /* Only a subject near the length limit fails here; the event is stored
      * and can be queried, it just has no live copy. */
     if (bus_publish_new(s->ctx->bus, subject, NULL, form) != 0)
@@ -658,10 +746,14 @@ static void sqlstore_commit_done(sqlstore *s)
     s->failing = false;
     s->failures = 0;
     ev_timer_stop(s->ctx->loop, &s->retry);
-    s->last_seq = s->job[s->n_job - 1].seq;
-    s->n_events += (int64_t)s->n_job;
-    for (size_t i = 0; i < s->n_job; i++)
+    /* A machine's event stored before has no seq of its own (0). */
+    for (size_t i = 0; i < s->n_job; i++) {
+        if (!s->job[i].seq)
+            continue;
+        s->last_seq = s->job[i].seq;
+        s->n_events++;
         sqlstore_publish_stored(s, &s->job[i]);
+    }
 }
 
 static void sqlstore_commit_failed(sqlstore *s)
@@ -782,7 +874,7 @@ static void sqlstore_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static int sqlstore_batch_push(sqlstore *s, const char *subject_in, double time, json_t *data,
-                               size_t cost)
+                               size_t cost, int64_t mseq)
 {
     if (s->n_batch == s->cap_batch) {
         size_t cap = s->cap_batch ? 2 * s->cap_batch : 64;
@@ -798,7 +890,7 @@ static int sqlstore_batch_push(sqlstore *s, const char *subject_in, double time,
     if (s->n_batch == 0)
         s->batch_since = bosun_monotonic();
     s->batch[s->n_batch++] = (sqlstore_event){
-        .subject = subject, .time = time, .data = json_incref(data), .seq = 0, .cost = cost};
+        .subject = subject, .time = time, .data = json_incref(data), .mseq = mseq, .cost = cost};
     s->bytes_batch += cost;
     s->received++;
     return 0;
@@ -904,7 +996,7 @@ static void sqlstore_tell_drops(sqlstore *s, bool force)
                 SQLSTORE_DROPPED_SUBJECT);
     double now = bosun_now();
     if (sqlstore_batch_push(s, SQLSTORE_DROPPED_SUBJECT, now, d,
-                            sqlstore_event_cost(SQLSTORE_DROPPED_SUBJECT, d)) == 0) {
+                            sqlstore_event_cost(SQLSTORE_DROPPED_SUBJECT, d), 0) == 0) {
         s->drop_count = s->drop_bytes = s->drop_unlogged = 0;
     }
     json_decref(d);
@@ -937,7 +1029,7 @@ static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
     if (!sqlstore_admit(s, msg, cost))
         return;
     sqlstore_tell_drops(s, false);
-    if (sqlstore_batch_push(s, msg->subject, msg->time, msg->data, cost) != 0) {
+    if (sqlstore_batch_push(s, msg->subject, msg->time, msg->data, cost, 0) != 0) {
         log_error("sqlite: out of memory, event %s not stored", msg->subject);
         return;
     }
@@ -950,6 +1042,14 @@ static void sqlstore_on_event(bus_t *bus, const bus_msg *msg, void *arg)
         return;
     if (!sqlstore_writer_busy(s))
         sqlstore_writer_submit(s);
+}
+
+int sqlstore_batch_add(sqlstore *s, const char *subject, double time, json_t *data, int64_t mseq)
+{
+    if (sqlstore_batch_push(s, subject, time, data, sqlstore_event_cost(subject, data), mseq) != 0)
+        return -1;
+    sqlstore_pressure_update(s);
+    return 0;
 }
 
 /* ------------------------------------------------------------ lifecycle */

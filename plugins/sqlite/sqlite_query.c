@@ -194,12 +194,13 @@ typedef struct sqlstore_events_args {
     const char *subject;
     const char *run;
     const char *task;
+    const char *machine;
     json_int_t limit;
     json_int_t tail; /* 0: no tail */
 } sqlstore_events_args;
 
-static const char *const sqlstore_events_keys[] = {"since", "subject", "run", "task",
-                                                   "limit", "tail",    NULL};
+static const char *const sqlstore_events_keys[] = {"since", "subject", "run",     "task",
+                                                   "limit", "tail",    "machine", NULL};
 
 static bool sqlstore_events_parse(const json_t *args, sqlstore_events_args *a, sqlstore_err *e)
 {
@@ -209,6 +210,7 @@ static bool sqlstore_events_parse(const json_t *args, sqlstore_events_args *a, s
         !sqlstore_arg_str(args, "subject", &a->subject, e) ||
         !sqlstore_arg_str(args, "run", &a->run, e) ||
         !sqlstore_arg_str(args, "task", &a->task, e) ||
+        !sqlstore_arg_str(args, "machine", &a->machine, e) ||
         !sqlstore_arg_limit(args, "limit", &a->limit, e) ||
         !sqlstore_arg_limit(args, "tail", &a->tail, e))
         return false;
@@ -230,7 +232,7 @@ static bool sqlstore_pattern_is_all(const char *p)
 }
 
 /* Parameters: ?1 since, ?2 subject, ?3 run, ?4 task, ?5 row count, ?6
- * offset.  columns: what to select. */
+ * offset, ?7 machine.  columns: what to select. */
 static void sqlstore_events_sql(const sqlstore_events_args *a, const char *columns, bool desc,
                                 char *sql, size_t size)
 {
@@ -239,9 +241,9 @@ static void sqlstore_events_sql(const sqlstore_events_args *a, const char *colum
         subject = strpbrk(a->subject, "*>") ? " AND bosun_match(?2, subject)" : " AND subject = ?2";
     snprintf(sql, size,
              "SELECT %s FROM events"
-             " WHERE seq > ?1%s%s%s ORDER BY seq %s LIMIT ?5 OFFSET ?6",
+             " WHERE seq > ?1%s%s%s%s ORDER BY seq %s LIMIT ?5 OFFSET ?6",
              columns, subject, a->run ? " AND run = ?3" : "", a->task ? " AND task = ?4" : "",
-             desc ? "DESC" : "ASC");
+             a->machine ? " AND machine = ?7" : "", desc ? "DESC" : "ASC");
 }
 
 static json_t *sqlstore_event_row(sqlite3_stmt *st)
@@ -250,6 +252,7 @@ static json_t *sqlstore_event_row(sqlite3_stmt *st)
     json_t *form = sqlstore_stored_form(
         sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1), sqlstore_column_str(st, 2),
         sqlstore_column_str(st, 3), sqlstore_column_str(st, 4), sqlstore_column_str(st, 5), data);
+    sqlstore_stored_mseq(form, sqlite3_column_int64(st, 7));
     json_decref(data);
     return form;
 }
@@ -288,6 +291,8 @@ static int sqlstore_events_bind(sqlite3_stmt *st, const sqlstore_events_args *a,
         rc = sqlite3_bind_int64(st, 5, rows);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 6, offset);
+    if (rc == SQLITE_OK && a->machine)
+        rc = sqlite3_bind_text(st, 7, a->machine, -1, SQLITE_STATIC);
     return rc;
 }
 
@@ -327,7 +332,7 @@ static json_t *sqlstore_events_run(sqlstore *s, const sqlstore_events_args *a)
     int rc = a->tail ? sqlstore_tail_start(s, a, &since, &before) : SQLITE_OK;
     sqlstore_events_args from = *a;
     from.since = since;
-    sqlstore_events_sql(&from, "seq, time, subject, machine, run, task, data", false, sql,
+    sqlstore_events_sql(&from, "seq, time, subject, machine, run, task, data, mseq", false, sql,
                         sizeof sql);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -421,13 +426,14 @@ static const char *sqlstore_filter(const char *value, const char *clause)
 
 /* ------------------------------------------------------------ runs */
 
-static const char *const sqlstore_runs_keys[] = {"run",     "agent", "task",  "active", "state",
-                                                 "machine", "after", "limit", "cost",   NULL};
+static const char *const sqlstore_runs_keys[] = {
+    "run", "agent", "task", "active", "state", "machine", "after", "limit", "cost", "remote", NULL};
 
 typedef struct sqlstore_runs_args {
     const char *run, *agent, *task, *state, *machine, *after;
     int active; /* -1: any state */
     int cost;   /* cost_usd from the usage projection */
+    int remote; /* -1: any machine, 1: other machines' only (a hub's), 0: this one's */
     json_int_t limit;
 } sqlstore_runs_args;
 
@@ -438,7 +444,7 @@ typedef struct sqlstore_runs_args {
 #define SQLSTORE_RUNS_ORDER_KEY "COALESCE(created_at, updated_at, 0), rowid"
 
 /* Parameters: ?1 run, ?2 agent, ?3 task, ?4 limit, ?5 state, ?6 machine,
- * ?7 after. */
+ * ?7 after, ?8 the local machine id. */
 static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
 {
     const char *state = "";
@@ -450,7 +456,7 @@ static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
         "SELECT data, status, status_message,"
         " (SELECT TOTAL(cost_usd) FROM usage WHERE usage.run = runs.id),"
         " (SELECT count(*) FROM usage WHERE usage.run = runs.id)"
-        " FROM runs WHERE 1%s%s%s%s%s%s%s%s"
+        " FROM runs WHERE 1%s%s%s%s%s%s%s%s%s"
         " ORDER BY COALESCE(created_at, updated_at, 0) DESC, rowid DESC LIMIT ?4",
         sqlstore_filter(a->run, " AND id = ?1"), sqlstore_filter(a->agent, " AND agent = ?2"),
         sqlstore_filter(a->task, " AND task = ?3"), sqlstore_filter(a->state, " AND state = ?5"),
@@ -458,6 +464,9 @@ static char *sqlstore_runs_sql(const sqlstore *s, const sqlstore_runs_args *a)
         sqlstore_filter(a->after,
                         " AND (" SQLSTORE_RUNS_ORDER_KEY ") < (SELECT " SQLSTORE_RUNS_ORDER_KEY
                         " FROM runs WHERE id = ?7)"),
+        a->remote < 0    ? ""
+        : a->remote == 1 ? " AND IFNULL(machine, ?8) <> ?8"
+                         : " AND IFNULL(machine, ?8) = ?8",
         state, a->active >= 0 ? s->terminal_sql : "");
 }
 
@@ -497,18 +506,20 @@ static json_t *sqlstore_runs_run(sqlstore *s, const sqlstore_runs_args *a)
     rc = sqlstore_bind_opt(st, rc, 5, a->state);
     rc = sqlstore_bind_opt(st, rc, 6, a->machine);
     rc = sqlstore_bind_opt(st, rc, 7, a->after);
+    rc = sqlstore_bind_opt(st, rc, 8, a->remote >= 0 ? s->ctx->machine_id : NULL);
     return sqlstore_collect(s, st, rc, "runs", a->cost ? sqlstore_run_row_cost : sqlstore_run_row);
 }
 
 static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
 {
-    sqlstore_runs_args a = {.active = -1, .limit = SQLSTORE_LIMIT_DEFAULT};
+    sqlstore_runs_args a = {.active = -1, .remote = -1, .limit = SQLSTORE_LIMIT_DEFAULT};
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_runs_keys, &e) ||
         !sqlstore_arg_str(args, "run", &a.run, &e) ||
         !sqlstore_arg_str(args, "agent", &a.agent, &e) ||
         !sqlstore_arg_str(args, "task", &a.task, &e) ||
         !sqlstore_arg_bool(args, "active", &a.active, &e) ||
+        !sqlstore_arg_bool(args, "remote", &a.remote, &e) ||
         !sqlstore_arg_str(args, "state", &a.state, &e) ||
         !sqlstore_arg_str(args, "machine", &a.machine, &e) ||
         !sqlstore_arg_str(args, "after", &a.after, &e) ||
@@ -520,12 +531,13 @@ static json_t *sqlstore_runs_query(sqlstore *s, const json_t *args)
 
 /* ------------------------------------------------------------ tasks */
 
-static const char *const sqlstore_tasks_keys[] = {"task", "status", "after", "limit", NULL};
+static const char *const sqlstore_tasks_keys[] = {"task",  "status",  "after",
+                                                  "limit", "machine", NULL};
 
 /* Column names, in SELECT order, as the keys of a task object. */
 static const char *const sqlstore_task_columns[] = {
-    "task",       "title",      "prompt",         "status",   "agent", "owner",
-    "created_at", "updated_at", "pending_inputs", "cost_usd", NULL,
+    "task",       "title",      "prompt",         "status",   "agent",   "owner",
+    "created_at", "updated_at", "pending_inputs", "cost_usd", "machine", NULL,
 };
 
 static json_t *sqlstore_task_row(sqlite3_stmt *st)
@@ -538,63 +550,81 @@ static json_t *sqlstore_task_row(sqlite3_stmt *st)
  * index is "last updated first", and a page is a look at it then. */
 #define SQLSTORE_TASKS_ORDER_KEY "IFNULL(updated_at, 0), rowid"
 
-/* Parameters: ?1 task, ?2 status, ?3 limit, ?4 after. */
-static char *sqlstore_tasks_sql(const char *task, const char *status, const char *after)
+/* Whose a task or an input is: rows from before schema 4 have no machine
+ * and are the local machine's (?L, always bound). */
+#define SQLSTORE_MACHINE_OF(table, l) "IFNULL(" table ".machine, ?" l ")"
+
+/* Parameters: ?1 task, ?2 status, ?3 limit, ?4 after, ?5 machine, ?6 the
+ * local machine id. */
+static char *sqlstore_tasks_sql(const char *task, const char *status, const char *after,
+                                const char *machine)
 {
     return sqlite3_mprintf(
         "SELECT id, title, prompt, status, agent, owner, created_at, updated_at,"
-        " (SELECT count(*) FROM inputs WHERE inputs.task = tasks.id AND inputs.status = 'pending'),"
-        " (SELECT TOTAL(cost_usd) FROM usage WHERE usage.task = tasks.id)"
-        " FROM tasks WHERE 1%s%s%s ORDER BY IFNULL(updated_at, 0) DESC, rowid DESC LIMIT ?3",
+        " (SELECT count(*) FROM inputs WHERE inputs.task = tasks.id AND inputs.status = 'pending'"
+        " AND " SQLSTORE_MACHINE_OF("inputs", "6") " = " SQLSTORE_MACHINE_OF(
+            "tasks", "6") "),"
+                          " (SELECT TOTAL(cost_usd) FROM usage WHERE usage.task = "
+                          "tasks.id), " SQLSTORE_MACHINE_OF(
+                              "tasks", "6") " FROM tasks WHERE 1%s%s%s%s ORDER BY "
+                                            "IFNULL(updated_at, 0) DESC, rowid DESC LIMIT ?3",
         sqlstore_filter(task, " AND id = ?1"), sqlstore_filter(status, " AND status = ?2"),
         sqlstore_filter(after,
                         " AND (" SQLSTORE_TASKS_ORDER_KEY ") < (SELECT " SQLSTORE_TASKS_ORDER_KEY
-                        " FROM tasks WHERE id = ?4)"));
+                        " FROM tasks WHERE id = ?4)"),
+        sqlstore_filter(machine, " AND " SQLSTORE_MACHINE_OF("tasks", "6") " = ?5"));
 }
 
-static json_t *sqlstore_tasks_run(sqlstore *s, const char *task, const char *status,
-                                  const char *after, json_int_t limit)
+typedef struct sqlstore_tasks_args {
+    const char *task, *status, *after, *machine;
+    json_int_t limit;
+} sqlstore_tasks_args;
+
+static json_t *sqlstore_tasks_run(sqlstore *s, const sqlstore_tasks_args *a)
 {
     sqlite3_stmt *st;
-    int rc = sqlstore_prepare_query(s, sqlstore_tasks_sql(task, status, after), &st);
-    rc = sqlstore_bind_arg(st, rc, 1, task);
-    rc = sqlstore_bind_arg(st, rc, 2, status);
-    rc = sqlstore_bind_limit(st, rc, 3, limit);
-    rc = sqlstore_bind_opt(st, rc, 4, after);
+    int rc = sqlstore_prepare_query(s, sqlstore_tasks_sql(a->task, a->status, a->after, a->machine),
+                                    &st);
+    rc = sqlstore_bind_arg(st, rc, 1, a->task);
+    rc = sqlstore_bind_arg(st, rc, 2, a->status);
+    rc = sqlstore_bind_limit(st, rc, 3, a->limit);
+    rc = sqlstore_bind_opt(st, rc, 4, a->after);
+    rc = sqlstore_bind_opt(st, rc, 5, a->machine);
+    rc = sqlstore_bind_arg(st, rc, 6, s->ctx->machine_id);
     return sqlstore_collect(s, st, rc, "tasks", sqlstore_task_row);
 }
 
 static json_t *sqlstore_tasks_query(sqlstore *s, const json_t *args)
 {
-    const char *task = NULL, *status = NULL, *after = NULL;
-    json_int_t limit = SQLSTORE_LIMIT_DEFAULT;
+    sqlstore_tasks_args a = {.limit = SQLSTORE_LIMIT_DEFAULT};
     sqlstore_err e;
     if (!sqlstore_check_args(args, sqlstore_tasks_keys, &e) ||
-        !sqlstore_arg_str(args, "task", &task, &e) ||
-        !sqlstore_arg_str(args, "status", &status, &e) ||
-        !sqlstore_arg_str(args, "after", &after, &e) ||
-        !sqlstore_arg_objects_limit(args, &limit, &e))
+        !sqlstore_arg_str(args, "task", &a.task, &e) ||
+        !sqlstore_arg_str(args, "status", &a.status, &e) ||
+        !sqlstore_arg_str(args, "after", &a.after, &e) ||
+        !sqlstore_arg_str(args, "machine", &a.machine, &e) ||
+        !sqlstore_arg_objects_limit(args, &a.limit, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    return sqlstore_tasks_run(s, task, status, after, limit);
+    return sqlstore_tasks_run(s, &a);
 }
 
 /* ------------------------------------------------------------ inputs */
 
-static const char *const sqlstore_inputs_keys[] = {"input", "task",  "run", "status",
-                                                   "after", "limit", NULL};
+static const char *const sqlstore_inputs_keys[] = {"input", "task",  "run",     "status",
+                                                   "after", "limit", "machine", NULL};
 
 static const char *const sqlstore_input_statuses[] = {"pending", "answered", "cancelled", NULL};
 
 /* Column names, in SELECT order, as the keys of an input object. */
 static const char *const sqlstore_input_columns[] = {
     "input",  "task",   "run",         "agent",  "question",   "choices",     "blocking", "status",
-    "answer", "choice", "answered_by", "reason", "created_at", "answered_at", NULL,
+    "answer", "choice", "answered_by", "reason", "created_at", "answered_at", "machine",  NULL,
 };
 #define SQLSTORE_INPUT_CHOICES  5
 #define SQLSTORE_INPUT_BLOCKING 6
 
 typedef struct sqlstore_inputs_args {
-    const char *input, *task, *run, *status, *after;
+    const char *input, *task, *run, *status, *after, *machine;
     json_int_t limit;
 } sqlstore_inputs_args;
 
@@ -619,6 +649,7 @@ static bool sqlstore_inputs_parse(const json_t *args, sqlstore_inputs_args *a, s
            sqlstore_arg_str(args, "run", &a->run, e) &&
            sqlstore_arg_input_status(args, &a->status, e) &&
            sqlstore_arg_str(args, "after", &a->after, e) &&
+           sqlstore_arg_str(args, "machine", &a->machine, e) &&
            sqlstore_arg_objects_limit(args, &a->limit, e);
 }
 
@@ -635,19 +666,21 @@ static json_t *sqlstore_input_row(sqlite3_stmt *st)
 /* Keyset paging as for runs. */
 #define SQLSTORE_INPUTS_ORDER_KEY "IFNULL(created_at, 0), rowid"
 
-/* Parameters: ?1 input, ?2 task, ?3 run, ?4 status, ?5 limit, ?6 after. */
+/* Parameters: ?1 input, ?2 task, ?3 run, ?4 status, ?5 limit, ?6 after, ?7
+ * machine, ?8 the local machine id. */
 static char *sqlstore_inputs_sql(const sqlstore_inputs_args *a)
 {
     return sqlite3_mprintf(
         "SELECT id, task, run, agent, question, choices, blocking, status,"
-        " answer, choice, answered_by, reason, created_at, answered_at"
-        " FROM inputs WHERE 1%s%s%s%s%s"
-        " ORDER BY IFNULL(created_at, 0) DESC, rowid DESC LIMIT ?5",
+        " answer, choice, answered_by, reason, created_at, answered_at, " SQLSTORE_MACHINE_OF(
+            "inputs", "8") " FROM inputs WHERE 1%s%s%s%s%s%s"
+                           " ORDER BY IFNULL(created_at, 0) DESC, rowid DESC LIMIT ?5",
         sqlstore_filter(a->input, " AND id = ?1"), sqlstore_filter(a->task, " AND task = ?2"),
         sqlstore_filter(a->run, " AND run = ?3"), sqlstore_filter(a->status, " AND status = ?4"),
         sqlstore_filter(a->after,
                         " AND (" SQLSTORE_INPUTS_ORDER_KEY ") < (SELECT " SQLSTORE_INPUTS_ORDER_KEY
-                        " FROM inputs WHERE id = ?6)"));
+                        " FROM inputs WHERE id = ?6)"),
+        sqlstore_filter(a->machine, " AND " SQLSTORE_MACHINE_OF("inputs", "8") " = ?7"));
 }
 
 static json_t *sqlstore_inputs_query(sqlstore *s, const json_t *args)
@@ -664,6 +697,8 @@ static json_t *sqlstore_inputs_query(sqlstore *s, const json_t *args)
     rc = sqlstore_bind_arg(st, rc, 4, a.status);
     rc = sqlstore_bind_limit(st, rc, 5, a.limit);
     rc = sqlstore_bind_opt(st, rc, 6, a.after);
+    rc = sqlstore_bind_opt(st, rc, 7, a.machine);
+    rc = sqlstore_bind_arg(st, rc, 8, s->ctx->machine_id);
     return sqlstore_collect(s, st, rc, "inputs", sqlstore_input_row);
 }
 

@@ -107,11 +107,56 @@ static int sqlstore_migrate_v3(sqlite3 *db)
     return rc == SQLITE_OK ? sqlstore_cost_rebuild(db) : rc;
 }
 
+/* Version 4: decided approval requests, for the sticky rules ("--always")
+ * and for telling a decided request from an unknown one.  Made from the
+ * events already stored, so a database from before has its rules; the
+ * partial index keeps reading the rules at start as small as they are. */
+static const char sqlstore_v4_sql[] =
+    "CREATE TABLE approvals ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " agent TEXT, task TEXT, run TEXT, tool TEXT, decision TEXT, decided_by TEXT,"
+    " sticky_rule TEXT, decided_at REAL);"
+    "CREATE INDEX approvals_sticky ON approvals(agent) WHERE sticky_rule IS NOT NULL;"
+    "INSERT OR REPLACE INTO approvals"
+    " SELECT IFNULL(json_extract(data, '$.id'), substr(subject, 14, length(subject) - 21)),"
+    " json_extract(data, '$.agent'), json_extract(data, '$.task'), json_extract(data, '$.run'),"
+    " json_extract(data, '$.tool'), json_extract(data, '$.decision'),"
+    " json_extract(data, '$.decided_by'),"
+    " CASE WHEN json_extract(data, '$.always') = 1"
+    " AND json_type(data, '$.sticky_rule') = 'text'"
+    " THEN json_extract(data, '$.sticky_rule') END, time"
+    " FROM events WHERE subject GLOB 'evt.approval.*.decided' AND json_valid(data)"
+    " ORDER BY seq;";
+
+static int sqlstore_migrate_v4(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v4_sql);
+}
+
+/* Version 5: a hub's copy of its machines' events (bosun-fleet(7)).  mseq
+ * is the seq the event has in its machine's own store; the partial unique
+ * index makes a resent event a no-op and answers "highest stored mseq of
+ * machine M" from the index.  Tasks and inputs learn whose they are (NULL:
+ * a row from before, the local machine's). */
+static const char sqlstore_v5_sql[] =
+    "ALTER TABLE events ADD COLUMN mseq INTEGER;"
+    "CREATE UNIQUE INDEX events_machine_mseq ON events(machine, mseq) WHERE mseq IS NOT NULL;"
+    "ALTER TABLE tasks ADD COLUMN machine TEXT;"
+    "ALTER TABLE inputs ADD COLUMN machine TEXT;"
+    "CREATE INDEX runs_machine ON runs(machine);";
+
+static int sqlstore_migrate_v5(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v5_sql);
+}
+
 /* Index i migrates from version i to version i + 1. */
 static const sqlstore_migration sqlstore_migrations[] = {
     sqlstore_migrate_v1,
     sqlstore_migrate_v2,
     sqlstore_migrate_v3,
+    sqlstore_migrate_v4,
+    sqlstore_migrate_v5,
 };
 
 int sqlstore_schema_latest(void)

@@ -8,6 +8,8 @@
  *                  shared with sqlite_artifacts.c
  * sqlite_artifacts.c  cmd.store.artifacts.put and cmd.store.artifacts
  * sqlite_writer.c  the writer thread, which commits batches of events
+ * sqlite_remote.c  cmd.store.append_remote: a hub's copy of its machines'
+ *                  events
  * sqlite_cost.c    the usage projection (what runs spent), and its rebuild
  * sqlite_cost_query.c  cmd.store.cost
  *
@@ -36,7 +38,10 @@ typedef struct sqlstore_event {
     char *subject;
     double time;
     json_t *data; /* our own reference */
-    int64_t seq;  /* set while the batch is written; valid after COMMIT */
+    int64_t seq;  /* set while the batch is written; valid after COMMIT;
+                   * 0 for a machine's event the store had already */
+    int64_t mseq; /* a machine's event (sqlite_remote.c): its seq in the
+                   * machine's store, data.machine its id; 0: a local event */
     size_t cost;  /* the memory it holds, as estimated (retain_max_bytes) */
 } sqlstore_event;
 
@@ -80,6 +85,7 @@ typedef struct sqlstore_writer {
     sqlite3_stmt *link_pr;
     sqlite3_stmt *issue_token;
     sqlstore_cost_stmts cost;
+    sqlite3_stmt *decide_approval;
 } sqlstore_writer;
 
 struct sqlstore {
@@ -131,8 +137,10 @@ struct sqlstore {
     double batch_since;  /* monotonic time of the batch's first event */
     bus_sub *events_sub;
     bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
+    bus_sub *q_approvals;
     bus_sub *q_artifacts, *q_artifacts_put;
     bus_sub *q_cost;
+    bus_sub *q_remote;  /* cmd.store.append_remote (sqlite_remote.c) */
     char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
 
     /* bounds (see bosun.yaml(5)): the memory held by events not yet
@@ -216,6 +224,11 @@ void sqlstore_writer_wait(sqlstore *s);
 /* {"seq","time","subject","machine","run","task","data"}; data is borrowed. */
 json_t *sqlstore_stored_form(int64_t seq, double time, const char *subject, const char *machine,
                              const char *run, const char *task, json_t *data);
+/* Adds "machine_seq" to a stored form when mseq is a machine's seq (> 0). */
+void sqlstore_stored_mseq(json_t *form, int64_t mseq);
+/* Appends an event to the pending batch, which takes a reference to data;
+ * mseq as in sqlstore_event.  0, or -1 when out of memory. */
+int sqlstore_batch_add(sqlstore *s, const char *subject, double time, json_t *data, int64_t mseq);
 
 /* sqlite_query.c */
 int sqlstore_query_start(sqlstore *s, cfg_diag *d);
@@ -290,6 +303,14 @@ int sqlstore_cost_rebuild(sqlite3 *db);
 json_t *sqlstore_cost_query(sqlstore *s, const json_t *args);
 int sqlstore_cost_start(sqlstore *s, cfg_diag *d);
 void sqlstore_cost_stop(sqlstore *s);
+/* sqlite_approvals.c: cmd.store.approvals, and the projection's SQL. */
+extern const char sqlstore_decide_approval_sql[];
+int sqlstore_approvals_start(sqlstore *s, cfg_diag *d);
+void sqlstore_approvals_stop(sqlstore *s);
+/* sqlite_remote.c: cmd.store.append_remote, a hub's copy of its machines'
+ * events (bosun-fleet(7)). */
+int sqlstore_remote_start(sqlstore *s, cfg_diag *d);
+void sqlstore_remote_stop(sqlstore *s);
 
 /* sqlite_artifacts.c */
 int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d);

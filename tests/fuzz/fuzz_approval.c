@@ -5,7 +5,8 @@
  * the tool's input as JSON, then rules.  Every rule is checked and, when
  * valid, added to a policy and matched; the evaluation must name a rule
  * of the policy or the default.  A tool name without '*' given as its own
- * rule must match itself. */
+ * rule must match itself, and the exact-call rule of the call
+ * (bosun_approval_exact_rule) must be valid and match only it. */
 #include "config.h"
 
 #include "fuzz_check.h"
@@ -80,9 +81,25 @@ static void fuzz_rules(const uint8_t *data, size_t size)
     bosun_approval_result r = bosun_approval_evaluate(p, p, p, tool, input);
     CHECK(r.decision <= BOSUN_APPROVAL_DENY);
     CHECK((r.rule != NULL) == (r.source != BOSUN_APPROVAL_FROM_DEFAULT));
-    if (*tool && !strchr(tool, '*') && bosun_approval_rule_check(tool, err, sizeof err) &&
-        !strchr(tool, '('))
+    /* (A name starting with '=' is the exact form of the name after it.) */
+    if (*tool && *tool != '=' && !strchr(tool, '*') &&
+        bosun_approval_rule_check(tool, err, sizeof err) && !strchr(tool, '('))
         CHECK(bosun_approval_rule_match(tool, tool, input));
+    /* The exact-call rule of the call: a valid rule that matches it, and
+     * neither a longer tool name nor (when it names an argument) the tool
+     * without one. */
+    char *exact = bosun_approval_exact_rule(tool, input);
+    if (exact) {
+        CHECK(bosun_approval_rule_check(exact, err, sizeof err));
+        CHECK(bosun_approval_rule_match(exact, tool, input));
+        char longer[LINE_MAX_LEN + 2];
+        snprintf(longer, sizeof longer, "%sx", tool);
+        CHECK(!bosun_approval_rule_match(exact, longer, input));
+        json_t *none = json_object();
+        CHECK(!strchr(exact, '(') || !bosun_approval_rule_match(exact, tool, none));
+        json_decref(none);
+        free(exact);
+    }
     bosun_approval_policy_free(p);
     json_decref(input);
 }

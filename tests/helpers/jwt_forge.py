@@ -15,6 +15,8 @@ jwt_forge.py KEYFILE KIND [SUB]: prints one token.  KIND:
   noaud      valid signature, no aud claim
   nojti      valid signature, no jti claim
   short      like good, expiring in $FORGE_TTL seconds (default 3)
+  viewer     like good, a user's session of role viewer (SUB default
+             user:viewer), which bosund does not issue yet
 
 $FORGE_JTI, when set, is the jti (a known entry of the deny-list).
 """
@@ -37,6 +39,9 @@ claims = {'iss': 'bosun:test-machine', 'aud': 'bosun-http', 'sub': sub, 'role': 
           'jti': os.environ.get('FORGE_JTI') or b64(os.urandom(16)), 'iat': now, 'exp': now + 600}
 hs = {'alg': 'HS256', 'typ': 'JWT'}
 if kind == 'good':
+    print(sign(hs, claims, key))
+elif kind == 'viewer':
+    claims.update(role='viewer', sub=sub if len(sys.argv) > 3 else 'user:viewer')
     print(sign(hs, claims, key))
 elif kind == 'short':
     claims.update(exp=now + int(os.environ.get('FORGE_TTL', '3')))

@@ -4,7 +4,7 @@
 # and the global rules (deny wins over allow, ask between, defaults) and
 # answers which rule and which part of the policy decided.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 26
+plan 30
 
 checkcfg() { "$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1; }
 
@@ -88,7 +88,8 @@ is "bosunctl approval deny answers" "$out" "denied $id"
 wait_for 10 test -s "$T/r1"
 like "the held reply is Claude's deny, with the message" "$(cat "$T/r1")" '"behavior":"deny".*"message":"not there"'
 out=$(ctl approval deny "$id" 2>&1)
-like "a decided request cannot be answered again" "$out" "not_found"
+like "a decided request cannot be answered again" "$out" "decided already \\(deny by cli\\).*not_pending"
+like "an unknown one is not found" "$(ctl approval allow 01ZZZZZZZZZZZZZZZZZZZZZZZZ 2>&1)" "not_found"
 req '{"agent":"quick","tool":"Write","input":{"file_path":"/a"}}' "$T/r2"
 wait_for 10 test -s "$T/r2"
 like "an unanswered request times out as on_timeout says" "$(cat "$T/r2")" '"behavior":"deny","decided_by":"timeout"'
@@ -99,7 +100,7 @@ ctl approval allow "$id" --always >/dev/null
 wait_for 10 test -s "$T/r3"
 like "an allow answers with updatedInput" "$(cat "$T/r3")" '"behavior":"allow".*"updatedInput":\{"file_path":"/etc/y"\}'
 out=$(chk '{"agent":"w","task":"T9","tool":"Write","input":{"file_path":"/etc/y"}}')
-like "--always made a sticky rule for that agent and task" "$out" '"decision":"allow","rule":"Write\(/etc/y\)","source":"sticky"'
+like "--always made a sticky rule for that agent and task" "$out" '"decision":"allow","rule":"=Write\(/etc/y\)","source":"sticky"'
 out=$(chk '{"agent":"w","task":"T8","tool":"Write","input":{"file_path":"/etc/y"}}')
 like "and not for another task" "$out" '"decision":"ask"'
 ev=$(ctl events --subject 'evt.approval.*.decided' --json | jq -sc '[.[].data.decided_by]')
@@ -120,4 +121,22 @@ out=$(chk '{"agent":"other","tool":"Write"}')
 like "a reload replaces the global policy" "$out" '"decision":"allow","rule":null,"source":"default"'
 stop_daemon
 is "bosund stops cleanly" "$DAEMON_STATUS" 0
+
+# The sticky rules come back after a restart, from the store's projection,
+# and are made again from the events when that is missing (a database of
+# schema 3, before the projection).
+sticky='{"agent":"w","task":"T9","tool":"Write","input":{"file_path":"/etc/y"}}'
+start_daemon || exit 1
+like "after a restart the sticky rule holds" "$(chk "$sticky")" '"source":"sticky"'
+stop_daemon
+if command -v sqlite3 >/dev/null 2>&1; then
+    store_rewind "$T/state/bosun.db" 3
+    start_daemon || exit 1
+    like "a schema-3 database: migrated" "$(cat "$T/bosund.log")" "migrated from schema version 3 to 4"
+    like "  and the sticky rule made again from the events" "$(chk "$sticky")" '"source":"sticky"'
+    stop_daemon
+else
+    ok "a schema-3 database: migrated # SKIP no sqlite3 command"
+    ok "  and the sticky rule made again from the events # SKIP no sqlite3 command"
+fi
 done_testing

@@ -47,7 +47,7 @@ is "and the run and agent" "$(printf '%s\n' "$shown" | jq -r '[.run, .agent] | j
 like "bosunctl approval list prints a table" "$(ctl approval list)" "$id +cc +- +$run"
 check "the file is not touched before the answer" test ! -e "$T/work/asked"
 out=$(ctl approval allow "$id" --always)
-like "allow --always says which rule sticks" "$out" "allowed $id; from now on Bash\(touch $T/work/asked\)"
+like "allow --always says which rule sticks" "$out" "allowed $id; from now on =Bash\(touch $T/work/asked\)"
 wait_for 90 ended "$run" || fail "the run ended" "$(ctl ps --json)"
 is "the run exited" "$(runf "$run" state)" EXITED
 check "the calls allowed ran" test -e "$T/work/asked" -a -d "$T/work/made"
@@ -57,7 +57,7 @@ is "the mkdir ran, the rm was refused, both touches ran" "$(printf '%s\n' "$res"
     "toolu_perm1:false,toolu_perm2:true,toolu_perm3:false,toolu_perm4:false"
 d=$(decided)
 is "four decisions, each naming who decided" "$(printf '%s\n' "$d" | jq -r '[.[] | "\(.decision):\(.decided_by)"] | join(";")')" \
-    "allow:rule:Bash(mkdir:*);deny:rule:Bash(rm -rf *);allow:${USER:-cli};allow:rule:Bash(touch $T/work/asked)"
+    "allow:rule:Bash(mkdir:*);deny:rule:Bash(rm -rf *);allow:${USER:-cli};allow:rule:=Bash(touch $T/work/asked)"
 is "only one request was asked" "$(ctl events --subject 'evt.approval.*.requested' --json | jq -s length)" 1
 is "no request is left pending" "$(ctl approval list --json | jq length)" 0
 stop_daemon
@@ -67,7 +67,7 @@ is "bosund stops cleanly" "$DAEMON_STATUS" 0
 start_daemon || exit 1
 wait_for 10 sh -c "grep -q 'sticky rules restored' '$T/bosund.log'"
 out=$(ctl request cmd.approval.check "{\"agent\":\"cc\",\"tool\":\"Bash\",\"input\":{\"command\":\"touch $T/work/asked\"}}" --json)
-like "after a restart the same call is still allowed by the sticky rule" "$out" '"decision":"allow","rule":"Bash\(touch .*/asked\)","source":"sticky"'
+like "after a restart the same call is still allowed by the sticky rule" "$out" '"decision":"allow","rule":"=Bash\(touch .*/asked\)","source":"sticky"'
 out=$(ctl request cmd.approval.check "{\"agent\":\"cc\",\"tool\":\"Bash\",\"input\":{\"command\":\"touch $T/work/other\"}}" --json)
 like "and only that call" "$out" '"decision":"ask","rule":"Bash\(touch:\*\)","source":"agent"'
 stop_daemon

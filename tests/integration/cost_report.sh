@@ -211,7 +211,7 @@ start_daemon || exit 1
 is "after a restart: the same totals" "$(cost --by run | jq -cS .)" "$ALL"
 stop_daemon
 DB="$T/state/bosun.db"
-sqlite3 "$DB" "DROP TABLE usage; PRAGMA user_version = 2;"
+store_rewind "$DB" 2
 start_daemon || exit 1
 like "the store rebuilt the projection from the events" "$(cat "$T/bosund.log")" \
     "migrated from schema version 2 to 3"

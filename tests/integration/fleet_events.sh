@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/fleet_lib.sh"
-plan 15
+plan 17
 
 K=${FLEET_EVENTS:-400}
 fleet_hub "heartbeat_timeout: 3s"
@@ -62,11 +62,11 @@ is "m2's producer published all $K" "$(cat "$T/m2.produced")" "$K"
 # local_seqs M / hub_seqs M: the seqs of M's evt.fleettest events in its
 # own store and on the hub (with their i), one "seq i" a line.
 local_seqs() {
-    nctl "$1" request cmd.store.events '{"subject":"evt.fleettest.>","limit":100000}' --json |
+    nctl "$1" request cmd.store.events '{"subject":"evt.fleettest.>","limit":10000}' --json |
         jq -r '.data.events[] | "\(.seq) \(.data.i)"'
 }
 hub_seqs() {
-    nctl hub request cmd.store.events '{"subject":"evt.fleettest.>","limit":100000}' --json |
+    nctl hub request cmd.store.events '{"subject":"evt.fleettest.>","limit":10000}' --json |
         jq -r --arg m "$1" '.data.events[] | select(.machine == $m) |
             "\(.machine_seq // .data.machine_seq // "?") \(.data.i)"'
 }
@@ -80,6 +80,10 @@ for m in m1 m2; do
 done
 is "m2's payloads are 1..$K, each once (it was never killed)" \
     "$(hub_seqs m2 | cut -d' ' -f2 | sort -n | uniq | tr '\n' ' ')" "$(seq 1 "$K" | tr '\n' ' ')"
+is "events --machine m2 on the hub: m2's only, as many as on m2" \
+    "$(nctl hub events --machine m2 --subject 'evt.fleettest.>' | grep -c ' @m2 evt.fleettest.e ')" "$(local_seqs m2 | wc -l)"
+is "events --machine m1 on the hub: no event of m2" \
+    "$(nctl hub --json events --machine m1 --subject 'evt.fleettest.>' | jq -r .machine | sort -u)" m1
 unlike_empty_ok "the hub logged no duplicate store error" "$(cat "$T/hub/bosund.log")" 'UNIQUE constraint'
 node_stop m1
 node_stop m2

@@ -158,3 +158,17 @@ pid_alive() {
     [ -n "$_pid_state" ] && [ "$_pid_state" != Z ]
 }
 pid_dead() { ! pid_alive "$1"; }
+
+# store_rewind DB VERSION: makes a stopped daemon's database look as a
+# bosun of schema VERSION (2 or more) left it, by undoing the migrations
+# above it (sqlite3 3.35 or later), so that a test can watch the next start
+# migrate it again.
+store_rewind() {
+    _sql=
+    [ "$2" -lt 5 ] && _sql="$_sql DROP INDEX IF EXISTS events_machine_mseq;
+        DROP INDEX IF EXISTS runs_machine; ALTER TABLE events DROP COLUMN mseq;
+        ALTER TABLE tasks DROP COLUMN machine; ALTER TABLE inputs DROP COLUMN machine;"
+    [ "$2" -lt 4 ] && _sql="$_sql DROP TABLE approvals;"
+    [ "$2" -lt 3 ] && _sql="$_sql DROP TABLE usage;"
+    sqlite3 "$1" "$_sql PRAGMA user_version = $2;"
+}

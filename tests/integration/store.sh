@@ -5,7 +5,7 @@
 # clean and kill -9 restarts, WAL mode, a version 1 database migrated in
 # place, and a database from a newer bosun refused.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 170
+plan 172
 
 # bosund searches $BOSUN_PLUGIN_PATH before daemon.plugin_path.
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/sqlite"
@@ -62,7 +62,7 @@ sqlite:
   artifact_max_bytes: 2K
 EOF2
 start_daemon || exit 1
-like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 3"
+like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 5"
 
 # --- the stored feed: subscribe first, then publish (under timeout, so that
 # a lost message fails the test instead of hanging it)
@@ -122,7 +122,7 @@ like "a request without a reply subject is ignored" "$(request cmd.store.status 
 out=$(request cmd.store.status '{}')
 like "status: backend and path" "$out" "\"backend\":\"sqlite\",\"path\":\"$DB\""
 like "status: counts, schema version, nothing pending" "$out" \
-    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":3,"pending":0'
+    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":5,"pending":0'
 like "status: artifact_max_bytes" "$out" '"artifact_max_bytes":2048'
 
 # --- projections
@@ -158,7 +158,7 @@ ctl pub evt.task.K1.updated '{"task":"K1","title":"first","status":"open","owner
 ctl pub evt.task.K1.updated '{"task":"K1","status":"done"}'
 wait_count 'evt.task.>' 2
 like "tasks: an update keeps the fields it does not carry" "$(request cmd.store.tasks '{"task":"K1"}')" \
-    '"tasks":\[\{"task":"K1","title":"first","prompt":null,"status":"done","agent":null,"owner":"ann","created_at":[0-9.]+,"updated_at":[0-9.]+,"pending_inputs":0,"cost_usd":0.0\}\]'
+    '"tasks":\[\{"task":"K1","title":"first","prompt":null,"status":"done","agent":null,"owner":"ann","created_at":[0-9.]+,"updated_at":[0-9.]+,"pending_inputs":0,"cost_usd":0.0,"machine":"[^"]+"\}\]'
 
 # --- input requests, and tasks with their pending inputs
 ctl pub evt.task.K2.updated '{"task":"K2","title":"second","status":"open","agent":"a"}'
@@ -401,8 +401,12 @@ if command -v sqlite3 >/dev/null 2>&1; then
     is "v1 database: the usage projection is filled from the old events" \
         "$(q cmd.store.cost '{"by":"task"}' '[.items[] | [.key, .input_tokens, .output_tokens, .cost_usd, .runs]]')" \
         '[["OLD",40,2,0.25,1]]'
-    like "v1 database: now at schema version 3" "$(request cmd.store.status '{}')" \
-        "\"path\":\"$V1DB\".*\"schema_version\":3"
+    like "v1 database: then to version 4" "$(cat "$T/bosund.log")" \
+        "sqlite: $V1DB migrated from schema version 3 to 4"
+    like "v1 database: then to version 5" "$(cat "$T/bosund.log")" \
+        "sqlite: $V1DB migrated from schema version 4 to 5"
+    like "v1 database: now at schema version 5" "$(request cmd.store.status '{}')" \
+        "\"path\":\"$V1DB\".*\"schema_version\":5"
     is "v1 database: the new tables exist" \
         "$(sqlite3 "$V1DB" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('inputs', 'prs', 'tokens', 'artifacts') ORDER BY name)")" \
         "artifacts inputs prs tokens"
@@ -423,7 +427,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     is "v1 database: clean stop" "$DAEMON_STATUS" 0
 else
     for d in "migrated at start" "then to version 3" \
-        "the usage projection is filled from the old events" "now at schema version 3" "the new tables exist" \
+        "the usage projection is filled from the old events" "then to version 4" "then to version 5" "now at schema version 5" "the new tables exist" \
         "runs has status columns" "old events kept, with their seqs" "old runs kept" \
         "old tasks kept" "artifacts can be put" "new seqs continue above the old ones" \
         "clean stop"; do
@@ -452,6 +456,6 @@ else
     out=$(timeout 20 "$BOSUND" -c "$T/bosun.yaml" 2>&1); st=$?
     is "too-new schema: bosund refuses to start (exit 1)" "$st" 1
     like "refusal names the file and both versions" "$out" \
-        "$DB: schema version 99 is newer than this bosun knows \\(3\\)"
+        "$DB: schema version 99 is newer than this bosun knows \\(5\\)"
 fi
 done_testing

@@ -5,6 +5,7 @@
 
 #include <bosun/approval.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool m(const char *rule, const char *tool, const char *input)
@@ -158,12 +159,78 @@ static void test_config(void **state)
     cfg_free(root);
 }
 
+/* The rule --always makes for one call: "=TOOL(ARG)". */
+static char *exact(const char *tool, const char *input)
+{
+    json_t *in = input ? json_loads(input, 0, NULL) : NULL;
+    char *r = bosun_approval_exact_rule(tool, in);
+    json_decref(in);
+    return r;
+}
+
+static void test_exact_rules(void **state)
+{
+    /* Arguments that would be wildcards or prefixes in a glob rule stick
+     * only to the call they came from. */
+    static const struct {
+        const char *tool, *call, *rule, *other;
+    } cases[] = {
+        {"Bash", "{\"command\":\"rm -rf *\"}", "=Bash(rm -rf *)", "{\"command\":\"rm -rf /\"}"},
+        {"Bash", "{\"command\":\"ls ?\"}", "=Bash(ls ?)", "{\"command\":\"ls a\"}"},
+        {"Bash", "{\"command\":\"*\"}", "=Bash(*)", "{\"command\":\"make\"}"},
+        {"Bash", "{\"command\":\"git:*\"}", "=Bash(git:*)", "{\"command\":\"git push\"}"},
+        {"Edit", "{\"file_path\":\"src/**\"}", "=Edit(src/**)", "{\"file_path\":\"src/a/b.c\"}"},
+        {"Read", "{\"file_path\":\"**\"}", "=Read(**)", "{\"file_path\":\"/etc/shadow\"}"},
+        {"WebFetch", "{\"url\":\"domain:*\"}", "=WebFetch(domain:*)",
+         "{\"url\":\"https://evil.example/\"}"},
+        {"Bash", "{\"command\":\"make\\nmake install\"}", "=Bash(make\nmake install)",
+         "{\"command\":\"make\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *rule = exact(cases[i].tool, cases[i].call);
+        assert_non_null(rule);
+        assert_string_equal(rule, cases[i].rule);
+        char err[200];
+        assert_true(bosun_approval_rule_check(rule, err, sizeof err));
+        assert_true(m(rule, cases[i].tool, cases[i].call));
+        assert_false(m(rule, cases[i].tool, cases[i].other));
+        assert_false(m(rule, cases[i].tool, "{}"));
+        assert_false(m(rule, "Write", cases[i].call));
+        free(rule);
+    }
+    /* The name is exact too: no glob, no whole MCP server, no prefix. */
+    char *rule = exact("mcp__github", NULL);
+    assert_string_equal(rule, "=mcp__github");
+    assert_true(m(rule, "mcp__github", "{\"x\":1}"));
+    assert_false(m(rule, "mcp__github__create_issue", NULL));
+    free(rule);
+    assert_false(m("=Bash", "BashX", NULL));
+    assert_false(m("=Bash(ls)", "Bash", "{\"command\":\"ls -l\"}"));
+    assert_null(exact("*", "{\"command\":\"ls\"}")); /* a glob for a name */
+    assert_null(exact("Bash(", "{\"command\":\"ls\"}"));
+    assert_null(exact("", NULL));
+    assert_null(exact("Bash", "{\"command\":\"a\\u0001b\"}"));
+    char big[BOSUN_APPROVAL_RULE_MAX + 64];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_t *in = json_pack("{s:s}", "command", big);
+    assert_null(bosun_approval_exact_rule("Bash", in));
+    json_decref(in);
+    /* Written by hand, the form is checked like any rule. */
+    char err[200];
+    assert_false(bosun_approval_rule_check("=", err, sizeof err));
+    assert_false(bosun_approval_rule_check("=mcp__x__*", err, sizeof err));
+    assert_false(bosun_approval_rule_check("Bash(a\nb)", err, sizeof err));
+    assert_true(bosun_approval_rule_check("=Bash(a\nb)", err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_syntax), cmocka_unit_test(test_tool_names),
         cmocka_unit_test(test_bash),        cmocka_unit_test(test_paths),
         cmocka_unit_test(test_evaluate),    cmocka_unit_test(test_config),
+        cmocka_unit_test(test_exact_rules),
     };
     return RUN_TESTS(tests);
 }

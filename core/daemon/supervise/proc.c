@@ -389,12 +389,13 @@ static void on_restart(bus_t *bus, const bus_msg *m, void *arg)
 
 #define PS_TRIM_ROWS 64
 
-static json_t *ps_row(const run *r, const agent_config *a, unsigned instance)
+static json_t *ps_row(const proc *p, const run *r, const agent_config *a, unsigned instance)
 {
     if (!r)
-        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f}", "agent", a->name,
+        return json_pack("{s:s,s:i,s:n,s:s,s:i,s:i,s:n,s:n,s:n,s:n,s:f,s:s}", "agent", a->name,
                          "instance", (int)instance, "run", "state", "STOPPED", "pid", 0, "restarts",
-                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0);
+                         0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0, "machine",
+                         p->machine_id);
     json_t *o = run_to_json(r);
     /* Spent so far: a live run's results and the turns reported since
      * (the stored state has the results' only, which the store counts
@@ -416,12 +417,14 @@ static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
     for (size_t i = 0; p->agents && p->agents[i]; i++) {
         agent_config *a = p->agents[i];
         for (unsigned k = 0; k < a->instances; k++)
-            json_array_append_new(rows, ps_row(slot_run(p, a->name, k), a, k));
+            json_array_append_new(rows, ps_row(p, slot_run(p, a->name, k), a, k));
     }
     /* Runs of agents no longer configured, while they still run. */
     for (run *r = p->runs; r; r = r->next)
         if (!r->agent && run_active(r))
-            json_array_append_new(rows, ps_row(r, NULL, r->instance));
+            json_array_append_new(rows, ps_row(p, r, NULL, r->instance));
+    if (p->ps_extra)
+        p->ps_extra(p->ps_extra_arg, rows);
     size_t n = json_array_size(rows);
     json_t *d = json_pack("{s:o}", "rows", rows);
     bus_reply(bus, m, d);
@@ -432,6 +435,12 @@ static void on_ps(bus_t *bus, const bus_msg *m, void *arg)
      * start: about 1.2 MiB). */
     if (n >= PS_TRIM_ROWS && !ev_is_active(&p->trim_timer))
         ev_timer_start(p->loop, &p->trim_timer);
+}
+
+void proc_set_ps_extra(proc *p, void (*rows)(void *arg, json_t *rows), void *arg)
+{
+    p->ps_extra = rows;
+    p->ps_extra_arg = arg;
 }
 
 /* ------------------------------------------------------------ children */
@@ -704,8 +713,14 @@ static void settle_orphan(proc *p, json_t *stored)
     json_object_set_new(o, "ended_at", json_real(bosun_now()));
     json_object_set_new(o, "updated_at", json_real(bosun_now()));
     json_object_set_new(o, "machine", json_string(p->machine_id));
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "evt.run.%s.%s.state", agent, id);
+    /* An agent name is a subject token, but for the attached runs'
+     * "claude-code:attached", whose subjects say claude-code_attached. */
+    char subject[2 * BUS_SUBJECT_MAX], token[BUS_SUBJECT_MAX];
+    snprintf(token, sizeof token, "%s", agent);
+    for (char *c = token; *c; c++)
+        if (*c == ':')
+            *c = '_';
+    snprintf(subject, sizeof subject, "evt.run.%s.%s.state", token, id);
     log_notice("run %s (%s): %s", id, agent, reason);
     bus_publish_new(p->bus, subject, NULL, o);
     if (!alive && a && bosun_run_state_class(state ? state : "") == BOSUN_RUN_CLASS_ACTIVE)
@@ -786,7 +801,10 @@ void proc_begin(proc *p, void (*began)(void *arg), void *arg)
     p->began_arg = arg;
     p->begin_pending = 2;
     ask_runs(p, json_pack("{s:s,s:i}", "machine", p->machine_id, "limit", 100000), on_spent);
-    ask_runs(p, json_pack("{s:b,s:i}", "active", 1, "limit", 100000), on_unfinished);
+    /* Only this machine's: on a hub the store also holds its machines' runs
+     * (bosun-fleet(7)), which are theirs to recover, not this one's. */
+    ask_runs(p, json_pack("{s:b,s:b,s:i}", "active", 1, "remote", 0, "limit", 100000),
+             on_unfinished);
 }
 
 /* ------------------------------------------------------------ input */

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <jansson.h>
 #include <bosun/bus.h>
 #include <bosun/price.h>
 
@@ -55,6 +56,10 @@ void proc_set_prices(proc *p, bosun_prices *prices);
  * began(arg) (may be NULL) once, from the loop: the daemon's start is
  * complete. */
 void proc_begin(proc *p, void (*began)(void *arg), void *arg);
+
+/* Rows of runs proc does not supervise (attached sessions, hook_attach.h)
+ * that ps lists after its own: rows(arg, array) appends them. */
+void proc_set_ps_extra(proc *p, void (*rows)(void *arg, json_t *rows), void *arg);
 
 /* Stops every run; done(arg) is called from the loop once none is left. */
 void proc_shutdown(proc *p, void (*done)(void *arg), void *arg);

@@ -146,9 +146,11 @@ struct proc {
     spend_totals *spend;        /* per task, per agent and UTC day */
     spend_limits global_budget; /* the top-level budget: */
     bool began;
-    int begin_pending;                      /* store answers proc_begin still waits for */
-    json_t *begin_spent, *begin_unfinished; /* those answers, until both are in */
-    void (*began_cb)(void *arg);            /* proc_begin's, once */
+    int begin_pending;                         /* store answers proc_begin still waits for */
+    json_t *begin_spent, *begin_unfinished;    /* those answers, until both are in */
+    void (*began_cb)(void *arg);               /* proc_begin's, once */
+    void (*ps_extra)(void *arg, json_t *rows); /* proc_set_ps_extra's */
+    void *ps_extra_arg;
     void *began_arg;
 };
 
