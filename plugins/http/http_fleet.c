@@ -224,7 +224,7 @@ static void take_limits(fl_conn *c, json_t *lim)
     if (rate > 0) {
         c->rate = (double)rate;
         c->tokens = c->rate;
-        c->tokens_at = bosun_now();
+        c->tokens_at = bosun_monotonic();
     }
     c->registered = true;
     if (c->hub)
@@ -268,12 +268,13 @@ static void on_answer(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, 
     apply_answer(c, msg->data);
 }
 
-/* A token bucket of rate frames/s holding one second's worth. */
+/* A token bucket of rate frames/s holding one second's worth, on the
+ * monotonic clock: a wall clock set back would drain it for as long. */
 static bool within_rate(fl_conn *c)
 {
     if (c->rate <= 0)
         return true;
-    double now = bosun_now();
+    double now = bosun_monotonic();
     c->tokens += (now - c->tokens_at) * c->rate;
     c->tokens_at = now;
     if (c->tokens > c->rate)
