@@ -60,7 +60,7 @@ static void usage(FILE *out)
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
           "  machine list | show ID | revoke ID   the hub's machines\n"
           "  cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] [--agent A]\n"
-          "                                 tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
+          "      [--task ID] [--machine M]  tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"

@@ -18,7 +18,7 @@ static const char *const cost_bys[] = {"run", "task", "agent", "machine", "day",
 
 static const char *const cost_usage =
     "usage: bosunctl cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] "
-    "[--agent A] [--task ID] [--json]";
+    "[--agent A] [--task ID] [--machine M] [--json]";
 
 /* The options, checked here so that a typo is a usage error before the
  * daemon is asked (the store checks them again). */
@@ -40,9 +40,9 @@ static int cost_check(const opts *o)
 
 static json_t *cost_args(const opts *o, const char *cursor)
 {
-    return json_pack("{s:s,s:s*,s:s*,s:s*,s:s*,s:s*}", "by", o->by ? o->by : "agent", "since",
-                     o->since_text, "until", o->until, "agent", o->agent, "task", o->task, "cursor",
-                     cursor);
+    return json_pack("{s:s,s:s*,s:s*,s:s*,s:s*,s:s*,s:s*}", "by", o->by ? o->by : "agent", "since",
+                     o->since_text, "until", o->until, "agent", o->agent, "task", o->task,
+                     "machine", o->machine, "cursor", cursor);
 }
 
 /* Every page: {"items", "total", "next": null}, or NULL (*rc set). */

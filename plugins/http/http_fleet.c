@@ -14,6 +14,10 @@
  * The route is anonymous: a machine proves who it is with the token in its
  * first frame (machine.register), which only the fleet plugin can check.
  * Until then a link may have one frame in flight; after it, FL_REQS_MAX.
+ * A link not registered within limits.ws_auth_timeout is closed with 1008
+ * "register timeout", as /ws without credentials is: an anonymous peer that
+ * sends nothing (or nothing the fleet plugin takes) must not keep a
+ * connection of the hub's for ever.
  * The limits the fleet plugin gives with a successful register (max_message,
  * send_queue, rate) then hold for that link: a frame over max_message is
  * closed with 1009, a link sending faster than rate frames/s (a burst of
@@ -62,6 +66,7 @@ struct fl_conn {
     size_t max_message, send_queue;
     double rate, tokens, tokens_at;
     ev_timer ping_timer;
+    ev_timer register_timer; /* until registered */
     bosun_json_buf pending_in;
 };
 
@@ -86,6 +91,14 @@ static const http_limits *limits_of(const fl_conn *c)
 
 /* ------------------------------------------------------------ lifetime */
 
+static void timers_stop(fl_conn *c)
+{
+    if (!c->hub)
+        return;
+    ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+    ev_timer_stop(hub_loop(c->hub), &c->register_timer);
+}
+
 static void reqs_free(fl_conn *c)
 {
     bus_t *bus = c->hub ? http_server_bus(c->hub->srv) : NULL;
@@ -106,7 +119,7 @@ static void teardown(fl_conn *c)
     if (!c->hub)
         return;
     http_fleet_hub *hub = c->hub;
-    ev_timer_stop(hub_loop(hub), &c->ping_timer);
+    timers_stop(c);
     reqs_free(c);
     if (c->prev)
         c->prev->next = c->next;
@@ -144,8 +157,7 @@ static void fl_close(fl_conn *c, unsigned code, const char *reason)
         code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
     log_msg(lvl, "http: /fleet %s (link %s): closing with %u (%s)", c->peer, c->id, code, reason);
     bosun_ws_close(c->ws, code, reason);
-    if (c->hub)
-        ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+    timers_stop(c);
     reqs_free(c);
     if (c->conn)
         http_stream_close(c->conn);
@@ -163,12 +175,19 @@ static void send_frame(fl_conn *c, json_t *frame)
         fl_close(c, BOSUN_WS_INTERNAL, "internal error: a frame could not be encoded");
         return;
     }
-    size_t max = c->send_queue ? c->send_queue : limits_of(c)->send_queue_max;
+    /* The fleet plugin's send_queue can only lower the listener's bound:
+     * past send_queue_max http_stream_send refuses the bytes, and the
+     * close frame's reserve must fit under the bound that holds. */
+    size_t max = limits_of(c)->send_queue_max;
+    if (c->send_queue && (!max || c->send_queue < max))
+        max = c->send_queue;
     if (max && http_stream_queued(c->conn) + len + 14 + FL_CLOSE_RESERVE > max) {
         log_warning("http: /fleet %s (link %s): %zu bytes unsent, over the send queue (%zu)",
                     c->peer, c->id, http_stream_queued(c->conn) + len, max);
         fl_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
     } else if (bosun_ws_send_text(c->ws, text, len) != 0) {
+        log_warning("http: /fleet %s (link %s): a %zu-byte frame could not be queued", c->peer,
+                    c->id, len);
         fl_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
     }
     free(text);
@@ -205,9 +224,11 @@ static void take_limits(fl_conn *c, json_t *lim)
     if (rate > 0) {
         c->rate = (double)rate;
         c->tokens = c->rate;
-        c->tokens_at = bosun_now();
+        c->tokens_at = bosun_monotonic();
     }
     c->registered = true;
+    if (c->hub)
+        ev_timer_stop(hub_loop(c->hub), &c->register_timer);
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -247,12 +268,13 @@ static void on_answer(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, 
     apply_answer(c, msg->data);
 }
 
-/* A token bucket of rate frames/s holding one second's worth. */
+/* A token bucket of rate frames/s holding one second's worth, on the
+ * monotonic clock: a wall clock set back would drain it for as long. */
 static bool within_rate(fl_conn *c)
 {
     if (c->rate <= 0)
         return true;
-    double now = bosun_now();
+    double now = bosun_monotonic();
     c->tokens += (now - c->tokens_at) * c->rate;
     c->tokens_at = now;
     if (c->tokens > c->rate)
@@ -339,8 +361,7 @@ static void on_ws_close(void *arg, unsigned code, const char *reason)
     log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /fleet %s (link %s): %s %u", c->peer,
             c->id, ours ? "closed for breaking the protocol:" : "peer closed,", code);
     c->closing = true;
-    if (c->hub)
-        ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+    timers_stop(c);
 }
 
 static bool on_write(void *arg, const void *data, size_t len)
@@ -370,8 +391,7 @@ static void on_data(void *arg, const char *data, size_t len)
     c->refs++;
     if (bosun_ws_feed(c->ws, data, len) != 0 && c->conn) {
         c->closing = true;
-        if (c->hub)
-            ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+        timers_stop(c);
         http_stream_close(c->conn);
     }
     c->refs--;
@@ -407,6 +427,16 @@ static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
     }
     if (bosun_ws_ping(c->ws, "bosun", 5) == 0)
         c->pong_pending = true;
+}
+
+static void on_register_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    fl_conn *c = w->data;
+    log_notice("http: /fleet %s (link %s): not registered within ws_auth_timeout (%.0f s)", c->peer,
+               c->id, limits_of(c)->ws_auth_timeout);
+    fl_close(c, BOSUN_WS_POLICY, "register timeout");
 }
 
 /* ------------------------------------------------------------ fleet.link.out */
@@ -449,6 +479,9 @@ static fl_conn *conn_new(http_fleet_hub *hub, http_request *r)
     snprintf(c->peer, sizeof c->peer, "%s", r->peer ? r->peer : "?");
     ev_timer_init(&c->ping_timer, on_ping_timer, lim->ping_interval, lim->ping_interval);
     c->ping_timer.data = c;
+    ev_timer_init(&c->register_timer, on_register_timer,
+                  lim->ws_auth_timeout > 0 ? lim->ws_auth_timeout : 10, 0);
+    c->register_timer.data = c;
     c->next = hub->conns;
     if (hub->conns)
         hub->conns->prev = c;
@@ -489,6 +522,7 @@ static void fleet_handler(http_request *r, const char *const *args, size_t n_arg
     log_info("http: /fleet %s: link %s open", c->peer, c->id);
     if (http_server_config(hub->srv)->limits.ping_interval > 0)
         ev_timer_start(hub_loop(hub), &c->ping_timer);
+    ev_timer_start(hub_loop(hub), &c->register_timer);
     if (c->closing) {
         http_stream_close(c->conn);
     } else if (c->pending_in.len) {

@@ -20,6 +20,8 @@
 //   SCENARIO:costly  a Bash call (sleep 1) every turn, 30 turns, each turn
 //                    reporting 60000 input tokens (budgets stop it mid-run)
 //   SCENARIO:pricey  one text answer reporting 1000000 input tokens
+//   SCENARIO:hold    a Bash call (90 s of tail -f), then a text: a live run with
+//                    one turn reported (the test stops it meanwhile)
 // Requests with no tools (the CLI's side requests: titles, checks) get a
 // short text.  Every request body is appended to LOG as one JSON line, and
 // the port is written to PORT_FILE once listening.
@@ -109,6 +111,12 @@ function script(body) {
       return { content: tool('toolu_cost' + step, 'Bash', { command: `sleep 1; echo turn ${step}`,
         description: 'one more turn' }), stop: 'tool_use', usage };
     return { content: text('Done spending.'), stop: 'end_turn', usage };
+  }
+  if (scen === 'hold') {
+    if (step === 0)
+      return { content: tool('toolu_hold1', 'Bash', { command: 'timeout 90 tail -f /dev/null; echo held', description: 'hold' }),
+        stop: 'tool_use' };
+    return { content: text('Held.'), stop: 'end_turn' };
   }
   if (scen === 'pricey')
     return { content: text('An expensive answer.'), stop: 'end_turn',

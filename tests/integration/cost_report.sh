@@ -21,7 +21,7 @@ fi
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-plan 43
+plan 47
 
 write_config <<EOF2
   plugins: [sqlite, exec, mcp, claude-code, http]
@@ -185,6 +185,24 @@ n5=$(turns tag_r5_x)
 is "stopped without a result: the turns it reported ($n5 at 60000 input)" \
     "$(cost --by run --task T2 | jq -c '[.total.input_tokens, .total.runs, (.total.cost_usd == 0)]')" \
     "[$((60000 * n5)),1,true]"
+
+# --- ps while a run lives: what it reported so far.  No CLI reports a
+# cost before its end: Claude Code's live turns carry tokens only (its cost
+# is the result's total_cost_usd), and Codex and Gemini report a turn's
+# usage (priced by bosun) when the turn ends, just before the process does.
+# So a run held in a long tool call shows its first turn's tokens live and
+# no cost yet ("-", not $0).
+R6=$(ctl start cc_b --task T3 --prompt "SCENARIO:hold DIR:$T/work tag_r6_x")
+ps_of() { ctl ps --json | jq -c --arg r "$1" '.[] | select(.run == $r) | [.state, .tokens.input_tokens, .cost_usd]'; }
+held() { [ "$(ps_of "$R6")" = '["RUNNING",11,null]' ]; }
+check "ps --json: a live run's first turn's tokens, and no cost yet" wait_for 60 held
+# cost_cell RUN: the COST column's cell of RUN's row in `bosunctl ps`.
+cost_cell() { ctl ps | awk -v r="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "COST") c = i } $2 == r { print $c }'; }
+is "  ps: its COST is '-'" "$(cost_cell "$R6")" "-"
+is "  the store has the same live turn" "$(cost --by run --task T3 | jq -c '[.total.input_tokens, .total.runs]')" '[11,1]'
+ctl stop "$R6" >/dev/null
+wait_for 30 ended "$R6" || fail "the run R6 ended" "$(ctl ps --json)"
+is "  stopped before its result: ps keeps the turn (the stored state's tokens are the results')" "$(ps_of "$R6")" '["STOPPED",11,null]'
 ALL=$(cost --by run | jq -cS .)
 
 # --- a restart, then a rebuild from the events
@@ -199,7 +217,7 @@ like "the store rebuilt the projection from the events" "$(cat "$T/bosund.log")"
     "migrated from schema version 2 to 3"
 is "rebuilt: the same totals by run" "$(cost --by run | jq -cS .)" "$ALL"
 is "rebuilt: the same by day" "$(cost --by day | jq -c '[.items[] | [.key, .input_tokens, .runs]]')" \
-    "[[\"$(date -u +%F)\",$(printf '%s\n' "$ALL" | jq .total.input_tokens),5]]"
+    "[[\"$(date -u +%F)\",$(printf '%s\n' "$ALL" | jq .total.input_tokens),6]]"
 stop_daemon
 is "clean stop" "$DAEMON_STATUS" 0
 done_testing

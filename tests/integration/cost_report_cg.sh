@@ -9,7 +9,8 @@
 # expected tokens and costs are computed here from the requests the fakes
 # logged and the list prices, not from what bosun stored; `bosunctl cost`
 # and GET /api/v1/cost must agree with them, by run, task, agent and day,
-# and again after a daemon restart.
+# and again after a daemon restart; --machine keeps this daemon's runs
+# only, and bosunctl cost over --url (its /ws) answers what the socket does.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/codex_lib.sh"
 # Both fakes log to $T/fake.log (the Codex requests go to /v1/responses,
@@ -21,7 +22,7 @@ trap 'kill "$OPENAI_PID" "$FAKE_PID" 2>/dev/null; cleanup' EXIT
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-plan 10
+plan 14
 
 write_config <<EOF2
   plugins: [sqlite, exec, mcp, codex, gemini, http]
@@ -91,6 +92,16 @@ curl -s --max-time 30 -o "$T/rest.body" -H "Authorization: Bearer $TOKEN" \
     "http://127.0.0.1:$PORT/api/v1/cost?by=agent"
 is "GET /api/v1/cost: the same items and total" "$(jq -cS '[.items, .total]' "$T/rest.body")" \
     "$(cost --by agent | jq -cS '[.items, .total]')"
+MID=$(ctl status --json | jq -r '.machine_id')
+is "cost --machine (this daemon's id): every run" "$(cost --by agent --machine "$MID" | jq -cS .total)" \
+    "$(cost --by agent | jq -cS .total)"
+is "cost --machine of another machine: nothing" "$(cost --by agent --machine elsewhere | jq -c '[.items, .total.runs]')" '[[],0]'
+( umask 077 && printf '%s\n' "$TOKEN" > "$T/token" )
+url_cost() { "$BOSUNCTL" --url "http://127.0.0.1:$PORT" --token-file "$T/token" cost --json "$@"; }
+is "bosunctl cost --url: the same items and total as over the socket" \
+    "$(url_cost --by task | jq -cS '[.items, .total]')" "$(cost --by task | jq -cS '[.items, .total]')"
+is "  and with --machine" "$(url_cost --by run --machine "$MID" | jq -cS '[.items, .total]')" \
+    "$(cost --by run | jq -cS '[.items, .total]')"
 check "ps: the Codex run's cost so far is its priced total" same \
     "$(runf "$C2" cost_usd)" "$(printf '%s\n' "$wc2" | jq '.[4]')"
 ALL=$(cost --by run | jq -cS .)

@@ -5,12 +5,14 @@
 # answered with machine.error and closed 1008; once registered, the fleet:
 # section's rate (1008 "rate limit") and max_message (1009) hold for the
 # link, each logged; a closed link takes its machine offline; a daemon
-# without the fleet plugin closes a link with 1011 at its first frame.
+# without the fleet plugin closes a link with 1011 at its first frame, and
+# a link that sends nothing is closed 1008 "register timeout" after
+# limits.ws_auth_timeout (logged, no link kept), with no frame of it logged.
 FLEET_NEEDS=fleet
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/fleet_lib.sh"
-plan 18
+plan 22
 
 SSL_CERT_FILE="$T/ca.pem"
 export SSL_CERT_FILE
@@ -68,6 +70,7 @@ daemon:
 http:
   listen: "127.0.0.1:$PORT"
   bootstrap_token_file: $T/boot.tok
+  limits: {ws_auth_timeout: 1s}
 EOF2
 mkdir -p "$T/plain"
 "$BOSUND" -c "$T/plain.yaml" 2>>"$T/plain/bosund.log" &
@@ -76,3 +79,10 @@ wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$PORT/health"
 out=$($CLIENT "ws://127.0.0.1:$PORT/fleet" 10 "$(register bsn_reg_x mc)")
 is "a daemon without the fleet plugin closes the link: 1011" "$(close_of "$out")" 1011
 is "  saying it is not a hub" "$(reason_of "$out")" "this daemon is not a fleet hub"
+out=$($CLIENT "ws://127.0.0.1:$PORT/fleet" 10 @sleep:4)
+is "a link that never registers: closed 1008 within ws_auth_timeout" "$(close_of "$out")" 1008
+is "  reason 'register timeout'" "$(reason_of "$out")" "register timeout"
+like "  logged" "$(cat "$T/plain/bosund.log")" '<5>http: /fleet [^ ]* \(link f[0-9]+\): not registered within ws_auth_timeout \(1 s\)'
+# The register frames held registration and machine tokens: no log line
+# of the hub or of the plain daemon may carry one.
+check "no token in either daemon's log" sh -c "! cat '$T/plain/bosund.log' '$T/hub/bosund.log' | grep -q -e bsn_reg_ -e bsn_mch_"

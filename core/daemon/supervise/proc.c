@@ -401,9 +401,12 @@ static json_t *ps_row(const proc *p, const run *r, const agent_config *a, unsign
                          0, "task", "exit_code", "exit_signal", "reason", "uptime", 0.0, "machine",
                          p->machine_id);
     json_t *o = run_to_json(r);
-    /* Cost so far: a live run's results and the turns reported since. */
+    /* Spent so far: a live run's results and the turns reported since
+     * (the stored state has the results' only, which the store counts
+     * with the usage events). */
     if (r->has_cost || r->live_usd > 0)
         json_object_set_new(o, "cost_usd", json_real(r->cost_usd + r->live_usd));
+    json_object_set_new(o, "tokens", run_spent_tokens(r, true));
     double up = run_active(r) && r->started_at > 0 ? bosun_now() - r->started_at : 0;
     json_object_set_new(o, "uptime", json_real(up));
     return o;

@@ -17,9 +17,9 @@
 
 static spend_run spent_of(const run *r)
 {
-    long long tokens = r->live_tokens;
+    long long tokens = 0;
     for (size_t i = 0; i < 4; i++)
-        tokens += r->tokens[i];
+        tokens += r->tokens[i] + r->live_tokens[i];
     return (spend_run){.agent = r->agent_name,
                        .task = r->task,
                        .usd = r->cost_usd + r->live_usd,

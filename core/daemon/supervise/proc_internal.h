@@ -88,7 +88,7 @@ typedef struct run {
     /* Of the current process since its last "result": the "usage" events'
      * tokens and cost, for budgets checked mid-run (a result's totals
      * replace them). */
-    long long live_tokens;
+    long long live_tokens[4];
     double live_usd;
     double counted_usd;     /* of cost_usd + live_usd, what the totals hold */
     double budget_left;     /* usd_per_run less cost_usd, at the process's start */
@@ -183,7 +183,7 @@ bool run_set_session(run *r, const char *id);
 void run_restore_spent(run *r, const json_t *stored);
 /* Notes what the core keeps of an event of the type's (kind valid). */
 void run_note_event(run *r, const char *kind, json_t *ev);
-json_t *run_spent_tokens(const run *r);
+json_t *run_spent_tokens(const run *r, bool live);
 /* Writes name in the run's state directory (0640, the daemon's) and the
  * copy the agent reads in its runtime directory (0600, the agent's user's);
  * returns the copy's path, or NULL with a reason. */

@@ -143,7 +143,7 @@ json_t *run_to_json(const run *r)
     json_object_set_new(o, "waiting_input", opt_str(r->waiting_input));
     json_object_set_new(o, "session_id", opt_str(r->session_id));
     json_object_set_new(o, "cost_usd", r->has_cost ? json_real(r->cost_usd) : json_null());
-    json_object_set_new(o, "tokens", run_spent_tokens(r));
+    json_object_set_new(o, "tokens", run_spent_tokens(r, false));
     json_object_set_new(o, "updated_at", json_real(r->updated_at));
     json_object_set_new(o, "adopted", json_boolean(r->adopted));
     return o;

@@ -55,7 +55,7 @@ static void add_live(run *r, const json_t *ev)
     if (cost_of(ev, &usd))
         r->live_usd += usd;
     for (size_t i = 0; i < 4; i++)
-        r->live_tokens += count(ev, token_keys[i]);
+        r->live_tokens[i] += count(ev, token_keys[i]);
 }
 
 /* The run's model: what the agent reported (a `session` event's "model"),
@@ -98,11 +98,12 @@ void run_restore_spent(run *r, const json_t *stored)
     json_decref(as_result);
 }
 
-json_t *run_spent_tokens(const run *r)
+json_t *run_spent_tokens(const run *r, bool live)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < 4; i++)
-        json_object_set_new(o, token_keys[i], json_integer(r->tokens[i]));
+        json_object_set_new(o, token_keys[i],
+                            json_integer(r->tokens[i] + (live ? r->live_tokens[i] : 0)));
     return o;
 }
 
@@ -144,7 +145,7 @@ void run_note_event(run *r, const char *kind, json_t *ev)
         price_result(r, ev);
         add_spent(r, ev);
         /* The result's totals include the turns counted live. */
-        r->live_tokens = 0;
+        memset(r->live_tokens, 0, sizeof r->live_tokens);
         r->live_usd = 0;
         run_budget_check(r);
     } else if (strcmp(kind, "usage") == 0) {
