@@ -6,11 +6,13 @@
  * token_file), then heartbeats, forwards its events (uplink_forward.c) and
  * runs the hub's commands (uplink_cmd.c).
  *
- * Attempts: every failure before a successful register, and the loss of a
- * registered link, waits the next back-off (1 s doubling to backoff_max,
- * +-20 %) and tries again, for ever, except when the hub refuses the
- * permanent token (token_revoked, token_invalid) or says the machine was
- * revoked: retrying cannot help, so it stops until a reload.  Every
+ * Attempts: every failure before a successful register waits the next
+ * back-off (1 s doubling to backoff_max, +-20 %) and tries again, for ever;
+ * the loss of a registered link first waits a random splay of up to
+ * reconnect_splay (uplink_backoff.c says why), then the back-off goes on.
+ * Except when the hub refuses the permanent token (token_revoked,
+ * token_invalid) or says the machine was revoked: retrying cannot help, so
+ * it stops until a reload.  Every
  * attempt and its wait are logged at info, the first failure of a series
  * at notice.  An attempt has connect_timeout to reach a registered link.
  *
@@ -141,7 +143,10 @@ static void failed(uplink *u, const char *why)
 {
     bool was_linked = u->state == S_LINKED;
     drop_link(u);
-    double wait = uplink_backoff_next(&u->backoff, jitter_random());
+    /* A lost link: every machine of the hub may have lost it at once. */
+    bool splay = was_linked && u->cfg.reconnect_splay > 0;
+    double wait = splay ? uplink_splay(u->cfg.reconnect_splay, jitter_random())
+                        : uplink_backoff_next(&u->backoff, jitter_random());
     if (was_linked) {
         u->attempt = 0;
         u->failures = 0;
@@ -149,6 +154,10 @@ static void failed(uplink *u, const char *why)
     if (++u->failures > 1)
         log_info("uplink: attempt %u to link to the hub at %s failed: %s; trying again in %.2f s",
                  u->attempt, u->cfg.hub, why, wait);
+    else if (splay)
+        log_notice("uplink: the link to the hub at %s was lost: %s; reconnecting in %.2f s (a "
+                   "random splay of at most %.2f s, reconnect_splay)",
+                   u->cfg.hub, why, wait, u->cfg.reconnect_splay);
     else if (was_linked)
         log_notice("uplink: the link to the hub at %s was lost: %s; reconnecting in %.2f s",
                    u->cfg.hub, why, wait);

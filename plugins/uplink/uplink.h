@@ -57,6 +57,7 @@ typedef struct uplink_cfg {
     bool insecure;    /* insecure_skip_verify: no certificate check */
     double heartbeat;
     double backoff_max;
+    double reconnect_splay; /* 0: none; see uplink_splay() */
     double connect_timeout;
     char *name;
 } uplink_cfg;
@@ -82,6 +83,12 @@ void uplink_backoff_reset(uplink_backoff *b);
  * base * (0.8 + 0.4 r), never above the cap; the base then doubles, up to
  * the cap. */
 double uplink_backoff_next(uplink_backoff *b, double r);
+
+/* The wait before the first attempt after an established link was lost:
+ * splay * r, r in [0, 1) (outside it, the middle), uniform over
+ * [0, splay) so that machines cut off together (a hub restart) come back
+ * spread out rather than in one second; 0 when splay is 0. */
+double uplink_splay(double splay, double r);
 
 /* ------------------------------------------------------------ tokens */
 

@@ -21,6 +21,7 @@ static const char *const uplink_keys[] = {"hub",
                                           "insecure_skip_verify",
                                           "heartbeat",
                                           "backoff_max",
+                                          "reconnect_splay",
                                           "connect_timeout",
                                           "name",
                                           NULL};
@@ -211,6 +212,7 @@ bool uplink_cfg_read(const cfg_node *c, const char *state_dir, const char *machi
     ok = cfg_get_bool(c, "insecure_skip_verify", false, &out->insecure, d) && ok;
     ok = cfg_get_duration(c, "heartbeat", 30.0, 0.1, 3600.0, &out->heartbeat, d) && ok;
     ok = cfg_get_duration(c, "backoff_max", 60.0, 1.0, 3600.0, &out->backoff_max, d) && ok;
+    ok = cfg_get_duration(c, "reconnect_splay", 10.0, 0.0, 600.0, &out->reconnect_splay, d) && ok;
     ok = cfg_get_duration(c, "connect_timeout", 10.0, 0.5, 300.0, &out->connect_timeout, d) && ok;
     if (!ok)
         uplink_cfg_free(out);

@@ -3,8 +3,10 @@
 // plugin does (tests/fleet protocol, man bosun-fleet(7)): registers with a
 // registration token (then its machine token), heartbeats, forwards
 // machine.events in seq order with a window of unacknowledged events, and
-// reconnects with the uplink's back-off (1 s, x2, cap 60 s, +-20 % jitter,
-// reset after a successful register).
+// reconnects as the uplink does: after the loss of a registered link a
+// random splay uniform in [0, SIM_SPLAY] (uplink.reconnect_splay), then the
+// back-off (1 s, x2, cap 60 s, +-20 % jitter, reset after a successful
+// register).
 //
 //   node fleet_sim.mjs HUB_HTTP_URL REG_TOKENS_FILE HUB_PID_FILE RESTART_CMD
 //
@@ -12,7 +14,8 @@
 //
 // Environment: SIM_N (1000) machines, SIM_AGENTS (10) agents each,
 // SIM_HEARTBEAT (30) s, SIM_IDLE (30) s of steady heartbeat measured,
-// SIM_RATE (10) events/s per machine for SIM_RATE_SECS (30) s, SIM_FLOOD_SECS
+// SIM_SPLAY (10, the uplink's default reconnect_splay) s, SIM_RATE (10)
+// events/s per machine for SIM_RATE_SECS (30) s, SIM_FLOOD_SECS
 // (15) s of forwarding as fast as the acks allow, SIM_DEADLINE (600) s for
 // everything.  RESTART_CMD is run with sh when the hub is to be restarted;
 // it must stop the hub, start it again and write its new PID to
@@ -34,6 +37,7 @@ const IDLE = env('SIM_IDLE', 30) * 1000;
 const RATE = env('SIM_RATE', 10);
 const RATE_SECS = env('SIM_RATE_SECS', 30);
 const FLOOD_SECS = env('SIM_FLOOD_SECS', 15);
+const SPLAY = env('SIM_SPLAY', 10) * 1000;
 const WINDOW = 4096;
 const BATCH = 256;
 const wsUrl = httpUrl.replace(/^http/, 'ws') + '/fleet';
@@ -43,7 +47,8 @@ setTimeout(() => { out('error', 'deadline'); process.exit(1); }, deadline - t0).
 
 function out(k, v) { console.log(`${k} ${v}`); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const iso = () => new Date().toISOString();
+// Times are seconds since the epoch, as the uplink sends them (bosun_now).
+const nowSecs = () => Date.now() / 1000;
 
 // /proc of the hub: RSS in kB and CPU seconds.
 const hubPid = () => readFileSync(pidFile, 'utf8').trim();
@@ -104,7 +109,7 @@ class Machine {
     ws.on('close', () => this.closed());
   }
   send(m) {
-    m.time = iso();
+    m.time = nowSecs();
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
   }
   message(m) {
@@ -135,7 +140,7 @@ class Machine {
       const events = [];
       for (let k = 1; k <= n; k++) {
         const s = this.sent + k;
-        events.push({ seq: s, subject: `evt.run.r${this.i}.agent-${s % AGENTS}.output`, time: iso(),
+        events.push({ seq: s, subject: `evt.run.r${this.i}.agent-${s % AGENTS}.output`, time: nowSecs(),
           data: { line: `simulated output line ${s} of machine ${this.id}, about one hundred bytes long...` } });
       }
       this.sent += n;
@@ -145,11 +150,17 @@ class Machine {
   produce(n) { this.seq += n; this.pump(); }
   closed() {
     clearInterval(this.hb);
+    const lost = this.online;
     this.online = false;
     this.ws = null;
     if (stopping) return;
-    const wait = this.backoff * (0.8 + 0.4 * Math.random());
-    this.backoff = Math.min(this.backoff * 2, 60000);
+    let wait;
+    if (lost && SPLAY > 0) {
+      wait = SPLAY * Math.random();
+    } else {
+      wait = this.backoff * (0.8 + 0.4 * Math.random());
+      this.backoff = Math.min(this.backoff * 2, 60000);
+    }
     setTimeout(() => this.connect(), wait);
   }
 }

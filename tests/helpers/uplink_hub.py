@@ -27,7 +27,12 @@ the test change its behaviour:
   {"op":"cmd","subject":S,"data":D}   sends a command (reply h.<n>) to the
                            link and answers the machine's reply (15 s max)
   {"op":"close","reason":R}  machine.close {"reason":R} then a close
-  {"op":"cut"}             drops the TCP connection, no close frame
+  {"op":"cut"}             drops the TCP connection, no close frame (logged
+                           as "cut" with the time, the reference of the
+                           tests that measure the machine's waits)
+  {"op":"rawclose","code":C}  writes a close frame with code C as raw bytes
+                           (websockets itself refuses to send 1005, 1006,
+                           1015), then waits for the machine's close
   {"op":"revoke"}          every machine token issued so far is refused
 
 Every wait is bounded; it exits by itself after 900 s.
@@ -268,8 +273,18 @@ class Hub:
             await ws.close(1008, req.get("reason", ""))
             return {"ok": True}
         if op == "cut":
+            log(self.d, ev="cut")
             ws.transport.abort()
             return {"ok": True}
+        if op == "rawclose":
+            code = int(req["code"])
+            ws.transport.write(bytes([0x88, 2, code >> 8, code & 0xff]))
+            try:
+                await asyncio.wait_for(ws.wait_closed(), 5)
+            except asyncio.TimeoutError:
+                ws.transport.abort()
+            return {"ok": True, "close_rcvd": getattr(ws, "close_rcvd", None) and
+                    {"code": ws.close_rcvd.code, "reason": ws.close_rcvd.reason}}
         return {"error": "unknown op"}
 
 

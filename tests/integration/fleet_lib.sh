@@ -88,7 +88,8 @@ fleet_hub() {
 
 # fleet_machine NODE [LINES...]: a machine's config, uplink to the hub (or
 # to $UPLINK_HUB, e.g. a proxy); LINES go under "uplink:" after the
-# defaults (hub, token file in its state dir, the CA, heartbeat 1s).
+# defaults (hub, token file in its state dir, the CA, heartbeat 1s,
+# reconnect_splay 0s).
 fleet_machine() {
     _node=$1; shift
     {
@@ -98,12 +99,15 @@ fleet_machine() {
         echo "  token_file: $T/$_node/state/machine.tok"
         echo "  ca_file: $T/ca.pem"
         echo "  name: $_node"
-        _hb=no
+        _hb=no _sp=no
         for _l in "$@"; do
-            case $_l in heartbeat:*) _hb=yes ;; esac
+            case $_l in heartbeat:*) _hb=yes ;; reconnect_splay:*) _sp=yes ;; esac
             echo "  $_l"
         done
         [ "$_hb" = yes ] || echo "  heartbeat: 1s"
+        # The tests of the back-off measure it from the loss: no splay
+        # unless a test asks for one (uplink_splay.sh).
+        [ "$_sp" = yes ] || echo "  reconnect_splay: 0s"
         [ -z "${AGENTS:-}" ] || printf '%s\n' "$AGENTS"
     } | node_config "$_node" "$_node"
 }

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/uplink_lib.sh"
-plan 14
+plan 16
 
 chk() { # LINES...: the uplink section; the output of --check-config
     {
@@ -30,10 +30,12 @@ like "both registration_token and its file" \
 like "a relative token_file" "$(chk "hub: wss://hub:1" "token_file: machine.tok")" "^$Y:11:15: uplink.token_file: expected an absolute path"
 like "a CA file that is not there" "$(chk "hub: wss://hub:1" "ca_file: $T/nosuch.pem")" "^$Y:11:12: uplink.ca_file: $T/nosuch.pem: No such file"
 like "a bad heartbeat" "$(chk "hub: wss://hub:1" "heartbeat: often")" "^$Y:11:14: .*heartbeat"
+like "a negative reconnect_splay" "$(chk "hub: wss://hub:1" "reconnect_splay: -1s")" "^$Y:11:20: .*reconnect_splay"
+like "a reconnect_splay over 10m" "$(chk "hub: wss://hub:1" "reconnect_splay: 11m")" "^$Y:11:20: .*reconnect_splay"
 like "an unknown key" "$(chk "hub: wss://hub:1" "hubb: x")" "^$Y:11:3: .*hubb"
 like "no uplink: section at all" "$(printf '  plugins: [uplink]\n' | write_config; "$BOSUND" --check-config -c "$Y" 2>&1)" \
     'uplink: expected a map with at least hub'
 out=$(chk "hub: wss://[::1]:8420/prefix" "ca_file: $T/ca.pem" "heartbeat: 5s" "backoff_max: 10s" \
-    "connect_timeout: 3s" "insecure_skip_verify: false" "name: build 1"); st=$?
+    "connect_timeout: 3s" "insecure_skip_verify: false" "name: build 1" "reconnect_splay: 0"); st=$?
 is "a valid section passes ($out)" "$st" 0
 done_testing

@@ -10,10 +10,15 @@
 #   hubst FILTER [NAME]       jq FILTER of the hub's status
 #   machine_config [LINES...] $T/bosun.yaml: LINES go under "uplink:" after
 #                             hub ($UPLINK_HUB or HUB_URL), ca_file, heartbeat
-#                             1s; agents from $AGENTS when set
+#                             1s, reconnect_splay 0s (unless LINES set
+#                             them); agents from $AGENTS when set
 #   reg_token NAME            a fresh bsn_reg_ token the hub NAME accepts
 #   all_local_seqs            every seq in the machine's store (JSON array)
 #   hub_seqs [NAME]           the seqs the hub stored for the machine
+#   hub_t EV N / n_ev EV      the hub's own time of its Nth EV event (its
+#                             log: accept, cut...) / how many it logged
+#   log_waits FROM            the waits the daemon logged after line FROM of
+#                             its log ("reconnecting in" / "trying again in")
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/uplink:$top_builddir/plugins/sqlite:$top_builddir/plugins/exec:$BOSUN_PLUGIN_PATH"
 export BOSUN_PLUGIN_PATH
 if ! ls "$top_builddir/plugins/uplink/"*.la >/dev/null 2>&1; then
@@ -70,12 +75,15 @@ machine_config() {
         echo "uplink:"
         echo "  hub: ${UPLINK_HUB:-$HUB_URL}"
         echo "  ca_file: $T/ca.pem"
-        _hb=no
+        _hb=no _sp=no
         for _l in "$@"; do
-            case $_l in heartbeat:*) _hb=yes ;; esac
+            case $_l in heartbeat:*) _hb=yes ;; reconnect_splay:*) _sp=yes ;; esac
             echo "  $_l"
         done
         [ "$_hb" = yes ] || echo "  heartbeat: 1s"
+        # The tests of the back-off measure it from the loss: no splay
+        # unless a test asks for one (uplink_splay.sh).
+        [ "$_sp" = yes ] || echo "  reconnect_splay: 0s"
         [ -z "${AGENTS:-}" ] || printf '%s\n' "$AGENTS"
     } | write_config
 }
@@ -106,3 +114,13 @@ hub_last() { hubst '.stored_last["test-machine"] // 0' "${1:-}"; }
 # caller compares the lists once).
 hub_has_all() { [ "$(hub_last "${1:-}")" = "$(local_last)" ]; }
 log_has() { grep -Eq -- "$1" "$T/bosund.log"; }
+
+# The times of the hub's own log and the waits of the daemon's: the tests
+# that measure the back-off use no clock of their own (a loaded machine
+# delays the test's commands by more than the jitter).
+hub_t() { jq -r --arg e "$1" 'select(.ev == $e) | .t' "$T/${3:-hub}/log" | sed -n "${2}p"; }
+n_ev() { jq -r --arg e "$1" 'select(.ev == $e) | .t' "$T/${2:-hub}/log" | wc -l; }
+log_waits() {
+    tail -n +"$(($1 + 1))" "$T/bosund.log" |
+        grep -Eo '(trying again|reconnecting) in [0-9.]+ s' | awk '{ print $(NF - 1) }'
+}

@@ -46,6 +46,21 @@ static void test_backoff(void **state)
     assert_true(uplink_backoff_next(&b, 7.0) == 1.0);
 }
 
+/* The splay after a lost link: uniform over [0, splay), none at 0, the
+ * middle for out-of-range randomness. */
+static void test_splay(void **state)
+{
+    (void)state;
+    assert_true(uplink_splay(5, 0.0) == 0.0);
+    assert_true(uplink_splay(5, 0.5) == 2.5);
+    double hi = uplink_splay(5, 0.999999);
+    assert_true(hi > 4.999 && hi < 5.0);
+    assert_true(uplink_splay(0, 0.7) == 0.0);
+    assert_true(uplink_splay(-1, 0.7) == 0.0);
+    assert_true(uplink_splay(4, 1.0) == 2.0);
+    assert_true(uplink_splay(4, -0.1) == 2.0);
+}
+
 static void test_token_valid(void **state)
 {
     (void)state;
@@ -203,9 +218,9 @@ static void test_frames(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backoff),     cmocka_unit_test(test_token_valid),
-        cmocka_unit_test(test_token_files), cmocka_unit_test(test_upgrade),
-        cmocka_unit_test(test_frames),
+        cmocka_unit_test(test_backoff),     cmocka_unit_test(test_splay),
+        cmocka_unit_test(test_token_valid), cmocka_unit_test(test_token_files),
+        cmocka_unit_test(test_upgrade),     cmocka_unit_test(test_frames),
     };
     return RUN_TESTS(tests);
 }
