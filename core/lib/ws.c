@@ -67,6 +67,7 @@ struct bosun_ws {
     bool refused : 1;      /* we queued a close for the peer's fault: ignore the rest */
     bool owner_closed : 1; /* bosun_ws_close was called */
     bool notified : 1;     /* on_close ran */
+    bool ended_ours : 1;   /* ...with our refusal's code (ended_ours) */
 };
 
 /* ------------------------------------------------------------ frame scan */
@@ -387,6 +388,11 @@ bool bosun_ws_busy(const bosun_ws *ws)
     return ws && ws->held;
 }
 
+bool bosun_ws_ended_by_us(const bosun_ws *ws)
+{
+    return ws && ws->notified && ws->ended_ours;
+}
+
 unsigned bosun_ws_close_code(const bosun_ws *ws)
 {
     return ws && (ws->notified || ws->owner_closed) ? ws->code : 0;
@@ -409,6 +415,7 @@ static int flush(bosun_ws *ws)
 /* The code and reason of a session that ended by our refusal. */
 static void ended_ours(bosun_ws *ws)
 {
+    ws->ended_ours = true;
     ws->code = wslay_event_get_status_code_sent(ws->held->ctx);
     if (ws->code == BOSUN_WS_NO_STATUS || ws->code == BOSUN_WS_ABNORMAL) {
         ws->code = BOSUN_WS_PROTOCOL_ERROR; /* wslay's bare close for a bad frame */
@@ -567,9 +574,15 @@ int bosun_ws_send_textv(bosun_ws *ws, const bosun_ws_piece *pieces, size_t n)
     return 0;
 }
 
+bool bosun_ws_code_sendable(unsigned code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
 int bosun_ws_close(bosun_ws *ws, unsigned code, const char *reason)
 {
-    if (!bosun_ws_is_open(ws) || code < 1000 || code > 4999)
+    if (!bosun_ws_is_open(ws) || !bosun_ws_code_sendable(code))
         return -1;
     size_t len = reason ? strlen(reason) : 0;
     if (len > BOSUN_WS_REASON_MAX) {

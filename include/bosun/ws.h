@@ -121,9 +121,19 @@ typedef struct bosun_ws_piece {
 BOSUN_API int bosun_ws_send_textv(bosun_ws *ws, const bosun_ws_piece *pieces, size_t n);
 /* A ping with up to 125 bytes of payload (the pong echoes it). */
 BOSUN_API int bosun_ws_ping(bosun_ws *ws, const void *data, size_t len);
-/* Starts the close handshake with code (1000-4999) and a reason (cut to
- * BOSUN_WS_REASON_MAX bytes on a character boundary; may be NULL).  Nothing
- * may be sent after it.  -1 when already closing. */
+/* Whether the session ended by our refusal of something the peer sent (a
+ * bad frame, a close code that may not be sent, a message too big): then
+ * on_close's code and reason are the ones we sent, not the peer's. */
+BOSUN_API bool bosun_ws_ended_by_us(const bosun_ws *ws);
+/* Whether code may be sent in a close frame (RFC 6455 7.4): 1000-1003,
+ * 1007-1014 (1012-1014 from the IANA registry) and 3000-4999.  1004 and
+ * 1016-2999 are reserved; 1005, 1006 and 1015 only ever describe a close
+ * locally and must never be on the wire. */
+BOSUN_API bool bosun_ws_code_sendable(unsigned code);
+/* Starts the close handshake with code (bosun_ws_code_sendable) and a
+ * reason (cut to BOSUN_WS_REASON_MAX bytes on a character boundary; may be
+ * NULL).  Nothing may be sent after it.  -1 when already closing or when
+ * code may not be sent (the session then stays open). */
 BOSUN_API int bosun_ws_close(bosun_ws *ws, unsigned code, const char *reason);
 
 /* Whether messages may still be sent (no close sent or received, no

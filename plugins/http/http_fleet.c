@@ -204,9 +204,19 @@ static void apply_answer(fl_conn *c, json_t *data)
             send_frame(c, f);
     }
     json_int_t code = json_integer_value(json_object_get(data, "close"));
-    if (code >= 1000 && code <= 4999)
-        fl_close(c, (unsigned)code,
-                 code == BOSUN_WS_POLICY ? "refused by the hub" : "closed by the hub");
+    if (code == 0)
+        return;
+    if (code < 0 || code > 4999 || !bosun_ws_code_sendable((unsigned)code)) {
+        /* 1005, 1006, 1015 and the reserved ones never go on the wire (RFC
+         * 6455 7.4); the fleet plugin still meant the link to end. */
+        log_error("http: /fleet %s (link %s): the fleet plugin asked for close code %lld, which "
+                  "may not be sent; closing with %d",
+                  c->peer, c->id, (long long)code, BOSUN_WS_INTERNAL);
+        fl_close(c, BOSUN_WS_INTERNAL, "internal error");
+        return;
+    }
+    fl_close(c, (unsigned)code,
+             code == BOSUN_WS_POLICY ? "refused by the hub" : "closed by the hub");
 }
 
 /* The limits the fleet plugin gives with a successful register. */

@@ -85,6 +85,9 @@ static void ws_close(void *arg, unsigned code, const char *reason)
     uplink_printable(reason, BOSUN_WS_REASON_MAX, r, sizeof r);
     if (code == BOSUN_WS_ABNORMAL)
         snprintf(why, sizeof why, "the connection to the hub failed");
+    else if (bosun_ws_ended_by_us(l->ws)) /* e.g. a close code never sent */
+        snprintf(why, sizeof why, "the hub broke the WebSocket protocol (we closed with %u: %s)",
+                 code, r);
     else
         snprintf(why, sizeof why, "the hub closed the link (%u%s%s)", code, r[0] ? ": " : "", r);
     uplink_net_flush(l->net); /* our answering close frame */

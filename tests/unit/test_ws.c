@@ -288,6 +288,7 @@ static void test_close_handshake(void **state)
     assert_int_equal(s.n_close, 1);
     assert_int_equal(s.close_code, 1000);
     assert_string_equal(s.close_reason, "bye");
+    assert_false(bosun_ws_ended_by_us(s.ws));
     assert_true(s.n_out > 0); /* the echo */
     deliver(&s, &c, false);
     assert_int_equal(c.n_close, 0);
@@ -435,6 +436,44 @@ static void test_protocol_errors(void **state)
     close_peer(&s);
 }
 
+/* Codes that may not be on the wire (RFC 6455 7.4): the owner cannot send
+ * them, and a peer that sends one broke the protocol. */
+static void test_close_codes(void **state)
+{
+    (void)state;
+    static const unsigned yes[] = {1000, 1001, 1002, 1003, 1007, 1008,
+                                   1011, 1012, 1014, 3000, 4999};
+    static const unsigned no[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(bosun_ws_code_sendable(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(bosun_ws_code_sendable(no[i]));
+    unsigned char buf[64];
+    static const unsigned forbidden[] = {BOSUN_WS_NO_STATUS, BOSUN_WS_ABNORMAL, 1015};
+    for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++) {
+        peer s, c;
+        open_peer(&s, BOSUN_WS_SERVER, 0, 0, &ops);
+        open_peer(&c, BOSUN_WS_CLIENT, 0, 0, &ops);
+        /* refused, nothing written, the session still open */
+        assert_int_equal(bosun_ws_close(c.ws, forbidden[i], "no"), -1);
+        assert_int_equal(c.n_out, 0);
+        assert_true(bosun_ws_is_open(c.ws));
+        assert_int_equal(bosun_ws_close_code(c.ws), 0);
+        close_peer(&s);
+        close_peer(&c);
+        /* from the peer: a protocol error, answered with 1002 */
+        open_peer(&s, BOSUN_WS_SERVER, 0, 0, &ops);
+        unsigned char code[2] = {(unsigned char)(forbidden[i] >> 8), (unsigned char)forbidden[i]};
+        size_t n = frame(buf, true, 0x8, code, 2, true);
+        assert_int_equal(bosun_ws_feed(s.ws, buf, n), -1);
+        assert_int_equal(s.n_close, 1);
+        assert_int_equal(s.close_code, BOSUN_WS_PROTOCOL_ERROR);
+        assert_true(bosun_ws_ended_by_us(s.ws));
+        assert_true(s.n_out > 0);
+        close_peer(&s);
+    }
+}
+
 /* A write the owner cannot take fails the session. */
 static void test_write_refused(void **state)
 {
@@ -496,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_message_too_big),
         cmocka_unit_test(test_binary),
         cmocka_unit_test(test_protocol_errors),
+        cmocka_unit_test(test_close_codes),
         cmocka_unit_test(test_write_refused),
         cmocka_unit_test(test_send_from_callback),
     };
