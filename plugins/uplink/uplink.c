@@ -12,9 +12,9 @@
  * reconnect_splay (uplink_backoff.c says why), then the back-off goes on.
  * Except when the hub refuses the permanent token (token_revoked,
  * token_invalid) or says the machine was revoked: retrying cannot help, so
- * it stops until a reload.  Every
- * attempt and its wait are logged at info, the first failure of a series
- * at notice.  An attempt has connect_timeout to reach a registered link.
+ * it stops until a reload.  Every attempt and its wait are logged at info,
+ * the first failure of a series at notice.  An attempt has connect_timeout
+ * to reach a registered link.
  *
  * A dead link: the plugin pings every heartbeat; no byte from the hub for
  * three heartbeats (a link cut without a close: a frozen network) closes
