@@ -221,7 +221,6 @@ void proc_pace_spawn(proc *p, run *r);
 void proc_pace_forget(proc *p, run *r);
 /* Each loop turn: restarts the spawning once the pressure is gone. */
 void proc_pace_check(proc *p);
-size_t proc_pace_waiting(const proc *p);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);

@@ -128,11 +128,3 @@ void proc_pace_check(proc *p)
     if (p->pace_head && !ev_is_active(&p->pace_idle) && !pace_pressured(p))
         ev_idle_start(p->loop, &p->pace_idle);
 }
-
-size_t proc_pace_waiting(const proc *p)
-{
-    size_t n = 0;
-    for (const run *r = p->pace_head; r; r = r->pace_next)
-        n++;
-    return n;
-}
