@@ -461,6 +461,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 static void on_pressure_check(struct ev_loop *loop, ev_check *w, int revents)
 {
     proc *p = w->data;
+    proc_pace_check(p);
     size_t q = bus_queue_length(p->bus);
     /* A consumer such as the store may also say it cannot take more. */
     bool pause = bus_congested(p->bus) || (p->paused ? q > PRESSURE_LOW : q > PRESSURE_HIGH);
@@ -1061,6 +1062,7 @@ proc *proc_new(const proc_options *o)
     ev_timer_init(&p->resume_timer, on_resume_timer, 0, 0);
     p->resume_timer.data = p;
     ev_timer_init(&p->trim_timer, on_trim_timer, 0.05, 0);
+    proc_pace_init(p);
     p->subs[0] = bus_subscribe(p->bus, PROC_CMD_PS, on_ps, p);
     p->subs[1] = bus_subscribe(p->bus, PROC_CMD_START, on_start, p);
     p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
@@ -1081,6 +1083,7 @@ void proc_free(proc *p)
     ev_timer_stop(p->loop, &p->autostart_timer);
     ev_timer_stop(p->loop, &p->resume_timer);
     ev_timer_stop(p->loop, &p->trim_timer);
+    proc_pace_stop(p);
     bosun_prices_free(p->prices);
     json_decref(p->begin_spent); /* a stop before the store answered */
     json_decref(p->begin_unfinished);

@@ -113,6 +113,8 @@ typedef struct run {
      * its process group is being stopped; its output is still read. */
     bool draining;
     bool drain_killed; /* SIGKILL sent */
+    bool pace_queued;  /* waits in proc's restart queue (proc_pace.c) */
+    struct run *pace_next;
 } run;
 
 struct proc {
@@ -143,6 +145,8 @@ struct proc {
     ev_timer autostart_timer;   /* deferred autostart, outside any run's call chain */
     ev_timer resume_timer;      /* deferred resumes of runs answered while exiting */
     ev_timer trim_timer;        /* returns memory once an autostart burst is stored */
+    ev_idle pace_idle;          /* spawns due restarts, a few a loop turn */
+    run *pace_head, *pace_tail; /* due restarts, oldest first */
     spend_totals *spend;        /* per task, per agent and UTC day */
     spend_limits global_budget; /* the top-level budget: */
     bool began;
@@ -205,6 +209,18 @@ bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char 
                          size_t err_size);
 /* Adds the stored runs' spending to the totals (start-up). */
 void proc_budget_seed_runs(proc *p, const json_t *runs);
+
+/* proc_pace.c: due restarts spawn a few a loop turn, and only while the
+ * bus and the store keep up, so that a restart storm cannot starve the
+ * control socket nor outrun the store. */
+void proc_pace_init(proc *p);
+void proc_pace_stop(proc *p);
+/* Queues the run (in BACKOFF, its timer done) for its next process. */
+void proc_pace_spawn(proc *p, run *r);
+/* Takes the run out of the queue (it is being freed). */
+void proc_pace_forget(proc *p, run *r);
+/* Each loop turn: restarts the spawning once the pressure is gone. */
+void proc_pace_check(proc *p);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);

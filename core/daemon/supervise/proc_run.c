@@ -417,6 +417,7 @@ void run_free(run *r)
 {
     if (!r)
         return;
+    proc_pace_forget(r->p, r);
     ev_timer_stop(r->p->loop, &r->timer);
     ev_timer_stop(r->p->loop, &r->pid_poll);
     ev_timer_stop(r->p->loop, &r->drain);
@@ -813,8 +814,8 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
     run *r = w->data;
     if (r->state != RS_BACKOFF)
         return;
-    r->restarts++;
-    run_spawn(r);
+    /* Not at once: proc_pace.c spawns it when the loop has room. */
+    proc_pace_spawn(r->p, r);
 }
 
 static void schedule_retry(run *r, const char *reason)
