@@ -38,11 +38,15 @@ void ask_add(run *r, const char *input)
     if (ask_find(r, input))
         return;
     if (r->n_asks == RUN_ASK_MAX) {
-        /* An agent that asks without end must not grow the daemon. */
+        /* An agent that asks without end must not grow the daemon: the
+         * oldest open question goes (an answer already given stays). */
+        size_t old = 0;
+        while (old < r->n_asks - 1 && r->asks[old].answer)
+            old++;
         log_warning("run %s (%s): more than %d blocking questions; it no longer waits for "
                     "input %s",
-                    r->id, r->agent_name, RUN_ASK_MAX, r->asks[0].input);
-        ask_drop(r, 0);
+                    r->id, r->agent_name, RUN_ASK_MAX, r->asks[old].input);
+        ask_drop(r, old);
     }
     r->asks[r->n_asks++] = (run_ask){.input = xstrdup(input)};
 }
@@ -92,9 +96,12 @@ bool ask_take(run *r, char **input, char **answer)
 
 void ask_move(run *from, run *to)
 {
-    for (size_t i = 0; i < from->n_asks && to->n_asks < RUN_ASK_MAX; i++)
+    size_t i = 0;
+    for (; i < from->n_asks && to->n_asks < RUN_ASK_MAX; i++)
         to->asks[to->n_asks++] = from->asks[i];
-    from->n_asks = 0;
+    memmove(from->asks, &from->asks[i], (from->n_asks - i) * sizeof from->asks[0]);
+    from->n_asks -= i;
+    ask_clear(from); /* none left: `to` is a new run */
 }
 
 /* ------------------------------------------------------------ recovery */
