@@ -10,7 +10,7 @@
 # next one adopts the process and takes the answer from the store), and a
 # resume that finds every instance busy (it comes when one is free).
 . "$top_srcdir/tests/integration/lib.sh"
-plan 49
+plan 52
 
 # The agent: says what it was resumed with, then waits (60 s at most) for
 # $T/go.<its run id>.
@@ -112,6 +112,7 @@ check "the run across the restart started" wait_for 20 started "$b1"
 qr=$(ask "$b1" "Across a restart?")
 ctl input answer "$qr" kept >/dev/null
 stop_daemon
+is "bosund stops cleanly, the answered run still waiting" "$DAEMON_STATUS" 0
 start_daemon || exit 1
 check "the next bosund resumes it" wait_for 20 has_resumed "$b1"
 b2=$(resumed_from "$b1")
@@ -155,4 +156,7 @@ w3=$(resumed_from "$w1")
 check "the resumed run started" wait_for 20 started "$w3"
 is "with the answer" "$(ctl logs "$w3" | head -1)" "resumed request=$qw answer=later file=later"
 touch "$T/go.$w3"
+check "the last resumed run ends" wait_for 20 stored_state_is "$w3" EXITED
+stop_daemon
+is "bosund stops cleanly" "$DAEMON_STATUS" 0
 done_testing
