@@ -5,6 +5,9 @@
 //   SCENARIO:tools   Bash, then Read, then Edit of DIR/note.txt, then text
 //   SCENARIO:ask     mcp__bosun__request_input (blocking), then text; after
 //                    the answer arrives as a user turn, a text naming it
+//   SCENARIO:askgate as ask, but the text after the question waits (60 s at
+//                    most) for the file GATE:PATH names: the CLI still runs
+//                    while the test answers
 //   SCENARIO:slow    the answer starts streaming and then stalls (the test
 //                    kills the CLI meanwhile); once "you were interrupted"
 //                    arrives, a text
@@ -98,12 +101,13 @@ function script(body) {
     if (step === 0) return { content: tool('toolu_big1', 'Read', { file_path: dir + '/big.txt' }), stop: 'tool_use' };
     return { content: text('Read the big file.'), stop: 'end_turn' };
   }
-  if (scen === 'ask') {
+  if (scen === 'ask' || scen === 'askgate') {
     if (/ANSWER:/.test(last)) return { content: text('Thanks, the answer was: ' + last.trim()), stop: 'end_turn' };
     if (step === 0)
       return { content: tool('toolu_ask1', 'mcp__bosun__request_input',
         { question: 'Which colour should the button be?', blocking: true }), stop: 'tool_use' };
-    return { content: text('I asked; waiting for the answer.'), stop: 'end_turn' };
+    const gate = scen === 'askgate' ? (first.match(/GATE:(\S+)/) || [])[1] : undefined;
+    return { content: text('I asked; waiting for the answer.'), stop: 'end_turn', gate };
   }
   if (scen === 'costly') {
     const usage = { ...USAGE, input_tokens: 60000 };
@@ -191,13 +195,28 @@ const server = http.createServer((req, res) => {
       setTimeout(() => res.end(), 120000).unref();
       return;
     }
-    if (body.stream) return stream(res, body, turn);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'msg_plain', type: 'message', role: 'assistant', model: body.model,
-      content: turn.content, stop_reason: turn.stop, stop_sequence: null,
-      usage: turn.usage || USAGE }));
+    if (turn.gate) {
+      const until = Date.now() + 60000;
+      const poll = () => {
+        if (fs.existsSync(turn.gate) || Date.now() > until) {
+          delete turn.gate;
+          return reply(res, body, turn);
+        }
+        setTimeout(poll, 50);
+      };
+      return poll();
+    }
+    reply(res, body, turn);
   });
 });
+
+function reply(res, body, turn) {
+  if (body.stream) return stream(res, body, turn);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ id: 'msg_plain', type: 'message', role: 'assistant', model: body.model,
+    content: turn.content, stop_reason: turn.stop, stop_sequence: null,
+    usage: turn.usage || USAGE }));
+}
 server.headersTimeout = 10000;
 server.requestTimeout = 30000;
 server.listen(0, '127.0.0.1', () => {

@@ -29,7 +29,8 @@ j=$(ctl task create --title "pick a colour" --prompt "SCENARIO:ask" --agent aske
 run=$(printf '%s\n' "$j" | jq -r .run)
 like "the task's run started" "$run" '^[0-9A-Z]{26}$'
 # WAITING_INPUT comes with the question, while the CLI still runs; it
-# exits after its last turn, and only then does an answer resume it.
+# exits after its last turn, and the answer resumes it (an answer before
+# the exit resumes it at the exit: claude_early.sh).
 cli_exited() { [ "$(events "$run" exited | jq length)" = 1 ]; }
 check "the CLI exited after asking" wait_for 90 cli_exited
 is "the run waits for input" "$(runf "$run" state)" WAITING_INPUT

@@ -60,11 +60,8 @@ touch "$FLAG"
 hub_q() { nctl hub input list --json | jq -r --arg q "$q" '.[] | select(.input == $q) | .machine'; }
 check "the question appears on the hub" wait_for 20 sh -c "[ -n \"\$(\"$BOSUNCTL\" -s \"$T/hub/run/bosund.sock\" input list --json | jq -r --arg q '$q' '.[] | select(.input == \$q) | .input')\" ]"
 is "  with its machine" "$(hub_q)" m1
-# The answer must come after the asker has exited waiting for it (the
-# flag ends its loop): answered while it still runs, there is nothing to
-# resume, and on a loaded machine the exit can come late.
-exited() { [ "$(nctl m1 request cmd.store.events "{\"subject\":\"evt.run.asker.$ar1.exited\"}" --json | jq '.data.events | length')" -gt 0 ]; }
-wait_for 30 exited
+# Answered before or after the asker has exited (the flag ends its loop,
+# late on a loaded machine): either way its exit resumes it.
 nctl hub input answer "$q" left > "$T/answer.out" 2>&1
 check "input answer on the hub succeeds" test $? -eq 0
 resumed() { nctl hub ps --json | jq -e --arg r "$ar1" '.[] | select(.resumed_from == $r and .machine == "m1")' >/dev/null; }

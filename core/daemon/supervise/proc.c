@@ -141,7 +141,7 @@ static void forget_older_runs(proc *p, const run *keep)
     for (run *r = s ? s->head : NULL, *next; r; r = next) {
         next = r->slot_next;
         /* A run waiting for an answer stays: answering must find it. */
-        if (r != keep && !run_active(r) && !r->waiting_input && r->n_waiters == 0) {
+        if (r != keep && !run_active(r) && !r->n_asks && r->n_waiters == 0) {
             unlink_run(p, r); /* s is freed only with its last run: keep is in it */
             run_free(r);
         }
@@ -202,6 +202,12 @@ static void on_autostart_timer(struct ev_loop *loop, ev_timer *w, int revents)
 void proc_run_settled(proc *p, run *r)
 {
     check_shutdown_done(p);
+    /* An answered run that found every instance busy may find one now. */
+    for (run *o = p->runs; o; o = o->next)
+        if (o != r && o->state == RS_WAITING_INPUT && !o->alive && ask_answered(o)) {
+            proc_resume_later(p, o);
+            break;
+        }
     /* The slot an orphan held is free now: bring the service back. */
     if (r->orphan_stop && r->agent && r->agent->autostart && p->began && !p->shutting_down &&
         !ev_is_active(&p->autostart_timer)) {
@@ -654,15 +660,18 @@ static void settle_orphan(proc *p, json_t *stored)
     agent_config *a = find_agent(p, agent);
     bool alive = proc_alive(pid, start);
     const char *waiting = json_string_value(json_object_get(stored, "waiting_input"));
-    if (!alive && a && state && strcmp(state, "WAITING_INPUT") == 0 && waiting) {
-        /* Its process had exited waiting for a human: still resumable. */
+    /* Its process exited waiting for a human, under this bosund or while
+     * none ran (a run that asked stays active until it exits): resumable. */
+    bool asked = state && (strcmp(state, "WAITING_INPUT") == 0 ||
+                           bosun_run_state_class(state) == BOSUN_RUN_CLASS_ACTIVE);
+    if (!alive && a && asked && waiting && ulid_valid(waiting)) {
         char err[256];
         run *r =
             run_new(p, a, id, (unsigned)json_integer_value(json_object_get(stored, "instance")),
                     json_string_value(json_object_get(stored, "task")), NULL, err, sizeof err);
         if (r) {
             r->state = RS_WAITING_INPUT;
-            r->waiting_input = xstrdup(waiting);
+            ask_add(r, waiting);
             const char *sid = json_string_value(json_object_get(stored, "session_id"));
             r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             run_restore_spent(r, stored);
@@ -671,6 +680,15 @@ static void settle_orphan(proc *p, json_t *stored)
             r->created_at = json_number_value(json_object_get(stored, "created_at"));
             r->reason = xstrdup(json_string_value(json_object_get(stored, "reason")) ?: "waiting");
             link_run(p, r);
+            if (strcmp(state, "WAITING_INPUT") != 0) {
+                char why[128];
+                snprintf(why, sizeof why,
+                         "its process exited while bosund was away; waiting "
+                         "for input %s",
+                         waiting);
+                run_set_state(r, RS_WAITING_INPUT, why);
+            }
+            ask_recover(p, r);
             return;
         }
     }
@@ -691,12 +709,15 @@ static void settle_orphan(proc *p, json_t *stored)
             const char *sid = json_string_value(json_object_get(stored, "session_id"));
             r->session_id = bosun_session_id_valid(sid) ? xstrdup(sid) : NULL;
             r->state = RS_RUNNING; /* as the store has it; run_adopt moves on from here */
+            if (waiting && ulid_valid(waiting))
+                ask_add(r, waiting); /* its exit waits for the answer */
             link_run(p, r);
             log_notice("run %s (%s): process %d survived a daemon restart; %s", id, agent, (int)pid,
                        p->adopt_orphans ? "adopting it" : "stopping it");
             run_emit(r, p->adopt_orphans ? "adopted" : "orphan_stopping",
                      json_pack("{s:i,s:s}", "pid", (int)pid, "previous_state", state ? state : ""));
             run_adopt(r, !p->adopt_orphans);
+            ask_recover(p, r);
             return;
         }
         log_error("run %s: cannot take over pid %d: %s", id, (int)pid, err);
@@ -889,7 +910,8 @@ void proc_set_waiting(proc *p, const char *run_id, const char *input_id)
         run_wait_for_input(r, input_id);
 }
 
-/* A new run of the same agent and task that carries on with the answer. */
+/* A new run of the same agent and task that carries on with the oldest
+ * answer; the questions still open go with it. */
 static run *resume_run(proc *p, run *old, char *err, size_t err_size)
 {
     if (p->shutting_down) {
@@ -904,10 +926,8 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     if (a->resume == RESUME_NEVER) {
         err[0] = '\0'; /* not a failure: nothing to log */
         char why[160];
-        snprintf(why, sizeof why, "input %s answered; not resumed (resume: never)",
-                 old->waiting_input);
-        free(old->waiting_input);
-        old->waiting_input = NULL;
+        snprintf(why, sizeof why, "input %s answered; not resumed (resume: never)", ask_first(old));
+        ask_clear(old);
         log_info("run %s: %s", old->id, why);
         run_set_state(old, RS_EXITED, why);
         return NULL;
@@ -924,16 +944,14 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     r->resumed_from = xstrdup(old->id);
     /* The same conversation: the agent type resumes this session. */
     r->session_id = old->session_id ? xstrdup(old->session_id) : NULL;
-    r->resume_input = xstrdup(old->waiting_input);
-    r->resume_answer = xstrdup(old->pending_answer ? old->pending_answer : "");
+    ask_take(old, &r->resume_input, &r->resume_answer);
+    ask_move(old, r);
     char *answer_file = run_write_state_file(r, "answer", r->resume_answer, err, err_size);
     if (!answer_file)
         log_error("run %s: %s (the answer is still in BOSUN_INPUT_ANSWER)", r->id, err);
     free(answer_file);
     char why[128];
-    snprintf(why, sizeof why, "input %s answered; resumed as run %s", old->waiting_input, r->id);
-    free(old->waiting_input);
-    old->waiting_input = NULL;
+    snprintf(why, sizeof why, "input %s answered; resumed as run %s", r->resume_input, r->id);
     run_set_state(old, RS_EXITED, why);
     link_run(p, r);
     log_info("run %s: resuming run %s of agent %s with the answer to %s", r->id, old->id, a->name,
@@ -942,18 +960,24 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     return r;
 }
 
+static bool resumable(const run *r)
+{
+    return r->state == RS_WAITING_INPUT && !r->alive && ask_answered(r);
+}
+
 static void on_resume_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     proc *p = w->data;
     if (p->shutting_down)
         return; /* the answers stay with their runs: no new run starts now */
     /* Resuming adds a run to the list: start over after each one.  A run
-     * that cannot resume keeps its answer and is not tried again here. */
+     * that cannot resume keeps its answer and is tried again when a run
+     * ends (an instance may be free then). */
     bool again = true;
     while (again) {
         again = false;
         for (run *r = p->runs; r; r = r->next) {
-            if (r->state != RS_WAITING_INPUT || r->alive || !r->pending_answer || !r->waiting_input)
+            if (!resumable(r))
                 continue;
             char err[256];
             if (resume_run(p, r, err, sizeof err)) {
@@ -975,26 +999,40 @@ void proc_resume_later(proc *p, run *r)
     ev_timer_start(p->loop, &p->resume_timer);
 }
 
+/* The run holding a question: the one that asked, or the run resumed from
+ * it that took the question over. */
+static run *asker_of(proc *p, const char *run_id, const char *input_id)
+{
+    run *r = hmap_get(&p->by_id, run_id);
+    if (r && ask_find(r, input_id))
+        return r;
+    for (r = p->runs; r; r = r->next)
+        if (ask_find(r, input_id))
+            return r;
+    return NULL;
+}
+
 void proc_input_answered(proc *p, const char *run_id, const char *input_id, const char *answer,
                          char *resumed, size_t resumed_size)
 {
     resumed[0] = '\0';
-    run *r = hmap_get(&p->by_id, run_id);
-    if (!r || !r->waiting_input || strcmp(r->waiting_input, input_id) != 0)
-        return;
-    free(r->pending_answer);
-    r->pending_answer = xstrdup(answer);
-    if (r->alive) {
-        /* Still running: it reads the answer with check_input, and its exit
-         * from now on is an ordinary one (no resume). */
-        free(r->waiting_input);
-        r->waiting_input = NULL;
-        if (r->state == RS_WAITING_INPUT) {
-            r->state = RS_RUNNING;
-            free(r->reason);
-            r->reason = xstrdup("input answered");
+    run *r = asker_of(p, run_id, input_id);
+    run_ask *q = r ? ask_find(r, input_id) : NULL;
+    if (!q || q->answer)
+        return; /* not a question a run waits on, or answered already */
+    q->answer = xstrdup(answer);
+    if (r->state != RS_WAITING_INPUT || r->alive) {
+        /* Its process still runs (or is about to): the answer waits for
+         * its exit and resumes it then, as if it had come after. */
+        log_info("run %s: input %s answered while its process runs; resumed when it exits", r->id,
+                 input_id);
+        if (r->state == RS_WAITING_INPUT && !ask_open(r)) {
+            char why[160];
+            snprintf(why, sizeof why, "input %s answered; resumed with it when its process exits",
+                     input_id);
+            run_set_state(r, RS_RUNNING, why);
+        } else
             run_publish_state(r);
-        }
         return;
     }
     char err[256];

@@ -30,6 +30,14 @@ enum run_state {
     RS_WAITING_INPUT, /* asked a human (blocking); resumed when answered */
 };
 
+/* A blocking question of the run's, with its answer once it comes
+ * (proc_ask.c). */
+typedef struct run_ask {
+    char *input;
+    char *answer; /* NULL until answered */
+} run_ask;
+#define RUN_ASK_MAX 8
+
 /* A request waiting for runs to reach a state (stop, restart). */
 typedef struct run_waiter {
     char *reply;
@@ -71,10 +79,12 @@ typedef struct run {
     unsigned long long lines[3]; /* per stream, indexed by enum bosun_stream */
     char *output_subject;        /* made once: output lines are most events */
     json_t *id_json, *task_json;
-    char *waiting_input;  /* the blocking input request it waits on */
-    char *pending_answer; /* answer that came while the process still ran */
-    char *resumed_from;   /* the run this one continues */
-    char *resume_input;   /* for a resumed run: the request and its answer */
+    /* Its blocking questions not yet carried on with, in asking order:
+     * the first answered one resumes it once its process has exited. */
+    run_ask asks[RUN_ASK_MAX];
+    size_t n_asks;
+    char *resumed_from; /* the run this one continues */
+    char *resume_input; /* for a resumed run: the request and its answer */
     char *resume_answer;
     char *session_id;    /* the agent's session (see bosun_run_info.session_id) */
     char *model;         /* the model a `session` event named, else NULL (pricing) */
@@ -221,6 +231,20 @@ void proc_pace_spawn(proc *p, run *r);
 void proc_pace_forget(proc *p, run *r);
 /* Each loop turn: restarts the spawning once the pressure is gone. */
 void proc_pace_check(proc *p);
+/* proc_ask.c */
+void ask_add(run *r, const char *input);
+run_ask *ask_find(run *r, const char *input);
+/* The oldest question (the run's waiting_input), the oldest unanswered. */
+const char *ask_first(const run *r);
+const char *ask_open(const run *r);
+bool ask_answered(const run *r);
+/* Takes the oldest answered question out; the caller frees both. */
+bool ask_take(run *r, char **input, char **answer);
+/* The rest go with the run resumed from `from`. */
+void ask_move(run *from, run *to);
+void ask_clear(run *r);
+/* A run restored at start: its answer from the store, if it came. */
+void ask_recover(proc *p, run *r);
 
 /* proc.c */
 void proc_run_settled(proc *p, run *r);

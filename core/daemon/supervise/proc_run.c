@@ -140,7 +140,7 @@ json_t *run_to_json(const run *r)
     json_object_set_new(o, "restarts", json_integer(r->restarts));
     json_object_set_new(o, "reason", opt_str(r->reason));
     json_object_set_new(o, "resumed_from", opt_str(r->resumed_from));
-    json_object_set_new(o, "waiting_input", opt_str(r->waiting_input));
+    json_object_set_new(o, "waiting_input", opt_str(ask_first(r)));
     json_object_set_new(o, "session_id", opt_str(r->session_id));
     json_object_set_new(o, "cost_usd", r->has_cost ? json_real(r->cost_usd) : json_null());
     json_object_set_new(o, "tokens", run_spent_tokens(r, false));
@@ -446,8 +446,7 @@ void run_free(run *r)
     json_decref(r->task_json);
     free(r->reason);
     free(r->waiters);
-    free(r->waiting_input);
-    free(r->pending_answer);
+    ask_clear(r);
     free(r->resumed_from);
     free(r->resume_input);
     free(r->resume_answer);
@@ -899,14 +898,26 @@ void run_add_waiter(run *r, run_waiter *w)
     r->waiters[r->n_waiters++] = w;
 }
 
+/* It asked a human and may exit meanwhile: not a failure, never
+ * restarted; an answer resumes it, at once when it came already. */
+static void exit_waiting(run *r, const char *how)
+{
+    run_emit(r, "spawn_completed",
+             json_pack("{s:s,s:s}", "reason", how, "waiting_input", ask_first(r)));
+    char why[128];
+    snprintf(why, sizeof why, "waiting for input %s", ask_open(r) ? ask_open(r) : ask_first(r));
+    set_state(r, RS_WAITING_INPUT, why);
+    if (ask_answered(r))
+        proc_resume_later(r->p, r);
+}
+
 static void finish_stopping(run *r)
 {
     /* killasgroup: whatever the agent left in its group goes too. */
     if (r->pid > 0)
         kill(-r->pid, SIGKILL);
     if (r->budget_hit) {
-        free(r->waiting_input);
-        r->waiting_input = NULL;
+        ask_clear(r);
         end_on_budget(r, r->reason ? r->reason : "budget exceeded");
         notify_waiters(r);
         return;
@@ -916,12 +927,18 @@ static void finish_stopping(run *r)
         r->failures = 0;
         r->restarts++;
         r->resume_crash = r->session_id && r->agent->resume == RESUME_ALWAYS;
-        run_spawn(r);
+        run_spawn(r); /* its questions stay: the new process exits waiting too */
         notify_waiters(r);
         return;
     }
-    free(r->waiting_input);
-    r->waiting_input = NULL;
+    if (r->n_asks && (r->p->shutting_down || r->orphan_stop)) {
+        /* Stopped by bosund, not by a person: the answer still resumes
+         * it, after bosund's restart (from the store) or now. */
+        exit_waiting(r, r->reason ? r->reason : "stopped");
+        notify_waiters(r);
+        return;
+    }
+    ask_clear(r); /* stopped by a human: nothing resumes it */
     set_state(r, RS_STOPPED, r->reason ? r->reason : "stopped");
     notify_waiters(r);
 }
@@ -932,16 +949,8 @@ static void after_exit(run *r, int status, const char *how)
         finish_stopping(r);
         return;
     }
-    if (r->waiting_input) {
-        /* It asked a human and may exit meanwhile: not a failure, never
-         * restarted; the answer resumes it. */
-        run_emit(r, "spawn_completed",
-                 json_pack("{s:s,s:s}", "reason", how, "waiting_input", r->waiting_input));
-        char why[128];
-        snprintf(why, sizeof why, "waiting for input %s", r->waiting_input);
-        set_state(r, RS_WAITING_INPUT, why);
-        if (r->pending_answer)
-            proc_resume_later(r->p, r);
+    if (r->n_asks) {
+        exit_waiting(r, how);
         return;
     }
     if (r->state == RS_STARTING) {
@@ -1112,8 +1121,7 @@ void run_stop(run *r, const char *reason)
         return;
     case RS_WAITING_INPUT:
         if (!r->alive) {
-            free(r->waiting_input);
-            r->waiting_input = NULL;
+            ask_clear(r);
             set_state(r, RS_STOPPED, reason);
             notify_waiters(r);
             return;
@@ -1144,11 +1152,9 @@ void run_wait_for_input(run *r, const char *input_id)
 {
     if (!run_active(r))
         return; /* an ended run asks nothing: it is never resumed */
-    free(r->waiting_input);
-    r->waiting_input = xstrdup(input_id);
-    free(r->pending_answer);
-    r->pending_answer = NULL;
-    if (r->alive && (r->state == RS_RUNNING || r->state == RS_STARTING)) {
+    ask_add(r, input_id);
+    if (r->alive &&
+        (r->state == RS_RUNNING || r->state == RS_STARTING || r->state == RS_WAITING_INPUT)) {
         char why[128];
         snprintf(why, sizeof why, "waiting for input %s", input_id);
         ev_timer_stop(r->p->loop, &r->timer); /* start_secs no longer matters */
@@ -1183,6 +1189,10 @@ static void orphan_gone(run *r)
         /* From here on it is an ordinary run: a restart spawns our own child. */
         r->adopted = false;
         finish_stopping(r);
+        return;
+    }
+    if (r->n_asks) {
+        exit_waiting(r, "adopted process exited (exit status unknown)");
         return;
     }
     set_state(r, RS_EXITED, "adopted process exited (exit status unknown)");
