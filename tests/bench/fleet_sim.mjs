@@ -13,7 +13,8 @@
 // Environment: SIM_N (1000) machines, SIM_AGENTS (10) agents each,
 // SIM_HEARTBEAT (30) s, SIM_IDLE (30) s of steady heartbeat measured,
 // SIM_RATE (10) events/s per machine for SIM_RATE_SECS (30) s, SIM_FLOOD_SECS
-// (15) s of forwarding as fast as the acks allow, SIM_FLOOD_REPS (3) times,
+// (15) s of forwarding as fast as the acks allow (SIM_WINDOW, 4096, events
+// in flight per machine), SIM_FLOOD_REPS (3) times,
 // SIM_DEADLINE (1800) s for everything.  SIM_COUNT_CMD, run with sh before
 // and after each flood, prints the hub store's committed events and
 // commits ("EVENTS COMMITS"); SIM_LIMIT_CMD, run with the hub's mean
@@ -41,7 +42,7 @@ const FLOOD_SECS = env('SIM_FLOOD_SECS', 15);
 const FLOOD_REPS = env('SIM_FLOOD_REPS', 3);
 const COUNT_CMD = process.env.SIM_COUNT_CMD ?? '';
 const LIMIT_CMD = process.env.SIM_LIMIT_CMD ?? '';
-const WINDOW = 4096;
+const WINDOW = env('SIM_WINDOW', 4096); // the uplink's UPLINK_WINDOW
 const BATCH = 256;
 const wsUrl = httpUrl.replace(/^http/, 'ws') + '/fleet';
 const t0 = Date.now();
