@@ -317,7 +317,10 @@ static json_t *on_register(fleet *fl, const bus_msg *m, const char *conn, const 
     return NULL;
 }
 
-static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
+/* A frame of a registered link: the frame to answer with, or NULL (none,
+ * or with *later set: the answer goes to m's reply subject later). */
+static json_t *on_frame(fleet *fl, fleet_link *l, const bus_msg *m, json_t *f, int *close,
+                        bool *later)
 {
     const char *subject = json_string_value(json_object_get(f, "subject"));
     json_t *data = json_object_get(f, "data");
@@ -330,8 +333,14 @@ static json_t *on_frame(fleet *fl, fleet_link *l, json_t *f, int *close)
         machine_event(fl, l->machine, "heartbeat", json_deep_copy(data));
         return NULL;
     }
-    if (strcmp(subject, "machine.events") == 0)
-        return fleet_events_batch(fl->ev, l->conn, l->machine, data, close);
+    if (strcmp(subject, "machine.events") == 0) {
+        /* The relay's size of the frame (0: not given, measured). */
+        json_int_t bytes = json_integer_value(json_object_get(m->data, "bytes"));
+        json_t *err = fleet_events_batch(fl->ev, m->reply, l->conn, l->machine, data,
+                                         bytes > 0 ? (size_t)bytes : 0, close);
+        *later = !err && m->reply;
+        return err;
+    }
     *close = 0;
     return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
                        "unknown subject on the fleet link");
@@ -369,7 +378,12 @@ static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
                                           "unauthorized", "machine.register must come first"));
         close = 1008;
     } else {
-        json_t *out = on_frame(fl, l, f, &close);
+        bool later = false;
+        json_t *out = on_frame(fl, l, m, f, &close, &later);
+        if (later) { /* the store's commit answers it (fleet_events.c) */
+            json_decref(frames);
+            return;
+        }
         if (out)
             json_array_append_new(frames, out);
     }

@@ -90,6 +90,12 @@ static bool event_ok(const json_t *ev, size_t i, json_int_t prev, char *err, siz
 
 bool fleet_batch_check(const json_t *data, fleet_batch_info *info, char *err, size_t errlen)
 {
+    return fleet_batch_check_sized(data, 0, info, err, errlen);
+}
+
+bool fleet_batch_check_sized(const json_t *data, size_t bytes, fleet_batch_info *info, char *err,
+                             size_t errlen)
+{
     static const char *const keys[] = {"events", NULL};
     const char *extra = NULL;
     if (!json_is_object(data))
@@ -102,7 +108,8 @@ bool fleet_batch_check(const json_t *data, fleet_batch_info *info, char *err, si
         return bad(err, errlen, "machine.events: 'events' must be a list of 1 to %d events",
                    FLEET_BATCH_EVENTS_MAX);
     /* Counted, not written: the size without building the text. */
-    size_t bytes = json_dumpb(data, NULL, 0, JSON_COMPACT);
+    if (bytes == 0)
+        bytes = json_dumpb(data, NULL, 0, JSON_COMPACT);
     if (bytes > (n > 1 ? FLEET_BATCH_BYTES_MAX : FLEET_BATCH_ONE_MAX))
         return bad(err, errlen, "machine.events: %zu bytes in %zu events, over %u", bytes, n,
                    n > 1 ? FLEET_BATCH_BYTES_MAX : FLEET_BATCH_ONE_MAX);

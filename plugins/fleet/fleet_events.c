@@ -25,7 +25,9 @@
 
 #include "fleet_batch.h"
 
-#define STORE_TIMEOUT     30.0
+/* Below the http plugin's 30 s for a fleet.link.in answer: the machine is
+ * told why, not closed for a late answer. */
+#define STORE_TIMEOUT     20.0
 #define LINK_BYTES_MAX    (16u << 20)
 #define PENDING_MAX       4096
 #define FLEET_CONN_MAX    64
@@ -100,7 +102,7 @@ static const char *store_failure(enum bus_reply_status st, const bus_msg *m)
     if (st == BUS_REPLY_NO_RESPONDERS)
         return "no store plugin answers " BOSUN_STORE_APPEND_REMOTE;
     if (st == BUS_REPLY_TIMEOUT)
-        return "the store did not answer in 30 s";
+        return "the store did not answer in 20 s";
     if (st != BUS_REPLY_OK)
         return "the hub is stopping";
     json_t *err = json_object_get(m->data, "error");
@@ -113,23 +115,33 @@ static const char *store_failure(enum bus_reply_status st, const bus_msg *m)
 
 /* ------------------------------------------------------------ batches */
 
+/* The frame as the answer to the batch's fleet.link.in, or on
+ * fleet.link.out. */
+static void answer_batch(pending *p, json_t *f, int code)
+{
+    if (p->inbox)
+        bus_publish_new(p->fe->bus, p->inbox, NULL,
+                        json_pack("{s:[o],s:i}", "frames", f, "close", code));
+    else
+        send_frame(p->fe, p->conn, f, code);
+}
+
 static void on_stored(pending *p, enum bus_reply_status st, const bus_msg *m)
 {
-    fleet_events *fe = p->fe;
     const char *why = store_failure(st, m);
     if (why) {
         log_warning("fleet: machine %s: %zu events not stored (%s); link %s closed, the machine "
                     "sends them again",
                     p->machine, p->count, why, p->conn);
         if (st != BUS_REPLY_CANCELLED)
-            send_frame(fe, p->conn,
-                       frame("machine.error", error_data("unavailable", "the hub cannot store "
-                                                                        "events now; try again")),
-                       1011);
+            answer_batch(p,
+                         frame("machine.error", error_data("unavailable", "the hub cannot store "
+                                                                          "events now; try again")),
+                         1011);
         return;
     }
     json_int_t seq = json_integer_value(json_object_get(m->data, "acked_seq"));
-    send_frame(fe, p->conn, frame("machine.ack", json_pack("{s:I}", "seq", seq)), 0);
+    answer_batch(p, frame("machine.ack", json_pack("{s:I}", "seq", seq)), 0);
 }
 
 /* ------------------------------------------------------------ register */
@@ -200,12 +212,12 @@ static pending *pending_new(const char *conn, const char *machine)
     return p;
 }
 
-json_t *fleet_events_batch(fleet_events *fe, const char *conn, const char *machine,
-                           const json_t *data, int *close)
+json_t *fleet_events_batch(fleet_events *fe, const char *inbox, const char *conn,
+                           const char *machine, const json_t *data, size_t bytes, int *close)
 {
     char err[200];
     fleet_batch_info info;
-    if (!fleet_batch_check(data, &info, err, sizeof err)) {
+    if (!fleet_batch_check_sized(data, bytes, &info, err, sizeof err)) {
         log_warning("fleet: machine %s: bad batch, link %s closed: %s", machine, conn, err);
         *close = 1008;
         return frame("machine.error", error_data("bad_request", err));
@@ -218,6 +230,10 @@ json_t *fleet_events_batch(fleet_events *fe, const char *conn, const char *machi
         return frame("machine.error", error_data("busy", "the hub's store is behind; try again"));
     }
     pending *p = pending_new(conn, machine);
+    if (p && inbox && !(p->inbox = strdup(inbox))) {
+        pending_free(p);
+        p = NULL;
+    }
     if (p) {
         p->bytes = info.bytes;
         p->count = info.count;

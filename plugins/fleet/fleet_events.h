@@ -16,10 +16,13 @@ fleet_events *fleet_events_new(bus_t *bus);
 void fleet_events_free(fleet_events *fe);
 
 /* machine.events data from conn, registered as machine.  NULL: taken, the
- * machine.ack follows on fleet.link.out once stored.  Else the error frame
- * to send, with *close the close code. */
-json_t *fleet_events_batch(fleet_events *fe, const char *conn, const char *machine,
-                           const json_t *data, int *close);
+ * machine.ack follows once stored, as the answer {"frames":[ack],"close":0}
+ * on inbox, the reply subject of the fleet.link.in request, so that the
+ * http plugin counts the batch as waiting until then and paces the link's
+ * reading by it (NULL: on fleet.link.out).  Else the error frame to send,
+ * with *close the close code. */
+json_t *fleet_events_batch(fleet_events *fe, const char *inbox, const char *conn,
+                           const char *machine, const json_t *data, size_t bytes, int *close);
 
 /* Answers a successful machine.register once out's (taken) acked_seq is the
  * highest machine seq the store holds for machine: the frame {subject:

@@ -279,6 +279,10 @@ http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_s
  * limits.send_queue_max. */
 bool http_stream_send(http_conn *c, const void *data, size_t len);
 size_t http_stream_queued(const http_conn *c);
+/* Stops reading the client's bytes (they wait in the kernel, which then
+ * holds the client back: TCP's flow control) until called again with
+ * false; on_data may still run once for bytes read before. */
+void http_stream_pause(http_conn *c, bool paused);
 /* Closes once what is queued is written (bounded by a short deadline). */
 void http_stream_close(http_conn *c);
 const char *http_stream_peer(const http_conn *c);

@@ -71,6 +71,7 @@ struct http_conn {
     bool lingering;       /* output written and our end sent; reading what is left */
     bool dead;
     bool drain_wanted;
+    bool stream_paused; /* http_stream_pause: the stream's owner takes no more for now */
     http_req *switch_req;
     const http_stream_ops *ops;
     void *ops_arg;
@@ -311,7 +312,7 @@ static bool conn_may_read(const http_conn *c)
     if (c->closing)
         return false;
     if (c->mode == MODE_STREAM)
-        return true;
+        return !c->stream_paused;
     return conn_may_parse(c);
 }
 
@@ -966,6 +967,17 @@ bool http_stream_send(http_conn *c, const void *data, size_t len)
         conn_update(c);
     }
     return true;
+}
+
+void http_stream_pause(http_conn *c, bool paused)
+{
+    if (c->dead || c->stream_paused == paused)
+        return;
+    c->stream_paused = paused;
+    conn_update(c);
+    /* What TLS holds decrypted is read at once, not on the next bytes. */
+    if (!paused)
+        conn_resume(c);
 }
 
 size_t http_stream_queued(const http_conn *c)

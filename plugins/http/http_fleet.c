@@ -23,7 +23,17 @@
  * closed with 1009, a link sending faster than rate frames/s (a burst of
  * one second's worth) with 1008, and a link whose unsent frames would pass
  * send_queue with 1013 "slow consumer", so one stuck machine never holds
- * the hub's memory or its other clients. */
+ * the hub's memory or its other clients.
+ *
+ * Reading is paced by the answers: a link with FL_READ_AHEAD frames
+ * waiting for the fleet plugin (a machine.events batch waits until the
+ * store has committed it), or any link while the hub has FL_HUB_AHEAD
+ * frames waiting in all, is not read until fewer wait.  The machines'
+ * bytes then wait in the kernel and TCP holds them back, instead of the
+ * hub parsing every window of every machine at once (1,000 machines with
+ * 4,096 events in flight each took the hub to 1.5 GB and stalled its loop
+ * past every timeout).  Reaching FL_HUB_AHEAD pauses every registered
+ * link at once, so that no more than a read of each comes on top. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +49,8 @@
 #define FL_ID_MAX        32
 #define FL_TIMEOUT       30.0 /* seconds the fleet plugin has to answer a frame */
 #define FL_CLOSE_RESERVE 256
+#define FL_READ_AHEAD    4  /* frames of a link waiting before it is not read */
+#define FL_HUB_AHEAD     64 /* frames of all links waiting before none is read */
 
 typedef struct fl_conn fl_conn;
 
@@ -60,6 +72,7 @@ struct fl_conn {
     bool gone : 1;
     bool pong_pending : 1;
     bool registered : 1; /* the fleet plugin gave limits: it took the register */
+    bool paused : 1;     /* not read until fewer frames wait (http_stream_pause) */
     fl_req *reqs;
     size_t n_reqs;
     /* The fleet plugin's limits for this link, once registered. */
@@ -76,6 +89,8 @@ struct http_fleet_hub {
     size_t n_conns;
     unsigned long long next_id;
     bus_sub *out;
+    size_t n_reqs; /* frames of all links waiting for the fleet plugin */
+    bool full;     /* n_reqs reached FL_HUB_AHEAD: links may wait for it */
 };
 
 static struct ev_loop *hub_loop(const http_fleet_hub *hub)
@@ -99,9 +114,40 @@ static void timers_stop(fl_conn *c)
     ev_timer_stop(hub_loop(c->hub), &c->register_timer);
 }
 
+/* ------------------------------------------------------------ pacing */
+
+static void set_paused(fl_conn *c, bool paused)
+{
+    if (c->paused == paused)
+        return;
+    c->paused = paused;
+    if (c->conn)
+        http_stream_pause(c->conn, paused);
+}
+
+static bool may_read(const fl_conn *c)
+{
+    return c->n_reqs < FL_READ_AHEAD && c->hub && c->hub->n_reqs < FL_HUB_AHEAD;
+}
+
+/* After an answer: c, and once the hub is down to half its bound after
+ * reaching it, every paused link (one walk each time the bound was hit). */
+static void pace_resume(http_fleet_hub *hub, fl_conn *c)
+{
+    if (c && c->paused && may_read(c))
+        set_paused(c, false);
+    if (!hub->full || hub->n_reqs >= FL_HUB_AHEAD / 2)
+        return;
+    hub->full = false;
+    for (fl_conn *o = hub->conns; o; o = o->next)
+        if (o->paused && may_read(o))
+            set_paused(o, false);
+}
+
 static void reqs_free(fl_conn *c)
 {
     bus_t *bus = c->hub ? http_server_bus(c->hub->srv) : NULL;
+    size_t n = c->n_reqs;
     while (c->reqs) {
         fl_req *q = c->reqs;
         c->reqs = q->next;
@@ -110,6 +156,11 @@ static void reqs_free(fl_conn *c)
         free(q);
     }
     c->n_reqs = 0;
+    set_paused(c, false);
+    if (c->hub) {
+        c->hub->n_reqs -= n;
+        pace_resume(c->hub, NULL); /* those frames may have been the hub's last */
+    }
 }
 
 /* Ends what could call back into c and tells the fleet plugin the link is
@@ -250,6 +301,8 @@ static void req_unlink(fl_req *q)
         if (*pp == q) {
             *pp = q->next;
             c->n_reqs--;
+            if (c->hub)
+                c->hub->n_reqs--;
             return;
         }
     }
@@ -264,6 +317,8 @@ static void on_answer(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, 
     free(q);
     if (st == BUS_REPLY_CANCELLED || c->closing)
         return;
+    if (c->hub)
+        pace_resume(c->hub, c);
     if (st != BUS_REPLY_OK || !json_is_array(json_object_get(msg->data, "frames"))) {
         log_error("http: /fleet %s (link %s): the fleet plugin %s", c->peer, c->id,
                   st == BUS_REPLY_OK        ? "answered without frames"
@@ -336,7 +391,8 @@ static void on_text(void *arg, const char *text, size_t len)
         fl_close(c, BOSUN_WS_POLICY, "bad frame");
         return;
     }
-    json_t *d = json_pack("{s:s,s:s,s:o}", "conn", c->id, "peer", c->peer, "frame", frame);
+    json_t *d = json_pack("{s:s,s:s,s:o,s:I}", "conn", c->id, "peer", c->peer, "frame", frame,
+                          "bytes", (json_int_t)len);
     fl_req *q = d ? calloc(1, sizeof *q) : NULL;
     if (q) {
         q->c = c;
@@ -352,6 +408,16 @@ static void on_text(void *arg, const char *text, size_t len)
     q->next = c->reqs;
     c->reqs = q;
     c->n_reqs++;
+    if (++c->hub->n_reqs >= FL_HUB_AHEAD && !c->hub->full) {
+        /* Every link at once: each one read before its turn came would
+         * bring another window's batch (1,000 links, 1,000 batches). */
+        c->hub->full = true;
+        for (fl_conn *o = c->hub->conns; o; o = o->next)
+            if (o->registered)
+                set_paused(o, true);
+    }
+    if (!may_read(c))
+        set_paused(c, true);
 }
 
 static void on_pong(void *arg, const void *data, size_t len)
@@ -429,6 +495,10 @@ static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     fl_conn *c = w->data;
+    /* A link the hub does not read cannot have its pong read either: the
+     * wait is the hub's, not a dead peer's. */
+    if (c->paused)
+        return;
     if (c->pong_pending) {
         log_notice("http: /fleet %s (link %s): no pong within ping_interval (%.0f s)", c->peer,
                    c->id, limits_of(c)->ping_interval);

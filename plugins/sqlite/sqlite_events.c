@@ -738,6 +738,7 @@ static void sqlstore_events_free(sqlstore_event *events, size_t n)
 static void sqlstore_commit_done(sqlstore *s)
 {
     s->settled += s->n_job;
+    s->commits++;
     s->bytes_job = 0;
     if (s->failing)
         log_notice("sqlite: writing to %s works again after %lu failed attempts; %zu events "

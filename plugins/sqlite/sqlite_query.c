@@ -793,6 +793,9 @@ static json_t *sqlstore_status_query(sqlstore *s, const json_t *args)
         (json_int_t)(s->bytes_batch + s->bytes_job), "retain_max_bytes", (json_int_t)s->retain_max,
         "dropped", (json_int_t)s->drop_total, "congested", s->congested, "parked",
         (json_int_t)s->n_parked, "failures", (json_int_t)s->failures);
+    /* events / commits over a while: the mean transaction (bench_fleet.sh). */
+    if (o)
+        json_object_set_new(o, "commits", json_integer((json_int_t)s->commits));
     if (o && s->failing) {
         json_object_set_new(o, "failure", json_string(s->errmsg));
         json_object_set_new(o, "failing_since", json_real(s->failing_since));

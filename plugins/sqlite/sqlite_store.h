@@ -122,6 +122,7 @@ struct sqlstore {
     /* what has been committed */
     int64_t last_seq;
     int64_t n_events;
+    int64_t commits; /* transactions committed since start (cmd.store.status) */
 
     /* failing commits: keep the batch, retry, do not flood the log */
     bool failing;

@@ -14,14 +14,18 @@
 //
 // Environment: SIM_N (1000) machines, SIM_AGENTS (10) agents each,
 // SIM_HEARTBEAT (30) s, SIM_IDLE (30) s of steady heartbeat measured,
-// SIM_SPLAY (10, the uplink's default reconnect_splay) s, SIM_RATE (10)
-// events/s per machine for SIM_RATE_SECS (30) s, SIM_FLOOD_SECS
-// (15) s of forwarding as fast as the acks allow, SIM_DEADLINE (600) s for
-// everything.  RESTART_CMD is run with sh when the hub is to be restarted;
+// SIM_SPLAY (10, the uplink's default reconnect_splay) s, SIM_RATE (10) events/s per machine for SIM_RATE_SECS (30) s, SIM_FLOOD_SECS
+// (15) s of forwarding as fast as the acks allow (SIM_WINDOW, 4096, events
+// in flight per machine), SIM_FLOOD_REPS (3) times,
+// SIM_DEADLINE (1800) s for everything.  SIM_COUNT_CMD, run with sh before
+// and after each flood, prints the hub store's committed events and
+// commits ("EVENTS COMMITS"); SIM_LIMIT_CMD, run with the hub's mean
+// events per commit as its argument after each flood, prints "key value"
+// lines (the store's own limit), echoed as limit_R_key.  RESTART_CMD is run with sh when the hub is to be restarted;
 // it must stop the hub, start it again and write its new PID to
 // HUB_PID_FILE.  Prints "key value" lines; exits 1 when a phase timed out.
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import WebSocket from 'ws';
 
 const [httpUrl, tokensFile, pidFile, restartCmd] = process.argv.slice(2);
@@ -38,11 +42,14 @@ const RATE = env('SIM_RATE', 10);
 const RATE_SECS = env('SIM_RATE_SECS', 30);
 const FLOOD_SECS = env('SIM_FLOOD_SECS', 15);
 const SPLAY = env('SIM_SPLAY', 10) * 1000;
-const WINDOW = 4096;
+const FLOOD_REPS = env('SIM_FLOOD_REPS', 3);
+const COUNT_CMD = process.env.SIM_COUNT_CMD ?? '';
+const LIMIT_CMD = process.env.SIM_LIMIT_CMD ?? '';
+const WINDOW = env('SIM_WINDOW', 4096); // the uplink's UPLINK_WINDOW
 const BATCH = 256;
 const wsUrl = httpUrl.replace(/^http/, 'ws') + '/fleet';
 const t0 = Date.now();
-const deadline = t0 + env('SIM_DEADLINE', 600) * 1000;
+const deadline = t0 + env('SIM_DEADLINE', 1800) * 1000;
 setTimeout(() => { out('error', 'deadline'); process.exit(1); }, deadline - t0).unref();
 
 function out(k, v) { console.log(`${k} ${v}`); }
@@ -140,12 +147,21 @@ class Machine {
       const events = [];
       for (let k = 1; k <= n; k++) {
         const s = this.sent + k;
-        events.push({ seq: s, subject: `evt.run.r${this.i}.agent-${s % AGENTS}.output`, time: nowSecs(),
-          data: { line: `simulated output line ${s} of machine ${this.id}, about one hundred bytes long...` } });
+        events.push(this.event(s));
       }
       this.sent += n;
       this.send({ subject: 'machine.events', data: { events } });
     }
+  }
+  // Event s as the uplink forwards a stored output line (uplink_forward.c):
+  // seq, subject, time in seconds, the machine's data, its run beside.
+  // sqlite_insert's "machines" mode writes rows of the same shape.
+  event(s) {
+    const k = s % AGENTS;
+    const run = `01SIMRUN${String(this.i % 1000000).padStart(6, '0')}AGENT${String(k).padStart(7, '0')}`;
+    const text = `${s} simulated output line of machine ${this.id} `.padEnd(99, 'x');
+    return { seq: s, subject: `evt.run.agent-${k}.${run}.output`, time: nowSecs(), run,
+      data: { stream: 'stdout', n: s, text, run, agent: `agent-${k}`, task: null, machine: this.id } };
   }
   produce(n) { this.seq += n; this.pump(); }
   closed() {
@@ -210,25 +226,63 @@ async function main() {
     (await until('rate phase acked', () => ms.every((m) => m.acked >= m.seq), 60000));
   out('events_acked', acking ? 1 : 0);
   out('rate_phase_events_stored', ackedTotal(ms) - a0);
-  if (acking) await floodPhase(ms);
+  if (acking && !(await floodPhase(ms))) return 1;
 
   // 5. hub restart: time until all are back, attempts per second
   return restartPhase(ms);
 }
 
+// The hub's store: "EVENTS COMMITS" from SIM_COUNT_CMD (its
+// cmd.store.status), so that what is counted is what the hub committed.
+function storeCount() {
+  if (!COUNT_CMD) return null;
+  const [events, commits] = execSync(COUNT_CMD, { encoding: 'utf8', timeout: 30000 }).trim().split(/\s+/).map(Number);
+  return { events, commits, at: Date.now() };
+}
+function loadLine() {
+  const l = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return l;
+}
+
 async function floodPhase(ms) {
-  // 4. flood: every machine keeps its window full; the acks set the pace
-  const f0 = ackedTotal(ms);
-  const fw = Date.now();
-  const flood = setInterval(() => { for (const m of ms) if (m.seq - m.acked < WINDOW) m.produce(BATCH); }, 50);
-  await sleep(FLOOD_SECS * 1000);
-  clearInterval(flood);
-  const stored = ackedTotal(ms) - f0;
-  out('flood_events_stored', stored);
-  out('flood_events_per_sec', (stored / ((Date.now() - fw) / 1000)).toFixed(0));
-  out('hub_rss_kb_after_flood', rssKb());
-  await until('flood acked', () => ms.every((m) => m.acked >= m.seq), 120000);
+  // 4. flood, FLOOD_REPS times: every machine keeps its window full, the
+  // acks set the pace.  After each, SIM_LIMIT_CMD TXN (the store's own
+  // limit with the hub's mean transaction) runs while the links are idle,
+  // so that the two take turns on the loaded machine.
+  for (let r = 1; r <= FLOOD_REPS; r++) {
+    out(`flood_${r}_load`, loadLine().replace(/ /g, ','));
+    const f0 = ackedTotal(ms);
+    const c0 = storeCount();
+    const fw = Date.now();
+    const flood = setInterval(() => { for (const m of ms) if (m.seq - m.acked < WINDOW) m.produce(BATCH); }, 50);
+    await sleep(FLOOD_SECS * 1000);
+    clearInterval(flood);
+    const c1 = storeCount();
+    const acked = ackedTotal(ms) - f0;
+    out(`flood_${r}_events_acked`, acked);
+    out(`flood_${r}_acked_per_sec`, (acked / ((Date.now() - fw) / 1000)).toFixed(0));
+    if (c0 && c1) {
+      const ev = c1.events - c0.events;
+      const cm = c1.commits - c0.commits;
+      out(`flood_${r}_events_stored`, ev);
+      out(`flood_${r}_stored_per_sec`, (ev / ((c1.at - c0.at) / 1000)).toFixed(0));
+      out(`flood_${r}_commits`, cm);
+      out(`flood_${r}_txn_mean`, cm > 0 ? Math.round(ev / cm) : 0);
+    }
+    out(`flood_${r}_hub_rss_kb`, rssKb());
+    // Every window is full at the end: N x 4,096 events to drain, at the
+    // rate the hub just showed (a loaded machine makes that slow).
+    const left = ms.reduce((a, m) => a + m.seq - m.acked, 0);
+    const rate = Math.max(1000, acked / FLOOD_SECS);
+    if (!(await until('flood acked', () => ms.every((m) => m.acked >= m.seq), Math.max(120000, (3000 * left) / rate)))) return false;
+    if (LIMIT_CMD && c0 && c1) {
+      const txn = Math.max(1, Math.round((c1.events - c0.events) / Math.max(1, c1.commits - c0.commits)));
+      const res = execSync(`${LIMIT_CMD} ${txn}`, { encoding: 'utf8', timeout: 300000 });
+      for (const line of res.split('\n').filter(Boolean)) out(`limit_${r}_${line.split(' ')[0]}`, line.split(' ').slice(1).join(','));
+    }
+  }
   out('events_produced', ackedTotal(ms));
+  return true;
 }
 
 async function restartPhase(ms) {

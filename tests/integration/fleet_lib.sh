@@ -159,10 +159,15 @@ machine_status_is() { [ "$(machine_field "$1" status)" = "$2" ]; }
 # hub_events_of ID: the seqs of machine ID's events stored on the hub,
 # one a line, in the hub's order (they must be 1..N, each once).
 hub_machine_seqs() {
-    nctl hub request cmd.store.events "{\"machine\":\"$1\",\"subject\":\"${2:-evt.>}\",\"limit\":100000}" --json |
+    nctl hub request cmd.store.events "{\"machine\":\"$1\",\"subject\":\"${2:-evt.>}\",\"limit\":10000}" --json |
         jq -r '.data.events[] | (.machine_seq // .data.machine_seq // .seq)'
 }
 log_of() { cat "$T/$1/bosund.log"; }
+# register_frame TOKEN ID: a machine.register frame (reply r.1) presenting
+# TOKEN as machine ID, for the raw clients.
+register_frame() {
+    printf '{"subject":"machine.register","reply":"r.1","data":{"token":"%s","machine_id":"%s","name":"%s","version":"test","agents":[]}}' "$1" "$2" "$2"
+}
 
 # --- the TCP proxy (tests/helpers/tcp_proxy.py) between a machine and the hub
 proxy_start() {

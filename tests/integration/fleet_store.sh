@@ -4,7 +4,8 @@
 # fleet.link.out for what the hub sends on its own): machine.events checked
 # (a bad batch is refused naming what was wrong, the link closed 1008,
 # nothing of it stored), stored with machine and machine seq, acknowledged
-# once committed, a batch sent again stored once; runs, tasks and inputs
+# once committed (in the answer to its fleet.link.in), a batch sent again
+# stored once; runs, tasks and inputs
 # projected per machine and filterable; the events only on the stored.*
 # feed, never on evt.>; acked_seq at register read from the store, also
 # after a restart and a kill -9.
@@ -27,9 +28,16 @@ link() {
 }
 # ev SEQ SUBJECT DATA: one event of a batch.
 ev() { printf '{"seq":%s,"subject":"%s","time":1700000%03d.5,"data":%s}' "$1" "$2" "$1" "$3"; }
-batch() { _c=$1; shift; _e=$(printf '%s,' "$@"); link "$_c" machine.events "{\"events\":[${_e%,}]}"; }
+# A batch's answer waits for its commit and holds its machine.ack: kept in
+# $T/answers (with its conn) for acks, as frames on fleet.link.out are.
+batch() {
+    _c=$1; shift; _e=$(printf '%s,' "$@")
+    _a=$(link "$_c" machine.events "{\"events\":[${_e%,}]}")
+    printf '{"conn":"%s","answer":%s}\n' "$_c" "$_a" >> "$T/answers"
+    printf '%s\n' "$_a"
+}
 q() { ctl --json request "$1" "$2" | jq -c ".data | ${3:-.}"; }
-acks() { grep -c "\"conn\":\"$1\".*\"machine.ack\".*\"seq\":$2" "$T/out"; }
+acks() { cat "$T/out" "$T/answers" 2>/dev/null | grep -c "\"conn\":\"$1\".*\"machine.ack\".*\"seq\":$2\b"; }
 has_ack() { [ "$(acks "$1" "$2")" -ge "${3:-1}" ]; }
 mseqs() { q cmd.store.events "{\"machine\":\"$1\",\"subject\":\"evt.fleettest.>\"}" '[.events[].machine_seq]'; }
 
@@ -54,8 +62,9 @@ out=$(batch 1 "$(ev 1 evt.fleettest.e '{"i":1}')" "$(ev 2 evt.run.a.R1.state "$R
     "$(ev 4 evt.input.I1.requested '{"input":"I1","run":"R1","task":"K1","agent":"a","question":"why?","blocking":true}')" \
     "$(ev 5 evt.run.a.R1.token_issued '{"run":"R1","task":"K1","agent":"a","hash":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","expires_at":1900000000}')" \
     "$(ev 6 evt.fleettest.e '{"i":2}')")
-is "a good batch has no immediate answer" "$(printf '%s' "$out" | jq -c .data)" '{"frames":[],"close":0}'
-check "machine.ack {seq: 6} once it is committed" wait_for 10 has_ack 1 6
+is "a good batch is answered once committed: machine.ack {seq: 6}" \
+    "$(printf '%s' "$out" | jq -c '[.data.frames[0].subject, .data.frames[0].data.seq, .data.close]')" '["machine.ack",6,0]'
+check "  and only there, not on fleet.link.out as well" sh -c "! grep -q machine.ack '$T/out'"
 is "the hub has m1's events by machine seq" "$(mseqs m1)" '[1,6]'
 ev1=$(q cmd.store.events '{"machine":"m1","subject":"evt.fleettest.>","limit":1}' '.events[0]')
 is "stored with machine m1 and its data" "$(printf '%s' "$ev1" | jq -c '[.machine, .machine_seq, .data.i, .data.machine, .time]')" \
