@@ -126,12 +126,24 @@ static bool sqlstore_mid_ok(const char *m, size_t max)
                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
+/* Only the table's columns: the check's own message, naming the row. */
+static bool sqlstore_row_keys(const json_t *o, const char *list, size_t i,
+                              const char *const *columns, sqlstore_err *e)
+{
+    if (!json_is_object(o))
+        return sqlstore_bad(e, "%s[%zu]: not an object", list, i);
+    if (sqlstore_check_args(o, columns, e))
+        return true;
+    sqlstore_err why = *e;
+    return sqlstore_bad(e, "%s[%zu]: %.200s", list, i, why.msg);
+}
+
 static bool sqlstore_machine_ok(const json_t *m, size_t i, sqlstore_err *e)
 {
     const char *status = json_string_value(json_object_get(m, "status"));
     const json_t *revoked = json_object_get(m, "revoked");
-    if (!sqlstore_check_args(m, sqlstore_machine_columns, e) || !json_is_object(m))
-        return sqlstore_bad(e, "machines[%zu]: an object of the machines columns", i);
+    if (!sqlstore_row_keys(m, "machines", i, sqlstore_machine_columns, e))
+        return false;
     if (!sqlstore_mid_ok(json_string_value(json_object_get(m, "id")), SQLSTORE_MACHINE_ID))
         return sqlstore_bad(e, "machines[%zu].id: a subject token of 1 to %d bytes", i,
                             SQLSTORE_MACHINE_ID);
@@ -153,8 +165,8 @@ static bool sqlstore_machine_ok(const json_t *m, size_t i, sqlstore_err *e)
 
 static bool sqlstore_reg_ok(const json_t *r, size_t i, sqlstore_err *e)
 {
-    if (!sqlstore_check_args(r, sqlstore_reg_columns, e) || !json_is_object(r))
-        return sqlstore_bad(e, "registrations[%zu]: an object of the registration columns", i);
+    if (!sqlstore_row_keys(r, "registrations", i, sqlstore_reg_columns, e))
+        return false;
     if (!sqlstore_mid_ok(json_string_value(json_object_get(r, "id")), SQLSTORE_REG_ID))
         return sqlstore_bad(e, "registrations[%zu].id: a token of 1 to %d bytes", i,
                             SQLSTORE_REG_ID);

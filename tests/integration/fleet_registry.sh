@@ -9,13 +9,14 @@
 #   a heartbeat's last_seen (coalesced, written within a few seconds)
 #   survive a kill -9 of the hub; a clean restart keeps offline machines
 #   with their last_seen; nothing is imported a second time;
+# - cmd.store.machines.put refuses malformed rows, naming them;
 # - store_rewind 5 undoes schema 6, and the next start migrates again.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fleet_bus_lib.sh"
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
 export BOSUN_PLUGIN_PATH
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP the sqlite3 command is not installed (it reads the store)"; exit 77; }
-plan 23
+plan 26
 db() { sqlite3 "$T/state/bosun.db" "$1"; }
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(a != "" && d < 0.01 && d > -0.01) }'; }
@@ -71,6 +72,14 @@ like "an imported registration token is traded" "$out" '"machine_token":"bsn_mch
 M3=$(printf '%s' "$out" | jq -r .data.frames[0].data.machine_token)
 is "  the answer came after its hash was committed" \
     "$(db "SELECT token_hash FROM machines WHERE id = 'm-new'")" "$(sha "$M3")"
+
+# The store checks what it is asked to write, and writes nothing then.
+put() { ctl --json request cmd.store.machines.put "$1" | jq -c '.data.error | [.code, .message]'; }
+like "a put with a bad token_hash: bad_request naming the row and field" \
+    "$(put '{"machines":[{"id":"m-x","token_hash":"00"}]}')" '"bad_request","machines\[0\]\.token_hash: 64 lowercase hex'
+like "a put with an unknown column: bad_request" \
+    "$(put '{"registrations":[{"id":"r1","hash":"'"$(sha y)"'","colour":"red"}]}')" '"bad_request",.*colour'
+is "  nothing written" "$(db "SELECT count(*) FROM machines WHERE id = 'm-x'")$(db "SELECT count(*) FROM machine_registrations WHERE id = 'r1'")" 00
 
 # Answered changes, then a kill -9.
 R2=$(ctl machine token create --name late 2>/dev/null)
