@@ -7,7 +7,8 @@
  * answers from it; heartbeats' last_seen and the online/offline status only
  * mark their rows dirty and are written together every FLEET_STORE_EVERY
  * seconds, so a thousand heartbeating machines cost one put per tick, not
- * one per heartbeat (after a crash last_seen is at most that much older). */
+ * one per heartbeat (after a stop or a crash last_seen is at most that much
+ * older). */
 #include "config.h"
 
 #include "fleet_store.h"
@@ -283,10 +284,8 @@ void fleet_store_free(fleet_store *fs)
             w->done(w->arg, "the hub is stopping");
         write_free(w);
     }
-    /* The last coalesced rows (last_seen, status) are sent without waiting:
-     * a store stopped after the fleet commits what is still on the bus. */
-    json_t *put = fleet_registry_changes(fs->reg);
-    if (put)
-        bus_publish_new(fs->ctx->bus, BOSUN_STORE_MACHINES_PUT, NULL, put);
+    /* Rows still dirty (last_seen and status of the last few seconds) are
+     * not written: nothing published while plugins stop reaches the store,
+     * and a restart makes every machine offline anyway. */
     free(fs);
 }
