@@ -165,6 +165,8 @@
 #define BOSUN_STORE_COST          "cmd.store.cost"
 #define BOSUN_STORE_APPROVALS     "cmd.store.approvals"
 #define BOSUN_STORE_APPEND_REMOTE "cmd.store.append_remote"
+#define BOSUN_STORE_MACHINES      "cmd.store.machines"
+#define BOSUN_STORE_MACHINES_PUT  "cmd.store.machines.put"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:
  *   run, agent, instance, task (or null), machine, state, pid (0 when none),

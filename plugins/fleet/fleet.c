@@ -20,6 +20,7 @@
 #include "fleet_events.h"
 #include "fleet_registry.h"
 #include "fleet_route.h"
+#include "fleet_store.h"
 
 #define LINKS_MAX 4096
 #define CONN_MAX  64
@@ -33,12 +34,24 @@ typedef struct fleet_link {
 /* A first registration waiting for the registry to be written. */
 typedef struct fleet_pending {
     struct fleet_pending *next;
-    char *reply; /* the relay's request */
+    char *reply; /* the relay's request (NULL: nobody waits) */
     char conn[CONN_MAX + 1];
     char *peer;
     json_t *frame, *out;
-    bool gone; /* the link closed meanwhile */
+    fleet_trade trade; /* undone when the write fails */
+    bool gone;         /* the link closed meanwhile */
 } fleet_pending;
+
+/* A request that came before the registry was loaded, handled once it is. */
+typedef struct fleet_held {
+    struct fleet_held *next;
+    bus_handler fn;
+    char *subject, *reply;
+    json_t *data;
+    double time;
+} fleet_held;
+
+#define HELD_MAX 4096
 
 typedef struct fleet {
     const bosun_ctx *ctx;
@@ -53,6 +66,12 @@ typedef struct fleet {
     ev_timer timer;
     ev_timer flush; /* writes the registry once for the pending */
     fleet_pending *pending, **pending_tail;
+    fleet_store *store; /* the registry's rows in the store (fleet_store.c) */
+    bool loaded;        /* the registry is filled from the store */
+    bool stopping;
+    struct fleet_batch *batches; /* written, not committed yet */
+    fleet_held *held, **held_tail;
+    size_t nheld;
     bus_sub *subs[6];
 } fleet;
 
@@ -246,60 +265,96 @@ static void pending_free(fleet_pending *p)
     free(p);
 }
 
+/* The registrations of one write, answered once it is committed. */
+typedef struct fleet_batch {
+    struct fleet_batch *next;
+    fleet *fl;
+    fleet_pending *list;
+} fleet_batch;
+
+static void pending_answer(fleet *fl, fleet_pending *p, const char *err)
+{
+    int close = 1008;
+    json_t *ans;
+    const char *reply = json_string_value(json_object_get(p->frame, "reply"));
+    if (!err && !p->gone) {
+        close = 0;
+        ans = registered(fl, p->reply, p->conn, p->peer, p->frame, json_incref(p->out), &close);
+        if (!ans) /* answered by fleet_events.c */
+            return;
+    } else {
+        ans = error_frame(reply ? reply : "machine.register", "bad_request",
+                          p->gone ? "the link closed" : "the hub cannot store the machine");
+    }
+    if (p->reply)
+        link_answer(fl, p->reply, ans, close);
+    else
+        json_decref(ans);
+}
+
+static void on_flushed(void *arg, const char *err)
+{
+    fleet_batch *b = arg;
+    fleet *fl = b->fl;
+    for (fleet_batch **q = &fl->batches; *q; q = &(*q)->next)
+        if (*q == b) {
+            *q = b->next;
+            break;
+        }
+    for (fleet_pending *p = b->list, *next; p; p = next) {
+        next = p->next;
+        if (err) {
+            /* Not in the store: the trade is taken back, its registration
+             * token good again, as it is after a restart. */
+            fleet_registry_untrade(fl->reg, &p->trade);
+            log_warning("fleet: machine %s not registered: %s", p->trade.machine, err);
+        }
+        if (!fl->stopping)
+            pending_answer(fl, p, err);
+        pending_free(p);
+    }
+    free(b);
+}
+
 /* One write of the registry for every registration that came meanwhile,
- * then their answers: a burst of machines costs one file replace, not one
- * each, and none is answered before its token is on disk. */
+ * then their answers: a burst of machines costs one store transaction, not
+ * one each, and none is answered before its token's hash is committed. */
 static void on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop, (void)revents;
     fleet *fl = w->data;
-    bool ok = fleet_registry_flush(fl->reg) == 0;
-    fleet_pending *p = fl->pending;
+    fleet_batch *b = calloc(1, sizeof *b);
+    if (!b) { /* tried again on the next turn */
+        ev_timer_set(&fl->flush, 0.1, 0.0);
+        ev_timer_start(fl->ctx->loop, &fl->flush);
+        return;
+    }
+    b->fl = fl;
+    b->list = fl->pending;
     fl->pending = NULL;
     fl->pending_tail = &fl->pending;
-    while (p) {
-        fleet_pending *next = p->next;
-        int close = 1008;
-        json_t *ans;
-        const char *reply = json_string_value(json_object_get(p->frame, "reply"));
-        if (ok && !p->gone) {
-            close = 0;
-            ans = registered(fl, p->reply, p->conn, p->peer, p->frame, json_incref(p->out), &close);
-            if (!ans) { /* answered by fleet_events.c */
-                pending_free(p);
-                p = next;
-                continue;
-            }
-        } else {
-            ans = error_frame(reply ? reply : "machine.register", "bad_request",
-                              p->gone ? "the link closed" : "the hub cannot store the machine");
-        }
-        link_answer(fl, p->reply, ans, close);
-        pending_free(p);
-        p = next;
-    }
+    b->next = fl->batches;
+    fl->batches = b;
+    fleet_store_write(fl->store, on_flushed, b);
 }
 
 /* machine.register: answered now, or once the registry is written. */
 static json_t *on_register(fleet *fl, const bus_msg *m, const char *conn, const char *peer,
                            json_t *f, int *close)
 {
-    json_t *out = fleet_registry_register(fl->reg, json_object_get(f, "data"), peer);
-    if (fleet_registry_dirty(fl->reg) && !m->reply && fleet_registry_flush(fl->reg) != 0) {
-        json_decref(out); /* nobody to answer: written now, or undone */
-        out = json_pack("{s:b,s:{s:s,s:s}}", "ok", 0, "error", "code", "bad_request", "message",
-                        "the hub cannot store the machine");
-    }
-    if (!fleet_registry_dirty(fl->reg))
+    fleet_trade trade;
+    json_t *out = fleet_registry_register(fl->reg, json_object_get(f, "data"), peer, &trade);
+    if (!trade.is)
         return registered(fl, m->reply, conn, peer, f, out, close);
     fleet_pending *p = calloc(1, sizeof *p);
     if (p) {
-        p->reply = strdup(m->reply);
+        p->reply = m->reply ? strdup(m->reply) : NULL;
         p->peer = peer ? strdup(peer) : NULL;
     }
-    if (!p || !p->reply || (peer && !p->peer)) {
+    if (!p || (m->reply && !p->reply) || (peer && !p->peer)) {
         if (p)
             pending_free(p);
+        fleet_registry_untrade(fl->reg, &trade);
         *close = 1008;
         json_decref(out);
         return error_frame(json_string_value(json_object_get(f, "reply")), "bad_request",
@@ -308,6 +363,7 @@ static json_t *on_register(fleet *fl, const bus_msg *m, const char *conn, const 
     snprintf(p->conn, sizeof p->conn, "%s", conn);
     p->frame = json_incref(f);
     p->out = out;
+    p->trade = trade;
     *fl->pending_tail = p;
     fl->pending_tail = &p->next;
     if (!ev_is_active(&fl->flush)) {
@@ -346,10 +402,14 @@ static json_t *on_frame(fleet *fl, fleet_link *l, const bus_msg *m, json_t *f, i
                        "unknown subject on the fleet link");
 }
 
+static bool hold(fleet *fl, const bus_msg *m, bus_handler fn);
+
 /* fleet.link.in {conn, peer, frame} -> {frames:[…], close: code|0}. */
 static void on_link_in(bus_t *bus, const bus_msg *m, void *arg)
 {
     fleet *fl = arg;
+    if (hold(fl, m, on_link_in))
+        return;
     const char *conn = json_string_value(json_object_get(m->data, "conn"));
     const char *peer = json_string_value(json_object_get(m->data, "peer"));
     json_t *f = json_object_get(m->data, "frame");
@@ -398,10 +458,16 @@ static void on_link_closed(bus_t *bus, const bus_msg *m, void *arg)
 {
     (void)bus;
     fleet *fl = arg;
+    if (hold(fl, m, on_link_closed))
+        return;
     const char *conn = json_string_value(json_object_get(m->data, "conn"));
     for (fleet_pending *p = fl->pending; conn && p; p = p->next)
         if (strcmp(p->conn, conn) == 0)
             p->gone = true;
+    for (struct fleet_batch *b = fl->batches; conn && b; b = b->next)
+        for (fleet_pending *p = b->list; p; p = p->next)
+            if (strcmp(p->conn, conn) == 0)
+                p->gone = true;
     fleet_link *l = conn ? link_find(fl, conn) : NULL;
     if (l) {
         log_info("fleet: machine %s: link %s closed", l->machine, l->conn);
@@ -430,9 +496,58 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ------------------------------------------------------------ requests */
 
+/* A request answered once its change is committed to the store. */
+typedef struct fleet_wait {
+    fleet *fl;
+    char *reply; /* NULL: nobody waits */
+    char id[FLEET_ID_MAX + 1];
+    json_t *out; /* the answer, when committed */
+    bool was;    /* revoke: the machine was revoked before */
+} fleet_wait;
+
+static fleet_wait *wait_new(fleet *fl, const bus_msg *m, const char *id)
+{
+    fleet_wait *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->fl = fl;
+    w->reply = m->reply ? strdup(m->reply) : NULL;
+    if (m->reply && !w->reply) {
+        free(w);
+        return NULL;
+    }
+    snprintf(w->id, sizeof w->id, "%s", id);
+    return w;
+}
+
+static void wait_answer(fleet_wait *w, json_t *data)
+{
+    if (w->reply && !w->fl->stopping)
+        bus_publish_new(w->fl->ctx->bus, w->reply, NULL, data);
+    else
+        json_decref(data);
+    free(w->reply);
+    free(w);
+}
+
+static void on_token_written(void *arg, const char *err)
+{
+    fleet_wait *w = arg;
+    json_t *out = w->out;
+    if (err) {
+        fleet_registry_token_drop(w->fl->reg, w->id);
+        log_error("fleet: registration token %s not issued: %s", w->id, err);
+        json_decref(out); /* holds the secret: never sent */
+        out = bus_error_json("internal", "cannot store the token: nothing issued (%s)", err);
+    }
+    wait_answer(w, out);
+}
+
 static void on_token_create(bus_t *bus, const bus_msg *m, void *arg)
 {
     fleet *fl = arg;
+    if (hold(fl, m, on_token_create))
+        return;
     json_t *name = json_object_get(m->data, "name"), *ttl = json_object_get(m->data, "ttl");
     if ((name && (!json_is_string(name) || json_string_length(name) > 128)) ||
         (ttl && (!json_is_number(ttl) || json_number_value(ttl) < 1 ||
@@ -441,18 +556,34 @@ static void on_token_create(bus_t *bus, const bus_msg *m, void *arg)
                                "'name' is text of up to 128 bytes, 'ttl' seconds (1 to 30 d)");
     json_t *out = fleet_registry_token_create(fl->reg, json_string_value(name),
                                               ttl ? json_number_value(ttl) : 0);
-    bus_reply_new(bus, m, out);
+    const char *id = json_string_value(json_object_get(json_object_get(out, "registration"), "id"));
+    if (!id)
+        return bus_reply_new(bus, m, out); /* the error */
+    fleet_wait *w = wait_new(fl, m, id);
+    if (!w) {
+        fleet_registry_token_drop(fl->reg, id);
+        json_decref(out);
+        return bus_reply_error(bus, m, "internal", "out of memory: nothing issued");
+    }
+    /* Shown only once its hash is committed: a token the hub forgets after
+     * a crash would be handed to a machine for nothing. */
+    w->out = out;
+    fleet_store_write(fl->store, on_token_written, w);
 }
 
 static void on_list(bus_t *bus, const bus_msg *m, void *arg)
 {
     fleet *fl = arg;
+    if (hold(fl, m, on_list))
+        return;
     bus_reply_new(bus, m, fleet_registry_list(fl->reg));
 }
 
 static void on_show(bus_t *bus, const bus_msg *m, void *arg)
 {
     fleet *fl = arg;
+    if (hold(fl, m, on_show))
+        return;
     const char *id = json_string_value(json_object_get(m->data, "id"));
     json_t *o = id ? fleet_registry_show(fl->reg, id) : NULL;
     if (!o)
@@ -460,24 +591,106 @@ static void on_show(bus_t *bus, const bus_msg *m, void *arg)
     bus_reply_new(bus, m, json_pack("{s:o}", "machine", o));
 }
 
+static void on_revoke_written(void *arg, const char *err)
+{
+    fleet_wait *w = arg;
+    fleet *fl = w->fl;
+    if (err) {
+        if (!w->was)
+            fleet_registry_unrevoke(fl->reg, w->id);
+        return wait_answer(w, bus_error_json("internal", "cannot store the revocation: %s", err));
+    }
+    if (!fl->stopping) {
+        log_notice("fleet: machine %s revoked", w->id);
+        fleet_link *l = link_of_machine(fl, w->id);
+        if (l) {
+            close_link(fl, l->conn, "revoked", 1008);
+            fleet_route_gone(fl->route, l->conn);
+            *l = fl->links[--fl->nlinks];
+        }
+        if (fleet_registry_offline(fl->reg, w->id) || l)
+            machine_event(fl, w->id, "offline", NULL);
+        machine_event(fl, w->id, "revoked", NULL);
+    }
+    wait_answer(w, json_pack("{s:s,s:b}", "id", w->id, "revoked", 1));
+}
+
+/* The machine's token is refused at once; the link is closed and the
+ * answer given once the revocation is committed. */
 static void on_revoke(bus_t *bus, const bus_msg *m, void *arg)
 {
     fleet *fl = arg;
+    if (hold(fl, m, on_revoke))
+        return;
     const char *id = json_string_value(json_object_get(m->data, "id"));
-    int rc = id ? fleet_registry_revoke(fl->reg, id) : -1;
-    if (rc == -1)
+    int was = id ? fleet_registry_revoke(fl->reg, id) : -1;
+    if (was == -1)
         return bus_reply_error(bus, m, "not_found", "no machine %s", id ? id : "(none)");
-    if (rc == -2)
-        return bus_reply_error(bus, m, "internal", "cannot write the fleet file");
-    fleet_link *l = link_of_machine(fl, id);
-    if (l) {
-        close_link(fl, l->conn, "revoked", 1008);
-        fleet_route_gone(fl->route, l->conn);
-        *l = fl->links[--fl->nlinks];
-        machine_event(fl, id, "offline", NULL);
+    fleet_wait *w = wait_new(fl, m, id);
+    if (!w) {
+        if (!was)
+            fleet_registry_unrevoke(fl->reg, id);
+        return bus_reply_error(bus, m, "internal", "out of memory");
     }
-    machine_event(fl, id, "revoked", NULL);
-    bus_reply_new(bus, m, json_pack("{s:s,s:b}", "id", id, "revoked", 1));
+    w->was = was;
+    fleet_store_write(fl->store, on_revoke_written, w);
+}
+
+/* ------------------------------------------------------------ loading */
+
+/* Before the registry is loaded nothing can be answered right: requests
+ * and link frames wait (in order, bounded) and are handled once it is. */
+static bool hold(fleet *fl, const bus_msg *m, bus_handler fn)
+{
+    if (fl->loaded)
+        return false;
+    fleet_held *h = fl->nheld < HELD_MAX ? calloc(1, sizeof *h) : NULL;
+    if (h) {
+        h->subject = strdup(m->subject);
+        h->reply = m->reply ? strdup(m->reply) : NULL;
+    }
+    if (!h || !h->subject || (m->reply && !h->reply)) {
+        if (h) {
+            free(h->subject);
+            free(h->reply);
+            free(h);
+        }
+        bus_reply_error(fl->ctx->bus, m, "unavailable",
+                        "the hub is loading its machines registry; try again");
+        return true;
+    }
+    h->fn = fn;
+    h->data = json_incref(m->data);
+    h->time = m->time;
+    *fl->held_tail = h;
+    fl->held_tail = &h->next;
+    fl->nheld++;
+    return true;
+}
+
+static void held_free(fleet_held *h)
+{
+    free(h->subject);
+    free(h->reply);
+    json_decref(h->data);
+    free(h);
+}
+
+static void on_loaded(void *arg)
+{
+    fleet *fl = arg;
+    fl->loaded = true;
+    fleet_held *h = fl->held;
+    fl->held = NULL;
+    fl->held_tail = &fl->held;
+    fl->nheld = 0;
+    while (h) {
+        fleet_held *next = h->next;
+        bus_msg m = {.subject = h->subject, .reply = h->reply, .data = h->data, .time = h->time};
+        h->fn(fl->ctx->bus, &m, fl);
+        held_free(h);
+        h = next;
+    }
 }
 
 /* ------------------------------------------------------------ plugin */
@@ -500,18 +713,14 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     }
     fl->ctx = ctx;
     apply(fl, &c);
-    fl->reg = fleet_registry_new(ctx->state_dir);
+    fl->reg = fleet_registry_new();
     fl->ev = fleet_events_new(ctx->bus);
-    if (!fl->reg || !fl->ev) {
-        cfg_error(d, NULL, "fleet: cannot read %s/%s", ctx->state_dir, FLEET_FILE);
-        fleet_registry_free(fl->reg);
-        fleet_events_free(fl->ev);
-        free(fl);
-        return -1;
-    }
-    fl->route = fleet_route_new(ctx, fl->reg, conn_of, fl);
-    if (!fl->route) {
+    fl->store = fl->reg ? fleet_store_new(ctx, fl->reg) : NULL;
+    fl->route = fl->reg ? fleet_route_new(ctx, fl->reg, conn_of, fl) : NULL;
+    if (!fl->reg || !fl->ev || !fl->store || !fl->route) {
         cfg_error(d, NULL, "fleet: out of memory");
+        fleet_route_free(fl->route);
+        fleet_store_free(fl->store);
         fleet_registry_free(fl->reg);
         fleet_events_free(fl->ev);
         free(fl);
@@ -522,6 +731,7 @@ static int fleet_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d,
     ev_timer_init(&fl->flush, on_flush, 0.0, 0.0);
     fl->flush.data = fl;
     fl->pending_tail = &fl->pending;
+    fl->held_tail = &fl->held;
     *state = fl;
     return 0;
 }
@@ -558,6 +768,8 @@ static int fleet_start(void *state, cfg_diag *d)
         return -1;
     }
     set_timer(fl);
+    /* Requests wait (hold()) until the store has answered. */
+    fleet_store_load(fl->store, on_loaded, fl);
     return 0;
 }
 
@@ -575,14 +787,22 @@ static int fleet_reload(void *state, const cfg_node *config, cfg_diag *d)
 static void fleet_stop(void *state)
 {
     fleet *fl = state;
+    fl->stopping = true;
     ev_timer_stop(fl->ctx->loop, &fl->timer);
     ev_timer_stop(fl->ctx->loop, &fl->flush);
-    /* Trades never answered stay unwritten: their registration tokens are
+    /* Trades never answered are taken back: their registration tokens are
      * still good after a restart. */
     while (fl->pending) {
         fleet_pending *p = fl->pending;
         fl->pending = p->next;
+        fleet_registry_untrade(fl->reg, &p->trade);
         pending_free(p);
+    }
+    fleet_store_free(fl->store); /* the waiting writes' callbacks free theirs */
+    while (fl->held) {
+        fleet_held *h = fl->held;
+        fl->held = h->next;
+        held_free(h);
     }
     for (size_t i = 0; i < sizeof fl->subs / sizeof fl->subs[0]; i++)
         if (fl->subs[i])

@@ -24,6 +24,7 @@
 #include <bosun/store.h>
 
 #include "fleet_batch.h"
+#include "fleet_store.h"
 
 /* Below the http plugin's 30 s for a fleet.link.in answer: the machine is
  * told why, not closed for a late answer. */
@@ -99,15 +100,9 @@ static size_t link_bytes(const fleet_events *fe, const char *conn)
 
 static const char *store_failure(enum bus_reply_status st, const bus_msg *m)
 {
-    if (st == BUS_REPLY_NO_RESPONDERS)
-        return "no store plugin answers " BOSUN_STORE_APPEND_REMOTE;
-    if (st == BUS_REPLY_TIMEOUT)
-        return "the store did not answer in 20 s";
-    if (st != BUS_REPLY_OK)
-        return "the hub is stopping";
-    json_t *err = json_object_get(m->data, "error");
-    if (err)
-        return json_string_value(json_object_get(err, "message")) ?: "the store refused it";
+    const char *why = fleet_store_failure(st, m, BOSUN_STORE_APPEND_REMOTE);
+    if (why)
+        return why;
     if (!json_is_integer(json_object_get(m->data, "acked_seq")))
         return "the store's answer has no acked_seq";
     return NULL;

@@ -1,8 +1,9 @@
 /* The hub's registry of machines and registration tokens (see
  * fleet_registry.h).  The sets are small and live in memory; each change
- * that matters across a restart (a token issued or used, a machine added or
- * revoked) rewrites the file before it is answered.  last_seen and status
- * are written with the next such change: a hint, the events are the record. */
+ * marks its row dirty, and the rows go to the store together: at once for
+ * what must hold across a restart before it is answered (a token issued or
+ * used, a machine added or revoked), every few seconds for last_seen and
+ * status (fleet_store.c). */
 #include "config.h"
 
 #include "fleet_registry.h"
@@ -18,7 +19,6 @@
 #include <bosun/secret.h>
 #include <bosun/sys.h>
 
-#define FILE_MAX  (8u << 20)
 #define TOKEN_LEN (8 + BOSUN_TOKEN_CHARS)
 #define HASH_LEN  (2 * BOSUN_SHA256_SIZE)
 
@@ -28,6 +28,7 @@ typedef struct reg_entry {
     char hash[HASH_LEN + 1];
     double created_at, expires_at, used_at; /* used_at 0: unused */
     char *used_by;
+    bool dirty; /* not written to the store yet */
 } reg_entry;
 
 typedef struct machine {
@@ -35,15 +36,14 @@ typedef struct machine {
     char hash[HASH_LEN + 1];
     double first_seen, last_seen;
     bool online, revoked;
+    bool dirty; /* not written to the store yet */
 } machine;
 
 struct fleet_registry {
-    char *state_dir;
     reg_entry *regs;
     size_t nregs, capregs;
     machine *ms;
     size_t nms, capms;
-    bool dirty; /* trades not written yet */
 };
 
 static char *dup_or_null(const char *s)
@@ -89,41 +89,22 @@ static bool id_ok(const char *s)
     return true;
 }
 
-/* ------------------------------------------------------------ file */
-
-static int save(fleet_registry *r)
-{
-    r->dirty = false;
-    json_t *regs = json_array(), *ms = json_array();
-    for (size_t i = 0; i < r->nregs; i++) {
-        json_t *o = reg_public(&r->regs[i]);
-        json_object_set_new(o, "hash", json_string(r->regs[i].hash));
-        json_array_append_new(regs, o);
-    }
-    for (size_t i = 0; i < r->nms; i++) {
-        json_t *o = machine_public(&r->ms[i]);
-        json_object_set_new(o, "token_hash", json_string(r->ms[i].hash));
-        json_object_set_new(o, "status", json_string("offline"));
-        json_array_append_new(ms, o);
-    }
-    json_t *doc = json_pack("{s:i,s:o,s:o}", "version", 1, "registrations", regs, "machines", ms);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
-    json_decref(doc);
-    int rc = text ? bosun_file_replace(r->state_dir, FLEET_FILE, text, strlen(text), 0600) : -1;
-    if (rc != 0) {
-        log_error("fleet: cannot write %s/%s: %s", r->state_dir, FLEET_FILE, strerror(errno));
-        r->dirty = true;
-    }
-    free(text);
-    return rc;
-}
+/* ------------------------------------------------------------ rows */
 
 static bool hash_ok(const char *h)
 {
     return h && strlen(h) == HASH_LEN;
 }
 
-static void load_regs(fleet_registry *r, json_t *arr)
+static void grow_regs(fleet_registry *r)
+{
+    if (r->nregs == r->capregs) {
+        r->capregs = r->capregs ? 2 * r->capregs : 16;
+        r->regs = realloc(r->regs, r->capregs * sizeof *r->regs);
+    }
+}
+
+static void load_regs(fleet_registry *r, json_t *arr, bool dirty)
 {
     size_t i;
     json_t *o;
@@ -133,13 +114,10 @@ static void load_regs(fleet_registry *r, json_t *arr)
         const char *hash = json_string_value(json_object_get(o, "hash"));
         if (!id || strlen(id) >= sizeof r->regs[0].id || !hash_ok(hash) ||
             r->nregs >= FLEET_ENTRIES_MAX) {
-            log_warning("fleet: %s registration %zu ignored (malformed)", FLEET_FILE, i);
+            log_warning("fleet: registration %zu ignored (malformed)", i);
             continue;
         }
-        if (r->nregs == r->capregs) {
-            r->capregs = r->capregs ? 2 * r->capregs : 16;
-            r->regs = realloc(r->regs, r->capregs * sizeof *r->regs);
-        }
+        grow_regs(r);
         reg_entry *e = &r->regs[r->nregs++];
         memset(e, 0, sizeof *e);
         snprintf(e->id, sizeof e->id, "%s", id);
@@ -149,6 +127,7 @@ static void load_regs(fleet_registry *r, json_t *arr)
         e->created_at = json_number_value(json_object_get(o, "created_at"));
         e->expires_at = json_number_value(json_object_get(o, "expires_at"));
         e->used_at = json_number_value(json_object_get(o, "used_at"));
+        e->dirty = dirty;
     }
 }
 
@@ -164,7 +143,9 @@ static machine *machine_add(fleet_registry *r, const char *id)
     return m;
 }
 
-static void load_machines(fleet_registry *r, json_t *arr)
+/* Every machine starts offline: no link is up yet.  One the store still
+ * says is online is written again (dirty) to say otherwise. */
+static void load_machines(fleet_registry *r, json_t *arr, bool dirty)
 {
     size_t i;
     json_t *o;
@@ -172,8 +153,9 @@ static void load_machines(fleet_registry *r, json_t *arr)
     {
         const char *id = json_string_value(json_object_get(o, "id"));
         const char *hash = json_string_value(json_object_get(o, "token_hash"));
+        const char *status = json_string_value(json_object_get(o, "status"));
         if (!id_ok(id) || !hash_ok(hash) || r->nms >= FLEET_ENTRIES_MAX) {
-            log_warning("fleet: %s machine %zu ignored (malformed)", FLEET_FILE, i);
+            log_warning("fleet: machine %zu ignored (malformed)", i);
             continue;
         }
         machine *m = machine_add(r, id);
@@ -184,32 +166,90 @@ static void load_machines(fleet_registry *r, json_t *arr)
         m->first_seen = json_number_value(json_object_get(o, "first_seen"));
         m->last_seen = json_number_value(json_object_get(o, "last_seen"));
         m->revoked = json_is_true(json_object_get(o, "revoked"));
+        m->dirty = dirty || (status && strcmp(status, "online") == 0);
     }
 }
 
-static int load(fleet_registry *r)
+size_t fleet_registry_load(fleet_registry *r, const json_t *doc, bool dirty)
 {
-    size_t len = 0;
-    char *text = bosun_file_read(r->state_dir, FLEET_FILE, FILE_MAX, &len);
-    if (!text && errno == ENOENT)
-        return 0;
-    if (!text) {
-        log_error("fleet: cannot read %s/%s: %s", r->state_dir, FLEET_FILE, strerror(errno));
-        return -1;
+    size_t before = r->nregs + r->nms;
+    load_regs(r, json_object_get(doc, "registrations"), dirty);
+    load_machines(r, json_object_get(doc, "machines"), dirty);
+    return r->nregs + r->nms - before;
+}
+
+bool fleet_registry_empty(const fleet_registry *r)
+{
+    return r->nregs == 0 && r->nms == 0;
+}
+
+size_t fleet_registry_count(const fleet_registry *r, bool machines)
+{
+    return machines ? r->nms : r->nregs;
+}
+
+static json_t *machine_row(const machine *m)
+{
+    json_t *o = machine_public(m);
+    json_object_set_new(o, "token_hash", json_string(m->hash));
+    return o;
+}
+
+static json_t *reg_row(const reg_entry *e)
+{
+    json_t *o = reg_public(e);
+    json_object_set_new(o, "hash", json_string(e->hash));
+    return o;
+}
+
+json_t *fleet_registry_changes(fleet_registry *r)
+{
+    json_t *ms = json_array(), *regs = json_array();
+    for (size_t i = 0; i < r->nms; i++)
+        if (r->ms[i].dirty) {
+            r->ms[i].dirty = false;
+            json_array_append_new(ms, machine_row(&r->ms[i]));
+        }
+    for (size_t i = 0; i < r->nregs; i++)
+        if (r->regs[i].dirty) {
+            r->regs[i].dirty = false;
+            json_array_append_new(regs, reg_row(&r->regs[i]));
+        }
+    if (json_array_size(ms) + json_array_size(regs) == 0) {
+        json_decref(ms);
+        json_decref(regs);
+        return NULL;
     }
-    json_error_t jerr;
-    json_t *doc = json_loadb(text, len, 0, &jerr);
-    free(text);
-    if (!json_is_object(doc)) {
-        log_error("fleet: %s/%s: not a fleet file (%s)", r->state_dir, FLEET_FILE,
-                  doc ? "not an object" : jerr.text);
-        json_decref(doc);
-        return -1;
+    return json_pack("{s:o,s:o}", "machines", ms, "registrations", regs);
+}
+
+static reg_entry *find_reg_id(fleet_registry *r, const char *id)
+{
+    for (size_t i = 0; id && i < r->nregs; i++)
+        if (strcmp(r->regs[i].id, id) == 0)
+            return &r->regs[i];
+    return NULL;
+}
+
+static machine *find_machine(fleet_registry *r, const char *id);
+
+void fleet_registry_unwritten(fleet_registry *r, const json_t *put)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(put, "machines"), i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        machine *m = id ? find_machine(r, id) : NULL;
+        if (m)
+            m->dirty = true;
     }
-    load_regs(r, json_object_get(doc, "registrations"));
-    load_machines(r, json_object_get(doc, "machines"));
-    json_decref(doc);
-    return 0;
+    json_array_foreach(json_object_get(put, "registrations"), i, o)
+    {
+        reg_entry *e = find_reg_id(r, json_string_value(json_object_get(o, "id")));
+        if (e)
+            e->dirty = true;
+    }
 }
 
 /* ------------------------------------------------------------ tokens */
@@ -250,10 +290,7 @@ json_t *fleet_registry_token_create(fleet_registry *r, const char *name, double 
     if (bosun_token_new(FLEET_REG_PREFIX, secret, sizeof secret) != 0 ||
         bosun_random_bytes(raw, sizeof raw) != 0)
         return bus_error_json("internal", "no random bytes: %s", strerror(errno));
-    if (r->nregs == r->capregs) {
-        r->capregs = r->capregs ? 2 * r->capregs : 16;
-        r->regs = realloc(r->regs, r->capregs * sizeof *r->regs);
-    }
+    grow_regs(r);
     reg_entry *e = &r->regs[r->nregs++];
     memset(e, 0, sizeof *e);
     snprintf(e->id, sizeof e->id, "reg_%02x%02x%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2],
@@ -262,18 +299,23 @@ json_t *fleet_registry_token_create(fleet_registry *r, const char *name, double 
     bosun_sha256_hex(secret, strlen(secret), e->hash);
     e->created_at = now;
     e->expires_at = now + (ttl > 0 ? ttl : FLEET_REG_TTL);
-    if (save(r) != 0) {
-        r->nregs--;
-        free(e->name);
-        memset(secret, 0, sizeof secret);
-        return bus_error_json("internal", "cannot store the token: nothing issued");
-    }
+    e->dirty = true;
     bosun_secret_add(secret, strlen(FLEET_REG_PREFIX));
     log_notice("fleet: registration token %s%s%s created", e->id, e->name ? " " : "",
                e->name ? e->name : "");
     json_t *out = json_pack("{s:o,s:s}", "registration", reg_public(e), "token", secret);
     memset(secret, 0, sizeof secret);
     return out;
+}
+
+void fleet_registry_token_drop(fleet_registry *r, const char *id)
+{
+    reg_entry *e = find_reg_id(r, id);
+    if (!e)
+        return;
+    free(e->name);
+    free(e->used_by);
+    *e = r->regs[--r->nregs];
 }
 
 json_t *fleet_registry_list(fleet_registry *r)
@@ -298,15 +340,19 @@ int fleet_registry_revoke(fleet_registry *r, const char *id)
     machine *m = find_machine(r, id);
     if (!m)
         return -1;
-    bool was = m->revoked;
+    int was = m->revoked;
     m->revoked = true;
-    if (save(r) != 0) {
-        m->revoked = was;
-        return -2;
+    m->dirty = true;
+    return was;
+}
+
+void fleet_registry_unrevoke(fleet_registry *r, const char *id)
+{
+    machine *m = find_machine(r, id);
+    if (m) {
+        m->revoked = false;
+        m->dirty = true;
     }
-    m->online = false;
-    log_notice("fleet: machine %s revoked", id);
-    return 0;
 }
 
 /* ------------------------------------------------------------ register */
@@ -347,7 +393,8 @@ static json_t *register_ok(machine *m, const char *secret)
     return o;
 }
 
-static json_t *trade(fleet_registry *r, const char *token, const char *id, json_t *data)
+static json_t *trade(fleet_registry *r, const char *token, const char *id, json_t *data,
+                     fleet_trade *undo)
 {
     char hash[HASH_LEN + 1];
     bosun_sha256_hex(token, strlen(token), hash);
@@ -365,6 +412,11 @@ static json_t *trade(fleet_registry *r, const char *token, const char *id, json_
     char secret[TOKEN_LEN + 1];
     if (bosun_token_new(FLEET_MCH_PREFIX, secret, sizeof secret) != 0)
         return refuse("bad_request", "the hub has no random bytes");
+    *undo = (fleet_trade){.is = true, .new_machine = !m};
+    snprintf(undo->reg, sizeof undo->reg, "%s", e->id);
+    snprintf(undo->machine, sizeof undo->machine, "%s", id);
+    if (m)
+        memcpy(undo->hash, m->hash, sizeof undo->hash);
     if (!m) {
         m = machine_add(r, id);
         m->first_seen = now;
@@ -373,9 +425,9 @@ static json_t *trade(fleet_registry *r, const char *token, const char *id, json_
     e->used_at = now;
     set_str(&e->used_by, id);
     set_str(&m->name, json_string_value(json_object_get(data, "name")));
-    /* Written by fleet_registry_flush() before the answer goes out, once
-     * for all the registrations of a burst. */
-    r->dirty = true;
+    /* Written to the store before the answer goes out, once for all the
+     * registrations of a burst (fleet.c); undone if that write fails. */
+    e->dirty = m->dirty = true;
     bosun_secret_add(secret, strlen(FLEET_MCH_PREFIX));
     log_notice("fleet: machine %s registered with %s", id, e->id);
     json_t *out = register_ok(m, secret);
@@ -397,8 +449,10 @@ static json_t *known(fleet_registry *r, const char *token, const char *id)
     return register_ok(m, NULL);
 }
 
-json_t *fleet_registry_register(fleet_registry *r, json_t *data, const char *peer)
+json_t *fleet_registry_register(fleet_registry *r, json_t *data, const char *peer,
+                                fleet_trade *undo)
 {
+    undo->is = false;
     const char *token = json_string_value(json_object_get(data, "token"));
     const char *id = json_string_value(json_object_get(data, "machine_id"));
     const char *name = json_string_value(json_object_get(data, "name"));
@@ -409,7 +463,7 @@ json_t *fleet_registry_register(fleet_registry *r, json_t *data, const char *pee
         return refuse("bad_request", "'name' or 'version' too long");
     json_t *out;
     if (token_shape(token, FLEET_REG_PREFIX))
-        out = trade(r, token, id, data);
+        out = trade(r, token, id, data, undo);
     else if (token_shape(token, FLEET_MCH_PREFIX))
         out = known(r, token, id);
     else
@@ -421,8 +475,32 @@ json_t *fleet_registry_register(fleet_registry *r, json_t *data, const char *pee
         set_str(&m->name, name);
         set_str(&m->version, version);
         set_str(&m->address, peer);
+        m->dirty = true;
     }
     return out;
+}
+
+void fleet_registry_untrade(fleet_registry *r, const fleet_trade *t)
+{
+    reg_entry *e = find_reg_id(r, t->reg);
+    if (e) {
+        e->used_at = 0;
+        free(e->used_by);
+        e->used_by = NULL;
+    }
+    machine *m = find_machine(r, t->machine);
+    if (!m)
+        return;
+    if (!t->new_machine) {
+        memcpy(m->hash, t->hash, sizeof m->hash);
+        m->online = false;
+        return;
+    }
+    free(m->id);
+    free(m->name);
+    free(m->version);
+    free(m->address);
+    *m = r->ms[--r->nms];
 }
 
 bool fleet_registry_seen(fleet_registry *r, const char *id, const char *version)
@@ -432,6 +510,7 @@ bool fleet_registry_seen(fleet_registry *r, const char *id, const char *version)
         return false;
     m->last_seen = bosun_now();
     set_str(&m->version, version);
+    m->dirty = true;
     return true;
 }
 
@@ -441,15 +520,11 @@ bool fleet_registry_offline(fleet_registry *r, const char *id)
     if (!m || !m->online)
         return false;
     m->online = false;
+    m->dirty = true;
     return true;
 }
 
-/* ------------------------------------------------------------ flush */
-
-bool fleet_registry_dirty(const fleet_registry *r)
-{
-    return r->dirty;
-}
+/* ------------------------------------------------------------ object */
 
 static void clear(fleet_registry *r)
 {
@@ -467,55 +542,14 @@ static void clear(fleet_registry *r)
     r->nregs = r->nms = 0;
 }
 
-/* The file could not be written: memory goes back to what it holds, the
- * last state anyone was told about, keeping which machines are online. */
-static void reset_to_file(fleet_registry *r)
+void fleet_registry_clear(fleet_registry *r)
 {
-    json_t *live = json_object();
-    for (size_t i = 0; i < r->nms; i++)
-        if (r->ms[i].online)
-            json_object_set_new(live, r->ms[i].id, json_real(r->ms[i].last_seen));
     clear(r);
-    if (load(r) != 0)
-        log_error("fleet: %s/%s cannot be read back either: the registry is empty until a restart",
-                  r->state_dir, FLEET_FILE);
-    r->dirty = false;
-    const char *id;
-    json_t *seen;
-    json_object_foreach(live, id, seen)
-    {
-        machine *m = find_machine(r, id);
-        if (m) {
-            m->online = true;
-            m->last_seen = json_real_value(seen);
-        }
-    }
-    json_decref(live);
 }
 
-int fleet_registry_flush(fleet_registry *r)
+fleet_registry *fleet_registry_new(void)
 {
-    if (!r->dirty)
-        return 0;
-    if (save(r) == 0)
-        return 0;
-    reset_to_file(r);
-    return -1;
-}
-
-/* ------------------------------------------------------------ object */
-
-fleet_registry *fleet_registry_new(const char *state_dir)
-{
-    fleet_registry *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->state_dir = strdup(state_dir);
-    if (!r->state_dir || load(r) != 0) {
-        fleet_registry_free(r);
-        return NULL;
-    }
-    return r;
+    return calloc(1, sizeof(fleet_registry));
 }
 
 void fleet_registry_free(fleet_registry *r)
@@ -525,6 +559,5 @@ void fleet_registry_free(fleet_registry *r)
     clear(r);
     free(r->regs);
     free(r->ms);
-    free(r->state_dir);
     free(r);
 }

@@ -216,7 +216,8 @@ static int sqlstore_plugin_start(void *state, cfg_diag *d)
     sqlstore *s = state;
     if (sqlstore_events_start(s, d) != 0 || sqlstore_query_start(s, d) != 0 ||
         sqlstore_artifacts_start(s, d) != 0 || sqlstore_cost_start(s, d) != 0 ||
-        sqlstore_approvals_start(s, d) != 0 || sqlstore_remote_start(s, d) != 0)
+        sqlstore_approvals_start(s, d) != 0 || sqlstore_remote_start(s, d) != 0 ||
+        sqlstore_machines_start(s, d) != 0)
         return -1;
     return 0;
 }
@@ -263,6 +264,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
 static void sqlstore_plugin_stop(void *state)
 {
     sqlstore *s = state;
+    sqlstore_machines_stop(s);
     sqlstore_remote_stop(s);
     sqlstore_cost_stop(s);
     sqlstore_approvals_stop(s);

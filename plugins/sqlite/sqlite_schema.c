@@ -150,13 +150,29 @@ static int sqlstore_migrate_v5(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v5_sql);
 }
 
+/* Version 6: the hub's registry of machines and registration tokens
+ * (sqlite_machines.c), which bosun-fleet(7) kept in state_dir/fleet.json
+ * before; only SHA-256 hashes of tokens, never a token. */
+static const char sqlstore_v6_sql[] =
+    "CREATE TABLE machines ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " name TEXT, status TEXT NOT NULL DEFAULT 'offline', first_seen REAL, last_seen REAL,"
+    " version TEXT, address TEXT, token_hash TEXT NOT NULL,"
+    " revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE machine_registrations ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " name TEXT, hash TEXT NOT NULL, created_at REAL, expires_at REAL, used_at REAL,"
+    " used_by TEXT);";
+
+static int sqlstore_migrate_v6(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v6_sql);
+}
+
 /* Index i migrates from version i to version i + 1. */
 static const sqlstore_migration sqlstore_migrations[] = {
-    sqlstore_migrate_v1,
-    sqlstore_migrate_v2,
-    sqlstore_migrate_v3,
-    sqlstore_migrate_v4,
-    sqlstore_migrate_v5,
+    sqlstore_migrate_v1, sqlstore_migrate_v2, sqlstore_migrate_v3,
+    sqlstore_migrate_v4, sqlstore_migrate_v5, sqlstore_migrate_v6,
 };
 
 int sqlstore_schema_latest(void)

@@ -141,8 +141,9 @@ struct sqlstore {
     bus_sub *q_approvals;
     bus_sub *q_artifacts, *q_artifacts_put;
     bus_sub *q_cost;
-    bus_sub *q_remote;  /* cmd.store.append_remote (sqlite_remote.c) */
-    char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
+    bus_sub *q_remote;                    /* cmd.store.append_remote (sqlite_remote.c) */
+    bus_sub *q_machines, *q_machines_put; /* the fleet registry (sqlite_machines.c) */
+    char *terminal_sql;                   /* "('STOPPED','EXITED',...)" for the active filter */
 
     /* bounds (see bosun.yaml(5)): the memory held by events not yet
      * committed, and back-pressure on the bus while it or their number is
@@ -312,6 +313,11 @@ void sqlstore_approvals_stop(sqlstore *s);
  * events (bosun-fleet(7)). */
 int sqlstore_remote_start(sqlstore *s, cfg_diag *d);
 void sqlstore_remote_stop(sqlstore *s);
+
+/* sqlite_machines.c: cmd.store.machines and cmd.store.machines.put, the
+ * hub's machines and registration tokens (bosun-fleet(7)). */
+int sqlstore_machines_start(sqlstore *s, cfg_diag *d);
+void sqlstore_machines_stop(sqlstore *s);
 
 /* sqlite_artifacts.c */
 int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d);

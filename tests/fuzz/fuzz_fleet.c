@@ -94,6 +94,19 @@ static json_t *ask(hub *h, const char *subject, json_t *data)
     return a.data;
 }
 
+/* The store's side of the registry (cmd.store.machines[.put]): an empty
+ * store that takes every write, so that the plugin loads and answers. */
+static void fake_store(bus_t *bus, const bus_msg *m, void *arg)
+{
+    (void)arg;
+    json_t *r = strcmp(m->subject, "cmd.store.machines") == 0
+                    ? json_pack("{s:[],s:[]}", "machines", "registrations")
+                    : json_pack("{s:i,s:i}", "machines", 0, "registrations", 0);
+    if (m->reply)
+        bus_reply(bus, m, r);
+    json_decref(r);
+}
+
 static void hub_open(hub *h)
 {
     memset(h, 0, sizeof *h);
@@ -103,6 +116,8 @@ static void hub_open(hub *h)
     h->loop = ev_loop_new(EVFLAG_AUTO);
     h->bus = bus_new(h->loop);
     FUZZ_CHECK(h->loop && h->bus);
+    FUZZ_CHECK(bus_subscribe(h->bus, "cmd.store.machines", fake_store, NULL));
+    FUZZ_CHECK(bus_subscribe(h->bus, "cmd.store.machines.put", fake_store, NULL));
     h->ctx = (bosun_ctx){.loop = h->loop,
                          .bus = h->bus,
                          .plugin_name = "fleet",

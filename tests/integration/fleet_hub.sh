@@ -5,13 +5,16 @@
 # bosun-http(7) "/fleet" as relayed on fleet.link.in (register first, a
 # bsn_reg_ traded for a bsn_mch_, refusals by code, heartbeats -> last_seen,
 # a second link replacing the first, missed heartbeats -> offline, revoke),
-# the machine events, the registry surviving a restart, and the fleet:
-# config section's errors with FILE:LINE:COL.
+# the machine events, the registry surviving a restart (the store's
+# machines tables, read here with sqlite3), and the fleet: config section's
+# errors with FILE:LINE:COL.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fleet_bus_lib.sh"
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
 export BOSUN_PLUGIN_PATH
+command -v sqlite3 >/dev/null || { echo "1..0 # SKIP the sqlite3 command is not installed (it reads the store)"; exit 77; }
 plan 45
+db() { sqlite3 "$T/state/bosun.db" "$1"; }
 
 write_config <<'EOF2'
   plugins: [sqlite, fleet]
@@ -25,11 +28,11 @@ reg=$(ctl machine token create --name "build box" --ttl 10m 2>"$T/create.err")
 like "token create prints a bsn_reg_ token of 43 base64url characters" "$reg" '^bsn_reg_[A-Za-z0-9_-]{43}$'
 like "token create says it is shown once" "$(cat "$T/create.err")" \
     'registration token reg_[0-9a-f]{16} created, single use, expires .*shown only now'
-f="$T/state/fleet.json"
-is "the fleet file is 0600" "$(stat -c %a "$f")" "600"
+check "no fleet.json: the store holds the registry" test ! -e "$T/state/fleet.json"
 hash=$(printf '%s' "$reg" | sha256sum | cut -d' ' -f1)
-like "the file holds the token's SHA-256" "$(cat "$f")" "\"hash\": \"$hash\""
-if grep -q "$reg" "$f"; then fail "the file holds no token"; else ok "the file holds no token"; fi
+is "the store holds the token's SHA-256, committed before it is shown" \
+    "$(db "SELECT name, hash FROM machine_registrations")" "build box|$hash"
+if grep -q "$reg" "$T/state/"bosun.db*; then fail "the store holds no token"; else ok "the store holds no token"; fi
 is "no machine yet" "$(ctl --json machine list)" "[]"
 
 out=$(link 1 machine.heartbeat '{}')
@@ -54,8 +57,9 @@ like "with acked_seq" "$out" '"acked_seq":0'
 like "and keeps the link open" "$out" '"close":0'
 mch=$(printf '%s' "$out" | sed -n 's/.*"machine_token":"\(bsn_mch_[^"]*\)".*/\1/p')
 mhash=$(printf '%s' "$mch" | sha256sum | cut -d' ' -f1)
-like "the file holds the machine token's hash" "$(cat "$f")" "\"token_hash\": \"$mhash\""
-if grep -q "$mch" "$f"; then fail "the file holds no machine token"; else ok "the file holds no machine token"; fi
+is "the store holds m1 with the machine token's hash" \
+    "$(db "SELECT id, name, token_hash, revoked FROM machines")" "m1|box one|$mhash|0"
+if grep -q "$mch" "$T/state/"bosun.db*; then fail "the store holds no machine token"; else ok "the store holds no machine token"; fi
 
 out=$(link 4 machine.register "{\"token\":\"$reg\",\"machine_id\":\"m2\"}" r.1)
 like "the reg token again: token_used" "$out" '"code":"token_used"'

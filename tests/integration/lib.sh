@@ -165,6 +165,8 @@ pid_dead() { ! pid_alive "$1"; }
 # migrate it again.
 store_rewind() {
     _sql=
+    [ "$2" -lt 6 ] && _sql="$_sql DROP TABLE IF EXISTS machines;
+        DROP TABLE IF EXISTS machine_registrations;"
     [ "$2" -lt 5 ] && _sql="$_sql DROP INDEX IF EXISTS events_machine_mseq;
         DROP INDEX IF EXISTS runs_machine; ALTER TABLE events DROP COLUMN mseq;
         ALTER TABLE tasks DROP COLUMN machine; ALTER TABLE inputs DROP COLUMN machine;"
