@@ -9,8 +9,6 @@
 # config section's errors with FILE:LINE:COL.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fleet_bus_lib.sh"
-BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
-export BOSUN_PLUGIN_PATH
 plan 45
 
 write_config <<'EOF2'
