@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bosun/sys.h>
 #include <bosun/approval.h>
 #include <bosun/json.h>
 
@@ -290,8 +291,8 @@ static int write_settings(const char *dir, const char *path, json_t *settings)
     }
     char *text = json_dumps(settings, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     size_t len = text ? strlen(text) : 0;
-    bool ok = text && fchmod(fd, mode) == 0 && ctl_write_all(fd, text, len) == 0 &&
-              ctl_write_all(fd, "\n", 1) == 0 && fsync(fd) == 0;
+    bool ok = text && fchmod(fd, mode) == 0 && bosun_write_all(fd, text, len) == 0 &&
+              bosun_write_all(fd, "\n", 1) == 0 && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
     ok = ok && rename(tmp, path) == 0;
     int rc = ok ? 0 : die(1, "%s: cannot write it: %s", path, strerror(errno));

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bosun/sys.h>
 #include <bosun/json.h>
 #include <bosun/lines.h>
 
@@ -103,9 +104,9 @@ static int write_line(int fd, const char *line, size_t len)
     if (len < sizeof small) {
         memcpy(small, line, len);
         small[len] = '\n';
-        return ctl_write_all(fd, small, len + 1);
+        return bosun_write_all(fd, small, len + 1);
     }
-    return ctl_write_all(fd, line, len) < 0 ? -1 : ctl_write_all(fd, "\n", 1);
+    return bosun_write_all(fd, line, len) < 0 ? -1 : bosun_write_all(fd, "\n", 1);
 }
 
 /* One line from the agent to the daemon. */
@@ -137,7 +138,7 @@ static void drain_lines(bosun_lines *from)
             first = line.data;
         end = line.data + line.len + 1;
     }
-    if (first && ctl_write_all(1, first, (size_t)(end - first)) < 0)
+    if (first && bosun_write_all(1, first, (size_t)(end - first)) < 0)
         fprintf(stderr, "bosunctl mcp: cannot write to stdout: %s\n", strerror(errno));
 }
 

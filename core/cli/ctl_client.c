@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <bosun/sys.h>
 #include <bosun/json.h>
 #include <bosun/lines.h>
 
@@ -132,20 +133,6 @@ static void sock_close(ctl_conn *conn)
     free(c);
 }
 
-int ctl_write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static json_t *take_line(ctl_sock *c, char *err, size_t err_size, int *bad)
 {
     bosun_line line;
@@ -233,7 +220,7 @@ static json_t *read_line(ctl_sock *c, double timeout, int *timed_out, char *err,
 static int send_line(ctl_sock *c, const char *line, size_t len, const int *fds, int nfds)
 {
     if (nfds <= 0)
-        return ctl_write_all(c->fd, line, len);
+        return bosun_write_all(c->fd, line, len);
     union {
         struct cmsghdr h;
         char space[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
@@ -255,7 +242,7 @@ static int send_line(ctl_sock *c, const char *line, size_t len, const int *fds, 
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -1;
-    return ctl_write_all(c->fd, line + n, len - (size_t)n);
+    return bosun_write_all(c->fd, line + n, len - (size_t)n);
 }
 
 /* msg as one compact line with its newline, or NULL. */
@@ -279,7 +266,7 @@ int ctl_send(ctl_conn *conn, json_t *msg)
         errno = EINVAL;
         return -1;
     }
-    int rc = ctl_write_all(c->fd, line, len);
+    int rc = bosun_write_all(c->fd, line, len);
     free(line);
     return rc;
 }

@@ -73,8 +73,6 @@ ctl_conn *ctl_connect(const char *path, enum ctl_connect_error *why, char *err, 
  * (bosunctl mcp). */
 int ctl_is_socket(const ctl_conn *c);
 
-/* Writes all n bytes (retrying short writes and EINTR); 0 or -1. */
-int ctl_write_all(int fd, const char *p, size_t n);
 /* The socket, for a caller that relays raw lines (bosunctl mcp). */
 int ctl_fd(const ctl_conn *c);
 /* Bytes already read from the socket but not yet taken as lines (those

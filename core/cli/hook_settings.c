@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "hook_settings.h"
+#include "errbuf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +11,6 @@
 const char *const hook_settings_events[] = {
     "SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Notification",
     "Stop",         "SessionEnd",       NULL};
-
-static int fail(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* The next shell word of *p (plain, or in single quotes, as bosunctl
  * writes them; '\'' joins), into buf; false when there is none. */
@@ -74,17 +65,17 @@ static bool entry_is_bosun(const json_t *h)
 static int hooks_of(json_t *settings, json_t **hooks, char *err, size_t size)
 {
     if (!json_is_object(settings))
-        return fail(err, size, "the settings are not a JSON object");
+        return errbuf_fail(err, size, "the settings are not a JSON object");
     *hooks = json_object_get(settings, "hooks");
     if (*hooks && !json_is_object(*hooks))
-        return fail(err, size, "'hooks' is not an object");
+        return errbuf_fail(err, size, "'hooks' is not an object");
     const char *k;
     json_t *v;
     json_object_foreach(*hooks, k, v)
     {
         for (size_t i = 0; hook_settings_events[i]; i++)
             if (strcmp(k, hook_settings_events[i]) == 0 && !json_is_array(v))
-                return fail(err, size, "'hooks.%s' is not a list", k);
+                return errbuf_fail(err, size, "'hooks.%s' is not a list", k);
     }
     return 0;
 }
@@ -155,7 +146,7 @@ int hook_settings_install(json_t *settings, const char *command, bool approve, c
 {
     json_t *hooks;
     if (!hook_command_is_bosun(command))
-        return fail(err, err_size, "'%s' is not a bosunctl hook command", command);
+        return errbuf_fail(err, err_size, "'%s' is not a bosunctl hook command", command);
     if (hooks_of(settings, &hooks, err, err_size) != 0)
         return -1;
     if (!hooks) {

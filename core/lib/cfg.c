@@ -4,6 +4,7 @@
 
 #include <bosun/cfg.h>
 
+#include "cfg_int.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -188,7 +189,7 @@ const cfg_node *cfg_get(const cfg_node *map, const char *key)
     return NULL;
 }
 
-static const char *type_name(enum cfg_type type)
+const char *cfg_type_name(enum cfg_type type)
 {
     switch (type) {
     case CFG_NULL:
@@ -253,7 +254,7 @@ bool cfg_check_keys(const cfg_node *map, const char *const *allowed, cfg_diag *d
     if (map->type != CFG_MAP) {
         char path[256];
         return cfg_error(d, map, "'%s': expected a map, got %s", cfg_path(map, path, sizeof path),
-                         type_name(map->type));
+                         cfg_type_name(map->type));
     }
     char *list = NULL;
     for (size_t i = 0; i < map->n_items; i++) {

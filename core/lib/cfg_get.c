@@ -9,6 +9,7 @@
 
 #include <bosun/cfg.h>
 
+#include "cfg_int.h"
 #include "util.h"
 
 #include <errno.h>
@@ -23,21 +24,6 @@
 #define PATH_MAX_SHOWN 256
 
 enum parse_result { PARSE_OK, PARSE_BAD, PARSE_RANGE, PARSE_NEGATIVE };
-
-static const char *type_name(enum cfg_type type)
-{
-    switch (type) {
-    case CFG_NULL:
-        return "null";
-    case CFG_SCALAR:
-        return "a scalar";
-    case CFG_MAP:
-        return "a map";
-    case CFG_SEQ:
-        return "a list";
-    }
-    return "?";
-}
 
 /* The offending text for a message: cut to a readable length, with control
  * characters replaced, since a block scalar may hold anything. */
@@ -66,7 +52,7 @@ static const char *scalar_text(const cfg_node *node, cfg_diag *d)
     }
     if (node->type != CFG_SCALAR) {
         cfg_error(d, node, "'%s': expected a scalar, got %s", cfg_path(node, path, sizeof path),
-                  type_name(node->type));
+                  cfg_type_name(node->type));
         return NULL;
     }
     return node->value ? node->value : "";
@@ -438,7 +424,7 @@ bool cfg_get_strlist(const cfg_node *map, const char *key, const char ***out, cf
     if (n->type != CFG_SEQ) {
         char path[PATH_MAX_SHOWN];
         return cfg_error(d, n, "'%s': expected a list or a scalar, got %s",
-                         cfg_path(n, path, sizeof path), type_name(n->type));
+                         cfg_path(n, path, sizeof path), cfg_type_name(n->type));
     }
     bool ok = true;
     for (size_t i = 0; i < n->n_items; i++) /* report every bad item, not only the first */

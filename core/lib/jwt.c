@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +16,9 @@
 #include <bosun/jwt.h>
 #include <bosun/sys.h>
 
+#include "errbuf.h"
+
 #define HEADER_MAX 256 /* decoded {"alg":"HS256","typ":"JWT"} is 27 bytes */
-
-static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t size, const char *fmt, ...)
-{
-    if (err && size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ------------------------------------------------------------ key file */
 
@@ -38,15 +26,15 @@ static int key_check_and_read(int fd, const char *path, bosun_jwt_key *key, char
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return fail(err, size, "%s: %s", path, strerror(errno));
+        return errbuf_fail(err, size, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return fail(err, size, "%s: not a regular file", path);
+        return errbuf_fail(err, size, "%s: not a regular file", path);
     if (st.st_uid != geteuid())
-        return fail(err, size, "%s: owned by uid %ld, not by the daemon (uid %ld)", path,
-                    (long)st.st_uid, (long)geteuid());
+        return errbuf_fail(err, size, "%s: owned by uid %ld, not by the daemon (uid %ld)", path,
+                           (long)st.st_uid, (long)geteuid());
     if (st.st_mode & 077)
-        return fail(err, size, "%s: mode %04o lets others read the key; it must be 0600", path,
-                    (unsigned)(st.st_mode & 07777));
+        return errbuf_fail(err, size, "%s: mode %04o lets others read the key; it must be 0600",
+                           path, (unsigned)(st.st_mode & 07777));
     unsigned char buf[BOSUN_JWT_KEY_MAX + 1];
     size_t n = 0;
     while (n < sizeof buf) {
@@ -54,14 +42,14 @@ static int key_check_and_read(int fd, const char *path, bosun_jwt_key *key, char
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
-            return fail(err, size, "%s: %s", path, strerror(errno));
+            return errbuf_fail(err, size, "%s: %s", path, strerror(errno));
         if (got == 0)
             break;
         n += (size_t)got;
     }
     if (n < BOSUN_JWT_KEY_MIN || n > BOSUN_JWT_KEY_MAX)
-        return fail(err, size, "%s: holds %zu bytes, a key is %d to %d", path, n, BOSUN_JWT_KEY_MIN,
-                    BOSUN_JWT_KEY_MAX);
+        return errbuf_fail(err, size, "%s: holds %zu bytes, a key is %d to %d", path, n,
+                           BOSUN_JWT_KEY_MIN, BOSUN_JWT_KEY_MAX);
     memcpy(key->bytes, buf, n);
     key->len = n;
     memset(buf, 0, sizeof buf);
@@ -88,7 +76,7 @@ static int key_create(const char *state_dir, int dfd, const char *name, const ch
     }
     unlinkat(dfd, tmp, 0);
     if (rc != 0)
-        return fail(err, size, "%s: cannot write: %s", path, strerror(saved));
+        return errbuf_fail(err, size, "%s: cannot write: %s", path, strerror(saved));
     fsync(dfd);
     return 0;
 }
@@ -98,12 +86,12 @@ int bosun_jwt_key_load(const char *state_dir, const char *name, bosun_jwt_key *k
 {
     memset(key, 0, sizeof *key);
     if (!state_dir || !name || !*name || strchr(name, '/') || strlen(name) > 200)
-        return fail(err, err_size, "bad key file name");
+        return errbuf_fail(err, err_size, "bad key file name");
     char path[4300];
     snprintf(path, sizeof path, "%s/%s", state_dir, name);
     int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return fail(err, err_size, "%s: %s", state_dir, strerror(errno));
+        return errbuf_fail(err, err_size, "%s: %s", state_dir, strerror(errno));
     int rc = -1;
     for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
         int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -113,8 +101,8 @@ int bosun_jwt_key_load(const char *state_dir, const char *name, bosun_jwt_key *k
             break;
         }
         if (errno != ENOENT || attempt > 0) {
-            fail(err, err_size, "%s: %s", path,
-                 errno == ELOOP ? "a symbolic link, refused" : strerror(errno));
+            errbuf_fail(err, err_size, "%s: %s", path,
+                        errno == ELOOP ? "a symbolic link, refused" : strerror(errno));
             break;
         }
         if (key_create(state_dir, dfd, name, path, err, err_size) != 0)
@@ -179,19 +167,20 @@ static int header_pinned(const char *token, size_t len, char *why, size_t size)
     unsigned char buf[HEADER_MAX + 1];
     long n = bosun_base64url_decode(token, len, buf, HEADER_MAX);
     if (n < 0)
-        return fail(why, size, "malformed header");
+        return errbuf_fail(why, size, "malformed header");
     buf[n] = '\0';
     json_t *h = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
     int rc = 0;
     const char *alg = json_string_value(json_object_get(h, "alg"));
     const char *typ = json_string_value(json_object_get(h, "typ"));
     if (!json_is_object(h))
-        rc = fail(why, size, "malformed header");
+        rc = errbuf_fail(why, size, "malformed header");
     else if (!alg || strcmp(alg, "HS256") != 0)
-        rc = fail(why, size, "algorithm %.16s refused: only HS256", alg ? alg : "(none given)");
+        rc = errbuf_fail(why, size, "algorithm %.16s refused: only HS256",
+                         alg ? alg : "(none given)");
     else if (json_object_size(h) != 1u + (json_object_get(h, "typ") ? 1u : 0u) ||
              (json_object_get(h, "typ") && (!typ || strcmp(typ, "JWT") != 0)))
-        rc = fail(why, size, "header fields other than alg and typ refused");
+        rc = errbuf_fail(why, size, "header fields other than alg and typ refused");
     json_decref(h);
     return rc;
 }
@@ -201,12 +190,12 @@ static int claim_string(json_t *c, const char *name, const char *want, char *out
 {
     const char *v = json_string_value(json_object_get(c, name));
     if (!v || !*v)
-        return fail(why, size, "no %s claim", name);
+        return errbuf_fail(why, size, "no %s claim", name);
     if (want && strcmp(v, want) != 0)
-        return fail(why, size, "wrong %s", name);
+        return errbuf_fail(why, size, "wrong %s", name);
     if (out) {
         if (strlen(v) >= out_size)
-            return fail(why, size, "%s claim too long", name);
+            return errbuf_fail(why, size, "%s claim too long", name);
         memcpy(out, v, strlen(v) + 1);
     }
     return 0;
@@ -222,17 +211,17 @@ static int claims_check(json_t *c, const char *iss, const char *aud, double now,
         claim_string(c, "jti", NULL, out->jti, sizeof out->jti, why, size) != 0)
         return -1;
     if (!json_is_number(iat) || !json_is_number(exp))
-        return fail(why, size, "no iat or exp claim");
+        return errbuf_fail(why, size, "no iat or exp claim");
     out->iat = json_number_value(iat);
     out->exp = json_number_value(exp);
     if (out->iat > now + BOSUN_JWT_LEEWAY)
-        return fail(why, size, "issued in the future");
+        return errbuf_fail(why, size, "issued in the future");
     if (out->exp <= now)
-        return fail(why, size, "expired");
+        return errbuf_fail(why, size, "expired");
     if (out->exp <= out->iat)
-        return fail(why, size, "expires before it was issued");
+        return errbuf_fail(why, size, "expires before it was issued");
     if (json_object_get(c, "nbf"))
-        return fail(why, size, "nbf claim refused");
+        return errbuf_fail(why, size, "nbf claim refused");
     out->extra = json_deep_copy(c);
     for (size_t i = 0; out->extra && registered[i]; i++)
         json_object_del(out->extra, registered[i]);
@@ -245,26 +234,26 @@ int bosun_jwt_verify(const bosun_jwt_key *key, const char *token, const char *is
     memset(claims, 0, sizeof *claims);
     size_t len = token ? strnlen(token, BOSUN_JWT_TOKEN_MAX + 1) : 0;
     if (!key || key->len < BOSUN_JWT_KEY_MIN)
-        return fail(why, why_size, "no key");
+        return errbuf_fail(why, why_size, "no key");
     if (len == 0 || len > BOSUN_JWT_TOKEN_MAX)
-        return fail(why, why_size, "missing or too long");
+        return errbuf_fail(why, why_size, "missing or too long");
     const char *d1 = memchr(token, '.', len);
     const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
     if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) || d2[1] == '\0')
-        return fail(why, why_size, "not a signed JWT");
+        return errbuf_fail(why, why_size, "not a signed JWT");
     if (header_pinned(token, (size_t)(d1 - token), why, why_size) != 0)
         return -1;
     jwt_t *jwt = NULL;
     if (jwt_decode(&jwt, token, key->bytes, (int)key->len) != 0 || !jwt)
-        return fail(why, why_size, "bad signature or encoding");
+        return errbuf_fail(why, why_size, "bad signature or encoding");
     int rc = -1;
     char *text = NULL;
     json_t *c = NULL;
     if (jwt_get_alg(jwt) != JWT_ALG_HS256)
-        fail(why, why_size, "algorithm refused");
+        errbuf_fail(why, why_size, "algorithm refused");
     else if (!(text = jwt_get_grants_json(jwt, NULL)) ||
              !(c = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(c))
-        fail(why, why_size, "malformed claims");
+        errbuf_fail(why, why_size, "malformed claims");
     else
         rc = claims_check(c, iss, aud, now, claims, why, why_size);
     json_decref(c);

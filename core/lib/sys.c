@@ -28,8 +28,9 @@ double bosun_monotonic(void)
     return clock_seconds(CLOCK_MONOTONIC);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int bosun_write_all(int fd, const void *buf, size_t n)
 {
+    const char *p = buf;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
@@ -59,7 +60,8 @@ int bosun_file_replace(const char *dir, const char *name, const void *data, size
     int rc = -1, saved = 0;
     if (fd >= 0) {
         /* The umask must not change what the caller asked for. */
-        rc = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+        rc =
+            fchmod(fd, mode) == 0 && bosun_write_all(fd, data, len) == 0 && fsync(fd) == 0 ? 0 : -1;
         saved = errno;
         close(fd);
         if (rc == 0 && renameat(dfd, tmp, dfd, name) != 0) {
@@ -95,7 +97,7 @@ int bosun_file_append(const char *dir, const char *name, const void *data, size_
         errno = saved;
         return -1;
     }
-    int rc = write_all(fd, data, len) == 0 && fdatasync(fd) == 0 ? 0 : -1;
+    int rc = bosun_write_all(fd, data, len) == 0 && fdatasync(fd) == 0 ? 0 : -1;
     saved = errno;
     close(fd);
     errno = saved;

@@ -25,6 +25,10 @@ BOSUN_API double bosun_monotonic(void);
  * -1 with errno set. */
 BOSUN_API int bosun_random_bytes(void *buf, size_t n);
 
+/* Writes all n bytes to fd (retrying short writes and EINTR).  0, or -1
+ * with errno. */
+BOSUN_API int bosun_write_all(int fd, const void *buf, size_t n);
+
 /* Small state files (token hashes, deny-lists) that a crash must never
  * leave half-written: data goes to a temporary file in dir (mode, made
  * without following links), is fsync'ed, then renamed over name, and the

@@ -19,6 +19,8 @@
  *   http_api*.c     the REST API v1: requests -> bus requests (cmd.…),
  *                   replies -> responses; http_api_routes
  *   http_ws.c       /ws: the event stream and request/reply over WebSocket
+ *   http_fleet.c    /fleet: machines' links, relayed to the fleet plugin
+ *   http_wsconn.c   the upgraded WebSocket connection both of them use
  *
  * A route is served by turning the request into a bus request on behalf of
  * the caller's principal (bus_request_as), never by calling another plugin:

@@ -2,7 +2,8 @@
  * "FLEET LINKS").
  *
  * The socket stays here, with the listener's TLS, connection counts and
- * WebSocket limits; what the frames mean is the fleet plugin's.  Each text
+ * WebSocket limits (the connection layer is http_wsconn.c, shared with
+ * /ws); what the frames mean is the fleet plugin's.  Each text
  * frame of a link goes, in order, as a request on fleet.link.in
  * {conn, peer, frame}; the answer {frames:[…], close, limits?} says what to
  * send back and whether to close.  Frames the hub sends on its own (a
@@ -44,6 +45,7 @@
 #include <bosun/ws.h>
 
 #include "http_int.h"
+#include "http_wsconn.h"
 
 #define FL_REQS_MAX      64 /* frames of one link waiting for the fleet plugin */
 #define FL_ID_MAX        32
@@ -61,32 +63,21 @@ typedef struct fl_req {
 } fl_req;
 
 struct fl_conn {
+    http_wsconn w;       /* first: the upgraded connection (http_wsconn.h) */
     http_fleet_hub *hub; /* NULL once the hub is gone */
-    fl_conn *prev, *next;
-    http_conn *conn; /* NULL until http_upgrade returned, and once the stream closed */
-    bosun_ws *ws;
     char id[FL_ID_MAX];
-    char peer[64];
-    int refs;
-    bool closing : 1;
-    bool gone : 1;
-    bool pong_pending : 1;
     bool registered : 1; /* the fleet plugin gave limits: it took the register */
-    bool paused : 1;     /* not read until fewer frames wait (http_stream_pause) */
     fl_req *reqs;
     size_t n_reqs;
     /* The fleet plugin's limits for this link, once registered. */
     size_t max_message, send_queue;
     double rate, tokens, tokens_at;
-    ev_timer ping_timer;
     ev_timer register_timer; /* until registered */
-    bosun_json_buf pending_in;
 };
 
 struct http_fleet_hub {
     http_server *srv;
-    fl_conn *conns;
-    size_t n_conns;
+    http_wsconn_list conns;
     unsigned long long next_id;
     bus_sub *out;
     size_t n_reqs; /* frames of all links waiting for the fleet plugin */
@@ -98,31 +89,32 @@ static struct ev_loop *hub_loop(const http_fleet_hub *hub)
     return http_server_ctx(hub->srv)->loop;
 }
 
+static fl_conn *fl_of(http_wsconn *w)
+{
+    return (fl_conn *)w; /* w is its first member */
+}
+
 static const http_limits *limits_of(const fl_conn *c)
 {
-    static const http_limits none = {0};
-    return c->hub ? &http_server_config(c->hub->srv)->limits : &none;
+    return http_wsconn_limits(&c->w);
 }
 
 /* ------------------------------------------------------------ lifetime */
 
-static void timers_stop(fl_conn *c)
+static void fl_who(const http_wsconn *w, char *buf, size_t size)
 {
-    if (!c->hub)
-        return;
-    ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
-    ev_timer_stop(hub_loop(c->hub), &c->register_timer);
+    snprintf(buf, size, "link %s", ((const fl_conn *)w)->id);
 }
 
 /* ------------------------------------------------------------ pacing */
 
 static void set_paused(fl_conn *c, bool paused)
 {
-    if (c->paused == paused)
+    if (c->w.paused == paused)
         return;
-    c->paused = paused;
-    if (c->conn)
-        http_stream_pause(c->conn, paused);
+    c->w.paused = paused;
+    if (c->w.conn)
+        http_stream_pause(c->w.conn, paused);
 }
 
 static bool may_read(const fl_conn *c)
@@ -134,14 +126,14 @@ static bool may_read(const fl_conn *c)
  * reaching it, every paused link (one walk each time the bound was hit). */
 static void pace_resume(http_fleet_hub *hub, fl_conn *c)
 {
-    if (c && c->paused && may_read(c))
+    if (c && c->w.paused && may_read(c))
         set_paused(c, false);
     if (!hub->full || hub->n_reqs >= FL_HUB_AHEAD / 2)
         return;
     hub->full = false;
-    for (fl_conn *o = hub->conns; o; o = o->next)
-        if (o->paused && may_read(o))
-            set_paused(o, false);
+    for (http_wsconn *w = hub->conns.head; w; w = w->next)
+        if (w->paused && may_read(fl_of(w)))
+            set_paused(fl_of(w), false);
 }
 
 static void reqs_free(fl_conn *c)
@@ -163,62 +155,40 @@ static void reqs_free(fl_conn *c)
     }
 }
 
-/* Ends what could call back into c and tells the fleet plugin the link is
- * gone (once). */
-static void teardown(fl_conn *c)
+/* Closing began: no register deadline, no answers still awaited. */
+static void fl_on_stop(http_wsconn *w)
 {
-    if (!c->hub)
-        return;
-    http_fleet_hub *hub = c->hub;
-    timers_stop(c);
+    fl_conn *c = fl_of(w);
+    if (c->hub)
+        ev_timer_stop(hub_loop(c->hub), &c->register_timer);
     reqs_free(c);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        hub->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    hub->n_conns--;
-    c->prev = c->next = NULL;
+}
+
+/* Tells the fleet plugin the link is gone (once). */
+static void fl_teardown(http_wsconn *w)
+{
+    fl_conn *c = fl_of(w);
+    http_fleet_hub *hub = c->hub;
     c->hub = NULL;
     bus_publish_new(http_server_bus(hub->srv), "fleet.link.closed", NULL,
                     json_pack("{s:s}", "conn", c->id));
 }
 
-static void conn_free(fl_conn *c)
+static void fl_free(http_wsconn *w)
 {
-    teardown(c);
-    bosun_ws_free(c->ws);
-    free(c->pending_in.data);
-    free(c);
-}
-
-static void maybe_free(fl_conn *c)
-{
-    if (c->gone && c->refs == 0)
-        conn_free(c);
+    free(fl_of(w));
 }
 
 static void fl_close(fl_conn *c, unsigned code, const char *reason)
 {
-    if (c->closing)
-        return;
-    c->closing = true;
-    enum log_level lvl =
-        code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
-    log_msg(lvl, "http: /fleet %s (link %s): closing with %u (%s)", c->peer, c->id, code, reason);
-    bosun_ws_close(c->ws, code, reason);
-    timers_stop(c);
-    reqs_free(c);
-    if (c->conn)
-        http_stream_close(c->conn);
+    http_wsconn_close(&c->w, code, reason);
 }
 
 /* ------------------------------------------------------------ sending */
 
 static void send_frame(fl_conn *c, json_t *frame)
 {
-    if (c->closing || !c->conn)
+    if (c->w.closing || !c->w.conn)
         return;
     size_t len = 0;
     char *text = bosun_json_dump(frame, 0, &len);
@@ -232,12 +202,12 @@ static void send_frame(fl_conn *c, json_t *frame)
     size_t max = limits_of(c)->send_queue_max;
     if (c->send_queue && (!max || c->send_queue < max))
         max = c->send_queue;
-    if (max && http_stream_queued(c->conn) + len + 14 + FL_CLOSE_RESERVE > max) {
+    if (!http_wsconn_fits(&c->w, len, max)) {
         log_warning("http: /fleet %s (link %s): %zu bytes unsent, over the send queue (%zu)",
-                    c->peer, c->id, http_stream_queued(c->conn) + len, max);
+                    c->w.peer, c->id, http_stream_queued(c->w.conn) + len, max);
         fl_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
-    } else if (bosun_ws_send_text(c->ws, text, len) != 0) {
-        log_warning("http: /fleet %s (link %s): a %zu-byte frame could not be queued", c->peer,
+    } else if (bosun_ws_send_text(c->w.ws, text, len) != 0) {
+        log_warning("http: /fleet %s (link %s): a %zu-byte frame could not be queued", c->w.peer,
                     c->id, len);
         fl_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
     }
@@ -262,7 +232,7 @@ static void apply_answer(fl_conn *c, json_t *data)
          * 6455 7.4); the fleet plugin still meant the link to end. */
         log_error("http: /fleet %s (link %s): the fleet plugin asked for close code %lld, which "
                   "may not be sent; closing with %d",
-                  c->peer, c->id, (long long)code, BOSUN_WS_INTERNAL);
+                  c->w.peer, c->id, (long long)code, BOSUN_WS_INTERNAL);
         fl_close(c, BOSUN_WS_INTERNAL, "internal error");
         return;
     }
@@ -315,12 +285,12 @@ static void on_answer(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, 
     fl_conn *c = q->c;
     req_unlink(q);
     free(q);
-    if (st == BUS_REPLY_CANCELLED || c->closing)
+    if (st == BUS_REPLY_CANCELLED || c->w.closing)
         return;
     if (c->hub)
         pace_resume(c->hub, c);
     if (st != BUS_REPLY_OK || !json_is_array(json_object_get(msg->data, "frames"))) {
-        log_error("http: /fleet %s (link %s): the fleet plugin %s", c->peer, c->id,
+        log_error("http: /fleet %s (link %s): the fleet plugin %s", c->w.peer, c->id,
                   st == BUS_REPLY_OK        ? "answered without frames"
                   : st == BUS_REPLY_TIMEOUT ? "did not answer in time"
                                             : "is not loaded");
@@ -350,26 +320,27 @@ static bool within_rate(fl_conn *c)
     return true;
 }
 
-static void on_text(void *arg, const char *text, size_t len)
+static void fl_on_text(http_wsconn *w, const char *text, size_t len)
 {
-    fl_conn *c = arg;
-    if (c->closing || !c->hub)
+    fl_conn *c = fl_of(w);
+    if (c->w.closing || !c->hub)
         return;
     if (c->max_message && len > c->max_message) {
-        log_warning("http: /fleet %s (link %s): a %zu-byte frame, over max_message (%zu)", c->peer,
-                    c->id, len, c->max_message);
+        log_warning("http: /fleet %s (link %s): a %zu-byte frame, over max_message (%zu)",
+                    c->w.peer, c->id, len, c->max_message);
         fl_close(c, BOSUN_WS_TOO_BIG, "frame over max_message");
         return;
     }
     if (!within_rate(c)) {
-        log_warning("http: /fleet %s (link %s): more than %.0f frames/s", c->peer, c->id, c->rate);
+        log_warning("http: /fleet %s (link %s): more than %.0f frames/s", c->w.peer, c->id,
+                    c->rate);
         fl_close(c, BOSUN_WS_POLICY, "rate limit");
         return;
     }
     /* One frame at a time until the register is taken: an unknown peer
      * cannot make the hub hold more. */
     if (c->n_reqs >= (c->registered ? FL_REQS_MAX : 1)) {
-        log_warning("http: /fleet %s (link %s): %zu frames waiting for the hub", c->peer, c->id,
+        log_warning("http: /fleet %s (link %s): %zu frames waiting for the hub", c->w.peer, c->id,
                     c->n_reqs);
         fl_close(c, BOSUN_WS_POLICY, "too many frames in flight");
         return;
@@ -391,7 +362,7 @@ static void on_text(void *arg, const char *text, size_t len)
         fl_close(c, BOSUN_WS_POLICY, "bad frame");
         return;
     }
-    json_t *d = json_pack("{s:s,s:s,s:o,s:I}", "conn", c->id, "peer", c->peer, "frame", frame,
+    json_t *d = json_pack("{s:s,s:s,s:o,s:I}", "conn", c->id, "peer", c->w.peer, "frame", frame,
                           "bytes", (json_int_t)len);
     fl_req *q = d ? calloc(1, sizeof *q) : NULL;
     if (q) {
@@ -412,101 +383,12 @@ static void on_text(void *arg, const char *text, size_t len)
         /* Every link at once: each one read before its turn came would
          * bring another window's batch (1,000 links, 1,000 batches). */
         c->hub->full = true;
-        for (fl_conn *o = c->hub->conns; o; o = o->next)
-            if (o->registered)
-                set_paused(o, true);
+        for (http_wsconn *w = c->hub->conns.head; w; w = w->next)
+            if (fl_of(w)->registered)
+                set_paused(fl_of(w), true);
     }
     if (!may_read(c))
         set_paused(c, true);
-}
-
-static void on_pong(void *arg, const void *data, size_t len)
-{
-    (void)data;
-    (void)len;
-    fl_conn *c = arg;
-    c->pong_pending = false;
-}
-
-static void on_ws_close(void *arg, unsigned code, const char *reason)
-{
-    (void)reason; /* the peer's text: not for our log */
-    fl_conn *c = arg;
-    bool ours = code == BOSUN_WS_PROTOCOL_ERROR || code == BOSUN_WS_UNSUPPORTED_DATA ||
-                code == BOSUN_WS_INVALID_DATA || code == BOSUN_WS_TOO_BIG;
-    log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /fleet %s (link %s): %s %u", c->peer,
-            c->id, ours ? "closed for breaking the protocol:" : "peer closed,", code);
-    c->closing = true;
-    timers_stop(c);
-}
-
-static bool on_write(void *arg, const void *data, size_t len)
-{
-    fl_conn *c = arg;
-    return c->conn && http_stream_send(c->conn, data, len);
-}
-
-static const bosun_ws_ops ws_ops = {
-    .write = on_write,
-    .on_text = on_text,
-    .on_binary = NULL, /* binary frames: 1003 */
-    .on_pong = on_pong,
-    .on_close = on_ws_close,
-};
-
-/* ------------------------------------------------------------ stream */
-
-static void on_data(void *arg, const char *data, size_t len)
-{
-    fl_conn *c = arg;
-    if (!c->conn) {
-        if (bosun_json_append_raw(&c->pending_in, data, len) != 0)
-            c->closing = true;
-        return;
-    }
-    c->refs++;
-    if (bosun_ws_feed(c->ws, data, len) != 0 && c->conn) {
-        c->closing = true;
-        timers_stop(c);
-        http_stream_close(c->conn);
-    }
-    c->refs--;
-    maybe_free(c);
-}
-
-static void on_stream_close(void *arg)
-{
-    fl_conn *c = arg;
-    c->conn = NULL;
-    c->closing = true;
-    c->gone = true;
-    teardown(c);
-    maybe_free(c);
-}
-
-static const http_stream_ops stream_ops = {
-    .on_data = on_data,
-    .on_drain = NULL,
-    .on_close = on_stream_close,
-};
-
-static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    fl_conn *c = w->data;
-    /* A link the hub does not read cannot have its pong read either: the
-     * wait is the hub's, not a dead peer's. */
-    if (c->paused)
-        return;
-    if (c->pong_pending) {
-        log_notice("http: /fleet %s (link %s): no pong within ping_interval (%.0f s)", c->peer,
-                   c->id, limits_of(c)->ping_interval);
-        fl_close(c, BOSUN_WS_GOING_AWAY, "no pong");
-        return;
-    }
-    if (bosun_ws_ping(c->ws, "bosun", 5) == 0)
-        c->pong_pending = true;
 }
 
 static void on_register_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -514,8 +396,8 @@ static void on_register_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     fl_conn *c = w->data;
-    log_notice("http: /fleet %s (link %s): not registered within ws_auth_timeout (%.0f s)", c->peer,
-               c->id, limits_of(c)->ws_auth_timeout);
+    log_notice("http: /fleet %s (link %s): not registered within ws_auth_timeout (%.0f s)",
+               c->w.peer, c->id, limits_of(c)->ws_auth_timeout);
     fl_close(c, BOSUN_WS_POLICY, "register timeout");
 }
 
@@ -528,7 +410,8 @@ static void on_link_out(bus_t *bus, const bus_msg *m, void *arg)
     const char *id = json_string_value(json_object_get(m->data, "conn"));
     if (!id)
         return;
-    for (fl_conn *c = hub->conns; c; c = c->next) {
+    for (http_wsconn *w = hub->conns.head; w; w = w->next) {
+        fl_conn *c = fl_of(w);
         if (strcmp(c->id, id) == 0) {
             apply_answer(c, m->data);
             return;
@@ -540,6 +423,25 @@ static void on_link_out(bus_t *bus, const bus_msg *m, void *arg)
 
 /* ------------------------------------------------------------ upgrade */
 
+static void fl_on_open(http_wsconn *w)
+{
+    fl_conn *c = fl_of(w);
+    log_info("http: /fleet %s: link %s open", c->w.peer, c->id);
+    ev_timer_start(hub_loop(c->hub), &c->register_timer);
+}
+
+static const http_wsconn_ops conn_ops = {
+    .route = "/fleet",
+    .who = fl_who,
+    .on_text = fl_on_text,
+    .on_open = fl_on_open,
+    .on_drain = NULL,
+    .room = NULL, /* pings go whatever the queue holds */
+    .on_stop = fl_on_stop,
+    .teardown = fl_teardown,
+    .free = fl_free,
+};
+
 static fl_conn *conn_new(http_fleet_hub *hub, http_request *r)
 {
     if (!hub->out)
@@ -547,26 +449,16 @@ static fl_conn *conn_new(http_fleet_hub *hub, http_request *r)
     fl_conn *c = hub->out ? calloc(1, sizeof *c) : NULL;
     if (!c)
         return NULL;
-    const http_limits *lim = &http_server_config(hub->srv)->limits;
-    bosun_ws_limits wl = {.frame_max = lim->ws_frame_max, .message_max = lim->ws_message_max};
-    c->ws = bosun_ws_new(BOSUN_WS_SERVER, &wl, &ws_ops, c);
-    if (!c->ws) {
+    if (http_wsconn_init(&c->w, &conn_ops, hub->srv, &hub->conns, r) != 0) {
         free(c);
         return NULL;
     }
+    const http_limits *lim = &http_server_config(hub->srv)->limits;
     c->hub = hub;
     snprintf(c->id, sizeof c->id, "f%llu", ++hub->next_id);
-    snprintf(c->peer, sizeof c->peer, "%s", r->peer ? r->peer : "?");
-    ev_timer_init(&c->ping_timer, on_ping_timer, lim->ping_interval, lim->ping_interval);
-    c->ping_timer.data = c;
     ev_timer_init(&c->register_timer, on_register_timer,
                   lim->ws_auth_timeout > 0 ? lim->ws_auth_timeout : 10, 0);
     c->register_timer.data = c;
-    c->next = hub->conns;
-    if (hub->conns)
-        hub->conns->prev = c;
-    hub->conns = c;
-    hub->n_conns++;
     return c;
 }
 
@@ -575,42 +467,15 @@ static void fleet_handler(http_request *r, const char *const *args, size_t n_arg
     (void)args;
     (void)n_args;
     http_fleet_hub *hub = http_server_fleet(r->srv);
-    const char *why = NULL;
-    int st = bosun_ws_check_upgrade(
-        r->method, http_header(r, "upgrade"), http_header(r, "connection"),
-        http_header(r, "sec-websocket-version"), http_header(r, "sec-websocket-key"), &why);
     char accept[BOSUN_WS_ACCEPT_LEN + 1];
-    if (st == 426)
-        http_add_header(r, "Sec-WebSocket-Version", "13");
-    if (st) {
-        http_respond_error(r, st, "bad_request", "%s", why);
+    if (!http_wsconn_check(r, accept))
         return;
-    }
     fl_conn *c;
-    if (!hub || bosun_ws_accept_key(http_header(r, "sec-websocket-key"), accept) != 0 ||
-        !(c = conn_new(hub, r))) {
+    if (!hub || !(c = conn_new(hub, r))) {
         http_respond_error(r, 500, "internal", "cannot open the fleet link");
         return;
     }
-    char extra[80];
-    snprintf(extra, sizeof extra, "Sec-WebSocket-Accept: %s\r\n", accept);
-    c->conn = http_upgrade(r, extra, &stream_ops, c);
-    if (!c->conn) {
-        conn_free(c);
-        return;
-    }
-    log_info("http: /fleet %s: link %s open", c->peer, c->id);
-    if (http_server_config(hub->srv)->limits.ping_interval > 0)
-        ev_timer_start(hub_loop(hub), &c->ping_timer);
-    ev_timer_start(hub_loop(hub), &c->register_timer);
-    if (c->closing) {
-        http_stream_close(c->conn);
-    } else if (c->pending_in.len) {
-        bosun_json_buf in = c->pending_in;
-        memset(&c->pending_in, 0, sizeof c->pending_in);
-        on_data(c, in.data, in.len);
-        free(in.data);
-    }
+    http_wsconn_open(&c->w, r, accept);
 }
 
 const http_route http_fleet_routes[] = {
@@ -632,14 +497,8 @@ void http_fleet_hub_free(http_fleet_hub *hub)
 {
     if (!hub)
         return;
-    while (hub->conns) {
-        fl_conn *c = hub->conns;
-        fl_close(c, BOSUN_WS_GOING_AWAY, "server shutting down");
-        teardown(c);
-        c->conn = NULL;
-        c->gone = true;
-        maybe_free(c);
-    }
+    while (hub->conns.head)
+        http_wsconn_shutdown(hub->conns.head);
     if (hub->out)
         bus_unsubscribe(http_server_bus(hub->srv), hub->out);
     free(hub);

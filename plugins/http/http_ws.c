@@ -6,9 +6,9 @@
  * its first frame {"op":"auth","token":…} within limits.ws_auth_timeout,
  * else closed with 1008.  Then "ready", and the ops: sub and unsub
  * (http_ws_sub.c), req (a bus request on behalf of the client's
- * principal).  The server pings every limits.ping_interval and closes a
- * client whose pong has not come by the next one.  Nothing here waits for
- * a client: what it is sent goes to its send queue, and a client whose
+ * principal).  The connection itself (upgrade, pings, closing, lifetime)
+ * is http_wsconn.c's, shared with /fleet.  Nothing here waits for a
+ * client: what it is sent goes to its send queue, and a client whose
  * queue would pass limits.send_queue_max is closed with 1013 "slow
  * consumer"; the daemon and the other clients go on. */
 #include <errno.h>
@@ -58,12 +58,22 @@ static const char *who_id(const ws_conn *c)
 
 /* ------------------------------------------------------------ lifetime */
 
-static void stop_timers(ws_conn *c)
+static ws_conn *ws_of(http_wsconn *w)
 {
-    if (!c->hub)
-        return;
-    ev_timer_stop(hub_loop(c->hub), &c->auth_timer);
-    ev_timer_stop(hub_loop(c->hub), &c->ping_timer);
+    return (ws_conn *)w; /* w is its first member */
+}
+
+static void ws_who(const http_wsconn *w, char *buf, size_t size)
+{
+    const ws_conn *c = (const ws_conn *)w;
+    snprintf(buf, size, "%s %s", who_kind(c), who_id(c));
+}
+
+static void ws_on_stop(http_wsconn *w)
+{
+    ws_conn *c = ws_of(w);
+    if (c->hub)
+        ev_timer_stop(hub_loop(c->hub), &c->auth_timer);
 }
 
 static void reqs_free(ws_conn *c)
@@ -80,73 +90,35 @@ static void reqs_free(ws_conn *c)
     c->n_reqs = 0;
 }
 
-static void unlink_conn(ws_conn *c)
+/* Ends everything that could call back into c: subscriptions, requests. */
+static void ws_teardown(http_wsconn *w)
 {
-    if (!c->hub)
-        return;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        c->hub->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->hub->n_conns--;
-    c->prev = c->next = NULL;
-}
-
-/* Ends everything that could call back into c: subscriptions, requests,
- * timers; c leaves the hub. */
-static void teardown(ws_conn *c)
-{
-    stop_timers(c);
+    ws_conn *c = ws_of(w);
     ws_subs_free(c);
     reqs_free(c);
-    unlink_conn(c);
     c->hub = NULL;
 }
 
-static void conn_free(ws_conn *c)
+static void ws_free(http_wsconn *w)
 {
-    teardown(c);
-    bosun_ws_free(c->ws);
+    ws_conn *c = ws_of(w);
     http_identity_clear(&c->id);
     json_decref(c->early);
-    free(c->pending_in.data);
     free(c);
-}
-
-static void maybe_free(ws_conn *c)
-{
-    if (c->gone && c->refs == 0)
-        conn_free(c);
 }
 
 void ws_close(ws_conn *c, unsigned code, const char *reason)
 {
-    if (c->closing)
-        return;
-    c->closing = true;
-    enum log_level lvl =
-        code == BOSUN_WS_NORMAL || code == BOSUN_WS_GOING_AWAY ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE;
-    log_msg(lvl, "http: /ws %s (%s %s): closing with %u (%s)", c->peer, who_kind(c), who_id(c),
-            code, reason);
-    bosun_ws_close(c->ws, code, reason);
-    stop_timers(c);
-    /* Subscriptions stay until the stream is gone (they check closing):
-     * a callback may be iterating over them right now. */
-    if (c->conn)
-        http_stream_close(c->conn);
+    http_wsconn_close(&c->w, code, reason);
 }
 
 /* ------------------------------------------------------------ sending */
 
 bool ws_room(ws_conn *c, size_t len)
 {
-    if (c->closing || !c->conn)
+    if (c->w.closing || !c->w.conn)
         return false;
-    size_t max = ws_limits(c)->send_queue_max;
-    size_t need = http_stream_queued(c->conn) + len + 14 + WS_CLOSE_RESERVE;
-    if (max && need > max) {
+    if (!http_wsconn_fits(&c->w, len, ws_limits(c)->send_queue_max)) {
         ws_close(c, BOSUN_WS_TRY_AGAIN, "slow consumer");
         return false;
     }
@@ -158,7 +130,7 @@ bool ws_room(ws_conn *c, size_t len)
  * for it, is told so by a 1011 close instead. */
 void ws_send_json(ws_conn *c, json_t *frame)
 {
-    if (c->closing) {
+    if (c->w.closing) {
         json_decref(frame);
         return;
     }
@@ -168,7 +140,7 @@ void ws_send_json(ws_conn *c, json_t *frame)
     if (!text)
         ws_close(c, BOSUN_WS_INTERNAL, "internal error: a frame could not be encoded");
     else if (ws_room(c, len))
-        bosun_ws_send_text(c->ws, text, len);
+        bosun_ws_send_text(c->w.ws, text, len);
     free(text);
 }
 
@@ -218,7 +190,7 @@ static void send_reply(ws_conn *c, json_t *id, json_t *data)
         ws_send_error(c, "id", json_incref(id), "too_large",
                       "the reply (%zu bytes) is larger than the send queue", len);
     else if (text && ws_room(c, len))
-        bosun_ws_send_text(c->ws, text, len);
+        bosun_ws_send_text(c->w.ws, text, len);
     free(text);
 }
 
@@ -228,7 +200,7 @@ static void on_reply(bus_t *bus, enum bus_reply_status st, const bus_msg *msg, v
     ws_req *q = arg;
     ws_conn *c = q->c;
     req_unlink(q);
-    if (st != BUS_REPLY_CANCELLED && !c->closing) {
+    if (st != BUS_REPLY_CANCELLED && !c->w.closing) {
         json_t *err = st == BUS_REPLY_OK ? json_object_get(msg->data, "error") : NULL;
         if (st == BUS_REPLY_OK && json_is_object(err))
             ws_send_json(c, json_pack("{s:s,s:O,s:O}", "op", "error", "id", q->id, "error", err));
@@ -322,7 +294,7 @@ static void send_ready(ws_conn *c)
     if (p && id->expires_at > 0)
         json_object_set_new(p, "expires_at", json_real(id->expires_at));
     ws_send_json(c, json_pack("{s:s,s:o}", "op", "ready", "principal", p));
-    log_info("http: /ws %s: ready (%s %s)", c->peer, who_kind(c), who_id(c));
+    log_info("http: /ws %s: ready (%s %s)", c->w.peer, who_kind(c), who_id(c));
 }
 
 static void dispatch(ws_conn *c, json_t *frame);
@@ -331,15 +303,15 @@ static void watch_expiry(ws_conn *c);
 static void on_auth(void *arg, int status, http_identity *id)
 {
     ws_conn *c = arg;
-    c->refs--;
+    c->w.refs--;
     c->auth_pending = false;
-    if (c->gone || c->closing || status != 0 || !id) {
+    if (c->w.gone || c->w.closing || status != 0 || !id) {
         if (status == 0 && id)
             http_identity_clear(id); /* nobody to hand it to */
-        if (!c->gone && !c->closing)
+        if (!c->w.gone && !c->w.closing)
             ws_close(c, BOSUN_WS_POLICY,
                      status == 429 ? "too many failed authentications" : "unauthorized");
-        maybe_free(c);
+        http_wsconn_maybe_free(&c->w);
         return;
     }
     c->id = *id;
@@ -355,7 +327,7 @@ static void on_auth(void *arg, int status, http_identity *id)
     json_t *f;
     json_array_foreach(early, i, f)
     {
-        if (c->closing)
+        if (c->w.closing)
             break;
         dispatch(c, f);
     }
@@ -370,8 +342,8 @@ static void op_auth(ws_conn *c, json_t *frame)
         return;
     }
     c->auth_pending = true;
-    c->refs++; /* on_auth runs once, maybe at once */
-    http_auth_token(http_server_auth(c->hub->srv), token, c->peer, on_auth, c);
+    c->w.refs++; /* on_auth runs once, maybe at once */
+    http_auth_token(http_server_auth(c->hub->srv), token, c->w.peer, on_auth, c);
 }
 
 /* Before auth, the first frame's deadline; after it, the credential's
@@ -422,10 +394,10 @@ static void dispatch(ws_conn *c, json_t *frame)
         ws_send_error(c, NULL, NULL, "bad_request", "unknown op '%.32s'", op);
 }
 
-static void on_text(void *arg, const char *text, size_t len)
+static void ws_on_text(http_wsconn *w, const char *text, size_t len)
 {
-    ws_conn *c = arg;
-    if (c->closing)
+    ws_conn *c = ws_of(w);
+    if (c->w.closing)
         return;
     bosun_json_error err;
     json_t *frame = bosun_json_parse(text, len, BOSUN_JSON_REJECT_DUPLICATES, &err);
@@ -446,102 +418,38 @@ static void on_text(void *arg, const char *text, size_t len)
     json_decref(frame);
 }
 
-static void on_pong(void *arg, const void *data, size_t len)
+static void ws_on_drain(http_wsconn *w)
 {
-    (void)data;
-    (void)len;
-    ws_conn *c = arg;
-    c->pong_pending = false;
+    ws_subs_drained(ws_of(w));
 }
 
-/* The peer closed, or broke the protocol (the session answered it). */
-static void on_ws_close(void *arg, unsigned code, const char *reason)
+static bool ws_ping_room(http_wsconn *w, size_t len)
 {
-    (void)reason; /* the peer's text: not for our log */
-    ws_conn *c = arg;
-    bool ours = code == BOSUN_WS_PROTOCOL_ERROR || code == BOSUN_WS_UNSUPPORTED_DATA ||
-                code == BOSUN_WS_INVALID_DATA || code == BOSUN_WS_TOO_BIG;
-    log_msg(ours ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO, "http: /ws %s (%s %s): %s %u", c->peer,
-            who_kind(c), who_id(c), ours ? "closed for breaking the protocol:" : "peer closed,",
-            code);
-    c->closing = true;
-    stop_timers(c);
+    return ws_room(ws_of(w), len);
 }
 
-static bool on_write(void *arg, const void *data, size_t len)
+static void ws_on_open(http_wsconn *w)
 {
-    ws_conn *c = arg;
-    return c->conn && http_stream_send(c->conn, data, len);
+    ws_conn *c = ws_of(w);
+    if (c->id.cred != HTTP_CRED_NONE) {
+        watch_expiry(c);
+        send_ready(c);
+    } else {
+        ev_timer_start(hub_loop(c->hub), &c->auth_timer);
+    }
 }
 
-static const bosun_ws_ops ws_ops = {
-    .write = on_write,
-    .on_text = on_text,
-    .on_binary = NULL, /* binary frames: 1003 */
-    .on_pong = on_pong,
-    .on_close = on_ws_close,
+static const http_wsconn_ops conn_ops = {
+    .route = "/ws",
+    .who = ws_who,
+    .on_text = ws_on_text,
+    .on_open = ws_on_open,
+    .on_drain = ws_on_drain,
+    .room = ws_ping_room,
+    .on_stop = ws_on_stop,
+    .teardown = ws_teardown,
+    .free = ws_free,
 };
-
-/* ------------------------------------------------------------ stream */
-
-static void on_data(void *arg, const char *data, size_t len)
-{
-    ws_conn *c = arg;
-    if (!c->conn) {
-        /* still inside http_upgrade: fed once it has returned */
-        if (bosun_json_append_raw(&c->pending_in, data, len) != 0)
-            c->closing = true; /* out of memory: dropped below */
-        return;
-    }
-    c->refs++;
-    if (bosun_ws_feed(c->ws, data, len) != 0 && c->conn) {
-        c->closing = true;
-        stop_timers(c);
-        http_stream_close(c->conn);
-    }
-    c->refs--;
-    maybe_free(c);
-}
-
-static void on_drain(void *arg)
-{
-    ws_conn *c = arg;
-    if (!c->closing)
-        ws_subs_drained(c);
-}
-
-static void on_stream_close(void *arg)
-{
-    ws_conn *c = arg;
-    c->conn = NULL;
-    c->closing = true;
-    c->gone = true;
-    teardown(c);
-    maybe_free(c);
-}
-
-static const http_stream_ops stream_ops = {
-    .on_data = on_data,
-    .on_drain = on_drain,
-    .on_close = on_stream_close,
-};
-
-static void on_ping_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    (void)loop;
-    (void)revents;
-    ws_conn *c = w->data;
-    if (c->pong_pending) {
-        /* 1001 is logged at info (the usual going away): this one is a
-         * limit, so it says so at notice too. */
-        log_notice("http: /ws %s (%s %s): no pong within ping_interval (%.0f s)", c->peer,
-                   who_kind(c), who_id(c), ws_limits(c)->ping_interval);
-        ws_close(c, BOSUN_WS_GOING_AWAY, "no pong");
-        return;
-    }
-    if (ws_room(c, 16) && bosun_ws_ping(c->ws, "bosun", 5) == 0)
-        c->pong_pending = true;
-}
 
 /* ------------------------------------------------------------ upgrade */
 
@@ -579,8 +487,9 @@ static void on_revoked(bus_t *bus, const bus_msg *m, void *arg)
         return;
     const char *id = m->subject + (token ? sizeof tok_pre : sizeof ses_pre) - 1;
     size_t len = strlen(id) - strlen(".revoked");
-    for (ws_conn *c = hub->conns, *next; c; c = next) {
-        next = c->next; /* ws_close leaves c in the list */
+    for (http_wsconn *w = hub->conns.head, *next; w; w = next) {
+        next = w->next; /* ws_close leaves w in the list */
+        ws_conn *c = ws_of(w);
         const char *mine = token ? (strcmp(c->id.kind, "admin") == 0 ? c->id.id : "") : c->id.jti;
         if (c->authed && strlen(mine) == len && strncmp(mine, id, len) == 0)
             ws_close(c, BOSUN_WS_POLICY, token ? "credential revoked" : "logged out");
@@ -595,28 +504,18 @@ static ws_conn *conn_new(http_ws_hub *hub, http_request *r)
     ws_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    const http_limits *lim = &http_server_config(hub->srv)->limits;
-    bosun_ws_limits wl = {.frame_max = lim->ws_frame_max, .message_max = lim->ws_message_max};
-    c->ws = bosun_ws_new(BOSUN_WS_SERVER, &wl, &ws_ops, c);
-    if (!c->ws) {
+    if (http_wsconn_init(&c->w, &conn_ops, hub->srv, &hub->conns, r) != 0) {
         free(c);
         return NULL;
     }
+    const http_limits *lim = &http_server_config(hub->srv)->limits;
     c->hub = hub;
-    snprintf(c->peer, sizeof c->peer, "%s", r->peer ? r->peer : "?");
     c->id = r->id;
     r->id.who = NULL; /* the identity moves to the connection */
     c->authed = c->id.cred != HTTP_CRED_NONE;
     ev_timer_init(&c->auth_timer, on_auth_timeout,
                   lim->ws_auth_timeout > 0 ? lim->ws_auth_timeout : 10, 0);
     c->auth_timer.data = c;
-    ev_timer_init(&c->ping_timer, on_ping_timer, lim->ping_interval, lim->ping_interval);
-    c->ping_timer.data = c;
-    c->next = hub->conns;
-    if (hub->conns)
-        hub->conns->prev = c;
-    hub->conns = c;
-    hub->n_conns++;
     return c;
 }
 
@@ -625,51 +524,19 @@ static void ws_handler(http_request *r, const char *const *args, size_t n_args)
     (void)args;
     (void)n_args;
     http_ws_hub *hub = http_server_ws(r->srv);
-    const char *why = NULL;
-    int st = bosun_ws_check_upgrade(
-        r->method, http_header(r, "upgrade"), http_header(r, "connection"),
-        http_header(r, "sec-websocket-version"), http_header(r, "sec-websocket-key"), &why);
     char accept[BOSUN_WS_ACCEPT_LEN + 1];
-    if (st == 426)
-        http_add_header(r, "Sec-WebSocket-Version", "13");
-    if (st) {
-        http_respond_error(r, st, "bad_request", "%s", why);
+    if (!http_wsconn_check(r, accept))
         return;
-    }
     if (!origin_allowed(r)) {
         http_respond_error(r, 403, "forbidden", "this Origin may not use the session cookie");
         return;
     }
     ws_conn *c;
-    if (!hub || bosun_ws_accept_key(http_header(r, "sec-websocket-key"), accept) != 0 ||
-        !(c = conn_new(hub, r))) {
+    if (!hub || !(c = conn_new(hub, r))) {
         http_respond_error(r, 500, "internal", "cannot open the WebSocket");
         return;
     }
-    char extra[80]; /* http_upgrade writes Upgrade and Connection itself */
-    snprintf(extra, sizeof extra, "Sec-WebSocket-Accept: %s\r\n", accept);
-    c->conn = http_upgrade(r, extra, &stream_ops, c);
-    if (!c->conn) {
-        conn_free(c);
-        return;
-    }
-    struct ev_loop *loop = hub_loop(hub);
-    if (c->id.cred != HTTP_CRED_NONE) {
-        watch_expiry(c);
-        send_ready(c);
-    } else {
-        ev_timer_start(loop, &c->auth_timer);
-    }
-    if (http_server_config(hub->srv)->limits.ping_interval > 0)
-        ev_timer_start(loop, &c->ping_timer);
-    if (c->closing) {
-        http_stream_close(c->conn);
-    } else if (c->pending_in.len) {
-        bosun_json_buf in = c->pending_in;
-        memset(&c->pending_in, 0, sizeof c->pending_in);
-        on_data(c, in.data, in.len);
-        free(in.data);
-    }
+    http_wsconn_open(&c->w, r, accept);
 }
 
 const http_route http_ws_routes[] = {
@@ -694,16 +561,8 @@ void http_ws_hub_free(http_ws_hub *hub)
 {
     if (!hub)
         return;
-    while (hub->conns) {
-        ws_conn *c = hub->conns;
-        ws_close(c, BOSUN_WS_GOING_AWAY, "server shutting down");
-        /* The server closes the streams next, writing what they have
-         * queued (the close frames), without their on_close: c goes now. */
-        teardown(c);
-        c->conn = NULL;
-        c->gone = true;
-        maybe_free(c);
-    }
+    while (hub->conns.head)
+        http_wsconn_shutdown(hub->conns.head);
     if (hub->revoked)
         bus_unsubscribe(http_server_bus(hub->srv), hub->revoked);
     free(hub->cache.data);

@@ -8,45 +8,36 @@
 #include <bosun/ws.h>
 
 #include "http.h"
+#include "http_wsconn.h"
 
 #define WS_SID_MAX       64 /* bytes of a subscription id */
 #define WS_REQS_MAX      32 /* requests in flight on one connection */
 #define WS_EARLY_MAX     8  /* frames kept while a first-frame auth is checked */
 #define WS_TOKEN_MAX     4096
-#define WS_CLOSE_RESERVE 256 /* send-queue room kept for the close frame */
+#define WS_CLOSE_RESERVE HTTP_WSCONN_CLOSE_RESERVE
 
 typedef struct ws_conn ws_conn;
 typedef struct ws_sub ws_sub;
 typedef struct ws_req ws_req;
 
 struct ws_conn {
+    http_wsconn w;    /* first: the upgraded connection (http_wsconn.h) */
     http_ws_hub *hub; /* NULL once the hub is gone */
-    ws_conn *prev, *next;
-    http_conn *conn; /* NULL until http_upgrade returned, and once the stream closed */
-    bosun_ws *ws;
     http_identity id;
-    int refs; /* callbacks that will still come (auth) */
     bool authed : 1;
-    bool auth_pending : 1; /* http_auth_token has not answered yet */
-    bool closing : 1;      /* a close was sent or the stream is being closed */
-    bool gone : 1;         /* the stream closed: free when refs drops to 0 */
-    bool pong_pending : 1; /* a ping went out; its pong has not come */
+    bool auth_pending : 1; /* http_auth_token has not answered yet (holds a w.refs) */
     bool subs_noted : 1;   /* over ws_subs_max was logged (once per connection) */
     json_t *early;         /* frames received while auth_pending */
-    char peer[64];
     ev_timer auth_timer;
-    ev_timer ping_timer;
     ws_sub *subs;
     size_t n_subs;
     ws_req *reqs;
     size_t n_reqs;
-    bosun_json_buf pending_in; /* bytes given by http_upgrade before it returned */
 };
 
 struct http_ws_hub {
     http_server *srv;
-    ws_conn *conns;
-    size_t n_conns;
+    http_wsconn_list conns;
     /* The last stored event serialized for "msg" frames: the bus hands
      * the same event to every subscription, each of which would otherwise
      * dump it again. */

@@ -108,14 +108,14 @@ static bool send_event(ws_sub *s, json_t *ev, bool may_wait)
     static const char head[] = "{\"op\":\"msg\",\"sid\":";
     size_t len = sizeof head - 1 + strlen(s->sid_json) + tail->len;
     if (may_wait &&
-        http_stream_queued(c->conn) + len + WS_CLOSE_RESERVE > ws_limits(c)->send_queue_max / 2 &&
-        http_stream_queued(c->conn) > 0)
+        http_stream_queued(c->w.conn) + len + WS_CLOSE_RESERVE > ws_limits(c)->send_queue_max / 2 &&
+        http_stream_queued(c->w.conn) > 0)
         return false;
     if (!ws_room(c, len))
         return false;
     bosun_ws_piece p[3] = {
         {head, sizeof head - 1}, {s->sid_json, strlen(s->sid_json)}, {tail->data, tail->len}};
-    bosun_ws_send_textv(c->ws, p, 3);
+    bosun_ws_send_textv(c->w.ws, p, 3);
     s->last = json_integer_value(json_object_get(ev, "seq"));
     return true;
 }
@@ -165,7 +165,7 @@ static void go_live(ws_sub *s)
     json_t *ev;
     json_array_foreach(aside, i, ev)
     {
-        if (s->c->closing)
+        if (s->c->w.closing)
             break;
         if (json_integer_value(json_object_get(ev, "seq")) > s->last && !send_event(s, ev, false))
             break;
@@ -178,7 +178,7 @@ static void go_live(ws_sub *s)
 static void pump(ws_sub *s)
 {
     while (s->page && s->page_i < json_array_size(s->page)) {
-        if (s->c->closing)
+        if (s->c->w.closing)
             return;
         json_t *ev = json_array_get(s->page, s->page_i);
         if (json_integer_value(json_object_get(ev, "seq")) > s->last && !send_event(s, ev, true))
@@ -254,7 +254,7 @@ static void on_live(bus_t *bus, const bus_msg *msg, void *arg)
 {
     (void)bus;
     ws_sub *s = arg;
-    if (s->c->closing || !json_is_object(msg->data))
+    if (s->c->w.closing || !json_is_object(msg->data))
         return;
     json_int_t seq = json_integer_value(json_object_get(msg->data, "seq"));
     if (!s->replaying) {
@@ -270,7 +270,7 @@ static void on_live(bus_t *bus, const bus_msg *msg, void *arg)
         /* bounded: these are in the store, read them from there */
         log_info("http: /ws %s: sid %s: live events during the replay passed %zu bytes: "
                  "reading them from the store",
-                 s->c->peer, s->sid, ws_limits(s->c)->send_queue_max);
+                 s->c->w.peer, s->sid, ws_limits(s->c)->send_queue_max);
         json_decref(s->aside);
         s->aside = NULL;
         s->aside_bytes = 0;
@@ -325,7 +325,7 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
         if (!c->subs_noted)
             log_notice("http: /ws %s: sid %s refused: %zu subscriptions (ws_subs_max); "
                        "logged once per connection",
-                       c->peer, *sid, c->n_subs);
+                       c->w.peer, *sid, c->n_subs);
         c->subs_noted = true;
         ws_send_error(c, "sid", json_string(*sid), "too_many",
                       "at most %zu subscriptions per connection", ws_limits(c)->ws_subs_max);
@@ -389,7 +389,7 @@ void ws_op_unsub(ws_conn *c, json_t *frame)
 
 void ws_subs_drained(ws_conn *c)
 {
-    for (ws_sub *s = c->subs, *next; s && !c->closing; s = next) {
+    for (ws_sub *s = c->subs, *next; s && !c->w.closing; s = next) {
         next = s->next; /* pump may remove s */
         if (s->page && !s->req)
             pump(s);

@@ -211,13 +211,77 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
     return 0;
 }
 
+/* ------------------------------------------------------------ cmd.store.* */
+
+/* What each module answers: a new query module adds its table here. */
+static const sqlstore_route *const sqlstore_modules[] = {
+    sqlstore_query_routes,     sqlstore_artifacts_routes, sqlstore_cost_routes,
+    sqlstore_approvals_routes, sqlstore_remote_routes,    sqlstore_machines_routes,
+};
+
+/* One subscription of a module's route: the argument of its handler. */
+struct sqlstore_bound {
+    sqlstore *s;
+    const sqlstore_route *route;
+    bus_sub *sub;
+};
+
+static void sqlstore_on_query(bus_t *bus, const bus_msg *msg, void *arg)
+{
+    struct sqlstore_bound *b = arg;
+    sqlstore_answer(bus, msg, b->s, b->route->query);
+}
+
+static size_t sqlstore_n_routes(void)
+{
+    size_t n = 0;
+    for (size_t m = 0; m < sizeof sqlstore_modules / sizeof *sqlstore_modules; m++)
+        for (const sqlstore_route *r = sqlstore_modules[m]; r->subject; r++)
+            n++;
+    return n;
+}
+
+static int sqlstore_routes_start(sqlstore *s, cfg_diag *d)
+{
+    s->bound = calloc(sqlstore_n_routes(), sizeof *s->bound);
+    if (!s->bound) {
+        cfg_error(d, NULL, "sqlite: out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t m = 0; m < sizeof sqlstore_modules / sizeof *sqlstore_modules; m++) {
+        for (const sqlstore_route *r = sqlstore_modules[m]; r->subject; r++) {
+            struct sqlstore_bound *b = &s->bound[s->n_bound++];
+            b->s = s;
+            b->route = r;
+            b->sub = r->query ? bus_subscribe(s->ctx->bus, r->subject, sqlstore_on_query, b)
+                              : bus_subscribe(s->ctx->bus, r->subject, r->handler, s);
+            if (!b->sub) {
+                cfg_error(d, NULL, "sqlite: cannot subscribe to %s", r->subject);
+                rc = -1;
+            }
+        }
+    }
+    return rc;
+}
+
+static void sqlstore_routes_stop(sqlstore *s)
+{
+    for (size_t i = s->n_bound; i-- > 0;)
+        if (s->bound[i].sub)
+            bus_unsubscribe(s->ctx->bus, s->bound[i].sub);
+    free(s->bound);
+    s->bound = NULL;
+    s->n_bound = 0;
+}
+
+/* ------------------------------------------------------------ plugin */
+
 static int sqlstore_plugin_start(void *state, cfg_diag *d)
 {
     sqlstore *s = state;
     if (sqlstore_events_start(s, d) != 0 || sqlstore_query_start(s, d) != 0 ||
-        sqlstore_artifacts_start(s, d) != 0 || sqlstore_cost_start(s, d) != 0 ||
-        sqlstore_approvals_start(s, d) != 0 || sqlstore_remote_start(s, d) != 0 ||
-        sqlstore_machines_start(s, d) != 0)
+        sqlstore_routes_start(s, d) != 0)
         return -1;
     return 0;
 }
@@ -264,11 +328,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
 static void sqlstore_plugin_stop(void *state)
 {
     sqlstore *s = state;
-    sqlstore_machines_stop(s);
-    sqlstore_remote_stop(s);
-    sqlstore_cost_stop(s);
-    sqlstore_approvals_stop(s);
-    sqlstore_artifacts_stop(s);
+    sqlstore_routes_stop(s);
     sqlstore_query_stop(s);
     sqlstore_events_stop(s);
     log_info("sqlite: %s closed at seq %lld", s->path, (long long)s->last_seq);

@@ -65,18 +65,7 @@ static json_t *sqlstore_approvals_query(sqlstore *s, const json_t *args)
     return sqlstore_collect(s, st, rc, "approvals", sqlstore_approval_row);
 }
 
-static void sqlstore_on_approvals(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_approvals_query);
-}
-
-int sqlstore_approvals_start(sqlstore *s, cfg_diag *d)
-{
-    s->q_approvals = sqlstore_sub(s, BOSUN_STORE_APPROVALS, sqlstore_on_approvals, d);
-    return s->q_approvals ? 0 : -1;
-}
-
-void sqlstore_approvals_stop(sqlstore *s)
-{
-    sqlstore_unsub(s, &s->q_approvals);
-}
+const sqlstore_route sqlstore_approvals_routes[] = {
+    {BOSUN_STORE_APPROVALS, sqlstore_approvals_query, NULL},
+    {NULL, NULL, NULL},
+};

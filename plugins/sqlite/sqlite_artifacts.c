@@ -556,22 +556,10 @@ static json_t *sqlstore_artifacts_query(sqlstore *s, const json_t *args)
     return sqlstore_collect(s, st, rc, "artifacts", sqlstore_artifact_row);
 }
 
-static void sqlstore_on_artifacts(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_artifacts_query);
-}
-
 /* ------------------------------------------------------------ lifecycle */
 
-int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d)
-{
-    s->q_artifacts = sqlstore_sub(s, BOSUN_STORE_ARTIFACTS, sqlstore_on_artifacts, d);
-    s->q_artifacts_put = sqlstore_sub(s, BOSUN_STORE_ARTIFACTS_PUT, sqlstore_on_put, d);
-    return s->q_artifacts && s->q_artifacts_put ? 0 : -1;
-}
-
-void sqlstore_artifacts_stop(sqlstore *s)
-{
-    sqlstore_unsub(s, &s->q_artifacts);
-    sqlstore_unsub(s, &s->q_artifacts_put);
-}
+const sqlstore_route sqlstore_artifacts_routes[] = {
+    {BOSUN_STORE_ARTIFACTS, sqlstore_artifacts_query, NULL},
+    {BOSUN_STORE_ARTIFACTS_PUT, NULL, sqlstore_on_put},
+    {NULL, NULL, NULL},
+};

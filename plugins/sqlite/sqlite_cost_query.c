@@ -231,18 +231,7 @@ json_t *sqlstore_cost_query(sqlstore *s, const json_t *args)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static void sqlstore_on_cost(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_cost_query);
-}
-
-int sqlstore_cost_start(sqlstore *s, cfg_diag *d)
-{
-    s->q_cost = sqlstore_sub(s, BOSUN_STORE_COST, sqlstore_on_cost, d);
-    return s->q_cost ? 0 : -1;
-}
-
-void sqlstore_cost_stop(sqlstore *s)
-{
-    sqlstore_unsub(s, &s->q_cost);
-}
+const sqlstore_route sqlstore_cost_routes[] = {
+    {BOSUN_STORE_COST, sqlstore_cost_query, NULL},
+    {NULL, NULL, NULL},
+};

@@ -89,11 +89,6 @@ static json_t *sqlstore_machines_query(sqlstore *s, const json_t *args)
     return ms;
 }
 
-static void sqlstore_on_machines(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_machines_query);
-}
-
 /* ------------------------------------------------------------ checking */
 
 static bool sqlstore_text_ok(const json_t *o, const char *key, size_t max)
@@ -308,15 +303,8 @@ static void sqlstore_on_machines_put(bus_t *bus, const bus_msg *msg, void *arg)
     sqlstore_defer(arg, msg, sqlstore_put_now, sqlstore_machines_put);
 }
 
-int sqlstore_machines_start(sqlstore *s, cfg_diag *d)
-{
-    s->q_machines = sqlstore_sub(s, BOSUN_STORE_MACHINES, sqlstore_on_machines, d);
-    s->q_machines_put = sqlstore_sub(s, BOSUN_STORE_MACHINES_PUT, sqlstore_on_machines_put, d);
-    return s->q_machines && s->q_machines_put ? 0 : -1;
-}
-
-void sqlstore_machines_stop(sqlstore *s)
-{
-    sqlstore_unsub(s, &s->q_machines_put);
-    sqlstore_unsub(s, &s->q_machines);
-}
+const sqlstore_route sqlstore_machines_routes[] = {
+    {BOSUN_STORE_MACHINES, sqlstore_machines_query, NULL},
+    {BOSUN_STORE_MACHINES_PUT, NULL, sqlstore_on_machines_put},
+    {NULL, NULL, NULL},
+};

@@ -897,43 +897,25 @@ void sqlstore_answer(bus_t *bus, const bus_msg *msg, sqlstore *s, sqlstore_query
     sqlstore_defer(s, msg, sqlstore_reply_now, fn);
 }
 
-static void sqlstore_on_events(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_events_query);
-}
-
-static void sqlstore_on_runs(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_runs_query);
-}
-
-static void sqlstore_on_tasks(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_tasks_query);
-}
-
 /* The status is the store's own state, in memory: answered at once, also
  * (above all) while a commit is slow or failing. */
 static void sqlstore_on_status(bus_t *bus, const bus_msg *msg, void *arg)
 {
+    (void)bus;
     if (msg->reply)
         sqlstore_reply_now(arg, msg, sqlstore_status_query);
 }
 
-static void sqlstore_on_inputs(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_inputs_query);
-}
-
-static void sqlstore_on_prs(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_prs_query);
-}
-
-static void sqlstore_on_tokens(bus_t *bus, const bus_msg *msg, void *arg)
-{
-    sqlstore_answer(bus, msg, arg, sqlstore_tokens_query);
-}
+const sqlstore_route sqlstore_query_routes[] = {
+    {BOSUN_STORE_EVENTS, sqlstore_events_query, NULL},
+    {BOSUN_STORE_RUNS, sqlstore_runs_query, NULL},
+    {BOSUN_STORE_TASKS, sqlstore_tasks_query, NULL},
+    {BOSUN_STORE_STATUS, NULL, sqlstore_on_status},
+    {BOSUN_STORE_INPUTS, sqlstore_inputs_query, NULL},
+    {BOSUN_STORE_PRS, sqlstore_prs_query, NULL},
+    {BOSUN_STORE_TOKENS, sqlstore_tokens_query, NULL},
+    {NULL, NULL, NULL},
+};
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -952,14 +934,6 @@ static char *sqlstore_terminal_sql(void)
     return done;
 }
 
-bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d)
-{
-    bus_sub *sub = bus_subscribe(s->ctx->bus, subject, fn, s);
-    if (!sub)
-        cfg_error(d, NULL, "sqlite: cannot subscribe to %s", subject);
-    return sub;
-}
-
 int sqlstore_query_start(sqlstore *s, cfg_diag *d)
 {
     s->terminal_sql = sqlstore_terminal_sql();
@@ -967,24 +941,7 @@ int sqlstore_query_start(sqlstore *s, cfg_diag *d)
         cfg_error(d, NULL, "sqlite: out of memory");
         return -1;
     }
-    s->q_events = sqlstore_sub(s, BOSUN_STORE_EVENTS, sqlstore_on_events, d);
-    s->q_runs = sqlstore_sub(s, BOSUN_STORE_RUNS, sqlstore_on_runs, d);
-    s->q_tasks = sqlstore_sub(s, BOSUN_STORE_TASKS, sqlstore_on_tasks, d);
-    s->q_status = sqlstore_sub(s, BOSUN_STORE_STATUS, sqlstore_on_status, d);
-    s->q_inputs = sqlstore_sub(s, BOSUN_STORE_INPUTS, sqlstore_on_inputs, d);
-    s->q_prs = sqlstore_sub(s, BOSUN_STORE_PRS, sqlstore_on_prs, d);
-    s->q_tokens = sqlstore_sub(s, BOSUN_STORE_TOKENS, sqlstore_on_tokens, d);
-    return s->q_events && s->q_runs && s->q_tasks && s->q_status && s->q_inputs && s->q_prs &&
-                   s->q_tokens
-               ? 0
-               : -1;
-}
-
-void sqlstore_unsub(sqlstore *s, bus_sub **sub)
-{
-    if (*sub)
-        bus_unsubscribe(s->ctx->bus, *sub);
-    *sub = NULL;
+    return 0;
 }
 
 void sqlstore_query_stop(sqlstore *s)
@@ -992,13 +949,6 @@ void sqlstore_query_stop(sqlstore *s)
     /* Stopping may wait: the parked requests get their answers first. */
     sqlstore_writer_wait(s);
     sqlstore_parked_run(s, true);
-    sqlstore_unsub(s, &s->q_events);
-    sqlstore_unsub(s, &s->q_runs);
-    sqlstore_unsub(s, &s->q_tasks);
-    sqlstore_unsub(s, &s->q_status);
-    sqlstore_unsub(s, &s->q_inputs);
-    sqlstore_unsub(s, &s->q_prs);
-    sqlstore_unsub(s, &s->q_tokens);
     sqlite3_free(s->terminal_sql);
     s->terminal_sql = NULL;
 }

@@ -167,13 +167,7 @@ static void sqlstore_on_append_remote(bus_t *bus, const bus_msg *msg, void *arg)
         sqlstore_answer(s->ctx->bus, msg, s, sqlstore_remote_acked);
 }
 
-int sqlstore_remote_start(sqlstore *s, cfg_diag *d)
-{
-    s->q_remote = sqlstore_sub(s, BOSUN_STORE_APPEND_REMOTE, sqlstore_on_append_remote, d);
-    return s->q_remote ? 0 : -1;
-}
-
-void sqlstore_remote_stop(sqlstore *s)
-{
-    sqlstore_unsub(s, &s->q_remote);
-}
+const sqlstore_route sqlstore_remote_routes[] = {
+    {BOSUN_STORE_APPEND_REMOTE, NULL, sqlstore_on_append_remote},
+    {NULL, NULL, NULL},
+};

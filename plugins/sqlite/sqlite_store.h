@@ -51,6 +51,17 @@ typedef struct sqlstore sqlstore;
 typedef json_t *(*sqlstore_query_fn)(sqlstore *s, const json_t *args);
 typedef void (*sqlstore_run_fn)(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn);
 
+/* A cmd.store.* subject a module answers, in a table ended by {NULL}:
+ * with query through sqlstore_answer (so after the events that came before
+ * the request are committed), or, when query is NULL, with a handler of its
+ * own, called with the sqlstore as its argument.  sqlite.c subscribes the
+ * modules' tables at start and unsubscribes them at stop. */
+typedef struct sqlstore_route {
+    const char *subject;
+    sqlstore_query_fn query;
+    bus_handler handler;
+} sqlstore_route;
+
 /* A request waiting for the commit of the events that arrived before it
  * (read your writes), answered from the writer's completion. */
 typedef struct sqlstore_parked {
@@ -137,13 +148,9 @@ struct sqlstore {
     double commit_delay; /* seconds a batch may wait for more events (0: end of turn) */
     double batch_since;  /* monotonic time of the batch's first event */
     bus_sub *events_sub;
-    bus_sub *q_events, *q_runs, *q_tasks, *q_status, *q_inputs, *q_prs, *q_tokens;
-    bus_sub *q_approvals;
-    bus_sub *q_artifacts, *q_artifacts_put;
-    bus_sub *q_cost;
-    bus_sub *q_remote;                    /* cmd.store.append_remote (sqlite_remote.c) */
-    bus_sub *q_machines, *q_machines_put; /* the fleet registry (sqlite_machines.c) */
-    char *terminal_sql;                   /* "('STOPPED','EXITED',...)" for the active filter */
+    struct sqlstore_bound *bound; /* the modules' cmd.store.* subscriptions (sqlite.c) */
+    size_t n_bound;
+    char *terminal_sql; /* "('STOPPED','EXITED',...)" for the active filter */
 
     /* bounds (see bosun.yaml(5)): the memory held by events not yet
      * committed, and back-pressure on the bus while it or their number is
@@ -234,7 +241,9 @@ int sqlstore_batch_add(sqlstore *s, const char *subject, double time, json_t *da
 
 /* sqlite_query.c */
 int sqlstore_query_start(sqlstore *s, cfg_diag *d);
+/* Answers the parked requests (the subscriptions are gone by then). */
 void sqlstore_query_stop(sqlstore *s);
+extern const sqlstore_route sqlstore_query_routes[];
 /* Registers bosun_match(pattern, subject) on db. */
 int sqlstore_register_functions(sqlite3 *db);
 
@@ -282,9 +291,6 @@ void sqlstore_defer(sqlstore *s, const bus_msg *msg, sqlstore_run_fn run, sqlsto
 /* Runs the parked requests whose events are committed; all of them when
  * all is true (a failed commit, stopping). */
 void sqlstore_parked_run(sqlstore *s, bool all);
-/* Subscribes fn with s as its argument; on failure says so in d. */
-bus_sub *sqlstore_sub(sqlstore *s, const char *subject, bus_handler fn, cfg_diag *d);
-void sqlstore_unsub(sqlstore *s, bus_sub **sub);
 
 /* sqlite_cost.c */
 /* The usage table and its indexes (schema version 3). */
@@ -303,24 +309,19 @@ int sqlstore_cost_rebuild(sqlite3 *db);
 /* {by, since, until, agent, task, machine, limit, cursor} -> {items,
  * total, next} (bosun-bus(7), cmd.store.cost). */
 json_t *sqlstore_cost_query(sqlstore *s, const json_t *args);
-int sqlstore_cost_start(sqlstore *s, cfg_diag *d);
-void sqlstore_cost_stop(sqlstore *s);
+extern const sqlstore_route sqlstore_cost_routes[];
 /* sqlite_approvals.c: cmd.store.approvals, and the projection's SQL. */
 extern const char sqlstore_decide_approval_sql[];
-int sqlstore_approvals_start(sqlstore *s, cfg_diag *d);
-void sqlstore_approvals_stop(sqlstore *s);
+extern const sqlstore_route sqlstore_approvals_routes[];
 /* sqlite_remote.c: cmd.store.append_remote, a hub's copy of its machines'
  * events (bosun-fleet(7)). */
-int sqlstore_remote_start(sqlstore *s, cfg_diag *d);
-void sqlstore_remote_stop(sqlstore *s);
+extern const sqlstore_route sqlstore_remote_routes[];
 
 /* sqlite_machines.c: cmd.store.machines and cmd.store.machines.put, the
  * hub's machines and registration tokens (bosun-fleet(7)). */
-int sqlstore_machines_start(sqlstore *s, cfg_diag *d);
-void sqlstore_machines_stop(sqlstore *s);
+extern const sqlstore_route sqlstore_machines_routes[];
 
 /* sqlite_artifacts.c */
-int sqlstore_artifacts_start(sqlstore *s, cfg_diag *d);
-void sqlstore_artifacts_stop(sqlstore *s);
+extern const sqlstore_route sqlstore_artifacts_routes[];
 
 #endif

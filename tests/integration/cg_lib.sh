@@ -74,3 +74,21 @@ cg_crash() {
     restarted_once() { [ "$(runf "$RUN3" restarts)" = 1 ] && ended "$RUN3"; }
     check "killed, the run was restarted once and then ended" wait_for 90 restarted_once
 }
+
+# cg_resume_daemon TYPE: bosund with the TYPE agent plugin (codex, gemini;
+# TYPE_agent from its lib) and two agents of it: asker, and crashy
+# (resume: on-crash, never restarted otherwise).
+cg_resume_daemon() {
+    write_config <<EOF2
+  plugins: [sqlite, exec, mcp, $1]
+agents:
+$("$1"_agent asker </dev/null)
+$("$1"_agent crashy <<EOF3
+    resume: on-crash
+    restart: never
+    backoff_base: 0
+EOF3
+)
+EOF2
+    start_daemon
+}

@@ -10,18 +10,7 @@
 
 plan 21
 
-write_config <<EOF2
-  plugins: [sqlite, exec, mcp, codex]
-agents:
-$(codex_agent asker </dev/null)
-$(codex_agent crashy <<EOF3
-    resume: on-crash
-    restart: never
-    backoff_base: 0
-EOF3
-)
-EOF2
-start_daemon || exit 1
+cg_resume_daemon codex || exit 1
 
 # --- a blocking question, the exit, the answer, the resumed thread.
 cg_ask asker

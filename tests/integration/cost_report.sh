@@ -124,27 +124,27 @@ like "the table: a header" "$out" '^TASK +INPUT +OUTPUT +CACHE_READ +CACHE_WRITE
 like "and a total line" "$out" "TOTAL +$(sum true | jq '.[0]') +$(sum true | jq '.[1]') .*\\\$[0-9]+\\.[0-9]{4} +4"
 
 # --- REST
-hc=$(api "/api/v1/cost?by=run")
-is "GET /api/v1/cost?by=run: 200, the same items and total" \
-    "$hc $(jq -c '[(.items | rows), .total]' "$T/rest.body" 2>/dev/null)" \
-    "200 $(printf '%s\n' "$BY_RUN" | jq -c '[(.items | rows), .total]')"
-hc=$(api "/api/v1/cost?by=agent&since=$MID")
-is "GET /api/v1/cost?since=: filtered the same way" "$hc $(jq -c '[.items[] | [.key, .runs]]' "$T/rest.body")" \
-    '200 [["cc_b",2]]'
-hc=$(api "/api/v1/cost?by=task&task=T1&limit=1")
-is "GET /api/v1/cost?task=T1&limit=1: one item, no next page" \
-    "$hc $(jq -c '[.items[].key, .next, .total.runs]' "$T/rest.body")" '200 ["T1",null,3]'
+# rest CHECK NAME PATH FILTER WANT: GET PATH, then CHECK (is, like) NAME
+# with "STATUS FILTER-of-the-body" against WANT.
+rest() {
+    _hc=$(api "$3")
+    "$1" "$2" "$_hc $(jq -rc "$4" "$T/rest.body" 2>/dev/null)" "$5"
+}
+rest is "GET /api/v1/cost?by=run: 200, the same items and total" "/api/v1/cost?by=run" \
+    '[(.items | rows), .total]' "200 $(printf '%s\n' "$BY_RUN" | jq -c '[(.items | rows), .total]')"
+rest is "GET /api/v1/cost?since=: filtered the same way" "/api/v1/cost?by=agent&since=$MID" \
+    '[.items[] | [.key, .runs]]' '200 [["cc_b",2]]'
+rest is "GET /api/v1/cost?task=T1&limit=1: one item, no next page" "/api/v1/cost?by=task&task=T1&limit=1" \
+    '[.items[].key, .next, .total.runs]' '200 ["T1",null,3]'
 hc=$(api "/api/v1/cost?by=run&limit=3")
 next=$(jq -r .next "$T/rest.body")
 hc2=$(api "/api/v1/cost?by=run&limit=3&cursor=$next")
 is "GET /api/v1/cost pages by key: 3 items and a cursor, then the last one" \
     "$hc $hc2 $(jq -c '[.items[].key, .next]' "$T/rest.body")" \
     "200 200 $(printf '%s\n' "$BY_RUN" | jq -c '[.items[3].key, null]')"
-hc=$(api "/api/v1/cost?by=week")
-is "by=week: 400 naming 'by'" "$hc $(jq -r .error.message "$T/rest.body")" \
+rest is "by=week: 400 naming 'by'" "/api/v1/cost?by=week" .error.message \
     "400 'by' must be run, task, agent, machine or day, not 'week'"
-hc=$(api "/api/v1/cost?since=2026-02-30")
-like "since=2026-02-30: 400 naming since and why" "$hc $(jq -r .error.message "$T/rest.body")" \
+rest like "since=2026-02-30: 400 naming since and why" "/api/v1/cost?since=2026-02-30" .error.message \
     "^400 'since': '2026-02-30' is not a date .*no such day"
 hc=$(api "/api/v1/cost?sinse=2026-01-01")
 is "an unknown parameter: 400" "$hc" 400

@@ -10,8 +10,6 @@
 # errors with FILE:LINE:COL.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fleet_bus_lib.sh"
-BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
-export BOSUN_PLUGIN_PATH
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP the sqlite3 command is not installed (it reads the store)"; exit 77; }
 plan 45
 db() { sqlite3 "$T/state/bosun.db" "$1"; }

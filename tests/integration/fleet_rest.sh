@@ -9,20 +9,12 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/fleet_bus_lib.sh"
-BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
-export BOSUN_PLUGIN_PATH
 FORGE="/usr/bin/python3 $top_srcdir/tests/helpers/jwt_forge.py"
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP the sqlite3 command is not installed (it reads the store)"; exit 77; }
 plan 27
 
 http_boot
-write_config <<EOF2
-  plugins: [sqlite, http, fleet]
-http:
-  listen: "127.0.0.1:$PORT"
-  bootstrap_token_file: $T/boot.tok
-EOF2
-start_daemon || exit 1
+hub_daemon "sqlite, http, fleet" || exit 1
 wait_for 10 curl -s -o /dev/null "$U/health"
 VIEW=$($FORGE "$T/state/http_jwt.key" viewer)
 
@@ -64,10 +56,7 @@ is "a viewer may list: 200" "$(code viewer GET /api/v1/machines)" 200
 is "GET /machines/m-b: the machine" "$(code viewer GET /api/v1/machines/m-b; body '[.machine.name, .machine.version, .machine.address]')" '200["build-1","0.9","127.0.0.1:5c1"]'
 is "GET /machines/nope: 404" "$(code admin GET /api/v1/machines/nope)" 404
 
-base=$(sub_count)
-ctl sub 'fleet.link.out' > "$T/out" 2>&1 &
-SUB=$!
-wait_subs $((base + 1))
+watch_link_out
 is "a viewer may not revoke: 403" "$(code viewer DELETE /api/v1/machines/m-b)" 403
 is "DELETE /machines/m-b: 200, revoked" "$(code admin DELETE /api/v1/machines/m-b; body .revoked)" 200true
 wait_for 5 grep -q '"conn":"c1"' "$T/out"
@@ -78,13 +67,7 @@ kill "$SUB" 2>/dev/null
 stop_daemon
 
 # Without the fleet plugin: this machine alone, and no registrations.
-write_config <<EOF2
-  plugins: [sqlite, http]
-http:
-  listen: "127.0.0.1:$PORT"
-  bootstrap_token_file: $T/boot.tok
-EOF2
-start_daemon || exit 1
+hub_daemon "sqlite, http" || exit 1
 wait_for 10 curl -s -o /dev/null "$U/health"
 is "no fleet: GET /machines is this machine" "$(code admin GET /api/v1/machines; body '[.items[] | [.id, .this]]')" '200[["test-machine",true]]'
 stop_daemon

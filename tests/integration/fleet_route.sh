@@ -13,20 +13,11 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/fleet_bus_lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
-export BOSUN_PLUGIN_PATH
 plan 40
 
 http_boot
-write_config <<EOF2
-  plugins: [sqlite, http, fleet]
-http:
-  listen: "127.0.0.1:$PORT"
-  bootstrap_token_file: $T/boot.tok
-fleet:
-  heartbeat_timeout: 60s
-EOF2
-start_daemon || exit 1
+hub_daemon "sqlite, http, fleet" "fleet:
+  heartbeat_timeout: 60s" || exit 1
 
 # register CONN ID: a fresh registration token traded on link CONN.
 register() {
@@ -41,10 +32,7 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 like "m1 registers on link c1" "$(register c1 m1)" '"ok":true'
 like "m2 registers on link c2" "$(register c2 m2)" '"ok":true'
-base=$(sub_count)
-ctl sub 'fleet.link.out' > "$T/out" 2>&1 &
-SUB=$!
-wait_subs $((base + 1))
+watch_link_out
 
 # --- start --machine: down m1's link, m1's answer is bosunctl's
 ctl start --machine m1 worker --prompt hi > "$T/start.out" 2>&1 &

@@ -10,18 +10,7 @@
 
 plan 20
 
-write_config <<EOF2
-  plugins: [sqlite, exec, mcp, gemini]
-agents:
-$(gemini_agent asker </dev/null)
-$(gemini_agent crashy <<EOF3
-    resume: on-crash
-    restart: never
-    backoff_base: 0
-EOF3
-)
-EOF2
-start_daemon || exit 1
+cg_resume_daemon gemini || exit 1
 
 # --- a blocking question, the exit, the answer, the resumed session.
 cg_ask asker

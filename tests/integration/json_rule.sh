@@ -7,15 +7,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 plan 15
 
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
-write_config <<'EOF2'
-  plugins: [sqlite, exec, mcp]
-agents:
-  idle:
-    command: [sleep, "3600"]
-    start_secs: 0
-EOF2
-start_daemon || exit 1
+idle_mcp_daemon || exit 1
 
 # --- the control socket
 out=$(printf '%s\n' '{"id":1,"op":"ping","x":1,"x":2}' \

@@ -88,6 +88,20 @@ write_config() {
     } > "$T/bosun.yaml"
 }
 
+# idle_mcp_daemon: bosund with sqlite, exec and mcp (put on the plugin
+# path) and one agent, idle (sleep 3600, RUNNING at once), on write_config.
+idle_mcp_daemon() {
+    BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
+    write_config <<EOF2
+  plugins: [sqlite, exec, mcp]
+agents:
+  idle:
+    command: [sleep, "3600"]
+    start_secs: 0
+EOF2
+    start_daemon
+}
+
 SOCK() { echo "$T/run/bosund.sock"; }
 ctl() { "$BOSUNCTL" -s "$T/run/bosund.sock" "$@"; }
 

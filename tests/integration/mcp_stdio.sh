@@ -9,14 +9,7 @@
 MCP_RUN_DIR=mcp-run-stdio
 . "$top_srcdir/tests/integration/mcp_lib.sh"
 
-write_config <<EOF2
-  plugins: [sqlite, exec, mcp]
-agents:
-  idle:
-    command: [sleep, "3600"]
-    start_secs: 0
-EOF2
-start_daemon || exit 1
+idle_mcp_daemon || exit 1
 
 j=$(ctl task create --title "stdio" --agent idle --json)
 task=$(echo "$j" | jq -r .task); run=$(echo "$j" | jq -r .run)

@@ -5,16 +5,8 @@
 # row, no event and no daemon log line (at debug, where questions go);
 # the events themselves are stored, with the mask in the token's place.
 . "$top_srcdir/tests/integration/lib.sh"
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
 plan 15
-LOG_LEVEL=debug write_config <<EOF2
-  plugins: [sqlite, exec, mcp]
-agents:
-  idle:
-    command: [sleep, "3600"]
-    start_secs: 0
-EOF2
-start_daemon || exit 1
+LOG_LEVEL=debug idle_mcp_daemon || exit 1
 j=$(ctl task create --title "secret" --agent idle --json); run=$(echo "$j" | jq -r .run)
 wait_for 10 run_state_is "$run" RUNNING
 tok=$(jq -r .mcpServers.bosun.env.BOSUN_AGENT_TOKEN "$T/run/runs/$run/mcp.json")

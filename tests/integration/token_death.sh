@@ -3,16 +3,8 @@
 # with its token refuses every tool, in both ways bosunctl mcp carries a
 # session, and the stopped run's state never changes again.
 . "$top_srcdir/tests/integration/lib.sh"
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
 plan 27
-write_config <<EOF2
-  plugins: [sqlite, exec, mcp]
-agents:
-  idle:
-    command: [sleep, "3600"]
-    start_secs: 0
-EOF2
-start_daemon || exit 1
+idle_mcp_daemon || exit 1
 for mode in handover relay; do
     j=$(ctl task create --title "td $mode" --agent idle --json); run=$(echo "$j" | jq -r .run)
     wait_for 10 run_state_is "$run" RUNNING

@@ -8,23 +8,14 @@
 #include "config.h"
 
 #include "hook_map.h"
+#include "errbuf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bosun/agent_stream.h>
 #include <bosun/json.h>
-
-static int fail(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* A string member: absent is fine unless required; otherwise a non-empty
  * string of at most max bytes.  *out is NULL when absent. */
@@ -35,11 +26,11 @@ static bool member_str(const json_t *o, const char *key, size_t max, bool requir
     *out = NULL;
     if (!v || json_is_null(v)) {
         if (required)
-            fail(err, size, "'%s' is missing", key);
+            errbuf_fail(err, size, "'%s' is missing", key);
         return !required;
     }
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
-        fail(err, size, "'%s' must be a string of 1 to %zu bytes", key, max);
+        errbuf_fail(err, size, "'%s' must be a string of 1 to %zu bytes", key, max);
         return false;
     }
     *out = json_string_value(v);
@@ -74,7 +65,7 @@ static int map_prompt(const json_t *in, hook_call *c, char *err, size_t size)
 {
     const json_t *p = json_object_get(in, "prompt");
     if (!json_is_string(p))
-        return fail(err, size, "'prompt' must be a string");
+        return errbuf_fail(err, size, "'prompt' must be a string");
     json_t *ev = bosun_agent_ev_message(c->events, json_string_value(p), json_string_length(p));
     json_object_set_new(ev, "role", json_string("user"));
     return 0;
@@ -88,7 +79,7 @@ static int tool_fields(const json_t *in, const char **name, const char **id, con
         return -1;
     *input = json_object_get(in, "tool_input");
     if (*input && !json_is_object(*input))
-        return fail(err, size, "'tool_input' must be an object");
+        return errbuf_fail(err, size, "'tool_input' must be an object");
     return 0;
 }
 
@@ -212,11 +203,11 @@ static int common_fields(const json_t *in, hook_call *c, char *err, size_t size)
         !member_str(in, "permission_mode", HOOK_NAME_MAX, false, &mode, err, size))
         return -1;
     if (!event_name_ok(event))
-        return fail(err, size, "'hook_event_name' must be letters, digits and '_'");
+        return errbuf_fail(err, size, "'hook_event_name' must be letters, digits and '_'");
     if (!bosun_session_id_valid(sid))
-        return fail(err, size, "'session_id' is not a session id (A-Z a-z 0-9 - _ . :)");
+        return errbuf_fail(err, size, "'session_id' is not a session id (A-Z a-z 0-9 - _ . :)");
     if ((cwd && cwd[0] != '/') || (transcript && transcript[0] != '/'))
-        return fail(err, size, "'cwd' and 'transcript_path' must be absolute paths");
+        return errbuf_fail(err, size, "'cwd' and 'transcript_path' must be absolute paths");
     snprintf(c->event, sizeof c->event, "%s", event);
     snprintf(c->session_id, sizeof c->session_id, "%s", sid);
     c->info = json_object();
@@ -233,16 +224,16 @@ int hook_map(const char *text, size_t len, hook_call *c, char *err, size_t size)
 {
     memset(c, 0, sizeof *c);
     if (len > HOOK_INPUT_MAX)
-        return fail(err, size, "the hook's input is %zu bytes, over the limit of %d", len,
-                    HOOK_INPUT_MAX);
+        return errbuf_fail(err, size, "the hook's input is %zu bytes, over the limit of %d", len,
+                           HOOK_INPUT_MAX);
     bosun_json_error je;
     json_t *in = bosun_json_parse(text, len, BOSUN_JSON_REJECT_DUPLICATES, &je);
     if (!in)
-        return fail(err, size, "the hook's input is not JSON: %s at line %d column %d", je.text,
-                    je.line, je.column);
+        return errbuf_fail(err, size, "the hook's input is not JSON: %s at line %d column %d",
+                           je.text, je.line, je.column);
     if (!json_is_object(in)) {
         json_decref(in);
-        return fail(err, size, "the hook's input is not a JSON object");
+        return errbuf_fail(err, size, "the hook's input is not a JSON object");
     }
     c->events = json_array();
     int rc = common_fields(in, c, err, size);
