@@ -383,9 +383,9 @@ static void fl_on_text(http_wsconn *w, const char *text, size_t len)
         /* Every link at once: each one read before its turn came would
          * bring another window's batch (1,000 links, 1,000 batches). */
         c->hub->full = true;
-        for (http_wsconn *w = c->hub->conns.head; w; w = w->next)
-            if (fl_of(w)->registered)
-                set_paused(fl_of(w), true);
+        for (http_wsconn *o = c->hub->conns.head; o; o = o->next)
+            if (fl_of(o)->registered)
+                set_paused(fl_of(o), true);
     }
     if (!may_read(c))
         set_paused(c, true);
