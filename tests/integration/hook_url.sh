@@ -16,13 +16,14 @@ fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
 command -v curl >/dev/null || { echo "1..0 # SKIP needs curl"; exit 0; }
 . "$top_srcdir/tests/integration/claude_lib.sh"
-plan 40
+plan 43
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
 
+mkdir -p "$T/out"
 write_config <<EOF2
-  plugins: [sqlite, http]
+  plugins: [sqlite, exec, http]
 http:
   listen: ["127.0.0.1:0"]
 approvals:
@@ -30,6 +31,12 @@ approvals:
   deny: ["Bash(rm -rf *)"]
   ask: ["Bash(touch:*)"]
   default: deny
+agents:
+  asker:
+    command: [sh, -c, 'echo "\$\$BOSUN_AGENT_TOKEN \$\$BOSUN_RUN_ID" > $T/out/tok.new && mv $T/out/tok.new $T/out/tok; exec sleep 3600']
+    start_secs: 0
+    restart: never
+    approvals: {default: allow}
 EOF2
 start_daemon || exit 1
 wait_for 10 sh -c "grep -q 'http: listening on' '$T/bosund.log'"
@@ -100,6 +107,19 @@ is "without a token: 401" "$(code -X POST -d '{"tool":"Read"}' "$URL/api/v1/appr
 is "no tool: 400" "$(ask '{"input":{}}'):$(jq -r .error.message "$T/body")" "400:'tool' is required"
 is "an unknown key: 400" "$(ask '{"tool":"Read","sessionid":"x"}')" 400
 is "a wait out of bounds: 400" "$(ask '{"tool":"Read","wait":0}'):$(jq -r .error.message "$T/body")" "400:'wait' must be 0.05 to 3600 seconds"
+# An agent's token may ask about its own run only, judged by its own
+# agent's policy whatever agent and run it names.
+task=$(ctl task create --title approvals)
+ctl start asker --task "$task" >/dev/null
+wait_for 20 test -s "$T/out/tok"
+read -r atok arun < "$T/out/tok"
+st=$(code -H "Authorization: Bearer $atok" -X POST -d '{"tool":"WebFetch","input":{"url":"http://x"},"agent":"claude-code:attached","run":"01ZZZZZZZZZZZZZZZZZZZZZZZZ"}' "$URL/api/v1/approvals")
+is "an agent's token asks: its own agent's default decides" "$st:$(jq -c '[.behavior, .decided_by]' "$T/body")" '200:["allow","default"]'
+d=$(ctl events --subject "evt.approval.$(jq -r .id "$T/body").decided" --json | jq -c '.data | [.agent, .run, .task]')
+is "  recorded as its own run's call" "$d" "[\"asker\",\"$arun\",\"$task\"]"
+st=$(code -H "Authorization: Bearer $atok" -X POST -d '{"tool":"Bash","input":{"command":"rm -rf /"}}' "$URL/api/v1/approvals")
+is "  the global deny rules still hold" "$st:$(jq -r .decided_by "$T/body")" "200:rule:Bash(rm -rf *)"
+ctl stop asker >/dev/null
 is "an input that is no object: 400 from the daemon" "$(ask '{"tool":"Read","input":[1]}'):$(jq -r .error.message "$T/body")" "400:'input' must be an object"
 check "the daemon still answers" ctl status
 
