@@ -30,12 +30,11 @@
 #include <bosun/store.h>
 
 #include "http_ws_int.h"
+#include "http_ws_machine.h"
 
 #define WS_PAGE_EVENTS   500 /* events asked per page */
 #define WS_CATCHUP_MAX   50  /* pages read again after live events were dropped */
 #define WS_STORE_TIMEOUT 30  /* seconds for one page */
-#define WS_MACHINES_MAX  64  /* ids in one "machine" filter */
-#define WS_MACHINE_MAX   64  /* bytes of one id (the store's bound) */
 
 struct ws_sub {
     ws_sub *next;
@@ -128,60 +127,6 @@ static bool send_event(ws_sub *s, json_t *ev, bool may_wait)
     return true;
 }
 
-/* ------------------------------------------------------------ machines */
-
-/* Whether the stored event ev is of a machine the filter names (every
- * stored event has its machine: the local one's id for its own). */
-static bool sub_wants(const ws_sub *s, const json_t *ev)
-{
-    if (!s->machines)
-        return true;
-    const char *m = json_string_value(json_object_get(ev, "machine"));
-    size_t i;
-    json_t *id;
-    json_array_foreach(s->machines, i, id)
-    {
-        if (m && strcmp(m, json_string_value(id)) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* A machine id as the store takes it: a subject token (evt.machine.<id>). */
-static bool machine_id_ok(const json_t *v)
-{
-    const char *m = json_string_value(v);
-    size_t n = m ? strlen(m) : 0;
-    return n > 0 && n <= WS_MACHINE_MAX &&
-           strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
-}
-
-/* The frame's "machine" as an array of ids in *out (NULL when absent);
- * false when it is neither an id nor a list of 1 to WS_MACHINES_MAX. */
-static bool machine_filter(const json_t *v, json_t **out)
-{
-    *out = NULL;
-    if (!v)
-        return true;
-    if (json_is_string(v)) {
-        if (!machine_id_ok(v))
-            return false;
-        *out = json_pack("[O]", v);
-        return *out != NULL;
-    }
-    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > WS_MACHINES_MAX)
-        return false;
-    size_t i;
-    json_t *id;
-    json_array_foreach(v, i, id)
-    {
-        if (!machine_id_ok(id))
-            return false;
-    }
-    *out = json_deep_copy(v);
-    return *out != NULL;
-}
-
 /* ------------------------------------------------------------ replay */
 
 static void request_page(ws_sub *s);
@@ -230,8 +175,8 @@ static void go_live(ws_sub *s)
     {
         if (s->c->closing)
             break;
-        if (json_integer_value(json_object_get(ev, "seq")) > s->last && sub_wants(s, ev) &&
-            !send_event(s, ev, false))
+        if (json_integer_value(json_object_get(ev, "seq")) > s->last &&
+            ws_machine_wants(s->machines, ev) && !send_event(s, ev, false))
             break;
     }
     json_decref(aside);
@@ -246,7 +191,7 @@ static void pump(ws_sub *s)
             return;
         json_t *ev = json_array_get(s->page, s->page_i);
         json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
-        if (seq > s->last && !sub_wants(s, ev))
+        if (seq > s->last && !ws_machine_wants(s->machines, ev))
             s->last = seq; /* another machine's: covered, not sent */
         else if (seq > s->last && !send_event(s, ev, true))
             return; /* ws_subs_drained() goes on */
@@ -326,7 +271,7 @@ static void on_live(bus_t *bus, const bus_msg *msg, void *arg)
     if (s->c->closing || !json_is_object(msg->data))
         return;
     json_int_t seq = json_integer_value(json_object_get(msg->data, "seq"));
-    if (!sub_wants(s, msg->data))
+    if (!ws_machine_wants(s->machines, msg->data))
         return;
     if (!s->replaying) {
         if (seq > s->last)
@@ -391,7 +336,7 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
     } else if (jsince && (!json_is_integer(jsince) || json_integer_value(jsince) < 0)) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request",
                       "'since' must be a sequence number");
-    } else if (!machine_filter(json_object_get(frame, "machine"), machines)) {
+    } else if (!ws_machine_filter(json_object_get(frame, "machine"), machines)) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request",
                       "'machine' must be a machine id (1 to %d of A-Z a-z 0-9 _ -) or a list "
                       "of 1 to %d of them",
