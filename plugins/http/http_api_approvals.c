@@ -96,9 +96,9 @@ static bool api_request_wait(http_request *r, const json_t *body, double *wait)
  * another machine) or a client asks about: decided at once by a rule or
  * the default, else held as a pending request, its reply given when a
  * person answers, its timeout decides, or after "wait" seconds a 504 (the
- * request stays open until then, as it does for a hook over the socket
- * that stops waiting).  The daemon checks the members' sizes and says
- * what was wrong; the body itself is bounded by limits.body_max. */
+ * request itself stays pending until a person or its timeout decides, as
+ * it does for a hook over the socket that stops waiting).  The daemon checks the members' sizes and
+ * says what was wrong; the body itself is bounded by limits.body_max. */
 void api_approval_request(http_request *r, const char *const *args, size_t n_args)
 {
     (void)args, (void)n_args;
