@@ -397,7 +397,8 @@ static json_t *op_request(ctl_http *h, json_t *req, double timeout, char *err, s
     json_t *data = json_object_get(req, "data");
     json_t *t = json_object_get(req, "timeout");
     double wait = json_is_number(t) ? json_number_value(t) : timeout;
-    json_t *reply = http_map_request(h, subject ? subject : "", data, wait + 10, err, err_size);
+    json_t *reply = http_map_request(h, subject ? subject : "", data, wait + CTL_HTTP_REQUEST_SLACK,
+                                     err, err_size);
     if (!reply)
         return NULL;
     /* Over /ws a request's failure (nobody answers, no reply in time) and

@@ -3,6 +3,10 @@
 #ifndef BOSUN_CTL_HTTP_INT_H
 #define BOSUN_CTL_HTTP_INT_H
 
+/* Seconds a bus request over --url is given beyond its own timeout (the
+ * round trip's), so the server's answer, not the transfer's cut, ends it. */
+#define CTL_HTTP_REQUEST_SLACK 10
+
 #include <jansson.h>
 #include <stdbool.h>
 

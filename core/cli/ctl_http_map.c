@@ -348,6 +348,22 @@ static json_t *map_approval_list(ctl_http *h, json_t *data, double timeout, char
     return json_pack("{s:[o]}", "approvals", v);
 }
 
+/* POST /api/v1/approvals: the server holds an asked call for the
+ * request's own wait (timeout less the slack op_request added), this side
+ * for the slack longer, so that its 504 rather than a cut connection ends
+ * a wait nobody answered. */
+static json_t *map_approval_request(ctl_http *h, json_t *data, double timeout, char *err,
+                                    size_t err_size)
+{
+    json_t *body = data ? json_deep_copy(data) : json_object();
+    double wait = timeout - CTL_HTTP_REQUEST_SLACK;
+    if (wait > 0)
+        json_object_set_new(body, "wait", json_real(wait));
+    json_t *v = http_json(h, "POST", "/api/v1/approvals", NULL, body, timeout, err, err_size);
+    json_decref(body);
+    return v;
+}
+
 static json_t *map_approval_answer(ctl_http *h, json_t *data, double timeout, char *err,
                                    size_t err_size)
 {
@@ -497,6 +513,7 @@ static const struct mapping {
     {BOSUN_TASK_CREATE, map_task_create},
     {BOSUN_INPUT_ANSWER, map_answer},
     {BOSUN_APPROVAL_LIST, map_approval_list},
+    {BOSUN_APPROVAL_REQUEST, map_approval_request},
     {BOSUN_APPROVAL_ANSWER, map_approval_answer},
     {HOOK_CMD_EVENT, map_hook_event},
     {"cmd.auth.token.create", map_token_create},

@@ -243,24 +243,36 @@ static void open_request(approval_service *s, const bus_msg *m, const char *agen
                               "expires_at", r->expires_at, "status", "pending"));
 }
 
-/* {"agent","task"?,"run"?,"tool","input"?}: decided by the policy at once,
- * or held until answered. */
-static void on_request(bus_t *bus, const bus_msg *m, void *arg)
+/* The request's data, with the agent and task of its run when the run is
+ * one this daemon supervises: a run's call is judged by its own agent's
+ * policy, whatever agent the caller named (an agent's token over REST or
+ * /ws could name a laxer one).  A new reference. */
+static json_t *request_of_run(approval_service *s, json_t *data, const char *run)
 {
-    approval_service *s = arg;
-    if (!m->reply)
-        return;
+    const char *agent, *task;
+    if (!run || !proc_run_lookup(s->p, run, &agent, &task))
+        return json_incref(data);
+    json_t *d = json_copy(data);
+    if (!d)
+        return json_incref(data);
+    json_object_set_new(d, "agent", json_string(agent));
+    json_object_set_new(d, "task", task && *task ? json_string(task) : json_null());
+    return d;
+}
+
+/* Decides the request m with data (the run's agent and task in it): at
+ * once by a rule or the default, or held as a pending request. */
+static void decide_request(approval_service *s, const bus_msg *m, json_t *data, const char *run)
+{
+    bus_t *bus = s->bus;
     char err[256];
-    const char *run;
-    if (!bounded_string(json_object_get(m->data, "run"), RUN_MAX, false, &run))
-        return reply_to(bus, m->reply, bus_error_json("bad_request", "'run' must be a run id"));
-    json_t *r = evaluate(s, m->data, err, sizeof err);
+    json_t *r = evaluate(s, data, err, sizeof err);
     if (!r)
         return reply_to(bus, m->reply, bus_error_json("bad_request", "%s", err));
-    const char *agent = json_string_value(json_object_get(m->data, "agent"));
-    const char *task = json_string_value(json_object_get(m->data, "task"));
-    const char *tool = json_string_value(json_object_get(m->data, "tool"));
-    json_t *input = json_object_get(m->data, "input");
+    const char *agent = json_string_value(json_object_get(data, "agent"));
+    const char *task = json_string_value(json_object_get(data, "task"));
+    const char *tool = json_string_value(json_object_get(data, "tool"));
+    json_t *input = json_object_get(data, "input");
     if (json_is_null(input))
         input = NULL;
     enum bosun_approval_decision d = BOSUN_APPROVAL_ASK;
@@ -276,6 +288,21 @@ static void on_request(bus_t *bus, const bus_msg *m, void *arg)
     publish_decided(s, id, agent, task, run, tool, d, by, NULL, false, NULL);
     reply_to(bus, m->reply, answer_json(d, input, by, NULL, id));
     json_decref(r);
+}
+
+/* {"agent","task"?,"run"?,"tool","input"?}: decided by the policy at once,
+ * or held until answered; a supervised run's own agent and task count. */
+static void on_request(bus_t *bus, const bus_msg *m, void *arg)
+{
+    approval_service *s = arg;
+    if (!m->reply)
+        return;
+    const char *run;
+    if (!bounded_string(json_object_get(m->data, "run"), RUN_MAX, false, &run))
+        return reply_to(bus, m->reply, bus_error_json("bad_request", "'run' must be a run id"));
+    json_t *data = request_of_run(s, m->data, run);
+    decide_request(s, m, data, run);
+    json_decref(data);
 }
 
 static approval_req *find_req(approval_service *s, const char *id)

@@ -52,6 +52,8 @@ const http_route http_api_routes[] = {
     {"GET", "/api/v1/events", api_events_list, ANY_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/cost", api_cost_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/approvals", api_approvals_list, HTTP_ALLOW_READ, HTTP_BODY_NONE},
+    {"POST", "/api/v1/approvals", api_approval_request, HTTP_ALLOW_ADMIN | HTTP_ALLOW_AGENT,
+     HTTP_BODY_JSON},
     {"GET", "/api/v1/approvals/{}", api_approval_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/approvals/{}/allow", api_approval_allow, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/approvals/{}/deny", api_approval_deny, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},

@@ -56,6 +56,7 @@ void api_task_show(http_request *r, const char *const *args, size_t n_args);
 void api_inputs_list(http_request *r, const char *const *args, size_t n_args);
 /* http_api_approvals.c */
 void api_approvals_list(http_request *r, const char *const *args, size_t n_args);
+void api_approval_request(http_request *r, const char *const *args, size_t n_args);
 void api_approval_show(http_request *r, const char *const *args, size_t n_args);
 void api_approval_allow(http_request *r, const char *const *args, size_t n_args);
 void api_approval_deny(http_request *r, const char *const *args, size_t n_args);

@@ -3,6 +3,11 @@
  *   GET  /api/v1/approvals                 cmd.approval.list: the pending
  *                                          requests, newest first, paged by
  *                                          id (readers and admins)
+ *   POST /api/v1/approvals                 cmd.approval.request (admins): a
+ *                                          tool call the policy decides, held
+ *                                          while it asks a person; body
+ *                                          {"tool","input"?,"agent"?,"task"?,
+ *                                          "run"?,"wait"?}
  *   GET  /api/v1/approvals/{id}            one pending request (404 when
  *                                          unknown or decided already)
  *   POST /api/v1/approvals/{id}/allow      cmd.approval.answer (admins):
@@ -52,13 +57,73 @@ void api_approval_show(http_request *r, const char *const *args, size_t n_args)
     api_call(r, BOSUN_APPROVAL_LIST, json_pack("{s:s}", "id", args[0]), NULL, 0, api_approval_one);
 }
 
-static const char *const api_answer_keys[] = {"always", "message", NULL};
+/* ------------------------------------------------------------ request */
 
+/* How long a held call may wait for a person, seconds: the bounds of the
+ * http limits' own durations. */
+#define API_WAIT_MIN 0.05
+#define API_WAIT_MAX 3600.0
+
+static const char *const api_request_keys[] = {"tool", "input", "agent", "task",
+                                               "run",  "wait",  NULL};
+
+/* The daemon's reply as it is: a request's decision, an answer's record. */
 static void api_answered(http_request *r, json_t *reply, json_t *state)
 {
     json_decref(state);
     http_respond_json(r, 200, json_incref(reply));
 }
+
+/* body's "wait" in *wait (0: the listener's request_timeout); false after
+ * a 400. */
+static bool api_request_wait(http_request *r, const json_t *body, double *wait)
+{
+    const json_t *w = json_object_get(body, "wait");
+    *wait = 0;
+    if (!w)
+        return true;
+    if (!json_is_number(w) || json_number_value(w) < API_WAIT_MIN ||
+        json_number_value(w) > API_WAIT_MAX) {
+        http_respond_error(r, 400, "bad_request", "'wait' must be %g to %g seconds", API_WAIT_MIN,
+                           API_WAIT_MAX);
+        return false;
+    }
+    *wait = json_number_value(w);
+    return true;
+}
+
+/* The call a person's own Claude Code session (bosunctl hook --approve on
+ * another machine) or a client asks about: decided at once by a rule or
+ * the default, else held as a pending request, its reply given when a
+ * person answers, its timeout decides, or after "wait" seconds a 504 (the
+ * request itself stays pending until a person or its timeout decides, as
+ * it does for a hook over the socket that stops waiting).  The daemon checks the members' sizes and
+ * says what was wrong; the body itself is bounded by limits.body_max. */
+void api_approval_request(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args, (void)n_args;
+    if (!api_query_check(r, api_no_params))
+        return;
+    json_t *body = api_body_object(r, api_request_keys);
+    if (!body)
+        return;
+    double wait;
+    const char *tool;
+    if (!api_body_string(r, body, "tool", 1, 256, true, &tool) ||
+        !api_request_wait(r, body, &wait)) {
+        json_decref(body);
+        return;
+    }
+    json_object_del(body, "wait");
+    if (!json_object_get(body, "agent"))
+        json_object_set_new(body, "agent", json_string(BOSUN_APPROVAL_ATTACHED));
+    log_info("http: %s %s asks for approval of %s", r->id.kind, r->id.id, tool);
+    api_call(r, BOSUN_APPROVAL_REQUEST, body, NULL, wait, api_answered);
+}
+
+/* ------------------------------------------------------------ answers */
+
+static const char *const api_answer_keys[] = {"always", "message", NULL};
 
 static void api_approval_answer(http_request *r, const char *const *args, size_t n_args,
                                 const char *decision)

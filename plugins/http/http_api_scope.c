@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bosun/approval.h>
 #include <bosun/store.h>
 
 /* Deny by default: an agent or share identity is bound even when its task
@@ -85,12 +86,29 @@ static bool api_filter(const json_t *q, const char *key, const char **out)
     return !v || json_is_null(v) || json_is_string(v);
 }
 
+/* An approval request of a bound identity is about its own run only (the
+ * daemon then judges it by that run's agent's policy): the run and task
+ * are forced, whatever the request said; an identity without a run (a
+ * share link) may not ask. */
+static const char *api_scope_approval(const http_identity *id, const char *task, json_t *q,
+                                      char *msg, size_t size)
+{
+    const char *own = api_id_run(id);
+    if (!own || !json_is_object(q))
+        return snprintf(msg, size, "%s may not ask for approvals", id->kind), "forbidden";
+    json_object_set_new(q, "run", json_string(own));
+    json_object_set_new(q, "task", task[0] ? json_string(task) : json_null());
+    return NULL;
+}
+
 const char *api_scope_query(const http_identity *id, const char *subject, json_t *q, char *msg,
                             size_t size)
 {
     const char *task = api_id_task(id), *t, *run;
     if (!task)
         return NULL;
+    if (strcmp(subject, BOSUN_APPROVAL_REQUEST) == 0)
+        return api_scope_approval(id, task, q, msg, size);
     int i = api_scoped_read(subject);
     if (i < 0) /* deny by default: a read added to the principal is not open before it is here */
         return snprintf(msg, size, "%s may not use %s", id->kind, subject), "forbidden";

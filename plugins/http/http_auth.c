@@ -176,16 +176,21 @@ static bus_principal *principal_viewer(const char *id)
     return p;
 }
 
-/* Its own task's and run's events, live and stored, and the store's reads
- * the agent routes make (runs, tasks, inputs, artifacts, events): the bus
+/* Its own task's and run's events, live and stored, the store's reads
+ * the agent routes make (runs, tasks, inputs, artifacts, events), and
+ * approval requests for its own run (POST /api/v1/approvals): the bus
  * cannot tell one task's rows from another's, so every handler that takes
  * an agent narrows the request to id.task first (and /ws refuses a
  * task-bound identity's requests it cannot narrow). */
 static bus_principal *principal_agent(const char *run, const char *task)
 {
-    static const char *const reqs[] = {BOSUN_STORE_RUNS,   BOSUN_STORE_TASKS,
-                                       BOSUN_STORE_INPUTS, BOSUN_STORE_ARTIFACTS,
-                                       BOSUN_STORE_EVENTS, NULL};
+    static const char *const reqs[] = {BOSUN_STORE_RUNS,
+                                       BOSUN_STORE_TASKS,
+                                       BOSUN_STORE_INPUTS,
+                                       BOSUN_STORE_ARTIFACTS,
+                                       BOSUN_STORE_EVENTS,
+                                       BOSUN_APPROVAL_REQUEST,
+                                       NULL};
     bus_principal *p = bus_principal_new("agent", run);
     char pat[4][200];
     size_t n = 0;

@@ -14,7 +14,12 @@
  * during a replay are bounded by send_queue_max bytes, and when they pass
  * it they are dropped and read again from the store (where they are)
  * before the replay ends.  Once live, a client whose queue is full is
- * closed with 1013 (http_ws.c). */
+ * closed with 1013 (http_ws.c).
+ *
+ * A "machine" filter (one id or a list) keeps the events of those machines
+ * only, replayed and live: one id is the store's own filter; a list is
+ * applied here, the skipped events counting as covered so that the next
+ * page starts after them. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 #include <bosun/store.h>
 
 #include "http_ws_int.h"
+#include "http_ws_machine.h"
 
 #define WS_PAGE_EVENTS   500 /* events asked per page */
 #define WS_CATCHUP_MAX   50  /* pages read again after live events were dropped */
@@ -49,6 +55,7 @@ struct ws_sub {
     size_t aside_bytes;
     bool dropped; /* some were dropped: read the store once more */
     int catchups;
+    json_t *machines; /* the "machine" filter as an array of ids, or NULL */
 };
 
 /* ------------------------------------------------------------ serializing */
@@ -133,6 +140,7 @@ static void sub_free(ws_sub *s)
         bus_request_cancel(bus, s->req);
     json_decref(s->page);
     json_decref(s->aside);
+    json_decref(s->machines);
     free(s->sid_json);
     free(s);
 }
@@ -167,7 +175,8 @@ static void go_live(ws_sub *s)
     {
         if (s->c->w.closing)
             break;
-        if (json_integer_value(json_object_get(ev, "seq")) > s->last && !send_event(s, ev, false))
+        if (json_integer_value(json_object_get(ev, "seq")) > s->last &&
+            ws_machine_wants(s->machines, ev) && !send_event(s, ev, false))
             break;
     }
     json_decref(aside);
@@ -181,7 +190,10 @@ static void pump(ws_sub *s)
         if (s->c->w.closing)
             return;
         json_t *ev = json_array_get(s->page, s->page_i);
-        if (json_integer_value(json_object_get(ev, "seq")) > s->last && !send_event(s, ev, true))
+        json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
+        if (seq > s->last && !ws_machine_wants(s->machines, ev))
+            s->last = seq; /* another machine's: covered, not sent */
+        else if (seq > s->last && !send_event(s, ev, true))
             return; /* ws_subs_drained() goes on */
         s->page_i++;
     }
@@ -237,6 +249,8 @@ static void request_page(ws_sub *s)
     bus_t *bus = http_server_bus(s->c->hub->srv);
     json_t *q = json_pack("{s:I,s:s,s:i}", "since", (json_int_t)s->last, "subject", s->pattern,
                           "limit", WS_PAGE_EVENTS);
+    if (q && json_array_size(s->machines) == 1)
+        json_object_set(q, "machine", json_array_get(s->machines, 0));
     /* Asked with the plugin's own rights: the client's right to these
      * events was checked on the subscription (a principal allowed
      * cmd.store.events could ask for any subject). */
@@ -257,6 +271,8 @@ static void on_live(bus_t *bus, const bus_msg *msg, void *arg)
     if (s->c->w.closing || !json_is_object(msg->data))
         return;
     json_int_t seq = json_integer_value(json_object_get(msg->data, "seq"));
+    if (!ws_machine_wants(s->machines, msg->data))
+        return;
     if (!s->replaying) {
         if (seq > s->last)
             send_event(s, msg->data, false);
@@ -306,8 +322,9 @@ static const char *frame_sid(ws_conn *c, json_t *frame)
 
 /* The checks of a "sub" frame; the error frame is sent on failure. */
 static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **pattern,
-                     json_int_t *since)
+                     json_int_t *since, json_t **machines)
 {
+    *machines = NULL;
     if (!(*sid = frame_sid(c, frame)))
         return false;
     *pattern = json_string_value(json_object_get(frame, "subject"));
@@ -319,6 +336,11 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
     } else if (jsince && (!json_is_integer(jsince) || json_integer_value(jsince) < 0)) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request",
                       "'since' must be a sequence number");
+    } else if (!ws_machine_filter(json_object_get(frame, "machine"), machines)) {
+        ws_send_error(c, "sid", json_string(*sid), "bad_request",
+                      "'machine' must be a machine id (1 to %d of A-Z a-z 0-9 _ -) or a list "
+                      "of 1 to %d of them",
+                      WS_MACHINE_MAX, WS_MACHINES_MAX);
     } else if (find_sub(c, *sid)) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request", "sid '%s' is in use", *sid);
     } else if (c->n_subs >= ws_limits(c)->ws_subs_max) {
@@ -334,6 +356,8 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
         *since = jsince ? json_integer_value(jsince) : -1;
         return true;
     }
+    json_decref(*machines);
+    *machines = NULL;
     return false;
 }
 
@@ -341,16 +365,19 @@ void ws_op_sub(ws_conn *c, json_t *frame)
 {
     const char *sid, *pattern;
     json_int_t since;
-    if (!sub_args(c, frame, &sid, &pattern, &since))
+    json_t *machines;
+    if (!sub_args(c, frame, &sid, &pattern, &since, &machines))
         return;
     ws_sub *s = calloc(1, sizeof *s);
     json_t *sj = json_string(sid);
     if (!s || !sj || !(s->sid_json = bosun_json_dump(sj, 0, NULL))) {
+        json_decref(machines);
         free(s);
         ws_send_error(c, "sid", sj, "internal", "out of memory"); /* steals sj */
         return;
     }
     s->c = c;
+    s->machines = machines;
     snprintf(s->sid, sizeof s->sid, "%s", sid);
     snprintf(s->pattern, sizeof s->pattern, "%s", pattern);
     s->live_only = since < 0;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/approval.h>
 #include <bosun/store.h>
 #include <bosun/task.h>
 
@@ -122,6 +123,9 @@ static const struct {
     {"cmd.auth.token.create", NULL},
     {"cmd.auth.token.list", "tokens"},
     {"cmd.auth.token.revoke", NULL},
+    {BOSUN_APPROVAL_REQUEST, NULL},
+    {BOSUN_APPROVAL_LIST, "approvals"},
+    {BOSUN_APPROVAL_ANSWER, NULL},
     {"cmd.other", NULL},
 };
 

@@ -10,6 +10,7 @@
 #   nctl NODE ARGS...                  bosunctl on that node's socket
 #   reg_token [NAME [TTL]]             a bsn_reg_ token made on the hub
 #   machine_field ID FIELD             a field of `machine show --json`
+#   machine_join NODE [UPLINK_LINES...]  a machine registered with a fresh token, started
 #   proxy_start NAME TARGET_PORT / proxy_freeze|proxy_thaw|proxy_cut NAME
 #
 # Every node is stopped when the test exits (TERM, then KILL after 5 s).
@@ -152,6 +153,14 @@ node_kill9() { node_stop "$1" KILL; }
 reg_token() {
     nctl hub machine token create ${1:+--name "$1"} ${2:+--ttl "$2"} 2>>"$T/hub/ctl.err" |
         grep -o 'bsn_reg_[A-Za-z0-9_-]*' | head -1
+}
+# machine_join NODE [UPLINK_LINES...]: a machine node that registers with
+# a fresh registration token (from a 0600 file), started.
+machine_join() {
+    _mj=$1; shift
+    (umask 077 && reg_token "$_mj" > "$T/$_mj.reg")
+    fleet_machine "$_mj" "registration_token_file: $T/$_mj.reg" "$@"
+    node_start "$_mj"
 }
 # machine_field ID FIELD: a field of the hub's record of machine ID.
 machine_field() { nctl hub machine show "$1" --json 2>/dev/null | jq -r ".$2 // .machine.$2 // empty"; }
