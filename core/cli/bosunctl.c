@@ -77,17 +77,6 @@ static void usage(FILE *out)
           out);
 }
 
-int die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bosunctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return code;
-}
-
 /* ------------------------------------------------------------ connection */
 
 static int socket_from_config(const char *path, int explicit_config, char **out)

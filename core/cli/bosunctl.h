@@ -55,6 +55,8 @@ extern volatile sig_atomic_t interrupted;
 /* Adds "machine" (--machine) to a request for a hub's machine. */
 void machine_option(const opts *o, json_t *req);
 
+/* The name die() prints: "bosunctl", or "bosun-mcp" in that program. */
+extern const char *ctl_program;
 /* Prints "bosunctl: message" to stderr and returns code. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* die() for a transport failure (err): no permission (77) when the daemon

@@ -195,7 +195,7 @@ bool daemon_config_parse(const cfg_node *root, bool check_secs, daemon_config *o
     ok = cfg_get_duration(sec, "agent_token_ttl", 86400, 1, 30 * 86400, &out->agent_token_ttl, d) &&
          ok;
     const char *mcp_command = NULL;
-    ok = cfg_get_string(sec, "mcp_command", BINDIR "/bosunctl", &mcp_command, d) && ok;
+    ok = cfg_get_string(sec, "mcp_command", BINDIR "/bosun-mcp", &mcp_command, d) && ok;
     if (mcp_command && mcp_command[0] != '/')
         ok = cfg_error(d, cfg_get(sec, "mcp_command"),
                        "'daemon.mcp_command': must be an absolute "

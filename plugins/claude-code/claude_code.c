@@ -1,7 +1,8 @@
 /* claude-code — runs Claude Code non-interactively:
  *   claude -p --output-format stream-json --verbose [options]
  *          --mcp-config=<the run's bosun MCP file>
- *          --permission-prompt-tool mcp__bosun__approve --session-id <uuid> -- PROMPT
+ *          --permission-prompt-tool mcp__bosun__approve
+ *          --disallowedTools=AskUserQuestion --session-id <uuid> -- PROMPT
  * and resumes the same session with `--resume <id> -- TEXT` after an
  * answer or a crash.  Its lines become typed events (claude_parse.c); the
  * `result` line decides how an exit is understood. */
@@ -97,6 +98,26 @@ static void add_tools(bosun_argv *a, const char *flag, const char *const *tools)
     }
 }
 
+static bool listed(const char *const *tools, const char *name)
+{
+    for (size_t i = 0; tools && tools[i]; i++)
+        if (strcmp(tools[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* With a permission-prompt tool the CLI offers the model AskUserQuestion
+ * (4.6 KB of schema in every request), whose answers the prompt tool
+ * would have to make up: approve can only allow or deny.  Questions go to
+ * bosun's request_input instead, which waits for a person and resumes the
+ * session with the answer.  Naming the tool in allowed_tools keeps it. */
+static void add_no_ask(bosun_argv *a, const bosun_agent_cli *cli)
+{
+    if (!listed(cli->allowed_tools, "AskUserQuestion") &&
+        !listed(cli->disallowed_tools, "AskUserQuestion"))
+        bosun_argv_add(a, "--disallowedTools=AskUserQuestion");
+}
+
 /* The common part of a launch and a resume; `text` is the user turn. */
 static int build(const bosun_run_info *run, const char *resume_id, const char *text,
                  bosun_launch *out, char **error)
@@ -134,6 +155,7 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
     if (run->mcp_config) {
         add_tools(&a, "--mcp-config", (const char *const[]){run->mcp_config, NULL});
         bosun_argv_add2(&a, "--permission-prompt-tool", "mcp__bosun__approve");
+        add_no_ask(&a, &cli);
     }
     if (resume_id)
         bosun_argv_add2(&a, "--resume", resume_id);

@@ -12,16 +12,27 @@
 #          the BOSUN_* variables; wall time from fork to exit.
 #   flags: the same by hand with bosun's flags kept: --mcp-config names the
 #          mcp.json of an idle run (an exec agent, `sleep`), so the CLI
-#          connects to bosun's real MCP server (`bosunctl mcp`, the run's
+#          connects to bosun's real MCP server (`bosun-mcp`, the run's
 #          token) and routes prompts to its approve tool -- what bosun's
 #          flags cost, without bosund reading the CLI's output.
 #   mcp:   (not by default) flags without --permission-prompt-tool.
 #   floor: (not by default) mcp, but the MCP server is a minimal one with
 #          one tool (tests/mcp/floor_server.mjs, Node, no SDK): what any
 #          MCP server costs the CLI.
+#   floor0, floorb, floorx: (not by default) floor, the server listing no
+#          tools, bosun's own tools (its tools/list, replayed), or bosun's
+#          tools with every description 20 times as long: whether what an
+#          MCP server costs the CLI grows with its tools.
+#   floorh: (not by default) floor over MCP's streamable HTTP transport
+#          (tests/mcp/floor_http.mjs on 127.0.0.1): an MCP server that is
+#          not the CLI's child.
 #   noask: (not by default) flags with --disallowedTools=AskUserQuestion
 #          (the CLI offers the model that tool only when it has a
-#          permission-prompt tool: 4.6 KB more in every request).
+#          permission-prompt tool: 4.6 KB more in every request); bosun
+#          passes it itself since 2026-12-02, so noask is flags now.
+#   ask:   (not by default) flags without it.
+#   before: (not by default) bosun's flags before 2026-12-02: ask, with
+#          `bosunctl mcp` as the MCP server instead of bosun-mcp.
 #   bosun: bosund starts the run (sqlite, exec, mcp, claude-code); wall time
 #          from `bosunctl start` to the run's end as bosund recorded it
 #          (the time of its spawn_completed event; the CLI's exit is
@@ -29,7 +40,7 @@
 #
 # Memory, the same way for all: the CLI's own peak (VmHWM, the kernel's
 # high-water mark, read every 20 ms with shell builtins; the last read
-# before the exit), bosun's MCP server's peak (VmHWM of `bosunctl mcp`,
+# before the exit), bosun's MCP server's peak (VmHWM of `bosun-mcp`,
 # the CLI's child), and under bosun bosund's growth over the run (VmHWM,
 # reset by clear_refs 5 before it, minus VmRSS before).  The tool calls'
 # short-lived children (the Bash tool's shells) and `timeout` (bare and
@@ -74,7 +85,7 @@ daemon:
   state_dir: $T/d/state
   runtime_dir: $T/d/run
   log_level: warning
-  mcp_command: $BOSUNCTL
+  mcp_command: $BUILD/bosun-mcp
   plugin_path: [$BUILD/plugins/sqlite, $BUILD/plugins/exec, $BUILD/plugins/mcp, $BUILD/plugins/claude-code]
   plugins: [sqlite, exec, mcp, claude-code]
 agents:
@@ -144,7 +155,7 @@ find_cli() {
     for c in $(kids "$1"); do find_cli "$c"; done
 }
 # sampler ROOT_FILE OUT: until the CLI (ROOT_FILE's PID or its descendant)
-# is gone, every 20 ms its VmHWM and that of each `bosunctl mcp` child;
+# is gone, every 20 ms its VmHWM and that of each bosun-mcp (or `bosunctl mcp`) child;
 # writes "CLI_kB MCP_kB CLI_ticks" to OUT (at most 10 minutes).
 sampler() {
     local root= cli= h=0 u=0 c x
@@ -164,7 +175,7 @@ sampler() {
         x=$(cpu_tree "$cli")
         [ "$x" -gt "$u" ] && u=$x
         for c in $(kids "$cli"); do
-            [[ $(argv0 "$c") == *bosunctl ]] || continue
+            [[ $(argv0 "$c") == *bosunctl || $(argv0 "$c") == *bosun-mcp ]] || continue
             x=$(hwm_kb "$c")
             [ "$x" -gt "${mcp[$c]:-0}" ] && mcp[$c]=$x
         done
@@ -237,11 +248,12 @@ by_hand() {
     local t0 t1 pid rc
     rm -f "$T/root" "$T/peak"
     mapfile -t args < <(jq -r '.[]' "$T/argv" | awk -v sid="$(cat /proc/sys/kernel/random/uuid)" \
-        -v way="$1" -v mcp="$T/holder.json" -v floor="$T/floor.json" '
+        -v way="$1" -v mcp="$T/holder.json" -v floor="$T/$1.json" '
         skip { skip = 0; next }
         prev_sid { print sid; prev_sid = 0; next }
-        /^--mcp-config=/ { if (way == "floor") print "--mcp-config=" floor; else if (way != "bare") print "--mcp-config=" mcp; next }
-        $0 == "--permission-prompt-tool" { if (way == "flags" || way == "noask") print; else skip = 1; next }
+        /^--mcp-config=/ { if (way ~ /^floor|^before$/) print "--mcp-config=" floor; else if (way != "bare") print "--mcp-config=" mcp; next }
+        $0 == "--permission-prompt-tool" { if (way == "flags" || way == "noask" || way == "ask" || way == "before") print; else skip = 1; next }
+        $0 == "--disallowedTools=AskUserQuestion" { if (way == "flags") print; next }
         $0 == "--session-id" { print; prev_sid = 1; next }
         $0 == "--" && way == "noask" { print "--disallowedTools=AskUserQuestion" }
         { print }')
@@ -276,6 +288,33 @@ done
 mc=$(tr '\0' '\n' <"/proc/${hp:-0}/environ" 2>/dev/null | sed -n 's/^BOSUN_MCP_CONFIG=//p')
 (umask 077 && cp "$mc" "$T/holder.json") || { log "bench: no mcp.json for the holder run"; exit 1; }
 jq -n --arg s "${BENCH_FLOOR:-$SRC/tests/mcp/floor_server.mjs}" '{mcpServers: {bosun: {command: "node", args: [$s]}}}' >"$T/floor.json"
+(umask 077 && jq --arg c "$BOSUNCTL" '.mcpServers.bosun.command = $c' "$T/holder.json" >"$T/before.json")
+if [[ " ${WAYS[*]} " == *" floorh "* ]]; then
+    node "$SRC/tests/mcp/floor_http.mjs" "$T/hport" 2>"$T/floorh.err" &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do [ -s "$T/hport" ] && break; sleep 0.1; done
+    [ -s "$T/hport" ] || { log "bench: the HTTP floor server did not start"; exit 2; }
+    jq -n --arg u "http://127.0.0.1:$(cat "$T/hport")/mcp" '{mcpServers: {bosun: {type: "http", url: $u}}}' >"$T/floorh.json"
+fi
+# The floor server replaying a tools list: none, bosun's own (asked of the
+# holder's session through `bosunctl mcp`), bosun's with long descriptions.
+floor_with() {
+    jq -n --arg s "$SRC/tests/mcp/floor_server.mjs" --arg t "$2" '{mcpServers: {bosun: {command: "node", args: [$s, $t]}}}' >"$T/$1.json"
+}
+if [[ " ${WAYS[*]} " == *" floor"[0bx]" "* ]]; then
+    echo '[]' >"$T/tools0.json"
+    floor_with floor0 "$T/tools0.json"
+    mapfile -t menv < <(jq -r '.mcpServers.bosun.env // {} | to_entries[] | "\(.key)=\(.value)"' "$T/holder.json")
+    printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}' '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' |
+        env "${menv[@]}" timeout 10 "$BOSUNCTL" mcp 2>/dev/null | jq -c 'select(.id == 2) | .result.tools' >"$T/toolsb.json"
+    jq -e 'length > 0' "$T/toolsb.json" >/dev/null || { log "bench: no tools/list from bosunctl mcp"; exit 1; }
+    jq -c 'walk(if type == "object" and (.description | type) == "string" then .description |= (. * 20) else . end)' \
+        "$T/toolsb.json" >"$T/toolsx.json"
+    floor_with floorb "$T/toolsb.json"
+    floor_with floorx "$T/toolsx.json"
+    echo "tools/list replayed: floorb $(jq length "$T/toolsb.json") tools, $(stat -c %s "$T/toolsb.json") bytes; floorx $(stat -c %s "$T/toolsx.json") bytes"
+fi
 # A first bosun run, not counted: the argv and env for the runs by hand,
 # and the caches warm for all.
 by_bosun 0 || exit 1
@@ -337,7 +376,7 @@ if [[ " ${WAYS[*]} " == *" bosun "* && " ${WAYS[*]} " == *" bare "* ]]; then
     read -r -a x <<<"${AM[bosun]}"
     sm=$(median "${x[@]}")
     added=$(calc "($sh - $bh + $sm + $sg) / 1024" 2)
-    echo "bosun adds: wall x$(calc "$sw / $bw" 3); RSS $added MiB = CLI $(calc "($sh - $bh) / 1024" 2) + bosunctl mcp $(calc "$sm / 1024" 2) + bosund $(calc "$sg / 1024" 2)"
+    echo "bosun adds: wall x$(calc "$sw / $bw" 3); RSS $added MiB = CLI $(calc "($sh - $bh) / 1024" 2) + bosun-mcp $(calc "$sm / 1024" 2) + bosund $(calc "$sg / 1024" 2)"
     verdict "wall time bosun/bare" "$(calc "$sw / $bw" 6)" "<=" 1.05
     verdict "RSS bosun adds, MiB" "$added" "<=" 10
 fi

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/claude_lib.sh"
 
-plan 37
+plan 39
 
 {
     write_config <<EOF2
@@ -42,6 +42,10 @@ like "with the pre-assigned session id" "$argv" "\"--session-id\",\"$sid\""
 like "with the run's MCP config" "$argv" "\"--mcp-config=$T/run/runs/$run/mcp.json\""
 like "the allowed tools one word each" "$argv" '"--allowedTools=Bash","--allowedTools=Read"'
 like "the prompt after --" "$argv" '"--","SCENARIO:tools'
+like "AskUserQuestion left out for request_input" "$argv" '"--permission-prompt-tool","mcp__bosun__approve","--disallowedTools=AskUserQuestion"'
+# The model's requests (those with tools) offered Bash but not AskUserQuestion.
+offered=$(jq -s -c '[.[] | .body.tools // [] | map(.name)] | map(select(length > 0)) | [(map(index("Bash")) | all), (map(index("AskUserQuestion")) | any)]' "$FAKE_LOG")
+is "the model was offered Bash and never AskUserQuestion" "$offered" '[true,false]'
 is "the session was assigned before the process started" \
     "$(events "$run" spawn_started | jq -r '.[0].data.session_id')" "$sid"
 

@@ -1078,7 +1078,7 @@ proc *proc_new(const proc_options *o)
     p->state_dir = xstrdup(o->state_dir);
     p->runtime_dir = xstrdup(o->runtime_dir);
     p->agent_socket = xstrdup(o->agent_socket ? o->agent_socket : "");
-    p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosunctl");
+    p->mcp_command = xstrdup(o->mcp_command ? o->mcp_command : "bosun-mcp");
     p->token_ttl = o->token_ttl > 0 ? o->token_ttl : 86400;
     prepare_runs_dir(p->state_dir, 0750);
     prepare_runs_dir(p->runtime_dir, 0711);
