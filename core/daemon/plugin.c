@@ -28,10 +28,15 @@ int plugin_system_init(void)
     return 0;
 }
 
+/* The modules stay mapped until the process exits (no lt_dlexit): a leak
+ * report at exit then names the plugin's frames instead of an unknown
+ * module, and LeakSanitizer does not walk the dynamic TLS of a module that
+ * was unmapped (its tracer crashed on a stale entry after a reload).
+ * libltdl's own handles stay reachable from its globals. */
 void plugin_system_exit(void)
 {
-    if (ltdl_users > 0 && --ltdl_users == 0)
-        lt_dlexit();
+    if (ltdl_users > 0)
+        --ltdl_users;
 }
 
 /* lt_dlopenext tries "<base>.la" then "<base>.so"; we check for either file

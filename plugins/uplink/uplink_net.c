@@ -43,6 +43,9 @@ typedef struct gai_req {
     struct addrinfo hints;
     char host[UPLINK_HOST_MAX + 1];
     char port[16];
+    /* A numeric host's addresses, found without a resolver thread; NULL
+     * for a lookup that getaddrinfo_a runs. */
+    struct addrinfo *numeric;
     struct gai_req *next;
 } gai_req;
 
@@ -92,6 +95,11 @@ static void reap_orphans(void)
 /* A lookup we no longer want. */
 static void drop_lookup(gai_req *r)
 {
+    if (r->numeric) {
+        freeaddrinfo(r->numeric);
+        free(r);
+        return;
+    }
     int rc = gai_cancel(&r->cb);
     if (rc == EAI_NOTCANCELED || gai_error(&r->cb) == EAI_INPROGRESS) {
         r->next = orphans;
@@ -475,7 +483,7 @@ static void on_gai_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop, (void)revents;
     uplink_net *n = w->data;
     reap_orphans();
-    int rc = gai_error(&n->gai->cb);
+    int rc = n->gai->numeric ? 0 : gai_error(&n->gai->cb);
     if (rc == EAI_INPROGRESS)
         return;
     ev_timer_stop(n->loop, &n->gai_timer);
@@ -486,7 +494,7 @@ static void on_gai_timer(struct ev_loop *loop, ev_timer *w, int revents)
         free(r);
         fail(n, "cannot look up %s: %s", n->host, gai_strerror(rc));
     } else {
-        n->ai = n->ai_next = r->cb.ar_result;
+        n->ai = n->ai_next = r->numeric ? r->numeric : r->cb.ar_result;
         free(r);
         try_next(n);
     }
@@ -507,11 +515,20 @@ static int start_lookup(uplink_net *n)
     r->cb.ar_name = r->host;
     r->cb.ar_service = r->port;
     r->cb.ar_request = &r->hints;
-    struct gaicb *list[1] = {&r->cb};
-    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-    if (rc != 0) {
-        free(r);
-        return -1;
+    /* A numeric address is parsed at once (AI_NUMERICHOST never blocks),
+     * so no resolver thread is started for it: glibc's helper threads
+     * linger after a lookup, and one still exiting when bosund exits has
+     * made LeakSanitizer's tracer crash.  Its result is still taken on the
+     * timer, so callbacks never run inside uplink_net_new. */
+    struct addrinfo numeric_hints = r->hints;
+    numeric_hints.ai_flags |= AI_NUMERICHOST;
+    if (getaddrinfo(r->host, r->port, &numeric_hints, &r->numeric) != 0) {
+        r->numeric = NULL;
+        struct gaicb *list[1] = {&r->cb};
+        if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0) {
+            free(r);
+            return -1;
+        }
     }
     n->gai = r;
     ev_timer_init(&n->gai_timer, on_gai_timer, 0.0, GAI_POLL);
