@@ -7,7 +7,7 @@
 # logout.  Screenshots go to tests/web-shots/ in the build tree.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-CHECKS=27
+CHECKS=40
 plan $((CHECKS + 1))
 
 [ -x /usr/bin/chromium ] || { echo "# SKIP Debian chromium is not installed (./quickstart installs it)"; exit 77; }
@@ -29,6 +29,10 @@ agents:
   talker:
     command: [sh, -c, 'i=0; while [ \$i -lt 30 ]; do i=\$((i+1)); echo "line \$i <b>bold</b>"; done; exec sleep 600']
     start_secs: 0
+    instances: 3
+  fast:
+    command: [sh, -c, 'sleep 2; seq 1 20000 | sed "s/^/row /"; exec sleep 600']
+    start_secs: 0
 EOF2
 start_daemon || exit 1
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$PORT/health" || echo "# the http listener did not come up"
@@ -37,8 +41,11 @@ TASK=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/j
     -d '{"title":"web test","prompt":"wait"}' "http://127.0.0.1:$PORT/api/v1/tasks" | jq -r '.task // empty')
 
 BASE="http://127.0.0.1:$PORT" TOKEN=$TOKEN BOSUNCTL=$BOSUNCTL SOCK="$T/run/bosund.sock" TASK=$TASK \
-    SHOTS="$top_builddir/tests/web-shots" \
+    SHOTS="$top_builddir/tests/web-shots" BOSUND=$BOSUND CONFIG="$T/bosun.yaml" DAEMON_PID=$DAEMON_PID \
+    DAEMON_LOG="$T/bosund.log" PID2="$T/daemon2.pid" \
     timeout 180 node "$top_srcdir/tests/web/dashboard.mjs" > "$T/web.out" 2>&1
+# The scenario restarts the daemon: the new one is this script's to stop.
+[ -s "$T/daemon2.pid" ] && DAEMON_PID=$(cat "$T/daemon2.pid")
 n=0 ended=yes
 while IFS= read -r line; do
     case $line in

@@ -5,10 +5,10 @@
 // (an admin token), BOSUNCTL and SOCK (to act as another client would),
 // TASK (a task for the asker), SHOTS (a directory for screenshots).
 import {chromium} from 'playwright-core';
-import {execFileSync} from 'node:child_process';
-import {mkdirSync} from 'node:fs';
+import {execFileSync, spawn} from 'node:child_process';
+import {mkdirSync, openSync, writeFileSync} from 'node:fs';
 
-const {BASE, TOKEN, BOSUNCTL, SOCK, TASK, SHOTS} = process.env;
+const {BASE, TOKEN, BOSUNCTL, SOCK, TASK, SHOTS, BOSUND, CONFIG, DAEMON_PID, DAEMON_LOG, PID2} = process.env;
 mkdirSync(SHOTS, {recursive: true});
 
 function report(name, ok, detail) {
@@ -58,6 +58,14 @@ try {
     if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(String(e)));
+  // Every event frame the page receives, over every connection it makes.
+  const frames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', ({payload}) => {
+    try {
+      const f = JSON.parse(payload);
+      if (f.op === 'msg') frames.push(f.seq);
+    } catch (e) { /* not JSON: the page would ignore it too */ }
+  }));
 
   // --- the page and its headers
   const res = await page.goto(`${BASE}/`);
@@ -147,6 +155,82 @@ try {
   await page.waitForSelector(`tr[data-run="${talkRun}"]`);
   report('the runs view lists the new run', true);
   await page.screenshot({path: `${SHOTS}/runs.png`});
+
+  // --- a run's page: its output as text, live
+  await page.goto(`${BASE}/#/runs/${talkRun}`);
+  await page.waitForSelector(`main[data-ready="runs/${talkRun}"]`);
+  await page.waitForSelector('.lines .row:has-text("line 30")', {timeout: 10000});
+  const row = await page.textContent('.lines .row:has-text("line 30")');
+  check('the run page shows its output as text', row, 'line 30 <b>bold</b>');
+  check('no element made from the output', await page.locator('.lines b').count(), 0);
+
+  // --- a fast writer: every line arrives live, the DOM stays small
+  const fast = (await rest('POST', '/agents/fast/start', {})).json.run.run;
+  await page.goto(`${BASE}/#/runs/${fast}`);
+  await page.waitForSelector(`main[data-ready="runs/${fast}"]`);
+  const want = 20000;
+  const got = await until(async () => Number(await page.textContent('#out-h .count')) >= want, 90000);
+  report(`all ${want} lines of a fast writer arrive live`, got, await page.textContent('#out-h .count'));
+  const rows = await page.locator('.lines .row').count();
+  report(`only the lines in view are in the DOM (${rows})`, rows > 0 && rows < 300, String(rows));
+  await page.evaluate(() => { const l = document.querySelector('.lines'); l.scrollTop = l.scrollHeight / 2; });
+  await page.waitForSelector('.lines .row:has-text("row 10000")', {timeout: 5000});
+  report('scrolled to the middle, the middle lines are drawn', true);
+  await page.screenshot({path: `${SHOTS}/run.png`});
+
+  // --- tasks: the index, search, one task with its answered question
+  await page.goto(`${BASE}/#/tasks`);
+  await page.waitForSelector(`tr[data-task="${TASK}"]`);
+  await page.fill('input[type="search"]', 'no such title at all');
+  check('search hides tasks that do not match', await page.locator(`tr[data-task="${TASK}"]`).count(), 0);
+  await page.fill('input[type="search"]', 'web test');
+  check('and shows those that do', await page.locator(`tr[data-task="${TASK}"]`).count(), 1);
+  await page.click(`tr[data-task="${TASK}"] a`);
+  await page.waitForSelector(`main[data-ready="tasks/${TASK}"]`);
+  const qs = await page.textContent('section[aria-labelledby="tq-h"]');
+  report('the task page shows its question and the answer', qs.includes('Deploy?') && qs.includes('yes'), qs.slice(0, 200));
+  await page.screenshot({path: `${SHOTS}/task.png`});
+
+  // --- events, filtered by subject
+  await page.goto(`${BASE}/#/events`);
+  await page.waitForSelector('main[data-ready="events"]');
+  await page.fill('input[name="subject"]', 'evt.input.>');
+  await page.click('main form button[type="submit"]');
+  await page.waitForSelector('ol.events[data-subject="evt.input.>"]', {timeout: 10000});
+  const subs = await page.$$eval('ol.events summary', (els) => els.map((e) => e.textContent));
+  report('the events view filters by subject', subs.length > 0 && subs.every((t) => t.includes('evt.input.')), subs.slice(0, 3).join(' | '));
+
+  // --- the daemon restarts: the page reconnects and misses no event
+  await page.goto(`${BASE}/#/`);
+  await page.waitForSelector('main[data-ready="overview"]');
+  await page.waitForSelector('#conn[data-state="live"]');
+  const firstSeq = frames.length ? Math.min(...frames) : 0;
+  process.kill(Number(DAEMON_PID), 'SIGTERM');
+  await page.waitForSelector('#conn[data-state="reconnecting"]', {timeout: 20000});
+  report('the page says it is reconnecting', true);
+  await until(async () => { try { process.kill(Number(DAEMON_PID), 0); return false; } catch (e) { return true; } }, 30000);
+  const log = openSync(DAEMON_LOG, 'a');
+  const d2 = spawn(BOSUND, ['-c', CONFIG], {detached: true, stdio: ['ignore', log, log]});
+  writeFileSync(PID2, String(d2.pid));
+  d2.unref();
+  await page.waitForSelector('#conn[data-state="live"]', {timeout: 30000});
+  report('and comes back live by itself', true);
+  const again = (await rest('POST', '/agents/talker/start', {})).json;
+  await until(async () => (await rest('GET', `/runs/${again.run.run}/logs?tail=30`)).json?.items?.length === 30, 10000);
+  const stored = [];
+  for (let since = firstSeq - 1; ;) {
+    const r = await rest('GET', `/events?since=${since}&limit=1000`);
+    const items = r.json.items || [];
+    stored.push(...items.map((e) => e.seq));
+    if (!r.json.next || !items.length) break;
+    since = items[items.length - 1].seq;
+  }
+  const last = stored.length ? Math.max(...stored) : 0;
+  await until(async () => frames.includes(last), 10000);
+  const seen = new Set(frames);
+  const missing = stored.filter((q) => !seen.has(q));
+  check(`no event missing across the restart (${stored.length} stored since #${firstSeq})`, missing.length, 0);
+  check('and none twice', frames.length - seen.size, 0);
 
   // --- phone layout and the keyboard
   await page.setViewportSize({width: 375, height: 812});

@@ -4,12 +4,18 @@ import {api, ApiError, setUnauthorizedHandler} from './api.js';
 import {h, clear} from './dom.js';
 import {Live} from './live.js';
 import {renderOverview, renderAgents, renderRuns} from './views.js';
+import {renderRun} from './run.js';
+import {renderTasks, renderTask, renderEvents} from './tasks.js';
 
 const main = document.getElementById('main');
 const conn = document.getElementById('conn');
 const who = document.getElementById('who');
 const logout = document.getElementById('logout');
-const views = {overview: renderOverview, agents: renderAgents, runs: renderRuns};
+// #/name or #/name/id: the list views, and one run or task.
+const views = {overview: renderOverview, agents: renderAgents, runs: renderRuns, tasks: renderTasks,
+               events: renderEvents};
+const pages = {runs: renderRun, tasks: renderTask};
+let current = null; // what the view returned: its own live handler, if any
 let live = null;
 let identity = null;
 let refreshTimer = null;
@@ -29,21 +35,24 @@ function badgeIcon(n) {
 }
 
 function currentView() {
-  const name = (location.hash.replace(/^#\/?/, '') || 'overview').split('/')[0];
-  return views[name] ? name : 'overview';
+  const [name, ...rest] = (location.hash.replace(/^#\/?/, '') || 'overview').split('/');
+  const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
+  if (id && pages[name]) return {name, id, render: (root, ctx) => pages[name](root, ctx, id)};
+  return views[name] ? {name, id: null, render: views[name]} : {name: 'overview', id: null, render: renderOverview};
 }
 
 async function render() {
   if (rendering) { again = true; return; }
   rendering = true;
-  const name = currentView();
+  const view = currentView();
   for (const a of document.querySelectorAll('nav a')) {
-    if (a.dataset.view === name) a.setAttribute('aria-current', 'page');
+    if (a.dataset.view === view.name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   try {
-    await views[name](main, {setPending, refresh, admin: identity && identity.role === 'admin'});
-    main.dataset.ready = name;
+    current = null;
+    current = await view.render(main, {setPending, refresh, admin: identity && identity.role === 'admin'});
+    main.dataset.ready = view.id ? `${view.name}/${view.id}` : view.name;
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401))
       clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message || String(e)));
@@ -55,7 +64,22 @@ async function render() {
 
 // Events that change what the views show; output lines do not.
 const RELEVANT = /^evt\.(input|approval|machine|agent|task)\.|^evt\.run\.[^.]+\.[^.]+\.state$/;
+// The count in the title and favicon, whatever the view.
+let pendingTimer = null;
+function updatePending() {
+  if (pendingTimer) return;
+  pendingTimer = setTimeout(async () => {
+    pendingTimer = null;
+    try {
+      const [i, a] = await Promise.all([api('GET', '/inputs?status=pending'), api('GET', '/approvals')]);
+      setPending((i.items || []).length + (a.items || []).length);
+    } catch (e) { /* shown by the views */ }
+  }, 100);
+}
+
 function onEvent(f) {
+  if (/^evt\.(input|approval)\./.test(f.subject || '')) updatePending();
+  if (current && current.onEvent && current.onEvent(f)) return; // the view updated itself
   if (RELEVANT.test(f.subject || '')) refresh();
 }
 
@@ -118,6 +142,7 @@ async function boot() {
   logout.hidden = false;
   live = new Live({onEvent, onState: showConn});
   live.start();
+  updatePending();
   await render();
 }
 

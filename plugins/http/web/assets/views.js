@@ -83,7 +83,7 @@ function runsTable(runs, {actions, refresh}) {
         const out = h('span', {});
         const live = ['RUNNING', 'STARTING', 'BACKOFF', 'WAITING_INPUT'].includes(r.state);
         return h('tr', {dataset: {run: r.run}},
-          h('td', {}, h('code', {}, r.run)), h('td', {}, r.agent || ''), h('td', {}, badge(r.state)),
+          h('td', {}, h('a', {href: `#/runs/${encodeURIComponent(r.run)}`}, h('code', {}, r.run))), h('td', {}, r.agent || ''), h('td', {}, badge(r.state)),
           h('td', {}, r.machine || 'local'), h('td', {}, when(r.started_at || r.created_at)),
           actions ? h('td', {class: 'actions'},
             live ? h('button', {type: 'button', onclick: () => act(r, 'stop', out)}, 'Stop') : null,
