@@ -52,10 +52,11 @@ const page = await context.newPage();
 try {
   const problems = [];
   // Chromium logs every 4xx as a console error: the 401s of signing in
-  // with no or a wrong session are expected; anything else (a CSP
+  // with no or a wrong session are expected, and so are the refused
+  // connections while the daemon restarts; anything else (a CSP
   // violation, an exception, a 500) is a problem.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
+    if (m.type() === 'error' && !/status of 401|ERR_CONNECTION_REFUSED/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(String(e)));
   // Every event frame the page receives, over every connection it makes.
@@ -143,9 +144,8 @@ try {
   await page.waitForSelector('main[data-ready="agents"]');
   await page.fill('article[data-agent="talker"] textarea', 'say hello');
   await page.click('article[data-agent="talker"] button[type="submit"]');
-  await page.waitForSelector('article[data-agent="talker"] [role="status"]:has-text("Started run")');
-  const started = await page.textContent('article[data-agent="talker"] [role="status"]');
-  const talkRun = started.replace(/.*Started run\s*/, '').trim();
+  await page.waitForSelector('article[data-agent="talker"] [role="status"][data-run]');
+  const talkRun = await page.getAttribute('article[data-agent="talker"] [role="status"]', 'data-run');
   const tr = await rest('GET', `/runs/${talkRun}`);
   check('the page started the agent (daemon side)', tr.json && tr.json.run && tr.json.run.agent, 'talker');
   await page.screenshot({path: `${SHOTS}/agents.png`});
@@ -199,6 +199,34 @@ try {
   await page.waitForSelector('ol.events[data-subject="evt.input.>"]', {timeout: 10000});
   const subs = await page.$$eval('ol.events summary', (els) => els.map((e) => e.textContent));
   report('the events view filters by subject', subs.length > 0 && subs.every((t) => t.includes('evt.input.')), subs.slice(0, 3).join(' | '));
+
+  // --- a share link: its one task, live, answered from the link, revoked at once
+  const sh = (await rest('POST', '/shares', {task: TASK, can_answer: true})).json;
+  const shareCtx = await browser.newContext({viewport: {width: 375, height: 812}});
+  const sp = await shareCtx.newPage();
+  sp.on('pageerror', (e) => problems.push(`share page: ${e}`));
+  await sp.goto(sh.url);
+  await sp.waitForSelector(`main[data-ready="tasks/${TASK}"]`);
+  report('a share link opens its task', true);
+  report('the token is taken out of the address bar', !sp.url().includes('share='), sp.url());
+  check('the other views are not offered', await sp.isVisible('nav'), false);
+  await sp.waitForSelector('#conn[data-state="live"]');
+  const run3 = (await rest('POST', '/agents/asker/start', {task: TASK})).json.run.run;
+  await until(async () => (await rest('GET', `/runs/${run3}`)).json?.run?.state === 'RUNNING');
+  const in3 = ctl('request', 'cmd.input.create',
+                  JSON.stringify({run: run3, question: 'Ship it?', choices: ['ship', 'wait'], blocking: false})).data.input;
+  await sp.waitForSelector(`article[data-input="${in3}"]`, {timeout: 10000});
+  report('a question asked now shows on the shared page, live', true);
+  await sp.screenshot({path: `${SHOTS}/share-phone.png`, fullPage: true});
+  await sp.click(`article[data-input="${in3}"] .choices button >> nth=1`);
+  await sp.waitForSelector(`article[data-input="${in3}"]`, {state: 'detached', timeout: 10000});
+  const ans3 = ((await rest('GET', '/inputs?status=answered')).json.items || []).find((i) => i.input === in3);
+  check('answered from the link, by the link', ans3 && `${ans3.answer} ${ans3.answered_by}`, `wait ${sh.share.id}`);
+  await rest('DELETE', `/shares/${sh.share.id}`);
+  await sp.waitForSelector('form.login', {timeout: 10000});
+  const gone = await sp.textContent('form.login [role="status"]');
+  report('revoked, the shared page stops at once and says why', /revoked/.test(gone), gone);
+  await shareCtx.close();
 
   // --- the daemon restarts: the page reconnects and misses no event
   await page.goto(`${BASE}/#/`);

@@ -9,7 +9,7 @@ function errorBox(e) {
 }
 
 // A question, answered in place: a button per choice, or a text box.
-function inputCard(inp, refresh) {
+export function inputCard(inp, refresh) {
   const status = h('p', {class: 'muted', role: 'status'});
   const answer = async (body) => {
     status.textContent = 'Sending…';
@@ -142,16 +142,28 @@ function groupAgents(slots) {
   return [...byName.values()];
 }
 
+// The last start of each agent, so that a live re-render keeps saying it.
+const started = new Map();
+
 function agentCard(a, ctx) {
   const prompt = h('textarea', {name: 'prompt', rows: 2, 'aria-label': `Prompt for ${a.name}`});
   const status = h('p', {class: 'muted', role: 'status'});
+  const last = started.get(a.name);
+  if (last) {
+    status.textContent = `Started run ${last}`;
+    status.dataset.run = last;
+  }
   const start = async (ev) => {
     ev.preventDefault();
     status.textContent = 'Starting…';
+    delete status.dataset.run;
     try {
       const body = prompt.value ? {prompt: prompt.value} : {};
       const res = await api('POST', `/agents/${encodeURIComponent(a.name)}/start`, body);
-      status.textContent = `Started run ${res.run ? res.run.run : ''}`;
+      const run = res.run ? res.run.run : '';
+      started.set(a.name, run);
+      status.textContent = `Started run ${run}`;
+      status.dataset.run = run;
       ctx.refresh();
     } catch (e) {
       status.textContent = '';
