@@ -139,6 +139,27 @@ try {
   await page.waitForSelector(`article[data-input="${in2}"]`, {state: 'detached', timeout: 5000});
   report('a question answered from another client disappears', true);
 
+  // --- an approval: shown with its tool and input, allowed "always" in the page
+  const ask = (cmd) => new Promise((resolve) => {
+    const c = spawn(BOSUNCTL, ['-s', SOCK, 'request', 'cmd.approval.request',
+      JSON.stringify({agent: 'claude-code:attached', tool: 'Bash', input: {command: cmd}}), '--json', '--timeout', '60']);
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.on('close', () => { try { resolve(JSON.parse(out).data); } catch (e) { resolve({raw: out}); } });
+  });
+  const first = ask(`make ${XSS}`);
+  const card = await page.waitForSelector('article[data-approval]', {timeout: 10000});
+  const shown = await card.textContent();
+  report('the approval shows its tool and input as text', shown.includes('Bash') && shown.includes('<img src=x'), shown.slice(0, 120));
+  check('no script from the tool input ran', await page.evaluate(() => window.__xss), undefined);
+  await page.screenshot({path: `${SHOTS}/overview-approval.png`});
+  await card.$eval('button.always', (b) => b.click());
+  const decided = await first;
+  check('allowed in the page, the agent is told allow', decided.behavior, 'allow');
+  await page.waitForSelector('article[data-approval]', {state: 'detached', timeout: 5000});
+  const repeat = await ask(`make ${XSS}`);
+  check('"always": the same call is allowed at once by the rule it made', `${repeat.behavior} ${repeat.decided_by}`.startsWith('allow rule'), true);
+
   // --- agents: start one with a prompt
   await page.goto(`${BASE}/#/agents`);
   await page.waitForSelector('main[data-ready="agents"]');

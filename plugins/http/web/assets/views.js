@@ -42,10 +42,10 @@ export function inputCard(inp, refresh) {
 
 function approvalCard(ap, refresh) {
   const status = h('p', {class: 'muted', role: 'status'});
-  const decide = async (verb) => {
+  const decide = async (verb, always) => {
     status.textContent = 'Sending…';
     try {
-      await api('POST', `/approvals/${encodeURIComponent(ap.id)}/${verb}`, {});
+      await api('POST', `/approvals/${encodeURIComponent(ap.id)}/${verb}`, always ? {always: true} : {});
       status.textContent = verb === 'allow' ? 'Allowed.' : 'Denied.';
       refresh();
     } catch (e) {
@@ -60,6 +60,8 @@ function approvalCard(ap, refresh) {
            h('p', {class: 'meta'}, `agent ${ap.agent || '?'} · run ${ap.run || '?'}`),
            h('div', {class: 'choices'},
              h('button', {type: 'button', class: 'allow', onclick: () => decide('allow')}, 'Allow'),
+             h('button', {type: 'button', class: 'always', title: 'Allow this exact call from now on',
+                          onclick: () => decide('allow', true)}, 'Always allow'),
              h('button', {type: 'button', class: 'deny', onclick: () => decide('deny')}, 'Deny')),
            status);
 }
