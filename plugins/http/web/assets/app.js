@@ -67,6 +67,7 @@ async function render() {
     current = await view.render(main, {setPending, refresh, admin,
                                        mayAnswer: admin || (!!identity && identity.can_answer === true)});
     main.dataset.ready = view.id ? `${view.name}/${view.id}` : view.name;
+    performance.mark(`bosun:ready:${view.name}`); // navigation -> interactive, for the benchmark
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401))
       clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message || String(e)));
