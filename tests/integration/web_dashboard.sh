@@ -7,7 +7,7 @@
 # logout.  Screenshots go to tests/web-shots/ in the build tree.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-CHECKS=50
+CHECKS=51
 plan $((CHECKS + 1))
 
 [ -x /usr/bin/chromium ] || { echo "# SKIP Debian chromium is not installed (./quickstart installs it)"; exit 77; }

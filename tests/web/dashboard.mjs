@@ -175,6 +175,15 @@ try {
   await page.goto(`${BASE}/#/runs`);
   await page.waitForSelector(`tr[data-run="${talkRun}"]`);
   report('the runs view lists the new run', true);
+  await page.fill('form.filters input[name="agent"]', 'asker');
+  await page.press('form.filters input[name="agent"]', 'Enter');
+  await page.dispatchEvent('form.filters input[name="agent"]', 'change');
+  await page.waitForSelector(`tr[data-run="${talkRun}"]`, {state: 'detached', timeout: 5000});
+  const agents = await page.$$eval('table.runs tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+  check('filtered by agent, the daemon lists only that agent', agents.join(','), 'asker');
+  await page.fill('form.filters input[name="agent"]', '');
+  await page.dispatchEvent('form.filters input[name="agent"]', 'change');
+  await page.waitForSelector(`tr[data-run="${talkRun}"]`);
   await page.screenshot({path: `${SHOTS}/runs.png`});
 
   // --- a run's page: its output as text, live

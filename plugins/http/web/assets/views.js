@@ -184,7 +184,27 @@ export async function renderAgents(root, ctx) {
       : h('p', {class: 'muted'}, 'No agents are configured (bosun.yaml, agents:).'));
 }
 
+// The runs list's filters, kept across live re-renders; the daemon filters
+// (GET /runs?agent=&state=&task=&machine=).
+const runFilters = {agent: '', state: '', task: '', machine: ''};
+const STATES = ['', 'STARTING', 'RUNNING', 'WAITING_INPUT', 'BACKOFF', 'STOPPING', 'STOPPED', 'EXITED', 'FATAL'];
+
 export async function renderRuns(root, ctx) {
-  const runs = await api('GET', '/runs?limit=200');
-  clear(root).append(h('h1', {}, 'Runs'), runsTable(runs.items || [], {actions: ctx.admin, refresh: ctx.refresh}));
+  const q = Object.entries(runFilters).filter(([, v]) => v).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join('');
+  let list;
+  try {
+    const runs = await api('GET', `/runs?limit=200${q}`);
+    list = runsTable(runs.items || [], {actions: ctx.admin, refresh: ctx.refresh});
+  } catch (e) {
+    list = errorBox(e); // a filter the daemon refuses says why, the form stays
+  }
+  const field = (key, label) => h('label', {}, label, ' ',
+    h('input', {type: 'text', name: key, value: runFilters[key], size: 12,
+                onchange: (ev) => { runFilters[key] = ev.target.value.trim(); ctx.refresh(); }}));
+  const state = h('select', {name: 'state', onchange: (ev) => { runFilters.state = ev.target.value; ctx.refresh(); }},
+    STATES.map((st) => h('option', {value: st, selected: st === runFilters.state}, st || 'any state')));
+  clear(root).append(h('h1', {}, 'Runs'),
+    h('form', {class: 'filters', role: 'search', 'aria-label': 'Filter runs', onsubmit: (ev) => ev.preventDefault()},
+      field('agent', 'Agent'), h('label', {}, 'State ', state), field('task', 'Task'), field('machine', 'Machine')),
+    list);
 }
