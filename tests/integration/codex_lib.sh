@@ -6,7 +6,7 @@
 CODEX_BIN="$CG_DIR/node_modules/.bin/codex"
 cg_need "$CODEX_BIN" Codex
 cg_start_fake fake_openai.mjs
-mkdir -p "$T/codex-home"
+mkdir -p "$T/codex-home" "$T/codex-tmp"
 cat > "$T/codex-home/config.toml" <<EOF2
 model = "fake-model"
 model_provider = "fake"
@@ -20,7 +20,10 @@ stream_max_retries = 0
 EOF2
 
 # codex_agent NAME [EXTRA YAML LINES ON STDIN]: an agent section running
-# the real CLI offline, with its own HOME and CODEX_HOME.
+# the real CLI offline, with its own HOME and CODEX_HOME.  Its TMPDIR is
+# not above CODEX_HOME: Codex refuses to make its sandbox helper
+# (codex-linux-sandbox, run through the system's bwrap when bubblewrap is
+# installed) in a temporary directory, and $T is under /tmp.
 codex_agent() {
     cat <<EOF2
   $1:
@@ -32,6 +35,7 @@ codex_agent() {
     env:
       HOME: $T/home
       CODEX_HOME: $T/codex-home
+      TMPDIR: $T/codex-tmp
       FAKE_OPENAI_KEY: sk-fake-key-for-tests
 EOF2
     cat
