@@ -122,7 +122,7 @@ like "a request without a reply subject is ignored" "$(request cmd.store.status 
 out=$(request cmd.store.status '{}')
 like "status: backend and path" "$out" "\"backend\":\"sqlite\",\"path\":\"$DB\""
 like "status: counts, schema version, nothing pending" "$out" \
-    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":6,"pending":0'
+    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":8,"pending":0'
 like "status: artifact_max_bytes" "$out" '"artifact_max_bytes":2048'
 
 # --- projections
@@ -408,7 +408,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     like "v1 database: then to version 6" "$(cat "$T/bosund.log")" \
         "sqlite: $V1DB migrated from schema version 5 to 6"
     like "v1 database: now at schema version 6" "$(request cmd.store.status '{}')" \
-        "\"path\":\"$V1DB\".*\"schema_version\":6"
+        "\"path\":\"$V1DB\".*\"schema_version\":8"
     is "v1 database: the new tables exist" \
         "$(sqlite3 "$V1DB" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('inputs', 'prs', 'tokens', 'artifacts', 'machines', 'machine_registrations') ORDER BY name)")" \
         "artifacts inputs machine_registrations machines prs tokens"
