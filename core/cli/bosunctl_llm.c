@@ -106,13 +106,13 @@ static int files_at(ctl_conn *conn, const opts *o, const char *run)
     return 0;
 }
 
-/* The content of path as of version (0: the latest); NULL with *rc set,
+/* The content of path as of version (-1: the latest); NULL with *rc set,
  * or with *rc 0 and *missing when there is none at that version. */
 static unsigned char *files_content(ctl_conn *conn, const char *run, const char *path, long version,
                                     size_t *len, bool *missing, int *rc)
 {
     json_t *q = json_pack("{s:s,s:s}", "run", run, "path", path);
-    if (version > 0)
+    if (version >= 0)
         json_object_set_new(q, "version", json_integer(version));
     json_t *req = json_pack("{s:s,s:s,s:o,s:i}", "op", "request", "subject", "cmd.llm.files.get",
                             "data", q, "timeout", LLM_TIMEOUT);
@@ -142,7 +142,8 @@ static int files_show(ctl_conn *conn, const opts *o, const char *run, const char
     int rc = 0;
     size_t len;
     bool missing;
-    unsigned char *c = files_content(conn, run, path, o->version, &len, &missing, &rc);
+    unsigned char *c =
+        files_content(conn, run, path, o->version > 0 ? o->version : -1, &len, &missing, &rc);
     if (missing)
         return die(1, "%s: no such file%s", path, o->version > 0 ? " at that version" : "");
     if (!c)
