@@ -6,7 +6,7 @@
 # refused for another run.  Exec runs: the history is keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 22
+plan 23
 
 write_config <<EOF2
   plugins: [sqlite, exec, http]
@@ -29,6 +29,7 @@ ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"assistant\",\"cont
 ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"tool\",\"tool_call_id\":\"c1\",\"name\":\"read_file\",\"content\":\"text\",\"is_error\":false}" --json >/dev/null
 h=$(ctl chat "$RUN" --json </dev/null)
 is "history: the messages in order" "$(printf '%s' "$h" | jq -c '[.items[] | [.seq, .role]]')" '[[1,"user"],[2,"assistant"],[3,"tool"]]'
+is "  all of it: no older page" "$(printf '%s' "$h" | jq .next)" null
 is "  in the neutral format" "$(printf '%s' "$h" | jq -c '.items[1].tool_calls[0] | [.id, .name, .arguments.path]')" '["c1","read_file","a"]'
 is "  a tool result's fields" "$(printf '%s' "$h" | jq -c '.items[2] | [.tool_call_id, .is_error, .content]')" '["c1",false,"text"]'
 like "bosunctl chat RUN prints the history off a terminal" "$(ctl chat "$RUN" </dev/null)" '^\[1\] user: hello there'
