@@ -422,6 +422,9 @@ int cmd_chat(ctl_conn *conn, const opts *o, int argc, char **argv)
         return die(EX_USAGE_, "%s", chat_usage);
     if (argc == 2)
         return chat_send(conn, o, argv[0], argv[1]);
+    if (isatty(STDIN_FILENO) && !o->json && o->url)
+        return die(EX_USAGE_, "chat's prompt is not available over --url: it follows the run's "
+                              "live events; give a MESSAGE, or run it on the daemon's machine");
     if (isatty(STDIN_FILENO) && !o->json)
         return chat_prompt(conn, o, argv[0]);
     return chat_history(conn, o, argv[0]);

@@ -2,7 +2,7 @@
 # bosunctl --url: every command of bosunctl --help gives the same output
 # over the HTTP API as over the control socket (status, request, ps, start,
 # stop, restart, logs, events, task, input, artifact, token), or is refused
-# saying why (plugins, reload, pub, sub, mcp, files, chat); status and start read the
+# saying why (plugins, reload, pub, sub, mcp); status and start read the
 # store's status from GET /api/v1/status (no /ws), stop|restart AGENT is
 # one POST to the agent's route; -f follows live events over /ws; a bad
 # token (401), a forbidden call (403), no such run (404), a token file
@@ -18,7 +18,7 @@ if [ ! -e "$top_builddir/plugins/http/http.la" ]; then
     exit 0
 fi
 command -v jq >/dev/null || { echo "1..0 # SKIP needs jq"; exit 0; }
-plan 118
+plan 114
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 export BOSUN_PLUGIN_PATH
 unset BOSUN_URL BOSUN_TOKEN_FILE
@@ -253,7 +253,7 @@ chmod 644 "$T/bad"
 out=$("$BOSUNCTL" --url "$URL" --token-file "$T/bad" ps 2>&1); rc=$?
 is "a token file others may read: refused (exit 78)" "$rc" 78
 like "a token file others may read: said why" "$out" "readable or writable by others.*chmod 600"
-for c in plugins reload "pub evt.x {}" "sub evt.>" mcp "files R" "chat R"; do
+for c in plugins reload "pub evt.x {}" "sub evt.>" mcp; do
     out=$(url $c 2>&1); rc=$?
     is "${c%% *} over --url: one line, exit 64" "$rc $(printf '%s\n' "$out" | wc -l)" "64 1"
     like "${c%% *} over --url: not available, said why" "$out" "^bosunctl: ${c%% *} is not available over --url: .{20}"

@@ -6,7 +6,7 @@
 # refused for another run.  Exec runs: the history is keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 29
+plan 30
 
 write_config <<EOF2
   plugins: [sqlite, exec, http]
@@ -76,6 +76,10 @@ is "/ws sees a file version as evt.run.<agent>.<run>.file" "$(jq -r .subject "$T
 is "  with path, op, version, actor, round" "$(jq -c '.data | [.path, .op, .version, .actor, .round]' "$T/wsf.out")" '["w.txt","write",1,"tool",2]'
 is "  never the content" "$(jq -c '.data | has("content_base64")' "$T/wsf.out")" false
 
+# Over --url (the daemon's /ws): a message and the history.
+"$BOSUNCTL" --url "$H" --token-file "$T/boot.tok" chat "$RUN" "over http" </dev/null
+is "over --url: chat RUN MESSAGE, then the history" "$("$BOSUNCTL" --url "$H" --token-file "$T/boot.tok" chat "$RUN" --json </dev/null | jq -r '.items[-1].content')" "over http"
+
 # Limits.
 code=$(curl -s -o "$T/e" -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -d '{"text":""}' "$A/$RUN/messages")
 like "an empty text is refused" "$code $(jq -r .error.code "$T/e")" '^400 bad_request'
@@ -95,5 +99,5 @@ is "  a prompt again after the status idle, and EOF ends it with 0" "$(printf '%
 is "the typed line is in the history" "$(ctl chat "$RUN" --json </dev/null | jq -r '.items[-1].content')" "on the terminal"
 
 code=$(curl -s -o "$T/clr" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK" "$A/$RUN/messages/clear")
-is "clear: 200 with the count, and the history is empty" "$code $(jq .cleared "$T/clr") $(ctl chat "$RUN" --json </dev/null | jq '.items | length')" "200 5 0"
+is "clear: 200 with the count, and the history is empty" "$code $(jq .cleared "$T/clr") $(ctl chat "$RUN" --json </dev/null | jq '.items | length')" "200 6 0"
 done_testing
