@@ -6,7 +6,7 @@
 # refused for another run.  Exec runs: the history is keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 30
+plan 31
 
 write_config <<EOF2
   plugins: [sqlite, exec, http]
@@ -42,6 +42,8 @@ o=$(node_ws req "$U" "$ATOK" cmd.llm.chat.history '{}')
 is "/ws req of an agent: its own run's history (the run forced)" "$(jf "$o" '[.data.session, (.data.items | length)]')" "[\"$RUN\",3]"
 o=$(node_ws req "$U" "$ATOK" cmd.llm.chat.send "{\"run\":\"$OTHER\",\"text\":\"x\"}")
 is "  another run's: not_found" "$(jf "$o" .error.code)" '"not_found"'
+o=$(node_ws req "$U" "$ATOK" cmd.llm.files.record '{"path":"by-agent.txt","op":"write","content_base64":"","actor":"human"}')
+is "  an agent's record is its own run's, never a human's" "$(ctl request cmd.llm.files.list "{\"run\":\"$RUN\",\"path\":\"by-agent.txt\"}" --json | jq -c '[.data.items[] | .actor]')" '["tool"]'
 o=$(node_ws req "$U" "$TOK" cmd.llm.chat.history "{\"run\":\"$RUN\",\"limit\":1}")
 is "/ws req of an admin: the newest message" "$(jf "$o" '[.data.items[0].seq, .data.next]')" '[3,3]'
 
@@ -73,7 +75,7 @@ wait_for 30 test -s "$T/ws.ready"
 ctl request cmd.llm.files.record "{\"run\":\"$RUN\",\"path\":\"w.txt\",\"op\":\"write\",\"content_base64\":\"d3M=\",\"round\":2}" --json >/dev/null
 wait "$WSP"
 is "/ws sees a file version as evt.run.<agent>.<run>.file" "$(jq -r .subject "$T/wsf.out")" "evt.run.coder.$RUN.file"
-is "  with path, op, version, actor, round" "$(jq -c '.data | [.path, .op, .version, .actor, .round]' "$T/wsf.out")" '["w.txt","write",1,"tool",2]'
+is "  with path, op, version, actor, round" "$(jq -c '.data | [.path, .op, .version, .actor, .round]' "$T/wsf.out")" '["w.txt","write",2,"tool",2]'
 is "  never the content" "$(jq -c '.data | has("content_base64")' "$T/wsf.out")" false
 
 # Over --url (the daemon's /ws): a message and the history.
