@@ -9,7 +9,7 @@
 # keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 48
+plan 49
 
 http_boot
 mkdir -p "$T/ws" "$T/outside"
@@ -54,6 +54,7 @@ is "files lists the latest version of each path" "$(printf '%s' "$l" | jq -c '[.
 is "  and the session's latest version" "$(printf '%s' "$l" | jq .latest)" 3
 is "every version of one path" "$(ctl request cmd.llm.files.list "{\"run\":\"$RUN\",\"path\":\"a.txt\"}" --json | jq -c '[.data.items[] | .version]')" '[1,3]'
 is "round and tool call are kept" "$(ctl request cmd.llm.files.list "{\"run\":\"$RUN\",\"path\":\"a.txt\"}" --json | jq -c '.data.items[0] | [.round, .tool_call, .actor]')" '[1,"c1","tool"]'
+is "bosunctl files RUN --version 2: the workspace's paths then" "$(ctl files "$RUN" --version 2 | tr '\n' ' ')" 'a.txt dir/same.txt '
 is "bosunctl files RUN PATH: the latest content" "$(ctl files "$RUN" a.txt)" two
 is "  --version 2: as of version 2" "$(ctl files "$RUN" a.txt --version 2)" one
 t=$(ctl files "$RUN" 2>&1)
