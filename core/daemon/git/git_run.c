@@ -487,7 +487,8 @@ static git_run *from_marker(struct ev_loop *loop, bus_t *bus, const char *state_
 }
 
 static void recover_one(struct ev_loop *loop, bus_t *bus, const char *state_dir,
-                        const char *machine, const char *name, git_run_list *list)
+                        const char *machine, const char *name, git_run **slot,
+                        git_run_list *list)
 {
     size_t n = strlen(name) - 5;
     char *run = xstrndup(name, n);
@@ -500,9 +501,14 @@ static void recover_one(struct ev_loop *loop, bus_t *bus, const char *state_dir,
     git_run *g = m ? from_marker(loop, bus, state_dir, run, m) : NULL;
     if (g && strcmp(json_string_value(json_object_get(m, "machine")), machine) != 0)
         log_info("worktree %s was made for machine %s", g->path, g->machine);
-    if (g)
+    if (g && slot && !*slot) {
+        g->recovered = false; /* its run goes on with it */
+        *slot = g;
+    } else if (g && slot) {
+        git_run_free(g);
+    } else if (g) {
         git_run_end(g, list);
-    else
+    } else
         log_warning("%s: not a worktree marker of bosund's; left alone", path);
     json_decref(m);
     free(path);
@@ -510,7 +516,8 @@ static void recover_one(struct ev_loop *loop, bus_t *bus, const char *state_dir,
 }
 
 void git_run_recover(struct ev_loop *loop, bus_t *bus, const char *state_dir, const char *machine,
-                     bool (*live)(void *arg, const char *run), void *arg, git_run_list *list)
+                     git_run **(*live)(void *arg, const char *run), void *arg,
+                     git_run_list *list)
 {
     char *dir = xasprintf("%s/worktrees", state_dir);
     DIR *d = opendir(dir);
@@ -525,8 +532,7 @@ void git_run_recover(struct ev_loop *loop, bus_t *bus, const char *state_dir, co
             continue;
         char run[64];
         snprintf(run, sizeof run, "%.*s", (int)(n - 5), e->d_name);
-        if (!live(arg, run))
-            recover_one(loop, bus, state_dir, machine, e->d_name, list);
+        recover_one(loop, bus, state_dir, machine, e->d_name, live(arg, run), list);
     }
     closedir(d);
 }

@@ -59,9 +59,12 @@ void git_run_end(git_run *g, git_run_list *list);
 void git_run_free(git_run *g);
 void git_run_list_free(git_run_list *list);
 
-/* Start-up: settles the worktrees of runs that live(arg, run) says are not
- * running any more, each into list. */
+/* Start-up: settles the worktrees of runs that are not running any more,
+ * each into list.  live(arg, run) gives a run that goes on (adopted, or
+ * waiting for an answer) its git_run slot, which gets the worktree back;
+ * NULL for one that is over. */
 void git_run_recover(struct ev_loop *loop, bus_t *bus, const char *state_dir, const char *machine,
-                     bool (*live)(void *arg, const char *run), void *arg, git_run_list *list);
+                     git_run **(*live)(void *arg, const char *run), void *arg,
+                     git_run_list *list);
 
 #endif

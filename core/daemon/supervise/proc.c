@@ -763,12 +763,12 @@ static void settle_orphan(proc *p, json_t *stored)
  * restart) and the runs left active by an earlier bosund (recovery).  The
  * totals are seeded before anything is settled or started, once both have
  * answered: one store round trip at start, not two in a row. */
-static bool run_is_live(void *arg, const char *id)
+static git_run **run_is_live(void *arg, const char *id)
 {
     proc *p = arg;
-    const run *r = hmap_get(&p->by_id, id);
+    run *r = hmap_get(&p->by_id, id);
     /* a run waiting for its answer goes on in its worktree once resumed */
-    return r && (run_active(r) || r->state == RS_WAITING_INPUT);
+    return r && (run_active(r) || r->state == RS_WAITING_INPUT) ? &r->git : NULL;
 }
 
 static void begin_when_answered(proc *p)

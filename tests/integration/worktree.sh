@@ -1,0 +1,143 @@
+#!/bin/sh
+# A git worktree per run (worktree: in bosun.yaml(5)): made from base
+# before the first process and used as its workdir, kept or removed at the
+# end per keep, the launch failing with a clear reason when the repository
+# or the base is not there, and what a bosund killed with -9 left settled
+# by the next one.  Against a real repository made here.
+. "$top_srcdir/tests/integration/lib.sh"
+plan 33
+
+command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
+
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t \
+    GIT_COMMITTER_EMAIL=t@example.invalid GIT_CONFIG_NOSYSTEM=1 HOME="$T"
+R="$T/repo"
+git init -q -b main "$R" && echo one > "$R/a.txt" && git -C "$R" add a.txt &&
+    git -C "$R" commit -qm first || { echo "Bail out! cannot make a repository"; exit 1; }
+mkdir -p "$T/plain"
+
+# Every agent runs once (restart: never) and ends by itself, but sleeper.
+write_config <<EOF2
+  plugins: [sqlite, exec]
+agents:
+  editor:
+    command: [sh, -c, 'pwd; echo two >> a.txt; echo new > b.txt; git add -A; git commit -qm work']
+    restart: never
+    start_secs: 0
+    worktree: {repo: $R, base: main, keep: never}
+  dirty:
+    command: [sh, -c, 'echo draft > notes.txt']
+    restart: never
+    start_secs: 0
+    worktree: {repo: $R, base: main, branch: "work/{agent}-{run}"}
+  idle:
+    command: ["true"]
+    restart: never
+    start_secs: 0
+    worktree: {repo: $R}
+  keeper:
+    command: ["true"]
+    restart: never
+    start_secs: 0
+    worktree: {repo: $R, keep: always}
+  sleeper:
+    command: [sleep, "3600"]
+    start_secs: 0
+    worktree: {repo: $R, keep: never}
+  notrepo:
+    command: ["true"]
+    max_restarts: 0
+    worktree: {repo: $T/plain}
+  nobase:
+    command: ["true"]
+    max_restarts: 0
+    worktree: {repo: $R, base: nosuch}
+EOF2
+start_daemon || exit 1
+
+ended() { s=$(stored_run "$1" state); [ "$s" = EXITED ] || [ "$s" = FATAL ] || [ "$s" = STOPPED ]; }
+wt_event() { events "$1" worktree | jq -r "[.[] | select(.data.action == \"$2\")] | length"; }
+settled() { [ "$(wt_event "$1" kept)" = 1 ] || [ "$(wt_event "$1" removed)" = 1 ]; }
+
+# --- an agent that edits and commits, keep: never
+e=$(ctl start editor)
+wait_for 20 ended "$e" && wait_for 20 settled "$e"
+is "editor: created event" "$(wt_event "$e" created)" 1
+is "editor: ran in its worktree" "$(events "$e" output | jq -r '.[0].data.text')" "$T/state/worktrees/$e"
+is "editor: exited 0" "$(stored_run "$e" exit_code)" 0
+is "keep never: the worktree was removed" "$(wt_event "$e" removed)" 1
+check "keep never: its directory is gone" test ! -e "$T/state/worktrees/$e"
+unlike "keep never: git no longer lists it" "$(git -C "$R" worktree list)" "$e"
+is "its commit stays on its branch (never thrown away)" \
+    "$(git -C "$R" log -1 --format=%s "bosun/notask-$e" 2>&1)" work
+is "the event says how many commits were ahead" \
+    "$(events "$e" worktree | jq -r '.[] | select(.data.action == "removed") | .data.commits_ahead')" 1
+is "the repository's own tree is untouched" "$(cat "$R/a.txt"; ls "$R")" "one
+a.txt"
+check "and the marker is gone" test ! -e "$T/state/worktrees/$e.json"
+
+# --- uncommitted changes, keep: on-change (the default), a branch template
+d=$(ctl start dirty)
+wait_for 20 ended "$d" && wait_for 20 settled "$d"
+is "on-change with changes: kept" "$(wt_event "$d" kept)" 1
+is "the agent's file is in it" "$(cat "$T/state/worktrees/$d/notes.txt" 2>&1)" draft
+like "git lists the kept worktree" "$(git -C "$R" worktree list)" "worktrees/$d .*\\[work/dirty-$d\\]"
+is "the event names the branch from the template" \
+    "$(events "$d" worktree | jq -r '.[0].data.branch')" "work/dirty-$d"
+
+# --- no change, on-change: removed with its branch
+i=$(ctl start idle)
+wait_for 20 ended "$i" && wait_for 20 settled "$i"
+is "on-change without changes: removed" "$(wt_event "$i" removed)" 1
+check "its directory is gone" test ! -e "$T/state/worktrees/$i"
+is "its empty branch is deleted" "$(git -C "$R" branch --list "bosun/notask-$i")" ""
+
+# --- keep: always
+k=$(ctl start keeper)
+wait_for 20 ended "$k" && wait_for 20 settled "$k"
+is "keep always: kept" "$(wt_event "$k" kept)" 1
+check "its directory stays" test -f "$T/state/worktrees/$k/a.txt"
+
+# --- errors fail the launch with the reason
+n=$(ctl start notrepo)
+wait_for 20 ended "$n"
+is "not a repository: FATAL" "$(stored_run "$n" state)" FATAL
+like "not a repository: the reason says so" "$(stored_run "$n" reason)" "is not a git repository"
+like "and the spawn_failed event too" "$(events "$n" spawn_failed | jq -r '.[0].data.reason')" \
+    "worktree: $T/plain is not a git repository"
+b=$(ctl start nobase)
+wait_for 20 ended "$b"
+like "missing base: the reason names it" "$(stored_run "$b" reason)" "base 'nosuch' is not a commit"
+is "missing base: no worktree left" "$(ls "$T/state/worktrees" | grep -c "$b")" 0
+
+# --- kill -9 of bosund (and of its agent): the next start settles it
+s=$(ctl start sleeper)
+wait_for 20 run_state_is "$s" RUNNING
+check "sleeper's worktree exists" test -d "$T/state/worktrees/$s"
+spid=$(runf "$s" pid)
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+kill -KILL "-$spid" 2>/dev/null || kill -KILL "$spid"
+wait_for 10 pid_dead "$spid"
+check "the marker outlives the killed bosund" test -f "$T/state/worktrees/$s.json"
+start_daemon || exit 1
+wait_for 20 settled "$s"
+is "a stale worktree is removed at start-up" "$(wt_event "$s" removed)" 1
+like "saying why" "$(events "$s" worktree | jq -r '.[-1].data.reason')" "earlier bosund"
+check "its directory is gone" test ! -e "$T/state/worktrees/$s"
+unlike "and git no longer lists it" "$(git -C "$R" worktree list)" "$s"
+check "kept worktrees of ended runs stay" test -d "$T/state/worktrees/$d"
+
+# --- configuration errors, FILE:LINE:COL
+bad() {
+    write_config <<EOF2
+agents:
+  x:
+    command: ["true"]
+    worktree: $1
+EOF2
+    "$BOSUND" -t -c "$T/bosun.yaml" 2>&1
+}
+like "keep is checked" "$(bad "{repo: $R, keep: sometimes}")" "bosun.yaml:[0-9]+:[0-9]+: .*'sometimes' is not one of on-change, always, never"
+like "branch placeholders are checked" "$(bad "{repo: $R, branch: 'b/{tsk}'}")" "bosun.yaml:[0-9]+:[0-9]+: .*unknown placeholder"
+stop_daemon
+done_testing
