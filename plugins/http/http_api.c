@@ -39,6 +39,7 @@ const http_route http_api_routes[] = {
     {"POST", "/api/v1/runs/{}/stop", api_run_stop, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/runs/{}/restart", api_run_restart, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"GET", "/api/v1/runs/{}/logs", api_run_logs, ANY_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/runs/{}/changes", api_run_changes, ANY_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/tasks", api_tasks_list, ANY_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/tasks", api_task_create, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"GET", "/api/v1/tasks/{}", api_task_show, ANY_READ, HTTP_BODY_NONE},

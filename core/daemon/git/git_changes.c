@@ -133,9 +133,9 @@ static void start_polling(git_changes *c, const char *why)
     ev_timer_start(c->loop, &c->poll);
 }
 
-static const uint32_t WATCH_MASK = IN_CREATE | IN_DELETE | IN_MODIFY | IN_MOVED_FROM |
-                                   IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_ONLYDIR |
-                                   IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+static const uint32_t WATCH_MASK = IN_CREATE | IN_DELETE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO |
+                                   IN_CLOSE_WRITE | IN_DELETE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |
+                                   IN_EXCL_UNLINK;
 
 /* Watches rel (under dir) and the directories below it, breadth first,
  * up to watch_max in all.  False when inotify cannot (limits): the caller
@@ -267,9 +267,8 @@ static char *first_line(const git_result *res)
     return xstrndup(res->out, strcspn(res->out, "\n"));
 }
 
-static void set_list(git_changes *c, const char *key, json_t *(*parse)(const char *, size_t,
-                                                                         size_t, bool *, char *,
-                                                                         size_t),
+static void set_list(git_changes *c, const char *key,
+                     json_t *(*parse)(const char *, size_t, size_t, bool *, char *, size_t),
                      const git_result *res)
 {
     bool cut = false;
@@ -348,7 +347,8 @@ static void on_git(const git_result *res, void *arg)
         return run_step(c, ST_HEAD);
     case ST_HEAD:
         json_object_set_new(c->snap, "head",
-                            res->ok ? json_stringn(res->out, strcspn(res->out, "\n")) : json_null());
+                            res->ok ? json_stringn(res->out, strcspn(res->out, "\n"))
+                                    : json_null());
         publish(c);
         return snapshot_over(c);
     case ST_IDLE:
@@ -362,14 +362,14 @@ static void run_step(git_changes *c, enum step s)
     const char *base[] = {"rev-parse", "--verify", "--quiet", "HEAD^{commit}", NULL};
     const char *gitdir[] = {"rev-parse", "--absolute-git-dir", NULL};
     const char *status[] = {"status", "--porcelain=v2", "-z", "--untracked-files=all", NULL};
-    const char *numstat[] = {"diff", "--no-ext-diff", "--no-textconv", "--numstat", "-z",
-                             c->base, "--", NULL};
+    const char *numstat[] = {
+        "diff", "--no-ext-diff", "--no-textconv", "--numstat", "-z", c->base, "--", NULL};
     const char *diff[] = {"diff", "--no-ext-diff", "--no-textconv", "--no-color", c->base, "--",
                           NULL};
     const char *head[] = {"rev-parse", "--verify", "--quiet", "HEAD^{commit}", NULL};
-    const char *const *args[] = {[ST_PROBE] = probe,     [ST_BASE] = base, [ST_GITDIR] = gitdir,
-                                 [ST_STATUS] = status,   [ST_NUMSTAT] = numstat,
-                                 [ST_DIFF] = diff,       [ST_HEAD] = head};
+    const char *const *args[] = {
+        [ST_PROBE] = probe,     [ST_BASE] = base, [ST_GITDIR] = gitdir, [ST_STATUS] = status,
+        [ST_NUMSTAT] = numstat, [ST_DIFF] = diff, [ST_HEAD] = head};
     size_t out_max = s == ST_DIFF ? c->cfg.diff_max : LIST_OUT_MAX;
     char err[256];
     c->step = s;

@@ -180,8 +180,9 @@ static char **git_env(void)
         n++;
     char **env = xcalloc(n + 8, sizeof *env);
     size_t k = 0;
-    static const char *const ours[] = {"GIT_TERMINAL_PROMPT=", "GIT_OPTIONAL_LOCKS=", "LC_ALL=",
-                                       "GIT_DIR=", "GIT_WORK_TREE=", "GIT_INDEX_FILE=", NULL};
+    static const char *const ours[] = {
+        "GIT_TERMINAL_PROMPT=", "GIT_OPTIONAL_LOCKS=", "LC_ALL=", "GIT_DIR=",
+        "GIT_WORK_TREE=",       "GIT_INDEX_FILE=",     NULL};
     for (char **e = environ; e && *e; e++) {
         bool skip = false;
         for (size_t i = 0; ours[i]; i++)
@@ -202,8 +203,8 @@ static char **git_argv(const char *dir, const char *const *args)
     while (args[n])
         n++;
     /* No hook nor monitor of the tree's own configuration runs for us. */
-    static const char *const head[] = {"git",  "-c", "core.fsmonitor=false", "-c",
-                                       "core.quotepath=off", "-C"};
+    static const char *const head[] = {
+        "git", "-c", "core.fsmonitor=false", "-c", "core.quotepath=off", "-C"};
     size_t h = sizeof head / sizeof head[0];
     char **argv = xcalloc(h + 1 + n + 1, sizeof *argv);
     for (size_t i = 0; i < h; i++)
@@ -223,14 +224,14 @@ static int open_pipe(int fds[2])
 }
 
 git_cmd *git_cmd_start(struct ev_loop *loop, const char *dir, const char *const *args,
-                       const git_as *as, size_t out_max, double timeout, git_cmd_fn done,
-                       void *arg, char *err, size_t err_size)
+                       const git_as *as, size_t out_max, double timeout, git_cmd_fn done, void *arg,
+                       char *err, size_t err_size)
 {
     char **argv = git_argv(dir, args);
     char what[64];
     snprintf(what, sizeof what, "git %s", args[0] ? args[0] : "");
-    git_cmd *c = git_cmd_start_argv(loop, (const char *const *)argv, what, as,
-                                    out_max, timeout, done, arg, err, err_size);
+    git_cmd *c = git_cmd_start_argv(loop, (const char *const *)argv, what, as, out_max, timeout,
+                                    done, arg, err, err_size);
     util_strv_free(argv);
     return c;
 }
@@ -251,8 +252,8 @@ git_cmd *git_cmd_start_argv(struct ev_loop *loop, const char *const *argv, const
         return NULL;
     }
     char **env = git_env();
-    spawn_request req = {.argv = (char *const *)argv, .envp = env, .stdout_fd = o[1],
-                         .stderr_fd = e[1]};
+    spawn_request req = {
+        .argv = (char *const *)argv, .envp = env, .stdout_fd = o[1], .stderr_fd = e[1]};
     if (as && as->switch_user) {
         req.switch_user = true;
         req.uid = as->uid;

@@ -37,8 +37,8 @@ typedef void (*git_cmd_fn)(const git_result *res, void *arg);
  * once, from the loop, never from here.  NULL with err filled when it
  * cannot start (git missing, out of descriptors). */
 git_cmd *git_cmd_start(struct ev_loop *loop, const char *dir, const char *const *args,
-                       const git_as *as, size_t out_max, double timeout, git_cmd_fn done,
-                       void *arg, char *err, size_t err_size);
+                       const git_as *as, size_t out_max, double timeout, git_cmd_fn done, void *arg,
+                       char *err, size_t err_size);
 /* The same for any program (argv[0] looked up in PATH); what names it in
  * the error. */
 git_cmd *git_cmd_start_argv(struct ev_loop *loop, const char *const *argv, const char *what,

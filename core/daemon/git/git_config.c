@@ -18,8 +18,8 @@ static bool ref_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > BRANCH_MAX || s[0] == '-' || s[0] == '/' || s[n - 1] == '/' ||
-        s[n - 1] == '.' || strstr(s, "..") || strstr(s, "//") || strstr(s, "/.") ||
-        s[0] == '.' || (n >= 5 && strcmp(s + n - 5, ".lock") == 0) || strstr(s, ".lock/"))
+        s[n - 1] == '.' || strstr(s, "..") || strstr(s, "//") || strstr(s, "/.") || s[0] == '.' ||
+        (n >= 5 && strcmp(s + n - 5, ".lock") == 0) || strstr(s, ".lock/"))
         return false;
     for (size_t i = 0; i < n; i++)
         if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/", s[i]))
@@ -167,16 +167,21 @@ bool changes_config_parse(const cfg_node *agent, changes_config *c, cfg_diag *d)
     static const char *const keys[] = {"debounce",  "poll",      "diff_max",
                                        "files_max", "watch_max", NULL};
     const cfg_node *n = cfg_get(agent, "changes");
-    *c = (changes_config){.enabled = true, .debounce = 2, .poll = 10, .diff_max = 256u << 10,
-                          .files_max = 1000, .watch_max = 4096};
+    *c = (changes_config){.enabled = true,
+                          .debounce = 2,
+                          .poll = 10,
+                          .diff_max = 256u << 10,
+                          .files_max = 1000,
+                          .watch_max = 4096};
     if (!n || n->type == CFG_NULL)
         return true;
     if (n->type == CFG_SCALAR)
         return cfg_as_bool(n, &c->enabled, d);
     char path[256];
     if (n->type != CFG_MAP)
-        return cfg_error(d, n, "'%s': expected false or a map (debounce, poll, diff_max, files_max, "
-                               "watch_max)",
+        return cfg_error(d, n,
+                         "'%s': expected false or a map (debounce, poll, diff_max, files_max, "
+                         "watch_max)",
                          cfg_path(n, path, sizeof path));
     unsigned long long diff_max;
     long long files_max, watch_max;

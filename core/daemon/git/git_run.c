@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GIT_TIMEOUT     120.0 /* a worktree of a large repository takes a while */
-#define GIT_OUT_MAX     (64u << 10)
-#define MARKER_MAX      (64u << 10)
-#define RUN_ID_CHARS    "0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz_-"
+#define GIT_TIMEOUT  120.0 /* a worktree of a large repository takes a while */
+#define GIT_OUT_MAX  (64u << 10)
+#define MARKER_MAX   (64u << 10)
+#define RUN_ID_CHARS "0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz_-"
 
 enum step {
     S_NONE,
@@ -101,13 +101,13 @@ static int write_marker(git_run *g, char *err, size_t err_size)
     char *dir = xasprintf("%s/worktrees", g->state_dir);
     int rc = util_mkdir_p(dir, 0750);
     free(dir);
-    json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s,s:s}", "run", g->run, "agent",
-                          g->agent, "machine", g->machine, "repo", g->wt.repo, "path", g->path,
-                          "branch", g->branch, "task", g->task, "base", g->wt.base, "keep",
-                          keep_name(g->wt.keep));
+    json_t *m =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s,s:s}", "run", g->run, "agent", g->agent,
+                  "machine", g->machine, "repo", g->wt.repo, "path", g->path, "branch", g->branch,
+                  "task", g->task, "base", g->wt.base, "keep", keep_name(g->wt.keep));
     json_object_set_new(m, "base_commit", json_string(g->base_commit));
-    int fd = rc == 0 ? open(g->marker, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640)
-                     : -1;
+    int fd =
+        rc == 0 ? open(g->marker, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640) : -1;
     rc = fd >= 0 ? json_dumpfd(m, fd, JSON_COMPACT) : -1;
     if (fd >= 0 && close(fd) != 0)
         rc = -1;
@@ -219,8 +219,7 @@ static void on_end(git_run *g, const git_result *res)
     }
     case E_RM:
         if (!res->ok)
-            log_warning("run %s (%s): cannot remove %s: %s", g->run, g->agent, g->path,
-                        res->error);
+            log_warning("run %s (%s): cannot remove %s: %s", g->run, g->agent, g->path, res->error);
         return step(g, E_PRUNE);
     case E_PRUNE:
         if (g->ahead == 0 && g->branch)
@@ -228,8 +227,7 @@ static void on_end(git_run *g, const git_result *res)
         return settled(g, "removed", g->recovered ? "left by an earlier bosund" : NULL);
     default:
         if (!res->ok)
-            log_warning("run %s (%s): branch %s kept: %s", g->run, g->agent, g->branch,
-                        res->error);
+            log_warning("run %s (%s): branch %s kept: %s", g->run, g->agent, g->branch, res->error);
         return settled(g, "removed", g->recovered ? "left by an earlier bosund" : NULL);
     }
 }
@@ -260,9 +258,8 @@ static void step(git_run *g, enum step s)
     const char *a_branch[] = {"branch", "-D", g->branch, NULL};
     const char *a_rm[] = {"rm", "-rf", "--", g->path, NULL};
     const char *const *args[] = {
-        [P_REPO] = a_repo,     [P_BASE] = a_base,   [P_ADD] = a_add,
-        [E_STATUS] = a_status, [E_AHEAD] = a_ahead, [E_REMOVE] = a_remove,
-        [E_PRUNE] = a_prune,   [E_BRANCH] = a_branch};
+        [P_REPO] = a_repo,   [P_BASE] = a_base,     [P_ADD] = a_add,     [E_STATUS] = a_status,
+        [E_AHEAD] = a_ahead, [E_REMOVE] = a_remove, [E_PRUNE] = a_prune, [E_BRANCH] = a_branch};
     /* In the worktree itself: what it holds; in the repository: the rest. */
     const char *dir = s == E_STATUS || s == E_AHEAD ? g->path : g->wt.repo;
     char err[512];
@@ -328,8 +325,8 @@ void git_run_prepare(git_run *g, void (*ready)(void *arg, const char *err), void
     }
     char err[512];
     free(g->branch);
-    g->branch = worktree_branch_name(g->wt.branch, g->agent, g->run, g->task, g->instance, err,
-                                     sizeof err);
+    g->branch =
+        worktree_branch_name(g->wt.branch, g->agent, g->run, g->task, g->instance, err, sizeof err);
     if (!g->branch) {
         char why[600];
         snprintf(why, sizeof why, "worktree: branch: %s", err);
@@ -476,8 +473,14 @@ static git_run *from_marker(struct ev_loop *loop, bus_t *bus, const char *state_
     wt.keep = strcmp(keep, "always") == 0  ? WT_KEEP_ALWAYS
               : strcmp(keep, "never") == 0 ? WT_KEEP_NEVER
                                            : WT_KEEP_ON_CHANGE;
-    git_run_spec s = {.loop = loop, .bus = bus, .state_dir = state_dir, .machine = machine,
-                      .agent = agent, .run = run, .task = marker_str(m, "task"), .wt = &wt};
+    git_run_spec s = {.loop = loop,
+                      .bus = bus,
+                      .state_dir = state_dir,
+                      .machine = machine,
+                      .agent = agent,
+                      .run = run,
+                      .task = marker_str(m, "task"),
+                      .wt = &wt};
     git_run *g = git_run_new(&s);
     g->branch = xstrdup(branch);
     g->base_commit = xstrdup(commit);
@@ -487,8 +490,7 @@ static git_run *from_marker(struct ev_loop *loop, bus_t *bus, const char *state_
 }
 
 static void recover_one(struct ev_loop *loop, bus_t *bus, const char *state_dir,
-                        const char *machine, const char *name, git_run **slot,
-                        git_run_list *list)
+                        const char *machine, const char *name, git_run **slot, git_run_list *list)
 {
     size_t n = strlen(name) - 5;
     char *run = xstrndup(name, n);
@@ -516,8 +518,7 @@ static void recover_one(struct ev_loop *loop, bus_t *bus, const char *state_dir,
 }
 
 void git_run_recover(struct ev_loop *loop, bus_t *bus, const char *state_dir, const char *machine,
-                     git_run **(*live)(void *arg, const char *run), void *arg,
-                     git_run_list *list)
+                     git_run **(*live)(void *arg, const char *run), void *arg, git_run_list *list)
 {
     char *dir = xasprintf("%s/worktrees", state_dir);
     DIR *d = opendir(dir);

@@ -34,9 +34,9 @@ typedef struct git_run_spec {
     const char *state_dir;
     const char *machine, *agent, *run, *task; /* task may be NULL */
     unsigned instance;
-    const worktree_config *wt;      /* NULL: no worktree */
-    const changes_config *changes;  /* NULL or disabled: no snapshots */
-    const git_as *as;               /* NULL: as bosund */
+    const worktree_config *wt;     /* NULL: no worktree */
+    const changes_config *changes; /* NULL or disabled: no snapshots */
+    const git_as *as;              /* NULL: as bosund */
 } git_run_spec;
 
 git_run *git_run_new(const git_run_spec *s);
@@ -64,7 +64,6 @@ void git_run_list_free(git_run_list *list);
  * waiting for an answer) its git_run slot, which gets the worktree back;
  * NULL for one that is over. */
 void git_run_recover(struct ev_loop *loop, bus_t *bus, const char *state_dir, const char *machine,
-                     git_run **(*live)(void *arg, const char *run), void *arg,
-                     git_run_list *list);
+                     git_run **(*live)(void *arg, const char *run), void *arg, git_run_list *list);
 
 #endif

@@ -685,7 +685,9 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     agent_config *a = r->agent;
     const char *worktree = git_run_workdir(r->git);
     spawn_request req = {.argv = l->argv,
-                         .workdir = worktree ? worktree : l->workdir ? l->workdir : a->workdir};
+                         .workdir = worktree     ? worktree
+                                    : l->workdir ? l->workdir
+                                                 : a->workdir};
     int child_out = -1, child_err = -1;
     r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &child_out, &child_err);
     if (!r->out) {
