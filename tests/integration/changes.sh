@@ -9,7 +9,7 @@
 # [--diff] and GET /api/v1/runs/{id}/changes read them back.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-plan 32
+plan 33
 
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 77; }
@@ -126,4 +126,5 @@ is "  diff=true keeps them" "$(api "$U/api/v1/runs/$w/changes?diff=true&tail=1" 
 is "  an unknown run: 404" "$(api -o /dev/null -w '%{http_code}' "$U/api/v1/runs/01ZZZZZZZZZZZZZZZZZZZZZZZZ/changes")" 404
 is "bosunctl --url changes gives the same" "$("$BOSUNCTL" --url "$U" --token-file "$T/token" changes "$w")" "$out"
 stop_daemon
+is "bosund exits 0 (under ASan: nothing leaked)" "$DAEMON_STATUS" 0
 done_testing

@@ -5,7 +5,7 @@
 # or the base is not there, and what a bosund killed with -9 left settled
 # by the next one.  Against a real repository made here.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 33
+plan 34
 
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
 
@@ -140,4 +140,5 @@ EOF2
 like "keep is checked" "$(bad "{repo: $R, keep: sometimes}")" "bosun.yaml:[0-9]+:[0-9]+: .*'sometimes' is not one of on-change, always, never"
 like "branch placeholders are checked" "$(bad "{repo: $R, branch: 'b/{tsk}'}")" "bosun.yaml:[0-9]+:[0-9]+: .*unknown placeholder"
 stop_daemon
+is "bosund exits 0 (under ASan: nothing leaked)" "$DAEMON_STATUS" 0
 done_testing
