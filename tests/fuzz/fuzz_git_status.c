@@ -43,18 +43,27 @@ static void check_path(const json_t *e, const char *key)
     CHECK(json_string_length(p) > 0 && json_string_length(p) <= GIT_PATH_MAX);
 }
 
-static void check_status(const char *s, size_t n, size_t max)
+typedef json_t *(*parse_fn)(const char *, size_t, size_t, bool *, char *, size_t);
+
+/* The list, NULL after checking the refusal; the bounds hold. */
+static json_t *parse_checked(parse_fn parse, const char *s, size_t n, size_t max)
 {
     bool cut = false;
     char err[256] = "";
-    json_t *list = git_status_parse(s, n, max, &cut, err, sizeof err);
+    json_t *list = parse(s, n, max, &cut, err, sizeof err);
     if (!list) {
         CHECK(err[0]);
-        return;
+        return NULL;
     }
     CHECK(json_array_size(list) <= max);
     CHECK(json_array_size(list) <= records(s, n));
     CHECK(!cut || json_array_size(list) == max);
+    return list;
+}
+
+static void check_status(const char *s, size_t n, size_t max)
+{
+    json_t *list = parse_checked(git_status_parse, s, n, max);
     size_t i;
     json_t *e;
     json_array_foreach(list, i, e)
@@ -72,16 +81,7 @@ static void check_status(const char *s, size_t n, size_t max)
 
 static void check_numstat(const char *s, size_t n, size_t max)
 {
-    bool cut = false;
-    char err[256] = "";
-    json_t *list = git_numstat_parse(s, n, max, &cut, err, sizeof err);
-    if (!list) {
-        CHECK(err[0]);
-        return;
-    }
-    CHECK(json_array_size(list) <= max);
-    CHECK(json_array_size(list) <= records(s, n));
-    CHECK(!cut || json_array_size(list) == max);
+    json_t *list = parse_checked(git_numstat_parse, s, n, max);
     size_t i;
     json_t *e;
     json_array_foreach(list, i, e)

@@ -114,6 +114,18 @@ static void trigger(git_changes *c)
     }
 }
 
+/* Frees the watches' paths and the map (to be initialised again). */
+static void forget_watches(git_changes *c)
+{
+    size_t pos = 0;
+    uint64_t k;
+    char *path;
+    while ((path = hmap_next_u64(&c->wd_dirs, &pos, &k)))
+        free(path);
+    hmap_destroy(&c->wd_dirs);
+    c->n_watches = 0;
+}
+
 static void start_polling(git_changes *c, const char *why)
 {
     if (c->ino >= 0) {
@@ -121,12 +133,7 @@ static void start_polling(git_changes *c, const char *why)
         close(c->ino);
         c->ino = -1;
     }
-    size_t pos = 0;
-    uint64_t k;
-    char *path;
-    while ((path = hmap_next_u64(&c->wd_dirs, &pos, &k)))
-        free(path);
-    hmap_destroy(&c->wd_dirs);
+    forget_watches(c);
     hmap_init_u64(&c->wd_dirs);
     log_info("changes of %s: polling every %.1f s (%s)", c->dir, c->cfg.poll, why);
     ev_timer_set(&c->poll, c->cfg.poll, c->cfg.poll);
@@ -457,12 +464,7 @@ void git_changes_free(git_changes *c)
         ev_io_stop(c->loop, &c->ino_io);
         close(c->ino);
     }
-    size_t pos = 0;
-    uint64_t k;
-    char *path;
-    while ((path = hmap_next_u64(&c->wd_dirs, &pos, &k)))
-        free(path);
-    hmap_destroy(&c->wd_dirs);
+    forget_watches(c);
     json_decref(c->snap);
     json_decref(c->last);
     json_decref(c->ids);

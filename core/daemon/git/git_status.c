@@ -31,21 +31,27 @@ json_t *git_path_json(const char *s, size_t n)
     return j;
 }
 
-/* One NUL-terminated record at *pos: its start and length, *pos moved past
- * the NUL.  False at the end or when the last record lacks its NUL. */
-static bool next_record(const char *buf, size_t len, size_t *pos, const char **rec, size_t *n,
-                        bool *bad)
+/* The records of one output: NUL-terminated, read in order. */
+typedef struct reader {
+    const char *buf;
+    size_t len, pos;
+    bool bad; /* the last record lacks its NUL */
+} reader;
+
+/* The next record's start and length; false at the end or at a record
+ * without its NUL (bad set). */
+static bool next_record(reader *rd, const char **rec, size_t *n)
 {
-    if (*pos >= len)
+    if (rd->pos >= rd->len)
         return false;
-    const char *nul = memchr(buf + *pos, '\0', len - *pos);
+    const char *nul = memchr(rd->buf + rd->pos, '\0', rd->len - rd->pos);
     if (!nul) {
-        *bad = true;
+        rd->bad = true;
         return false;
     }
-    *rec = buf + *pos;
+    *rec = rd->buf + rd->pos;
     *n = (size_t)(nul - *rec);
-    *pos += *n + 1;
+    rd->pos += *n + 1;
     return true;
 }
 
@@ -96,54 +102,69 @@ static int fields_before_path(char type)
     return type == '1' ? 8 : type == '2' ? 9 : 10;
 }
 
+/* One porcelain v2 record (and the source path after a rename's): true
+ * with *e (NULL for a header), false with *why. */
+static bool status_record(reader *rd, const char *rec, size_t n, json_t **e, const char **why)
+{
+    const char *end = rec + n;
+    if (n >= 1 && rec[0] == '#')
+        return true; /* a header (--branch, --show-stash) */
+    if (n >= 3 && (rec[0] == '?' || rec[0] == '!') && rec[1] == ' ') {
+        if (!path_ok(rec + 2, n - 2))
+            return *why = "bad path", false;
+        *e = entry(rec + 2, n - 2, rec[0] == '?' ? "??" : "!!");
+        return true;
+    }
+    if (n < 5 || !strchr("12u", rec[0]) || rec[1] != ' ')
+        return *why = "unknown record type", false;
+    char xy[3] = {rec[2], rec[3], '\0'};
+    if (!xy_ok(xy) || rec[4] != ' ')
+        return *why = "bad XY status", false;
+    const char *path = skip_fields(rec, end, fields_before_path(rec[0]));
+    if (!path || !path_ok(path, (size_t)(end - path)))
+        return *why = "too few fields or a bad path", false;
+    const char *orig = NULL;
+    size_t orig_n = 0;
+    if (rec[0] == '2' && (!next_record(rd, &orig, &orig_n) || !path_ok(orig, orig_n)))
+        return *why = "a rename without its source path", false;
+    *e = entry(path, (size_t)(end - path), xy);
+    if (orig)
+        json_object_set_new(*e, "orig", git_path_json(orig, orig_n));
+    return true;
+}
+
+typedef bool (*record_fn)(reader *rd, const char *rec, size_t n, json_t **e, const char **why);
+
+/* Every record through one, at most max entries listed. */
+static json_t *parse_all(const char *buf, size_t len, size_t max, bool *cut, char *err,
+                         size_t err_size, record_fn one)
+{
+    reader rd = {.buf = buf, .len = len};
+    json_t *list = json_array();
+    const char *rec;
+    size_t n;
+    *cut = false;
+    while (next_record(&rd, &rec, &n)) {
+        json_t *e = NULL;
+        const char *why = "";
+        if (!one(&rd, rec, n, &e, &why))
+            return fail(list, err, err_size, why, (size_t)(rec - buf));
+        if (e && json_array_size(list) >= max) {
+            *cut = true;
+            json_decref(e);
+        } else if (e) {
+            json_array_append_new(list, e);
+        }
+    }
+    if (rd.bad)
+        return fail(list, err, err_size, "a record without its NUL", rd.pos);
+    return list;
+}
+
 json_t *git_status_parse(const char *buf, size_t len, size_t max, bool *cut, char *err,
                          size_t err_size)
 {
-    json_t *list = json_array();
-    size_t pos = 0, n;
-    const char *rec;
-    bool bad = false;
-    *cut = false;
-    while (next_record(buf, len, &pos, &rec, &n, &bad)) {
-        size_t at = (size_t)(rec - buf);
-        const char *end = rec + n;
-        if (n >= 1 && rec[0] == '#')
-            continue; /* a header (--branch, --show-stash) */
-        if (n >= 3 && (rec[0] == '?' || rec[0] == '!') && rec[1] == ' ') {
-            if (!path_ok(rec + 2, n - 2))
-                return fail(list, err, err_size, "bad path", at);
-            if (json_array_size(list) >= max) {
-                *cut = true;
-                continue;
-            }
-            json_array_append_new(list, entry(rec + 2, n - 2, rec[0] == '?' ? "??" : "!!"));
-            continue;
-        }
-        if (n < 5 || !strchr("12u", rec[0]) || rec[1] != ' ')
-            return fail(list, err, err_size, "unknown record type", at);
-        char xy[3] = {rec[2], rec[3], '\0'};
-        if (!xy_ok(xy) || rec[4] != ' ')
-            return fail(list, err, err_size, "bad XY status", at);
-        const char *path = skip_fields(rec, end, fields_before_path(rec[0]));
-        if (!path || !path_ok(path, (size_t)(end - path)))
-            return fail(list, err, err_size, "too few fields or a bad path", at);
-        const char *orig = NULL;
-        size_t orig_n = 0;
-        if (rec[0] == '2' &&
-            (!next_record(buf, len, &pos, &orig, &orig_n, &bad) || !path_ok(orig, orig_n)))
-            return fail(list, err, err_size, "a rename without its source path", at);
-        if (json_array_size(list) >= max) {
-            *cut = true;
-            continue;
-        }
-        json_t *e = entry(path, (size_t)(end - path), xy);
-        if (orig)
-            json_object_set_new(e, "orig", git_path_json(orig, orig_n));
-        json_array_append_new(list, e);
-    }
-    if (bad)
-        return fail(list, err, err_size, "a record without its NUL", pos);
-    return list;
+    return parse_all(buf, len, max, cut, err, err_size, status_record);
 }
 
 /* "-" (binary: null) or a decimal count below 10^15. */
@@ -182,46 +203,38 @@ static bool numstat_counts(const char *rec, size_t n, json_t *e, const char **re
     return true;
 }
 
+/* "ADDED\tDELETED\tPATH", or for a rename "ADDED\tDELETED\t" and the
+ * source and the path in records of their own. */
+static bool numstat_record(reader *rd, const char *rec, size_t n, json_t **e, const char **why)
+{
+    json_t *x = json_object();
+    const char *path;
+    if (!numstat_counts(rec, n, x, &path)) {
+        json_decref(x);
+        return *why = "bad counts", false;
+    }
+    size_t path_n = (size_t)(rec + n - path);
+    if (path_n == 0) {
+        const char *orig;
+        size_t orig_n;
+        if (!next_record(rd, &orig, &orig_n) || !path_ok(orig, orig_n) ||
+            !next_record(rd, &path, &path_n)) {
+            json_decref(x);
+            return *why = "a rename without its paths", false;
+        }
+        json_object_set_new(x, "orig", git_path_json(orig, orig_n));
+    }
+    if (!path_ok(path, path_n)) {
+        json_decref(x);
+        return *why = "bad path", false;
+    }
+    json_object_set_new(x, "path", git_path_json(path, path_n));
+    *e = x;
+    return true;
+}
+
 json_t *git_numstat_parse(const char *buf, size_t len, size_t max, bool *cut, char *err,
                           size_t err_size)
 {
-    json_t *list = json_array();
-    size_t pos = 0, n;
-    const char *rec;
-    bool bad = false;
-    *cut = false;
-    while (next_record(buf, len, &pos, &rec, &n, &bad)) {
-        size_t at = (size_t)(rec - buf);
-        json_t *e = json_object();
-        const char *path;
-        if (!numstat_counts(rec, n, e, &path)) {
-            json_decref(e);
-            return fail(list, err, err_size, "bad counts", at);
-        }
-        size_t path_n = (size_t)(rec + n - path);
-        if (path_n == 0) { /* a rename: the source, then the path, in records of their own */
-            const char *orig;
-            size_t orig_n;
-            if (!next_record(buf, len, &pos, &orig, &orig_n, &bad) || !path_ok(orig, orig_n) ||
-                !next_record(buf, len, &pos, &path, &path_n, &bad)) {
-                json_decref(e);
-                return fail(list, err, err_size, "a rename without its paths", at);
-            }
-            json_object_set_new(e, "orig", git_path_json(orig, orig_n));
-        }
-        if (!path_ok(path, path_n)) {
-            json_decref(e);
-            return fail(list, err, err_size, "bad path", at);
-        }
-        if (json_array_size(list) >= max) {
-            *cut = true;
-            json_decref(e);
-            continue;
-        }
-        json_object_set_new(e, "path", git_path_json(path, path_n));
-        json_array_append_new(list, e);
-    }
-    if (bad)
-        return fail(list, err, err_size, "a record without its NUL", pos);
-    return list;
+    return parse_all(buf, len, max, cut, err, err_size, numstat_record);
 }
