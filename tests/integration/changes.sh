@@ -8,7 +8,7 @@
 # (watch_max: 0); nothing for a workdir outside git; bosunctl changes
 # [--diff] and GET /api/v1/runs/{id}/changes read them back.
 . "$top_srcdir/tests/integration/lib.sh"
-BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
+. "$top_srcdir/tests/integration/http_lib.sh"
 plan 33
 
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
@@ -34,8 +34,7 @@ seq 1 5000 > big.txt; git add big.txt; sleep 2
 printf 'last\n' >> a.txt
 EOF3
 chmod +x "$T/edit.sh"
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-U="http://127.0.0.1:$PORT"
+http_boot # PORT and U
 
 write_config <<EOF2
   plugins: [sqlite, exec, http]
