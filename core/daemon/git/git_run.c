@@ -117,6 +117,24 @@ static int write_marker(git_run *g, char *err, size_t err_size)
     return rc;
 }
 
+/* The worktree's directory, made empty (git fills an empty one) and the
+ * agent's when it runs as another user: git runs as that user, and could
+ * not make it in the daemon's worktrees directory. */
+static int make_dir(git_run *g, char *err, size_t err_size)
+{
+    if (mkdir(g->path, 0750) != 0) {
+        snprintf(err, err_size, "worktree: cannot create %s: %s", g->path, strerror(errno));
+        return -1;
+    }
+    if (g->as.switch_user && chown(g->path, g->as.uid, g->as.gid) != 0) {
+        snprintf(err, err_size, "worktree: cannot give %s to uid %ld: %s", g->path, (long)g->as.uid,
+                 strerror(errno));
+        rmdir(g->path);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ steps */
 
 static void prepared(git_run *g, const char *err)
@@ -127,7 +145,8 @@ static void prepared(git_run *g, const char *err)
     if (err) {
         log_warning("run %s (%s): %s", g->run, g->agent, err);
         if (g->made) {
-            /* add failed or was cut short: what it may have left goes */
+            /* add failed: it leaves nothing but the directory we made */
+            rmdir(g->path);
             unlink(g->marker);
             g->made = false;
         }
@@ -190,6 +209,8 @@ static void on_prepare(git_run *g, const git_result *res)
         if (write_marker(g, why, sizeof why) != 0)
             return prepared(g, why);
         g->made = true;
+        if (make_dir(g, why, sizeof why) != 0)
+            return prepared(g, why);
         return step(g, P_ADD);
     default:
         if (!res->ok) {
@@ -214,8 +235,10 @@ static void on_end(git_run *g, const git_result *res)
         return step(g, E_REMOVE);
     case E_REMOVE: {
         struct stat st;
-        /* git refuses a directory it does not know as a worktree */
-        return step(g, lstat(g->path, &st) == 0 ? E_RM : E_PRUNE);
+        /* git refuses a directory it does not know as a worktree: an empty
+         * one (add never ran) goes here, anything more through rm */
+        bool left = lstat(g->path, &st) == 0 && rmdir(g->path) != 0;
+        return step(g, left ? E_RM : E_PRUNE);
     }
     case E_RM:
         if (!res->ok)
@@ -385,6 +408,13 @@ static void settle_worktree(void *arg)
     struct stat st;
     if (lstat(g->path, &st) != 0) /* add never got to make it */
         return step(g, E_PRUNE);
+    /* Without its .git (add cut short) it holds nothing of the run's, and
+     * git in it would find whatever repository lies above state_dir. */
+    char *dotgit = xasprintf("%s/.git", g->path);
+    bool worktree = lstat(dotgit, &st) == 0;
+    free(dotgit);
+    if (!worktree)
+        return step(g, E_REMOVE);
     step(g, g->wt.keep == WT_KEEP_ON_CHANGE ? E_STATUS : E_AHEAD);
 }
 
