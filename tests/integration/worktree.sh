@@ -5,7 +5,7 @@
 # or the base is not there, and what a bosund killed with -9 left settled
 # by the next one.  Against a real repository made here.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 34
+plan 39
 
 command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
 
@@ -15,6 +15,17 @@ R="$T/repo"
 git init -q -b main "$R" && echo one > "$R/a.txt" && git -C "$R" add a.txt &&
     git -C "$R" commit -qm first || { echo "Bail out! cannot make a repository"; exit 1; }
 mkdir -p "$T/plain"
+
+# asker: writes a file and waits (60 s at most) for $T/go.RUN; resumed, it
+# says where it is and what the file holds.
+cat > "$T/asker.sh" <<EOF2
+#!/bin/sh
+if [ -n "\$BOSUN_RESUME" ]; then echo "resumed in \$(pwd) with \$(cat note.txt)"; exit 0; fi
+echo draft > note.txt
+echo started
+i=0
+while [ ! -e "$T/go.\$BOSUN_RUN_ID" ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i + 1)); done
+EOF2
 
 # Every agent runs once (restart: never) and ends by itself, but sleeper.
 write_config <<EOF2
@@ -44,6 +55,11 @@ agents:
     command: [sleep, "3600"]
     start_secs: 0
     worktree: {repo: $R, keep: never}
+  asker:
+    command: [sh, $T/asker.sh]
+    restart: never
+    start_secs: 0
+    worktree: {repo: $R}
   notrepo:
     command: ["true"]
     max_restarts: 0
@@ -98,6 +114,23 @@ wait_for 20 ended "$k" && wait_for 20 settled "$k"
 is "keep always: kept" "$(wt_event "$k" kept)" 1
 check "its directory stays" test -f "$T/state/worktrees/$k/a.txt"
 
+# --- a run resumed after an answer goes on in the same worktree
+a=$(ctl task create --title asking --agent asker --json | jq -r .run)
+wait_for 20 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" logs $a | grep -q started"
+in=$(ctl request cmd.input.create "{\"run\":\"$a\",\"question\":\"go on?\",\"blocking\":true}" --json | jq -r .data.input)
+ctl input answer "$in" yes >/dev/null
+touch "$T/go.$a"
+resumed() { ctl request cmd.store.runs '{}' --json | jq -r --arg r "$a" '.data.runs[] | select(.resumed_from == $r) | .run'; }
+wait_for 20 sh -c "[ -n \"\$(\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" request cmd.store.runs '{}' --json | jq -r '.data.runs[] | select(.resumed_from == \"$a\") | .run')\" ]"
+a2=$(resumed)
+wait_for 20 ended "$a2" && wait_for 20 settled "$a2"
+is "the resumed run works in the first one's worktree" "$(events "$a2" output | jq -r '.[0].data.text')" \
+    "resumed in $T/state/worktrees/$a with draft"
+is "the first run made it and left it to the resumed one" "$(wt_event "$a" created) $(wt_event "$a" kept) $(wt_event "$a" removed)" "1 0 0"
+is "the resumed run settles it: kept (it holds a change)" "$(events "$a2" worktree | jq -r '.[-1].data | [.action, .path] | join(" ")')" \
+    "kept $T/state/worktrees/$a"
+check "no marker is left of either" sh -c "! ls '$T/state/worktrees' | grep -q '\\.json\$'"
+
 # --- errors fail the launch with the reason
 n=$(ctl start notrepo)
 wait_for 20 ended "$n"
@@ -126,6 +159,8 @@ like "saying why" "$(events "$s" worktree | jq -r '.[-1].data.reason')" "earlier
 check "its directory is gone" test ! -e "$T/state/worktrees/$s"
 unlike "and git no longer lists it" "$(git -C "$R" worktree list)" "$s"
 check "kept worktrees of ended runs stay" test -d "$T/state/worktrees/$d"
+is "and their files keep their modes (bosund's start tightens the state dir, not them)" \
+    "$(stat -c %a "$T/state/worktrees/$d/notes.txt")" "$(cd "$T" && umask 022 && : > m && stat -c %a m)"
 
 # --- configuration errors, FILE:LINE:COL
 bad() {
