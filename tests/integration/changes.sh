@@ -8,18 +8,11 @@
 # (watch_max: 0); nothing for a workdir outside git; bosunctl changes
 # [--diff] and GET /api/v1/runs/{id}/changes read them back.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/git_lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
+command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 plan 33
 
-command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
-command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 77; }
-
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t \
-    GIT_COMMITTER_EMAIL=t@example.invalid GIT_CONFIG_NOSYSTEM=1 HOME="$T"
-mkrepo() {
-    git init -q -b main "$1" && printf 'one\n' > "$1/a.txt" && git -C "$1" add a.txt &&
-        git -C "$1" commit -qm first
-}
 mkrepo "$T/w" && mkrepo "$T/p" || { echo "Bail out! cannot make a repository"; exit 1; }
 mkdir -p "$T/plain"
 cat > "$T/edit.sh" <<'EOF3'

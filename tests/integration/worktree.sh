@@ -5,15 +5,11 @@
 # or the base is not there, and what a bosund killed with -9 left settled
 # by the next one.  Against a real repository made here.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/git_lib.sh"
 plan 39
 
-command -v git >/dev/null || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
-
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t \
-    GIT_COMMITTER_EMAIL=t@example.invalid GIT_CONFIG_NOSYSTEM=1 HOME="$T"
 R="$T/repo"
-git init -q -b main "$R" && echo one > "$R/a.txt" && git -C "$R" add a.txt &&
-    git -C "$R" commit -qm first || { echo "Bail out! cannot make a repository"; exit 1; }
+mkrepo "$R" || { echo "Bail out! cannot make a repository"; exit 1; }
 mkdir -p "$T/plain"
 
 # asker: writes a file and waits (60 s at most) for $T/go.RUN; resumed, it

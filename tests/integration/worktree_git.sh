@@ -5,14 +5,11 @@
 # the launch fails saying so.  bosund runs with a PATH of its own: a git
 # that waits before `worktree add` while $T/slow exists.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/git_lib.sh"
 plan 10
 
-REAL_GIT=$(command -v git) || { echo "1..0 # SKIP git is not installed (quickstart's PACKAGES has it)"; exit 77; }
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t \
-    GIT_COMMITTER_EMAIL=t@example.invalid GIT_CONFIG_NOSYSTEM=1 HOME="$T"
 R="$T/repo"
-git init -q -b main "$R" && echo one > "$R/a.txt" && git -C "$R" add a.txt &&
-    git -C "$R" commit -qm first || { echo "Bail out! cannot make a repository"; exit 1; }
+mkrepo "$R" || { echo "Bail out! cannot make a repository"; exit 1; }
 mkdir -p "$T/bin"
 for p in sh sleep true; do ln -s "$(command -v $p)" "$T/bin/$p"; done
 cat > "$T/bin/git" <<EOF3
