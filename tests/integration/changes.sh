@@ -11,9 +11,9 @@
 . "$top_srcdir/tests/integration/git_lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
-plan 33
+plan 34
 
-mkrepo "$T/w" && mkrepo "$T/p" || { echo "Bail out! cannot make a repository"; exit 1; }
+mkrepo "$T/w" && mkrepo "$T/p" && mkrepo "$T/b" || { echo "Bail out! cannot make a repository"; exit 1; }
 mkdir -p "$T/plain"
 cat > "$T/edit.sh" <<'EOF3'
 #!/bin/sh
@@ -27,6 +27,14 @@ seq 1 5000 > big.txt; git add big.txt; sleep 2
 printf 'last\n' >> a.txt
 EOF3
 chmod +x "$T/edit.sh"
+# writes a line every 0.1 s for 4 s, after the first snapshot
+cat > "$T/busy.sh" <<'EOF3'
+#!/bin/sh
+sleep 1.5
+i=0
+while [ $i -lt 40 ]; do echo $i >> a.txt; sleep 0.1; i=$((i + 1)); done
+EOF3
+chmod +x "$T/busy.sh"
 http_boot # PORT and U
 
 write_config <<EOF2
@@ -46,6 +54,12 @@ agents:
     restart: never
     start_secs: 0
     changes: {watch_max: 0, poll: 500ms, debounce: 100ms}
+  busy:
+    command: [$T/busy.sh]
+    workdir: $T/b
+    restart: never
+    start_secs: 0
+    changes: {debounce: 300ms}
   outside:
     command: [sh, -c, 'printf "x\\n" > f.txt']
     workdir: $T/plain
@@ -95,6 +109,14 @@ like "polling: the log says why" "$(cat "$T/bosund.log")" "changes of $T/p: poll
 is "polling: no repeated snapshot" "$(events "$p" changes | jq 'length')" 1
 is "outside git: no change events" "$(events "$o" changes | jq 'length')" 0
 is "outside git: the run itself went fine" "$(stored_run "$o" exit_code)" 0
+
+# --- a tree written without a pause: the debounce waits for quiet, but
+# never more than five times its length
+b=$(ctl start busy)
+wait_for 30 ended "$b"
+sleep 1
+like "snapshots come while it writes (not only at the end)" \
+    "$(events "$b" changes | jq '[.[] | select(.data.final == false)] | length')" '^[1-9]'
 
 # --- bosunctl changes
 out=$(ctl changes "$w")

@@ -22,7 +22,8 @@
 #define GIT_TIMEOUT  60.0
 /* The tree of an empty commit: what a repository without commits diffs
  * against. */
-#define EMPTY_TREE "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+#define EMPTY_TREE   "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+#define DEBOUNCE_CAP 5
 
 enum step { ST_PROBE, ST_BASE, ST_GITDIR, ST_IDLE, ST_STATUS, ST_NUMSTAT, ST_DIFF, ST_HEAD };
 
@@ -46,9 +47,10 @@ struct git_changes {
     int gitdir_wd;
     unsigned n_watches;
     ev_timer debounce, poll;
-    bool dirty;   /* a change came while a snapshot was under way */
-    bool final;   /* the run is over: one last snapshot, then done */
-    bool no_tree; /* not a work tree: nothing to do */
+    bool dirty;          /* a change came while a snapshot was under way */
+    double first_change; /* of those the debounce timer waits out */
+    bool final;          /* the run is over: one last snapshot, then done */
+    bool no_tree;        /* not a work tree: nothing to do */
     void (*done)(void *arg);
     void *done_arg;
 };
@@ -93,6 +95,7 @@ static void snapshot_over(git_changes *c)
     }
     if (c->dirty && !ev_is_active(&c->debounce)) {
         c->dirty = false;
+        c->first_change = ev_now(c->loop);
         ev_timer_set(&c->debounce, c->cfg.debounce, 0);
         ev_timer_start(c->loop, &c->debounce);
     }
@@ -108,10 +111,16 @@ static void trigger(git_changes *c)
         c->dirty = true;
         return;
     }
-    if (!ev_is_active(&c->debounce)) {
-        ev_timer_set(&c->debounce, c->cfg.debounce, 0);
-        ev_timer_start(c->loop, &c->debounce);
-    }
+    /* debounce after the last change, but no longer than DEBOUNCE_CAP
+     * debounces after the first: a tree written all the time still gets
+     * its snapshots */
+    double now = ev_now(c->loop);
+    if (!ev_is_active(&c->debounce))
+        c->first_change = now;
+    double wait = c->cfg.debounce, left = c->first_change + DEBOUNCE_CAP * c->cfg.debounce - now;
+    ev_timer_stop(c->loop, &c->debounce);
+    ev_timer_set(&c->debounce, wait < left ? wait : left > 0 ? left : 0, 0);
+    ev_timer_start(c->loop, &c->debounce);
 }
 
 /* Frees the watches' paths and the map (to be initialised again). */
