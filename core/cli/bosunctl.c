@@ -44,6 +44,7 @@ static void usage(FILE *out)
           "       --machine M sends it to machine M of a hub, see bosun-fleet(7))\n"
           "  restart RUN|AGENT              restart a run, or every run of an agent\n"
           "  logs RUN [-f] [--tail N]       a run's output\n"
+          "  changes RUN [--diff]           what a run changed in its git work tree\n"
           "  events [--since SEQ] [--subject P] [--machine M] [-f]   stored, then live\n"
           "  task create --title T [--prompt P | --prompt-file F] [--agent A]\n"
           "  task list [--machine M] | task show ID   tasks, with runs, questions, PRs\n"
@@ -458,6 +459,7 @@ static const struct command {
     {"stop", cmd_stop, NULL},
     {"restart", cmd_restart, NULL},
     {"logs", cmd_logs, NULL},
+    {"changes", cmd_changes, NULL},
     {"events", cmd_events, NULL},
     {"mcp", cmd_mcp, "it serves agents that bosund started on its own machine" LOCAL_ONLY},
     {"task", cmd_task, NULL},
@@ -530,8 +532,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"until", required_argument, NULL, OPT_UNTIL}, {"by", required_argument, NULL, OPT_BY},    \
         {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
         {"approve", no_argument, NULL, OPT_APPROVE},                                               \
-        {"machine", required_argument, NULL, OPT_MACHINE},                                         \
-        {"diff", required_argument, NULL, OPT_DIFF},                                               \
+        {"machine", required_argument, NULL, OPT_MACHINE}, {"diff", no_argument, NULL, OPT_DIFF},  \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -638,7 +639,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             o->machine = optarg;
             break;
         case OPT_DIFF:
-            o->diff = optarg;
+            o->diff = 1;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

@@ -48,7 +48,7 @@ typedef struct opts {
     const char *project; /* hook install --project DIR */
     int approve;         /* hook --approve */
     const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
-    const char *diff;    /* files --diff A..B */
+    int diff; /* --diff: changes shows the diff; files diffs A..B, its last argument */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -93,6 +93,7 @@ int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_logs(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_events(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_changes(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_mcp(ctl_conn *conn, const opts *o, int argc, char **argv);
 /* Answers every JSON-RPC request on stdin with an error giving reason. */
 int mcp_refuse_all(const char *reason);

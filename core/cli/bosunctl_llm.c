@@ -231,16 +231,16 @@ static json_t *files_changed(ctl_conn *conn, const char *run, long a, long b, in
     return out;
 }
 
-static int files_diff(ctl_conn *conn, const opts *o, const char *run, const char *path)
+static int files_diff(ctl_conn *conn, const char *range, const char *run, const char *path)
 {
     char *end;
-    long a = strtol(o->diff, &end, 10), b = 0;
-    if (end == o->diff || strncmp(end, "..", 2) != 0 || a < 0)
-        return die(EX_USAGE_, "--diff: '%s' is not A..B (two version numbers)", o->diff);
+    long a = strtol(range, &end, 10), b = 0;
+    if (end == range || strncmp(end, "..", 2) != 0 || a < 0)
+        return die(EX_USAGE_, "--diff: '%s' is not A..B (two version numbers)", range);
     const char *bs = end + 2;
     b = strtol(bs, &end, 10);
     if (end == bs || *end || b < 0)
-        return die(EX_USAGE_, "--diff: '%s' is not A..B (two version numbers)", o->diff);
+        return die(EX_USAGE_, "--diff: '%s' is not A..B (two version numbers)", range);
     if (path)
         return files_diff_path(conn, run, path, a, b);
     int rc = 0, worst = 0;
@@ -259,11 +259,16 @@ static int files_diff(ctl_conn *conn, const opts *o, const char *run, const char
 
 int cmd_files(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
+    /* --diff is a flag (changes --diff takes no value): files' A..B is
+     * the argument after it, so the last one. */
+    if (o->diff) {
+        if (argc < 2 || argc > 3)
+            return die(EX_USAGE_, "%s", files_usage);
+        return files_diff(conn, argv[argc - 1], argv[0], argc > 2 ? argv[1] : NULL);
+    }
     if (argc < 1 || argc > 2)
         return die(EX_USAGE_, "%s", files_usage);
     const char *run = argv[0], *path = argc > 1 ? argv[1] : NULL;
-    if (o->diff)
-        return files_diff(conn, o, run, path);
     if (path)
         return files_show(conn, o, run, path);
     if (o->version > 0)

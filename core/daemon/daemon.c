@@ -603,12 +603,15 @@ static int prepare_dirs_and_lock(bosund *dm)
      * environments.  Agents never need to enter it (what they read is in
      * the runtime directory).  What an older version or a umask left wider
      * is narrowed: directories to 0750, files to 0640, three levels down
-     * (runs/<id>/<file>), each change logged. */
+     * (runs/<id>/<file>), each change logged.  Not what worktrees/
+     * holds: the runs' git worktrees are their agents' files, whose modes
+     * (an executable script) and owners are theirs (bosun.yaml(5)). */
     if (util_mkdir_p(dm->cfg.state_dir, 0750) < 0) {
         log_error("cannot create state_dir %s: %s", dm->cfg.state_dir, strerror(errno));
         return -1;
     }
-    fsafe_tighten(dm->cfg.state_dir, 0750, 0640, 2);
+    static const char *const agents_own[] = {"worktrees", NULL};
+    fsafe_tighten(dm->cfg.state_dir, 0750, 0640, 2, agents_own);
     if (util_mkdir_p(dm->cfg.runtime_dir, 0755) < 0) {
         log_error("cannot create runtime_dir %s: %s", dm->cfg.runtime_dir, strerror(errno));
         return -1;

@@ -168,7 +168,7 @@ char *fsafe_read(int dir, const char *name, size_t max, size_t *len)
 }
 
 static void fsafe_tighten_at(int dir, const char *path, mode_t dir_mode, mode_t file_mode,
-                             unsigned depth);
+                             unsigned depth, const char *const *skip);
 
 /* One entry of a directory being tightened: opened without following a
  * link, fixed through its descriptor. */
@@ -188,7 +188,7 @@ static void fsafe_tighten_entry(int dir, const char *path, const char *name, mod
         if (fsafe_fix_fd(fd, full, &st, S_ISDIR(st.st_mode) ? dir_mode : file_mode) < 0)
             log_warning("cannot make %s private: %s", full, strerror(errno));
         if (S_ISDIR(st.st_mode) && depth > 0) {
-            fsafe_tighten_at(fd, full, dir_mode, file_mode, depth - 1);
+            fsafe_tighten_at(fd, full, dir_mode, file_mode, depth - 1, NULL);
             fd = -1; /* closed with its DIR */
         }
     }
@@ -197,9 +197,17 @@ static void fsafe_tighten_entry(int dir, const char *path, const char *name, mod
     free(full);
 }
 
+static bool fsafe_listed(const char *const *names, const char *name)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 /* Takes dir (closing it). */
 static void fsafe_tighten_at(int dir, const char *path, mode_t dir_mode, mode_t file_mode,
-                             unsigned depth)
+                             unsigned depth, const char *const *skip)
 {
     DIR *d = fdopendir(dir);
     if (!d) {
@@ -209,11 +217,13 @@ static void fsafe_tighten_at(int dir, const char *path, mode_t dir_mode, mode_t 
     struct dirent *e;
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            fsafe_tighten_entry(dirfd(d), path, e->d_name, dir_mode, file_mode, depth);
+            fsafe_tighten_entry(dirfd(d), path, e->d_name, dir_mode, file_mode,
+                                fsafe_listed(skip, e->d_name) ? 0 : depth);
     closedir(d);
 }
 
-unsigned fsafe_tighten(const char *path, mode_t dir_mode, mode_t file_mode, unsigned depth)
+unsigned fsafe_tighten(const char *path, mode_t dir_mode, mode_t file_mode, unsigned depth,
+                       const char *const *skip)
 {
     fsafe_notices = 0;
     int fd = fsafe_dir(path, dir_mode);
@@ -221,7 +231,7 @@ unsigned fsafe_tighten(const char *path, mode_t dir_mode, mode_t file_mode, unsi
         log_warning("cannot make %s private: %s", path, strerror(errno));
         return 0;
     }
-    fsafe_tighten_at(fd, path, dir_mode, file_mode, depth);
+    fsafe_tighten_at(fd, path, dir_mode, file_mode, depth, skip);
     if (fsafe_notices > FSAFE_NOTICES_MAX)
         log_notice("%s: %u more entries made private", path, fsafe_notices - FSAFE_NOTICES_MAX);
     return fsafe_notices;

@@ -41,8 +41,10 @@ char *fsafe_read(int dir, const char *name, size_t max, size_t *len);
 /* Drops mode bits beyond dir_mode (directories) and file_mode (other
  * files) from path and, depth levels down, from what it holds, and gives
  * what another user owns back to the daemon; symbolic links are left
- * alone and never followed.  Each change is logged as a notice.  Returns
- * the number of entries changed. */
-unsigned fsafe_tighten(const char *path, mode_t dir_mode, mode_t file_mode, unsigned depth);
+ * alone and never followed.  Each change is logged as a notice.  The
+ * entries of path named in skip (NULL-terminated, or NULL) are tightened
+ * but not what they hold.  Returns the number of entries changed. */
+unsigned fsafe_tighten(const char *path, mode_t dir_mode, mode_t file_mode, unsigned depth,
+                       const char *const *skip);
 
 #endif

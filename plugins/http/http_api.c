@@ -55,6 +55,7 @@ const http_route http_api_routes[] = {
     {"GET", "/api/v1/runs/{}/messages", api_run_messages, LLM_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/runs/{}/messages", api_run_message_send, LLM_WRITE, HTTP_BODY_JSON},
     {"POST", "/api/v1/runs/{}/messages/clear", api_run_messages_clear, LLM_WRITE, HTTP_BODY_JSON},
+    {"GET", "/api/v1/runs/{}/changes", api_run_changes, ANY_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/tasks", api_tasks_list, ANY_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/tasks", api_task_create, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"GET", "/api/v1/tasks/{}", api_task_show, ANY_READ, HTTP_BODY_NONE},

@@ -50,6 +50,12 @@ void api_run_show(http_request *r, const char *const *args, size_t n_args);
 void api_run_stop(http_request *r, const char *const *args, size_t n_args);
 void api_run_restart(http_request *r, const char *const *args, size_t n_args);
 void api_run_logs(http_request *r, const char *const *args, size_t n_args);
+/* Looks the run up (404, scope), then runs the step of http_api_runs.c's
+ * table named step with the stored run and state (stolen; NULL is {}). */
+void api_with_run(http_request *r, const char *id, const char *step, json_t *state);
+/* http_api_changes.c */
+void api_run_changes(http_request *r, const char *const *args, size_t n_args);
+void api_changes_found(http_request *r, const json_t *run, json_t *state);
 void api_tasks_list(http_request *r, const char *const *args, size_t n_args);
 void api_task_create(http_request *r, const char *const *args, size_t n_args);
 void api_task_show(http_request *r, const char *const *args, size_t n_args);

@@ -88,6 +88,7 @@ static const struct {
     {"show", api_show_run},
     {"stop", api_stop_found},
     {"logs", api_logs_found},
+    {"changes", api_changes_found}, /* http_api_changes.c */
 };
 
 static api_run_fn api_run_step(const char *name)
@@ -118,7 +119,7 @@ static void api_run_found(http_request *r, json_t *reply, json_t *state)
 }
 
 /* state (stolen; NULL is {}) carries what the step needs. */
-static void api_with_run(http_request *r, const char *id, const char *step, json_t *state)
+void api_with_run(http_request *r, const char *id, const char *step, json_t *state)
 {
     if (!state)
         state = json_object();

@@ -23,7 +23,8 @@ static const char *const common_keys[] = {"type",          "command",
                                           "log_max_bytes", "log_keep",
                                           "line_max",      "kill_mode",
                                           "resume",        "approvals",
-                                          "budget",        NULL};
+                                          "budget",        "worktree",
+                                          "changes",       NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
@@ -244,6 +245,8 @@ static agent_config *parse_one(const cfg_node *node, agent_type_lookup lookup, v
     ok = parse_env(node, a, d) && ok;
     ok = parse_numbers(node, a, d) && ok;
     ok = bosun_approval_policy_parse(cfg_get(node, "approvals"), &a->approvals, d) && ok;
+    ok = worktree_config_parse(node, &a->worktree, d) && ok;
+    ok = changes_config_parse(node, &a->changes, d) && ok;
     if (ok) {
         a->ops = lookup(a->type, &a->type_state, arg);
         if (!a->ops)
@@ -300,6 +303,7 @@ void agent_config_free(agent_config *a)
     if (!a)
         return;
     bosun_approval_policy_free(a->approvals);
+    worktree_config_free(a->worktree);
     free(a->name);
     free(a->type);
     util_strv_free(a->command);

@@ -9,6 +9,7 @@
 #include <bosun/agent.h>
 #include <bosun/approval.h>
 #include <bosun/cfg.h>
+#include "git_config.h"
 #include "spend_limit.h"
 #include <jansson.h>
 
@@ -66,6 +67,8 @@ typedef struct agent_config {
     size_t line_max;
     bosun_approval_policy *approvals; /* approvals:, or NULL */
     spend_limits budget;              /* budget: (0: no limit) */
+    worktree_config *worktree;        /* worktree:, or NULL */
+    changes_config changes;           /* changes: */
 } agent_config;
 
 /* Finds a loaded agent-type plugin by name: its ops and state, or NULL. */

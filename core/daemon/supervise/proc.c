@@ -176,8 +176,13 @@ static run *start_run(proc *p, agent_config *a, unsigned instance, const char *t
 
 static void check_shutdown_done(proc *p)
 {
-    if (p->shutting_down && p->shutdown_done && proc_active_count(p) == 0)
+    if (p->shutting_down && p->shutdown_done && proc_active_count(p) == 0 && !p->git_ending.head)
         ev_idle_start(p->loop, &p->shutdown_idle);
+}
+
+static void git_settled(void *arg)
+{
+    check_shutdown_done(arg);
 }
 
 static void on_shutdown_idle(struct ev_loop *loop, ev_idle *w, int revents)
@@ -758,6 +763,14 @@ static void settle_orphan(proc *p, json_t *stored)
  * restart) and the runs left active by an earlier bosund (recovery).  The
  * totals are seeded before anything is settled or started, once both have
  * answered: one store round trip at start, not two in a row. */
+static git_run **run_is_live(void *arg, const char *id)
+{
+    proc *p = arg;
+    run *r = hmap_get(&p->by_id, id);
+    /* a run waiting for its answer goes on in its worktree once resumed */
+    return r && (run_active(r) || r->state == RS_WAITING_INPUT) ? &r->git : NULL;
+}
+
 static void begin_when_answered(proc *p)
 {
     if (--p->begin_pending > 0)
@@ -774,6 +787,9 @@ static void begin_when_answered(proc *p)
     json_decref(p->begin_unfinished);
     p->begin_spent = p->begin_unfinished = NULL;
     p->began = true;
+    /* What a dead bosund's runs left: after recovery, so that a run it
+     * adopted keeps its worktree. */
+    git_run_recover(p->loop, p->bus, p->state_dir, p->machine_id, run_is_live, p, &p->git_ending);
     for (size_t i = 0; p->agents && p->agents[i]; i++)
         autostart(p, p->agents[i], 0);
     /* Starting many agents at once leaves much freed memory behind once
@@ -942,6 +958,11 @@ static run *resume_run(proc *p, run *old, char *err, size_t err_size)
     if (!r)
         return NULL;
     r->resumed_from = xstrdup(old->id);
+    /* The same worktree: the work goes on where it was left. */
+    r->git = old->git;
+    old->git = NULL;
+    if (r->git)
+        git_run_handover(r->git, r->id);
     /* The same conversation: the agent type resumes this session. */
     r->session_id = old->session_id ? xstrdup(old->session_id) : NULL;
     ask_take(old, &r->resume_input, &r->resume_answer);
@@ -1087,6 +1108,8 @@ proc *proc_new(const proc_options *o)
     hmap_init(&p->by_id);
     hmap_init(&p->slots);
     hmap_init_u64(&p->by_pid);
+    p->git_ending.settled = git_settled;
+    p->git_ending.arg = p;
     ev_child_init(&p->child_watcher, on_child, 0, 0);
     p->child_watcher.data = p;
     ev_child_start(p->loop, &p->child_watcher);
@@ -1115,6 +1138,7 @@ void proc_free(proc *p)
     for (size_t i = 0; i < 4; i++)
         if (p->subs[i])
             bus_unsubscribe(p->bus, p->subs[i]);
+    git_run_list_free(&p->git_ending);
     ev_child_stop(p->loop, &p->child_watcher);
     ev_check_stop(p->loop, &p->pressure_check);
     ev_idle_stop(p->loop, &p->shutdown_idle);

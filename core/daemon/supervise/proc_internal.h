@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "agent_config.h"
+#include "git_run.h"
 #include "hmap.h"
 #include "proc.h"
 #include "proc_output.h"
@@ -90,6 +91,7 @@ typedef struct run {
     char *model;         /* the model a `session` event named, else NULL (pricing) */
     bool resume_crash;   /* the next process resumes the session after a crash */
     json_t *last_result; /* the current process's last "result" event */
+    git_run *git;        /* its worktree and change snapshots, or NULL */
     /* Spent so far, over all processes of the run: the sums of the
      * "result" events' cost_usd and usage (see bosun-plugin(7)). */
     double cost_usd;
@@ -145,6 +147,7 @@ struct proc {
                            * per-slot work does not walk every run */
     hmap by_pid;          /* pid -> run (our children only) */
     ev_child child_watcher;
+    git_run_list git_ending; /* ended runs' last snapshots and worktrees, being settled */
     ev_check pressure_check;
     bool paused; /* output reading paused for back-pressure */
     bus_sub *subs[4];

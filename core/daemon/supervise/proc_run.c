@@ -175,6 +175,11 @@ static void set_state(run *r, enum run_state s, const char *reason)
     log_debug("run %s (%s): %s%s%s", r->id, r->agent_name, run_state_name(s), r->reason ? ": " : "",
               r->reason ? r->reason : "");
     run_publish_state(r);
+    if (r->git && state_class(s) == BOSUN_RUN_CLASS_TERMINAL) {
+        /* the last snapshot and the worktree's fate, on their own time */
+        git_run_end(r->git, &r->p->git_ending);
+        r->git = NULL;
+    }
     if (!run_active(r) && s != RS_WAITING_INPUT)
         remove_runtime_files(r); /* the token's file goes with the run */
     if (!run_active(r))
@@ -453,6 +458,7 @@ void run_free(run *r)
     free(r->session_id);
     free(r->model);
     json_decref(r->last_result);
+    git_run_free(r->git);
     free(r);
 }
 
@@ -677,7 +683,11 @@ static void spawn_failed(run *r, const char *reason)
 static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
 {
     agent_config *a = r->agent;
-    spawn_request req = {.argv = l->argv, .workdir = l->workdir ? l->workdir : a->workdir};
+    const char *worktree = git_run_workdir(r->git);
+    spawn_request req = {.argv = l->argv,
+                         .workdir = worktree     ? worktree
+                                    : l->workdir ? l->workdir
+                                                 : a->workdir};
     int child_out = -1, child_err = -1;
     r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &child_out, &child_err);
     if (!r->out) {
@@ -705,6 +715,8 @@ static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
     r->pid = pid;
     r->pid_start = proc_start_time(pid);
     hmap_put_u64(&r->p->by_pid, (uint64_t)pid, r);
+    if (r->git)
+        git_run_watch(r->git, req.workdir);
     return 0;
 }
 
@@ -716,7 +728,7 @@ static void end_on_budget(run *r, const char *why)
     set_state(r, RS_EXITED, why);
 }
 
-void run_spawn(run *r)
+static void spawn_now(run *r)
 {
     agent_config *a = r->agent;
     char err[512] = "";
@@ -796,6 +808,46 @@ void run_spawn(run *r)
     ev_timer_init(&r->timer, on_start_secs, a->start_secs, 0);
     r->timer.data = r;
     ev_timer_start(r->p->loop, &r->timer);
+}
+
+static void on_worktree_ready(void *arg, const char *err)
+{
+    run *r = arg;
+    if (err)
+        return spawn_failed(r, err);
+    spawn_now(r);
+}
+
+/* A run gets its git_run when it has a worktree or a workdir whose
+ * changes to record; the worktree is made before its first process. */
+void run_spawn(run *r)
+{
+    agent_config *a = r->agent;
+    if (!r->git && (a->worktree || (a->changes.enabled && a->workdir))) {
+        git_as as = {.switch_user = a->user != NULL,
+                     .uid = a->uid,
+                     .gid = a->gid,
+                     .groups = a->groups,
+                     .n_groups = a->n_groups};
+        git_run_spec s = {.loop = r->p->loop,
+                          .bus = r->p->bus,
+                          .state_dir = r->p->state_dir,
+                          .machine = r->p->machine_id,
+                          .agent = r->agent_name,
+                          .run = r->id,
+                          .task = r->task,
+                          .instance = r->instance,
+                          .wt = a->worktree,
+                          .changes = &a->changes,
+                          .as = &as};
+        r->git = git_run_new(&s);
+    }
+    if (a->worktree && !git_run_workdir(r->git)) {
+        set_state(r, RS_STARTING, "making its worktree");
+        git_run_prepare(r->git, on_worktree_ready, r);
+        return;
+    }
+    spawn_now(r);
 }
 
 /* ------------------------------------------------------------ restarts */
@@ -1109,6 +1161,12 @@ static void on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 void run_stop(run *r, const char *reason)
 {
+    if (git_run_preparing(r->git) && !r->alive) {
+        /* no process yet: its worktree is still being made */
+        set_state(r, RS_STOPPED, reason);
+        notify_waiters(r);
+        return;
+    }
     switch (r->state) {
     case RS_BACKOFF:
         ev_timer_stop(r->p->loop, &r->timer);
