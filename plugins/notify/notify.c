@@ -77,7 +77,8 @@ static bool any_rule(const notify *n, const notify_msg *m)
 static void on_event(bus_t *bus, const bus_msg *msg, void *arg)
 {
     notify *n = arg;
-    notify_msg *m = notify_msg_from_event(msg->subject, msg->data, msg->time, n->cfg.public_url);
+    notify_msg *m = notify_msg_from_event(msg->subject, msg->data, msg->time, n->cfg.public_url,
+                                          n->ctx->machine_id);
     if (!m)
         return;
     n->events++;

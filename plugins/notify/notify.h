@@ -63,9 +63,11 @@ typedef struct notify_msg {
 notify_msg *notify_msg_ref(notify_msg *m);
 void notify_msg_unref(notify_msg *m);
 /* The message of a bus event, or NULL when the event is not one a person is
- * told about (a run that exited 0, a task that is not done...). */
+ * told about (a run that exited 0, a task that is not done...).  machine is
+ * the machine of events that do not name theirs (questions, tasks): this
+ * daemon's. */
 notify_msg *notify_msg_from_event(const char *subject, const json_t *data, double time,
-                                  const char *public_url);
+                                  const char *public_url, const char *machine);
 /* The plain text of a message: title, the who lines, detail, link. */
 char *notify_msg_text(const notify_msg *m);
 

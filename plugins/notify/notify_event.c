@@ -202,18 +202,15 @@ static int fill_ids(notify_msg *m, const char *subject, const json_t *data)
     return m->id ? 0 : -1;
 }
 
-/* The de-duplication key: one message per question, approval, failed
- * attempt (a run's restarts count it), fatal run, budget stop, task. */
-static int make_key(notify_msg *m, const json_t *data)
+/* The de-duplication key: one message per question, approval, fatal run,
+ * budget stop, task.  A failed attempt, an attention notice or a machine
+ * gone have no id of their own and may come back: the event's time (ms)
+ * tells a repeat from the same event heard twice. */
+static int make_key(notify_msg *m)
 {
-    json_int_t restarts = json_integer_value(json_object_get(data, "restarts"));
     int n;
-    if (m->kind == NK_RUN_FAILED)
-        n = asprintf(&m->key, "%s:%s:%" JSON_INTEGER_FORMAT, kind_names[m->kind], m->id, restarts);
-    else if (m->kind == NK_MACHINE_OFFLINE || m->kind == NK_ATTENTION)
-        /* These may come back: one per second is what a flapping link or
-         * a repeated notice is worth. */
-        n = asprintf(&m->key, "%s:%s:%.0f", kind_names[m->kind], m->id, m->time);
+    if (m->kind == NK_RUN_FAILED || m->kind == NK_MACHINE_OFFLINE || m->kind == NK_ATTENTION)
+        n = asprintf(&m->key, "%s:%s:%.3f", kind_names[m->kind], m->id, m->time);
     else
         n = asprintf(&m->key, "%s:%s", kind_names[m->kind], m->id);
     return n < 0 ? -1 : 0;
@@ -255,7 +252,7 @@ static int make_text(notify_msg *m, const char *public_url)
 }
 
 notify_msg *notify_msg_from_event(const char *subject, const json_t *data, double time,
-                                  const char *public_url)
+                                  const char *public_url, const char *machine)
 {
     int k = classify(subject, data);
     if (k < 0 || !json_is_object(data))
@@ -268,8 +265,9 @@ notify_msg *notify_msg_from_event(const char *subject, const json_t *data, doubl
     m->time = time;
     m->count = 1;
     snprintf(m->subject, sizeof m->subject, "%s", subject);
-    if (fill_ids(m, subject, data) != 0 || make_key(m, data) != 0 ||
-        !(m->detail = detail_of(m->kind, data)) || make_text(m, public_url) != 0) {
+    if (fill_ids(m, subject, data) != 0 || (!m->machine && !(m->machine = strdup(machine))) ||
+        make_key(m) != 0 || !(m->detail = detail_of(m->kind, data)) ||
+        make_text(m, public_url) != 0) {
         notify_msg_unref(m);
         return NULL;
     }
