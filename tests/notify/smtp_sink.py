@@ -30,8 +30,7 @@ class Handler:
                 "rcpt_tos": envelope.rcpt_tos,
                 "data": envelope.content.decode("utf-8", "replace"),
                 "tls": session.ssl is not None,
-                "user": session.login_data.login.decode() if session.authenticated and
-                isinstance(session.login_data, LoginPassword) else None,
+                "user": session.login_data.decode() if session.authenticated else None,
             }) + "\n")
         return "250 OK"
 
@@ -39,7 +38,9 @@ class Handler:
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER and
           auth_data.password.decode() == PASSWORD)
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers 535 itself (True would leave the
+    # client waiting for an answer nobody sends).
+    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
 async def main():
