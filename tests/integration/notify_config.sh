@@ -3,7 +3,7 @@
 # error at FILE:LINE:COL naming what is wrong, and bosund --check-config
 # exits 1; a secret never appears in a message.
 . "$top_srcdir/tests/integration/notify_lib.sh"
-plan 24
+plan 26
 
 # bad TEXT: --check-config of a notify: section (it starts at line 10).
 bad() {
@@ -153,3 +153,14 @@ bad <<EOF2
     hook: {type: webhook, url: "ftp://h.example.test/", secret_file: $T/hook.secret}
 EOF2
 unlike "no message shows a secret" "$out" "$(cat "$T/hook.secret")"
+
+# Every key the plugin reads is documented in bosun.yaml(5), and the page
+# of its own is there.
+missing=
+keys=$(sed -n 's/.*_keys\[\] = {\(.*\)/\1/p; s/^ *\("[a-z_]*",.*NULL}\);/\1/p' "$top_srcdir/plugins/notify/notify_config.c" |
+       grep -o '"[a-z_]*"' | tr -d '"' | sort -u)
+for key in $keys; do
+    grep -Eq "^\.It Cm $key( |\$)" "$top_srcdir/man/bosun.yaml.5" || missing="$missing $key"
+done
+like "keys found in notify_config.c" "$keys" "password_file"
+is "bosun.yaml(5) documents every notify key" "$missing" ""
