@@ -65,10 +65,33 @@ void notify_msg_unref(notify_msg *m)
     free(m);
 }
 
+/* Names and ids go into headers and lines: no control characters. */
 static char *field(const json_t *data, const char *key)
 {
     const char *s = json_string_value(json_object_get(data, key));
-    return s && *s ? strndup(s, 256) : NULL;
+    return s && *s ? notify_header_text(s, 256) : NULL;
+}
+
+/* An id as one path segment of the link: unreserved characters kept,
+ * the rest %XX (ids are subject tokens, but the run's comes from data). */
+static char *url_segment(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(3 * strlen(s) + 1), *o = out;
+    for (; out && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c)) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    if (out)
+        *o = '\0';
+    return out;
 }
 
 /* The token of subject at position i (0-based), into buf. */
@@ -244,7 +267,12 @@ static int make_text(notify_msg *m, const char *public_url)
         m->title = NULL;
         return -1;
     }
-    if (public_url && asprintf(&m->link, "%s/%s/%s", public_url, link_path(m->kind), m->id) < 0) {
+    if (!public_url)
+        return 0;
+    char *seg = url_segment(m->id);
+    int rc = seg ? asprintf(&m->link, "%s/%s/%s", public_url, link_path(m->kind), seg) : -1;
+    free(seg);
+    if (rc < 0) {
         m->link = NULL;
         return -1;
     }
