@@ -7,7 +7,7 @@
 # dropped, counted, told as failed), and bosund still answers and stops at
 # once.
 . "$top_srcdir/tests/integration/notify_lib.sh"
-plan 15
+plan 18
 
 start_receiver || exit 1
 U="http://127.0.0.1:$RPORT"
@@ -69,6 +69,16 @@ like "bosunctl status: the notify line" "$(ctl status)" "notify: +4 channels, [0
 like "the log says so" "$(cat "$T/bosund.log")" "notify: channel refused is failing: [0-9]+ attempts in a row"
 wait_for 10 sh -c "[ \$(\"$BOSUNCTL\" -s '$T/run/bosund.sock' request cmd.store.events '{\"subject\":\"evt.notify.refused.failed\",\"limit\":1000}' --json | jq '[.data.events[] | select(.data.final)] | length') -ge 20 ]"
 is "refused: each given up after 1 + 2 retries, told as final" "$(notify_events refused failed | jq -c '[map(select(.data.final)) | length, (map(.data.attempts) | max)]')" "[20,3]"
+
+# A reload replaces the channels: the black hole's transfers are given up
+# (said so), the live channel serves the next question.
+sed -i '/^    refused:$/,/^    good:$/{/^    good:$/!d}; s/to: \[refused, hole, good, phone\]/to: [good]/' "$T/bosun.yaml"
+ctl reload >/dev/null
+wait_for 10 sh -c "\"$BOSUNCTL\" -s '$T/run/bosund.sock' request cmd.notify.status '{}' --json | jq -e '.data.channels | length == 2' >/dev/null"
+is "reload: the channels of the new section" "$(notify_status | jq -c '[.channels[].name]')" '["good","phone"]'
+like "reload: the dead channels' deliveries given up, logged" "$(cat "$T/bosund.log")" "notify: channel hole: 9 deliveries not made"
+ctl pub evt.input.after.requested '{"input":"after","agent":"a","question":"after the reload"}'
+check "reload: the next question reaches the live channel" wait_for 5 sh -c "jq -e 'select((.body | fromjson? | .id) == \"after\")' '$T/recv.log' >/dev/null"
 
 t0=$(date +%s)
 stop_daemon
