@@ -84,8 +84,10 @@ static json_t *data_of(const uint8_t *d, size_t n)
         return o;
     json_decref(o);
     json_t *s = json_stringn_nocheck((const char *)d, n);
-    return json_pack("{s:O,s:O,s:O,s:s,s:s,s:O}", "question", s, "reason", s, "run", s, "state",
-                     "FATAL", "status", "done", "agent", s);
+    json_t *o2 = json_pack("{s:O,s:O,s:O,s:s,s:s,s:O}", "question", s, "reason", s, "run", s,
+                           "state", "FATAL", "status", "done", "agent", s);
+    json_decref(s);
+    return o2;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
