@@ -175,27 +175,36 @@ static bool ascii(const char *s)
     return true;
 }
 
-/* Subject: as is when ASCII, else one RFC 2047 encoded word per chunk. */
+/* Subject: as is when ASCII, else RFC 2047 encoded words of at most 45
+ * bytes of text each (75 characters, the RFC's bound), cut between UTF-8
+ * characters, on folded lines. */
 static char *email_subject(const char *title)
 {
     char *t = notify_header_text(title, TITLE_MAX);
     if (!t || ascii(t))
         return t;
-    size_t n = strlen(t);
-    char *b64 = malloc(4 * ((n + 2) / 3) + 1);
     char *out = NULL;
-    if (b64) {
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    for (size_t off = 0, n = strlen(t); f && off < n;) {
+        size_t len = n - off < 45 ? n - off : 45;
+        while (off + len < n && len > 1 && ((unsigned char)t[off + len] & 0xC0) == 0x80)
+            len--;
+        char b64[80];
+        size_t k = bosun_base64url_encode(t + off, len, b64, sizeof b64);
         /* Standard base64 from base64url: the alphabets differ in 2 chars. */
-        size_t len = bosun_base64url_encode(t, n, b64, 4 * ((n + 2) / 3) + 1);
-        for (size_t i = 0; i < len; i++)
+        for (size_t i = 0; i < k; i++)
             b64[i] = b64[i] == '-' ? '+' : b64[i] == '_' ? '/' : b64[i];
-        while (len % 4)
-            b64[len++] = '=';
-        b64[len] = '\0';
-        if (asprintf(&out, "=?UTF-8?B?%s?=", b64) < 0)
-            out = NULL;
+        while (k % 4)
+            b64[k++] = '=';
+        b64[k] = '\0';
+        fprintf(f, "%s=?UTF-8?B?%s?=", off ? "\r\n " : "", b64);
+        off += len;
     }
-    free(b64);
+    if (!f || fclose(f) != 0) {
+        free(out);
+        out = NULL;
+    }
     free(t);
     return out;
 }
@@ -234,8 +243,9 @@ static int build_email(const notify_channel_cfg *c, const notify_msg *m, double 
     int rc = -1;
     if (f) {
         fprintf(f, "Date: %s\r\nFrom: %s\r\nTo: ", date, c->from);
+        /* Folded after each address: many recipients stay below 998. */
         for (size_t i = 0; c->to[i]; i++)
-            fprintf(f, "%s%s", i ? ", " : "", c->to[i]);
+            fprintf(f, "%s%s", i ? ",\r\n " : "", c->to[i]);
         fprintf(f,
                 "\r\nSubject: %s\r\nMessage-ID: <%.32s.%.0f@bosun>\r\nMIME-Version: 1.0\r\n"
                 "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: %s\r\n"

@@ -47,6 +47,8 @@ static void check_email(const notify_request *r)
         FUZZ_CHECK(!memchr(p, '\r', len));
         if (in_headers && len == 0) {
             in_headers = false;
+        } else if (in_headers && (*p == ' ' || *p == '\t')) {
+            FUZZ_CHECK(len > 1); /* a folded line, never an empty one */
         } else if (in_headers) {
             bool known = false;
             for (size_t i = 0; email_headers[i]; i++)
