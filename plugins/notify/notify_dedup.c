@@ -129,7 +129,7 @@ static notify_msg *coalesced(const flap *f, double window)
 {
     notify_msg *m = notify_msg_ref(f->last);
     char *title = NULL;
-    if (asprintf(&title, "bosun: agent %s failed %d times within %.0f s", f->agent, f->count + 1,
+    if (asprintf(&title, "bosun: agent %s failed %d times within %g s", f->agent, f->count + 1,
                  window) < 0)
         return m;
     free(m->title);
