@@ -241,6 +241,21 @@ static void print_store(ctl_conn *conn)
     json_decref(st);
 }
 
+/* Whether the daemon's status lists the plugin (asked only then: over
+ * --url a request without a route of its own costs a /ws). */
+static bool has_plugin(json_t *status, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_t *plugins = json_object_get(status, "plugins");
+    json_array_foreach(plugins, i, v)
+    {
+        if (strcmp(json_string_value(v) ?: "", name) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The notify plugin's line, and each channel that keeps failing. */
 static void print_notify(ctl_conn *conn)
 {
@@ -287,7 +302,7 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_t *st = store_status(conn);
         if (st)
             json_object_set_new(r, "store", st);
-        json_t *nt = notify_status(conn);
+        json_t *nt = has_plugin(r, "notify") ? notify_status(conn) : NULL;
         if (nt)
             json_object_set_new(r, "notify", nt);
         print_json(r);
@@ -319,9 +334,11 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
            json_integer_value(json_object_get(r, "control_clients")));
     printf("reloads:        %" JSON_INTEGER_FORMAT "\n",
            json_integer_value(json_object_get(r, "reloads")));
+    bool notify = has_plugin(r, "notify");
     json_decref(r);
     print_store(conn);
-    print_notify(conn);
+    if (notify)
+        print_notify(conn);
     return 0;
 }
 
