@@ -239,18 +239,25 @@ static int make_key(notify_msg *m)
     return n < 0 ? -1 : 0;
 }
 
-static const char *link_path(enum notify_kind k)
+/* The dashboard's page to act on m (plugins/http/web: #/VIEW or
+ * #/VIEW/ID): a question on its task's page, where it is answered; an
+ * approval and a machine on the overview, which answers approvals in place
+ * and lists machines; a run's trouble on the run's page. */
+static const char *link_page(const notify_msg *m, const char **id)
 {
-    switch (k) {
+    switch (m->kind) {
     case NK_INPUT:
-        return "inputs";
+        *id = m->task;
+        return m->task ? "tasks" : "overview";
     case NK_APPROVAL:
-        return "approvals";
-    case NK_TASK_DONE:
-        return "tasks";
     case NK_MACHINE_OFFLINE:
-        return "machines";
+        *id = NULL;
+        return "overview";
+    case NK_TASK_DONE:
+        *id = m->id;
+        return "tasks";
     default:
+        *id = m->id;
         return "runs";
     }
 }
@@ -269,8 +276,10 @@ static int make_text(notify_msg *m, const char *public_url)
     }
     if (!public_url)
         return 0;
-    char *seg = url_segment(m->id);
-    int rc = seg ? asprintf(&m->link, "%s/%s/%s", public_url, link_path(m->kind), seg) : -1;
+    const char *id;
+    const char *page = link_page(m, &id);
+    char *seg = url_segment(id ? id : "");
+    int rc = seg ? asprintf(&m->link, "%s/#/%s%s%s", public_url, page, id ? "/" : "", seg) : -1;
     free(seg);
     if (rc < 0) {
         m->link = NULL;

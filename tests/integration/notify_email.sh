@@ -81,7 +81,7 @@ like "email: a Message-ID" "$(parse Message-ID)" '^<[0-9a-f]{32}\.[0-9]+@bosun>$
 is "email: MIME text/plain in UTF-8, 8bit for the accented text" "$(parse Content-Type | tr A-Z a-z) $(parse Content-Transfer-Encoding)" "text/plain; charset=\"utf-8\" 8bit"
 body=$(parse body)
 like "email body: the question (UTF-8 intact) and who asks" "$(printf '%s' "$body" | tr '\n' '|')" "agent: coder\|task: T1\|run: R1\|.*Déployer en prod \?  Bcc: evil@attacker.test\|"
-like "email body: the link to answer it" "$body" '^https://bosun.example.test/inputs/Q1$'
+like "email body: the link to answer it" "$body" '^https://bosun.example.test/#/tasks/T1$'
 is "email: the agent's line break made no header (no Bcc)" "$(parse Bcc)" None
 check "email: CRLF line ends throughout" sh -c "! tr -d '\r' < '$T/msg.eml' | cmp -s - '$T/msg.eml'"
 

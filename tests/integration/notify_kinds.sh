@@ -41,12 +41,12 @@ wait_for 10 recv_at_least /ok/hook 6
 sleep 0.3
 got() { recv /ok/hook | jq -r --arg k "$1" '.body | fromjson | select(.kind == $k) | [.title, .detail, .link] | join(" | ")'; }
 is "six messages, none for what is no fact or filtered out" "$(recv_count /ok/hook)" 6
-is "task.done" "$(got task.done)" "bosun: task T1 is done | Ship the release | https://b.example.test/tasks/T1"
-is "budget.exceeded" "$(got budget.exceeded)" "bosun: agent coder reached its budget | usd_per_run: spent 2.25 of 2 | https://b.example.test/runs/R1"
-is "run.needs_attention" "$(got run.needs_attention)" "bosun: agent claude-code:attached needs attention | needs attention: Claude needs your permission to use Bash | https://b.example.test/runs/R2"
-is "machine.offline" "$(got machine.offline)" "bosun: machine build-7 went offline |  | https://b.example.test/machines/build-7"
-is "run.failed, in the watched task" "$(got run.failed)" "bosun: agent coder failed | exited with code 2 | https://b.example.test/runs/R3"
-is "run.fatal" "$(got run.fatal)" "bosun: agent coder gave up restarting (FATAL) | too many restarts | https://b.example.test/runs/R3"
+is "task.done" "$(got task.done)" "bosun: task T1 is done | Ship the release | https://b.example.test/#/tasks/T1"
+is "budget.exceeded" "$(got budget.exceeded)" "bosun: agent coder reached its budget | usd_per_run: spent 2.25 of 2 | https://b.example.test/#/runs/R1"
+is "run.needs_attention" "$(got run.needs_attention)" "bosun: agent claude-code:attached needs attention | needs attention: Claude needs your permission to use Bash | https://b.example.test/#/runs/R2"
+is "machine.offline" "$(got machine.offline)" "bosun: machine build-7 went offline |  | https://b.example.test/#/overview"
+is "run.failed, in the watched task" "$(got run.failed)" "bosun: agent coder failed | exited with code 2 | https://b.example.test/#/runs/R3"
+is "run.fatal" "$(got run.fatal)" "bosun: agent coder gave up restarting (FATAL) | too many restarts | https://b.example.test/#/runs/R3"
 is "the machine named is the event's" "$(recv /ok/hook | jq -r '.body | fromjson | select(.kind == "machine.offline") | .machine')" build-7
 is "and this daemon's where the event names none" "$(recv /ok/hook | jq -r '.body | fromjson | select(.kind == "task.done") | .machine')" test-machine
 is "status counts the messages and what was held back" "$(notify_status | jq -c '[.messages, .events >= 7]')" "[6,true]"

@@ -84,8 +84,8 @@ is "webhook: X-Bosun-Timestamp is the signed sent_at" "$(printf '%s' "$H" | jq -
 is "webhook: JSON body" "$(printf '%s' "$H" | jq -r '.headers["content-type"]')" application/json
 is "webhook body: kind, id, agent, task, run" "$(printf '%s' "$B" | jq -r '[.kind, .id, .agent, .task, .run] | join(" ")')" "input.requested $I idle $TASK $RUN"
 like "webhook body: the question, on one line" "$(printf '%s' "$B" | jq -r .detail)" '^Deploy to prod\? \(line one\) second line$'
-is "webhook body: the link to answer it, from public_url" "$(printf '%s' "$B" | jq -r .link)" "https://bosun.example.test/inputs/$I"
-like "webhook body: the text says what, who and where" "$(printf '%s' "$B" | jq -r .text | tr '\n' '|')" "^bosun: agent idle asks a question\|agent: idle\|task: $TASK\|run: $RUN\|machine: test-machine\|Deploy to prod.*\|https://bosun.example.test/inputs/$I\|+$"
+is "webhook body: the link to answer it, from public_url" "$(printf '%s' "$B" | jq -r .link)" "https://bosun.example.test/#/tasks/$TASK"
+like "webhook body: the text says what, who and where" "$(printf '%s' "$B" | jq -r .text | tr '\n' '|')" "^bosun: agent idle asks a question\|agent: idle\|task: $TASK\|run: $RUN\|machine: test-machine\|Deploy to prod.*\|https://bosun.example.test/#/tasks/$TASK\|+$"
 lat=$(printf '%s' "$H" | jq -r --argjson e "$(printf '%s' "$B" | jq .event_time)" '.time - $e')
 check "webhook: received within 1 s of the event ($lat s)" awk -v l="$lat" 'BEGIN { exit !(l >= 0 && l < 1) }'
 
@@ -93,7 +93,7 @@ N=$(recv /ok/ntfy | head -1)
 is "ntfy: posted to the topic URL" "$(printf '%s' "$N" | jq -r .path)" /ok/ntfy/bosun-topic
 is "ntfy: Title" "$(printf '%s' "$N" | jq -r .headers.title)" "bosun: agent idle asks a question"
 is "ntfy: Priority and Tags by kind" "$(printf '%s' "$N" | jq -r '.headers.priority + " " + .headers.tags')" "high question"
-is "ntfy: Click opens the question" "$(printf '%s' "$N" | jq -r .headers.click)" "https://bosun.example.test/inputs/$I"
+is "ntfy: Click opens the question" "$(printf '%s' "$N" | jq -r .headers.click)" "https://bosun.example.test/#/tasks/$TASK"
 is "ntfy: the token from token_file as a bearer" "$(printf '%s' "$N" | jq -r .headers.authorization)" "Bearer $(cat "$T/ntfy.token")"
 like "ntfy: the body is the text with the question" "$(printf '%s' "$N" | jq -r .body)" "Deploy to prod"
 S=$(recv /ok/slack | head -1)
@@ -130,7 +130,7 @@ wait_for 10 run_state_is "$FR" FATAL
 wait_for 3 sh -c "[ \$(jq -c 'select(.path == \"/ok/hook\") | (.body | fromjson) | select(.kind == \"run.fatal\")' '$T/recv.log' | wc -l) -ge 1 ]"
 flaps() { recv /ok/hook | jq -c '.body | fromjson | select(.kind == "run.failed")'; }
 is "flapping: the first failure at once, the rest held (1 run.failed so far)" "$(flaps | wc -l | tr -d ' ')" 1
-like "run.fatal told, with the run's reason" "$(recv /ok/hook | jq -r '.body | fromjson | select(.kind == "run.fatal") | .title + " / " + .link')" "^bosun: agent flappy gave up restarting \(FATAL\) / https://bosun.example.test/runs/$FR$"
+like "run.fatal told, with the run's reason" "$(recv /ok/hook | jq -r '.body | fromjson | select(.kind == "run.fatal") | .title + " / " + .link')" "^bosun: agent flappy gave up restarting \(FATAL\) / https://bosun.example.test/#/runs/$FR$"
 wait_for 6 sh -c "[ \$(jq -c 'select(.path == \"/ok/hook\") | (.body | fromjson) | select(.kind == \"run.failed\")' '$T/recv.log' | wc -l) -ge 2 ]"
 is "flapping: one coalesced message when the window ends: count 5" "$(flaps | tail -1 | jq -r '[.count, .title] | join(" / ")')" "5 / bosun: agent flappy failed 5 times within 3 s"
 is "rules: agents: filters (nothing about 'other', which failed too)" "$(recv /ok/hook | jq -r '.body | fromjson | select(.agent == "other") | .id' | wc -l | tr -d ' ')" 0
