@@ -6,7 +6,7 @@
 # retried with back-off until it takes it, a refusing one is not retried;
 # a flapping agent's failures are coalesced into one "failed N times".
 . "$top_srcdir/tests/integration/notify_lib.sh"
-plan 35
+plan 36
 
 start_receiver || exit 1
 U="http://127.0.0.1:$RPORT"
@@ -34,7 +34,7 @@ notify:
     - on: [input.requested]
       to: [hook, phone, slack]
     - on: [approval.requested]
-      to: [retry, deny]
+      to: [retry, deny, later]
     - on: [run.failed, run.fatal]
       agents: [flappy]
       to: [hook]
@@ -62,6 +62,11 @@ notify:
       url: $U/deny
       secret_file: $T/hook.secret
       backoff: 0.1s
+    later:
+      type: webhook
+      url: $U/retry-after/x
+      secret_file: $T/hook.secret
+      backoff: 0.05s
 EOF2
 start_daemon || exit 1
 
@@ -122,6 +127,10 @@ gap=$(recv /fail-2/retry | jq -s '.[1].time - .[0].time')
 check "retry: backed off (first gap $gap s, backoff 0.2 s +-20 %)" awk -v g="$gap" 'BEGIN { exit !(g >= 0.15 && g < 2) }'
 sleep 0.5
 is "deny: a 403 is not retried" "$(recv_count /deny),$(notify_events deny failed | jq -c 'map(.data.final)')" "1,[true]"
+
+wait_for 5 recv_at_least /retry-after/ 2
+rgap=$(recv /retry-after/ | jq -s '.[1].time - .[0].time')
+check "429 with Retry-After: 1 waits that long, not the 0.05 s back-off ($rgap s)" awk -v g="$rgap" 'BEGIN { exit !(g >= 0.9 && g < 3) }'
 
 # --- a flapping agent: told once at once, then once "failed N times"
 ctl start other >/dev/null
