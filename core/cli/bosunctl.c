@@ -244,6 +244,57 @@ static void print_store(ctl_conn *conn)
     json_decref(st);
 }
 
+/* Whether the daemon's status lists the plugin (asked only then: over
+ * --url a request without a route of its own costs a /ws). */
+static bool has_plugin(json_t *status, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_t *plugins = json_object_get(status, "plugins");
+    json_array_foreach(plugins, i, v)
+    {
+        if (strcmp(json_string_value(v) ?: "", name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The notify plugin's line, and each channel that keeps failing. */
+static void print_notify(ctl_conn *conn)
+{
+    json_t *st = notify_status(conn);
+    if (!st)
+        return;
+    json_int_t sent = 0, failed = 0, failing = 0;
+    size_t i;
+    json_t *ch;
+    json_t *chs = json_object_get(st, "channels");
+    json_array_foreach(chs, i, ch)
+    {
+        sent += json_integer_value(json_object_get(ch, "sent"));
+        failed += json_integer_value(json_object_get(ch, "failed"));
+        failing += strcmp(json_string_value(json_object_get(ch, "state")) ?: "", "failing") == 0;
+    }
+    printf("notify:         %zu channels, %" JSON_INTEGER_FORMAT " sent, %" JSON_INTEGER_FORMAT
+           " failed, %" JSON_INTEGER_FORMAT " failing\n",
+           json_array_size(chs), sent, failed, failing);
+    json_array_foreach(chs, i, ch)
+    {
+        if (strcmp(json_string_value(json_object_get(ch, "state")) ?: "", "failing") != 0)
+            continue;
+        printf("notify FAILING: channel %s (%s): %" JSON_INTEGER_FORMAT
+               " attempts in a row failed, %" JSON_INTEGER_FORMAT " waiting; last: %s\n",
+               json_string_value(json_object_get(ch, "name")) ?: "?",
+               json_string_value(json_object_get(ch, "type")) ?: "?",
+               json_integer_value(json_object_get(ch, "consecutive_failures")),
+               json_integer_value(json_object_get(ch, "queued")) +
+                   json_integer_value(json_object_get(ch, "in_flight")) +
+                   json_integer_value(json_object_get(ch, "waiting_retry")),
+               json_string_value(json_object_get(ch, "last_error")) ?: "?");
+    }
+    json_decref(st);
+}
+
 static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     int rc = 0;
@@ -254,6 +305,9 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_t *st = store_status(conn);
         if (st)
             json_object_set_new(r, "store", st);
+        json_t *nt = has_plugin(r, "notify") ? notify_status(conn) : NULL;
+        if (nt)
+            json_object_set_new(r, "notify", nt);
         print_json(r);
         json_decref(r);
         return 0;
@@ -283,8 +337,11 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
            json_integer_value(json_object_get(r, "control_clients")));
     printf("reloads:        %" JSON_INTEGER_FORMAT "\n",
            json_integer_value(json_object_get(r, "reloads")));
+    bool notify = has_plugin(r, "notify");
     json_decref(r);
     print_store(conn);
+    if (notify)
+        print_notify(conn);
     return 0;
 }
 

@@ -74,6 +74,8 @@ json_t *bus_call(ctl_conn *conn, const char *subject, json_t *data, double timeo
 void print_json(json_t *v);
 /* cmd.store.status, or NULL without a word when there is no store. */
 json_t *store_status(ctl_conn *conn);
+/* The notify plugin's cmd.notify.status, or NULL (not loaded). */
+json_t *notify_status(ctl_conn *conn);
 /* A warning on stderr when the store is failing. */
 void store_warn(ctl_conn *conn);
 /* The prompt given by --prompt or --prompt-file (a file, "-" for stdin:

@@ -58,6 +58,11 @@ json_t *store_status(ctl_conn *conn)
     return quiet_call(conn, BOSUN_STORE_STATUS, json_object(), 5.0);
 }
 
+json_t *notify_status(ctl_conn *conn)
+{
+    return quiet_call(conn, "cmd.notify.status", json_object(), 2.0);
+}
+
 void store_warn(ctl_conn *conn)
 {
     json_t *st = store_status(conn);
