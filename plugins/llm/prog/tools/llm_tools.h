@@ -44,6 +44,10 @@ bool llm_tools_parallel_safe(llm_tools *t,
                              const char *name); /* reads: read_file, list_files, fetch GET/HEAD */
 llm_tool_job *llm_tools_run(llm_tools *t, const char *call_id, const char *name, json_t *args,
                             void (*done)(void *arg, const struct llm_tool_result *r), void *arg);
+/* Added to the shared interface: whether this call (with its arguments) is
+ * a read that may run beside others; fetch is one with GET, HEAD or
+ * OPTIONS. */
+bool llm_tools_parallel_safe_call(llm_tools *t, const char *name, const json_t *args);
 void llm_tool_job_cancel(llm_tool_job *j); /* kills a running bash's process group */
 void llm_tools_free(llm_tools *t);
 
