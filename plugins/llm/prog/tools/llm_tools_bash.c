@@ -123,6 +123,8 @@ static void lt_bash_finish(struct lt_bash *b)
     bool timed_out = b->timed_out;
     lt_bash_stop(b);
     free(b);
+    if (out && !ok)
+        j->content = strdup(out); /* the model sees the output of a failure too */
     if (!out)
         lt_job_fail(j, "runtime", detail, "out of memory");
     else if (ok)

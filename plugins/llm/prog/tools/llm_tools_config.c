@@ -5,6 +5,7 @@
 
 #include "llm_tools_args.h"
 #include "llm_tools_schema.h"
+#include "llm_tools_url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,25 @@ static void ltc_files(llm_tools *t, const json_t *cfg)
     t->files.scan_max_bytes = ltc_size(files, "scan_max_bytes", 256u * 1024 * 1024);
 }
 
+/* Every allowlist entry must be a URL the fetch tool could match. */
+static int ltc_check_allow(const json_t *allow, char *err, size_t err_size)
+{
+    size_t i;
+    json_t *entry;
+    json_array_foreach(allow, i, entry)
+    {
+        char why[256];
+        char *norm = ltu_normalize(json_string_value(entry), why, sizeof why);
+        if (!norm) {
+            snprintf(err, err_size, "tools config: fetch.allow[%zu] \"%.200s\": %s", i,
+                     json_string_value(entry), why);
+            return -1;
+        }
+        free(norm);
+    }
+    return 0;
+}
+
 static int ltc_fetch(llm_tools *t, const json_t *cfg)
 {
     json_t *fetch = json_object_get(cfg, "fetch");
@@ -120,6 +140,9 @@ int ltc_read(llm_tools *t, const json_t *cfg, char *err, size_t err_size)
     t->workspace = strdup(ws);
     t->enabled = ltc_enabled(cfg);
     ltc_files(t, cfg);
+    if (ltc_check_allow(json_object_get(json_object_get(cfg, "fetch"), "allow"), err, err_size) <
+        0)
+        return -1;
     if (!t->workspace || ltc_fetch(t, cfg) < 0) {
         snprintf(err, err_size, "out of memory");
         return -1;

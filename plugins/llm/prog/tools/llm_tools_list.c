@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
