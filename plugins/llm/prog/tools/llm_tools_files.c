@@ -45,9 +45,11 @@ static void lt_lines_feed(struct lt_lines *l, const char *buf, size_t n)
         if (l->line >= l->first) {
             size_t take = end - i;
             if (l->len + take > l->max) {
-                take = l->max - l->len;
-                l->cut = true;
-                l->done = true;
+                /* the line being cut is where a next read starts */
+                memcpy(l->out + l->len, buf + i, l->max - l->len);
+                l->len = l->max;
+                l->cut = l->done = true;
+                return;
             }
             memcpy(l->out + l->len, buf + i, take);
             l->len += take;

@@ -88,6 +88,11 @@ static int ltp_walk(int root, const char *rel, int flags, mode_t mode)
         int next = last ? openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode)
                         : openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int saved = errno;
+        struct stat st;
+        /* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR: say what it is */
+        if (next < 0 && saved == ENOTDIR && fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            saved = ELOOP;
         close(cur);
         errno = saved;
         if (last || next < 0)

@@ -1,0 +1,30 @@
+# Helpers for the llm tools tests: run tests/llm/tools_drive on a config
+# and a list of calls, then pick results apart with jq.
+#
+#   drive NAME CONFIG_JSON <<CALLS   runs, output in $T/NAME.out
+#   res NAME ID JQ                   jq filter on the result of call ID
+#   events NAME JQ                   jq -r over every output line
+
+. "$top_srcdir/tests/integration/lib.sh"
+
+DRIVE="$top_builddir/tests/llm/tools_drive"
+WS="$T/ws"
+mkdir -p "$WS"
+command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
+
+drive() {
+    _name=$1
+    printf '%s\n' "$2" > "$T/$_name.cfg"
+    cat > "$T/$_name.calls"
+    # Bounded: no call of the tests runs longer than this.
+    timeout 60 "$DRIVE" "$T/$_name.cfg" < "$T/$_name.calls" > "$T/$_name.out" 2> "$T/$_name.err"
+    echo $? > "$T/$_name.rc"
+}
+
+res() {
+    jq -r --arg id "$2" "select(.event == \"result\" and .id == \$id) | $3" "$T/$1.out"
+}
+
+events() {
+    jq -r "$2" "$T/$1.out"
+}
