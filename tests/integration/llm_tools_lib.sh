@@ -28,3 +28,25 @@ res() {
 events() {
     jq -r "$2" "$T/$1.out"
 }
+
+# start_fetch_server: the fake web server on 127.0.0.1; sets FETCH_PORT.
+FETCH_SERVER_PID=
+start_fetch_server() {
+    /usr/bin/python3 "$top_srcdir/tests/helpers/llm_fetch_server.py" "$T/fetch.port" &
+    FETCH_SERVER_PID=$!
+    wait_for 10 test -s "$T/fetch.port" || { echo "# the fake web server did not start"; return 1; }
+    FETCH_PORT=$(cat "$T/fetch.port")
+}
+stop_fetch_server() {
+    [ -n "$FETCH_SERVER_PID" ] && kill "$FETCH_SERVER_PID" 2>/dev/null
+    FETCH_SERVER_PID=
+}
+trap 'stop_fetch_server; cleanup' EXIT
+
+# alive PIDFILE: whether the process whose pid is in the file still runs
+# (a zombie waiting for a reaper does not count: it is dead).
+alive() {
+    [ -s "$1" ] || return 1
+    _state=$(sed 's/.*) //' "/proc/$(cat "$1")/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$_state" ] && [ "$_state" != Z ]
+}

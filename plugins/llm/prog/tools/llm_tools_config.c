@@ -64,7 +64,7 @@ static int ltc_bash(llm_tools *t, const json_t *cfg, char *err, size_t err_size)
     t->bash.output_max = ltc_size(bash, "output_max", 64 * 1024);
     t->bash.network = json_is_true(json_object_get(bash, "network"));
     if (t->bash.timeout > t->bash.max_timeout) {
-        snprintf(err, err_size, "bash.timeout (%g s) is above bash.max_timeout (%g s)",
+        snprintf(err, err_size, "tools config: bash.timeout (%g s) is above bash.max_timeout (%g s)",
                  t->bash.timeout, t->bash.max_timeout);
         return -1;
     }
@@ -74,7 +74,7 @@ static int ltc_bash(llm_tools *t, const json_t *cfg, char *err, size_t err_size)
     t->bash.bwrap = ltc_find_bwrap();
     if (!t->bash.bwrap) {
         snprintf(err, err_size,
-                 "sandbox: bwrap is set but bwrap is not on PATH (install the Debian package "
+                 "tools config: sandbox: bwrap is set but bwrap is not on PATH (install the Debian package "
                  "bubblewrap)");
         return -1;
     }
