@@ -173,7 +173,8 @@ int main(int argc, char **argv)
         drive_print(json_pack("{s:s,s:s}", "event", "error", "error", err));
         rc = 2;
     } else {
-        drive_print(json_pack("{s:s,s:o}", "event", "schemas", "tools", llm_tools_schemas(d.tools)));
+        drive_print(
+            json_pack("{s:s,s:o}", "event", "schemas", "tools", llm_tools_schemas(d.tools)));
         drive_pump(&d);
         ev_run(d.loop, 0);
     }

@@ -22,7 +22,7 @@ struct llm_tool_result {
     const char *category; /* on error: "timeout" | "runtime" | "not_found" | "invalid" | "denied" */
     const char *error;    /* on error: a message the model can act on; fetch uses its codes
                              URL_NOT_ALLOWED / METHOD_NOT_ALLOWED / FETCH_FAILED in it */
-    json_t *detail;       /* structured extras for the event (exit code, bytes, status, duration...) */
+    json_t *detail; /* structured extras for the event (exit code, bytes, status, duration...) */
 };
 
 struct llm_tools_host { /* implemented by the loop (hA) */
@@ -34,9 +34,9 @@ struct llm_tools_host { /* implemented by the loop (hA) */
     void *arg;
 };
 
-/* cfg: JSON with workspace (absolute dir), tools (array of enabled names), sandbox ("none"|"bwrap"),
-   bash {timeout, max_timeout, output_max}, files {read_max, write_max}, fetch {allow: [url prefixes],
-   methods: [...], allow_private: bool, max_body, timeout}. */
+/* cfg: JSON with workspace (absolute dir), tools (array of enabled names), sandbox
+   ("none"|"bwrap"), bash {timeout, max_timeout, output_max}, files {read_max, write_max}, fetch
+   {allow: [url prefixes], methods: [...], allow_private: bool, max_body, timeout}. */
 llm_tools *llm_tools_new(struct ev_loop *loop, curl_ev *curl, const json_t *cfg,
                          const struct llm_tools_host *host, char *err, size_t err_size);
 json_t *llm_tools_schemas(llm_tools *t); /* new ref: neutral tools array of the enabled tools */

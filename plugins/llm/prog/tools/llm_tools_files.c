@@ -248,8 +248,9 @@ void lt_delete_file(llm_tool_job *j, json_t *args)
         return;
     }
     if (S_ISDIR(st.st_mode) || unlinkat(dir, base, 0) < 0) {
-        const char *category, *why = S_ISDIR(st.st_mode) ? "is a directory (delete_file deletes files)"
-                                                          : ltp_strerror(errno, &category);
+        const char *category, *why = S_ISDIR(st.st_mode)
+                                         ? "is a directory (delete_file deletes files)"
+                                         : ltp_strerror(errno, &category);
         if (S_ISDIR(st.st_mode))
             category = "invalid";
         close(dir);

@@ -47,7 +47,8 @@ int ltp_normalize(const char *in, char out[LTP_PATH_MAX], char *err, size_t err_
         return -1;
     }
     if (in[0] == '/') {
-        snprintf(err, err_size, "absolute paths are refused: give a path relative to the workspace");
+        snprintf(err, err_size,
+                 "absolute paths are refused: give a path relative to the workspace");
         return -2;
     }
     for (const char *p = in; *p;) {
@@ -186,7 +187,8 @@ const char *ltp_strerror(int err, const char **category)
     case EXDEV:
     case ELOOP:
         *category = "denied";
-        return "the path leads out of the workspace (a symlink pointing outside, or a symlink where none is followed)";
+        return "the path leads out of the workspace (a symlink pointing outside, or a symlink "
+               "where none is followed)";
     case EACCES:
     case EPERM:
         *category = "denied";
