@@ -6,7 +6,7 @@
 # fetch.allow_private), the fetch log, transport failures.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 32
+plan 33
 
 start_fetch_server || { echo "1..0 # SKIP the fake web server did not start"; exit 0; }
 B="http://127.0.0.1:$FETCH_PORT"
