@@ -124,6 +124,8 @@ static void test_url(void **state)
     assert_null(ltu_normalize("https://user@x.test/", err, sizeof err));
     assert_null(ltu_normalize("file:///etc/passwd", err, sizeof err));
     assert_null(ltu_normalize("gopher://x.test/", err, sizeof err));
+    assert_null(ltu_normalize("http://x.test/\xff", err, sizeof err)); /* a server's Location */
+    assert_string_equal(err, "not a valid URL (not UTF-8 text)");
 }
 
 static void test_cap(void **state)

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "llm_tools_url.h"
 
+#include <bosun/codec.h>
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,12 @@ char *ltu_normalize(const char *url, char *err, size_t err_size)
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (rc != CURLUE_OK) {
+    CURLUcode rc = CURLUE_OK;
+    /* A redirect's Location is bytes from the server: the URL must stay
+     * text, for the log and the model. */
+    if (!bosun_utf8_text(url, strlen(url))) {
+        snprintf(err, err_size, "not a valid URL (not UTF-8 text)");
+    } else if ((rc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
         snprintf(err, err_size, "not a valid URL (%s)", curl_url_strerror(rc));
     } else if (!(scheme = ltu_part(u, CURLUPART_SCHEME)) ||
                (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
