@@ -6,7 +6,7 @@
 # call (changes reported once, nothing when nothing changed, its limits).
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 30
+plan 31
 
 CFG="{\"workspace\":\"$WS\",\"bash\":{\"output_max\":1024,\"timeout\":10,\"max_timeout\":20}}"
 BOSUN_AGENT_TOKEN=agent-token-must-not-leak; export BOSUN_AGENT_TOKEN
@@ -71,5 +71,11 @@ mkdir -p "$T/ws2"
 drive limit "{\"workspace\":\"$T/ws2\",\"files\":{\"scan_max_files\":3}}" <<'CALLS'
 {"id":"many","name":"bash","args":{"command":"for i in 1 2 3 4 5; do echo $i > f$i; done"}}
 CALLS
+mkdir -p "$T/ws3"
+drive names "{\"workspace\":\"$T/ws3\"}" <<'CALLS'
+{"id":"bad","name":"bash","args":{"command":"echo x > \"$(printf 'bad\\377name')\"; echo y > good"}}
+CALLS
 is "a scan past scan_max_files says so and reports what it indexed" \
     "$(res limit many '"\(.detail.scan.limit) \(.detail.scan.changed)"')" "scan_max_files 3"
+is "a name that is not UTF-8 is skipped and counted; the rest is reported" \
+    "$(res names bad '"\(.detail.scan.skipped_names) \(.detail.scan.changed)"'):$(events names 'select(.event=="file") | .path')" "1 1:good"
