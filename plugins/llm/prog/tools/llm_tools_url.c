@@ -6,6 +6,7 @@
 #include <bosun/codec.h>
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,25 @@ static char *ltu_part(CURLU *u, CURLUPart part)
     return v;
 }
 
-/* Host names compare without case; curl keeps the case it was given. */
-static void ltu_lower_host(CURLU *u)
+/* Host names compare without case; curl keeps the case it was given, and
+ * decodes %XX in a host into raw bytes.  Only an ASCII name or an IP
+ * literal is taken (an IDN goes in its xn-- form), so the text compared is
+ * the host connected to.  Returns -1 for another host. */
+static int ltu_lower_host(CURLU *u)
 {
     char *host = ltu_part(u, CURLUPART_HOST);
     if (!host)
-        return;
-    for (char *p = host; *p; p++)
+        return -1;
+    size_t n = strlen(host);
+    bool ok = n > 0 && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789.-_[]:") == n;
+    for (char *p = host; ok && *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
-    curl_url_set(u, CURLUPART_HOST, host, 0);
+    if (ok && curl_url_set(u, CURLUPART_HOST, host, 0) != CURLUE_OK)
+        ok = false;
     curl_free(host);
+    return ok ? 0 : -1;
 }
 
 char *ltu_normalize(const char *url, char *err, size_t err_size)
@@ -53,14 +62,16 @@ char *ltu_normalize(const char *url, char *err, size_t err_size)
         snprintf(err, err_size, "URLs with user information are refused");
     } else {
         curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-        ltu_lower_host(u);
         char *text = NULL;
-        if (curl_url_get(u, CURLUPART_URL, &text, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
+        if (ltu_lower_host(u) < 0 ||
+            curl_url_get(u, CURLUPART_URL, &text, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
             text = NULL;
         out = text ? strdup(text) : NULL;
         curl_free(text);
         if (!out)
-            snprintf(err, err_size, "not a valid URL");
+            snprintf(err, err_size,
+                     "not a valid URL (the host must be an ASCII name, xn-- for others, or an "
+                     "IP address)");
     }
     curl_free(scheme);
     curl_free(user);
