@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -70,9 +71,15 @@ static const char **lt_argv(const llm_tools *t, const char *command)
     return argv;
 }
 
-/* The child, from fork to exec. */
-static void lt_child(const llm_tools *t, int out, const char **argv, char **env)
+/* The child, from fork to exec.  Its own session keeps it out of
+ * bosun-llm's process group, so bosund's signals to the run reach it only
+ * through bosun-llm (llm_tools_free ends every running group); if
+ * bosun-llm is killed outright, the death signal still ends the command's
+ * first process (and under bwrap, with it, the whole sandbox). */
+static void lt_child(const llm_tools *t, int out, const char **argv, char **env, pid_t parent)
 {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(126);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -95,7 +102,7 @@ pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, 
     int p[2];
     const char **argv = lt_argv(t, command);
     char **env = lt_env();
-    pid_t pid = -1;
+    pid_t pid = -1, parent = getpid();
     if (!argv || !env) {
         snprintf(err, err_size, "out of memory");
     } else if (pipe2(p, O_CLOEXEC) < 0) {
@@ -105,7 +112,7 @@ pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, 
         close(p[0]);
         close(p[1]);
     } else if (pid == 0) {
-        lt_child(t, p[1], argv, env);
+        lt_child(t, p[1], argv, env, parent);
     } else {
         close(p[1]);
         fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
