@@ -85,10 +85,10 @@ drive limit "{\"workspace\":\"$T/ws2\",\"files\":{\"scan_max_files\":3}}" <<'CAL
 {"id":"many","name":"bash","args":{"command":"for i in 1 2 3 4 5; do echo $i > f$i; done"}}
 CALLS
 mkdir -p "$T/ws3"
-drive names "{\"workspace\":\"$T/ws3\"}" <<'CALLS'
-{"id":"bad","name":"bash","args":{"command":"echo x > \"$(printf 'bad\\377name')\"; echo y > good"}}
+drive names "{\"workspace\":\"$T/ws3\",\"files\":{\"scan_file_max\":10}}" <<'CALLS'
+{"id":"bad","name":"bash","args":{"command":"echo x > \"$(printf 'bad\\377name')\"; echo y > good; head -c 100 /dev/zero > big"}}
 CALLS
 is "a scan past scan_max_files says so and reports what it indexed" \
     "$(res limit many '"\(.detail.scan.limit) \(.detail.scan.changed)"')" "scan_max_files 3"
-is "a name that is not UTF-8 is skipped and counted; the rest is reported" \
-    "$(res names bad '"\(.detail.scan.skipped_names) \(.detail.scan.changed)"'):$(events names 'select(.event=="file") | .path')" "1 1:good"
+is "names that are not UTF-8 and files over scan_file_max are skipped and counted; the rest is reported" \
+    "$(res names bad '"\(.detail.scan.skipped_names) \(.detail.scan.too_large) \(.detail.scan.changed)"'):$(events names 'select(.event=="file") | .path')" "1 1 1:good"

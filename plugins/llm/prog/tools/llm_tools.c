@@ -33,7 +33,8 @@ static int lt_open_workspace(llm_tools *t, char *err, size_t err_size)
         snprintf(err, err_size, "tools config: workspace %s cannot be opened: %m", t->workspace);
         return -1;
     }
-    t->scan = lts_new(t->ws_fd, t->files.scan_max_files, t->files.scan_max_bytes);
+    t->scan =
+        lts_new(t->ws_fd, t->files.scan_max_files, t->files.scan_max_bytes, t->files.scan_file_max);
     if (!t->scan) {
         snprintf(err, err_size, "out of memory");
         return -1;

@@ -31,7 +31,7 @@ struct lts_entry {
 
 struct lt_scan {
     int ws_fd;
-    size_t max_files, max_bytes;
+    size_t max_files, max_bytes, file_max;
     hmap index; /* path -> struct lts_entry */
 };
 
@@ -41,11 +41,12 @@ struct lts_walk {
     lts_change_fn changed;
     void *arg;
     size_t files, bytes, count;
-    size_t skipped; /* names that are not UTF-8 text */
+    size_t skipped;   /* names that are not UTF-8 text */
+    size_t too_large; /* files over file_max, not recorded */
     const char *limit;
 };
 
-struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes)
+struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes, size_t file_max)
 {
     struct lt_scan *s = calloc(1, sizeof *s);
     if (!s)
@@ -53,6 +54,7 @@ struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes)
     s->ws_fd = ws_fd;
     s->max_files = max_files;
     s->max_bytes = max_bytes;
+    s->file_max = file_max;
     hmap_init(&s->index);
     return s;
 }
@@ -121,6 +123,13 @@ static void lts_file(struct lts_walk *w, int dir, const char *name, const char *
         return;
     }
     struct lts_entry *e = hmap_get(&s->index, path);
+    if ((size_t)st->st_size > s->file_max) {
+        /* too large for one record of the history: left as it was */
+        w->too_large++;
+        if (e)
+            e->seen = true;
+        return;
+    }
     if (e && lts_same(e, st)) {
         e->seen = true;
         w->files++;
@@ -273,6 +282,8 @@ json_t *lts_rescan(struct lt_scan *s, lts_change_fn changed, void *arg)
     }
     if (w.skipped && r)
         json_object_set_new(r, "skipped_names", json_integer((json_int_t)w.skipped));
+    if (w.too_large && r)
+        json_object_set_new(r, "too_large", json_integer((json_int_t)w.too_large));
     return r;
 }
 
