@@ -57,7 +57,7 @@ like "the system is read-only" "$(res box sys .content)" 'Read-only file system'
 is "/tmp is private to the sandbox" "$(res box tmp .content):$(test -e /tmp/bosun-bwrap-$M && echo leaked || echo private)" "written:private"
 like "no network by default (the host's 127.0.0.1 is unreachable)" "$(res box net .content):$(res box net .detail.exit_code)" '^000:[1-9]'
 is "a timeout ends the sandbox and everything in it" \
-    "$(res box kill .category):$(pgrep -f "sleep 100[12]$M" | wc -l)" "timeout:0"
+    "$(res box kill .category):$(grep -las "100[12]$M" /proc/[0-9]*/cmdline | wc -l)" "timeout:0"
 
 drive netbox "{\"workspace\":\"$WS\",\"sandbox\":\"bwrap\",\"bash\":{\"network\":true}}" <<CALLS
 {"id":"net","name":"bash","args":{"command":"curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:$FETCH_PORT/pub/ok"}}
