@@ -6,7 +6,7 @@
 # fetch.allow_private), the fetch log, transport failures.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 33
+plan 34
 
 start_fetch_server || { echo "1..0 # SKIP the fake web server did not start"; exit 0; }
 B="http://127.0.0.1:$FETCH_PORT"
@@ -53,6 +53,8 @@ like "... status and content type come first" "$(res fetch ok .content)" '^HTTP 
 is "... detail: status and bytes" "$(res fetch ok '"\(.detail.status) \(.detail.bytes)"')" "200 20"
 is "HEAD has no body" "$(res fetch head '"\(.ok) \(.detail.bytes)"')" "true 0"
 like "an allowed POST sends its body and headers" "$(res fetch post .content)" '^POST the body x-test=yes$'
+is "a GET or HEAD fetch may run beside other reads, a POST not" \
+    "$(res fetch ok .parallel_safe) $(res fetch head .parallel_safe) $(res fetch post .parallel_safe)" "true true false"
 is "a method not allowed: METHOD_NOT_ALLOWED" "$(res fetch put .category):$(res fetch put .detail.code)" \
     "denied:METHOD_NOT_ALLOWED"
 is "a URL outside the prefixes: URL_NOT_ALLOWED" "$(res fetch other .detail.code)" URL_NOT_ALLOWED

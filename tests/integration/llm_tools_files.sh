@@ -5,7 +5,7 @@
 # walk used where the kernel has no openat2.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 46
+plan 51
 
 CFG="{\"workspace\":\"$WS\",\"files\":{\"read_max\":64,\"write_max\":100}}"
 mkdir -p "$T/outside"
@@ -99,6 +99,19 @@ is "... as invalid" "$(res files bad2 .category)" invalid
 like "a missing required argument is named" "$(res files bad3 .error)" '"content" is required'
 is "a missing file: not_found" "$(res files bad4 .category)" not_found
 is "no temporary file is left behind" "$(find "$WS" -name '.*bosun-*' | wc -l)" 0
+
+# tools: limits what the model is shown and what it may call.
+drive some "{\"workspace\":\"$WS\",\"tools\":[\"read_file\",\"list_files\",\"fetch\"]}" <<'CALLS'
+{"id":"w","name":"write_file","args":{"path":"x","content":"x"}}
+CALLS
+is "only the enabled tools are shown" "$(events some 'select(.event=="schemas") | [.tools[].name] | join(",")')" "read_file,list_files,fetch"
+like "... each with its JSON Schema" "$(events some 'select(.event=="schemas") | .tools[0].input_schema | tojson')" '"required":\["path"\]'
+is "... and a disabled one cannot be called" "$(res some w .category):$(res some w .error)" 'invalid:unknown tool "write_file"'
+is "reads may run in parallel: read_file, list_files, and fetch while only GET/HEAD/OPTIONS are allowed" \
+    "$(events some 'select(.event=="schemas") | .parallel | join(",")')" "read_file,list_files,fetch"
+drive post "{\"workspace\":\"$WS\",\"fetch\":{\"methods\":[\"GET\",\"POST\"]}}" </dev/null
+is "... fetch not once POST is allowed (its calls are judged one by one)" \
+    "$(events post 'select(.event=="schemas") | .parallel | join(",")')" "read_file,list_files"
 
 # The same escapes on the walk without openat2 (every symlink refused).
 LLM_TOOLS_NO_OPENAT2=1; export LLM_TOOLS_NO_OPENAT2
