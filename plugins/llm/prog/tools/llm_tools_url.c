@@ -40,7 +40,7 @@ static int ltu_lower_host(CURLU *u)
     return ok ? 0 : -1;
 }
 
-char *ltu_normalize(const char *url, char *err, size_t err_size)
+static char *ltu_normalize_once(const char *url, char *err, size_t err_size)
 {
     CURLU *u = curl_url();
     char *out = NULL, *scheme = NULL, *user = NULL;
@@ -110,4 +110,28 @@ bool ltu_allowed(const json_t *allow, const char *url)
             return true;
     }
     return false;
+}
+
+/* curl's parse of its own output can differ from its first parse (a host
+ * given as %XX is decoded, then read as a number the next time), and the
+ * URL checked must be the URL fetched: the answer is a fixed point, or
+ * the URL is refused. */
+char *ltu_normalize(const char *url, char *err, size_t err_size)
+{
+    char *a = ltu_normalize_once(url, err, err_size);
+    for (int round = 0; a && round < 2; round++) {
+        char *b = ltu_normalize_once(a, err, err_size);
+        if (b && strcmp(a, b) == 0) {
+            free(b);
+            return a;
+        }
+        free(a);
+        if (!b)
+            return NULL; /* err says why */
+        a = b;
+    }
+    if (a)
+        snprintf(err, err_size, "not a valid URL (its normal form is not stable)");
+    free(a);
+    return NULL;
 }
