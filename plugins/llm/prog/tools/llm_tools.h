@@ -16,6 +16,7 @@ typedef struct curl_ev curl_ev;
 typedef struct llm_tools llm_tools;
 typedef struct llm_tool_job llm_tool_job;
 
+/* Everything a result points to lives only during the done call (detail: json_incref to keep). */
 struct llm_tool_result {
     bool ok;
     const char *content;  /* text for the model (output, file content, listing, fetch body...) */
