@@ -6,7 +6,7 @@
 # fetch.allow_private), the fetch log, transport failures.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 34
+plan 35
 
 start_fetch_server || { echo "1..0 # SKIP the fake web server did not start"; exit 0; }
 B="http://127.0.0.1:$FETCH_PORT"
@@ -78,6 +78,11 @@ is "every request and hop is logged (time, duration, method, url, status, bytes)
     "GET $B/pub/redir-in 302 0 true true
 GET $B/pub/ok 200 20 true true"
 is "refusals are logged too" "$(events fetch 'select(.event=="fetch" and .id=="put") | .entry.error')" METHOD_NOT_ALLOWED
+
+drive slow "{\"workspace\":\"$WS\",\"fetch\":{\"allow\":[\"$B/pub/\"],\"allow_private\":true,\"timeout\":1}}" <<CALLS
+{"id":"s","name":"fetch","args":{"url":"$B/pub/slow"}}
+CALLS
+like "a server slower than fetch.timeout: FETCH_FAILED as timeout" "$(res slow s .category):$(res slow s .error)" '^timeout:FETCH_FAILED: '
 
 stop_fetch_server
 drive down "$CFG" <<CALLS

@@ -5,7 +5,7 @@
 # walk used where the kernel has no openat2.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 51
+plan 52
 
 CFG="{\"workspace\":\"$WS\",\"files\":{\"read_max\":64,\"write_max\":100}}"
 mkdir -p "$T/outside"
@@ -16,6 +16,7 @@ ln "$T/outside/secret" "$WS/hard"
 mkdir "$WS/dir"
 echo inside > "$WS/dir/real"
 ln -s real "$WS/dir/in_link"
+mkfifo "$WS/fifo"
 
 drive files "$CFG" <<'CALLS'
 {"id":"w1","name":"write_file","args":{"path":"src/new/a.txt","content":"one\ntwo\nthree\n"}}
@@ -47,6 +48,7 @@ drive files "$CFG" <<'CALLS'
 {"id":"bad2","name":"read_file","args":{"path":"a","extra":1}}
 {"id":"bad3","name":"write_file","args":{"path":"."," content":"x"}}
 {"id":"bad4","name":"read_file","args":{"path":"nothing-here"}}
+{"id":"fifo","name":"read_file","args":{"path":"fifo"}}
 CALLS
 
 is "the driver ran every call" "$(cat "$T/files.rc")" 0
@@ -98,6 +100,8 @@ like "an unknown argument is refused by the schema" "$(res files bad2 .error)" '
 is "... as invalid" "$(res files bad2 .category)" invalid
 like "a missing required argument is named" "$(res files bad3 .error)" '"content" is required'
 is "a missing file: not_found" "$(res files bad4 .category)" not_found
+like "a FIFO is refused without hanging" "$(res files fifo .category):$(res files fifo .error)" 'invalid:fifo is a special file'
+
 is "no temporary file is left behind" "$(find "$WS" -name '.*bosun-*' | wc -l)" 0
 
 # tools: limits what the model is shown and what it may call.
