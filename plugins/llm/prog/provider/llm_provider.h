@@ -48,4 +48,26 @@ llm_call *llm_provider_call(llm_provider *p, const char *system, json_t *message
 void llm_call_cancel(llm_call *c);
 void llm_provider_free(llm_provider *p);
 
+/* ---- additions to the shared design (compatible with it)
+ *
+ * The provider's timers (stall timeout, retry back-off) run on libev's
+ * default loop, the one bosun-llm runs (ev_child needs it); a program on
+ * another loop sets it before the first call.
+ *
+ * llm_provider_call() returns NULL, without calling done, when the request
+ * cannot be made at all (out of memory, messages not in the neutral
+ * format); llm_provider_error() then says why.  After done the call is
+ * gone: it is freed before done runs, so done may start the next call,
+ * and llm_call_cancel() must not be given it any more.  Calls are
+ * cancelled before llm_provider_free().
+ *
+ * cfg also takes stall_timeout (seconds without a byte from the server
+ * before the attempt is a "timeout"; default 120).  Defaults: base_url
+ * https://api.openai.com/v1 (requests go to BASE/chat/completions) or
+ * https://api.anthropic.com/v1 (BASE/messages), max_tokens 4096,
+ * request_timeout 600, retries 3. */
+struct ev_loop;
+void llm_provider_set_loop(llm_provider *p, struct ev_loop *loop);
+const char *llm_provider_error(const llm_provider *p);
+
 #endif
