@@ -102,23 +102,6 @@ void llm_provider_free(llm_provider *p)
     free(p);
 }
 
-int llm_stream_text(llm_stream *st, const char *text, size_t len)
-{
-    if (llm_asm_text(st->a, text, len))
-        return -1;
-    st->delivered = true;
-    if (st->ops->text_delta)
-        st->ops->text_delta(st->arg, text, len);
-    return 0;
-}
-
-void llm_stream_thinking(llm_stream *st, const char *text, size_t len)
-{
-    st->delivered = true;
-    if (st->ops->thinking_delta)
-        st->ops->thinking_delta(st->arg, text, len);
-}
-
 /* ---- one attempt */
 
 static void attempt_clear(llm_call *c)

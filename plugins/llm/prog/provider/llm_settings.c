@@ -16,34 +16,6 @@
 #define MAX_URL 2048
 #define MAX_MODEL 256
 
-const char *llm_str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-json_int_t llm_json_int(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? json_integer_value(v) : -1;
-}
-
-struct curl_slist *llm_header_add(struct curl_slist *list, const char *name, const char *value)
-{
-    size_t n = strlen(name) + strlen(value) + 3;
-    char *line = malloc(n);
-    struct curl_slist *l = NULL;
-    if (line) {
-        snprintf(line, n, "%s: %s", name, value);
-        l = curl_slist_append(list, line);
-        explicit_bzero(line, n);
-        free(line);
-    }
-    if (!l)
-        curl_slist_free_all(list);
-    return l;
-}
-
 static bool printable(const char *s)
 {
     for (; *s; s++)
