@@ -34,7 +34,8 @@
 //   usage           {input_tokens, output_tokens, cache_read_tokens,
 //                   cache_write_tokens} (default 10/5/0/0)
 //   chunk_delay_ms  wait before every event after the first (scripted)
-//   cut_after       destroy the connection after N events (a cut stream)
+//   cut_after       close the connection after N events (a cut stream:
+//                   the chunked body never ends)
 //   stall_after     send N events, then nothing more (the connection stays
 //                   open until the client gives up)
 //   stream_error    {type, message}: after the events, an error event
@@ -209,7 +210,7 @@ async function stream(res, api, turn, model) {
   const events = api === 'anthropic' ? anthropicEvents(turn, model) : openaiEvents(turn, model);
   let scripted = 0;
   for (let i = 0; i < events.length; i++) {
-    if (turn.cut_after !== undefined && i >= turn.cut_after) { res.socket.destroy(); return scripted; }
+    if (turn.cut_after !== undefined && i >= turn.cut_after) { res.socket.end(); return scripted; }
     if (turn.stall_after !== undefined && i >= turn.stall_after) return scripted; // left open
     if (i > 0 && turn.chunk_delay_ms) { await sleep(turn.chunk_delay_ms); scripted += turn.chunk_delay_ms; }
     if (res.destroyed) return scripted;

@@ -41,6 +41,8 @@ struct curl_slist *llm_header_add(struct curl_slist *list, const char *name, con
 
 int llm_stream_text(llm_stream *st, const char *text, size_t len)
 {
+    if (st->cancelled)
+        return -1;
     if (llm_asm_text(st->a, text, len))
         return -1;
     st->delivered = true;
@@ -51,6 +53,8 @@ int llm_stream_text(llm_stream *st, const char *text, size_t len)
 
 void llm_stream_thinking(llm_stream *st, const char *text, size_t len)
 {
+    if (st->cancelled)
+        return;
     st->delivered = true;
     if (st->ops->thinking_delta)
         st->ops->thinking_delta(st->arg, text, len);

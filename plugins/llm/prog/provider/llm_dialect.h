@@ -33,6 +33,7 @@ typedef struct llm_stream {
     void *arg;
     bool finished; /* the stream's own end came ([DONE], message_stop) */
     bool delivered; /* a delta went to the caller */
+    bool cancelled; /* the caller cancelled from a callback: pass nothing more on */
 } llm_stream;
 
 typedef struct llm_dialect {

@@ -51,6 +51,10 @@ struct llm_call {
     char *ebody;
     size_t ebody_len;
     bool stalled;
+    /* Inside one of our callbacks to the caller, which may cancel: the
+     * call is then freed when the callback has returned (curl forbids
+     * removing a transfer from inside its write callback). */
+    int busy;
     ev_timer stall;
     ev_timer wait;
     char errbuf[CURL_ERROR_SIZE];
@@ -125,6 +129,8 @@ static void attempt_clear(llm_call *c)
 static int on_sse_event(void *arg, const char *event, const char *data, size_t len)
 {
     llm_call *c = arg;
+    if (c->st.cancelled)
+        return 1;
     return c->p->d->event(&c->st, event, data, len) ? 1 : 0;
 }
 
@@ -166,8 +172,12 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg)
         }
         return len;
     }
-    /* A refusal by the reader aborts the transfer (CURLE_WRITE_ERROR). */
-    return llm_sse_feed(c->sse, buf, len) ? 0 : len;
+    /* A refusal by the reader, or a cancel from a delta, aborts the
+     * transfer (CURLE_WRITE_ERROR); curl_ev then says it is done. */
+    c->busy++;
+    int rc = llm_sse_feed(c->sse, buf, len);
+    c->busy--;
+    return rc || c->st.cancelled ? 0 : len;
 }
 
 static void attempt_finish(llm_call *c, CURLcode result, const char *errbuf);
@@ -361,6 +371,10 @@ static void on_wait(struct ev_loop *loop, ev_timer *w, int revents)
 static void attempt_finish(llm_call *c, CURLcode result, const char *errbuf)
 {
     ev_timer_stop(c->p->loop, &c->stall);
+    if (c->st.cancelled) {
+        call_free(c);
+        return;
+    }
     attempt_end e = {.status = c->status, .retry_after = -1};
     if (result != CURLE_OK)
         classify_transfer(c, result, errbuf ? errbuf : "", &e);
@@ -377,8 +391,14 @@ static void attempt_finish(llm_call *c, CURLcode result, const char *errbuf)
     double wait = llm_retry_wait(c->attempt + 1, e.retry_after);
     llm_redact(e.error, c->p->s.api_key);
     attempt_clear(c);
-    if (c->ops->retrying)
+    if (c->ops->retrying) {
+        c->busy++;
         c->ops->retrying(c->arg, c->attempt + 1, wait, e.error);
+        if (--c->busy == 0 && c->st.cancelled) {
+            call_free(c);
+            return;
+        }
+    }
     ev_timer_set(&c->wait, wait, 0.);
     ev_timer_start(c->p->loop, &c->wait);
 }
@@ -430,6 +450,11 @@ const char *llm_provider_error(const llm_provider *p)
 
 void llm_call_cancel(llm_call *c)
 {
-    if (c)
-        call_free(c);
+    if (!c)
+        return;
+    if (c->busy) {
+        c->st.cancelled = true;
+        return;
+    }
+    call_free(c);
 }

@@ -58,8 +58,10 @@ void llm_provider_free(llm_provider *p);
  * cannot be made at all (out of memory, messages not in the neutral
  * format); llm_provider_error() then says why.  After done the call is
  * gone: it is freed before done runs, so done may start the next call,
- * and llm_call_cancel() must not be given it any more.  Calls are
- * cancelled before llm_provider_free().
+ * and llm_call_cancel() must not be given it any more.  A call may be
+ * cancelled from its own text_delta, thinking_delta or retrying callback
+ * (nothing more is called then).  Calls are cancelled before
+ * llm_provider_free().
  *
  * cfg also takes stall_timeout (seconds without a byte from the server
  * before the attempt is a "timeout"; default 120).  Defaults: base_url
