@@ -66,7 +66,7 @@ static void test_redact(void **state)
     assert_string_equal(c, "nothing here");
     char d[] = "K";
     llm_redact(d, "K");
-    assert_string_equal(d, "");
+    assert_string_equal(d, "["); /* what fits of the mark */
 }
 
 static void test_asm_arguments(void **state)
