@@ -1,7 +1,8 @@
 /* {"op": "agent", "token": T}: a program of a run (bosun-llm) talking to
  * bosund for itself, not through MCP.  A valid run token makes the
  * connection that run's agent principal, granted
- *   requests to    cmd.llm.>, cmd.approval.request, cmd.input.create
+ *   requests to    cmd.llm.>, cmd.approval.check, cmd.approval.request,
+ *                  cmd.input.create
  *   subscriptions  evt.run.*.<its run>.>, and evt.input.<id>.> for each
  *                  input request it created (granted with the reply)
  * and nothing else.  Every request it sends has "run", "task" and "agent"
@@ -48,6 +49,7 @@ static bus_principal *agent_principal(const char *run)
         return NULL;
     bus_principal *p = bus_principal_new("agent", run);
     if (!p || !grant(p, BUS_PERM_REQ, "cmd.llm.>") ||
+        !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_CHECK) ||
         !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_REQUEST) ||
         !grant(p, BUS_PERM_REQ, BOSUN_INPUT_CREATE) || !grant(p, BUS_PERM_SUB, events)) {
         log_error("out of memory");
