@@ -139,11 +139,9 @@ static json_t *llm_section(const cfg_node *agent, cfg_diag *d)
         json_decref(out);
         return NULL;
     }
-    if (!base_url)
-        base_url = strcmp(provider, "openai") == 0 ? "https://api.openai.com"
-                                                   : "https://api.anthropic.com";
     json_object_set_new(out, "provider", json_string(provider));
-    json_object_set_new(out, "base_url", json_string(base_url));
+    if (base_url) /* else the provider's own (https://api.openai.com/v1, ...) */
+        json_object_set_new(out, "base_url", json_string(base_url));
     json_object_set_new(out, "model", json_string(model));
     json_object_set_new(out, "max_tokens", json_integer(max_tokens));
     json_object_set_new(out, "request_timeout", json_real(timeout));

@@ -31,7 +31,8 @@ static const char *role_of(const json_t *m)
 static void on_stored(void *arg, const json_t *data, const char *code, const char *msg)
 {
     llm_loop *l = arg;
-    const char *err = code ? msg : json_string_value(json_object_get(json_object_get(data, "error"), "message"));
+    const char *err =
+        code ? msg : json_string_value(json_object_get(json_object_get(data, "error"), "message"));
     if (!err) {
         l->history_stored = true;
         return;
@@ -45,8 +46,8 @@ static void on_stored(void *arg, const json_t *data, const char *code, const cha
 
 void llm_chat_store(llm_loop *l, const json_t *msg)
 {
-    static const char *const keys[] = {"role", "content", "tool_calls", "tool_call_id", "name",
-                                       "is_error", NULL};
+    static const char *const keys[] = {"role", "content",  "tool_calls", "tool_call_id",
+                                       "name", "is_error", NULL};
     json_t *req = json_object();
     for (size_t i = 0; keys[i]; i++) {
         json_t *v = json_object_get(msg, keys[i]);
@@ -59,7 +60,8 @@ void llm_chat_store(llm_loop *l, const json_t *msg)
 static void on_file_recorded(void *arg, const json_t *data, const char *code, const char *msg)
 {
     llm_loop *l = arg;
-    const char *err = code ? msg : json_string_value(json_object_get(json_object_get(data, "error"), "message"));
+    const char *err =
+        code ? msg : json_string_value(json_object_get(json_object_get(data, "error"), "message"));
     if (err && !l->warned_files)
         log_warning("run %s: file versions are not recorded (cmd.llm.files.record: %s)",
                     l->conf->run, err);
@@ -139,8 +141,8 @@ void llm_chat_next(llm_loop *l)
     if (id)
         json_object_set_new(l->seen_users, id, json_true());
     /* cmd.llm.chat.send stored it already. */
-    llm_history_keep(l, json_pack("{s:s,s:O}", "role", "user", "content",
-                                  json_object_get(next, "text")));
+    llm_history_keep(
+        l, json_pack("{s:s,s:O}", "role", "user", "content", json_object_get(next, "text")));
     json_decref(next);
     l->rounds = 0;
     llm_model_turn(l);
@@ -164,7 +166,8 @@ static json_t *unanswered(const json_t *h)
         const char *id = json_string_value(json_object_get(call, "id"));
         bool done = false;
         for (size_t k = a; k < n && !done; k++) {
-            const char *r = json_string_value(json_object_get(json_array_get(h, k), "tool_call_id"));
+            const char *r =
+                json_string_value(json_object_get(json_array_get(h, k), "tool_call_id"));
             done = id && r && strcmp(id, r) == 0;
         }
         if (!done)
@@ -235,8 +238,8 @@ static void chat_resume(llm_loop *l)
 /* A stored item back in the neutral format. */
 static json_t *neutral(const json_t *item)
 {
-    static const char *const keys[] = {"role", "content", "tool_calls", "tool_call_id", "name",
-                                       "is_error", NULL};
+    static const char *const keys[] = {"role", "content",  "tool_calls", "tool_call_id",
+                                       "name", "is_error", NULL};
     json_t *m = json_object();
     for (size_t i = 0; keys[i]; i++) {
         json_t *v = json_object_get(item, keys[i]);
@@ -259,7 +262,8 @@ static void on_history(void *arg, const json_t *data, const char *code, const ch
 {
     llm_loop *l = arg;
     const json_t *items = json_object_get(data, "items");
-    const char *err = code ? msg : json_string_value(json_object_get(json_object_get(data, "error"), "message"));
+    const char *err =
+        code ? msg : json_string_value(json_object_get(json_object_get(data, "error"), "message"));
     if (err || !json_is_array(items)) {
         log_notice("run %s: no stored conversation to continue (%s)", l->conf->run,
                    err ? err : "no items");
@@ -281,7 +285,8 @@ static void on_history(void *arg, const json_t *data, const char *code, const ch
     /* Messages that came while the history was read are in it or not:
      * the seen ids tell. */
     for (size_t i = json_array_size(l->pending_users); i-- > 0;) {
-        const char *id = json_string_value(json_object_get(json_array_get(l->pending_users, i), "id"));
+        const char *id =
+            json_string_value(json_object_get(json_array_get(l->pending_users, i), "id"));
         if (id && json_object_get(l->seen_users, id))
             json_array_remove(l->pending_users, i);
     }
@@ -290,7 +295,6 @@ static void on_history(void *arg, const json_t *data, const char *code, const ch
 
 void llm_chat_load(llm_loop *l)
 {
-    llm_ctl_request(l->ctl, "cmd.llm.chat.history",
-                    json_pack("{s:i}", "limit", LLM_HISTORY_LOAD), LLM_BUS_TIMEOUT, on_history,
-                    l);
+    llm_ctl_request(l->ctl, "cmd.llm.chat.history", json_pack("{s:i}", "limit", LLM_HISTORY_LOAD),
+                    LLM_BUS_TIMEOUT, on_history, l);
 }

@@ -1,4 +1,5 @@
 /* bosun-llm's settings (llm_conf.h). */
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -87,10 +88,11 @@ bool llm_conf_load(llm_conf *c, const char *path, char *err, size_t err_size)
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(r, "tools"), i, t) c->request_input =
-        c->request_input || (json_is_string(t) && strcmp(json_string_value(t), "request_input") == 0);
+        c->request_input ||
+        (json_is_string(t) && strcmp(json_string_value(t), "request_input") == 0);
     const json_t *llm = json_object_get(r, "llm");
-    if (!c->run || !c->session || !c->workspace || c->workspace[0] != '/' ||
-        !json_is_object(llm) || c->max_rounds < 1 || c->max_context_messages < 2) {
+    if (!c->run || !c->session || !c->workspace || c->workspace[0] != '/' || !json_is_object(llm) ||
+        c->max_rounds < 1 || c->max_context_messages < 2) {
         snprintf(err, err_size,
                  "%s: run, session, an absolute workspace, llm, max_rounds and "
                  "max_context_messages are required",
@@ -120,8 +122,9 @@ static char *resolve_key(const json_t *llm, char *err, size_t err_size)
     if (env) {
         const char *v = getenv(env);
         if (!v || !v[0]) {
-            snprintf(err, err_size, "the API key variable %s is not set in bosun-llm's environment "
-                                    "(set it in the agent's env: or the daemon's)",
+            snprintf(err, err_size,
+                     "the API key variable %s is not set in bosun-llm's environment "
+                     "(set it in the agent's env: or the daemon's)",
                      env);
             return NULL;
         }
@@ -175,9 +178,9 @@ json_t *llm_conf_tools(const llm_conf *c)
     json_t *tools = json_array();
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(c->root, "tools"), i, t) if (
-        json_is_string(t) && strcmp(json_string_value(t), "request_input") != 0)
-        json_array_append(tools, t);
+    json_array_foreach(json_object_get(c->root, "tools"), i,
+                       t) if (json_is_string(t) && strcmp(json_string_value(t), "request_input") !=
+                                                       0) json_array_append(tools, t);
     return json_pack("{s:s,s:o,s:O?,s:O?,s:O?,s:O?}", "workspace", c->workspace, "tools", tools,
                      "sandbox", json_object_get(c->root, "sandbox"), "bash",
                      json_object_get(c->root, "bash"), "files", json_object_get(c->root, "files"),

@@ -14,8 +14,8 @@
 #define LLM_KEY_MAX  8192
 
 typedef struct llm_conf {
-    json_t *root;        /* the whole file */
-    const char *path;    /* of the file */
+    json_t *root;     /* the whole file */
+    const char *path; /* of the file */
     const char *run, *agent, *task, *session, *workspace;
     const char *prompt;       /* the task prompt, or NULL */
     const char *resume_why;   /* "answer" | "crash" | NULL */

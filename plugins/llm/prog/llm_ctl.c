@@ -149,16 +149,21 @@ static void on_response(llm_ctl *c, const json_t *msg)
         w->sid = json_integer_value(json_object_get(result, "sid"));
         w->reply = NULL;
         if (!w->msg) /* unsubscribed before the daemon took it */
-            send_line(c, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)++c->next_id, "op",
-                                   "unsub", "sid", (json_int_t)w->sid));
+            send_line(c, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)++c->next_id, "op", "unsub",
+                                   "sid", (json_int_t)w->sid));
     } else {
         wait_drop(c, w);
     }
     /* A request's result is {"subject", "data", "time"}: the data counts. */
     const json_t *data = json_object_get(result, "data");
     if (fn)
-        fn(arg, ok ? (data ? data : result) : NULL, ok ? NULL : code ? code : "error",
-           ok ? NULL : text ? text : "the daemon refused it");
+        fn(arg, ok ? (data ? data : result) : NULL,
+           ok     ? NULL
+           : code ? code
+                  : "error",
+           ok     ? NULL
+           : text ? text
+                  : "the daemon refused it");
 }
 
 static void on_sub_msg(llm_ctl *c, const json_t *msg)
@@ -269,7 +274,8 @@ static uint64_t start(llm_ctl *c, json_t *req, llm_ctl_reply_fn done, void *arg)
     if (!w) {
         json_decref(req);
         if (done)
-            done(arg, NULL, "closed", c->closed ? "the connection to bosund is gone" : "out of memory");
+            done(arg, NULL, "closed",
+                 c->closed ? "the connection to bosund is gone" : "out of memory");
         return 0;
     }
     json_object_set_new(req, "id", json_integer((json_int_t)w->id));

@@ -71,8 +71,8 @@ void llm_finish(llm_loop *l, const char *status, const char *subtype, const char
                            "turns", (json_int_t)l->turns, "rounds", (json_int_t)l->total_rounds,
                            "duration_ms", (json_int_t)((bosun_monotonic() - l->started) * 1000),
                            "session_id", l->conf->session, "usage", l->usage);
-    const char *model = json_string_value(
-        json_object_get(json_object_get(l->conf->root, "llm"), "model"));
+    const char *model =
+        json_string_value(json_object_get(json_object_get(l->conf->root, "llm"), "model"));
     if (model)
         json_object_set_new(ev, "model", json_string(model));
     if (reason) {
@@ -122,8 +122,8 @@ static void add_usage(llm_loop *l, const json_t *u)
         json_integer_set(tot, json_integer_value(tot) +
                                   json_integer_value(json_object_get(ev, usage_keys[i])));
     }
-    const char *model = json_string_value(
-        json_object_get(json_object_get(l->conf->root, "llm"), "model"));
+    const char *model =
+        json_string_value(json_object_get(json_object_get(l->conf->root, "llm"), "model"));
     if (model)
         json_object_set_new(ev, "model", json_string(model));
     json_object_set_new(ev, "round", json_integer(l->total_rounds));
@@ -157,10 +157,10 @@ static void stop_rounds(llm_loop *l, const json_t *calls)
     json_t *call;
     json_array_foreach(calls, i, call)
     {
-        json_t *res = json_pack("{s:s,s:O?,s:O?,s:s,s:b}", "role", "tool", "tool_call_id",
-                                json_object_get(call, "id"), "name", json_object_get(call, "name"),
-                                "content", "not run: the limit of tool rounds was reached",
-                                "is_error", 1);
+        json_t *res =
+            json_pack("{s:s,s:O?,s:O?,s:s,s:b}", "role", "tool", "tool_call_id",
+                      json_object_get(call, "id"), "name", json_object_get(call, "name"), "content",
+                      "not run: the limit of tool rounds was reached", "is_error", 1);
         llm_history_add(l, res);
     }
     char text[300];
@@ -268,10 +268,9 @@ static json_t *request_input_schema(void)
         "description",
         "Ask the person running you a question and wait for the answer. Use it when you cannot "
         "go on without a decision; offer choices when there are a few clear options.",
-        "input_schema", "type", "object", "properties", "question", "type", "string",
-        "description", "the question", "choices", "type", "array", "items", "type", "string",
-        "description", "optional answers to pick from", "required", "question",
-        "additionalProperties", 0);
+        "input_schema", "type", "object", "properties", "question", "type", "string", "description",
+        "the question", "choices", "type", "array", "items", "type", "string", "description",
+        "optional answers to pick from", "required", "question", "additionalProperties", 0);
 }
 
 static bool make_provider(llm_loop *l, char *err, size_t err_size)

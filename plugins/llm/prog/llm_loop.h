@@ -36,15 +36,15 @@ typedef struct llm_job llm_job;
 /* One tool call of a round. */
 struct llm_job {
     llm_loop *l;
-    size_t index;          /* in the round */
-    json_t *call;          /* {"id","name","arguments"...} (borrowed from the message) */
-    llm_tool_job *tool;    /* running tool, else NULL */
-    uint64_t request;      /* pending bus request (approval, input), else 0 */
-    uint64_t sub;          /* input answer subscription, else 0 */
-    char *input_id;        /* request_input's request */
-    json_t *result;        /* the tool message once done */
+    size_t index;       /* in the round */
+    json_t *call;       /* {"id","name","arguments"...} (borrowed from the message) */
+    llm_tool_job *tool; /* running tool, else NULL */
+    uint64_t request;   /* pending bus request (approval, input), else 0 */
+    uint64_t sub;       /* input answer subscription, else 0 */
+    char *input_id;     /* request_input's request */
+    json_t *result;     /* the tool message once done */
     bool started;
-    bool tool_ended;       /* the tool's done ran (maybe inside llm_tools_run) */
+    bool tool_ended; /* the tool's done ran (maybe inside llm_tools_run) */
 };
 
 struct llm_loop {
@@ -55,8 +55,8 @@ struct llm_loop {
     curl_ev *curl;
     llm_provider *provider;
     llm_tools *tools;
-    json_t *schemas;       /* the tools the model is offered */
-    const char *system;    /* the system prompt */
+    json_t *schemas;    /* the tools the model is offered */
+    const char *system; /* the system prompt */
     char *system_owned;
 
     json_t *history;       /* every message of the session so far */
@@ -65,23 +65,23 @@ struct llm_loop {
     json_t *seen_users;    /* ids of the people's messages already in the history */
     bool waiting_chat;     /* idle: the next person's message starts a turn */
 
-    llm_call *call;        /* the model call running, else NULL */
-    json_t *context;       /* what it was given */
-    llm_job *jobs;         /* the round running, else NULL */
+    llm_call *call;  /* the model call running, else NULL */
+    json_t *context; /* what it was given */
+    llm_job *jobs;   /* the round running, else NULL */
     size_t n_jobs, jobs_done, next_job;
     bool parallel;
-    ev_timer advance;      /* the round's next step, outside any tool's callback */
+    ev_timer advance; /* the round's next step, outside any tool's callback */
 
-    long long rounds;      /* tool rounds since the last user message */
+    long long rounds; /* tool rounds since the last user message */
     long long turns, total_rounds;
-    json_t *usage;         /* totals of this process */
+    json_t *usage; /* totals of this process */
     double started;
-    bool history_stored;   /* appends are answered (hD's store is there) */
+    bool history_stored; /* appends are answered (hD's store is there) */
     bool warned_history, warned_files;
     bool finished;
     bool aborted; /* stopped from outside: no result line */
     int exit_code;
-    const char *status;    /* the last status event */
+    const char *status; /* the last status event */
 };
 
 /* Sets up the provider and tools and starts: history, then the first

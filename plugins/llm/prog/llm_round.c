@@ -58,8 +58,8 @@ static void job_result(llm_job *j, bool ok, const char *content, const char *cat
         return;
     j->result = json_pack("{s:s,s:s,s:s,s:s,s:b}", "role", "tool", "tool_call_id", call_id(j),
                           "name", call_name(j), "content", content ? content : "", "is_error", !ok);
-    json_t *ev = json_pack("{s:s,s:s,s:b,s:s}", "id", call_id(j), "name", call_name(j),
-                           "is_error", !ok, "content", content ? content : "");
+    json_t *ev = json_pack("{s:s,s:s,s:b,s:s}", "id", call_id(j), "name", call_name(j), "is_error",
+                           !ok, "content", content ? content : "");
     if (!ok && category)
         json_object_set_new(ev, "category", json_string(category));
     if (json_is_object(detail))
@@ -149,12 +149,13 @@ static void on_input_created(void *arg, const json_t *data, const char *code, co
     llm_input_wait(j, id);
 }
 
-static void input_start(llm_job *j, const json_t *args)
+static void input_start(llm_job *j, json_t *args)
 {
     const json_t *q = json_object_get(args, "question");
-    const json_t *choices = json_object_get(args, "choices");
+    json_t *choices = json_object_get(args, "choices");
     if (!json_is_string(q) || !json_string_length(q) || json_string_length(q) > 4000)
-        return job_fail(j, "invalid", "request_input needs 'question', a string of 1 to 4000 bytes");
+        return job_fail(j, "invalid",
+                        "request_input needs 'question', a string of 1 to 4000 bytes");
     json_t *req = json_pack("{s:O,s:b}", "question", q, "blocking", 0);
     if (json_is_array(choices))
         json_object_set(req, "choices", choices);
@@ -199,8 +200,8 @@ static void ask_approval(llm_job *j)
 {
     json_t *args = json_object_get(j->call, "arguments");
     json_t *req = json_pack("{s:s,s:O}", "tool", call_name(j), "input", args);
-    j->request = llm_ctl_request(j->l->ctl, BOSUN_APPROVAL_REQUEST, req, LLM_HUMAN_TIMEOUT,
-                                 on_approval, j);
+    j->request =
+        llm_ctl_request(j->l->ctl, BOSUN_APPROVAL_REQUEST, req, LLM_HUMAN_TIMEOUT, on_approval, j);
 }
 
 /* With no rule and no default anywhere (source "default"), the tools run
@@ -234,13 +235,13 @@ static void job_start(llm_job *j)
         return job_fail(j, "invalid", text);
     }
     if (!offered(l, call_name(j))) {
-        size_t off = (size_t)snprintf(text, sizeof text, "unknown tool '%.100s'; the tools are:",
-                                      call_name(j));
+        size_t off = (size_t)snprintf(text, sizeof text,
+                                      "unknown tool '%.100s'; the tools are:", call_name(j));
         size_t i;
         json_t *t;
-        json_array_foreach(l->schemas, i, t) if (off < sizeof text - 110) off += (size_t)snprintf(
-            text + off, sizeof text - off, " %.100s",
-            json_string_value(json_object_get(t, "name")) ?: "?");
+        json_array_foreach(l->schemas, i, t) if (off < sizeof text - 110) off +=
+            (size_t)snprintf(text + off, sizeof text - off, " %.100s",
+                             json_string_value(json_object_get(t, "name")) ?: "?");
         return job_fail(j, "invalid", text);
     }
     json_t *req = json_pack("{s:s,s:O}", "tool", call_name(j), "input", args);
@@ -259,7 +260,8 @@ static bool all_reads(llm_loop *l, const json_t *calls)
     {
         const char *name = json_string_value(json_object_get(c, "name"));
         if (!name || !json_is_object(json_object_get(c, "arguments")) || !offered(l, name) ||
-            strcmp(name, "request_input") == 0 || !llm_tools_parallel_safe(l->tools, name))
+            strcmp(name, "request_input") == 0 ||
+            !llm_tools_parallel_safe_call(l->tools, name, json_object_get(c, "arguments")))
             return false;
     }
     return true;
