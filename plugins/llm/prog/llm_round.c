@@ -169,7 +169,8 @@ static void job_run(llm_job *j)
 {
     llm_loop *l = j->l;
     json_t *args = json_object_get(j->call, "arguments");
-    llm_status(l, "executing", call_name(j), NULL);
+    if (!l->parallel) /* a parallel step was announced as one */
+        llm_status(l, "executing", call_name(j), NULL);
     if (strcmp(call_name(j), "request_input") == 0)
         return input_start(j, args);
     llm_tool_job *t = llm_tools_run(l->tools, call_id(j), call_name(j), args, on_tool_done, j);
