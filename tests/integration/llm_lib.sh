@@ -4,7 +4,8 @@
 #   llm_daemon SCRIPT_JSON [AGENT_KEYS]   a fake serving the script, then
 #       bosund with sqlite, exec and llm and one agent `coder` of type llm
 #       against it (openai; AGENT_KEYS, indented by 4, added to it; the
-#       text on stdin, when any, appended after the agents section)
+#       text on stdin, when any, appended after the agents section, with
+#       @FAKE_URL@ replaced by the fake's base URL)
 #   llm_run PROMPT                  starts coder with the prompt; RUN set
 #   llm_ended RUN                   the run is over
 #   llm_events RUN KIND             its events of that kind, one JSON a line
@@ -20,7 +21,7 @@ mkdir -p "$T/ws"
 llm_daemon() {
     fake_start fake "$1" || return 1
     _keys=${2:-}
-    _extra=$(cat)
+    _extra=$(sed "s|@FAKE_URL@|$FAKE_URL|g")
     write_config <<EOF2
   plugins: [sqlite, exec, llm]
 llm:
@@ -46,4 +47,4 @@ llm_run() {
     wait_for 30 llm_ended "$RUN"
 }
 
-llm_events() { ctl events --subject "evt.run.coder.$1.$2" --json | jq -c .data; }
+llm_events() { ctl events --subject "evt.run.*.$1.$2" --json | jq -c .data; }
