@@ -5,9 +5,10 @@
  *                  cmd.input.create
  *   subscriptions  evt.run.*.<its run>.>, and evt.input.<id>.> for each
  *                  input request it created (granted with the reply)
- * and nothing else.  Every request it sends has "run", "task" and "agent"
- * of its data overwritten with its run's, so that a handler can trust
- * them: an agent cannot act for another run whatever it writes. */
+ * and nothing else.  Every request it sends has "run" and "task" of its
+ * data overwritten with its run's ("agent" too for cmd.approval.*, and
+ * "session" taken out: handlers find the run's), so that a handler can
+ * trust them: an agent cannot act for another run whatever it writes. */
 #include "config.h"
 
 #include <string.h>
@@ -132,7 +133,11 @@ json_t *agent_scope(ctl_client *c, const char *subject, json_t *data, bool *gran
         util_oom(64);
     json_object_set_new(d, "run", json_string(c->agent->run));
     json_object_set_new(d, "task", c->agent->task ? json_string(c->agent->task) : json_null());
-    if (c->agent->agent)
+    /* The session is the run's: its handlers look it up from the run, and
+     * one the agent names is not taken. */
+    json_object_del(d, "session");
+    /* Approvals are judged by the policy of the run's own agent. */
+    if (c->agent->agent && strncmp(subject, "cmd.approval.", 13) == 0)
         json_object_set_new(d, "agent", json_string(c->agent->agent));
     *grant_input = strcmp(subject, BOSUN_INPUT_CREATE) == 0;
     return d;

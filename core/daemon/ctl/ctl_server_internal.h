@@ -162,8 +162,9 @@ void mcp_close(ctl_client *c);
 
 /* ctl_agent.c: {"op": "agent", "token"} */
 void op_agent(ctl_client *c, json_t *id, json_t *req);
-/* The data of a request from an agent connection, with "run", "task" and
- * "agent" set to its run's (a new reference); data itself otherwise. */
+/* The data of a request from an agent connection, with "run" and "task"
+ * set to its run's, "agent" too for cmd.approval.*, "session" removed (a
+ * new reference); data itself otherwise. */
 json_t *agent_scope(ctl_client *c, const char *subject, json_t *data, bool *grant_input);
 /* A reply to an agent's cmd.input.create: lets it follow that request. */
 void agent_follow_input(ctl_client *c, const json_t *reply);
