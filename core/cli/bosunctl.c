@@ -61,13 +61,15 @@ static void usage(FILE *out)
           "  machine list | show ID | revoke ID   the hub's machines\n"
           "  cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] [--agent A]\n"
           "      [--task ID] [--machine M]  tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
+          "  files RUN [PATH] [--version N] [--diff A..B]   an llm run's versioned files\n"
+          "  chat RUN [MESSAGE]   send to an llm run, or its history (a prompt on a terminal)\n"
           "\n"
           "Options:\n"
           "  -s, --socket PATH   control socket (default: $BOSUN_SOCKET, else from the config)\n"
           "  -c, --config FILE   configuration to find the socket in\n"
           "  -u, --url URL       a remote bosund's HTTP API, https://host:8420 (default: "
           "$BOSUN_URL):\n"
-          "                      every command but plugins, reload, pub, sub and mcp\n"
+          "                      every command but plugins, reload, pub, sub, mcp, files, chat\n"
           "      --token-file F  with --url: the file holding an admin token (default:\n"
           "                      $BOSUN_TOKEN_FILE); with mcp: the run's agent token\n"
           "      --cacert FILE   with --url: CA certificates to verify the daemon with\n"
@@ -466,6 +468,8 @@ static const struct command {
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
     {"cost", cmd_cost, NULL},
+    {"files", cmd_files, "over HTTP use /api/v1/runs/{id}/files (bosun-http(7))" LOCAL_ONLY},
+    {"chat", cmd_chat, "over HTTP use /api/v1/runs/{id}/messages (bosun-http(7))" LOCAL_ONLY},
 };
 
 /* ------------------------------------------------------------ options */
@@ -497,7 +501,8 @@ enum {
     OPT_USER,
     OPT_PROJECT,
     OPT_APPROVE,
-    OPT_MACHINE
+    OPT_MACHINE,
+    OPT_DIFF
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -526,6 +531,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
         {"approve", no_argument, NULL, OPT_APPROVE},                                               \
         {"machine", required_argument, NULL, OPT_MACHINE},                                         \
+        {"diff", required_argument, NULL, OPT_DIFF},                                               \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -630,6 +636,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
             break;
         case OPT_MACHINE:
             o->machine = optarg;
+            break;
+        case OPT_DIFF:
+            o->diff = optarg;
             break;
         case OPT_CHOICE:
         case OPT_VERSION: {

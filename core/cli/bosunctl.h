@@ -48,6 +48,7 @@ typedef struct opts {
     const char *project; /* hook install --project DIR */
     int approve;         /* hook --approve */
     const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
+    const char *diff;    /* files --diff A..B */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -102,6 +103,9 @@ int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_machine(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_cost(ctl_conn *conn, const opts *o, int argc, char **argv);
+/* bosunctl_llm.c */
+int cmd_files(ctl_conn *conn, const opts *o, int argc, char **argv);
+int cmd_chat(ctl_conn *conn, const opts *o, int argc, char **argv);
 double ctl_parse_ttl(const char *s, double max);
 
 #endif

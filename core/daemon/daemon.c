@@ -11,6 +11,7 @@
 #include "proc.h"
 #include "sdnotify.h"
 #include "approval.h"
+#include "llm_edit.h"
 #include "hook_attach.h"
 #include "task.h"
 #include "util.h"
@@ -41,6 +42,7 @@ typedef struct bosund {
     proc *proc;
     task_service *tasks;
     approval_service *approvals;
+    llm_edit *llm_edits; /* cmd.llm.files.put/delete: human edits of workspaces */
     hook_service *hooks; /* attached Claude Code sessions (bosunctl hook) */
     bus_sub *status_sub; /* cmd.daemon.status */
     admin_tokens *admin_tokens;
@@ -637,6 +639,8 @@ static void daemon_teardown(bosund *dm)
     dm->status_sub = NULL;
     approval_service_free(dm->approvals);
     dm->approvals = NULL;
+    llm_edit_free(dm->llm_edits);
+    dm->llm_edits = NULL;
     if (dm->proc)
         proc_set_ps_extra(dm->proc, NULL, NULL);
     hook_service_free(dm->hooks);
@@ -714,6 +718,9 @@ static int daemon_start(bosund *dm)
     dm->approvals = approval_service_new(dm->loop, dm->bus, dm->proc, &dm->cfg.approvals);
     dm->hooks = hook_service_new(dm->bus, dm->cfg.machine_id);
     if (!dm->hooks)
+        goto out;
+    dm->llm_edits = llm_edit_new(dm->bus, dm->proc, dm->cfg.state_dir);
+    if (!dm->llm_edits)
         goto out;
     proc_set_ps_extra(dm->proc, hook_service_ps_rows, dm->hooks);
     dm->status_sub = bus_subscribe(dm->bus, "cmd.daemon.status", on_status_request, dm);

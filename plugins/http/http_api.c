@@ -21,7 +21,9 @@
  * and share identities too, which the handlers narrow to their task.
  * Everything that changes something is for admins.  Bodies are JSON, also
  * where one is optional (stop, restart), so that "{}" is accepted. */
-#define ANY_READ (HTTP_ALLOW_READ | HTTP_ALLOW_AGENT | HTTP_ALLOW_SHARE)
+#define ANY_READ  (HTTP_ALLOW_READ | HTTP_ALLOW_AGENT | HTTP_ALLOW_SHARE)
+#define LLM_READ  (HTTP_ALLOW_READ | HTTP_ALLOW_AGENT)
+#define LLM_WRITE (HTTP_ALLOW_WRITE | HTTP_ALLOW_AGENT)
 
 const http_route http_api_routes[] = {
     {"GET", "/api/v1/status", api_status_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
@@ -39,6 +41,20 @@ const http_route http_api_routes[] = {
     {"POST", "/api/v1/runs/{}/stop", api_run_stop, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/runs/{}/restart", api_run_restart, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"GET", "/api/v1/runs/{}/logs", api_run_logs, ANY_READ, HTTP_BODY_NONE},
+    /* An llm run's files and chat: an agent's for its own run only. */
+    {"GET", "/api/v1/runs/{}/files", api_run_files, LLM_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/runs/{}/files/{}", api_run_file_get, LLM_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/runs/{}/files/{}/{}", api_run_file_get, LLM_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/runs/{}/files/{}/{}/{}", api_run_file_get, LLM_READ, HTTP_BODY_NONE},
+    {"PUT", "/api/v1/runs/{}/files/{}", api_run_file_put, LLM_WRITE, HTTP_BODY_UPLOAD},
+    {"PUT", "/api/v1/runs/{}/files/{}/{}", api_run_file_put, LLM_WRITE, HTTP_BODY_UPLOAD},
+    {"PUT", "/api/v1/runs/{}/files/{}/{}/{}", api_run_file_put, LLM_WRITE, HTTP_BODY_UPLOAD},
+    {"DELETE", "/api/v1/runs/{}/files/{}", api_run_file_delete, LLM_WRITE, HTTP_BODY_NONE},
+    {"DELETE", "/api/v1/runs/{}/files/{}/{}", api_run_file_delete, LLM_WRITE, HTTP_BODY_NONE},
+    {"DELETE", "/api/v1/runs/{}/files/{}/{}/{}", api_run_file_delete, LLM_WRITE, HTTP_BODY_NONE},
+    {"GET", "/api/v1/runs/{}/messages", api_run_messages, LLM_READ, HTTP_BODY_NONE},
+    {"POST", "/api/v1/runs/{}/messages", api_run_message_send, LLM_WRITE, HTTP_BODY_JSON},
+    {"POST", "/api/v1/runs/{}/messages/clear", api_run_messages_clear, LLM_WRITE, HTTP_BODY_JSON},
     {"GET", "/api/v1/tasks", api_tasks_list, ANY_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/tasks", api_task_create, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"GET", "/api/v1/tasks/{}", api_task_show, ANY_READ, HTTP_BODY_NONE},

@@ -65,6 +65,14 @@ void api_input_answer(http_request *r, const char *const *args, size_t n_args);
 void api_artifacts_list(http_request *r, const char *const *args, size_t n_args);
 void api_artifact_get(http_request *r, const char *const *args, size_t n_args);
 void api_events_list(http_request *r, const char *const *args, size_t n_args);
+/* http_api_llm.c: an llm run's files and chat */
+void api_run_files(http_request *r, const char *const *args, size_t n_args);
+void api_run_file_get(http_request *r, const char *const *args, size_t n_args);
+void api_run_file_put(http_request *r, const char *const *args, size_t n_args);
+void api_run_file_delete(http_request *r, const char *const *args, size_t n_args);
+void api_run_messages(http_request *r, const char *const *args, size_t n_args);
+void api_run_message_send(http_request *r, const char *const *args, size_t n_args);
+void api_run_messages_clear(http_request *r, const char *const *args, size_t n_args);
 /* http_api_cost.c */
 void api_cost_show(http_request *r, const char *const *args, size_t n_args);
 

@@ -101,6 +101,24 @@ static const char *api_scope_approval(const http_identity *id, const char *task,
     return NULL;
 }
 
+/* An llm run's files and chat (cmd.llm.files.*, cmd.llm.chat.*) are an
+ * agent's for its own run only: the run is forced, another one is a 404,
+ * and a share link has none of them. */
+static const char *api_scope_llm(const http_identity *id, json_t *q, char *msg, size_t size)
+{
+    const char *own = api_id_run(id), *run;
+    if (id->cred != HTTP_CRED_AGENT || !own || !json_is_object(q))
+        return snprintf(msg, size, "%s may not use an llm run's files or chat", id->kind),
+               "forbidden";
+    if (!api_filter(q, "run", &run))
+        return snprintf(msg, size, "'run' must be an id"), "bad_request";
+    if (run && strcmp(run, own) != 0)
+        return snprintf(msg, size, "no run '%.64s'", run), "not_found";
+    json_object_del(q, "session");
+    json_object_set_new(q, "run", json_string(own));
+    return NULL;
+}
+
 const char *api_scope_query(const http_identity *id, const char *subject, json_t *q, char *msg,
                             size_t size)
 {
@@ -109,6 +127,8 @@ const char *api_scope_query(const http_identity *id, const char *subject, json_t
         return NULL;
     if (strcmp(subject, BOSUN_APPROVAL_REQUEST) == 0)
         return api_scope_approval(id, task, q, msg, size);
+    if (strncmp(subject, "cmd.llm.files.", 14) == 0 || strncmp(subject, "cmd.llm.chat.", 13) == 0)
+        return api_scope_llm(id, q, msg, size);
     int i = api_scoped_read(subject);
     if (i < 0) /* deny by default: a read added to the principal is not open before it is here */
         return snprintf(msg, size, "%s may not use %s", id->kind, subject), "forbidden";

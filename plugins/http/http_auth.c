@@ -184,13 +184,10 @@ static bus_principal *principal_viewer(const char *id)
  * task-bound identity's requests it cannot narrow). */
 static bus_principal *principal_agent(const char *run, const char *task)
 {
-    static const char *const reqs[] = {BOSUN_STORE_RUNS,
-                                       BOSUN_STORE_TASKS,
-                                       BOSUN_STORE_INPUTS,
-                                       BOSUN_STORE_ARTIFACTS,
-                                       BOSUN_STORE_EVENTS,
-                                       BOSUN_APPROVAL_REQUEST,
-                                       NULL};
+    static const char *const reqs[] = {
+        BOSUN_STORE_RUNS,      BOSUN_STORE_TASKS,  BOSUN_STORE_INPUTS,
+        BOSUN_STORE_ARTIFACTS, BOSUN_STORE_EVENTS, BOSUN_APPROVAL_REQUEST,
+        "cmd.llm.files.>",     "cmd.llm.chat.>",   NULL};
     bus_principal *p = bus_principal_new("agent", run);
     char pat[4][200];
     size_t n = 0;

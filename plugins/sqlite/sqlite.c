@@ -29,7 +29,13 @@
  *                commits fail, new events are dropped and counted (logged,
  *                and told in an evt.store.dropped event once there is room).
  *
- * Reload applies synchronous, batch_max, artifact_max_bytes and
+ *   llm_snapshot_bytes
+ *                the bytes of file changes (contents and paths) an llm
+ *                session's version log gathers before the store keeps a
+ *                snapshot of its whole workspace, from which replays start;
+ *                a size, default 10K, 1K..1G.
+ *
+ * Reload applies synchronous, llm_snapshot_bytes, batch_max, artifact_max_bytes and
  * retain_max_bytes; a new path is only noted. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -57,11 +63,13 @@ typedef struct sqlstore_config {
     unsigned long long cache_bytes;
     unsigned long long retain_max;
     double commit_delay;
+    unsigned long long llm_snapshot_bytes;
 } sqlstore_config;
 
 static const char *const sqlstore_keys[] = {
     "path",       "synchronous",  "batch_max",        "artifact_max_bytes",
-    "cache_size", "commit_delay", "retain_max_bytes", NULL};
+    "cache_size", "commit_delay", "retain_max_bytes", "llm_snapshot_bytes",
+    NULL};
 
 static char *sqlstore_resolve(const char *state_dir, const char *path)
 {
@@ -128,6 +136,9 @@ static bool sqlstore_read_config(const cfg_node *config, const char *state_dir, 
                       SQLSTORE_RETAIN_LIMIT, &c->retain_max, d) &&
          ok;
     ok = cfg_get_duration(config, "commit_delay", 0.010, 0, 1.0, &c->commit_delay, d) && ok;
+    ok = cfg_get_size(config, "llm_snapshot_bytes", 10 * 1024, 1024, 1ull << 30,
+                      &c->llm_snapshot_bytes, d) &&
+         ok;
     if (!ok || !state_dir)
         return ok;
     c->path = sqlstore_resolve(state_dir, path);
@@ -189,7 +200,8 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
                     .artifact_max = c.artifact_max,
                     .cache_bytes = c.cache_bytes,
                     .retain_max = c.retain_max,
-                    .commit_delay = c.commit_delay};
+                    .commit_delay = c.commit_delay,
+                    .llm_snapshot_bytes = c.llm_snapshot_bytes};
     s->parked_tail = &s->parked;
     sqlstore_events_init(s);
     char err[768];
@@ -217,6 +229,7 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
 static const sqlstore_route *const sqlstore_modules[] = {
     sqlstore_query_routes,     sqlstore_artifacts_routes, sqlstore_cost_routes,
     sqlstore_approvals_routes, sqlstore_remote_routes,    sqlstore_machines_routes,
+    sqlstore_llm_files_routes, sqlstore_llm_chat_routes,
 };
 
 /* One subscription of a module's route: the argument of its handler. */
@@ -309,6 +322,7 @@ static int sqlstore_plugin_reload(void *state, const cfg_node *config, cfg_diag 
     s->cache_bytes = c.cache_bytes;
     s->retain_max = c.retain_max;
     s->commit_delay = c.commit_delay;
+    s->llm_snapshot_bytes = c.llm_snapshot_bytes;
     if (sqlstore_apply_cache_size(s, s->db) != SQLITE_OK)
         log_warning("sqlite: %s: cannot apply the new cache_size: %s", s->path,
                     sqlite3_errmsg(s->db));

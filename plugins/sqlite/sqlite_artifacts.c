@@ -90,7 +90,7 @@ static bool sqlstore_is_text_mime(const char *mime)
 
 /* The number of bytes len characters of padded base64 stand for; false when
  * len is not a multiple of 4.  The characters are checked by decoding. */
-static bool sqlstore_b64_size(const char *b64, size_t len, size_t *size)
+bool sqlstore_b64_size(const char *b64, size_t len, size_t *size)
 {
     if (len % 4 != 0)
         return false;
@@ -103,7 +103,7 @@ static bool sqlstore_b64_size(const char *b64, size_t len, size_t *size)
 
 /* Padded standard base64 of n bytes, as a new JSON string; NULL when too
  * large for one call (never for what the store accepts). */
-static json_t *sqlstore_b64_encode(const unsigned char *p, size_t n)
+json_t *sqlstore_b64_encode(const unsigned char *p, size_t n)
 {
     if (n > (size_t)INT_MAX / 4 * 3)
         return NULL;
@@ -129,8 +129,8 @@ typedef struct sqlstore_put {
 static const char *const sqlstore_put_keys[] = {"task", "run",    "name", "mime_type",
                                                 "text", "base64", NULL};
 
-static bool sqlstore_arg_id(const json_t *args, const char *key, bool required, const char **out,
-                            sqlstore_err *e)
+bool sqlstore_arg_id(const json_t *args, const char *key, bool required, const char **out,
+                     sqlstore_err *e)
 {
     if (!sqlstore_arg_str(args, key, out, e))
         return false;

@@ -169,10 +169,47 @@ static int sqlstore_migrate_v6(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v6_sql);
 }
 
+/* Version 7: the versioned files of llm sessions (sqlite_llm_files.c).
+ * Contents are content-addressed: a blob per distinct SHA-256, however
+ * many versions or sessions hold it.  A version is global to its session
+ * (one counter for every path), so "the workspace as of version N" is one
+ * number; a snapshot is the whole workspace's path -> sha256 manifest as of
+ * its version, so a replay starts from the nearest one. */
+static const char sqlstore_v7_sql[] =
+    "CREATE TABLE blobs ("
+    " sha256 TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, content BLOB NOT NULL);"
+    "CREATE TABLE file_versions ("
+    " session TEXT NOT NULL, version INTEGER NOT NULL, path TEXT NOT NULL,"
+    " op TEXT NOT NULL, sha256 TEXT, size INTEGER NOT NULL DEFAULT 0, actor TEXT NOT NULL,"
+    " round INTEGER, tool_call TEXT, run TEXT, time REAL NOT NULL,"
+    " PRIMARY KEY(session, version)) WITHOUT ROWID;"
+    "CREATE INDEX file_versions_path ON file_versions(session, path, version);"
+    "CREATE TABLE file_snapshots ("
+    " session TEXT NOT NULL, version INTEGER NOT NULL, manifest TEXT NOT NULL,"
+    " PRIMARY KEY(session, version));";
+
+static int sqlstore_migrate_v7(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v7_sql);
+}
+
+/* Version 8: the chat history of llm sessions (sqlite_llm_chat.c), one
+ * message of the neutral conversation format per row, in order (seq). */
+static const char sqlstore_v8_sql[] =
+    "CREATE TABLE chat_messages ("
+    " session TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, run TEXT,"
+    " role TEXT NOT NULL, message TEXT NOT NULL, time REAL NOT NULL,"
+    " PRIMARY KEY(session, seq));";
+
+static int sqlstore_migrate_v8(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_v8_sql);
+}
+
 /* Index i migrates from version i to version i + 1. */
 static const sqlstore_migration sqlstore_migrations[] = {
-    sqlstore_migrate_v1, sqlstore_migrate_v2, sqlstore_migrate_v3,
-    sqlstore_migrate_v4, sqlstore_migrate_v5, sqlstore_migrate_v6,
+    sqlstore_migrate_v1, sqlstore_migrate_v2, sqlstore_migrate_v3, sqlstore_migrate_v4,
+    sqlstore_migrate_v5, sqlstore_migrate_v6, sqlstore_migrate_v7, sqlstore_migrate_v8,
 };
 
 int sqlstore_schema_latest(void)

@@ -146,7 +146,8 @@ struct sqlstore {
     ev_timer retry;
     ev_timer delay;      /* commit_delay: wakes the loop to commit a young batch */
     double commit_delay; /* seconds a batch may wait for more events (0: end of turn) */
-    double batch_since;  /* monotonic time of the batch's first event */
+    unsigned long long llm_snapshot_bytes; /* a session's change bytes between snapshots */
+    double batch_since;                    /* monotonic time of the batch's first event */
     bus_sub *events_sub;
     struct sqlstore_bound *bound; /* the modules' cmd.store.* subscriptions (sqlite.c) */
     size_t n_bound;
@@ -323,5 +324,17 @@ extern const sqlstore_route sqlstore_machines_routes[];
 
 /* sqlite_artifacts.c */
 extern const sqlstore_route sqlstore_artifacts_routes[];
+/* Helpers it shares with the llm modules: an id argument (1..64 of
+ * [A-Za-z0-9_-], a subject token); the byte count of padded base64 (false
+ * when len is not a multiple of 4); padded base64 as a new JSON string. */
+bool sqlstore_arg_id(const json_t *args, const char *key, bool required, const char **out,
+                     sqlstore_err *e);
+bool sqlstore_b64_size(const char *b64, size_t len, size_t *size);
+json_t *sqlstore_b64_encode(const unsigned char *p, size_t n);
+
+/* sqlite_llm_files.c, sqlite_llm_chat.c: cmd.llm.files.* and
+ * cmd.llm.chat.* (bosun-bus(7)). */
+extern const sqlstore_route sqlstore_llm_files_routes[];
+extern const sqlstore_route sqlstore_llm_chat_routes[];
 
 #endif

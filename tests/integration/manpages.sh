@@ -17,7 +17,7 @@ missing=
 # ".It Cm task create ...".
 for cmd in status plugins reload pub request sub ps start stop restart logs events \
            task_create task_list task_show input_list input_answer artifact_list \
-           artifact_get mcp cost; do
+           artifact_get mcp cost files chat; do
     words=$(printf '%s' "$cmd" | tr _ ' ')
     grep -Eq "^\.It Cm $words( |\$)" "$M/bosunctl.1" || missing="$missing $cmd"
 done
@@ -38,7 +38,7 @@ for key in machine_id state_dir runtime_dir log_level plugin_path plugins contro
            restart_reset backoff_base backoff_max stop_signal stop_timeout kill_mode instances resume \
            log_max_bytes log_keep line_max \
            agent_token_ttl mcp_command \
-           path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes \
+           path synchronous batch_max artifact_max_bytes cache_size commit_delay retain_max_bytes llm_snapshot_bytes \
            hub registration_token registration_token_file token_file ca_file insecure_skip_verify \
            heartbeat connect_timeout name; do
     grep -Eq "^\.It Cm $key( |\$)" "$M/bosun.yaml.5" || missing="$missing $key"

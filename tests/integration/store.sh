@@ -5,7 +5,7 @@
 # clean and kill -9 restarts, WAL mode, a version 1 database migrated in
 # place, and a database from a newer bosun refused.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 173
+plan 175
 
 # bosund searches $BOSUN_PLUGIN_PATH before daemon.plugin_path.
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/sqlite"
@@ -62,7 +62,7 @@ sqlite:
   artifact_max_bytes: 2K
 EOF2
 start_daemon || exit 1
-like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 6"
+like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 8"
 
 # --- the stored feed: subscribe first, then publish (under timeout, so that
 # a lost message fails the test instead of hanging it)
@@ -122,7 +122,7 @@ like "a request without a reply subject is ignored" "$(request cmd.store.status 
 out=$(request cmd.store.status '{}')
 like "status: backend and path" "$out" "\"backend\":\"sqlite\",\"path\":\"$DB\""
 like "status: counts, schema version, nothing pending" "$out" \
-    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":6,"pending":0'
+    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":8,"pending":0'
 like "status: artifact_max_bytes" "$out" '"artifact_max_bytes":2048'
 
 # --- projections
@@ -407,8 +407,12 @@ if command -v sqlite3 >/dev/null 2>&1; then
         "sqlite: $V1DB migrated from schema version 4 to 5"
     like "v1 database: then to version 6" "$(cat "$T/bosund.log")" \
         "sqlite: $V1DB migrated from schema version 5 to 6"
-    like "v1 database: now at schema version 6" "$(request cmd.store.status '{}')" \
-        "\"path\":\"$V1DB\".*\"schema_version\":6"
+    like "v1 database: then to version 7 (llm files)" "$(cat "$T/bosund.log")" \
+        "sqlite: $V1DB migrated from schema version 6 to 7"
+    like "v1 database: then to version 8 (llm chat)" "$(cat "$T/bosund.log")" \
+        "sqlite: $V1DB migrated from schema version 7 to 8"
+    like "v1 database: now at schema version 8" "$(request cmd.store.status '{}')" \
+        "\"path\":\"$V1DB\".*\"schema_version\":8"
     is "v1 database: the new tables exist" \
         "$(sqlite3 "$V1DB" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('inputs', 'prs', 'tokens', 'artifacts', 'machines', 'machine_registrations') ORDER BY name)")" \
         "artifacts inputs machine_registrations machines prs tokens"
@@ -429,7 +433,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     is "v1 database: clean stop" "$DAEMON_STATUS" 0
 else
     for d in "migrated at start" "then to version 3" \
-        "the usage projection is filled from the old events" "then to version 4" "then to version 5" "then to version 6" "now at schema version 6" "the new tables exist" \
+        "the usage projection is filled from the old events" "then to version 4" "then to version 5" "then to version 6" "then to version 7 (llm files)" "then to version 8 (llm chat)" "now at schema version 8" "the new tables exist" \
         "runs has status columns" "old events kept, with their seqs" "old runs kept" \
         "old tasks kept" "artifacts can be put" "new seqs continue above the old ones" \
         "clean stop"; do
@@ -458,6 +462,6 @@ else
     out=$(timeout 20 "$BOSUND" -c "$T/bosun.yaml" 2>&1); st=$?
     is "too-new schema: bosund refuses to start (exit 1)" "$st" 1
     like "refusal names the file and both versions" "$out" \
-        "$DB: schema version 99 is newer than this bosun knows \\(6\\)"
+        "$DB: schema version 99 is newer than this bosun knows \\(8\\)"
 fi
 done_testing

@@ -1,0 +1,69 @@
+#!/bin/sh
+# An llm run's chat history (cmd.llm.chat.*, bosun-bus(7)) through
+# bosunctl, curl and a /ws client (Node's ws): send, append, history in
+# order, kept across a daemon restart, a send seen live on /ws as
+# evt.run.<agent>.<run>.chat.user, clear, limits, and an agent identity
+# refused for another run.  Exec runs: the history is keyed by the run id.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/ws_lib.sh"
+plan 16
+
+write_config <<EOF2
+  plugins: [sqlite, exec, http]
+$(ws_config)
+agents:
+  coder:
+    command: [sh, -c, 'printf %s "\$BOSUN_AGENT_TOKEN" > "$T/token.\$BOSUN_RUN_ID"; exec sleep 3600']
+    start_secs: 0
+    instances: 2
+EOF2
+start_daemon || exit 1
+wait_for 10 curl -s -o /dev/null "$H/health"
+RUN=$(ctl start coder)
+OTHER=$(ctl start coder)
+wait_for 10 test -s "$T/token.$RUN"
+A="$H/api/v1/runs"
+
+ctl chat "$RUN" "hello there" </dev/null
+ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"c1\",\"name\":\"read_file\",\"arguments\":{\"path\":\"a\"}}]}" --json >/dev/null
+ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"tool\",\"tool_call_id\":\"c1\",\"name\":\"read_file\",\"content\":\"text\",\"is_error\":false}" --json >/dev/null
+h=$(ctl chat "$RUN" --json </dev/null)
+is "history: the messages in order" "$(printf '%s' "$h" | jq -c '[.items[] | [.seq, .role]]')" '[[1,"user"],[2,"assistant"],[3,"tool"]]'
+is "  in the neutral format" "$(printf '%s' "$h" | jq -c '.items[1].tool_calls[0] | [.id, .name, .arguments.path]')" '["c1","read_file","a"]'
+is "  a tool result's fields" "$(printf '%s' "$h" | jq -c '.items[2] | [.tool_call_id, .is_error, .content]')" '["c1",false,"text"]'
+like "bosunctl chat RUN prints the history off a terminal" "$(ctl chat "$RUN" </dev/null)" '^\[1\] user: hello there'
+
+# An agent identity: its own run only.
+ATOK=$(cat "$T/token.$RUN")
+is "an agent reads its own run's history" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ATOK" "$A/$RUN/messages")" 200
+is "  but may not send to another run: 404" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ATOK" -H 'Content-Type: application/json' -d '{"text":"x"}' "$A/$OTHER/messages")" 404
+
+stop_daemon
+start_daemon || exit 1
+wait_for 10 curl -s -o /dev/null "$H/health"
+is "the history is kept across a restart" "$(ctl chat "$RUN" --json </dev/null | jq -c '[.items[].seq]')" '[1,2,3]'
+
+# A send while a /ws client follows the run.
+LLM_WS_READY="$T/ws.ready" timeout $((WS_DEADLINE + 30)) node "$W/llm_ws.mjs" "$U" "$TOK" "evt.run.*.$RUN.chat.user" > "$T/ws.out" 2>>"$T/node.err" &
+WSP=$!
+export LLM_WS_READY
+wait_for 30 test -s "$T/ws.ready"
+code=$(curl -s -o "$T/send" -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -d '{"text":"from the web"}' "$A/$RUN/messages")
+is "POST messages: 201" "$code" 201
+is "  with the message's seq" "$(jq .seq "$T/send")" 4
+wait "$WSP"
+is "the /ws client saw it as chat.user" "$(jq -r .subject "$T/ws.out")" "evt.run.coder.$RUN.chat.user"
+is "  with its text" "$(jq -r .data.text "$T/ws.out")" "from the web"
+is "GET messages: the history as a list" "$(curl -s -H "Authorization: Bearer $TOK" "$A/$RUN/messages?limit=2" | jq -c '[[.items[].seq], .next]')" '[[3,4],3]'
+
+# Limits.
+code=$(curl -s -o "$T/e" -w '%{http_code}' -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' -d '{"text":""}' "$A/$RUN/messages")
+like "an empty text is refused" "$code $(jq -r .error.code "$T/e")" '^400 bad_request'
+r=$(ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"boss\",\"content\":\"x\"}" --json | jq -r .data.error.message)
+like "an unknown role is refused, naming the roles" "$r" 'user, assistant, tool or system'
+r=$(ctl request cmd.llm.chat.send "{\"run\":\"NOPE\",\"text\":\"x\"}" --json | jq -r .data.error.code)
+is "a send to an unknown run: not_found" "$r" not_found
+
+code=$(curl -s -o "$T/clr" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK" "$A/$RUN/messages/clear")
+is "clear: 200 with the count, and the history is empty" "$code $(jq .cleared "$T/clr") $(ctl chat "$RUN" --json </dev/null | jq '.items | length')" "200 4 0"
+done_testing
