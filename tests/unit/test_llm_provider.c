@@ -168,17 +168,33 @@ static void test_openai_stream(void **state)
 {
     (void)state;
     const char *const ev[] = {
-        "message", "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}",
-        "message", "{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\"}}]}",
-        "message", "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}",
-        "message", "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"B\",\"function\":{\"name\":\"nb\",\"arguments\":\"\"}}]}}]}",
-        "message", "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"A\",\"function\":{\"name\":\"na\",\"arguments\":\"{\\\"x\\\":\"}}]}}]}",
-        "message", "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"{}\"}}]}}]}",
-        "message", "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"2}\"}}]}}]}",
-        "message", "{\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}",
-        "message", "{\"choices\":[],\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":9,\"prompt_tokens_details\":{\"cached_tokens\":20}}}",
-        "message", "[DONE]",
-        "message", "not read after [DONE]",
+        "message",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}",
+        "message",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"think\"}}]}",
+        "message",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}",
+        "message",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"B\",\"function\":{"
+        "\"name\":\"nb\",\"arguments\":\"\"}}]}}]}",
+        "message",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"A\",\"function\":{"
+        "\"name\":\"na\",\"arguments\":\"{\\\"x\\\":\"}}]}}]}",
+        "message",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"{}\"}"
+        "}]}}]}",
+        "message",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"2}\"}"
+        "}]}}]}",
+        "message",
+        "{\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}",
+        "message",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":9,\"prompt_tokens_"
+        "details\":{\"cached_tokens\":20}}}",
+        "message",
+        "[DONE]",
+        "message",
+        "not read after [DONE]",
         NULL};
     seen sn = {0};
     int rc;
@@ -216,20 +232,45 @@ static void test_anthropic_stream(void **state)
 {
     (void)state;
     const char *const ev[] = {
-        "message_start", "{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":12,\"output_tokens\":1,\"cache_read_input_tokens\":3,\"cache_creation_input_tokens\":4}}}",
-        "ping", "{\"type\":\"ping\"}",
-        "content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}",
-        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"mm\"}}",
-        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"s\"}}",
-        "content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}",
-        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Yo\"}}",
-        "content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}",
-        "content_block_start", "{\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"tu1\",\"name\":\"bash\",\"input\":{}}}",
-        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"command\\\": \"}}",
-        "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"true\\\"}\"}}",
-        "content_block_start", "{\"type\":\"content_block_start\",\"index\":3,\"content_block\":{\"type\":\"tool_use\",\"id\":\"tu2\",\"name\":\"list_files\",\"input\":{\"path\":\".\"}}}",
-        "message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":33}}",
-        "message_stop", "{\"type\":\"message_stop\"}",
+        "message_start",
+        "{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":12,\"output_tokens\":"
+        "1,\"cache_read_input_tokens\":3,\"cache_creation_input_tokens\":4}}}",
+        "ping",
+        "{\"type\":\"ping\"}",
+        "content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\","
+        "\"thinking\":\"\"}}",
+        "content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\","
+        "\"thinking\":\"mm\"}}",
+        "content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\","
+        "\"signature\":\"s\"}}",
+        "content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\","
+        "\"text\":\"\"}}",
+        "content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":"
+        "\"Yo\"}}",
+        "content_block_stop",
+        "{\"type\":\"content_block_stop\",\"index\":1}",
+        "content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\","
+        "\"id\":\"tu1\",\"name\":\"bash\",\"input\":{}}}",
+        "content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"{\\\"command\\\": \"}}",
+        "content_block_delta",
+        "{\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\","
+        "\"partial_json\":\"\\\"true\\\"}\"}}",
+        "content_block_start",
+        "{\"type\":\"content_block_start\",\"index\":3,\"content_block\":{\"type\":\"tool_use\","
+        "\"id\":\"tu2\",\"name\":\"list_files\",\"input\":{\"path\":\".\"}}}",
+        "message_delta",
+        "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_"
+        "tokens\":33}}",
+        "message_stop",
+        "{\"type\":\"message_stop\"}",
         NULL};
     seen sn = {0};
     int rc;
@@ -248,8 +289,14 @@ static void test_anthropic_stream(void **state)
 static void test_anthropic_errors(void **state)
 {
     (void)state;
-    const char *const e1[] = {"error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", NULL};
-    const char *const e2[] = {"content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}}", NULL};
+    const char *const e1[] = {
+        "error",
+        "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
+        NULL};
+    const char *const e2[] = {"content_block_delta",
+                              "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+                              "\"input_json_delta\",\"partial_json\":\"{\"}}",
+                              NULL};
     seen sn = {0};
     int rc;
     char *out = run(&llm_dialect_anthropic, e1, &sn, &rc);
@@ -285,16 +332,18 @@ static void test_anthropic_body(void **state)
         "{\"role\":\"assistant\",\"content\":\"\"},{\"role\":\"user\",\"content\":\"c\"},"
         "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"id\":\"1\",\"name\":\"n\","
         "\"arguments\":null,\"arguments_error\":\"e\",\"arguments_raw\":\"{\"}]},"
-        "{\"role\":\"tool\",\"tool_call_id\":\"1\",\"name\":\"n\",\"content\":\"bad\",\"is_error\":true}]",
+        "{\"role\":\"tool\",\"tool_call_id\":\"1\",\"name\":\"n\",\"content\":\"bad\",\"is_error\":"
+        "true}]",
         0, NULL);
     json_t *b = d->body(&s, "", msgs, NULL, err, sizeof err);
     char *out = json_dumps(json_object_get(b, "messages"), JSON_COMPACT);
     assert_string_equal(
-        out, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\","
-             "\"text\":\"b\"},{\"type\":\"text\",\"text\":\"c\"}]},{\"role\":\"assistant\",\"content\":"
-             "[{\"type\":\"tool_use\",\"id\":\"1\",\"name\":\"n\",\"input\":{}}]},{\"role\":\"user\","
-             "\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"1\",\"content\":\"bad\","
-             "\"is_error\":true}]}]");
+        out,
+        "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\","
+        "\"text\":\"b\"},{\"type\":\"text\",\"text\":\"c\"}]},{\"role\":\"assistant\",\"content\":"
+        "[{\"type\":\"tool_use\",\"id\":\"1\",\"name\":\"n\",\"input\":{}}]},{\"role\":\"user\","
+        "\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"1\",\"content\":\"bad\","
+        "\"is_error\":true}]}]");
     assert_null(json_object_get(b, "system"));
     assert_true(json_real_value(json_object_get(b, "temperature")) == 0.0);
     free(out);

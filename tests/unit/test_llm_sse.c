@@ -102,7 +102,9 @@ static void test_bom(void **state)
 {
     (void)state;
     got g = {0};
-    feed_split("\xEF\xBB\xBF" "data: x\n\n", 64, &g);
+    feed_split("\xEF\xBB\xBF"
+               "data: x\n\n",
+               64, &g);
     assert_string_equal(g.text, "[message|x]");
 }
 
@@ -123,9 +125,12 @@ static void test_callback_stops(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split_anywhere),   cmocka_unit_test(test_no_data_no_event),
-        cmocka_unit_test(test_line_limit),       cmocka_unit_test(test_event_limit),
-        cmocka_unit_test(test_unfinished_event_dropped), cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_split_anywhere),
+        cmocka_unit_test(test_no_data_no_event),
+        cmocka_unit_test(test_line_limit),
+        cmocka_unit_test(test_event_limit),
+        cmocka_unit_test(test_unfinished_event_dropped),
+        cmocka_unit_test(test_bom),
         cmocka_unit_test(test_callback_stops),
     };
     return RUN_TESTS(tests);
