@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/llm/fake_lib.sh"
 . "$top_srcdir/tests/llm/drive_lib.sh"
 
-plan 72
+plan 74
 
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
@@ -120,6 +120,13 @@ fake_start ended '{"turns":[{"raw":"data: {\"choices\":[{\"index\":0,\"delta\":{
 drive ended openai '{"retries":0}'
 is "a stream that ends before the turn: network" "$(done_of ended '.category')" '"network"'
 like "a stream that ends before the turn: says so" "$(done_of ended '.error')" 'ended before the turn did'
+fake_stop
+
+fake_start empty '{"turns":[{"raw":"{\"id\": \"not a stream\"}"}]}'
+drive empty openai '{"retries":2}'
+is "a 200 without any event: invalid_response, not retried" "$(done_of empty '.category'; fake_requests)" '"invalid_response"
+1'
+like "a 200 without any event: says so" "$(done_of empty '.error')" 'without an event stream \(Content-Type text/event-stream\)'
 fake_stop
 
 # A port nobody listens on any more.
