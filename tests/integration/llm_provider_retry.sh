@@ -149,7 +149,7 @@ like "settings: unknown provider" "$(lines_of badprov '.config_error')" 'llm.pro
 drive badkey openai '{"colour":1}'
 like "settings: unknown key" "$(lines_of badkey '.config_error')" 'llm.colour is not a known key'
 LLM_KEY="$(printf 'sk-line\nbreak-KEYVALUE')" drive nlkey openai
-like "settings: a key with a line break is refused" "$(lines_of nlkey '.config_error')" 'llm.api_key must be a string of at most 4096 printable characters'
+like "settings: a key with a line break is refused" "$(lines_of nlkey '.config_error')" 'llm.api_key must be a string of at most 8192 printable characters'
 unlike "settings: without showing it" "$(cat "$T/nlkey.out" "$T/nlkey.err")" 'KEYVALUE'
 drive badurl openai '{"base_url":"file:///etc/passwd"}'
 like "settings: base_url scheme" "$(lines_of badurl '.config_error')" 'http:// or https://'
