@@ -161,8 +161,11 @@ static json_t *str_list(const cfg_node *map, const char *key, const char *const 
     size_t n = 0;
     bool ok = true;
     for (; src && src[n]; n++) {
+        const cfg_node *list = cfg_get(map, key);
+        const cfg_node *item =
+            items && list->type == CFG_SEQ && n < list->n_items ? list->items[n] : list;
         if (check && !check(src[n]))
-            ok = bad(d, cfg_get(map, key), what);
+            ok = bad(d, item, what);
         json_array_append_new(out, json_string(src[n]));
     }
     if (ok && n > LIST_MAX)
