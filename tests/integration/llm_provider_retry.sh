@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/llm/fake_lib.sh"
 . "$top_srcdir/tests/llm/drive_lib.sh"
 
-plan 63
+plan 72
 
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }

@@ -32,10 +32,10 @@ static json_t *an_assistant(const json_t *m)
     json_array_foreach(json_object_get(m, "tool_calls"), i, c)
     {
         json_t *args = json_object_get(c, "arguments");
-        json_array_append_new(blocks, json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id",
-                                                llm_str(c, "id"), "name", llm_str(c, "name"), "input",
-                                                json_is_object(args) ? json_incref(args)
-                                                                     : json_object()));
+        json_array_append_new(blocks,
+                              json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id",
+                                        llm_str(c, "id"), "name", llm_str(c, "name"), "input",
+                                        json_is_object(args) ? json_incref(args) : json_object()));
     }
     return blocks;
 }
@@ -46,8 +46,8 @@ static json_t *an_user_blocks(const json_t *m)
     json_t *blocks = json_array();
     if (strcmp(role, "tool") == 0)
         json_array_append_new(blocks, json_pack("{s:s,s:s,s:s,s:b}", "type", "tool_result",
-                                                "tool_use_id", llm_str(m, "tool_call_id"), "content",
-                                                llm_str(m, "content"), "is_error",
+                                                "tool_use_id", llm_str(m, "tool_call_id"),
+                                                "content", llm_str(m, "content"), "is_error",
                                                 json_is_true(json_object_get(m, "is_error"))));
     else if (*llm_str(m, "content"))
         json_array_append_new(blocks, an_text_block(llm_str(m, "content")));
@@ -78,12 +78,11 @@ static json_t *an_tools(const json_t *tools)
     json_array_foreach(tools, i, t)
     {
         json_t *schema = json_object_get(t, "input_schema");
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:o}", "name", llm_str(t, "name"),
-                                             "description", llm_str(t, "description"),
-                                             "input_schema",
-                                             json_is_object(schema) ? json_incref(schema)
-                                                                    : json_pack("{s:s}", "type",
-                                                                                "object")));
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:o}", "name", llm_str(t, "name"), "description",
+                           llm_str(t, "description"), "input_schema",
+                           json_is_object(schema) ? json_incref(schema)
+                                                  : json_pack("{s:s}", "type", "object")));
     }
     return arr;
 }
@@ -203,8 +202,8 @@ static int an_dispatch(llm_stream *st, const char *type, const json_t *ev)
     } else if (strcmp(type, "content_block_delta") == 0) {
         return an_block_delta(st, ev);
     } else if (strcmp(type, "message_delta") == 0) {
-        const char *stop = json_string_value(json_object_get(json_object_get(ev, "delta"),
-                                                             "stop_reason"));
+        const char *stop =
+            json_string_value(json_object_get(json_object_get(ev, "delta"), "stop_reason"));
         if (stop)
             llm_asm_stop(st->a, stop);
         an_usage(st, json_object_get(ev, "usage"));

@@ -213,8 +213,8 @@ static json_t *call_json(const asm_call *c, long index)
 {
     char id[32];
     snprintf(id, sizeof id, "call_%ld", index);
-    json_t *o = json_pack("{s:s,s:s}", "id", c->id && *c->id ? c->id : id, "name",
-                          c->name ? c->name : "");
+    json_t *o =
+        json_pack("{s:s,s:s}", "id", c->id && *c->id ? c->id : id, "name", c->name ? c->name : "");
     if (!o)
         return NULL;
     if (c->args_len == 0 && c->args_value && json_is_object(c->args_value)) {

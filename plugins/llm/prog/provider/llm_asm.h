@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LLM_ASM_MAX_TEXT (4u << 20)  /* bytes of text in one turn */
-#define LLM_ASM_MAX_ARGS (1u << 20)  /* bytes of one tool call's arguments */
+#define LLM_ASM_MAX_TEXT  (4u << 20) /* bytes of text in one turn */
+#define LLM_ASM_MAX_ARGS  (1u << 20) /* bytes of one tool call's arguments */
 #define LLM_ASM_MAX_CALLS 128        /* tool calls in one turn, and their highest index + 1 */
 #define LLM_ASM_MAX_FIELD 256        /* bytes of a tool call's id or name */
 

@@ -38,7 +38,6 @@ struct curl_slist *llm_header_add(struct curl_slist *list, const char *name, con
     return l;
 }
 
-
 int llm_stream_text(llm_stream *st, const char *text, size_t len)
 {
     if (st->cancelled)

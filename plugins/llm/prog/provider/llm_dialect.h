@@ -31,7 +31,7 @@ typedef struct llm_stream {
     llm_asm *a;
     const struct llm_turn_ops *ops;
     void *arg;
-    bool finished; /* the stream's own end came ([DONE], message_stop) */
+    bool finished;  /* the stream's own end came ([DONE], message_stop) */
     bool delivered; /* a delta went to the caller */
     bool cancelled; /* the caller cancelled from a callback: pass nothing more on */
 } llm_stream;

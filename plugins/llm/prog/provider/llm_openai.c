@@ -19,9 +19,9 @@ static json_t *oa_tool_call(const json_t *c)
     if (json_is_object(args))
         text = json_dumps(args, JSON_COMPACT);
     const char *raw = json_string_value(json_object_get(c, "arguments_raw"));
-    json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", llm_str(c, "id"), "type", "function",
-                          "function", "name", llm_str(c, "name"), "arguments",
-                          text ? text : (raw ? raw : "{}"));
+    json_t *o =
+        json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", llm_str(c, "id"), "type", "function", "function",
+                  "name", llm_str(c, "name"), "arguments", text ? text : (raw ? raw : "{}"));
     free(text);
     return o;
 }
@@ -88,9 +88,9 @@ static json_t *oa_body(const llm_settings *s, const char *system, const json_t *
         }
         json_array_append_new(msgs, o);
     }
-    json_t *b = json_pack("{s:s,s:o,s:b,s:{s:b},s:I}", "model", s->model, "messages", msgs, "stream", 1,
-                          "stream_options", "include_usage", 1, "max_tokens",
-                          (json_int_t)s->max_tokens);
+    json_t *b =
+        json_pack("{s:s,s:o,s:b,s:{s:b},s:I}", "model", s->model, "messages", msgs, "stream", 1,
+                  "stream_options", "include_usage", 1, "max_tokens", (json_int_t)s->max_tokens);
     if (!b) {
         snprintf(err, err_size, "out of memory");
         return NULL;

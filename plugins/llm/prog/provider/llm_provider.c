@@ -21,9 +21,9 @@
 #include "llm_settings.h"
 #include "llm_sse.h"
 
-#define SSE_MAX_LINE (1u << 20)   /* one line of the stream */
-#define SSE_MAX_EVENT (2u << 20)  /* one event's data */
-#define ERROR_BODY_MAX (16u << 10) /* bytes of a refusal kept for its message */
+#define SSE_MAX_LINE       (1u << 20)  /* one line of the stream */
+#define SSE_MAX_EVENT      (2u << 20)  /* one event's data */
+#define ERROR_BODY_MAX     (16u << 10) /* bytes of a refusal kept for its message */
 #define CONNECT_TIMEOUT_MS 10000L
 
 struct llm_provider {
@@ -310,8 +310,10 @@ static void classify_response(llm_call *c, attempt_end *e)
         snprintf(e->error, sizeof e->error, "%s", llm_asm_error(c->st.a));
     } else if (!c->st.finished && !llm_asm_stop_reason(c->st.a)) {
         e->category = "network";
-        snprintf(e->error, sizeof e->error, "the stream from %s ended before the turn did (%zu "
-                 "events read)", c->p->d->name, llm_sse_events(c->sse));
+        snprintf(e->error, sizeof e->error,
+                 "the stream from %s ended before the turn did (%zu "
+                 "events read)",
+                 c->p->d->name, llm_sse_events(c->sse));
     }
 }
 
@@ -327,8 +329,8 @@ static void call_free(llm_call *c)
 static void deliver_error(llm_call *c, attempt_end *e)
 {
     llm_redact(e->error, c->p->s.api_key);
-    struct llm_turn_result r = {.ok = false, .category = e->category, .error = e->error,
-                                .http_status = e->status};
+    struct llm_turn_result r = {
+        .ok = false, .category = e->category, .error = e->error, .http_status = e->status};
     const struct llm_turn_ops *ops = c->ops;
     void *arg = c->arg;
     call_free(c);
@@ -349,8 +351,11 @@ static void deliver_turn(llm_call *c)
     char stop_copy[64];
     snprintf(stop_copy, sizeof stop_copy, "%s",
              stop ? stop : (json_object_get(m, "tool_calls") ? "tool_use" : "end_turn"));
-    struct llm_turn_result r = {.ok = true, .stop_reason = stop_copy, .message = m,
-                                .usage = usage, .http_status = c->status};
+    struct llm_turn_result r = {.ok = true,
+                                .stop_reason = stop_copy,
+                                .message = m,
+                                .usage = usage,
+                                .http_status = c->status};
     const struct llm_turn_ops *ops = c->ops;
     void *arg = c->arg;
     call_free(c);

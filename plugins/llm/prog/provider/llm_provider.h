@@ -35,7 +35,8 @@ struct llm_turn_result {
 struct llm_turn_ops {
     void (*text_delta)(void *arg, const char *text, size_t len);     /* as SSE deltas arrive */
     void (*thinking_delta)(void *arg, const char *text, size_t len); /* may be NULL */
-    void (*retrying)(void *arg, int attempt, double wait_seconds, const char *why); /* may be NULL */
+    void (*retrying)(void *arg, int attempt, double wait_seconds,
+                     const char *why);                        /* may be NULL */
     void (*done)(void *arg, const struct llm_turn_result *r); /* exactly once unless cancelled */
 };
 

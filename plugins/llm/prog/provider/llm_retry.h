@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#define LLM_RETRY_BASE 1.0  /* seconds before the first retry */
-#define LLM_RETRY_MAX 60.0  /* longest back-off of our own */
+#define LLM_RETRY_BASE      1.0   /* seconds before the first retry */
+#define LLM_RETRY_MAX       60.0  /* longest back-off of our own */
 #define LLM_RETRY_AFTER_MAX 300.0 /* longest Retry-After honoured */
 
 /* The category of an HTTP status that is not 2xx. */

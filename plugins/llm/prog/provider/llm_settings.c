@@ -12,8 +12,8 @@
 #include "llm_dialect.h"
 #include "llm_settings.h"
 
-#define MAX_KEY 4096
-#define MAX_URL 2048
+#define MAX_KEY   4096
+#define MAX_URL   2048
 #define MAX_MODEL 256
 
 static bool printable(const char *s)
@@ -39,8 +39,8 @@ static int get_string(const json_t *cfg, const char *key, size_t max, bool requi
     if (!json_is_string(v) || json_string_length(v) > max || !printable(json_string_value(v)) ||
         strlen(json_string_value(v)) != json_string_length(v)) {
         /* Say what is wrong without showing the value (it may be the key). */
-        snprintf(err, err_size, "llm.%s must be a string of at most %zu printable characters",
-                 key, max);
+        snprintf(err, err_size, "llm.%s must be a string of at most %zu printable characters", key,
+                 max);
         return -1;
     }
     *out = strdup(json_string_value(v));
@@ -77,8 +77,8 @@ static int check_url(const char *url, char *err, size_t err_size)
     return 0;
 }
 
-static const char *const known_keys[] = {"provider",    "base_url",        "model",
-                                         "api_key",     "max_tokens",      "temperature",
+static const char *const known_keys[] = {"provider",        "base_url",      "model",
+                                         "api_key",         "max_tokens",    "temperature",
                                          "request_timeout", "stall_timeout", "retries"};
 
 static int check_keys(const json_t *cfg, char *err, size_t err_size)

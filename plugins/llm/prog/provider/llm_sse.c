@@ -84,7 +84,8 @@ static int dispatch(llm_sse *s)
         s->data.len--;
     if (buf_put(&s->data, "", 0, SIZE_MAX) == -2)
         return fail(s, -2, "", 0);
-    const char *type = s->event.len ? s->event.p : "message";
+    /* An empty type, or one a NUL byte empties, is the default type. */
+    const char *type = s->event.len && s->event.p[0] ? s->event.p : "message";
     s->events++;
     int rc = s->fn(s->arg, type, s->data.p, s->data.len);
     s->data.len = 0;
