@@ -325,31 +325,36 @@ static int chat_send(ctl_conn *conn, const opts *o, const char *run, const char 
     return 0;
 }
 
-/* Whether an event of the run ends the turn the prompt waits for. */
+/* The last token of an event's subject: its kind. */
+static const char *chat_kind(const char *subject)
+{
+    const char *k = strrchr(subject, '.');
+    return k ? k + 1 : subject;
+}
+
+/* Shows one event of the run; whether it ends the turn the prompt waits
+ * for.  A message's deltas are printed as they come, the whole message
+ * only when none came (streamed says whether they did). */
 static bool chat_event(const char *subject, const json_t *data, bool *streamed)
 {
-    const char *what = strrchr(subject, '.');
-    what = what ? what + 1 : subject;
-    if (strcmp(what, "message_delta") == 0) {
-        const char *t = json_string_value(json_object_get(data, "text"));
-        if (t) {
-            fputs(t, stdout);
-            fflush(stdout);
-            *streamed = true;
-        }
-        return false;
+    const char *kind = chat_kind(subject);
+    const char *text = json_string_value(json_object_get(data, "text"));
+    if (strcmp(kind, "message_delta") == 0 && text) {
+        fputs(text, stdout);
+        *streamed = true;
+    } else if (strcmp(kind, "message") == 0 && !strstr(subject, ".chat.message")) {
+        printf("%s\n", *streamed ? "" : text ? text : "");
+        *streamed = false;
+    } else if (strcmp(kind, "tool_use") == 0) {
+        printf("%s[%s]\n", *streamed ? "\n" : "",
+               json_string_value(json_object_get(data, "name")) ?: "tool");
+        *streamed = false;
+    } else if (strcmp(kind, "status") == 0) {
+        const char *st = json_string_value(json_object_get(data, "status"));
+        return st && (strcmp(st, "idle") == 0 || strcmp(st, "error") == 0);
     }
-    if (strcmp(what, "message") == 0 && strstr(subject, ".chat.message") &&
-        strcmp(json_string_value(json_object_get(data, "role")) ?: "", "assistant") == 0) {
-        if (!*streamed)
-            printf("%s", json_string_value(json_object_get(data, "content")) ?: "");
-        return false;
-    }
-    if (strcmp(what, "status") == 0) {
-        const char *s = json_string_value(json_object_get(data, "status"));
-        return s && (strcmp(s, "idle") == 0 || strcmp(s, "error") == 0);
-    }
-    return strcmp(what, "exited") == 0 || strcmp(what, "stopped") == 0;
+    fflush(stdout);
+    return strcmp(kind, "exited") == 0;
 }
 
 /* Reads the subscription until the turn ends; 0, or an error. */
@@ -369,10 +374,12 @@ static int chat_follow(ctl_conn *conn, json_int_t sid)
                    chat_event(json_string_value(json_object_get(msg, "subject")) ?: "",
                               json_object_get(msg, "data"), &streamed);
         json_decref(m);
-        if (end)
+        if (end) {
+            if (streamed)
+                printf("\n");
             break;
+        }
     }
-    printf("\n");
     return 0;
 }
 

@@ -7,7 +7,10 @@
  * a version by "human"; the requester gets the record's reply.  The
  * workspace is the agent's workdir when set, else
  * state_dir/llm/<session>/workspace (<run> for a run without a session),
- * made 0700 when missing.  Below it every directory is opened one segment
+ * made 0700 (the daemon's) when missing: the llm agent type makes it
+ * before its run starts, so that is only for a run of another type; the
+ * run's agent must still be configured (a removed agent's workdir is not
+ * known any more).  Below it every directory is opened one segment
  * at a time with O_NOFOLLOW relative to its parent (the path's segments
  * are plain names, llm_path.h), so a symbolic link planted by the agent
  * never leads the daemon out; the file itself is replaced by fsafe_write
@@ -132,7 +135,13 @@ static int llm_workspace(llm_edit *e, const char *agent, const char *key, char *
                          size_t err_size)
 {
     const agent_config *a = agent ? proc_agent(e->p, agent) : NULL;
-    if (a && a->workdir) {
+    /* Its workdir, if it had one, is not known any more: never guess. */
+    if (!a) {
+        snprintf(err, err_size, "the run's agent %s is not configured any more",
+                 agent ? agent : "?");
+        return -1;
+    }
+    if (a->workdir) {
         int fd = open(a->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
             snprintf(err, err_size, "the workspace %s: %s", a->workdir, strerror(errno));
@@ -229,7 +238,8 @@ static void on_run(bus_t *bus, enum bus_reply_status status, const bus_msg *m, v
     char err[512];
     int ws = llm_workspace(q->e, agent, sid ? sid : q->run, err, sizeof err);
     if (ws < 0)
-        return llm_finish(q, bus_error_json("io_error", "%s", err));
+        return llm_finish(
+            q, bus_error_json(strstr(err, "not configured") ? "not_found" : "io_error", "%s", err));
     json_t *failed = llm_apply(q, ws);
     close(ws);
     if (failed)

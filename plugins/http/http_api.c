@@ -121,6 +121,20 @@ int http_status_for_code(const char *code)
     return 500;
 }
 
+void api_content_headers(http_request *r, const char *version_header, json_int_t version,
+                         const char *sha)
+{
+    char v[24], etag[80];
+    snprintf(v, sizeof v, "%lld", (long long)version);
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    http_add_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
+    http_add_header(r, version_header, v);
+    if (sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64) {
+        snprintf(etag, sizeof etag, "\"%s\"", sha);
+        http_add_header(r, "ETag", etag);
+    }
+}
+
 void api_respond_bus_error(http_request *r, const json_t *error)
 {
     const char *code = json_string_value(json_object_get(error, "code"));

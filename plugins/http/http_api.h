@@ -176,6 +176,11 @@ void api_respond_page(http_request *r, json_t *items, long long limit, const cha
  * cursor is each row's key. */
 void api_list_call(http_request *r, const char *subject, json_t *q, long long limit,
                    const char *list, const char *key);
+/* The headers of stored content given as raw bytes (an artifact, an llm
+ * run's file): never sniffed nor run by a browser, its version under
+ * version_header, an ETag of its SHA-256 when sha is one. */
+void api_content_headers(http_request *r, const char *version_header, json_int_t version,
+                         const char *sha);
 /* The error object of a bus reply, as a response. */
 void api_respond_bus_error(http_request *r, const json_t *error);
 

@@ -25,7 +25,6 @@
 /* cmd.store.artifacts.put's own bounds on a name. */
 #define API_NAME_MAX 255
 /* A SHA-256 in hexadecimal, as the store gives it. */
-#define API_SHA256_HEX 64
 
 /* ------------------------------------------------------------ list */
 
@@ -204,16 +203,8 @@ static void api_artifact_done(http_request *r, json_t *reply, json_t *state)
         return http_respond_error(r, 500, "internal", "the store gave unreadable content");
     if (!text && !bytes)
         return http_respond_error(r, 500, "internal", "the store gave no content");
-    char version[24], etag[80];
-    snprintf(version, sizeof version, "%lld",
-             (long long)json_integer_value(json_object_get(a, "version")));
-    http_add_header(r, "X-Content-Type-Options", "nosniff");
-    http_add_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
-    http_add_header(r, "X-Bosun-Artifact-Version", version);
-    if (sha && strlen(sha) == API_SHA256_HEX) {
-        snprintf(etag, sizeof etag, "\"%s\"", sha);
-        http_add_header(r, "ETag", etag);
-    }
+    api_content_headers(r, "X-Bosun-Artifact-Version",
+                        json_integer_value(json_object_get(a, "version")), sha);
     api_disposition(r, name ? name : "artifact", !(text && api_inline_type(type)));
     if (text)
         http_respond(r, 200, type, text, json_string_length(json_object_get(a, "text")));

@@ -97,15 +97,9 @@ static void api_file_done(http_request *r, json_t *reply, json_t *state)
     unsigned char *bytes = b64 && *b64 ? bosun_base64_decode(b64, &len) : NULL;
     if (b64 && *b64 && !bytes)
         return http_respond_error(r, 500, "internal", "the store gave unreadable content");
-    char version[24], etag[80];
-    snprintf(version, sizeof version, "%lld",
-             (long long)json_integer_value(json_object_get(reply, "version")));
-    http_add_header(r, "X-Content-Type-Options", "nosniff");
-    http_add_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
-    http_add_header(r, "X-Bosun-File-Version", version);
-    snprintf(etag, sizeof etag, "\"%.64s\"",
-             json_string_value(json_object_get(reply, "sha256")) ?: "");
-    http_add_header(r, "ETag", etag);
+    api_content_headers(r, "X-Bosun-File-Version",
+                        json_integer_value(json_object_get(reply, "version")),
+                        json_string_value(json_object_get(reply, "sha256")));
     http_respond(r, 200, "application/octet-stream", bytes ? (const void *)bytes : "", len);
     free(bytes);
 }

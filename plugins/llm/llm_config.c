@@ -161,8 +161,11 @@ static json_t *str_list(const cfg_node *map, const char *key, const char *const 
     size_t n = 0;
     bool ok = true;
     for (; src && src[n]; n++) {
+        const cfg_node *list = cfg_get(map, key);
+        const cfg_node *item =
+            items && list->type == CFG_SEQ && n < list->n_items ? list->items[n] : list;
         if (check && !check(src[n]))
-            ok = bad(d, cfg_get(map, key), what);
+            ok = bad(d, item, what);
         json_array_append_new(out, json_string(src[n]));
     }
     if (ok && n > LIST_MAX)
@@ -197,19 +200,21 @@ static bool sub_map(const cfg_node *agent, const char *key, const char *const *k
 
 static json_t *bash_section(const cfg_node *agent, cfg_diag *d)
 {
-    static const char *const keys[] = {"timeout", "max_timeout", "output_max", NULL};
+    static const char *const keys[] = {"timeout", "max_timeout", "output_max", "network", NULL};
     if (!sub_map(agent, "bash", keys, d))
         return NULL;
     const cfg_node *b = cfg_get(agent, "bash");
     double timeout, max_timeout;
     unsigned long long output_max;
+    bool network;
     bool ok = cfg_get_duration(b, "timeout", 30, 0.1, 86400, &timeout, d);
     ok = cfg_get_duration(b, "max_timeout", 600, 0.1, 86400, &max_timeout, d) && ok;
     ok = cfg_get_size(b, "output_max", 64 * 1024, 1024, 16 << 20, &output_max, d) && ok;
+    ok = cfg_get_bool(b, "network", false, &network, d) && ok;
     if (ok && timeout > max_timeout)
         ok = bad(d, cfg_get(b, "timeout"), "must not be above bash.max_timeout");
-    return ok ? json_pack("{s:f,s:f,s:I}", "timeout", timeout, "max_timeout", max_timeout,
-                          "output_max", (json_int_t)output_max)
+    return ok ? json_pack("{s:f,s:f,s:I,s:b}", "timeout", timeout, "max_timeout", max_timeout,
+                          "output_max", (json_int_t)output_max, "network", network)
               : NULL;
 }
 
@@ -229,8 +234,8 @@ static json_t *files_section(const cfg_node *agent, cfg_diag *d)
 
 static json_t *fetch_section(const cfg_node *agent, cfg_diag *d)
 {
-    static const char *const keys[] = {"allow",    "methods", "allow_private",
-                                       "max_body", "timeout", NULL};
+    static const char *const keys[] = {
+        "allow", "methods", "allow_private", "max_body", "timeout", "max_redirects", NULL};
     static const char *const safe[] = {"GET", "HEAD", "OPTIONS", NULL};
     if (!sub_map(agent, "fetch", keys, d))
         return NULL;
@@ -238,6 +243,7 @@ static json_t *fetch_section(const cfg_node *agent, cfg_diag *d)
     bool priv;
     unsigned long long max_body;
     double timeout;
+    long long redirects;
     json_t *allow =
         str_list(f, "allow", NULL, http_url, "URL prefixes must be http:// or https://", d);
     json_t *methods = str_list(f, "methods", safe, http_method,
@@ -246,13 +252,15 @@ static json_t *fetch_section(const cfg_node *agent, cfg_diag *d)
     ok = cfg_get_bool(f, "allow_private", false, &priv, d) && ok;
     ok = cfg_get_size(f, "max_body", 1 << 20, 1024, 64 << 20, &max_body, d) && ok;
     ok = cfg_get_duration(f, "timeout", 30, 0.1, 3600, &timeout, d) && ok;
+    ok = cfg_get_int(f, "max_redirects", 5, 0, 20, &redirects, d) && ok;
     if (!ok) {
         json_decref(allow);
         json_decref(methods);
         return NULL;
     }
-    return json_pack("{s:o,s:o,s:b,s:I,s:f}", "allow", allow, "methods", methods, "allow_private",
-                     priv, "max_body", (json_int_t)max_body, "timeout", timeout);
+    return json_pack("{s:o,s:o,s:b,s:I,s:f,s:I}", "allow", allow, "methods", methods,
+                     "allow_private", priv, "max_body", (json_int_t)max_body, "timeout", timeout,
+                     "max_redirects", (json_int_t)redirects);
 }
 
 static bool loop_keys(const cfg_node *agent, json_t *out, cfg_diag *d)

@@ -83,7 +83,7 @@ json_t *sqlstore_llm_transaction(sqlstore *s, int (*fn)(sqlstore *s, void *arg, 
     return reply;
 }
 
-static void sqlstore_llm_write_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn)
+void sqlstore_write_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn)
 {
     json_t *reply = fn(s, msg->data);
     if (!reply)
@@ -96,5 +96,5 @@ static void sqlstore_llm_write_now(sqlstore *s, const bus_msg *msg, sqlstore_que
 void sqlstore_llm_on_write(bus_t *bus, const bus_msg *msg, void *arg, sqlstore_query_fn fn)
 {
     (void)bus;
-    sqlstore_defer(arg, msg, sqlstore_llm_write_now, fn);
+    sqlstore_defer(arg, msg, sqlstore_write_now, fn);
 }

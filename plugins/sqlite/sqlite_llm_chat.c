@@ -28,6 +28,9 @@
 #define SQLSTORE_CHAT_CALLS_MAX   256
 #define SQLSTORE_HISTORY_DEFAULT  100
 #define SQLSTORE_HISTORY_MAX      1000
+/* The messages' bytes one page holds at most (one message is 4 MiB at
+ * most): below the control socket's 8 MiB line. */
+#define SQLSTORE_HISTORY_BYTES (6u * 1024 * 1024)
 
 typedef struct sqlstore_chat {
     sqlstore_llm_run lr;
@@ -238,6 +241,38 @@ static json_t *sqlstore_history_row(sqlite3_stmt *st)
     return o;
 }
 
+/* Steps st (newest first, limit + 1 rows at most) into a page, oldest
+ * first, cut at limit messages or SQLSTORE_HISTORY_BYTES of them (one at
+ * least), so that a reply fits a control socket line; next is the seq of
+ * the oldest message kept when older ones remain. */
+static json_t *sqlstore_history_page(sqlstore *s, sqlite3_stmt *st, int rc,
+                                     const sqlstore_llm_run *lr, json_int_t limit)
+{
+    json_t *items = json_array();
+    size_t bytes = 0;
+    bool more = false;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 4);
+        if ((json_int_t)json_array_size(items) == limit ||
+            (json_array_size(items) > 0 && bytes + n > SQLSTORE_HISTORY_BYTES)) {
+            more = true;
+            rc = SQLITE_DONE;
+            break;
+        }
+        bytes += n;
+        json_array_insert_new(items, 0, sqlstore_history_row(st));
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(items);
+        return sqlstore_db_error(s);
+    }
+    json_t *first = json_object_get(json_array_get(items, 0), "seq");
+    return json_pack("{s:o,s:o,s:s}", "items", items, "next",
+                     more ? json_incref(first) : json_null(), "session", lr->session);
+}
+
 static const char *const sqlstore_history_keys[] = {"run",   "session", "task",
                                                     "limit", "before",  NULL};
 
@@ -257,25 +292,16 @@ static json_t *sqlstore_chat_history(sqlstore *s, const json_t *args)
         return sqlstore_error_reply("bad_request", e.msg);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT * FROM (SELECT id, seq, run, time, message FROM"
-                                " chat_messages WHERE session = ?1 AND seq < ?2"
-                                " ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+                                "SELECT id, seq, run, time, message FROM chat_messages"
+                                " WHERE session = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, lr.session, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, before);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, limit);
-    reply = sqlstore_collect(s, st, rc, "items", sqlstore_history_row);
-    json_t *items = json_object_get(reply, "items");
-    json_int_t first = json_integer_value(json_object_get(json_array_get(items, 0), "seq"));
-    bool more = (json_int_t)json_array_size(items) == limit && first > 1;
-    if (items) {
-        json_object_set_new(reply, "next", more ? json_integer(first) : json_null());
-        json_object_set_new(reply, "session", json_string(lr.session));
-    }
-    return reply;
+        rc = sqlite3_bind_int64(st, 3, limit + 1);
+    return sqlstore_history_page(s, st, rc, &lr, limit);
 }
 
 /* ------------------------------------------------------------ clear */

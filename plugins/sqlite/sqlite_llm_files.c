@@ -31,7 +31,8 @@
 
 #define SQLSTORE_TOOL_CALL_MAX 256
 #define SQLSTORE_ROUND_MAX     1000000
-#define SQLSTORE_FILES_MAX     100000
+/* Rows one list answers at most, so that it fits a control socket line. */
+#define SQLSTORE_FILES_MAX 10000
 /* A replay with contents answers at most this many bytes of them (before
  * base64), below the control socket's line limit. */
 #define SQLSTORE_REPLAY_MAX (6u * 1024 * 1024)

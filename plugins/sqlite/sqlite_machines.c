@@ -286,21 +286,11 @@ static json_t *sqlstore_machines_put(sqlstore *s, const json_t *args)
                      (json_int_t)json_array_size(regs));
 }
 
-static void sqlstore_put_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn)
-{
-    json_t *reply = fn(s, msg->data);
-    if (!reply)
-        reply = sqlstore_error_reply("store_error", "out of memory");
-    if (msg->reply)
-        bus_reply(s->ctx->bus, msg, reply);
-    json_decref(reply);
-}
-
 /* A put is carried out even without a reply subject: it is a write. */
 static void sqlstore_on_machines_put(bus_t *bus, const bus_msg *msg, void *arg)
 {
     (void)bus;
-    sqlstore_defer(arg, msg, sqlstore_put_now, sqlstore_machines_put);
+    sqlstore_defer(arg, msg, sqlstore_write_now, sqlstore_machines_put);
 }
 
 const sqlstore_route sqlstore_machines_routes[] = {

@@ -318,6 +318,11 @@ extern const sqlstore_route sqlstore_approvals_routes[];
  * events (bosun-fleet(7)). */
 extern const sqlstore_route sqlstore_remote_routes[];
 
+/* Carries out a write request with fn and answers it when it has a reply
+ * subject (a write is done even without one): the run function of the
+ * write routes' sqlstore_defer (sqlite_llm.c). */
+void sqlstore_write_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn);
+
 /* sqlite_machines.c: cmd.store.machines and cmd.store.machines.put, the
  * hub's machines and registration tokens (bosun-fleet(7)). */
 extern const sqlstore_route sqlstore_machines_routes[];

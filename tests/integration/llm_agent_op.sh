@@ -4,7 +4,7 @@
 # follow its own run's events, all as its own run whatever it writes; it
 # cannot act for another run, follow another run, or do anything else.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 18
+plan 20
 PROBE="$top_srcdir/tests/llm/agent_op_probe.py"
 write_config <<EOF2
   plugins: [sqlite, exec]
@@ -23,7 +23,11 @@ EOF2
 start_daemon || exit 1
 other=$(ctl start idle)
 wait_for 10 run_state_is "$other" RUNNING
-echo "$other" > "$T/other"
+# A question of another run's, which the probe must not see.
+other_task_run=$(ctl task create --title "other" --agent idle --json | jq -r .run)
+wait_for 10 run_state_is "$other_task_run" RUNNING
+ctl request cmd.input.create "{\"run\":\"$other_task_run\",\"question\":\"private?\"}" >/dev/null
+echo "$other_task_run" > "$T/other"
 probe=$(ctl task create --title "probe" --agent probe --json | jq -r .run)
 wait_for 30 grep -q '^done' "$T/out"
 out=$(cat "$T/out")
@@ -37,6 +41,8 @@ input=$(val 'input id')
 like "an input id came back" "$input" '^[0-9A-Z]{26}$'
 run_of_input=$(ctl events --subject "evt.input.$input.requested" --json | jq -r '.data.run')
 is "the input request is its own run's, not the one it named" "$run_of_input" "$probe"
+is "it may list input requests" "$(val 'store inputs')" ok
+is "but only its own run's, whatever run it names" "$(val 'store input runs')" own
 is "it may follow its own input request" "$(val 'sub input')" ok
 is "it may not follow every input request" "$(val 'sub all inputs')" forbidden
 is "it may not follow another run" "$(val 'sub other run')" forbidden

@@ -6,7 +6,7 @@
 # refused for another run.  Exec runs: the history is keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/ws_lib.sh"
-plan 16
+plan 23
 
 write_config <<EOF2
   plugins: [sqlite, exec, http]
@@ -29,6 +29,7 @@ ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"assistant\",\"cont
 ctl request cmd.llm.chat.append "{\"run\":\"$RUN\",\"role\":\"tool\",\"tool_call_id\":\"c1\",\"name\":\"read_file\",\"content\":\"text\",\"is_error\":false}" --json >/dev/null
 h=$(ctl chat "$RUN" --json </dev/null)
 is "history: the messages in order" "$(printf '%s' "$h" | jq -c '[.items[] | [.seq, .role]]')" '[[1,"user"],[2,"assistant"],[3,"tool"]]'
+is "  all of it: no older page" "$(printf '%s' "$h" | jq .next)" null
 is "  in the neutral format" "$(printf '%s' "$h" | jq -c '.items[1].tool_calls[0] | [.id, .name, .arguments.path]')" '["c1","read_file","a"]'
 is "  a tool result's fields" "$(printf '%s' "$h" | jq -c '.items[2] | [.tool_call_id, .is_error, .content]')" '["c1",false,"text"]'
 like "bosunctl chat RUN prints the history off a terminal" "$(ctl chat "$RUN" </dev/null)" '^\[1\] user: hello there'
@@ -64,6 +65,16 @@ like "an unknown role is refused, naming the roles" "$r" 'user, assistant, tool 
 r=$(ctl request cmd.llm.chat.send "{\"run\":\"NOPE\",\"text\":\"x\"}" --json | jq -r .data.error.code)
 is "a send to an unknown run: not_found" "$r" not_found
 
+# The prompt on a terminal: the reply streamed from the run's events.
+o=$(/usr/bin/python3 "$top_srcdir/tests/helpers/llm_pty.py" "$BOSUNCTL" "$(SOCK)" "$RUN" coder "on the terminal")
+out=$(printf '%s' "$o" | jq -r .output | tr -d '\r')
+like "the prompt shows the history first" "$out" '\[4\] user: from the web'
+like "  then sends the typed line" "$out" 'sent \(message [0-9]+\)'
+like "  and streams the reply's deltas" "$out" '^Hello, human$'
+is "  the whole message not printed again" "$(printf '%s\n' "$out" | grep -c 'Hello, human')" 1
+is "  a prompt again after the status idle, and EOF ends it with 0" "$(printf '%s' "$o" | jq .exit)" 0
+is "the typed line is in the history" "$(ctl chat "$RUN" --json </dev/null | jq -r '.items[-1].content')" "on the terminal"
+
 code=$(curl -s -o "$T/clr" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOK" "$A/$RUN/messages/clear")
-is "clear: 200 with the count, and the history is empty" "$code $(jq .cleared "$T/clr") $(ctl chat "$RUN" --json </dev/null | jq '.items | length')" "200 4 0"
+is "clear: 200 with the count, and the history is empty" "$code $(jq .cleared "$T/clr") $(ctl chat "$RUN" --json </dev/null | jq '.items | length')" "200 5 0"
 done_testing

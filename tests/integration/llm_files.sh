@@ -9,12 +9,12 @@
 # keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 40
+plan 45
 
 http_boot
 mkdir -p "$T/ws" "$T/outside"
 write_config <<EOF2
-  plugins: [sqlite, exec, http]
+  plugins: [sqlite, exec, http, sessions]
 sqlite:
   llm_snapshot_bytes: 1K
 http:
@@ -26,6 +26,11 @@ agents:
     start_secs: 0
     instances: 2
     workdir: $T/ws
+  sess:
+    type: sessions
+    assign: true
+    command: [sleep, "3600"]
+    start_secs: 0
 EOF2
 start_daemon || exit 1
 wait_for 10 curl -s -o /dev/null "$U/health"
@@ -101,6 +106,19 @@ head -c 4194305 /dev/zero > "$T/big"
 code=$(curl -s -o "$T/bigr" -w '%{http_code}' -X PUT -H "Authorization: Bearer $BOOT" --data-binary @"$T/big" "$U/api/v1/runs/$RUN/files/big")
 like "content over 4 MiB is too_large" "$code $(jq -r '.error | .code + ": " + .message' "$T/bigr")" '^4[0-9][0-9] too_large: .*4194305 bytes'
 check "  and not written" test ! -e "$T/ws/big"
+
+# ---- a run with a session (pre-assigned by its type): keyed by the
+# session, its default workspace under state_dir/llm/<session>
+SR=$(ctl start sess)
+wait_for 10 sh -c "[ -n \"\$(\"$BOSUNCTL\" -s \"$(SOCK)\" request cmd.store.runs '{\"run\":\"$SR\"}' --json | jq -r '.data.runs[0].session_id // empty')\" ]"
+SID=$(stored_run "$SR" session_id)
+rec "{\"run\":\"$SR\",\"path\":\"s.txt\",\"op\":\"write\",\"content_base64\":\"$(b64 sess)\"}" >/dev/null
+is "a session's files are keyed by the session" "$(sqlite3 "$DB" "SELECT session FROM file_versions WHERE run = '$SR'")" "$SID"
+is "  and listed as its" "$(ctl files "$SR" --json | jq -r .session)" "$SID"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $BOOT" --data-binary 'into the default' "$U/api/v1/runs/$SR/files/d/x.txt")
+is "a PUT without a workdir: 200" "$code" 200
+is "  written into state_dir/llm/<session>/workspace" "$(cat "$T/state/llm/$SID/workspace/d/x.txt")" 'into the default'
+is "  which is private (0700)" "$(stat -c %a "$T/state/llm/$SID/workspace")" 700
 
 # ---- an agent identity: its own run only
 ATOK=$(cat "$T/token.$RUN")

@@ -12,10 +12,13 @@
  *   {"event":"fetch","id","entry"}                       (host->fetch_logged)
  *   {"event":"cancelled","id"}
  *   {"event":"schemas","tools":[...]}                    (first line)
+ * With LLM_TOOLS_NO_OPENAT2=1 the paths are resolved as on a kernel
+ * without openat2 (the O_NOFOLLOW walk).
  * Exit 0 when every call answered, 2 when the tools could not be made
  * (the reason on stderr and as {"event":"error"}). */
 #include "curl_ev.h"
 #include "llm_tools.h"
+#include "llm_tools_path.h"
 
 #include <ev.h>
 #include <stdio.h>
@@ -53,8 +56,10 @@ static void drive_file(void *arg, const char *call_id, const char *path, const c
     (void)arg;
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "event", "file", "id", call_id, "path", path,
                           "op", op, "len", (json_int_t)len);
-    if (o && content)
-        json_object_set_new(o, "content", json_stringn_nocheck(content, len));
+    /* Text content as text, other bytes as their length only. */
+    json_t *text = content ? json_stringn(content, len) : NULL;
+    if (o && text)
+        json_object_set_new(o, "content", text);
     drive_print(o);
 }
 
@@ -154,6 +159,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "tools_drive: %s\n", cfg ? "bad calls" : je.text);
         return 64;
     }
+    const char *no_openat2 = getenv("LLM_TOOLS_NO_OPENAT2");
+    ltp_force_fallback(no_openat2 && strcmp(no_openat2, "1") == 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     curl_ev *curl = curl_ev_new(d.loop);
     struct llm_tools_host host = {.file_changed = drive_file, .fetch_logged = drive_fetch};
@@ -166,7 +173,8 @@ int main(int argc, char **argv)
         drive_print(json_pack("{s:s,s:s}", "event", "error", "error", err));
         rc = 2;
     } else {
-        drive_print(json_pack("{s:s,s:o}", "event", "schemas", "tools", llm_tools_schemas(d.tools)));
+        drive_print(
+            json_pack("{s:s,s:o}", "event", "schemas", "tools", llm_tools_schemas(d.tools)));
         drive_pump(&d);
         ev_run(d.loop, 0);
     }

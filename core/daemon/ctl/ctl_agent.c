@@ -2,9 +2,12 @@
  * bosund for itself, not through MCP.  A valid run token makes the
  * connection that run's agent principal, granted
  *   requests to    cmd.llm.>, cmd.approval.check, cmd.approval.request,
- *                  cmd.input.create
+ *                  cmd.input.create, cmd.store.inputs (its own run's: the
+ *                  store filters on the run and task set below)
  *   subscriptions  evt.run.*.<its run>.>, and evt.input.<id>.> for each
- *                  input request it created (granted with the reply)
+ *                  input request of its run a reply named (created, or
+ *                  listed by cmd.store.inputs: a restarted process waits
+ *                  for the answer to the question it asked before)
  * and nothing else.  Every request it sends has "run" and "task" of its
  * data overwritten with its run's ("agent" too for cmd.approval.*, and
  * "session" taken out: handlers find the run's), so that a handler can
@@ -16,6 +19,7 @@
 #include <bosun/approval.h>
 #include <bosun/json.h>
 #include <bosun/log.h>
+#include <bosun/store.h>
 #include <bosun/task.h>
 
 #include "ctl_server_internal.h"
@@ -52,7 +56,8 @@ static bus_principal *agent_principal(const char *run)
     if (!p || !grant(p, BUS_PERM_REQ, "cmd.llm.>") ||
         !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_CHECK) ||
         !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_REQUEST) ||
-        !grant(p, BUS_PERM_REQ, BOSUN_INPUT_CREATE) || !grant(p, BUS_PERM_SUB, events)) {
+        !grant(p, BUS_PERM_REQ, BOSUN_INPUT_CREATE) ||
+        !grant(p, BUS_PERM_REQ, BOSUN_STORE_INPUTS) || !grant(p, BUS_PERM_SUB, events)) {
         log_error("out of memory");
         abort();
     }
@@ -139,18 +144,35 @@ json_t *agent_scope(ctl_client *c, const char *subject, json_t *data, bool *gran
     /* Approvals are judged by the policy of the run's own agent. */
     if (c->agent->agent && strncmp(subject, "cmd.approval.", 13) == 0)
         json_object_set_new(d, "agent", json_string(c->agent->agent));
-    *grant_input = strcmp(subject, BOSUN_INPUT_CREATE) == 0;
+    *grant_input =
+        strcmp(subject, BOSUN_INPUT_CREATE) == 0 || strcmp(subject, BOSUN_STORE_INPUTS) == 0;
     return d;
+}
+
+static void follow(ctl_client *c, const char *input)
+{
+    char pattern[BUS_SUBJECT_MAX];
+    if (!input || strchr(input, '.'))
+        return;
+    snprintf(pattern, sizeof pattern, "evt.input.%s.>", input);
+    if (bus_pattern_check(pattern) == 0 && !bus_principal_may(c->who, BUS_PERM_SUB, pattern) &&
+        !grant(c->who, BUS_PERM_SUB, pattern))
+        log_warning("%s client #%u: cannot let run %s follow input request %s", c->srv->name,
+                    c->serial, c->agent->run, input);
 }
 
 void agent_follow_input(ctl_client *c, const json_t *reply)
 {
-    const char *input = json_string_value(json_object_get(reply, "input"));
-    char pattern[BUS_SUBJECT_MAX];
-    if (!c->agent || !input || strchr(input, '.'))
+    if (!c->agent)
         return;
-    snprintf(pattern, sizeof pattern, "evt.input.%s.>", input);
-    if (bus_pattern_check(pattern) == 0 && !grant(c->who, BUS_PERM_SUB, pattern))
-        log_warning("%s client #%u: cannot let run %s follow input request %s", c->srv->name,
-                    c->serial, c->agent->run, input);
+    follow(c, json_string_value(json_object_get(reply, "input")));
+    size_t i;
+    json_t *in;
+    json_array_foreach(json_object_get(reply, "inputs"), i, in)
+    {
+        /* The store answered for this run only; checked again all the same. */
+        const char *run = json_string_value(json_object_get(in, "run"));
+        if (run && strcmp(run, c->agent->run) == 0)
+            follow(c, json_string_value(json_object_get(in, "input")));
+    }
 }

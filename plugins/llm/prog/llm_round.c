@@ -13,6 +13,7 @@
 
 #include <bosun/approval.h>
 #include <bosun/log.h>
+#include <bosun/store.h>
 #include <bosun/task.h>
 
 #include "llm_loop.h"
@@ -112,26 +113,67 @@ static void on_input_event(void *arg, const char *subject, const json_t *data)
     }
 }
 
+/* A stored request's state: answered or cancelled ends the wait. */
+static bool input_settled(llm_job *j, const json_t *data)
+{
+    const json_t *in = json_array_get(json_object_get(data, "inputs"), 0);
+    const char *status = json_string_value(json_object_get(in, "status"));
+    char subject[300];
+    if (!status || strcmp(status, "pending") == 0)
+        return false;
+    snprintf(subject, sizeof subject, "evt.input.%.64s.%s", j->input_id, status);
+    on_input_event(j, subject, in);
+    return j->result != NULL;
+}
+
+/* An answer given before the subscription took is in the store. */
+static void on_input_caught_up(void *arg, const json_t *data, const char *code, const char *msg)
+{
+    llm_job *j = arg;
+    j->request = 0;
+    if (!code)
+        input_settled(j, data);
+}
+
 static void on_input_followed(void *arg, const json_t *data, const char *code, const char *msg)
 {
     llm_job *j = arg;
     if (code) {
         char text[600];
         snprintf(text, sizeof text, "cannot wait for the answer: %.500s", msg);
-        input_end(j, false, text);
+        j->sub = 0;
+        return input_end(j, false, text);
     }
+    if (!j->result)
+        j->request =
+            llm_ctl_request(j->l->ctl, BOSUN_STORE_INPUTS, json_pack("{s:s}", "input", j->input_id),
+                            LLM_BUS_TIMEOUT, on_input_caught_up, j);
+}
+
+/* The store's word on the request (which also lets this connection follow
+ * it): settled already, or subscribe and wait. */
+static void on_input_looked_up(void *arg, const json_t *data, const char *code, const char *msg)
+{
+    llm_job *j = arg;
+    j->request = 0;
+    if (!code && input_settled(j, data))
+        return;
+    if (!code && !json_array_size(json_object_get(data, "inputs")))
+        return job_fail(j, "runtime", "the question is not in the store any more");
+    char pattern[256];
+    snprintf(pattern, sizeof pattern, "evt.input.%.64s.>", j->input_id);
+    j->sub = llm_ctl_subscribe(j->l->ctl, pattern, on_input_event, j, on_input_followed);
 }
 
 /* Waits (idle) for the answer to request id. */
 void llm_input_wait(llm_job *j, const char *id)
 {
-    char pattern[256];
-    snprintf(pattern, sizeof pattern, "evt.input.%.64s.>", id);
     free(j->input_id);
     j->input_id = strdup(id);
     llm_input_note(j->l, call_id(j), id);
     llm_status(j->l, "idle", NULL, "waiting for an answer to request_input");
-    j->sub = llm_ctl_subscribe(j->l->ctl, pattern, on_input_event, j, on_input_followed);
+    j->request = llm_ctl_request(j->l->ctl, BOSUN_STORE_INPUTS, json_pack("{s:s}", "input", id),
+                                 LLM_BUS_TIMEOUT, on_input_looked_up, j);
 }
 
 static void on_input_created(void *arg, const json_t *data, const char *code, const char *msg)

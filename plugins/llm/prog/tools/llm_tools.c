@@ -104,7 +104,8 @@ bool llm_tools_parallel_safe(llm_tools *t, const char *name)
      * that writes is allowed at all. */
     size_t i;
     json_t *m;
-    json_array_foreach(t->fetch.methods, i, m) if (!lt_safe_method(json_string_value(m))) return false;
+    json_array_foreach(t->fetch.methods, i,
+                       m) if (!lt_safe_method(json_string_value(m))) return false;
     return true;
 }
 

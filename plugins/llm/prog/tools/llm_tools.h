@@ -22,7 +22,7 @@ struct llm_tool_result {
     const char *category; /* on error: "timeout" | "runtime" | "not_found" | "invalid" | "denied" */
     const char *error;    /* on error: a message the model can act on; fetch uses its codes
                              URL_NOT_ALLOWED / METHOD_NOT_ALLOWED / FETCH_FAILED in it */
-    json_t *detail;       /* structured extras for the event (exit code, bytes, status, duration...) */
+    json_t *detail; /* structured extras for the event (exit code, bytes, status, duration...) */
 };
 
 struct llm_tools_host { /* implemented by the loop (hA) */
@@ -34,9 +34,14 @@ struct llm_tools_host { /* implemented by the loop (hA) */
     void *arg;
 };
 
-/* cfg: JSON with workspace (absolute dir), tools (array of enabled names), sandbox ("none"|"bwrap"),
-   bash {timeout, max_timeout, output_max}, files {read_max, write_max}, fetch {allow: [url prefixes],
-   methods: [...], allow_private: bool, max_body, timeout}. */
+/* cfg: JSON with workspace (absolute dir), tools (array of enabled names), sandbox
+   ("none"|"bwrap"), bash {timeout, max_timeout, output_max}, files {read_max, write_max}, fetch
+   {allow: [url prefixes], methods: [...], allow_private: bool, max_body, timeout}. Added keys:
+   bash.network (bool, under bwrap), files.scan_max_files, files.scan_max_bytes,
+   fetch.max_redirects; unknown keys are refused, every error names its key (bosun-llm-tools(7)).
+   loop must be the default libev loop (bash reaps with ev_child).  done runs from the loop, never
+   inside llm_tools_run, exactly once unless the job is cancelled; the job is freed after done
+   returns.  llm_tools_run returns NULL only without memory. */
 llm_tools *llm_tools_new(struct ev_loop *loop, curl_ev *curl, const json_t *cfg,
                          const struct llm_tools_host *host, char *err, size_t err_size);
 json_t *llm_tools_schemas(llm_tools *t); /* new ref: neutral tools array of the enabled tools */

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #define LT_KILL_GRACE 2.0 /* seconds between SIGTERM and SIGKILL */
-#define LT_EOF_GRACE 1.0  /* seconds after SIGKILL before giving up on the pipe */
+#define LT_EOF_GRACE  1.0 /* seconds after SIGKILL before giving up on the pipe */
 
 struct lt_bash {
     llm_tool_job *j;
@@ -98,9 +98,10 @@ static json_t *lt_bash_detail(struct lt_bash *b, size_t kept)
         json_object_set_new(d, "exit_code", json_integer(WEXITSTATUS(b->status)));
     if (b->exited && WIFSIGNALED(b->status)) {
         json_object_set_new(d, "signal", json_integer(WTERMSIG(b->status)));
-        json_object_set_new(d, "signal_name", json_string(sigabbrev_np(WTERMSIG(b->status))
-                                                              ? sigabbrev_np(WTERMSIG(b->status))
-                                                              : "?"));
+        json_object_set_new(d, "signal_name",
+                            json_string(sigabbrev_np(WTERMSIG(b->status))
+                                            ? sigabbrev_np(WTERMSIG(b->status))
+                                            : "?"));
     }
     json_t *scan = lts_rescan(b->j->t->scan, lt_bash_report, b->j);
     if (scan)
@@ -135,10 +136,12 @@ static void lt_bash_finish(struct lt_bash *b)
                     "output so far:\n%s",
                     timeout, out);
     else if (sig)
-        lt_job_fail(j, "runtime", detail, "the command was killed by signal %d (SIG%s); output:\n%s",
-                    sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", out);
+        lt_job_fail(j, "runtime", detail,
+                    "the command was killed by signal %d (SIG%s); output:\n%s", sig,
+                    sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", out);
     else
-        lt_job_fail(j, "runtime", detail, "the command exited with code %d; output:\n%s", code, out);
+        lt_job_fail(j, "runtime", detail, "the command exited with code %d; output:\n%s", code,
+                    out);
     if (out && !ok)
         free(out);
 }

@@ -64,7 +64,8 @@ static int ltc_bash(llm_tools *t, const json_t *cfg, char *err, size_t err_size)
     t->bash.output_max = ltc_size(bash, "output_max", 64 * 1024);
     t->bash.network = json_is_true(json_object_get(bash, "network"));
     if (t->bash.timeout > t->bash.max_timeout) {
-        snprintf(err, err_size, "bash.timeout (%g s) is above bash.max_timeout (%g s)",
+        snprintf(err, err_size,
+                 "tools config: bash.timeout (%g s) is above bash.max_timeout (%g s)",
                  t->bash.timeout, t->bash.max_timeout);
         return -1;
     }
@@ -74,7 +75,8 @@ static int ltc_bash(llm_tools *t, const json_t *cfg, char *err, size_t err_size)
     t->bash.bwrap = ltc_find_bwrap();
     if (!t->bash.bwrap) {
         snprintf(err, err_size,
-                 "sandbox: bwrap is set but bwrap is not on PATH (install the Debian package "
+                 "tools config: sandbox: bwrap is set but bwrap is not on PATH (install the Debian "
+                 "package "
                  "bubblewrap)");
         return -1;
     }
@@ -114,7 +116,8 @@ static int ltc_fetch(llm_tools *t, const json_t *cfg)
     json_t *fetch = json_object_get(cfg, "fetch");
     json_t *allow = json_object_get(fetch, "allow"), *methods = json_object_get(fetch, "methods");
     t->fetch.allow = allow ? json_deep_copy(allow) : json_array();
-    t->fetch.methods = methods ? json_deep_copy(methods) : json_pack("[sss]", "GET", "HEAD", "OPTIONS");
+    t->fetch.methods =
+        methods ? json_deep_copy(methods) : json_pack("[sss]", "GET", "HEAD", "OPTIONS");
     t->fetch.allow_private = json_is_true(json_object_get(fetch, "allow_private"));
     t->fetch.max_body = ltc_size(fetch, "max_body", 1024 * 1024);
     t->fetch.timeout_ms = (long)(ltc_number(fetch, "timeout", 30) * 1000);
@@ -140,8 +143,7 @@ int ltc_read(llm_tools *t, const json_t *cfg, char *err, size_t err_size)
     t->workspace = strdup(ws);
     t->enabled = ltc_enabled(cfg);
     ltc_files(t, cfg);
-    if (ltc_check_allow(json_object_get(json_object_get(cfg, "fetch"), "allow"), err, err_size) <
-        0)
+    if (ltc_check_allow(json_object_get(json_object_get(cfg, "fetch"), "allow"), err, err_size) < 0)
         return -1;
     if (!t->workspace || ltc_fetch(t, cfg) < 0) {
         snprintf(err, err_size, "out of memory");

@@ -11,6 +11,8 @@
 #include "llm_tools_int.h"
 #include "llm_tools_url.h"
 
+#include <bosun/sys.h>
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <strings.h>
@@ -34,7 +36,8 @@ struct lt_fetch {
     size_t len, max;
     bool truncated;
     int redirects;
-    double started; /* wall clock of this hop */
+    double started;    /* wall clock at this hop's start, for the log's time */
+    double t0;         /* monotonic clock then, for durations */
     char blocked[160]; /* why the open-socket callback refused the peer */
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -58,18 +61,12 @@ static void ltf_cancel(void *impl)
     ltf_free(f);
 }
 
-static double ltf_wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* One line of the fetch log: {time, duration, method, url, status, bytes,
  * truncated, error?}. */
-static void ltf_log(llm_tool_job *j, const char *method, const char *url, double started,
-                    long status, size_t bytes, bool truncated, const char *error)
+static void ltf_log(const struct lt_fetch *f, long status, bool truncated, const char *error)
 {
+    llm_tool_job *j = f->j;
+    double started = f->started;
     if (!j->t->host.fetch_logged)
         return;
     char when[40];
@@ -78,10 +75,10 @@ static void ltf_log(llm_tool_job *j, const char *method, const char *url, double
     gmtime_r(&secs, &tm);
     size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(when + n, sizeof when - n, ".%03dZ", (int)((started - (double)secs) * 1000));
-    json_t *entry = json_pack("{s:s,s:f,s:s,s:s,s:I,s:I,s:b}", "time", when, "duration",
-                              ltf_wall() - started, "method", method, "url", url, "status",
-                              (json_int_t)status, "bytes", (json_int_t)bytes, "truncated",
-                              truncated);
+    json_t *entry =
+        json_pack("{s:s,s:f,s:s,s:s,s:I,s:I,s:b}", "time", when, "duration",
+                  bosun_monotonic() - f->t0, "method", f->method, "url", f->url, "status",
+                  (json_int_t)status, "bytes", (json_int_t)f->len, "truncated", truncated);
     if (entry && error)
         json_object_set_new(entry, "error", json_string(error));
     if (entry)
@@ -133,7 +130,8 @@ static void ltf_fail(struct lt_fetch *f, const char *category, const char *code,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    ltf_log(j, f->method, f->url, f->started, 0, 0, false, code);
+    f->len = 0;
+    ltf_log(f, 0, false, code);
     ltf_free(f);
     lt_job_fail(j, category, json_pack("{s:s}", "code", code), "%s: %s", code, msg);
 }
@@ -160,9 +158,9 @@ static int ltf_setup(struct lt_fetch *f)
               curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_NOBODY, head ? 1L : 0L) == CURLE_OK;
     if (ok && f->body) {
-        ok = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)f->body_len) ==
-                 CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->body) == CURLE_OK;
+        ok =
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)f->body_len) == CURLE_OK &&
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, f->body) == CURLE_OK;
     }
     if (ok && strcmp(f->method, "GET") != 0 && !head)
         ok = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, f->method) == CURLE_OK;
@@ -174,7 +172,8 @@ static void ltf_start(struct lt_fetch *f)
     f->len = 0;
     f->truncated = false;
     f->blocked[0] = f->errbuf[0] = '\0';
-    f->started = ltf_wall();
+    f->started = bosun_now();
+    f->t0 = bosun_monotonic();
     curl_easy_reset(f->easy);
     if (ltf_setup(f) < 0 || curl_ev_add(f->j->t->curl, f->easy, ltf_done, f) < 0)
         ltf_fail(f, "runtime", "FETCH_FAILED", "%s", "curl refused the request");
@@ -186,7 +185,7 @@ static void ltf_redirect(struct lt_fetch *f, long status, const char *target)
 {
     char why[256];
     char *next = ltu_normalize(target, why, sizeof why);
-    ltf_log(f->j, f->method, f->url, f->started, status, f->len, f->truncated, NULL);
+    ltf_log(f, status, f->truncated, NULL);
     if (!next) {
         ltf_fail(f, "runtime", "FETCH_FAILED", "redirected to an unusable URL: %s", why);
         return;
@@ -222,17 +221,17 @@ static void ltf_answer(struct lt_fetch *f, long status)
     llm_tool_job *j = f->j;
     char *ctype = NULL;
     curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &ctype);
-    ltf_log(j, f->method, f->url, f->started, status, f->len, f->truncated, NULL);
+    ltf_log(f, status, f->truncated, NULL);
     char *body = lt_text(f->buf, f->len), *content = NULL;
     if (body)
         (void)!asprintf(&content, "HTTP %ld\ncontent-type: %s\n\n%s%s", status,
                         ctype ? ctype : "(none)", body,
                         f->truncated ? "\n[... body cut at the fetch size limit]" : "");
     free(body);
-    json_t *detail = json_pack("{s:s,s:s,s:I,s:I,s:b,s:I,s:f}", "method", f->method, "url", f->url,
-                               "status", (json_int_t)status, "bytes", (json_int_t)f->len,
-                               "truncated", f->truncated, "redirects", (json_int_t)f->redirects,
-                               "duration", ltf_wall() - f->started);
+    json_t *detail =
+        json_pack("{s:s,s:s,s:I,s:I,s:b,s:I,s:f}", "method", f->method, "url", f->url, "status",
+                  (json_int_t)status, "bytes", (json_int_t)f->len, "truncated", f->truncated,
+                  "redirects", (json_int_t)f->redirects, "duration", bosun_monotonic() - f->t0);
     ltf_free(f);
     if (content)
         lt_job_ok(j, content, detail);
@@ -258,8 +257,8 @@ static void ltf_done(CURL *easy, CURLcode result, const char *errbuf, void *arg)
         return;
     }
     char *target = NULL;
-    if (status >= 300 && status < 400 && curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &target) ==
-                                             CURLE_OK && target) {
+    if (status >= 300 && status < 400 &&
+        curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &target) == CURLE_OK && target) {
         char *copy = strdup(target);
         if (copy)
             ltf_redirect(f, status, copy);
@@ -275,7 +274,8 @@ static bool ltf_method_allowed(const llm_tools *t, const char *method)
 {
     size_t i;
     json_t *m;
-    json_array_foreach(t->fetch.methods, i, m) if (strcmp(json_string_value(m), method) == 0) return true;
+    json_array_foreach(t->fetch.methods, i,
+                       m) if (strcmp(json_string_value(m), method) == 0) return true;
     return false;
 }
 
@@ -283,8 +283,8 @@ static bool ltf_method_allowed(const llm_tools *t, const char *method)
  * value without CR, LF or NUL, so no request can be smuggled in. */
 static const char *ltf_header_refused(const char *name, const char *value, size_t value_len)
 {
-    static const char *const owned[] = {"host", "content-length", "transfer-encoding",
-                                        "connection", NULL};
+    static const char *const owned[] = {"host", "content-length", "transfer-encoding", "connection",
+                                        NULL};
     if (!*name || strspn(name, "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(name))
         return "is not a valid header name";
@@ -306,8 +306,8 @@ static int ltf_headers(struct lt_fetch *f, json_t *headers)
     }
     json_object_foreach(headers, name, value)
     {
-        const char *why = ltf_header_refused(name, json_string_value(value),
-                                             json_string_length(value));
+        const char *why =
+            ltf_header_refused(name, json_string_value(value), json_string_length(value));
         char *line = NULL;
         if (why) {
             ltf_fail(f, "invalid", "FETCH_FAILED", "header \"%.64s\" %s", name, why);
@@ -335,7 +335,8 @@ static struct lt_fetch *ltf_new(llm_tool_job *j, json_t *args)
         return NULL;
     f->j = j;
     f->max = j->t->fetch.max_body;
-    f->started = ltf_wall();
+    f->started = bosun_now();
+    f->t0 = bosun_monotonic();
     f->method = strdup(method ? method : "GET");
     f->url = strdup(json_string_value(json_object_get(args, "url")));
     f->buf = malloc(f->max + 1);

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "llm_tools_fileio.h"
 
+#include <bosun/sys.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -105,30 +107,12 @@ char *ltf_read_all(int ws, const char *rel, size_t max, size_t *len, struct ltf_
     return buf;
 }
 
-static int ltf_write_fd(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* A new temporary file beside base in dir, named in tmp. */
 static int ltf_temp(int dir, const char *base, mode_t mode, char *tmp, size_t tmp_size)
 {
     for (int tries = 0; tries < 16; tries++) {
         unsigned char rnd[6];
-        FILE *ur = fopen("/dev/urandom", "rb");
-        size_t got = ur ? fread(rnd, 1, sizeof rnd, ur) : 0;
-        if (ur)
-            fclose(ur);
-        if (got != sizeof rnd)
+        if (bosun_random_bytes(rnd, sizeof rnd) < 0)
             return -1;
         snprintf(tmp, tmp_size, ".%.40s.bosun-%02x%02x%02x%02x%02x%02x", base, rnd[0], rnd[1],
                  rnd[2], rnd[3], rnd[4], rnd[5]);
@@ -166,7 +150,7 @@ int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool
         close(dir);
         return ltf_errno(e, err, rel);
     }
-    int rc = ltf_write_fd(fd, data, len);
+    int rc = bosun_write_all(fd, data, len);
     int err = errno;
     if (rc == 0 && fchmod(fd, mode) < 0)
         rc = -1, err = errno;

@@ -45,9 +45,11 @@ static void lt_lines_feed(struct lt_lines *l, const char *buf, size_t n)
         if (l->line >= l->first) {
             size_t take = end - i;
             if (l->len + take > l->max) {
-                take = l->max - l->len;
-                l->cut = true;
-                l->done = true;
+                /* the line being cut is where a next read starts */
+                memcpy(l->out + l->len, buf + i, l->max - l->len);
+                l->len = l->max;
+                l->cut = l->done = true;
+                return;
             }
             memcpy(l->out + l->len, buf + i, take);
             l->len += take;
@@ -246,8 +248,9 @@ void lt_delete_file(llm_tool_job *j, json_t *args)
         return;
     }
     if (S_ISDIR(st.st_mode) || unlinkat(dir, base, 0) < 0) {
-        const char *category, *why = S_ISDIR(st.st_mode) ? "is a directory (delete_file deletes files)"
-                                                          : ltp_strerror(errno, &category);
+        const char *category, *why = S_ISDIR(st.st_mode)
+                                         ? "is a directory (delete_file deletes files)"
+                                         : ltp_strerror(errno, &category);
         if (S_ISDIR(st.st_mode))
             category = "invalid";
         close(dir);

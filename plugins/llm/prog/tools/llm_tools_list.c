@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define LTL_MAX_ENTRIES 2000
-#define LTL_MAX_DEPTH 32
+#define LTL_MAX_DEPTH   32
 
 struct ltl_walk {
     const char *glob;

@@ -47,7 +47,8 @@ int ltp_normalize(const char *in, char out[LTP_PATH_MAX], char *err, size_t err_
         return -1;
     }
     if (in[0] == '/') {
-        snprintf(err, err_size, "absolute paths are refused: give a path relative to the workspace");
+        snprintf(err, err_size,
+                 "absolute paths are refused: give a path relative to the workspace");
         return -2;
     }
     for (const char *p = in; *p;) {
@@ -88,6 +89,11 @@ static int ltp_walk(int root, const char *rel, int flags, mode_t mode)
         int next = last ? openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode)
                         : openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int saved = errno;
+        struct stat st;
+        /* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR: say what it is */
+        if (next < 0 && saved == ENOTDIR && fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            saved = ELOOP;
         close(cur);
         errno = saved;
         if (last || next < 0)
@@ -181,7 +187,8 @@ const char *ltp_strerror(int err, const char **category)
     case EXDEV:
     case ELOOP:
         *category = "denied";
-        return "the path leads out of the workspace (a symlink pointing outside, or a symlink where none is followed)";
+        return "the path leads out of the workspace (a symlink pointing outside, or a symlink "
+               "where none is followed)";
     case EACCES:
     case EPERM:
         *category = "denied";

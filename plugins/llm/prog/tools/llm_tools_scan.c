@@ -163,8 +163,7 @@ static void lts_entry_met(struct lts_walk *w, int dir, const char *name, const c
                           int depth)
 {
     char path[LTP_PATH_MAX];
-    if (snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", name) >=
-        (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", name) >= (int)sizeof path)
         return;
     struct stat st;
     if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)

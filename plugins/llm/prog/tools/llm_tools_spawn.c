@@ -17,9 +17,8 @@ extern char **environ;
 
 /* What a command may see of bosun-llm's environment: the agent token, API
  * keys and the rest stay out. */
-static const char *const lt_env_keep[] = {"PATH", "HOME",  "LANG", "LC_ALL",  "LC_CTYPE",
-                                          "TERM", "TZ",    "USER", "LOGNAME", "SHELL",
-                                          "TMPDIR", NULL};
+static const char *const lt_env_keep[] = {"PATH", "HOME", "LANG",    "LC_ALL", "LC_CTYPE", "TERM",
+                                          "TZ",   "USER", "LOGNAME", "SHELL",  "TMPDIR",   NULL};
 
 static char **lt_env(void)
 {
@@ -41,9 +40,23 @@ static const char **lt_argv(const llm_tools *t, const char *command)
     if (!argv)
         return NULL;
     if (t->bash.bwrap) {
-        const char *pre[] = {t->bash.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
-                             "/proc", "--tmpfs", "/tmp", "--bind", t->workspace, t->workspace,
-                             "--chdir", t->workspace, "--unshare-all", "--die-with-parent",
+        const char *pre[] = {t->bash.bwrap,
+                             "--ro-bind",
+                             "/",
+                             "/",
+                             "--dev",
+                             "/dev",
+                             "--proc",
+                             "/proc",
+                             "--tmpfs",
+                             "/tmp",
+                             "--bind",
+                             t->workspace,
+                             t->workspace,
+                             "--chdir",
+                             t->workspace,
+                             "--unshare-all",
+                             "--die-with-parent",
                              "--new-session"};
         for (size_t i = 0; i < sizeof pre / sizeof *pre; i++)
             argv[n++] = pre[i];

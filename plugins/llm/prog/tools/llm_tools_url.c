@@ -16,6 +16,19 @@ static char *ltu_part(CURLU *u, CURLUPart part)
     return v;
 }
 
+/* Host names compare without case; curl keeps the case it was given. */
+static void ltu_lower_host(CURLU *u)
+{
+    char *host = ltu_part(u, CURLUPART_HOST);
+    if (!host)
+        return;
+    for (char *p = host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    curl_url_set(u, CURLUPART_HOST, host, 0);
+    curl_free(host);
+}
+
 char *ltu_normalize(const char *url, char *err, size_t err_size)
 {
     CURLU *u = curl_url();
@@ -34,7 +47,10 @@ char *ltu_normalize(const char *url, char *err, size_t err_size)
         snprintf(err, err_size, "URLs with user information are refused");
     } else {
         curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-        char *text = ltu_part(u, CURLUPART_URL);
+        ltu_lower_host(u);
+        char *text = NULL;
+        if (curl_url_get(u, CURLUPART_URL, &text, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
+            text = NULL;
         out = text ? strdup(text) : NULL;
         curl_free(text);
         if (!out)
