@@ -374,7 +374,7 @@ static void auth_report(ctl_client *c)
 }
 
 /* Whether the client may have a token checked now; counts it if not. */
-static bool auth_allowed(ctl_client *c)
+bool ctl_auth_allowed(ctl_client *c)
 {
     char key[64];
     auth_key(c, key, sizeof key);
@@ -385,7 +385,7 @@ static bool auth_allowed(ctl_client *c)
     return false;
 }
 
-static void auth_outcome(ctl_client *c, bool ok)
+void ctl_auth_outcome(ctl_client *c, bool ok)
 {
     char key[64];
     auth_key(c, key, sizeof key);
@@ -425,7 +425,7 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
         client_drop_passed(c);
         json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
         if (e)
-            auth_outcome(c, false);
+            ctl_auth_outcome(c, false);
         const char *msg = json_string_value(json_object_get(e, "message"));
         send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
                    msg                             ? msg
@@ -434,7 +434,7 @@ static void on_mcp_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m
         json_decref(id);
         return;
     }
-    auth_outcome(c, true);
+    ctl_auth_outcome(c, true);
     c->mcp_session = xstrdup(session);
     c->mcp_in = xasprintf("%s.%s.in", BOSUN_MCP_SESSION, session);
     char subject[BUS_SUBJECT_MAX];
@@ -467,7 +467,7 @@ void op_mcp(ctl_client *c, json_t *id, json_t *req)
     if (!token) {
         code = "unauthorized";
         snprintf(why, sizeof why, "an agent token is required");
-    } else if (!auth_allowed(c)) {
+    } else if (!ctl_auth_allowed(c)) {
         /* refused before the token is even looked at, valid or not */
         code = "rate_limited";
         snprintf(why, sizeof why, "too many failed attempts to authenticate; try again later");

@@ -371,9 +371,12 @@ static void on_request_reply(bus_t *bus, enum bus_reply_status st, const bus_msg
     client_request *r = arg;
     ctl_client *c = r->client;
     json_t *id = json_incref(r->id);
+    bool grant_input = r->grant_input;
     detach_request(c, r);
     switch (st) {
     case BUS_REPLY_OK:
+        if (grant_input)
+            agent_follow_input(c, m->data);
         send_result(c, id, msg_to_json(m));
         break;
     case BUS_REPLY_TIMEOUT:
@@ -405,7 +408,10 @@ static void op_request(ctl_client *c, json_t *id, json_t *req)
     client_request *r = xcalloc(1, sizeof *r);
     r->client = c;
     r->id = json_incref(id);
-    r->bus_id = bus_request_as(c->srv->bus, c->who, subject, data, timeout, on_request_reply, r);
+    /* An agent's request speaks for its own run, whatever it says. */
+    json_t *scoped = agent_scope(c, subject, data, &r->grant_input);
+    r->bus_id = bus_request_as(c->srv->bus, c->who, subject, scoped, timeout, on_request_reply, r);
+    json_decref(scoped);
     if (!r->bus_id) {
         json_decref(r->id);
         free(r);
@@ -469,6 +475,8 @@ static void dispatch(ctl_client *c, json_t *req)
         return op_resume(c, id, req);
     if (strcmp(op, "mcp") == 0)
         return op_mcp(c, id, req);
+    if (strcmp(op, "agent") == 0)
+        return op_agent(c, id, req);
     send_error(c, id, "unknown_op", "unknown op '%.64s'", op);
 }
 
@@ -640,6 +648,7 @@ static void free_graveyard(ctl_server *srv)
         srv->graveyard = c->next;
         bosun_lines_free(c->in);
         free(c->out.buf);
+        agent_free(c);
         bus_principal_free(c->who);
         free(c);
     }

@@ -16,7 +16,9 @@
  * The agent socket (ctl_server_new_agent) speaks the same protocol to any
  * local user, but a connection starts as an anonymous principal that may
  * do nothing except {"op": "mcp", "token"}: a valid run token makes it
- * that run's principal, allowed its own MCP session and nothing else.
+ * that run's principal, allowed its own MCP session and nothing else;
+ * {"op": "agent", "token"} (ctl_agent.c) makes it the run's agent
+ * principal for a program of the run such as bosun-llm. 
  * Every operation of either socket goes through the connection's
  * bus_principal (<bosun/principal.h>); the admin socket's may do all.
  *

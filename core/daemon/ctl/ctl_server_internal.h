@@ -23,6 +23,7 @@
 #define CTL_ACCEPT_RETRY 0.5
 
 typedef struct ctl_mcp_stdio ctl_mcp_stdio;
+typedef struct ctl_agent ctl_agent;
 
 /* Lines waiting for a non-blocking descriptor (a client's socket, a
  * handed-over stdout): buf[off, len) is still to be written. */
@@ -62,6 +63,7 @@ typedef struct client_request {
     ctl_client *client;
     uint64_t bus_id;
     json_t *id;
+    bool grant_input; /* an agent's cmd.input.create: its answer may be followed */
 } client_request;
 
 struct ctl_client {
@@ -89,6 +91,8 @@ struct ctl_client {
     ctl_mcp_stdio *mcp_stdio;   /* the agent's stdin and stdout, once handed over */
     int passed[CTL_MAX_PASSED]; /* descriptors sent with requests, for op mcp */
     size_t n_passed;
+    ctl_agent *agent; /* set once {"op": "agent"} made the connection a run's agent */
+    bool agent_opening;
 };
 
 struct ctl_server {
@@ -146,10 +150,24 @@ void client_refuse(ctl_client *c, json_t *id, const char *what, const char *subj
 void client_drop_passed(ctl_client *c);
 
 /* ctl_mcp.c */
+/* Whether the client may have a token checked now (rate limit per uid),
+ * and the outcome of a check, counted against it when it failed. */
+bool ctl_auth_allowed(ctl_client *c);
+void ctl_auth_outcome(ctl_client *c, bool ok);
 void op_mcp(ctl_client *c, json_t *id, json_t *req);
 /* A line from a client whose connection is an MCP session. */
 void mcp_client_line(ctl_client *c, const char *line, size_t len);
 /* Ends the client's MCP session, if any. */
 void mcp_close(ctl_client *c);
+
+/* ctl_agent.c: {"op": "agent", "token"} */
+void op_agent(ctl_client *c, json_t *id, json_t *req);
+/* The data of a request from an agent connection, with "run" and "task"
+ * set to its run's, "agent" too for cmd.approval.*, "session" removed (a
+ * new reference); data itself otherwise. */
+json_t *agent_scope(ctl_client *c, const char *subject, json_t *data, bool *grant_input);
+/* A reply to an agent's cmd.input.create: lets it follow that request. */
+void agent_follow_input(ctl_client *c, const json_t *reply);
+void agent_free(ctl_client *c);
 
 #endif
