@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl_ev.h"
 #include "github.h"
+#include "github_oauth.h"
 
 static bool github_check(const cfg_node *config, cfg_diag *d)
 {
@@ -33,7 +35,10 @@ static int github_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d
 static int github_start(void *state, cfg_diag *d)
 {
     github *g = state;
-    (void)d;
+    if (!g->curl && !(g->curl = curl_ev_new(g->ctx->loop)))
+        return cfg_error(d, NULL, "github: cannot initialise libcurl"), -1;
+    if (!(g->oauth = github_oauth_new(g, d)))
+        return -1;
     log_info("github: API at %s%s%s", g->cfg.api_url, g->cfg.token ? ", with a token" : "",
              g->cfg.webhook_secret ? ", webhooks verified" : "");
     return 0;
@@ -54,6 +59,9 @@ static int github_reload(void *state, const cfg_node *config, cfg_diag *d)
 static void github_stop(void *state)
 {
     github *g = state;
+    github_oauth_free(g->oauth);
+    if (g->curl)
+        curl_ev_free(g->curl);
     github_cfg_free(&g->cfg);
     free(g);
 }
