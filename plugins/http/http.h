@@ -16,6 +16,8 @@
  *   http_auth.c     credentials -> http_identity (admin tokens, session JWTs,
  *                   agent tokens), login/logout/me, the Origin check, the
  *                   failed-auth limit; http_auth_routes
+ *   http_auth_github.c  login with GitHub (web and device flows), through
+ *                   the github plugin's cmd.github.auth.*
  *   http_api*.c     the REST API v1: requests -> bus requests (cmd.…),
  *                   replies -> responses; http_api_routes
  *   http_ws.c       /ws: the event stream and request/reply over WebSocket
@@ -226,6 +228,8 @@ extern const http_route http_core_routes[]; /* /health (http.c) */
 extern const size_t http_core_n_routes;
 extern const http_route http_auth_routes[]; /* /api/v1/auth/…, /api/v1/tokens… */
 extern const size_t http_auth_n_routes;
+extern const http_route http_auth_github_routes[]; /* /api/v1/auth/github/… (http_auth_github.c) */
+extern const size_t http_auth_github_n_routes;
 extern const http_route http_api_routes[]; /* the rest of /api/v1 */
 extern const size_t http_api_n_routes;
 extern const http_route http_ws_routes[]; /* GET /ws */

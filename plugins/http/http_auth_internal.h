@@ -36,6 +36,12 @@ enum auth_deny {
     AUTH_DENY_UNSAVED = -1, /* refused from now on, but the file could not be written */
     AUTH_DENY_FULL = -2,    /* not recorded: the list holds auth_deny_max() live entries */
 };
+/* Sets the session cookie to value for max_age seconds ("" and 0: clears
+ * it). */
+void auth_session_cookie(http_request *r, const char *value, double max_age);
+/* The value of the request's cookie name, copied into out (size bytes),
+ * or false when it is absent, empty or does not fit. */
+bool auth_cookie(const http_request *r, const char *name, char *out, size_t size);
 /* Puts a session's jti on the deny-list until exp (persisted atomically)
  * and, unless the list is full, publishes its evt.auth.session event. */
 enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp);

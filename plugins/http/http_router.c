@@ -20,6 +20,7 @@ static const struct {
 } tables[] = {
     {http_core_routes, &http_core_n_routes},
     {http_auth_routes, &http_auth_n_routes},
+    {http_auth_github_routes, &http_auth_github_n_routes},
     {http_api_routes, &http_api_n_routes},
     {http_ws_routes, &http_ws_n_routes},
     {http_fleet_routes, &http_fleet_n_routes},
