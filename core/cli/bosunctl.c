@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bosun/bosun.h>
 
@@ -59,6 +60,8 @@ static void usage(FILE *out)
           "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
           "  machine list | show ID | revoke ID   the hub's machines\n"
+          "  login --github [--token-file F]   with --url: log in with GitHub (device flow),\n"
+          "                                 keeping the session for later --url calls\n"
           "  cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] [--agent A]\n"
           "      [--task ID] [--machine M]  tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
           "\n"
@@ -68,8 +71,9 @@ static void usage(FILE *out)
           "  -u, --url URL       a remote bosund's HTTP API, https://host:8420 (default: "
           "$BOSUN_URL):\n"
           "                      every command but plugins, reload, pub, sub and mcp\n"
-          "      --token-file F  with --url: the file holding an admin token (default:\n"
-          "                      $BOSUN_TOKEN_FILE); with mcp: the run's agent token\n"
+          "      --token-file F  with --url: the file holding an admin token or a session\n"
+          "                      (default: $BOSUN_TOKEN_FILE, else the session of login);\n"
+          "                      with mcp: the run's agent token\n"
           "      --cacert FILE   with --url: CA certificates to verify the daemon with\n"
           "      --json          machine-readable output\n"
           "  -h, --help          this help;  -V, --version  the version\n"
@@ -156,11 +160,31 @@ static int remote_options(opts *o, const char *local_only, const char *name)
     return 0;
 }
 
-static int connect_url(const opts *o, ctl_conn **conn)
+/* The token file of a --url call: the one given, else the session that
+ * `login --github` kept, when there is one.  NULL for login itself, which
+ * has no credential yet. */
+static const char *url_token_file(const opts *o, bool login, char **owned)
 {
-    char err[512];
+    *owned = NULL;
+    if (login || o->token_file)
+        return login ? NULL : o->token_file;
+    char *path = login_session_path();
+    if (path && access(path, F_OK) == 0)
+        return *owned = path;
+    free(path);
+    return NULL;
+}
+
+static int connect_url(const opts *o, bool login, ctl_conn **conn)
+{
+    char err[512], *owned;
     int code = 0;
-    *conn = ctl_http_open(o->url, o->token_file, o->cacert, &code, err, sizeof err);
+    const char *token_file = url_token_file(o, login, &owned);
+    if (!token_file && !login)
+        return die(EX_USAGE_, "--url needs a token: --token-file FILE, BOSUN_TOKEN_FILE, or a "
+                              "session from bosunctl --url URL login --github");
+    *conn = ctl_http_open(o->url, token_file, o->cacert, &code, err, sizeof err);
+    free(owned);
     return *conn ? 0 : die(code, "%s", err);
 }
 
@@ -466,6 +490,7 @@ static const struct command {
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
     {"cost", cmd_cost, NULL},
+    {"login", cmd_login, NULL},
 };
 
 /* ------------------------------------------------------------ options */
@@ -497,7 +522,8 @@ enum {
     OPT_USER,
     OPT_PROJECT,
     OPT_APPROVE,
-    OPT_MACHINE
+    OPT_MACHINE,
+    OPT_GITHUB
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -526,6 +552,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
         {"approve", no_argument, NULL, OPT_APPROVE},                                               \
         {"machine", required_argument, NULL, OPT_MACHINE},                                         \
+        {"github", no_argument, NULL, OPT_GITHUB},                                                 \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -631,6 +658,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         case OPT_MACHINE:
             o->machine = optarg;
             break;
+        case OPT_GITHUB:
+            o->github = 1;
+            break;
         case OPT_CHOICE:
         case OPT_VERSION: {
             long v = strtol(optarg, &end, 10);
@@ -708,7 +738,7 @@ int main(int argc, char **argv)
         return 0;
     if (rc)
         return rc;
-    rc = o.url ? connect_url(&o, &conn) : connect_daemon(&o, &conn);
+    rc = o.url ? connect_url(&o, cmd->run == cmd_login, &conn) : connect_daemon(&o, &conn);
     if (rc && cmd->run == cmd_mcp) {
         /* An MCP client still gets JSON-RPC answers, with the reason. */
         mcp_refuse_all("bosund is not running or cannot be reached");

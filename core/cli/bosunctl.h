@@ -48,6 +48,7 @@ typedef struct opts {
     const char *project; /* hook install --project DIR */
     int approve;         /* hook --approve */
     const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
+    int github;          /* login --github */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -87,6 +88,11 @@ int cmd_hook(ctl_conn *conn, const opts *o, int argc, char **argv);
 bool hook_needs_daemon(int argc, char **argv);
 void hook_prepare(void);
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
+/* bosunctl_login.c: login --github, and where its session is kept by
+ * default ($XDG_CONFIG_HOME/bosun/session or ~/.config/bosun/session;
+ * malloc'ed, NULL without a HOME). */
+int cmd_login(ctl_conn *conn, const opts *o, int argc, char **argv);
+char *login_session_path(void);
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv);
