@@ -204,10 +204,7 @@ static void exchange_user(void *arg, const char *login, const char *role, const 
 {
     exchange *x = arg;
     x->user = NULL;
-    if (!role)
-        return exchange_reply(x, bus_error_json(code, "%s", why));
-    log_info("github: web login of %s (%s)", login, role);
-    exchange_reply(x, json_pack("{s:s,s:s}", "login", login, "role", role));
+    exchange_reply(x, gh_user_reply("web", login, role, code, why));
 }
 
 static void exchange_token(const curl_ev_response *r, void *arg)

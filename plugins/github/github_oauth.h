@@ -102,6 +102,10 @@ typedef void (*gh_user_fn)(void *arg, const char *login, const char *role, const
 typedef struct gh_user gh_user;
 gh_user *gh_user_check(github *g, const char *token, gh_user_fn done, void *arg);
 void gh_user_cancel(gh_user *u);
+/* The reply a gh_user_fn's outcome makes, for flow ("web", "device"):
+ * {"login","role"} (logged at info level) or the error. */
+json_t *gh_user_reply(const char *flow, const char *login, const char *role, const char *code,
+                      const char *why);
 /* The role of an allowed login, or NULL when it may not log in before
  * its orgs are known (*need_orgs set when orgs could let it in). */
 const char *gh_user_role(const github_cfg *c, const char *login, bool *need_orgs);

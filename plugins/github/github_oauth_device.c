@@ -190,10 +190,10 @@ static void on_user(void *arg, const char *login, const char *role, const char *
 {
     slot *s = arg;
     s->user = NULL;
-    if (!role)
-        return slot_end(s, bus_error_json(code, "%s", why));
-    log_info("github: device login of %s (%s)", login, role);
-    slot_end(s, json_pack("{s:s,s:s,s:s}", "status", "ok", "login", login, "role", role));
+    json_t *reply = gh_user_reply("device", login, role, code, why);
+    if (role)
+        json_object_set_new(reply, "status", json_string("ok"));
+    slot_end(s, reply);
 }
 
 /* GitHub's error answers of the device grant: what they do here. */

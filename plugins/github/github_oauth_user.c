@@ -139,6 +139,15 @@ static void on_user(const curl_ev_response *r, void *arg)
         finish(u, NULL, "unavailable", "cannot ask GitHub for the user's organisations");
 }
 
+json_t *gh_user_reply(const char *flow, const char *login, const char *role, const char *code,
+                      const char *why)
+{
+    if (!role)
+        return bus_error_json(code, "%s", why);
+    log_info("github: %s login of %s (%s)", flow, login, role);
+    return json_pack("{s:s,s:s}", "login", login, "role", role);
+}
+
 gh_user *gh_user_check(github *g, const char *token, gh_user_fn done, void *arg)
 {
     gh_user *u = calloc(1, sizeof *u);
