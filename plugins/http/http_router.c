@@ -24,6 +24,7 @@ static const struct {
     {http_api_routes, &http_api_n_routes},
     {http_ws_routes, &http_ws_n_routes},
     {http_fleet_routes, &http_fleet_n_routes},
+    {http_web_routes, &http_web_n_routes},
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -141,6 +142,8 @@ void http_router_dispatch(http_server *srv, http_req *q)
         http_auth_request(&q->pub, q->route->allow, on_authed);
         return;
     }
+    if (http_web_try(&q->pub))
+        return; /* one of the dashboard's files: anonymous, no route */
     char allow[128];
     allowed_methods(q, allow, sizeof allow);
     if (allow[0]) {
