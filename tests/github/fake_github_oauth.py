@@ -6,7 +6,8 @@ the device code endpoint, GET /user and GET /user/orgs.  127.0.0.1 only.
 
 Usage: fake_github_oauth.py PORTFILE CLIENT_ID CLIENT_SECRET
 It writes its port to PORTFILE once listening.  The test steers it with
-POST /_fake/config {"user", "orgs", "device_script", "interval"} and reads
+POST /_fake/config {"user", "orgs", "device_script", "interval", "delay"}
+(seconds the device grant waits before it answers) and reads
 what it saw with GET /_fake/log (a list of {"path", "grant", "time",
 "answer"}).  device_script is a list of answers the device grant gives in
 turn: "authorization_pending", "slow_down", "expired_token",
@@ -28,6 +29,7 @@ STATE = {
     "orgs": [],
     "device_script": ["ok"],
     "interval": 1,
+    "delay": 0,
     "codes": {},    # code -> {challenge, user, redirect_uri}
     "tokens": {},   # access token -> user
     "devices": {},  # device_code -> {user, step}
@@ -129,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
             n = int(self.headers.get("Content-Length") or 0)
             conf = json.loads(self.rfile.read(n) or b"{}")
             with LOCK:
-                for k in ("user", "orgs", "device_script", "interval"):
+                for k in ("user", "orgs", "device_script", "interval", "delay"):
                     if k in conf:
                         STATE[k] = conf[k]
                 if conf.get("clear_log"):
@@ -178,6 +180,11 @@ class Handler(BaseHTTPRequestHandler):
                                 "scope": "read:user,read:org"})
 
     def device_grant(self, f):
+        with LOCK:
+            delay = STATE["delay"]
+        if delay:
+            self.note("device_wait", str(delay))
+            time.sleep(delay)
         with LOCK:
             d = STATE["devices"].get(f.get("device_code", ""))
             script = STATE["device_script"]

@@ -6,7 +6,7 @@
 # user and an org member refused, a state forged, tampered, expired, reused
 # or from another browser, GitHub saying no, and no secret in the log.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 36
+plan 38
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_login_lib.sh"
 http_boot
@@ -128,4 +128,9 @@ is "the fake gave out 4 tokens since dave (the checks below mean something)" "$(
 unlike "no GitHub token in bosund's log" "$(cat "$T/bosund.log")" 'gho_'
 unlike "nor the client secret" "$(cat "$T/bosund.log")" "$CLIENT_SECRET"
 like "the log names the logins" "$(cat "$T/bosund.log")" 'github: web login of alice \(admin\)'
+
+# ---- the stop
+stop_daemon
+is "bosund exits 0" "$DAEMON_STATUS" 0
+unlike "no sanitizer report in its log (a sanitizer build)" "$(cat "$T/bosund.log")" 'Sanitizer|leaked in|runtime error'
 done_testing

@@ -7,7 +7,7 @@
 # a refused user ending the login; early polls answered without asking
 # GitHub.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 24
+plan 27
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_login_lib.sh"
 http_boot
@@ -66,4 +66,16 @@ is "a poll before the interval: pending at once" "$r" '{"status":"pending","inte
 is "  without asking GitHub" "$(fake_log | jq '[.[] | select(.grant == "device")] | length')" 0
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"handle":"ghd_nosuch"}' "$U/api/v1/auth/github/device/poll")
 is "an unknown handle: 404" "$code" 404
+
+# ---- the stop, with one login waiting and another's poll of GitHub in flight
+fake_config '{"device_script": ["ok"], "interval": 1, "delay": 20, "clear_log": true}'
+h=$(curl -s -X POST "$U/api/v1/auth/github/device" | jq -r .handle)
+sleep 1.2
+curl -s -m 30 -H 'Content-Type: application/json' -d "{\"handle\":\"$h\"}" "$U/api/v1/auth/github/device/poll" >/dev/null &
+POLL=$!
+check "the poll reached GitHub (which holds it)" wait_for 10 sh -c "curl -s '$FAKE/_fake/log' | grep -q '\"device_wait\"'"
+stop_daemon
+kill "$POLL" 2>/dev/null; wait "$POLL" 2>/dev/null
+is "bosund exits 0 with a device login waiting and a poll in flight" "$DAEMON_STATUS" 0
+unlike "no sanitizer report in its log (a sanitizer build)" "$(cat "$T/bosund.log")" 'Sanitizer|leaked in|runtime error'
 done_testing
