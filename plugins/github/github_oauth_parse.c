@@ -85,11 +85,11 @@ static bool http_url(const char *s)
 int gh_parse_device(const char *body, size_t len, gh_device_answer *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
-    out->expires_in = (long)GH_DEVICE_TTL;
-    out->interval = 5; /* GitHub's default */
     json_t *o = load_object(body, len, why, why_size);
     if (!o)
         return -1;
+    out->expires_in = (long)GH_DEVICE_TTL;
+    out->interval = 5; /* GitHub's default */
     int rc = take_word(o, "device_code", out->device_code, GH_CODE_MAX, why, why_size);
     if (rc == 0)
         rc = take_word(o, "user_code", out->user_code, sizeof out->user_code - 1, why, why_size);
