@@ -489,14 +489,25 @@ static void on_token_revoked(bus_t *bus, const bus_msg *m, void *arg)
 
 /* ------------------------------------------------------------ the checks */
 
+bool auth_limit_allows(http_auth *a, const char *peer)
+{
+    return bosun_authlimit_allow(a->limit, peer && *peer ? peer : "?", bosun_monotonic());
+}
+
+void auth_limit_failed(http_auth *a, const char *peer, const char *why)
+{
+    peer = peer && *peer ? peer : "?";
+    bosun_authlimit_failed(a->limit, peer, bosun_monotonic());
+    log_notice("http: authentication failed from %s: %s", peer, why);
+}
+
 static void finish(http_auth *a, const char *peer, auth_check_cb cb, void *arg, int status,
                    http_identity *id, const char *why)
 {
     if (status == 0) {
         bosun_authlimit_succeeded(a->limit, peer);
     } else if (status == 401) {
-        bosun_authlimit_failed(a->limit, peer, bosun_monotonic());
-        log_notice("http: authentication failed from %s: %s", peer, why);
+        auth_limit_failed(a, peer, why);
     }
     http_identity none = {0};
     cb(arg, status, id ? id : &none, why);

@@ -102,9 +102,15 @@ static void replied(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void
         return http_respond_error(r, 503, "not_configured",
                                   "GitHub login needs the github plugin (bosun-github(7))");
     const json_t *err = json_object_get(m->data, "error");
-    if (err)
-        return http_respond_json(r, status_of(json_string_value(json_object_get(err, "code"))),
-                                 json_incref(m->data));
+    if (err) {
+        const char *code = json_string_value(json_object_get(err, "code"));
+        /* A state or handle that does not pass is a credential refused. */
+        if (code && (strcmp(code, "bad_state") == 0 || strcmp(code, "not_found") == 0))
+            auth_limit_failed(http_server_auth(r->srv), r->peer,
+                              c.op == GH_CALLBACK ? "GitHub login state refused"
+                                                  : "GitHub device login handle refused");
+        return http_respond_json(r, status_of(code), json_incref(m->data));
+    }
     const char *status = json_string_value(json_object_get(m->data, "status"));
     switch (c.op) {
     case GH_START: {
@@ -126,6 +132,20 @@ static void replied(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void
     case GH_DEVICE:
         return http_respond_json(r, 200, json_incref(m->data));
     }
+}
+
+/* The failed-auth limit of bosun-http(7), for the routes that take a
+ * state or a handle: true when the peer may try now, else a 429 given. */
+static bool limit_ok(http_request *r)
+{
+    http_auth *a = http_server_auth(r->srv);
+    if (auth_limit_allows(a, r->peer))
+        return true;
+    char s[16];
+    snprintf(s, sizeof s, "%d", auth_retry_after(a));
+    http_add_header(r, "Retry-After", s);
+    http_respond_error(r, 429, "rate_limited", "too many failed authentications");
+    return false;
 }
 
 /* data stolen. */
@@ -188,6 +208,8 @@ static void route_callback(http_request *r, const char *const *args, size_t n_ar
     if (!code || !state || strlen(code) > 256 || strlen(state) > BOSUN_JWT_TOKEN_MAX)
         return http_respond_error(r, 400, "bad_request",
                                   "the callback needs the code and state GitHub gives");
+    if (!limit_ok(r))
+        return;
     char binding[96];
     json_t *q = json_pack("{s:s,s:s}", "code", code, "state", state);
     if (auth_cookie(r, STATE_COOKIE, binding, sizeof binding))
@@ -218,7 +240,7 @@ static void route_poll(http_request *r, const char *const *args, size_t n_args)
     const char *handle = NULL;
     if (!body)
         return;
-    if (!api_body_string(r, body, "handle", 1, 128, true, &handle)) {
+    if (!api_body_string(r, body, "handle", 1, 128, true, &handle) || !limit_ok(r)) {
         json_decref(body);
         return;
     }

@@ -47,6 +47,11 @@ bool auth_cookie(const http_request *r, const char *name, char *out, size_t size
 enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp);
 /* The most logged-out sessions the deny-list holds at once. */
 size_t auth_deny_max(void);
+/* The failed-auth limit for credentials checked elsewhere (GitHub's
+ * login state and device handles, http_auth_github.c): whether peer may
+ * try now, and counting (and logging, at notice level) a failure. */
+bool auth_limit_allows(http_auth *a, const char *peer);
+void auth_limit_failed(http_auth *a, const char *peer, const char *why);
 /* Seconds a peer refused by the failed-auth limit should wait. */
 int auth_retry_after(const http_auth *a);
 /* The JSON of an identity for /api/v1/auth/me and login: never a secret. */

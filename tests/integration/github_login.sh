@@ -6,7 +6,7 @@
 # user and an org member refused, a state forged, tampered, expired, reused
 # or from another browser, GitHub saying no, and no secret in the log.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 38
+plan 39
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_login_lib.sh"
 http_boot
@@ -122,6 +122,8 @@ is "GitHub's error=access_denied at the callback: 403" "$code" 403
 like "  saying GitHub did not authorise it" "$(cat "$T/b")" '"code":"access_denied"'
 code=$(curl -s -o "$T/b" -w '%{http_code}' "$U/api/v1/auth/github/callback?state=$state")
 is "a callback without a code: 400" "$code" 400
+code=$(for i in $(seq 1 11); do curl -s -o /dev/null -w '%{http_code} ' --interface 127.0.0.9 -b "bosun_github_state=x" "$U/api/v1/auth/github/callback?code=abc&state=$tampered"; done)
+like "forged states count as failed authentications: 10 x 400, then 429" "$code" '^(400 ){10}429 $'
 
 # ---- secrets
 is "the fake gave out 4 tokens since dave (the checks below mean something)" "$(fake_log | jq '[.[] | select(.grant == "code" and .answer == "ok")] | length')" 4
