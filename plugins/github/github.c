@@ -33,13 +33,18 @@ static void store_put(github *g, json_t *prs, json_t *deliveries)
     /* Without a reply subject: the store carries a put out all the same. */
     if (q && bus_has_subscribers(g->ctx->bus, BOSUN_STORE_GITHUB_PUT))
         bus_publish(g->ctx->bus, BOSUN_STORE_GITHUB_PUT, NULL, q);
+    log_debug("github: %zu pull requests, %zu deliveries to the store",
+              json_array_size(json_object_get(q, "prs")),
+              json_array_size(json_object_get(q, "deliveries")));
     json_decref(q);
 }
 
-void github_store_pr(github *g, json_t *row)
+void github_store_pr(github *g, json_t *row, bool now)
 {
     if (!row)
         return;
+    if (now)
+        return store_put(g, json_pack("[o]", row), NULL);
     if (!g->dirty_prs)
         g->dirty_prs = json_array();
     json_array_append_new(g->dirty_prs, row);

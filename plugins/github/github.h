@@ -269,8 +269,9 @@ void github_hook_free(github *g);
 
 /* ---- the store (github.c) */
 
-/* Queues a row for cmd.store.github.put (sent on the next tick). */
-void github_store_pr(github *g, json_t *row);
+/* A row (stolen) for cmd.store.github.put: sent now, or with the next
+ * tick's batch. */
+void github_store_pr(github *g, json_t *row, bool now);
 void github_store_delivery(github *g, const char *id, double received_at);
 
 #endif

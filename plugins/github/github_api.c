@@ -41,6 +41,7 @@
 
 typedef struct cached {
     char *etag;
+    char *link; /* the Link header that came with the body, or NULL */
     char *body; /* NULL for an ETag known without its body (from the store) */
     size_t len;
     double used;
@@ -86,6 +87,7 @@ static char *cache_key(const char *accept, const char *url)
 static void cached_free(cached *c)
 {
     free(c->etag);
+    free(c->link);
     free(c->body);
     free(c);
 }
@@ -122,16 +124,17 @@ static void cache_trim(github_api *a)
     }
 }
 
-static void cache_put(github_api *a, const char *key, const char *etag, const char *body,
-                      size_t len)
+static void cache_put(github_api *a, const char *key, const char *etag, const char *link,
+                      const char *body, size_t len)
 {
     cache_drop(a, key);
     cached *c = calloc(1, sizeof *c);
     if (!c)
         return;
     c->etag = strdup(etag);
+    c->link = link ? strdup(link) : NULL;
     c->body = body ? malloc(len + 1) : NULL;
-    if (!c->etag || (body && !c->body)) {
+    if (!c->etag || (link && !c->link) || (body && !c->body)) {
         cached_free(c);
         return;
     }
@@ -150,7 +153,7 @@ void github_api_seed(github_api *a, const char *url, const char *accept, const c
 {
     char *key = cache_key(accept, url);
     if (key && etag && etag[0] && !hmap_get(&a->cache, key))
-        cache_put(a, key, etag, NULL, 0);
+        cache_put(a, key, etag, NULL, NULL, 0);
     free(key);
 }
 
@@ -385,11 +388,14 @@ static void on_fetched(const curl_ev_response *resp, void *arg)
             r.status = 200;
             r.body = hit->body;
             r.len = hit->len;
+            /* GitHub's 304 need not repeat the Link of the page. */
+            if (!r.link)
+                r.link = hit->link;
         } else
             r.body = "";
         r.etag = hit ? hit->etag : r.etag;
     } else if (resp->status == 200 && r.etag && key && !resp->truncated)
-        cache_put(a, key, r.etag, resp->body, resp->body_len);
+        cache_put(a, key, r.etag, r.link, resp->body, resp->body_len);
     else if (key && resp->status != 200)
         cache_drop(a, key); /* a 404 or 410: the resource is gone */
     if (resp->status >= 400)

@@ -87,22 +87,28 @@ static void publish_update(github_pr *pr, json_t *meta)
     json_decref(pr->meta);
     pr->meta = meta;
     pr->fetched_at = bosun_now();
+    log_debug("github: %s/%s#%lld on task %s refreshed (%s)%s", pr->owner, pr->repo, pr->number,
+              pr->task, pr->cause ? pr->cause : "refresh", changed ? ", changed" : "");
+    if (changed) {
+        g->updates++;
+        char subject[BUS_SUBJECT_MAX];
+        snprintf(subject, sizeof subject, "evt.pr.%s.updated", pr->task);
+        json_t *data = github_pr_json(pr);
+        json_object_set_new(data, "cause", json_string(pr->cause ? pr->cause : "refresh"));
+        bus_publish_new(g->ctx->bus, subject, NULL, data);
+    }
     const char *etag = NULL;
     char url[GITHUB_URL_BUF];
     char tail[64];
     snprintf(tail, sizeof tail, "/pulls/%lld", pr->number);
     api_url(pr, tail, url, sizeof url);
     etag = github_api_etag(g->api, url, GITHUB_JSON);
-    github_store_pr(g, json_pack("{s:s,s:s,s:O,s:s?,s:f}", "task", pr->task, "url", pr->url,
-                                 "metadata", meta, "etag", etag, "fetched_at", pr->fetched_at));
-    if (!changed)
-        return;
-    g->updates++;
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "evt.pr.%s.updated", pr->task);
-    json_t *data = github_pr_json(pr);
-    json_object_set_new(data, "cause", json_string(pr->cause ? pr->cause : "refresh"));
-    bus_publish_new(g->ctx->bus, subject, NULL, data);
+    /* A change goes to the store at once, right behind its event; a
+     * refresh that changed nothing only moves fetched_at, batched. */
+    github_store_pr(g,
+                    json_pack("{s:s,s:s,s:O,s:s?,s:f}", "task", pr->task, "url", pr->url,
+                              "metadata", meta, "etag", etag, "fetched_at", pr->fetched_at),
+                    changed);
 }
 
 static void refresh_end(github_pr *pr, bool ok)

@@ -24,20 +24,6 @@
 #define SQLSTORE_META_MAX        (64u << 10) /* one PR's metadata, as JSON text */
 #define SQLSTORE_DELIVERY_MAX    64
 
-/* Version 9: a linked pull request's metadata, ETag and fetch time, by
- * (task, url) as the prs table links them. */
-const char sqlstore_task_prs_sql[] = "CREATE TABLE task_prs ("
-                                     " task TEXT NOT NULL, url TEXT NOT NULL,"
-                                     " metadata TEXT, etag TEXT, fetched_at REAL,"
-                                     " PRIMARY KEY(task, url));";
-
-/* Version 10: webhook delivery ids seen, against replays. */
-const char sqlstore_github_deliveries_sql[] = "CREATE TABLE github_deliveries ("
-                                              " id TEXT PRIMARY KEY NOT NULL,"
-                                              " received_at REAL NOT NULL);"
-                                              "CREATE INDEX github_deliveries_time"
-                                              " ON github_deliveries(received_at);";
-
 static const char *const sqlstore_task_pr_columns[] = {"task", "url",        "metadata",
                                                        "etag", "fetched_at", NULL};
 static const char *const sqlstore_delivery_columns[] = {"id", "received_at", NULL};

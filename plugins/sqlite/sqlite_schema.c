@@ -169,13 +169,25 @@ static int sqlstore_migrate_v6(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v6_sql);
 }
 
-/* Version 9: the github plugin's pull request metadata (sqlite_github.c). */
+/* Version 9: a linked pull request's metadata, ETag and fetch time, by
+ * (task, url) as the prs table links them. */
+static const char sqlstore_task_prs_sql[] = "CREATE TABLE task_prs ("
+                                            " task TEXT NOT NULL, url TEXT NOT NULL,"
+                                            " metadata TEXT, etag TEXT, fetched_at REAL,"
+                                            " PRIMARY KEY(task, url));";
+
+/* Version 10: webhook delivery ids seen, against replays. */
+static const char sqlstore_github_deliveries_sql[] = "CREATE TABLE github_deliveries ("
+                                                     " id TEXT PRIMARY KEY NOT NULL,"
+                                                     " received_at REAL NOT NULL);"
+                                                     "CREATE INDEX github_deliveries_time"
+                                                     " ON github_deliveries(received_at);";
+
 static int sqlstore_migrate_v9(sqlite3 *db)
 {
     return sqlstore_exec(db, sqlstore_task_prs_sql);
 }
 
-/* Version 10: the github plugin's webhook delivery ids (sqlite_github.c). */
 static int sqlstore_migrate_v10(sqlite3 *db)
 {
     return sqlstore_exec(db, sqlstore_github_deliveries_sql);
@@ -186,8 +198,8 @@ static int sqlstore_migrate_v10(sqlite3 *db)
  * never renumber each other's: an index whose change has not been merged
  * yet is NULL, a step that only bumps the version. */
 static const sqlstore_migration sqlstore_migrations[] = {
-    [0] = sqlstore_migrate_v1, [1] = sqlstore_migrate_v2, [2] = sqlstore_migrate_v3,
-    [3] = sqlstore_migrate_v4, [4] = sqlstore_migrate_v5, [5] = sqlstore_migrate_v6,
+    [0] = sqlstore_migrate_v1, [1] = sqlstore_migrate_v2,  [2] = sqlstore_migrate_v3,
+    [3] = sqlstore_migrate_v4, [4] = sqlstore_migrate_v5,  [5] = sqlstore_migrate_v6,
     [8] = sqlstore_migrate_v9, [9] = sqlstore_migrate_v10,
 };
 

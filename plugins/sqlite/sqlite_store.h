@@ -330,9 +330,7 @@ void sqlstore_answer_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn);
 int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql, const char *const *names);
 
 /* sqlite_github.c: cmd.store.github and cmd.store.github.put, what the
- * github plugin keeps (bosun-github(7)); the tables are schema 9 and 10. */
-extern const char sqlstore_task_prs_sql[];
-extern const char sqlstore_github_deliveries_sql[];
+ * github plugin keeps (bosun-github(7)); its tables are schema 9 and 10. */
 extern const sqlstore_route sqlstore_github_routes[];
 
 /* sqlite_artifacts.c */
