@@ -214,6 +214,39 @@ int github_parse_files(const json_t *page, json_t *items)
     return 0;
 }
 
+/* ------------------------------------------------------------ Link */
+
+/* The rel="next" URL of a Link header into out: true when there is one
+ * and it lies under base (so the token goes nowhere else). */
+bool github_link_next(const char *link, const char *base, char *out, size_t size)
+{
+    const char *p = link;
+    size_t bl = strlen(base);
+    while (p && *p) {
+        const char *lt = strchr(p, '<');
+        const char *gt = lt ? strchr(lt, '>') : NULL;
+        if (!gt)
+            return false;
+        const char *end = strchr(gt, ',');
+        size_t plen = end ? (size_t)(end - gt) : strlen(gt);
+        const char *rel = memmem(gt, plen, "rel=\"next\"", 10);
+        size_t ul = (size_t)(gt - lt - 1);
+        if (rel) {
+            if (ul >= size || ul <= bl || strncmp(lt + 1, base, bl) != 0 || lt[1 + bl] != '/')
+                return false;
+            memcpy(out, lt + 1, ul);
+            out[ul] = '\0';
+            /* No byte a URL must not hold: the header is GitHub's text. */
+            for (size_t i = 0; i < ul; i++)
+                if ((unsigned char)out[i] <= ' ' || (unsigned char)out[i] >= 0x7f)
+                    return false;
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 /* ------------------------------------------------------------ webhooks */
 
 static int hexval(char c)
