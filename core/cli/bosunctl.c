@@ -51,6 +51,7 @@ static void usage(FILE *out)
           "  input list [--pending] [--machine M]   questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  approval list | approval show ID   tool calls waiting for a person's approval\n"
+          "  pr list TASK | pr show TASK N | pr diff TASK N   a task's GitHub pull requests\n"
           "  approval allow|deny ID [--always] [--message TEXT]   decide one\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
@@ -265,6 +266,48 @@ static void print_store(ctl_conn *conn)
     json_decref(st);
 }
 
+static bool has_plugin(json_t *status, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(status, "plugins"), i,
+                       v) if (json_is_string(v) &&
+                              strcmp(json_string_value(v), name) == 0) return true;
+    return false;
+}
+
+/* The github plugin's line: GitHub's rate budget and what it was spent on
+ * (bosun-github(7)). */
+static void print_github(ctl_conn *conn)
+{
+    int rc = 0;
+    json_t *g = bus_call(conn, "cmd.github.status", json_object(), 10, &rc);
+    if (!g)
+        return;
+    json_t *rate = json_object_get(g, "rate");
+    char reset[32] = "-", held[32] = "";
+    if (json_is_object(rate)) {
+        format_time(json_object_get(rate, "reset"), reset, sizeof reset);
+        printf("github:         rate %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+               " left, reset %s",
+               json_integer_value(json_object_get(rate, "remaining")),
+               json_integer_value(json_object_get(rate, "limit")), reset);
+    } else
+        printf("github:         rate not known yet");
+    printf("; %" JSON_INTEGER_FORMAT " requests, %" JSON_INTEGER_FORMAT
+           " conditional, %" JSON_INTEGER_FORMAT " not modified; %" JSON_INTEGER_FORMAT
+           " pull requests\n",
+           json_integer_value(json_object_get(g, "requests")),
+           json_integer_value(json_object_get(g, "conditional")),
+           json_integer_value(json_object_get(g, "not_modified")),
+           json_integer_value(json_object_get(g, "prs")));
+    if (json_is_number(json_object_get(g, "held_until"))) {
+        format_time(json_object_get(g, "held_until"), held, sizeof held);
+        printf("github HELD:    a rate limit was hit; no request to GitHub until %s\n", held);
+    }
+    json_decref(g);
+}
+
 static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     int rc = 0;
@@ -275,6 +318,12 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_t *st = store_status(conn);
         if (st)
             json_object_set_new(r, "store", st);
+        int grc = 0;
+        json_t *gh = has_plugin(r, "github")
+                         ? bus_call(conn, "cmd.github.status", json_object(), 10, &grc)
+                         : NULL;
+        if (gh)
+            json_object_set_new(r, "github", gh);
         print_json(r);
         json_decref(r);
         return 0;
@@ -304,8 +353,11 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
            json_integer_value(json_object_get(r, "control_clients")));
     printf("reloads:        %" JSON_INTEGER_FORMAT "\n",
            json_integer_value(json_object_get(r, "reloads")));
+    bool github = has_plugin(r, "github");
     json_decref(r);
     print_store(conn);
+    if (github)
+        print_github(conn);
     return 0;
 }
 
@@ -491,6 +543,9 @@ static const struct command {
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
     {"cost", cmd_cost, NULL},
     {"login", cmd_login, NULL},
+    {"pr", cmd_pr,
+     "the pull requests' REST routes are GET /api/v1/tasks/ID/prs, pr-diff?pr=N and "
+     "pr-files?pr=N" LOCAL_ONLY},
 };
 
 /* ------------------------------------------------------------ options */

@@ -108,6 +108,8 @@ int cmd_artifact(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_token(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_machine(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_cost(ctl_conn *conn, const opts *o, int argc, char **argv);
+/* bosunctl_pr.c */
+int cmd_pr(ctl_conn *conn, const opts *o, int argc, char **argv);
 double ctl_parse_ttl(const char *s, double max);
 
 #endif

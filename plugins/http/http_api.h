@@ -65,6 +65,12 @@ void api_input_answer(http_request *r, const char *const *args, size_t n_args);
 void api_artifacts_list(http_request *r, const char *const *args, size_t n_args);
 void api_artifact_get(http_request *r, const char *const *args, size_t n_args);
 void api_events_list(http_request *r, const char *const *args, size_t n_args);
+/* http_api_github.c: a task's pull requests, GitHub's webhooks */
+void api_task_prs(http_request *r, const char *const *args, size_t n_args);
+void api_task_pr_link(http_request *r, const char *const *args, size_t n_args);
+void api_task_pr_diff(http_request *r, const char *const *args, size_t n_args);
+void api_task_pr_files(http_request *r, const char *const *args, size_t n_args);
+void api_github_webhook(http_request *r, const char *const *args, size_t n_args);
 /* http_api_cost.c */
 void api_cost_show(http_request *r, const char *const *args, size_t n_args);
 

@@ -160,6 +160,10 @@ static bus_principal *principal_viewer(const char *id)
                                        "cmd.machine.show",
                                        BOSUN_APPROVAL_LIST,
                                        BOSUN_STORE_COST, /* sums over every task */
+                                       "cmd.github.prs",
+                                       "cmd.github.prs.diff",
+                                       "cmd.github.prs.files",
+                                       "cmd.github.status",
                                        NULL};
     bus_principal *p = bus_principal_new("user", id);
     int rc = p ? 0 : -1;

@@ -217,6 +217,7 @@ static int sqlstore_plugin_init(const bosun_ctx *ctx, const cfg_node *config, cf
 static const sqlstore_route *const sqlstore_modules[] = {
     sqlstore_query_routes,     sqlstore_artifacts_routes, sqlstore_cost_routes,
     sqlstore_approvals_routes, sqlstore_remote_routes,    sqlstore_machines_routes,
+    sqlstore_github_routes,
 };
 
 /* One subscription of a module's route: the argument of its handler. */

@@ -191,8 +191,7 @@ static bool sqlstore_list_ok(const json_t *args, const char *key,
 
 /* ------------------------------------------------------------ writing */
 
-/* Binds o[names[i]] to parameter i + 1: text, number or NULL. */
-static int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *names)
+int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *names)
 {
     int rc = sqlite3_reset(st);
     for (int i = 0; rc == SQLITE_OK && names[i]; i++) {
@@ -211,7 +210,7 @@ static int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *cons
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql,
+int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql,
                              const char *const *names)
 {
     sqlite3_stmt *st = NULL;
@@ -286,7 +285,7 @@ static json_t *sqlstore_machines_put(sqlstore *s, const json_t *args)
                      (json_int_t)json_array_size(regs));
 }
 
-static void sqlstore_put_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn)
+void sqlstore_answer_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn)
 {
     json_t *reply = fn(s, msg->data);
     if (!reply)
@@ -300,7 +299,7 @@ static void sqlstore_put_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn 
 static void sqlstore_on_machines_put(bus_t *bus, const bus_msg *msg, void *arg)
 {
     (void)bus;
-    sqlstore_defer(arg, msg, sqlstore_put_now, sqlstore_machines_put);
+    sqlstore_defer(arg, msg, sqlstore_answer_now, sqlstore_machines_put);
 }
 
 const sqlstore_route sqlstore_machines_routes[] = {

@@ -179,6 +179,8 @@ pid_dead() { ! pid_alive "$1"; }
 # migrate it again.
 store_rewind() {
     _sql=
+    [ "$2" -lt 10 ] && _sql="$_sql DROP TABLE IF EXISTS github_deliveries;"
+    [ "$2" -lt 9 ] && _sql="$_sql DROP TABLE IF EXISTS task_prs;"
     [ "$2" -lt 6 ] && _sql="$_sql DROP TABLE IF EXISTS machines;
         DROP TABLE IF EXISTS machine_registrations;"
     [ "$2" -lt 5 ] && _sql="$_sql DROP INDEX IF EXISTS events_machine_mseq;
