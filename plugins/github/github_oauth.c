@@ -213,12 +213,8 @@ static void exchange_token(const curl_ev_response *r, void *arg)
     x->fetch = NULL;
     gh_token_answer t;
     char why[256];
-    if (r->result != CURLE_OK || r->status != 200 || r->truncated) {
-        snprintf(why, sizeof why, "GitHub's token endpoint failed: %s",
-                 r->result != CURLE_OK ? r->error : "an unexpected answer");
-        log_warning("github: web login: %s (status %ld)", why, r->status);
+    if (gh_answer_failed("the login's code", r, why, sizeof why))
         return exchange_reply(x, bus_error_json("unavailable", "%s", why));
-    }
     if (gh_parse_token(r->body, r->body_len, &t, why, sizeof why) != 0) {
         log_warning("github: web login: %s", why);
         return exchange_reply(x, bus_error_json("unavailable", "%s", why));

@@ -121,6 +121,11 @@ void gh_devices_poll(gh_devices *d, const bus_msg *m);
 
 /* ------------------------------------------------------------ shared */
 
+/* Whether an answer of GitHub's about what ("the user", ...) failed: no
+ * answer, a status other than 200, or one over GH_ANSWER_MAX; then the
+ * reason, for the person logging in, is in why, and logged. */
+bool gh_answer_failed(const char *what, const curl_ev_response *r, char *why, size_t size);
+
 /* A form-encoded body of name=value pairs (NULL-terminated, values
  * escaped), or NULL. */
 char *gh_form(const char *const *pairs);

@@ -130,12 +130,8 @@ static void on_code(const curl_ev_response *r, void *arg)
     s->fetch = NULL;
     gh_device_answer a;
     char why[256];
-    if (r->result != CURLE_OK || r->status != 200 || r->truncated) {
-        snprintf(why, sizeof why, "GitHub's device code endpoint failed: %s (status %ld)",
-                 r->result != CURLE_OK ? r->error : "an unexpected answer", r->status);
-        log_warning("github: device login: %s", why);
+    if (gh_answer_failed("a device code", r, why, sizeof why))
         return slot_end(s, bus_error_json("unavailable", "%s", why));
-    }
     if (gh_parse_device(r->body, r->body_len, &a, why, sizeof why) != 0) {
         gh_token_answer t;
         char why2[64];
@@ -224,11 +220,13 @@ static void on_grant(const curl_ev_response *r, void *arg)
     s->fetch = NULL;
     gh_token_answer t;
     char why[256];
-    if (r->result != CURLE_OK || r->status != 200 || r->truncated ||
-        gh_parse_token(r->body, r->body_len, &t, why, sizeof why) != 0) {
+    bool failed = gh_answer_failed("a device login's poll", r, why, sizeof why);
+    if (!failed && gh_parse_token(r->body, r->body_len, &t, why, sizeof why) != 0) {
+        log_warning("github: device login: %s", why);
+        failed = true;
+    }
+    if (failed) {
         /* A failed poll does not end the login: the next one may pass. */
-        log_warning("github: device login: GitHub's token endpoint failed: %s (status %ld)",
-                    r->result != CURLE_OK ? r->error : "an unexpected answer", r->status);
         s->st = SLOT_WAITING;
         return slot_reply(s, pending(s, "pending"));
     }

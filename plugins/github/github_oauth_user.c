@@ -79,8 +79,7 @@ static int get(gh_user *u, const char *path, curl_ev_fetch_fn done)
     return u->fetch ? 0 : -1;
 }
 
-/* A failed answer as the reason given to the person logging in and the log. */
-static bool answer_failed(const char *what, const curl_ev_response *r, char *why, size_t size)
+bool gh_answer_failed(const char *what, const curl_ev_response *r, char *why, size_t size)
 {
     if (r->result != CURLE_OK)
         snprintf(why, size, "GitHub could not be reached for %s: %s", what, r->error);
@@ -99,7 +98,7 @@ static void on_orgs(const curl_ev_response *r, void *arg)
     gh_user *u = arg;
     char why[256];
     bool member = false;
-    if (answer_failed("the user's organisations", r, why, sizeof why))
+    if (gh_answer_failed("the user's organisations", r, why, sizeof why))
         return finish(u, NULL, "unavailable", why);
     if (gh_parse_orgs(r->body, r->body_len, u->g->cfg.allowed_orgs, &member, why, sizeof why) !=
         0) {
@@ -120,7 +119,7 @@ static void on_user(const curl_ev_response *r, void *arg)
     gh_user *u = arg;
     char why[256];
     u->fetch = NULL;
-    if (answer_failed("the user", r, why, sizeof why))
+    if (gh_answer_failed("the user", r, why, sizeof why))
         return finish(u, NULL, "unavailable", why);
     if (gh_parse_user(r->body, r->body_len, u->login, why, sizeof why) != 0) {
         log_warning("github: login: %s", why);

@@ -7,7 +7,8 @@ the device code endpoint, GET /user and GET /user/orgs.  127.0.0.1 only.
 Usage: fake_github_oauth.py PORTFILE CLIENT_ID CLIENT_SECRET
 It writes its port to PORTFILE once listening.  The test steers it with
 POST /_fake/config {"user", "orgs", "device_script", "interval", "delay"}
-(seconds the device grant waits before it answers) and reads
+(seconds the device grant waits before it answers), "fail" (paths that
+answer 500) and reads
 what it saw with GET /_fake/log (a list of {"path", "grant", "time",
 "answer"}).  device_script is a list of answers the device grant gives in
 turn: "authorization_pending", "slow_down", "expired_token",
@@ -30,6 +31,7 @@ STATE = {
     "device_script": ["ok"],
     "interval": 1,
     "delay": 0,
+    "fail": [],
     "codes": {},    # code -> {challenge, user, redirect_uri}
     "tokens": {},   # access token -> user
     "devices": {},  # device_code -> {user, step}
@@ -77,8 +79,18 @@ class Handler(BaseHTTPRequestHandler):
             return STATE["tokens"].get(parts[1])
 
     # ---------------------------------------------------------------- GET
+    def failing(self, path):
+        with LOCK:
+            if path not in STATE["fail"]:
+                return False
+        self.note("fail", path)
+        self.reply(500, {"message": "Server Error"})
+        return True
+
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        if self.failing(url.path):
+            return
         q = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
         if url.path == "/login/oauth/authorize":
             return self.authorize(q)
@@ -131,13 +143,15 @@ class Handler(BaseHTTPRequestHandler):
             n = int(self.headers.get("Content-Length") or 0)
             conf = json.loads(self.rfile.read(n) or b"{}")
             with LOCK:
-                for k in ("user", "orgs", "device_script", "interval", "delay"):
+                for k in ("user", "orgs", "device_script", "interval", "delay", "fail"):
                     if k in conf:
                         STATE[k] = conf[k]
                 if conf.get("clear_log"):
                     STATE["log"] = []
             return self.reply(200, {"ok": True})
         f, _ = self.form()
+        if self.failing(url.path):
+            return
         if self.headers.get("Accept", "").find("application/json") < 0:
             return self.reply(406, {"error": "the fake answers Accept: application/json only"})
         if url.path == "/login/device/code":

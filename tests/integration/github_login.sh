@@ -6,7 +6,7 @@
 # user and an org member refused, a state forged, tampered, expired, reused
 # or from another browser, GitHub saying no, and no secret in the log.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 39
+plan 41
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_login_lib.sh"
 http_boot
@@ -63,6 +63,11 @@ fake_config '{"user": "mallory", "orgs": ["other"]}'
 out=$(flow mallory)
 like "mallory, of another org: 403" "$out" "^403 "
 like "  not a member of an allowed organisation" "$(cat "$T/mallory.body")" 'mallory is not a member of an allowed organisation'
+fake_config '{"user": "alice", "orgs": [], "fail": ["/user"]}'
+out=$(flow gone)
+like "GitHub failing at /user: 502 at the callback" "$out" "^502 $U/api/v1/auth/github/callback"
+like "  saying what failed" "$(cat "$T/gone.body")" '"code":"unavailable","message":"GitHub answered 500 for the user"'
+fake_config '{"fail": []}'
 
 # ---- the state
 # step_to_callback NAME: start and authorize by hand; the callback URL in
@@ -126,7 +131,7 @@ code=$(for i in $(seq 1 11); do curl -s -o /dev/null -w '%{http_code} ' --interf
 like "forged states count as failed authentications: 10 x 400, then 429" "$code" '^(400 ){10}429 $'
 
 # ---- secrets
-is "the fake gave out 4 tokens since dave (the checks below mean something)" "$(fake_log | jq '[.[] | select(.grant == "code" and .answer == "ok")] | length')" 4
+is "the fake gave out 5 tokens since dave (the checks below mean something)" "$(fake_log | jq '[.[] | select(.grant == "code" and .answer == "ok")] | length')" 5
 unlike "no GitHub token in bosund's log" "$(cat "$T/bosund.log")" 'gho_'
 unlike "nor the client secret" "$(cat "$T/bosund.log")" "$CLIENT_SECRET"
 like "the log names the logins" "$(cat "$T/bosund.log")" 'github: web login of alice \(admin\)'

@@ -7,7 +7,7 @@
 # a refused user ending the login; early polls answered without asking
 # GitHub.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 27
+plan 28
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_login_lib.sh"
 http_boot
@@ -57,6 +57,10 @@ fake_config '{"user": "eve", "orgs": [], "device_script": ["ok"]}'
 out=$(cli login --github --token-file "$T/eve.session" 2>&1); st=$?
 like "a refused user: login fails, saying why" "$out" 'the GitHub user eve is not a member of an allowed organisation \(forbidden\)'
 check "  and writes no session" test ! -e "$T/eve.session"
+fake_config '{"user": "alice", "device_script": ["ok"], "fail": ["/login/device/code"]}'
+out=$(cli login --github --token-file "$T/gone.session" 2>&1); st=$?
+like "GitHub's device endpoint failing: login fails, saying so" "$out" 'GitHub answered 500 for a device code \(unavailable\)'
+fake_config '{"fail": []}'
 
 # ---- the daemon keeps the interval whatever the client does
 fake_config '{"user": "alice", "device_script": ["ok"], "interval": 5, "clear_log": true}'
