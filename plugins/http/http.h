@@ -97,6 +97,7 @@ typedef struct http_config {
     size_t n_trusted_proxies;
     char *bootstrap_token_file; /* 0600 file holding an admin token, or NULL */
     char *web_root;             /* the dashboard's files; "": none */
+    char *public_url;           /* "https://host[:port]" as people reach it, or NULL */
     double session_ttl;         /* session JWT lifetime, default 7 days */
     bool access_log;            /* one info line per response (default true) */
     http_limits limits;

@@ -166,11 +166,17 @@ static void ask(http_request *r, gh_op op, const char *subject, json_t *data)
 
 /* ------------------------------------------------------------ web flow */
 
-/* Where GitHub sends the browser back: this route on the host the browser
- * asked for.  It must be the OAuth app's callback URL, which GitHub
- * checks: a forged Host only sends the login nowhere. */
+/* Where GitHub sends the browser back: this route under http.public_url,
+ * else on the host the browser asked for.  It must be the OAuth app's
+ * callback URL, which GitHub checks: a forged Host only sends the login
+ * nowhere. */
 static bool redirect_uri(http_request *r, char *out, size_t size)
 {
+    const char *pub = http_server_config(r->srv)->public_url;
+    if (pub) {
+        snprintf(out, size, "%s" GITHUB_PATH "/callback", pub);
+        return true;
+    }
     const char *host = http_header(r, "host");
     size_t n = host ? strlen(host) : 0;
     if (n == 0 || n > HOST_MAX)
@@ -189,7 +195,7 @@ static void route_start(http_request *r, const char *const *args, size_t n_args)
     static const char *const none[] = {NULL};
     if (!api_query_check(r, none))
         return;
-    char ru[HOST_MAX + 64];
+    char ru[512 + 64];
     if (!redirect_uri(r, ru, sizeof ru))
         return http_respond_error(r, 400, "bad_request", "the request's Host is not a host name");
     ask(r, GH_START, "cmd.github.auth.start", json_pack("{s:s}", "redirect_uri", ru));

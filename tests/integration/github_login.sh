@@ -6,7 +6,7 @@
 # user and an org member refused, a state forged, tampered, expired, reused
 # or from another browser, GitHub saying no, and no secret in the log.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 41
+plan 43
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_login_lib.sh"
 http_boot
@@ -140,4 +140,13 @@ like "the log names the logins" "$(cat "$T/bosund.log")" 'github: web login of a
 stop_daemon
 is "bosund exits 0" "$DAEMON_STATUS" 0
 unlike "no sanitizer report in its log (a sanitizer build)" "$(cat "$T/bosund.log")" 'Sanitizer|leaked in|runtime error'
+
+# ---- behind a proxy: http.public_url
+HTTP_MORE="  public_url: 'https://bosun.example.net/x'"
+login_config
+out=$("$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1)
+like "a public_url with a path is refused, FILE:LINE:COL" "$out" "^$T/bosun.yaml:[0-9]+:[0-9]+: 'http.public_url': 'https://bosun.example.net/x': expected an origin"
+HTTP_MORE="  public_url: 'https://bosun.example.net:8443/'"
+login_daemon || exit 1
+like "with public_url, the redirect_uri is under it" "$(curl -s -o /dev/null -D - "$START")" "redirect_uri=https%3A%2F%2Fbosun.example.net%3A8443%2Fapi%2Fv1%2Fauth%2Fgithub%2Fcallback&"
 done_testing

@@ -24,8 +24,10 @@ fake_config() {
 # fake_log: what the fake saw, a JSON list.
 fake_log() { curl -s "$FAKE/_fake/log"; }
 
-# login_daemon: bosund with sqlite, http and github, on $PORT.
-login_daemon() {
+# login_config: the configuration of bosund with sqlite, http and github,
+# on $PORT ($HTTP_MORE: more lines of the http: section); login_daemon
+# starts it.
+login_config() {
     printf '%s\n' "$CLIENT_SECRET" > "$T/client.secret"
     chmod 600 "$T/client.secret"
     write_config <<EOF2
@@ -34,6 +36,7 @@ http:
   listen: "127.0.0.1:$PORT"
   bootstrap_token_file: $T/boot.tok
   session_ttl: 1h
+${HTTP_MORE:-}
 github:
   api_url: $FAKE
   web_url: $FAKE
@@ -43,6 +46,9 @@ github:
   allowed_orgs: [acme]
   admins: [Alice]
 EOF2
+}
+login_daemon() {
+    login_config
     start_daemon || return 1
     wait_for 10 curl -s -o /dev/null "$U/health"
 }
