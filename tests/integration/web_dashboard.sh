@@ -7,7 +7,7 @@
 # logout.  Screenshots go to tests/web-shots/ in the build tree.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-CHECKS=40
+CHECKS=51
 plan $((CHECKS + 1))
 
 [ -x /usr/bin/chromium ] || { echo "# SKIP Debian chromium is not installed (./quickstart installs it)"; exit 77; }
@@ -20,12 +20,14 @@ write_config <<EOF2
 http:
   listen: ["127.0.0.1:$PORT"]
   web_root: $top_srcdir/plugins/http/web
+approvals:
+  default: ask
 agents:
   asker:
     command: [sh, -c, 'i=0; while [ ! -f "$T/go" ] && [ \$i -lt 600 ]; do i=\$((i+1)); sleep 0.1; done']
     start_secs: 0
     restart: never
-    instances: 4
+    instances: 6
   talker:
     command: [sh, -c, 'i=0; while [ \$i -lt 30 ]; do i=\$((i+1)); echo "line \$i <b>bold</b>"; done; exec sleep 600']
     start_secs: 0

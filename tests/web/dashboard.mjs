@@ -52,10 +52,11 @@ const page = await context.newPage();
 try {
   const problems = [];
   // Chromium logs every 4xx as a console error: the 401s of signing in
-  // with no or a wrong session are expected; anything else (a CSP
+  // with no or a wrong session are expected, and so are the refused
+  // connections while the daemon restarts; anything else (a CSP
   // violation, an exception, a 500) is a problem.
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
+    if (m.type() === 'error' && !/status of 401|ERR_CONNECTION_REFUSED/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(String(e)));
   // Every event frame the page receives, over every connection it makes.
@@ -138,14 +139,34 @@ try {
   await page.waitForSelector(`article[data-input="${in2}"]`, {state: 'detached', timeout: 5000});
   report('a question answered from another client disappears', true);
 
+  // --- an approval: shown with its tool and input, allowed "always" in the page
+  const ask = (cmd) => new Promise((resolve) => {
+    const c = spawn(BOSUNCTL, ['-s', SOCK, 'request', 'cmd.approval.request',
+      JSON.stringify({agent: 'claude-code:attached', tool: 'Bash', input: {command: cmd}}), '--json', '--timeout', '60']);
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.on('close', () => { try { resolve(JSON.parse(out).data); } catch (e) { resolve({raw: out}); } });
+  });
+  const first = ask(`make ${XSS}`);
+  const card = await page.waitForSelector('article[data-approval]', {timeout: 10000});
+  const shown = await card.textContent();
+  report('the approval shows its tool and input as text', shown.includes('Bash') && shown.includes('<img src=x'), shown.slice(0, 120));
+  check('no script from the tool input ran', await page.evaluate(() => window.__xss), undefined);
+  await page.screenshot({path: `${SHOTS}/overview-approval.png`});
+  await card.$eval('button.always', (b) => b.click());
+  const decided = await first;
+  check('allowed in the page, the agent is told allow', decided.behavior, 'allow');
+  await page.waitForSelector('article[data-approval]', {state: 'detached', timeout: 5000});
+  const repeat = await ask(`make ${XSS}`);
+  check('"always": the same call is allowed at once by the rule it made', `${repeat.behavior} ${repeat.decided_by}`.startsWith('allow rule'), true);
+
   // --- agents: start one with a prompt
   await page.goto(`${BASE}/#/agents`);
   await page.waitForSelector('main[data-ready="agents"]');
   await page.fill('article[data-agent="talker"] textarea', 'say hello');
   await page.click('article[data-agent="talker"] button[type="submit"]');
-  await page.waitForSelector('article[data-agent="talker"] [role="status"]:has-text("Started run")');
-  const started = await page.textContent('article[data-agent="talker"] [role="status"]');
-  const talkRun = started.replace(/.*Started run\s*/, '').trim();
+  await page.waitForSelector('article[data-agent="talker"] [role="status"][data-run]');
+  const talkRun = await page.getAttribute('article[data-agent="talker"] [role="status"]', 'data-run');
   const tr = await rest('GET', `/runs/${talkRun}`);
   check('the page started the agent (daemon side)', tr.json && tr.json.run && tr.json.run.agent, 'talker');
   await page.screenshot({path: `${SHOTS}/agents.png`});
@@ -154,6 +175,15 @@ try {
   await page.goto(`${BASE}/#/runs`);
   await page.waitForSelector(`tr[data-run="${talkRun}"]`);
   report('the runs view lists the new run', true);
+  await page.fill('form.filters input[name="agent"]', 'asker');
+  await page.press('form.filters input[name="agent"]', 'Enter');
+  await page.dispatchEvent('form.filters input[name="agent"]', 'change');
+  await page.waitForSelector(`tr[data-run="${talkRun}"]`, {state: 'detached', timeout: 5000});
+  const agents = await page.$$eval('table.runs tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+  check('filtered by agent, the daemon lists only that agent', agents.join(','), 'asker');
+  await page.fill('form.filters input[name="agent"]', '');
+  await page.dispatchEvent('form.filters input[name="agent"]', 'change');
+  await page.waitForSelector(`tr[data-run="${talkRun}"]`);
   await page.screenshot({path: `${SHOTS}/runs.png`});
 
   // --- a run's page: its output as text, live
@@ -199,6 +229,34 @@ try {
   await page.waitForSelector('ol.events[data-subject="evt.input.>"]', {timeout: 10000});
   const subs = await page.$$eval('ol.events summary', (els) => els.map((e) => e.textContent));
   report('the events view filters by subject', subs.length > 0 && subs.every((t) => t.includes('evt.input.')), subs.slice(0, 3).join(' | '));
+
+  // --- a share link: its one task, live, answered from the link, revoked at once
+  const sh = (await rest('POST', '/shares', {task: TASK, can_answer: true})).json;
+  const shareCtx = await browser.newContext({viewport: {width: 375, height: 812}});
+  const sp = await shareCtx.newPage();
+  sp.on('pageerror', (e) => problems.push(`share page: ${e}`));
+  await sp.goto(sh.url);
+  await sp.waitForSelector(`main[data-ready="tasks/${TASK}"]`);
+  report('a share link opens its task', true);
+  report('the token is taken out of the address bar', !sp.url().includes('share='), sp.url());
+  check('the other views are not offered', await sp.isVisible('nav'), false);
+  await sp.waitForSelector('#conn[data-state="live"]');
+  const run3 = (await rest('POST', '/agents/asker/start', {task: TASK})).json.run.run;
+  await until(async () => (await rest('GET', `/runs/${run3}`)).json?.run?.state === 'RUNNING');
+  const in3 = ctl('request', 'cmd.input.create',
+                  JSON.stringify({run: run3, question: 'Ship it?', choices: ['ship', 'wait'], blocking: false})).data.input;
+  await sp.waitForSelector(`article[data-input="${in3}"]`, {timeout: 10000});
+  report('a question asked now shows on the shared page, live', true);
+  await sp.screenshot({path: `${SHOTS}/share-phone.png`, fullPage: true});
+  await sp.click(`article[data-input="${in3}"] .choices button >> nth=1`);
+  await sp.waitForSelector(`article[data-input="${in3}"]`, {state: 'detached', timeout: 10000});
+  const ans3 = ((await rest('GET', '/inputs?status=answered')).json.items || []).find((i) => i.input === in3);
+  check('answered from the link, by the link', ans3 && `${ans3.answer} ${ans3.answered_by}`, `wait ${sh.share.id}`);
+  await rest('DELETE', `/shares/${sh.share.id}`);
+  await sp.waitForSelector('form.login', {timeout: 10000});
+  const gone = await sp.textContent('form.login [role="status"]');
+  report('revoked, the shared page stops at once and says why', /revoked/.test(gone), gone);
+  await shareCtx.close();
 
   // --- the daemon restarts: the page reconnects and misses no event
   await page.goto(`${BASE}/#/`);

@@ -10,10 +10,14 @@ export class ApiError extends Error {
 }
 
 let onUnauthorized = () => {};
+// A share link's token: sent as a Bearer credential instead of the cookie.
+let bearer = null;
+export function setBearer(token) { bearer = token; }
 export function setUnauthorizedHandler(f) { onUnauthorized = f; }
 
 export async function api(method, path, body) {
   const init = {method, credentials: 'same-origin', headers: {}};
+  if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

@@ -1,6 +1,6 @@
 // The dashboard's entry: who is logged in, the login form otherwise, the
 // views by location hash, and the live connection that refreshes them.
-import {api, ApiError, setUnauthorizedHandler} from './api.js';
+import {api, ApiError, setUnauthorizedHandler, setBearer} from './api.js';
 import {h, clear} from './dom.js';
 import {Live} from './live.js';
 import {renderOverview, renderAgents, renderRuns} from './views.js';
@@ -18,6 +18,16 @@ const pages = {runs: renderRun, tasks: renderTask};
 let current = null; // what the view returned: its own live handler, if any
 let live = null;
 let identity = null;
+// Opened by a share link (?share=TOKEN): that token, kept for this tab
+// only and taken out of the address bar at once.
+let share = new URLSearchParams(location.search).get('share');
+if (share) {
+  sessionStorage.setItem('bosun_share', share);
+  history.replaceState(null, '', location.pathname + location.hash);
+} else {
+  share = sessionStorage.getItem('bosun_share');
+}
+if (share) setBearer(share);
 let refreshTimer = null;
 let rendering = false, again = false;
 
@@ -35,6 +45,8 @@ function badgeIcon(n) {
 }
 
 function currentView() {
+  if (identity && identity.credential === 'share') // a share sees its task, nothing else
+    return {name: 'tasks', id: identity.task, render: (root, ctx) => renderTask(root, ctx, identity.task)};
   const [name, ...rest] = (location.hash.replace(/^#\/?/, '') || 'overview').split('/');
   const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
   if (id && pages[name]) return {name, id, render: (root, ctx) => pages[name](root, ctx, id)};
@@ -51,8 +63,11 @@ async function render() {
   }
   try {
     current = null;
-    current = await view.render(main, {setPending, refresh, admin: identity && identity.role === 'admin'});
+    const admin = !!identity && identity.role === 'admin';
+    current = await view.render(main, {setPending, refresh, admin,
+                                       mayAnswer: admin || (!!identity && identity.can_answer === true)});
     main.dataset.ready = view.id ? `${view.name}/${view.id}` : view.name;
+    performance.mark(`bosun:ready:${view.name}`); // navigation -> interactive, for the benchmark
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401))
       clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message || String(e)));
@@ -98,6 +113,13 @@ function showConn(state, why) {
 }
 
 function showLogin(message) {
+  if (share) { // a share link that stopped working: say so, and forget it
+    sessionStorage.removeItem('bosun_share');
+    share = null;
+    setBearer(null);
+    document.body.classList.remove('shared');
+    message = 'This share link has expired or was revoked.';
+  }
   if (live) live.stop();
   live = null;
   identity = null;
@@ -138,11 +160,16 @@ async function boot() {
     return;
   }
   identity = me.identity || {};
-  who.textContent = `${identity.kind || ''} ${identity.id || ''}${identity.role ? ' (' + identity.role + ')' : ''}`;
-  logout.hidden = false;
-  live = new Live({onEvent, onState: showConn});
+  const shared = identity.credential === 'share';
+  document.body.classList.toggle('shared', shared);
+  who.textContent = shared ? `shared task${identity.can_answer ? ' (may answer)' : ' (read only)'}`
+    : `${identity.kind || ''} ${identity.id || ''}${identity.role ? ' (' + identity.role + ')' : ''}`;
+  logout.hidden = shared;
+  // A share's subscription is narrowed to its task by the daemon.
+  live = new Live({onEvent, onState: showConn, subject: 'evt.>',
+                   token: shared ? share : null});
   live.start();
-  updatePending();
+  if (!shared) updatePending();
   await render();
 }
 

@@ -2,7 +2,12 @@
 // one seen, then live (the daemon replays from "since", so a phone that
 // slept misses nothing), and a reconnect with back-off when it drops.
 export class Live {
-  constructor({onEvent, onState}) {
+  // subject: what to follow ('evt.>'; a share link follows its task);
+  // token: a credential to send first (a page opened by a share link has
+  // no cookie, and a browser's WebSocket cannot send a header).
+  constructor({onEvent, onState, subject = 'evt.>', token = null}) {
+    this.subject = subject;
+    this.token = token;
     this.onEvent = onEvent;
     this.onState = onState;
     this.lastSeq = null;
@@ -29,6 +34,7 @@ export class Live {
     const ws = new WebSocket(`${proto}//${location.host}/ws`);
     this.ws = ws;
     this.onState('connecting');
+    ws.onopen = () => { if (this.token) ws.send(JSON.stringify({op: 'auth', token: this.token})); };
     ws.onmessage = (m) => this.frame(m.data);
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -49,7 +55,7 @@ export class Live {
     let f;
     try { f = JSON.parse(text); } catch (e) { return; }
     if (f.op === 'ready') {
-      const sub = {op: 'sub', sid: 'all', subject: 'evt.>'};
+      const sub = {op: 'sub', sid: 'all', subject: this.subject};
       if (this.lastSeq !== null) sub.since = this.lastSeq;
       this.ws.send(JSON.stringify(sub));
     } else if (f.op === 'subscribed') {

@@ -2,6 +2,7 @@
 // questions and answers, artifacts and versions, and its timeline.
 import {api} from './api.js';
 import {h, clear, when, badge} from './dom.js';
+import {inputCard} from './views.js';
 
 const COLUMNS = [['title', 'Title'], ['status', 'Status'], ['owner', 'Owner'], ['pending', 'Waiting'],
                  ['updated_at', 'Updated']];
@@ -54,10 +55,13 @@ export async function renderTask(root, ctx, id) {
     api('GET', `/events?task=${enc}&tail=200`).catch(() => ({items: []})),
   ]);
   const t = one.task && typeof one.task === 'object' ? one.task : one;
+  const pending = (inputs.items || []).filter((i) => i.status === 'pending');
   clear(root).append(
     h('h1', {}, t.title || id),
     h('p', {}, badge(t.status), ` owner ${t.owner || '—'} · updated `, when(t.updated_at)),
     t.prompt ? h('pre', {class: 'prompt'}, t.prompt) : null,
+    pending.length && ctx.mayAnswer ? h('section', {'aria-labelledby': 'tp-h'}, h('h2', {id: 'tp-h'}, 'Waiting for an answer'),
+      h('div', {class: 'cards'}, pending.map((i) => inputCard(i, ctx.refresh)))) : null,
     h('section', {'aria-labelledby': 'tq-h'}, h('h2', {id: 'tq-h'}, 'Questions'),
       (inputs.items || []).length ? h('ul', {class: 'plain'}, inputs.items.map((i) =>
         h('li', {}, h('span', {class: 'question'}, i.question || ''), ' ', badge(i.status),

@@ -9,7 +9,7 @@ function errorBox(e) {
 }
 
 // A question, answered in place: a button per choice, or a text box.
-function inputCard(inp, refresh) {
+export function inputCard(inp, refresh) {
   const status = h('p', {class: 'muted', role: 'status'});
   const answer = async (body) => {
     status.textContent = 'Sending…';
@@ -42,10 +42,10 @@ function inputCard(inp, refresh) {
 
 function approvalCard(ap, refresh) {
   const status = h('p', {class: 'muted', role: 'status'});
-  const decide = async (verb) => {
+  const decide = async (verb, always) => {
     status.textContent = 'Sending…';
     try {
-      await api('POST', `/approvals/${encodeURIComponent(ap.id)}/${verb}`, {});
+      await api('POST', `/approvals/${encodeURIComponent(ap.id)}/${verb}`, always ? {always: true} : {});
       status.textContent = verb === 'allow' ? 'Allowed.' : 'Denied.';
       refresh();
     } catch (e) {
@@ -60,6 +60,8 @@ function approvalCard(ap, refresh) {
            h('p', {class: 'meta'}, `agent ${ap.agent || '?'} · run ${ap.run || '?'}`),
            h('div', {class: 'choices'},
              h('button', {type: 'button', class: 'allow', onclick: () => decide('allow')}, 'Allow'),
+             h('button', {type: 'button', class: 'always', title: 'Allow this exact call from now on',
+                          onclick: () => decide('allow', true)}, 'Always allow'),
              h('button', {type: 'button', class: 'deny', onclick: () => decide('deny')}, 'Deny')),
            status);
 }
@@ -142,16 +144,28 @@ function groupAgents(slots) {
   return [...byName.values()];
 }
 
+// The last start of each agent, so that a live re-render keeps saying it.
+const started = new Map();
+
 function agentCard(a, ctx) {
   const prompt = h('textarea', {name: 'prompt', rows: 2, 'aria-label': `Prompt for ${a.name}`});
   const status = h('p', {class: 'muted', role: 'status'});
+  const last = started.get(a.name);
+  if (last) {
+    status.textContent = `Started run ${last}`;
+    status.dataset.run = last;
+  }
   const start = async (ev) => {
     ev.preventDefault();
     status.textContent = 'Starting…';
+    delete status.dataset.run;
     try {
       const body = prompt.value ? {prompt: prompt.value} : {};
       const res = await api('POST', `/agents/${encodeURIComponent(a.name)}/start`, body);
-      status.textContent = `Started run ${res.run ? res.run.run : ''}`;
+      const run = res.run ? res.run.run : '';
+      started.set(a.name, run);
+      status.textContent = `Started run ${run}`;
+      status.dataset.run = run;
       ctx.refresh();
     } catch (e) {
       status.textContent = '';
@@ -170,7 +184,27 @@ export async function renderAgents(root, ctx) {
       : h('p', {class: 'muted'}, 'No agents are configured (bosun.yaml, agents:).'));
 }
 
+// The runs list's filters, kept across live re-renders; the daemon filters
+// (GET /runs?agent=&state=&task=&machine=).
+const runFilters = {agent: '', state: '', task: '', machine: ''};
+const STATES = ['', 'STARTING', 'RUNNING', 'WAITING_INPUT', 'BACKOFF', 'STOPPING', 'STOPPED', 'EXITED', 'FATAL'];
+
 export async function renderRuns(root, ctx) {
-  const runs = await api('GET', '/runs?limit=200');
-  clear(root).append(h('h1', {}, 'Runs'), runsTable(runs.items || [], {actions: ctx.admin, refresh: ctx.refresh}));
+  const q = Object.entries(runFilters).filter(([, v]) => v).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join('');
+  let list;
+  try {
+    const runs = await api('GET', `/runs?limit=200${q}`);
+    list = runsTable(runs.items || [], {actions: ctx.admin, refresh: ctx.refresh});
+  } catch (e) {
+    list = errorBox(e); // a filter the daemon refuses says why, the form stays
+  }
+  const field = (key, label) => h('label', {}, label, ' ',
+    h('input', {type: 'text', name: key, value: runFilters[key], size: 12,
+                onchange: (ev) => { runFilters[key] = ev.target.value.trim(); ctx.refresh(); }}));
+  const state = h('select', {name: 'state', onchange: (ev) => { runFilters.state = ev.target.value; ctx.refresh(); }},
+    STATES.map((st) => h('option', {value: st, selected: st === runFilters.state}, st || 'any state')));
+  clear(root).append(h('h1', {}, 'Runs'),
+    h('form', {class: 'filters', role: 'search', 'aria-label': 'Filter runs', onsubmit: (ev) => ev.preventDefault()},
+      field('agent', 'Agent'), h('label', {}, 'State ', state), field('task', 'Task'), field('machine', 'Machine')),
+    list);
 }
