@@ -20,6 +20,9 @@
 #include <bosun/sys.h>
 
 #define LOGIN_POLL_MAX 3600 /* polls of one login, at most (its code lasts 15 min) */
+/* Seconds one call may take: beyond the daemon's own bound on a poll
+ * (the token, the user and its orgs asked of GitHub in turn: 90 s). */
+#define LOGIN_CALL_TIMEOUT 100
 
 char *login_session_path(void)
 {
