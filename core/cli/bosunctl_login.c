@@ -113,8 +113,8 @@ static int poll_until_done(ctl_conn *conn, const opts *o, const char *handle, lo
         if (interrupted)
             break;
         int rc = 0;
-        json_t *r =
-            bus_call(conn, "cmd.github.auth.poll", json_pack("{s:s}", "handle", handle), 30, &rc);
+        json_t *r = bus_call(conn, "cmd.github.auth.poll", json_pack("{s:s}", "handle", handle),
+                             LOGIN_CALL_TIMEOUT, &rc);
         if (!r)
             return rc;
         const char *status = json_string_value(json_object_get(r, "status"));
@@ -144,7 +144,7 @@ int cmd_login(ctl_conn *conn, const opts *o, int argc, char **argv)
     if (!path)
         return die(EX_USAGE_, "no HOME to keep the session in: give --token-file F");
     int rc = 0;
-    json_t *d = bus_call(conn, "cmd.github.auth.device", json_object(), 30, &rc);
+    json_t *d = bus_call(conn, "cmd.github.auth.device", json_object(), LOGIN_CALL_TIMEOUT, &rc);
     if (!d) {
         free(path);
         return rc;
