@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bosun/bosun.h>
 
@@ -51,6 +52,7 @@ static void usage(FILE *out)
           "  input list [--pending] [--machine M]   questions agents asked\n"
           "  input answer ID TEXT | --choice N   answer one (resumes a waiting run)\n"
           "  approval list | approval show ID   tool calls waiting for a person's approval\n"
+          "  pr list TASK | pr show TASK N | pr diff TASK N   a task's GitHub pull requests\n"
           "  approval allow|deny ID [--always] [--message TEXT]   decide one\n"
           "  artifact list TASK | artifact get TASK NAME [--version N]\n"
           "  mcp [--token-file F] [--relay] MCP server on stdin/stdout, for agents\n"
@@ -60,6 +62,8 @@ static void usage(FILE *out)
           "  token list | token revoke ID   admin tokens (never their secrets)\n"
           "  machine token create [--name N] [--ttl D]   a fleet registration token (once)\n"
           "  machine list | show ID | revoke ID   the hub's machines\n"
+          "  login --github [--token-file F]   with --url: log in with GitHub (device flow),\n"
+          "                                 keeping the session for later --url calls\n"
           "  cost [--by run|task|agent|machine|day] [--since DATE] [--until DATE] [--agent A]\n"
           "      [--task ID] [--machine M]  tokens and USD spent (DATE: YYYY-MM-DD or RFC 3339)\n"
           "  files RUN [PATH] [--version N] [--diff A..B]   an llm run's versioned files\n"
@@ -71,8 +75,9 @@ static void usage(FILE *out)
           "  -u, --url URL       a remote bosund's HTTP API, https://host:8420 (default: "
           "$BOSUN_URL):\n"
           "                      every command but plugins, reload, pub, sub and mcp\n"
-          "      --token-file F  with --url: the file holding an admin token (default:\n"
-          "                      $BOSUN_TOKEN_FILE); with mcp: the run's agent token\n"
+          "      --token-file F  with --url: the file holding an admin token or a session\n"
+          "                      (default: $BOSUN_TOKEN_FILE, else the session of login);\n"
+          "                      with mcp: the run's agent token\n"
           "      --cacert FILE   with --url: CA certificates to verify the daemon with\n"
           "      --json          machine-readable output\n"
           "  -h, --help          this help;  -V, --version  the version\n"
@@ -159,11 +164,31 @@ static int remote_options(opts *o, const char *local_only, const char *name)
     return 0;
 }
 
-static int connect_url(const opts *o, ctl_conn **conn)
+/* The token file of a --url call: the one given, else the session that
+ * `login --github` kept, when there is one.  NULL for login itself, which
+ * has no credential yet. */
+static const char *url_token_file(const opts *o, bool login, char **owned)
 {
-    char err[512];
+    *owned = NULL;
+    if (login || o->token_file)
+        return login ? NULL : o->token_file;
+    char *path = login_session_path();
+    if (path && access(path, F_OK) == 0)
+        return *owned = path;
+    free(path);
+    return NULL;
+}
+
+static int connect_url(const opts *o, bool login, ctl_conn **conn)
+{
+    char err[512], *owned;
     int code = 0;
-    *conn = ctl_http_open(o->url, o->token_file, o->cacert, &code, err, sizeof err);
+    const char *token_file = url_token_file(o, login, &owned);
+    if (!token_file && !login)
+        return die(EX_USAGE_, "--url needs a token: --token-file FILE, BOSUN_TOKEN_FILE, or a "
+                              "session from bosunctl --url URL login --github");
+    *conn = ctl_http_open(o->url, token_file, o->cacert, &code, err, sizeof err);
+    free(owned);
     return *conn ? 0 : die(code, "%s", err);
 }
 
@@ -295,6 +320,38 @@ static void print_notify(ctl_conn *conn)
     json_decref(st);
 }
 
+/* The github plugin's line: GitHub's rate budget and what it was spent on
+ * (bosun-github(7)). */
+static void print_github(ctl_conn *conn)
+{
+    int rc = 0;
+    json_t *g = bus_call(conn, "cmd.github.status", json_object(), 10, &rc);
+    if (!g)
+        return;
+    json_t *rate = json_object_get(g, "rate");
+    char reset[32] = "-", held[32] = "";
+    if (json_is_object(rate)) {
+        format_time(json_object_get(rate, "reset"), reset, sizeof reset);
+        printf("github:         rate %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+               " left, reset %s",
+               json_integer_value(json_object_get(rate, "remaining")),
+               json_integer_value(json_object_get(rate, "limit")), reset);
+    } else
+        printf("github:         rate not known yet");
+    printf("; %" JSON_INTEGER_FORMAT " requests, %" JSON_INTEGER_FORMAT
+           " conditional, %" JSON_INTEGER_FORMAT " not modified; %" JSON_INTEGER_FORMAT
+           " pull requests\n",
+           json_integer_value(json_object_get(g, "requests")),
+           json_integer_value(json_object_get(g, "conditional")),
+           json_integer_value(json_object_get(g, "not_modified")),
+           json_integer_value(json_object_get(g, "prs")));
+    if (json_is_number(json_object_get(g, "held_until"))) {
+        format_time(json_object_get(g, "held_until"), held, sizeof held);
+        printf("github HELD:    a rate limit was hit; no request to GitHub until %s\n", held);
+    }
+    json_decref(g);
+}
+
 static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
 {
     int rc = 0;
@@ -308,6 +365,12 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
         json_t *nt = has_plugin(r, "notify") ? notify_status(conn) : NULL;
         if (nt)
             json_object_set_new(r, "notify", nt);
+        int grc = 0;
+        json_t *gh = has_plugin(r, "github")
+                         ? bus_call(conn, "cmd.github.status", json_object(), 10, &grc)
+                         : NULL;
+        if (gh)
+            json_object_set_new(r, "github", gh);
         print_json(r);
         json_decref(r);
         return 0;
@@ -337,11 +400,13 @@ static int cmd_status(ctl_conn *conn, const opts *o, int argc, char **argv)
            json_integer_value(json_object_get(r, "control_clients")));
     printf("reloads:        %" JSON_INTEGER_FORMAT "\n",
            json_integer_value(json_object_get(r, "reloads")));
-    bool notify = has_plugin(r, "notify");
+    bool notify = has_plugin(r, "notify"), github = has_plugin(r, "github");
     json_decref(r);
     print_store(conn);
     if (notify)
         print_notify(conn);
+    if (github)
+        print_github(conn);
     return 0;
 }
 
@@ -529,6 +594,10 @@ static const struct command {
     {"cost", cmd_cost, NULL},
     {"files", cmd_files, NULL},
     {"chat", cmd_chat, NULL},
+    {"login", cmd_login, NULL},
+    {"pr", cmd_pr,
+     "the pull requests' REST routes are GET /api/v1/tasks/ID/prs, pr-diff?pr=N and "
+     "pr-files?pr=N" LOCAL_ONLY},
 };
 
 /* ------------------------------------------------------------ options */
@@ -561,7 +630,8 @@ enum {
     OPT_PROJECT,
     OPT_APPROVE,
     OPT_MACHINE,
-    OPT_DIFF
+    OPT_DIFF,
+    OPT_GITHUB
 };
 
 static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
@@ -590,6 +660,7 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         {"user", no_argument, NULL, OPT_USER}, {"project", required_argument, NULL, OPT_PROJECT},  \
         {"approve", no_argument, NULL, OPT_APPROVE},                                               \
         {"machine", required_argument, NULL, OPT_MACHINE}, {"diff", no_argument, NULL, OPT_DIFF},  \
+        {"github", no_argument, NULL, OPT_GITHUB},                                                 \
     {                                                                                              \
         "pending", no_argument, NULL, OPT_PENDING                                                  \
     }
@@ -698,6 +769,9 @@ static int parse_options(int argc, char **argv, opts *o, int stop_at_command)
         case OPT_DIFF:
             o->diff = 1;
             break;
+        case OPT_GITHUB:
+            o->github = 1;
+            break;
         case OPT_CHOICE:
         case OPT_VERSION: {
             long v = strtol(optarg, &end, 10);
@@ -775,7 +849,7 @@ int main(int argc, char **argv)
         return 0;
     if (rc)
         return rc;
-    rc = o.url ? connect_url(&o, &conn) : connect_daemon(&o, &conn);
+    rc = o.url ? connect_url(&o, cmd->run == cmd_login, &conn) : connect_daemon(&o, &conn);
     if (rc && cmd->run == cmd_mcp) {
         /* An MCP client still gets JSON-RPC answers, with the reason. */
         mcp_refuse_all("bosund is not running or cannot be reached");

@@ -49,6 +49,7 @@ typedef struct opts {
     int approve;         /* hook --approve */
     const char *machine; /* --machine: one machine's, on a hub (bosun-fleet(7)) */
     int diff; /* --diff: changes shows the diff; files diffs A..B, its last argument */
+    int github;          /* login --github */
 } opts;
 
 extern volatile sig_atomic_t interrupted;
@@ -90,6 +91,11 @@ int cmd_hook(ctl_conn *conn, const opts *o, int argc, char **argv);
 bool hook_needs_daemon(int argc, char **argv);
 void hook_prepare(void);
 int cmd_ps(ctl_conn *conn, const opts *o, int argc, char **argv);
+/* bosunctl_login.c: login --github, and where its session is kept by
+ * default ($XDG_CONFIG_HOME/bosun/session or ~/.config/bosun/session;
+ * malloc'ed, NULL without a HOME). */
+int cmd_login(ctl_conn *conn, const opts *o, int argc, char **argv);
+char *login_session_path(void);
 int cmd_start(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_stop(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_restart(ctl_conn *conn, const opts *o, int argc, char **argv);
@@ -109,6 +115,8 @@ int cmd_cost(ctl_conn *conn, const opts *o, int argc, char **argv);
 /* bosunctl_llm.c */
 int cmd_files(ctl_conn *conn, const opts *o, int argc, char **argv);
 int cmd_chat(ctl_conn *conn, const opts *o, int argc, char **argv);
+/* bosunctl_pr.c */
+int cmd_pr(ctl_conn *conn, const opts *o, int argc, char **argv);
 double ctl_parse_ttl(const char *s, double max);
 
 #endif

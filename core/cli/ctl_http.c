@@ -172,12 +172,9 @@ ctl_conn *ctl_http_open(const char *url, const char *token_file, const char *cac
     *code = 64; /* EX_USAGE */
     if (parse_url(url, &h->t, err, err_size) != 0)
         goto fail;
-    if (!token_file) {
-        snprintf(err, err_size, "--url needs a token: --token-file FILE or BOSUN_TOKEN_FILE");
-        goto fail;
-    }
     *code = 78; /* EX_CONFIG */
-    if (read_token(token_file, &h->t, err, err_size) != 0)
+    /* Without a token file, no credential (bosunctl login, which makes one). */
+    if (token_file && read_token(token_file, &h->t, err, err_size) != 0)
         goto fail;
     if (cacert && access(cacert, R_OK) != 0) {
         *code = 64;
@@ -300,7 +297,7 @@ int http_do(ctl_http *h, const char *method, const char *path, const char *query
     easy_setup(c, &h->t, timeout);
     char *url =
         xasprintf("%s%s%s%s", h->t.base, path, query && *query ? "?" : "", query ? query : "");
-    struct curl_slist *hdr = curl_slist_append(NULL, h->t.auth);
+    struct curl_slist *hdr = h->t.auth ? curl_slist_append(NULL, h->t.auth) : NULL;
     hdr = curl_slist_append(hdr, "Accept: application/json");
     char *payload = NULL;
     if (body) {

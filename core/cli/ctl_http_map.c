@@ -492,6 +492,20 @@ static json_t *map_token_revoke(ctl_http *h, json_t *data, double timeout, char 
     return v;
 }
 
+/* login --github: the device flow's routes, which need no credential. */
+static json_t *map_github_device(ctl_http *h, json_t *data, double timeout, char *err,
+                                 size_t err_size)
+{
+    return http_json(h, "POST", "/api/v1/auth/github/device", NULL, data, timeout, err, err_size);
+}
+
+static json_t *map_github_poll(ctl_http *h, json_t *data, double timeout, char *err,
+                               size_t err_size)
+{
+    return http_json(h, "POST", "/api/v1/auth/github/device/poll", NULL, data, timeout, err,
+                     err_size);
+}
+
 /* ------------------------------------------------------------ the table */
 
 typedef json_t *(*map_fn)(ctl_http *h, json_t *data, double timeout, char *err, size_t err_size);
@@ -519,6 +533,8 @@ static const struct mapping {
     {"cmd.auth.token.create", map_token_create},
     {"cmd.auth.token.list", map_token_list},
     {"cmd.auth.token.revoke", map_token_revoke},
+    {"cmd.github.auth.device", map_github_device},
+    {"cmd.github.auth.poll", map_github_poll},
 };
 
 static const struct mapping *mapping_of(const char *subject)

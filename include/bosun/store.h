@@ -140,6 +140,16 @@
  *                      cmd.store.events, runs, tasks and inputs take
  *                      "machine": ID to list one machine's.
  *
+ *   cmd.store.github {} -> {"prs": [{"task", "url", "metadata", "etag",
+ *                      "fetched_at"}], "deliveries": [{"id",
+ *                      "received_at"}]}: what the github plugin keeps about
+ *                      linked pull requests and the webhook deliveries it
+ *                      has seen (bosun-github(7)), read once at its start.
+ *   cmd.store.github.put {"prs": [...], "deliveries": [...],
+ *                      "deliveries_before": T} -> {"prs": N, "deliveries": N}
+ *                      once committed: rows replaced by (task, url) and by
+ *                      id; deliveries received before T are dropped.
+ *
  * Queries (all but cmd.store.status) see every event published before the
  * request: they wait for its commit, without blocking the daemon, unless
  * commits fail (then they see what is committed).  A store that drops
@@ -167,6 +177,8 @@
 #define BOSUN_STORE_APPEND_REMOTE "cmd.store.append_remote"
 #define BOSUN_STORE_MACHINES      "cmd.store.machines"
 #define BOSUN_STORE_MACHINES_PUT  "cmd.store.machines.put"
+#define BOSUN_STORE_GITHUB        "cmd.store.github"
+#define BOSUN_STORE_GITHUB_PUT    "cmd.store.github.put"
 
 /* A run object, as published in evt.run.<agent>.<run>.state:
  *   run, agent, instance, task (or null), machine, state, pid (0 when none),

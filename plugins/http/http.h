@@ -16,6 +16,8 @@
  *   http_auth.c     credentials -> http_identity (admin tokens, session JWTs,
  *                   agent tokens), login/logout/me, the Origin check, the
  *                   failed-auth limit; http_auth_routes
+ *   http_auth_github.c  login with GitHub (web and device flows), through
+ *                   the github plugin's cmd.github.auth.*
  *   http_api*.c     the REST API v1: requests -> bus requests (cmd.…),
  *                   replies -> responses; http_api_routes
  *   http_ws.c       /ws: the event stream and request/reply over WebSocket
@@ -95,6 +97,7 @@ typedef struct http_config {
     size_t n_trusted_proxies;
     char *bootstrap_token_file; /* 0600 file holding an admin token, or NULL */
     char *web_root;             /* the dashboard's files; "": none */
+    char *public_url;           /* "https://host[:port]" as people reach it, or NULL */
     double session_ttl;         /* session JWT lifetime, default 7 days */
     bool access_log;            /* one info line per response (default true) */
     http_limits limits;
@@ -229,6 +232,8 @@ extern const http_route http_core_routes[]; /* /health (http.c) */
 extern const size_t http_core_n_routes;
 extern const http_route http_auth_routes[]; /* /api/v1/auth/…, /api/v1/tokens… */
 extern const size_t http_auth_n_routes;
+extern const http_route http_auth_github_routes[]; /* /api/v1/auth/github/… (http_auth_github.c) */
+extern const size_t http_auth_github_n_routes;
 extern const http_route http_api_routes[]; /* the rest of /api/v1 */
 extern const size_t http_api_n_routes;
 extern const http_route http_ws_routes[]; /* GET /ws */

@@ -79,6 +79,12 @@ void api_run_file_delete(http_request *r, const char *const *args, size_t n_args
 void api_run_messages(http_request *r, const char *const *args, size_t n_args);
 void api_run_message_send(http_request *r, const char *const *args, size_t n_args);
 void api_run_messages_clear(http_request *r, const char *const *args, size_t n_args);
+/* http_api_github.c: a task's pull requests, GitHub's webhooks */
+void api_task_prs(http_request *r, const char *const *args, size_t n_args);
+void api_task_pr_link(http_request *r, const char *const *args, size_t n_args);
+void api_task_pr_diff(http_request *r, const char *const *args, size_t n_args);
+void api_task_pr_files(http_request *r, const char *const *args, size_t n_args);
+void api_github_webhook(http_request *r, const char *const *args, size_t n_args);
 /* http_api_cost.c */
 void api_cost_show(http_request *r, const char *const *args, size_t n_args);
 

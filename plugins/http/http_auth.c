@@ -161,6 +161,10 @@ static bus_principal *principal_viewer(const char *id)
                                        "cmd.machine.show",
                                        BOSUN_APPROVAL_LIST,
                                        BOSUN_STORE_COST, /* sums over every task */
+                                       "cmd.github.prs",
+                                       "cmd.github.prs.diff",
+                                       "cmd.github.prs.files",
+                                       "cmd.github.status",
                                        NULL};
     bus_principal *p = bus_principal_new("user", id);
     int rc = p ? 0 : -1;
@@ -509,14 +513,25 @@ static void on_token_revoked(bus_t *bus, const bus_msg *m, void *arg)
 
 /* ------------------------------------------------------------ the checks */
 
+bool auth_limit_allows(http_auth *a, const char *peer)
+{
+    return bosun_authlimit_allow(a->limit, peer && *peer ? peer : "?", bosun_monotonic());
+}
+
+void auth_limit_failed(http_auth *a, const char *peer, const char *why)
+{
+    peer = peer && *peer ? peer : "?";
+    bosun_authlimit_failed(a->limit, peer, bosun_monotonic());
+    log_notice("http: authentication failed from %s: %s", peer, why);
+}
+
 static void finish(http_auth *a, const char *peer, auth_check_cb cb, void *arg, int status,
                    http_identity *id, const char *why)
 {
     if (status == 0) {
         bosun_authlimit_succeeded(a->limit, peer);
     } else if (status == 401) {
-        bosun_authlimit_failed(a->limit, peer, bosun_monotonic());
-        log_notice("http: authentication failed from %s: %s", peer, why);
+        auth_limit_failed(a, peer, why);
     }
     http_identity none = {0};
     cb(arg, status, id ? id : &none, why);
@@ -686,6 +701,12 @@ static void check_session(http_auth *a, const char *token, const char *peer, boo
     } else if (role && strcmp(role, "admin") == 0 && has_prefix(c.sub, "admin:")) {
         if (identity_admin(&id, HTTP_CRED_SESSION, sub_id, c.exp) != 0)
             status = 503, reason = "out of memory";
+    } else if (role && strcmp(role, "admin") == 0 && has_prefix(c.sub, "user:")) {
+        /* A person with the admin role: an admin's rights, named as a user. */
+        if (identity_admin(&id, HTTP_CRED_SESSION, sub_id, c.exp) != 0)
+            status = 503, reason = "out of memory";
+        else
+            copy_str(id.kind, sizeof id.kind, "user");
     } else if (role && strcmp(role, "viewer") == 0 && has_prefix(c.sub, "user:")) {
         id = (http_identity){.cred = HTTP_CRED_SESSION, .role = HTTP_ROLE_VIEWER};
         copy_str(id.kind, sizeof id.kind, "user");
@@ -749,7 +770,11 @@ char *auth_session_new(http_auth *a, const http_identity *id, double *expires_at
     if (ttl < 1)
         return NULL;
     char sub[160];
-    snprintf(sub, sizeof sub, "%s:%s", id->role == HTTP_ROLE_ADMIN ? "admin" : "user", id->id);
+    /* A person (a GitHub login) stays a "user:" whatever its role; an
+     * admin token's session is an "admin:". */
+    bool person = strcmp(id->kind, "user") == 0;
+    snprintf(sub, sizeof sub, "%s:%s", id->role == HTTP_ROLE_ADMIN && !person ? "admin" : "user",
+             id->id);
     json_t *extra = json_pack("{s:s}", "role", id->role == HTTP_ROLE_ADMIN ? "admin" : "viewer");
     char *t = bosun_jwt_sign(&a->key, a->iss, HTTP_JWT_AUDIENCE, sub, now, ttl, extra, NULL);
     json_decref(extra);
@@ -850,18 +875,16 @@ static void gate_checked(void *arg, int status, http_identity *id, const char *w
     done(r, 0);
 }
 
-/* The session cookie's value, copied into out (size bytes), or false. */
-static bool session_cookie(const http_request *r, char *out, size_t size)
+bool auth_cookie(const http_request *r, const char *name, char *out, size_t size)
 {
     const char *h = http_header(r, "cookie");
-    size_t name_len = strlen(HTTP_SESSION_COOKIE);
+    size_t name_len = strlen(name);
     while (h && *h) {
         while (*h == ' ' || *h == ';')
             h++;
         const char *end = strchr(h, ';');
         size_t len = end ? (size_t)(end - h) : strlen(h);
-        if (len > name_len && strncmp(h, HTTP_SESSION_COOKIE, name_len) == 0 &&
-            h[name_len] == '=') {
+        if (len > name_len && strncmp(h, name, name_len) == 0 && h[name_len] == '=') {
             size_t vlen = len - name_len - 1;
             if (vlen == 0 || vlen >= size)
                 return false;
@@ -896,7 +919,7 @@ void http_auth_request(http_request *r, unsigned allow, void (*done)(http_reques
     const char *tok = bearer(r);
     char cookie[TOKEN_MAX + 1]; /* the checks copy what they keep */
     bool via_cookie = false;
-    if (!tok && session_cookie(r, cookie, sizeof cookie)) {
+    if (!tok && auth_cookie(r, HTTP_SESSION_COOKIE, cookie, sizeof cookie)) {
         tok = cookie;
         via_cookie = true;
     }

@@ -36,11 +36,22 @@ enum auth_deny {
     AUTH_DENY_UNSAVED = -1, /* refused from now on, but the file could not be written */
     AUTH_DENY_FULL = -2,    /* not recorded: the list holds auth_deny_max() live entries */
 };
+/* Sets the session cookie to value for max_age seconds ("" and 0: clears
+ * it). */
+void auth_session_cookie(http_request *r, const char *value, double max_age);
+/* The value of the request's cookie name, copied into out (size bytes),
+ * or false when it is absent, empty or does not fit. */
+bool auth_cookie(const http_request *r, const char *name, char *out, size_t size);
 /* Puts a session's jti on the deny-list until exp (persisted atomically)
  * and, unless the list is full, publishes its evt.auth.session event. */
 enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp);
 /* The most logged-out sessions the deny-list holds at once. */
 size_t auth_deny_max(void);
+/* The failed-auth limit for credentials checked elsewhere (GitHub's
+ * login state and device handles, http_auth_github.c): whether peer may
+ * try now, and counting (and logging, at notice level) a failure. */
+bool auth_limit_allows(http_auth *a, const char *peer);
+void auth_limit_failed(http_auth *a, const char *peer, const char *why);
 /* Seconds a peer refused by the failed-auth limit should wait. */
 int auth_retry_after(const http_auth *a);
 /* What http_auth_share.c needs of the rest. */

@@ -16,7 +16,7 @@
 
 /* ------------------------------------------------------------ login */
 
-static void set_cookie(http_request *r, const char *value, double max_age)
+void auth_session_cookie(http_request *r, const char *value, double max_age)
 {
     char *c = NULL;
     size_t n = strlen(value) + 160;
@@ -49,7 +49,7 @@ static void login_checked(void *arg, int status, http_identity *id, const char *
     char *jwt = auth_session_new(a, id, &exp);
     if (!jwt)
         return http_respond_error(r, 500, "internal", "cannot make a session");
-    set_cookie(r, jwt, exp - floor(bosun_now()));
+    auth_session_cookie(r, jwt, exp - floor(bosun_now()));
     free(jwt);
     json_t *who = auth_identity_json(id);
     json_object_set_new(who, "credential", json_string("session"));
@@ -113,7 +113,7 @@ static void route_logout(http_request *r, const char *const *args, size_t n_args
         return http_respond_error(r, 503, "unavailable",
                                   "the logout could not be written to disk: the session is "
                                   "refused until bosund restarts; try again");
-    set_cookie(r, "", 0);
+    auth_session_cookie(r, "", 0);
     http_respond_json(r, 200, json_pack("{s:b}", "logged_out", 1));
 }
 

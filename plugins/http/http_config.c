@@ -11,11 +11,17 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:8420"
 
-static const char *const http_keys[] = {"listen",          "tls",
-                                        "limits",          "allowed_origins",
-                                        "trusted_proxies", "bootstrap_token_file",
-                                        "session_ttl",     "access_log",
-                                        "web_root",        NULL};
+static const char *const http_keys[] = {"listen",
+                                        "tls",
+                                        "limits",
+                                        "allowed_origins",
+                                        "trusted_proxies",
+                                        "bootstrap_token_file",
+                                        "session_ttl",
+                                        "access_log",
+                                        "web_root",
+                                        "public_url",
+                                        NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 
 void http_limits_default(http_limits *l)
@@ -366,6 +372,34 @@ static bool read_web_root(const cfg_node *section, http_config *cfg, cfg_diag *d
     return true;
 }
 
+/* public_url: the daemon's origin as people reach it (behind a reverse
+ * proxy, say), where GitHub's login sends browsers back to; final slashes
+ * dropped. */
+static bool read_public_url(const cfg_node *section, http_config *cfg, cfg_diag *d)
+{
+    const char *url = NULL;
+    if (!cfg_get_string(section, "public_url", NULL, &url, d))
+        return false;
+    if (!url)
+        return true;
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    const char *rest = strncmp(url, "https://", 8) == 0  ? url + 8
+                       : strncmp(url, "http://", 7) == 0 ? url + 7
+                                                         : NULL;
+    bool ok = rest && rest < url + n && n <= 512;
+    for (const char *p = rest; ok && p < url + n; p++)
+        ok = *p > ' ' && *p < 0x7f && !strchr("/?#@\\", *p);
+    if (!ok)
+        return cfg_error(d, cfg_get(section, "public_url"),
+                         "'http.public_url': '%s': expected an origin, \"https://host[:port]\" "
+                         "without a path",
+                         url);
+    cfg->public_url = strndup(url, n);
+    return true;
+}
+
 bool http_config_parse(const cfg_node *section, http_config *cfg, cfg_diag *d)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -392,6 +426,7 @@ bool http_config_parse(const cfg_node *section, http_config *cfg, cfg_diag *d)
          ok;
     ok = cfg_get_bool(section, "access_log", true, &cfg->access_log, d) && ok;
     ok = read_web_root(section, cfg, d) && ok;
+    ok = read_public_url(section, cfg, d) && ok;
     ok = ok && read_tls(section, cfg, d);
     return ok;
 }
@@ -417,5 +452,6 @@ void http_config_free(http_config *cfg)
     free_list(cfg->trusted_proxies, cfg->n_trusted_proxies);
     free(cfg->bootstrap_token_file);
     free(cfg->web_root);
+    free(cfg->public_url);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -18,13 +18,14 @@ static const struct {
     const http_route *routes;
     const size_t *n;
 } tables[] = {
-    {http_core_routes, &http_core_n_routes},   /* /health */
-    {http_auth_routes, &http_auth_n_routes},   /* login, logout, me, tokens */
-    {http_share_routes, &http_share_n_routes}, /* share links */
-    {http_api_routes, &http_api_n_routes},     /* the rest of /api/v1 */
-    {http_ws_routes, &http_ws_n_routes},       /* /ws */
-    {http_fleet_routes, &http_fleet_n_routes}, /* /fleet */
-    {http_web_routes, &http_web_n_routes},     /* / (the dashboard's files: http_web_try) */
+    {http_core_routes, &http_core_n_routes},               /* /health */
+    {http_auth_routes, &http_auth_n_routes},               /* login, logout, me, tokens */
+    {http_share_routes, &http_share_n_routes},             /* share links */
+    {http_auth_github_routes, &http_auth_github_n_routes}, /* login with GitHub */
+    {http_api_routes, &http_api_n_routes},                 /* the rest of /api/v1 */
+    {http_ws_routes, &http_ws_n_routes},                   /* /ws */
+    {http_fleet_routes, &http_fleet_n_routes},             /* /fleet */
+    {http_web_routes, &http_web_n_routes}, /* / (the dashboard's files: http_web_try) */
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 

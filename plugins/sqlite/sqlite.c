@@ -230,6 +230,7 @@ static const sqlstore_route *const sqlstore_modules[] = {
     sqlstore_query_routes,     sqlstore_artifacts_routes, sqlstore_cost_routes,
     sqlstore_approvals_routes, sqlstore_remote_routes,    sqlstore_machines_routes,
     sqlstore_llm_files_routes, sqlstore_llm_chat_routes,
+    sqlstore_github_routes,
 };
 
 /* One subscription of a module's route: the argument of its handler. */

@@ -191,8 +191,7 @@ static bool sqlstore_list_ok(const json_t *args, const char *key,
 
 /* ------------------------------------------------------------ writing */
 
-/* Binds o[names[i]] to parameter i + 1: text, number or NULL. */
-static int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *names)
+int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *names)
 {
     int rc = sqlite3_reset(st);
     for (int i = 0; rc == SQLITE_OK && names[i]; i++) {
@@ -211,7 +210,7 @@ static int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *cons
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql,
+int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql,
                              const char *const *names)
 {
     sqlite3_stmt *st = NULL;

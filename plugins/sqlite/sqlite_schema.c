@@ -209,10 +209,39 @@ static int sqlstore_migrate_v8(sqlite3 *db)
     return sqlstore_exec(db, sqlstore_v8_sql);
 }
 
-/* Index i migrates from version i to version i + 1. */
+/* Version 9: a linked pull request's metadata, ETag and fetch time, by
+ * (task, url) as the prs table links them. */
+static const char sqlstore_task_prs_sql[] = "CREATE TABLE task_prs ("
+                                            " task TEXT NOT NULL, url TEXT NOT NULL,"
+                                            " metadata TEXT, etag TEXT, fetched_at REAL,"
+                                            " PRIMARY KEY(task, url));";
+
+/* Version 10: webhook delivery ids seen, against replays. */
+static const char sqlstore_github_deliveries_sql[] = "CREATE TABLE github_deliveries ("
+                                                     " id TEXT PRIMARY KEY NOT NULL,"
+                                                     " received_at REAL NOT NULL);"
+                                                     "CREATE INDEX github_deliveries_time"
+                                                     " ON github_deliveries(received_at);";
+
+static int sqlstore_migrate_v9(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_task_prs_sql);
+}
+
+static int sqlstore_migrate_v10(sqlite3 *db)
+{
+    return sqlstore_exec(db, sqlstore_github_deliveries_sql);
+}
+
+/* Index i migrates from version i to version i + 1.  Versions are given
+ * to changes before they are written, so that changes made side by side
+ * never renumber each other's: an index whose change has not been merged
+ * yet is NULL, a step that only bumps the version. */
 static const sqlstore_migration sqlstore_migrations[] = {
-    sqlstore_migrate_v1, sqlstore_migrate_v2, sqlstore_migrate_v3, sqlstore_migrate_v4,
-    sqlstore_migrate_v5, sqlstore_migrate_v6, sqlstore_migrate_v7, sqlstore_migrate_v8,
+    [0] = sqlstore_migrate_v1, [1] = sqlstore_migrate_v2,  [2] = sqlstore_migrate_v3,
+    [3] = sqlstore_migrate_v4, [4] = sqlstore_migrate_v5,  [5] = sqlstore_migrate_v6,
+    [6] = sqlstore_migrate_v7, [7] = sqlstore_migrate_v8,  [8] = sqlstore_migrate_v9,
+    [9] = sqlstore_migrate_v10,
 };
 
 int sqlstore_schema_latest(void)
@@ -247,7 +276,7 @@ static int sqlstore_migrate_step(sqlite3 *db, int from)
     int rc = sqlstore_exec(db, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK)
         return rc;
-    rc = sqlstore_migrations[from](db);
+    rc = sqlstore_migrations[from] ? sqlstore_migrations[from](db) : SQLITE_OK;
     if (rc == SQLITE_OK)
         rc = sqlstore_exec(db, bump);
     if (rc == SQLITE_OK)

@@ -326,6 +326,15 @@ void sqlstore_write_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn);
 /* sqlite_machines.c: cmd.store.machines and cmd.store.machines.put, the
  * hub's machines and registration tokens (bosun-fleet(7)). */
 extern const sqlstore_route sqlstore_machines_routes[];
+/* Binds o[names[i]] to parameter i + 1 (text, boolean, number or NULL)
+ * and steps st once: an SQLite result code. */
+int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *names);
+/* sql prepared on s->db and run with each row of list (sqlstore_bind_row). */
+int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql, const char *const *names);
+
+/* sqlite_github.c: cmd.store.github and cmd.store.github.put, what the
+ * github plugin keeps (bosun-github(7)); its tables are schema 9 and 10. */
+extern const sqlstore_route sqlstore_github_routes[];
 
 /* sqlite_artifacts.c */
 extern const sqlstore_route sqlstore_artifacts_routes[];

@@ -179,6 +179,8 @@ pid_dead() { ! pid_alive "$1"; }
 # migrate it again.
 store_rewind() {
     _sql=
+    [ "$2" -lt 10 ] && _sql="$_sql DROP TABLE IF EXISTS github_deliveries;"
+    [ "$2" -lt 9 ] && _sql="$_sql DROP TABLE IF EXISTS task_prs;"
     [ "$2" -lt 8 ] && _sql="$_sql DROP TABLE IF EXISTS chat_messages;"
     [ "$2" -lt 7 ] && _sql="$_sql DROP TABLE IF EXISTS file_snapshots;
         DROP TABLE IF EXISTS file_versions; DROP TABLE IF EXISTS blobs;"

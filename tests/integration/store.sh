@@ -62,7 +62,7 @@ sqlite:
   artifact_max_bytes: 2K
 EOF2
 start_daemon || exit 1
-like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 8"
+like "opened in state_dir by default" "$(cat "$T/bosund.log")" "sqlite: $DB open: schema version 10"
 
 # --- the stored feed: subscribe first, then publish (under timeout, so that
 # a lost message fails the test instead of hanging it)
@@ -122,7 +122,7 @@ like "a request without a reply subject is ignored" "$(request cmd.store.status 
 out=$(request cmd.store.status '{}')
 like "status: backend and path" "$out" "\"backend\":\"sqlite\",\"path\":\"$DB\""
 like "status: counts, schema version, nothing pending" "$out" \
-    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":8,"pending":0'
+    '"events":[0-9]+,"last_seq":[0-9]+,"schema_version":10,"pending":0'
 like "status: artifact_max_bytes" "$out" '"artifact_max_bytes":2048'
 
 # --- projections
@@ -411,11 +411,11 @@ if command -v sqlite3 >/dev/null 2>&1; then
         "sqlite: $V1DB migrated from schema version 6 to 7"
     like "v1 database: then to version 8 (llm chat)" "$(cat "$T/bosund.log")" \
         "sqlite: $V1DB migrated from schema version 7 to 8"
-    like "v1 database: now at schema version 8" "$(request cmd.store.status '{}')" \
-        "\"path\":\"$V1DB\".*\"schema_version\":8"
+    like "v1 database: now at schema version 10" "$(request cmd.store.status '{}')" \
+        "\"path\":\"$V1DB\".*\"schema_version\":10"
     is "v1 database: the new tables exist" \
-        "$(sqlite3 "$V1DB" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('inputs', 'prs', 'tokens', 'artifacts', 'machines', 'machine_registrations') ORDER BY name)")" \
-        "artifacts inputs machine_registrations machines prs tokens"
+        "$(sqlite3 "$V1DB" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('inputs', 'prs', 'tokens', 'artifacts', 'machines', 'machine_registrations', 'task_prs', 'github_deliveries') ORDER BY name)")" \
+        "artifacts github_deliveries inputs machine_registrations machines prs task_prs tokens"
     is "v1 database: runs has status columns" \
         "$(sqlite3 "$V1DB" "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('status', 'status_message')")" 2
     is "v1 database: old events kept, with their seqs" \
@@ -433,7 +433,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
     is "v1 database: clean stop" "$DAEMON_STATUS" 0
 else
     for d in "migrated at start" "then to version 3" \
-        "the usage projection is filled from the old events" "then to version 4" "then to version 5" "then to version 6" "then to version 7 (llm files)" "then to version 8 (llm chat)" "now at schema version 8" "the new tables exist" \
+        "the usage projection is filled from the old events" "then to version 4" "then to version 5" "then to version 6" "then to version 7 (llm files)" "then to version 8 (llm chat)" "now at schema version 10" "the new tables exist" \
         "runs has status columns" "old events kept, with their seqs" "old runs kept" \
         "old tasks kept" "artifacts can be put" "new seqs continue above the old ones" \
         "clean stop"; do
