@@ -3,7 +3,7 @@
 # streamed as coalesced deltas, then one tool call whose result goes back
 # to the model; status events, usage, the result, and nothing of the key.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 16
+plan 18
 llm_daemon '{"turns": [
   {"text": ["Hel", "lo", " there"], "chunk_delay_ms": 5},
   {"tool_calls": [{"id": "c1", "name": "write_file", "arguments": {"path": "a.txt", "content": "hi\n"}}]},
@@ -33,6 +33,8 @@ is "the model got the tool result back" \
     "$(echo "$last" | jq -r '.body.messages[] | select(.role == "tool") | .tool_call_id')" c1
 is "the model got the task prompt" "$(echo "$last" | jq -r '.body.messages[1].content')" "write a file"
 unlike "the key is in no event" "$(ctl events --json)" "sk-fake-key-1234567890"
+is "every bosun-llm process exited 0" "$(llm_exit_codes)" "0 "
+unlike_empty_ok "none reported a sanitizer error" "$(llm_stderr)" "Sanitizer|runtime error"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing
