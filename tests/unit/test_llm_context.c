@@ -91,6 +91,19 @@ static void test_never_starts_on_a_result(void **state)
     json_decref(h);
 }
 
+static void test_orphan_results_left_out(void **state)
+{
+    json_t *h = json_array();
+    json_array_append_new(h, msg("user", "the task"));
+    json_array_append_new(h, msg("tool", "its call was dropped"));
+    json_array_append_new(h, msg("assistant", "end"));
+    json_t *ctx = llm_context(h, true, 50);
+    assert_int_equal(json_array_size(ctx), 2);
+    assert_string_equal(role(ctx, 1), "assistant");
+    json_decref(ctx);
+    json_decref(h);
+}
+
 /* Every result's call is in the context, before it. */
 static void check_whole(const json_t *ctx, bool pinned, size_t max)
 {
@@ -155,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_short_history_whole),
         cmocka_unit_test(test_pinned_prompt_and_tail),
         cmocka_unit_test(test_never_starts_on_a_result),
+        cmocka_unit_test(test_orphan_results_left_out),
         cmocka_unit_test(test_random_conversations),
     };
     return RUN_TESTS(tests);

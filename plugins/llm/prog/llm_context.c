@@ -21,6 +21,10 @@ json_t *llm_context(const json_t *history, bool pinned, size_t max)
     size_t start = n > max + first ? n - max : first;
     while (start > first && is_role(json_array_get(history, start), "tool"))
         start--;
+    /* Results whose call is gone from the history altogether (it outgrew
+     * memory) are left out. */
+    while (start < n && is_role(json_array_get(history, start), "tool"))
+        start++;
     json_t *out = json_array();
     if (pinned && n > 0)
         json_array_append(out, json_array_get(history, 0));
