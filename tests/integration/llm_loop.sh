@@ -3,11 +3,14 @@
 # streamed as coalesced deltas, then one tool call whose result goes back
 # to the model; status events, usage, the result, and nothing of the key.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 18
+plan 21
 llm_daemon '{"turns": [
   {"text": ["Hel", "lo", " there"], "chunk_delay_ms": 5},
   {"tool_calls": [{"id": "c1", "name": "write_file", "arguments": {"path": "a.txt", "content": "hi\n"}}]},
-  {"text": ["written"]}
+  {"text": ["written"]},
+  {"text": ["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q","r","s","t",
+            "a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q","r","s","t"],
+   "chunk_delay_ms": 5}
 ]}' </dev/null || exit 1
 
 llm_run "say hello"
@@ -32,6 +35,16 @@ last=$(tail -n 1 "$FAKE_LOG")
 is "the model got the tool result back" \
     "$(echo "$last" | jq -r '.body.messages[] | select(.role == "tool") | .tool_call_id')" c1
 is "the model got the task prompt" "$(echo "$last" | jq -r '.body.messages[1].content')" "write a file"
+llm_run "stream fast"
+times=$(ctl events --subject "evt.run.coder.$RUN.message_delta" --json | jq -r .time)
+n=$(echo "$times" | wc -l | tr -d ' ')
+check "40 deltas in 200 ms are coalesced ($n lines)" test "$n" -ge 2 -a "$n" -lt 20
+is "the lines add up to the answer" "$(llm_events "$RUN" message_delta | jq -r .text | tr -d '\n')" \
+    "abcdefghijklmnopqrstabcdefghijklmnopqrst"
+# The last line is what was left when the answer ended: it goes at once.
+gap=$(echo "$times" | sed '$d' | awk 'NR > 1 { d = $1 - p; if (m == "" || d < m) m = d } { p = $1 } END { print (m == "" ? 1 : m) }')
+check "while it streams, at most one line every 50 ms (shortest gap $gap s, by the daemon's clock)" \
+    awk "BEGIN { exit !($gap >= 0.04) }"
 unlike "the key is in no event" "$(ctl events --json)" "sk-fake-key-1234567890"
 is "every bosun-llm process exited 0" "$(llm_exit_codes)" "0 "
 unlike_empty_ok "none reported a sanitizer error" "$(llm_stderr)" "Sanitizer|runtime error"
