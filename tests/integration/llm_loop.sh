@@ -3,7 +3,7 @@
 # streamed as coalesced deltas, then one tool call whose result goes back
 # to the model; status events, usage, the result, and nothing of the key.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 21
+plan 22
 llm_daemon '{"turns": [
   {"text": ["Hel", "lo", " there"], "chunk_delay_ms": 5},
   {"tool_calls": [{"id": "c1", "name": "write_file", "arguments": {"path": "a.txt", "content": "hi\n"}}]},
@@ -21,6 +21,8 @@ is "the deltas add up to the answer" "$deltas" "Hello there"
 is "usage is an event" "$(llm_events "$RUN" usage | jq -c '[.input_tokens,.output_tokens]')" "[10,5]"
 is "the result says success" "$(llm_events "$RUN" result | jq -r .subtype)" success
 is "status went thinking then idle" "$(llm_events "$RUN" status | jq -r .status | tr '\n' ' ')" "thinking idle "
+is "a run without a task is not offered request_input" \
+    "$(head -n 1 "$FAKE_LOG" | jq -r '[.body.tools[].function.name] | index("request_input")')" null
 like "the session is the run's pre-assigned one" "$(llm_events "$RUN" session | jq -r .session_id)" '^[0-9a-f-]{36}$'
 
 llm_run "write a file"
