@@ -7,10 +7,13 @@
 # line, a refused connection, cancelling a call, and bad settings.  The key
 # never appears in anything the driver printed.
 . "$top_srcdir/tests/integration/lib.sh"
+if ! command -v node >/dev/null; then
+    echo "1..0 # SKIP node is not installed (the fake model API is a Node program)"; exit 0
+fi
 . "$top_srcdir/tests/llm/fake_lib.sh"
 . "$top_srcdir/tests/llm/drive_lib.sh"
 
-plan 72
+plan 74
 
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
@@ -122,6 +125,13 @@ is "a stream that ends before the turn: network" "$(done_of ended '.category')" 
 like "a stream that ends before the turn: says so" "$(done_of ended '.error')" 'ended before the turn did'
 fake_stop
 
+fake_start empty '{"turns":[{"raw":"{\"id\": \"not a stream\"}"}]}'
+drive empty openai '{"retries":2}'
+is "a 200 without any event: invalid_response, not retried" "$(done_of empty '.category'; fake_requests)" '"invalid_response"
+1'
+like "a 200 without any event: says so" "$(done_of empty '.error')" 'without an event stream \(Content-Type text/event-stream\)'
+fake_stop
+
 # A port nobody listens on any more.
 fake_start refused '{"turns":[]}'
 fake_stop
@@ -142,7 +152,7 @@ like "settings: unknown provider" "$(lines_of badprov '.config_error')" 'llm.pro
 drive badkey openai '{"colour":1}'
 like "settings: unknown key" "$(lines_of badkey '.config_error')" 'llm.colour is not a known key'
 LLM_KEY="$(printf 'sk-line\nbreak-KEYVALUE')" drive nlkey openai
-like "settings: a key with a line break is refused" "$(lines_of nlkey '.config_error')" 'llm.api_key must be a string of at most 4096 printable characters'
+like "settings: a key with a line break is refused" "$(lines_of nlkey '.config_error')" 'llm.api_key must be a string of at most 8192 printable characters'
 unlike "settings: without showing it" "$(cat "$T/nlkey.out" "$T/nlkey.err")" 'KEYVALUE'
 drive badurl openai '{"base_url":"file:///etc/passwd"}'
 like "settings: base_url scheme" "$(lines_of badurl '.config_error')" 'http:// or https://'

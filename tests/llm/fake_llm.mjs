@@ -45,7 +45,7 @@
 //                   message_stop)
 //   raw             send this text as the SSE body, verbatim
 //
-// Log (--log): one JSON line per request: {n, time, api, method, path,
+// Log (--log): one JSON line per request: {n, time (s, sub-ms), api, method, path,
 //   headers, key_ok, body, turn, scripted_ms}; the key's headers
 //   (authorization, x-api-key) show "[present]" instead of their value.
 import http from 'node:http';
@@ -241,7 +241,7 @@ async function handle(req, res, raw) {
   const n = ++count;
   const key = keyOf(req);
   const keyOk = script.key === undefined ? null : key === script.key;
-  const entry = { n, time: Date.now() / 1000, api, method: req.method, path: req.url,
+  const entry = { n, time: (performance.timeOrigin + performance.now()) / 1000, api, method: req.method, path: req.url,
                   headers: redactedHeaders(req.headers), key_ok: keyOk, body, turn: null, scripted_ms: 0 };
   const reply = (status, obj, headers = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });

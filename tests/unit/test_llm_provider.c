@@ -361,7 +361,7 @@ static void test_settings_errors(void **state)
         {"{\"provider\":\"openai\",\"model\":\"\"}", "llm.model must not be empty"},
         {"{\"provider\":\"x\",\"model\":\"m\"}", "llm.provider must be openai or anthropic"},
         {"{\"provider\":\"openai\",\"model\":\"m\",\"api_key\":\"a\\u0000b\"}",
-         "llm.api_key must be a string of at most 4096 printable characters"},
+         "llm.api_key must be a string of at most 8192 printable characters"},
         {"{\"provider\":\"openai\",\"model\":\"m\",\"request_timeout\":0}",
          "llm.request_timeout must be a number from 1 to 86400"},
         {"{\"provider\":\"openai\",\"model\":\"m\",\"temperature\":3}",

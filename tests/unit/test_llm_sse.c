@@ -101,11 +101,22 @@ static void test_unfinished_event_dropped(void **state)
 static void test_bom(void **state)
 {
     (void)state;
-    got g = {0};
-    feed_split("\xEF\xBB\xBF"
-               "data: x\n\n",
-               64, &g);
-    assert_string_equal(g.text, "[message|x]");
+    for (size_t step = 1; step <= 4; step++) {
+        got g2 = {0};
+        feed_split("\xEF\xBB\xBF"
+                   "data: x\n\n",
+                   step, &g2);
+        assert_string_equal(g2.text, "[message|x]");
+        /* Not a mark: its bytes are the line's. */
+        got g3 = {0};
+        feed_split("\xEF\xBB"
+                   "data: x\n\n\xEF",
+                   step, &g3);
+        assert_int_equal(g3.n, 0);
+        got g4 = {0};
+        feed_split("\xEF\xBB", step, &g4);
+        assert_int_equal(g4.n, 0);
+    }
 }
 
 static void test_callback_stops(void **state)

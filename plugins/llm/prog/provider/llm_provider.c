@@ -308,6 +308,15 @@ static void classify_response(llm_call *c, attempt_end *e)
     } else if (llm_asm_error(c->st.a)) {
         e->category = llm_asm_category(c->st.a);
         snprintf(e->error, sizeof e->error, "%s", llm_asm_error(c->st.a));
+    } else if (llm_sse_events(c->sse) == 0) {
+        /* A server that ignores "stream": true, or no API at all: trying
+         * again would get the same. */
+        char *type = NULL;
+        curl_easy_getinfo(c->easy, CURLINFO_CONTENT_TYPE, &type);
+        e->category = "invalid_response";
+        snprintf(e->error, sizeof e->error,
+                 "%s answered HTTP %ld without an event stream (Content-Type %.100s)",
+                 c->p->d->name, c->status, type ? type : "none");
     } else if (!c->st.finished && !llm_asm_stop_reason(c->st.a)) {
         e->category = "network";
         snprintf(e->error, sizeof e->error,

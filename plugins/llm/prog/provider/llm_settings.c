@@ -12,7 +12,7 @@
 #include "llm_dialect.h"
 #include "llm_settings.h"
 
-#define MAX_KEY   4096
+#define MAX_KEY   8192 /* api_key_file may hold 8 KiB (bosun-llm(7)) */
 #define MAX_URL   2048
 #define MAX_MODEL 256
 

@@ -24,6 +24,7 @@ struct llm_sse {
     bool data_seen; /* a data field came (an empty one counts) */
     bool skip_lf;   /* the last line ended with CR: a LF next belongs to it */
     bool started;   /* past a leading byte-order mark */
+    size_t bom_len; /* bytes of one matched so far */
     int stopped;    /* non-zero once a feed failed */
     size_t events;
     char error[96];
@@ -127,24 +128,10 @@ static int take_line(llm_sse *s)
     return 0;
 }
 
-static size_t skip_bom(llm_sse *s, const char *buf, size_t len)
+/* The lines of buf, after any byte-order mark. */
+static int feed_lines(llm_sse *s, const char *buf, size_t len)
 {
-    /* A BOM may arrive split; bytes of a partial one are kept as the line
-     * start and checked when the line ends (they then fail the field name
-     * match and are skipped as an unknown field, which is harmless). */
-    if (s->started || len == 0)
-        return 0;
-    s->started = true;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-        return 3;
-    return 0;
-}
-
-int llm_sse_feed(llm_sse *s, const char *buf, size_t len)
-{
-    if (s->stopped)
-        return s->stopped;
-    size_t i = skip_bom(s, buf, len);
+    size_t i = 0;
     while (i < len) {
         if (s->skip_lf) {
             s->skip_lf = false;
@@ -174,10 +161,41 @@ int llm_sse_feed(llm_sse *s, const char *buf, size_t len)
     return 0;
 }
 
+static const char bom[3] = "\xEF\xBB\xBF";
+
+/* A byte-order mark may open the stream, and may arrive split: its bytes
+ * are held until they are a whole mark (dropped) or turn out not to be
+ * one (then read as the stream's first bytes). */
+int llm_sse_feed(llm_sse *s, const char *buf, size_t len)
+{
+    if (s->stopped)
+        return s->stopped;
+    size_t i = 0;
+    if (!s->started) {
+        while (i < len && s->bom_len < 3 && buf[i] == bom[s->bom_len])
+            s->bom_len++, i++;
+        if (s->bom_len < 3 && i == len)
+            return 0;
+        s->started = true;
+        if (s->bom_len < 3) {
+            int rc = feed_lines(s, bom, s->bom_len);
+            if (rc)
+                return rc;
+        }
+    }
+    return feed_lines(s, buf + i, len - i);
+}
+
 int llm_sse_finish(llm_sse *s)
 {
     if (s->stopped)
         return s->stopped;
+    if (!s->started) {
+        s->started = true;
+        int rc = feed_lines(s, bom, s->bom_len);
+        if (rc)
+            return rc;
+    }
     int rc = s->line.len ? take_line(s) : 0;
     s->data.len = 0;
     s->event.len = 0;
