@@ -6,7 +6,8 @@
 Writes its port to PORT_FILE.  Routes: /pub/ok (text), /pub/big (2 MiB),
 /pub/redir-in (302 to /pub/ok), /pub/redir-out (302 to /private/secret),
 /pub/redir-loop (302 to itself), /pub/see-other (303 to /pub/echo),
-/pub/echo (the method, body and X-Test header back), /private/secret.
+/pub/echo (the method, body and X-Test header back), /pub/slow (answers
+after 5 s), /private/secret.
 """
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +48,10 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/pub/echo":
             text = "%s %s x-test=%s" % (self.command, body.decode(), self.headers.get("X-Test"))
             self.reply(200, text.encode())
+        elif path == "/pub/slow":
+            import time
+            time.sleep(5)
+            self.reply(200, b"late\n")
         elif path == "/private/secret":
             self.reply(200, b"the secret\n")
         else:

@@ -6,7 +6,7 @@
 # call (changes reported once, nothing when nothing changed, its limits).
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 30
+plan 32
 
 CFG="{\"workspace\":\"$WS\",\"bash\":{\"output_max\":1024,\"timeout\":10,\"max_timeout\":20}}"
 BOSUN_AGENT_TOKEN=agent-token-must-not-leak; export BOSUN_AGENT_TOKEN
@@ -40,11 +40,11 @@ is "... and so does the content" "$(res bash b2 .content)" failing
 is "killed by a signal: named in the detail" "$(res bash b3 .detail.signal_name)" KILL
 is "a timeout: category timeout" "$(res bash t1 .category):$(res bash t1 .detail.timed_out)" "timeout:true"
 like "... the output so far is kept" "$(res bash t1 .error | tr '\n' ' ')" 'timed out after 1 s.*output so far: started'
-is "... the double-forked grandchild is gone" "$(alive "$WS/gc.pid" && echo alive || echo dead)" dead
-is "... the child ignoring SIGTERM is gone too (SIGKILL)" "$(alive "$WS/stubborn.pid" && echo alive || echo dead)" dead
+is "... the double-forked grandchild is gone" "$(pstate "$WS/gc.pid")" dead
+is "... the child ignoring SIGTERM is gone too (SIGKILL)" "$(pstate "$WS/stubborn.pid")" dead
 like "... which took the 2 s grace" "$(res bash t1 .detail.duration)" '^(3|2\.[0-9]|[4-9])'
 is "a command that leaves a background job answers" "$(res bash lo .content):$(res bash lo .ok)" "finished:true"
-is "... and the job does not outlive the call" "$(alive "$WS/bg.pid" && echo alive || echo dead)" dead
+is "... and the job does not outlive the call" "$(pstate "$WS/bg.pid")" dead
 like "output past output_max keeps the head" "$(res bash cap .content)" '^1$'
 like "... and the tail" "$(res bash cap .content)" '^2000$'
 like "... with a marker saying how much was cut" "$(res bash cap .content)" '^\[\.\.\. 7869 bytes cut \.\.\.\]$'
@@ -64,12 +64,31 @@ is "the earlier calls' own files were reported by the scan once (pid files)" \
     "$(events bash 'select(.event=="file" and .path=="bg.pid") | .id')" lo
 is "a cancelled call: no result" "$(events bash 'select(.id=="c1") | .event')" cancelled
 wait_for 5 sh -c "! { test -s '$WS/cancelled.pid' && kill -0 \$(cat '$WS/cancelled.pid') 2>/dev/null && ! grep -q ') Z' /proc/\$(cat '$WS/cancelled.pid')/stat; }"
-is "... and its process group is killed" "$(alive "$WS/cancelled.pid" && echo alive || echo dead)" dead
+is "... and its process group is killed" "$(pstate "$WS/cancelled.pid")" dead
+
+# bosun-llm killed outright: the command's first process dies with it.
+mkdir -p "$T/ws4"
+printf '{"workspace":"%s"}\n' "$T/ws4" > "$T/orphan.cfg"
+echo '{"id":"o","name":"bash","args":{"command":"echo $$ > sh.pid; exec sleep 300"}}' > "$T/orphan.calls"
+"$DRIVE" "$T/orphan.cfg" < "$T/orphan.calls" > "$T/orphan.out" 2>&1 &
+DRIVER=$!
+wait_for 10 test -s "$T/ws4/sh.pid"
+kill -KILL "$DRIVER"
+wait "$DRIVER" 2>/dev/null
+wait_for 5 sh -c "! kill -0 \$(cat '$T/ws4/sh.pid') 2>/dev/null || grep -q ') Z' /proc/\$(cat '$T/ws4/sh.pid')/stat"
+is "a command whose bosun-llm is SIGKILLed is killed too" \
+    "$(pstate "$T/ws4/sh.pid")" dead
 
 # The scan is bounded.
 mkdir -p "$T/ws2"
 drive limit "{\"workspace\":\"$T/ws2\",\"files\":{\"scan_max_files\":3}}" <<'CALLS'
 {"id":"many","name":"bash","args":{"command":"for i in 1 2 3 4 5; do echo $i > f$i; done"}}
 CALLS
+mkdir -p "$T/ws3"
+drive names "{\"workspace\":\"$T/ws3\",\"files\":{\"scan_file_max\":10}}" <<'CALLS'
+{"id":"bad","name":"bash","args":{"command":"echo x > \"$(printf 'bad\\377name')\"; echo y > good; head -c 100 /dev/zero > big"}}
+CALLS
 is "a scan past scan_max_files says so and reports what it indexed" \
     "$(res limit many '"\(.detail.scan.limit) \(.detail.scan.changed)"')" "scan_max_files 3"
+is "names that are not UTF-8 and files over scan_file_max are skipped and counted; the rest is reported" \
+    "$(res names bad '"\(.detail.scan.skipped_names) \(.detail.scan.too_large) \(.detail.scan.changed)"'):$(events names 'select(.event=="file") | .path')" "1 1 1:good"

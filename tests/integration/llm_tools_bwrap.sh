@@ -4,7 +4,7 @@
 # whole sandbox ended on timeout; and a clear error when bwrap is missing.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 13
+plan 15
 
 # Without bwrap on PATH the tools are not made (checked before the skip:
 # it needs no namespaces).
@@ -14,14 +14,23 @@ is "sandbox: bwrap without bwrap on PATH: the tools are not made" "$(PATH=$T/nob
 like "... with a message naming the package" "$(PATH=$T/nobin "$DRIVE" "$T/missing.cfg" </dev/null 2>/dev/null)" \
     'sandbox: bwrap is set but bwrap is not on PATH \(install the Debian package bubblewrap\)'
 
+# A bwrap that cannot make namespaces (as under RestrictNamespaces=yes):
+# found out when the tools are made, with bwrap's own reason.
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\necho "bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces" >&2\nexit 1\n' > "$T/fakebin/bwrap"
+chmod +x "$T/fakebin/bwrap"
+is "a bwrap that cannot make its sandbox: the tools are not made" "$(PATH=$T/fakebin:$PATH "$DRIVE" "$T/missing.cfg" </dev/null >/dev/null 2>&1; echo $?)" 2
+like "... saying why, in bwrap's words" "$(PATH=$T/fakebin:$PATH "$DRIVE" "$T/missing.cfg" </dev/null 2>/dev/null)" \
+    'bwrap cannot make its sandbox here \(bwrap: No permissions to creating new namespace.*RestrictNamespaces'
+
 BWRAP=$(command -v bwrap)
 if [ -z "$BWRAP" ]; then
-    for i in $(seq 3 13); do echo "ok $i # SKIP bwrap is not installed (Debian package bubblewrap)"; done
+    for i in $(seq 5 15); do echo "ok $i # SKIP bwrap is not installed (Debian package bubblewrap)"; done
     exit 0
 fi
 if ! "$BWRAP" --ro-bind / / --unshare-all --die-with-parent true 2>"$T/bwrap.probe"; then
     why=$(head -1 "$T/bwrap.probe")
-    for i in $(seq 3 13); do echo "ok $i # SKIP bwrap cannot create namespaces here: $why"; done
+    for i in $(seq 5 15); do echo "ok $i # SKIP bwrap cannot create namespaces here: $why"; done
     exit 0
 fi
 
@@ -48,7 +57,7 @@ like "the system is read-only" "$(res box sys .content)" 'Read-only file system'
 is "/tmp is private to the sandbox" "$(res box tmp .content):$(test -e /tmp/bosun-bwrap-$M && echo leaked || echo private)" "written:private"
 like "no network by default (the host's 127.0.0.1 is unreachable)" "$(res box net .content):$(res box net .detail.exit_code)" '^000:[1-9]'
 is "a timeout ends the sandbox and everything in it" \
-    "$(res box kill .category):$(pgrep -f "sleep 100[12]$M" | wc -l)" "timeout:0"
+    "$(res box kill .category):$(grep -las "100[12]$M" /proc/[0-9]*/cmdline | wc -l)" "timeout:0"
 
 drive netbox "{\"workspace\":\"$WS\",\"sandbox\":\"bwrap\",\"bash\":{\"network\":true}}" <<CALLS
 {"id":"net","name":"bash","args":{"command":"curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:$FETCH_PORT/pub/ok"}}

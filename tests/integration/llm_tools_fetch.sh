@@ -6,7 +6,7 @@
 # fetch.allow_private), the fetch log, transport failures.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 33
+plan 35
 
 start_fetch_server || { echo "1..0 # SKIP the fake web server did not start"; exit 0; }
 B="http://127.0.0.1:$FETCH_PORT"
@@ -53,6 +53,8 @@ like "... status and content type come first" "$(res fetch ok .content)" '^HTTP 
 is "... detail: status and bytes" "$(res fetch ok '"\(.detail.status) \(.detail.bytes)"')" "200 20"
 is "HEAD has no body" "$(res fetch head '"\(.ok) \(.detail.bytes)"')" "true 0"
 like "an allowed POST sends its body and headers" "$(res fetch post .content)" '^POST the body x-test=yes$'
+is "a GET or HEAD fetch may run beside other reads, a POST not" \
+    "$(res fetch ok .parallel_safe) $(res fetch head .parallel_safe) $(res fetch post .parallel_safe)" "true true false"
 is "a method not allowed: METHOD_NOT_ALLOWED" "$(res fetch put .category):$(res fetch put .detail.code)" \
     "denied:METHOD_NOT_ALLOWED"
 is "a URL outside the prefixes: URL_NOT_ALLOWED" "$(res fetch other .detail.code)" URL_NOT_ALLOWED
@@ -76,6 +78,11 @@ is "every request and hop is logged (time, duration, method, url, status, bytes)
     "GET $B/pub/redir-in 302 0 true true
 GET $B/pub/ok 200 20 true true"
 is "refusals are logged too" "$(events fetch 'select(.event=="fetch" and .id=="put") | .entry.error')" METHOD_NOT_ALLOWED
+
+drive slow "{\"workspace\":\"$WS\",\"fetch\":{\"allow\":[\"$B/pub/\"],\"allow_private\":true,\"timeout\":1}}" <<CALLS
+{"id":"s","name":"fetch","args":{"url":"$B/pub/slow"}}
+CALLS
+like "a server slower than fetch.timeout: FETCH_FAILED as timeout" "$(res slow s .category):$(res slow s .error)" '^timeout:FETCH_FAILED: '
 
 stop_fetch_server
 drive down "$CFG" <<CALLS

@@ -5,7 +5,7 @@
 # walk used where the kernel has no openat2.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 46
+plan 52
 
 CFG="{\"workspace\":\"$WS\",\"files\":{\"read_max\":64,\"write_max\":100}}"
 mkdir -p "$T/outside"
@@ -16,6 +16,7 @@ ln "$T/outside/secret" "$WS/hard"
 mkdir "$WS/dir"
 echo inside > "$WS/dir/real"
 ln -s real "$WS/dir/in_link"
+mkfifo "$WS/fifo"
 
 drive files "$CFG" <<'CALLS'
 {"id":"w1","name":"write_file","args":{"path":"src/new/a.txt","content":"one\ntwo\nthree\n"}}
@@ -47,6 +48,7 @@ drive files "$CFG" <<'CALLS'
 {"id":"bad2","name":"read_file","args":{"path":"a","extra":1}}
 {"id":"bad3","name":"write_file","args":{"path":"."," content":"x"}}
 {"id":"bad4","name":"read_file","args":{"path":"nothing-here"}}
+{"id":"fifo","name":"read_file","args":{"path":"fifo"}}
 CALLS
 
 is "the driver ran every call" "$(cat "$T/files.rc")" 0
@@ -98,7 +100,22 @@ like "an unknown argument is refused by the schema" "$(res files bad2 .error)" '
 is "... as invalid" "$(res files bad2 .category)" invalid
 like "a missing required argument is named" "$(res files bad3 .error)" '"content" is required'
 is "a missing file: not_found" "$(res files bad4 .category)" not_found
+like "a FIFO is refused without hanging" "$(res files fifo .category):$(res files fifo .error)" 'invalid:fifo is a special file'
+
 is "no temporary file is left behind" "$(find "$WS" -name '.*bosun-*' | wc -l)" 0
+
+# tools: limits what the model is shown and what it may call.
+drive some "{\"workspace\":\"$WS\",\"tools\":[\"read_file\",\"list_files\",\"fetch\"]}" <<'CALLS'
+{"id":"w","name":"write_file","args":{"path":"x","content":"x"}}
+CALLS
+is "only the enabled tools are shown" "$(events some 'select(.event=="schemas") | [.tools[].name] | join(",")')" "read_file,list_files,fetch"
+like "... each with its JSON Schema" "$(events some 'select(.event=="schemas") | .tools[0].input_schema | tojson')" '"required":\["path"\]'
+is "... and a disabled one cannot be called" "$(res some w .category):$(res some w .error)" 'invalid:unknown tool "write_file"'
+is "reads may run in parallel: read_file, list_files, and fetch while only GET/HEAD/OPTIONS are allowed" \
+    "$(events some 'select(.event=="schemas") | .parallel | join(",")')" "read_file,list_files,fetch"
+drive post "{\"workspace\":\"$WS\",\"fetch\":{\"methods\":[\"GET\",\"POST\"]}}" </dev/null
+is "... fetch not once POST is allowed (its calls are judged one by one)" \
+    "$(events post 'select(.event=="schemas") | .parallel | join(",")')" "read_file,list_files"
 
 # The same escapes on the walk without openat2 (every symlink refused).
 LLM_TOOLS_NO_OPENAT2=1; export LLM_TOOLS_NO_OPENAT2

@@ -50,3 +50,9 @@ alive() {
     _state=$(sed 's/.*) //' "/proc/$(cat "$1")/stat" 2>/dev/null | cut -d' ' -f1)
     [ -n "$_state" ] && [ "$_state" != Z ]
 }
+
+# pstate PIDFILE: "no pid file", "alive" or "dead" (a check on a process
+# that never wrote its pid must not pass as dead).
+pstate() {
+    if ! [ -s "$1" ]; then echo "no pid file"; elif alive "$1"; then echo alive; else echo dead; fi
+}

@@ -7,11 +7,12 @@
  * {"id", "name", "args", "parallel"?: true, "cancel_after"?: seconds}; the
  * calls run in order, each after the one before has answered unless it is
  * marked parallel.  Output, one JSON object a line:
- *   {"event":"result","id","ok","content","category","error","detail"}
+ *   {"event":"result","id","ok","content","category","error","detail","parallel_safe"}
  *   {"event":"file","id","path","op","content"?,"len"}  (host->file_changed)
  *   {"event":"fetch","id","entry"}                       (host->fetch_logged)
  *   {"event":"cancelled","id"}
- *   {"event":"schemas","tools":[...]}                    (first line)
+ *   {"event":"schemas","tools":[...],"parallel":[names]} (first line; parallel:
+ *                                    the tools llm_tools_parallel_safe calls reads)
  * With LLM_TOOLS_NO_OPENAT2=1 the paths are resolved as on a kernel
  * without openat2 (the O_NOFOLLOW walk).
  * Exit 0 when every call answered, 2 when the tools could not be made
@@ -27,6 +28,7 @@
 
 struct drive_call {
     json_t *line;
+    bool parallel_safe; /* llm_tools_parallel_safe_call on it */
     llm_tool_job *job;
     ev_timer cancel;
     struct drive *d;
@@ -76,9 +78,10 @@ static void drive_done(void *arg, const struct llm_tool_result *r)
     struct drive_call *c = arg;
     ev_timer_stop(c->d->loop, &c->cancel);
     c->job = NULL;
-    drive_print(json_pack("{s:s,s:O,s:b,s:s,s:s?,s:s?,s:O?}", "event", "result", "id",
+    drive_print(json_pack("{s:s,s:O,s:b,s:s,s:s?,s:s?,s:O?,s:b}", "event", "result", "id",
                           json_object_get(c->line, "id"), "ok", r->ok, "content", r->content,
-                          "category", r->category, "error", r->error, "detail", r->detail));
+                          "category", r->category, "error", r->error, "detail", r->detail,
+                          "parallel_safe", c->parallel_safe));
     c->d->running--;
     drive_pump(c->d);
 }
@@ -99,6 +102,8 @@ static void drive_start(struct drive *d, struct drive_call *c)
 {
     json_t *l = c->line;
     c->d = d;
+    c->parallel_safe = llm_tools_parallel_safe_call(
+        d->tools, json_string_value(json_object_get(l, "name")), json_object_get(l, "args"));
     d->running++;
     c->job = llm_tools_run(d->tools, json_string_value(json_object_get(l, "id")),
                            json_string_value(json_object_get(l, "name")),
@@ -122,6 +127,17 @@ static void drive_pump(struct drive *d)
         d->next++;
         drive_start(d, c);
     }
+}
+
+static json_t *drive_parallel(llm_tools *t)
+{
+    static const char *const names[] = {"bash",       "read_file",   "write_file", "edit_file",
+                                        "list_files", "delete_file", "fetch"};
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < sizeof names / sizeof *names; i++)
+        if (llm_tools_parallel_safe(t, names[i]))
+            json_array_append_new(list, json_string(names[i]));
+    return list;
 }
 
 static int drive_read_calls(struct drive *d)
@@ -173,8 +189,8 @@ int main(int argc, char **argv)
         drive_print(json_pack("{s:s,s:s}", "event", "error", "error", err));
         rc = 2;
     } else {
-        drive_print(
-            json_pack("{s:s,s:o}", "event", "schemas", "tools", llm_tools_schemas(d.tools)));
+        drive_print(json_pack("{s:s,s:o,s:o}", "event", "schemas", "tools",
+                              llm_tools_schemas(d.tools), "parallel", drive_parallel(d.tools)));
         drive_pump(&d);
         ev_run(d.loop, 0);
     }

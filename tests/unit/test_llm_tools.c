@@ -124,6 +124,15 @@ static void test_url(void **state)
     assert_null(ltu_normalize("https://user@x.test/", err, sizeof err));
     assert_null(ltu_normalize("file:///etc/passwd", err, sizeof err));
     assert_null(ltu_normalize("gopher://x.test/", err, sizeof err));
+    assert_null(ltu_normalize("http://x.test/\xff", err, sizeof err)); /* a server's Location */
+    assert_string_equal(err, "not a valid URL (not UTF-8 text)");
+    assert_null(ltu_normalize("https://FF%FFx.test/", err, sizeof err)); /* %XX in the host */
+    assert_null(ltu_normalize("https://ex\xc3\xa4mple.test/", err, sizeof err));
+    assert_true(allowed("https://[::1]:8080/", "https://[::1]:8080/x"));
+    char *n = ltu_normalize("http:/%32222", err, sizeof err); /* fuzz_llm_args found it */
+    assert_non_null(n);
+    assert_string_equal(n, "http://0.0.8.174/"); /* what curl connects to */
+    free(n);
 }
 
 static void test_cap(void **state)

@@ -8,6 +8,7 @@
 #include "llm_tools_int.h"
 #include "llm_tools_scan.h"
 #include "llm_tools_schema.h"
+#include "llm_tools_spawn.h"
 
 #include <bosun/codec.h>
 #include <bosun/log.h>
@@ -33,7 +34,8 @@ static int lt_open_workspace(llm_tools *t, char *err, size_t err_size)
         snprintf(err, err_size, "tools config: workspace %s cannot be opened: %m", t->workspace);
         return -1;
     }
-    t->scan = lts_new(t->ws_fd, t->files.scan_max_files, t->files.scan_max_bytes);
+    t->scan =
+        lts_new(t->ws_fd, t->files.scan_max_files, t->files.scan_max_bytes, t->files.scan_file_max);
     if (!t->scan) {
         snprintf(err, err_size, "out of memory");
         return -1;
@@ -61,7 +63,9 @@ llm_tools *llm_tools_new(struct ev_loop *loop, curl_ev *curl, const json_t *cfg,
     t->ws_fd = -1;
     if (host)
         t->host = *host;
-    if (ltc_read(t, cfg, err, err_size) < 0 || lt_open_workspace(t, err, err_size) < 0) {
+    if (ltc_read(t, cfg, err, err_size) < 0 || lt_open_workspace(t, err, err_size) < 0 ||
+        (t->bash.bwrap && (t->enabled & (1u << lt_tool_index("bash"))) &&
+         lt_bwrap_probe(t, err, err_size) < 0)) {
         llm_tools_free(t);
         return NULL;
     }

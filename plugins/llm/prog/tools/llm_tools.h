@@ -16,6 +16,7 @@ typedef struct curl_ev curl_ev;
 typedef struct llm_tools llm_tools;
 typedef struct llm_tool_job llm_tool_job;
 
+/* Everything a result points to lives only during the done call (detail: json_incref to keep). */
 struct llm_tool_result {
     bool ok;
     const char *content;  /* text for the model (output, file content, listing, fetch body...) */
@@ -36,12 +37,16 @@ struct llm_tools_host { /* implemented by the loop (hA) */
 
 /* cfg: JSON with workspace (absolute dir), tools (array of enabled names), sandbox
    ("none"|"bwrap"), bash {timeout, max_timeout, output_max}, files {read_max, write_max}, fetch
-   {allow: [url prefixes], methods: [...], allow_private: bool, max_body, timeout}. Added keys:
-   bash.network (bool, under bwrap), files.scan_max_files, files.scan_max_bytes,
-   fetch.max_redirects; unknown keys are refused, every error names its key (bosun-llm-tools(7)).
-   loop must be the default libev loop (bash reaps with ev_child).  done runs from the loop, never
-   inside llm_tools_run, exactly once unless the job is cancelled; the job is freed after done
-   returns.  llm_tools_run returns NULL only without memory. */
+   {allow: [url prefixes], methods: [...], allow_private: bool, max_body, timeout}.
+   Added keys: bash.network (bool, under bwrap), files.scan_max_files, files.scan_max_bytes,
+   files.scan_file_max, fetch.max_redirects; unknown keys are refused, every error names its key
+   (bosun-llm-tools(7)).
+   loop must be the default libev loop (bash reaps with ev_child).
+   done runs from the loop, never inside llm_tools_run, exactly once unless the job is cancelled;
+   the job is freed after done returns (so neither done nor anything after it may cancel it).
+   llm_tools_run returns NULL only without memory.
+   Free the tools before the curl_ev: llm_tools_free cancels the running jobs (killing bash
+   process groups, removing fetches). */
 llm_tools *llm_tools_new(struct ev_loop *loop, curl_ev *curl, const json_t *cfg,
                          const struct llm_tools_host *host, char *err, size_t err_size);
 json_t *llm_tools_schemas(llm_tools *t); /* new ref: neutral tools array of the enabled tools */

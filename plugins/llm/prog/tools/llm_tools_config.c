@@ -90,6 +90,7 @@ static void ltc_files(llm_tools *t, const json_t *cfg)
     t->files.write_max = ltc_size(files, "write_max", 1024 * 1024);
     t->files.scan_max_files = ltc_size(files, "scan_max_files", 10000);
     t->files.scan_max_bytes = ltc_size(files, "scan_max_bytes", 256u * 1024 * 1024);
+    t->files.scan_file_max = ltc_size(files, "scan_file_max", 4u * 1024 * 1024);
 }
 
 /* Every allowlist entry must be a URL the fetch tool could match. */

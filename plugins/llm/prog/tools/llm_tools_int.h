@@ -24,6 +24,7 @@ struct lt_files_cfg {
     size_t write_max; /* bytes one write_file/edit_file may write */
     size_t scan_max_files;
     size_t scan_max_bytes;
+    size_t scan_file_max; /* a file bash changed larger than this is not recorded */
 };
 
 struct lt_fetch_cfg {

@@ -18,12 +18,13 @@
 
 #define LTL_MAX_ENTRIES 2000
 #define LTL_MAX_DEPTH   32
+#define LTL_MAX_VISITS  100000 /* entries looked at, matching the glob or not */
 
 struct ltl_walk {
     const char *glob;
     bool glob_paths; /* the glob has a slash: match whole paths, not names */
     char **lines;
-    size_t count;
+    size_t count, visited;
     bool cut;
 };
 
@@ -52,6 +53,10 @@ static void ltl_entry(struct ltl_walk *w, int dir, const char *name, const char 
 {
     char *path = NULL, *line = NULL;
     struct stat st;
+    if (++w->visited > LTL_MAX_VISITS) {
+        w->cut = true;
+        return;
+    }
     if (asprintf(&path, "%s%s", prefix, name) < 0)
         return;
     if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -108,11 +113,14 @@ static char *ltl_join(struct ltl_walk *w)
     size_t size = 1;
     for (size_t i = 0; i < w->count; i++)
         size += strlen(w->lines[i]) + 1;
-    char *out = malloc(size + 64), *o = out;
+    char *out = malloc(size + 128), *o = out;
     for (size_t i = 0; out && i < w->count; i++)
         o += sprintf(o, "%s\n", w->lines[i]);
     if (out && w->cut)
-        o += sprintf(o, "[... stopped at %d entries]\n", LTL_MAX_ENTRIES);
+        o += sprintf(
+            o,
+            "[... listing stopped at %zu entries (%zu looked at): give a narrower path or glob]\n",
+            w->count, w->visited);
     if (out)
         *o = '\0';
     return out;

@@ -5,6 +5,7 @@
 #include "hmap.h"
 #include "llm_tools_path.h"
 
+#include <bosun/codec.h>
 #include <bosun/crypto.h>
 #include <bosun/log.h>
 
@@ -30,7 +31,7 @@ struct lts_entry {
 
 struct lt_scan {
     int ws_fd;
-    size_t max_files, max_bytes;
+    size_t max_files, max_bytes, file_max;
     hmap index; /* path -> struct lts_entry */
 };
 
@@ -40,10 +41,12 @@ struct lts_walk {
     lts_change_fn changed;
     void *arg;
     size_t files, bytes, count;
+    size_t skipped;   /* names that are not UTF-8 text */
+    size_t too_large; /* files over file_max, not recorded */
     const char *limit;
 };
 
-struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes)
+struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes, size_t file_max)
 {
     struct lt_scan *s = calloc(1, sizeof *s);
     if (!s)
@@ -51,6 +54,7 @@ struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes)
     s->ws_fd = ws_fd;
     s->max_files = max_files;
     s->max_bytes = max_bytes;
+    s->file_max = file_max;
     hmap_init(&s->index);
     return s;
 }
@@ -114,17 +118,22 @@ static void lts_file(struct lts_walk *w, int dir, const char *name, const char *
                      const struct stat *st)
 {
     struct lt_scan *s = w->s;
+    if (w->files >= s->max_files || w->bytes + (size_t)st->st_size > s->max_bytes) {
+        w->limit = w->files >= s->max_files ? "scan_max_files" : "scan_max_bytes";
+        return;
+    }
     struct lts_entry *e = hmap_get(&s->index, path);
+    if ((size_t)st->st_size > s->file_max) {
+        /* too large for one record of the history: left as it was */
+        w->too_large++;
+        if (e)
+            e->seen = true;
+        return;
+    }
     if (e && lts_same(e, st)) {
         e->seen = true;
         w->files++;
         w->bytes += (size_t)st->st_size;
-        return;
-    }
-    if (w->files >= s->max_files || w->bytes + (size_t)st->st_size > s->max_bytes) {
-        w->limit = w->files >= s->max_files ? "scan_max_files" : "scan_max_bytes";
-        if (e)
-            e->seen = true; /* not read: neither changed nor gone as far as we know */
         return;
     }
     int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -163,6 +172,12 @@ static void lts_entry_met(struct lts_walk *w, int dir, const char *name, const c
                           int depth)
 {
     char path[LTP_PATH_MAX];
+    if (w->limit)
+        return; /* past a bound the walk stops: its cost is bounded too */
+    if (!bosun_utf8_text(name, strlen(name))) {
+        w->skipped++; /* a path the history (JSON text) cannot name */
+        return;
+    }
     if (snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", name) >= (int)sizeof path)
         return;
     struct stat st;
@@ -238,7 +253,9 @@ static void lts_walk_all(struct lts_walk *w)
     int root = openat(w->s->ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root >= 0)
         lts_dir(w, root, "", 0);
-    lts_sweep(w);
+    /* Past a bound what was not met may still be there: no deletes. */
+    if (!w->limit)
+        lts_sweep(w);
 }
 
 void lts_baseline(struct lt_scan *s)
@@ -263,6 +280,10 @@ json_t *lts_rescan(struct lt_scan *s, lts_change_fn changed, void *arg)
         if (r)
             json_object_set_new(r, "limit", json_string(w.limit));
     }
+    if (w.skipped && r)
+        json_object_set_new(r, "skipped_names", json_integer((json_int_t)w.skipped));
+    if (w.too_large && r)
+        json_object_set_new(r, "too_large", json_integer((json_int_t)w.too_large));
     return r;
 }
 

@@ -4,10 +4,12 @@
  * only those whose identity changed, so a scan after a command that
  * touched nothing costs one fstatat per file.
  *
- * Bounded: at most max_files files and max_bytes of content are indexed
- * (the rest is left out and the rescan says so); symlinks are not
- * followed; ".git" directories are not entered (their objects are the
- * repository's, not files of the work). */
+ * Bounded: the walk stops at max_files files or max_bytes of content
+ * (the rescan says so, and reports no deletes then, since what it did not
+ * reach may still be there); symlinks are not followed; ".git"
+ * directories are not entered (their objects are the repository's, not
+ * files of the work); names that are not UTF-8 text are skipped and
+ * counted (the history names paths in JSON). */
 #ifndef BOSUN_LLM_TOOLS_SCAN_H
 #define BOSUN_LLM_TOOLS_SCAN_H
 
@@ -20,7 +22,9 @@ struct lt_scan;
 typedef void (*lts_change_fn)(void *arg, const char *path, const char *op, const void *content,
                               size_t len);
 
-struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes);
+/* file_max: a larger file is not recorded (one record of the history
+ * must fit a control-socket line), only counted as "too_large". */
+struct lt_scan *lts_new(int ws_fd, size_t max_files, size_t max_bytes, size_t file_max);
 void lts_free(struct lt_scan *s);
 
 /* Indexes the workspace as it is, reporting nothing. */
@@ -33,7 +37,8 @@ void lts_note(struct lt_scan *s, const char *path, const void *content, size_t l
 /* Rescans, calling changed for each file written ("write", with its
  * content) or gone ("delete", content NULL) since the index was made.
  * Returns {changed, files, bytes} plus "limit": "why" when a bound was
- * hit (new ref, NULL without memory). */
+ * hit, "skipped_names": N and "too_large": N (new ref, NULL without
+ * memory). */
 json_t *lts_rescan(struct lt_scan *s, lts_change_fn changed, void *arg);
 
 #endif

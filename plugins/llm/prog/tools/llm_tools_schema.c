@@ -1,6 +1,8 @@
 /* Tool and config schemas, kept as text so they read as the model sees
  * them.  Limits the config can change (file and body sizes) are checked
- * by the tools, not here. */
+ * by the tools, not here.  files.write_max and files.scan_file_max stop at
+ * 6,000,000 bytes: a file's record (base64 in JSON) must fit one control
+ * socket line (CTL_LINE_MAX, 8 MiB). */
 #include "llm_tools_schema.h"
 
 #include <string.h>
@@ -69,9 +71,10 @@ static const char lt_config_text[] =
     "\"network\":{\"type\":\"boolean\"}}},"
     "\"files\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"read_max\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":67108864},"
-    "\"write_max\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":67108864},"
+    "\"write_max\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":6000000},"
     "\"scan_max_files\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":1000000},"
-    "\"scan_max_bytes\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":4294967296}}},"
+    "\"scan_max_bytes\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":4294967296},"
+    "\"scan_file_max\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":6000000}}},"
     "\"fetch\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"allow\":{\"type\":\"array\",\"maxItems\":256,\"items\":{\"type\":\"string\","
     "\"minLength\":1,\"maxLength\":2048}},"

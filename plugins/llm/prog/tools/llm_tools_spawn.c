@@ -8,9 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -70,9 +74,15 @@ static const char **lt_argv(const llm_tools *t, const char *command)
     return argv;
 }
 
-/* The child, from fork to exec. */
-static void lt_child(const llm_tools *t, int out, const char **argv, char **env)
+/* The child, from fork to exec.  Its own session keeps it out of
+ * bosun-llm's process group, so bosund's signals to the run reach it only
+ * through bosun-llm (llm_tools_free ends every running group); if
+ * bosun-llm is killed outright, the death signal still ends the command's
+ * first process (and under bwrap, with it, the whole sandbox). */
+static void lt_child(const llm_tools *t, int out, const char **argv, char **env, pid_t parent)
 {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(126);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -95,7 +105,7 @@ pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, 
     int p[2];
     const char **argv = lt_argv(t, command);
     char **env = lt_env();
-    pid_t pid = -1;
+    pid_t pid = -1, parent = getpid();
     if (!argv || !env) {
         snprintf(err, err_size, "out of memory");
     } else if (pipe2(p, O_CLOEXEC) < 0) {
@@ -105,7 +115,7 @@ pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, 
         close(p[0]);
         close(p[1]);
     } else if (pid == 0) {
-        lt_child(t, p[1], argv, env);
+        lt_child(t, p[1], argv, env, parent);
     } else {
         close(p[1]);
         fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
@@ -114,4 +124,66 @@ pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, 
     free(argv);
     free(env);
     return pid;
+}
+
+/* The first line of what fd holds (bwrap's complaint), at most size-1
+ * bytes, without its newline. */
+static void lt_first_line(int fd, char *out, size_t size)
+{
+    size_t got = 0;
+    ssize_t n;
+    while (got + 1 < size && (n = read(fd, out + got, size - 1 - got)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        got += (size_t)n;
+    }
+    out[got] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+}
+
+int lt_bwrap_probe(const llm_tools *t, char *err, size_t err_size)
+{
+    const char **argv = lt_argv(t, "true");
+    char **env = lt_env();
+    int p[2] = {-1, -1}, rc = -1, status = 0;
+    posix_spawn_file_actions_t fa;
+    bool fa_ok = false;
+    pid_t pid;
+    if (!argv || !env || pipe2(p, O_CLOEXEC) < 0 || posix_spawn_file_actions_init(&fa) != 0) {
+        snprintf(err, err_size, "cannot start bwrap: %s", strerror(errno));
+        goto out;
+    }
+    fa_ok = true;
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    if (posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, env) != 0) {
+        snprintf(err, err_size, "cannot start %s: %s", argv[0], strerror(errno));
+        goto out;
+    }
+    close(p[1]);
+    p[1] = -1;
+    char said[256];
+    lt_first_line(p[0], said, sizeof said);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        rc = 0;
+    else
+        snprintf(err, err_size,
+                 "tools config: sandbox: bwrap cannot make its sandbox here (%s); a "
+                 "systemd unit with RestrictNamespaces=yes forbids it (bosun-llm-tools(7))",
+                 said[0] ? said : "no reason given");
+out:
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    free(argv);
+    free(env);
+    return rc;
 }

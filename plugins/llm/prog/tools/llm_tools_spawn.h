@@ -14,4 +14,9 @@
  * Returns the pid (also the process group id), or -1 with err. */
 pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, size_t err_size);
 
+/* Runs the sandbox once with `true`, blocking (at creation, before any
+ * call): 0 when bwrap can make it here, else -1 with err carrying bwrap's
+ * reason (no user namespaces, a systemd unit's RestrictNamespaces=...). */
+int lt_bwrap_probe(const llm_tools *t, char *err, size_t err_size);
+
 #endif

@@ -3,7 +3,10 @@
 #define _GNU_SOURCE
 #include "llm_tools_url.h"
 
+#include <bosun/codec.h>
+
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +19,28 @@ static char *ltu_part(CURLU *u, CURLUPart part)
     return v;
 }
 
-/* Host names compare without case; curl keeps the case it was given. */
-static void ltu_lower_host(CURLU *u)
+/* Host names compare without case; curl keeps the case it was given, and
+ * decodes %XX in a host into raw bytes.  Only an ASCII name or an IP
+ * literal is taken (an IDN goes in its xn-- form), so the text compared is
+ * the host connected to.  Returns -1 for another host. */
+static int ltu_lower_host(CURLU *u)
 {
     char *host = ltu_part(u, CURLUPART_HOST);
     if (!host)
-        return;
-    for (char *p = host; *p; p++)
+        return -1;
+    size_t n = strlen(host);
+    bool ok = n > 0 && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789.-_[]:") == n;
+    for (char *p = host; ok && *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
-    curl_url_set(u, CURLUPART_HOST, host, 0);
+    if (ok && curl_url_set(u, CURLUPART_HOST, host, 0) != CURLUE_OK)
+        ok = false;
     curl_free(host);
+    return ok ? 0 : -1;
 }
 
-char *ltu_normalize(const char *url, char *err, size_t err_size)
+static char *ltu_normalize_once(const char *url, char *err, size_t err_size)
 {
     CURLU *u = curl_url();
     char *out = NULL, *scheme = NULL, *user = NULL;
@@ -37,8 +48,12 @@ char *ltu_normalize(const char *url, char *err, size_t err_size)
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (rc != CURLUE_OK) {
+    CURLUcode rc = CURLUE_OK;
+    /* A redirect's Location is bytes from the server: the URL must stay
+     * text, for the log and the model. */
+    if (!bosun_utf8_text(url, strlen(url))) {
+        snprintf(err, err_size, "not a valid URL (not UTF-8 text)");
+    } else if ((rc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
         snprintf(err, err_size, "not a valid URL (%s)", curl_url_strerror(rc));
     } else if (!(scheme = ltu_part(u, CURLUPART_SCHEME)) ||
                (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
@@ -47,14 +62,16 @@ char *ltu_normalize(const char *url, char *err, size_t err_size)
         snprintf(err, err_size, "URLs with user information are refused");
     } else {
         curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-        ltu_lower_host(u);
         char *text = NULL;
-        if (curl_url_get(u, CURLUPART_URL, &text, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
+        if (ltu_lower_host(u) < 0 ||
+            curl_url_get(u, CURLUPART_URL, &text, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
             text = NULL;
         out = text ? strdup(text) : NULL;
         curl_free(text);
         if (!out)
-            snprintf(err, err_size, "not a valid URL");
+            snprintf(err, err_size,
+                     "not a valid URL (the host must be an ASCII name, xn-- for others, or an "
+                     "IP address)");
     }
     curl_free(scheme);
     curl_free(user);
@@ -93,4 +110,28 @@ bool ltu_allowed(const json_t *allow, const char *url)
             return true;
     }
     return false;
+}
+
+/* curl's parse of its own output can differ from its first parse (a host
+ * given as %XX is decoded, then read as a number the next time), and the
+ * URL checked must be the URL fetched: the answer is a fixed point, or
+ * the URL is refused. */
+char *ltu_normalize(const char *url, char *err, size_t err_size)
+{
+    char *a = ltu_normalize_once(url, err, err_size);
+    for (int round = 0; a && round < 2; round++) {
+        char *b = ltu_normalize_once(a, err, err_size);
+        if (b && strcmp(a, b) == 0) {
+            free(b);
+            return a;
+        }
+        free(a);
+        if (!b)
+            return NULL; /* err says why */
+        a = b;
+    }
+    if (a)
+        snprintf(err, err_size, "not a valid URL (its normal form is not stable)");
+    free(a);
+    return NULL;
 }
