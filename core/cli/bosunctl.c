@@ -69,7 +69,7 @@ static void usage(FILE *out)
           "  -c, --config FILE   configuration to find the socket in\n"
           "  -u, --url URL       a remote bosund's HTTP API, https://host:8420 (default: "
           "$BOSUN_URL):\n"
-          "                      every command but plugins, reload, pub, sub, mcp, files, chat\n"
+          "                      every command but plugins, reload, pub, sub and mcp\n"
           "      --token-file F  with --url: the file holding an admin token (default:\n"
           "                      $BOSUN_TOKEN_FILE); with mcp: the run's agent token\n"
           "      --cacert FILE   with --url: CA certificates to verify the daemon with\n"
@@ -468,8 +468,8 @@ static const struct command {
     {"token", cmd_token, NULL},
     {"machine", cmd_machine, "the REST routes for machines are not there yet" LOCAL_ONLY},
     {"cost", cmd_cost, NULL},
-    {"files", cmd_files, "over HTTP use /api/v1/runs/{id}/files (bosun-http(7))" LOCAL_ONLY},
-    {"chat", cmd_chat, "over HTTP use /api/v1/runs/{id}/messages (bosun-http(7))" LOCAL_ONLY},
+    {"files", cmd_files, NULL},
+    {"chat", cmd_chat, NULL},
 };
 
 /* ------------------------------------------------------------ options */

@@ -36,20 +36,27 @@ static const char *const files_usage =
     "usage: bosunctl files RUN [PATH] [--version N] [--diff A..B] [--json]";
 static const char *const chat_usage = "usage: bosunctl chat RUN [MESSAGE] [--json]";
 
-/* ------------------------------------------------------------ files */
-
-static int files_list(ctl_conn *conn, const opts *o, const char *run)
+/* Asks subject with q (taken) and shows the reply: as JSON with --json,
+ * else with show.  0, or the failure's exit status. */
+static int llm_show(ctl_conn *conn, const opts *o, const char *subject, json_t *q,
+                    void (*show)(json_t *d))
 {
     int rc = 0;
-    json_t *d =
-        bus_call(conn, "cmd.llm.files.list", json_pack("{s:s}", "run", run), LLM_TIMEOUT, &rc);
+    json_t *d = bus_call(conn, subject, q, LLM_TIMEOUT, &rc);
     if (!d)
         return rc;
-    if (o->json) {
+    if (o->json)
         print_json(d);
-        json_decref(d);
-        return 0;
-    }
+    else
+        show(d);
+    json_decref(d);
+    return 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+static void files_table(json_t *d)
+{
     static const char *const head[] = {"VERSION", "SIZE", "ACTOR", "ROUND", "PATH", NULL};
     table *t = table_new(head);
     size_t i;
@@ -80,30 +87,15 @@ static int files_list(ctl_conn *conn, const opts *o, const char *run)
     table_print(t, stdout);
     table_free(t);
     printf("latest version: %lld\n", (long long)json_integer_value(json_object_get(d, "latest")));
-    json_decref(d);
-    return 0;
 }
 
-/* The workspace's paths as of a version. */
-static int files_at(ctl_conn *conn, const opts *o, const char *run)
+/* The workspace's paths (of a replay). */
+static void files_paths(json_t *d)
 {
-    int rc = 0;
-    json_t *d = bus_call(
-        conn, "cmd.llm.files.replay",
-        json_pack("{s:s,s:I,s:b}", "run", run, "version", (json_int_t)o->version, "content", 0),
-        LLM_TIMEOUT, &rc);
-    if (!d)
-        return rc;
-    if (o->json) {
-        print_json(d);
-    } else {
-        size_t i;
-        json_t *f;
-        json_array_foreach(json_object_get(d, "files"), i, f)
-            printf("%s\n", json_string_value(json_object_get(f, "path")));
-    }
-    json_decref(d);
-    return 0;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(d, "files"), i, f)
+        printf("%s\n", json_string_value(json_object_get(f, "path")));
 }
 
 /* The content of path as of version (-1: the latest); NULL with *rc set,
@@ -274,7 +266,12 @@ int cmd_files(ctl_conn *conn, const opts *o, int argc, char **argv)
         return files_diff(conn, o, run, path);
     if (path)
         return files_show(conn, o, run, path);
-    return o->version > 0 ? files_at(conn, o, run) : files_list(conn, o, run);
+    if (o->version > 0)
+        return llm_show(
+            conn, o, "cmd.llm.files.replay",
+            json_pack("{s:s,s:I,s:b}", "run", run, "version", (json_int_t)o->version, "content", 0),
+            files_paths);
+    return llm_show(conn, o, "cmd.llm.files.list", json_pack("{s:s}", "run", run), files_table);
 }
 
 /* ------------------------------------------------------------ chat */
@@ -292,22 +289,16 @@ static void chat_print(const json_t *m)
                json_string_value(json_object_get(c, "id")) ?: "?");
 }
 
+static void chat_items(json_t *d)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(d, "items"), i, m) chat_print(m);
+}
+
 static int chat_history(ctl_conn *conn, const opts *o, const char *run)
 {
-    int rc = 0;
-    json_t *d =
-        bus_call(conn, "cmd.llm.chat.history", json_pack("{s:s}", "run", run), LLM_TIMEOUT, &rc);
-    if (!d)
-        return rc;
-    if (o->json) {
-        print_json(d);
-    } else {
-        size_t i;
-        json_t *m;
-        json_array_foreach(json_object_get(d, "items"), i, m) chat_print(m);
-    }
-    json_decref(d);
-    return 0;
+    return llm_show(conn, o, "cmd.llm.chat.history", json_pack("{s:s}", "run", run), chat_items);
 }
 
 static int chat_send(ctl_conn *conn, const opts *o, const char *run, const char *text)
@@ -422,6 +413,9 @@ int cmd_chat(ctl_conn *conn, const opts *o, int argc, char **argv)
         return die(EX_USAGE_, "%s", chat_usage);
     if (argc == 2)
         return chat_send(conn, o, argv[0], argv[1]);
+    if (isatty(STDIN_FILENO) && !o->json && o->url)
+        return die(EX_USAGE_, "chat's prompt is not available over --url: it follows the run's "
+                              "live events; give a MESSAGE, or run it on the daemon's machine");
     if (isatty(STDIN_FILENO) && !o->json)
         return chat_prompt(conn, o, argv[0]);
     return chat_history(conn, o, argv[0]);

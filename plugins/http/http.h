@@ -52,6 +52,7 @@ typedef struct http_request http_request;
 typedef struct http_auth http_auth;
 typedef struct http_ws_hub http_ws_hub;
 typedef struct http_fleet_hub http_fleet_hub;
+typedef struct http_web http_web;
 
 /* ------------------------------------------------------------ config */
 
@@ -93,6 +94,7 @@ typedef struct http_config {
     char **trusted_proxies; /* CIDRs whose X-Forwarded-For is believed */
     size_t n_trusted_proxies;
     char *bootstrap_token_file; /* 0600 file holding an admin token, or NULL */
+    char *web_root;             /* the dashboard's files; "": none */
     double session_ttl;         /* session JWT lifetime, default 7 days */
     bool access_log;            /* one info line per response (default true) */
     http_limits limits;
@@ -232,6 +234,8 @@ extern const http_route http_ws_routes[]; /* GET /ws */
 extern const size_t http_ws_n_routes;
 extern const http_route http_fleet_routes[]; /* GET /fleet (http_fleet.c) */
 extern const size_t http_fleet_n_routes;
+extern const http_route http_web_routes[]; /* GET /, the dashboard's files (http_web.c) */
+extern const size_t http_web_n_routes;
 
 /* ------------------------------------------------------------ auth */
 

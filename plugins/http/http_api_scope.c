@@ -114,7 +114,9 @@ static const char *api_scope_llm(const http_identity *id, json_t *q, char *msg, 
         return snprintf(msg, size, "'run' must be an id"), "bad_request";
     if (run && strcmp(run, own) != 0)
         return snprintf(msg, size, "no run '%.64s'", run), "not_found";
+    /* Its session is its run's, and what it records is never a human's. */
     json_object_del(q, "session");
+    json_object_del(q, "actor");
     json_object_set_new(q, "run", json_string(own));
     return NULL;
 }

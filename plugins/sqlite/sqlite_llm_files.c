@@ -49,6 +49,7 @@ typedef struct sqlstore_record {
     char sha256[2 * BOSUN_SHA256_SIZE + 1];
     double time;
     json_int_t version;
+    json_int_t bytes; /* the session's change bytes up to this version */
 } sqlstore_record;
 
 /* ------------------------------------------------------------ arguments */
@@ -256,8 +257,10 @@ static int sqlstore_put_version(sqlstore *s, sqlstore_record *r)
     int rc = sqlite3_prepare_v2(
         s->db,
         "INSERT INTO file_versions(session, version, path, op, sha256, size, actor, round,"
-        " tool_call, run, time) SELECT ?1, IFNULL(MAX(version), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7,"
-        " ?8, ?9, ?10 FROM file_versions WHERE session = ?1 RETURNING version",
+        " tool_call, run, time, bytes) SELECT ?1, IFNULL(MAX(version), 0) + 1, ?2, ?3, ?4, ?5,"
+        " ?6, ?7, ?8, ?9, ?10, ?5 + length(?2) + IFNULL((SELECT bytes FROM file_versions"
+        " WHERE session = ?1 ORDER BY version DESC LIMIT 1), 0)"
+        " FROM file_versions WHERE session = ?1 RETURNING version, bytes",
         -1, &st, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, r->lr.session, -1, SQLITE_STATIC);
@@ -281,25 +284,26 @@ static int sqlstore_put_version(sqlstore *s, sqlstore_record *r)
         rc = sqlite3_bind_double(st, 10, r->time);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         r->version = sqlite3_column_int64(st, 0);
+        r->bytes = sqlite3_column_int64(st, 1);
         rc = SQLITE_OK;
     }
     return sqlstore_step_done(st, rc);
 }
 
-/* The bytes a snapshot saves a replay from reading: every version's
- * content plus a row's worth for each, since the last snapshot. */
+/* The bytes a snapshot saves a replay from reading (the contents and paths
+ * of the versions since the last snapshot), from the running totals of the
+ * two versions: two index lookups whatever the log's length. */
 static int sqlstore_maybe_snapshot(sqlstore *s, const sqlstore_record *r)
 {
-    json_int_t from =
-        sqlstore_scalar(s, "SELECT IFNULL(MAX(version), 0) FROM file_snapshots WHERE session = ?1",
+    json_int_t at =
+        sqlstore_scalar(s,
+                        "SELECT IFNULL((SELECT v.bytes FROM file_snapshots n JOIN file_versions v"
+                        " ON v.session = n.session AND v.version = n.version WHERE n.session = ?1"
+                        " ORDER BY n.version DESC LIMIT 1), 0)",
                         r->lr.session, 0);
-    json_int_t bytes = sqlstore_scalar(s,
-                                       "SELECT IFNULL(SUM(size + length(path)), 0) FROM"
-                                       " file_versions WHERE session = ?1 AND version > ?2",
-                                       r->lr.session, from);
-    if (from < 0 || bytes < 0)
+    if (at < 0)
         return SQLITE_ERROR;
-    if ((unsigned long long)bytes < s->llm_snapshot_bytes)
+    if ((unsigned long long)(r->bytes - at) < s->llm_snapshot_bytes)
         return SQLITE_OK;
     json_t *m = sqlstore_manifest(s, r->lr.session, r->version);
     char *text = m ? json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

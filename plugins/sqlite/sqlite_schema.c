@@ -174,7 +174,9 @@ static int sqlstore_migrate_v6(sqlite3 *db)
  * many versions or sessions hold it.  A version is global to its session
  * (one counter for every path), so "the workspace as of version N" is one
  * number; a snapshot is the whole workspace's path -> sha256 manifest as of
- * its version, so a replay starts from the nearest one. */
+ * its version, so a replay starts from the nearest one.  A version's bytes
+ * are the session's change bytes (contents and paths) up to it, so the
+ * bytes since a snapshot are one subtraction, not a sum over the log. */
 static const char sqlstore_v7_sql[] =
     "CREATE TABLE blobs ("
     " sha256 TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, content BLOB NOT NULL);"
@@ -182,6 +184,7 @@ static const char sqlstore_v7_sql[] =
     " session TEXT NOT NULL, version INTEGER NOT NULL, path TEXT NOT NULL,"
     " op TEXT NOT NULL, sha256 TEXT, size INTEGER NOT NULL DEFAULT 0, actor TEXT NOT NULL,"
     " round INTEGER, tool_call TEXT, run TEXT, time REAL NOT NULL,"
+    " bytes INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(session, version)) WITHOUT ROWID;"
     "CREATE INDEX file_versions_path ON file_versions(session, path, version);"
     "CREATE TABLE file_snapshots ("

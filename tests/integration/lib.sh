@@ -179,6 +179,9 @@ pid_dead() { ! pid_alive "$1"; }
 # migrate it again.
 store_rewind() {
     _sql=
+    [ "$2" -lt 8 ] && _sql="$_sql DROP TABLE IF EXISTS chat_messages;"
+    [ "$2" -lt 7 ] && _sql="$_sql DROP TABLE IF EXISTS file_snapshots;
+        DROP TABLE IF EXISTS file_versions; DROP TABLE IF EXISTS blobs;"
     [ "$2" -lt 6 ] && _sql="$_sql DROP TABLE IF EXISTS machines;
         DROP TABLE IF EXISTS machine_registrations;"
     [ "$2" -lt 5 ] && _sql="$_sql DROP INDEX IF EXISTS events_machine_mseq;

@@ -9,7 +9,7 @@
 # keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 45
+plan 49
 
 http_boot
 mkdir -p "$T/ws" "$T/outside"
@@ -54,6 +54,7 @@ is "files lists the latest version of each path" "$(printf '%s' "$l" | jq -c '[.
 is "  and the session's latest version" "$(printf '%s' "$l" | jq .latest)" 3
 is "every version of one path" "$(ctl request cmd.llm.files.list "{\"run\":\"$RUN\",\"path\":\"a.txt\"}" --json | jq -c '[.data.items[] | .version]')" '[1,3]'
 is "round and tool call are kept" "$(ctl request cmd.llm.files.list "{\"run\":\"$RUN\",\"path\":\"a.txt\"}" --json | jq -c '.data.items[0] | [.round, .tool_call, .actor]')" '[1,"c1","tool"]'
+is "bosunctl files RUN --version 2: the workspace's paths then" "$(ctl files "$RUN" --version 2 | tr '\n' ' ')" 'a.txt dir/same.txt '
 is "bosunctl files RUN PATH: the latest content" "$(ctl files "$RUN" a.txt)" two
 is "  --version 2: as of version 2" "$(ctl files "$RUN" a.txt --version 2)" one
 t=$(ctl files "$RUN" 2>&1)
@@ -65,6 +66,10 @@ like "  the new line" "$d" '^\+two$'
 like "  labelled with path and version" "$d" '^\+\+\+ b/a\.txt@3'
 d=$(ctl files "$RUN" --diff 0..2)
 like "--diff without a path covers every changed path" "$d" 'b/dir/same\.txt@2'
+URLCTL() { "$BOSUNCTL" --url "$U" --token-file "$T/boot.tok" "$@"; }
+is "over --url (the daemon's /ws): files RUN PATH" "$(URLCTL files "$RUN" a.txt)" two
+is "  files RUN --json: the latest version" "$(URLCTL files "$RUN" --json | jq .latest)" 3
+like "  files --diff" "$(URLCTL files "$RUN" a.txt --diff 1..3)" '^\+two$'
 is "replay 2: the workspace after change 2" "$(ctl request cmd.llm.files.replay "{\"run\":\"$RUN\",\"version\":2}" --json | jq -c '[.data.files[] | [.path, (.content_base64 | @base64d)]]')" '[["a.txt","one"],["dir/same.txt","one"]]'
 r=$(ctl request cmd.llm.files.replay "{\"run\":\"$RUN\",\"version\":9}" --json | jq -r .data.error.message)
 like "a replay past the latest version says where the session is" "$r" 'at version 3'
