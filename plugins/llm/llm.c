@@ -7,6 +7,7 @@
  * Its own section, `llm:` at the top level, says where bosun-llm is:
  *   program   absolute path (default $(libexecdir)/bosun-llm) */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,21 @@ static bool llm_check_agent(void *state, const cfg_node *agent, cfg_diag *d)
     return cfg != NULL;
 }
 
+/* A new run's UUID; a restarted run's own again (its history and files
+ * are keyed by it). */
 static int llm_assign_session(void *state, const bosun_run_info *run, char *buf, size_t size)
 {
+    llm_state *st = state;
+    for (unsigned i = 0; i < LLM_RUNS_REMEMBERED; i++)
+        if (strcmp(st->sessions[i].run, run->run_id) == 0 && st->sessions[i].session[0]) {
+            snprintf(buf, size, "%s", st->sessions[i].session);
+            return 0;
+        }
     bosun_uuid_new(buf, size);
+    llm_session_slot *slot = &st->sessions[st->next];
+    st->next = (st->next + 1) % LLM_RUNS_REMEMBERED;
+    snprintf(slot->run, sizeof slot->run, "%s", run->run_id);
+    snprintf(slot->session, sizeof slot->session, "%s", buf);
     return 0;
 }
 

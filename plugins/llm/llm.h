@@ -8,10 +8,22 @@
 #include <bosun/bosun.h>
 #include <bosun/agent_stream.h>
 
+/* The sessions given to this many runs are remembered, so that a run
+ * restarted without `resume` keeps its conversation (the core asks for a
+ * new session then; an llm session is continued, never re-created). */
+#define LLM_RUNS_REMEMBERED 256
+
+typedef struct llm_session_slot {
+    char run[32];
+    char session[40];
+} llm_session_slot;
+
 /* The plugin's own section (`llm:` at the top level): where bosun-llm is. */
 typedef struct llm_state {
     char *program;   /* absolute path of bosun-llm */
     char *state_dir; /* the daemon's, for default workspaces */
+    llm_session_slot sessions[LLM_RUNS_REMEMBERED];
+    unsigned next; /* the slot a new run takes (oldest first) */
 } llm_state;
 
 /* The agent keys this type reads besides the core's. */

@@ -16,20 +16,14 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "fuzz_check.h"
 #include "llm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_llm_line: check failed: %s (line %d)\n", #cond, __LINE__);       \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static const char *const kinds[] = {"session", "status", "message_delta", "message", "thinking",
-                                    "tool_use", "tool_result", "usage", "fetch", "result", NULL};
+static const char *const kinds[] = {
+    "session",     "status", "message_delta", "message", "thinking", "tool_use",
+    "tool_result", "usage",  "fetch",         "result",  NULL};
 
 static bool known(const char *kind)
 {
@@ -41,23 +35,24 @@ static bool known(const char *kind)
 
 static void check_event(const json_t *ev)
 {
-    CHECK(json_is_object(ev));
-    CHECK(known(json_string_value(json_object_get(ev, "kind"))));
+    FUZZ_CHECK(json_is_object(ev));
+    FUZZ_CHECK(known(json_string_value(json_object_get(ev, "kind"))));
     json_t *text = json_object_get(ev, "text");
-    CHECK(!text || json_string_length(text) <= BOSUN_AGENT_TEXT_MAX);
+    FUZZ_CHECK(!text || json_string_length(text) <= BOSUN_AGENT_TEXT_MAX);
     /* Whatever the line held, one event stays a bounded message. */
-    CHECK(json_dumpb(ev, NULL, 0, JSON_COMPACT) <= 4u * 1024 * 1024);
+    FUZZ_CHECK(json_dumpb(ev, NULL, 0, JSON_COMPACT) <= 4u * 1024 * 1024);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     bosun_run_info run = {.run_id = "01FUZZ0000000000000000000", .agent = "coder"};
     json_t *events = json_array();
-    CHECK(llm_parse_line(NULL, &run, BOSUN_STREAM_STDERR, (const char *)data, size, events) == 0);
-    CHECK(json_array_size(events) == 0);
+    FUZZ_CHECK(llm_parse_line(NULL, &run, BOSUN_STREAM_STDERR, (const char *)data, size, events) ==
+               0);
+    FUZZ_CHECK(json_array_size(events) == 0);
     int rc = llm_parse_line(NULL, &run, BOSUN_STREAM_STDOUT, (const char *)data, size, events);
-    CHECK(rc == 0 || rc == 1);
-    CHECK(rc == 1 || json_array_size(events) == 0);
+    FUZZ_CHECK(rc == 0 || rc == 1);
+    FUZZ_CHECK(rc == 1 || json_array_size(events) == 0);
     size_t i;
     json_t *ev;
     json_array_foreach(events, i, ev)
@@ -67,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             run.result = ev;
     }
     enum bosun_exit_class c = llm_classify_exit(NULL, &run, 0);
-    CHECK(c >= BOSUN_EXIT_DONE && c <= BOSUN_EXIT_BUDGET);
+    FUZZ_CHECK(c >= BOSUN_EXIT_DONE && c <= BOSUN_EXIT_BUDGET);
     c = llm_classify_exit(NULL, &run, 9); /* killed by SIGKILL */
-    CHECK(c >= BOSUN_EXIT_DONE && c <= BOSUN_EXIT_BUDGET);
+    FUZZ_CHECK(c >= BOSUN_EXIT_DONE && c <= BOSUN_EXIT_BUDGET);
     json_decref(events);
     return 0;
 }

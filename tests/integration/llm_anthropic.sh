@@ -4,7 +4,7 @@
 # store (with the round and tool call that made them), a delete, and the
 # workspace replayed as of a version.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 12
+plan 14
 echo "colour = red" > "$T/ws/conf.txt"
 llm_daemon '{"turns": [
   {"tool_calls": [{"id": "t1", "name": "edit_file", "arguments": {"path": "conf.txt", "search": "red", "replace": "blue"}}]},
@@ -43,6 +43,8 @@ h=$(ctl request cmd.llm.chat.history "{\"run\":\"$RUN\"}")
 is "the conversation is in the history" "$(echo "$h" | jq -r '[.items[] | .role] | join(",")')" \
     "user,assistant,tool,assistant,tool,assistant,tool,assistant"
 unlike "the key is in no event" "$(ctl events --json)" "sk-ant-fake-0987654321"
+is "every bosun-llm process exited 0" "$(llm_exit_codes)" "0 "
+unlike_empty_ok "none reported a sanitizer error" "$(llm_stderr)" "Sanitizer|runtime error"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing

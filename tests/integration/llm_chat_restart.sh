@@ -5,11 +5,13 @@
 # answers the message that came while it was down, with the whole
 # conversation as context.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 14
+plan 16
 llm_daemon '{"turns": [
   {"text": ["first answer"]},
   {"text": ["second answer"]},
-  {"text": ["third answer"]}
+  {"text": ["third answer"]},
+  {"text": ["plain one"]},
+  {"text": ["plain two"]}
 ]}' <<EOF2
   chatter:
     type: llm
@@ -18,6 +20,14 @@ llm_daemon '{"turns": [
     restart: on-failure
     backoff_base: 3s
     resume: on-crash
+    interactive: true
+    llm: {provider: openai, base_url: "@FAKE_URL@", model: fake-model, retries: 0}
+  plain:
+    type: llm
+    workdir: $T/ws
+    start_secs: 0
+    restart: on-failure
+    backoff_base: 0
     interactive: true
     llm: {provider: openai, base_url: "@FAKE_URL@", model: fake-model, retries: 0}
 EOF2
@@ -58,6 +68,21 @@ is "the history holds the whole conversation once" "$hist" "user,assistant,user,
 ctl stop "$RUN" >/dev/null
 wait_for 20 llm_ended "$RUN"
 is "stopped, the run ends" "$(runf "$RUN" state)" STOPPED
+
+# Restarted without resume (restart: on-failure): the same session too.
+P=$(ctl start plain)
+wait_for 20 test "$(status_of "$P")" = idle
+ctl chat "$P" "one" >/dev/null
+wait_for 20 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" events --subject 'evt.run.*.$P.message' --json | grep -q 'plain one'"
+psession=$(llm_events "$P" session | jq -r .session_id | head -n 1)
+kill -KILL "$(runf "$P" pid)"
+wait_for 20 sh -c "[ \"\$(\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" ps --json | jq -r '.[] | select(.run == \"$P\") | .restarts')\" = 1 ]"
+wait_for 20 sh -c "[ \$(\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" events --subject 'evt.run.*.$P.session' --json | wc -l) -ge 2 ]"
+is "a plain restart keeps the session as well" "$(llm_events "$P" session | jq -r .session_id | sort -u)" "$psession"
+ctl chat "$P" "two" >/dev/null
+wait_for 20 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" events --subject 'evt.run.*.$P.message' --json | grep -q 'plain two'"
+is "and its conversation" \
+    "$(tail -n 1 "$FAKE_LOG" | jq -r '[.body.messages[] | select(.role != "system") | .content] | join("|")')" "one|plain one|two"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing

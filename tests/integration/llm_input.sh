@@ -4,7 +4,7 @@
 # and goes on with the answer as the tool's result.  Killed while waiting,
 # the resumed process waits for the same request and takes its answer.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 13
+plan 14
 llm_daemon '{"turns": [
   {"tool_calls": [{"id": "q1", "name": "request_input", "arguments": {"question": "Which colour?", "choices": ["red", "blue"]}}]},
   {"text": ["blue it is"]},
@@ -19,6 +19,8 @@ RUN=$(ctl task create --title "colour" --prompt "pick a colour" --agent coder --
 wait_for 20 have_pending
 input=$(pending)
 like "the question is an input request" "$input" '^[0-9A-Z]{26}$'
+is "a run on a task is offered request_input" \
+    "$(head -n 1 "$FAKE_LOG" | jq -r '[.body.tools[].function.name] | index("request_input") != null')" true
 is "with the question and choices" "$(ctl input list --json | jq -c '.[0] | [.question, .choices]')" '["Which colour?",["red","blue"]]'
 sleep 0.5
 is "the run waits, running" "$(runf "$RUN" state)" RUNNING

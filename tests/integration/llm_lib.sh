@@ -9,6 +9,7 @@
 #   llm_run PROMPT                  starts coder with the prompt; RUN set
 #   llm_ended RUN                   the run is over
 #   llm_events RUN KIND             its events of that kind, one JSON a line
+#   llm_exit_codes, llm_stderr      how the bosun-llm processes ended (below)
 . "$top_srcdir/tests/integration/lib.sh"
 if ! command -v node >/dev/null; then
     echo "1..0 # SKIP node is not installed"; exit 0
@@ -48,3 +49,9 @@ llm_run() {
 }
 
 llm_events() { ctl events --subject "evt.run.*.$1.$2" --json | jq -c .data; }
+
+# llm_exit_codes: the exit codes of every bosun-llm process so far, sorted
+# and unique ("0" when all ended well: under the sanitizers an error or a
+# leak is an exit code of its own); llm_stderr: what they wrote on stderr.
+llm_exit_codes() { ctl events --subject 'evt.run.*.*.exited' --json | jq -r '.data.exit_code // .data.exit_signal' | sort -u | tr '\n' ' '; }
+llm_stderr() { ctl events --subject 'evt.run.*.*.output' --json | jq -r 'select(.data.stream == "stderr") | .data.text // .data.base64'; }

@@ -4,7 +4,7 @@
 # goes on, and an endless tool loop stops at max_rounds (20) with a final
 # message saying so.
 . "$top_srcdir/tests/integration/llm_lib.sh"
-plan 19
+plan 21
 echo "alpha" > "$T/ws/a.txt"
 llm_daemon '{"after": "repeat_last", "turns": [
   {"tool_calls": [{"id": "r1", "name": "read_file", "arguments": {"path": "a.txt"}},
@@ -54,6 +54,8 @@ is "after 20 rounds" "$(echo "$res" | jq -r .rounds)" 20
 is "20 tool results" "$(llm_events "$RUN" tool_result | wc -l | tr -d ' ')" 20
 is "21 model calls (the last one's calls are not run)" "$(( $(fake_requests) - before ))" 21
 like "a final message says so" "$(llm_events "$RUN" message | jq -r .text | tail -n 1)" "stopped after 20 tool rounds.*max_rounds"
+is "every bosun-llm process exited 0" "$(llm_exit_codes)" "0 "
+unlike_empty_ok "none reported a sanitizer error" "$(llm_stderr)" "Sanitizer|runtime error"
 stop_daemon
 is "daemon stops: exit 0" "$DAEMON_STATUS" 0
 done_testing

@@ -76,7 +76,8 @@ static void on_token_checked(bus_t *bus, enum bus_reply_status st, const bus_msg
     json_t *e = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
     bus_principal *p = run ? agent_principal(run) : NULL;
     if (!p) {
-        ctl_auth_outcome(c, !e);
+        if (e) /* a refused token counts; no answer at all does not */
+            ctl_auth_outcome(c, false);
         const char *msg = json_string_value(json_object_get(e, "message"));
         send_error(c, id, e ? "unauthorized" : "unavailable", "%s",
                    msg   ? msg

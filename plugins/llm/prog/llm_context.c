@@ -1,7 +1,9 @@
 /* The context window (llm_loop.h): the system prompt goes separately; the
  * task prompt (history[0] when pinned) always; then the last max messages.
- * A tool result is never given without the call it answers: a window
- * starting inside a round starts after that round's results instead. */
+ * A tool result is never given without the call it answers: a window that
+ * would start inside a round starts at the round's assistant message
+ * instead, a few messages over max, so that the latest results (which the
+ * model needs most) are never the ones left out. */
 #include <string.h>
 
 #include "llm_loop.h"
@@ -17,6 +19,10 @@ json_t *llm_context(const json_t *history, bool pinned, size_t max)
     size_t n = json_array_size(history);
     size_t first = pinned ? 1 : 0;
     size_t start = n > max + first ? n - max : first;
+    while (start > first && is_role(json_array_get(history, start), "tool"))
+        start--;
+    /* Results whose call is gone from the history altogether (it outgrew
+     * memory) are left out. */
     while (start < n && is_role(json_array_get(history, start), "tool"))
         start++;
     json_t *out = json_array();

@@ -298,7 +298,9 @@ static bool make_tools(llm_loop *l, char *err, size_t err_size)
         json_decref(l->schemas);
         l->schemas = json_array();
     }
-    if (l->conf->request_input)
+    /* Input requests belong to tasks: a run without one is not offered
+     * a question it could not ask. */
+    if (l->conf->request_input && l->conf->task)
         json_array_append_new(l->schemas, request_input_schema());
     return true;
 }

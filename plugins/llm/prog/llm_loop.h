@@ -117,8 +117,9 @@ void llm_input_wait(llm_job *j, const char *id);
 void llm_round_advance(struct ev_loop *loop, ev_timer *w, int revents);
 
 /* llm_context.c: the messages the model is given: history[0] when pinned,
- * then the last max messages, never starting on a tool result whose call
- * was left out.  New reference. */
+ * then the last max messages, reaching back to the assistant message of a
+ * round the window would cut (a tool result never comes without its
+ * call).  New reference. */
 json_t *llm_context(const json_t *history, bool pinned, size_t max);
 
 /* llm_chat.c */
