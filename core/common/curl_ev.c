@@ -64,12 +64,13 @@ static void unlink_xfer(curl_ev *m, xfer *x)
 static void on_socket_ready(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
-    sock_watch *s = (sock_watch *)w;
+    /* The action may make curl drop this socket, freeing the watcher. */
+    curl_ev *m = ((sock_watch *)w)->m;
     int mask =
         (revents & EV_READ ? CURL_CSELECT_IN : 0) | (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
     int running;
-    curl_multi_socket_action(s->m->multi, w->fd, mask, &running);
-    check_done(s->m);
+    curl_multi_socket_action(m->multi, w->fd, mask, &running);
+    check_done(m);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)

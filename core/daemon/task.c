@@ -257,6 +257,14 @@ static void on_input_found(bus_t *bus, enum bus_reply_status st, const bus_msg *
     json_t *req = json_array_get(json_object_get(m->data, "inputs"), 0);
     const char *status = json_string_value(json_object_get(req, "status"));
     const char *machine = json_string_value(json_object_get(req, "machine"));
+    /* An answer bound to a task (a share link's) reaches that task's
+     * questions only; another's is as unknown. */
+    const char *only = json_string_value(json_object_get(pd->args, "task"));
+    const char *task = json_string_value(json_object_get(req, "task"));
+    if (req && only && (!task || strcmp(task, only) != 0)) {
+        reply_to(bus, pd->reply, bus_error_json("not_found", "no input request %.64s", id));
+        return pending_free(pd);
+    }
     if (!req || (machine && strcmp(machine, pd->t->machine_id) != 0)) {
         /* A hub: a question of one of its machines is answered there. */
         remote_ask(bus, BOSUN_INPUT_ANSWER, pd->reply, pd->args, machine,

@@ -51,6 +51,11 @@ http_ws_hub *http_server_ws(const http_server *srv)
     return srv->ws;
 }
 
+const http_web *http_server_web(const http_server *srv)
+{
+    return srv->web;
+}
+
 http_fleet_hub *http_server_fleet(const http_server *srv)
 {
     return srv->fleet;
@@ -146,6 +151,7 @@ static void tls_signature(const http_config *cfg, char *buf, size_t size)
 static void on_tls_watch(struct ev_loop *loop, ev_timer *w, int revents)
 {
     http_server *srv = w->data;
+    http_web_watch(srv->web); /* the dashboard's files are watched on the same tick */
     if (!srv->cfg.tls_cert)
         return;
     char sig[sizeof srv->tls_sig];
@@ -212,6 +218,7 @@ static void server_free(http_server *srv)
         return;
     http_ws_hub_free(srv->ws);
     http_fleet_hub_free(srv->fleet);
+    http_web_free(srv->web);
     http_listeners_close_all(srv);
     http_conns_close_all(srv);
     http_refusals_free_all(srv);
@@ -257,6 +264,11 @@ static int http_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, 
     srv->fleet = http_fleet_hub_new(srv);
     if (!srv->fleet) {
         cfg_error(d, NULL, "http: cannot start the /fleet links");
+        goto fail;
+    }
+    srv->web = http_web_new(srv->cfg.web_root);
+    if (!srv->web) {
+        cfg_error(d, NULL, "http: out of memory");
         goto fail;
     }
     srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -326,6 +338,7 @@ static int http_reload(void *state, const cfg_node *config, cfg_diag *d)
     srv->tls_sig[0] = '\0';
     if (srv->cfg.tls_cert)
         tls_signature(&srv->cfg, srv->tls_sig, sizeof srv->tls_sig);
+    http_web_set_root(srv->web, srv->cfg.web_root);
     if (http_auth_reload(srv->auth, &srv->cfg, d) != 0)
         log_warning("http: auth kept part of its old settings (see the messages above)");
     http_config_free(&old);

@@ -52,6 +52,7 @@ typedef struct http_request http_request;
 typedef struct http_auth http_auth;
 typedef struct http_ws_hub http_ws_hub;
 typedef struct http_fleet_hub http_fleet_hub;
+typedef struct http_web http_web;
 
 /* ------------------------------------------------------------ config */
 
@@ -93,6 +94,7 @@ typedef struct http_config {
     char **trusted_proxies; /* CIDRs whose X-Forwarded-For is believed */
     size_t n_trusted_proxies;
     char *bootstrap_token_file; /* 0600 file holding an admin token, or NULL */
+    char *web_root;             /* the dashboard's files; "": none */
     double session_ttl;         /* session JWT lifetime, default 7 days */
     bool access_log;            /* one info line per response (default true) */
     http_limits limits;
@@ -120,7 +122,7 @@ enum http_cred {
     HTTP_CRED_ADMIN_TOKEN,
     HTTP_CRED_SESSION, /* a session JWT, from the cookie or a Bearer header */
     HTTP_CRED_AGENT,   /* a run's agent token */
-    HTTP_CRED_SHARE,   /* a share link (later) */
+    HTTP_CRED_SHARE,   /* a share link (http_auth_share.c) */
 };
 
 enum http_role {
@@ -139,6 +141,7 @@ typedef struct http_identity {
     char jti[72];       /* session: its id (logout revokes it), else "" */
     double expires_at;  /* credential expiry, seconds since the epoch; 0: none */
     bool via_cookie;    /* the credential came in the session cookie */
+    bool can_answer;    /* share: may answer its task's questions */
     bus_principal *who; /* owned; NULL for anonymous */
 } http_identity;
 
@@ -232,6 +235,10 @@ extern const http_route http_ws_routes[]; /* GET /ws */
 extern const size_t http_ws_n_routes;
 extern const http_route http_fleet_routes[]; /* GET /fleet (http_fleet.c) */
 extern const size_t http_fleet_n_routes;
+extern const http_route http_share_routes[]; /* /api/v1/shares (http_auth_share.c) */
+extern const size_t http_share_n_routes;
+extern const http_route http_web_routes[]; /* GET /, the dashboard's files (http_web.c) */
+extern const size_t http_web_n_routes;
 
 /* ------------------------------------------------------------ auth */
 

@@ -111,6 +111,8 @@ void api_input_answer(http_request *r, const char *const *args, size_t n_args)
 {
     if (n_args < 1 || !api_path_id(r, "input", args[0]) || !api_query_check(r, api_no_params))
         return;
+    if (r->id.cred == HTTP_CRED_SHARE && !r->id.can_answer)
+        return http_respond_error(r, 403, "forbidden", "this share link may not answer questions");
     json_t *body = api_body_object(r, api_answer_keys);
     if (!body)
         return;

@@ -11,6 +11,7 @@
 
 #include <bosun/approval.h>
 #include <bosun/store.h>
+#include <bosun/task.h>
 
 /* Deny by default: an agent or share identity is bound even when its task
  * is "" (a run started without one), and then sees no task at all, only its
@@ -101,6 +102,18 @@ static const char *api_scope_approval(const http_identity *id, const char *task,
     return NULL;
 }
 
+/* A share link that may answer answers its own task's questions only: the
+ * daemon refuses the answer when the input's task is not the one forced
+ * here (cmd.input.answer's "task"), whichever transport it came by. */
+static const char *api_scope_answer(const http_identity *id, const char *task, json_t *q, char *msg,
+                                    size_t size)
+{
+    if (id->cred != HTTP_CRED_SHARE || !id->can_answer || !task[0] || !json_is_object(q))
+        return snprintf(msg, size, "%s may not answer questions", id->kind), "forbidden";
+    json_object_set_new(q, "task", json_string(task));
+    return NULL;
+}
+
 const char *api_scope_query(const http_identity *id, const char *subject, json_t *q, char *msg,
                             size_t size)
 {
@@ -109,6 +122,8 @@ const char *api_scope_query(const http_identity *id, const char *subject, json_t
         return NULL;
     if (strcmp(subject, BOSUN_APPROVAL_REQUEST) == 0)
         return api_scope_approval(id, task, q, msg, size);
+    if (strcmp(subject, BOSUN_INPUT_ANSWER) == 0)
+        return api_scope_answer(id, task, q, msg, size);
     int i = api_scoped_read(subject);
     if (i < 0) /* deny by default: a read added to the principal is not open before it is here */
         return snprintf(msg, size, "%s may not use %s", id->kind, subject), "forbidden";

@@ -92,6 +92,7 @@ struct http_auth {
     size_t deny_lines; /* in the file: live, expired and repeated entries */
     bus_sub *revoked_sub;
     pending *pending; /* bus requests in flight, cancelled by free */
+    auth_shares *shares;
 };
 
 struct pending {
@@ -249,7 +250,24 @@ json_t *auth_identity_json(const http_identity *id)
         json_object_set_new(o, "task", json_string(id->task));
     if (id->run[0])
         json_object_set_new(o, "run", json_string(id->run));
+    if (id->cred == HTTP_CRED_SHARE)
+        json_object_set_new(o, "can_answer", json_boolean(id->can_answer));
     return o;
+}
+
+const bosun_jwt_key *auth_key(const http_auth *a)
+{
+    return &a->key;
+}
+
+const char *auth_iss(const http_auth *a)
+{
+    return a->iss;
+}
+
+auth_shares *auth_shares_of(const http_auth *a)
+{
+    return a->shares;
 }
 
 /* ------------------------------------------------------------ deny-list */
@@ -261,6 +279,11 @@ json_t *auth_identity_json(const http_identity *id)
 static bool denied(const http_auth *a, const char *key)
 {
     return json_object_get(a->deny, key) != NULL;
+}
+
+bool auth_denied(const http_auth *a, const char *key)
+{
+    return denied(a, key);
 }
 
 static void deny_prune(http_auth *a, double now)
@@ -646,6 +669,12 @@ static void check_session(http_auth *a, const char *token, const char *peer, boo
 {
     bosun_jwt_claims c;
     char why[160];
+    http_identity share;
+    int is_share = auth_share_check(a, token, &share, why, sizeof why);
+    if (is_share > 0)
+        share.via_cookie = via_cookie;
+    if (is_share != 0)
+        return finish(a, peer, cb, arg, is_share > 0 ? 0 : 401, is_share > 0 ? &share : NULL, why);
     if (bosun_jwt_verify(&a->key, token, a->iss, HTTP_JWT_AUDIENCE, bosun_now(), &c, why,
                          sizeof why) != 0) {
         char msg[200];
@@ -1009,11 +1038,12 @@ http_auth *http_auth_new(http_server *srv, const http_config *cfg, cfg_diag *dia
         return NULL;
     }
     a->deny = json_object();
+    a->shares = auth_shares_new(a->state_dir);
     a->limit = bosun_authlimit_new(LIMIT_PEER_BURST, LIMIT_PEER_RATE, LIMIT_GLOBAL_BURST,
                                    LIMIT_GLOBAL_RATE, LIMIT_KEYS);
     a->revoked_sub =
         bus_subscribe(a->bus, BOSUN_AUTH_TOKEN_EVENTS ".*.revoked", on_token_revoked, a);
-    if (!a->deny || !a->limit || !a->revoked_sub || apply_config(a, cfg, diag) != 0) {
+    if (!a->deny || !a->shares || !a->limit || !a->revoked_sub || apply_config(a, cfg, diag) != 0) {
         http_auth_free(a);
         return NULL;
     }
@@ -1044,6 +1074,7 @@ void http_auth_free(http_auth *a)
     bosun_authlimit_free(a->limit);
     origins_free(a);
     json_decref(a->deny);
+    auth_shares_free(a->shares);
     memset(&a->key, 0, sizeof a->key);
     free(a);
 }

@@ -43,6 +43,22 @@ enum auth_deny auth_session_revoke(http_auth *a, const char *jti, double exp);
 size_t auth_deny_max(void);
 /* Seconds a peer refused by the failed-auth limit should wait. */
 int auth_retry_after(const http_auth *a);
+/* What http_auth_share.c needs of the rest. */
+const bosun_jwt_key *auth_key(const http_auth *a);
+const char *auth_iss(const http_auth *a);
+bool auth_denied(const http_auth *a, const char *key);
+
+/* ---- share links (http_auth_share.c) */
+typedef struct auth_shares auth_shares;
+auth_shares *auth_shares_new(const char *state_dir);
+void auth_shares_free(auth_shares *s);
+auth_shares *auth_shares_of(const http_auth *a);
+/* A share link's JWT -> its identity: 1 (id filled, who owned by it), 0
+ * when token is no share link (another kind of credential), -1 when it
+ * is one but refused (expired, forged, revoked), why said. */
+int auth_share_check(http_auth *a, const char *token, http_identity *id, char *why,
+                     size_t why_size);
+
 /* The JSON of an identity for /api/v1/auth/me and login: never a secret. */
 json_t *auth_identity_json(const http_identity *id);
 

@@ -11,15 +11,11 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:8420"
 
-static const char *const http_keys[] = {"listen",
-                                        "tls",
-                                        "limits",
-                                        "allowed_origins",
-                                        "trusted_proxies",
-                                        "bootstrap_token_file",
-                                        "session_ttl",
-                                        "access_log",
-                                        NULL};
+static const char *const http_keys[] = {"listen",          "tls",
+                                        "limits",          "allowed_origins",
+                                        "trusted_proxies", "bootstrap_token_file",
+                                        "session_ttl",     "access_log",
+                                        "web_root",        NULL};
 static const char *const tls_keys[] = {"cert", "key", NULL};
 
 void http_limits_default(http_limits *l)
@@ -355,6 +351,21 @@ static bool read_tls(const cfg_node *section, http_config *cfg, cfg_diag *d)
     return true;
 }
 
+/* web_root: the key, else $BOSUN_WEB_ROOT (the quickstart points it at the
+ * source tree), else the installed files.  "" turns the dashboard off. */
+static bool read_web_root(const cfg_node *section, http_config *cfg, cfg_diag *d)
+{
+    const char *env = getenv("BOSUN_WEB_ROOT");
+    const char *root = NULL;
+    if (!cfg_get_string(section, "web_root", env && *env ? env : WEBDIR, &root, d))
+        return false;
+    if (root && *root && root[0] != '/')
+        return cfg_error(d, cfg_get(section, "web_root"),
+                         "'http.web_root': must be an absolute path (or \"\" for no dashboard)");
+    cfg->web_root = strdup(root ? root : "");
+    return true;
+}
+
 bool http_config_parse(const cfg_node *section, http_config *cfg, cfg_diag *d)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -380,6 +391,7 @@ bool http_config_parse(const cfg_node *section, http_config *cfg, cfg_diag *d)
                           &cfg->session_ttl, d) &&
          ok;
     ok = cfg_get_bool(section, "access_log", true, &cfg->access_log, d) && ok;
+    ok = read_web_root(section, cfg, d) && ok;
     ok = ok && read_tls(section, cfg, d);
     return ok;
 }
@@ -404,5 +416,6 @@ void http_config_free(http_config *cfg)
     free_list(cfg->allowed_origins, cfg->n_allowed_origins);
     free_list(cfg->trusted_proxies, cfg->n_trusted_proxies);
     free(cfg->bootstrap_token_file);
+    free(cfg->web_root);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -173,6 +173,7 @@ struct http_server {
     http_auth *auth;
     http_ws_hub *ws;
     http_fleet_hub *fleet;
+    http_web *web; /* the dashboard's files (http_web.c) */
     http_tls *tls; /* NULL: plain */
     http_listener *listeners;
     unsigned next_listener_id;
@@ -245,6 +246,21 @@ void http_conns_close_all(http_server *srv);
 void http_conn_response_ready(http_req *q);
 
 /* Router (http_router.c). */
+/* ---- http_web.c: the dashboard's files, read into memory at start and
+ * reload; http_web_routes serve them. */
+http_web *http_web_new(const char *root);
+/* Reads root's files again (the old table is dropped); -1 when nothing
+ * can be served (the reason is logged and answered with 503). */
+int http_web_set_root(http_web *w, const char *root);
+/* Reads the files again when the tree changed (an upgrade, an edit):
+ * called every few seconds. */
+void http_web_watch(http_web *w);
+void http_web_free(http_web *w);
+const http_web *http_server_web(const http_server *srv);
+/* Serves r (GET or HEAD) when its path names one of the dashboard's files;
+ * false, r untouched, otherwise. */
+bool http_web_try(http_request *r);
+
 size_t http_router_body_limit(http_server *srv, http_req *q);
 void http_router_dispatch(http_server *srv, http_req *q);
 /* One access log line for a given response. */

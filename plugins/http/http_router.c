@@ -18,11 +18,13 @@ static const struct {
     const http_route *routes;
     const size_t *n;
 } tables[] = {
-    {http_core_routes, &http_core_n_routes},
-    {http_auth_routes, &http_auth_n_routes},
-    {http_api_routes, &http_api_n_routes},
-    {http_ws_routes, &http_ws_n_routes},
-    {http_fleet_routes, &http_fleet_n_routes},
+    {http_core_routes, &http_core_n_routes},   /* /health */
+    {http_auth_routes, &http_auth_n_routes},   /* login, logout, me, tokens */
+    {http_share_routes, &http_share_n_routes}, /* share links */
+    {http_api_routes, &http_api_n_routes},     /* the rest of /api/v1 */
+    {http_ws_routes, &http_ws_n_routes},       /* /ws */
+    {http_fleet_routes, &http_fleet_n_routes}, /* /fleet */
+    {http_web_routes, &http_web_n_routes},     /* / (the dashboard's files: http_web_try) */
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -140,6 +142,8 @@ void http_router_dispatch(http_server *srv, http_req *q)
         http_auth_request(&q->pub, q->route->allow, on_authed);
         return;
     }
+    if (http_web_try(&q->pub))
+        return; /* one of the dashboard's files: anonymous, no route */
     char allow[128];
     allowed_methods(q, allow, sizeof allow);
     if (allow[0]) {

@@ -56,7 +56,19 @@ struct ws_sub {
     bool dropped; /* some were dropped: read the store once more */
     int catchups;
     json_t *machines; /* the "machine" filter as an array of ids, or NULL */
+    char task[72];    /* the "task" filter (forced for a share link), or "" */
 };
+
+/* Whether the sub's filters keep the stored event ev. */
+static bool sub_wants(const ws_sub *s, const json_t *ev)
+{
+    if (!ws_machine_wants(s->machines, ev))
+        return false;
+    if (!s->task[0])
+        return true;
+    const char *t = json_string_value(json_object_get(ev, "task"));
+    return t && strcmp(t, s->task) == 0;
+}
 
 /* ------------------------------------------------------------ serializing */
 
@@ -175,8 +187,8 @@ static void go_live(ws_sub *s)
     {
         if (s->c->w.closing)
             break;
-        if (json_integer_value(json_object_get(ev, "seq")) > s->last &&
-            ws_machine_wants(s->machines, ev) && !send_event(s, ev, false))
+        if (json_integer_value(json_object_get(ev, "seq")) > s->last && sub_wants(s, ev) &&
+            !send_event(s, ev, false))
             break;
     }
     json_decref(aside);
@@ -191,8 +203,8 @@ static void pump(ws_sub *s)
             return;
         json_t *ev = json_array_get(s->page, s->page_i);
         json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
-        if (seq > s->last && !ws_machine_wants(s->machines, ev))
-            s->last = seq; /* another machine's: covered, not sent */
+        if (seq > s->last && !sub_wants(s, ev))
+            s->last = seq; /* another machine's or task's: covered, not sent */
         else if (seq > s->last && !send_event(s, ev, true))
             return; /* ws_subs_drained() goes on */
         s->page_i++;
@@ -251,6 +263,8 @@ static void request_page(ws_sub *s)
                           "limit", WS_PAGE_EVENTS);
     if (q && json_array_size(s->machines) == 1)
         json_object_set(q, "machine", json_array_get(s->machines, 0));
+    if (q && s->task[0])
+        json_object_set_new(q, "task", json_string(s->task));
     /* Asked with the plugin's own rights: the client's right to these
      * events was checked on the subscription (a principal allowed
      * cmd.store.events could ask for any subject). */
@@ -271,7 +285,7 @@ static void on_live(bus_t *bus, const bus_msg *msg, void *arg)
     if (s->c->w.closing || !json_is_object(msg->data))
         return;
     json_int_t seq = json_integer_value(json_object_get(msg->data, "seq"));
-    if (!ws_machine_wants(s->machines, msg->data))
+    if (!sub_wants(s, msg->data))
         return;
     if (!s->replaying) {
         if (seq > s->last)
@@ -320,15 +334,37 @@ static const char *frame_sid(ws_conn *c, json_t *frame)
     return sid;
 }
 
+static bool task_id_ok(const char *t)
+{
+    size_t n = strlen(t);
+    return n > 0 && n <= 64 &&
+           strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 /* The checks of a "sub" frame; the error frame is sent on failure. */
 static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **pattern,
-                     json_int_t *since, json_t **machines)
+                     json_int_t *since, json_t **machines, const char **task)
 {
     *machines = NULL;
     if (!(*sid = frame_sid(c, frame)))
         return false;
     *pattern = json_string_value(json_object_get(frame, "subject"));
     json_t *jsince = json_object_get(frame, "since");
+    const json_t *jtask = json_object_get(frame, "task");
+    *task = json_string_value(jtask);
+    if (jtask && (!*task || !task_id_ok(*task))) {
+        ws_send_error(c, "sid", json_string(*sid), "bad_request",
+                      "'task' must be a task id (1 to 64 of A-Z a-z 0-9 _ -)");
+        return false;
+    }
+    if (c->id.cred == HTTP_CRED_SHARE) {
+        /* A share link follows its own task, whatever it asked. */
+        if (*task && strcmp(*task, c->id.task) != 0) {
+            ws_send_error(c, "sid", json_string(*sid), "not_found", "no task '%s'", *task);
+            return false;
+        }
+        *task = c->id.task;
+    }
     if (!*pattern || strlen(*pattern) + strlen(BOSUN_STORED_PREFIX) > BUS_SUBJECT_MAX ||
         bus_pattern_check(*pattern) != 0) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request",
@@ -361,12 +397,31 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
     return false;
 }
 
+/* The live side of a sub.  A share link's is made with the plugin's own
+ * rights, narrowed by its forced task filter (sub_wants), for events of
+ * its task carry many subjects (runs, questions, the task) that its
+ * principal's patterns cannot name; only evt. events, never another feed. */
+static bus_sub *subscribe_live(ws_conn *c, ws_sub *s, const char *live)
+{
+    bus_t *bus = http_server_bus(c->hub->srv);
+    if (c->id.cred != HTTP_CRED_SHARE)
+        return bus_subscribe_as(bus, c->id.who, live, on_live, s);
+    if (strncmp(s->pattern, "evt.", 4) != 0 && strcmp(s->pattern, ">") != 0) {
+        errno = EACCES;
+        return NULL;
+    }
+    char narrowed[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX]; /* the pattern was bounded */
+    snprintf(narrowed, sizeof narrowed, "%s%s", BOSUN_STORED_PREFIX,
+             strcmp(s->pattern, ">") == 0 ? "evt.>" : s->pattern);
+    return bus_subscribe(bus, narrowed, on_live, s);
+}
+
 void ws_op_sub(ws_conn *c, json_t *frame)
 {
-    const char *sid, *pattern;
+    const char *sid, *pattern, *task;
     json_int_t since;
     json_t *machines;
-    if (!sub_args(c, frame, &sid, &pattern, &since, &machines))
+    if (!sub_args(c, frame, &sid, &pattern, &since, &machines, &task))
         return;
     ws_sub *s = calloc(1, sizeof *s);
     json_t *sj = json_string(sid);
@@ -378,6 +433,7 @@ void ws_op_sub(ws_conn *c, json_t *frame)
     }
     s->c = c;
     s->machines = machines;
+    snprintf(s->task, sizeof s->task, "%s", task ? task : "");
     snprintf(s->sid, sizeof s->sid, "%s", sid);
     snprintf(s->pattern, sizeof s->pattern, "%s", pattern);
     s->live_only = since < 0;
@@ -385,7 +441,7 @@ void ws_op_sub(ws_conn *c, json_t *frame)
     s->replaying = true;
     char live[BUS_SUBJECT_MAX + 1];
     snprintf(live, sizeof live, "%s%s", BOSUN_STORED_PREFIX, pattern);
-    s->live = bus_subscribe_as(http_server_bus(c->hub->srv), c->id.who, live, on_live, s);
+    s->live = subscribe_live(c, s, live);
     if (!s->live) {
         bool denied = errno == EACCES;
         ws_send_error(c, "sid", sj, denied ? "forbidden" : "bad_request",
