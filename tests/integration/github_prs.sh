@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-plan 38
+plan 39
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
