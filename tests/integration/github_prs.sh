@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-plan 39
+plan 40
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
@@ -93,6 +93,7 @@ like "bosunctl status: GitHub's rate budget" "$(ctl status)" 'github: +rate [0-9
 # ---- a restart: the first refresh is conditional with the kept ETag
 wait_for 10 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" request cmd.store.github '{}' --json | grep -q 'frobnicator, v2'"
 stop_daemon
+is "bosund stops cleanly (no leak, no error)" "$DAEMON_STATUS" 0
 fake /_fake/log/clear >/dev/null
 start_daemon || exit 1
 wait_for 20 sh -c "[ \"\$(curl -s $GH/_fake/log | jq '[.[] | select(.path == \"/repos/acme/widgets/pulls/7\")] | length')\" -ge 1 ]"
