@@ -458,6 +458,6 @@ else
     out=$(timeout 20 "$BOSUND" -c "$T/bosun.yaml" 2>&1); st=$?
     is "too-new schema: bosund refuses to start (exit 1)" "$st" 1
     like "refusal names the file and both versions" "$out" \
-        "$DB: schema version 99 is newer than this bosun knows \\(6\\)"
+        "$DB: schema version 99 is newer than this bosun knows \\(10\\)"
 fi
 done_testing
