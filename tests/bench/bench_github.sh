@@ -21,7 +21,7 @@ DEFAULT_INTERVAL=300
 [ -e "$BUILD/plugins/github/github.la" ] || { log "bench: the github plugin is not built in $BUILD"; exit 2; }
 
 /usr/bin/python3 "$SRC/tests/github/fake_github.py" "$T/fake.port" >"$T/fake.log" 2>&1 &
-PIDS+=("$!")
+FAKE=$!
 for _ in $(seq 1 100); do [ -s "$T/fake.port" ] && break; sleep 0.1; done
 GH="http://127.0.0.1:$(cat "$T/fake.port")"
 for n in $(seq 1 "$PRS"); do
@@ -67,4 +67,9 @@ print(f"  per linked PR per hour at the default interval ({default:g}s): {per_re
       f" of which {per_refresh * 3600 / default * (cond / n if n else 0):.1f} conditional"
       f" (at {interval:g}s: {per_refresh * 3600 / interval:.0f})")
 PY
-stop_pid "$DPID"
+# bosund first (it holds our stdout), then the fake; neither's exit
+# status is the benchmark's.
+PIDS=()
+stop_pid "$DPID" || true
+kill "$FAKE" 2>/dev/null || true
+wait "$FAKE" 2>/dev/null || true
