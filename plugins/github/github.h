@@ -180,7 +180,8 @@ typedef struct github_api_stats {
 github_api *github_api_new(struct ev_loop *loop, struct curl_ev *curl, const github_cfg *cfg);
 /* cfg stays the caller's; after a reload the new one. */
 void github_api_set_cfg(github_api *a, const github_cfg *cfg);
-/* Frees every call not finished (their callbacks are not called). */
+/* Ends every call not finished, each callback told (status 0), then
+ * frees; no callback can start another request. */
 void github_api_free(github_api *a);
 /* GET url (under api_url, else NULL) as accept, the body bounded by
  * max_body; done is called once, from the loop, unless cancelled.  NULL

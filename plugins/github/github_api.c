@@ -73,6 +73,7 @@ struct github_api {
     ev_timer hold; /* until a limit passes */
     double hold_until;
     double secondary_wait; /* the next wait without Retry-After */
+    bool stopping;         /* github_api_free: no new request */
     github_api_stats stats;
 };
 
@@ -416,14 +417,15 @@ static void send_call(github_api *a, github_call *c)
 
 static void pump(github_api *a)
 {
-    while (a->head && a->inflight < GITHUB_INFLIGHT_MAX && a->hold_until == 0)
+    while (!a->stopping && a->head && a->inflight < GITHUB_INFLIGHT_MAX && a->hold_until == 0)
         send_call(a, dequeue(a));
 }
 
 github_call *github_api_get(github_api *a, const char *url, const char *accept, size_t max_body,
                             github_api_fn done, void *arg)
 {
-    if (a->queued >= GITHUB_QUEUE_MAX || strncmp(url, a->cfg->api_url, strlen(a->cfg->api_url)))
+    if (a->stopping || a->queued >= GITHUB_QUEUE_MAX ||
+        strncmp(url, a->cfg->api_url, strlen(a->cfg->api_url)))
         return NULL;
     github_call *c = calloc(1, sizeof *c);
     if (!c || !(c->url = strdup(url)) || !(c->accept = strdup(accept))) {
@@ -495,11 +497,16 @@ void github_api_free(github_api *a)
     if (!a)
         return;
     ev_timer_stop(a->loop, &a->hold);
+    /* Each caller hears of its call's end (and frees what it holds for
+     * it); none can start another. */
+    a->stopping = true;
+    a->head = a->tail = NULL; /* every queued call is in all too */
+    a->queued = 0;
     while (a->all) {
         github_call *c = a->all;
         if (c->fetch)
             curl_ev_fetch_cancel(c->fetch);
-        call_free(c);
+        finish_error(c, 0, "the github plugin is stopping");
     }
     size_t pos = 0;
     cached *c;

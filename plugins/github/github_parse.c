@@ -305,6 +305,16 @@ static void numbers_of(github_hook *h, const json_t *list)
     json_array_foreach(list, i, p) add_number(h, json_object_get(p, "number"));
 }
 
+/* s into out when it is a word GitHub uses for an action or a state
+ * (letters and '_'), else "". */
+static void word_into(char *out, size_t size, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    bool ok = n > 0 && n < size &&
+              strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") == n;
+    snprintf(out, size, "%s", ok ? s : "");
+}
+
 static bool repo_of(github_hook *h, const json_t *body, char *why, size_t size)
 {
     const json_t *repo = json_object_get(body, "repository");
@@ -334,12 +344,7 @@ int github_parse_hook(const char *event, const json_t *body, github_hook *h, cha
         snprintf(why, size, "the payload is not a JSON object");
         return -1;
     }
-    const char *action = json_string_value(json_object_get(body, "action"));
-    snprintf(h->action, sizeof h->action, "%s",
-             action && strlen(action) < sizeof h->action &&
-                     strspn(action, "abcdefghijklmnopqrstuvwxyz_") == strlen(action)
-                 ? action
-                 : "");
+    word_into(h->action, sizeof h->action, json_string_value(json_object_get(body, "action")));
     const char *sender = str_at(body, "sender", "login");
     snprintf(h->sender, sizeof h->sender, "%s", sender && github_login_valid(sender) ? sender : "");
     if (strcmp(event, "pull_request") == 0) {
@@ -350,8 +355,7 @@ int github_parse_hook(const char *event, const json_t *body, github_hook *h, cha
         h->kind = GITHUB_HOOK_REVIEW;
         add_number(h, json_object_get(json_object_get(body, "pull_request"), "number"));
         h->time = first_time(body, review_time);
-        const char *st = str_at(body, "review", "state");
-        snprintf(h->state, sizeof h->state, "%s", st && strlen(st) < sizeof h->state ? st : "");
+        word_into(h->state, sizeof h->state, str_at(body, "review", "state"));
     } else if (strcmp(event, "check_run") == 0 || strcmp(event, "check_suite") == 0) {
         bool run = event[6] == 'r';
         const json_t *c = json_object_get(body, run ? "check_run" : "check_suite");
@@ -361,7 +365,7 @@ int github_parse_hook(const char *event, const json_t *body, github_hook *h, cha
         const char *st = json_string_value(json_object_get(c, "conclusion"));
         if (!st)
             st = json_string_value(json_object_get(c, "status"));
-        snprintf(h->state, sizeof h->state, "%s", st && strlen(st) < sizeof h->state ? st : "");
+        word_into(h->state, sizeof h->state, st);
     } else if (strcmp(event, "issue_comment") == 0) {
         const json_t *issue = json_object_get(body, "issue");
         h->kind = GITHUB_HOOK_COMMENT;

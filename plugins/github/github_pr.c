@@ -65,7 +65,7 @@ static bool open_pr(const github_pr *pr)
 
 json_t *github_pr_json(const github_pr *pr)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:O?,s:O}", "task", pr->task, "url", pr->url, "owner",
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:o?,s:O}", "task", pr->task, "url", pr->url, "owner",
                      pr->owner, "repo", pr->repo, "number", (json_int_t)pr->number, "fetched_at",
                      pr->fetched_at > 0 ? json_real(pr->fetched_at) : NULL, "pr",
                      pr->meta ? pr->meta : json_null());

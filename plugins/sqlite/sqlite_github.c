@@ -19,7 +19,6 @@
 
 #include <bosun/store.h>
 
-#define SQLSTORE_GITHUB_ROWS_MAX 4096
 #define SQLSTORE_GITHUB_TEXT_MAX 512
 #define SQLSTORE_META_MAX        (64u << 10) /* one PR's metadata, as JSON text */
 #define SQLSTORE_DELIVERY_MAX    64
@@ -44,30 +43,22 @@ static json_t *sqlstore_delivery_row(sqlite3_stmt *st)
     return sqlstore_row_object(st, sqlstore_delivery_columns);
 }
 
-static json_t *sqlstore_github_table(sqlstore *s, const char *sql, const char *key,
-                                     sqlstore_row_fn row)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    return sqlstore_collect(s, st, rc, key, row);
-}
-
 static json_t *sqlstore_github_query(sqlstore *s, const json_t *args)
 {
     static const char *const none[] = {NULL};
     sqlstore_err e;
     if (!sqlstore_check_args(args, none, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    json_t *prs = sqlstore_github_table(s,
-                                        "SELECT task, url, metadata, etag, fetched_at"
-                                        " FROM task_prs ORDER BY rowid",
-                                        "prs", sqlstore_task_pr_row);
+    json_t *prs = sqlstore_table_rows(s,
+                                      "SELECT task, url, metadata, etag, fetched_at"
+                                      " FROM task_prs ORDER BY rowid",
+                                      "prs", sqlstore_task_pr_row);
     if (json_object_get(prs, "error"))
         return prs;
-    json_t *ds = sqlstore_github_table(s,
-                                       "SELECT id, received_at FROM github_deliveries"
-                                       " ORDER BY received_at",
-                                       "deliveries", sqlstore_delivery_row);
+    json_t *ds = sqlstore_table_rows(s,
+                                     "SELECT id, received_at FROM github_deliveries"
+                                     " ORDER BY received_at",
+                                     "deliveries", sqlstore_delivery_row);
     if (json_object_get(ds, "error")) {
         json_decref(prs);
         return ds;
@@ -79,37 +70,19 @@ static json_t *sqlstore_github_query(sqlstore *s, const json_t *args)
 
 /* ------------------------------------------------------------ checking */
 
+/* Text of 1 to max bytes (absent or null when not required). */
 static bool sqlstore_gh_text(const json_t *o, const char *key, size_t max, bool required)
 {
     const json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v))
         return !required;
-    return json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) <= max &&
-           strlen(json_string_value(v)) == json_string_length(v);
-}
-
-static bool sqlstore_gh_time(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return !v || json_is_null(v) ||
-           (json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) >= 0);
-}
-
-static bool sqlstore_gh_keys(const json_t *o, const char *list, size_t i,
-                             const char *const *columns, sqlstore_err *e)
-{
-    if (!json_is_object(o))
-        return sqlstore_bad(e, "%s[%zu]: not an object", list, i);
-    if (sqlstore_check_args(o, columns, e))
-        return true;
-    sqlstore_err why = *e;
-    return sqlstore_bad(e, "%s[%zu]: %.200s", list, i, why.msg);
+    return json_string_length(v) > 0 && sqlstore_text_ok(o, key, max);
 }
 
 static bool sqlstore_task_pr_ok(const json_t *r, size_t i, sqlstore_err *e)
 {
     const json_t *m = json_object_get(r, "metadata");
-    if (!sqlstore_gh_keys(r, "prs", i, sqlstore_task_pr_columns, e))
+    if (!sqlstore_row_keys(r, "prs", i, sqlstore_task_pr_columns, e))
         return false;
     if (!sqlstore_gh_text(r, "task", SQLSTORE_GITHUB_TEXT_MAX, true) ||
         !sqlstore_gh_text(r, "url", SQLSTORE_GITHUB_TEXT_MAX * 4, true))
@@ -119,33 +92,20 @@ static bool sqlstore_task_pr_ok(const json_t *r, size_t i, sqlstore_err *e)
                             SQLSTORE_GITHUB_TEXT_MAX);
     if (m && !json_is_null(m) && !json_is_object(m))
         return sqlstore_bad(e, "prs[%zu].metadata: an object", i);
-    if (!sqlstore_gh_time(r, "fetched_at"))
+    if (!sqlstore_time_ok(r, "fetched_at"))
         return sqlstore_bad(e, "prs[%zu].fetched_at: seconds since the epoch", i);
     return true;
 }
 
 static bool sqlstore_delivery_ok(const json_t *r, size_t i, sqlstore_err *e)
 {
-    if (!sqlstore_gh_keys(r, "deliveries", i, sqlstore_delivery_columns, e))
+    if (!sqlstore_row_keys(r, "deliveries", i, sqlstore_delivery_columns, e))
         return false;
     if (!sqlstore_gh_text(r, "id", SQLSTORE_DELIVERY_MAX, true))
         return sqlstore_bad(e, "deliveries[%zu].id: text of 1 to %d bytes", i,
                             SQLSTORE_DELIVERY_MAX);
-    if (!json_is_number(json_object_get(r, "received_at")) || !sqlstore_gh_time(r, "received_at"))
+    if (!json_is_number(json_object_get(r, "received_at")) || !sqlstore_time_ok(r, "received_at"))
         return sqlstore_bad(e, "deliveries[%zu].received_at: seconds since the epoch", i);
-    return true;
-}
-
-static bool sqlstore_gh_list(const json_t *args, const char *key,
-                             bool (*ok)(const json_t *, size_t, sqlstore_err *), sqlstore_err *e)
-{
-    const json_t *list = sqlstore_arg(args, key);
-    if (list && (!json_is_array(list) || json_array_size(list) > SQLSTORE_GITHUB_ROWS_MAX))
-        return sqlstore_bad(e, "'%s' must be a list of at most %d rows", key,
-                            SQLSTORE_GITHUB_ROWS_MAX);
-    size_t i;
-    const json_t *v;
-    json_array_foreach(list, i, v) if (!ok(v, i, e)) return false;
     return true;
 }
 
@@ -217,8 +177,8 @@ static json_t *sqlstore_github_put(sqlstore *s, const json_t *args)
     sqlstore_err e;
     const json_t *before = sqlstore_arg(args, "deliveries_before");
     if (!sqlstore_check_args(args, sqlstore_github_put_keys, &e) ||
-        !sqlstore_gh_list(args, "prs", sqlstore_task_pr_ok, &e) ||
-        !sqlstore_gh_list(args, "deliveries", sqlstore_delivery_ok, &e) ||
+        !sqlstore_list_ok(args, "prs", sqlstore_task_pr_ok, &e) ||
+        !sqlstore_list_ok(args, "deliveries", sqlstore_delivery_ok, &e) ||
         (before && !json_is_number(before) &&
          !sqlstore_bad(&e, "'deliveries_before' must be seconds since the epoch"))) {
         log_warning("sqlite: %s refused: %s", BOSUN_STORE_GITHUB_PUT, e.msg);

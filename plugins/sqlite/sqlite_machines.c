@@ -54,8 +54,7 @@ static json_t *sqlstore_reg_row(sqlite3_stmt *st)
     return sqlstore_row_object(st, sqlstore_reg_columns);
 }
 
-static json_t *sqlstore_machines_table(sqlstore *s, const char *sql, const char *key,
-                                       sqlstore_row_fn row)
+json_t *sqlstore_table_rows(sqlstore *s, const char *sql, const char *key, sqlstore_row_fn row)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -68,18 +67,17 @@ static json_t *sqlstore_machines_query(sqlstore *s, const json_t *args)
     sqlstore_err e;
     if (!sqlstore_check_args(args, none, &e))
         return sqlstore_error_reply("bad_request", e.msg);
-    json_t *ms =
-        sqlstore_machines_table(s,
-                                "SELECT id, name, status, first_seen, last_seen, version,"
-                                " address, token_hash, revoked FROM machines ORDER BY rowid",
-                                "machines", sqlstore_machine_row);
+    json_t *ms = sqlstore_table_rows(s,
+                                     "SELECT id, name, status, first_seen, last_seen, version,"
+                                     " address, token_hash, revoked FROM machines ORDER BY rowid",
+                                     "machines", sqlstore_machine_row);
     if (json_object_get(ms, "error"))
         return ms;
     json_t *regs =
-        sqlstore_machines_table(s,
-                                "SELECT id, name, hash, created_at, expires_at, used_at, used_by"
-                                " FROM machine_registrations ORDER BY rowid",
-                                "registrations", sqlstore_reg_row);
+        sqlstore_table_rows(s,
+                            "SELECT id, name, hash, created_at, expires_at, used_at, used_by"
+                            " FROM machine_registrations ORDER BY rowid",
+                            "registrations", sqlstore_reg_row);
     if (json_object_get(regs, "error")) {
         json_decref(ms);
         return regs;
@@ -91,7 +89,7 @@ static json_t *sqlstore_machines_query(sqlstore *s, const json_t *args)
 
 /* ------------------------------------------------------------ checking */
 
-static bool sqlstore_text_ok(const json_t *o, const char *key, size_t max)
+bool sqlstore_text_ok(const json_t *o, const char *key, size_t max)
 {
     const json_t *v = json_object_get(o, key);
     return !v || json_is_null(v) ||
@@ -99,7 +97,7 @@ static bool sqlstore_text_ok(const json_t *o, const char *key, size_t max)
             strlen(json_string_value(v)) == json_string_length(v));
 }
 
-static bool sqlstore_time_ok(const json_t *o, const char *key)
+bool sqlstore_time_ok(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
     return !v || json_is_null(v) ||
@@ -122,8 +120,8 @@ static bool sqlstore_mid_ok(const char *m, size_t max)
 }
 
 /* Only the table's columns: the check's own message, naming the row. */
-static bool sqlstore_row_keys(const json_t *o, const char *list, size_t i,
-                              const char *const *columns, sqlstore_err *e)
+bool sqlstore_row_keys(const json_t *o, const char *list, size_t i, const char *const *columns,
+                       sqlstore_err *e)
 {
     if (!json_is_object(o))
         return sqlstore_bad(e, "%s[%zu]: not an object", list, i);
@@ -176,8 +174,8 @@ static bool sqlstore_reg_ok(const json_t *r, size_t i, sqlstore_err *e)
     return true;
 }
 
-static bool sqlstore_list_ok(const json_t *args, const char *key,
-                             bool (*ok)(const json_t *, size_t, sqlstore_err *), sqlstore_err *e)
+bool sqlstore_list_ok(const json_t *args, const char *key,
+                      bool (*ok)(const json_t *, size_t, sqlstore_err *), sqlstore_err *e)
 {
     const json_t *list = sqlstore_arg(args, key);
     if (list && (!json_is_array(list) || json_array_size(list) > SQLSTORE_MACHINES_MAX))
@@ -210,8 +208,7 @@ int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *name
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql,
-                             const char *const *names)
+int sqlstore_put_rows(sqlstore *s, const json_t *list, const char *sql, const char *const *names)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);

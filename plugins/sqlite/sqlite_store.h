@@ -326,6 +326,18 @@ void sqlstore_write_now(sqlstore *s, const bus_msg *msg, sqlstore_query_fn fn);
 /* sqlite_machines.c: cmd.store.machines and cmd.store.machines.put, the
  * hub's machines and registration tokens (bosun-fleet(7)). */
 extern const sqlstore_route sqlstore_machines_routes[];
+/* Every row of sql as {key: [row(st)...]} (sqlstore_collect). */
+json_t *sqlstore_table_rows(sqlstore *s, const char *sql, const char *key, sqlstore_row_fn row);
+/* Checks of a put's rows: o[key] absent, null or text of at most max
+ * bytes without NUL; absent, null or seconds since the epoch; an object
+ * of only those columns (the message names list[i]); list at args[key]
+ * absent or of at most 4096 rows that each pass ok. */
+bool sqlstore_text_ok(const json_t *o, const char *key, size_t max);
+bool sqlstore_time_ok(const json_t *o, const char *key);
+bool sqlstore_row_keys(const json_t *o, const char *list, size_t i, const char *const *columns,
+                       sqlstore_err *e);
+bool sqlstore_list_ok(const json_t *args, const char *key,
+                      bool (*ok)(const json_t *, size_t, sqlstore_err *), sqlstore_err *e);
 /* Binds o[names[i]] to parameter i + 1 (text, boolean, number or NULL)
  * and steps st once: an SQLite result code. */
 int sqlstore_bind_row(sqlite3_stmt *st, const json_t *o, const char *const *names);

@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-plan 38
+plan 41
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
@@ -84,8 +84,14 @@ wait_for 15 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $U/api/v1/ta
 like "a change upstream: evt.pr.<task>.updated with the new title" \
     "$(ctl events --subject "evt.pr.$TASK.updated" --json)" '"title":"Add the frobnicator, v2"'
 
+# ---- a link made by the MCP tool link_pr (its event) is followed too
+fake /_fake/pull '{"owner":"acme","repo":"gadgets","number":3,"title":"From an agent"}' >/dev/null
+ctl pub "evt.pr.$TASK.linked" "{\"task\":\"$TASK\",\"run\":null,\"url\":\"https://github.com/acme/gadgets/pull/3\",\"owner\":\"acme\",\"repo\":\"gadgets\",\"number\":3}" >/dev/null
+wait_for 15 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $U/api/v1/tasks/$TASK/prs | jq -r '.items[] | select(.number == 3) | .pr.title')\" = 'From an agent' ]"
+is "evt.pr.<task>.linked (link_pr's event): the PR is fetched and listed" "$(pr_field "$TASK" 3 .pr.title)" "From an agent"
+
 # ---- bosunctl
-like "bosunctl pr list" "$(ctl pr list "$TASK")" '^7 +acme/widgets +open +success +approved +Add the frobnicator, v2$'
+like "bosunctl pr list" "$(ctl pr list "$TASK")" '7 +acme/widgets +open +success +approved +Add the frobnicator, v2$'
 like "bosunctl pr show" "$(ctl pr show "$TASK" 7)" 'draft: +yes'
 like "bosunctl pr diff" "$(ctl pr diff "$TASK" 7)" '^\+new 7$'
 like "bosunctl status: GitHub's rate budget" "$(ctl status)" 'github: +rate [0-9]+ of 5000 left'
@@ -93,6 +99,7 @@ like "bosunctl status: GitHub's rate budget" "$(ctl status)" 'github: +rate [0-9
 # ---- a restart: the first refresh is conditional with the kept ETag
 wait_for 10 sh -c "\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" request cmd.store.github '{}' --json | grep -q 'frobnicator, v2'"
 stop_daemon
+is "bosund stops cleanly (no leak, no error)" "$DAEMON_STATUS" 0
 fake /_fake/log/clear >/dev/null
 start_daemon || exit 1
 wait_for 20 sh -c "[ \"\$(curl -s $GH/_fake/log | jq '[.[] | select(.path == \"/repos/acme/widgets/pulls/7\")] | length')\" -ge 1 ]"

@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-plan 17
+plan 18
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
@@ -75,4 +75,11 @@ sleep 3
 is "  no request in the next 3 s" "$(requests 'length')" "$n"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$U/api/v1/tasks/$TASK/prs")
 is "  what the task holds is still served" "$code" 200
+# A diff asked for now waits in the queue: a stop ends it cleanly.
+curl -s -o /dev/null --max-time 30 -H "Authorization: Bearer $TOKEN" "$U/api/v1/tasks/$TASK/pr-diff?pr=7" &
+CURL_PID=$!
+wait_for 10 sh -c "[ \"\$(\"$BOSUNCTL\" -s \"$T/run/bosund.sock\" request cmd.github.status '{}' --json | jq .data.queued)\" -ge 1 ]"
+stop_daemon
+is "a stop with a request to GitHub queued: clean (exit 0, nothing leaked)" "$DAEMON_STATUS" 0
+wait "$CURL_PID"
 done_testing

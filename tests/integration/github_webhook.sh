@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-plan 30
+plan 31
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }
@@ -87,6 +87,7 @@ is "signed, but not JSON: 400" "$code" 400
 
 # ---- the ids outlive a restart
 stop_daemon
+is "bosund stops cleanly (no leak, no error)" "$DAEMON_STATUS" 0
 start_daemon || exit 1
 wait_for 10 grep -q "recent webhook deliveries" "$T/bosund.log"
 out=$(hook pull_request_review "$review" "$D1")

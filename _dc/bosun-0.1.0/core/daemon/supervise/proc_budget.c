@@ -1,0 +1,111 @@
+/* Budgets on runs: what a run spends is added to the totals that outlive
+ * it (its task's, its agent's and the machine's UTC day) as usage arrives,
+ * and every budget that applies is checked at once; a run over one is
+ * stopped (stop signal, SIGKILL after stop_timeout), ends with exit class
+ * BUDGET and is never restarted.  New runs are refused while a task or day
+ * budget is spent (bosun.yaml(5), "budget"). */
+#include "config.h"
+
+#include "proc_internal.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <bosun/log.h>
+#include <bosun/sys.h>
+
+static spend_run spent_of(const run *r)
+{
+    long long tokens = 0;
+    for (size_t i = 0; i < 4; i++)
+        tokens += r->tokens[i] + r->live_tokens[i];
+    return (spend_run){.agent = r->agent_name,
+                       .task = r->task,
+                       .usd = r->cost_usd + r->live_usd,
+                       .tokens = tokens};
+}
+
+/* Adds what the run spent since the last call to the totals. */
+static void count(run *r, const spend_run *s)
+{
+    double delta = s->usd - r->counted_usd;
+    if (delta > 0) {
+        spend_totals_add(r->p->spend, r->agent_name, r->task, delta, bosun_now());
+        r->counted_usd = s->usd;
+    }
+}
+
+void run_budget_seen(run *r)
+{
+    r->counted_usd = r->cost_usd;
+}
+
+void run_budget_check(run *r)
+{
+    spend_run s = spent_of(r);
+    count(r, &s);
+    if (r->budget_hit || !r->agent || !run_active(r) || r->state == RS_STOPPING)
+        return;
+    spend_over o;
+    if (!spend_check(&r->agent->budget, &r->p->global_budget, r->p->spend, &s, true, bosun_now(),
+                     &o))
+        return;
+    r->budget_hit = o.which;
+    bool tokens = strcmp(o.which, "tokens_per_run") == 0;
+    char why[256];
+    if (tokens)
+        snprintf(why, sizeof why, "budget tokens_per_run exceeded: %.0f tokens of %.0f", o.spent,
+                 o.limit);
+    else
+        snprintf(why, sizeof why, "budget %s exceeded: $%.4f spent of $%.4f", o.which, o.spent,
+                 o.limit);
+    log_notice("run %s (%s): %s; stopping it", r->id, r->agent_name, why);
+    run_emit(r, "budget",
+             json_pack("{s:s,s:f,s:f,s:f,s:I,s:s?}", "budget", o.which, "limit", o.limit, "spent",
+                       o.spent, "run_usd", s.usd, "run_tokens", (json_int_t)s.tokens, "task",
+                       r->task));
+    run_stop(r, why);
+}
+
+bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char *err,
+                         size_t err_size)
+{
+    spend_run s = {.agent = a->name, .task = task};
+    spend_over o;
+    if (!spend_check(&a->budget, &p->global_budget, p->spend, &s, false, bosun_now(), &o))
+        return false;
+    spend_refusal_text(&o, a->name, task, err, err_size);
+    return true;
+}
+
+void proc_set_budget(proc *p, const spend_limits *global)
+{
+    p->global_budget = *global;
+}
+
+void proc_budget_seed(proc *p, const char *agent, const char *task, double usd, double when)
+{
+    spend_totals_add(p->spend, agent, task, usd, when);
+}
+
+/* Start-up: every stored run of this machine adds its cost to its task's
+ * total and to its agent's day, the UTC day of its last update (a run
+ * that spanned midnight counts wholly to the later day). */
+void proc_budget_seed_runs(proc *p, const json_t *runs)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(runs, i, row)
+    {
+        const char *agent = json_string_value(json_object_get(row, "agent"));
+        json_t *cost = json_object_get(row, "cost_usd");
+        if (!agent || !json_is_number(cost) || !(json_number_value(cost) > 0) ||
+            json_number_value(cost) >= 1e9)
+            continue;
+        json_t *when = json_object_get(row, "updated_at");
+        proc_budget_seed(p, agent, json_string_value(json_object_get(row, "task")),
+                         json_number_value(cost),
+                         json_is_number(when) ? json_number_value(when) : bosun_now());
+    }
+}

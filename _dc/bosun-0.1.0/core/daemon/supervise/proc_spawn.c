@@ -1,0 +1,208 @@
+#include "config.h"
+
+#include "proc_spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static int spawn_with_posix_spawn(const spawn_request *r, pid_t *pid)
+{
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&fa);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    sigdelset(&all, SIGKILL);
+    sigdelset(&all, SIGSTOP);
+    /* Own process group (pgid = pid) so that stop reaches grandchildren;
+     * default dispositions and an empty mask whatever the daemon set. */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, r->stdout_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, r->stderr_fd, 2);
+    if (r->workdir)
+        posix_spawn_file_actions_addchdir_np(&fa, r->workdir);
+    /* Only 0, 1 and 2: no descriptor the daemon inherited leaks on. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    int rc = posix_spawnp(pid, r->argv[0], &fa, &attr, r->argv, r->envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+}
+
+/* Runs in the vfork child: only system calls, then exec or _exit. */
+static void vfork_child(const spawn_request *r, volatile int *child_errno)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0 || dup2(fd, 0) < 0 || dup2(r->stdout_fd, 1) < 0 || dup2(r->stderr_fd, 2) < 0)
+        goto fail;
+    if (setpgid(0, 0) < 0)
+        goto fail;
+    if (setgroups(r->n_groups, r->groups) < 0 || setgid(r->gid) < 0 || setuid(r->uid) < 0)
+        goto fail;
+    if (r->workdir && chdir(r->workdir) < 0)
+        goto fail;
+    close_range(3, ~0U, 0);
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvpe(r->argv[0], r->argv, r->envp);
+fail:
+    *child_errno = errno;
+    _exit(127);
+}
+
+static int spawn_with_vfork(const spawn_request *r, pid_t *pid)
+{
+    volatile int child_errno = 0;
+    sigset_t all, old;
+    sigfillset(&all);
+    /* No handler of the daemon may run in the child while it shares our
+     * memory. */
+    sigprocmask(SIG_SETMASK, &all, &old);
+    pid_t p = vfork();
+    if (p == 0)
+        vfork_child(r, &child_errno);
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (p < 0)
+        return saved;
+    if (child_errno != 0) {
+        /* The child has exited; the daemon's reaper collects it. */
+        return child_errno;
+    }
+    *pid = p;
+    return 0;
+}
+
+int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size)
+{
+    int rc = r->switch_user ? spawn_with_vfork(r, pid) : spawn_with_posix_spawn(r, pid);
+    if (rc != 0)
+        snprintf(err, err_size, "cannot execute '%s'%s%s: %s", r->argv[0], r->workdir ? " in " : "",
+                 r->workdir ? r->workdir : "", strerror(rc));
+    return rc;
+}
+
+/* Reads field 3 (state) and field 22 (start time) of /proc/<pid>/stat. */
+static bool read_stat(pid_t pid, char *state, unsigned long long *start)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* comm (field 2) may hold spaces and parentheses: fields after the
+     * last ')' are plain. */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || !p[2])
+        return false;
+    *state = p[2];
+    p++;
+    for (int field = 3; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    *start = p ? strtoull(p + 1, NULL, 10) : 0;
+    return p != NULL;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+    char state;
+    unsigned long long start;
+    return read_stat(pid, &state, &start) ? start : 0;
+}
+
+bool proc_alive(pid_t pid, unsigned long long start)
+{
+    char state;
+    unsigned long long now_start;
+    if (pid <= 0 || start == 0 || !read_stat(pid, &state, &now_start))
+        return false;
+    /* A zombie keeps its pid and start time but is already dead (with no
+     * init reaping it, one can stay around for good). */
+    return now_start == start && state != 'Z' && state != 'X' && state != 'x';
+}
+
+int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid, gid_t **groups,
+                       size_t *n_groups, char *err, size_t err_size)
+{
+    struct passwd *pw = getpwnam(user);
+    char *end;
+    if (!pw) {
+        unsigned long n = strtoul(user, &end, 10);
+        if (*user && !*end)
+            pw = getpwuid((uid_t)n);
+    }
+    if (!pw) {
+        snprintf(err, err_size, "unknown user '%s'", user);
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (group) {
+        struct group *gr = getgrnam(group);
+        if (!gr) {
+            snprintf(err, err_size, "unknown group '%s'", group);
+            return -1;
+        }
+        *gid = gr->gr_gid;
+    }
+    int ng = 64;
+    gid_t *list = xmalloc((size_t)ng * sizeof *list);
+    if (getgrouplist(pw->pw_name, *gid, list, &ng) < 0) {
+        list = xrealloc(list, (size_t)ng * sizeof *list);
+        if (getgrouplist(pw->pw_name, *gid, list, &ng) < 0)
+            ng = 0;
+    }
+    *groups = list;
+    *n_groups = (size_t)ng;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int sig;
+} signals[] = {
+    {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},   {"KILL", SIGKILL},
+    {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+};
+
+int signal_from_name(const char *name)
+{
+    if (strncasecmp(name, "SIG", 3) == 0)
+        name += 3;
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (strcasecmp(name, signals[i].name) == 0)
+            return signals[i].sig;
+    return -1;
+}
+
+const char *signal_to_name(int sig)
+{
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (signals[i].sig == sig)
+            return signals[i].name;
+    return NULL;
+}

@@ -1,0 +1,47 @@
+/* Starting a child process in its own process group, without fork():
+ * fork() slows down sharply as the daemon's memory grows, posix_spawn()
+ * (a vfork-style clone in glibc) does not.  Switching user needs code
+ * between clone and exec, so that path uses vfork() itself. */
+#ifndef BOSUN_PROC_SPAWN_H
+#define BOSUN_PROC_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct spawn_request {
+    char *const *argv;   /* argv[0] without '/' is looked up in the daemon's PATH */
+    char *const *envp;   /* the complete environment */
+    const char *workdir; /* NULL: the daemon's */
+    bool switch_user;    /* only when running as root */
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups; /* supplementary groups of uid */
+    size_t n_groups;
+    int stdout_fd; /* write ends the child gets as 1 and 2; stdin is /dev/null */
+    int stderr_fd;
+} spawn_request;
+
+/* Returns 0 with *pid set, or an errno value (exec or chdir failures
+ * included) with a reason in err. */
+int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size);
+
+/* The start time of pid (clock ticks since boot, /proc/<pid>/stat field
+ * 22), or 0 when there is no such process.  Together with the pid it names
+ * one process for good: a reused pid has another start time. */
+unsigned long long proc_start_time(pid_t pid);
+/* Whether pid is still the process that had this start time, and not a
+ * zombie. */
+bool proc_alive(pid_t pid, unsigned long long start);
+
+/* Resolves a user (name or number) and optional group for spawn_request.
+ * Returns 0, or -1 with a reason in err. */
+int spawn_resolve_user(const char *user, const char *group, uid_t *uid, gid_t *gid, gid_t **groups,
+                       size_t *n_groups, char *err, size_t err_size);
+
+/* Signal names as in bosun.yaml ("TERM", "SIGTERM", "INT", "HUP", "KILL",
+ * "QUIT", "USR1", "USR2") → number, or -1. */
+int signal_from_name(const char *name);
+const char *signal_to_name(int sig);
+
+#endif

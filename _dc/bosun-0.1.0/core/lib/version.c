@@ -1,0 +1,8 @@
+#include "config.h"
+
+#include <bosun/version.h>
+
+const char *bosun_version(void)
+{
+    return BOSUN_VERSION;
+}

@@ -1,0 +1,264 @@
+/* Login with GitHub: the web flow's two routes and the device flow's two
+ * (bosunctl login --github).  The github plugin does the talking to GitHub
+ * over cmd.github.auth.* and answers with a login and its role; this file
+ * turns that into the bosun session of /api/v1/auth/login (the same JWT,
+ * kind "user", id "github:LOGIN"), as a cookie for the browser and in
+ * the body for the CLI.  GitHub's token never reaches this plugin.
+ *
+ * The web flow's state is bound to the browser that started it by a
+ * cookie (bosun_github_state, the state's id, Path limited to the routes,
+ * SameSite=Lax so that GitHub's redirect back carries it): a callback
+ * link made in someone else's browser is refused (a login CSRF). */
+#include "config.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bosun/sys.h>
+
+#include "http_api.h"
+#include "http_auth_internal.h"
+
+#define STATE_COOKIE       "bosun_github_state"
+#define GITHUB_PATH        "/api/v1/auth/github"
+#define HOST_MAX           255
+#define GITHUB_BUS_TIMEOUT 90.0 /* a backstop: the plugin bounds each request to GitHub */
+
+typedef enum { GH_START, GH_CALLBACK, GH_DEVICE, GH_POLL } gh_op;
+
+typedef struct gh_call {
+    http_request *r;
+    gh_op op;
+} gh_call;
+
+/* The plugin's error codes as statuses. */
+static int status_of(const char *code)
+{
+    static const struct {
+        const char *code;
+        int status;
+    } map[] = {{"bad_state", 400},     {"bad_request", 400}, {"forbidden", 403},
+               {"access_denied", 403}, {"not_found", 404},   {"expired", 410},
+               {"unavailable", 502},   {"busy", 503},        {"not_configured", 503}};
+    for (size_t i = 0; code && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].code, code) == 0)
+            return map[i].status;
+    return 500;
+}
+
+static void state_cookie(http_request *r, const char *value, int max_age)
+{
+    char c[200];
+    snprintf(c, sizeof c, "%s=%s; Path=" GITHUB_PATH "; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+             STATE_COOKIE, value, max_age, r->tls ? "; Secure" : "");
+    http_add_header(r, "Set-Cookie", c);
+}
+
+/* The session for a login the plugin let in: the cookie (web flow) or
+ * the body's token (device flow). */
+static void give_session(http_request *r, const json_t *reply, bool cookie)
+{
+    const char *login = json_string_value(json_object_get(reply, "login"));
+    const char *role = json_string_value(json_object_get(reply, "role"));
+    if (!login || !role || (strcmp(role, "admin") != 0 && strcmp(role, "viewer") != 0))
+        return http_respond_error(r, 502, "internal", "the github plugin's answer is malformed");
+    http_identity id = {.cred = HTTP_CRED_SESSION,
+                        .role = strcmp(role, "admin") == 0 ? HTTP_ROLE_ADMIN : HTTP_ROLE_VIEWER};
+    snprintf(id.kind, sizeof id.kind, "user");
+    snprintf(id.id, sizeof id.id, "github:%s", login);
+    double exp = 0;
+    char *jwt = auth_session_new(http_server_auth(r->srv), &id, &exp);
+    if (!jwt)
+        return http_respond_error(r, 500, "internal", "cannot make a session");
+    id.expires_at = exp;
+    json_t *who = auth_identity_json(&id);
+    json_object_set_new(who, "credential", json_string("session"));
+    json_t *body = json_pack("{s:o,s:f}", "identity", who, "expires_at", exp);
+    if (cookie) {
+        auth_session_cookie(r, jwt, exp - floor(bosun_now()));
+        state_cookie(r, "", 0);
+        http_add_header(r, "Location", "/");
+    } else {
+        json_object_set_new(body, "status", json_string("ok"));
+        json_object_set_new(body, "token", json_string(jwt));
+    }
+    explicit_bzero(jwt, strlen(jwt));
+    free(jwt);
+    http_respond_json(r, cookie ? 302 : 200, body);
+}
+
+static void replied(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
+{
+    (void)bus;
+    gh_call c = *(gh_call *)arg;
+    free(arg);
+    http_request *r = c.r;
+    if (st == BUS_REPLY_TIMEOUT)
+        return http_respond_error(r, 504, "timeout", "the github plugin did not answer in time");
+    if (st != BUS_REPLY_OK)
+        return http_respond_error(r, 503, "not_configured",
+                                  "GitHub login needs the github plugin (bosun-github(7))");
+    const json_t *err = json_object_get(m->data, "error");
+    if (err) {
+        const char *code = json_string_value(json_object_get(err, "code"));
+        /* A state or handle that does not pass is a credential refused. */
+        if (code && (strcmp(code, "bad_state") == 0 || strcmp(code, "not_found") == 0))
+            auth_limit_failed(http_server_auth(r->srv), r->peer,
+                              c.op == GH_CALLBACK ? "GitHub login state refused"
+                                                  : "GitHub device login handle refused");
+        return http_respond_json(r, status_of(code), json_incref(m->data));
+    }
+    const char *status = json_string_value(json_object_get(m->data, "status"));
+    switch (c.op) {
+    case GH_START: {
+        const char *url = json_string_value(json_object_get(m->data, "url"));
+        const char *binding = json_string_value(json_object_get(m->data, "binding"));
+        if (!url || !binding || strlen(binding) > 80)
+            return http_respond_error(r, 502, "internal",
+                                      "the github plugin's answer is malformed");
+        state_cookie(r, binding, 600);
+        http_add_header(r, "Location", url);
+        return http_respond_json(r, 302, json_pack("{s:s}", "location", url));
+    }
+    case GH_CALLBACK:
+        return give_session(r, m->data, true);
+    case GH_POLL:
+        if (status && strcmp(status, "ok") == 0)
+            return give_session(r, m->data, false);
+        return http_respond_json(r, 200, json_incref(m->data)); /* pending, slow_down */
+    case GH_DEVICE:
+        return http_respond_json(r, 200, json_incref(m->data));
+    }
+}
+
+/* The failed-auth limit of bosun-http(7), for the routes that take a
+ * state or a handle: true when the peer may try now, else a 429 given. */
+static bool limit_ok(http_request *r)
+{
+    http_auth *a = http_server_auth(r->srv);
+    if (auth_limit_allows(a, r->peer))
+        return true;
+    char s[16];
+    snprintf(s, sizeof s, "%d", auth_retry_after(a));
+    http_add_header(r, "Retry-After", s);
+    http_respond_error(r, 429, "rate_limited", "too many failed authentications");
+    return false;
+}
+
+/* data stolen. */
+static void ask(http_request *r, gh_op op, const char *subject, json_t *data)
+{
+    gh_call *c = malloc(sizeof *c);
+    uint64_t id = 0;
+    if (c) {
+        *c = (gh_call){r, op};
+        id = bus_request(http_server_bus(r->srv), subject, data, GITHUB_BUS_TIMEOUT, replied, c);
+    }
+    json_decref(data);
+    if (!id) {
+        free(c);
+        http_respond_error(r, 503, "unavailable", "cannot ask the github plugin");
+    }
+}
+
+/* ------------------------------------------------------------ web flow */
+
+/* Where GitHub sends the browser back: this route under http.public_url,
+ * else on the host the browser asked for.  It must be the OAuth app's
+ * callback URL, which GitHub checks: a forged Host only sends the login
+ * nowhere. */
+static bool redirect_uri(http_request *r, char *out, size_t size)
+{
+    const char *pub = http_server_config(r->srv)->public_url;
+    if (pub) {
+        snprintf(out, size, "%s" GITHUB_PATH "/callback", pub);
+        return true;
+    }
+    const char *host = http_header(r, "host");
+    size_t n = host ? strlen(host) : 0;
+    if (n == 0 || n > HOST_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)host[i]) && !strchr(".-:[]", host[i]))
+            return false;
+    snprintf(out, size, "%s://%s" GITHUB_PATH "/callback", r->tls ? "https" : "http", host);
+    return true;
+}
+
+static void route_start(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    static const char *const none[] = {NULL};
+    if (!api_query_check(r, none))
+        return;
+    char ru[512 + 64];
+    if (!redirect_uri(r, ru, sizeof ru))
+        return http_respond_error(r, 400, "bad_request", "the request's Host is not a host name");
+    ask(r, GH_START, "cmd.github.auth.start", json_pack("{s:s}", "redirect_uri", ru));
+}
+
+static void route_callback(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    const char *error = http_query(r, "error");
+    if (error)
+        return http_respond_error(
+            r, 403, "access_denied", "GitHub did not authorise the login (%s)",
+            strcmp(error, "access_denied") == 0 ? "access denied" : "an error");
+    const char *code = http_query(r, "code"), *state = http_query(r, "state");
+    if (!code || !state || strlen(code) > 256 || strlen(state) > BOSUN_JWT_TOKEN_MAX)
+        return http_respond_error(r, 400, "bad_request",
+                                  "the callback needs the code and state GitHub gives");
+    if (!limit_ok(r))
+        return;
+    char binding[96];
+    json_t *q = json_pack("{s:s,s:s}", "code", code, "state", state);
+    if (auth_cookie(r, STATE_COOKIE, binding, sizeof binding))
+        json_object_set_new(q, "binding", json_string(binding));
+    ask(r, GH_CALLBACK, "cmd.github.auth.callback", q);
+}
+
+/* ------------------------------------------------------------ device flow */
+
+static void route_device(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    static const char *const none[] = {NULL};
+    json_t *body = api_body_object(r, none);
+    if (!body)
+        return;
+    json_decref(body);
+    ask(r, GH_DEVICE, "cmd.github.auth.device", json_object());
+}
+
+static void route_poll(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    static const char *const keys[] = {"handle", NULL};
+    json_t *body = api_body_object(r, keys);
+    const char *handle = NULL;
+    if (!body)
+        return;
+    if (!api_body_string(r, body, "handle", 1, 128, true, &handle) || !limit_ok(r)) {
+        json_decref(body);
+        return;
+    }
+    ask(r, GH_POLL, "cmd.github.auth.poll", json_pack("{s:s}", "handle", handle));
+    json_decref(body);
+}
+
+const http_route http_auth_github_routes[] = {
+    {"GET", GITHUB_PATH "/start", route_start, HTTP_ALLOW_ANON, HTTP_BODY_NONE},
+    {"GET", GITHUB_PATH "/callback", route_callback, HTTP_ALLOW_ANON, HTTP_BODY_NONE},
+    {"POST", GITHUB_PATH "/device", route_device, HTTP_ALLOW_ANON, HTTP_BODY_JSON},
+    {"POST", GITHUB_PATH "/device/poll", route_poll, HTTP_ALLOW_ANON, HTTP_BODY_JSON},
+};
+const size_t http_auth_github_n_routes =
+    sizeof http_auth_github_routes / sizeof http_auth_github_routes[0];

@@ -1,0 +1,182 @@
+// The dashboard's entry: who is logged in, the login form otherwise, the
+// views by location hash, and the live connection that refreshes them.
+import {api, ApiError, setUnauthorizedHandler, setBearer} from './api.js';
+import {h, clear} from './dom.js';
+import {Live} from './live.js';
+import {renderOverview, renderAgents, renderRuns} from './views.js';
+import {renderRun} from './run.js';
+import {renderTasks, renderTask, renderEvents} from './tasks.js';
+
+const main = document.getElementById('main');
+const conn = document.getElementById('conn');
+const who = document.getElementById('who');
+const logout = document.getElementById('logout');
+// #/name or #/name/id: the list views, and one run or task.
+const views = {overview: renderOverview, agents: renderAgents, runs: renderRuns, tasks: renderTasks,
+               events: renderEvents};
+const pages = {runs: renderRun, tasks: renderTask};
+let current = null; // what the view returned: its own live handler, if any
+let live = null;
+let identity = null;
+// Opened by a share link (?share=TOKEN): that token, kept for this tab
+// only and taken out of the address bar at once.
+let share = new URLSearchParams(location.search).get('share');
+if (share) {
+  sessionStorage.setItem('bosun_share', share);
+  history.replaceState(null, '', location.pathname + location.hash);
+} else {
+  share = sessionStorage.getItem('bosun_share');
+}
+if (share) setBearer(share);
+let refreshTimer = null;
+let rendering = false, again = false;
+
+function setPending(n) {
+  document.title = n > 0 ? `(${n}) bosun` : 'bosun';
+  const icon = document.getElementById('favicon');
+  icon.href = n > 0 ? badgeIcon(n) : '/favicon.svg';
+}
+
+function badgeIcon(n) {
+  const label = n > 9 ? '9+' : String(n);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f4e79"/>` +
+    `<circle cx="22" cy="10" r="10" fill="#c62828"/><text x="22" y="14" font-size="12" text-anchor="middle" fill="#fff" font-family="sans-serif">${label}</text></svg>`;
+  return 'data:image/svg+xml,' + encodeURIComponent(svg);
+}
+
+function currentView() {
+  if (identity && identity.credential === 'share') // a share sees its task, nothing else
+    return {name: 'tasks', id: identity.task, render: (root, ctx) => renderTask(root, ctx, identity.task)};
+  const [name, ...rest] = (location.hash.replace(/^#\/?/, '') || 'overview').split('/');
+  const id = rest.length ? decodeURIComponent(rest.join('/')) : null;
+  if (id && pages[name]) return {name, id, render: (root, ctx) => pages[name](root, ctx, id)};
+  return views[name] ? {name, id: null, render: views[name]} : {name: 'overview', id: null, render: renderOverview};
+}
+
+async function render() {
+  if (rendering) { again = true; return; }
+  rendering = true;
+  const view = currentView();
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.dataset.view === view.name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  try {
+    current = null;
+    const admin = !!identity && identity.role === 'admin';
+    current = await view.render(main, {setPending, refresh, admin,
+                                       mayAnswer: admin || (!!identity && identity.can_answer === true)});
+    main.dataset.ready = view.id ? `${view.name}/${view.id}` : view.name;
+    performance.mark(`bosun:ready:${view.name}`); // navigation -> interactive, for the benchmark
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401))
+      clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message || String(e)));
+  } finally {
+    rendering = false;
+    if (again) { again = false; render(); }
+  }
+}
+
+// Events that change what the views show; output lines do not.
+const RELEVANT = /^evt\.(input|approval|machine|agent|task)\.|^evt\.run\.[^.]+\.[^.]+\.state$/;
+// The count in the title and favicon, whatever the view.
+let pendingTimer = null;
+function updatePending() {
+  if (pendingTimer) return;
+  pendingTimer = setTimeout(async () => {
+    pendingTimer = null;
+    try {
+      const [i, a] = await Promise.all([api('GET', '/inputs?status=pending'), api('GET', '/approvals')]);
+      setPending((i.items || []).length + (a.items || []).length);
+    } catch (e) { /* shown by the views */ }
+  }, 100);
+}
+
+function onEvent(f) {
+  if (/^evt\.(input|approval)\./.test(f.subject || '')) updatePending();
+  if (current && current.onEvent && current.onEvent(f)) return; // the view updated itself
+  if (RELEVANT.test(f.subject || '')) refresh();
+}
+
+// Live events arrive in bursts: one render per 100 ms at most.
+function refresh() {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => { refreshTimer = null; render(); }, 100);
+}
+
+function showConn(state, why) {
+  const words = {connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…',
+                 unauthorized: 'Signed out', error: why ? `Error: ${why}` : 'Error'};
+  conn.textContent = words[state] || state;
+  conn.dataset.state = state;
+  if (state === 'unauthorized') showLogin();
+}
+
+function showLogin(message) {
+  if (share) { // a share link that stopped working: say so, and forget it
+    sessionStorage.removeItem('bosun_share');
+    share = null;
+    setBearer(null);
+    document.body.classList.remove('shared');
+    message = 'This share link has expired or was revoked.';
+  }
+  if (live) live.stop();
+  live = null;
+  identity = null;
+  who.textContent = '';
+  logout.hidden = true;
+  setPending(0);
+  const token = h('input', {type: 'password', id: 'token', name: 'token', autocomplete: 'current-password', required: true});
+  const status = h('p', {role: 'status', class: 'muted'}, message || '');
+  const form = h('form', {class: 'login', onsubmit: async (ev) => {
+    ev.preventDefault();
+    status.textContent = 'Signing in…';
+    try {
+      await api('POST', '/auth/login', {token: token.value});
+      token.value = '';
+      await boot();
+    } catch (e) {
+      status.textContent = e.message;
+      status.className = 'error';
+    }
+  }},
+    h('h1', {}, 'Sign in to bosun'),
+    h('label', {for: 'token'}, 'Admin token'), token,
+    h('button', {type: 'submit'}, 'Sign in'),
+    h('p', {class: 'muted'}, 'Make one on the daemon\'s machine with ', h('code', {}, 'bosunctl token create --name me'), '.'),
+    status);
+  clear(main).append(form);
+  main.dataset.ready = 'login';
+  token.focus();
+}
+
+async function boot() {
+  let me;
+  try {
+    me = await api('GET', '/auth/me');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return showLogin();
+    clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message));
+    return;
+  }
+  identity = me.identity || {};
+  const shared = identity.credential === 'share';
+  document.body.classList.toggle('shared', shared);
+  who.textContent = shared ? `shared task${identity.can_answer ? ' (may answer)' : ' (read only)'}`
+    : `${identity.kind || ''} ${identity.id || ''}${identity.role ? ' (' + identity.role + ')' : ''}`;
+  logout.hidden = shared;
+  // A share's subscription is narrowed to its task by the daemon.
+  live = new Live({onEvent, onState: showConn, subject: 'evt.>',
+                   token: shared ? share : null});
+  live.start();
+  if (!shared) updatePending();
+  await render();
+}
+
+setUnauthorizedHandler(() => showLogin('Your session ended; sign in again.'));
+logout.addEventListener('click', async () => {
+  try { await api('POST', '/auth/logout'); } catch (e) { /* signed out either way */ }
+  showLogin('Signed out.');
+});
+window.addEventListener('hashchange', () => { if (identity) render(); });
+boot();

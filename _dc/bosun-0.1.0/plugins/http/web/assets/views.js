@@ -1,0 +1,210 @@
+// The views: overview (what needs a person first), agents, runs.  Each
+// render function fills `root` from the daemon's current state; the app
+// calls them again when a live event says something changed.
+import {api} from './api.js';
+import {h, clear, when, badge} from './dom.js';
+
+function errorBox(e) {
+  return h('p', {class: 'error', role: 'alert'}, e.message || String(e));
+}
+
+// A question, answered in place: a button per choice, or a text box.
+export function inputCard(inp, refresh) {
+  const status = h('p', {class: 'muted', role: 'status'});
+  const answer = async (body) => {
+    status.textContent = 'Sending…';
+    try {
+      await api('POST', `/inputs/${encodeURIComponent(inp.input)}/answer`, body);
+      status.textContent = 'Answered.';
+      refresh();
+    } catch (e) {
+      status.textContent = '';
+      status.append(errorBox(e));
+    }
+  };
+  const choices = Array.isArray(inp.choices) ? inp.choices : [];
+  let form;
+  if (choices.length) {
+    form = h('div', {class: 'choices', role: 'group', 'aria-label': 'Choices'},
+             choices.map((c, i) => h('button', {type: 'button', onclick: () => answer({choice: i + 1})}, c)));
+  } else {
+    const field = h('input', {type: 'text', name: 'answer', 'aria-label': 'Answer', required: true});
+    form = h('form', {class: 'answer', onsubmit: (ev) => { ev.preventDefault(); if (field.value) answer({text: field.value}); }},
+             field, h('button', {type: 'submit'}, 'Send'));
+  }
+  return h('article', {class: 'card attention', dataset: {input: inp.input}},
+           h('h3', {}, 'Question'),
+           h('p', {class: 'question'}, inp.question || ''),
+           h('p', {class: 'meta'}, `agent ${inp.agent || '?'} · run ${inp.run || '?'}`,
+             inp.machine ? ` · machine ${inp.machine}` : '', ' · ', when(inp.created_at || inp.time)),
+           form, status);
+}
+
+function approvalCard(ap, refresh) {
+  const status = h('p', {class: 'muted', role: 'status'});
+  const decide = async (verb, always) => {
+    status.textContent = 'Sending…';
+    try {
+      await api('POST', `/approvals/${encodeURIComponent(ap.id)}/${verb}`, always ? {always: true} : {});
+      status.textContent = verb === 'allow' ? 'Allowed.' : 'Denied.';
+      refresh();
+    } catch (e) {
+      status.textContent = '';
+      status.append(errorBox(e));
+    }
+  };
+  const input = ap.input === undefined ? '' : JSON.stringify(ap.input, null, 2);
+  return h('article', {class: 'card attention', dataset: {approval: ap.id}},
+           h('h3', {}, 'Approval: ', h('code', {}, ap.tool || '?')),
+           h('pre', {class: 'tool-input'}, input),
+           h('p', {class: 'meta'}, `agent ${ap.agent || '?'} · run ${ap.run || '?'}`),
+           h('div', {class: 'choices'},
+             h('button', {type: 'button', class: 'allow', onclick: () => decide('allow')}, 'Allow'),
+             h('button', {type: 'button', class: 'always', title: 'Allow this exact call from now on',
+                          onclick: () => decide('allow', true)}, 'Always allow'),
+             h('button', {type: 'button', class: 'deny', onclick: () => decide('deny')}, 'Deny')),
+           status);
+}
+
+function runsTable(runs, {actions, refresh}) {
+  if (!runs.length) return h('p', {class: 'muted'}, 'No runs yet.');
+  const act = async (run, verb, out) => {
+    try {
+      await api('POST', `/runs/${encodeURIComponent(run.run)}/${verb}`, {});
+      refresh();
+    } catch (e) {
+      clear(out).append(errorBox(e));
+    }
+  };
+  return h('div', {class: 'table-wrap'},
+    h('table', {class: 'runs'},
+      h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Run'), h('th', {scope: 'col'}, 'Agent'),
+                      h('th', {scope: 'col'}, 'State'), h('th', {scope: 'col'}, 'Machine'),
+                      h('th', {scope: 'col'}, 'Started'), actions ? h('th', {scope: 'col'}, 'Actions') : null)),
+      h('tbody', {}, runs.map((r) => {
+        const out = h('span', {});
+        const live = ['RUNNING', 'STARTING', 'BACKOFF', 'WAITING_INPUT'].includes(r.state);
+        return h('tr', {dataset: {run: r.run}},
+          h('td', {}, h('a', {href: `#/runs/${encodeURIComponent(r.run)}`}, h('code', {}, r.run))), h('td', {}, r.agent || ''), h('td', {}, badge(r.state)),
+          h('td', {}, r.machine || 'local'), h('td', {}, when(r.started_at || r.created_at)),
+          actions ? h('td', {class: 'actions'},
+            live ? h('button', {type: 'button', onclick: () => act(r, 'stop', out)}, 'Stop') : null,
+            h('button', {type: 'button', onclick: () => act(r, 'restart', out)}, 'Restart'), out) : null);
+      }))));
+}
+
+async function loadAttention() {
+  const [inputs, approvals] = await Promise.all([
+    api('GET', '/inputs?status=pending'),
+    api('GET', '/approvals'),
+  ]);
+  return {inputs: inputs.items || [], approvals: approvals.items || []};
+}
+
+export async function renderOverview(root, ctx) {
+  const [att, runs, machines] = await Promise.all([
+    loadAttention(),
+    api('GET', '/runs?limit=100'),
+    api('GET', '/machines').catch(() => ({items: []})),
+  ]);
+  ctx.setPending(att.inputs.length + att.approvals.length);
+  const counts = {};
+  for (const r of runs.items || []) counts[r.state] = (counts[r.state] || 0) + 1;
+  clear(root).append(
+    h('h1', {}, 'Overview'),
+    h('section', {'aria-labelledby': 'att-h'},
+      h('h2', {id: 'att-h'}, 'Needs you', ' ', h('span', {class: 'count'}, String(att.inputs.length + att.approvals.length))),
+      att.inputs.length + att.approvals.length
+        ? h('div', {class: 'cards'}, att.inputs.map((i) => inputCard(i, ctx.refresh)),
+            att.approvals.map((a) => approvalCard(a, ctx.refresh)))
+        : h('p', {class: 'muted'}, 'Nothing is waiting for an answer.')),
+    h('section', {'aria-labelledby': 'counts-h'},
+      h('h2', {id: 'counts-h'}, 'Runs by state'),
+      h('ul', {class: 'counts'}, Object.entries(counts).map(([s, n]) => h('li', {}, badge(s), ' ', String(n))))),
+    h('section', {'aria-labelledby': 'mach-h'},
+      h('h2', {id: 'mach-h'}, 'Machines'),
+      (machines.items || []).length
+        ? h('ul', {class: 'machines'}, machines.items.map((m) =>
+            h('li', {}, h('strong', {}, m.name || m.hostname || m.id), ' ', badge(m.online ? 'online' : 'offline'), m.this ? ' this daemon' : [' last seen ', when(m.last_seen)])))
+        : h('p', {class: 'muted'}, 'This daemon only (no machines registered).')),
+    h('section', {'aria-labelledby': 'recent-h'},
+      h('h2', {id: 'recent-h'}, 'Recent runs'),
+      runsTable((runs.items || []).slice(0, 20), {actions: false, refresh: ctx.refresh})));
+}
+
+// GET /agents lists one row per instance slot: one card per agent.
+function groupAgents(slots) {
+  const byName = new Map();
+  for (const s of slots) {
+    const g = byName.get(s.agent) || {name: s.agent, slots: 0, running: 0, machine: s.machine};
+    g.slots++;
+    if (s.state === 'RUNNING' || s.state === 'WAITING_INPUT') g.running++;
+    byName.set(s.agent, g);
+  }
+  return [...byName.values()];
+}
+
+// The last start of each agent, so that a live re-render keeps saying it.
+const started = new Map();
+
+function agentCard(a, ctx) {
+  const prompt = h('textarea', {name: 'prompt', rows: 2, 'aria-label': `Prompt for ${a.name}`});
+  const status = h('p', {class: 'muted', role: 'status'});
+  const last = started.get(a.name);
+  if (last) {
+    status.textContent = `Started run ${last}`;
+    status.dataset.run = last;
+  }
+  const start = async (ev) => {
+    ev.preventDefault();
+    status.textContent = 'Starting…';
+    delete status.dataset.run;
+    try {
+      const body = prompt.value ? {prompt: prompt.value} : {};
+      const res = await api('POST', `/agents/${encodeURIComponent(a.name)}/start`, body);
+      const run = res.run ? res.run.run : '';
+      started.set(a.name, run);
+      status.textContent = `Started run ${run}`;
+      status.dataset.run = run;
+      ctx.refresh();
+    } catch (e) {
+      status.textContent = '';
+      status.append(errorBox(e));
+    }
+  };
+  return h('article', {class: 'card', dataset: {agent: a.name}},
+    h('h3', {}, a.name), h('p', {class: 'meta'}, `${a.running} of ${a.slots} running`),
+    ctx.admin ? h('form', {onsubmit: start}, prompt, h('button', {type: 'submit'}, 'Start')) : null, status);
+}
+
+export async function renderAgents(root, ctx) {
+  const agents = groupAgents((await api('GET', '/agents')).items || []);
+  clear(root).append(h('h1', {}, 'Agents'),
+    agents.length ? h('div', {class: 'cards'}, agents.map((a) => agentCard(a, ctx)))
+      : h('p', {class: 'muted'}, 'No agents are configured (bosun.yaml, agents:).'));
+}
+
+// The runs list's filters, kept across live re-renders; the daemon filters
+// (GET /runs?agent=&state=&task=&machine=).
+const runFilters = {agent: '', state: '', task: '', machine: ''};
+const STATES = ['', 'STARTING', 'RUNNING', 'WAITING_INPUT', 'BACKOFF', 'STOPPING', 'STOPPED', 'EXITED', 'FATAL'];
+
+export async function renderRuns(root, ctx) {
+  const q = Object.entries(runFilters).filter(([, v]) => v).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join('');
+  let list;
+  try {
+    const runs = await api('GET', `/runs?limit=200${q}`);
+    list = runsTable(runs.items || [], {actions: ctx.admin, refresh: ctx.refresh});
+  } catch (e) {
+    list = errorBox(e); // a filter the daemon refuses says why, the form stays
+  }
+  const field = (key, label) => h('label', {}, label, ' ',
+    h('input', {type: 'text', name: key, value: runFilters[key], size: 12,
+                onchange: (ev) => { runFilters[key] = ev.target.value.trim(); ctx.refresh(); }}));
+  const state = h('select', {name: 'state', onchange: (ev) => { runFilters.state = ev.target.value; ctx.refresh(); }},
+    STATES.map((st) => h('option', {value: st, selected: st === runFilters.state}, st || 'any state')));
+  clear(root).append(h('h1', {}, 'Runs'),
+    h('form', {class: 'filters', role: 'search', 'aria-label': 'Filter runs', onsubmit: (ev) => ev.preventDefault()},
+      field('agent', 'Agent'), h('label', {}, 'State ', state), field('task', 'Task'), field('machine', 'Machine')),
+    list);
+}

@@ -1,0 +1,39 @@
+/* The file operations the file tools share: a checked path, a bounded
+ * read of a regular file, and an atomic write.  Each fails with a
+ * category and a message for the model. */
+#ifndef BOSUN_LLM_TOOLS_FILEIO_H
+#define BOSUN_LLM_TOOLS_FILEIO_H
+
+#include "llm_tools_path.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ltf_error {
+    const char *category;
+    char message[512];
+};
+
+/* The normalised form of the "path" argument in out; allow_root: "." (the
+ * workspace itself) is a valid answer. */
+int ltf_path(const char *in, bool allow_root, char out[LTP_PATH_MAX], struct ltf_error *e);
+
+/* Opens a regular file of the workspace for reading.  A file with more
+ * than one hard link is refused: its other names may be outside the
+ * workspace, and reading it would read them. */
+int ltf_open_read(int ws, const char *rel, struct ltf_error *e);
+
+/* The whole of a regular file of at most max bytes, malloc'ed and
+ * NUL-terminated (the NUL not counted in *len). */
+char *ltf_read_all(int ws, const char *rel, size_t max, size_t *len, struct ltf_error *e);
+
+/* Replaces (or creates) rel with len bytes, atomically: a temporary file
+ * in the same directory renamed over the name.  A symlink at rel is
+ * replaced, never written through; a file with other hard links keeps
+ * them on the old content (copy on write: *link_broken is set), so a link
+ * to a file outside the workspace never lets a write reach it.  Missing
+ * directories are made.  *created says whether rel did not exist. */
+int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool *created,
+                     bool *link_broken, struct ltf_error *e);
+
+#endif
