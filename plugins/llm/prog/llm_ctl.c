@@ -296,6 +296,17 @@ uint64_t llm_ctl_request(llm_ctl *c, const char *subject, json_t *data, double t
     return start(c, req, done, arg);
 }
 
+size_t llm_ctl_unfinished(const llm_ctl *c)
+{
+    if (!c || c->closed)
+        return 0;
+    size_t n = c->out_len > c->out_off ? 1 : 0;
+    for (const ctl_wait *w = c->waits; w; w = w->next)
+        if (!w->handle && w->reply)
+            n++;
+    return n;
+}
+
 void llm_ctl_forget(llm_ctl *c, uint64_t id)
 {
     for (ctl_wait *w = c->waits; w; w = w->next)

@@ -36,6 +36,9 @@ uint64_t llm_ctl_request(llm_ctl *c, const char *subject, json_t *data, double t
                          llm_ctl_reply_fn done, void *arg);
 /* done is not called for that request any more. */
 void llm_ctl_forget(llm_ctl *c, uint64_t id);
+/* Requests sent and not answered yet (subscriptions not counted), and
+ * output not yet written: what an exit would lose. */
+size_t llm_ctl_unfinished(const llm_ctl *c);
 /* Subscribes to pattern; ready (may be NULL) hears once whether the daemon
  * took it (data set) or refused it (code set).  Returns a handle for
  * llm_ctl_unsubscribe. */

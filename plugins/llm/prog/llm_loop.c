@@ -58,6 +58,23 @@ static json_t *usage_json(const json_t *u)
     return o;
 }
 
+/* Seconds an ending run waits for its stores to be answered. */
+#define LLM_DRAIN_MAX 10.0
+
+static void on_drain(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    llm_loop *l = w->data;
+    bool late = bosun_monotonic() > l->drain_until;
+    if (llm_ctl_unfinished(l->ctl) > 0 && !late)
+        return;
+    if (late)
+        log_warning("run %s: %zu requests to bosund still unanswered after %.0f s; ending anyway",
+                    l->conf->run, llm_ctl_unfinished(l->ctl), LLM_DRAIN_MAX);
+    ev_timer_stop(loop, w);
+    ev_break(loop, EVBREAK_ALL);
+}
+
 void llm_finish(llm_loop *l, const char *status, const char *subtype, const char *reason,
                 int exit_code)
 {
@@ -82,7 +99,14 @@ void llm_finish(llm_loop *l, const char *status, const char *subtype, const char
     llm_out_event(l->out, "result", ev);
     if (reason)
         log_notice("run %s ends: %s", l->conf->run, reason);
-    ev_break(l->loop, EVBREAK_ALL);
+    /* The last messages of the conversation and the last file versions
+     * are requests still in flight: exiting now could lose them (the
+     * daemon drops a gone client's requests), so wait for their answers,
+     * bounded. */
+    l->drain_until = bosun_monotonic() + LLM_DRAIN_MAX;
+    ev_timer_init(&l->drain, on_drain, 0., 0.01);
+    l->drain.data = l;
+    ev_timer_start(l->loop, &l->drain);
 }
 
 void llm_turn_over(llm_loop *l)
@@ -364,6 +388,7 @@ void llm_loop_abort(llm_loop *l, const char *why)
 
 void llm_loop_free(llm_loop *l)
 {
+    ev_timer_stop(l->loop, &l->drain);
     if (l->call)
         llm_call_cancel(l->call);
     llm_round_cancel(l);

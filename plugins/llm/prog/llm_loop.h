@@ -79,7 +79,9 @@ struct llm_loop {
     bool history_stored; /* appends are answered (hD's store is there) */
     bool warned_history, warned_files;
     bool finished;
-    bool aborted; /* stopped from outside: no result line */
+    ev_timer drain;     /* finished: waits for the last appends to be answered */
+    double drain_until; /* ... at most until then (monotonic) */
+    bool aborted;       /* stopped from outside: no result line */
     int exit_code;
     const char *status; /* the last status event */
 };
