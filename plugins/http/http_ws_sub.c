@@ -29,6 +29,7 @@
 #include <bosun/log.h>
 #include <bosun/store.h>
 
+#include "http_api.h"
 #include "http_ws_int.h"
 #include "http_ws_machine.h"
 
@@ -334,13 +335,6 @@ static const char *frame_sid(ws_conn *c, json_t *frame)
     return sid;
 }
 
-static bool task_id_ok(const char *t)
-{
-    size_t n = strlen(t);
-    return n > 0 && n <= 64 &&
-           strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
-}
-
 /* The checks of a "sub" frame; the error frame is sent on failure. */
 static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **pattern,
                      json_int_t *since, json_t **machines, const char **task)
@@ -352,7 +346,7 @@ static bool sub_args(ws_conn *c, json_t *frame, const char **sid, const char **p
     json_t *jsince = json_object_get(frame, "since");
     const json_t *jtask = json_object_get(frame, "task");
     *task = json_string_value(jtask);
-    if (jtask && (!*task || !task_id_ok(*task))) {
+    if (jtask && (!*task || !api_id_ok(*task))) {
         ws_send_error(c, "sid", json_string(*sid), "bad_request",
                       "'task' must be a task id (1 to 64 of A-Z a-z 0-9 _ -)");
         return false;
