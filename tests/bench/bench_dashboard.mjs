@@ -54,19 +54,19 @@ try {
   await page.goto(`${BASE}/#/runs/${start}`);
   await page.waitForSelector(`main[data-ready="runs/${start}"]`);
   // The tick agent waits for GO_FILE, made once the observer is on, so no
-  // line's delay includes the navigation.  The observer watches all of
-  // <main>: a re-render of the run page (its state event) replaces the
-  // list element, and an observer on the old one would see nothing more.
+  // line's delay includes the navigation.  The virtual list draws its rows
+  // anew on every frame; a line counts when its first row is added.
   await page.evaluate(() => {
     window.__delays = [];
     const seen = new Set();
-    new MutationObserver(() => {
+    new MutationObserver((records) => {
       const now = Date.now();
-      for (const row of document.querySelectorAll('.lines .row')) {
-        const m = /^tick (\d+)$/.exec(row.textContent);
-        if (m && !seen.has(m[1])) { seen.add(m[1]); window.__delays.push(now - Number(m[1])); }
-      }
-    }).observe(document.querySelector('main'), {childList: true, subtree: true});
+      for (const r of records)
+        for (const row of r.addedNodes) {
+          const m = /^tick (\d+)$/.exec(row.textContent || '');
+          if (m && !seen.has(m[1])) { seen.add(m[1]); window.__delays.push(now - Number(m[1])); }
+        }
+    }).observe(document.querySelector('.lines'), {childList: true});
   });
   if (process.env.GO_FILE) writeFileSync(process.env.GO_FILE, '');
   const want = Number(process.env.TICKS || 1000);

@@ -20,6 +20,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${BENCH_RUNS:-1000} TASKS=${BENCH_TASKS:-10000} EVENTS=${BENCH_EVENTS:-1000000}
 PORT=$(free_port)
 D="$T/d"
+GO="$T/go" # made by the harness once it watches the run page
 bosund_config "$D" "$PORT" "  web_root: $SRC/plugins/http/web" <<EOF
 agents:
   quick:
@@ -31,7 +32,7 @@ agents:
     start_secs: 0
     restart: never
   tick:
-    command: [sh, -c, 'w=0; while [ ! -e $T/go ] && [ \$w -lt 6000 ]; do w=\$((w+1)); sleep 0.01; done; i=0; while [ \$i -lt ${BENCH_TICKS:-1000} ]; do i=\$((i+1)); echo "tick \$(date +%s%3N)"; sleep 0.01; done; sleep 30']
+    command: [sh, -c, 'w=0; while [ ! -e $GO ] && [ \$w -lt 6000 ]; do w=\$((w+1)); sleep 0.01; done; i=0; while [ \$i -lt ${BENCH_TICKS:-1000} ]; do i=\$((i+1)); echo "tick \$(date +%s%3N)"; sleep 0.01; done; sleep 30']
     start_secs: 0
     restart: never
 EOF
@@ -64,7 +65,7 @@ for _ in $(seq 1 3600); do
 done
 echo "  filled in $(calc "$(date +%s.%N) - $t0" 1) s: last seq ${n:-?}"
 machine_load "the browser"
-BASE="http://127.0.0.1:$PORT" TOKEN=$TOKEN TICK_AGENT=tick GO_FILE="$T/go" TICKS=${BENCH_TICKS:-1000} \
+BASE="http://127.0.0.1:$PORT" TOKEN=$TOKEN TICK_AGENT=tick GO_FILE="$GO" TICKS=${BENCH_TICKS:-1000} \
     timeout 600 node "$SRC/tests/bench/bench_dashboard.mjs" > "$T/web.out" 2>"$T/web.err" ||
     { log "bench: the browser part failed:"; tail -20 "$T/web.err" >&2; exit 1; }
 vals() { sed -n "s/^$1 //p" "$T/web.out"; }
