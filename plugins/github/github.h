@@ -99,11 +99,24 @@ json_t *github_parse_pull(const json_t *pull, char *head_sha, size_t sha_size);
 /* A commit's check runs: {total, success, failure, pending, conclusion
  * (none|failure|pending|success)}. */
 json_t *github_parse_check_runs(const json_t *body);
+/* The same over several pages: each page added to a tally (0, or -1
+ * when it is not a page of check runs), the summary made from it. */
+typedef struct github_checks_tally {
+    json_int_t seen, success, failure, pending;
+    json_int_t total_count; /* the largest total_count a page said */
+} github_checks_tally;
+int github_tally_check_runs(const json_t *page, github_checks_tally *t);
+json_t *github_checks_summary(const github_checks_tally *t);
 /* A commit's combined status: {state, total}. */
 json_t *github_parse_status(const json_t *body);
 /* A PR's reviews: {decision (changes_requested|approved|review_required|
  * none), approved, changes_requested}. */
 json_t *github_parse_reviews(const json_t *reviews, json_int_t requested);
+/* The same over several pages: each page (oldest first) into latest
+ * ({login: state}; 0, or -1 when page is not a list), the summary made
+ * from it. */
+int github_tally_reviews(const json_t *page, json_t *latest);
+json_t *github_reviews_summary(const json_t *latest, json_int_t requested);
 /* Appends a page of a PR's files to items as {path, status, additions,
  * deletions, changes, patch, previous_path?}: 0, 1 when items is full
  * (3000, GitHub's own bound), -1 when page is not a list. */

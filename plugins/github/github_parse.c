@@ -100,38 +100,55 @@ static bool is_one_of(const char *s, const char *const *list)
     return false;
 }
 
-json_t *github_parse_check_runs(const json_t *body)
+/* A page of a commit's check runs added to t; -1 when it is not one. */
+int github_tally_check_runs(const json_t *page, github_checks_tally *t)
 {
     static const char *const failed[] = {"failure",         "timed_out",       "cancelled",
                                          "action_required", "startup_failure", NULL};
     static const char *const passed[] = {"success", "neutral", "skipped", NULL};
-    const json_t *runs = json_object_get(body, "check_runs");
+    const json_t *runs = json_object_get(page, "check_runs");
     if (!json_is_array(runs))
-        return NULL;
-    json_int_t total = 0, success = 0, failure = 0, pending = 0;
+        return -1;
     size_t i;
     const json_t *r;
     json_array_foreach(runs, i, r)
     {
         const char *status = json_string_value(json_object_get(r, "status"));
         const char *conclusion = json_string_value(json_object_get(r, "conclusion"));
-        total++;
+        t->seen++;
         if (!status || strcmp(status, "completed") != 0)
-            pending++;
+            t->pending++;
         else if (is_one_of(conclusion, failed))
-            failure++;
+            t->failure++;
         else if (is_one_of(conclusion, passed))
-            success++;
+            t->success++;
     }
-    const json_t *tc = json_object_get(body, "total_count");
-    if (json_is_integer(tc) && json_integer_value(tc) > total)
-        pending += json_integer_value(tc) - total, total = json_integer_value(tc);
-    const char *conclusion = total == 0 ? "none"
-                             : failure  ? "failure"
-                             : pending  ? "pending"
-                                        : "success";
-    return json_pack("{s:I,s:I,s:I,s:I,s:s}", "total", total, "success", success, "failure",
-                     failure, "pending", pending, "conclusion", conclusion);
+    /* Each page says the count of all of them. */
+    const json_t *tc = json_object_get(page, "total_count");
+    if (json_is_integer(tc) && json_integer_value(tc) > t->total_count)
+        t->total_count = json_integer_value(tc);
+    return 0;
+}
+
+json_t *github_checks_summary(const github_checks_tally *t)
+{
+    json_int_t total = t->seen, pending = t->pending;
+    /* Runs GitHub counted but did not list (pages not read) are not
+     * known to have passed. */
+    if (t->total_count > total)
+        pending += t->total_count - total, total = t->total_count;
+    const char *conclusion = total == 0   ? "none"
+                             : t->failure ? "failure"
+                             : pending    ? "pending"
+                                          : "success";
+    return json_pack("{s:I,s:I,s:I,s:I,s:s}", "total", total, "success", t->success, "failure",
+                     t->failure, "pending", pending, "conclusion", conclusion);
+}
+
+json_t *github_parse_check_runs(const json_t *body)
+{
+    github_checks_tally t = {0};
+    return github_tally_check_runs(body, &t) < 0 ? NULL : github_checks_summary(&t);
 }
 
 json_t *github_parse_status(const json_t *body)
@@ -148,15 +165,15 @@ json_t *github_parse_status(const json_t *body)
 /* The latest APPROVED or CHANGES_REQUESTED review of each reviewer
  * decides, a DISMISSED one takes theirs back, COMMENTED changes nothing:
  * GitHub's own reviewDecision (GraphQL only) also weighs branch
- * protection, which the REST API does not show. */
-json_t *github_parse_reviews(const json_t *reviews, json_int_t requested)
+ * protection, which the REST API does not show.  GitHub lists reviews
+ * oldest first, so pages read in order leave each one's latest. */
+int github_tally_reviews(const json_t *page, json_t *latest)
 {
-    if (!json_is_array(reviews))
-        return NULL;
-    json_t *latest = json_object();
+    if (!json_is_array(page) || !json_is_object(latest))
+        return -1;
     size_t i;
     const json_t *r;
-    json_array_foreach(reviews, i, r)
+    json_array_foreach(page, i, r)
     {
         const char *who = json_string_value(json_object_get(json_object_get(r, "user"), "login"));
         const char *state = json_string_value(json_object_get(r, "state"));
@@ -167,23 +184,37 @@ json_t *github_parse_reviews(const json_t *reviews, json_int_t requested)
         else if (strcmp(state, "DISMISSED") == 0)
             json_object_del(latest, who);
     }
+    return 0;
+}
+
+json_t *github_reviews_summary(const json_t *latest, json_int_t requested)
+{
     json_int_t approved = 0, changes = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(latest, k, v)
+    json_object_foreach((json_t *)latest, k, v)
     {
         if (strcmp(json_string_value(v), "APPROVED") == 0)
             approved++;
         else
             changes++;
     }
-    json_decref(latest);
     const char *decision = changes         ? "changes_requested"
                            : approved      ? "approved"
                            : requested > 0 ? "review_required"
                                            : "none";
     return json_pack("{s:s,s:I,s:I}", "decision", decision, "approved", approved,
                      "changes_requested", changes);
+}
+
+json_t *github_parse_reviews(const json_t *reviews, json_int_t requested)
+{
+    json_t *latest = json_object();
+    json_t *out = github_tally_reviews(reviews, latest) < 0
+                      ? NULL
+                      : github_reviews_summary(latest, requested);
+    json_decref(latest);
+    return out;
 }
 
 /* ------------------------------------------------------------ files */

@@ -2,8 +2,12 @@
  *
  * A refresh is four conditional GETs, one after the other: the pull
  * request, its head commit's check runs and combined status, and its
- * reviews.  Unchanged, each is a 304 (which GitHub does not count against
- * the rate limit).  When what they make differs from what the task holds,
+ * reviews.  The check runs and the reviews come 100 a page: every page
+ * GitHub's Link names is read (under api_url, through github_api.c, each
+ * page conditional on its own ETag) up to PAGES_MAX, and the summary is
+ * made from all of them; a list cut there says so (truncated, and the
+ * check runs not read count as pending).  Unchanged, each is a 304 (which GitHub does not count
+ * against the rate limit).  When what they make differs from what the task holds,
  * evt.pr.<task>.updated carries the new metadata and the store keeps it
  * (task_prs, with the pull request's ETag, so that the first refresh
  * after a restart is conditional too).  Open PRs are refreshed every
@@ -20,6 +24,7 @@
 #include "github.h"
 
 #define FAIL_WAIT_MAX 3600.0
+#define PAGES_MAX     10 /* of check runs, of reviews: 1000 each */
 
 enum step { STEP_PULL, STEP_CHECKS, STEP_STATUS, STEP_REVIEWS, STEP_DONE };
 
@@ -41,6 +46,11 @@ struct github_pr {
     json_t *draft;
     const char *cause;
     bool again; /* a webhook came during the refresh */
+    /* the pages of the check runs or the reviews read so far */
+    int pages;
+    bool cut; /* PAGES_MAX read and GitHub named another */
+    github_checks_tally tally;
+    json_t *latest; /* each reviewer's latest decisive review */
 };
 
 const char *github_pr_task(const github_pr *pr)
@@ -117,6 +127,8 @@ static void refresh_end(github_pr *pr, bool ok)
     double now = ev_now(g->ctx->loop);
     pr->call = NULL;
     pr->step = STEP_DONE;
+    json_decref(pr->latest);
+    pr->latest = NULL;
     if (ok) {
         pr->failures = 0;
         publish_update(pr, pr->draft);
@@ -162,29 +174,77 @@ static bool take_pull(github_pr *pr, const github_response *r)
     return true;
 }
 
-/* A part that fails (a token without the checks permission) is null. */
-static void take_part(github_pr *pr, const github_response *r)
+static void take_status(github_pr *pr, const github_response *r)
 {
-    json_t *body = parse_body(r), *part = NULL;
-    const char *key = NULL;
-    if (pr->step == STEP_CHECKS) {
-        key = "checks";
-        part = github_parse_check_runs(body);
-    } else if (pr->step == STEP_STATUS) {
-        key = "status";
-        part = github_parse_status(body);
-    } else {
-        key = "reviews";
+    json_t *body = parse_body(r), *part = github_parse_status(body);
+    if (!part && r->not_modified && pr->meta)
+        part = json_incref(json_object_get(pr->meta, "status")); /* kept from the store */
+    json_object_set_new(pr->draft, "status", part ? part : json_null());
+    json_decref(body);
+}
+
+/* One page of the check runs or the reviews into the tally: false when
+ * it is not one (a failed request, a token without the permission). */
+static bool take_page(github_pr *pr, const github_response *r)
+{
+    json_t *body = parse_body(r);
+    int rc = pr->step == STEP_CHECKS ? github_tally_check_runs(body, &pr->tally)
+                                     : github_tally_reviews(body, pr->latest);
+    json_decref(body);
+    return rc == 0;
+}
+
+/* The next page's URL when GitHub's Link names one and PAGES_MAX are not
+ * read yet (then the list is cut, and said so). */
+static bool next_page(github_pr *pr, const github_response *r, char *url, size_t size)
+{
+    if (!r->link || !github_link_next(r->link, pr->g->cfg.api_url, url, size))
+        return false;
+    if (++pr->pages < PAGES_MAX)
+        return true;
+    pr->cut = true;
+    return false;
+}
+
+/* The check runs or the reviews summed up from every page read; a part
+ * that fails is null (or what the store kept, when GitHub said 304 to a
+ * request whose body is not in memory). */
+static void part_end(github_pr *pr, bool ok, const github_response *r)
+{
+    bool checks = pr->step == STEP_CHECKS;
+    const char *key = checks ? "checks" : "reviews";
+    json_t *part = NULL;
+    if (ok) {
         json_int_t requested =
             json_integer_value(json_object_get(pr->draft, "requested_reviewers"));
-        part = github_parse_reviews(body, requested);
+        part = checks ? github_checks_summary(&pr->tally)
+                      : github_reviews_summary(pr->latest, requested);
+        if (part && pr->cut) {
+            json_object_set_new(part, "truncated", json_true());
+            /* Said once, not at each refresh of a list that stays long. */
+            if (!json_is_true(json_object_get(json_object_get(pr->meta, key), "truncated")))
+                log_warning("github: %s/%s#%lld: only the first %d pages of its %s are read",
+                            pr->owner, pr->repo, pr->number, PAGES_MAX,
+                            checks ? "check runs" : "reviews");
+        }
+    } else if (r->not_modified && pr->meta)
+        part = json_incref(json_object_get(pr->meta, key));
+    if (!checks)
         json_object_set(pr->draft, "review_decision",
                         part ? json_object_get(part, "decision") : json_null());
-    }
-    if (!part && r->not_modified && pr->meta)
-        part = json_incref(json_object_get(pr->meta, key)); /* kept from the store */
     json_object_set_new(pr->draft, key, part ? part : json_null());
-    json_decref(body);
+    json_decref(pr->latest);
+    pr->latest = NULL;
+}
+
+/* The first page of a list step: nothing summed yet. */
+static void part_begin(github_pr *pr)
+{
+    pr->pages = 0;
+    pr->cut = false;
+    memset(&pr->tally, 0, sizeof pr->tally);
+    json_decref(pr->latest);
+    pr->latest = pr->step == STEP_REVIEWS ? json_object() : NULL;
 }
 
 static void on_step(const github_response *r, void *arg)
@@ -194,8 +254,19 @@ static void on_step(const github_response *r, void *arg)
     if (pr->step == STEP_PULL) {
         if (!take_pull(pr, r))
             return refresh_end(pr, false);
-    } else
-        take_part(pr, r);
+    } else if (pr->step == STEP_STATUS)
+        take_status(pr, r);
+    else {
+        bool ok = take_page(pr, r);
+        char next[GITHUB_URL_BUF];
+        if (ok && next_page(pr, r, next, sizeof next)) {
+            pr->call = github_api_get(pr->g->api, next, GITHUB_JSON, GITHUB_BODY_MAX, on_step, pr);
+            if (pr->call)
+                return;
+            ok = false; /* the queue is full: no summary of part of them */
+        }
+        part_end(pr, ok, r);
+    }
     pr->step++;
     if (pr->step == STEP_REVIEWS + 1)
         return refresh_end(pr, true);
@@ -210,6 +281,8 @@ static void step_start(github_pr *pr)
         json_object_set_new(pr->draft, pr->step == STEP_CHECKS ? "checks" : "status", json_null());
         pr->step++;
     }
+    if (pr->step == STEP_CHECKS || pr->step == STEP_REVIEWS)
+        part_begin(pr);
     switch (pr->step) {
     case STEP_PULL:
         snprintf(tail, sizeof tail, "/pulls/%lld", pr->number);
@@ -333,6 +406,7 @@ void github_prs_free(github *g)
             github_api_cancel(pr->call);
         json_decref(pr->meta);
         json_decref(pr->draft);
+        json_decref(pr->latest);
         free(pr);
     }
     hmap_destroy(&g->prs);

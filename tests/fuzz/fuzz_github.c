@@ -115,6 +115,22 @@ static void check_parts(const json_t *v)
                          !strcmp(d, "review_required") || !strcmp(d, "none")));
     }
     json_decref(r);
+    /* The same page twice, as a refresh reading two pages would. */
+    github_checks_tally t = {0};
+    if (github_tally_check_runs(v, &t) == 0 && github_tally_check_runs(v, &t) == 0) {
+        json_t *s = github_checks_summary(&t);
+        FUZZ_CHECK(s && t.success + t.failure + t.pending <= t.seen);
+        json_decref(s);
+    }
+    json_t *latest = json_object();
+    if (github_tally_reviews(v, latest) == 0 && github_tally_reviews(v, latest) == 0) {
+        json_t *s = github_reviews_summary(latest, 0);
+        FUZZ_CHECK(s && json_integer_value(json_object_get(s, "approved")) +
+                                json_integer_value(json_object_get(s, "changes_requested")) ==
+                            (json_int_t)json_object_size(latest));
+        json_decref(s);
+    }
+    json_decref(latest);
     json_t *items = json_array();
     for (int i = 0; i < 40 && github_parse_files(v, items) == 0; i++)
         ;

@@ -13,7 +13,9 @@ HTTP under /_fake/ (JSON bodies):
                            request to set, "diff"?, "files"? (count),
                            "check_runs"?: [{"status","conclusion"}],
                            "status"?: "success"|..., "reviews"?: [...]}
-                          -> the pull request (updated_at moves on)
+                          -> the pull request (updated_at moves on); the
+                          files, check runs and reviews are served a page
+                          at a time (per_page, page) with Link next/last
     POST /_fake/limit     {"count": N, "status": 403|429, "retry_after"?: S,
                            "primary"?: bool}: the next N API requests are
                           refused as a (secondary or primary) limit would
@@ -227,7 +229,8 @@ class Handler(BaseHTTPRequestHandler):
                 if rest[2] == "files":
                     return self.files_page(owner, repo, rest[1], p["files"], q)
                 if rest[2] == "reviews":
-                    return json.dumps(p["reviews"]).encode(), "application/json", {}
+                    items, extra = self.page_of(p["reviews"], q, f"/repos/{owner}/{repo}/pulls/{rest[1]}/reviews")
+                    return json.dumps(items).encode(), "application/json", extra
                 return None
             if rest[0] == "commits" and len(rest) == 3:
                 p = next((v for (o, r, n), v in PULLS.items()
@@ -236,28 +239,36 @@ class Handler(BaseHTTPRequestHandler):
                     return None
                 if rest[2] == "check-runs":
                     runs = [{"name": f"check {i}", **c} for i, c in enumerate(p["check_runs"])]
-                    return (json.dumps({"total_count": len(runs), "check_runs": runs}).encode(),
-                            "application/json", {})
+                    page, extra = self.page_of(runs, q, f"/repos/{owner}/{repo}/commits/{rest[1]}/check-runs")
+                    return (json.dumps({"total_count": len(runs), "check_runs": page}).encode(),
+                            "application/json", extra)
                 if rest[2] == "status":
                     return (json.dumps({"state": p["status"], "total_count": 1}).encode(),
                             "application/json", {})
         return None
 
-    def files_page(self, owner, repo, number, count, q):
+    def page_of(self, items, q, path):
+        """The page of items that per_page and page ask for (GitHub's
+        default 30, at most 100), and a Link header naming the next and
+        the last page while there are more."""
         per = min(int(q.get("per_page", ["30"])[0]), 100)
         page = int(q.get("page", ["1"])[0])
         first = (page - 1) * per
+        last = max(1, (len(items) + per - 1) // per)
+        extra = {}
+        if page < last:
+            base = f"http://{self.headers.get('Host')}{path}"
+            extra["Link"] = (f'<{base}?per_page={per}&page={page + 1}>; rel="next", '
+                             f'<{base}?per_page={per}&page={last}>; rel="last"')
+        return items[first:first + per], extra
+
+    def files_page(self, owner, repo, number, count, q):
         items = [{"filename": f"src/file{i}.c", "status": "modified" if i % 2 else "added",
                   "additions": i + 1, "deletions": i, "changes": 2 * i + 1,
                   "patch": f"@@ -1 +1 @@\n-a{i}\n+b{i}"}
-                 for i in range(first, min(first + per, count))]
-        extra = {}
-        last = max(1, (count + per - 1) // per)
-        if page < last:
-            base = f"http://{self.headers.get('Host')}/repos/{owner}/{repo}/pulls/{number}/files"
-            extra["Link"] = (f'<{base}?per_page={per}&page={page + 1}>; rel="next", '
-                             f'<{base}?per_page={per}&page={last}>; rel="last"')
-        return json.dumps(items).encode(), "application/json", extra
+                 for i in range(count)]
+        page, extra = self.page_of(items, q, f"/repos/{owner}/{repo}/pulls/{number}/files")
+        return json.dumps(page).encode(), "application/json", extra
 
     def do_GET(self):
         url = urlsplit(self.path)
