@@ -93,6 +93,7 @@ struct http_auth {
     bus_sub *revoked_sub;
     pending *pending; /* bus requests in flight, cancelled by free */
     auth_shares *shares;
+    auth_github_limits *github_limits; /* http_auth_github.c */
 };
 
 struct pending {
@@ -509,6 +510,11 @@ static void on_token_revoked(bus_t *bus, const bus_msg *m, void *arg)
         log_error("http: cannot deny sessions of the revoked admin token %.60s (the deny-list "
                   "is full or cannot be written): they stay valid until they expire",
                   id);
+}
+
+auth_github_limits *auth_github_limits_of(const http_auth *a)
+{
+    return a->github_limits;
 }
 
 /* ------------------------------------------------------------ the checks */
@@ -1055,11 +1061,13 @@ http_auth *http_auth_new(http_server *srv, const http_config *cfg, cfg_diag *dia
     }
     a->deny = json_object();
     a->shares = auth_shares_new(a->state_dir);
+    a->github_limits = auth_github_limits_new();
     a->limit = bosun_authlimit_new(LIMIT_PEER_BURST, LIMIT_PEER_RATE, LIMIT_GLOBAL_BURST,
                                    LIMIT_GLOBAL_RATE, LIMIT_KEYS);
     a->revoked_sub =
         bus_subscribe(a->bus, BOSUN_AUTH_TOKEN_EVENTS ".*.revoked", on_token_revoked, a);
-    if (!a->deny || !a->shares || !a->limit || !a->revoked_sub || apply_config(a, cfg, diag) != 0) {
+    if (!a->deny || !a->shares || !a->github_limits || !a->limit || !a->revoked_sub ||
+        apply_config(a, cfg, diag) != 0) {
         http_auth_free(a);
         return NULL;
     }
@@ -1091,6 +1099,7 @@ void http_auth_free(http_auth *a)
     origins_free(a);
     json_decref(a->deny);
     auth_shares_free(a->shares);
+    auth_github_limits_free(a->github_limits);
     memset(&a->key, 0, sizeof a->key);
     free(a);
 }

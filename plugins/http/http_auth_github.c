@@ -8,7 +8,13 @@
  * The web flow's state is bound to the browser that started it by a
  * cookie (bosun_github_state, the state's id, Path limited to the routes,
  * SameSite=Lax so that GitHub's redirect back carries it): a callback
- * link made in someone else's browser is refused (a login CSRF). */
+ * link made in someone else's browser is refused (a login CSRF).
+ *
+ * Each start (web or device) makes bosun ask GitHub, under the OAuth
+ * app's own limits there: starts are limited per client address (after
+ * http.trusted_proxies), polls too, more loosely (a CLI polls every 5 s
+ * or more), each refusal a 429 with Retry-After, noticed in the log once
+ * per address a minute. */
 #include "config.h"
 
 #include <ctype.h>
@@ -17,15 +23,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/log.h>
 #include <bosun/sys.h>
 
 #include "http_api.h"
 #include "http_auth_internal.h"
+#include "http_ratelimit.h"
 
 #define STATE_COOKIE       "bosun_github_state"
 #define GITHUB_PATH        "/api/v1/auth/github"
 #define HOST_MAX           255
 #define GITHUB_BUS_TIMEOUT 90.0 /* a backstop: the plugin bounds each request to GitHub */
+/* Per address (an IPv6 /64): login starts, web and device together, and
+ * device polls; the table's size bounds the memory. */
+#define START_BURST      10
+#define START_PER_MINUTE 10.0
+#define POLL_BURST       30
+#define POLL_PER_MINUTE  60.0
+#define LIMIT_SLOTS      1024
+#define LIMIT_WINDOW     60.0 /* a refused address is logged once in it */
+
+struct auth_github_limits {
+    http_ratelimit *starts, *polls;
+};
 
 typedef enum { GH_START, GH_CALLBACK, GH_DEVICE, GH_POLL } gh_op;
 
@@ -148,6 +168,52 @@ static bool limit_ok(http_request *r)
     return false;
 }
 
+auth_github_limits *auth_github_limits_new(void)
+{
+    auth_github_limits *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->starts = http_ratelimit_new(START_BURST, START_PER_MINUTE, LIMIT_SLOTS, LIMIT_WINDOW);
+    l->polls = http_ratelimit_new(POLL_BURST, POLL_PER_MINUTE, LIMIT_SLOTS, LIMIT_WINDOW);
+    if (!l->starts || !l->polls) {
+        auth_github_limits_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void auth_github_limits_free(auth_github_limits *l)
+{
+    if (!l)
+        return;
+    http_ratelimit_free(l->starts);
+    http_ratelimit_free(l->polls);
+    free(l);
+}
+
+/* Whether the peer may make one more request of the kind (poll or
+ * start) now; else a 429 given. */
+static bool rate_ok(http_request *r, bool poll)
+{
+    auth_github_limits *l = auth_github_limits_of(http_server_auth(r->srv));
+    http_ratelimit_verdict v =
+        http_ratelimit_take(poll ? l->polls : l->starts, r->peer, bosun_monotonic());
+    if (v.allowed)
+        return true;
+    const char *what = poll ? "device login polls" : "GitHub login starts";
+    int n = poll ? (int)POLL_PER_MINUTE : (int)START_PER_MINUTE;
+    if (v.report)
+        log_notice("http: %s: %s refused past %d a minute (%ld since the last notice)", v.key, what,
+                   n, v.refused);
+    char s[16];
+    snprintf(s, sizeof s, "%d", v.retry_after);
+    http_add_header(r, "Retry-After", s);
+    http_respond_error(r, 429, "rate_limited",
+                       "too many %s from this address (%d a minute at most): try again in %d s",
+                       what, n, v.retry_after);
+    return false;
+}
+
 /* data stolen. */
 static void ask(http_request *r, gh_op op, const char *subject, json_t *data)
 {
@@ -193,7 +259,7 @@ static void route_start(http_request *r, const char *const *args, size_t n_args)
     (void)args;
     (void)n_args;
     static const char *const none[] = {NULL};
-    if (!api_query_check(r, none))
+    if (!api_query_check(r, none) || !rate_ok(r, false))
         return;
     char ru[512 + 64];
     if (!redirect_uri(r, ru, sizeof ru))
@@ -234,6 +300,8 @@ static void route_device(http_request *r, const char *const *args, size_t n_args
     if (!body)
         return;
     json_decref(body);
+    if (!rate_ok(r, false))
+        return;
     ask(r, GH_DEVICE, "cmd.github.auth.device", json_object());
 }
 
@@ -246,7 +314,8 @@ static void route_poll(http_request *r, const char *const *args, size_t n_args)
     const char *handle = NULL;
     if (!body)
         return;
-    if (!api_body_string(r, body, "handle", 1, 128, true, &handle) || !limit_ok(r)) {
+    if (!api_body_string(r, body, "handle", 1, 128, true, &handle) || !rate_ok(r, true) ||
+        !limit_ok(r)) {
         json_decref(body);
         return;
     }

@@ -59,6 +59,12 @@ const bosun_jwt_key *auth_key(const http_auth *a);
 const char *auth_iss(const http_auth *a);
 bool auth_denied(const http_auth *a, const char *key);
 
+/* ---- the GitHub login's limits per address (http_auth_github.c) */
+typedef struct auth_github_limits auth_github_limits;
+auth_github_limits *auth_github_limits_new(void);
+void auth_github_limits_free(auth_github_limits *l);
+auth_github_limits *auth_github_limits_of(const http_auth *a);
+
 /* ---- share links (http_auth_share.c) */
 typedef struct auth_shares auth_shares;
 auth_shares *auth_shares_new(const char *state_dir);
