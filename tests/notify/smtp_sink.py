@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """An SMTP sink for the notify tests (Debian's python3-aiosmtpd), on
-127.0.0.1, with STARTTLS and AUTH PLAIN/LOGIN.
+127.0.0.1, with STARTTLS and AUTH PLAIN/LOGIN, or (implicit) TLS from the
+first byte as for smtps://.
 
-Usage: smtp_sink.py PORTFILE LOGFILE CERT KEY USER PASSWORD
+Usage: smtp_sink.py PORTFILE LOGFILE CERT KEY USER PASSWORD [implicit]
 
 Writes its port to PORTFILE, then appends one JSON line per message to
 LOGFILE: mail_from, rcpt_tos, the message text, whether the session was
 under TLS when the message came, and the user who logged in (null when
 none).  AUTH is refused before STARTTLS (aiosmtpd's default) and for any
-other user or password.
+other user or password.  In implicit mode the listening socket speaks TLS
+only (a client that does not finish the handshake never reaches SMTP)
+and offers no STARTTLS.
 """
 import asyncio
 import json
@@ -20,6 +23,7 @@ import sys
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 PORTFILE, LOGFILE, CERT, KEY, USER, PASSWORD = sys.argv[1:7]
+IMPLICIT = sys.argv[7:8] == ["implicit"]
 
 
 class Handler:
@@ -29,7 +33,8 @@ class Handler:
                 "mail_from": envelope.mail_from,
                 "rcpt_tos": envelope.rcpt_tos,
                 "data": envelope.content.decode("utf-8", "replace"),
-                "tls": session.ssl is not None,
+                "tls": session.ssl is not None or
+                       server.transport.get_extra_info("sslcontext") is not None,
                 "user": session.login_data.decode() if session.authenticated else None,
             }) + "\n")
         return "250 OK"
@@ -50,10 +55,18 @@ async def main():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(Handler(), hostname="sink.test", tls_context=ctx, require_starttls=False,
-                     authenticator=authenticator, auth_require_tls=True),
-        sock=sock)
+    if IMPLICIT:
+        # The socket is TLS before SMTP starts: AUTH is under TLS already
+        # (aiosmtpd's auth_require_tls knows only of STARTTLS).
+        server = await loop.create_server(
+            lambda: SMTP(Handler(), hostname="sink.test", authenticator=authenticator,
+                         auth_require_tls=False),
+            sock=sock, ssl=ctx)
+    else:
+        server = await loop.create_server(
+            lambda: SMTP(Handler(), hostname="sink.test", tls_context=ctx, require_starttls=False,
+                         authenticator=authenticator, auth_require_tls=True),
+            sock=sock)
     with open(PORTFILE + ".tmp", "w") as f:
         f.write(str(port))
     os.rename(PORTFILE + ".tmp", PORTFILE)
