@@ -6,13 +6,13 @@
  * GitHub's Link names is read (under api_url, through github_api.c, each
  * page conditional on its own ETag) up to PAGES_MAX, and the summary is
  * made from all of them; a list cut there says so (truncated, and the
- * check runs not read count as pending).  Unchanged, each is a 304 (which GitHub does not count
- * against the rate limit).  When what they make differs from what the task holds,
- * evt.pr.<task>.updated carries the new metadata and the store keeps it
- * (task_prs, with the pull request's ETag, so that the first refresh
- * after a restart is conditional too).  Open PRs are refreshed every
- * refresh_interval, spread over it; closed and merged ones only on a
- * webhook.  A refresh that fails waits longer each time (up to an hour). */
+ * check runs not read count as pending).  Unchanged, each is a 304 (which
+ * GitHub does not count against the rate limit).  When what they make
+ * differs from what the task holds, evt.pr.<task>.updated carries the new
+ * metadata and the store keeps it (task_prs, with the pull request's
+ * ETag, so that the first refresh after a restart is conditional too).  Open PRs are refreshed
+ * every refresh_interval, spread over it; closed and merged ones only on a webhook.  A refresh that
+ * fails waits longer each time (up to an hour). */
 #define _GNU_SOURCE
 #include "config.h"
 
