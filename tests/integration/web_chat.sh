@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/integration/llm_lib.sh"
 . "$top_srcdir/tests/integration/web_lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
-CHECKS=51
+CHECKS=55
 web_require_browser
 plan $((CHECKS + 1))
 

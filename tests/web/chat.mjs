@@ -24,8 +24,9 @@ const history = async () => ((await rest('GET', `/runs/${RUN}/messages?limit=100
 const FINAL = 'Wrote the file and ran the build.';
 const ODD = '<img src=x onerror=window.__xss=3>.txt';
 
-// The 401s of signing in with no session are expected.
-const {browser, page, problems} = await openPage(/status of 401/);
+// The 401s of signing in with no session are expected, and the 413 of the
+// message too long.
+const {browser, page, problems} = await openPage(/status of 401|status of 413/);
 try {
   // /ws through a route the test can cut: each connection forwarded to the
   // daemon, and while `blocked` a new one is closed at once.
@@ -162,6 +163,17 @@ try {
   report('and diffed against the current one', diff.includes('-second line') && diff.includes('+edited by a person') &&
          diff.includes(' first line'), JSON.stringify(diff));
   await page.screenshot({path: `${SHOTS}/chat-files.png`, fullPage: true});
+  // Two versions that share nothing, past the page's bound on a diff.
+  const lines = (p) => Array.from({length: 5000}, (_, i) => `${p} ${i}`).join('\n') + '\n';
+  const big = encodeURIComponent('big.txt');
+  const p1 = await rest('PUT', `/runs/${RUN}/files/${big}`, lines('old'), 'application/octet-stream');
+  const p2 = await rest('PUT', `/runs/${RUN}/files/${big}`, lines('new'), 'application/octet-stream');
+  check('two large versions put over REST', `${p1.status} ${p2.status}`, '200 200');
+  await page.locator('button.file[data-path="big.txt"]').click({timeout: 5000});
+  await page.click(`.file-detail button:text-is("Diff v${p1.json.version} with current")`, {timeout: 5000});
+  await page.waitForSelector('.file-detail .diff-too-large', {timeout: 10000});
+  report('versions too different are said too large to diff here',
+         /too large to diff here/.test(await page.textContent('.file-detail .diff-too-large')), 'no words');
 
   // --- a binary file (put by another client) is said, not shown
   const put = await rest('PUT', `/runs/${RUN}/files/${encodeURIComponent('bin/blob.bin')}`,
@@ -172,6 +184,14 @@ try {
     document.querySelector('.file-detail').textContent), null, {timeout: 5000});
   report('the viewer says it is binary and shows no bytes', await page.locator('.file-detail pre.file-view').count() === 0,
          'a <pre> was drawn');
+
+  // --- a message the daemon refuses: its words in the page
+  await page.fill('#chat-input', 'x'.repeat(1024 * 1024 + 1));
+  await page.click('.chat-form button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector('.chat-form .error').textContent !== '', null, {timeout: 10000});
+  const refused = await page.textContent('.chat-form .error');
+  report('a message too long is refused in the daemon\'s words', /^Not sent: body too large/.test(refused), refused);
+  check('  and kept in the box', (await page.inputValue('#chat-input')).length, 1024 * 1024 + 1);
 
   // --- XSS payloads in a reply and a file name stay text
   await page.fill('#chat-input', 'now the odd one');

@@ -83,7 +83,10 @@ export async function renderChat(root, ctx, id) {
   const files = new FilesPanel(id, {admin: ctx.admin});
   const older = h('p', {class: 'muted'});
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  // Follows the conversation unless the reader scrolled up to read.
+  let follow = true;
+  log.addEventListener('scroll', () => { follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 40; });
+  function scrollDown() { if (follow) log.scrollTop = log.scrollHeight; }
 
   function message(m) {
     const role = m.role || 'assistant';
@@ -147,6 +150,7 @@ export async function renderChat(root, ctx, id) {
     if (!running) words = `The run is ${String(run.state || 'unknown').toLowerCase()}: it answers no message now.`;
     else if (st && STATUS_WORDS[st]) words = STATUS_WORDS[st](status);
     else words = 'Starting…';
+    if (!ctx.admin) words += ' (Only an admin may send messages.)';
     statusLine.textContent = words;
     statusLine.dataset.status = running ? (st || 'starting') : 'down';
     const idle = running && st === 'idle';
