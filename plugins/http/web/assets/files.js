@@ -82,6 +82,11 @@ export class FilesPanel {
 
   // A file version was recorded (evt.run.*.RUN.file): redraw, debounced.
   onFileEvent(data) {
+    if (this.editing && data && data.path === this.selected) {
+      this.status.textContent = `${data.path} changed meanwhile (version ${data.version} by ${data.actor || '?'}): ` +
+        'Save replaces it with your text.';
+      this.status.className = 'error';
+    }
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -102,6 +107,7 @@ export class FilesPanel {
     for (const b of this.tree.querySelectorAll('button.file'))
       b.setAttribute('aria-pressed', String(b.dataset.path === path));
     this.status.textContent = `Loading ${path}…`;
+    this.status.className = 'muted';
     try {
       const vs = await api('GET', `/runs/${encodeURIComponent(this.run)}/files?path=${encodeURIComponent(path)}`);
       this.versions = vs.items || [];
