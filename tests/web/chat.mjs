@@ -58,7 +58,7 @@ try {
   report('the llm run\'s page links to its chat', true);
   await page.goto(`${BASE}/#/runs/${PLAIN}`);
   await page.waitForSelector(`main[data-ready="runs/${PLAIN}"]`);
-  await new Promise((r) => setTimeout(r, 500)); // the agents' types are looked up after the page is drawn
+  await page.waitForSelector('p.chat-link[data-checked="yes"]', {state: 'attached'}); // the agents' types are looked up after the page is drawn
   check('an exec run\'s page has no chat link', await page.locator('p.chat-link a').count(), 0);
   await page.goto(`${BASE}/#/runs/${RUN}`);
   await page.waitForSelector('p.chat-link a');

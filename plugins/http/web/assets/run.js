@@ -61,7 +61,7 @@ export async function renderRun(root, ctx, id) {
   const chat = h('p', {class: 'chat-link'}); // an llm run's conversation, when it is one
   llmAgents().then((a) => {
     if (run.agent in a) chat.append(h('a', {href: `#/chat/${encodeURIComponent(id)}`}, 'Chat'), ' with this run');
-  }).catch(() => {});
+  }).catch(() => {}).finally(() => { chat.dataset.checked = 'yes'; });
   const count = h('span', {class: 'count', 'aria-live': 'off'}, String(out.count));
   clear(root).append(head, chat,
     h('section', {'aria-labelledby': 'out-h'}, h('h2', {id: 'out-h'}, 'Output ', count), out.el),
