@@ -97,6 +97,10 @@ try {
   check('Enter sends the message (the daemon has it)', sent && sent.content, 'please write\nthe notes');
   await page.waitForSelector(`article.msg-user[data-seq="${sent.seq}"]`, {timeout: 5000});
   report('the sent message shows in the conversation', true);
+  // A picture of the reply half-way, for a person to look at (no check).
+  await page.waitForFunction(() => /^Wrote the/.test(document.querySelector('.chat-log .streaming .msg-text')?.textContent || ''),
+                             null, {timeout: 30000}).then(() => page.screenshot({path: `${SHOTS}/chat-streaming.png`}))
+    .catch(() => {});
   await page.waitForFunction((t) => [...document.querySelectorAll('article.msg-assistant:not(.streaming) .msg-text')]
     .some((e) => e.textContent === t), FINAL, {timeout: 30000});
   report('the reply arrives whole', true);
