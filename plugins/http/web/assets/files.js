@@ -53,6 +53,7 @@ export class FilesPanel {
     this.el = h('section', {class: 'files', 'aria-labelledby': 'files-h'},
       h('h2', {id: 'files-h'}, 'Workspace files'), this.tree, this.status, this.detail);
     this.timer = null;
+    this.pending = new Map(); // path -> the newest version an event told, until the redraw
   }
 
   async load() {
@@ -87,11 +88,17 @@ export class FilesPanel {
         'Save replaces it with your text.';
       this.status.className = 'error';
     }
+    if (data && data.path) this.pending.set(data.path, Math.max(this.pending.get(data.path) || 0, data.version || 0));
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
+      const newest = this.pending.get(this.selected) || 0;
+      this.pending.clear();
       this.load();
-      if (this.selected && (!data || data.path === this.selected) && !this.editing) this.open(this.selected);
+      // Reopened only for a version not listed yet (not for one this page
+      // saved and already shows), so what the reader opened stays.
+      const known = this.versions.length ? this.versions[this.versions.length - 1].version : 0;
+      if (this.selected && newest > known && !this.editing) this.open(this.selected);
     }, 150);
   }
 
