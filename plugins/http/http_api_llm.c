@@ -1,7 +1,8 @@
 /* REST API v1: an llm run's versioned files and chat (bosun-http(7)).
  *
  *   GET    /api/v1/runs/{id}/files              cmd.llm.files.list: the
- *                                               latest version of each path
+ *          ?path=                               latest version of each path,
+ *                                               or every version of one
  *   GET    /api/v1/runs/{id}/files/{path}       cmd.llm.files.get: the
  *          ?version=N                           content as of version N
  *                                               (raw bytes)
@@ -32,6 +33,7 @@
 #define API_TEXT_MAX      (1024 * 1024)
 
 static const char *const api_no_params[] = {NULL};
+static const char *const api_list_params[] = {"path", NULL};
 static const char *const api_get_params[] = {"version", NULL};
 static const char *const api_history_params[] = {"limit", "before", NULL};
 static const char *const api_send_keys[] = {"text", NULL};
@@ -84,9 +86,20 @@ static void api_llm_items(http_request *r, json_t *reply, json_t *state)
 
 void api_run_files(http_request *r, const char *const *args, size_t n_args)
 {
-    if (n_args < 1 || !api_llm_run(r, args[0]) || !api_query_check(r, api_no_params))
+    if (n_args < 1 || !api_llm_run(r, args[0]) || !api_query_check(r, api_list_params))
         return;
-    api_call(r, "cmd.llm.files.list", json_pack("{s:s}", "run", args[0]), NULL, 0, api_llm_items);
+    /* ?path=: every version of that one path (the store checks the path). */
+    const char *path = http_query(r, "path");
+    if (path && strlen(path) > API_FILE_PATH_MAX)
+        return http_respond_error(r, 400, "bad_request", "the path is longer than %d bytes",
+                                  API_FILE_PATH_MAX);
+    json_t *p = path ? json_string(path) : NULL;
+    if (path && !p)
+        return http_respond_error(r, 400, "bad_request", "the path is not UTF-8");
+    json_t *q = json_pack("{s:s}", "run", args[0]);
+    if (p)
+        json_object_set_new(q, "path", p);
+    api_call(r, "cmd.llm.files.list", q, NULL, 0, api_llm_items);
 }
 
 static void api_file_done(http_request *r, json_t *reply, json_t *state)

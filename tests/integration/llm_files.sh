@@ -9,7 +9,7 @@
 # keyed by the run id.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
-plan 49
+plan 52
 
 http_boot
 mkdir -p "$T/ws" "$T/outside"
@@ -93,6 +93,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Beare
 is "DELETE the file: 200" "$code" 200
 check "  gone from the workspace" test ! -e "$T/ws/notes/h.txt"
 is "  a deleted version by human" "$(ctl files "$RUN" --json | jq -c '.items[] | select(.path == "notes/h.txt") | [.version, .deleted, .actor]')" '[5,true,"human"]'
+is "GET files?path=: every version of that path, oldest first" "$(curl -s -H "Authorization: Bearer $BOOT" "$U/api/v1/runs/$RUN/files?path=notes%2Fh.txt" | jq -c '[.items[] | [.path, .version, .deleted, .actor]]')" '[["notes/h.txt",4,false,"human"],["notes/h.txt",5,true,"human"]]'
+code=$(curl -s -o "$T/badp" -w '%{http_code}' -H "Authorization: Bearer $BOOT" "$U/api/v1/runs/$RUN/files?path=..%2Fx")
+like "  a path that is not one: 400 naming it" "$code $(jq -r '.error.code + " " + .error.message' "$T/badp")" '^400 bad_request .*path'
+code=$(curl -s -o "$T/badq" -w '%{http_code}' -H "Authorization: Bearer $BOOT" "$U/api/v1/runs/$RUN/files?paths=a")
+like "  another parameter: 400" "$code $(jq -r .error.message "$T/badq")" '^400 .*paths'
 ln -s "$T/outside" "$T/ws/evil"
 code=$(curl -s -o "$T/evil" -w '%{http_code}' -X PUT -H "Authorization: Bearer $BOOT" --data-binary 'x' "$U/api/v1/runs/$RUN/files/evil/x")
 like "a PUT through a symbolic link is refused" "$code $(jq -r .error.message "$T/evil")" '^[45][0-9][0-9] .*symbolic link'

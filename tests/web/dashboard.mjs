@@ -4,19 +4,13 @@
 // turns them into TAP.  Environment: BASE (http://127.0.0.1:PORT), TOKEN
 // (an admin token), BOSUNCTL and SOCK (to act as another client would),
 // TASK (a task for the asker), SHOTS (a directory for screenshots).
-import {chromium} from 'playwright-core';
+import {report, check, until, fits, openPage} from './lib.mjs';
 import {execFileSync, spawn} from 'node:child_process';
 import {mkdirSync, openSync, writeFileSync} from 'node:fs';
 
 const {BASE, TOKEN, BOSUNCTL, SOCK, TASK, SHOTS, BOSUND, CONFIG, DAEMON_PID, DAEMON_LOG, PID2} = process.env;
 mkdirSync(SHOTS, {recursive: true});
 
-function report(name, ok, detail) {
-  console.log(ok ? `PASS ${name}` : `FAIL ${name}: ${detail}`);
-}
-function check(name, got, want) {
-  report(name, got === want, `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
 function ctl(...args) {
   return JSON.parse(execFileSync(BOSUNCTL, ['-s', SOCK, ...args, '--json'], {encoding: 'utf8'}));
 }
@@ -27,38 +21,14 @@ async function rest(method, path, body) {
   });
   return {status: res.status, json: await res.json().catch(() => null)};
 }
-async function until(f, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-// No horizontal scroll at this viewport.
-async function fits(page) {
-  return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
-}
 
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const context = await browser.newContext({viewport: {width: 1440, height: 900}});
-const page = await context.newPage();
+// The 401s of signing in with no or a wrong session are expected, and so
+// are the refused connections while the daemon restarts; anything else (a
+// CSP violation, an exception, a 500) is a problem.
+const {browser, context, page, problems} = await openPage(/status of 401|ERR_CONNECTION_REFUSED/);
 try {
-  const problems = [];
-  // Chromium logs every 4xx as a console error: the 401s of signing in
-  // with no or a wrong session are expected, and so are the refused
-  // connections while the daemon restarts; anything else (a CSP
-  // violation, an exception, a 500) is a problem.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401|ERR_CONNECTION_REFUSED/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(String(e)));
   // Every event frame the page receives, over every connection it makes.
   const frames = [];
   page.on('websocket', (ws) => ws.on('framereceived', ({payload}) => {

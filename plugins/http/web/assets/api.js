@@ -33,11 +33,38 @@ export async function api(method, path, body) {
   if (text) {
     try { data = JSON.parse(text); } catch (e) { data = null; }
   }
-  if (!res.ok) {
-    const err = data && data.error ? data.error : {};
-    if (res.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
-    throw new ApiError(res.status, err.code || 'http_' + res.status,
-                       err.message || `${method} ${path}: HTTP ${res.status}`);
-  }
+  if (!res.ok) throw failure(res, data, method, path);
   return data;
+}
+
+// The daemon's error body in words (and a 401 sends to the login).
+function failure(res, data, method, path) {
+  const err = data && data.error ? data.error : {};
+  if (res.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
+  return new ApiError(res.status, err.code || 'http_' + res.status,
+                      err.message || `${method} ${path}: HTTP ${res.status}`);
+}
+
+// Raw bytes both ways (a file's content): body a string or bytes, sent as
+// application/octet-stream; -> {bytes: Uint8Array, headers}.
+export async function apiBytes(method, path, body) {
+  const init = {method, credentials: 'same-origin', headers: {}};
+  if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/octet-stream';
+    init.body = body;
+  }
+  let res, buf;
+  try {
+    res = await fetch(`/api/v1${path}`, init);
+    buf = new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    throw new ApiError(0, 'unavailable', 'the daemon cannot be reached');
+  }
+  if (!res.ok) {
+    let data = null;
+    try { data = JSON.parse(new TextDecoder().decode(buf)); } catch (e) { data = null; }
+    throw failure(res, data, method, path);
+  }
+  return {bytes: buf, headers: res.headers};
 }

@@ -6,6 +6,7 @@ import {Live} from './live.js';
 import {renderOverview, renderAgents, renderRuns} from './views.js';
 import {renderRun} from './run.js';
 import {renderTasks, renderTask, renderEvents} from './tasks.js';
+import {renderChats, renderChat} from './chat.js';
 
 const main = document.getElementById('main');
 const conn = document.getElementById('conn');
@@ -13,8 +14,8 @@ const who = document.getElementById('who');
 const logout = document.getElementById('logout');
 // #/name or #/name/id: the list views, and one run or task.
 const views = {overview: renderOverview, agents: renderAgents, runs: renderRuns, tasks: renderTasks,
-               events: renderEvents};
-const pages = {runs: renderRun, tasks: renderTask};
+               events: renderEvents, chat: renderChats};
+const pages = {runs: renderRun, tasks: renderTask, chat: renderChat};
 let current = null; // what the view returned: its own live handler, if any
 let live = null;
 let identity = null;
@@ -109,6 +110,7 @@ function showConn(state, why) {
                  unauthorized: 'Signed out', error: why ? `Error: ${why}` : 'Error'};
   conn.textContent = words[state] || state;
   conn.dataset.state = state;
+  if (state === 'live' && current && current.onLive) current.onLive(); // a view that reloads after a drop
   if (state === 'unauthorized') showLogin();
 }
 

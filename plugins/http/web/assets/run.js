@@ -5,6 +5,7 @@
 import {api} from './api.js';
 import {h, clear, when, badge} from './dom.js';
 import {VirtualLines} from './lines.js';
+import {llmAgents} from './chat.js';
 
 const STRUCTURED = new Set(['session', 'message', 'thinking', 'tool_use', 'tool_result', 'usage', 'result',
                             'status', 'changes', 'chat']);
@@ -57,8 +58,12 @@ export async function renderRun(root, ctx, id) {
   const list = h('ol', {class: 'events'}, (evs.items || [])
     .filter((e) => STRUCTURED.has(e.subject.split('.')[4])).map(eventItem));
   const head = h('div', {}, header(run));
+  const chat = h('p', {class: 'chat-link'}); // an llm run's conversation, when it is one
+  llmAgents().then((a) => {
+    if (run.agent in a) chat.append(h('a', {href: `#/chat/${encodeURIComponent(id)}`}, 'Chat'), ' with this run');
+  }).catch(() => {}).finally(() => { chat.dataset.checked = 'yes'; });
   const count = h('span', {class: 'count', 'aria-live': 'off'}, String(out.count));
-  clear(root).append(head,
+  clear(root).append(head, chat,
     h('section', {'aria-labelledby': 'out-h'}, h('h2', {id: 'out-h'}, 'Output ', count), out.el),
     h('section', {'aria-labelledby': 'ev-h'}, h('h2', {id: 'ev-h'}, 'Events'),
       list.childElementCount ? list : h('p', {class: 'muted'}, 'No structured events (an exec agent prints only output).')));
