@@ -15,7 +15,11 @@ let bearer = null;
 export function setBearer(token) { bearer = token; }
 export function setUnauthorizedHandler(f) { onUnauthorized = f; }
 
-export async function api(method, path, body) {
+export function hasBearer() { return bearer !== null; }
+
+// The request with the page's credential, its failure as an ApiError in
+// the daemon's words; the Response when it succeeded.
+async function send(method, path, body) {
   const init = {method, credentials: 'same-origin', headers: {}};
   if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) {
@@ -28,16 +32,26 @@ export async function api(method, path, body) {
   } catch (e) {
     throw new ApiError(0, 'unavailable', 'the daemon cannot be reached');
   }
-  let data = null;
-  const text = await res.text();
-  if (text) {
-    try { data = JSON.parse(text); } catch (e) { data = null; }
-  }
   if (!res.ok) {
+    let data = null;
+    try { data = JSON.parse(await res.text()); } catch (e) { data = null; }
     const err = data && data.error ? data.error : {};
     if (res.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
     throw new ApiError(res.status, err.code || 'http_' + res.status,
                        err.message || `${method} ${path}: HTTP ${res.status}`);
   }
-  return data;
+  return res;
+}
+
+export async function api(method, path, body) {
+  const text = await (await send(method, path, body)).text();
+  if (!text) return null;
+  try { return JSON.parse(text); } catch (e) { return null; }
+}
+
+// A GET whose answer is not JSON (an artifact's bytes, a diff): the bytes
+// and the response's headers.
+export async function apiBytes(path) {
+  const res = await send('GET', path);
+  return {bytes: new Uint8Array(await res.arrayBuffer()), headers: res.headers};
 }
