@@ -7,13 +7,14 @@
 # XSS payload in its title and a file's path, draft, merged) and artifacts
 # of several versions; the PR's state, checks, diff and files; v1 diffed
 # against v3; a version downloaded and its bytes checked; updates live in
-# place.  Screenshots go to tests/web-shots/ in the build tree.
+# place (a webhook, a new version, an answer given elsewhere); a share
+# link's page sees the task and downloads with its token.  Screenshots go to tests/web-shots/ in the build tree.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/web_lib.sh"
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-CHECKS=60
+CHECKS=66
 SETUP=7
 [ -x /usr/bin/chromium ] || { echo "1..0 # SKIP Debian chromium is not installed (./quickstart installs it)"; exit 0; }
 [ -d "$top_srcdir/tests/web/node_modules/playwright-core" ] ||
@@ -43,6 +44,7 @@ fake /_fake/pull '{"owner":"acme","repo":"widgets","number":8,"title":"Work in p
 fake /_fake/pull '{"owner":"acme","repo":"widgets","number":9,"title":"Done already","state":"closed","merged":true}' >/dev/null
 
 printf '%s\n' "$GH_TOKEN" > "$T/gh.tok"; chmod 600 "$T/gh.tok"
+printf '%s\n' "$HOOK_SECRET" > "$T/hook.secret"; chmod 600 "$T/hook.secret"
 write_config <<EOF2
   plugins: [sqlite, exec, http, github]
 http:
@@ -52,6 +54,8 @@ github:
   api_url: $GH
   web_url: https://github.com
   token_file: $T/gh.tok
+  webhook_secret_file: $T/hook.secret
+  refresh_interval: 1h
 agents:
   worker:
     command: [sh, -c, 'echo working; i=0; while [ ! -f "$T/go" ] && [ \$i -lt 1800 ]; do i=\$((i+1)); sleep 0.1; done']
@@ -124,7 +128,7 @@ wait_for 10 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $U/api/v1/ta
 is "one left open" "$(api "$U/api/v1/tasks/$TASK" | jq -r .task.pending_inputs)" 1
 
 BASE=$U TOKEN=$TOKEN BOSUNCTL=$BOSUNCTL SOCK="$T/run/bosund.sock" TASK=$TASK TITLES=$TITLES FILLERS=$((FILLERS)) \
-    PENDING=$PENDING XSS=$XSS PLAN1=$PLAN1 PLAN2=$PLAN2 PLAN3=$PLAN3 BIN1=$BIN1 \
+    PENDING=$PENDING GH=$GH HOOK_SECRET=$HOOK_SECRET XSS=$XSS PLAN1=$PLAN1 PLAN2=$PLAN2 PLAN3=$PLAN3 BIN1=$BIN1 \
     SHOTS="$top_builddir/tests/web-shots" timeout 180 node "$top_srcdir/tests/web/task.mjs" > "$T/web.out" 2>&1
 web_results "$T/web.out" "$CHECKS"
 touch "$T/go"

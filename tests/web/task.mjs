@@ -7,12 +7,13 @@
 // (how many filler tasks came before), PENDING (the question left open),
 // XSS (the payload in the PR's title, a file's path and an artifact's
 // name), PLAN1..PLAN3 (the versions of notes/plan.md), BIN1 (base64 of the
-// binary artifact's first version), SHOTS.
+// binary artifact's first version), GH and HOOK_SECRET (the fake GitHub
+// and the webhook's secret), SHOTS.
 import {chromium} from 'playwright-core';
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readFileSync} from 'node:fs';
 
-const {BASE, TOKEN, BOSUNCTL, SOCK, TASK, SHOTS, XSS, PLAN1, PLAN2, PLAN3, BIN1, PENDING} = process.env;
+const {BASE, TOKEN, BOSUNCTL, SOCK, TASK, SHOTS, GH, HOOK_SECRET, XSS, PLAN1, PLAN2, PLAN3, BIN1, PENDING} = process.env;
 const TITLES = JSON.parse(process.env.TITLES);
 const FILLERS = Number(process.env.FILLERS);
 mkdirSync(SHOTS, {recursive: true});
@@ -199,6 +200,20 @@ try {
   report('a question answered elsewhere leaves the page', (await page.textContent('section[aria-labelledby="tq-h"]')).includes('tomorrow'),
          'the answer is not shown');
 
+  // --- a webhook says the draft is ready: its card changes, the open diff stays
+  await fetch(`${GH}/_fake/pull`, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                   body: JSON.stringify({owner: 'acme', repo: 'widgets', number: 8, draft: false})});
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const hook = await (await fetch(`${GH}/_fake/webhook`, {method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({url: `${BASE}/api/v1/github/webhook`, secret: HOOK_SECRET, event: 'pull_request',
+      payload: {action: 'ready_for_review', pull_request: {number: 8, updated_at: now},
+                repository: {name: 'widgets', owner: {login: 'acme'}}, sender: {login: 'alice'}}})})).json();
+  check('the fake delivered a signed webhook', hook.status, 200);
+  await page.waitForFunction(() => (document.querySelector('article.pr[data-pr="acme/widgets#8"] .pr-state .badge') || {}).textContent === 'open',
+                             null, {timeout: 15000});
+  report('the draft made ready shows open, live', true);
+  check('  the PR diff opened before is still there', await pr7.locator('.pr-diff pre.diff .d-add').count(), 2);
+
   // --- no markup from agents or GitHub ran or became an element
   check('no script ran', await page.evaluate(() => window.__xss), undefined);
   check('no element made from the payloads', await page.locator('main img, main script').count(), 0);
@@ -208,6 +223,26 @@ try {
   report('no horizontal scroll at 375x812', await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
          'scrollWidth > clientWidth');
   await page.screenshot({path: `${SHOTS}/task-phone.png`, fullPage: true});
+  // --- a share link: the task read with its token, a version downloaded with it
+  const share = await (await fetch(`${BASE}/api/v1/shares`, {method: 'POST',
+    headers: {Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json'}, body: JSON.stringify({task: TASK})})).json();
+  const shareCtx = await browser.newContext({viewport: {width: 375, height: 812}, acceptDownloads: true});
+  const sp = await shareCtx.newPage();
+  sp.on('pageerror', (e) => problems.push(`share page: ${e}`));
+  await sp.goto(share.url);
+  await sp.waitForSelector(`main[data-ready="tasks/${TASK}"]`);
+  // The daemon shows PRs to accounts only (GET .../prs is "read", not
+  // "read, task"): the page says so instead of failing.
+  await sp.waitForSelector('section[aria-labelledby="tpr-h"] [data-refused="prs"]');
+  report('the shared page says its PRs are not shown to it', (await sp.textContent('section[aria-labelledby="tpr-h"]')).includes('not shown'),
+         await sp.textContent('section[aria-labelledby="tpr-h"]'));
+  const splan = sp.locator('details.artifact[data-artifact="notes/plan.md"]');
+  await splan.locator('summary').click();
+  const [dl3] = await Promise.all([sp.waitForEvent('download'), splan.locator('tr[data-version="3"] a.download').click()]);
+  check('a version downloaded from the shared page (its token, no cookie)', readFileSync(await dl3.path(), 'utf8'), PLAN3);
+  check('  and named', dl3.suggestedFilename(), 'plan.md');
+  await sp.screenshot({path: `${SHOTS}/task-share-phone.png`, fullPage: true});
+  await shareCtx.close();
   check('no errors in the console', problems.join(' | '), '');
 } catch (e) {
   await page.screenshot({path: `${SHOTS}/task-failure.png`, fullPage: true}).catch(() => {});

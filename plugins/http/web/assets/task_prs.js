@@ -150,8 +150,11 @@ export function taskPrs(task) {
     } catch (e) {
       clear(list);
       cards.clear();
-      clear(note).append(e.status === 503 ? h('p', {class: 'muted'}, NO_GITHUB)
-        : errorBox(e));
+      // 403: the daemon shows pull requests to accounts only, not to a
+      // share link (bosun-http(7)).
+      fill(note, e.status === 503 ? h('p', {class: 'muted'}, NO_GITHUB)
+        : e.status === 403 ? h('p', {class: 'muted', dataset: {refused: 'prs'}}, `Pull requests are not shown here: ${e.message}`)
+          : errorBox(e));
       return;
     }
     const items = res.items || [];
