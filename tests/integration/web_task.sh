@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-CHECKS=66
+CHECKS=67
 SETUP=7
 [ -x /usr/bin/chromium ] || { echo "1..0 # SKIP Debian chromium is not installed (./quickstart installs it)"; exit 0; }
 [ -d "$top_srcdir/tests/web/node_modules/playwright-core" ] ||
@@ -113,9 +113,13 @@ BIN1=AAEC//4K
 ctl request cmd.store.artifacts.put "{\"task\":\"$TASK\",\"name\":\"blob.bin\",\"base64\":\"$BIN1\"}" >/dev/null
 ctl request cmd.store.artifacts.put "{\"task\":\"$TASK\",\"name\":\"blob.bin\",\"base64\":\"AAEC//4KCw==\"}" >/dev/null
 ctl request cmd.store.artifacts.put "$(jq -nc --arg t "$TASK" --arg n "$XSS.txt" '{task: $t, name: $n, text: "hi"}')" >/dev/null
+# Two versions with nothing in common, past the page's diff bound.
+for p in a b; do
+    ctl request cmd.store.artifacts.put "$(seq 1 3000 | sed "s/^/$p/" | jq -Rsc --arg t "$TASK" '{task: $t, name: "big.txt", text: .}')" >/dev/null
+done
 is "the artifacts stored with their versions" \
     "$(api "$U/api/v1/tasks/$TASK/artifacts" | jq -c '[.items[] | [.name, .versions]] | sort')" \
-    "$(jq -nc --arg x "$XSS.txt" '[[$x, 1], ["blob.bin", 2], ["notes/plan.md", 3]] | sort')"
+    "$(jq -nc --arg x "$XSS.txt" '[[$x, 1], ["big.txt", 2], ["blob.bin", 2], ["notes/plan.md", 3]] | sort')"
 curl -s -D "$T/dl.h" -o "$T/dl.b" -H "Authorization: Bearer $TOKEN" "$U/api/v1/tasks/$TASK/artifacts/notes%2Fplan.md?version=2"
 like "the route names the file in Content-Disposition (inline for markdown)" "$(cat "$T/dl.h")" '[Cc]ontent-[Dd]isposition: inline; filename="plan.md"'
 

@@ -168,6 +168,13 @@ try {
   const [dl2] = await Promise.all([page.waitForEvent('download'), bin.locator('tr[data-version="1"] a.download').click()]);
   check('  downloaded, its exact bytes', readFileSync(await dl2.path()).toString('base64'), BIN1);
 
+  const big = page.locator('details.artifact[data-artifact="big.txt"]');
+  await big.locator('summary').click();
+  await big.locator('form.diff-form button[type="submit"]').click();
+  await big.locator('p.too-large').waitFor();
+  report('versions too different to diff in the page are said so', !(await big.locator('pre.diff').count()),
+         'a diff was drawn');
+
   const evil = page.locator('details.artifact .name', {hasText: 'onerror'});
   check('an artifact\'s name is text, payload and all', await evil.textContent(), `${XSS}.txt`);
 
