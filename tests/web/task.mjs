@@ -95,6 +95,16 @@ try {
   await page.fill('input[type="search"]', 'no such task anywhere');
   check('no match, no rows', await page.locator('table.tasks tbody tr').count(), 0);
   await page.fill('input[type="search"]', '');
+  await page.selectOption('select[name="status"]', 'waiting_input');
+  await page.waitForFunction(() => document.querySelectorAll('table.tasks tbody tr').length < 10);
+  const waiting = ((await rest('/tasks?status=waiting_input')).items || []).map((t) => t.task);
+  check('the status filter is the daemon\'s', await page.$$eval('table.tasks tbody tr', (r) => r.map((x) => x.dataset.task)), waiting);
+  await page.selectOption('select[name="status"]', '');
+  await page.waitForFunction((n) => document.querySelectorAll('table.tasks tbody tr').length === n, 100);
+  const fresh = await (await fetch(`${BASE}/api/v1/tasks`, {method: 'POST', body: JSON.stringify({title: 'arrived live'}),
+    headers: {Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json'}})).json();
+  await page.waitForSelector(`tr[data-task="${fresh.task}"]`, {timeout: 10000});
+  report('a task made elsewhere shows in the index, live', true);
   await page.screenshot({path: `${SHOTS}/task-index.png`});
 
   // --- the task page

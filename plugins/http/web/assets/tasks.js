@@ -54,16 +54,19 @@ export async function renderTasks(root) {
     more.hidden = !cursor;
   };
   // Again from the start, as many pages as were loaded (a live change).
+  // The rows shown stay until the new ones are all in.
   const reload = async () => {
-    const had = pages;
-    items = [];
-    cursor = null;
-    for (let i = 0; i < had; i++) {
-      const res = await page(cursor);
-      add(res.items || []);
-      cursor = res.next;
-      if (!cursor) break;
+    const got = [];
+    let next = null;
+    for (let i = 0; i < pages; i++) {
+      const res = await page(next);
+      got.push(...(res.items || []));
+      next = res.next;
+      if (!next) break;
     }
+    items = [];
+    add(got);
+    cursor = next;
     draw();
   };
   more.addEventListener('click', async () => {
