@@ -46,7 +46,13 @@ function downloadLink(task, name, v) {
   a.addEventListener('click', async (ev) => {
     if (!hasBearer()) return;
     ev.preventDefault();
-    const {bytes} = await apiBytes(url(task, name, v.version));
+    let bytes;
+    try {
+      ({bytes} = await apiBytes(url(task, name, v.version)));
+    } catch (e) {
+      a.after(errorBox(e));
+      return;
+    }
     const blob = URL.createObjectURL(new Blob([bytes], {type: 'application/octet-stream'}));
     const tmp = h('a', {href: blob, download: file});
     document.body.append(tmp);
