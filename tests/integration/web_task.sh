@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-CHECKS=69
+CHECKS=70
 SETUP=7
 [ -x /usr/bin/chromium ] || { echo "1..0 # SKIP Debian chromium is not installed (./quickstart installs it)"; exit 0; }
 [ -d "$top_srcdir/tests/web/node_modules/playwright-core" ] ||

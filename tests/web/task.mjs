@@ -82,6 +82,15 @@ try {
   await page.click('th button[data-sort="title"]');
   check('again: Z to A', await rowTitles(page), [...sorted].reverse());
   check('  aria-sort says descending', await page.getAttribute('th:has(button[data-sort="title"])', 'aria-sort'), 'descending');
+  // the keyboard: from the search box, Tab to the Owner header, Enter
+  await page.focus('input[type="search"]');
+  let onOwner = false;
+  for (let i = 0; i < 10 && !onOwner; i++) {
+    await page.keyboard.press('Tab');
+    onOwner = await page.evaluate(() => document.activeElement && document.activeElement.dataset.sort === 'owner');
+  }
+  if (onOwner) await page.keyboard.press('Enter');
+  check('a header is sorted by keyboard too', await page.getAttribute('th:has(button[data-sort="owner"])', 'aria-sort'), 'ascending');
   await page.click('th button[data-sort="pending"]');
   check('by "Waiting": the task with a question first', await page.getAttribute('table.tasks tbody tr:first-child', 'data-task'), TASK);
 
