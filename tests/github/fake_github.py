@@ -263,7 +263,11 @@ class Handler(BaseHTTPRequestHandler):
         return items[first:first + per], extra
 
     def files_page(self, owner, repo, number, count, q):
-        items = [{"filename": f"src/file{i}.c", "status": "modified" if i % 2 else "added",
+        # "files": a count of made-up files, or the files themselves.
+        given = count if isinstance(count, list) else None
+        count = len(given) if given is not None else count
+        items = [given[i] if given is not None else
+                 {"filename": f"src/file{i}.c", "status": "modified" if i % 2 else "added",
                   "additions": i + 1, "deletions": i, "changes": 2 * i + 1,
                   "patch": f"@@ -1 +1 @@\n-a{i}\n+b{i}"}
                  for i in range(count)]

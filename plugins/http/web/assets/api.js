@@ -15,27 +15,7 @@ let bearer = null;
 export function setBearer(token) { bearer = token; }
 export function setUnauthorizedHandler(f) { onUnauthorized = f; }
 
-export async function api(method, path, body) {
-  const init = {method, credentials: 'same-origin', headers: {}};
-  if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(`/api/v1${path}`, init);
-  } catch (e) {
-    throw new ApiError(0, 'unavailable', 'the daemon cannot be reached');
-  }
-  let data = null;
-  const text = await res.text();
-  if (text) {
-    try { data = JSON.parse(text); } catch (e) { data = null; }
-  }
-  if (!res.ok) throw failure(res, data, method, path);
-  return data;
-}
+export function hasBearer() { return bearer !== null; }
 
 // The daemon's error body in words (and a 401 sends to the login).
 function failure(res, data, method, path) {
@@ -45,26 +25,47 @@ function failure(res, data, method, path) {
                       err.message || `${method} ${path}: HTTP ${res.status}`);
 }
 
-// Raw bytes both ways (a file's content): body a string or bytes, sent as
-// application/octet-stream; -> {bytes: Uint8Array, headers}.
-export async function apiBytes(method, path, body) {
+// The request with the page's credential, body already encoded as type;
+// its failure as an ApiError in the daemon's words, else the Response.
+async function send(method, path, body, type) {
   const init = {method, credentials: 'same-origin', headers: {}};
   if (bearer) init.headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/octet-stream';
+    init.headers['Content-Type'] = type;
     init.body = body;
   }
-  let res, buf;
+  let res;
   try {
     res = await fetch(`/api/v1${path}`, init);
-    buf = new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     throw new ApiError(0, 'unavailable', 'the daemon cannot be reached');
   }
   if (!res.ok) {
     let data = null;
-    try { data = JSON.parse(new TextDecoder().decode(buf)); } catch (e) { data = null; }
+    try { data = JSON.parse(await res.text()); } catch (e) { data = null; }
     throw failure(res, data, method, path);
   }
-  return {bytes: buf, headers: res.headers};
+  return res;
+}
+
+export async function api(method, path, body) {
+  const res = await send(method, path, body === undefined ? undefined : JSON.stringify(body),
+                         'application/json');
+  const text = await res.text();
+  if (!text) return null;
+  try { return JSON.parse(text); } catch (e) { return null; }
+}
+
+// Raw bytes both ways (a file's or an artifact's content, a diff): body a
+// string or bytes, sent as application/octet-stream; -> {bytes: Uint8Array,
+// headers}.
+export async function apiBytes(method, path, body) {
+  const res = await send(method, path, body, 'application/octet-stream');
+  let bytes;
+  try {
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    throw new ApiError(0, 'unavailable', 'the daemon cannot be reached');
+  }
+  return {bytes, headers: res.headers};
 }

@@ -24,6 +24,13 @@ export function clear(el) {
   return el;
 }
 
+// The element's children replaced by these, nested arrays flattened and
+// null/false left out as h() does (append() would write them as text).
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
 // "3 min ago", with the exact time in the title (hover / long-press).
 export function when(seconds) {
   if (!seconds) return h('span', {}, '—');

@@ -1,81 +1,196 @@
-// Tasks: the index (sortable, searchable) and one task with its runs,
-// questions and answers, artifacts and versions, and its timeline.
+// Tasks: the index (sortable, searchable, paged with the daemon's cursor)
+// and one task: its questions and answers, runs, pull requests
+// (task_prs.js), artifacts with versions (task_artifacts.js) and timeline
+// (task_timeline.js), each section kept up to date live on its own.
 import {api} from './api.js';
-import {h, clear, when, badge} from './dom.js';
+import {h, clear, fill, when, badge} from './dom.js';
 import {inputCard} from './views.js';
+import {taskPrs} from './task_prs.js';
+import {taskArtifacts} from './task_artifacts.js';
+import {taskTimeline, TIMELINE_TAIL} from './task_timeline.js';
 
 const COLUMNS = [['title', 'Title'], ['status', 'Status'], ['owner', 'Owner'], ['pending', 'Waiting'],
                  ['updated_at', 'Updated']];
+const STATUSES = ['open', 'running', 'waiting_input', 'done', 'failed', 'stopped'];
+const PAGE = 100;
+
+function sortValue(t, key) {
+  if (key === 'pending') return t.pending_inputs || 0;
+  if (key === 'updated_at') return t.updated_at || 0;
+  if (key === 'title') return String(t.title || t.task).toLowerCase();
+  return String(t[key] || '').toLowerCase();
+}
+
+// Live events that change the index: a task's own and its questions'.
+const INDEX_EVENTS = /^evt\.(task|input)\./;
 
 export async function renderTasks(root) {
-  const items = [];
-  let cursor = null;
-  for (let page = 0; page < 20; page++) { // at most 2,000 tasks here; the API pages the rest
-    const res = await api('GET', `/tasks?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    items.push(...(res.items || []));
-    cursor = res.next;
-    if (!cursor) break;
-  }
+  let items = [], cursor = null, pages = 1, status = '';
   let sortKey = 'updated_at', asc = false, query = '';
   const body = h('tbody', {});
+  const note = h('p', {class: 'muted', role: 'status', id: 'tasks-note'});
+  const more = h('button', {type: 'button', class: 'more'}, `Load ${PAGE} more`);
+  const page = async (after) => api('GET', `/tasks?limit=${PAGE}${status ? `&status=${status}` : ''}` +
+                                           `${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
+  const add = (list) => { // a task updated while paging may come again
+    const have = new Set(items.map((t) => t.task));
+    items.push(...list.filter((t) => !have.has(t.task)));
+  };
   const draw = () => {
-    const q = query.toLowerCase();
-    const rows = items.filter((t) => !q || `${t.title || ''} ${t.task} ${t.owner || ''}`.toLowerCase().includes(q))
+    const q = query.trim().toLowerCase();
+    const rows = items.filter((t) => !q || `${t.title || ''} ${t.task}`.toLowerCase().includes(q))
       .sort((a, b) => {
-        const x = sortKey === 'pending' ? (a.has_pending_requests ? 1 : 0) : a[sortKey];
-        const y = sortKey === 'pending' ? (b.has_pending_requests ? 1 : 0) : b[sortKey];
-        return (x > y ? 1 : x < y ? -1 : 0) * (asc ? 1 : -1);
+        const x = sortValue(a, sortKey), y = sortValue(b, sortKey);
+        return (x > y ? 1 : x < y ? -1 : (a.task > b.task ? 1 : -1)) * (asc ? 1 : -1);
       });
     clear(body).append(...rows.map((t) => h('tr', {dataset: {task: t.task}},
       h('td', {}, h('a', {href: `#/tasks/${encodeURIComponent(t.task)}`}, t.title || t.task)),
       h('td', {}, badge(t.status)), h('td', {}, t.owner || ''),
-      h('td', {}, t.has_pending_requests ? h('strong', {}, 'yes') : 'no'), h('td', {}, when(t.updated_at)))));
+      h('td', {class: 'pending'}, t.pending_inputs > 0 ? h('strong', {}, `yes (${t.pending_inputs})`) : 'no'),
+      h('td', {}, when(t.updated_at)))));
+    note.textContent = `${q ? `${rows.length} of ` : ''}${items.length} task${items.length === 1 ? '' : 's'} loaded` +
+      (cursor ? ', more on the daemon.' : ', all of them.') +
+      ' Sorting and search work on the tasks loaded here: the daemon has no search by title.';
+    more.hidden = !cursor;
   };
+  // Again from the start, as many pages as were loaded (a live change).
+  // The rows shown stay until the new ones are all in.
+  const reload = async () => {
+    const got = [];
+    let next = null;
+    for (let i = 0; i < pages; i++) {
+      const res = await page(next);
+      got.push(...(res.items || []));
+      next = res.next;
+      if (!next) break;
+    }
+    items = [];
+    add(got);
+    cursor = next;
+    draw();
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      const res = await page(cursor);
+      add(res.items || []);
+      cursor = res.next;
+      pages++;
+      draw();
+    } catch (e) { note.textContent = e.message; } finally { more.disabled = false; }
+  });
   const head = h('tr', {}, COLUMNS.map(([key, label]) => h('th', {scope: 'col', 'aria-sort': key === sortKey ? (asc ? 'ascending' : 'descending') : 'none'},
-    h('button', {type: 'button', class: 'sort', onclick: (ev) => {
-      if (sortKey === key) asc = !asc; else { sortKey = key; asc = key === 'title'; }
+    h('button', {type: 'button', class: 'sort', dataset: {sort: key}, onclick: (ev) => {
+      if (sortKey === key) asc = !asc; else { sortKey = key; asc = key === 'title' || key === 'owner' || key === 'status'; }
       for (const th of head.children) th.setAttribute('aria-sort', 'none');
       ev.currentTarget.parentElement.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
       draw();
     }}, label))));
-  const search = h('input', {type: 'search', 'aria-label': 'Search tasks', placeholder: 'Search tasks',
-                             oninput: (ev) => { query = ev.target.value; draw(); }});
-  clear(root).append(h('h1', {}, 'Tasks'), search,
-    h('div', {class: 'table-wrap'}, h('table', {class: 'tasks'}, h('thead', {}, head), body)));
-  draw();
+  const search = h('input', {type: 'search', 'aria-label': 'Search tasks by title or ID', placeholder: 'Search by title or ID',
+                             'aria-describedby': 'tasks-note', oninput: (ev) => { query = ev.target.value; draw(); }});
+  const filter = h('select', {name: 'status', 'aria-label': 'Status', onchange: async (ev) => {
+    status = ev.target.value;
+    pages = 1;
+    await reload();
+  }}, h('option', {value: ''}, 'any status'), STATUSES.map((s) => h('option', {value: s}, s)));
+  clear(root).append(h('h1', {}, 'Tasks'), h('div', {class: 'filters'}, search, filter), note,
+    h('div', {class: 'table-wrap'}, h('table', {class: 'tasks'}, h('thead', {}, head), body)), more);
+  await reload();
+  let timer = null;
+  return {
+    onEvent(f) {
+      if (INDEX_EVENTS.test(f.subject || '') && !timer)
+        timer = setTimeout(() => { timer = null; reload().catch(() => {}); }, 300);
+      return true; // the search typed and the pages loaded stay
+    },
+  };
+}
+
+// ------------------------------------------------------------ one task
+
+function headerOf(t, id) {
+  return [h('h1', {}, t.title || id),
+    h('p', {class: 'task-facts'}, badge(t.status), ` owner ${t.owner || '—'} · updated `, when(t.updated_at),
+      t.cost_usd ? ` · spent $${Number(t.cost_usd).toFixed(4)}` : '', ' · ', h('code', {}, id)),
+    t.prompt ? h('pre', {class: 'prompt'}, t.prompt) : null];
+}
+
+function questionItem(i) {
+  return h('li', {dataset: {input: i.input}},
+    h('span', {class: 'question'}, i.question || ''), ' ', badge(i.status), ' ',
+    h('span', {class: 'meta'}, `asked by ${i.agent || '?'} `, when(i.created_at)),
+    i.answer != null ? h('div', {class: 'answer-given'}, '→ ', h('strong', {}, String(i.answer)),
+      h('span', {class: 'meta'}, ` by ${i.answered_by || '?'} `, when(i.answered_at))) : null,
+    i.reason ? h('div', {class: 'meta'}, i.reason) : null);
+}
+
+function runsTable(runs) {
+  if (!runs.length) return h('p', {class: 'muted'}, 'None.');
+  return h('div', {class: 'table-wrap'}, h('table', {class: 'task-runs'},
+    h('thead', {}, h('tr', {}, ['Run', 'Agent', 'State', 'Started', 'Cost'].map((c) => h('th', {scope: 'col'}, c)))),
+    h('tbody', {}, runs.map((r) => h('tr', {dataset: {run: r.run}},
+      h('td', {}, h('a', {href: `#/runs/${encodeURIComponent(r.run)}`}, h('code', {}, r.run))), h('td', {}, r.agent || ''),
+      h('td', {}, badge(r.state)), h('td', {}, when(r.started_at || r.created_at)),
+      h('td', {}, r.cost_usd == null ? '—' : `$${Number(r.cost_usd).toFixed(4)}`))))));
+}
+
+// What the task's own row says: header, questions waiting, questions and
+// answers, runs; redrawn together when one of them changes.
+function summaryOf(one, id, ctx, runIds) {
+  const t = one.task && typeof one.task === 'object' ? one.task : one;
+  const inputs = one.inputs || [], runs = one.runs || [];
+  for (const r of runs) runIds.add(r.run);
+  const pending = inputs.filter((i) => i.status === 'pending');
+  return [h('div', {class: 'task-head'}, headerOf(t, id)),
+    pending.length && ctx.mayAnswer ? h('section', {'aria-labelledby': 'tp-h'}, h('h2', {id: 'tp-h'}, 'Waiting for an answer'),
+      h('div', {class: 'cards'}, pending.map((i) => inputCard(i, ctx.refresh)))) : null,
+    h('section', {'aria-labelledby': 'tq-h'}, h('h2', {id: 'tq-h'}, 'Questions and answers'),
+      inputs.length ? h('ul', {class: 'plain questions'}, inputs.map(questionItem)) : h('p', {class: 'muted'}, 'None.')),
+    h('section', {'aria-labelledby': 'tr-h'}, h('h2', {id: 'tr-h'}, 'Runs'), runsTable(runs))];
+}
+
+// The task's events for its timeline, kind by kind: one query for all of
+// them would be filled by a chatty run's output lines.
+const TIMELINE_SUBJECTS = ['evt.task.>', 'evt.input.>', 'evt.approval.>', 'evt.artifact.>', 'evt.pr.>',
+                           'evt.run.*.*.state', 'evt.run.*.*.status'];
+async function timelineEvents(enc) {
+  const lists = await Promise.all(TIMELINE_SUBJECTS.map((s) =>
+    api('GET', `/events?task=${enc}&subject=${encodeURIComponent(s)}&tail=${TIMELINE_TAIL}`)
+      .then((r) => r.items || [], () => [])));
+  return lists.flat().sort((a, b) => a.seq - b.seq).slice(-TIMELINE_TAIL);
 }
 
 export async function renderTask(root, ctx, id) {
   const enc = encodeURIComponent(id);
-  const [one, runs, inputs, arts, evs] = await Promise.all([
-    api('GET', `/tasks/${enc}`),
-    api('GET', `/runs?task=${enc}&limit=100`),
-    api('GET', `/inputs?task=${enc}`).catch(() => ({items: []})),
-    api('GET', `/tasks/${enc}/artifacts`).catch(() => ({items: []})),
-    api('GET', `/events?task=${enc}&tail=200`).catch(() => ({items: []})),
-  ]);
-  const t = one.task && typeof one.task === 'object' ? one.task : one;
-  const pending = (inputs.items || []).filter((i) => i.status === 'pending');
-  clear(root).append(
-    h('h1', {}, t.title || id),
-    h('p', {}, badge(t.status), ` owner ${t.owner || '—'} · updated `, when(t.updated_at)),
-    t.prompt ? h('pre', {class: 'prompt'}, t.prompt) : null,
-    pending.length && ctx.mayAnswer ? h('section', {'aria-labelledby': 'tp-h'}, h('h2', {id: 'tp-h'}, 'Waiting for an answer'),
-      h('div', {class: 'cards'}, pending.map((i) => inputCard(i, ctx.refresh)))) : null,
-    h('section', {'aria-labelledby': 'tq-h'}, h('h2', {id: 'tq-h'}, 'Questions'),
-      (inputs.items || []).length ? h('ul', {class: 'plain'}, inputs.items.map((i) =>
-        h('li', {}, h('span', {class: 'question'}, i.question || ''), ' ', badge(i.status),
-          i.answer != null ? [' → ', h('strong', {}, String(i.answer))] : ''))) : h('p', {class: 'muted'}, 'None.')),
-    h('section', {'aria-labelledby': 'ta-h'}, h('h2', {id: 'ta-h'}, 'Artifacts'),
-      (arts.items || []).length ? h('ul', {class: 'plain'}, arts.items.map((a) =>
-        h('li', {}, h('a', {href: `/api/v1/tasks/${enc}/artifacts/${encodeURIComponent(a.name)}`, download: a.name}, a.name),
-          ` · version ${a.version || 1}`, a.size != null ? ` · ${a.size} bytes` : ''))) : h('p', {class: 'muted'}, 'None.')),
-    h('section', {'aria-labelledby': 'tr-h'}, h('h2', {id: 'tr-h'}, 'Runs'),
-      (runs.items || []).length ? h('ul', {class: 'plain'}, runs.items.map((r) =>
-        h('li', {}, h('a', {href: `#/runs/${encodeURIComponent(r.run)}`}, r.run), ' ', badge(r.state), ` ${r.agent}`))) : h('p', {class: 'muted'}, 'None.')),
-    h('section', {'aria-labelledby': 'tt-h'}, h('h2', {id: 'tt-h'}, 'Timeline'),
-      h('ol', {class: 'events'}, (evs.items || []).map((e) => h('li', {},
-        h('details', {}, h('summary', {}, when(e.time), ' ', e.subject), h('pre', {}, JSON.stringify(e.data, null, 2))))))));
+  const [one, evs] = await Promise.all([api('GET', `/tasks/${enc}`), timelineEvents(enc)]);
+  const runIds = new Set();
+  let timer = null;
+  // An answer given here redraws the summary only, not the open diffs.
+  const schedule = () => { if (!timer) timer = setTimeout(redraw, 150); };
+  const here = {...ctx, refresh: schedule};
+  const summary = h('div', {class: 'task-summary'}, summaryOf(one, id, here, runIds));
+  const prs = taskPrs(id), arts = taskArtifacts(id);
+  const timeline = taskTimeline(evs);
+  clear(root).append(summary, prs.el, arts.el, timeline.el);
+  await Promise.all([prs.refresh(), arts.refresh()]);
+  async function redraw() {
+    timer = null;
+    try { fill(summary, summaryOf(await api('GET', `/tasks/${enc}`), id, here, runIds)); } catch (e) { /* kept as it was */ }
+  }
+  return {
+    onEvent(f) {
+      const p = String(f.subject || '').split('.');
+      const d = f.data || {};
+      const mine = d.task === id || (['task', 'pr', 'artifact'].includes(p[1]) && p[2] === id) ||
+        (p[1] === 'run' && runIds.has(p[3]));
+      if (!mine || (p[1] === 'run' && !['state', 'status'].includes(p[4]))) return true;
+      timeline.add(f);
+      if (p[1] === 'pr') prs.refresh();
+      else if (p[1] === 'artifact') arts.refresh();
+      else schedule();
+      return true;
+    },
+  };
 }
 
 export async function renderEvents(root) {

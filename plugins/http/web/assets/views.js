@@ -4,7 +4,7 @@
 import {api} from './api.js';
 import {h, clear, when, badge} from './dom.js';
 
-function errorBox(e) {
+export function errorBox(e) {
   return h('p', {class: 'error', role: 'alert'}, e.message || String(e));
 }
 
