@@ -11,6 +11,8 @@
 //   SCENARIO:slow    the answer starts streaming and then stalls (the test
 //                    kills the CLI meanwhile); once "you were interrupted"
 //                    arrives, a text
+//   SCENARIO:xss     Bash printing an <img onerror> tag, a second Bash, then text
+//                    with a <script> tag (the dashboard must show all as text)
 //   SCENARIO:bigread Read of DIR/big.txt (the test makes it large), then text
 //   SCENARIO:perm    Bash "mkdir -p DIR/made", Bash "rm -rf DIR/victim", Bash
 //                    "touch DIR/asked", then Bash "touch DIR/asked" again,
@@ -78,6 +80,15 @@ function script(body) {
     ];
     if (step < steps.length) return { content: steps[step](), stop: 'tool_use' };
     return { content: text('All three tools ran.'), stop: 'end_turn' };
+  }
+  if (scen === 'xss') { // markup in a tool's input, its result and the text: the dashboard shows it as text
+    const steps = [
+      () => tool('toolu_xss1', 'Bash', { command: `printf '%s\\n' '<img src=x onerror="window.__xss=5">'`,
+        description: '<b>print</b> markup' }),
+      () => tool('toolu_xss2', 'Bash', { command: 'echo second call', description: 'a second call' }),
+    ];
+    if (step < steps.length) return { content: steps[step](), stop: 'tool_use' };
+    return { content: text('Printed <script>window.__xss=6</script> as text.'), stop: 'end_turn' };
   }
   if (scen === 'perm') {
     const steps = [

@@ -67,6 +67,8 @@ static json_t *ids(const git_run *g)
                      "machine", g->machine);
 }
 
+static const char *keep_name(enum worktree_keep k);
+
 static void publish_worktree(git_run *g, const char *action, const char *reason)
 {
     json_t *d = ids(g);
@@ -75,6 +77,7 @@ static void publish_worktree(git_run *g, const char *action, const char *reason)
     json_object_set_new(d, "repo", json_string(g->wt.repo));
     json_object_set_new(d, "branch", g->branch ? json_string(g->branch) : json_null());
     json_object_set_new(d, "base", json_string(g->wt.base));
+    json_object_set_new(d, "keep", json_string(keep_name(g->wt.keep)));
     if (g->base_commit)
         json_object_set_new(d, "base_commit", json_string(g->base_commit));
     if (reason)

@@ -418,6 +418,9 @@ static json_t *ps_row(const proc *p, const run *r, const agent_config *a, unsign
     if (r->has_cost || r->live_usd > 0)
         json_object_set_new(o, "cost_usd", json_real(r->cost_usd + r->live_usd));
     json_object_set_new(o, "tokens", run_spent_tokens(r, true));
+    json_t *budget = run_budget_json(r);
+    if (budget)
+        json_object_set_new(o, "budget", budget);
     double up = run_active(r) && r->started_at > 0 ? bosun_now() - r->started_at : 0;
     json_object_set_new(o, "uptime", json_real(up));
     return o;

@@ -68,6 +68,36 @@ void run_budget_check(run *r)
     run_stop(r, why);
 }
 
+/* One budget's limit, spent and left (never below 0), when it is set. */
+static void add_left(json_t *o, const char *key, double limit, double spent)
+{
+    if (limit > 0)
+        json_object_set_new(o, key,
+                            json_pack("{s:f,s:f,s:f}", "limit", limit, "spent", spent, "left",
+                                      spent < limit ? limit - spent : 0.0));
+}
+
+json_t *run_budget_json(const run *r)
+{
+    if (!r->agent)
+        return NULL;
+    const spend_limits *b = &r->agent->budget, *g = &r->p->global_budget;
+    spend_run s = spent_of(r);
+    double now = bosun_now();
+    json_t *o = json_object();
+    add_left(o, "usd_per_run", b->usd_per_run, s.usd);
+    add_left(o, "tokens_per_run", (double)b->tokens_per_run, (double)s.tokens);
+    if (r->task)
+        add_left(o, "usd_per_task", b->usd_per_task, spend_totals_task(r->p->spend, r->task));
+    add_left(o, "usd_per_day", b->usd_per_day, spend_totals_day(r->p->spend, r->agent_name, now));
+    add_left(o, "global_usd_per_day", g->usd_per_day, spend_totals_day(r->p->spend, NULL, now));
+    if (json_object_size(o) == 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char *err,
                          size_t err_size)
 {

@@ -216,6 +216,9 @@ char *run_read_state_file(run *r, const char *name, size_t max);
 void run_budget_check(run *r);
 /* The run's cost_usd is already in the totals (recovered runs). */
 void run_budget_seen(run *r);
+/* What is left of each budget that applies to the run, for ps:
+ * {"usd_per_run":{"limit","spent","left"},...}; NULL when none does. */
+json_t *run_budget_json(const run *r);
 /* A new run of a (task may be NULL) would be over a budget: true, with
  * the sentence for the refusal in err. */
 bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char *err,

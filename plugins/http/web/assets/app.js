@@ -64,15 +64,20 @@ async function render() {
   }
   try {
     current = null;
+    early = early || [];
     const admin = !!identity && identity.role === 'admin';
     current = await view.render(main, {setPending, refresh, admin,
                                        mayAnswer: admin || (!!identity && identity.can_answer === true)});
+    const missed = early || [];
+    early = null;
+    for (const f of missed) deliver(f);
     main.dataset.ready = view.id ? `${view.name}/${view.id}` : view.name;
     performance.mark(`bosun:ready:${view.name}`); // navigation -> interactive, for the benchmark
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401))
       clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message || String(e)));
   } finally {
+    early = null;
     rendering = false;
     if (again) { again = false; render(); }
   }
@@ -93,8 +98,22 @@ function updatePending() {
   }, 100);
 }
 
+// Events that arrive while a view is being drawn (after it read its data,
+// before it can follow): kept and handed to it once it is up, so a page
+// misses none of them; past the bound, the view is drawn again instead.
+let early = null;
+const EARLY_MAX = 10000;
 function onEvent(f) {
   if (/^evt\.(input|approval)\./.test(f.subject || '')) updatePending();
+  if (early) {
+    if (early.length < EARLY_MAX) early.push(f);
+    else again = true;
+    return;
+  }
+  deliver(f);
+}
+
+function deliver(f) {
   if (current && current.onEvent && current.onEvent(f)) return; // the view updated itself
   if (RELEVANT.test(f.subject || '')) refresh();
 }
