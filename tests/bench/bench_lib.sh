@@ -98,7 +98,8 @@ median() {
 }
 
 # verdict NAME RATIO OP TARGET: "ratio R, target OP X: PASS|FAIL", OP ">="
-# or "<=", on the exact ratio (printed to 3 places).
+# or "<=", on the exact ratio (printed to 3 places), and the exact ratio in
+# a "result:" line for bench_runs.
 verdict() {
     local r
     if [ "$2" = n/a ]; then
@@ -106,6 +107,7 @@ verdict() {
         return
     fi
     r=$(calc "$2" 3)
+    echo "result: ${1// /_} $2 $3 $4"
     if awk "BEGIN { exit !($2 $3 $4) }"; then
         echo "  $1: ratio $r, target $3 $4: PASS"
     else
@@ -232,4 +234,70 @@ run_parts() {
     printf '%s\n' "${SUMMARY[@]}"
     echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     exit "$rc"
+}
+
+# bench_runs NAME CMD [ARG...]: runs CMD BENCH_RUNS (3) times, the machine's
+# load printed before each run, its output (stderr too) shown as it comes
+# and kept; then bench_runs_summary.  Every run is made even when one
+# fails; the status is the first failing run's.  make bench runs every
+# part through it (tests/bench/bench_runs.sh); a part run by hand runs once.
+bench_runs() {
+    local name=$1 runs=${BENCH_RUNS:-3} i r rc=0
+    shift
+    [[ $runs =~ ^[1-9][0-9]?$ ]] || { log "bench: BENCH_RUNS must be 1-99, not '$runs'"; return 64; }
+    for ((i = 1; i <= runs; i++)); do
+        echo "=== $name: run $i of $runs"
+        machine_load "$name, run $i of $runs"
+        "$@" 2>&1 | tee "$T/runs.$i"
+        r=${PIPESTATUS[0]}
+        if [ "$r" != 0 ]; then
+            log "bench: $name: run $i exited with status $r"
+            [ "$rc" = 0 ] && rc=$r
+        fi
+    done
+    bench_runs_summary "$name" "$runs"
+    return "$rc"
+}
+
+# bench_runs_summary NAME RUNS: from the "result: KEY VALUE UNIT..." and
+# "result: KEY VALUE OP TARGET" lines of $T/runs.1..RUNS, one line a KEY:
+# the median over the runs, the range and every run's value in run order;
+# for the second kind, the verdict on the exact median (OP "<=" or ">=").
+# A KEY missing from a run (that run failed before it) is named.
+bench_runs_summary() {
+    local name=$1 runs=$2 i
+    echo
+    echo "=== $name: median [range] over $runs runs (each run's value in order)"
+    for ((i = 1; i <= runs; i++)); do
+        sed -n "s/^result: /$i /p" "$T/runs.$i" 2>/dev/null
+    done | awk -v runs="$runs" '
+        function num(x) { return (x >= 1000 || x <= -1000) ? sprintf("%.0f", x) : sprintf("%.6g", x) }
+        function med(k,  n, i, j, t, v) {
+            n = 0
+            for (i = 1; i <= runs; i++) if ((k, i) in val) v[++n] = val[k, i] + 0
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            lo = v[1]; hi = v[n]; cnt = n
+            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        $1 ~ /^[0-9]+$/ && NF >= 3 {
+            k = $2
+            if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+            val[k, $1] = $3
+            if (($4 == "<=" || $4 == ">=") && NF == 5) { op[k] = $4; tgt[k] = $5 }
+            else { u = ""; for (i = 4; i <= NF; i++) u = u " " $i; unit[k] = u }
+        }
+        END {
+            if (nk == 0) { print "  (no result: lines; each run'"'"'s own report is above)"; exit }
+            for (j = 1; j <= nk; j++) {
+                k = order[j]; m = med(k); each = ""
+                for (i = 1; i <= runs; i++) each = each ((k, i) in val ? " " val[k, i] : " missing")
+                line = sprintf("  %s: %s%s [%s-%s] (%s)", k, num(m), unit[k], num(lo), num(hi), substr(each, 2))
+                if (cnt < runs) line = line sprintf(" -- %d of %d runs", cnt, runs)
+                if (k in op) {
+                    ok = (op[k] == "<=") ? (m <= tgt[k] + 0) : (m >= tgt[k] + 0)
+                    line = line sprintf("; median %.3f, target %s %s: %s", m, op[k], tgt[k], ok ? "PASS" : "FAIL")
+                }
+                print line
+            }
+        }'
 }
