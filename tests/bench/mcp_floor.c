@@ -96,9 +96,11 @@ static void handle(const char *line, size_t len)
     }
     json_t *id = json_object_get(m, "id");
     const char *method = json_string_value(json_object_get(m, "method"));
-    if (!json_is_object(m) || !method) {
-        /* A response or a malformed message; a response needs no answer. */
-        if (json_is_object(m) && !json_object_get(m, "result") && !json_object_get(m, "error"))
+    if (!json_is_object(m)) {
+        fail(NULL, -32600, "invalid request: a message must be a JSON object (no batches)");
+    } else if (!method) {
+        /* A response needs no answer; anything else without a method is wrong. */
+        if (!json_object_get(m, "result") && !json_object_get(m, "error"))
             fail(id, -32600, "invalid request: 'method' must be a string");
     } else if (!id) {
         /* a notification (notifications/initialized, cancelled): nothing to answer */
