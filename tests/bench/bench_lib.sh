@@ -107,12 +107,12 @@ verdict() {
         return
     fi
     r=$(calc "$2" 3)
-    echo "result: ${1// /_} $2 $3 $4"
     if awk "BEGIN { exit !($2 $3 $4) }"; then
         echo "  $1: ratio $r, target $3 $4: PASS"
     else
         echo "  $1: ratio $r, target $3 $4: FAIL"
     fi
+    echo "result: ${1// /_} $2 $3 $4"
 }
 
 # bosund_start DIR: runs bosund on DIR/bosun.yaml (written by the caller;
