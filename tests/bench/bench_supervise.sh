@@ -848,8 +848,11 @@ report() {
 bos_version() {
     local bin=$BOSUND rev
     [ -x "$(dirname "$BOSUND")/.libs/bosund" ] && bin="$(dirname "$BOSUND")/.libs/bosund"
-    rev=$(git -C "$here" rev-parse --short HEAD 2>/dev/null) &&
-        { git -C "$here" diff --quiet HEAD -- core plugins include 2>/dev/null || rev="$rev+changes"; }
+    # The last commit that changed the daemon's source: a commit to the
+    # benchmarks during a run is not a rebuild.  (":/" roots the paths at
+    # the top of the tree; git -C runs them from tests/bench.)
+    rev=$(git -C "$here" log -1 --format=%h -- :/core :/plugins :/include 2>/dev/null) && [ -n "$rev" ] &&
+        { git -C "$here" diff --quiet HEAD -- :/core :/plugins :/include 2>/dev/null || rev="$rev+changes"; }
     echo "$("$BOSUND" --version 2>/dev/null | head -1)${rev:+, git $rev}, built $(date -r "$bin" '+%F %T')"
 }
 BOS_VERSION=$(bos_version)
