@@ -282,7 +282,8 @@ bench_runs_summary() {
         $1 ~ /^[0-9]+$/ && NF >= 3 {
             k = $2
             if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-            val[k, $1] = $3
+            # a value that is not a number (a part printed n/a) counts as missing
+            if ($3 ~ /^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/) val[k, $1] = $3
             if (($4 == "<=" || $4 == ">=") && NF == 5) { op[k] = $4; tgt[k] = $5 }
             else { u = ""; for (i = 4; i <= NF; i++) u = u " " $i; unit[k] = u }
         }
@@ -290,6 +291,7 @@ bench_runs_summary() {
             if (nk == 0) { print "  (no result: lines; each run'"'"'s own report is above)"; exit }
             for (j = 1; j <= nk; j++) {
                 k = order[j]; m = med(k); each = ""
+                if (cnt == 0) { printf "  %s: no number in any run\n", k; continue }
                 for (i = 1; i <= runs; i++) each = each ((k, i) in val ? " " val[k, i] : " missing")
                 line = sprintf("  %s: %s%s [%s-%s] (%s)", k, num(m), unit[k], num(lo), num(hi), substr(each, 2))
                 if (cnt < runs) line = line sprintf(" -- %d of %d runs", cnt, runs)
