@@ -87,14 +87,19 @@ CLK_TCK=$(getconf CLK_TCK)
 children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+# exact EXPR: EXPR to 17 significant digits (a double, unrounded), for
+# what a verdict compares; calc rounds for display.
+exact() { awk "BEGIN { printf \"%.17g\", $1 }"; }
 
 ratio3() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 3; fi; }
 
-# median of the arguments (numbers); "n/a" when none.
+# median of the arguments (numbers); "n/a" when none.  Of an even count,
+# the mean of the middle two, unrounded (it was printed to one decimal, so
+# a median ratio of 0.47 became 0.5 before its verdict).
 median() {
     [ $# -gt 0 ] || { echo n/a; return; }
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+        if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%.17g", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # verdict NAME RATIO OP TARGET: "ratio R, target OP X: PASS|FAIL", OP ">="
