@@ -87,9 +87,12 @@ CLK_TCK=$(getconf CLK_TCK)
 children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
-# exact EXPR: EXPR to 17 significant digits (a double, unrounded), for
-# what a verdict compares; calc rounds for display.
-exact() { awk "BEGIN { printf \"%.17g\", $1 }"; }
+# exact EXPR: EXPR unrounded (the shortest of 15-17 significant digits that
+# reads back as the same double), for what a verdict compares; calc rounds
+# for display.
+AWK_EXACT='function exact(x,  p, s) { for (p = 15; p < 17; p++) { s = sprintf("%." p "g", x); if (s + 0 == x) return s }
+    return sprintf("%.17g", x) }'
+exact() { awk "$AWK_EXACT BEGIN { printf \"%s\", exact($1) }"; }
 
 ratio3() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 3; fi; }
 
@@ -98,8 +101,8 @@ ratio3() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 3; fi; }
 # a median ratio of 0.47 became 0.5 before its verdict).
 median() {
     [ $# -gt 0 ] || { echo n/a; return; }
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%.17g", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    printf '%s\n' "$@" | sort -g | awk "$AWK_EXACT"'{ v[NR] = $1 } END {
+        if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%s", exact((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 # verdict NAME RATIO OP TARGET: "ratio R, target OP X: PASS|FAIL", OP ">="
