@@ -377,7 +377,7 @@ if [[ " ${WAYS[*]} " == *" bosun "* && " ${WAYS[*]} " == *" bare "* ]]; then
     sm=$(median "${x[@]}")
     added=$(calc "($sh - $bh + $sm + $sg) / 1024" 2)
     echo "bosun adds: wall x$(calc "$sw / $bw" 3); RSS $added MiB = CLI $(calc "($sh - $bh) / 1024" 2) + bosun-mcp $(calc "$sm / 1024" 2) + bosund $(calc "$sg / 1024" 2)"
-    verdict "wall time bosun/bare" "$(calc "$sw / $bw" 6)" "<=" 1.05
-    verdict "RSS bosun adds, MiB" "$added" "<=" 10
+    verdict "wall time bosun/bare" "$(exact "$sw / $bw")" "<=" 1.05
+    verdict "RSS bosun adds, MiB" "$(exact "($sh - $bh + $sm + $sg) / 1024")" "<=" 10
 fi
 echo "load at end: $(uptime)"

@@ -112,7 +112,7 @@ stored=() limits=() ratios=()
 for r in $(seq 1 "$reps"); do
     st=$(v "flood_${r}_stored_per_sec") li=$(v "limit_${r}_rows_per_sec")
     [ -n "$st" ] && [ -n "$li" ] || continue
-    stored+=("$st") limits+=("$li") ratios+=("$(calc "$st / $li" 6)")
+    stored+=("$st") limits+=("$li") ratios+=("$(exact "$st / $li")")
 done
 range() { printf '%s\n' "$@" | sort -g | sed -n '1p;$p' | paste -sd- -; }
 echo "== fleet, $N machines x ${SIM_AGENTS:-10} agents"
@@ -129,13 +129,13 @@ if [ "$(v events_acked)" = 1 ]; then
     done
     echo "  stored from all links: median $(median "${stored[@]}") events/s (range $(range "${stored[@]}"));" \
         "store's own limit: median $(median "${limits[@]}") rows/s (range $(range "${limits[@]}"));" \
-        "ratio per round $(printf '%.3f ' "${ratios[@]}")(range $(range "${ratios[@]}"))"
+        "ratio per round $(printf '%.3f ' "${ratios[@]}")(range $(range $(printf '%.3f ' "${ratios[@]}")))"
 else
     echo "  stored from all links: none acknowledged (the hub stores no machine.events)"
 fi
 echo "  back online after a hub restart: $(v back_online_secs) s; attempts seen by the hub: $(v reconnect_seen_attempts), peak $(v reconnect_seen_peak_per_sec)/s"
-SUMMARY+=("$(verdict "register all within 5 s (5 / secs)" "$(calc "5 / $(v register_all_secs)" 6)" ">=" 1)")
-SUMMARY+=("$(verdict "hub RSS with $N idle links <= 64 MiB (65536 / kB)" "$(calc "65536 / $(v hub_rss_kb_idle)" 6)" ">=" 1)")
+SUMMARY+=("$(verdict "register all within 5 s (5 / secs)" "$(exact "5 / $(v register_all_secs)")" ">=" 1)")
+SUMMARY+=("$(verdict "hub RSS with $N idle links <= 64 MiB (65536 / kB)" "$(exact "65536 / $(v hub_rss_kb_idle)")" ">=" 1)")
 if [ "$(v events_acked)" = 1 ] && [ "${#ratios[@]}" -gt 0 ]; then
     SUMMARY+=("$(verdict "stored forwarded events / batched-insert limit (median of ${#ratios[@]} rounds' ratios)" "$(median "${ratios[@]}")" ">=" 0.5)")
 fi

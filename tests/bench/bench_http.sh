@@ -137,8 +137,8 @@ compare() {
         "per server CPU-second: bosund $cb, nginx $cn"
     perf_run "$part" "$ub" "$@"
     RATIO=n/a CPU_RATIO=n/a
-    [ "$MED_B" != n/a ] && [ "$MED_N" != n/a ] && RATIO=$(calc "$MED_B / $MED_N" 6)
-    [ "$cb" != n/a ] && [ "$cn" != n/a ] && CPU_RATIO=$(calc "$cb / $cn" 6)
+    [ "$MED_B" != n/a ] && [ "$MED_N" != n/a ] && RATIO=$(exact "$MED_B / $MED_N")
+    [ "$cb" != n/a ] && [ "$cn" != n/a ] && CPU_RATIO=$(exact "$cb / $cn")
 }
 
 # ------------------------------------------------------------ parts

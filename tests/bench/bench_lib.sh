@@ -87,18 +87,27 @@ CLK_TCK=$(getconf CLK_TCK)
 children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+# exact EXPR: EXPR unrounded (the shortest of 15-17 significant digits that
+# reads back as the same double), for what a verdict compares; calc rounds
+# for display.
+AWK_EXACT='function exact(x,  p, s) { for (p = 15; p < 17; p++) { s = sprintf("%." p "g", x); if (s + 0 == x) return s }
+    return sprintf("%.17g", x) }'
+exact() { awk "$AWK_EXACT BEGIN { printf \"%s\", exact($1) }"; }
 
 ratio3() { if [ "$1" = n/a ]; then echo n/a; else calc "$1" 3; fi; }
 
-# median of the arguments (numbers); "n/a" when none.
+# median of the arguments (numbers); "n/a" when none.  Of an even count,
+# the mean of the middle two, unrounded (it was printed to one decimal, so
+# a median ratio of 0.47 became 0.5 before its verdict).
 median() {
     [ $# -gt 0 ] || { echo n/a; return; }
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    printf '%s\n' "$@" | sort -g | awk "$AWK_EXACT"'{ v[NR] = $1 } END {
+        if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%s", exact((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 # verdict NAME RATIO OP TARGET: "ratio R, target OP X: PASS|FAIL", OP ">="
-# or "<=", on the exact ratio (printed to 3 places).
+# or "<=", on the exact ratio (printed to 3 places), and the exact ratio in
+# a "result:" line for bench_runs.
 verdict() {
     local r
     if [ "$2" = n/a ]; then
@@ -111,6 +120,7 @@ verdict() {
     else
         echo "  $1: ratio $r, target $3 $4: FAIL"
     fi
+    echo "result: ${1// /_} $2 $3 $4"
 }
 
 # bosund_start DIR: runs bosund on DIR/bosun.yaml (written by the caller;
@@ -232,4 +242,72 @@ run_parts() {
     printf '%s\n' "${SUMMARY[@]}"
     echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     exit "$rc"
+}
+
+# bench_runs NAME CMD [ARG...]: runs CMD BENCH_RUNS (3) times, the machine's
+# load printed before each run, its output (stderr too) shown as it comes
+# and kept; then bench_runs_summary.  Every run is made even when one
+# fails; the status is the first failing run's.  make bench runs every
+# part through it (tests/bench/bench_runs.sh); a part run by hand runs once.
+bench_runs() {
+    local name=$1 runs=${BENCH_RUNS:-3} i r rc=0
+    shift
+    [[ $runs =~ ^[1-9][0-9]?$ ]] || { log "bench: BENCH_RUNS must be 1-99, not '$runs'"; return 64; }
+    for ((i = 1; i <= runs; i++)); do
+        echo "=== $name: run $i of $runs"
+        machine_load "$name, run $i of $runs"
+        "$@" 2>&1 | tee "$T/runs.$i"
+        r=${PIPESTATUS[0]}
+        if [ "$r" != 0 ]; then
+            log "bench: $name: run $i exited with status $r"
+            [ "$rc" = 0 ] && rc=$r
+        fi
+    done
+    bench_runs_summary "$name" "$runs"
+    return "$rc"
+}
+
+# bench_runs_summary NAME RUNS: from the "result: KEY VALUE UNIT..." and
+# "result: KEY VALUE OP TARGET" lines of $T/runs.1..RUNS, one line a KEY:
+# the median over the runs, the range and every run's value in run order;
+# for the second kind, the verdict on the exact median (OP "<=" or ">=").
+# A KEY missing from a run (that run failed before it) is named.
+bench_runs_summary() {
+    local name=$1 runs=$2 i
+    echo
+    echo "=== $name: median [range] over $runs runs (each run's value in order)"
+    for ((i = 1; i <= runs; i++)); do
+        sed -n "s/^result: /$i /p" "$T/runs.$i" 2>/dev/null
+    done | awk -v runs="$runs" '
+        function num(x) { return (x >= 1000 || x <= -1000) ? sprintf("%.0f", x) : sprintf("%.6g", x) }
+        function med(k,  n, i, j, t, v) {
+            n = 0
+            for (i = 1; i <= runs; i++) if ((k, i) in val) v[++n] = val[k, i] + 0
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            lo = v[1]; hi = v[n]; cnt = n
+            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        $1 ~ /^[0-9]+$/ && NF >= 3 {
+            k = $2
+            if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+            # a value that is not a number (a part printed n/a) counts as missing
+            if ($3 ~ /^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/) val[k, $1] = $3
+            if (($4 == "<=" || $4 == ">=") && NF == 5) { op[k] = $4; tgt[k] = $5 }
+            else { u = ""; for (i = 4; i <= NF; i++) u = u " " $i; unit[k] = u }
+        }
+        END {
+            if (nk == 0) { print "  (no result: lines; each run'"'"'s own report is above)"; exit }
+            for (j = 1; j <= nk; j++) {
+                k = order[j]; m = med(k); each = ""
+                if (cnt == 0) { printf "  %s: no number in any run\n", k; continue }
+                for (i = 1; i <= runs; i++) each = each ((k, i) in val ? " " val[k, i] : " missing")
+                line = sprintf("  %s: %s%s [%s-%s] (%s)", k, num(m), unit[k], num(lo), num(hi), substr(each, 2))
+                if (cnt < runs) line = line sprintf(" -- %d of %d runs", cnt, runs)
+                if (k in op) {
+                    ok = (op[k] == "<=") ? (m <= tgt[k] + 0) : (m >= tgt[k] + 0)
+                    line = line sprintf("; median %.3f, target %s %s: %s", m, op[k], tgt[k], ok ? "PASS" : "FAIL")
+                }
+                print line
+            }
+        }'
 }

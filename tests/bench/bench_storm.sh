@@ -144,7 +144,7 @@ rep() {
             set -- $(stored_counts "$d/state/bosun.db")
             st=${1:-0} ex=${2:-?}
             echo "    meanwhile $(calc "($s1 - $s0) / $secs" 1) starts/s over $(calc "$secs" 1) s," \
-                "daemon CPU $(calc "($c1 - $c0) / $CLK_TCK / $secs * 100" 0) %, RSS $rss0 -> $rss1 kB;" \
+                "daemon CPU $(calc "($c1 - $c0) / $CLK_TCK / $secs * 100" 0) %, RSS (VmRSS) at the first call $rss0 kB, after the last $rss1 kB;" \
                 "stored after the stop: $st spawn_started, $ex exited; $(starts "$d") starts made"
             # A start killed by the stop before its echo is stored, not counted.
             { [ "$st" = "$ex" ] && [ "$st" -ge "$(starts "$d")" ]; } || add lost "rep$r"
@@ -168,5 +168,8 @@ for k in crash_ps crash_st; do
     v=$(median ${L[$k]})
     if awk -v x="$v" 'BEGIN { exit !(x <= 0.100) }'; then res=PASS; else res=FAIL; fi
     echo "  verdict: $k p99 (median of the reps) $(calc "$v" 4) s, target <= 0.100 s: $res"
+    echo "result: storm_${k}_p99 $v <= 0.100"
 done
+for k in base_ps base_st; do echo "result: storm_${k}_p99 $(median ${L[$k]}) s"; done
+echo "result: storm_starts_per_s $(median ${L[rate]}) starts/s"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"

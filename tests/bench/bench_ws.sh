@@ -198,7 +198,7 @@ conclude() {
     mb=$(median "${b[@]}")
     mn=$(median "${n[@]}")
     echo " median $1: bosund $mb$2, node $mn$2"
-    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(calc "$mb / $mn" 6)
+    [ "$mb" != n/a ] && [ "$mn" != n/a ] && ratio=$(exact "$mb / $mn")
     SUMMARY+=("$(verdict "$5" "$ratio" "$3" "$4")")
 }
 

@@ -13,6 +13,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (m.id === undefined) return;
   if (m.method === 'initialize')
     send({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'floor', version: '1' } } });
+  else if (m.method === 'ping')
+    send({ jsonrpc: '2.0', id: m.id, result: {} });
   else if (m.method === 'tools/list')
     send({ jsonrpc: '2.0', id: m.id, result: { tools } });
   else
