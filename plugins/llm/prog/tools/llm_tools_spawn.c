@@ -1,18 +1,32 @@
 /* bash's process start (see llm_tools_spawn.h).  Everything the child
- * needs is built before fork: between fork and exec the child calls only
- * async-signal-safe functions (curl's resolver threads may hold malloc's
- * lock at the fork). */
+ * needs is built before the clone: between clone and exec the child calls
+ * only async-signal-safe functions (curl's resolver threads may hold
+ * malloc's lock at the clone).
+ *
+ * The child shares bosun-llm's memory until its exec (CLONE_VM |
+ * CLONE_VFORK, as posix_spawn does, which cannot set the parent-death
+ * signal): a fork copied the page tables of the whole process and left
+ * every page bosun-llm wrote afterwards to a copy-on-write fault, for a
+ * child that only execs.  Sharing memory asks for care: the child runs on
+ * a stack of its own, writes nothing but its locals (and errno, which the
+ * parent reads only when the clone failed), and runs with every signal
+ * blocked (the parent blocks them around the clone) until each
+ * disposition is back to the default, so no handler of bosun-llm's runs
+ * in it. */
 #define _GNU_SOURCE
 #include "llm_tools_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,30 +88,67 @@ static const char **lt_argv(const llm_tools *t, const char *command)
     return argv;
 }
 
-/* The child, from fork to exec.  Its own session keeps it out of
+/* The child, from clone to exec.  Its own session keeps it out of
  * bosun-llm's process group, so bosund's signals to the run reach it only
  * through bosun-llm (llm_tools_free ends every running group); if
  * bosun-llm is killed outright, the death signal still ends the command's
  * first process (and under bwrap, with it, the whole sandbox). */
-static void lt_child(const llm_tools *t, int out, const char **argv, char **env, pid_t parent)
+struct lt_child_args {
+    const llm_tools *t;
+    int out;
+    const char **argv;
+    char **env;
+    pid_t parent;
+};
+
+static int lt_child(void *arg)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+    const struct lt_child_args *a = arg;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != a->parent)
         _exit(126);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* Defaults first, then the mask: a signal let through earlier would
+     * run bosun-llm's handler on its memory. */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (int s = 1; s < NSIG; s++)
         sigaction(s, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int null = open("/dev/null", O_RDONLY);
-    if (setsid() < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
-        fchdir(t->ws_fd) < 0)
+    if (setsid() < 0 || null < 0 || dup2(null, 0) < 0 || dup2(a->out, 1) < 0 ||
+        dup2(a->out, 2) < 0 || fchdir(a->t->ws_fd) < 0)
         _exit(126);
     close_range(3, ~0U, 0);
-    execve(argv[0], (char *const *)argv, env);
+    execve(a->argv[0], (char *const *)a->argv, a->env);
     static const char msg[] = "bosun-llm: cannot run the command: exec failed\n";
     (void)!write(2, msg, sizeof msg - 1);
     _exit(127);
+}
+
+/* The child's stack, used only until its exec (the parent waits for it):
+ * room for libc's calls and a sanitizer's frames. */
+#define LT_CHILD_STACK (256u << 10)
+
+/* Clones the child and returns once it has exec'd or exited. */
+static pid_t lt_clone(struct lt_child_args *a, char *err, size_t err_size)
+{
+    void *stack = mmap(NULL, LT_CHILD_STACK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        snprintf(err, err_size, "cannot map the child's stack: %s", strerror(errno));
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid =
+        clone(lt_child, (char *)stack + LT_CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, LT_CHILD_STACK);
+    if (pid < 0)
+        snprintf(err, err_size, "cannot start the command: %s", strerror(saved));
+    return pid;
 }
 
 pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, size_t err_size)
@@ -110,12 +161,10 @@ pid_t lt_spawn(const llm_tools *t, const char *command, int *out_fd, char *err, 
         snprintf(err, err_size, "out of memory");
     } else if (pipe2(p, O_CLOEXEC) < 0) {
         snprintf(err, err_size, "cannot make a pipe: %s", strerror(errno));
-    } else if ((pid = fork()) < 0) {
-        snprintf(err, err_size, "cannot fork: %s", strerror(errno));
+    } else if ((pid = lt_clone(&(struct lt_child_args){t, p[1], argv, env, parent}, err,
+                               err_size)) < 0) {
         close(p[0]);
         close(p[1]);
-    } else if (pid == 0) {
-        lt_child(t, p[1], argv, env, parent);
     } else {
         close(p[1]);
         fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
