@@ -48,16 +48,7 @@ BASE="http://127.0.0.1:$PORT" TOKEN=$TOKEN BOSUNCTL=$BOSUNCTL SOCK="$T/run/bosun
     timeout 180 node "$top_srcdir/tests/web/dashboard.mjs" > "$T/web.out" 2>&1
 # The scenario restarts the daemon: the new one is this script's to stop.
 [ -s "$T/daemon2.pid" ] && DAEMON_PID=$(cat "$T/daemon2.pid")
-n=0 ended=yes
-while IFS= read -r line; do
-    case $line in
-    "PASS "*) n=$((n + 1)); ok "${line#PASS }" ;;
-    "FAIL the scenario ran to its end"*) ended="${line#FAIL }" ;;
-    "FAIL "*) n=$((n + 1)); fail "${line#FAIL }" ;;
-    *) echo "# $line" ;;
-    esac
-done < "$T/web.out"
-while [ $n -lt $CHECKS ]; do n=$((n + 1)); fail "check $n did not run"; done
-if [ "$ended" = yes ]; then ok "the scenario ran to its end"; else fail "the scenario ran to its end" "$ended"; fi
+. "$top_srcdir/tests/integration/web_lib.sh"
+web_tap "$T/web.out" "$CHECKS"
 touch "$T/go"
 done_testing

@@ -41,7 +41,8 @@ export async function renderTasks(root) {
   const search = h('input', {type: 'search', 'aria-label': 'Search tasks', placeholder: 'Search tasks',
                              oninput: (ev) => { query = ev.target.value; draw(); }});
   clear(root).append(h('h1', {}, 'Tasks'), search,
-    h('div', {class: 'table-wrap'}, h('table', {class: 'tasks'}, h('thead', {}, head), body)));
+    h('div', {class: 'table-wrap'}, h('table', {class: 'tasks'},
+      h('caption', {class: 'sr-only'}, 'Tasks; the column buttons sort'), h('thead', {}, head), body)));
   draw();
 }
 
