@@ -12,7 +12,7 @@
 # tree.
 . "$top_srcdir/tests/integration/lib.sh"
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http:$top_builddir/plugins/github"
-CHECKS=29
+CHECKS=30
 [ -x /usr/bin/chromium ] || { echo "1..0 # SKIP Debian chromium is not installed (./quickstart installs it)"; exit 0; }
 [ -d "$top_srcdir/tests/web/node_modules/playwright-core" ] ||
     { echo "1..0 # SKIP tests/web has no node_modules (npm ci there; ./quickstart does it)"; exit 0; }

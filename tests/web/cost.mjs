@@ -32,7 +32,8 @@ async function until(f, ms = 10000) {
 // The view's own formatting of a sum (cost.js usd()).
 function usd(v) {
   const n = Number(v) || 0;
-  return `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 4 : 2)}`;
+  const a = Math.abs(n);
+  return `$${a === 0 || a >= 0.01 ? n.toFixed(2) : a >= 0.0001 ? n.toFixed(4) : n.toPrecision(2)}`;
 }
 const today = new Date().toISOString().slice(0, 10);
 const since30 = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
@@ -96,7 +97,7 @@ try {
 
   // budgets: words, not only colour
   const b = await page.$eval('table.budgets tr[data-agent="cc_b"][data-budget="usd_per_day"]', (tr) => tr.textContent);
-  report('cc_b\'s day budget says "exceeded" in words', /exceeded/.test(b), b);
+  report('cc_b\'s day budget says "exceeded" in words, its limit $0.0000010', /exceeded/.test(b) && b.includes(usd(0.000001)), b);
   const a = await page.$eval('table.budgets tr[data-agent="cc_a"][data-budget="usd_per_day"]', (tr) =>
     [...tr.children].map((c) => c.textContent.trim()));
   const ccA = agents.items.find((it) => it.key === 'cc_a');
@@ -105,6 +106,11 @@ try {
   const global = await page.$eval('table.budgets tr[data-budget="global usd_per_day"]', (tr) => tr.textContent);
   report('the global day budget is listed for every agent', /every agent/.test(global) && /within/.test(global), global);
   await page.screenshot({path: `${SHOTS}/cost.png`, fullPage: true});
+  await page.setViewportSize({width: 360, height: 780});
+  report('no horizontal scroll on a 360 px wide phone', await page.evaluate(() =>
+    document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'scrollWidth > clientWidth');
+  await page.screenshot({path: `${SHOTS}/cost-phone.png`, fullPage: true});
+  await page.setViewportSize({width: 1440, height: 900});
 
   // today: the period is the API's since
   await page.click('input[name="period"][value="today"]');

@@ -16,9 +16,12 @@ export function periodStart(key, now = Date.now()) {
   return new Date(now - (days - 1) * 86400000).toISOString().slice(0, 10);
 }
 
+// Cents, four places below a cent, two significant digits below that (a
+// limit of $0.000001 must not read $0.0000).
 export function usd(v) {
   const n = Number(v) || 0;
-  return `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 4 : 2)}`;
+  const a = Math.abs(n);
+  return `$${a === 0 || a >= 0.01 ? n.toFixed(2) : a >= 0.0001 ? n.toFixed(4) : n.toPrecision(2)}`;
 }
 
 const tokens = (it) => (it.input_tokens || 0) + (it.output_tokens || 0) + (it.cache_read_tokens || 0) +
@@ -44,7 +47,7 @@ function groupTable(by, caption, column, res) {
   const total = res.total || {};
   return h('div', {class: 'table-wrap'},
     h('table', {class: 'cost', dataset: {cost: by}},
-      h('caption', {}, caption),
+      h('caption', {class: 'sr-only'}, caption), // the section's heading says it on screen
       h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, column), h('th', {scope: 'col'}, 'Cost'),
                       h('th', {scope: 'col', class: 'bar-col'}, 'Share'), h('th', {scope: 'col'}, 'Tokens'),
                       h('th', {scope: 'col'}, 'Runs'))),

@@ -148,18 +148,34 @@ function groupAgents(slots) {
 
 // A fleet hub's machines (GET /machines, not this daemon) with the agents
 // each is configured with, as its last coming online said them (the
-// register's list, in evt.machine.ID.online).
+// register's list, in evt.machine.ID.online).  Each machine's list is
+// read once and then kept from the live online events: the view is drawn
+// again on every heartbeat, which must not cost a request per machine.
+const machineAgents = new Map();
+const agentNames = (list) => (Array.isArray(list) ? list : [])
+  .map((a) => (typeof a === 'string' ? a : a && a.name)).filter(Boolean);
+
 async function remoteMachines() {
   const list = await api('GET', '/machines').catch(() => ({items: []}));
   const others = (list.items || []).filter((m) => !m.this && !m.revoked);
   return Promise.all(others.map(async (m) => {
-    const subject = `evt.machine.${m.id}.online`;
-    const ev = await api('GET', `/events?subject=${encodeURIComponent(subject)}&tail=1`).catch(() => ({items: []}));
-    const last = (ev.items || []).slice(-1)[0];
-    const agents = ((last && last.data && last.data.agents) || [])
-      .map((a) => (typeof a === 'string' ? a : a && a.name)).filter(Boolean);
-    return {id: m.id, name: m.name || m.id, online: m.status === 'online' || m.online === true, agents};
+    if (!machineAgents.has(m.id)) {
+      const subject = `evt.machine.${m.id}.online`;
+      const ev = await api('GET', `/events?subject=${encodeURIComponent(subject)}&tail=1`).catch(() => null);
+      const last = ev && (ev.items || []).slice(-1)[0];
+      if (ev) machineAgents.set(m.id, agentNames(last && last.data && last.data.agents));
+    }
+    return {id: m.id, name: m.name || m.id, online: m.status === 'online' || m.online === true,
+            agents: machineAgents.get(m.id) || []};
   }));
+}
+
+// evt.machine.ID.online carries the machine's agents as it registers.
+const ONLINE = /^evt\.machine\.([^.]+)\.online$/;
+function machineOnline(f) {
+  const m = ONLINE.exec(f.subject || '');
+  if (m && f.data) machineAgents.set(m[1], agentNames(f.data.agents));
+  return false; // the app draws the view again
 }
 
 function addRemote(byName, machines) {
@@ -239,6 +255,7 @@ export async function renderAgents(root, ctx) {
   clear(root).append(h('h1', {}, 'Agents'),
     agents.length ? h('div', {class: 'cards'}, agents.map((a) => agentCard(a, ctx, choose)))
       : h('p', {class: 'muted'}, 'No agents are configured (bosun.yaml, agents:).'));
+  return {onEvent: machineOnline};
 }
 
 // The runs list's filters, kept across live re-renders; the daemon filters
