@@ -22,7 +22,7 @@ CHECKS=30
 . "$top_srcdir/tests/integration/web_lib.sh"
 GH_PID=
 trap 'kill "$FAKE_PID" 2>/dev/null; [ -n "$GH_PID" ] && kill "$GH_PID" 2>/dev/null; fleet_cleanup' EXIT
-plan $((CHECKS + 14))
+plan $((CHECKS + 16))
 
 http_boot
 # The fake GitHub (tests/github/fake_github_oauth.py).
@@ -146,4 +146,8 @@ BASE="$U" TOKEN=$TOKEN BOSUNCTL=$BOSUNCTL SOCK="$T/hub/run/bosund.sock" M1SOCK="
     GH="$GH" TASK="$TASK" WORK="$T/work" SHOTS="$top_builddir/tests/web-shots" M1PID="$(node_pid m1)" \
     timeout 300 node "$top_srcdir/tests/web/cost.mjs" > "$T/web.out" 2>&1
 web_tap "$T/web.out" "$CHECKS"
+node_stop hub
+is "the hub exits 0" "$NODE_STATUS" 0
+unlike "no sanitizer report in the hub's or m1's log (a sanitizer build)" \
+    "$(cat "$T/hub/bosund.log" "$T/m1/bosund.log")" 'Sanitizer|leaked in|runtime error'
 done_testing

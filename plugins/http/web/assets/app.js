@@ -146,7 +146,7 @@ function showLogin(message, error = false) {
   setPending(0);
   lastPending = null;
   const token = h('input', {type: 'password', id: 'token', name: 'token', autocomplete: 'current-password', required: true});
-  const status = h('p', {role: 'status', id: 'login-status', class: error ? 'error' : 'muted'}, message || '');
+  const status = h('p', {role: error ? 'alert' : 'status', id: 'login-status', class: error ? 'error' : 'muted'}, message || '');
   const form = h('form', {class: 'login', onsubmit: async (ev) => {
     ev.preventDefault();
     status.textContent = 'Signing in…';
