@@ -16,6 +16,8 @@
 #define PROC_CMD_START   "cmd.proc.start"
 #define PROC_CMD_STOP    "cmd.proc.stop"
 #define PROC_CMD_RESTART "cmd.proc.restart"
+/* The budgets in force with what they have spent (proc_budget.c). */
+#define PROC_CMD_BUDGETS "cmd.proc.budgets"
 
 /* bosunctl hook: the hook call's stdin, at most, and the request that
  * carries it (core/daemon/hook/, bosun-bus(7)). */

@@ -320,6 +320,9 @@ static void on_status(bus_t *bus, const bus_msg *msg, void *arg)
                   g->cfg.webhook_secret != NULL);
     json_object_set_new(st, "held_until",
                         s->held_until > 0 ? json_real(s->held_until) : json_null());
+    /* Whether "Sign in with GitHub" can work: the login page asks. */
+    json_object_set_new(st, "login",
+                        json_boolean(g->cfg.client_id != NULL && g->cfg.client_secret != NULL));
     if (msg->reply)
         bus_reply(bus, msg, st);
     json_decref(st);

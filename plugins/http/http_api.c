@@ -69,6 +69,7 @@ const http_route http_api_routes[] = {
      HTTP_BODY_JSON},
     {"GET", "/api/v1/events", api_events_list, ANY_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/cost", api_cost_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/budgets", api_budgets_show, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"GET", "/api/v1/approvals", api_approvals_list, HTTP_ALLOW_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/approvals", api_approval_request, HTTP_ALLOW_ADMIN | HTTP_ALLOW_AGENT,
      HTTP_BODY_JSON},

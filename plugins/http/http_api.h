@@ -87,6 +87,7 @@ void api_task_pr_files(http_request *r, const char *const *args, size_t n_args);
 void api_github_webhook(http_request *r, const char *const *args, size_t n_args);
 /* http_api_cost.c */
 void api_cost_show(http_request *r, const char *const *args, size_t n_args);
+void api_budgets_show(http_request *r, const char *const *args, size_t n_args);
 
 /* ------------------------------------------------------------ checks */
 

@@ -1,7 +1,8 @@
 /* REST API v1: what runs spent (bosun-http(7)).
  *
- *   GET  /api/v1/cost   cmd.store.cost {by, since, until, agent, task,
- *                       machine, limit, cursor} -> {items, total, next}
+ *   GET  /api/v1/cost      cmd.store.cost {by, since, until, agent, task,
+ *                          machine, limit, cursor} -> {items, total, next}
+ *   GET  /api/v1/budgets   cmd.proc.budgets {task} -> {items, machine}
  *
  * For the read role only: the sums cover every task, which an identity
  * bound to one task may not see.  by, since and until are checked by the
@@ -45,4 +46,16 @@ void api_cost_show(http_request *r, const char *const *args, size_t n_args)
                           "until", until, "agent", agent, "task", task, "machine", machine,
                           "cursor", cursor, "limit", (json_int_t)limit);
     api_call(r, BOSUN_STORE_COST, q, NULL, 0, api_proc_done);
+}
+
+/* The budgets in force on this daemon with what they have spent: the
+ * supervisor holds both, so it answers (cmd.proc.budgets). */
+void api_budgets_show(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args, (void)n_args;
+    static const char *const params[] = {"task", NULL};
+    const char *task;
+    if (!api_query_check(r, params) || !api_query_id(r, "task", &task))
+        return;
+    api_call(r, "cmd.proc.budgets", json_pack("{s:s*}", "task", task), NULL, 0, api_proc_done);
 }

@@ -161,7 +161,8 @@ static bus_principal *principal_viewer(const char *id)
                                        "cmd.machine.list",
                                        "cmd.machine.show",
                                        BOSUN_APPROVAL_LIST,
-                                       BOSUN_STORE_COST, /* sums over every task */
+                                       BOSUN_STORE_COST,   /* sums over every task */
+                                       "cmd.proc.budgets", /* and what they may spend */
                                        "cmd.github.prs",
                                        "cmd.github.prs.diff",
                                        "cmd.github.prs.files",

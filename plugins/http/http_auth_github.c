@@ -47,7 +47,9 @@ struct auth_github_limits {
     http_ratelimit *starts, *polls;
 };
 
-typedef enum { GH_START, GH_CALLBACK, GH_DEVICE, GH_POLL } gh_op;
+#define METHODS_TIMEOUT 2.0 /* the login page waits no longer to know */
+
+typedef enum { GH_START, GH_CALLBACK, GH_DEVICE, GH_POLL, GH_METHODS } gh_op;
 
 typedef struct gh_call {
     http_request *r;
@@ -110,12 +112,49 @@ static void give_session(http_request *r, const json_t *reply, bool cookie)
     http_respond_json(r, cookie ? 302 : 200, body);
 }
 
+/* A browser sent back by GitHub (it asks for a page, curl and bosunctl do
+ * not) sees a failed callback on the login page rather than as JSON: 302
+ * to /?login_error=CODE, the code alone, which the page says in its own
+ * words (a message in the address could be made up by whoever made the
+ * link).  Others get the status and the JSON error. */
+static bool browser(const http_request *r)
+{
+    const char *accept = http_header(r, "accept");
+    return accept && strstr(accept, "text/html") != NULL;
+}
+
+static void callback_refused(http_request *r, int status, json_t *body)
+{
+    const char *code = json_string_value(json_object_get(json_object_get(body, "error"), "code"));
+    if (!browser(r) || !code || strlen(code) > 32 ||
+        strspn(code, "abcdefghijklmnopqrstuvwxyz_") != strlen(code))
+        return http_respond_json(r, status, body);
+    char loc[64];
+    snprintf(loc, sizeof loc, "/?login_error=%s", code);
+    state_cookie(r, "", 0);
+    http_add_header(r, "Location", loc);
+    http_respond_json(r, 302, body);
+}
+
+static void callback_error(http_request *r, int status, const char *code, const char *msg)
+{
+    callback_refused(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
+}
+
+static void methods_answer(http_request *r, enum bus_reply_status st, const bus_msg *m)
+{
+    bool github = st == BUS_REPLY_OK && json_is_true(json_object_get(m->data, "login"));
+    http_respond_json(r, 200, json_pack("{s:b,s:b}", "token", 1, "github", github));
+}
+
 static void replied(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     (void)bus;
     gh_call c = *(gh_call *)arg;
     free(arg);
     http_request *r = c.r;
+    if (c.op == GH_METHODS)
+        return methods_answer(r, st, m);
     if (st == BUS_REPLY_TIMEOUT)
         return http_respond_error(r, 504, "timeout", "the github plugin did not answer in time");
     if (st != BUS_REPLY_OK)
@@ -129,6 +168,8 @@ static void replied(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void
             auth_limit_failed(http_server_auth(r->srv), r->peer,
                               c.op == GH_CALLBACK ? "GitHub login state refused"
                                                   : "GitHub device login handle refused");
+        if (c.op == GH_CALLBACK)
+            return callback_refused(r, status_of(code), json_incref(m->data));
         return http_respond_json(r, status_of(code), json_incref(m->data));
     }
     const char *status = json_string_value(json_object_get(m->data, "status"));
@@ -150,6 +191,7 @@ static void replied(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void
             return give_session(r, m->data, false);
         return http_respond_json(r, 200, json_incref(m->data)); /* pending, slow_down */
     case GH_DEVICE:
+    case GH_METHODS: /* answered above */
         return http_respond_json(r, 200, json_incref(m->data));
     }
 }
@@ -221,7 +263,8 @@ static void ask(http_request *r, gh_op op, const char *subject, json_t *data)
     uint64_t id = 0;
     if (c) {
         *c = (gh_call){r, op};
-        id = bus_request(http_server_bus(r->srv), subject, data, GITHUB_BUS_TIMEOUT, replied, c);
+        id = bus_request(http_server_bus(r->srv), subject, data,
+                         op == GH_METHODS ? METHODS_TIMEOUT : GITHUB_BUS_TIMEOUT, replied, c);
     }
     json_decref(data);
     if (!id) {
@@ -273,13 +316,14 @@ static void route_callback(http_request *r, const char *const *args, size_t n_ar
     (void)n_args;
     const char *error = http_query(r, "error");
     if (error)
-        return http_respond_error(
-            r, 403, "access_denied", "GitHub did not authorise the login (%s)",
-            strcmp(error, "access_denied") == 0 ? "access denied" : "an error");
+        return callback_error(r, 403, "access_denied",
+                              strcmp(error, "access_denied") == 0
+                                  ? "GitHub did not authorise the login (access denied)"
+                                  : "GitHub did not authorise the login (an error)");
     const char *code = http_query(r, "code"), *state = http_query(r, "state");
     if (!code || !state || strlen(code) > 256 || strlen(state) > BOSUN_JWT_TOKEN_MAX)
-        return http_respond_error(r, 400, "bad_request",
-                                  "the callback needs the code and state GitHub gives");
+        return callback_error(r, 400, "bad_request",
+                              "the callback needs the code and state GitHub gives");
     if (!limit_ok(r))
         return;
     char binding[96];
@@ -287,6 +331,19 @@ static void route_callback(http_request *r, const char *const *args, size_t n_ar
     if (auth_cookie(r, STATE_COOKIE, binding, sizeof binding))
         json_object_set_new(q, "binding", json_string(binding));
     ask(r, GH_CALLBACK, "cmd.github.auth.callback", q);
+}
+
+/* How one may sign in, for the login page before it has a session:
+ * always an admin token, GitHub when the github plugin says its login is
+ * configured (cmd.github.status; no answer in 2 s counts as no). */
+static void route_methods(http_request *r, const char *const *args, size_t n_args)
+{
+    (void)args;
+    (void)n_args;
+    static const char *const none[] = {NULL};
+    if (!api_query_check(r, none))
+        return;
+    ask(r, GH_METHODS, "cmd.github.status", json_object());
 }
 
 /* ------------------------------------------------------------ device flow */
@@ -324,6 +381,7 @@ static void route_poll(http_request *r, const char *const *args, size_t n_args)
 }
 
 const http_route http_auth_github_routes[] = {
+    {"GET", "/api/v1/auth/methods", route_methods, HTTP_ALLOW_ANON, HTTP_BODY_NONE},
     {"GET", GITHUB_PATH "/start", route_start, HTTP_ALLOW_ANON, HTTP_BODY_NONE},
     {"GET", GITHUB_PATH "/callback", route_callback, HTTP_ALLOW_ANON, HTTP_BODY_NONE},
     {"POST", GITHUB_PATH "/device", route_device, HTTP_ALLOW_ANON, HTTP_BODY_JSON},

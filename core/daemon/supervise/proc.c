@@ -1131,6 +1131,7 @@ proc *proc_new(const proc_options *o)
     p->subs[1] = bus_subscribe(p->bus, PROC_CMD_START, on_start, p);
     p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
     p->subs[3] = bus_subscribe(p->bus, PROC_CMD_RESTART, on_restart, p);
+    p->subs[4] = bus_subscribe(p->bus, PROC_CMD_BUDGETS, proc_budget_list, p);
     return p;
 }
 
@@ -1138,7 +1139,7 @@ void proc_free(proc *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < sizeof p->subs / sizeof p->subs[0]; i++)
         if (p->subs[i])
             bus_unsubscribe(p->bus, p->subs[i]);
     git_run_list_free(&p->git_ending);

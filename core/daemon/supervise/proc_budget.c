@@ -139,3 +139,82 @@ void proc_budget_seed_runs(proc *p, const json_t *runs)
                          json_is_number(when) ? json_number_value(when) : bosun_now());
     }
 }
+
+/* ------------------------------------------------------------ listing */
+
+/* One budget in force: spent is what counts against it now, or null for a
+ * budget that applies to each run (or to each task when none was named),
+ * which has no one figure. */
+static json_t *budget_row(const char *agent, const char *which, const char *per, bool tokens,
+                          double limit, const double *spent)
+{
+    json_t *row = json_pack("{s:s?,s:s,s:s,s:s,s:f}", "agent", agent, "budget", which, "per", per,
+                            "unit", tokens ? "tokens" : "usd", "limit", limit);
+    if (!spent) {
+        json_object_set_new(row, "spent", json_null());
+        json_object_set_new(row, "left", json_null());
+        json_object_set_new(row, "exceeded", json_null());
+        return row;
+    }
+    double left = limit - *spent;
+    json_object_set_new(row, "spent", json_real(*spent));
+    json_object_set_new(row, "left", json_real(left > 0 ? left : 0));
+    /* The check's own rule: a budget is spent once the total reaches it. */
+    json_object_set_new(row, "exceeded", json_boolean(*spent >= limit));
+    return row;
+}
+
+static void agent_rows(proc *p, const agent_config *a, const char *task, json_t *items)
+{
+    const spend_limits *b = &a->budget;
+    double now = bosun_now();
+    if (b->usd_per_day > 0) {
+        double s = spend_totals_day(p->spend, a->name, now);
+        json_array_append_new(items,
+                              budget_row(a->name, "usd_per_day", "day", false, b->usd_per_day, &s));
+    }
+    if (b->usd_per_task > 0) {
+        double s = task ? spend_totals_task(p->spend, task) : 0;
+        json_t *row =
+            budget_row(a->name, "usd_per_task", "task", false, b->usd_per_task, task ? &s : NULL);
+        if (task)
+            json_object_set_new(row, "task", json_string(task));
+        json_array_append_new(items, row);
+    }
+    if (b->usd_per_run > 0)
+        json_array_append_new(
+            items, budget_row(a->name, "usd_per_run", "run", false, b->usd_per_run, NULL));
+    if (b->tokens_per_run > 0)
+        json_array_append_new(items, budget_row(a->name, "tokens_per_run", "run", true,
+                                                (double)b->tokens_per_run, NULL));
+}
+
+void proc_budget_list(bus_t *bus, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    if (!m->reply)
+        return;
+    json_t *task_j = json_object_get(m->data, "task");
+    const char *task = json_string_value(task_j);
+    /* The rule of cmd.proc.start's task (a bus token without dots). */
+    if (task_j && !json_is_null(task_j) &&
+        (!task || !*task || strlen(task) > 64 || strchr(task, '.') ||
+         bus_subject_check(task) != 0)) {
+        json_t *e = json_pack("{s:{s:s,s:s}}", "error", "code", "bad_request", "message",
+                              "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
+        bus_reply(bus, m, e);
+        json_decref(e);
+        return;
+    }
+    json_t *items = json_array();
+    if (p->global_budget.usd_per_day > 0) {
+        double s = spend_totals_day(p->spend, NULL, bosun_now());
+        json_array_append_new(items, budget_row(NULL, "global usd_per_day", "day", false,
+                                                p->global_budget.usd_per_day, &s));
+    }
+    for (size_t i = 0; p->agents && p->agents[i]; i++)
+        agent_rows(p, p->agents[i], task, items);
+    json_t *d = json_pack("{s:o,s:s}", "items", items, "machine", p->machine_id);
+    bus_reply(bus, m, d);
+    json_decref(d);
+}

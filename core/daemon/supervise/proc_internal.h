@@ -150,7 +150,7 @@ struct proc {
     git_run_list git_ending; /* ended runs' last snapshots and worktrees, being settled */
     ev_check pressure_check;
     bool paused; /* output reading paused for back-pressure */
-    bus_sub *subs[4];
+    bus_sub *subs[5];
     bool shutting_down;
     void (*shutdown_done)(void *);
     void *shutdown_arg;
@@ -225,6 +225,9 @@ bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char 
                          size_t err_size);
 /* Adds the stored runs' spending to the totals (start-up). */
 void proc_budget_seed_runs(proc *p, const json_t *runs);
+/* cmd.proc.budgets {task?}: every budget in force, what it has spent
+ * and what is left (bosun-bus(7)). */
+void proc_budget_list(bus_t *bus, const bus_msg *m, void *arg);
 
 /* proc_pace.c: due restarts spawn a few a loop turn, and only while the
  * bus and the store keep up, so that a restart storm cannot starve the

@@ -7,14 +7,16 @@ import {renderOverview, renderAgents, renderRuns} from './views.js';
 import {renderRun} from './run.js';
 import {renderTasks, renderTask, renderEvents} from './tasks.js';
 import {renderChats, renderChat} from './chat.js';
+import {renderCost} from './cost.js';
 
 const main = document.getElementById('main');
 const conn = document.getElementById('conn');
 const who = document.getElementById('who');
 const logout = document.getElementById('logout');
+const announce = document.getElementById('announce');
 // #/name or #/name/id: the list views, and one run or task.
 const views = {overview: renderOverview, agents: renderAgents, runs: renderRuns, tasks: renderTasks,
-               events: renderEvents, chat: renderChats};
+               events: renderEvents, chat: renderChats, cost: renderCost};
 const pages = {runs: renderRun, tasks: renderTask, chat: renderChat};
 let current = null; // what the view returned: its own live handler, if any
 let live = null;
@@ -29,10 +31,26 @@ if (share) {
   share = sessionStorage.getItem('bosun_share');
 }
 if (share) setBearer(share);
+// Back from "Sign in with GitHub" with a refusal (/?login_error=CODE,
+// bosun-http(7)): said in words on the login form, the address cleaned.
+const loginError = new URLSearchParams(location.search).get('login_error');
+if (loginError) history.replaceState(null, '', location.pathname + location.hash);
+const LOGIN_ERRORS = {
+  access_denied: 'GitHub did not authorise the sign-in: it was cancelled or refused on GitHub.',
+  forbidden: 'Your GitHub account is not allowed on this bosun (neither an allowed user nor a member of an allowed organisation).',
+  bad_state: 'The GitHub sign-in expired or was started in another browser; sign in again.',
+  unavailable: 'GitHub could not be reached or failed to answer; try again later.',
+  bad_request: 'GitHub sent the browser back without what the sign-in needs; try again.',
+};
 let refreshTimer = null;
 let rendering = false, again = false;
+let lastPending = null;
 
 function setPending(n) {
+  // A screen reader hears of a new question or approval wherever it is.
+  if (lastPending !== null && n > lastPending)
+    announce.textContent = `${n} waiting for you: a new question or approval.`;
+  lastPending = n;
   document.title = n > 0 ? `(${n}) bosun` : 'bosun';
   const icon = document.getElementById('favicon');
   icon.href = n > 0 ? badgeIcon(n) : '/favicon.svg';
@@ -133,7 +151,7 @@ function showConn(state, why) {
   if (state === 'unauthorized') showLogin();
 }
 
-function showLogin(message) {
+function showLogin(message, error = false) {
   if (share) { // a share link that stopped working: say so, and forget it
     sessionStorage.removeItem('bosun_share');
     share = null;
@@ -147,8 +165,9 @@ function showLogin(message) {
   who.textContent = '';
   logout.hidden = true;
   setPending(0);
+  lastPending = null;
   const token = h('input', {type: 'password', id: 'token', name: 'token', autocomplete: 'current-password', required: true});
-  const status = h('p', {role: 'status', class: 'muted'}, message || '');
+  const status = h('p', {role: error ? 'alert' : 'status', id: 'login-status', class: error ? 'error' : 'muted'}, message || '');
   const form = h('form', {class: 'login', onsubmit: async (ev) => {
     ev.preventDefault();
     status.textContent = 'Signing in…';
@@ -169,6 +188,19 @@ function showLogin(message) {
   clear(main).append(form);
   main.dataset.ready = 'login';
   token.focus();
+  offerGithub(form, status);
+}
+
+// "Sign in with GitHub" when the daemon says it can (GET /auth/methods);
+// the view asked for is kept for the way back (the callback ends at /).
+async function offerGithub(form, status) {
+  let methods = {};
+  try { methods = await api('GET', '/auth/methods'); } catch (e) { return; }
+  if (!methods.github || !form.isConnected) return;
+  const link = h('a', {class: 'button github', href: '/api/v1/auth/github/start', id: 'github-login',
+                       onclick: () => sessionStorage.setItem('bosun_after_login', location.hash)},
+                 'Sign in with GitHub');
+  form.insertBefore(h('div', {class: 'or'}, h('p', {class: 'muted'}, 'or'), link), status);
 }
 
 async function boot() {
@@ -176,11 +208,19 @@ async function boot() {
   try {
     me = await api('GET', '/auth/me');
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return showLogin();
+    if (e instanceof ApiError && e.status === 401)
+      return showLogin(loginError ? LOGIN_ERRORS[loginError] ||
+        `Signing in with GitHub failed (${/^[a-z_]{1,32}$/.test(loginError) ? loginError : 'an error'}).` : undefined,
+        !!loginError);
     clear(main).append(h('p', {class: 'error', role: 'alert'}, e.message));
     return;
   }
   identity = me.identity || {};
+  const back = sessionStorage.getItem('bosun_after_login');
+  if (back !== null) {
+    sessionStorage.removeItem('bosun_after_login');
+    if (back && !location.hash) history.replaceState(null, '', location.pathname + back);
+  }
   const shared = identity.credential === 'share';
   document.body.classList.toggle('shared', shared);
   who.textContent = shared ? `shared task${identity.can_answer ? ' (may answer)' : ' (read only)'}`
@@ -200,4 +240,6 @@ logout.addEventListener('click', async () => {
   showLogin('Signed out.');
 });
 window.addEventListener('hashchange', () => { if (identity) render(); });
+// The skip link moves the focus, not the location (the hash names views).
+document.getElementById('skip').addEventListener('click', (ev) => { ev.preventDefault(); main.focus(); });
 boot();

@@ -31,7 +31,9 @@ export function fill(el, ...children) {
   return el;
 }
 
-// "3 min ago", with the exact time in the title (hover / long-press).
+// "3 min ago", with the exact time in the title (hover) and, as the time
+// takes focus (Tab, or a tap on a phone, where there is no hover), in the
+// text itself (style.css) and in its accessible name.
 export function when(seconds) {
   if (!seconds) return h('span', {}, '—');
   const t = new Date(seconds * 1000);
@@ -43,7 +45,8 @@ export function when(seconds) {
   else if (d < 3600) text = `${Math.floor(d / 60)} min ago`;
   else if (d < 86400) text = `${Math.floor(d / 3600)} h ago`;
   else text = `${Math.floor(d / 86400)} d ago`;
-  return h('time', {datetime: t.toISOString(), title: t.toLocaleString()}, text);
+  const exact = t.toLocaleString();
+  return h('time', {datetime: t.toISOString(), title: exact, tabindex: 0, 'aria-label': `${text}, ${exact}`}, text);
 }
 
 // A state shown by word and by colour, never by colour alone.

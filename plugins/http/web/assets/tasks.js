@@ -94,7 +94,8 @@ export async function renderTasks(root) {
     await reload();
   }}, h('option', {value: ''}, 'any status'), STATUSES.map((s) => h('option', {value: s}, s)));
   clear(root).append(h('h1', {}, 'Tasks'), h('div', {class: 'filters'}, search, filter), note,
-    h('div', {class: 'table-wrap'}, h('table', {class: 'tasks'}, h('thead', {}, head), body)), more);
+    h('div', {class: 'table-wrap'}, h('table', {class: 'tasks'},
+      h('caption', {class: 'sr-only'}, 'Tasks; the column buttons sort'), h('thead', {}, head), body)), more);
   await reload();
   let timer = null;
   return {
