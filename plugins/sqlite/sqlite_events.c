@@ -47,6 +47,7 @@
 #define SQLSTORE_COST_DEPTH 32
 
 static void sqlstore_tell_drops(sqlstore *s, bool force);
+static void sqlstore_commit_if_due(sqlstore *s);
 
 /* ------------------------------------------------------------ statements */
 
@@ -702,14 +703,34 @@ void sqlstore_stored_mseq(json_t *form, int64_t mseq)
         json_object_set_new(form, "machine_seq", json_integer((json_int_t)mseq));
 }
 
-static void sqlstore_publish_stored(sqlstore *s, const sqlstore_event *e)
+/* Whether anyone follows stored.<subject>, asked of the bus once per run of
+ * events with the same subject (a flood of output lines is one subject):
+ * nothing subscribes while the copies of one job are published. */
+typedef struct sqlstore_followers {
+    const char *subject; /* the last event's subject, NULL at first */
+    bool any;
+} sqlstore_followers;
+
+static bool sqlstore_followed(sqlstore *s, sqlstore_followers *f, const char *subject,
+                              const char *stored)
+{
+    if (!f->subject || strcmp(f->subject, subject) != 0) {
+        f->subject = subject;
+        f->any = bus_has_subscribers(s->ctx->bus, stored);
+    }
+    return f->any;
+}
+
+static void sqlstore_publish_stored(sqlstore *s, sqlstore_followers *f, const sqlstore_event *e)
 {
     char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
+    if (f->subject && strcmp(f->subject, e->subject) == 0 && !f->any)
+        return;
     const char *machine = sqlstore_str(e->data, "machine");
     snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX, e->subject);
     /* Nobody follows it: the event is committed and a later subscriber
      * replays it, so building the copy would only cost time. */
-    if (!bus_has_subscribers(s->ctx->bus, subject))
+    if (!sqlstore_followed(s, f, e->subject, subject))
         return;
     json_t *form =
         sqlstore_stored_form(e->seq, e->time, e->subject, machine ? machine : s->ctx->machine_id,
@@ -748,12 +769,13 @@ static void sqlstore_commit_done(sqlstore *s)
     s->failures = 0;
     ev_timer_stop(s->ctx->loop, &s->retry);
     /* A machine's event stored before has no seq of its own (0). */
+    sqlstore_followers f = {0};
     for (size_t i = 0; i < s->n_job; i++) {
         if (!s->job[i].seq)
             continue;
         s->last_seq = s->job[i].seq;
         s->n_events++;
-        sqlstore_publish_stored(s, &s->job[i]);
+        sqlstore_publish_stored(s, &f, &s->job[i]);
     }
 }
 
@@ -801,12 +823,15 @@ static void sqlstore_job_requeue(sqlstore *s)
 
 /* The caller saw !queued under the mutex, which orders job_rc and the
  * writer's work before this. */
-void sqlstore_job_finish(sqlstore *s)
+static void sqlstore_job_end(sqlstore *s, bool next)
 {
     bool ok = s->job_rc == 0;
+    sqlstore_event *done = NULL;
+    size_t n_done = 0;
     if (ok) {
         sqlstore_commit_done(s);
-        sqlstore_events_free(s->job, s->n_job);
+        done = s->job;
+        n_done = s->n_job;
     } else {
         sqlstore_commit_failed(s);
         sqlstore_job_requeue(s);
@@ -820,6 +845,23 @@ void sqlstore_job_finish(sqlstore *s)
      * connection.  After a failure every parked request is answered from
      * what is committed, as one arriving while failing is. */
     sqlstore_parked_run(s, !ok);
+    /* The next batch leaves before the committed one is freed: freeing
+     * thousands of events takes the loop milliseconds, which the writer
+     * would otherwise spend idle.  Not for a caller that waited for the
+     * writer: it wants the writer idle. */
+    if (next)
+        sqlstore_commit_if_due(s);
+    sqlstore_events_free(done, n_done);
+}
+
+void sqlstore_job_finish(sqlstore *s)
+{
+    sqlstore_job_end(s, false);
+}
+
+void sqlstore_job_finish_next(sqlstore *s)
+{
+    sqlstore_job_end(s, true);
 }
 
 int sqlstore_commit(sqlstore *s)

@@ -205,6 +205,9 @@ int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n);
 /* Takes a committed (or failed) job back on the loop thread: published and
  * freed, or put back in front of the pending batch to be retried. */
 void sqlstore_job_finish(sqlstore *s);
+/* The same, handing the writer the next batch (if due) before the
+ * committed job is freed: for the writer's completion callback. */
+void sqlstore_job_finish_next(sqlstore *s);
 
 /* Token idx (0-based) of a subject, copied into buf (at most size - 1
  * bytes); "" when absent. */
