@@ -47,6 +47,7 @@
 #define SQLSTORE_COST_DEPTH 32
 
 static void sqlstore_tell_drops(sqlstore *s, bool force);
+static void sqlstore_commit_if_due(sqlstore *s);
 
 /* ------------------------------------------------------------ statements */
 
@@ -294,8 +295,7 @@ static int sqlstore_bind_json_text(sqlite3_stmt *st, int i, const json_t *v)
  * it, set by sqlite_remote.c), else this machine's. */
 static const char *sqlstore_event_machine(const sqlstore *s, const sqlstore_event *e)
 {
-    const char *m = sqlstore_str(e->data, "machine");
-    return m ? m : s->ctx->machine_id;
+    return e->machine ? e->machine : s->ctx->machine_id;
 }
 
 /* Binds the event's machine to i and the local machine id to i + 1: the
@@ -530,7 +530,7 @@ static int sqlstore_project_approval(sqlstore *s, const sqlstore_event *e)
 /* Any event whose data.task names a task moves that task's updated_at. */
 static int sqlstore_touch_task(sqlstore *s, const sqlstore_event *e)
 {
-    const char *task = sqlstore_str(e->data, "task");
+    const char *task = e->task;
     if (!task)
         return SQLITE_OK;
     sqlite3_stmt *st = s->w.touch_task;
@@ -549,23 +549,30 @@ typedef int (*sqlstore_projection)(sqlstore *s, const sqlstore_event *e);
  * its own configuration; a machine's agents come with machine.register),
  * their token hashes (a machine's agent token must never open the hub's
  * MCP endpoint) or their pull requests (linked by the hub's integrations
- * only). */
+ * only).  A pattern is written as its head and its last token, which every
+ * pattern has literal: comparing last tokens first keeps the bulk of
+ * events (output lines) from a full match against each. */
+#define SQLSTORE_PROJECTION(head, last, fn, local)                                                 \
+    {                                                                                              \
+        head "." last, "." last, fn, local                                                         \
+    }
 static const struct {
     const char *pattern;
+    const char *last; /* the pattern's last token with its dot */
     sqlstore_projection fn;
     bool local;
 } sqlstore_projections[] = {
-    {"evt.run.*.*.state", sqlstore_project_run, false},
-    {"evt.run.*.*.status", sqlstore_project_run_status, false},
-    {"evt.run.*.*.token_issued", sqlstore_project_token, true},
-    {"evt.agent.*.configured", sqlstore_project_agent_configured, true},
-    {"evt.agent.*.removed", sqlstore_project_agent_removed, true},
-    {"evt.task.*.updated", sqlstore_project_task, false},
-    {"evt.input.*.requested", sqlstore_project_input_requested, false},
-    {"evt.input.*.answered", sqlstore_project_input_answered, false},
-    {"evt.input.*.cancelled", sqlstore_project_input_cancelled, false},
-    {"evt.pr.*.linked", sqlstore_project_pr, true},
-    {"evt.approval.*.decided", sqlstore_project_approval, true},
+    SQLSTORE_PROJECTION("evt.run.*.*", "state", sqlstore_project_run, false),
+    SQLSTORE_PROJECTION("evt.run.*.*", "status", sqlstore_project_run_status, false),
+    SQLSTORE_PROJECTION("evt.run.*.*", "token_issued", sqlstore_project_token, true),
+    SQLSTORE_PROJECTION("evt.agent.*", "configured", sqlstore_project_agent_configured, true),
+    SQLSTORE_PROJECTION("evt.agent.*", "removed", sqlstore_project_agent_removed, true),
+    SQLSTORE_PROJECTION("evt.task.*", "updated", sqlstore_project_task, false),
+    SQLSTORE_PROJECTION("evt.input.*", "requested", sqlstore_project_input_requested, false),
+    SQLSTORE_PROJECTION("evt.input.*", "answered", sqlstore_project_input_answered, false),
+    SQLSTORE_PROJECTION("evt.input.*", "cancelled", sqlstore_project_input_cancelled, false),
+    SQLSTORE_PROJECTION("evt.pr.*", "linked", sqlstore_project_pr, true),
+    SQLSTORE_PROJECTION("evt.approval.*", "decided", sqlstore_project_approval, true),
 };
 
 /* Errors that come from one odd event rather than from the database: the
@@ -578,8 +585,6 @@ bool sqlstore_event_fault(int rc)
            primary == SQLITE_RANGE;
 }
 
-/* Every pattern ends in a literal token: comparing last tokens first keeps
- * the bulk of events (output lines) from a full match against each. */
 static int sqlstore_project_one(sqlstore *s, const sqlstore_event *e)
 {
     const char *last = strrchr(e->subject, '.');
@@ -587,8 +592,7 @@ static int sqlstore_project_one(sqlstore *s, const sqlstore_event *e)
         return SQLITE_OK;
     size_t n = sizeof sqlstore_projections / sizeof sqlstore_projections[0];
     for (size_t i = 0; i < n; i++) {
-        const char *plast = strrchr(sqlstore_projections[i].pattern, '.');
-        if (strcmp(plast, last) == 0 &&
+        if (strcmp(sqlstore_projections[i].last, last) == 0 &&
             bus_pattern_matches(sqlstore_projections[i].pattern, e->subject))
             return sqlstore_projections[i].local && e->mseq ? SQLITE_OK
                                                             : sqlstore_projections[i].fn(s, e);
@@ -614,11 +618,9 @@ static int sqlstore_project(sqlstore *s, const sqlstore_event *e)
     int rc = sqlstore_forgive(e, sqlstore_project_one(s, e));
     if (rc == SQLITE_OK)
         rc = sqlstore_forgive(e, sqlstore_touch_task(s, e));
-    if (rc == SQLITE_OK) {
-        const char *machine = sqlstore_str(e->data, "machine");
-        rc = sqlstore_forgive(
-            e, sqlstore_cost_project(&s->w.cost, e, machine ? machine : s->ctx->machine_id));
-    }
+    if (rc == SQLITE_OK)
+        rc =
+            sqlstore_forgive(e, sqlstore_cost_project(&s->w.cost, e, sqlstore_event_machine(s, e)));
     return rc;
 }
 
@@ -638,16 +640,15 @@ static int sqlstore_bind_dump(sqlstore *s, sqlite3_stmt *st, int i, const json_t
 static int sqlstore_insert_event(sqlstore *s, sqlstore_event *e)
 {
     sqlite3_stmt *st = s->w.insert_event;
-    const char *machine = sqlstore_str(e->data, "machine");
     int rc = sqlite3_bind_double(st, 1, e->time);
     if (rc == SQLITE_OK)
         rc = sqlstore_bind_text(st, 2, e->subject);
     if (rc == SQLITE_OK)
-        rc = sqlstore_bind_text(st, 3, machine ? machine : s->ctx->machine_id);
+        rc = sqlstore_bind_text(st, 3, sqlstore_event_machine(s, e));
     if (rc == SQLITE_OK)
-        rc = sqlstore_bind_text(st, 4, sqlstore_str(e->data, "task"));
+        rc = sqlstore_bind_text(st, 4, e->task);
     if (rc == SQLITE_OK)
-        rc = sqlstore_bind_text(st, 5, sqlstore_str(e->data, "run"));
+        rc = sqlstore_bind_text(st, 5, e->run);
     if (rc == SQLITE_OK)
         rc = sqlstore_bind_dump(s, st, 6, e->data);
     if (rc == SQLITE_OK && e->mseq)
@@ -702,18 +703,36 @@ void sqlstore_stored_mseq(json_t *form, int64_t mseq)
         json_object_set_new(form, "machine_seq", json_integer((json_int_t)mseq));
 }
 
-static void sqlstore_publish_stored(sqlstore *s, const sqlstore_event *e)
+/* Whether anyone follows stored.<subject>, asked of the bus once per run of
+ * events with the same subject (a flood of output lines is one subject):
+ * nothing subscribes while the copies of one job are published. */
+typedef struct sqlstore_followers {
+    const char *subject; /* the last event's subject, NULL at first */
+    bool any;
+} sqlstore_followers;
+
+static bool sqlstore_followed(sqlstore *s, sqlstore_followers *f, const char *subject,
+                              const char *stored)
+{
+    if (!f->subject || strcmp(f->subject, subject) != 0) {
+        f->subject = subject;
+        f->any = bus_has_subscribers(s->ctx->bus, stored);
+    }
+    return f->any;
+}
+
+static void sqlstore_publish_stored(sqlstore *s, sqlstore_followers *f, const sqlstore_event *e)
 {
     char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
-    const char *machine = sqlstore_str(e->data, "machine");
+    if (f->subject && strcmp(f->subject, e->subject) == 0 && !f->any)
+        return;
     snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX, e->subject);
     /* Nobody follows it: the event is committed and a later subscriber
      * replays it, so building the copy would only cost time. */
-    if (!bus_has_subscribers(s->ctx->bus, subject))
+    if (!sqlstore_followed(s, f, e->subject, subject))
         return;
-    json_t *form =
-        sqlstore_stored_form(e->seq, e->time, e->subject, machine ? machine : s->ctx->machine_id,
-                             sqlstore_str(e->data, "run"), sqlstore_str(e->data, "task"), e->data);
+    json_t *form = sqlstore_stored_form(e->seq, e->time, e->subject, sqlstore_event_machine(s, e),
+                                        e->run, e->task, e->data);
     sqlstore_stored_mseq(form, e->mseq);
     /* Only a subject near the length limit fails here; the event is stored
      * and can be queried, it just has no live copy. */
@@ -748,12 +767,13 @@ static void sqlstore_commit_done(sqlstore *s)
     s->failures = 0;
     ev_timer_stop(s->ctx->loop, &s->retry);
     /* A machine's event stored before has no seq of its own (0). */
+    sqlstore_followers f = {0};
     for (size_t i = 0; i < s->n_job; i++) {
         if (!s->job[i].seq)
             continue;
         s->last_seq = s->job[i].seq;
         s->n_events++;
-        sqlstore_publish_stored(s, &s->job[i]);
+        sqlstore_publish_stored(s, &f, &s->job[i]);
     }
 }
 
@@ -801,12 +821,15 @@ static void sqlstore_job_requeue(sqlstore *s)
 
 /* The caller saw !queued under the mutex, which orders job_rc and the
  * writer's work before this. */
-void sqlstore_job_finish(sqlstore *s)
+static void sqlstore_job_end(sqlstore *s, bool next)
 {
     bool ok = s->job_rc == 0;
+    sqlstore_event *done = NULL;
+    size_t n_done = 0;
     if (ok) {
         sqlstore_commit_done(s);
-        sqlstore_events_free(s->job, s->n_job);
+        done = s->job;
+        n_done = s->n_job;
     } else {
         sqlstore_commit_failed(s);
         sqlstore_job_requeue(s);
@@ -820,6 +843,23 @@ void sqlstore_job_finish(sqlstore *s)
      * connection.  After a failure every parked request is answered from
      * what is committed, as one arriving while failing is. */
     sqlstore_parked_run(s, !ok);
+    /* The next batch leaves before the committed one is freed: freeing
+     * thousands of events takes the loop milliseconds, which the writer
+     * would otherwise spend idle.  Not for a caller that waited for the
+     * writer: it wants the writer idle. */
+    if (next)
+        sqlstore_commit_if_due(s);
+    sqlstore_events_free(done, n_done);
+}
+
+void sqlstore_job_finish(sqlstore *s)
+{
+    sqlstore_job_end(s, false);
+}
+
+void sqlstore_job_finish_next(sqlstore *s)
+{
+    sqlstore_job_end(s, true);
 }
 
 int sqlstore_commit(sqlstore *s)
@@ -890,8 +930,14 @@ static int sqlstore_batch_push(sqlstore *s, const char *subject_in, double time,
         return -1;
     if (s->n_batch == 0)
         s->batch_since = bosun_monotonic();
-    s->batch[s->n_batch++] = (sqlstore_event){
-        .subject = subject, .time = time, .data = json_incref(data), .mseq = mseq, .cost = cost};
+    s->batch[s->n_batch++] = (sqlstore_event){.subject = subject,
+                                              .time = time,
+                                              .data = json_incref(data),
+                                              .mseq = mseq,
+                                              .cost = cost,
+                                              .run = sqlstore_str(data, "run"),
+                                              .task = sqlstore_str(data, "task"),
+                                              .machine = sqlstore_str(data, "machine")};
     s->bytes_batch += cost;
     s->received++;
     return 0;

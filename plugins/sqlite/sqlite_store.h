@@ -43,6 +43,10 @@ typedef struct sqlstore_event {
     int64_t mseq; /* a machine's event (sqlite_remote.c): its seq in the
                    * machine's store, data.machine its id; 0: a local event */
     size_t cost;  /* the memory it holds, as estimated (retain_max_bytes) */
+    /* data's string members run, task and machine (NULL when absent),
+     * looked up once when the event is received: the insert, the
+     * projections and the stored copy all need them. */
+    const char *run, *task, *machine;
 } sqlstore_event;
 
 typedef struct sqlstore sqlstore;
@@ -205,6 +209,9 @@ int sqlstore_write_batch(sqlstore *s, sqlstore_event *events, size_t n);
 /* Takes a committed (or failed) job back on the loop thread: published and
  * freed, or put back in front of the pending batch to be retried. */
 void sqlstore_job_finish(sqlstore *s);
+/* The same, handing the writer the next batch (if due) before the
+ * committed job is freed: for the writer's completion callback. */
+void sqlstore_job_finish_next(sqlstore *s);
 
 /* Token idx (0-based) of a subject, copied into buf (at most size - 1
  * bytes); "" when absent. */

@@ -59,7 +59,7 @@ static void sqlstore_on_writer_done(struct ev_loop *loop, ev_async *w, int reven
 {
     sqlstore *s = w->data;
     if (sqlstore_job_done(s))
-        sqlstore_job_finish(s);
+        sqlstore_job_finish_next(s);
 }
 
 static void sqlstore_writer_close(sqlstore *s)
