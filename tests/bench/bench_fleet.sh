@@ -95,8 +95,21 @@ done >"$T/reg.tokens") || { log "bench: machine token create failed"; exit 2; }
 tk1=$(date +%s.%N)
 [ "$(grep -c '^bsn_reg_' "$T/reg.tokens")" -eq "$N" ] || { log "bench: not $N registration tokens"; exit 2; }
 # What the hub's store committed: its cmd.store.status, "EVENTS COMMITS".
+# Beside it, into cpu.log: "EVENTS LOOP WRITER", the hub's CPU ticks
+# (utime+stime, 1/100 s) of its loop thread (TID = PID) and of all its
+# other threads (the store's writer), so that each flood's CPU per stored
+# event is known per thread: the figure a busy machine distorts least.
 cat >"$T/count.sh" <<EOF
-"$BOSUNCTL" -s "$SOCK" --json status | jq -r '"\\(.store.events) \\(.store.commits)"'
+p=\$(cat "$T/hub.pid")
+c=\$("$BOSUNCTL" -s "$SOCK" --json status | jq -r '"\\(.store.events) \\(.store.commits)"') || exit 1
+echo "\$c"
+lo=0 wr=0
+for t in /proc/\$p/task/*; do
+    s=\$(sed 's/.*) //' "\$t/stat" 2>/dev/null) || continue
+    n=\$(echo "\$s" | awk '{ print \$12 + \$13 }')
+    if [ "\${t##*/}" = "\$p" ]; then lo=\$((lo + n)); else wr=\$((wr + n)); fi
+done
+echo "\${c%% *} \$lo \$wr" >>"$T/cpu.log"
 EOF
 machine_load "the simulator"
 SIM_COUNT_CMD="sh $T/count.sh" SIM_LIMIT_CMD="sh $T/limit.sh" SIM_N=$N timeout "${BENCH_FLEET_DEADLINE:-2000}" node "$NODE_DIR/fleet_sim.mjs" "http://127.0.0.1:$PORT" \
@@ -132,6 +145,13 @@ if [ "$(v events_acked)" = 1 ]; then
         "ratio per round $(printf '%.3f ' "${ratios[@]}")(range $(range $(printf '%.3f ' "${ratios[@]}")))"
 else
     echo "  stored from all links: none acknowledged (the hub stores no machine.events)"
+fi
+# The hub's CPU per 1,000 stored events in each flood (count.sh's lines
+# before and after it), the loop thread and the writer apart.
+if [ -s "$T/cpu.log" ]; then
+    awk 'NR % 2 == 1 { e = $1; l = $2; w = $3; next }
+        $1 > e { printf "  flood %d hub CPU per 1,000 stored events: loop thread %.4f s, writer %.4f s (%d events)\n",
+            NR / 2, ($2 - l) / 100 / (($1 - e) / 1000), ($3 - w) / 100 / (($1 - e) / 1000), $1 - e }' "$T/cpu.log"
 fi
 echo "  back online after a hub restart: $(v back_online_secs) s; attempts seen by the hub: $(v reconnect_seen_attempts), peak $(v reconnect_seen_peak_per_sec)/s"
 SUMMARY+=("$(verdict "register all within 5 s (5 / secs)" "$(exact "5 / $(v register_all_secs)")" ">=" 1)")
