@@ -13,7 +13,7 @@
 BOSUN_PLUGIN_PATH="$top_builddir/plugins/fleet:${BOSUN_PLUGIN_PATH:-}"
 export BOSUN_PLUGIN_PATH
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not installed"; exit 77; }
-plan 51
+plan 56
 
 write_config <<'EOF2'
   plugins: [sqlite, fleet]
@@ -134,7 +134,20 @@ bad "an invalid subject" "{\"events\":[$(ev 21 'evt..x' '{}')]}" 'events\[0\]\.s
 bad "data not an object" "{\"events\":[$(ev 21 evt.x.a '[1]')]}" 'events\[0\]\.data: not an object'
 bad "time not a number" '{"events":[{"seq":21,"subject":"evt.x.a","time":"now","data":{}}]}' 'events\[0\]\.time'
 bad "an unknown key" "{\"events\":[$(ev 21 evt.x.a '{}')],\"more\":1}" "unknown key 'more'"
+bad "an unknown key in an event" '{"events":[{"seq":21,"subject":"evt.x.a","time":1.5,"data":{},"colour":1}]}' \
+    "events\\[0\\]: unknown key 'colour'"
 bad "no events" '{"events":[]}' "1 to 256 events"
+# The store's own guard, for any plugin that calls it: a bad event refuses
+# the whole request, the good one before it is not stored either.
+remote() { ctl --json request cmd.store.append_remote "{\"machine\":\"m1\",\"events\":[$(ev 21 evt.x.a '{}'),$1]}"; }
+like "store: an unknown key in an event refused" \
+    "$(remote '{"seq":22,"subject":"evt.x.a","time":1.5,"data":{},"colour":1}')" '"code":"bad_request".*events\[1\]: an object'
+like "store: an event without data refused" "$(remote '{"seq":22,"subject":"evt.x.a","time":1.5}')" \
+    '"code":"bad_request".*events\[1\]\.data: an object'
+like "store: a seq not above the one before refused" "$(remote "$(ev 21 evt.x.a '{}')")" \
+    '"code":"bad_request".*events\[1\]\.seq: an integer above 21'
+like "store: a non-evt. subject refused" "$(remote "$(ev 22 cmd.x.a '{}')")" \
+    '"code":"bad_request".*events\[1\]\.subject: an evt\. subject'
 many=$(seq 21 277 | while read -r i; do ev "$i" evt.x.a '{}'; echo; done | paste -sd, -)
 bad "257 events" "{\"events\":[$many]}" "1 to 256 events"
 # Too large for one argument of bosunctl: straight to the control socket.
