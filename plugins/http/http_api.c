@@ -77,10 +77,10 @@ const http_route http_api_routes[] = {
     {"POST", "/api/v1/approvals/{}/allow", api_approval_allow, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/approvals/{}/deny", api_approval_deny, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
     {"POST", "/api/v1/hooks", api_hook_event, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
-    {"GET", "/api/v1/tasks/{}/prs", api_task_prs, HTTP_ALLOW_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/tasks/{}/prs", api_task_prs, ANY_READ, HTTP_BODY_NONE},
     {"POST", "/api/v1/tasks/{}/prs", api_task_pr_link, HTTP_ALLOW_ADMIN, HTTP_BODY_JSON},
-    {"GET", "/api/v1/tasks/{}/pr-diff", api_task_pr_diff, HTTP_ALLOW_READ, HTTP_BODY_NONE},
-    {"GET", "/api/v1/tasks/{}/pr-files", api_task_pr_files, HTTP_ALLOW_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/tasks/{}/pr-diff", api_task_pr_diff, ANY_READ, HTTP_BODY_NONE},
+    {"GET", "/api/v1/tasks/{}/pr-files", api_task_pr_files, ANY_READ, HTTP_BODY_NONE},
     /* GitHub has no bosun credential: the github plugin checks its HMAC. */
     {"POST", "/api/v1/github/webhook", api_github_webhook, HTTP_ALLOW_ANON, HTTP_BODY_JSON},
 };

@@ -60,15 +60,19 @@ bool api_list_task(http_request *r, const char **task)
     return true;
 }
 
-/* The store's reads a bound identity's principal may make (principal_agent
- * in http_auth.c), and whether the query can name a run: then an identity
- * without a task is narrowed to its own run, else it sees nothing. */
+/* The reads a bound identity's principal may make (principal_agent in
+ * http_auth.c, principal_share in http_auth_share.c: the store's, and a
+ * share's task's pull requests, which the github plugin finds only among
+ * the PRs linked to the task named), and whether the query can name a run:
+ * then an identity without a task is narrowed to its own run, else it sees
+ * nothing. */
 static const struct {
     const char *subject;
     bool by_run;
 } api_scoped_reads[] = {
-    {BOSUN_STORE_TASKS, false},     {BOSUN_STORE_RUNS, true},   {BOSUN_STORE_INPUTS, false},
-    {BOSUN_STORE_ARTIFACTS, false}, {BOSUN_STORE_EVENTS, true},
+    {BOSUN_STORE_TASKS, false},     {BOSUN_STORE_RUNS, true},        {BOSUN_STORE_INPUTS, false},
+    {BOSUN_STORE_ARTIFACTS, false}, {BOSUN_STORE_EVENTS, true},      {"cmd.github.prs", false},
+    {"cmd.github.prs.diff", false}, {"cmd.github.prs.files", false},
 };
 
 static int api_scoped_read(const char *subject)

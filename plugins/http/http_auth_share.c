@@ -134,14 +134,15 @@ static bool audience_is_share(const char *token)
     return share;
 }
 
-/* What a share may do on the bus: the store's reads (narrowed to its task
- * by api_scope_query), answering (the same narrowing forces its task on
- * cmd.input.answer), and its task's events. */
+/* What a share may do on the bus: the store's reads and its task's pull
+ * requests (narrowed to its task by api_scope_query), answering (the same
+ * narrowing forces its task on cmd.input.answer), and its task's events. */
 static bus_principal *principal_share(const char *id, const char *task, bool can_answer)
 {
-    static const char *const reqs[] = {BOSUN_STORE_RUNS,   BOSUN_STORE_TASKS,
-                                       BOSUN_STORE_INPUTS, BOSUN_STORE_ARTIFACTS,
-                                       BOSUN_STORE_EVENTS, NULL};
+    static const char *const reqs[] = {
+        BOSUN_STORE_RUNS,      BOSUN_STORE_TASKS,      BOSUN_STORE_INPUTS,
+        BOSUN_STORE_ARTIFACTS, BOSUN_STORE_EVENTS,     "cmd.github.prs",
+        "cmd.github.prs.diff", "cmd.github.prs.files", NULL};
     bus_principal *p = bus_principal_new("share", id);
     char pat[2][200];
     snprintf(pat[0], sizeof pat[0], "evt.task.%s.>", task);

@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/integration/http_lib.sh"
 . "$top_srcdir/tests/integration/github_lib.sh"
 trap 'fake_stop; cleanup' EXIT
-CHECKS=70
+CHECKS=73
 SETUP=7
 web_require_browser
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is not installed"; exit 0; }

@@ -257,11 +257,15 @@ try {
   sp.on('pageerror', (e) => problems.push(`share page: ${e}`));
   await sp.goto(share.url);
   await sp.waitForSelector(`main[data-ready="tasks/${TASK}"]`);
-  // The daemon shows PRs to accounts only (GET .../prs is "read", not
-  // "read, task"): the page says so instead of failing.
-  await sp.waitForSelector('section[aria-labelledby="tpr-h"] [data-refused="prs"]');
-  report('the shared page says its PRs are not shown to it', (await sp.textContent('section[aria-labelledby="tpr-h"]')).includes('not shown'),
-         await sp.textContent('section[aria-labelledby="tpr-h"]'));
+  // A share reads its task's pull requests (GET .../prs is "read, task"),
+  // their titles as text, and no other task's.
+  await sp.waitForFunction(() => document.querySelectorAll('article.pr').length === 3);
+  check('the shared page lists its task\'s three PRs', await sp.locator('article.pr').count(), 3);
+  check('  a PR title with markup stays text there', await sp.evaluate(() => window.__xss), undefined);
+  const shareToken = new URL(share.url).searchParams.get('share');
+  const asShare = (path) => fetch(`${BASE}/api/v1${path}`, {headers: {Authorization: `Bearer ${shareToken}`}});
+  check('  its token reads the PR diff', (await asShare(`/tasks/${TASK}/pr-diff?pr=7`)).status, 200);
+  check('  but not another task\'s PRs', (await asShare('/tasks/01ZZZZZZZZZZZZZZZZZZZZZZZZ/prs')).status, 404);
   const splan = sp.locator('details.artifact[data-artifact="notes/plan.md"]');
   await splan.locator('summary').click();
   const [dl3] = await Promise.all([sp.waitForEvent('download'), splan.locator('tr[data-version="3"] a.download').click()]);

@@ -150,8 +150,8 @@ export function taskPrs(task) {
     } catch (e) {
       clear(list);
       cards.clear();
-      // 403: the daemon shows pull requests to accounts only, not to a
-      // share link (bosun-http(7)).
+      // 403: an identity the daemon shows no pull requests to (an agent's
+      // token; a share link reads its own task's, bosun-http(7)).
       fill(note, e.status === 503 ? h('p', {class: 'muted'}, NO_GITHUB)
         : e.status === 403 ? h('p', {class: 'muted', dataset: {refused: 'prs'}}, `Pull requests are not shown here: ${e.message}`)
           : errorBox(e));
