@@ -55,18 +55,23 @@ try {
   await page.waitForSelector(`main[data-ready="runs/${start}"]`);
   // The tick agent waits for GO_FILE, made once the observer is on, so no
   // line's delay includes the navigation.  The virtual list draws its rows
-  // anew on every frame; a line counts when its first row is added.
+  // anew on every frame; a line counts when its first row is added.  The
+  // observer is on <main>, not on the list: a refresh the overview asked
+  // for just before the navigation can draw the run page once more (about
+  // 1 run in 4 on 2026-12-04), and the list it watched would be gone.
   await page.evaluate(() => {
     window.__delays = [];
     const seen = new Set();
     new MutationObserver((records) => {
       const now = Date.now();
-      for (const r of records)
+      for (const r of records) {
+        if (!(r.target instanceof Element) || !r.target.matches('.lines')) continue;
         for (const row of r.addedNodes) {
           const m = /^tick (\d+)$/.exec(row.textContent || '');
           if (m && !seen.has(m[1])) { seen.add(m[1]); window.__delays.push(now - Number(m[1])); }
         }
-    }).observe(document.querySelector('.lines'), {childList: true});
+      }
+    }).observe(document.querySelector('main'), {childList: true, subtree: true});
   });
   if (process.env.GO_FILE) writeFileSync(process.env.GO_FILE, '');
   const want = Number(process.env.TICKS || 1000);

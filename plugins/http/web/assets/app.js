@@ -75,6 +75,11 @@ function currentView() {
 async function render() {
   if (rendering) { again = true; return; }
   rendering = true;
+  // A refresh asked for before this render is covered by it (it reads the
+  // data afresh; events from now on are queued for the view): left
+  // pending, it would draw the page a second time, e.g. a run page just
+  // navigated to, losing the rows of its live output drawn meanwhile.
+  if (refreshTimer) { clearTimeout(refreshTimer); refreshTimer = null; }
   const view = currentView();
   for (const a of document.querySelectorAll('nav a')) {
     if (a.dataset.view === view.name) a.setAttribute('aria-current', 'page');
