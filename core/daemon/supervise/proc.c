@@ -30,10 +30,7 @@
 #define PRESSURE_LOW  5000
 #define PROMPT_MAX    (1024 * 1024)
 
-static void reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
+void proc_reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -266,7 +263,7 @@ void waiter_done(proc *p, run_waiter *w, run *r)
 
 /* ------------------------------------------------------------ requests */
 
-static bool valid_token(const char *s, size_t max)
+bool proc_valid_token(const char *s, size_t max)
 {
     return s && *s && strlen(s) <= max && !strchr(s, '.') && bus_subject_check(s) == 0;
 }
@@ -276,16 +273,16 @@ static void start_and_reply(proc *p, const bus_msg *m, const char *name, const c
                             const char *prompt)
 {
     if (p->shutting_down)
-        return reply_error(p->bus, m, "shutting_down", "bosund is stopping");
+        return proc_reply_error(p->bus, m, "shutting_down", "bosund is stopping");
     agent_config *a = find_agent(p, name);
     if (!a)
-        return reply_error(p->bus, m, "unknown_agent",
+        return proc_reply_error(p->bus, m, "unknown_agent",
                            "no agent named '%.64s' in the configuration; only configured agents "
                            "can be started",
                            name);
     char why[512];
     if (proc_budget_refuses(p, a, task, why, sizeof why))
-        return reply_error(p->bus, m, "budget_exceeded", "agent '%s': %s", a->name, why);
+        return proc_reply_error(p->bus, m, "budget_exceeded", "agent '%s': %s", a->name, why);
     for (unsigned i = 0; i < a->instances; i++) {
         run *cur = slot_run(p, a->name, i);
         if (cur && run_active(cur))
@@ -293,14 +290,14 @@ static void start_and_reply(proc *p, const bus_msg *m, const char *name, const c
         char err[512];
         run *r = start_run(p, a, i, task, prompt, err, sizeof err);
         if (!r)
-            return reply_error(p->bus, m, "spawn_failed", "%s", err);
+            return proc_reply_error(p->bus, m, "spawn_failed", "%s", err);
         json_t *d = json_pack("{s:s,s:s,s:i,s:s}", "run", r->id, "agent", a->name, "instance",
                               (int)i, "state", run_state_name(r->state));
         bus_reply(p->bus, m, d);
         json_decref(d);
         return;
     }
-    reply_error(p->bus, m, "busy", "all %u instance(s) of agent '%s' are running", a->instances,
+    proc_reply_error(p->bus, m, "busy", "all %u instance(s) of agent '%s' are running", a->instances,
                 a->name);
 }
 
@@ -314,12 +311,12 @@ static void on_start(bus_t *bus, const bus_msg *m, void *arg)
            *prompt_j = json_object_get(m->data, "prompt");
     const char *task = json_string_value(task_j), *prompt = json_string_value(prompt_j);
     if (!name)
-        return reply_error(bus, m, "bad_request", "'agent' (a string) is required");
-    if ((task_j && !json_is_null(task_j) && !valid_token(task, 64)))
-        return reply_error(bus, m, "bad_request",
+        return proc_reply_error(bus, m, "bad_request", "'agent' (a string) is required");
+    if ((task_j && !json_is_null(task_j) && !proc_valid_token(task, 64)))
+        return proc_reply_error(bus, m, "bad_request",
                            "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
     if (prompt_j && !json_is_null(prompt_j) && (!prompt || strlen(prompt) > PROMPT_MAX))
-        return reply_error(bus, m, "bad_request", "'prompt' must be a string of at most %d bytes",
+        return proc_reply_error(bus, m, "bad_request", "'prompt' must be a string of at most %d bytes",
                            PROMPT_MAX);
     start_and_reply(p, m, name, task, prompt);
 }
@@ -351,7 +348,7 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
         return;
     const char *target = json_string_value(json_object_get(m->data, "target"));
     if (!target)
-        return reply_error(p->bus, m, "bad_request",
+        return proc_reply_error(p->bus, m, "bad_request",
                            "'target' (a run id or agent name) is required");
     run **list;
     size_t n = select_runs(p, target, &list, true);
@@ -363,7 +360,7 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
             return remote_ask(p->bus, m->subject, m->reply, m->data, NULL,
                               bus_error_json("not_found", "no run or agent named '%.64s'", target));
         if (ended && restart)
-            return reply_error(p->bus, m, "not_running",
+            return proc_reply_error(p->bus, m, "not_running",
                                "run %s has ended (%s); start its agent again", ended->id,
                                run_state_name(ended->state));
         if (restart) /* an agent with nothing running: restarting it starts it */

@@ -196,16 +196,10 @@ void proc_budget_list(bus_t *bus, const bus_msg *m, void *arg)
         return;
     json_t *task_j = json_object_get(m->data, "task");
     const char *task = json_string_value(task_j);
-    /* The rule of cmd.proc.start's task (a bus token without dots). */
-    if (task_j && !json_is_null(task_j) &&
-        (!task || !*task || strlen(task) > 64 || strchr(task, '.') ||
-         bus_subject_check(task) != 0)) {
-        json_t *e = json_pack("{s:{s:s,s:s}}", "error", "code", "bad_request", "message",
-                              "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
-        bus_reply(bus, m, e);
-        json_decref(e);
-        return;
-    }
+    /* The rule of cmd.proc.start's task. */
+    if (task_j && !json_is_null(task_j) && !proc_valid_token(task, 64))
+        return proc_reply_error(bus, m, "bad_request",
+                                "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
     json_t *items = json_array();
     if (p->global_budget.usd_per_day > 0) {
         double s = spend_totals_day(p->spend, NULL, bosun_now());

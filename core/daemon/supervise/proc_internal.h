@@ -225,6 +225,11 @@ bool proc_budget_refuses(proc *p, const agent_config *a, const char *task, char 
                          size_t err_size);
 /* Adds the stored runs' spending to the totals (start-up). */
 void proc_budget_seed_runs(proc *p, const json_t *runs);
+/* proc.c: answers m with {"error": {code, message}}. */
+void proc_reply_error(bus_t *bus, const bus_msg *m, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* proc.c: s is a bus token (no dot) of 1 to max bytes, as run and task ids are. */
+bool proc_valid_token(const char *s, size_t max);
 /* cmd.proc.budgets {task?}: every budget in force, what it has spent
  * and what is left (bosun-bus(7)). */
 void proc_budget_list(bus_t *bus, const bus_msg *m, void *arg);
