@@ -711,10 +711,11 @@ typedef struct sqlstore_followers {
     bool any;
 } sqlstore_followers;
 
-static bool sqlstore_followed(sqlstore *s, sqlstore_followers *f, const char *subject,
-                              const char *stored)
+static bool sqlstore_followed(sqlstore *s, sqlstore_followers *f, const char *subject)
 {
     if (!f->subject || strcmp(f->subject, subject) != 0) {
+        char stored[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
+        snprintf(stored, sizeof stored, "%s%s", BOSUN_STORED_PREFIX, subject);
         f->subject = subject;
         f->any = bus_has_subscribers(s->ctx->bus, stored);
     }
@@ -723,14 +724,12 @@ static bool sqlstore_followed(sqlstore *s, sqlstore_followers *f, const char *su
 
 static void sqlstore_publish_stored(sqlstore *s, sqlstore_followers *f, const sqlstore_event *e)
 {
-    char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
-    if (f->subject && strcmp(f->subject, e->subject) == 0 && !f->any)
-        return;
-    snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX, e->subject);
     /* Nobody follows it: the event is committed and a later subscriber
      * replays it, so building the copy would only cost time. */
-    if (!sqlstore_followed(s, f, e->subject, subject))
+    if (!sqlstore_followed(s, f, e->subject))
         return;
+    char subject[BUS_SUBJECT_MAX + sizeof BOSUN_STORED_PREFIX];
+    snprintf(subject, sizeof subject, "%s%s", BOSUN_STORED_PREFIX, e->subject);
     json_t *form = sqlstore_stored_form(e->seq, e->time, e->subject, sqlstore_event_machine(s, e),
                                         e->run, e->task, e->data);
     sqlstore_stored_mseq(form, e->mseq);
