@@ -5,16 +5,13 @@
 // BASE, TOKEN (admin), BOSUNCTL, SOCK (the hub's), M1SOCK (the machine's),
 // M1PID (its bosund, stopped here to see it offline), GH (the fake
 // GitHub), TASK, WORK (the agents' workdir), SHOTS.
-import {chromium} from 'playwright-core';
+import {report, launch} from './lib.mjs';
 import {execFileSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
 
 const {BASE, TOKEN, BOSUNCTL, SOCK, M1SOCK, M1PID, GH, TASK, WORK, SHOTS} = process.env;
 mkdirSync(SHOTS, {recursive: true});
 
-function report(name, ok, detail) {
-  console.log(ok ? `PASS ${name}` : `FAIL ${name}: ${detail}`);
-}
 function check(name, got, want) {
   report(name, JSON.stringify(got) === JSON.stringify(want), `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 }
@@ -38,11 +35,7 @@ function usd(v) {
 const today = new Date().toISOString().slice(0, 10);
 const since30 = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const problems = [];
 async function newPage(viewport = {width: 1440, height: 900}) {
   const context = await browser.newContext({viewport});

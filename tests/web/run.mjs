@@ -4,19 +4,13 @@
 // shell script turns them into TAP.  Environment: BASE, TOKEN (an admin
 // token), BOSUNCTL and SOCK, GATES (where the editor agent waits for its
 // cues), WORK (the Claude runs' directory), SHOTS (screenshots).
-import {chromium} from 'playwright-core';
+import {report, check, launch} from './lib.mjs';
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, writeFileSync} from 'node:fs';
 
 const {BASE, TOKEN, BOSUNCTL, SOCK, GATES, WORK, SHOTS} = process.env;
 mkdirSync(SHOTS, {recursive: true});
 
-function report(name, ok, detail) {
-  console.log(ok ? `PASS ${name}` : `FAIL ${name}: ${detail}`);
-}
-function check(name, got, want) {
-  report(name, got === want, `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
 function ctl(...args) {
   return JSON.parse(execFileSync(BOSUNCTL, ['-s', SOCK, ...args, '--json'], {encoding: 'utf8'}));
 }
@@ -47,11 +41,7 @@ async function openRun(page, id) {
   await page.waitForSelector(`main[data-ready="runs/${id}"]`);
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const context = await browser.newContext({viewport: {width: 1440, height: 900}});
 const page = await context.newPage();
 try {

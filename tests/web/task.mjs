@@ -9,7 +9,7 @@
 // name), PLAN1..PLAN3 (the versions of notes/plan.md), BIN1 (base64 of the
 // binary artifact's first version), GH and HOOK_SECRET (the fake GitHub
 // and the webhook's secret), SHOTS.
-import {chromium} from 'playwright-core';
+import {report, launch} from './lib.mjs';
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readFileSync} from 'node:fs';
 
@@ -18,9 +18,6 @@ const TITLES = JSON.parse(process.env.TITLES);
 const FILLERS = Number(process.env.FILLERS);
 mkdirSync(SHOTS, {recursive: true});
 
-function report(name, ok, detail) {
-  console.log(ok ? `PASS ${name}` : `FAIL ${name}: ${detail}`);
-}
 function check(name, got, want) {
   const a = JSON.stringify(got), b = JSON.stringify(want);
   report(name, a === b, `got ${a}, want ${b}`);
@@ -34,11 +31,7 @@ async function rest(path) {
 }
 const rowTitles = (page) => page.$$eval('table.tasks tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const context = await browser.newContext({viewport: {width: 1440, height: 900}, acceptDownloads: true});
 const page = await context.newPage();
 try {
