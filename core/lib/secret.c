@@ -211,13 +211,31 @@ static size_t secret_next(const char *text, size_t len, size_t from, size_t *vle
     return best;
 }
 
+/* With the lock held: the shortest live value, so that a shorter string
+ * (most keys, and short text) is passed over without a scan; SIZE_MAX
+ * when nothing is live. */
+static size_t secret_shortest(void)
+{
+    size_t min = SIZE_MAX;
+    for (size_t k = 0; k < secret_n_classes; k++)
+        if (secret_classes[k].count > 0 && secret_classes[k].value_len < min)
+            min = secret_classes[k].value_len;
+    return min;
+}
+
+/* With the lock held. */
+static bool secret_in_text(const char *text, size_t len, size_t shortest)
+{
+    size_t vlen = 0;
+    return len >= shortest && secret_next(text, len, 0, &vlen) < len;
+}
+
 bool bosun_secret_find(const char *text, size_t len)
 {
     if (!text)
         return false;
     pthread_mutex_lock(&secret_lock);
-    size_t vlen = 0;
-    bool found = secret_live > 0 && secret_next(text, len, 0, &vlen) < len;
+    bool found = secret_live > 0 && secret_in_text(text, len, secret_shortest());
     pthread_mutex_unlock(&secret_lock);
     return found;
 }
@@ -256,23 +274,40 @@ done:
 
 /* ------------------------------------------------------------ JSON */
 
-static bool secret_in_json(const json_t *v, unsigned depth)
+/* With the lock held, taken once for the whole value: a lock per string
+ * cost more than the scan of a short event's few strings. */
+static bool secret_in_json_locked(const json_t *v, unsigned depth, size_t shortest)
 {
     if (depth > 64)
         return false; /* jansson's parser stops far sooner */
     if (json_is_string(v))
-        return bosun_secret_find(json_string_value(v), json_string_length(v));
+        return secret_in_text(json_string_value(v), json_string_length(v), shortest);
     const char *key;
     json_t *item;
     size_t i;
     if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, key,
-                            item) if (bosun_secret_find(key, strlen(key)) ||
-                                      secret_in_json(item, depth + 1)) return true;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            if (secret_in_text(key, strlen(key), shortest) ||
+                secret_in_json_locked(item, depth + 1, shortest))
+                return true;
+        }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, item) if (secret_in_json(item, depth + 1)) return true;
+        json_array_foreach(v, i, item)
+        {
+            if (secret_in_json_locked(item, depth + 1, shortest))
+                return true;
+        }
     }
     return false;
+}
+
+static bool secret_in_json(const json_t *v, unsigned depth)
+{
+    pthread_mutex_lock(&secret_lock);
+    bool found = secret_live > 0 && secret_in_json_locked(v, depth, secret_shortest());
+    pthread_mutex_unlock(&secret_lock);
+    return found;
 }
 
 static json_t *redact_string(const char *s, size_t len)
@@ -311,7 +346,7 @@ static json_t *redact_copy(json_t *v, unsigned depth)
 
 json_t *bosun_secret_redact_json(json_t *v)
 {
-    if (!v || bosun_secret_count() == 0 || !secret_in_json(v, 0))
+    if (!v || !secret_in_json(v, 0))
         return json_incref(v);
     return redact_copy(v, 0);
 }
