@@ -1171,5 +1171,6 @@ void proc_free(proc *p)
     free(p->runtime_dir);
     free(p->agent_socket);
     free(p->mcp_command);
+    free(p->logbuf_spare);
     free(p);
 }

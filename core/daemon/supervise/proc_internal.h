@@ -169,6 +169,11 @@ struct proc {
     void (*ps_extra)(void *arg, json_t *rows); /* proc_set_ps_extra's */
     void *ps_extra_arg;
     void *began_arg;
+
+    /* A run's grown log buffer, kept for the next read of any run: one
+     * per daemon, not one per run. */
+    char *logbuf_spare;
+    size_t logbuf_spare_cap;
 };
 
 /* proc_run.c */

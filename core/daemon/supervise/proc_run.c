@@ -35,6 +35,9 @@ extern char **environ;
 #define LOGBUF_FLUSH   (256 * 1024) /* also flushed after every read */
 #define LOGBUF_KEEP    4096         /* kept between reads; a larger one is freed */
 
+/* The largest log buffer the daemon keeps for the next read. */
+#define LOGBUF_SPARE_MAX (1024 * 1024)
+
 static const char *const state_names[] = {"STOPPED", "STARTING", "RUNNING",
                                           "BACKOFF", "STOPPING", "EXITED",
                                           "FATAL",   "LOST",     "WAITING_INPUT"};
@@ -405,9 +408,18 @@ static void flush_log(run *r)
     output_log_write(&r->log, r->logbuf, r->logbuf_len);
     r->logbuf_len = 0;
     /* Flushed after every read: a buffer grown for a burst of output is
-     * not kept by a run that has gone quiet. */
+     * not kept by a run that has gone quiet, but by the daemon, for the
+     * next read of any run (growing one from nothing for every read of a
+     * busy run cost a tenth of the loop's time, in realloc and fresh
+     * pages). */
     if (r->logbuf_cap > LOGBUF_KEEP) {
-        free(r->logbuf);
+        proc *p = r->p;
+        if (r->logbuf_cap <= LOGBUF_SPARE_MAX && r->logbuf_cap > p->logbuf_spare_cap) {
+            free(p->logbuf_spare);
+            p->logbuf_spare = r->logbuf;
+            p->logbuf_spare_cap = r->logbuf_cap;
+        } else
+            free(r->logbuf);
         r->logbuf = NULL;
         r->logbuf_cap = 0;
     }
@@ -464,12 +476,29 @@ void run_free(run *r)
 
 /* ------------------------------------------------------------ output */
 
+/* Room for need bytes in r's log buffer: the daemon's spare buffer when
+ * it is large enough, else a larger one of r's own. */
+static void grow_log(run *r, size_t need)
+{
+    proc *p = r->p;
+    if (p->logbuf_spare && p->logbuf_spare_cap >= need) {
+        if (r->logbuf_len)
+            memcpy(p->logbuf_spare, r->logbuf, r->logbuf_len);
+        free(r->logbuf);
+        r->logbuf = p->logbuf_spare;
+        r->logbuf_cap = p->logbuf_spare_cap;
+        p->logbuf_spare = NULL;
+        p->logbuf_spare_cap = 0;
+        return;
+    }
+    r->logbuf_cap = need * 2;
+    r->logbuf = xrealloc(r->logbuf, r->logbuf_cap);
+}
+
 static void append_log(run *r, const char *line, size_t len)
 {
-    if (r->logbuf_len + len + 1 > r->logbuf_cap) {
-        r->logbuf_cap = (r->logbuf_len + len + 1) * 2;
-        r->logbuf = xrealloc(r->logbuf, r->logbuf_cap);
-    }
+    if (r->logbuf_len + len + 1 > r->logbuf_cap)
+        grow_log(r, r->logbuf_len + len + 1);
     memcpy(r->logbuf + r->logbuf_len, line, len);
     r->logbuf[r->logbuf_len + len] = '\n';
     r->logbuf_len += len + 1;
