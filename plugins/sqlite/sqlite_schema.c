@@ -10,6 +10,7 @@
  * bosun; it is refused rather than guessed at. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -434,8 +435,21 @@ static int sqlstore_private(sqlstore *s, char *err, size_t errlen)
     return 0;
 }
 
+/* SQLite counts every allocation under a global mutex unless told not to:
+ * its lock and unlock were a twentieth of the writer thread's time when
+ * storing output, and nothing here reads the counts (no
+ * sqlite3_memory_used, no heap limit).  It can only be set before SQLite
+ * is first used (later it is SQLITE_MISUSE and changes nothing), so once,
+ * before the first connection. */
+static void sqlstore_no_memstatus(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sqlstore_connect(sqlstore *s, char *err, size_t errlen)
 {
+    static pthread_once_t memstatus_once = PTHREAD_ONCE_INIT;
+    pthread_once(&memstatus_once, sqlstore_no_memstatus);
     if (sqlstore_private(s, err, errlen) != 0)
         return -1;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
