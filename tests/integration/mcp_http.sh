@@ -71,6 +71,7 @@ EOF2
 out=$("$BOSUND" --check-config -c "$T/bosun.yaml" 2>&1)
 like "a bad mcp_transport is refused with FILE:LINE:COL" "$out" "bosun.yaml:[0-9]+:[0-9]+: .*mcp_transport.*'carrier-pigeon' is not one of auto, stdio, http"
 stop_daemon
+is "bosund stops cleanly" "$DAEMON_STATUS" 0
 write_config <<EOF2
   plugins: [sqlite, exec, mcp]
 agents:
