@@ -479,14 +479,29 @@ static void on_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, vo
     opening_free(o);
 }
 
-static size_t token_sessions(const http_mcp_hub *hub, const unsigned char *hash)
+/* Makes room for one more session of the token: at the cap, its session
+ * used longest ago that nothing waits on goes (a CLI that exits without
+ * DELETE, restarted in the same run, leaves one behind each time); false
+ * when all of them are busy. */
+static bool token_room(http_mcp_hub *hub, const unsigned char *hash)
 {
     size_t n = 0;
-    for (const mcp_sess *s = hub->sessions; s; s = s->next)
-        n += CRYPTO_memcmp(s->token_hash, hash, SHA256_DIGEST_LENGTH) == 0;
+    mcp_sess *idle = NULL;
+    for (mcp_sess *s = hub->sessions; s; s = s->next) {
+        if (CRYPTO_memcmp(s->token_hash, hash, SHA256_DIGEST_LENGTH) != 0)
+            continue;
+        n++;
+        if (!s->posts && !s->get && (!idle || s->last_used < idle->last_used))
+            idle = s;
+    }
     for (const mcp_opening *o = hub->openings; o; o = o->next)
         n += CRYPTO_memcmp(o->token_hash, hash, SHA256_DIGEST_LENGTH) == 0;
-    return n;
+    if (n < HTTP_MCP_PER_TOKEN)
+        return true;
+    if (!idle)
+        return false;
+    sess_free(idle, "the token opened another session, and this one was its least recently used");
+    return true;
 }
 
 static void open_session(http_request *r, json_t *msg)
@@ -498,11 +513,11 @@ static void open_session(http_request *r, json_t *msg)
     if (!o)
         return respond_rpc_error(r, 500, -32603, "out of memory");
     token_hash_of(r, o->token_hash);
-    if (token_sessions(hub, o->token_hash) >= HTTP_MCP_PER_TOKEN) {
+    if (!token_room(hub, o->token_hash)) {
         free(o);
         return respond_rpc_error(r, 429, -32600,
-                                 "this agent token already has the most MCP sessions allowed "
-                                 "(8); DELETE one first");
+                                 "this agent token already has 8 MCP sessions, each with a "
+                                 "request or stream open");
     }
     o->hub = hub;
     o->r = r;

@@ -14,7 +14,7 @@ const server = JSON.parse(readFileSync(cfgFile, 'utf8')).mcpServers.bosun;
 const url = new URL(server.url);
 const auth = server.headers.Authorization;
 
-plan(33);
+plan(36);
 is(server.type, 'http', 'the config names an http server');
 ok(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(server.url), 'on the loopback listener, path /mcp', server.url);
 ok(/^Bearer bat_[A-Za-z0-9_-]{43}$/.test(auth), 'with the agent token as a Bearer header');
@@ -104,5 +104,19 @@ is(res.status, 404, '  after which it is unknown: 404');
 await transport.terminateSession();
 res = await post({ Authorization: auth, 'Mcp-Session-Id': sid }, ping);
 is(res.status, 404, 'the SDK\'s terminateSession (DELETE) ended the first: 404');
+
+// At 8 sessions a token's next initialize closes its least recently used
+// idle one (a CLI restarted in its run leaves one behind each time).
+const opened = [];
+for (let i = 0; i < 9; i++) {
+  res = await post({ Authorization: auth }, init);
+  opened.push([res.status, res.headers.get('mcp-session-id')]);
+  await res.text();
+}
+ok(opened.every(([st, id]) => st === 200 && id), 'nine initializes of one token each open a session', opened);
+res = await post({ Authorization: auth, 'Mcp-Session-Id': opened[0][1] }, ping);
+is(res.status, 404, '  the ninth closed the oldest idle one: 404');
+res = await post({ Authorization: auth, 'Mcp-Session-Id': opened[8][1] }, ping);
+is(res.status, 200, '  the newest answers');
 await client.close();
 done();
