@@ -189,8 +189,8 @@ static void post_event(mcp_post *p, const char *line, size_t len)
 {
     if (!p->stream) {
         if (!http_stream_can_start(p->r)) {
-            log_notice("http: /mcp session %s: a request pipelined behind another cannot be "
-                       "answered with a stream: a message for it is left out",
+            log_notice("http: /mcp session %s: a message for a request whose client left, or "
+                       "that has requests pipelined behind it (no stream possible), is left out",
                        p->s->sid);
             return;
         }
