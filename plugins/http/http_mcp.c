@@ -56,7 +56,9 @@ struct mcp_post {
     http_conn *stream; /* once the answer is a text/event-stream, until it closes */
     json_t *id;        /* the request's JSON-RPC id */
     json_t *progress;  /* its params._meta.progressToken, or NULL */
+    http_mcp_hub *hub;
     bool is_get;
+    bool closing; /* answered, its stream closing: on the hub's closing list */
 };
 
 struct mcp_sess {
@@ -88,6 +90,9 @@ struct http_mcp_hub {
     mcp_sess *sessions;
     mcp_opening *openings;
     ev_timer sweep;
+    /* Answered posts whose streams are still being written: freed by
+     * their on_close, or at the stop, which calls none. */
+    mcp_post *closing;
     bool stopping; /* streams closed now get no on_close */
 };
 
@@ -124,6 +129,17 @@ static void sse_event(http_conn *c, const char *line, size_t len)
 static void post_unlink(mcp_post *p)
 {
     mcp_sess *s = p->s;
+    if (p->closing) {
+        if (p->prev)
+            p->prev->next = p->next;
+        else
+            p->hub->closing = p->next;
+        if (p->next)
+            p->next->prev = p->prev;
+        p->next = p->prev = NULL;
+        p->closing = false;
+        return;
+    }
     if (!s)
         return;
     if (p->is_get)
@@ -170,7 +186,12 @@ static void post_close_stream(mcp_post *p, bool stopping)
     post_unlink(p);
     http_stream_close(c);
     if (stopping)
-        post_free(p);
+        return post_free(p);
+    p->closing = true;
+    p->next = p->hub->closing;
+    if (p->next)
+        p->next->prev = p;
+    p->hub->closing = p;
 }
 
 /* The answer, as the body or as the stream's last event. */
@@ -403,6 +424,7 @@ static void relay_request(mcp_sess *s, http_request *r, json_t *msg)
         return;
     }
     p->s = s;
+    p->hub = s->hub;
     p->r = r;
     p->id = json_incref(json_object_get(msg, "id"));
     json_t *token =
@@ -591,6 +613,7 @@ static void mcp_get_handler(http_request *r, const char *const *args, size_t n_a
     mcp_post *g = calloc(1, sizeof *g);
     if (!g)
         return respond_rpc_error(r, 500, -32603, "out of memory");
+    g->hub = s->hub;
     http_add_header(r, "Mcp-Session-Id", s->sid);
     g->stream = http_respond_stream(r, "text/event-stream", &post_ops, g);
     if (!g->stream) {
@@ -663,5 +686,7 @@ void http_mcp_hub_free(http_mcp_hub *hub)
     }
     while (hub->sessions)
         sess_free(hub->sessions, "the daemon is stopping");
+    while (hub->closing)
+        post_free(hub->closing);
     free(hub);
 }

@@ -59,6 +59,19 @@ like "the report_status call is an event of the run" "$(ctl events --subject "ev
 like "the HTTP sessions are logged opened and closed" "$(grep '/mcp session' "$T/bosund.log")" "closed: ended by the client"
 unlike "the log holds no agent token" "$(cat "$T/bosund.log")" "$tok"
 
+# Streams still open when the daemon stops: a waiting call's event stream
+# and a GET stream, both with curl (the exit status below says whether the
+# stop freed them: a sanitizer build fails it otherwise).
+mcp_curl() { curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' "$@"; }
+mcp_curl -D "$T/init.h" -o /dev/null -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}' "$U/mcp"
+sid=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([A-Za-z0-9]*\).*/\1/p' "$T/init.h")
+like "curl opened a session" "$sid" '^[A-Za-z0-9]{32}$'
+mcp_curl -N -H "Mcp-Session-Id: $sid" -o "$T/wait.sse" -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"request_input","arguments":{"question":"never answered","wait_seconds":120},"_meta":{"progressToken":"p1"}}}' "$U/mcp" &
+mcp_curl -N -X GET -H "Mcp-Session-Id: $sid" -o "$T/get.sse" "$U/mcp" &
+wait_for 10 grep -q '"progressToken":"p1"' "$T/wait.sse"
+like "a waiting call's progress streams as server-sent events" "$(cat "$T/wait.sse")" '^data: \{"jsonrpc":"2.0","method":"notifications/progress","params":\{"progressToken":"p1"'
+
 j=$(ctl task create --title "stdio only" --agent stdio_only --json); run2=$(echo "$j" | jq -r .run)
 check "mcp_transport: stdio writes only mcp.json" test -s "$T/run/runs/$run2/mcp.json" -a ! -e "$T/run/runs/$run2/mcp-http.json"
 
