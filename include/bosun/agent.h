@@ -60,7 +60,12 @@ typedef struct bosun_run_info {
      * its agent's budget.usd_per_run (the limit less what its earlier
      * processes cost), for a CLI's own limit; NULL when it has none. */
     const double *budget_usd_left;
-    void *reserved[3];
+    /* From a reserved slot: the run's MCP config (0600) reaching bosun over
+     * MCP Streamable HTTP at the http plugin's /mcp, for the types that
+     * take a "type": "http" server (claude-code); NULL when the agent's
+     * mcp_transport or the daemon's listeners give none. */
+    const char *mcp_http_config;
+    void *reserved[2];
 } bosun_run_info;
 
 /* Why a run is being resumed (bosun_run_info.resume_why). */

@@ -40,7 +40,7 @@
 /* MCP sessions between a transport and the mcp plugin.
  *
  *   cmd.mcp.open {"token", "run"?} -> {"session": SID, "run", "task",
- *                "agent"} or {"error": {"code": "unauthorized", ...}}
+ *                "agent", "max_message_bytes"} or {"error": {"code": "unauthorized", ...}}
  *   mcp.session.<SID>.in     {"line": raw JSON-RPC text from the client}
  *   mcp.session.<SID>.out    {"line": raw JSON-RPC text for the client}
  *   mcp.session.<SID>.closed {} the client went away: pending work stops
@@ -54,5 +54,12 @@
 #define BOSUN_MCP_OPEN            "cmd.mcp.open"
 #define BOSUN_MCP_SESSION         "mcp.session"
 #define BOSUN_MCP_META_PATH_ERROR "bosun/path_error"
+
+/* The http plugin serves MCP Streamable HTTP at /mcp (bosun-mcp(7)):
+ *   evt.http.mcp_url {"url": "http://127.0.0.1:P/mcp" | null}
+ * published at its start, once the daemon is ready and at each reload;
+ * the URL is that of a plain-HTTP loopback listener (null: none, or TLS),
+ * which the supervisor writes into Claude Code's MCP configuration. */
+#define BOSUN_HTTP_MCP_URL "evt.http.mcp_url"
 
 #endif

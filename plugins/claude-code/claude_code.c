@@ -153,7 +153,11 @@ static int build(const bosun_run_info *run, const char *resume_id, const char *t
      * MCP server is there to take it: without it, a prompt in -p mode is a
      * silent deny nobody sees (bosun-claude-code(7)). */
     if (run->mcp_config) {
-        add_tools(&a, "--mcp-config", (const char *const[]){run->mcp_config, NULL});
+        /* Over HTTP when bosun serves /mcp on loopback: a stdio server
+         * costs the CLI a child to start and, at exit, to stop and poll
+         * for (tests/bench/README, bench_agent_overhead). */
+        const char *cfg = run->mcp_http_config ? run->mcp_http_config : run->mcp_config;
+        add_tools(&a, "--mcp-config", (const char *const[]){cfg, NULL});
         bosun_argv_add2(&a, "--permission-prompt-tool", "mcp__bosun__approve");
         add_no_ask(&a, &cli);
     }

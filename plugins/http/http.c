@@ -21,6 +21,7 @@
 
 #include <bosun/bosun.h>
 #include <bosun/sys.h>
+#include <bosun/task.h>
 
 #include "http_int.h"
 
@@ -54,6 +55,22 @@ http_ws_hub *http_server_ws(const http_server *srv)
 const http_web *http_server_web(const http_server *srv)
 {
     return srv->web;
+}
+
+http_mcp_hub *http_server_mcp(const http_server *srv)
+{
+    return srv->mcp;
+}
+
+/* Tells the supervisor where agents on this machine reach /mcp. */
+static void announce_mcp_url(http_server *srv)
+{
+    char url[sizeof srv->mcp_url];
+    http_listeners_mcp_url(srv, url, sizeof url);
+    snprintf(srv->mcp_url, sizeof srv->mcp_url, "%s", url);
+    json_t *m = json_pack("{s:s?}", "url", url[0] ? url : NULL);
+    if (bus_publish_new(srv->ctx->bus, BOSUN_HTTP_MCP_URL, NULL, m) != 0)
+        log_warning("http: cannot announce the /mcp URL");
 }
 
 http_fleet_hub *http_server_fleet(const http_server *srv)
@@ -190,6 +207,7 @@ static void on_daemon_ready(bus_t *bus, const bus_msg *msg, void *arg)
     if (!srv->ready)
         log_info("http: the daemon is ready: /health answers 200");
     srv->ready = true;
+    announce_mcp_url(srv);
 }
 
 /* Started by a reload, the plugin hears no sys.<machine_id>.ready: it asks.
@@ -218,6 +236,7 @@ static void server_free(http_server *srv)
         return;
     http_ws_hub_free(srv->ws);
     http_fleet_hub_free(srv->fleet);
+    http_mcp_hub_free(srv->mcp);
     http_web_free(srv->web);
     http_listeners_close_all(srv);
     http_conns_close_all(srv);
@@ -266,6 +285,11 @@ static int http_init(const bosun_ctx *ctx, const cfg_node *config, cfg_diag *d, 
         cfg_error(d, NULL, "http: cannot start the /fleet links");
         goto fail;
     }
+    srv->mcp = http_mcp_hub_new(srv);
+    if (!srv->mcp) {
+        cfg_error(d, NULL, "http: out of memory");
+        goto fail;
+    }
     srv->web = http_web_new(srv->cfg.web_root);
     if (!srv->web) {
         cfg_error(d, NULL, "http: out of memory");
@@ -302,6 +326,7 @@ static int http_start(void *state, cfg_diag *d)
     ev_signal_start(srv->ctx->loop, &srv->sigterm);
     ev_signal_start(srv->ctx->loop, &srv->sigint);
     ev_timer_start(srv->ctx->loop, &srv->tls_watch);
+    announce_mcp_url(srv);
     return 0;
 }
 
@@ -342,12 +367,15 @@ static int http_reload(void *state, const cfg_node *config, cfg_diag *d)
     if (http_auth_reload(srv->auth, &srv->cfg, d) != 0)
         log_warning("http: auth kept part of its old settings (see the messages above)");
     http_config_free(&old);
+    announce_mcp_url(srv);
     return 0;
 }
 
 static void http_stop(void *state)
 {
     http_server *srv = state;
+    if (srv->mcp_url[0])
+        bus_publish_new(srv->ctx->bus, BOSUN_HTTP_MCP_URL, NULL, json_pack("{s:n}", "url"));
     if (srv->ready_sub)
         bus_unsubscribe(srv->ctx->bus, srv->ready_sub);
     if (srv->status_req)

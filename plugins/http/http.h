@@ -55,6 +55,7 @@ typedef struct http_auth http_auth;
 typedef struct http_ws_hub http_ws_hub;
 typedef struct http_fleet_hub http_fleet_hub;
 typedef struct http_web http_web;
+typedef struct http_mcp_hub http_mcp_hub;
 
 /* ------------------------------------------------------------ config */
 
@@ -113,6 +114,7 @@ const http_config *http_server_config(const http_server *srv);
 http_auth *http_server_auth(const http_server *srv);
 http_ws_hub *http_server_ws(const http_server *srv);
 http_fleet_hub *http_server_fleet(const http_server *srv);
+http_mcp_hub *http_server_mcp(const http_server *srv);
 /* false while the daemon is starting or stopping (/health answers 503). */
 bool http_server_ready(const http_server *srv);
 
@@ -242,6 +244,8 @@ extern const http_route http_fleet_routes[]; /* GET /fleet (http_fleet.c) */
 extern const size_t http_fleet_n_routes;
 extern const http_route http_share_routes[]; /* /api/v1/shares (http_auth_share.c) */
 extern const size_t http_share_n_routes;
+extern const http_route http_mcp_routes[]; /* /mcp, MCP Streamable HTTP (http_mcp.c) */
+extern const size_t http_mcp_n_routes;
 extern const http_route http_web_routes[]; /* GET /, the dashboard's files (http_web.c) */
 extern const size_t http_web_n_routes;
 
@@ -289,6 +293,15 @@ typedef struct http_stream_ops {
  * pipelined responses, follow it.) */
 http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_stream_ops *ops,
                         void *arg);
+/* Answers r with 200 and a body the caller streams with http_stream_send
+ * until http_stream_close (server-sent events): Content-Type as given,
+ * the headers added with http_add_header, "Connection: close".  r is
+ * freed.  NULL (a 500 given) when the connection cannot carry one: gone,
+ * or other requests pipelined behind r (http_stream_can_start says so
+ * beforehand).  ops as for http_upgrade. */
+http_conn *http_respond_stream(http_request *r, const char *content_type,
+                               const http_stream_ops *ops, void *arg);
+bool http_stream_can_start(const http_request *r);
 /* Queues bytes; false, queueing nothing, when the queue would pass
  * limits.send_queue_max. */
 bool http_stream_send(http_conn *c, const void *data, size_t len);
@@ -300,6 +313,12 @@ void http_stream_pause(http_conn *c, bool paused);
 /* Closes once what is queued is written (bounded by a short deadline). */
 void http_stream_close(http_conn *c);
 const char *http_stream_peer(const http_conn *c);
+
+/* ------------------------------------------------------------ /mcp */
+
+http_mcp_hub *http_mcp_hub_new(http_server *srv);
+/* Ends every session (their streams close, waiting POSTs get 503/404). */
+void http_mcp_hub_free(http_mcp_hub *hub);
 
 /* ------------------------------------------------------------ fleet links */
 

@@ -926,6 +926,52 @@ http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_s
     return c;
 }
 
+/* A response whose body is a stream the handler writes (server-sent
+ * events): no Content-Length, the body ends when the connection closes
+ * (HTTP/1.1 allows it, and nothing is parsed after it). Only when no
+ * request is queued behind it: their answers would land inside the
+ * stream. */
+http_conn *http_respond_stream(http_request *r, const char *content_type,
+                               const http_stream_ops *ops, void *arg)
+{
+    http_req *q = HTTP_REQ(r);
+    http_conn *c = q->conn;
+    if (q->responded)
+        return NULL;
+    if (!c || c->dead || c->closing || q->next || c->switch_req) {
+        http_respond_error(r, 500, "internal", "the connection cannot carry a stream now");
+        return NULL;
+    }
+    size_t cap = 256 + q->rhdr_len + strlen(content_type);
+    q->out = malloc(cap);
+    if (!q->out) {
+        http_respond_error(r, 500, "internal", "out of memory");
+        return NULL;
+    }
+    int n =
+        snprintf(q->out, cap,
+                 "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Type: %s\r\n"
+                 "Cache-Control: no-store\r\n%.*sConnection: close\r\n\r\n",
+                 http_server_date(c->srv), content_type, (int)q->rhdr_len, q->rhdr ? q->rhdr : "");
+    q->out_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    q->status = 200;
+    q->responded = true;
+    q->close_after = false;
+    c->no_more = true;
+    c->switch_req = q;
+    c->ops = ops;
+    c->ops_arg = arg;
+    http_conn_response_ready(q);
+    return c;
+}
+
+bool http_stream_can_start(const http_request *r)
+{
+    const http_req *q = (const http_req *)r;
+    return q->conn && !q->conn->dead && !q->conn->closing && !q->next && !q->conn->switch_req &&
+           !q->responded;
+}
+
 /* Stream bytes queued past this are written at once rather than from the
  * loop: a quarter of the bound, at most 16 KiB. */
 #define STREAM_BATCH_MAX 16384

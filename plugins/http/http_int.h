@@ -173,8 +173,10 @@ struct http_server {
     http_auth *auth;
     http_ws_hub *ws;
     http_fleet_hub *fleet;
-    http_web *web; /* the dashboard's files (http_web.c) */
-    http_tls *tls; /* NULL: plain */
+    http_mcp_hub *mcp; /* /mcp sessions (http_mcp.c) */
+    char mcp_url[96];  /* announced on BOSUN_HTTP_MCP_URL, "" when none */
+    http_web *web;     /* the dashboard's files (http_web.c) */
+    http_tls *tls;     /* NULL: plain */
     http_listener *listeners;
     unsigned next_listener_id;
     http_conn *conns;              /* every open connection */
@@ -225,6 +227,9 @@ const char *http_server_date(http_server *srv);
 /* Listeners (http_listen.c). */
 int http_listeners_apply(http_server *srv, const http_config *cfg, cfg_diag *d);
 void http_listeners_close_all(http_server *srv);
+/* "http://127.0.0.1:P/mcp" (or [::1]) of the first plain-HTTP loopback
+ * listener, or "" when there is none or the listeners use TLS. */
+void http_listeners_mcp_url(const http_server *srv, char *out, size_t size);
 /* Per-address counts; inc refuses (false) past the limit. */
 bool http_ipcount_inc(http_server *srv, const char *addr, size_t limit);
 void http_ipcount_dec(http_server *srv, const char *addr);

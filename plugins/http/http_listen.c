@@ -244,6 +244,19 @@ static int bind_listen(const http_listen_addr *a, cfg_diag *d, char *bound, size
     return fd;
 }
 
+void http_listeners_mcp_url(const http_server *srv, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (srv->tls)
+        return;
+    for (const http_listener *l = srv->listeners; l; l = l->next) {
+        if (strncmp(l->bound, "127.0.0.1:", 10) == 0 || strncmp(l->bound, "[::1]:", 6) == 0) {
+            snprintf(out, size, "http://%s/mcp", l->bound);
+            return;
+        }
+    }
+}
+
 static http_listener *listener_open(http_server *srv, const http_listen_addr *a, cfg_diag *d)
 {
     http_listener *l = calloc(1, sizeof *l);

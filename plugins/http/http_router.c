@@ -25,6 +25,7 @@ static const struct {
     {http_api_routes, &http_api_n_routes},                 /* the rest of /api/v1 */
     {http_ws_routes, &http_ws_n_routes},                   /* /ws */
     {http_fleet_routes, &http_fleet_n_routes},             /* /fleet */
+    {http_mcp_routes, &http_mcp_n_routes},                 /* /mcp */
     {http_web_routes, &http_web_n_routes}, /* / (the dashboard's files: http_web_try) */
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])

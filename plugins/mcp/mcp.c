@@ -178,8 +178,9 @@ static void mcp_on_auth(bus_t *bus, enum bus_reply_status st, const bus_msg *msg
     } else if (mcp_identity_of(o, msg->data, &who, &answer)) {
         mcp_session *s = mcp_session_new(mp, &who);
         if (s)
-            answer = json_pack("{s:s,s:s,s:s?,s:s}", "session", s->sid, "run", s->run, "task",
-                               s->task, "agent", s->agent);
+            answer = json_pack("{s:s,s:s,s:s?,s:s,s:I}", "session", s->sid, "run", s->run, "task",
+                               s->task, "agent", s->agent, "max_message_bytes",
+                               (json_int_t)mp->cfg.max_message_bytes);
         else
             answer = mcp_open_refusal("internal", "cannot open the session");
     }

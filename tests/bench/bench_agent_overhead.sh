@@ -11,10 +11,15 @@
 #          --permission-prompt-tool (they name bosun's MCP server) and minus
 #          the BOSUN_* variables; wall time from fork to exit.
 #   flags: the same by hand with bosun's flags kept: --mcp-config names the
-#          mcp.json of an idle run (an exec agent, `sleep`), so the CLI
-#          connects to bosun's real MCP server (`bosun-mcp`, the run's
-#          token) and routes prompts to its approve tool -- what bosun's
-#          flags cost, without bosund reading the CLI's output.
+#          mcp-http.json of an idle run (an exec agent, `sleep`), so the CLI
+#          connects to bosun's real MCP server over Streamable HTTP (the
+#          http plugin's /mcp on 127.0.0.1, the run's token), as bosun's
+#          own runs do since 2026-12-04, and routes prompts to its approve
+#          tool -- what bosun's flags cost, without bosund reading the
+#          CLI's output.
+#   flagsio: (not by default) flags with the idle run's mcp.json instead:
+#          bosun's MCP server over stdio (`bosun-mcp`, the CLI's child),
+#          what bosun's flags were before 2026-12-04.
 #   mcp:   (not by default) flags without --permission-prompt-tool.
 #   floor: (not by default) mcp, but the MCP server is a minimal one with
 #          one tool (tests/mcp/floor_server.mjs, Node, no SDK): what any
@@ -33,7 +38,8 @@
 #   ask:   (not by default) flags without it.
 #   before: (not by default) bosun's flags before 2026-12-02: ask, with
 #          `bosunctl mcp` as the MCP server instead of bosun-mcp.
-#   bosun: bosund starts the run (sqlite, exec, mcp, claude-code); wall time
+#   bosun: bosund starts the run (sqlite, exec, mcp, http on a loopback
+#          port, claude-code: the CLI gets mcp-http.json); wall time
 #          from `bosunctl start` to the run's end as bosund recorded it
 #          (the time of its spawn_completed event; the CLI's exit is
 #          watched with kill -0 every 10 ms, then state EXITED polled).
@@ -66,7 +72,7 @@ if ! [ -x "$CLAUDE" ] || ! command -v node >/dev/null || ! command -v jq >/dev/n
     echo "bench_agent_overhead: needs node, jq and the Claude Code CLI (cd tests/agents && npm ci); skipped"
     exit 0
 fi
-for p in sqlite exec mcp claude-code; do
+for p in sqlite exec mcp http claude-code; do
     [ -e "$BUILD/plugins/$p/$p.la" ] || { log "bench: plugin $p is not built in $BUILD"; exit 2; }
 done
 
@@ -76,6 +82,7 @@ for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 [ -s "$T/port" ] || { log "bench: the fake API did not start"; exit 2; }
 touch "$T/api.log"
 mkdir -p "$T/home" "$T/work" "$T/d"
+HTTP_PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 echo "a small file" >"$T/work/small.txt"
 PROMPT="SCENARIO:turns TURNS:$TURNS DIR:$T/work"
 
@@ -86,8 +93,11 @@ daemon:
   runtime_dir: $T/d/run
   log_level: warning
   mcp_command: $BUILD/bosun-mcp
-  plugin_path: [$BUILD/plugins/sqlite, $BUILD/plugins/exec, $BUILD/plugins/mcp, $BUILD/plugins/claude-code]
-  plugins: [sqlite, exec, mcp, claude-code]
+  plugin_path: [$BUILD/plugins/sqlite, $BUILD/plugins/exec, $BUILD/plugins/mcp, $BUILD/plugins/http, $BUILD/plugins/claude-code]
+  plugins: [sqlite, exec, mcp, http, claude-code]
+http:
+  listen: ["127.0.0.1:$HTTP_PORT"]
+  access_log: false
 agents:
   holder:
     command: [sleep, "3600"]
@@ -117,6 +127,10 @@ PIDS+=("$DPID")
 SOCK="$T/d/run/bosund.sock"
 for _ in $(seq 1 200); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
 ctl status >/dev/null 2>&1 || { log "bench: bosund did not start"; tail -20 "$T/d/bosund.log" >&2; exit 2; }
+# /health says 200 once the daemon is ready, by when the http plugin has
+# told the supervisor its /mcp URL: runs started from now on get
+# mcp-http.json.
+for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/health" && break; sleep 0.1; done
 
 now() { date +%s.%N; }
 # Builtins only while the CLI runs: a process forked every sample would
@@ -248,12 +262,12 @@ by_hand() {
     local t0 t1 pid rc
     rm -f "$T/root" "$T/peak"
     mapfile -t args < <(jq -r '.[]' "$T/argv" | awk -v sid="$(cat /proc/sys/kernel/random/uuid)" \
-        -v way="$1" -v mcp="$T/holder.json" -v floor="$T/$1.json" '
+        -v way="$1" -v mcp="$T/holderh.json" -v mcpio="$T/holder.json" -v floor="$T/$1.json" '
         skip { skip = 0; next }
         prev_sid { print sid; prev_sid = 0; next }
-        /^--mcp-config=/ { if (way ~ /^floor|^before$/) print "--mcp-config=" floor; else if (way != "bare") print "--mcp-config=" mcp; next }
-        $0 == "--permission-prompt-tool" { if (way == "flags" || way == "noask" || way == "ask" || way == "before") print; else skip = 1; next }
-        $0 == "--disallowedTools=AskUserQuestion" { if (way == "flags") print; next }
+        /^--mcp-config=/ { if (way ~ /^floor|^before$/) print "--mcp-config=" floor; else if (way == "flagsio") print "--mcp-config=" mcpio; else if (way != "bare") print "--mcp-config=" mcp; next }
+        $0 == "--permission-prompt-tool" { if (way ~ /^flags/ || way == "noask" || way == "ask" || way == "before") print; else skip = 1; next }
+        $0 == "--disallowedTools=AskUserQuestion" { if (way ~ /^flags/) print; next }
         $0 == "--session-id" { print; prev_sid = 1; next }
         $0 == "--" && way == "noask" { print "--disallowedTools=AskUserQuestion" }
         { print }')
@@ -287,6 +301,8 @@ for _ in $(seq 1 200); do
 done
 mc=$(tr '\0' '\n' <"/proc/${hp:-0}/environ" 2>/dev/null | sed -n 's/^BOSUN_MCP_CONFIG=//p')
 (umask 077 && cp "$mc" "$T/holder.json") || { log "bench: no mcp.json for the holder run"; exit 1; }
+(umask 077 && cp "$(dirname "$mc")/mcp-http.json" "$T/holderh.json") ||
+    { log "bench: no mcp-http.json for the holder run (is /mcp served on 127.0.0.1?)"; exit 1; }
 jq -n --arg s "${BENCH_FLOOR:-$SRC/tests/mcp/floor_server.mjs}" '{mcpServers: {bosun: {command: "node", args: [$s]}}}' >"$T/floor.json"
 (umask 077 && jq --arg c "$BOSUNCTL" '.mcpServers.bosun.command = $c' "$T/holder.json" >"$T/before.json")
 if [[ " ${WAYS[*]} " == *" floorh "* ]]; then

@@ -43,13 +43,7 @@ unlike "the token is in no stored event" "$stored" "$tok"
 like "only its hash is" "$(ctl events --subject "evt.run.idle.$runA.token_issued" --json)" '"hash":"[0-9a-f]{64}"'
 
 # Answer the question the client waits for, as a human would.
-(
-    for i in $(seq 1 200); do
-        id=$(ctl input list --pending --json | jq -r '.[] | select(.question == "Answer me within 10 s") | .id')
-        if [ -n "$id" ]; then sleep 1; ctl input answer "$id" "here you go" >/dev/null; exit 0; fi
-        sleep 0.1
-    done
-) &
+answer_when "Answer me within 10 s" "here you go"
 printf 'artifact from a file\n' > "$T/art.txt"
 ARTIFACT_FILE="$T/art.txt" node_tap client_test.mjs "$cfgA" "$taskA" "$cfgB" "$other"
 

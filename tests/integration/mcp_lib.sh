@@ -26,3 +26,15 @@ node_tap() {
     fi
 }
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/mcp"
+# answer_when QUESTION ANSWER: in the background, as a human would, answers
+# the pending input request asking QUESTION a second after it shows (for
+# at most 30 s).
+answer_when() {
+    (
+        for _i in $(seq 1 300); do
+            _id=$(ctl input list --pending --json | jq -r --arg q "$1" '.[] | select(.question == $q) | .id')
+            if [ -n "$_id" ]; then sleep 1; ctl input answer "$_id" "$2" >/dev/null; exit 0; fi
+            sleep 0.1
+        done
+    ) &
+}

@@ -24,7 +24,8 @@ static const char *const common_keys[] = {"type",          "command",
                                           "line_max",      "kill_mode",
                                           "resume",        "approvals",
                                           "budget",        "worktree",
-                                          "changes",       NULL};
+                                          "changes",       "mcp_transport",
+                                          NULL};
 
 /* Keys whose change does not need the process restarted. */
 static const char *const policy_keys[] = {
@@ -114,21 +115,48 @@ static bool parse_restart(const cfg_node *node, agent_config *a, cfg_diag *d)
     return true;
 }
 
-static bool parse_resume(const cfg_node *node, agent_config *a, cfg_diag *d)
+/* A key whose value is one of names (NULL-terminated; the first is the
+ * default): its index in *out, or an error listing them. */
+static bool parse_choice(const cfg_node *node, const char *key, const char *const *names, int *out,
+                         cfg_diag *d)
 {
-    static const char *const names[] = {"never", "on-answer", "on-crash", "always"};
     const char *v;
-    if (!cfg_get_string(node, "resume", "on-answer", &v, d))
+    if (!cfg_get_string(node, key, names[0], &v, d))
         return false;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    char list[128] = "";
+    for (int i = 0; names[i]; i++) {
         if (strcmp(v, names[i]) == 0) {
-            a->resume = (enum resume_policy)i;
+            *out = i;
             return true;
         }
+        size_t n = strlen(list);
+        snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
+    }
     char path[256];
-    return cfg_error(d, cfg_get(node, "resume"),
-                     "'%s': '%s' is not one of never, on-answer, on-crash, always",
-                     cfg_path(cfg_get(node, "resume"), path, sizeof path), v);
+    return cfg_error(d, cfg_get(node, key), "'%s': '%s' is not one of %s",
+                     cfg_path(cfg_get(node, key), path, sizeof path), v, list);
+}
+
+static bool parse_resume(const cfg_node *node, agent_config *a, cfg_diag *d)
+{
+    static const char *const names[] = {"on-answer", "never", "on-crash", "always", NULL};
+    static const enum resume_policy values[] = {RESUME_ON_ANSWER, RESUME_NEVER, RESUME_ON_CRASH,
+                                                RESUME_ALWAYS};
+    int i;
+    if (!parse_choice(node, "resume", names, &i, d))
+        return false;
+    a->resume = values[i];
+    return true;
+}
+
+static bool parse_mcp_transport(const cfg_node *node, agent_config *a, cfg_diag *d)
+{
+    static const char *const names[] = {"auto", "stdio", "http", NULL};
+    int i;
+    if (!parse_choice(node, "mcp_transport", names, &i, d))
+        return false;
+    a->mcp_transport = (enum mcp_transport)i;
+    return true;
 }
 
 static bool parse_max_restarts(const cfg_node *node, agent_config *a, cfg_diag *d)
@@ -182,6 +210,7 @@ static bool parse_numbers(const cfg_node *node, agent_config *a, cfg_diag *d)
     bool ok = cfg_get_bool(node, "autostart", false, &a->autostart, d);
     ok = parse_restart(node, a, d) && ok;
     ok = parse_resume(node, a, d) && ok;
+    ok = parse_mcp_transport(node, a, d) && ok;
     ok = cfg_get_duration(node, "start_secs", 1, 0, 3600, &a->start_secs, d) && ok;
     ok = parse_max_restarts(node, a, d) && ok;
     ok = cfg_get_duration(node, "restart_reset", 60, 0, 86400, &a->restart_reset, d) && ok;

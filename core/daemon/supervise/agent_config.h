@@ -32,6 +32,16 @@ enum resume_policy {
     RESUME_ALWAYS,    /* and every restart of a run resumes its session */
 };
 
+/* How the run's agent reaches bosun's MCP server (`mcp_transport:`):
+ * auto is HTTP when the http plugin serves /mcp on a plain loopback
+ * listener, else stdio; http without one is a start error.  Only the
+ * types that read mcp_http_config (claude-code) use HTTP. */
+enum mcp_transport {
+    MCP_TRANSPORT_AUTO,
+    MCP_TRANSPORT_STDIO,
+    MCP_TRANSPORT_HTTP,
+};
+
 typedef struct agent_config {
     char *name;
     char *type;
@@ -53,6 +63,7 @@ typedef struct agent_config {
     bool autostart;
     enum restart_policy restart;
     enum resume_policy resume;
+    enum mcp_transport mcp_transport;
     double start_secs;
     long long max_restarts; /* -1: never give up */
     double restart_reset;

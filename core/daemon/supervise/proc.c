@@ -22,6 +22,7 @@
 #include <bosun/agent_stream.h>
 #include <bosun/log.h>
 #include <bosun/store.h>
+#include <bosun/task.h>
 
 /* Output reading pauses while this many messages wait on the bus, or while
  * a consumer marks the bus congested (the store, when its commits lag or
@@ -1090,6 +1091,22 @@ static void prepare_runs_dir(const char *dir, mode_t mode)
     free(runs);
 }
 
+/* Where the http plugin serves /mcp for agents of this machine: what the
+ * next runs' mcp-http.json names (runs already going keep theirs). */
+static void on_mcp_url(bus_t *bus, const bus_msg *m, void *arg)
+{
+    proc *p = arg;
+    const char *url = json_string_value(json_object_get(m->data, "url"));
+    bool valid = url && strlen(url) < 256 && strncmp(url, "http://", 7) == 0 && !strchr(url, '"');
+    if ((valid ? url : NULL) == NULL && !p->mcp_http_url)
+        return;
+    if (valid && p->mcp_http_url && strcmp(url, p->mcp_http_url) == 0)
+        return;
+    free(p->mcp_http_url);
+    p->mcp_http_url = valid ? xstrdup(url) : NULL;
+    log_info("MCP over HTTP for Claude Code runs: %s", valid ? url : "none (stdio)");
+}
+
 proc *proc_new(const proc_options *o)
 {
     proc *p = xcalloc(1, sizeof *p);
@@ -1129,6 +1146,7 @@ proc *proc_new(const proc_options *o)
     p->subs[2] = bus_subscribe(p->bus, PROC_CMD_STOP, on_stop, p);
     p->subs[3] = bus_subscribe(p->bus, PROC_CMD_RESTART, on_restart, p);
     p->subs[4] = bus_subscribe(p->bus, PROC_CMD_BUDGETS, proc_budget_list, p);
+    p->subs[5] = bus_subscribe(p->bus, BOSUN_HTTP_MCP_URL, on_mcp_url, p);
     return p;
 }
 
@@ -1136,6 +1154,7 @@ void proc_free(proc *p)
 {
     if (!p)
         return;
+    free(p->mcp_http_url);
     for (size_t i = 0; i < sizeof p->subs / sizeof p->subs[0]; i++)
         if (p->subs[i])
             bus_unsubscribe(p->bus, p->subs[i]);

@@ -61,6 +61,7 @@ typedef struct run {
     char *rt_dir;              /* <runtime_dir>/runs/<id>: mcp.json, the type's files */
     char token[TOKEN_LEN + 1]; /* secret: only ever in the run's env and token file */
     char *mcp_config;
+    char *mcp_http_config; /* mcp-http.json, or NULL (stdio only) */
     enum run_state state;
     unsigned instance;
     pid_t pid;
@@ -137,6 +138,7 @@ struct proc {
     char *runtime_dir;
     char *agent_socket;
     char *mcp_command;
+    char *mcp_http_url; /* the http plugin's /mcp on loopback (BOSUN_HTTP_MCP_URL), or NULL */
     double token_ttl;
     bool adopt_orphans;
     agent_config **agents;
@@ -150,7 +152,7 @@ struct proc {
     git_run_list git_ending; /* ended runs' last snapshots and worktrees, being settled */
     ev_check pressure_check;
     bool paused; /* output reading paused for back-pressure */
-    bus_sub *subs[5];
+    bus_sub *subs[6];
     bool shutting_down;
     void (*shutdown_done)(void *);
     void *shutdown_arg;

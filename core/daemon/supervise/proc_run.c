@@ -293,7 +293,7 @@ static void remove_runtime_files(run *r)
     if (!r->rt_dir)
         return;
     /* The directory is the daemon's: its names are the ones it made. */
-    static const char *const given[] = {"mcp.json", "prompt", "answer"};
+    static const char *const given[] = {"mcp.json", "mcp-http.json", "prompt", "answer"};
     for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
         char *path = xasprintf("%s/%s", r->rt_dir, given[i]);
         unlink(path);
@@ -302,10 +302,43 @@ static void remove_runtime_files(run *r)
     rmdir(r->rt_dir); /* only when the agent type left nothing there */
 }
 
+/* mcp-http.json: bosun's server as MCP Streamable HTTP at the http
+ * plugin's /mcp, the token in its Authorization header (0600 like
+ * mcp.json).  None when the agent asks for stdio or, under auto, when no
+ * loopback listener serves /mcp; mcp_transport: http without one is an
+ * error. */
+static int give_http_config(run *r, char *err, size_t err_size)
+{
+    enum mcp_transport t = r->agent ? r->agent->mcp_transport : MCP_TRANSPORT_AUTO;
+    const char *url = r->p->mcp_http_url;
+    if (t == MCP_TRANSPORT_STDIO || (!url && t == MCP_TRANSPORT_AUTO))
+        return 0;
+    if (!url) {
+        snprintf(err, err_size,
+                 "mcp_transport is http, but no plain-HTTP loopback listener serves /mcp (load "
+                 "the http plugin with listen: 127.0.0.1:PORT and no tls)");
+        return -1;
+    }
+    char *auth = xasprintf("Bearer %s", r->token);
+    json_t *cfg = json_pack("{s:{s:{s:s,s:s,s:{s:s}}}}", "mcpServers", "bosun", "type", "http",
+                            "url", url, "headers", "Authorization", auth);
+    explicit_bzero(auth, strlen(auth));
+    free(auth);
+    char *text = json_dumps(cfg, JSON_INDENT(2));
+    json_decref(cfg);
+    r->mcp_http_config = text ? run_give_file(r, "mcp-http.json", text, err, err_size) : NULL;
+    if (text)
+        explicit_bzero(text, strlen(text));
+    free(text);
+    if (!r->mcp_http_config && !text)
+        snprintf(err, err_size, "out of memory writing mcp-http.json");
+    return r->mcp_http_config ? 0 : -1;
+}
+
 /* The run's agent token (shown to the run only; elsewhere its hash) and
  * the MCP configuration agents such as Claude Code take with
  * --mcp-config: `bosunctl mcp` with the socket and the token in its
- * environment, in one 0600 file. */
+ * environment, in one 0600 file (and mcp-http.json, give_http_config). */
 static int issue_token(run *r, char *err, size_t err_size)
 {
     proc *p = r->p;
@@ -331,7 +364,7 @@ static int issue_token(run *r, char *err, size_t err_size)
     r->mcp_config = run_give_file(r, "mcp.json", text, err, err_size);
     explicit_bzero(text, strlen(text));
     free(text);
-    if (!r->mcp_config)
+    if (!r->mcp_config || give_http_config(r, err, err_size) != 0)
         return -1;
     run_emit(r, "token_issued",
              json_pack("{s:s,s:f}", "hash", hash, "expires_at", bosun_now() + p->token_ttl));
@@ -452,6 +485,7 @@ void run_free(run *r)
     free(r->prompt);
     free(r->prompt_file);
     free(r->mcp_config);
+    free(r->mcp_http_config);
     if (r->token[0])
         bosun_secret_remove(r->token);
     explicit_bzero(r->token, sizeof r->token);
@@ -522,6 +556,7 @@ static bosun_run_info run_info(const run *r)
                             .resume_input =
                                 r->resume_crash ? BOSUN_RESUME_CRASH_TEXT : r->resume_answer,
                             .mcp_config = r->mcp_config,
+                            .mcp_http_config = r->mcp_http_config,
                             .session_id = r->session_id,
                             .resume_why = r->resume_crash    ? BOSUN_RESUME_CRASH
                                           : r->resume_answer ? BOSUN_RESUME_ANSWER
