@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -305,6 +306,16 @@ size_t llm_ctl_unfinished(const llm_ctl *c)
         if (!w->handle && w->reply)
             n++;
     return n;
+}
+
+bool llm_ctl_read_all(const llm_ctl *c)
+{
+    size_t held = 0;
+    int unread = 0;
+    if (!c || c->closed)
+        return false;
+    bosun_lines_pending(c->in, &held);
+    return held == 0 && ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0;
 }
 
 void llm_ctl_forget(llm_ctl *c, uint64_t id)
