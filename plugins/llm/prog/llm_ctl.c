@@ -1,8 +1,8 @@
 /* The agent-socket client of bosun-llm (llm_ctl.h).  Requests are matched
  * to replies by id; subscriptions by the sid the daemon gives.  Output is
- * queued and written when the loop is about to wait (an ev_prepare: the
- * requests of one iteration in one write, one wake-up of bosund) or later
- * when the socket takes it; input is framed by
+ * queued and written when the loop has nothing else to do (llm_defer.h:
+ * the requests of a round in one write, one wake-up of bosund, after the
+ * model's next request went out) or later when the socket takes it; input is framed by
  * <bosun/lines.h> with the daemon's line limit. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include <bosun/log.h>
 
 #include "llm_ctl.h"
+#include "llm_defer.h"
 
 #define CTL_LINE_LIMIT (8u << 20)
 
@@ -38,7 +39,7 @@ struct llm_ctl {
     struct ev_loop *loop;
     int fd;
     ev_io rio, wio;
-    ev_prepare prep; /* writes what the iteration queued */
+    llm_defer defer; /* writes what was queued */
     bosun_lines *in;
     char *out;
     size_t out_len, out_off;
@@ -56,7 +57,7 @@ static void ctl_lost(llm_ctl *c, const char *why)
     c->closed = true;
     ev_io_stop(c->loop, &c->rio);
     ev_io_stop(c->loop, &c->wio);
-    ev_prepare_stop(c->loop, &c->prep);
+    llm_defer_stop(&c->defer);
     /* Every request still waiting hears of it, once. */
     for (ctl_wait *w = c->waits; w; w = w->next) {
         llm_ctl_reply_fn fn = w->sid ? NULL : w->reply;
@@ -87,10 +88,9 @@ static void flush_out(llm_ctl *c)
     ev_io_stop(c->loop, &c->wio);
 }
 
-static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+static void on_defer(void *arg)
 {
-    llm_ctl *c = w->data;
-    ev_prepare_stop(loop, w);
+    llm_ctl *c = arg;
     if (!c->closed && !ev_is_active(&c->wio))
         flush_out(c);
 }
@@ -114,8 +114,8 @@ static void send_line(llm_ctl *c, json_t *req)
     c->out[c->out_len + len] = '\n';
     c->out_len += len + 1;
     free(line);
-    if (!ev_is_active(&c->wio) && !ev_is_active(&c->prep))
-        ev_prepare_start(c->loop, &c->prep);
+    if (!ev_is_active(&c->wio))
+        llm_defer_arm(&c->defer);
 }
 
 static ctl_wait *wait_new(llm_ctl *c, llm_ctl_reply_fn fn, void *arg)
@@ -259,8 +259,8 @@ llm_ctl *llm_ctl_new(struct ev_loop *loop, const char *path, llm_ctl_lost_fn los
     c->lost_arg = arg;
     ev_io_init(&c->rio, on_readable, fd, EV_READ);
     ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
-    ev_prepare_init(&c->prep, on_prepare);
-    c->rio.data = c->wio.data = c->prep.data = c;
+    llm_defer_init(&c->defer, loop, on_defer, c);
+    c->rio.data = c->wio.data = c;
     ev_io_start(loop, &c->rio);
     return c;
 }
@@ -271,7 +271,7 @@ void llm_ctl_free(llm_ctl *c)
         return;
     ev_io_stop(c->loop, &c->rio);
     ev_io_stop(c->loop, &c->wio);
-    ev_prepare_stop(c->loop, &c->prep);
+    llm_defer_stop(&c->defer);
     /* What the last iteration queued, as far as the socket takes it now
      * (nobody is left to hear of a failure). */
     while (!c->closed && c->out_off < c->out_len) {

@@ -1,10 +1,9 @@
 /* Event lines on stdout (llm_out.h).  The daemon reads the pipe without
  * pause, so a blocking write is only as slow as the daemon; a line never
- * goes out in pieces mixed with another.  The lines of one loop iteration
- * go out together, in one write just before the loop waits again (an
- * ev_prepare): every write wakes bosund, which on a small machine takes
- * the CPU from the round in progress (the model's next request, the
- * tool). */
+ * goes out in pieces mixed with another.  The lines go out together, in
+ * one write when the loop has nothing else to do (llm_defer.h): every
+ * write wakes bosund, which on a small machine takes the CPU from the
+ * round in progress (the model's next request, the tool). */
 #define _POSIX_C_SOURCE 200809L
 #include <ev.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <bosun/log.h>
 #include <bosun/sys.h>
 
+#include "llm_defer.h"
 #include "llm_out.h"
 
 struct llm_out {
@@ -26,16 +26,16 @@ struct llm_out {
     bool broken;
     char *q; /* whole lines not written yet */
     size_t q_len, q_cap;
-    ev_prepare prep;
+    llm_defer defer;
 };
 
-/* Past this many bytes the lines go out at once, not at the iteration's
- * end: one iteration's memory stays bounded. */
+/* Past this many bytes the lines go out at once, not deferred: the
+ * queue's memory stays bounded. */
 #define QUEUE_MAX (256u << 10)
 
 static void write_queued(llm_out *o)
 {
-    ev_prepare_stop(o->loop, &o->prep);
+    llm_defer_stop(&o->defer);
     if (o->q_len && !o->broken && bosun_write_all(o->fd, o->q, o->q_len) < 0) {
         o->broken = true;
         log_error("stdout: cannot write events; the daemon is gone?");
@@ -43,9 +43,9 @@ static void write_queued(llm_out *o)
     o->q_len = 0;
 }
 
-static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+static void on_defer(void *arg)
 {
-    write_queued(w->data);
+    write_queued(arg);
 }
 
 static void write_line(llm_out *o, json_t *ev)
@@ -76,8 +76,8 @@ static void write_line(llm_out *o, json_t *ev)
     free(line);
     if (o->q_len >= QUEUE_MAX)
         write_queued(o);
-    else if (!ev_is_active(&o->prep))
-        ev_prepare_start(o->loop, &o->prep);
+    else
+        llm_defer_arm(&o->defer);
 }
 
 void llm_out_event(llm_out *o, const char *kind, json_t *ev)
@@ -145,8 +145,7 @@ llm_out *llm_out_new(struct ev_loop *loop, int fd)
     o->fd = fd;
     ev_timer_init(&o->timer, on_timer, LLM_DELTA_INTERVAL, 0.);
     o->timer.data = o;
-    ev_prepare_init(&o->prep, on_prepare);
-    o->prep.data = o;
+    llm_defer_init(&o->defer, loop, on_defer, o);
     return o;
 }
 

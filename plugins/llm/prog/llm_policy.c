@@ -164,11 +164,11 @@ enum llm_policy_verdict llm_policy_decide(llm_policy *p, const char *tool, const
                                           bosun_approval_result *r, uint64_t *generation)
 {
     if (llm_policy_coming(p))
-        return LLM_POLICY_WAIT;
+        return LLM_POLICY_COMING;
     if (!p || !p->have || p->generation < p->newest)
         return LLM_POLICY_ASK;
     if (!llm_ctl_read_all(p->ctl))
-        return LLM_POLICY_WAIT;
+        return LLM_POLICY_UNREAD;
     *r = bosun_approval_evaluate(p->sticky, p->agent, p->global, tool, input);
     *generation = p->generation;
     enum bosun_approval_decision d;

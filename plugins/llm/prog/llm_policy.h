@@ -24,9 +24,9 @@ void llm_policy_free(llm_policy *p);
 
 enum llm_policy_verdict {
     LLM_POLICY_DECIDED, /* *r and *generation set: exactly bosund's decision */
-    LLM_POLICY_WAIT,    /* a copy is coming (ready will say), or the
-                         * connection holds bytes not read yet (a notice may
-                         * be among them): ask again after the loop ran */
+    LLM_POLICY_COMING,  /* a copy is on its way: ready will say */
+    LLM_POLICY_UNREAD,  /* the connection holds bytes not read yet (a notice
+                         * may be among them): ask again after the loop ran */
     LLM_POLICY_ASK,     /* no copy: bosund decides (cmd.approval.check) */
     LLM_POLICY_FREE,    /* no rule decides and no policy has a default:
                          * the call runs unasked (bosund's check says the

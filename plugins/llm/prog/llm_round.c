@@ -284,8 +284,12 @@ static bool decide_locally(llm_job *j, json_t *args)
     bosun_approval_result r;
     uint64_t gen;
     enum llm_policy_verdict v = llm_policy_decide(j->l->policy, call_name(j), args, &r, &gen);
-    if (v == LLM_POLICY_WAIT && j->policy_asks++ < POLICY_WAITS_MAX) {
-        j->policy_wait = true; /* llm_round_advance or the copy's ready asks again */
+    if (v == LLM_POLICY_COMING) { /* the copy's ready asks again */
+        j->policy_wait = true;
+        return true;
+    }
+    if (v == LLM_POLICY_UNREAD && j->policy_asks++ < POLICY_WAITS_MAX) {
+        j->policy_wait = true; /* llm_round_advance asks again, the bytes read */
         schedule(j->l);
         return true;
     }
