@@ -57,7 +57,8 @@ struct approval_service {
     approval_req *pending;
     size_t n_pending;
     uint64_t sticky_req; /* the store query in flight, 0 when none */
-    bus_sub *subs[5];
+    uint64_t generation; /* of every policy together: see approval_service_changed */
+    bus_sub *subs[7];
 };
 
 static void reply_to(bus_t *bus, const char *reply, json_t *data)
@@ -112,7 +113,14 @@ static json_t *evaluate(approval_service *s, const json_t *data, char *err, size
     const agent_config *a = proc_agent(s->p, agent);
     bosun_approval_result r = bosun_approval_evaluate(
         sticky_of(s, agent, task), a ? a->approvals : NULL, *s->global, tool, input);
-    return result_json(r);
+    json_t *v = result_json(r);
+    /* Whether a default decided (or only the fallback ask): bosun-llm runs
+     * a call unasked only when no policy has a default at all. */
+    enum bosun_approval_decision d;
+    json_object_set_new(v, "default_set",
+                        json_boolean(bosun_approval_policy_default(a ? a->approvals : NULL, &d) ||
+                                     bosun_approval_policy_default(*s->global, &d)));
+    return v;
 }
 
 static void on_check(bus_t *bus, const bus_msg *m, void *arg)
@@ -165,15 +173,19 @@ static json_t *answer_json(enum bosun_approval_decision d, const json_t *input,
 static void publish_decided(approval_service *s, const char *id, const char *agent,
                             const char *task, const char *run, const char *tool,
                             enum bosun_approval_decision d, const char *decided_by,
-                            const char *message, bool always, const char *sticky_rule)
+                            const char *message, bool always, const char *sticky_rule,
+                            json_t *extra)
 {
     char subject[BUS_SUBJECT_MAX];
     snprintf(subject, sizeof subject, "evt.approval.%s.decided", id);
-    bus_publish_new(s->bus, subject, NULL,
-                    json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:s,s:s,s:s?,s:b,s:s?}", "id", id, "agent",
-                              agent, "task", task, "run", run, "tool", tool, "decision",
-                              bosun_approval_decision_name(d), "decided_by", decided_by, "message",
-                              message, "always", always, "sticky_rule", sticky_rule));
+    json_t *ev = json_pack("{s:s,s:s,s:s?,s:s?,s:s,s:s,s:s,s:s?,s:b,s:s?}", "id", id, "agent",
+                           agent, "task", task, "run", run, "tool", tool, "decision",
+                           bosun_approval_decision_name(d), "decided_by", decided_by, "message",
+                           message, "always", always, "sticky_rule", sticky_rule);
+    if (ev && extra)
+        json_object_update(ev, extra);
+    json_decref(extra);
+    bus_publish_new(s->bus, subject, NULL, ev);
 }
 
 static void decide(approval_req *r, enum bosun_approval_decision d, const char *by,
@@ -181,7 +193,7 @@ static void decide(approval_req *r, enum bosun_approval_decision d, const char *
 {
     approval_service *s = r->s;
     publish_decided(s, r->id, r->agent, r->task, r->run, r->tool, d, by, message, always,
-                    sticky_rule);
+                    sticky_rule, NULL);
     reply_to(s->bus, r->reply, answer_json(d, r->input, by, message, r->id));
     req_free(r);
 }
@@ -285,7 +297,7 @@ static void decide_request(approval_service *s, const bus_msg *m, json_t *data, 
     char by[BOSUN_APPROVAL_RULE_MAX + 16], id[ULID_LEN + 1];
     snprintf(by, sizeof by, rule ? "rule:%s" : "default", rule);
     ulid_new(id);
-    publish_decided(s, id, agent, task, run, tool, d, by, NULL, false, NULL);
+    publish_decided(s, id, agent, task, run, tool, d, by, NULL, false, NULL, NULL);
     reply_to(bus, m->reply, answer_json(d, input, by, NULL, id));
     json_decref(r);
 }
@@ -412,6 +424,7 @@ static void on_answer(bus_t *bus, const bus_msg *m, void *arg)
                                            "answer it without 'always'",
                                            BOSUN_APPROVAL_RULE_MAX));
         add_sticky(s, r->agent, r->task, d, rule);
+        approval_service_changed(s); /* before either reply below */
     }
     char who[256];
     snprintf(who, sizeof who, "%s", by ? by : "cli");
@@ -487,6 +500,112 @@ static void on_run_state(bus_t *bus, const bus_msg *m, void *arg)
     }
 }
 
+/* ------------------------------------------------------------ local decisions */
+
+/* A program that decides its calls itself (bosun-llm) holds a copy of the
+ * policies of its agent+task, of one generation.  The generation counts
+ * every change of any policy; the notice of a change is published before
+ * whatever made it is answered (the reload's reply, the answer's reply and
+ * the held request's), so a copy read from the connection up to the
+ * notice is the daemon's own at the time the change was acknowledged. */
+void approval_service_changed(approval_service *s)
+{
+    if (!s)
+        return;
+    s->generation++;
+    bus_publish_new(s->bus, BOSUN_APPROVAL_CHANGED, NULL,
+                    json_pack("{s:I}", "generation", (json_int_t)s->generation));
+}
+
+static json_t *policy_json(const bosun_approval_policy *p)
+{
+    json_t *v = p ? bosun_approval_policy_to_json(p) : NULL;
+    return v ? v : json_null();
+}
+
+/* {"agent","task"?} -> the three policies of that agent+task. */
+static void on_policy(bus_t *bus, const bus_msg *m, void *arg)
+{
+    approval_service *s = arg;
+    if (!m->reply)
+        return;
+    const char *agent, *task;
+    if (!bounded_string(json_object_get(m->data, "agent"), AGENT_MAX, true, &agent) ||
+        !bounded_string(json_object_get(m->data, "task"), TASK_MAX, false, &task))
+        return reply_to(bus, m->reply,
+                        bus_error_json("bad_request",
+                                       "'agent' (1 to %d bytes) is a required string, 'task' "
+                                       "an optional one",
+                                       AGENT_MAX));
+    const agent_config *a = proc_agent(s->p, agent);
+    reply_to(bus, m->reply,
+             json_pack("{s:I,s:o,s:o,s:o}", "generation", (json_int_t)s->generation, "global",
+                       policy_json(*s->global), "agent", policy_json(a ? a->approvals : NULL),
+                       "sticky", policy_json(sticky_of(s, agent, task))));
+}
+
+/* {"agent","task"?,"run"?,"tool","input"?,"decision","generation"}: a call
+ * decided by its agent from a copy of the policies.  Of the current
+ * generation, the daemon's own evaluation is the same and is what the
+ * event says; of an older one (a change whose notice had not been read
+ * when the call was decided), the event says what was applied, marked
+ * stale, and the reply is an error. */
+static void on_record(bus_t *bus, const bus_msg *m, void *arg)
+{
+    approval_service *s = arg;
+    const char *run, *dec;
+    const json_t *gen = json_object_get(m->data, "generation");
+    enum bosun_approval_decision claimed;
+    char err[256];
+    if (!bounded_string(json_object_get(m->data, "run"), RUN_MAX, false, &run) ||
+        !bounded_string(json_object_get(m->data, "decision"), 8, true, &dec) ||
+        !bosun_approval_decision_parse(dec, &claimed) || claimed == BOSUN_APPROVAL_ASK ||
+        !json_is_integer(gen)) {
+        if (m->reply)
+            reply_to(bus, m->reply,
+                     bus_error_json("bad_request", "'decision' (allow or deny) and 'generation' "
+                                                   "(an integer) are required"));
+        return;
+    }
+    json_t *r = evaluate(s, m->data, err, sizeof err);
+    if (!r) {
+        if (m->reply)
+            reply_to(bus, m->reply, bus_error_json("bad_request", "%s", err));
+        return;
+    }
+    bool stale = (uint64_t)json_integer_value(gen) != s->generation;
+    const char *rule = json_string_value(json_object_get(r, "rule"));
+    enum bosun_approval_decision d = claimed;
+    if (!stale &&
+        (!bosun_approval_decision_parse(json_string_value(json_object_get(r, "decision")), &d) ||
+         d != claimed)) {
+        log_warning("approvals: run %s decided %s where the policy says otherwise", run ? run : "?",
+                    dec);
+        stale = true;
+        d = claimed;
+    }
+    char by[BOSUN_APPROVAL_RULE_MAX + 16], id[ULID_LEN + 1];
+    if (stale)
+        snprintf(by, sizeof by, "agent");
+    else
+        snprintf(by, sizeof by, rule ? "rule:%s" : "default", rule);
+    ulid_new(id);
+    publish_decided(s, id, json_string_value(json_object_get(m->data, "agent")),
+                    json_string_value(json_object_get(m->data, "task")), run,
+                    json_string_value(json_object_get(m->data, "tool")), d, by, NULL, false, NULL,
+                    json_pack("{s:b,s:I,s:b}", "local", 1, "generation", json_integer_value(gen),
+                              "stale", stale));
+    json_decref(r);
+    if (m->reply)
+        reply_to(bus, m->reply,
+                 stale ? bus_error_json("stale",
+                                        "decided with policy generation %lld; the "
+                                        "current one is %llu",
+                                        (long long)json_integer_value(gen),
+                                        (unsigned long long)s->generation)
+                       : json_pack("{s:s,s:I}", "id", id, "generation", (json_int_t)s->generation));
+}
+
 /* ------------------------------------------------------------ sticky rules */
 
 #define STICKY_PAGE 5000
@@ -530,8 +649,10 @@ static void on_sticky_page(bus_t *bus, enum bus_reply_status st, const bus_msg *
         add_sticky(s, agent, task, dec, rule);
         n++;
     }
-    if (n)
+    if (n) {
         log_info("approvals: %zu sticky rules restored", n);
+        approval_service_changed(s);
+    }
     if (json_array_size(rows) == STICKY_PAGE && last && strlen(last) <= ULID_LEN)
         sticky_load(s, last);
 }
@@ -559,6 +680,9 @@ approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p
     s->subs[2] = bus_subscribe(bus, BOSUN_APPROVAL_ANSWER, on_answer, s);
     s->subs[3] = bus_subscribe(bus, BOSUN_APPROVAL_LIST, on_list, s);
     s->subs[4] = bus_subscribe(bus, "evt.run.*.*.state", on_run_state, s);
+    s->subs[5] = bus_subscribe(bus, BOSUN_APPROVAL_POLICY, on_policy, s);
+    s->subs[6] = bus_subscribe(bus, BOSUN_APPROVAL_RECORD, on_record, s);
+    s->generation = 1;
     sticky_load(s, NULL);
     return s;
 }

@@ -16,5 +16,8 @@ struct ev_loop;
 approval_service *approval_service_new(struct ev_loop *loop, bus_t *bus, proc *p,
                                        bosun_approval_policy *const *global);
 void approval_service_free(approval_service *s);
+/* Some policy changed (a reload): a new generation, and its notice
+ * (BOSUN_APPROVAL_CHANGED) published.  NULL s: nothing. */
+void approval_service_changed(approval_service *s);
 
 #endif

@@ -484,6 +484,9 @@ static json_t *daemon_reload(void *arg)
     cfg_free(dm->root);
     dm->root = root;
     dm->reloads++;
+    /* Before the reload is answered: agents deciding their own calls
+     * read the notice first (approval.c). */
+    approval_service_changed(dm->approvals);
     json_t *result = NULL;
     if (d.n > 0) {
         /* Applied, but some plugin or agent did not take it: say so. */

@@ -593,3 +593,24 @@ bosun_approval_policy *bosun_approval_policy_from_json(const json_t *v, char *er
     }
     return p;
 }
+
+/* The inverse of bosun_approval_policy_from_json: a copy of a policy that
+ * travels over the bus (cmd.approval.policy) and parses back the same. */
+json_t *bosun_approval_policy_to_json(const bosun_approval_policy *p)
+{
+    static const char *const keys[N_LISTS] = {"ask", "allow", "deny"};
+    json_t *v = json_object();
+    for (int d = 0; v && d < N_LISTS; d++) {
+        json_t *list = json_array();
+        for (size_t i = 0; list && i < p->n[d]; i++)
+            json_array_append_new(list, json_string(p->rules[d][i]));
+        json_object_set_new(v, keys[d], list ? list : json_null());
+    }
+    if (!v)
+        return NULL;
+    json_object_set_new(v, "default",
+                        p->has_default ? json_string(decision_names[p->def]) : json_null());
+    json_object_set_new(v, "timeout", json_real(p->timeout));
+    json_object_set_new(v, "on_timeout", json_string(decision_names[p->on_timeout]));
+    return v;
+}

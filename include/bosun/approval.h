@@ -56,11 +56,25 @@ extern "C" {
  *                         when the policy says ask, reply held until decided.
  *   cmd.approval.list     pending (and recent) requests.
  *   cmd.approval.answer   {"id", "decision": allow|deny, "always"?, "message"?}
- * Events: evt.approval.<id>.requested | decided (with decided_by). */
+ *   cmd.approval.policy   {"agent", "task"?} -> {"generation", "global",
+ *                         "agent", "sticky"}: the policies a call of that
+ *                         agent+task is evaluated against (each a policy's
+ *                         JSON or null), and the generation they are of.
+ *   cmd.approval.record   {"agent", "task"?, "run"?, "tool", "input"?,
+ *                         "decision", "generation"}: a decision an agent
+ *                         made itself from those policies; recorded as
+ *                         evt.approval.<id>.decided ("stale" when the
+ *                         generation is not the current one).
+ * Events: evt.approval.<id>.requested | decided (with decided_by);
+ * evt.approval.policy.changed {"generation"} whenever any policy changes
+ * (a reload, a sticky rule), published before the change is answered. */
 #define BOSUN_APPROVAL_CHECK   "cmd.approval.check"
 #define BOSUN_APPROVAL_REQUEST "cmd.approval.request"
 #define BOSUN_APPROVAL_LIST    "cmd.approval.list"
 #define BOSUN_APPROVAL_ANSWER  "cmd.approval.answer"
+#define BOSUN_APPROVAL_POLICY  "cmd.approval.policy"
+#define BOSUN_APPROVAL_RECORD  "cmd.approval.record"
+#define BOSUN_APPROVAL_CHANGED "evt.approval.policy.changed"
 /* The agent name of hand-started Claude sessions (bosunctl hook). */
 #define BOSUN_APPROVAL_ATTACHED "claude-code:attached"
 
@@ -146,6 +160,8 @@ BOSUN_API bool bosun_approval_policy_parse(const cfg_node *node, bosun_approval_
  * on_timeout}; NULL with a reason in err when it is not one. */
 BOSUN_API bosun_approval_policy *bosun_approval_policy_from_json(const json_t *v, char *err,
                                                                  size_t err_size);
+/* The policy as that JSON object (a new reference; NULL out of memory). */
+BOSUN_API json_t *bosun_approval_policy_to_json(const bosun_approval_policy *p);
 
 /* The outcome of an evaluation: rule points into the policy that decided
  * (NULL when the default did). */

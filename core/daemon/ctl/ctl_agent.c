@@ -2,9 +2,11 @@
  * bosund for itself, not through MCP.  A valid run token makes the
  * connection that run's agent principal, granted
  *   requests to    cmd.llm.>, cmd.approval.check, cmd.approval.request,
+ *                  cmd.approval.policy, cmd.approval.record,
  *                  cmd.input.create, cmd.store.inputs (its own run's: the
  *                  store filters on the run and task set below)
- *   subscriptions  evt.run.*.<its run>.>, and evt.input.<id>.> for each
+ *   subscriptions  evt.run.*.<its run>.>, evt.approval.policy.changed
+ *                  (a generation number, nothing else), and evt.input.<id>.> for each
  *                  input request of its run a reply named (created, or
  *                  listed by cmd.store.inputs: a restarted process waits
  *                  for the answer to the question it asked before)
@@ -56,6 +58,9 @@ static bus_principal *agent_principal(const char *run)
     if (!p || !grant(p, BUS_PERM_REQ, "cmd.llm.>") ||
         !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_CHECK) ||
         !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_REQUEST) ||
+        !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_POLICY) ||
+        !grant(p, BUS_PERM_REQ, BOSUN_APPROVAL_RECORD) ||
+        !grant(p, BUS_PERM_SUB, BOSUN_APPROVAL_CHANGED) ||
         !grant(p, BUS_PERM_REQ, BOSUN_INPUT_CREATE) ||
         !grant(p, BUS_PERM_REQ, BOSUN_STORE_INPUTS) || !grant(p, BUS_PERM_SUB, events)) {
         log_error("out of memory");

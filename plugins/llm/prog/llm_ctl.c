@@ -1,6 +1,8 @@
 /* The agent-socket client of bosun-llm (llm_ctl.h).  Requests are matched
  * to replies by id; subscriptions by the sid the daemon gives.  Output is
- * queued and written when the socket takes it; input is framed by
+ * queued and written when the loop has nothing else to do (llm_defer.h:
+ * the requests of a round in one write, one wake-up of bosund, after the
+ * model's next request went out) or later when the socket takes it; input is framed by
  * <bosun/lines.h> with the daemon's line limit. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include <bosun/log.h>
 
 #include "llm_ctl.h"
+#include "llm_defer.h"
 
 #define CTL_LINE_LIMIT (8u << 20)
 
@@ -35,6 +39,7 @@ struct llm_ctl {
     struct ev_loop *loop;
     int fd;
     ev_io rio, wio;
+    llm_defer defer; /* writes what was queued */
     bosun_lines *in;
     char *out;
     size_t out_len, out_off;
@@ -52,6 +57,7 @@ static void ctl_lost(llm_ctl *c, const char *why)
     c->closed = true;
     ev_io_stop(c->loop, &c->rio);
     ev_io_stop(c->loop, &c->wio);
+    llm_defer_stop(&c->defer);
     /* Every request still waiting hears of it, once. */
     for (ctl_wait *w = c->waits; w; w = w->next) {
         llm_ctl_reply_fn fn = w->sid ? NULL : w->reply;
@@ -82,6 +88,13 @@ static void flush_out(llm_ctl *c)
     ev_io_stop(c->loop, &c->wio);
 }
 
+static void on_defer(void *arg)
+{
+    llm_ctl *c = arg;
+    if (!c->closed && !ev_is_active(&c->wio))
+        flush_out(c);
+}
+
 static void send_line(llm_ctl *c, json_t *req)
 {
     size_t len;
@@ -102,7 +115,7 @@ static void send_line(llm_ctl *c, json_t *req)
     c->out_len += len + 1;
     free(line);
     if (!ev_is_active(&c->wio))
-        flush_out(c);
+        llm_defer_arm(&c->defer);
 }
 
 static ctl_wait *wait_new(llm_ctl *c, llm_ctl_reply_fn fn, void *arg)
@@ -246,6 +259,7 @@ llm_ctl *llm_ctl_new(struct ev_loop *loop, const char *path, llm_ctl_lost_fn los
     c->lost_arg = arg;
     ev_io_init(&c->rio, on_readable, fd, EV_READ);
     ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
+    llm_defer_init(&c->defer, loop, on_defer, c);
     c->rio.data = c->wio.data = c;
     ev_io_start(loop, &c->rio);
     return c;
@@ -257,6 +271,15 @@ void llm_ctl_free(llm_ctl *c)
         return;
     ev_io_stop(c->loop, &c->rio);
     ev_io_stop(c->loop, &c->wio);
+    llm_defer_stop(&c->defer);
+    /* What the last iteration queued, as far as the socket takes it now
+     * (nobody is left to hear of a failure). */
+    while (!c->closed && c->out_off < c->out_len) {
+        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        if (n <= 0)
+            break;
+        c->out_off += (size_t)n;
+    }
     close(c->fd);
     while (c->waits) {
         ctl_wait *w = c->waits;
@@ -305,6 +328,16 @@ size_t llm_ctl_unfinished(const llm_ctl *c)
         if (!w->handle && w->reply)
             n++;
     return n;
+}
+
+bool llm_ctl_read_all(const llm_ctl *c)
+{
+    size_t held = 0;
+    int unread = 0;
+    if (!c || c->closed)
+        return false;
+    bosun_lines_pending(c->in, &held);
+    return held == 0 && ioctl(c->fd, FIONREAD, &unread) == 0 && unread == 0;
 }
 
 void llm_ctl_forget(llm_ctl *c, uint64_t id)

@@ -34,6 +34,10 @@ void llm_ctl_agent(llm_ctl *c, const char *token, llm_ctl_reply_fn done, void *a
  * llm_ctl_forget; done is called exactly once unless forgotten. */
 uint64_t llm_ctl_request(llm_ctl *c, const char *subject, json_t *data, double timeout,
                          llm_ctl_reply_fn done, void *arg);
+/* Whether every byte the daemon has written so far was read and handed
+ * to its callbacks: no complete nor partial line held, nothing unread on
+ * the socket (FIONREAD).  The instant a local decision may stand for. */
+bool llm_ctl_read_all(const llm_ctl *c);
 /* done is not called for that request any more. */
 void llm_ctl_forget(llm_ctl *c, uint64_t id);
 /* Requests sent and not answered yet (subscriptions not counted), and

@@ -367,6 +367,7 @@ bool llm_loop_start(llm_loop *l, char *err, size_t err_size)
         l->system = l->system_owned;
     }
     announce_session(l);
+    l->policy = llm_policy_new(l->ctl, llm_round_policy_ready, l);
     if (l->conf->interactive)
         llm_chat_follow(l);
     llm_chat_load(l);
@@ -392,6 +393,8 @@ void llm_loop_free(llm_loop *l)
     if (l->call)
         llm_call_cancel(l->call);
     llm_round_cancel(l);
+    llm_policy_free(l->policy);
+    l->policy = NULL;
     if (l->tools)
         llm_tools_free(l->tools);
     if (l->provider)

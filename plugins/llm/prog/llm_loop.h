@@ -17,6 +17,7 @@
 #include "llm_conf.h"
 #include "llm_ctl.h"
 #include "llm_out.h"
+#include "llm_policy.h"
 #include "provider/llm_provider.h"
 #include "tools/llm_tools.h"
 
@@ -44,7 +45,9 @@ struct llm_job {
     char *input_id;     /* request_input's request */
     json_t *result;     /* the tool message once done */
     bool started;
-    bool tool_ended; /* the tool's done ran (maybe inside llm_tools_run) */
+    bool tool_ended;      /* the tool's done ran (maybe inside llm_tools_run) */
+    bool policy_wait;     /* waits for the policy copy (llm_policy.h) */
+    unsigned policy_asks; /* times it was told to wait */
 };
 
 struct llm_loop {
@@ -55,6 +58,7 @@ struct llm_loop {
     curl_ev *curl;
     llm_provider *provider;
     llm_tools *tools;
+    llm_policy *policy; /* the approval policies, decided here (NULL: asked) */
     json_t *schemas;    /* the tools the model is offered */
     const char *system; /* the system prompt */
     char *system_owned;
@@ -117,6 +121,8 @@ void llm_round_resume(llm_loop *l, json_t *calls, const char *input_call, const 
 void llm_input_wait(llm_job *j, const char *id);
 /* The advance timer's callback: starts the next call, or ends the round. */
 void llm_round_advance(struct ev_loop *loop, ev_timer *w, int revents);
+/* The policy copy's ready (llm_policy_new): the calls waiting go on. */
+void llm_round_policy_ready(void *loop);
 
 /* llm_context.c: the messages the model is given: history[0] when pinned,
  * then the last max messages, reaching back to the assistant message of a

@@ -1,6 +1,9 @@
 /* Event lines on stdout (llm_out.h).  The daemon reads the pipe without
  * pause, so a blocking write is only as slow as the daemon; a line never
- * goes out in pieces mixed with another. */
+ * goes out in pieces mixed with another.  The lines go out together, in
+ * one write when the loop has nothing else to do (llm_defer.h): every
+ * write wakes bosund, which on a small machine takes the CPU from the
+ * round in progress (the model's next request, the tool). */
 #define _POSIX_C_SOURCE 200809L
 #include <ev.h>
 #include <stdlib.h>
@@ -10,6 +13,7 @@
 #include <bosun/log.h>
 #include <bosun/sys.h>
 
+#include "llm_defer.h"
 #include "llm_out.h"
 
 struct llm_out {
@@ -20,7 +24,29 @@ struct llm_out {
     ev_timer timer;
     size_t delta_lines;
     bool broken;
+    char *q; /* whole lines not written yet */
+    size_t q_len, q_cap;
+    llm_defer defer;
 };
+
+/* Past this many bytes the lines go out at once, not deferred: the
+ * queue's memory stays bounded. */
+#define QUEUE_MAX (256u << 10)
+
+static void write_queued(llm_out *o)
+{
+    llm_defer_stop(&o->defer);
+    if (o->q_len && !o->broken && bosun_write_all(o->fd, o->q, o->q_len) < 0) {
+        o->broken = true;
+        log_error("stdout: cannot write events; the daemon is gone?");
+    }
+    o->q_len = 0;
+}
+
+static void on_defer(void *arg)
+{
+    write_queued(arg);
+}
 
 static void write_line(llm_out *o, json_t *ev)
 {
@@ -32,11 +58,26 @@ static void write_line(llm_out *o, json_t *ev)
         return;
     }
     line[len] = '\n'; /* bosun_json_dump leaves room for the NUL */
-    if (bosun_write_all(o->fd, line, len + 1) < 0) {
-        o->broken = true;
-        log_error("stdout: cannot write events; the daemon is gone?");
+    if (o->q_len + len + 1 > o->q_cap) {
+        size_t cap = (o->q_len + len + 1) * 2;
+        char *grown = realloc(o->q, cap);
+        if (!grown) { /* no room to wait: this one goes now, in order */
+            write_queued(o);
+            if (!o->broken && bosun_write_all(o->fd, line, len + 1) < 0)
+                o->broken = true;
+            free(line);
+            return;
+        }
+        o->q = grown;
+        o->q_cap = cap;
     }
+    memcpy(o->q + o->q_len, line, len + 1);
+    o->q_len += len + 1;
     free(line);
+    if (o->q_len >= QUEUE_MAX)
+        write_queued(o);
+    else
+        llm_defer_arm(&o->defer);
 }
 
 void llm_out_event(llm_out *o, const char *kind, json_t *ev)
@@ -104,6 +145,7 @@ llm_out *llm_out_new(struct ev_loop *loop, int fd)
     o->fd = fd;
     ev_timer_init(&o->timer, on_timer, LLM_DELTA_INTERVAL, 0.);
     o->timer.data = o;
+    llm_defer_init(&o->defer, loop, on_defer, o);
     return o;
 }
 
@@ -112,6 +154,8 @@ void llm_out_free(llm_out *o)
     if (!o)
         return;
     ev_timer_stop(o->loop, &o->timer);
+    write_queued(o); /* the last lines (the result) are not lost */
     free(o->held);
+    free(o->q);
     free(o);
 }

@@ -1,8 +1,10 @@
 /* One tool round (llm_loop.h): every call of the assistant's message is
  * checked (valid arguments, a tool that exists), then put to the approval
- * policy (cmd.approval.check; cmd.approval.request unless nothing was
- * configured at all, which may wait for a person and denies when nobody
- * answers), then run.  All at once when every call is a read the tools
+ * policy (decided here from the copy of llm_policy.h when that is exact,
+ * recorded with cmd.approval.record; else cmd.approval.check; then
+ * cmd.approval.request for an ask, or for any call when there is no copy
+ * and something is configured, which may wait for a person and denies
+ * when nobody answers), then run.  All at once when every call is a read the tools
  * call parallel-safe, else one after the other in the model's order.
  * Results go back into the history in the calls' order. */
 #define _POSIX_C_SOURCE 200809L
@@ -19,6 +21,9 @@
 #include "llm_loop.h"
 
 #define RAW_SHOWN 300
+/* Loop turns a call waits for unread bytes before bosund is asked: the
+ * daemon streaming without pause must not hold a call back for ever. */
+#define POLICY_WAITS_MAX 64
 
 static const char *call_name(const llm_job *j)
 {
@@ -247,9 +252,10 @@ static void ask_approval(llm_job *j)
         llm_ctl_request(j->l->ctl, BOSUN_APPROVAL_REQUEST, req, LLM_HUMAN_TIMEOUT, on_approval, j);
 }
 
-/* With no rule and no default anywhere (source "default"), the tools run
- * unasked, inside the workspace and the sandbox; any policy makes every
- * call a request, recorded and decided (or asked) by the daemon. */
+/* With no rule and no default anywhere (source "default", no
+ * default_set), the tools run unasked, inside the workspace and the
+ * sandbox; any other outcome makes the call a request, recorded and
+ * decided (or asked) by the daemon. */
 static void on_checked(void *arg, const json_t *data, const char *code, const char *msg)
 {
     llm_job *j = arg;
@@ -257,9 +263,81 @@ static void on_checked(void *arg, const json_t *data, const char *code, const ch
     const char *source = json_string_value(json_object_get(data, "source"));
     if (code || !source)
         return on_approval(j, data, code ? code : "error", code ? msg : "no policy decision");
-    if (strcmp(source, "default") == 0)
+    if (strcmp(source, "default") == 0 && !json_is_true(json_object_get(data, "default_set")))
         return job_run(j);
     ask_approval(j);
+}
+
+static void on_recorded(void *arg, const json_t *data, const char *code, const char *msg)
+{
+    (void)arg;
+    (void)data;
+    if (code)
+        log_warning("approvals: a local decision was recorded as %s: %s", code, msg);
+}
+
+/* The copy's decision: run or refuse at once, the decision sent to bosund
+ * for its event without waiting (before the call's result, on the same
+ * connection); an ask goes to bosund.  false: no exact copy now. */
+static bool decide_locally(llm_job *j, json_t *args)
+{
+    bosun_approval_result r;
+    uint64_t gen;
+    enum llm_policy_verdict v = llm_policy_decide(j->l->policy, call_name(j), args, &r, &gen);
+    if (v == LLM_POLICY_COMING) { /* the copy's ready asks again */
+        j->policy_wait = true;
+        return true;
+    }
+    if (v == LLM_POLICY_UNREAD && j->policy_asks++ < POLICY_WAITS_MAX) {
+        j->policy_wait = true; /* llm_round_advance asks again, the bytes read */
+        schedule(j->l);
+        return true;
+    }
+    if (v == LLM_POLICY_FREE)
+        return job_run(j), true;
+    if (v != LLM_POLICY_DECIDED)
+        return false;
+    if (r.decision == BOSUN_APPROVAL_ASK)
+        return ask_approval(j), true;
+    llm_ctl_request(j->l->ctl, BOSUN_APPROVAL_RECORD,
+                    json_pack("{s:s,s:O,s:s,s:I}", "tool", call_name(j), "input", args, "decision",
+                              bosun_approval_decision_name(r.decision), "generation",
+                              (json_int_t)gen),
+                    LLM_BUS_TIMEOUT, on_recorded, NULL);
+    if (r.decision == BOSUN_APPROVAL_ALLOW)
+        return job_run(j), true;
+    char text[BOSUN_APPROVAL_RULE_MAX + 80];
+    snprintf(text, sizeof text, "denied by bosun's approval policy (%s%s)",
+             r.rule ? "rule " : "its default", r.rule ? r.rule : "");
+    job_fail(j, "denied", text);
+    return true;
+}
+
+/* To the approval policy: the copy, else bosund. */
+static void job_decide(llm_job *j)
+{
+    json_t *args = json_object_get(j->call, "arguments");
+    j->policy_wait = false;
+    if (decide_locally(j, args))
+        return;
+    json_t *req = json_pack("{s:s,s:O}", "tool", call_name(j), "input", args);
+    j->request =
+        llm_ctl_request(j->l->ctl, BOSUN_APPROVAL_CHECK, req, LLM_BUS_TIMEOUT, on_checked, j);
+}
+
+/* The calls told to wait ask again, in order. */
+static void policy_retry(llm_loop *l)
+{
+    for (size_t i = 0; i < l->n_jobs; i++)
+        if (l->jobs[i].policy_wait && !l->jobs[i].result)
+            job_decide(&l->jobs[i]);
+}
+
+void llm_round_policy_ready(void *arg)
+{
+    llm_loop *l = arg;
+    if (l->jobs && !l->finished)
+        schedule(l); /* after the lines read with the copy are handled */
 }
 
 static void job_start(llm_job *j)
@@ -287,8 +365,7 @@ static void job_start(llm_job *j)
                              json_string_value(json_object_get(t, "name")) ?: "?");
         return job_fail(j, "invalid", text);
     }
-    json_t *req = json_pack("{s:s,s:O}", "tool", call_name(j), "input", args);
-    j->request = llm_ctl_request(l->ctl, BOSUN_APPROVAL_CHECK, req, LLM_BUS_TIMEOUT, on_checked, j);
+    job_decide(j);
 }
 
 /* ---------------------------------------------------------------- the round */
@@ -327,6 +404,7 @@ void llm_round_advance(struct ev_loop *loop, ev_timer *w, int revents)
     llm_loop *l = w->data;
     if (!l->jobs || l->finished)
         return;
+    policy_retry(l);
     if (l->jobs_done < l->n_jobs) {
         if (!l->parallel && l->next_job < l->n_jobs && l->jobs_done == l->next_job)
             job_start(&l->jobs[l->next_job++]);
