@@ -2,9 +2,8 @@
  *
  * Every "evt.>" message is appended to an in-memory batch.  An ev_prepare
  * watcher, which libev runs each loop iteration just before it would block,
- * hands the batch to the writer thread (sqlite_writer.c), which writes it
- * in one transaction: a burst of events costs one commit (a batch over
- * batch_max leaves in parts of batch_max).  With a
+ * hands the whole batch to the writer thread (sqlite_writer.c), which writes
+ * it in one transaction: a burst of events costs one commit.  With a
  * commit_delay, a batch younger than that waits for more events (a timer
  * wakes the loop for it).  One batch is in flight at a time; a batch that
  * reaches batch_max goes to the writer at once if it is free.
@@ -882,13 +881,9 @@ void sqlstore_job_finish_next(sqlstore *s)
 int sqlstore_commit(sqlstore *s)
 {
     sqlstore_writer_wait(s);
-    /* Tried even while failing (the store may be back).  A batch over
-     * batch_max leaves in parts; a part that fails comes back in front. */
     if (s->n_batch > 0) {
-        do {
-            sqlstore_writer_submit(s);
-            sqlstore_writer_wait(s);
-        } while (s->n_batch > 0 && !s->failing);
+        sqlstore_writer_submit(s);
+        sqlstore_writer_wait(s);
     }
     return s->failing ? -1 : 0;
 }

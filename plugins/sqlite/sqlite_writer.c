@@ -155,59 +155,19 @@ bool sqlstore_writer_busy(const sqlstore *s)
     return s->job != NULL;
 }
 
-/* The events of the batch past the first n move to an array of their own
- * (the spare, grown if need be), which becomes the batch; false when
- * memory runs out (the job then takes the whole batch). */
-static bool writer_split(sqlstore *s, size_t n)
-{
-    size_t rest = s->n_batch - n, cap = s->cap_spare;
-    sqlstore_event *b = s->spare;
-    if (cap < rest) {
-        cap = rest < 64 ? 64 : rest;
-        b = realloc(s->spare, cap * sizeof *b);
-        if (!b)
-            return false;
-    }
-    memcpy(b, s->batch + n, rest * sizeof *b);
-    size_t bytes = 0;
-    for (size_t i = 0; i < rest; i++)
-        bytes += b[i].cost;
-    s->job = s->batch;
-    s->n_job = n;
-    s->cap_job = s->cap_batch;
-    s->bytes_job = s->bytes_batch - bytes;
-    s->batch = b;
-    s->n_batch = rest;
-    s->cap_batch = cap;
-    s->bytes_batch = bytes;
-    s->spare = NULL;
-    s->cap_spare = 0;
-    return true;
-}
-
 void sqlstore_writer_submit(sqlstore *s)
 {
     /* The batch the delay timer waited for is leaving. */
     ev_timer_stop(s->ctx->loop, &s->delay);
-    /* At most batch_max events a transaction.  With a larger backlog (a
-     * hub whose machines all forward at once) the writer commits the
-     * first batch_max while the loop takes in more: one commit of all
-     * that was read would answer its senders only at its end, and the
-     * loop would wait for it with nothing to read (bench_fleet). */
-    size_t n = s->n_batch;
-    if (s->batch_max > 0 && (long long)n > s->batch_max)
-        n = (size_t)s->batch_max;
-    if (n == s->n_batch || !writer_split(s, n)) {
-        s->job = s->batch;
-        s->n_job = s->n_batch;
-        s->cap_job = s->cap_batch;
-        s->bytes_job = s->bytes_batch;
-        s->batch = s->spare; /* empty, or NULL */
-        s->cap_batch = s->cap_spare;
-        s->spare = NULL;
-        s->n_batch = s->cap_spare = 0;
-        s->bytes_batch = 0;
-    }
+    s->job = s->batch;
+    s->n_job = s->n_batch;
+    s->cap_job = s->cap_batch;
+    s->bytes_job = s->bytes_batch;
+    s->batch = s->spare; /* empty, or NULL */
+    s->cap_batch = s->cap_spare;
+    s->spare = NULL;
+    s->n_batch = s->cap_spare = 0;
+    s->bytes_batch = 0;
     s->urgent = false;
     pthread_mutex_lock(&s->mu);
     s->queued = true;

@@ -151,11 +151,25 @@ like "store: a non-evt. subject refused" "$(remote "$(ev 22 cmd.x.a '{}')")" \
 many=$(seq 21 277 | while read -r i; do ev "$i" evt.x.a '{}'; echo; done | paste -sd, -)
 bad "257 events" "{\"events\":[$many]}" "1 to 256 events"
 # Too large for one argument of bosunctl: straight to the control socket.
-out=$(/usr/bin/python3 -c '
-import json
+out=$(/usr/bin/python3 - "$T/run/bosund.sock" <<'PY'
+import json, socket, sys
 ev = lambda i: {"seq": i, "subject": "evt.x.a", "time": 1.5, "data": {"b": "x" * 140000}}
-print(json.dumps({"conn": "1", "frame": {"subject": "machine.events", "data": {"events": [ev(21), ev(22)]}}}))' |
-    /usr/bin/python3 "$top_srcdir/tests/helpers/ctl_request.py" "$T/run/bosund.sock" fleet.link.in 10)
+frame = {"subject": "machine.events", "data": {"events": [ev(21), ev(22)]}}
+req = {"op": "request", "subject": "fleet.link.in", "timeout": 10, "id": 1,
+       "data": {"conn": "1", "frame": frame}}
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(json.dumps(req).encode() + b"\n")
+buf = b""
+while b"\n" not in buf:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+print(buf.split(b"\n")[0].decode())
+PY
+)
 like "over 256 KiB: refused, 1008" "$out" '"code":"bad_request".*bytes in 2 events, over 262144.*"close":1008'
 is "nothing of the bad batches stored" "$(q cmd.store.status '{}' '.events')" "$n0"
 like "a bad batch is logged with its reason" "$(cat "$T/bosund.log")" 'machine m1: bad batch, link 1 closed: events\[1\]\.seq'
