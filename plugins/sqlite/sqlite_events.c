@@ -753,6 +753,22 @@ static void sqlstore_events_free(sqlstore_event *events, size_t n)
     free(events);
 }
 
+/* A committed job's events are freed and its array kept, emptied, for a
+ * coming batch (sqlstore_writer_submit takes it): a busy store would
+ * otherwise grow a batch from 64 slots and free it at every commit, and
+ * freeing a chunk that large makes malloc consolidate its fast bins. */
+static void sqlstore_job_recycle(sqlstore *s, sqlstore_event *done, size_t n, size_t cap)
+{
+    for (size_t i = 0; i < n; i++)
+        sqlstore_event_free(&done[i]);
+    if (!done || s->spare) {
+        free(done);
+        return;
+    }
+    s->spare = done;
+    s->cap_spare = cap;
+}
+
 static void sqlstore_commit_done(sqlstore *s)
 {
     s->settled += s->n_job;
@@ -808,7 +824,7 @@ static void sqlstore_job_requeue(sqlstore *s)
         sqlstore_events_free(s->job, s->n_job);
         return;
     }
-    if (s->n_batch > 0) /* batch is NULL when empty */
+    if (s->n_batch > 0) /* batch is NULL or an empty spare when empty */
         memcpy(merged + s->n_job, s->batch, s->n_batch * sizeof *merged);
     free(s->batch);
     s->batch = merged;
@@ -824,17 +840,18 @@ static void sqlstore_job_end(sqlstore *s, bool next)
 {
     bool ok = s->job_rc == 0;
     sqlstore_event *done = NULL;
-    size_t n_done = 0;
+    size_t n_done = 0, cap_done = 0;
     if (ok) {
         sqlstore_commit_done(s);
         done = s->job;
         n_done = s->n_job;
+        cap_done = s->cap_job;
     } else {
         sqlstore_commit_failed(s);
         sqlstore_job_requeue(s);
     }
     s->job = NULL;
-    s->n_job = 0;
+    s->n_job = s->cap_job = 0;
     if (ok)
         sqlstore_tell_drops(s, false);
     sqlstore_pressure_update(s);
@@ -848,7 +865,7 @@ static void sqlstore_job_end(sqlstore *s, bool next)
      * writer: it wants the writer idle. */
     if (next)
         sqlstore_commit_if_due(s);
-    sqlstore_events_free(done, n_done);
+    sqlstore_job_recycle(s, done, n_done, cap_done);
 }
 
 void sqlstore_job_finish(sqlstore *s)
@@ -1148,6 +1165,9 @@ void sqlstore_events_stop(sqlstore *s)
     s->batch = NULL;
     s->n_batch = s->cap_batch = 0;
     s->bytes_batch = 0;
+    free(s->spare);
+    s->spare = NULL;
+    s->cap_spare = 0;
     ev_timer_stop(s->ctx->loop, &s->retry);
     sqlstore_writer_stop(s);
 }

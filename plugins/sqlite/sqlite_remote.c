@@ -85,15 +85,18 @@ static bool sqlstore_remote_parse(const json_t *args, const char **machine, cons
     return true;
 }
 
-/* The highest mseq stored for machine (0: none), from the partial index. */
+/* The highest mseq stored for machine (0: none), from the partial index;
+ * the statement is kept for the next batch. */
 static json_t *sqlstore_remote_acked(sqlstore *s, const json_t *args)
 {
     const char *machine = json_string_value(json_object_get(args, "machine"));
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
+    int rc = SQLITE_OK;
+    if (!s->acked_mseq)
+        rc = sqlite3_prepare_v3(s->db,
                                 "SELECT IFNULL(max(mseq), 0) FROM events"
                                 " WHERE machine = ?1 AND mseq IS NOT NULL",
-                                -1, &st, NULL);
+                                -1, SQLITE_PREPARE_PERSISTENT, &s->acked_mseq, NULL);
+    sqlite3_stmt *st = s->acked_mseq;
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 1, machine, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -101,15 +104,20 @@ static json_t *sqlstore_remote_acked(sqlstore *s, const json_t *args)
     json_t *reply = rc == SQLITE_ROW ? json_pack("{s:s,s:I}", "machine", machine, "acked_seq",
                                                  (json_int_t)sqlite3_column_int64(st, 0))
                                      : sqlstore_db_error(s);
-    sqlite3_finalize(st);
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
     return reply;
 }
 
 /* The event as stored: the machine's data with "machine" set to who sent
- * it (a copy: the request's data is the bus's). */
+ * it.  A shallow copy, as only its top level changes: the values below are
+ * the bus's, shared read-only with the writer thread as every local
+ * event's data is (jansson's reference counts are atomic). */
 static int sqlstore_remote_add(sqlstore *s, const char *machine, const json_t *ev)
 {
-    json_t *data = json_deep_copy(json_object_get(ev, "data"));
+    json_t *data = json_copy(json_object_get(ev, "data"));
     if (!data || json_object_set_new(data, "machine", json_string(machine)) != 0) {
         json_decref(data);
         return -1;

@@ -490,6 +490,8 @@ void sqlstore_close(sqlstore *s)
 {
     if (!s->db)
         return;
+    sqlite3_finalize(s->acked_mseq);
+    s->acked_mseq = NULL;
     if (sqlite3_close(s->db) != SQLITE_OK)
         log_warning("sqlite: closing %s: %s", s->path, sqlite3_errmsg(s->db));
     s->db = NULL;

@@ -105,6 +105,9 @@ typedef struct sqlstore_writer {
 
 struct sqlstore {
     const bosun_ctx *ctx;
+    /* A hub's "highest mseq stored for machine", asked after every batch
+     * of forwarded events: prepared once on db (sqlite_remote.c). */
+    sqlite3_stmt *acked_mseq;
     bosun_json_buf dump; /* an event's data as JSON text, reused for every insert */
 
     /* settings */
@@ -125,7 +128,11 @@ struct sqlstore {
 
     /* the batch being committed by the writer thread */
     sqlstore_event *job;
-    size_t n_job;
+    size_t n_job, cap_job;
+    /* The last committed job's array, emptied, for the next batch
+     * (sqlstore_job_recycle). */
+    sqlstore_event *spare;
+    size_t cap_spare;
     pthread_t thread; /* running while wdb is open */
     pthread_mutex_t mu;
     pthread_cond_t cv;

@@ -161,9 +161,12 @@ void sqlstore_writer_submit(sqlstore *s)
     ev_timer_stop(s->ctx->loop, &s->delay);
     s->job = s->batch;
     s->n_job = s->n_batch;
+    s->cap_job = s->cap_batch;
     s->bytes_job = s->bytes_batch;
-    s->batch = NULL;
-    s->n_batch = s->cap_batch = 0;
+    s->batch = s->spare; /* empty, or NULL */
+    s->cap_batch = s->cap_spare;
+    s->spare = NULL;
+    s->n_batch = s->cap_spare = 0;
     s->bytes_batch = 0;
     s->urgent = false;
     pthread_mutex_lock(&s->mu);
