@@ -1,7 +1,9 @@
 /* Starting a child process in its own process group, without fork():
- * fork() slows down sharply as the daemon's memory grows, posix_spawn()
- * (a vfork-style clone in glibc) does not.  Switching user needs code
- * between clone and exec, so that path uses vfork() itself. */
+ * fork() slows down sharply as the daemon's memory grows, vfork() does
+ * not.  vfork() rather than posix_spawn(), also a vfork-style clone in
+ * glibc: switching user needs code between clone and exec, and the
+ * daemon's descriptors are marked close-on-exec in the child instead of
+ * closed there while the daemon waits (proc_spawn.c). */
 #ifndef BOSUN_PROC_SPAWN_H
 #define BOSUN_PROC_SPAWN_H
 
