@@ -103,11 +103,18 @@ static bool read_stat(pid_t pid, char *state, unsigned long long *start)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    /* One read, not stdio: the kernel makes the whole line at once, and
+     * this runs at every spawn (issue 18). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n <= 0)
+        return false;
     buf[n] = '\0';
     /* comm (field 2) may hold spaces and parentheses: fields after the
      * last ')' are plain. */
