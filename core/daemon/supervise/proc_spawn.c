@@ -19,8 +19,8 @@
  * store): none may reach the agent.  Closing them here would keep the
  * daemon waiting in vfork while the child closes a thousand pipes, one by
  * one; marking them close-on-exec is a bitmap update, and exec closes them
- * after it has let the daemon go (issue 18: 500 agents to RUNNING went
- * from 2.05 to 1.64 times the bare posix_spawn loop, load 10). */
+ * after it has let the daemon go (issue 18; see the measurements in
+ * tests/bench/README: on a loaded machine the gain is within the noise). */
 static int child_close_from_3(void)
 {
 #ifdef CLOSE_RANGE_CLOEXEC
