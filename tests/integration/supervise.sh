@@ -3,7 +3,7 @@
 # back-off timing, FATAL after max_restarts, exits within start_secs, the
 # run environment, and only configured agents can be started.
 . "$top_srcdir/tests/integration/lib.sh"
-plan 46
+plan 47
 
 write_config <<EOF2
   plugins: [sqlite, exec]
@@ -38,13 +38,26 @@ agents:
     env: {FOO: bar}
     start_secs: 0
     restart: never
+  fds:
+    command: [sh, -c, 'ls /proc/\$\$\$\$/fd']
+    start_secs: 0
+    restart: never
   missing:
     command: [/nonexistent/agent-binary]
     start_secs: 0
     max_restarts: 1
     backoff_base: 0.1
 EOF2
+# The daemon inherits a descriptor that is not close-on-exec (7); no
+# descriptor of the daemon's, inherited or its own, may reach an agent.
+exec 7<"$T/bosun.yaml"
 start_daemon || exit 1
+exec 7<&-
+
+# --- only 0, 1 and 2 reach the agent
+run=$(ctl start fds)
+wait_for 10 run_state_is "$run" EXITED
+is "the agent has only descriptors 0, 1 and 2" "$(ctl logs "$run" | sort -n | tr '\n' ' ')" "0 1 2 "
 
 # --- on-failure with exponential back-off, then FATAL.  The waits between
 # starts are checked from below only (load can only lengthen them), except

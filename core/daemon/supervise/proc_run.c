@@ -235,33 +235,49 @@ static int agent_owner(run *r, uid_t *uid, gid_t *gid, char *err, size_t err_siz
     return 1;
 }
 
-/* Writes dir/name afresh with mode, owned by uid/gid unless uid is -1;
- * returns its path or NULL (err set). */
-static char *write_file_in(const char *dir, mode_t dir_mode, const char *name, const char *content,
+/* Writes name afresh in dir, open as dfd (-1: not opened), with mode,
+ * owned by uid/gid unless uid is -1; returns its path or NULL (err set). */
+static char *write_file_at(int dfd, const char *dir, const char *name, const char *content,
                            mode_t mode, uid_t uid, gid_t gid, char *err, size_t err_size)
 {
     char *path = xasprintf("%s/%s", dir, name);
-    int dfd = fsafe_dir(dir, dir_mode);
     if (dfd < 0 || fsafe_write(dfd, name, content, strlen(content), mode, uid, gid) < 0) {
         snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
         free(path);
         path = NULL;
     }
+    return path;
+}
+
+static char *write_file_in(const char *dir, mode_t dir_mode, const char *name, const char *content,
+                           mode_t mode, uid_t uid, gid_t gid, char *err, size_t err_size)
+{
+    int dfd = fsafe_dir(dir, dir_mode);
+    char *path = write_file_at(dfd, dir, name, content, mode, uid, gid, err, err_size);
     if (dfd >= 0)
         close(dfd);
     return path;
 }
 
-/* A file for the agent to read, in the runtime directory: 0600 and the
- * agent's user's when it runs as another one. */
-static char *run_give_file(run *r, const char *name, const char *content, char *err,
-                           size_t err_size)
+/* A file for the agent to read, in the runtime directory (open as rt, or
+ * -1 to open it): 0600 and the agent's user's when it runs as another
+ * one. */
+static char *run_give_file_at(run *r, int rt, const char *name, const char *content, char *err,
+                              size_t err_size)
 {
     uid_t uid = (uid_t)-1;
     gid_t gid = (gid_t)-1;
     if (agent_owner(r, &uid, &gid, err, err_size) < 0)
         return NULL;
+    if (rt >= 0)
+        return write_file_at(rt, r->rt_dir, name, content, 0600, uid, gid, err, err_size);
     return write_file_in(r->rt_dir, 0711, name, content, 0600, uid, gid, err, err_size);
+}
+
+static char *run_give_file(run *r, const char *name, const char *content, char *err,
+                           size_t err_size)
+{
+    return run_give_file_at(r, -1, name, content, err, err_size);
 }
 
 char *run_write_state_file(run *r, const char *name, const char *content, char *err,
@@ -339,7 +355,7 @@ static int give_http_config(run *r, char *err, size_t err_size)
  * the MCP configuration agents such as Claude Code take with
  * --mcp-config: `bosunctl mcp` with the socket and the token in its
  * environment, in one 0600 file (and mcp-http.json, give_http_config). */
-static int issue_token(run *r, char *err, size_t err_size)
+static int issue_token(run *r, int rt, char *err, size_t err_size)
 {
     proc *p = r->p;
     if (token_new(r->token) != 0) {
@@ -361,7 +377,7 @@ static int issue_token(run *r, char *err, size_t err_size)
                             "BOSUN_RUN_ID", r->id, "BOSUN_AGENT_TOKEN", r->token);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
-    r->mcp_config = run_give_file(r, "mcp.json", text, err, err_size);
+    r->mcp_config = run_give_file_at(r, rt, "mcp.json", text, err, err_size);
     explicit_bzero(text, strlen(text));
     free(text);
     if (!r->mcp_config || give_http_config(r, err, err_size) != 0)
@@ -399,16 +415,16 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         run_free(r);
         return NULL;
     }
+    /* mcp.json goes through the descriptor just checked: no second
+     * mkdir, open and fstat of the same directory a spawn (issue 18). */
+    if ((r->prompt &&
+         !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err, err_size))) ||
+        (!id && issue_token(r, rt, err, err_size) < 0)) {
+        close(rt);
+        run_free(r);
+        return NULL;
+    }
     close(rt);
-    if (r->prompt &&
-        !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err, err_size))) {
-        run_free(r);
-        return NULL;
-    }
-    if (!id && issue_token(r, err, err_size) < 0) {
-        run_free(r);
-        return NULL;
-    }
     ev_init(&r->timer, NULL);
     ev_init(&r->drain, NULL);
     ev_init(&r->drain_poll, NULL);

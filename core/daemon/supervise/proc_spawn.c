@@ -7,58 +7,122 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-static int spawn_with_posix_spawn(const spawn_request *r, pid_t *pid)
+/* The descriptors 3 and up are the daemon's (2 pipes a run, sockets, the
+ * store): none may reach the agent.  Closing them here would keep the
+ * daemon waiting in vfork while the child closes a thousand pipes, one by
+ * one; marking them close-on-exec is a bitmap update, and exec closes them
+ * after it has let the daemon go (issue 18; see the measurements in
+ * tests/bench/README: on a loaded machine the gain is within the noise). */
+static int child_close_from_3(void)
 {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&fa);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    sigdelset(&all, SIGKILL);
-    sigdelset(&all, SIGSTOP);
-    /* Own process group (pgid = pid) so that stop reaches grandchildren;
-     * default dispositions and an empty mask whatever the daemon set. */
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, r->stdout_fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, r->stderr_fd, 2);
-    if (r->workdir)
-        posix_spawn_file_actions_addchdir_np(&fa, r->workdir);
-    /* Only 0, 1 and 2: no descriptor the daemon inherited leaks on. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    int rc = posix_spawnp(pid, r->argv[0], &fa, &attr, r->argv, r->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return rc;
+#ifdef CLOSE_RANGE_CLOEXEC
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+        return 0;
+#endif
+    /* before Linux 5.11 */
+    return close_range(3, ~0U, 0);
 }
 
-/* Runs in the vfork child: only system calls, then exec or _exit. */
-static void vfork_child(const spawn_request *r, volatile int *child_errno)
+/* A clone copies the daemon's descriptor table, a thousand pipe ends at
+ * 500 runs, and exec drops them again, while the daemon waits.  So the
+ * child starts on the daemon's table (CLONE_FILES) and copies only its
+ * lowest descriptors: the three slots below, opened once, hold the run's
+ * stdout and stderr pipes and /dev/null for the child to take as 1, 2 and
+ * 0.  (A bare loop holding 1,000 pipe ends took 1.18x the time of one
+ * holding none; with this 1.05x: tests/bench/README.)  spawn_process runs
+ * on the daemon's loop thread only: the slots and the child's stack are
+ * its. */
+static struct {
+    int out, err, null, low; /* low: one above the highest of them */
+} slots = {-1, -1, -1, 0};
+
+/* The child's stack while it shares the daemon's memory; execvpe puts a
+ * script's argv on it (ENOEXEC), so it is generous. */
+static char child_stack[256 * 1024] __attribute__((aligned(16)));
+
+/* A descriptor on /dev/null, 3 or higher so that dup2 onto 0-2 in the
+ * child never overwrites a slot. */
+static int slot_open(void)
 {
-    int fd = open("/dev/null", O_RDONLY);
-    if (fd < 0 || dup2(fd, 0) < 0 || dup2(r->stdout_fd, 1) < 0 || dup2(r->stderr_fd, 2) < 0)
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fd < 3) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        fd = high;
+    }
+    return fd;
+}
+
+static int slots_ready(void)
+{
+    if (slots.low > 0)
+        return 0;
+    int fd[3];
+    for (int i = 0; i < 3; i++)
+        if ((fd[i] = slot_open()) < 0) {
+            int saved = errno;
+            while (i-- > 0)
+                close(fd[i]);
+            errno = saved;
+            return -1;
+        }
+    slots.out = fd[0];
+    slots.err = fd[1];
+    slots.null = fd[2];
+    for (int i = 0; i < 3; i++)
+        if (fd[i] + 1 > slots.low)
+            slots.low = fd[i] + 1;
+    return 0;
+}
+
+/* A descriptor table of the child's own with only those below low. */
+static int child_unshare_low(unsigned low)
+{
+#ifdef CLOSE_RANGE_UNSHARE
+    if (close_range(low, ~0U, CLOSE_RANGE_UNSHARE) == 0)
+        return 0;
+#endif
+    /* before Linux 5.9: a copy of all, closed at exec below */
+    return unshare(CLONE_FILES);
+}
+
+typedef struct spawn_child {
+    const spawn_request *r;
+    volatile int child_errno;
+} spawn_child;
+
+/* Runs in the clone child, on child_stack and in the daemon's memory:
+ * only system calls, then exec or _exit. */
+static int clone_child(void *arg)
+{
+    spawn_child *c = arg;
+    const spawn_request *r = c->r;
+    if (child_unshare_low((unsigned)slots.low) < 0)
         goto fail;
+    if (dup2(slots.null, 0) < 0 || dup2(slots.out, 1) < 0 || dup2(slots.err, 2) < 0)
+        goto fail;
+    /* Own process group (pgid = pid) so that stop reaches grandchildren. */
     if (setpgid(0, 0) < 0)
         goto fail;
-    if (setgroups(r->n_groups, r->groups) < 0 || setgid(r->gid) < 0 || setuid(r->uid) < 0)
+    if (r->switch_user &&
+        (setgroups(r->n_groups, r->groups) < 0 || setgid(r->gid) < 0 || setuid(r->uid) < 0))
         goto fail;
     if (r->workdir && chdir(r->workdir) < 0)
         goto fail;
-    close_range(3, ~0U, 0);
+    if (child_close_from_3() < 0)
+        goto fail;
+    /* Default dispositions and an empty mask whatever the daemon set. */
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             signal(s, SIG_DFL);
@@ -67,28 +131,47 @@ static void vfork_child(const spawn_request *r, volatile int *child_errno)
     sigprocmask(SIG_SETMASK, &none, NULL);
     execvpe(r->argv[0], r->argv, r->envp);
 fail:
-    *child_errno = errno;
+    c->child_errno = errno;
     _exit(127);
 }
 
-static int spawn_with_vfork(const spawn_request *r, pid_t *pid)
+/* A vfork-style clone, not posix_spawn: posix_spawn's closefrom action
+ * closes in the child while the daemon waits, it copies the whole
+ * descriptor table, and switching user needs code between clone and exec
+ * anyway.  Returns once the child has exec'd or failed. */
+static int spawn_with_clone(const spawn_request *r, pid_t *pid)
 {
-    volatile int child_errno = 0;
+    if (slots_ready() < 0)
+        return errno;
+    if (dup3(r->stdout_fd, slots.out, O_CLOEXEC) < 0 ||
+        dup3(r->stderr_fd, slots.err, O_CLOEXEC) < 0) {
+        int saved = errno;
+        dup3(slots.null, slots.out, O_CLOEXEC);
+        errno = saved;
+        return errno;
+    }
+    spawn_child c = {.r = r, .child_errno = 0};
     sigset_t all, old;
     sigfillset(&all);
     /* No handler of the daemon may run in the child while it shares our
      * memory. */
     sigprocmask(SIG_SETMASK, &all, &old);
-    pid_t p = vfork();
-    if (p == 0)
-        vfork_child(r, &child_errno);
+    pid_t p = clone(clone_child, child_stack + sizeof child_stack,
+                    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &c);
     int saved = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
+    /* The slots let go of the pipes: the child's ends are its own now, and
+     * the caller closes the daemon's. */
+    dup3(slots.null, slots.out, O_CLOEXEC);
+    dup3(slots.null, slots.err, O_CLOEXEC);
     if (p < 0)
         return saved;
-    if (child_errno != 0) {
-        /* The child has exited; the daemon's reaper collects it. */
-        return child_errno;
+    if (c.child_errno != 0) {
+        /* The child has _exit'ed or is about to: reap it here, as
+         * posix_spawn does, so that no reaper sees a pid it never knew. */
+        while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return c.child_errno;
     }
     *pid = p;
     return 0;
@@ -96,7 +179,7 @@ static int spawn_with_vfork(const spawn_request *r, pid_t *pid)
 
 int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size)
 {
-    int rc = r->switch_user ? spawn_with_vfork(r, pid) : spawn_with_posix_spawn(r, pid);
+    int rc = spawn_with_clone(r, pid);
     if (rc != 0)
         snprintf(err, err_size, "cannot execute '%s'%s%s: %s", r->argv[0], r->workdir ? " in " : "",
                  r->workdir ? r->workdir : "", strerror(rc));
@@ -108,11 +191,18 @@ static bool read_stat(pid_t pid, char *state, unsigned long long *start)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    /* One read, not stdio: the kernel makes the whole line at once, and
+     * this runs at every spawn (issue 18). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n <= 0)
+        return false;
     buf[n] = '\0';
     /* comm (field 2) may hold spaces and parentheses: fields after the
      * last ')' are plain. */

@@ -1,7 +1,9 @@
 /* Starting a child process in its own process group, without fork():
- * fork() slows down sharply as the daemon's memory grows, posix_spawn()
- * (a vfork-style clone in glibc) does not.  Switching user needs code
- * between clone and exec, so that path uses vfork() itself. */
+ * fork() slows down sharply as the daemon's memory grows, a vfork-style
+ * clone does not.  Our own clone rather than posix_spawn(): switching user
+ * needs code between clone and exec, and the child copies only the
+ * daemon's lowest descriptors and marks them close-on-exec instead of
+ * closing a copy of them all while the daemon waits (proc_spawn.c). */
 #ifndef BOSUN_PROC_SPAWN_H
 #define BOSUN_PROC_SPAWN_H
 
