@@ -260,6 +260,9 @@ void http_auth_free(http_auth *a);
  * else 401, 403 or 429, with the error response already given. Also checks
  * the Origin of state-changing requests that carry the cookie. */
 void http_auth_request(http_request *r, unsigned allow, void (*done)(http_request *r, int status));
+/* The Bearer credential: NULL when there is no Authorization header, ""
+ * when there is one of another scheme (refused, not ignored). */
+const char *http_auth_bearer(const http_request *r);
 /* For /ws's first frame: checks a token (admin token, session JWT or agent
  * token) from peer, filling *id; done runs once with 0, 401 or 429. */
 typedef void (*http_auth_token_cb)(void *arg, int status, http_identity *id);

@@ -904,9 +904,7 @@ bool auth_cookie(const http_request *r, const char *name, char *out, size_t size
     return false;
 }
 
-/* The Bearer credential: NULL when there is no Authorization header, ""
- * when there is one of another scheme (refused, not ignored). */
-static const char *bearer(const http_request *r)
+const char *http_auth_bearer(const http_request *r)
 {
     const char *h = http_header(r, "authorization");
     if (!h)
@@ -923,7 +921,7 @@ void http_auth_request(http_request *r, unsigned allow, void (*done)(http_reques
 {
     memset(&r->id, 0, sizeof r->id);
     http_auth *a = http_server_auth(r->srv);
-    const char *tok = bearer(r);
+    const char *tok = http_auth_bearer(r);
     char cookie[TOKEN_MAX + 1]; /* the checks copy what they keep */
     bool via_cookie = false;
     if (!tok && auth_cookie(r, HTTP_SESSION_COOKIE, cookie, sizeof cookie)) {

@@ -891,6 +891,29 @@ void http_conns_close_all(http_server *srv)
 
 /* ------------------------------------------------------------ streams */
 
+/* The connection leaves HTTP after q's response (in q->out): from then on
+ * its bytes are the stream's, handed to ops. */
+static http_conn *conn_switch(http_req *q, int status, const http_stream_ops *ops, void *arg)
+{
+    http_conn *c = q->conn;
+    q->status = status;
+    q->responded = true;
+    q->close_after = false;
+    c->switch_req = q;
+    c->ops = ops;
+    c->ops_arg = arg;
+    http_conn_response_ready(q);
+    return c;
+}
+
+/* Whether q's connection can still carry a streamed response: alive, and
+ * no request queued behind q whose answer would land inside the stream. */
+static bool stream_possible(const http_req *q)
+{
+    const http_conn *c = q->conn;
+    return c && !c->dead && !c->closing && !q->next && !c->switch_req;
+}
+
 http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_stream_ops *ops,
                         void *arg)
 {
@@ -916,14 +939,7 @@ http_conn *http_upgrade(http_request *r, const char *extra_headers, const http_s
                      "Connection: Upgrade\r\n%s\r\n",
                      proto ? proto : "", extra_headers ? extra_headers : "");
     q->out_len = (size_t)n;
-    q->status = 101;
-    q->responded = true;
-    q->close_after = false;
-    c->switch_req = q;
-    c->ops = ops;
-    c->ops_arg = arg;
-    http_conn_response_ready(q);
-    return c;
+    return conn_switch(q, 101, ops, arg);
 }
 
 /* A response whose body is a stream the handler writes (server-sent
@@ -935,13 +951,13 @@ http_conn *http_respond_stream(http_request *r, const char *content_type,
                                const http_stream_ops *ops, void *arg)
 {
     http_req *q = HTTP_REQ(r);
-    http_conn *c = q->conn;
     if (q->responded)
         return NULL;
-    if (!c || c->dead || c->closing || q->next || c->switch_req) {
+    if (!stream_possible(q)) {
         http_respond_error(r, 500, "internal", "the connection cannot carry a stream now");
         return NULL;
     }
+    http_conn *c = q->conn;
     size_t cap = 256 + q->rhdr_len + strlen(content_type);
     q->out = malloc(cap);
     if (!q->out) {
@@ -954,22 +970,14 @@ http_conn *http_respond_stream(http_request *r, const char *content_type,
                  "Cache-Control: no-store\r\n%.*sConnection: close\r\n\r\n",
                  http_server_date(c->srv), content_type, (int)q->rhdr_len, q->rhdr ? q->rhdr : "");
     q->out_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-    q->status = 200;
-    q->responded = true;
-    q->close_after = false;
     c->no_more = true;
-    c->switch_req = q;
-    c->ops = ops;
-    c->ops_arg = arg;
-    http_conn_response_ready(q);
-    return c;
+    return conn_switch(q, 200, ops, arg);
 }
 
 bool http_stream_can_start(const http_request *r)
 {
     const http_req *q = (const http_req *)r;
-    return q->conn && !q->conn->dead && !q->conn->closing && !q->next && !q->conn->switch_req &&
-           !q->responded;
+    return !q->responded && stream_possible(q);
 }
 
 /* Stream bytes queued past this are written at once rather than from the

@@ -226,13 +226,19 @@ static void post_event(mcp_post *p, const char *line, size_t len)
 
 /* ------------------------------------------------------------ sessions */
 
+/* Tells the mcp plugin the session is over (mcp.session.<SID>.closed). */
+static void publish_closed(bus_t *bus, const char *sid)
+{
+    char subject[BUS_SUBJECT_MAX];
+    snprintf(subject, sizeof subject, "%s.%s.closed", BOSUN_MCP_SESSION, sid);
+    bus_publish_new(bus, subject, NULL, json_object());
+}
+
 static void sess_free(mcp_sess *s, const char *why)
 {
     http_mcp_hub *hub = s->hub;
     bus_unsubscribe(hub_bus(hub), s->out_sub);
-    char subject[BUS_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "%s.%s.closed", BOSUN_MCP_SESSION, s->sid);
-    bus_publish_new(hub_bus(hub), subject, NULL, json_object());
+    publish_closed(hub_bus(hub), s->sid);
     while (s->posts) {
         mcp_post *p = s->posts;
         if (p->stream)
@@ -349,17 +355,17 @@ static mcp_sess *sess_new(http_mcp_hub *hub, const char *sid, const unsigned cha
     return s;
 }
 
-static void token_hash_of(const http_request *r, unsigned char out[SHA256_DIGEST_LENGTH])
-{
-    const char *auth = http_header(r, "authorization");
-    const char *token = auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : "";
-    SHA256((const unsigned char *)token, strlen(token), out);
-}
-
+/* The request's agent token (the router let only agent tokens in). */
 static const char *bearer_token(const http_request *r)
 {
-    const char *auth = http_header(r, "authorization");
-    return auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
+    const char *token = http_auth_bearer(r);
+    return token ? token : "";
+}
+
+static void token_hash_of(const http_request *r, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    const char *token = bearer_token(r);
+    SHA256((const unsigned char *)token, strlen(token), out);
 }
 
 /* The session named by the request, checked against its token; NULL with
@@ -490,9 +496,7 @@ static void on_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, vo
     json_int_t max = json_integer_value(json_object_get(m->data, "max_message_bytes"));
     mcp_sess *s = sess_new(o->hub, sid, o->token_hash, max > 0 ? (size_t)max : 0);
     if (!s) {
-        char subject[BUS_SUBJECT_MAX];
-        snprintf(subject, sizeof subject, "%s.%s.closed", BOSUN_MCP_SESSION, sid);
-        bus_publish_new(bus, subject, NULL, json_object());
+        publish_closed(bus, sid);
         respond_rpc_error(r, 500, -32603, "cannot open the session");
         return opening_free(o);
     }
