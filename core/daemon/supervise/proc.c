@@ -277,10 +277,11 @@ static void start_and_reply(proc *p, const bus_msg *m, const char *name, const c
         return proc_reply_error(p->bus, m, "shutting_down", "bosund is stopping");
     agent_config *a = find_agent(p, name);
     if (!a)
-        return proc_reply_error(p->bus, m, "unknown_agent",
-                           "no agent named '%.64s' in the configuration; only configured agents "
-                           "can be started",
-                           name);
+        return proc_reply_error(
+            p->bus, m, "unknown_agent",
+            "no agent named '%.64s' in the configuration; only configured agents "
+            "can be started",
+            name);
     char why[512];
     if (proc_budget_refuses(p, a, task, why, sizeof why))
         return proc_reply_error(p->bus, m, "budget_exceeded", "agent '%s': %s", a->name, why);
@@ -298,8 +299,8 @@ static void start_and_reply(proc *p, const bus_msg *m, const char *name, const c
         json_decref(d);
         return;
     }
-    proc_reply_error(p->bus, m, "busy", "all %u instance(s) of agent '%s' are running", a->instances,
-                a->name);
+    proc_reply_error(p->bus, m, "busy", "all %u instance(s) of agent '%s' are running",
+                     a->instances, a->name);
 }
 
 static void on_start(bus_t *bus, const bus_msg *m, void *arg)
@@ -315,10 +316,10 @@ static void on_start(bus_t *bus, const bus_msg *m, void *arg)
         return proc_reply_error(bus, m, "bad_request", "'agent' (a string) is required");
     if ((task_j && !json_is_null(task_j) && !proc_valid_token(task, 64)))
         return proc_reply_error(bus, m, "bad_request",
-                           "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
+                                "'task' must be an id of 1 to 64 of A-Z a-z 0-9 _ -");
     if (prompt_j && !json_is_null(prompt_j) && (!prompt || strlen(prompt) > PROMPT_MAX))
-        return proc_reply_error(bus, m, "bad_request", "'prompt' must be a string of at most %d bytes",
-                           PROMPT_MAX);
+        return proc_reply_error(bus, m, "bad_request",
+                                "'prompt' must be a string of at most %d bytes", PROMPT_MAX);
     start_and_reply(p, m, name, task, prompt);
 }
 
@@ -350,7 +351,7 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
     const char *target = json_string_value(json_object_get(m->data, "target"));
     if (!target)
         return proc_reply_error(p->bus, m, "bad_request",
-                           "'target' (a run id or agent name) is required");
+                                "'target' (a run id or agent name) is required");
     run **list;
     size_t n = select_runs(p, target, &list, true);
     if (n == 0) {
@@ -362,8 +363,8 @@ static void stop_or_restart(proc *p, const bus_msg *m, bool restart)
                               bus_error_json("not_found", "no run or agent named '%.64s'", target));
         if (ended && restart)
             return proc_reply_error(p->bus, m, "not_running",
-                               "run %s has ended (%s); start its agent again", ended->id,
-                               run_state_name(ended->state));
+                                    "run %s has ended (%s); start its agent again", ended->id,
+                                    run_state_name(ended->state));
         if (restart) /* an agent with nothing running: restarting it starts it */
             return start_and_reply(p, m, a->name, NULL, NULL);
         json_t *d = json_pack("{s:[]}", "stopped");
