@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bosun/approval_map.h>
 #include <bosun/json.h>
 #include <bosun/log.h>
 #include <bosun/store.h>
@@ -117,9 +118,9 @@ static json_t *evaluate(approval_service *s, const json_t *data, char *err, size
     /* Whether a default decided (or only the fallback ask): bosun-llm runs
      * a call unasked only when no policy has a default at all. */
     enum bosun_approval_decision d;
-    json_object_set_new(v, "default_set",
-                        json_boolean(bosun_approval_policy_default(a ? a->approvals : NULL, &d) ||
-                                     bosun_approval_policy_default(*s->global, &d)));
+    json_object_set_new(
+        v, "default_set",
+        json_boolean(bosun_approval_default_of(a ? a->approvals : NULL, *s->global, &d)));
     return v;
 }
 

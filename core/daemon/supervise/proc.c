@@ -1098,14 +1098,13 @@ static void on_mcp_url(bus_t *bus, const bus_msg *m, void *arg)
 {
     proc *p = arg;
     const char *url = json_string_value(json_object_get(m->data, "url"));
-    bool valid = url && strlen(url) < 256 && strncmp(url, "http://", 7) == 0 && !strchr(url, '"');
-    if ((valid ? url : NULL) == NULL && !p->mcp_http_url)
-        return;
-    if (valid && p->mcp_http_url && strcmp(url, p->mcp_http_url) == 0)
-        return;
+    if (url && (strlen(url) >= 256 || strncmp(url, "http://", 7) != 0 || strchr(url, '"')))
+        url = NULL; /* not one to hand an agent */
+    if (!url ? !p->mcp_http_url : p->mcp_http_url && strcmp(url, p->mcp_http_url) == 0)
+        return; /* unchanged */
     free(p->mcp_http_url);
-    p->mcp_http_url = valid ? xstrdup(url) : NULL;
-    log_info("MCP over HTTP for Claude Code runs: %s", valid ? url : "none (stdio)");
+    p->mcp_http_url = url ? xstrdup(url) : NULL;
+    log_info("MCP over HTTP for Claude Code runs: %s", url ? url : "none (stdio)");
 }
 
 proc *proc_new(const proc_options *o)

@@ -323,7 +323,7 @@ static void remove_runtime_files(run *r)
  * mcp.json).  None when the agent asks for stdio or, under auto, when no
  * loopback listener serves /mcp; mcp_transport: http without one is an
  * error. */
-static int give_http_config(run *r, char *err, size_t err_size)
+static int give_http_config(run *r, int rt, char *err, size_t err_size)
 {
     enum mcp_transport t = r->agent ? r->agent->mcp_transport : MCP_TRANSPORT_AUTO;
     const char *url = r->p->mcp_http_url;
@@ -342,7 +342,8 @@ static int give_http_config(run *r, char *err, size_t err_size)
     free(auth);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
-    r->mcp_http_config = text ? run_give_file(r, "mcp-http.json", text, err, err_size) : NULL;
+    r->mcp_http_config =
+        text ? run_give_file_at(r, rt, "mcp-http.json", text, err, err_size) : NULL;
     if (text)
         explicit_bzero(text, strlen(text));
     free(text);
@@ -380,7 +381,7 @@ static int issue_token(run *r, int rt, char *err, size_t err_size)
     r->mcp_config = run_give_file_at(r, rt, "mcp.json", text, err, err_size);
     explicit_bzero(text, strlen(text));
     free(text);
-    if (!r->mcp_config || give_http_config(r, err, err_size) != 0)
+    if (!r->mcp_config || give_http_config(r, rt, err, err_size) != 0)
         return -1;
     run_emit(r, "token_issued",
              json_pack("{s:s,s:f}", "hash", hash, "expires_at", bosun_now() + p->token_ttl));
@@ -415,7 +416,7 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
         run_free(r);
         return NULL;
     }
-    /* mcp.json goes through the descriptor just checked: no second
+    /* mcp.json and mcp-http.json go through the descriptor just checked: no second
      * mkdir, open and fstat of the same directory a spawn (issue 18). */
     if ((r->prompt &&
          !(r->prompt_file = run_write_state_file(r, "prompt", r->prompt, err, err_size))) ||

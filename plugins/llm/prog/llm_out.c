@@ -24,8 +24,7 @@ struct llm_out {
     ev_timer timer;
     size_t delta_lines;
     bool broken;
-    char *q; /* whole lines not written yet */
-    size_t q_len, q_cap;
+    bosun_json_buf q; /* whole lines not written yet */
     llm_defer defer;
 };
 
@@ -36,11 +35,11 @@ struct llm_out {
 static void write_queued(llm_out *o)
 {
     llm_defer_stop(&o->defer);
-    if (o->q_len && !o->broken && bosun_write_all(o->fd, o->q, o->q_len) < 0) {
+    if (o->q.len && !o->broken && bosun_write_all(o->fd, o->q.data, o->q.len) < 0) {
         o->broken = true;
         log_error("stdout: cannot write events; the daemon is gone?");
     }
-    o->q_len = 0;
+    o->q.len = 0;
 }
 
 static void on_defer(void *arg)
@@ -48,33 +47,32 @@ static void on_defer(void *arg)
     write_queued(arg);
 }
 
+/* The line's text straight onto the queue (rolled back, not half
+ * queued, when memory runs out). */
+static bool queue_line(llm_out *o, const json_t *ev)
+{
+    size_t before = o->q.len;
+    if (bosun_json_append(&o->q, ev, BOSUN_JSON_ASCII) == 0 &&
+        bosun_json_append_raw(&o->q, "\n", 1) == 0)
+        return true;
+    o->q.len = before;
+    return false;
+}
+
 static void write_line(llm_out *o, json_t *ev)
 {
-    size_t len;
-    char *line = bosun_json_dump(ev, BOSUN_JSON_ASCII, &len);
-    json_decref(ev);
-    if (!line || o->broken) {
-        free(line);
-        return;
-    }
-    line[len] = '\n'; /* bosun_json_dump leaves room for the NUL */
-    if (o->q_len + len + 1 > o->q_cap) {
-        size_t cap = (o->q_len + len + 1) * 2;
-        char *grown = realloc(o->q, cap);
-        if (!grown) { /* no room to wait: this one goes now, in order */
-            write_queued(o);
-            if (!o->broken && bosun_write_all(o->fd, line, len + 1) < 0)
-                o->broken = true;
-            free(line);
+    if (!o->broken && !queue_line(o, ev)) {
+        /* No room to wait: what is queued goes now, then this line. */
+        write_queued(o);
+        if (!queue_line(o, ev)) {
+            json_decref(ev);
             return;
         }
-        o->q = grown;
-        o->q_cap = cap;
     }
-    memcpy(o->q + o->q_len, line, len + 1);
-    o->q_len += len + 1;
-    free(line);
-    if (o->q_len >= QUEUE_MAX)
+    json_decref(ev);
+    if (o->broken)
+        return;
+    if (o->q.len >= QUEUE_MAX)
         write_queued(o);
     else
         llm_defer_arm(&o->defer);
@@ -156,6 +154,6 @@ void llm_out_free(llm_out *o)
     ev_timer_stop(o->loop, &o->timer);
     write_queued(o); /* the last lines (the result) are not lost */
     free(o->held);
-    free(o->q);
+    free(o->q.data);
     free(o);
 }

@@ -21,6 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 
+#include <bosun/approval_map.h>
 #include <bosun/log.h>
 
 #include "llm_loop.h"
@@ -172,8 +173,8 @@ enum llm_policy_verdict llm_policy_decide(llm_policy *p, const char *tool, const
     *r = bosun_approval_evaluate(p->sticky, p->agent, p->global, tool, input);
     *generation = p->generation;
     enum bosun_approval_decision d;
-    if (r->source == BOSUN_APPROVAL_FROM_DEFAULT && !bosun_approval_policy_default(p->agent, &d) &&
-        !bosun_approval_policy_default(p->global, &d))
+    if (r->source == BOSUN_APPROVAL_FROM_DEFAULT &&
+        !bosun_approval_default_of(p->agent, p->global, &d))
         return LLM_POLICY_FREE;
     return LLM_POLICY_DECIDED;
 }
