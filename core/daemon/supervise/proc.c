@@ -198,8 +198,10 @@ static void autostart(proc *p, agent_config *a, unsigned from);
 static void on_autostart_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     proc *p = w->data;
+    run_spawn_batch_begin(p);
     for (size_t i = 0; p->agents && p->agents[i]; i++)
         autostart(p, p->agents[i], 0);
+    run_spawn_batch_end(p);
 }
 
 void proc_run_settled(proc *p, run *r)
@@ -504,6 +506,7 @@ static void autostart(proc *p, agent_config *a, unsigned from)
 {
     if (!a->autostart || p->shutting_down)
         return;
+    run_spawn_batch_begin(p);
     for (unsigned i = from; i < a->instances; i++) {
         run *cur = slot_run(p, a->name, i);
         if (cur && run_active(cur))
@@ -512,6 +515,7 @@ static void autostart(proc *p, agent_config *a, unsigned from)
         if (!start_run(p, a, i, NULL, NULL, err, sizeof err))
             log_error("agent %s: cannot start: %s", a->name, err);
     }
+    run_spawn_batch_end(p);
 }
 
 static void apply_changed(proc *p, agent_config *old, agent_config *a)
@@ -575,6 +579,7 @@ void proc_set_agents(proc *p, agent_config **agents)
             publish_agent(p, a, false);
         apply_changed(p, old[i], a);
     }
+    run_spawn_batch_begin(p);
     for (size_t i = 0; agents && agents[i]; i++) {
         if (find_in(old, agents[i]->name))
             continue;
@@ -582,6 +587,7 @@ void proc_set_agents(proc *p, agent_config **agents)
         if (p->began)
             autostart(p, agents[i], 0);
     }
+    run_spawn_batch_end(p);
     /* No run refers to the old configs any more. */
     agent_config_free_all(old);
 }
@@ -792,8 +798,10 @@ static void begin_when_answered(proc *p)
     /* What a dead bosund's runs left: after recovery, so that a run it
      * adopted keeps its worktree. */
     git_run_recover(p->loop, p->bus, p->state_dir, p->machine_id, run_is_live, p, &p->git_ending);
+    run_spawn_batch_begin(p);
     for (size_t i = 0; p->agents && p->agents[i]; i++)
         autostart(p, p->agents[i], 0);
+    run_spawn_batch_end(p);
     /* Starting many agents at once leaves much freed memory behind once
      * their events are stored: give it back right after, not at the next
      * periodic trim. */
@@ -1166,6 +1174,7 @@ void proc_free(proc *p)
     ev_timer_stop(p->loop, &p->resume_timer);
     ev_timer_stop(p->loop, &p->trim_timer);
     proc_pace_stop(p);
+    run_spawn_batch_free(p);
     bosun_prices_free(p->prices);
     json_decref(p->begin_spent); /* a stop before the store answered */
     json_decref(p->begin_unfinished);

@@ -162,6 +162,9 @@ struct proc {
     ev_timer trim_timer;        /* returns memory once an autostart burst is stored */
     ev_idle pace_idle;          /* spawns due restarts, a few a loop turn */
     run *pace_head, *pace_tail; /* due restarts, oldest first */
+    /* Spawns made ready inside run_spawn_batch_begin/end, started together. */
+    struct spawn_batch *spawn_batch;
+    unsigned spawn_batch_depth;
     spend_totals *spend;        /* per task, per agent and UTC day */
     spend_limits global_budget; /* the top-level budget: */
     bool began;
@@ -186,6 +189,12 @@ run *run_new(proc *p, agent_config *a, const char *id, unsigned instance, const 
              const char *prompt, char *err, size_t err_size);
 void run_free(run *r);
 void run_spawn(run *r);
+/* Between these, run_spawn only makes a spawn ready; the last end starts
+ * them all, several at once (autostart, paced restarts). */
+void run_spawn_batch_begin(proc *p);
+void run_spawn_batch_end(proc *p);
+/* At proc_free: the batch's memory and the spawn pool's threads. */
+void run_spawn_batch_free(proc *p);
 void run_stop(run *r, const char *reason);
 void run_restart(run *r);
 void run_child_exited(run *r, int status);

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "proc_internal.h"
+#include "proc_spawn.h"
 
 #include <bosun/log.h>
 #include <bosun/sys.h>
@@ -56,7 +57,16 @@ static void on_pace_idle(struct ev_loop *loop, ev_idle *w, int revents)
 {
     proc *p = w->data;
     double t0 = bosun_monotonic();
+    /* Started a few together, as many as spawn at once (proc_spawn.c),
+     * so that the time bound is checked after each few spawns. */
+    unsigned together = spawn_parallelism(), in_batch = 0;
+    run_spawn_batch_begin(p);
     for (int i = 0; i < PACE_BATCH && p->pace_head; i++) {
+        if (in_batch >= together) {
+            run_spawn_batch_end(p);
+            run_spawn_batch_begin(p);
+            in_batch = 0;
+        }
         if (pace_pressured(p) || (i > 0 && bosun_monotonic() - t0 >= PACE_TURN_SECS))
             break;
         run *r = pace_pop(p);
@@ -65,7 +75,9 @@ static void on_pace_idle(struct ev_loop *loop, ev_idle *w, int revents)
             continue;
         r->restarts++;
         run_spawn(r);
+        in_batch++;
     }
+    run_spawn_batch_end(p);
     /* Under pressure the idle stops rather than spin; proc_pace_check
      * starts it again once the consumers have caught up. */
     if (!p->pace_head || pace_pressured(p))

@@ -761,43 +761,50 @@ static void spawn_failed(run *r, const char *reason)
     schedule_retry(r, reason);
 }
 
-static int launch_process(run *r, bosun_launch *l, char *err, size_t err_size)
+/* A spawn made ready and waiting to be started: at once, or with the
+ * others of its batch (run_spawn_batch_end). */
+typedef struct pending_spawn {
+    run *r;
+    bosun_launch l; /* the agent type's command: argv, workdir, env */
+    spawn_request req;
+    char **env;
+    int child_out, child_err; /* the pipes' write ends, for the child */
+    int resume_why;           /* enum bosun_resume_why */
+    spawn_batch_item it;
+} pending_spawn;
+
+struct spawn_batch {
+    pending_spawn **v;
+    size_t n, cap;
+};
+
+/* The pipes, the environment and the request of a spawn. */
+static int launch_prepare(run *r, pending_spawn *ps, char *err, size_t err_size)
 {
     agent_config *a = r->agent;
     const char *worktree = git_run_workdir(r->git);
-    spawn_request req = {.argv = l->argv,
-                         .workdir = worktree     ? worktree
-                                    : l->workdir ? l->workdir
-                                                 : a->workdir};
-    int child_out = -1, child_err = -1;
-    r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &child_out, &child_err);
+    ps->req = (spawn_request){.argv = ps->l.argv,
+                              .workdir = worktree        ? worktree
+                                         : ps->l.workdir ? ps->l.workdir
+                                                         : a->workdir};
+    ps->child_out = ps->child_err = -1;
+    r->out = output_new(r->p->loop, a->line_max, on_line, flush_log_cb, r, &ps->child_out,
+                        &ps->child_err);
     if (!r->out) {
         snprintf(err, err_size, "cannot create pipes: %s", strerror(errno));
         return -1;
     }
-    req.stdout_fd = child_out;
-    req.stderr_fd = child_err;
+    ps->req.stdout_fd = ps->child_out;
+    ps->req.stderr_fd = ps->child_err;
     if (a->user) { /* resolved when the configuration was loaded */
-        req.switch_user = true;
-        req.uid = a->uid;
-        req.gid = a->gid;
-        req.groups = a->groups;
-        req.n_groups = a->n_groups;
+        ps->req.switch_user = true;
+        ps->req.uid = a->uid;
+        ps->req.gid = a->gid;
+        ps->req.groups = a->groups;
+        ps->req.n_groups = a->n_groups;
     }
-    char **env = build_env(r, l);
-    req.envp = env;
-    pid_t pid = 0;
-    int rc = spawn_process(&req, &pid, err, err_size);
-    close(child_out);
-    close(child_err);
-    util_strv_free(env);
-    if (rc != 0)
-        return -1;
-    r->pid = pid;
-    r->pid_start = proc_start_time(pid);
-    hmap_put_u64(&r->p->by_pid, (uint64_t)pid, r);
-    if (r->git)
-        git_run_watch(r->git, req.workdir);
+    ps->env = build_env(r, &ps->l);
+    ps->req.envp = ps->env;
     return 0;
 }
 
@@ -809,7 +816,10 @@ static void end_on_budget(run *r, const char *why)
     set_state(r, RS_EXITED, why);
 }
 
-static void spawn_now(run *r)
+/* Everything a spawn needs before the clone: the budget check, the
+ * session, the agent type's command, the pipes.  NULL when the run could
+ * not be made ready (it is told so). */
+static pending_spawn *spawn_prepare(run *r)
 {
     agent_config *a = r->agent;
     char err[512] = "";
@@ -817,12 +827,12 @@ static void spawn_now(run *r)
     if (proc_budget_refuses(r->p, a, r->task, err, sizeof err)) {
         if (!r->budget_hit)
             r->budget_hit = "refused";
-        return end_on_budget(r, err);
+        end_on_budget(r, err);
+        return NULL;
     }
     r->budget_left = a->budget.usd_per_run - r->cost_usd;
     run_emit(r, "spawn_requested", json_pack("{s:I}", "restarts", (json_int_t)r->restarts));
     bosun_run_info info = run_info(r);
-    bosun_launch l = {0};
     char *type_err = NULL;
     if (r->session_id && !r->resume_crash && !r->resume_answer) {
         /* Started over: a new conversation, never the old one's id again
@@ -834,8 +844,10 @@ static void spawn_now(run *r)
     if (!r->session_id && !r->resume_answer && !r->resume_crash && a->ops->assign_session) {
         char sid[BOSUN_SESSION_ID_MAX + 1] = "";
         if (a->ops->assign_session(a->type_state, &info, sid, sizeof sid) == 0) {
-            if (!bosun_session_id_valid(sid))
-                return spawn_failed(r, "the agent type assigned an invalid session id");
+            if (!bosun_session_id_valid(sid)) {
+                spawn_failed(r, "the agent type assigned an invalid session id");
+                return NULL;
+            }
             run_set_session(r, sid); /* stored before the process starts */
             info = run_info(r);
         }
@@ -847,19 +859,56 @@ static void spawn_now(run *r)
     bool resuming = r->resume_answer || r->resume_crash;
     int (*build)(void *, const bosun_run_info *, bosun_launch *, char **) =
         resuming && a->ops->build_resume ? a->ops->build_resume : a->ops->build_launch;
-    if (build(a->type_state, &info, &l, &type_err) != 0 || !l.argv || !l.argv[0]) {
+    pending_spawn *ps = xcalloc(1, sizeof *ps);
+    ps->r = r;
+    ps->resume_why = info.resume_why;
+    if (build(a->type_state, &info, &ps->l, &type_err) != 0 || !ps->l.argv || !ps->l.argv[0]) {
         snprintf(err, sizeof err, "agent type %s could not build the command: %s", a->type,
                  type_err ? type_err : "no argv");
         free(type_err);
-        bosun_launch_clear(&l);
-        return spawn_failed(r, err);
+        bosun_launch_clear(&ps->l);
+        free(ps);
+        spawn_failed(r, err);
+        return NULL;
     }
-    int rc = launch_process(r, &l, err, sizeof err);
+    if (launch_prepare(r, ps, err, sizeof err) != 0) {
+        bosun_launch_clear(&ps->l);
+        free(ps);
+        output_free(r->out);
+        r->out = NULL;
+        spawn_failed(r, err);
+        return NULL;
+    }
+    return ps;
+}
+
+/* After the clone (it->error 0: started): the run is RUNNING, or STARTING
+ * for start_secs; or it failed to start and backs off. */
+static void spawn_finish(pending_spawn *ps)
+{
+    run *r = ps->r;
+    const spawn_batch_item *it = &ps->it;
+    agent_config *a = r->agent;
+    close(ps->child_out);
+    close(ps->child_err);
+    util_strv_free(ps->env);
+    char err[512] = "";
+    if (it->error == 0) {
+        r->pid = it->pid;
+        r->pid_start = it->start_time;
+        hmap_put_u64(&r->p->by_pid, (uint64_t)it->pid, r);
+        if (r->git)
+            git_run_watch(r->git, ps->req.workdir);
+    } else
+        spawn_batch_error(it, err, sizeof err);
     json_t *argv = json_array();
-    for (char **v = l.argv; *v; v++)
+    for (char **v = ps->l.argv; *v; v++)
         json_array_append_new(argv, json_string(*v));
-    bosun_launch_clear(&l);
-    if (rc != 0) {
+    bosun_launch_clear(&ps->l);
+    int why = ps->resume_why;
+    int error = it->error;
+    free(ps);
+    if (error != 0) {
         json_decref(argv);
         output_free(r->out);
         r->out = NULL;
@@ -877,9 +926,9 @@ static void spawn_now(run *r)
     run_emit(r, "spawn_started",
              json_pack("{s:i,s:o,s:I,s:o,s:s}", "pid", (int)r->pid, "argv", argv, "restarts",
                        (json_int_t)r->restarts, "session_id", opt_str(r->session_id), "resume",
-                       info.resume_why == BOSUN_RESUME_CRASH    ? "crash"
-                       : info.resume_why == BOSUN_RESUME_ANSWER ? "answer"
-                                                                : "none"));
+                       why == BOSUN_RESUME_CRASH    ? "crash"
+                       : why == BOSUN_RESUME_ANSWER ? "answer"
+                                                    : "none"));
     if (a->start_secs <= 0) {
         set_state(r, RS_RUNNING, NULL);
         return;
@@ -889,6 +938,60 @@ static void spawn_now(run *r)
     ev_timer_init(&r->timer, on_start_secs, a->start_secs, 0);
     r->timer.data = r;
     ev_timer_start(r->p->loop, &r->timer);
+}
+
+static void spawn_now(run *r)
+{
+    pending_spawn *ps = spawn_prepare(r);
+    if (!ps)
+        return;
+    proc *p = r->p;
+    ps->it.req = &ps->req;
+    if (p->spawn_batch_depth == 0) {
+        spawn_one(&ps->it);
+        spawn_finish(ps);
+        return;
+    }
+    struct spawn_batch *b = p->spawn_batch;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 64;
+        b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+    }
+    b->v[b->n++] = ps;
+    spawn_batch_add(&ps->it);
+}
+
+void run_spawn_batch_begin(proc *p)
+{
+    if (!p->spawn_batch)
+        p->spawn_batch = xcalloc(1, sizeof *p->spawn_batch);
+    if (p->spawn_batch_depth++ == 0)
+        spawn_batch_open();
+}
+
+/* The batch's clones have been running on the pool's threads while its
+ * runs were made ready; the rest start here.  Then each run is finished in
+ * the order it was made ready.  A spawn asked for while finishing (none
+ * is, today: a failure backs off on a timer) goes alone. */
+void run_spawn_batch_end(proc *p)
+{
+    if (p->spawn_batch_depth == 0 || --p->spawn_batch_depth > 0)
+        return;
+    spawn_batch_close();
+    struct spawn_batch b = *p->spawn_batch;
+    *p->spawn_batch = (struct spawn_batch){0};
+    for (size_t i = 0; i < b.n; i++)
+        spawn_finish(b.v[i]);
+    free(b.v);
+}
+
+void run_spawn_batch_free(proc *p)
+{
+    spawn_pool_stop();
+    if (p->spawn_batch)
+        free(p->spawn_batch->v); /* empty: every batch has ended */
+    free(p->spawn_batch);
+    p->spawn_batch = NULL;
 }
 
 static void on_worktree_ready(void *arg, const char *err)

@@ -4,6 +4,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -35,19 +38,31 @@ static int child_close_from_3(void)
 /* A clone copies the daemon's descriptor table, a thousand pipe ends at
  * 500 runs, and exec drops them again, while the daemon waits.  So the
  * child starts on the daemon's table (CLONE_FILES) and copies only its
- * lowest descriptors: the three slots below, opened once, hold the run's
- * stdout and stderr pipes and /dev/null for the child to take as 1, 2 and
- * 0.  (A bare loop holding 1,000 pipe ends took 1.18x the time of one
- * holding none; with this 1.05x: tests/bench/README.)  spawn_process runs
- * on the daemon's loop thread only: the slots and the child's stack are
- * its. */
-static struct {
-    int out, err, null, low; /* low: one above the highest of them */
-} slots = {-1, -1, -1, 0};
+ * lowest descriptors: three slots, opened once, hold the run's stdout and
+ * stderr pipes and /dev/null for the child to take as 1, 2 and 0.  (A bare
+ * loop holding 1,000 pipe ends took 1.18x the time of one holding none;
+ * with this 1.05x: tests/bench/README.)
+ *
+ * Each spawning thread has its own slots and child stack: the loop thread
+ * (index 0) and the pool's workers (spawn_processes).  All slots are
+ * opened at once, so that "below low" covers every one of them; a child
+ * copies the other threads' slots too, marks them close-on-exec with the
+ * rest, and exec drops them. */
+#define SPAWN_THREADS_MAX 4
 
-/* The child's stack while it shares the daemon's memory; execvpe puts a
- * script's argv on it (ENOEXEC), so it is generous. */
-static char child_stack[256 * 1024] __attribute__((aligned(16)));
+typedef struct spawn_slots {
+    int out, err, null;
+} spawn_slots;
+
+static spawn_slots slots[SPAWN_THREADS_MAX];
+static int slots_low;    /* one above the highest slot; 0: not opened yet */
+static unsigned n_slots; /* spawning threads: the loop's and the workers */
+
+/* The children's stacks while they share the daemon's memory; execvpe
+ * puts a script's argv on it (ENOEXEC), so each is generous.  Pages never
+ * touched cost nothing. */
+#define CHILD_STACK_SIZE (256 * 1024)
+static char child_stacks[SPAWN_THREADS_MAX][CHILD_STACK_SIZE] __attribute__((aligned(16)));
 
 /* A descriptor on /dev/null, 3 or higher so that dup2 onto 0-2 in the
  * child never overwrites a slot. */
@@ -64,12 +79,27 @@ static int slot_open(void)
     return fd;
 }
 
+/* One spawning thread more than CPUs, up to SPAWN_THREADS_MAX: a spawn
+ * waits in vfork while the child execs, mostly for the other CPU to wake
+ * (on the 2-vCPU VM the CPUs were idle 64 % of the time while bosund
+ * started 500 agents one after the other), so spawns overlap each other
+ * and the loop thread's own work.  500 agents to RUNNING: 0.33 s with
+ * one thread, 0.27 s with three (tests/bench/README, issue 18). */
+static unsigned spawn_threads_wanted(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN) + 1;
+    if (n < 1)
+        n = 1;
+    return n > SPAWN_THREADS_MAX ? SPAWN_THREADS_MAX : (unsigned)n;
+}
+
 static int slots_ready(void)
 {
-    if (slots.low > 0)
+    if (slots_low > 0)
         return 0;
-    int fd[3];
-    for (int i = 0; i < 3; i++)
+    unsigned want = spawn_threads_wanted();
+    int fd[3 * SPAWN_THREADS_MAX];
+    for (unsigned i = 0; i < 3 * want; i++)
         if ((fd[i] = slot_open()) < 0) {
             int saved = errno;
             while (i-- > 0)
@@ -77,12 +107,15 @@ static int slots_ready(void)
             errno = saved;
             return -1;
         }
-    slots.out = fd[0];
-    slots.err = fd[1];
-    slots.null = fd[2];
-    for (int i = 0; i < 3; i++)
-        if (fd[i] + 1 > slots.low)
-            slots.low = fd[i] + 1;
+    int low = 0;
+    for (unsigned t = 0; t < want; t++) {
+        slots[t] = (spawn_slots){fd[3 * t], fd[3 * t + 1], fd[3 * t + 2]};
+        for (int k = 0; k < 3; k++)
+            if (fd[3 * t + k] + 1 > low)
+                low = fd[3 * t + k] + 1;
+    }
+    n_slots = want;
+    slots_low = low;
     return 0;
 }
 
@@ -99,32 +132,37 @@ static int child_unshare_low(unsigned low)
 
 typedef struct spawn_child {
     const spawn_request *r;
+    const spawn_slots *slots;
+    const sigset_t *ignored; /* the daemon's SIG_IGN dispositions */
     volatile int child_errno;
 } spawn_child;
 
-/* Runs in the clone child, on child_stack and in the daemon's memory:
- * only system calls, then exec or _exit. */
+/* Runs in the clone child, on its thread's child stack and in the daemon's
+ * memory: only system calls, then exec or _exit.  The user is switched
+ * with the raw system calls: glibc's setuid() would have every thread of
+ * the daemon (the store's writer, the spawn workers) switch too. */
 static int clone_child(void *arg)
 {
     spawn_child *c = arg;
     const spawn_request *r = c->r;
-    if (child_unshare_low((unsigned)slots.low) < 0)
+    if (child_unshare_low((unsigned)slots_low) < 0)
         goto fail;
-    if (dup2(slots.null, 0) < 0 || dup2(slots.out, 1) < 0 || dup2(slots.err, 2) < 0)
+    if (dup2(c->slots->null, 0) < 0 || dup2(c->slots->out, 1) < 0 || dup2(c->slots->err, 2) < 0)
         goto fail;
     /* Own process group (pgid = pid) so that stop reaches grandchildren. */
     if (setpgid(0, 0) < 0)
         goto fail;
-    if (r->switch_user &&
-        (setgroups(r->n_groups, r->groups) < 0 || setgid(r->gid) < 0 || setuid(r->uid) < 0))
+    if (r->switch_user && (syscall(SYS_setgroups, r->n_groups, r->groups) < 0 ||
+                           syscall(SYS_setgid, r->gid) < 0 || syscall(SYS_setuid, r->uid) < 0))
         goto fail;
     if (r->workdir && chdir(r->workdir) < 0)
         goto fail;
     if (child_close_from_3() < 0)
         goto fail;
-    /* Default dispositions and an empty mask whatever the daemon set. */
+    /* Default dispositions and an empty mask whatever the daemon set: exec
+     * itself resets the caught signals, only the ignored ones stay. */
     for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
+        if (sigismember(c->ignored, s) == 1)
             signal(s, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
@@ -135,35 +173,47 @@ fail:
     _exit(127);
 }
 
+/* The signals the daemon ignores now (SIGPIPE at least): once a batch,
+ * rather than NSIG system calls in every child while the daemon waits. */
+static void ignored_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    for (int s = 1; s < NSIG; s++) {
+        struct sigaction sa;
+        if (s != SIGKILL && s != SIGSTOP && sigaction(s, NULL, &sa) == 0 &&
+            !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN)
+            sigaddset(set, s);
+    }
+}
+
 /* A vfork-style clone, not posix_spawn: posix_spawn's closefrom action
  * closes in the child while the daemon waits, it copies the whole
  * descriptor table, and switching user needs code between clone and exec
- * anyway.  Returns once the child has exec'd or failed. */
-static int spawn_with_clone(const spawn_request *r, pid_t *pid)
+ * anyway.  Thread t's slots and stack.  Returns 0 or an errno value, once
+ * the child has exec'd or failed. */
+static int spawn_with_clone(unsigned t, const spawn_request *r, const sigset_t *ignored, pid_t *pid)
 {
-    if (slots_ready() < 0)
-        return errno;
-    if (dup3(r->stdout_fd, slots.out, O_CLOEXEC) < 0 ||
-        dup3(r->stderr_fd, slots.err, O_CLOEXEC) < 0) {
+    const spawn_slots *sl = &slots[t];
+    if (dup3(r->stdout_fd, sl->out, O_CLOEXEC) < 0 || dup3(r->stderr_fd, sl->err, O_CLOEXEC) < 0) {
         int saved = errno;
-        dup3(slots.null, slots.out, O_CLOEXEC);
+        dup3(sl->null, sl->out, O_CLOEXEC);
         errno = saved;
         return errno;
     }
-    spawn_child c = {.r = r, .child_errno = 0};
+    spawn_child c = {.r = r, .slots = sl, .ignored = ignored, .child_errno = 0};
     sigset_t all, old;
     sigfillset(&all);
     /* No handler of the daemon may run in the child while it shares our
      * memory. */
-    sigprocmask(SIG_SETMASK, &all, &old);
-    pid_t p = clone(clone_child, child_stack + sizeof child_stack,
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t p = clone(clone_child, child_stacks[t] + CHILD_STACK_SIZE,
                     CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &c);
     int saved = errno;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     /* The slots let go of the pipes: the child's ends are its own now, and
      * the caller closes the daemon's. */
-    dup3(slots.null, slots.out, O_CLOEXEC);
-    dup3(slots.null, slots.err, O_CLOEXEC);
+    dup3(sl->null, sl->out, O_CLOEXEC);
+    dup3(sl->null, sl->err, O_CLOEXEC);
     if (p < 0)
         return saved;
     if (c.child_errno != 0) {
@@ -177,13 +227,170 @@ static int spawn_with_clone(const spawn_request *r, pid_t *pid)
     return 0;
 }
 
+static void spawn_error(const spawn_request *r, int rc, char *err, size_t err_size)
+{
+    snprintf(err, err_size, "cannot execute '%s'%s%s: %s", r->argv[0], r->workdir ? " in " : "",
+             r->workdir ? r->workdir : "", strerror(rc));
+}
+
 int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size)
 {
-    int rc = spawn_with_clone(r, pid);
+    sigset_t ignored;
+    ignored_signals(&ignored);
+    int rc = slots_ready() < 0 ? errno : spawn_with_clone(0, r, &ignored, pid);
     if (rc != 0)
-        snprintf(err, err_size, "cannot execute '%s'%s%s: %s", r->argv[0], r->workdir ? " in " : "",
-                 r->workdir ? r->workdir : "", strerror(rc));
+        spawn_error(r, rc, err, err_size);
     return rc;
+}
+
+/* ------------------------------------------------------------ the pool
+ *
+ * A batch is a queue the loop thread adds requests to while it makes the
+ * next ones ready; the workers take them as they come, so the clones run
+ * beside that work and beside each other.  At spawn_batch_close the loop
+ * thread takes what is left, and returns once every request is done.  The
+ * workers wait on a condition variable between requests, with every
+ * signal blocked.  Only the loop thread calls in. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    pthread_t threads[SPAWN_THREADS_MAX];
+    unsigned n_workers;
+    bool stopping;
+    int open_errno;           /* the slots could not be opened: every item fails */
+    spawn_batch_item **queue; /* the batch's requests, in the order added */
+    size_t n, cap, next;      /* next: the first not taken yet */
+    unsigned busy;            /* threads inside a request */
+    sigset_t ignored;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+          .work = PTHREAD_COND_INITIALIZER,
+          .done = PTHREAD_COND_INITIALIZER};
+
+static void spawn_item(unsigned t, spawn_batch_item *it)
+{
+    it->pid = 0;
+    it->start_time = 0;
+    it->error = spawn_with_clone(t, it->req, &pool.ignored, &it->pid);
+    /* Read now, on this thread: the pid is our unreaped child, so it names
+     * the same process until the loop thread reaps it. */
+    if (it->error == 0)
+        it->start_time = proc_start_time(it->pid);
+}
+
+/* Called with the lock held; returns with it held. */
+static void take_one(unsigned t)
+{
+    spawn_batch_item *it = pool.queue[pool.next++];
+    pool.busy++;
+    pthread_mutex_unlock(&pool.lock);
+    spawn_item(t, it);
+    pthread_mutex_lock(&pool.lock);
+    if (--pool.busy == 0 && pool.next >= pool.n)
+        pthread_cond_signal(&pool.done);
+}
+
+static void *worker_main(void *arg)
+{
+    unsigned t = (unsigned)(uintptr_t)arg;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (!pool.stopping && pool.next >= pool.n)
+            pthread_cond_wait(&pool.work, &pool.lock);
+        if (pool.stopping)
+            break;
+        take_one(t);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+/* Starts the workers at the first batch; with one CPU, or if no thread
+ * can be made, the loop thread spawns alone at spawn_batch_close. */
+static void pool_start(void)
+{
+    static bool tried;
+    if (tried)
+        return;
+    tried = true;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the workers */
+    for (unsigned t = 1; t < n_slots; t++) {
+        if (pthread_create(&pool.threads[t], NULL, worker_main, (void *)(uintptr_t)t) != 0)
+            break;
+        pool.n_workers++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void spawn_batch_open(void)
+{
+    pool.open_errno = slots_ready() < 0 ? errno : 0;
+    if (pool.open_errno == 0)
+        pool_start();
+    /* Before any request is queued: the workers read it unlocked. */
+    ignored_signals(&pool.ignored);
+}
+
+void spawn_batch_add(spawn_batch_item *it)
+{
+    if (pool.open_errno != 0) {
+        it->pid = 0;
+        it->start_time = 0;
+        it->error = pool.open_errno;
+        return;
+    }
+    pthread_mutex_lock(&pool.lock);
+    if (pool.n == pool.cap) {
+        pool.cap = pool.cap ? 2 * pool.cap : 64;
+        pool.queue = xrealloc(pool.queue, pool.cap * sizeof *pool.queue);
+    }
+    pool.queue[pool.n++] = it;
+    if (pool.n_workers)
+        pthread_cond_signal(&pool.work);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+void spawn_batch_close(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (pool.next < pool.n)
+        take_one(0);
+    while (pool.busy > 0)
+        pthread_cond_wait(&pool.done, &pool.lock);
+    pool.n = pool.next = 0;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+void spawn_one(spawn_batch_item *it)
+{
+    spawn_batch_open();
+    spawn_batch_add(it);
+    spawn_batch_close();
+}
+
+unsigned spawn_parallelism(void)
+{
+    return n_slots ? n_slots : spawn_threads_wanted();
+}
+
+void spawn_batch_error(const spawn_batch_item *it, char *err, size_t err_size)
+{
+    spawn_error(it->req, it->error, err, err_size);
+}
+
+void spawn_pool_stop(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.stopping = true;
+    pthread_cond_broadcast(&pool.work);
+    pthread_mutex_unlock(&pool.lock);
+    for (unsigned t = 1; t <= pool.n_workers; t++)
+        pthread_join(pool.threads[t], NULL);
+    pool.n_workers = 0;
+    free(pool.queue);
+    pool.queue = NULL;
+    pool.cap = 0;
 }
 
 /* Reads field 3 (state) and field 22 (start time) of /proc/<pid>/stat. */

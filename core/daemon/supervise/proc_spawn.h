@@ -28,6 +28,31 @@ typedef struct spawn_request {
  * included) with a reason in err. */
 int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size);
 
+/* One request of a batch: pid and start_time (proc_start_time) once
+ * started, or error (an errno value). */
+typedef struct spawn_batch_item {
+    const spawn_request *req;
+    pid_t pid;
+    unsigned long long start_time;
+    int error;
+} spawn_batch_item;
+
+/* A batch: spawn_batch_add queues a request, which a pool of threads
+ * (one a CPU, up to 4) starts while the caller goes on; spawn_batch_close
+ * starts what is left on the calling thread too and returns when every
+ * request has exec'd or failed.  A request's memory must stay as it is
+ * until then.  spawn_one: a batch of one. */
+void spawn_batch_open(void);
+void spawn_batch_add(spawn_batch_item *it);
+void spawn_batch_close(void);
+void spawn_one(spawn_batch_item *it);
+/* How many spawns spawn_processes runs at once. */
+unsigned spawn_parallelism(void);
+/* The reason a batch item failed, as spawn_process gives it. */
+void spawn_batch_error(const spawn_batch_item *it, char *err, size_t err_size);
+/* Ends the pool's threads (at daemon exit). */
+void spawn_pool_stop(void);
+
 /* The start time of pid (clock ticks since boot, /proc/<pid>/stat field
  * 22), or 0 when there is no such process.  Together with the pid it names
  * one process for good: a reused pid has another start time. */
