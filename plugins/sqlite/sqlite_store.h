@@ -43,6 +43,11 @@ typedef struct sqlstore_event {
     int64_t mseq; /* a machine's event (sqlite_remote.c): its seq in the
                    * machine's store, data.machine its id; 0: a local event */
     size_t cost;  /* the memory it holds, as estimated (retain_max_bytes) */
+    /* data as stored, dumped on the loop thread when the event is
+     * received: the writer thread, which is what bounds how fast events are
+     * stored, only binds it (NULL: out of memory, the writer dumps it). */
+    char *text;
+    size_t text_len;
     /* data's string members run, task and machine (NULL when absent),
      * looked up once when the event is received: the insert, the
      * projections and the stored copy all need them. */
