@@ -58,6 +58,8 @@ typedef struct uplink {
     double last_rx;
     unsigned attempt;  /* of this series, from 1 */
     unsigned failures; /* since the last successful register */
+    bool splaying;     /* the link was lost and not registered again: every
+                        * wait until then has a splay of its own */
     unsigned long n_register;
     char reg_reply[32];
     char *token; /* for this attempt's machine.register, until it is sent */
@@ -145,13 +147,25 @@ static void failed(uplink *u, const char *why)
     drop_link(u);
     /* A lost link: every machine of the hub may have lost it at once. */
     bool splay = was_linked && u->cfg.reconnect_splay > 0;
-    double wait = splay ? uplink_splay(u->cfg.reconnect_splay, jitter_random())
-                        : uplink_backoff_next(&u->backoff, jitter_random());
     if (was_linked) {
         u->attempt = 0;
         u->failures = 0;
+        u->splaying = splay;
     }
-    if (++u->failures > 1)
+    double wait = splay ? uplink_splay(u->cfg.reconnect_splay, jitter_random())
+                        : uplink_backoff_next(&u->backoff, jitter_random());
+    /* Those of the herd that tried while the hub was still down would come
+     * back together, 1 s and 2 s later, as it is up again: each of their
+     * waits gets a fresh splay too, until they are registered. */
+    double extra = !splay && u->splaying && u->cfg.reconnect_splay > 0
+                       ? uplink_splay(u->cfg.reconnect_splay, jitter_random())
+                       : 0;
+    wait += extra;
+    if (++u->failures > 1 && extra > 0)
+        log_info("uplink: attempt %u to link to the hub at %s failed: %s; trying again in %.2f s "
+                 "(the back-off's %.2f s and a splay of %.2f s)",
+                 u->attempt, u->cfg.hub, why, wait, wait - extra, extra);
+    else if (u->failures > 1)
         log_info("uplink: attempt %u to link to the hub at %s failed: %s; trying again in %.2f s",
                  u->attempt, u->cfg.hub, why, wait);
     else if (splay)
@@ -276,6 +290,7 @@ static void on_registered(uplink *u, const uplink_msg *m)
     u->refused_code[0] = '\0';
     u->attempt = 0;
     u->failures = 0;
+    u->splaying = false;
     uplink_backoff_reset(&u->backoff);
     ev_timer_stop(u->ctx->loop, &u->timer);
     ev_timer_set(&u->beat, u->cfg.heartbeat, u->cfg.heartbeat);
@@ -409,6 +424,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         log_notice("uplink: %s changed: linking to the hub again", u->cfg.token_file);
         ev_timer_stop(u->ctx->loop, &u->timer);
         u->attempt = u->failures = 0;
+        u->splaying = false;
         uplink_backoff_reset(&u->backoff);
         attempt(u);
     } else if (u->state == S_CONNECTING || u->state == S_REGISTERING) {
@@ -583,6 +599,7 @@ static int uplink_reload(void *state, const cfg_node *config, cfg_diag *d)
         uplink_backoff_reset(&u->backoff);
         u->attempt = 0;
         u->failures = 0;
+        u->splaying = false;
         u->refused_code[0] = '\0';
         u->state = S_IDLE;
         log_notice("uplink: reconfigured: linking to the hub at %s again", u->cfg.hub);

@@ -5,7 +5,10 @@
  * a restarted hub together would all be back within one second.  So the
  * first attempt after the loss of an established link waits a splay drawn
  * uniformly from [0, reconnect_splay] ("full jitter", as systemd's
- * RandomizedDelaySec), and the back-off takes over from there. */
+ * RandomizedDelaySec), and the back-off takes over from there, each of its
+ * waits with a fresh splay added until the machine is registered again:
+ * those that tried while the hub was down would otherwise come back in
+ * step, 1 s and 2 s later, just as it is up (uplink.c, failed). */
 #include "config.h"
 
 #include "uplink.h"

@@ -5,7 +5,8 @@
 // machine.events in seq order with a window of unacknowledged events, and
 // reconnects as the uplink does: after the loss of a registered link a
 // random splay uniform in [0, SIM_SPLAY] (uplink.reconnect_splay), then the
-// back-off (1 s, x2, cap 60 s, +-20 % jitter, reset after a successful
+// back-off (1 s, x2, cap 60 s, +-20 % jitter, each wait with a fresh splay
+// added until the machine is registered again, reset after a successful
 // register).
 //
 //   node fleet_sim.mjs HUB_HTTP_URL REG_TOKENS_FILE HUB_PID_FILE RESTART_CMD
@@ -127,6 +128,7 @@ class Machine {
       this.acked = Number(d.acked_seq ?? 0);
       this.sent = this.acked;
       this.online = true;
+      this.splaying = false;
       this.backoff = 1000;
       this.hb = setInterval(() => this.heartbeat(), HB);
       this.onRegister?.(this);
@@ -171,11 +173,13 @@ class Machine {
     this.ws = null;
     if (stopping) return;
     let wait;
+    if (lost) this.splaying = SPLAY > 0;
     if (lost && SPLAY > 0) {
       wait = SPLAY * Math.random();
     } else {
       wait = this.backoff * (0.8 + 0.4 * Math.random());
       this.backoff = Math.min(this.backoff * 2, 60000);
+      if (this.splaying) wait += SPLAY * Math.random();
     }
     setTimeout(() => this.connect(), wait);
   }
