@@ -80,6 +80,8 @@ EOF
         fi
         sleep 0.01
     done
+    # The writer: the one other thread at this point (the spawn pool's
+    # workers come with the first spawn).
     for task in "/proc/$BOS_PID/task/"*; do
         [ "${task##*/}" = "$BOS_PID" ] || wr=${task##*/}
     done

@@ -257,6 +257,7 @@ static struct {
     pthread_t threads[SPAWN_THREADS_MAX];
     unsigned n_workers;
     bool stopping;
+    bool ready;               /* the batch's first request readied slots and workers */
     int open_errno;           /* the slots could not be opened: every item fails */
     spawn_batch_item **queue; /* the batch's requests, in the order added */
     size_t n, cap, next;      /* next: the first not taken yet */
@@ -325,6 +326,17 @@ static void pool_start(void)
 
 void spawn_batch_open(void)
 {
+    pool.ready = false;
+}
+
+/* At the batch's first request, not at its opening: most batches (an
+ * autostart with nothing to start) stay empty, and a daemon that never
+ * spawns never has the workers. */
+static void batch_ready(void)
+{
+    if (pool.ready)
+        return;
+    pool.ready = true;
     pool.open_errno = slots_ready() < 0 ? errno : 0;
     if (pool.open_errno == 0)
         pool_start();
@@ -334,6 +346,7 @@ void spawn_batch_open(void)
 
 void spawn_batch_add(spawn_batch_item *it)
 {
+    batch_ready();
     if (pool.open_errno != 0) {
         it->pid = 0;
         it->start_time = 0;
