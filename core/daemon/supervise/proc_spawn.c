@@ -44,7 +44,7 @@ static int child_close_from_3(void)
  * with this 1.05x: tests/bench/README.)
  *
  * Each spawning thread has its own slots and child stack: the loop thread
- * (index 0) and the pool's workers (spawn_processes).  All slots are
+ * (index 0) and the pool's workers (spawn_batch_add).  All slots are
  * opened at once, so that "below low" covers every one of them; a child
  * copies the other threads' slots too, marks them close-on-exec with the
  * rest, and exec drops them. */
@@ -267,11 +267,11 @@ static struct {
           .work = PTHREAD_COND_INITIALIZER,
           .done = PTHREAD_COND_INITIALIZER};
 
-static void spawn_item(unsigned t, spawn_batch_item *it)
+static void spawn_item(unsigned t, spawn_batch_item *it, const sigset_t *ignored)
 {
     it->pid = 0;
     it->start_time = 0;
-    it->error = spawn_with_clone(t, it->req, &pool.ignored, &it->pid);
+    it->error = spawn_with_clone(t, it->req, ignored, &it->pid);
     /* Read now, on this thread: the pid is our unreaped child, so it names
      * the same process until the loop thread reaps it. */
     if (it->error == 0)
@@ -284,7 +284,7 @@ static void take_one(unsigned t)
     spawn_batch_item *it = pool.queue[pool.next++];
     pool.busy++;
     pthread_mutex_unlock(&pool.lock);
-    spawn_item(t, it);
+    spawn_item(t, it, &pool.ignored);
     pthread_mutex_lock(&pool.lock);
     if (--pool.busy == 0 && pool.next >= pool.n)
         pthread_cond_signal(&pool.done);
@@ -375,11 +375,17 @@ void spawn_batch_close(void)
     pthread_mutex_unlock(&pool.lock);
 }
 
+/* On the loop thread alone, as spawn_process: a single spawn neither
+ * takes the pool's lock nor starts its workers. */
 void spawn_one(spawn_batch_item *it)
 {
-    spawn_batch_open();
-    spawn_batch_add(it);
-    spawn_batch_close();
+    sigset_t ignored;
+    ignored_signals(&ignored);
+    if (slots_ready() < 0) {
+        *it = (spawn_batch_item){.req = it->req, .error = errno};
+        return;
+    }
+    spawn_item(0, it, &ignored);
 }
 
 unsigned spawn_parallelism(void)

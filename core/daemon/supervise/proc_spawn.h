@@ -38,15 +38,15 @@ typedef struct spawn_batch_item {
 } spawn_batch_item;
 
 /* A batch: spawn_batch_add queues a request, which a pool of threads
- * (one a CPU, up to 4) starts while the caller goes on; spawn_batch_close
- * starts what is left on the calling thread too and returns when every
- * request has exec'd or failed.  A request's memory must stay as it is
- * until then.  spawn_one: a batch of one. */
+ * (one a CPU and one more, up to 4) starts while the caller goes on;
+ * spawn_batch_close starts what is left on the calling thread too and
+ * returns when every request has exec'd or failed.  A request's memory must stay as it is
+ * until then.  spawn_one: one request, on the calling thread alone. */
 void spawn_batch_open(void);
 void spawn_batch_add(spawn_batch_item *it);
 void spawn_batch_close(void);
 void spawn_one(spawn_batch_item *it);
-/* How many spawns spawn_processes runs at once. */
+/* How many spawns a batch runs at once. */
 unsigned spawn_parallelism(void);
 /* The reason a batch item failed, as spawn_process gives it. */
 void spawn_batch_error(const spawn_batch_item *it, char *err, size_t err_size);
