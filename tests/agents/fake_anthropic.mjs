@@ -29,13 +29,19 @@
 //                    one turn reported (the test stops it meanwhile)
 // Requests with no tools (the CLI's side requests: titles, checks) get a
 // short text.  Every request body is appended to LOG as one JSON line, and
-// the port is written to PORT_FILE once listening.
+// the port is written to PORT_FILE once listening.  With FAKE_LOG=sizes in
+// the environment each line holds the body's size ("bytes") instead of the
+// body: what a benchmark needs, without the fake spending its CPU (about
+// 0.25 s over a 50-turn run, on the CPUs the CLI runs on) writing 3 MB of
+// bodies, which would add the same time to every way and so shrink the
+// ratios the benchmark reports.
 //
-// usage: node fake_anthropic.mjs PORT_FILE LOG
+// usage: [FAKE_LOG=sizes] node fake_anthropic.mjs PORT_FILE LOG
 import http from 'node:http';
 import fs from 'node:fs';
 
 const [portFile, logFile] = process.argv.slice(2);
+const logSizes = process.env.FAKE_LOG === 'sizes';
 const USAGE = { input_tokens: 11, output_tokens: 7, cache_read_input_tokens: 3,
                 cache_creation_input_tokens: 2 };
 
@@ -180,7 +186,9 @@ const server = http.createServer((req, res) => {
     const raw = Buffer.concat(chunks).toString('utf8');
     let body = {};
     try { body = raw ? JSON.parse(raw) : {}; } catch { body = { unparsed: raw.slice(0, 200) }; }
-    fs.appendFileSync(logFile, JSON.stringify({ method: req.method, url: req.url, body }) + '\n');
+    const entry = logSizes ? { method: req.method, url: req.url, bytes: Buffer.byteLength(raw) }
+      : { method: req.method, url: req.url, body };
+    fs.appendFileSync(logFile, JSON.stringify(entry) + '\n');
     if (req.method !== 'POST' || !req.url.startsWith('/v1/messages')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'not here' } }));
