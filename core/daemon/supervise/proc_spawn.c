@@ -233,11 +233,17 @@ static void spawn_error(const spawn_request *r, int rc, char *err, size_t err_si
              r->workdir ? r->workdir : "", strerror(rc));
 }
 
-int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size)
+/* One spawn on the loop thread, outside any batch. */
+static int spawn_on_loop_thread(const spawn_request *r, pid_t *pid)
 {
     sigset_t ignored;
     ignored_signals(&ignored);
-    int rc = slots_ready() < 0 ? errno : spawn_with_clone(0, r, &ignored, pid);
+    return slots_ready() < 0 ? errno : spawn_with_clone(0, r, &ignored, pid);
+}
+
+int spawn_process(const spawn_request *r, pid_t *pid, char *err, size_t err_size)
+{
+    int rc = spawn_on_loop_thread(r, pid);
     if (rc != 0)
         spawn_error(r, rc, err, err_size);
     return rc;
@@ -267,15 +273,21 @@ static struct {
           .work = PTHREAD_COND_INITIALIZER,
           .done = PTHREAD_COND_INITIALIZER};
 
+/* An item's outcome, on the thread that spawned it: the start time is read
+ * now, while the pid is our unreaped child and so names the same process
+ * until the loop thread reaps it. */
+static void item_result(spawn_batch_item *it, pid_t pid, int error)
+{
+    it->error = error;
+    it->pid = error ? 0 : pid;
+    it->start_time = error ? 0 : proc_start_time(pid);
+}
+
 static void spawn_item(unsigned t, spawn_batch_item *it, const sigset_t *ignored)
 {
-    it->pid = 0;
-    it->start_time = 0;
-    it->error = spawn_with_clone(t, it->req, ignored, &it->pid);
-    /* Read now, on this thread: the pid is our unreaped child, so it names
-     * the same process until the loop thread reaps it. */
-    if (it->error == 0)
-        it->start_time = proc_start_time(it->pid);
+    pid_t pid = 0;
+    int rc = spawn_with_clone(t, it->req, ignored, &pid);
+    item_result(it, pid, rc);
 }
 
 /* Called with the lock held; returns with it held. */
@@ -348,9 +360,7 @@ void spawn_batch_add(spawn_batch_item *it)
 {
     batch_ready();
     if (pool.open_errno != 0) {
-        it->pid = 0;
-        it->start_time = 0;
-        it->error = pool.open_errno;
+        item_result(it, 0, pool.open_errno);
         return;
     }
     pthread_mutex_lock(&pool.lock);
@@ -379,13 +389,9 @@ void spawn_batch_close(void)
  * takes the pool's lock nor starts its workers. */
 void spawn_one(spawn_batch_item *it)
 {
-    sigset_t ignored;
-    ignored_signals(&ignored);
-    if (slots_ready() < 0) {
-        *it = (spawn_batch_item){.req = it->req, .error = errno};
-        return;
-    }
-    spawn_item(0, it, &ignored);
+    pid_t pid = 0;
+    int rc = spawn_on_loop_thread(it->req, &pid);
+    item_result(it, pid, rc);
 }
 
 unsigned spawn_parallelism(void)

@@ -40,8 +40,9 @@ typedef struct spawn_batch_item {
 /* A batch: spawn_batch_add queues a request, which a pool of threads
  * (one a CPU and one more, up to 4) starts while the caller goes on;
  * spawn_batch_close starts what is left on the calling thread too and
- * returns when every request has exec'd or failed.  A request's memory must stay as it is
- * until then.  spawn_one: one request, on the calling thread alone. */
+ * returns when every request has exec'd or failed.  A request's memory
+ * must stay as it is until then.  spawn_one: one request, on the calling
+ * thread alone. */
 void spawn_batch_open(void);
 void spawn_batch_add(spawn_batch_item *it);
 void spawn_batch_close(void);
