@@ -55,6 +55,17 @@
 #define BOSUN_MCP_SESSION         "mcp.session"
 #define BOSUN_MCP_META_PATH_ERROR "bosun/path_error"
 
+/* MCP 2026-07-28, the stateless revision, beside the 2025 ones: no
+ * initialize; each request names its revision and the client's
+ * capabilities in params._meta (bosun-mcp(7)). */
+#define BOSUN_MCP_STATELESS_VERSION "2026-07-28"
+#define BOSUN_MCP_META_VERSION      "io.modelcontextprotocol/protocolVersion"
+#define BOSUN_MCP_META_CAPABILITIES "io.modelcontextprotocol/clientCapabilities"
+/* Its error codes: a header that disagrees with the body (HTTP), and a
+ * revision this server does not speak (data: supported, requested). */
+#define BOSUN_MCP_HEADER_MISMATCH      (-32020)
+#define BOSUN_MCP_UNSUPPORTED_PROTOCOL (-32022)
+
 /* The http plugin serves MCP Streamable HTTP at /mcp (bosun-mcp(7)):
  *   evt.http.mcp_url {"url": "http://127.0.0.1:P/mcp" | null}
  * published at its start, once the daemon is ready and at each reload;

@@ -18,7 +18,16 @@
  *
  * Mcp-Session-Id is the plugin's session id (~190 random bits), bound to
  * the SHA-256 of the token that opened it: another token gets 404, as an
- * unknown or ended session does.  Sessions unused for HTTP_MCP_IDLE go. */
+ * unknown or ended session does.  Sessions unused for HTTP_MCP_IDLE go.
+ *
+ * MCP 2026-07-28 is stateless: no initialize, no Mcp-Session-Id, no GET;
+ * each POSTed request names its revision in params._meta and in the
+ * MCP-Protocol-Version, Mcp-Method and Mcp-Name headers, which must agree
+ * with the body (400, -32020 when not).  Such requests share one plugin
+ * session per agent token, opened at the first and never named to the
+ * client.  Since its clients do not share ids, each request goes in under
+ * an id of ours ("h<n>", its progress token too) and its answer comes
+ * back under the client's. */
 #include "config.h"
 
 #include <openssl/crypto.h>
@@ -28,6 +37,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <bosun/codec.h>
 #include <bosun/json.h>
 #include <bosun/log.h>
 #include <bosun/task.h>
@@ -54,8 +64,9 @@ struct mcp_post {
     mcp_sess *s;       /* NULL once answered (or its session gone) */
     http_request *r;   /* until answered or streamed */
     http_conn *stream; /* once the answer is a text/event-stream, until it closes */
-    json_t *id;        /* the request's JSON-RPC id */
-    json_t *progress;  /* its params._meta.progressToken, or NULL */
+    json_t *id;        /* the request's JSON-RPC id (ours when stateless) */
+    json_t *progress;  /* its params._meta.progressToken, or NULL (ours when stateless) */
+    json_t *client_id, *client_progress; /* stateless: the client's, given back */
     http_mcp_hub *hub;
     bool is_get;
     bool closing; /* answered, its stream closing: on the hub's closing list */
@@ -71,17 +82,27 @@ struct mcp_sess {
     size_t max_bytes;
     double last_used;
     mcp_post *posts;
-    mcp_post *get;   /* the GET stream, or NULL */
-    json_t *backlog; /* lines for the next GET stream */
+    mcp_post *get;    /* the GET stream, or NULL */
+    json_t *backlog;  /* lines for the next GET stream */
+    bool stateless;   /* the token's 2026-07-28 session: no client names it */
+    uint64_t last_id; /* of the ids its requests go in under */
 };
 
-/* An initialize waiting for cmd.mcp.open. */
-typedef struct mcp_opening {
-    http_mcp_hub *hub;
+/* A POST waiting for its session to open. */
+typedef struct mcp_waiter {
     http_request *r;
     json_t *msg;
+    struct mcp_waiter *next;
+} mcp_waiter;
+
+/* An initialize, or the stateless requests of a token without a session,
+ * waiting for cmd.mcp.open. */
+typedef struct mcp_opening {
+    http_mcp_hub *hub;
+    mcp_waiter *waiters, **waiters_tail;
     unsigned char token_hash[SHA256_DIGEST_LENGTH];
     uint64_t req;
+    bool stateless;
     struct mcp_opening *next, *prev;
 } mcp_opening;
 
@@ -159,6 +180,8 @@ static void post_free(mcp_post *p)
     post_unlink(p);
     json_decref(p->id);
     json_decref(p->progress);
+    json_decref(p->client_id);
+    json_decref(p->client_progress);
     free(p);
 }
 
@@ -194,14 +217,14 @@ static void post_close_stream(mcp_post *p, bool stopping)
     p->hub->closing = p;
 }
 
-/* The answer, as the body or as the stream's last event. */
-static void post_answer(mcp_post *p, const char *line, size_t len)
+/* The answer, as the body (with status) or as the stream's last event. */
+static void post_answer(mcp_post *p, int status, const char *line, size_t len)
 {
     if (p->stream) {
         sse_event(p->stream, line, len);
         return post_close_stream(p, false);
     }
-    http_respond(p->r, 200, "application/json", line, len);
+    http_respond(p->r, status, "application/json", line, len);
     post_free(p);
 }
 
@@ -291,6 +314,24 @@ static void sess_unrelated(mcp_sess *s, const char *line, size_t len)
     json_array_append_new(s->backlog, json_stringn(line, len));
 }
 
+/* A stateless request's answer or progress, under the client's id or
+ * token again: malloc'ed text, or NULL to send it as it came. */
+static char *stateless_outgoing(const mcp_post *p, json_t *msg, const char *method, size_t *len)
+{
+    int rc = method ? json_object_set(json_object_get(msg, "params"), "progressToken",
+                                      p->client_progress ? p->client_progress : json_null())
+                    : json_object_set(msg, "id", p->client_id);
+    return rc == 0 ? bosun_json_dump(msg, 0, len) : NULL;
+}
+
+/* A revision the plugin does not speak is a 400, so that an HTTP client
+ * can fall back on the status alone; any other answer is a 200. */
+static int answer_status(const json_t *msg)
+{
+    json_int_t code = json_integer_value(json_object_get(json_object_get(msg, "error"), "code"));
+    return code == BOSUN_MCP_UNSUPPORTED_PROTOCOL ? 400 : 200;
+}
+
 static void on_out(bus_t *bus, const bus_msg *m, void *arg)
 {
     mcp_sess *s = arg;
@@ -310,16 +351,20 @@ static void on_out(bus_t *bus, const bus_msg *m, void *arg)
         p = post_for_id(s, id);
     else if (method && strcmp(method, "notifications/progress") == 0)
         p = post_for_progress(s, json_object_get(json_object_get(msg, "params"), "progressToken"));
+    char *mine = p && p->client_id ? stateless_outgoing(p, msg, method, &len) : NULL;
+    if (mine)
+        text = mine;
     if (p && !method)
-        post_answer(p, text, len);
+        post_answer(p, answer_status(msg), text, len);
     else if (p)
         post_event(p, text, len);
     else if (!method && s->posts && (!id || json_is_null(id)))
-        post_answer(s->posts, text, len); /* an error about a message we could not tell */
+        post_answer(s->posts, 200, text, len); /* an error about a message we could not tell */
     else if (!method)
         log_info("http: /mcp session %s: an answer whose client left is dropped", s->sid);
-    else
+    else if (!s->stateless)
         sess_unrelated(s, text, len);
+    free(mine);
     json_decref(msg);
 }
 
@@ -383,7 +428,8 @@ static mcp_sess *sess_of(http_request *r)
     unsigned char hash[SHA256_DIGEST_LENGTH];
     token_hash_of(r, hash);
     for (mcp_sess *s = hub->sessions; s; s = s->next)
-        if (strcmp(s->sid, sid) == 0 && CRYPTO_memcmp(s->token_hash, hash, sizeof hash) == 0) {
+        if (!s->stateless && strcmp(s->sid, sid) == 0 &&
+            CRYPTO_memcmp(s->token_hash, hash, sizeof hash) == 0) {
             s->last_used = ev_now(http_server_ctx(hub->srv)->loop);
             return s;
         }
@@ -397,7 +443,8 @@ static bool accepts(const http_request *r, const char *type)
     return accept && (strstr(accept, type) || strstr(accept, "*/*"));
 }
 
-/* MCP-Protocol-Version, when given, must be one we speak. */
+/* A 2025 message's MCP-Protocol-Version, when given, must be one we
+ * speak: the stateless revision's requests carry it in their body too. */
 static bool version_ok(http_request *r)
 {
     const char *v = http_header(r, "mcp-protocol-version");
@@ -406,9 +453,16 @@ static bool version_ok(http_request *r)
             return true;
     if (!v)
         return true;
-    respond_rpc_error(r, 400, -32600,
-                      "unsupported MCP-Protocol-Version (this server speaks "
-                      "2025-03-26, 2025-06-18 and 2025-11-25)");
+    if (strcmp(v, BOSUN_MCP_STATELESS_VERSION) == 0)
+        respond_rpc_error(
+            r, 400, -32602,
+            "params._meta: '" BOSUN_MCP_META_VERSION
+            "' is required when MCP-Protocol-Version is " BOSUN_MCP_STATELESS_VERSION);
+    else
+        respond_rpc_error(r, 400, -32600,
+                          "unsupported MCP-Protocol-Version (this server speaks "
+                          "2025-03-26, 2025-06-18, 2025-11-25 and, with params._meta, "
+                          "2026-07-28)");
     return false;
 }
 
@@ -421,36 +475,54 @@ static void relay(mcp_sess *s, const char *text, size_t len)
         log_warning("http: /mcp session %s: a message could not be relayed", s->sid);
 }
 
-/* A request: held until its answer comes back on .out. */
-static void relay_request(mcp_sess *s, http_request *r, json_t *msg)
+/* A request held until its answer comes back on .out (id: the one it
+ * goes in under); NULL with the 500 given. */
+static mcp_post *post_new(mcp_sess *s, http_request *r, json_t *id, json_t *progress)
 {
     mcp_post *p = calloc(1, sizeof *p);
     if (!p) {
         respond_rpc_error(r, 500, -32603, "out of memory");
-        return;
+        return NULL;
     }
     p->s = s;
     p->hub = s->hub;
     p->r = r;
-    p->id = json_incref(json_object_get(msg, "id"));
-    json_t *token =
-        json_object_get(json_object_get(json_object_get(msg, "params"), "_meta"), "progressToken");
-    if (json_is_string(token) || json_is_integer(token))
-        p->progress = json_incref(token);
+    p->id = json_incref(id);
+    if (json_is_string(progress) || json_is_integer(progress))
+        p->progress = json_incref(progress);
     p->next = s->posts;
     if (s->posts)
         s->posts->prev = p;
     s->posts = p;
+    return p;
+}
+
+static json_t *progress_token_of(json_t *msg)
+{
+    return json_object_get(json_object_get(json_object_get(msg, "params"), "_meta"),
+                           "progressToken");
+}
+
+static void relay_request(mcp_sess *s, http_request *r, json_t *msg)
+{
+    if (!post_new(s, r, json_object_get(msg, "id"), progress_token_of(msg)))
+        return;
     http_add_header(r, "Mcp-Session-Id", s->sid);
     relay(s, r->body, r->body_len);
 }
 
+static bool message_fits(mcp_sess *s, http_request *r)
+{
+    if (r->body_len <= s->max_bytes)
+        return true;
+    respond_rpc_error(r, 413, -32600, "message too large for the mcp plugin's max_message_bytes");
+    return false;
+}
+
 static void relay_message(mcp_sess *s, http_request *r, json_t *msg)
 {
-    if (r->body_len > s->max_bytes)
-        return respond_rpc_error(r, 413, -32600,
-                                 "message too large for the mcp plugin's "
-                                 "max_message_bytes");
+    if (!message_fits(s, r))
+        return;
     json_t *id = json_object_get(msg, "id");
     if (json_object_get(msg, "method") && id) {
         if (!json_is_string(id) && !json_is_integer(id))
@@ -464,7 +536,72 @@ static void relay_message(mcp_sess *s, http_request *r, json_t *msg)
     http_respond(r, 202, NULL, "", 0);
 }
 
-/* ------------------------------------------------------------ initialize */
+/* A stateless request goes in under an id of ours, and so does its
+ * progress token: the token's clients may use the same ones at once. */
+static void relay_stateless_request(mcp_sess *s, http_request *r, json_t *msg)
+{
+    char mine[32];
+    snprintf(mine, sizeof mine, "h%llu", (unsigned long long)++s->last_id);
+    json_t *copy = json_deep_copy(msg);
+    json_t *ours = json_string(mine);
+    json_t *token = progress_token_of(copy);
+    bool has_token = json_is_string(token) || json_is_integer(token);
+    mcp_post *p = NULL;
+    size_t len = 0;
+    char *text = NULL;
+    if (copy && ours && json_object_set(copy, "id", ours) == 0 &&
+        (!has_token || json_object_set(json_object_get(json_object_get(copy, "params"), "_meta"),
+                                       "progressToken", ours) == 0))
+        text = bosun_json_dump(copy, 0, &len);
+    if (!text)
+        respond_rpc_error(r, 500, -32603, "out of memory");
+    else if ((p = post_new(s, r, ours, has_token ? ours : NULL))) {
+        p->client_id = json_incref(json_object_get(msg, "id"));
+        if (has_token)
+            p->client_progress = json_incref(progress_token_of(msg));
+        relay(s, text, len);
+    }
+    free(text);
+    json_decref(ours);
+    json_decref(copy);
+}
+
+/* notifications/cancelled names the client's id: the first request of
+ * the token's still waiting under it is the one cancelled. */
+static void relay_stateless_notification(mcp_sess *s, http_request *r, json_t *msg)
+{
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    json_t *params = json_object_get(msg, "params");
+    json_t *asked = json_object_get(params, "requestId");
+    mcp_post *p = s->posts;
+    while (p && !(p->client_id && asked && json_equal(p->client_id, asked)))
+        p = p->next;
+    if (p && strcmp(method, "notifications/cancelled") == 0) {
+        json_t *copy = json_deep_copy(msg);
+        size_t len = 0;
+        char *text =
+            copy && json_object_set(json_object_get(copy, "params"), "requestId", p->id) == 0
+                ? bosun_json_dump(copy, 0, &len)
+                : NULL;
+        if (text)
+            relay(s, text, len);
+        free(text);
+        json_decref(copy);
+    }
+    /* Any other notification needs nothing of the plugin's. */
+    http_respond(r, 202, NULL, "", 0);
+}
+
+static void relay_stateless(mcp_sess *s, http_request *r, json_t *msg)
+{
+    if (!message_fits(s, r))
+        return;
+    if (json_object_get(msg, "id"))
+        return relay_stateless_request(s, r, msg);
+    relay_stateless_notification(s, r, msg);
+}
+
+/* ------------------------------------------------------------ opening */
 
 static void opening_free(mcp_opening *o)
 {
@@ -474,34 +611,51 @@ static void opening_free(mcp_opening *o)
         o->hub->openings = o->next;
     if (o->next)
         o->next->prev = o->prev;
-    json_decref(o->msg);
+    while (o->waiters) {
+        mcp_waiter *w = o->waiters;
+        o->waiters = w->next;
+        json_decref(w->msg);
+        free(w);
+    }
     free(o);
+}
+
+/* Every POST waiting for the session gets the same error. */
+static void opening_fail(mcp_opening *o, int status, int code, const char *why)
+{
+    for (mcp_waiter *w = o->waiters; w; w = w->next)
+        respond_rpc_error(w->r, status, code, why);
+    opening_free(o);
 }
 
 static void on_opened(bus_t *bus, enum bus_reply_status st, const bus_msg *m, void *arg)
 {
     mcp_opening *o = arg;
-    http_request *r = o->r;
     const char *sid =
         st == BUS_REPLY_OK ? json_string_value(json_object_get(m->data, "session")) : NULL;
     json_t *err = st == BUS_REPLY_OK ? json_object_get(m->data, "error") : NULL;
     if (!sid || bus_subject_check(sid) != 0 || strchr(sid, '.')) {
         const char *why = json_string_value(json_object_get(err, "message"));
-        respond_rpc_error(r, err ? 401 : 503, -32600,
-                          why                             ? why
-                          : st == BUS_REPLY_NO_RESPONDERS ? "no mcp plugin is loaded"
-                                                          : "the mcp plugin did not answer");
-        return opening_free(o);
+        return opening_fail(o, err ? 401 : 503, -32600,
+                            why                             ? why
+                            : st == BUS_REPLY_NO_RESPONDERS ? "no mcp plugin is loaded"
+                                                            : "the mcp plugin did not answer");
     }
     json_int_t max = json_integer_value(json_object_get(m->data, "max_message_bytes"));
     mcp_sess *s = sess_new(o->hub, sid, o->token_hash, max > 0 ? (size_t)max : 0);
     if (!s) {
         publish_closed(bus, sid);
-        respond_rpc_error(r, 500, -32603, "cannot open the session");
-        return opening_free(o);
+        return opening_fail(o, 500, -32603, "cannot open the session");
     }
-    log_info("http: /mcp session %s opened for run %s (%s)", s->sid, r->id.run, r->peer);
-    relay_message(s, r, o->msg);
+    s->stateless = o->stateless;
+    const http_request *first = o->waiters->r;
+    log_info("http: /mcp session %s opened for run %s (%s)%s", s->sid, first->id.run, first->peer,
+             s->stateless ? ", stateless (" BOSUN_MCP_STATELESS_VERSION ")" : "");
+    for (mcp_waiter *w = o->waiters; w; w = w->next)
+        if (s->stateless)
+            relay_stateless(s, w->r, w->msg);
+        else
+            relay_message(s, w->r, w->msg);
     opening_free(o);
 }
 
@@ -530,7 +684,21 @@ static bool token_room(http_mcp_hub *hub, const unsigned char *hash)
     return true;
 }
 
-static void open_session(http_request *r, json_t *msg)
+static bool opening_wait(mcp_opening *o, http_request *r, json_t *msg)
+{
+    mcp_waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return false;
+    w->r = r;
+    w->msg = json_incref(msg);
+    *o->waiters_tail = w;
+    o->waiters_tail = &w->next;
+    return true;
+}
+
+/* Asks cmd.mcp.open for the request's token; msg is relayed once the
+ * session is open. */
+static void open_session(http_request *r, json_t *msg, bool stateless)
 {
     http_mcp_hub *hub = http_server_mcp(r->srv);
     if (r->body_len > HTTP_MCP_DEFAULT_MAX)
@@ -546,21 +714,107 @@ static void open_session(http_request *r, json_t *msg)
                                  "request or stream open");
     }
     o->hub = hub;
-    o->r = r;
-    o->msg = json_incref(msg);
-    json_t *q = json_pack("{s:s,s:s}", "token", bearer_token(r), "run", r->id.run);
-    o->req =
-        q ? bus_request(hub_bus(hub), BOSUN_MCP_OPEN, q, HTTP_MCP_OPEN_TIMEOUT, on_opened, o) : 0;
-    json_decref(q);
-    if (!o->req) {
-        json_decref(o->msg);
-        free(o);
-        return respond_rpc_error(r, 500, -32603, "cannot open the session");
-    }
+    o->stateless = stateless;
+    o->waiters_tail = &o->waiters;
     o->next = hub->openings;
     if (hub->openings)
         hub->openings->prev = o;
     hub->openings = o;
+    json_t *q = json_pack("{s:s,s:s}", "token", bearer_token(r), "run", r->id.run);
+    if (!opening_wait(o, r, msg) || !(o->req = q ? bus_request(hub_bus(hub), BOSUN_MCP_OPEN, q,
+                                                               HTTP_MCP_OPEN_TIMEOUT, on_opened, o)
+                                                 : 0)) {
+        respond_rpc_error(r, 500, -32603, "cannot open the session");
+        opening_free(o);
+    }
+    json_decref(q);
+}
+
+/* The token's stateless session, or its opening, takes the request; the
+ * first request of a token opens it. */
+static void serve_stateless(http_request *r, json_t *msg)
+{
+    http_mcp_hub *hub = http_server_mcp(r->srv);
+    unsigned char hash[SHA256_DIGEST_LENGTH];
+    token_hash_of(r, hash);
+    for (mcp_sess *s = hub->sessions; s; s = s->next)
+        if (s->stateless && CRYPTO_memcmp(s->token_hash, hash, sizeof hash) == 0) {
+            s->last_used = ev_now(http_server_ctx(hub->srv)->loop);
+            return relay_stateless(s, r, msg);
+        }
+    for (mcp_opening *o = hub->openings; o; o = o->next)
+        if (o->stateless && CRYPTO_memcmp(o->token_hash, hash, sizeof hash) == 0) {
+            if (r->body_len > HTTP_MCP_DEFAULT_MAX)
+                return respond_rpc_error(r, 413, -32600, "message too large");
+            if (!opening_wait(o, r, msg))
+                respond_rpc_error(r, 500, -32603, "out of memory");
+            return;
+        }
+    open_session(r, msg, true);
+}
+
+/* ------------------------------------------------------------ stateless edge */
+
+/* An Mcp-Name value: the name itself, or "=?base64?...?=" around the
+ * base64 of one that is not plain ASCII.  Malloc'ed; NULL when malformed. */
+static char *mcp_name_decode(const char *header)
+{
+    size_t n = strlen(header);
+    if (n < 12 || strncmp(header, "=?base64?", 9) != 0 || strcmp(header + n - 2, "?=") != 0)
+        return strdup(header);
+    char *b64 = strndup(header + 9, n - 11);
+    size_t len = 0;
+    unsigned char *raw = b64 ? bosun_base64_decode(b64, &len) : NULL;
+    free(b64);
+    char *text = raw && bosun_utf8_text((const char *)raw, len) ? strndup((char *)raw, len) : NULL;
+    free(raw);
+    return text;
+}
+
+static bool header_mismatch(http_request *r, const char *what)
+{
+    char why[200];
+    snprintf(why, sizeof why, "header mismatch: %s", what);
+    respond_rpc_error(r, 400, BOSUN_MCP_HEADER_MISMATCH, why);
+    return false;
+}
+
+/* The headers of a 2026-07-28 POST against its body, and its envelope
+ * (the revision's "edge" checks, each a 400): MCP-Protocol-Version and
+ * Mcp-Method are required and equal to the body's, Mcp-Name too when the
+ * request names a tool or prompt (params.name) or resource (params.uri). */
+static bool stateless_headers_ok(http_request *r, json_t *msg, const char *method,
+                                 const json_t *meta)
+{
+    const char *version = json_string_value(json_object_get(meta, BOSUN_MCP_META_VERSION));
+    const char *header = http_header(r, "mcp-protocol-version");
+    if (!version) {
+        respond_rpc_error(r, 400, -32602,
+                          "params._meta: '" BOSUN_MCP_META_VERSION "' must be a string");
+        return false;
+    }
+    if (!header || strcmp(header, version) != 0)
+        return header_mismatch(r, "MCP-Protocol-Version must be the revision params._meta names");
+    if (!json_is_object(json_object_get(meta, BOSUN_MCP_META_CAPABILITIES)) &&
+        json_object_get(msg, "id")) {
+        respond_rpc_error(r, 400, -32602,
+                          "params._meta: '" BOSUN_MCP_META_CAPABILITIES
+                          "' (an object) is required");
+        return false;
+    }
+    header = http_header(r, "mcp-method");
+    if (!header || strcmp(header, method) != 0)
+        return header_mismatch(r, "Mcp-Method must be the request's method");
+    json_t *params = json_object_get(msg, "params");
+    const char *name = json_string_value(
+        json_object_get(params, strcmp(method, "resources/read") == 0 ? "uri" : "name"));
+    if (!name)
+        return true;
+    header = http_header(r, "mcp-name");
+    char *decoded = header ? mcp_name_decode(header) : NULL;
+    bool same = decoded && strcmp(decoded, name) == 0;
+    free(decoded);
+    return same || header_mismatch(r, "Mcp-Name must be the request's params.name (or uri)");
 }
 
 /* ------------------------------------------------------------ handlers */
@@ -588,13 +842,22 @@ static void mcp_post_handler(http_request *r, const char *const *args, size_t n_
     }
     const char *method = json_string_value(json_object_get(msg, "method"));
     const char *version = json_string_value(json_object_get(msg, "jsonrpc"));
+    json_t *id = json_object_get(msg, "id");
+    const json_t *meta = json_object_get(json_object_get(msg, "params"), "_meta");
     if (json_is_array(msg))
         respond_rpc_error(r, 400, -32600, "batches are not supported (removed in MCP 2025-06-18)");
     else if (!json_is_object(msg) || !version || strcmp(version, "2.0") != 0)
         respond_rpc_error(r, 400, -32600, "a message must be a JSON-RPC 2.0 object");
-    else if (!http_header(r, "mcp-session-id") && method && strcmp(method, "initialize") == 0 &&
-             json_object_get(msg, "id"))
-        open_session(r, msg);
+    else if (method && json_object_get(meta, BOSUN_MCP_META_VERSION)) {
+        /* The body says 2026-07-28 (or asks for a revision to come):
+         * stateless, whatever Mcp-Session-Id says. */
+        if (id && !json_is_string(id) && !json_is_integer(id))
+            respond_rpc_error(r, 400, -32600, "'id' must be a string or an integer");
+        else if (stateless_headers_ok(r, msg, method, meta))
+            serve_stateless(r, msg);
+    } else if (!http_header(r, "mcp-session-id") && method && strcmp(method, "initialize") == 0 &&
+               id)
+        open_session(r, msg, false);
     else if (version_ok(r)) {
         mcp_sess *s = sess_of(r);
         if (s)
@@ -607,6 +870,13 @@ static void mcp_get_handler(http_request *r, const char *const *args, size_t n_a
 {
     if (!accepts(r, "text/event-stream"))
         return respond_rpc_error(r, 406, -32600, "Accept must list text/event-stream");
+    const char *v = http_header(r, "mcp-protocol-version");
+    if (v && strcmp(v, BOSUN_MCP_STATELESS_VERSION) == 0) {
+        /* The stateless revision has no GET stream. */
+        http_add_header(r, "Allow", "POST");
+        return respond_rpc_error(r, 405, -32000,
+                                 "MCP " BOSUN_MCP_STATELESS_VERSION " has no GET stream");
+    }
     if (!version_ok(r))
         return;
     mcp_sess *s = sess_of(r);
@@ -685,8 +955,7 @@ void http_mcp_hub_free(http_mcp_hub *hub)
     hub->stopping = true;
     while (hub->openings) {
         bus_request_cancel(hub_bus(hub), hub->openings->req);
-        respond_rpc_error(hub->openings->r, 503, -32600, "the daemon is stopping");
-        opening_free(hub->openings);
+        opening_fail(hub->openings, 503, -32600, "the daemon is stopping");
     }
     while (hub->sessions)
         sess_free(hub->sessions, "the daemon is stopping");

@@ -99,6 +99,7 @@ struct mcp_session {
     bool initialized; /* initialize answered */
     bool ready;       /* notifications/initialized seen: notifications may flow */
     bool ended;       /* its run ended: its token is dead, every request refused */
+    bool stateless;   /* a 2026-07-28 request came (logged once) */
     mcp_call *calls;
     size_t n_calls;
     char out_subject[BUS_SUBJECT_MAX];
@@ -133,7 +134,8 @@ struct mcp_call {
     double wait;
     ev_timer wait_timer, progress_timer;
     unsigned progress_sent;
-    bool waiting; /* the timers are initialised */
+    bool waiting;   /* the timers are initialised */
+    bool stateless; /* asked in 2026-07-28: its result says resultType */
 };
 
 struct mcp_tool {

@@ -99,14 +99,18 @@ static void mcp_call_free(mcp_call *c)
  * object only to write it out.  Without a text, the structured content's
  * JSON is the text too: written once, used twice. */
 static bool mcp_append_result(bosun_json_buf *out, const char *text, const json_t *structured,
-                              bool is_error)
+                              bool is_error, bool stateless)
 {
     static const char head[] = "{\"content\":[{\"type\":\"text\",\"text\":";
+    static const char head_stateless[] =
+        "{\"resultType\":\"complete\",\"content\":[{\"type\":\"text\",\"text\":";
     static const char member[] = ",\"structuredContent\":";
     const char *tail = is_error ? "}],\"isError\":true" : "}],\"isError\":false";
     size_t dumped_len = 0;
     char *dumped = structured ? bosun_json_dump(structured, 0, &dumped_len) : NULL;
-    bool ok = (!structured || dumped) && bosun_json_append_raw(out, head, sizeof head - 1) == 0;
+    bool ok = (!structured || dumped) &&
+              (stateless ? bosun_json_append_raw(out, head_stateless, sizeof head_stateless - 1)
+                         : bosun_json_append_raw(out, head, sizeof head - 1)) == 0;
     if (ok && (text || dumped))
         ok = bosun_json_append_string(out, text ? text : dumped, text ? strlen(text) : dumped_len,
                                       0) == 0;
@@ -123,7 +127,7 @@ static bool mcp_append_result(bosun_json_buf *out, const char *text, const json_
 void mcp_call_result(mcp_call *c, const char *text, json_t *structured)
 {
     bool ok = mcp_session_begin_result(c->s, c->id) &&
-              mcp_append_result(&c->s->out, text, structured, false);
+              mcp_append_result(&c->s->out, text, structured, false, c->stateless);
     json_decref(structured);
     if (!ok)
         return mcp_call_error(c, MCP_INTERNAL_ERROR, "cannot write the result");
@@ -140,7 +144,8 @@ void mcp_call_fail(mcp_call *c, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     mcp_utf8_trim(text);
-    if (mcp_session_begin_result(c->s, c->id) && mcp_append_result(&c->s->out, text, NULL, true))
+    if (mcp_session_begin_result(c->s, c->id) &&
+        mcp_append_result(&c->s->out, text, NULL, true, c->stateless))
         mcp_session_send_out(c->s);
     else
         log_error("mcp: session %s: cannot write an error result", c->s->sid);

@@ -3,7 +3,13 @@
  * One line on mcp.session.<SID>.in is one JSON-RPC message (the stdio
  * transport of MCP); every answer is one compact line on .out.  Nothing a
  * client sends ends the session: a bad message gets its error and the next
- * line is read as usual.  Only .closed ends it. */
+ * line is read as usual.  Only .closed ends it.
+ *
+ * Two eras share a session.  The 2025 revisions open with initialize; the
+ * stateless 2026-07-28 revision has no handshake: a request whose
+ * params._meta names its revision is served on its own, whatever came
+ * before it, and its result says resultType.  The request's body decides,
+ * as the revision's "body-primary" classification asks. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +26,10 @@
 /* Newest first: initialize echoes the client's revision when it is here. */
 static const char *const mcp_protocols[] = {MCP_PROTOCOL_LATEST, "2025-06-18", "2025-03-26",
                                             "2024-11-05", NULL};
+/* How long a stateless client may keep server/discover's answer: what it
+ * says lasts as long as the run.  tools/list gets 0: a reload can change
+ * the tools, and nothing can tell a stateless client so. */
+#define MCP_DISCOVER_TTL_MS 3600000
 
 static const char mcp_sid_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -128,6 +138,12 @@ static json_t *mcp_instructions(const mcp_session *s)
     return json_string(text);
 }
 
+static json_t *mcp_server_info(void)
+{
+    return json_pack("{s:s,s:s,s:s}", "name", "bosun", "title", "bosun agent supervisor", "version",
+                     BOSUN_VERSION);
+}
+
 static void mcp_initialize(mcp_session *s, json_t *id, json_t *params)
 {
     const char *asked = json_string_value(json_object_get(params, "protocolVersion"));
@@ -135,10 +151,9 @@ static void mcp_initialize(mcp_session *s, json_t *id, json_t *params)
         return mcp_session_error(s, id, MCP_INVALID_PARAMS,
                                  "initialize: 'protocolVersion' (a string) is required");
     const char *version = mcp_protocol_for(asked);
-    json_t *result = json_pack("{s:s,s:{s:{s:b}},s:{s:s,s:s,s:s},s:o}", "protocolVersion", version,
-                               "capabilities", "tools", "listChanged", 1, "serverInfo", "name",
-                               "bosun", "title", "bosun agent supervisor", "version", BOSUN_VERSION,
-                               "instructions", mcp_instructions(s));
+    json_t *result = json_pack("{s:s,s:{s:{s:b}},s:o,s:o}", "protocolVersion", version,
+                               "capabilities", "tools", "listChanged", 1, "serverInfo",
+                               mcp_server_info(), "instructions", mcp_instructions(s));
     if (!result)
         return mcp_session_error(s, id, MCP_INTERNAL_ERROR, "out of memory");
     s->initialized = true;
@@ -168,7 +183,21 @@ static bool mcp_cursor_decode(const char *text, uint32_t gen, size_t *offset)
     return true;
 }
 
-static void mcp_tools_list(mcp_session *s, json_t *id, json_t *params)
+/* A 2026-07-28 result: complete, and (ttl_ms >= 0) how long this client
+ * alone may cache it.  NULL stays NULL. */
+static json_t *mcp_stateless_result(json_t *result, json_int_t ttl_ms)
+{
+    if (result && (json_object_set_new(result, "resultType", json_string("complete")) != 0 ||
+                   (ttl_ms >= 0 &&
+                    (json_object_set_new(result, "ttlMs", json_integer(ttl_ms)) != 0 ||
+                     json_object_set_new(result, "cacheScope", json_string("private")) != 0)))) {
+        json_decref(result);
+        return NULL;
+    }
+    return result;
+}
+
+static void mcp_tools_list(mcp_session *s, json_t *id, json_t *params, bool stateless)
 {
     mcp_plugin *mp = s->mp;
     const mcp_tool *enabled[MCP_TOOL_COUNT];
@@ -192,12 +221,14 @@ static void mcp_tools_list(mcp_session *s, json_t *id, json_t *params)
         mcp_cursor_encode(mp->tools_gen, end, next);
         json_object_set_new(result, "nextCursor", json_string(next));
     }
+    if (stateless)
+        result = mcp_stateless_result(result, 0);
     if (!result)
         return mcp_session_error(s, id, MCP_INTERNAL_ERROR, "out of memory");
     mcp_session_reply(s, id, result);
 }
 
-static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params)
+static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params, bool stateless)
 {
     if (mcp_call_find(s, id))
         return mcp_session_error(s, id, MCP_INVALID_REQUEST,
@@ -209,6 +240,7 @@ static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params)
     mcp_call *c = mcp_call_new(s, id, json_string_value(name));
     if (!c)
         return mcp_session_error(s, id, MCP_INTERNAL_ERROR, "out of memory");
+    c->stateless = stateless;
     if (!json_is_string(name))
         return mcp_call_error(c, MCP_INVALID_PARAMS, "tools/call: 'name' (a string) is required");
     const mcp_tool *t = mcp_tool_find(json_string_value(name));
@@ -234,35 +266,116 @@ static void mcp_tools_call(mcp_session *s, json_t *id, json_t *params)
     mcp_call_start(c);
 }
 
+/* A dead or expired token refuses every request but ping; true when this
+ * one got that error. */
+static bool mcp_request_refused(mcp_session *s, json_t *id)
+{
+    if (s->ended)
+        mcp_session_error(s, id, MCP_INVALID_REQUEST,
+                          "run %s has ended: its agent token is no longer valid", s->run);
+    else if (s->expires_at > 0 && ev_now(s->mp->ctx->loop) >= s->expires_at)
+        mcp_session_error(s, id, MCP_INVALID_REQUEST, "the agent token has expired");
+    else
+        return false;
+    return true;
+}
+
 static void mcp_request(mcp_session *s, json_t *id, const char *method, json_t *params)
 {
     if (strcmp(method, "ping") == 0)
         return mcp_session_reply(s, id, json_object());
-    if (s->ended)
-        return mcp_session_error(s, id, MCP_INVALID_REQUEST,
-                                 "run %s has ended: its agent token is no longer valid", s->run);
-    if (s->expires_at > 0 && ev_now(s->mp->ctx->loop) >= s->expires_at)
-        return mcp_session_error(s, id, MCP_INVALID_REQUEST, "the agent token has expired");
+    if (mcp_request_refused(s, id))
+        return;
     if (!s->initialized) {
         if (strcmp(method, "initialize") == 0)
             return mcp_initialize(s, id, params);
-        /* The stateless 2026-07-28 revision opens with server/discover; a
-         * quick "method not found" makes such clients fall back to
-         * initialize. */
         if (strcmp(method, "server/discover") == 0)
-            return mcp_session_error(s, id, MCP_METHOD_NOT_FOUND,
-                                     "method not found: server/discover (this server speaks "
-                                     "MCP up to " MCP_PROTOCOL_LATEST "; use initialize)");
+            return mcp_session_error(s, id, MCP_INVALID_PARAMS,
+                                     "server/discover: params._meta must name the revision "
+                                     "(" BOSUN_MCP_META_VERSION " \"" BOSUN_MCP_STATELESS_VERSION
+                                     "\"); 2025 clients send initialize");
         return mcp_session_error(s, id, MCP_INVALID_REQUEST,
                                  "server not initialized: send initialize first");
     }
     if (strcmp(method, "initialize") == 0)
         return mcp_session_error(s, id, MCP_INVALID_REQUEST, "already initialized");
     if (strcmp(method, "tools/list") == 0)
-        return mcp_tools_list(s, id, params);
+        return mcp_tools_list(s, id, params, false);
     if (strcmp(method, "tools/call") == 0)
-        return mcp_tools_call(s, id, params);
+        return mcp_tools_call(s, id, params, false);
     mcp_session_error(s, id, MCP_METHOD_NOT_FOUND, "method not found: %s", method);
+}
+
+/* ------------------------------------------------------------ 2026-07-28 */
+
+/* Every revision this server speaks, the stateless one first. */
+static json_t *mcp_supported_versions(void)
+{
+    json_t *all = json_pack("[s]", BOSUN_MCP_STATELESS_VERSION);
+    for (size_t i = 0; all && mcp_protocols[i]; i++)
+        if (json_array_append_new(all, json_string(mcp_protocols[i])) != 0) {
+            json_decref(all);
+            return NULL;
+        }
+    return all;
+}
+
+static void mcp_unsupported_version(mcp_session *s, json_t *id, const char *asked)
+{
+    char text[256];
+    snprintf(
+        text, sizeof text,
+        "unsupported protocol version \"%.64s\" (this server speaks " BOSUN_MCP_STATELESS_VERSION
+        " without initialize, and " MCP_PROTOCOL_LATEST " and earlier with it)",
+        asked);
+    mcp_utf8_trim(text);
+    mcp_session_send(s,
+                     json_pack("{s:s,s:O,s:{s:i,s:s,s:{s:o,s:s}}}", "jsonrpc", "2.0", "id", id,
+                               "error", "code", BOSUN_MCP_UNSUPPORTED_PROTOCOL, "message", text,
+                               "data", "supported", mcp_supported_versions(), "requested", asked));
+}
+
+static void mcp_discover(mcp_session *s, json_t *id)
+{
+    json_t *result = json_pack("{s:o,s:{s:{}},s:o,s:o}", "supportedVersions",
+                               mcp_supported_versions(), "capabilities", "tools", "serverInfo",
+                               mcp_server_info(), "instructions", mcp_instructions(s));
+    result = mcp_stateless_result(result, MCP_DISCOVER_TTL_MS);
+    if (!result)
+        return mcp_session_error(s, id, MCP_INTERNAL_ERROR, "out of memory");
+    mcp_session_reply(s, id, result);
+}
+
+/* A request whose params._meta names its revision: checked against the
+ * revision (the envelope, then the method) and served without a
+ * handshake. */
+static void mcp_stateless_request(mcp_session *s, json_t *id, const char *method, json_t *params,
+                                  const json_t *meta)
+{
+    const char *asked = json_string_value(json_object_get(meta, BOSUN_MCP_META_VERSION));
+    if (!asked)
+        return mcp_session_error(s, id, MCP_INVALID_PARAMS,
+                                 "params._meta: '" BOSUN_MCP_META_VERSION "' must be a string");
+    if (strcmp(asked, BOSUN_MCP_STATELESS_VERSION) != 0)
+        return mcp_unsupported_version(s, id, asked);
+    if (!json_is_object(json_object_get(meta, BOSUN_MCP_META_CAPABILITIES)))
+        return mcp_session_error(s, id, MCP_INVALID_PARAMS,
+                                 "params._meta: '" BOSUN_MCP_META_CAPABILITIES
+                                 "' (an object) is required");
+    if (mcp_request_refused(s, id))
+        return;
+    if (!s->stateless) {
+        s->stateless = true;
+        log_info("mcp: session %s speaks " BOSUN_MCP_STATELESS_VERSION " (run %s)", s->sid, s->run);
+    }
+    if (strcmp(method, "server/discover") == 0)
+        return mcp_discover(s, id);
+    if (strcmp(method, "tools/list") == 0)
+        return mcp_tools_list(s, id, params, true);
+    if (strcmp(method, "tools/call") == 0)
+        return mcp_tools_call(s, id, params, true);
+    mcp_session_error(s, id, MCP_METHOD_NOT_FOUND,
+                      "method not found in MCP " BOSUN_MCP_STATELESS_VERSION ": %s", method);
 }
 
 static void mcp_notification(mcp_session *s, const char *method, json_t *params)
@@ -321,6 +434,9 @@ static void mcp_dispatch(mcp_session *s, json_t *m)
         return mcp_session_error(s, id,
                                  json_is_array(params) ? MCP_INVALID_PARAMS : MCP_INVALID_REQUEST,
                                  "'params' must be an object");
+    json_t *meta = json_object_get(params, "_meta");
+    if (json_object_get(meta, BOSUN_MCP_META_VERSION))
+        return mcp_stateless_request(s, id, json_string_value(method), params, meta);
     mcp_request(s, id, json_string_value(method), params);
 }
 

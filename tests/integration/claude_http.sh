@@ -10,7 +10,7 @@
 BOSUN_PLUGIN_PATH="$BOSUN_PLUGIN_PATH:$top_builddir/plugins/http"
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 
-plan 18
+plan 20
 
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 write_config <<EOF2
@@ -58,6 +58,8 @@ calls=$(events "$run" tool_call | jq -c '[.[].data.tool]')
 like "the approve calls were MCP tool calls of the run" "$calls" '"approve".*"approve".*"approve"'
 like "over an HTTP session" "$(grep '/mcp session' "$T/bosund.log")" "/mcp session [A-Za-z0-9]{32} opened for run $run"
 check "no bosunctl mcp relay served it" sh -c "! grep -q 'control client .*MCP session .* for run $run' '$T/bosund.log'"
+like "Claude Code spoke MCP 2026-07-28 (stateless, no initialize to fall back to)" \
+    "$(grep '/mcp session' "$T/bosund.log")" "opened for run $run \\([^)]*\\), stateless \\(2026-07-28\\)"
 
 # --- a blocking question through /mcp
 j=$(ctl task create --title "pick a colour" --prompt "SCENARIO:ask" --agent asker --json)
@@ -75,6 +77,7 @@ wait_for 90 ended "$run3" || fail "the stdio run ended"
 argv=$(events "$run3" spawn_started | jq -c '.[0].data.argv')
 like "mcp_transport: stdio: the CLI gets mcp.json (bosunctl mcp)" "$argv" "\"--mcp-config=[^\"]*/runs/$run3/mcp.json\""
 check "  whose session is relayed by bosunctl mcp" grep -q "control client .*MCP session .* for run $run3" "$T/bosund.log"
+check "  in MCP 2026-07-28 too" grep -q "mcp: session .* speaks 2026-07-28 (run $run3)" "$T/bosund.log"
 stop_daemon
 is "bosund stops cleanly" "$DAEMON_STATUS" 0
 done_testing
