@@ -245,6 +245,19 @@ extern const size_t http_fleet_n_routes;
 extern const http_route http_share_routes[]; /* /api/v1/shares (http_auth_share.c) */
 extern const size_t http_share_n_routes;
 extern const http_route http_mcp_routes[]; /* /mcp, MCP Streamable HTTP (http_mcp.c) */
+
+/* http_mcp_edge.c: a 2026-07-28 request's headers against its body. */
+typedef struct http_mcp_headers {
+    const char *version, *method,
+        *name; /* MCP-Protocol-Version, Mcp-Method, Mcp-Name; NULL: absent */
+} http_mcp_headers;
+/* 0 when msg (a JSON-RPC object whose params._meta names a revision) may
+ * go on; else the JSON-RPC error code (-32020 or -32602) with *why, a
+ * static text naming what was wrong. */
+int http_mcp_stateless_check(const json_t *msg, const http_mcp_headers *h, const char **why);
+/* Mcp-Name's value: as it is, or the UTF-8 inside "=?base64?...?=";
+ * malloc'ed, NULL when that is not base64 of UTF-8 without NUL. */
+char *http_mcp_name_decode(const char *header);
 extern const size_t http_mcp_n_routes;
 extern const http_route http_web_routes[]; /* GET /, the dashboard's files (http_web.c) */
 extern const size_t http_web_n_routes;

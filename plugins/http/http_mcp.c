@@ -37,7 +37,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <bosun/codec.h>
 #include <bosun/json.h>
 #include <bosun/log.h>
 #include <bosun/task.h>
@@ -753,68 +752,16 @@ static void serve_stateless(http_request *r, json_t *msg)
     open_session(r, msg, true);
 }
 
-/* ------------------------------------------------------------ stateless edge */
-
-/* An Mcp-Name value: the name itself, or "=?base64?...?=" around the
- * base64 of one that is not plain ASCII.  Malloc'ed; NULL when malformed. */
-static char *mcp_name_decode(const char *header)
+/* The revision's edge checks (http_mcp_edge.c): each failure is a 400. */
+static bool stateless_headers_ok(http_request *r, const json_t *msg)
 {
-    size_t n = strlen(header);
-    if (n < 12 || strncmp(header, "=?base64?", 9) != 0 || strcmp(header + n - 2, "?=") != 0)
-        return strdup(header);
-    char *b64 = strndup(header + 9, n - 11);
-    size_t len = 0;
-    unsigned char *raw = b64 ? bosun_base64_decode(b64, &len) : NULL;
-    free(b64);
-    char *text = raw && bosun_utf8_text((const char *)raw, len) ? strndup((char *)raw, len) : NULL;
-    free(raw);
-    return text;
-}
-
-static bool header_mismatch(http_request *r, const char *what)
-{
-    char why[200];
-    snprintf(why, sizeof why, "header mismatch: %s", what);
-    respond_rpc_error(r, 400, BOSUN_MCP_HEADER_MISMATCH, why);
-    return false;
-}
-
-/* The headers of a 2026-07-28 POST against its body, and its envelope
- * (the revision's "edge" checks, each a 400): MCP-Protocol-Version and
- * Mcp-Method are required and equal to the body's, Mcp-Name too when the
- * request names a tool or prompt (params.name) or resource (params.uri). */
-static bool stateless_headers_ok(http_request *r, json_t *msg, const char *method,
-                                 const json_t *meta)
-{
-    const char *version = json_string_value(json_object_get(meta, BOSUN_MCP_META_VERSION));
-    const char *header = http_header(r, "mcp-protocol-version");
-    if (!version) {
-        respond_rpc_error(r, 400, -32602,
-                          "params._meta: '" BOSUN_MCP_META_VERSION "' must be a string");
-        return false;
-    }
-    if (!header || strcmp(header, version) != 0)
-        return header_mismatch(r, "MCP-Protocol-Version must be the revision params._meta names");
-    if (!json_is_object(json_object_get(meta, BOSUN_MCP_META_CAPABILITIES)) &&
-        json_object_get(msg, "id")) {
-        respond_rpc_error(r, 400, -32602,
-                          "params._meta: '" BOSUN_MCP_META_CAPABILITIES
-                          "' (an object) is required");
-        return false;
-    }
-    header = http_header(r, "mcp-method");
-    if (!header || strcmp(header, method) != 0)
-        return header_mismatch(r, "Mcp-Method must be the request's method");
-    json_t *params = json_object_get(msg, "params");
-    const char *name = json_string_value(
-        json_object_get(params, strcmp(method, "resources/read") == 0 ? "uri" : "name"));
-    if (!name)
-        return true;
-    header = http_header(r, "mcp-name");
-    char *decoded = header ? mcp_name_decode(header) : NULL;
-    bool same = decoded && strcmp(decoded, name) == 0;
-    free(decoded);
-    return same || header_mismatch(r, "Mcp-Name must be the request's params.name (or uri)");
+    const http_mcp_headers h = {http_header(r, "mcp-protocol-version"),
+                                http_header(r, "mcp-method"), http_header(r, "mcp-name")};
+    const char *why = NULL;
+    int code = http_mcp_stateless_check(msg, &h, &why);
+    if (code != 0)
+        respond_rpc_error(r, 400, code, why);
+    return code == 0;
 }
 
 /* ------------------------------------------------------------ handlers */
@@ -853,7 +800,7 @@ static void mcp_post_handler(http_request *r, const char *const *args, size_t n_
          * stateless, whatever Mcp-Session-Id says. */
         if (id && !json_is_string(id) && !json_is_integer(id))
             respond_rpc_error(r, 400, -32600, "'id' must be a string or an integer");
-        else if (stateless_headers_ok(r, msg, method, meta))
+        else if (stateless_headers_ok(r, msg))
             serve_stateless(r, msg);
     } else if (!http_header(r, "mcp-session-id") && method && strcmp(method, "initialize") == 0 &&
                id)
