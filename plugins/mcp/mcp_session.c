@@ -335,11 +335,15 @@ static void mcp_unsupported_version(mcp_session *s, json_t *id, const char *aske
                                "data", "supported", mcp_supported_versions(), "requested", asked));
 }
 
+/* The server's identity goes in the result's _meta (the revision's final
+ * text, spec PR #3002, where clients read it) and beside it as in the
+ * earlier drafts. */
 static void mcp_discover(mcp_session *s, json_t *id)
 {
-    json_t *result = json_pack("{s:o,s:{s:{}},s:o,s:o}", "supportedVersions",
+    json_t *result = json_pack("{s:o,s:{s:{}},s:o,s:o,s:{s:o}}", "supportedVersions",
                                mcp_supported_versions(), "capabilities", "tools", "serverInfo",
-                               mcp_server_info(), "instructions", mcp_instructions(s));
+                               mcp_server_info(), "instructions", mcp_instructions(s), "_meta",
+                               "io.modelcontextprotocol/serverInfo", mcp_server_info());
     result = mcp_stateless_result(result, MCP_DISCOVER_TTL_MS);
     if (!result)
         return mcp_session_error(s, id, MCP_INTERNAL_ERROR, "out of memory");

@@ -58,7 +58,7 @@ is "  resultType complete" "$(echo "$r" | jq -r .result.resultType)" complete
 is "  the stateless revision first, the 2025 ones after" \
     "$(echo "$r" | jq -c '.result.supportedVersions[0:3]')" '["2026-07-28","2025-11-25","2025-06-18"]'
 is "  tools, no listChanged (nothing can tell a stateless client)" "$(echo "$r" | jq -c .result.capabilities)" '{"tools":{}}'
-is "  serverInfo" "$(echo "$r" | jq -r .result.serverInfo.name)" bosun
+is "  serverInfo, in _meta too" "$(echo "$r" | jq -c '[.result.serverInfo.name, .result._meta["io.modelcontextprotocol/serverInfo"].name]')" '["bosun","bosun"]'
 like "  instructions name the run" "$(echo "$r" | jq -r .result.instructions)" "run $run"
 is "  cacheable, privately" "$(echo "$r" | jq -c '[.result.ttlMs > 0, .result.cacheScope]')" '[true,"private"]'
 unlike_empty_ok "  no Mcp-Session-Id" "$(cat "$T/discover.h")" '[Mm]cp-[Ss]ession-[Ii]d'
