@@ -101,16 +101,15 @@ static void mcp_call_free(mcp_call *c)
 static bool mcp_append_result(bosun_json_buf *out, const char *text, const json_t *structured,
                               bool is_error, bool stateless)
 {
-    static const char head[] = "{\"content\":[{\"type\":\"text\",\"text\":";
-    static const char head_stateless[] =
-        "{\"resultType\":\"complete\",\"content\":[{\"type\":\"text\",\"text\":";
+    /* 2026-07-28 results say resultType first. */
+    const char *open = stateless ? "{\"resultType\":\"complete\"," : "{";
+    static const char head[] = "\"content\":[{\"type\":\"text\",\"text\":";
     static const char member[] = ",\"structuredContent\":";
     const char *tail = is_error ? "}],\"isError\":true" : "}],\"isError\":false";
     size_t dumped_len = 0;
     char *dumped = structured ? bosun_json_dump(structured, 0, &dumped_len) : NULL;
-    bool ok = (!structured || dumped) &&
-              (stateless ? bosun_json_append_raw(out, head_stateless, sizeof head_stateless - 1)
-                         : bosun_json_append_raw(out, head, sizeof head - 1)) == 0;
+    bool ok = (!structured || dumped) && bosun_json_append_raw(out, open, strlen(open)) == 0 &&
+              bosun_json_append_raw(out, head, sizeof head - 1) == 0;
     if (ok && (text || dumped))
         ok = bosun_json_append_string(out, text ? text : dumped, text ? strlen(text) : dumped_len,
                                       0) == 0;

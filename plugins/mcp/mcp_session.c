@@ -183,14 +183,13 @@ static bool mcp_cursor_decode(const char *text, uint32_t gen, size_t *offset)
     return true;
 }
 
-/* A 2026-07-28 result: complete, and (ttl_ms >= 0) how long this client
- * alone may cache it.  NULL stays NULL. */
+/* A cacheable 2026-07-28 result: complete, and how long this client alone
+ * may cache it.  NULL stays NULL. */
 static json_t *mcp_stateless_result(json_t *result, json_int_t ttl_ms)
 {
     if (result && (json_object_set_new(result, "resultType", json_string("complete")) != 0 ||
-                   (ttl_ms >= 0 &&
-                    (json_object_set_new(result, "ttlMs", json_integer(ttl_ms)) != 0 ||
-                     json_object_set_new(result, "cacheScope", json_string("private")) != 0)))) {
+                   json_object_set_new(result, "ttlMs", json_integer(ttl_ms)) != 0 ||
+                   json_object_set_new(result, "cacheScope", json_string("private")) != 0)) {
         json_decref(result);
         return NULL;
     }
