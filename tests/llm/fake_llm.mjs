@@ -3,7 +3,7 @@
 // /v1/messages) on 127.0.0.1, streamed (SSE, when the request says
 // "stream": true) or whole, scripted by a JSON file.  Node's http only.
 //
-// usage: node fake_llm.mjs --script FILE --port-file FILE [--log FILE] [--port N]
+// usage: node fake_llm.mjs --script FILE --port-file FILE [--log FILE] [--timing FILE] [--port N]
 //   The port is written to the port file once listening (write it to a new
 //   name and rename, so a reader never sees half of it).
 //
@@ -45,6 +45,12 @@
 //                   message_stop)
 //   raw             send this text as the SSE body, verbatim
 //
+// Timing (--timing FILE, for the benchmark): one JSON line per request once
+//   its response has ended: {n, in, out, slept_ms}: when the request's last
+//   byte was read, when the response's was written (s, sub-ms), and how
+//   long the scripted waits really took (a timer fires late by up to a
+//   millisecond or two).  in[i+1] - out[i] is then the client's own time
+//   between an answer and its next request, with none of the fake's.
 // Log (--log): one JSON line per request: {n, time (s, sub-ms), api, method, path,
 //   headers, key_ok, body, turn, scripted_ms}; the key's headers
 //   (authorization, x-api-key) show "[present]" instead of their value.
@@ -71,6 +77,13 @@ function nextTurn() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const nowSecs = () => (performance.timeOrigin + performance.now()) / 1000;
+// The scripted waits of the request being served, as really slept (ms).
+async function sleepTimed(ms, t) {
+  const t0 = performance.now();
+  await sleep(ms);
+  t.slept_ms += performance.now() - t0;
+}
 
 function keyOf(req) {
   const a = req.headers.authorization;
@@ -80,6 +93,10 @@ function keyOf(req) {
 
 function logRequest(entry) {
   if (opt.log) fs.appendFileSync(opt.log, JSON.stringify(entry) + '\n');
+}
+
+function logTiming(t) {
+  if (opt.timing) fs.appendFileSync(opt.timing, JSON.stringify({ ...t, out: nowSecs() }) + '\n');
 }
 
 function errorBody(api, status, message) {
@@ -203,7 +220,7 @@ function sse(api, name, data) {
   return (api === 'anthropic' && name ? `event: ${name}\n` : '') + `data: ${text}\n\n`;
 }
 
-async function stream(res, api, turn, model) {
+async function stream(res, api, turn, model, t) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache',
                        ...(turn.headers || {}) });
   if (turn.raw !== undefined) { res.end(turn.raw); return 0; }
@@ -212,7 +229,7 @@ async function stream(res, api, turn, model) {
   for (let i = 0; i < events.length; i++) {
     if (turn.cut_after !== undefined && i >= turn.cut_after) { res.socket.end(); return scripted; }
     if (turn.stall_after !== undefined && i >= turn.stall_after) return scripted; // left open
-    if (i > 0 && turn.chunk_delay_ms) { await sleep(turn.chunk_delay_ms); scripted += turn.chunk_delay_ms; }
+    if (i > 0 && turn.chunk_delay_ms) { await sleepTimed(turn.chunk_delay_ms, t); scripted += turn.chunk_delay_ms; }
     if (res.destroyed) return scripted;
     res.write(sse(api, events[i][0], events[i][1]));
   }
@@ -233,12 +250,13 @@ function redactedHeaders(h) {
   return o;
 }
 
-async function handle(req, res, raw) {
+async function handle(req, res, raw, t) {
   const api = req.url.startsWith('/v1/messages') ? 'anthropic'
     : req.url.startsWith('/v1/chat/completions') ? 'openai' : null;
   let body = null;
   try { body = JSON.parse(raw); } catch { /* logged as null */ }
   const n = ++count;
+  t.n = n;
   const key = keyOf(req);
   const keyOk = script.key === undefined ? null : key === script.key;
   const entry = { n, time: (performance.timeOrigin + performance.now()) / 1000, api, method: req.method, path: req.url,
@@ -255,7 +273,7 @@ async function handle(req, res, raw) {
   }
   const turn = nextTurn();
   entry.turn = served;
-  if (turn.delay_ms) { await sleep(turn.delay_ms); entry.scripted_ms += turn.delay_ms; }
+  if (turn.delay_ms) { await sleepTimed(turn.delay_ms, t); entry.scripted_ms += turn.delay_ms; }
   if (turn.status && turn.status !== 200) {
     logRequest(entry);
     reply(turn.status, errorBody(api, turn.status, turn.error || 'scripted error'), turn.headers || {});
@@ -264,7 +282,7 @@ async function handle(req, res, raw) {
   const model = (body && body.model) || 'fake';
   if (body && body.stream === true) {
     logRequest(entry);
-    await stream(res, api, turn, model);
+    await stream(res, api, turn, model, t);
     return;
   }
   logRequest(entry);
@@ -274,11 +292,15 @@ async function handle(req, res, raw) {
 const server = http.createServer((req, res) => {
   const parts = [];
   req.on('data', (d) => parts.push(d));
-  req.on('end', () => { handle(req, res, Buffer.concat(parts).toString('utf8')).catch((e) => {
-    process.stderr.write(`fake_llm: ${e.stack}\n`);
-    if (!res.headersSent) res.writeHead(500);
-    res.end();
-  }); });
+  req.on('end', () => {
+    const t = { n: 0, in: nowSecs(), slept_ms: 0 };
+    res.on('finish', () => logTiming(t));
+    handle(req, res, Buffer.concat(parts).toString('utf8'), t).catch((e) => {
+      process.stderr.write(`fake_llm: ${e.stack}\n`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
 });
 server.keepAliveTimeout = 60000;
 server.listen(Number(opt.port || 0), '127.0.0.1', () => {
