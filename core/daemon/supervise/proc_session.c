@@ -68,21 +68,21 @@ static const char *run_model(const run *r)
     return m && m->type == CFG_SCALAR ? m->value : NULL;
 }
 
-/* A result with usage but no cost_usd (Codex, Gemini: their CLIs report
- * tokens only) is priced from the table in force, and the cost written
- * into the event, so that what is stored, the run's total and a rebuilt
- * projection agree.  Cache writes, which neither CLI reports, are billed
- * as input. */
-static void price_result(run *r, json_t *ev)
+/* An event with token counts (a result's in "usage", a usage event's at
+ * its top) but no cost_usd (Codex, Gemini and bosun-llm report tokens
+ * only) is priced from the table in force, and the cost written into the
+ * event, so that what is stored, the run's total and a rebuilt projection
+ * agree.  Cache writes, which neither CLI reports, are billed as input. */
+static void price_counts(run *r, json_t *ev, const json_t *counts)
 {
-    json_t *u = json_object_get(ev, "usage");
     const char *model = run_model(r);
     bosun_price pr;
-    if (json_object_get(ev, "cost_usd") || !json_is_object(u) ||
+    if (json_object_get(ev, "cost_usd") || !json_is_object(counts) ||
         !bosun_prices_lookup(r->p->prices, model, &pr))
         return;
-    double cost = bosun_price_cost(&pr, count(u, "input_tokens") + count(u, "cache_write_tokens"),
-                                   count(u, "output_tokens"), count(u, "cache_read_tokens"));
+    double cost =
+        bosun_price_cost(&pr, count(counts, "input_tokens") + count(counts, "cache_write_tokens"),
+                         count(counts, "output_tokens"), count(counts, "cache_read_tokens"));
     json_object_set_new(ev, "cost_usd", json_real(cost));
     json_object_set_new(ev, "cost_source", json_string("prices"));
     if (!json_object_get(ev, "model"))
@@ -142,13 +142,17 @@ void run_note_event(run *r, const char *kind, json_t *ev)
     } else if (strcmp(kind, "result") == 0) {
         json_decref(r->last_result);
         r->last_result = json_incref(ev);
-        price_result(r, ev);
+        price_counts(r, ev, json_object_get(ev, "usage"));
         add_spent(r, ev);
         /* The result's totals include the turns counted live. */
         memset(r->live_tokens, 0, sizeof r->live_tokens);
         r->live_usd = 0;
         run_budget_check(r);
     } else if (strcmp(kind, "usage") == 0) {
+        /* Priced as it arrives, so that a dollar budget stops a run
+         * between its turns, not only at its result (an interactive llm
+         * run may have none for hours). */
+        price_counts(r, ev, ev);
         add_live(r, ev);
         run_budget_check(r);
     }
