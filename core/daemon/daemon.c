@@ -5,6 +5,7 @@
 #include "ctl_server.h"
 #include "daemon_config.h"
 #include "lockfile.h"
+#include "fdtable.h"
 #include "fsafe.h"
 #include "agent_config.h"
 #include "plugin_registry.h"
@@ -689,6 +690,8 @@ static int daemon_start(bosund *dm)
         goto out;
     }
     log_set_level(dm->cfg.log_level);
+    /* Before the plugins start their threads (see fdtable.c). */
+    fdtable_reserve(fdtable_wanted(dm->root));
     if (prepare_dirs_and_lock(dm) != 0)
         goto out;
     dm->loop = ev_default_loop(EVFLAG_AUTO);
