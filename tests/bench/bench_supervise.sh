@@ -512,6 +512,22 @@ EOF
     check_no_strays a_many
 }
 
+# a_floor: what the children's own start costs: spawn_loop --start-cpu runs
+# 200 `sleep 0` one at a time and reports each one's CPU (getrusage).  N
+# children started together need N x that of the machine's CPUs whoever
+# spawns them, so no daemon can have them all RUNNING sooner than N x C /
+# CPUs; supervisord's time over that is the most any daemon could be
+# faster than it here.
+a_floor() {
+    local c
+    "$T/bin/spawn_loop" --start-cpu 200 "$SLEEP_BIN" >"$T/start_cpu.out" 2>&1 ||
+        { log "bench: spawn_loop --start-cpu failed: $(cat "$T/start_cpu.out")"; return; }
+    c=$(awk '$1 == "child_cpu_ms" { print $2 }' "$T/start_cpu.out")
+    R[a_child_ms]=$c
+    R[a_floor]=$(calc "$N_AGENTS * $c / 1000 / $(nproc)")
+    log "children's own start: $(tr '\n' ' ' <"$T/start_cpu.out")-> $N_AGENTS of them need ${R[a_floor]} s of $(nproc) CPUs"
+}
+
 part_a() {
     local rep k
     log ""
@@ -524,6 +540,7 @@ part_a() {
     done
     log "== (a) one agent with $N_INST instances of 'sleep 3600'"
     a_many
+    a_floor
     for k in a_loop_start a_loop_stop a_bos_start a_bos_start_own a_bos_stop a_sup_start a_sup_start_own a_sup_stop; do
         median "$k"
     done
@@ -763,6 +780,8 @@ report() {
         ratio a_rss "${R[a_bos_rss]:-}" "${R[a_sup_rss]:-}"
         ratio a_speed_own "${R[a_sup_start_own]:-}" "${R[a_bos_start_own]:-}"
         ratio a_loop_own "${R[a_bos_start_own]:-}" "${R[a_loop_start]:-}"
+        ratio a_floor_own "${R[a_bos_start_own]:-}" "${R[a_floor]:-}"
+        ratio a_floor_sup "${R[a_sup_start_own]:-}" "${R[a_floor]:-}"
         echo
         echo "(a) $N_AGENTS agents of 'sleep 3600', start_secs 0 (median of $REPS interleaved reps, min-max in brackets)"
         echo "  all RUNNING (polled): bosund $(vu a_bos_start 3 ' s') [$(r a_bos_start)]${R[a_bos_fail]:+ (failed once: ${R[a_bos_fail]})}," \
@@ -773,6 +792,9 @@ report() {
         echo "  all RUNNING (daemon's own timestamps): bosund $(vu a_bos_start_own 3 ' s') [$(r a_bos_start_own)]," \
             "supervisord $(vu a_sup_start_own 3 ' s') [$(r a_sup_start_own)]" \
             "(supervisord/bosund $(vu a_speed_own 3 x), bosund/loop $(vu a_loop_own 3 x))"
+        echo "  the children's own start: $(vu a_child_ms 3 ' ms') of CPU each (sleep 0, one at a time), so $N_AGENTS need" \
+            "$(vu a_floor 3 ' s') of the $(nproc) CPUs whoever spawns them: bosund (own timestamps) $(vu a_floor_own 3 x) that floor;" \
+            "supervisord $(vu a_floor_sup 3 x) it, the most any daemon could be faster than supervisord here"
         echo "  RSS (VmRSS) when all were RUNNING, every rep: bosund $([ -n "${R[a_bos_rss]:-}" ] && mib "${R[a_bos_rss]}" || echo n/a) [$(r a_bos_rss) kB]," \
             "supervisord $([ -n "${R[a_sup_rss]:-}" ] && mib "${R[a_sup_rss]}" || echo n/a) [$(r a_sup_rss) kB]" \
             "(bosund/supervisord $(v a_rss 3); target <= 0.25: $(verdict a_rss 'x <= 0.25'));" \
@@ -839,6 +861,8 @@ report() {
     result a_rss '<=' 0.25
     result a_speed_own x
     result a_loop_own x
+    result a_floor_own x
+    result a_floor_sup x
     result b_one '>=' 100
     result c_limit '>=' 0.8
     result c_lost_or_bad '<=' 0

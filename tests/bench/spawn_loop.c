@@ -16,7 +16,17 @@
  *
  * The baseline of part (b): keeps K children of PROGRAM running, spawning
  * a new one as soon as one is reaped, for SECS seconds, then waits for the
- * last ones.  Prints "spawns N", "secs S" and "spawns_per_sec R". */
+ * last ones.  Prints "spawns N", "secs S" and "spawns_per_sec R".
+ *
+ *   spawn_loop --start-cpu N PROGRAM
+ *
+ * What one child's own start costs the CPUs: N times, one at a time,
+ * PROGRAM 0 (sleep 0: the same start as sleep 3600, then an exit) spawned
+ * and waited for; prints "children N", "child_user_ms U", "child_sys_ms S"
+ * and "child_cpu_ms C" (means, from getrusage(RUSAGE_CHILDREN)).  N
+ * children started at once need N x C of CPU time whoever starts them:
+ * with P CPUs no spawner can have them all running sooner than about
+ * N x C / P, since they start while the others are being spawned. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,8 +77,48 @@ static int respawn(int k, double secs, char **argv)
     return end == 0 ? 1 : 0;
 }
 
+static double ms(struct timeval tv)
+{
+    return (double)tv.tv_sec * 1e3 + (double)tv.tv_usec / 1e3;
+}
+
+static int start_cpu(long n, const char *prog)
+{
+    char *child_argv[] = {(char *)prog, "0", NULL};
+    for (long i = 0; i < n; i++) {
+        pid_t pid;
+        int rc = posix_spawnp(&pid, prog, NULL, NULL, child_argv, environ), st;
+        if (rc != 0) {
+            fprintf(stderr, "spawn_loop: posix_spawn %s: %s\n", prog, strerror(rc));
+            return 1;
+        }
+        while (waitpid(pid, &st, 0) < 0)
+            if (errno != EINTR)
+                return 1;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "spawn_loop: %s 0 did not exit 0\n", prog);
+            return 1;
+        }
+    }
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 1;
+    double u = ms(ru.ru_utime) / (double)n, s = ms(ru.ru_stime) / (double)n;
+    printf("children %ld\nchild_user_ms %.4f\nchild_sys_ms %.4f\nchild_cpu_ms %.4f\n", n, u, s,
+           u + s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--start-cpu") == 0) {
+        long n = strtol(argv[2], NULL, 10);
+        if (n < 1 || n > 100000) {
+            fprintf(stderr, "usage: spawn_loop --start-cpu N (1..100000) PROGRAM\n");
+            return 64;
+        }
+        return start_cpu(n, argv[3]);
+    }
     if (argc >= 5 && strcmp(argv[1], "--respawn") == 0) {
         int k = atoi(argv[2]);
         double secs = atof(argv[3]);
