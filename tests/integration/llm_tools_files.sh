@@ -1,11 +1,12 @@
 #!/bin/sh
 # bosun-llm's file tools on a real workspace: read/write/edit/list/delete,
 # their errors, the escapes (.., absolute, symlink out, hard link to an
-# outside file), the size limits, and the same escapes on the O_NOFOLLOW
-# walk used where the kernel has no openat2.
+# outside file), the size limits, the same escapes on the O_NOFOLLOW
+# walk used where the kernel has no openat2, and the replaced files'
+# descriptors (held until the loop is idle) all closed.
 . "$top_srcdir/tests/integration/llm_tools_lib.sh"
 
-plan 52
+plan 55
 
 CFG="{\"workspace\":\"$WS\",\"files\":{\"read_max\":64,\"write_max\":100}}"
 mkdir -p "$T/outside"
@@ -129,3 +130,19 @@ unset LLM_TOOLS_NO_OPENAT2
 is "walk: a symlinked directory is refused" "$(res walk x4 .category)" denied
 is "walk: a symlink file is refused" "$(res walk x5 .category)" denied
 is "walk: a write through a symlink is refused" "$(res walk x6 .category):$(test -e "$T/outside/planted" && echo planted || echo none)" "denied:none"
+
+# A file replaced 40 times: the old inodes are held open only until the
+# loop is idle (their blocks are freed then), never more than 16 at once,
+# and none once a call has waited.
+{
+    echo '{"id":"w0","name":"write_file","args":{"path":"churn.txt","content":"v0"}}'
+    for i in $(seq 1 40); do
+        echo "{\"id\":\"e$i\",\"name\":\"edit_file\",\"args\":{\"path\":\"churn.txt\",\"search\":\"v$((i - 1))\",\"replace\":\"v$i\"}}"
+    done
+    echo '{"id":"b1","name":"bash","args":{"command":"ls -l /proc/$PPID/fd 2>/dev/null | grep -c churn.txt; sleep 0.3"}}'
+    echo '{"id":"b2","name":"bash","args":{"command":"ls -l /proc/$PPID/fd 2>/dev/null | grep -c churn.txt"}}'
+} | drive churn "{\"workspace\":\"$WS\"}"
+is "40 edits in a row all applied" "$(cat "$WS/churn.txt")" v40
+check "at most 16 replaced files held open right after them ($(res churn b1 .content | head -n 1))" \
+    test "$(res churn b1 .content | head -n 1)" -le 16
+is "none once the loop has been idle" "$(res churn b2 .content | head -n 1)" 0

@@ -44,6 +44,33 @@ static int lt_open_workspace(llm_tools *t, char *err, size_t err_size)
     return 0;
 }
 
+static void release_held(llm_tools *t)
+{
+    for (size_t i = 0; i < t->n_held; i++)
+        close(t->held[i]);
+    t->n_held = 0;
+    ev_idle_stop(t->loop, &t->release);
+}
+
+static void on_release(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    release_held(w->data);
+}
+
+void lt_hold_until_idle(llm_tools *t, int fd)
+{
+    if (fd < 0)
+        return;
+    if (t->n_held == LT_HELD_MAX) {
+        close(fd);
+        return;
+    }
+    t->held[t->n_held++] = fd;
+    ev_idle_start(t->loop, &t->release);
+}
+
 llm_tools *llm_tools_new(struct ev_loop *loop, curl_ev *curl, const json_t *cfg,
                          const struct llm_tools_host *host, char *err, size_t err_size)
 {
@@ -61,6 +88,10 @@ llm_tools *llm_tools_new(struct ev_loop *loop, curl_ev *curl, const json_t *cfg,
     t->loop = loop;
     t->curl = curl;
     t->ws_fd = -1;
+    ev_idle_init(&t->release, on_release);
+    /* Below every other watcher: the model's next request goes out first. */
+    ev_set_priority(&t->release, EV_MINPRI);
+    t->release.data = t;
     if (host)
         t->host = *host;
     if (ltc_read(t, cfg, err, err_size) < 0 || lt_open_workspace(t, err, err_size) < 0 ||
@@ -241,6 +272,7 @@ void llm_tools_free(llm_tools *t)
         return;
     while (t->jobs)
         llm_tool_job_cancel(t->jobs);
+    release_held(t);
     lts_free(t->scan);
     if (t->ws_fd >= 0)
         close(t->ws_fd);

@@ -125,8 +125,9 @@ static int ltf_temp(int dir, const char *base, mode_t mode, char *tmp, size_t tm
 }
 
 int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool *created,
-                     bool *link_broken, struct ltf_error *e)
+                     bool *link_broken, int *replaced, struct ltf_error *e)
 {
+    *replaced = -1;
     const char *base;
     int dir = ltp_open_parent(ws, rel, true, &base);
     if (dir < 0)
@@ -156,10 +157,18 @@ int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool
         rc = -1, err = errno;
     if (close(fd) < 0 && rc == 0)
         rc = -1, err = errno;
+    int old = rc == 0 && !*created && S_ISREG(st.st_mode)
+                  ? openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC)
+                  : -1;
     if (rc == 0 && renameat(dir, tmp, dir, base) < 0)
         rc = -1, err = errno;
-    if (rc < 0)
+    if (rc < 0) {
         unlinkat(dir, tmp, 0);
+        if (old >= 0)
+            close(old);
+    } else {
+        *replaced = old;
+    }
     close(dir);
     return rc < 0 ? ltf_errno(e, err, rel) : 0;
 }

@@ -32,8 +32,13 @@ char *ltf_read_all(int ws, const char *rel, size_t max, size_t *len, struct ltf_
  * replaced, never written through; a file with other hard links keeps
  * them on the old content (copy on write: *link_broken is set), so a link
  * to a file outside the workspace never lets a write reach it.  Missing
- * directories are made.  *created says whether rel did not exist. */
+ * directories are made.  *created says whether rel did not exist.
+ * *replaced is an O_PATH descriptor of the regular file the rename
+ * replaced (-1 when there was none): while it is open the kernel keeps
+ * that inode, so freeing its blocks (on a filesystem mounted with discard,
+ * a wait for the device) happens when the caller closes it, not inside
+ * the rename. */
 int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool *created,
-                     bool *link_broken, struct ltf_error *e);
+                     bool *link_broken, int *replaced, struct ltf_error *e);
 
 #endif

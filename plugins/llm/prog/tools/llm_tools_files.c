@@ -131,11 +131,13 @@ static void lt_write_and_report(llm_tool_job *j, const char *rel, const char *da
 {
     struct ltf_error e;
     bool created, link_broken;
-    if (ltf_write_atomic(j->t->ws_fd, rel, data, len, &created, &link_broken, &e) < 0) {
+    int replaced;
+    if (ltf_write_atomic(j->t->ws_fd, rel, data, len, &created, &link_broken, &replaced, &e) < 0) {
         json_decref(detail);
         lt_job_fail(j, e.category, NULL, "%s", e.message);
         return;
     }
+    lt_hold_until_idle(j->t, replaced);
     lt_file_changed(j, rel, "write", data, len);
     json_object_set_new(detail, "path", json_string(rel));
     json_object_set_new(detail, "bytes", json_integer((json_int_t)len));
@@ -239,6 +241,7 @@ void lt_delete_file(llm_tool_job *j, json_t *args)
         return;
     }
     struct stat st;
+    int held = -1;
     if ((dir = ltp_open_parent(j->t->ws_fd, rel, false, &base)) < 0 ||
         fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         const char *category, *why = ltp_strerror(errno, &category);
@@ -247,6 +250,9 @@ void lt_delete_file(llm_tool_job *j, json_t *args)
         lt_job_fail(j, category, NULL, "%s: %s", rel, why);
         return;
     }
+    /* Its blocks are freed when held is closed, once the loop is idle. */
+    if (S_ISREG(st.st_mode))
+        held = openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (S_ISDIR(st.st_mode) || unlinkat(dir, base, 0) < 0) {
         const char *category, *why = S_ISDIR(st.st_mode)
                                          ? "is a directory (delete_file deletes files)"
@@ -254,10 +260,13 @@ void lt_delete_file(llm_tool_job *j, json_t *args)
         if (S_ISDIR(st.st_mode))
             category = "invalid";
         close(dir);
+        if (held >= 0)
+            close(held);
         lt_job_fail(j, category, NULL, "%s: %s", rel, why);
         return;
     }
     close(dir);
+    lt_hold_until_idle(j->t, held);
     lt_file_changed(j, rel, "delete", NULL, 0);
     char *content = NULL;
     (void)!asprintf(&content, "deleted %s", rel);

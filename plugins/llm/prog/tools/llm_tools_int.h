@@ -36,6 +36,9 @@ struct lt_fetch_cfg {
     int max_redirects;
 };
 
+/* Files replaced or deleted, kept open until the loop is idle. */
+#define LT_HELD_MAX 16
+
 struct llm_tools {
     struct ev_loop *loop;
     curl_ev *curl;
@@ -47,7 +50,10 @@ struct llm_tools {
     struct lt_files_cfg files;
     struct lt_fetch_cfg fetch;
     struct lt_scan *scan;
-    llm_tool_job *jobs; /* running, so llm_tools_free can end them */
+    llm_tool_job *jobs;    /* running, so llm_tools_free can end them */
+    int held[LT_HELD_MAX]; /* see lt_hold_until_idle */
+    size_t n_held;
+    ev_idle release;
 };
 
 struct llm_tool_job {
@@ -78,6 +84,13 @@ void lt_job_fail(llm_tool_job *j, const char *category, json_t *detail, const ch
 
 /* Reports a file change to the host and notes it in the scan index so the
  * next scan does not report it again. */
+/* Keeps fd (an O_PATH descriptor of a file a tool replaced or deleted)
+ * open until the loop has nothing else to do, then closes it: the kernel
+ * frees the file's blocks at that close, which on a filesystem mounted
+ * with discard waits for the device (0.1-0.3 ms here), and that wait then
+ * comes after the round's next model request is sent, not before.  fd -1
+ * is nothing to hold. */
+void lt_hold_until_idle(llm_tools *t, int fd);
 void lt_file_changed(llm_tool_job *j, const char *path, const char *op, const void *content,
                      size_t len);
 
