@@ -15,23 +15,24 @@
 #include "fdtable.h"
 
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #define FDTABLE_BASE  256
 #define FDTABLE_MAX   (1u << 20)
-#define INSTANCES_MAX 100000
+#define INSTANCES_MAX 10000 /* the agent parser's bound */
 
 static size_t instances_of(const cfg_node *agent)
 {
-    const cfg_node *n = cfg_get(agent, "instances");
-    if (!n || n->type != CFG_SCALAR || !n->value)
-        return 1;
-    char *end = NULL;
-    long k = strtol(n->value, &end, 10);
-    /* Invalid values are the agent parser's to report; one is a guess. */
-    return end != n->value && !*end && k > 0 && k <= INSTANCES_MAX ? (size_t)k : 1;
+    /* Invalid values are the agent parser's to report, later, with the
+     * plugins' types known; here one is a guess. */
+    cfg_diag quiet;
+    cfg_diag_init(&quiet);
+    long long k = 1;
+    if (!cfg_get_int(agent, "instances", 1, 1, INSTANCES_MAX, &k, &quiet))
+        k = 1;
+    cfg_diag_free(&quiet);
+    return (size_t)k;
 }
 
 size_t fdtable_wanted(const cfg_node *root)

@@ -124,6 +124,11 @@ static int ltf_temp(int dir, const char *base, mode_t mode, char *tmp, size_t tm
     return -1;
 }
 
+int ltf_inode_ref(int dir, const char *base)
+{
+    return openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
 int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool *created,
                      bool *link_broken, int *replaced, struct ltf_error *e)
 {
@@ -157,9 +162,7 @@ int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool
         rc = -1, err = errno;
     if (close(fd) < 0 && rc == 0)
         rc = -1, err = errno;
-    int old = rc == 0 && !*created && S_ISREG(st.st_mode)
-                  ? openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC)
-                  : -1;
+    int old = rc == 0 && !*created && S_ISREG(st.st_mode) ? ltf_inode_ref(dir, base) : -1;
     if (rc == 0 && renameat(dir, tmp, dir, base) < 0)
         rc = -1, err = errno;
     if (rc < 0) {

@@ -38,6 +38,11 @@ char *ltf_read_all(int ws, const char *rel, size_t max, size_t *len, struct ltf_
  * that inode, so freeing its blocks (on a filesystem mounted with discard,
  * a wait for the device) happens when the caller closes it, not inside
  * the rename. */
+/* An O_PATH descriptor of base in dir (-1 on failure): while it is open
+ * the kernel keeps the file's inode, and its blocks, even once its name
+ * is gone; see lt_hold_until_idle. */
+int ltf_inode_ref(int dir, const char *base);
+
 int ltf_write_atomic(int ws, const char *rel, const void *data, size_t len, bool *created,
                      bool *link_broken, int *replaced, struct ltf_error *e);
 

@@ -252,7 +252,7 @@ void lt_delete_file(llm_tool_job *j, json_t *args)
     }
     /* Its blocks are freed when held is closed, once the loop is idle. */
     if (S_ISREG(st.st_mode))
-        held = openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        held = ltf_inode_ref(dir, base);
     if (S_ISDIR(st.st_mode) || unlinkat(dir, base, 0) < 0) {
         const char *category, *why = S_ISDIR(st.st_mode)
                                          ? "is a directory (delete_file deletes files)"
